@@ -1,0 +1,7 @@
+//! sim: a deterministic distributed-systems simulator.
+//!
+//! Layers, each depending only on those below it (DESIGN.md section 2): `cli`, `report`,
+//! `run` (the composition root), `scenario`, `check`, `protocols`, `world`, `node`.
+
+pub mod node;
+pub mod world;

@@ -1,0 +1,109 @@
+//! `Ctx`: everything a protocol may do, recorded as effects the world carries out in order.
+//!
+//! Effects are applied after the handler returns, in the order they were requested, so
+//! "persist before send" holds exactly as written, and a handler is atomic: a crash can only
+//! fall between two handlers.
+
+use super::{LocalNanos, Nanos, NodeId, Observation, Protocol, Rng};
+
+/// One thing a handler asked the world to do.
+#[derive(Debug)]
+pub enum Effect<P: Protocol> {
+    Send { to: NodeId, msg: P::Msg },
+    SetTimer { timer: P::Timer, after: Nanos },
+    CancelTimer { timer: P::Timer },
+    Observe(Observation),
+    Persist(P::Durable),
+}
+
+/// The context a handler runs in: its identity, its clock, its randomness and its outbox.
+pub struct Ctx<'a, P: Protocol> {
+    id: NodeId,
+    peers: &'a [NodeId],
+    now: LocalNanos,
+    rng: &'a mut Rng,
+    effects: &'a mut Vec<Effect<P>>,
+}
+
+impl<'a, P: Protocol> Ctx<'a, P> {
+    /// Built by the world for each handler call (and by protocol unit tests).
+    pub fn new(
+        id: NodeId,
+        peers: &'a [NodeId],
+        now: LocalNanos,
+        rng: &'a mut Rng,
+        effects: &'a mut Vec<Effect<P>>,
+    ) -> Self {
+        Ctx {
+            id,
+            peers,
+            now,
+            rng,
+            effects,
+        }
+    }
+
+    /// This node.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// Every other node of the cluster, in cluster order.
+    pub fn peers(&self) -> &[NodeId] {
+        self.peers
+    }
+
+    /// The number of nodes in the cluster, this one included.
+    pub fn cluster_size(&self) -> usize {
+        self.peers.len() + 1
+    }
+
+    /// The node's *local* clock: offset, drift and jumps applied. It can go backwards.
+    pub fn now(&self) -> LocalNanos {
+        self.now
+    }
+
+    /// The node's own random stream (kept across crashes).
+    pub fn rng(&mut self) -> &mut Rng {
+        self.rng
+    }
+
+    pub fn send(&mut self, to: NodeId, msg: P::Msg) {
+        debug_assert_ne!(
+            to, self.id,
+            "a node sends to itself only through its own state"
+        );
+        self.effects.push(Effect::Send { to, msg });
+    }
+
+    /// Sends `msg` to every peer, in cluster order.
+    pub fn broadcast(&mut self, msg: P::Msg) {
+        for &to in self.peers {
+            self.effects.push(Effect::Send {
+                to,
+                msg: msg.clone(),
+            });
+        }
+    }
+
+    /// Fires `timer` once `after` nanoseconds have passed on this node's clock. A pending timer
+    /// with the same name is replaced.
+    pub fn set_timer(&mut self, after: Nanos, timer: P::Timer) {
+        self.effects.push(Effect::SetTimer { timer, after });
+    }
+
+    /// Cancels the pending timer with this name, if any.
+    pub fn cancel_timer(&mut self, timer: P::Timer) {
+        self.effects.push(Effect::CancelTimer { timer });
+    }
+
+    /// Replaces the node's durable state; it is on disk before any later effect happens.
+    pub fn persist(&mut self, state: P::Durable) {
+        self.effects.push(Effect::Persist(state));
+    }
+
+    /// Reports a fact to the checkers.
+    pub fn observe(&mut self, observation: Observation) {
+        self.effects.push(Effect::Observe(observation));
+    }
+}

@@ -1,0 +1,21 @@
+//! The node API: the `Protocol` trait, its `Ctx`, ids, observations, time and randomness.
+//!
+//! This is the bottom layer. It knows nothing of the world, the checkers or the scenario file;
+//! protocols import only from here.
+
+mod ctx;
+mod id;
+mod observation;
+mod protocol;
+pub mod rng;
+pub mod time;
+
+pub use ctx::{Ctx, Effect};
+pub use id::NodeId;
+pub use observation::{Observation, Role};
+pub use protocol::{ConfigError, Protocol};
+pub use rng::{Rng, Stream};
+pub use time::{
+    Duration, LocalNanos, Nanos, SignedDuration, format_duration, format_duration_signed,
+    format_instant,
+};

@@ -1,0 +1,73 @@
+//! The sans-I/O contract between a protocol and the world that runs it.
+//!
+//! A protocol is a state machine. The world calls one of its handlers with an input — the start
+//! of the node, a message, a timer — and the protocol answers only by calling its [`Ctx`]: send,
+//! set a timer, persist, observe. It never sleeps, spawns, reads a clock or touches the OS, so a
+//! run is a pure function of the scenario and the seed.
+
+use std::fmt::Debug;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Ctx, NodeId};
+
+/// A problem with a protocol's `[protocol]` settings that types alone cannot catch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The key inside `[protocol]` that is wrong (empty when the problem is the cluster).
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        ConfigError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A distributed protocol, as one node runs it.
+pub trait Protocol: Sized + 'static {
+    /// The name scenarios use in `cluster.protocol`.
+    const NAME: &'static str;
+    /// One line for `sim list protocols`.
+    const SUMMARY: &'static str;
+
+    /// What nodes send each other. `Serialize` feeds the trace and its hash.
+    type Msg: Clone + Debug + Serialize;
+    /// The protocol's timer names. Setting a timer that is pending replaces it.
+    type Timer: Copy + Eq + Debug + Serialize;
+    /// The `[protocol]` table of a scenario; unknown keys must be rejected
+    /// (`#[serde(deny_unknown_fields)]`).
+    type Config: DeserializeOwned + Default + JsonSchema + Clone + Debug;
+    /// State that survives a crash (Raft's currentTerm, votedFor and log).
+    type Durable: Clone + Default + Debug + Serialize;
+
+    /// Checks settings that types cannot (a range whose min exceeds its max, a cluster of the
+    /// wrong size). Runs once, before the world starts.
+    fn validate(_config: &Self::Config, _cluster_size: usize) -> Result<(), ConfigError> {
+        Ok(())
+    }
+
+    /// A node starting fresh (`durable` is `None`) or restarting after a crash with the state it
+    /// last persisted.
+    fn new(
+        id: NodeId,
+        peers: &[NodeId],
+        config: &Self::Config,
+        durable: Option<&Self::Durable>,
+    ) -> Self;
+
+    /// The node begins running: at time zero, and again after each restart.
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>);
+
+    /// A message from `from` arrived.
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Msg);
+
+    /// A timer set earlier fired.
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+}

@@ -1,0 +1,320 @@
+//! Virtual time: nanoseconds, and the duration strings scenario files use (`"150ms"`, `"2s"`).
+//!
+//! True time is a `u64` count of nanoseconds since the run began; a node's *local* clock is an
+//! `i64` (an offset or a backward jump can take it below zero). Durations are parsed exactly,
+//! with integer arithmetic only, so `"0.1s"` is 100,000,000 ns on every machine.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Nanoseconds of true virtual time, or a non-negative span of it.
+pub type Nanos = u64;
+
+/// A reading of a node's local clock, in nanoseconds. May be negative.
+pub type LocalNanos = i64;
+
+pub const NANOS_PER_MICRO: u64 = 1_000;
+pub const NANOS_PER_MILLI: u64 = 1_000_000;
+pub const NANOS_PER_SEC: u64 = 1_000_000_000;
+
+/// A non-negative duration written as a string with a unit: `"750us"`, `"150ms"`, `"2s"`,
+/// `"1.5s"`, `"2m"`, `"1h"`. Accepted units: `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(Nanos);
+
+/// A duration that may be negative, for clock offsets and jumps: `"-500ms"`, `"+2s"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SignedDuration(i64);
+
+impl Duration {
+    pub const ZERO: Duration = Duration(0);
+
+    pub const fn from_nanos(ns: Nanos) -> Self {
+        Duration(ns)
+    }
+    pub const fn from_millis(ms: u64) -> Self {
+        Duration(ms * NANOS_PER_MILLI)
+    }
+    pub const fn from_secs(s: u64) -> Self {
+        Duration(s * NANOS_PER_SEC)
+    }
+    pub const fn nanos(self) -> Nanos {
+        self.0
+    }
+    /// The duration as a local-clock delta.
+    pub fn as_local(self) -> LocalNanos {
+        i64::try_from(self.0).unwrap_or(i64::MAX)
+    }
+}
+
+impl SignedDuration {
+    pub const fn from_nanos(ns: i64) -> Self {
+        SignedDuration(ns)
+    }
+    pub const fn nanos(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_duration(self.0))
+    }
+}
+
+impl fmt::Display for SignedDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_duration_signed(self.0))
+    }
+}
+
+impl std::str::FromStr for Duration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (negative, ns) = parse_magnitude(s)?;
+        if negative {
+            return Err(format!("duration `{s}` must not be negative"));
+        }
+        Ok(Duration(ns))
+    }
+}
+
+impl std::str::FromStr for SignedDuration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (negative, ns) = parse_magnitude(s)?;
+        let ns = i64::try_from(ns).map_err(|_| format!("duration `{s}` is too large"))?;
+        Ok(SignedDuration(if negative { -ns } else { ns }))
+    }
+}
+
+const UNITS: [(&str, u64); 8] = [
+    ("ns", 1),
+    ("us", NANOS_PER_MICRO),
+    ("µs", NANOS_PER_MICRO),
+    ("ms", NANOS_PER_MILLI),
+    ("s", NANOS_PER_SEC),
+    ("min", 60 * NANOS_PER_SEC),
+    ("m", 60 * NANOS_PER_SEC),
+    ("h", 3600 * NANOS_PER_SEC),
+];
+
+const EXPECTED: &str =
+    "expected a duration such as \"150ms\", \"2s\" or \"750us\" (units: ns, us, ms, s, m, h)";
+
+/// Parses `[+-]digits[.digits]unit` exactly. Returns (negative, magnitude in ns).
+fn parse_magnitude(raw: &str) -> Result<(bool, u64), String> {
+    let s = raw.trim();
+    let (negative, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let number_end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("`{raw}` has no unit; {EXPECTED}"))?;
+    let (number, unit) = (&s[..number_end], s[number_end..].trim());
+    let scale = UNITS
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|(_, scale)| *scale)
+        .ok_or_else(|| format!("`{raw}`: unknown unit `{unit}`; {EXPECTED}"))?;
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.contains('.') {
+        return Err(format!("`{raw}` is not a number with a unit; {EXPECTED}"));
+    }
+    let too_large = || format!("duration `{raw}` is too large");
+    let whole: u64 = whole.parse().map_err(|_| too_large())?;
+    let mut ns = whole.checked_mul(scale).ok_or_else(too_large)?;
+    // The fraction, digit by digit: each digit is worth scale / 10^k nanoseconds, exactly.
+    let mut place = scale;
+    for digit in frac.bytes() {
+        if !digit.is_ascii_digit() {
+            return Err(format!("`{raw}` is not a number with a unit; {EXPECTED}"));
+        }
+        let d = u64::from(digit - b'0');
+        if place % 10 != 0 {
+            if d != 0 {
+                return Err(format!("`{raw}` is finer than one nanosecond"));
+            }
+            continue;
+        }
+        place /= 10;
+        ns = ns.checked_add(d * place).ok_or_else(too_large)?;
+    }
+    Ok((negative, ns))
+}
+
+/// The shortest exact spelling of a duration: `150ms`, `2s`, `1.5s`, `750us`, `3ns`.
+pub fn format_duration(ns: Nanos) -> String {
+    if ns == 0 {
+        return "0s".to_string();
+    }
+    for (unit, scale) in [
+        ("s", NANOS_PER_SEC),
+        ("ms", NANOS_PER_MILLI),
+        ("us", NANOS_PER_MICRO),
+    ] {
+        if ns >= scale {
+            let whole = ns / scale;
+            let rest = ns % scale;
+            if rest == 0 {
+                return format!("{whole}{unit}");
+            }
+            let digits = scale.ilog10() as usize;
+            let frac = format!("{rest:0digits$}");
+            let frac = frac.trim_end_matches('0');
+            return format!("{whole}.{frac}{unit}");
+        }
+    }
+    format!("{ns}ns")
+}
+
+/// A signed duration, always with its sign: `-500ms`, `+2s`.
+pub fn format_duration_signed(ns: i64) -> String {
+    let sign = if ns < 0 { '-' } else { '+' };
+    format!("{sign}{}", format_duration(ns.unsigned_abs()))
+}
+
+/// A point in true time for a story line: seconds with millisecond precision, `12.345s`.
+pub fn format_instant(ns: Nanos) -> String {
+    format!(
+        "{}.{:03}s",
+        ns / NANOS_PER_SEC,
+        (ns % NANOS_PER_SEC) / NANOS_PER_MILLI
+    )
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d).map_err(|_| serde::de::Error::custom(EXPECTED))?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d).map_err(|_| serde::de::Error::custom(EXPECTED))?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl Serialize for SignedDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// The pattern editors check duration strings against.
+const DURATION_PATTERN: &str = r"^\+?[0-9]+(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|min|h)$";
+const SIGNED_DURATION_PATTERN: &str = r"^[+-]?[0-9]+(\.[0-9]+)?\s*(ns|us|µs|ms|s|m|min|h)$";
+
+impl JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "description": "A duration with a unit: \"750us\", \"150ms\", \"2s\", \"1.5s\", \"2m\".",
+            "examples": ["150ms", "2s"]
+        })
+    }
+}
+
+impl JsonSchema for SignedDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SignedDuration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": SIGNED_DURATION_PATTERN,
+            "description": "A duration that may be negative: \"-500ms\", \"+2s\".",
+            "examples": ["-500ms", "2s"]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> u64 {
+        s.parse::<Duration>().unwrap().nanos()
+    }
+
+    #[test]
+    fn parses_every_unit_exactly() {
+        assert_eq!(d("150ms"), 150_000_000);
+        assert_eq!(d("2s"), 2_000_000_000);
+        assert_eq!(d("750us"), 750_000);
+        assert_eq!(d("750µs"), 750_000);
+        assert_eq!(d("3ns"), 3);
+        assert_eq!(d("2m"), 120_000_000_000);
+        assert_eq!(d("2min"), 120_000_000_000);
+        assert_eq!(d("1h"), 3_600_000_000_000);
+        assert_eq!(d("0.1s"), 100_000_000);
+        assert_eq!(d("1.5ms"), 1_500_000);
+        assert_eq!(d("1.000000001s"), 1_000_000_001);
+        assert_eq!(d(" 5 ms "), 5_000_000);
+    }
+
+    #[test]
+    fn rejects_bad_durations_with_a_reason() {
+        for (input, needle) in [
+            ("150", "no unit"),
+            ("ms", "not a number"),
+            ("10 parsecs", "unknown unit"),
+            ("1.5ns", "finer than one nanosecond"),
+            ("1..5s", "not a number"),
+            ("-5ms", "negative"),
+            ("99999999999999999999s", "too large"),
+            ("20000000000s", "too large"),
+        ] {
+            let err = input.parse::<Duration>().unwrap_err();
+            assert!(err.contains(needle), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn signed_durations_keep_their_sign() {
+        assert_eq!(
+            "-500ms".parse::<SignedDuration>().unwrap().nanos(),
+            -500_000_000
+        );
+        assert_eq!(
+            "+2s".parse::<SignedDuration>().unwrap().nanos(),
+            2_000_000_000
+        );
+        assert_eq!(SignedDuration::from_nanos(-1_500_000).to_string(), "-1.5ms");
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for ns in [
+            0,
+            1,
+            999,
+            1_000,
+            1_500,
+            150_000_000,
+            2_000_000_000,
+            1_234_567_891,
+        ] {
+            let text = format_duration(ns);
+            assert_eq!(d(&text), ns, "{text}");
+        }
+        assert_eq!(format_duration(1_500_000_000), "1.5s");
+        assert_eq!(format_instant(12_345_678_901), "12.345s");
+    }
+}

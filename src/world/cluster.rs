@@ -1,0 +1,131 @@
+//! What the world knows about its nodes apart from their protocol state: names, clocks, whether
+//! each is up, paused or crashed, and the role each last reported.
+//!
+//! This is the read-only view observers get ([`Cluster`] is not generic over the protocol), and
+//! what dynamic fault targets (`leader`, `random-follower`) are resolved against.
+
+use crate::node::{LocalNanos, Nanos, NodeId, Role};
+
+use super::clock::Clock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeStatus {
+    Up,
+    /// Stopped the world (a GC pause): alive, but running nothing.
+    Paused,
+    Crashed,
+}
+
+pub struct Cluster {
+    now: Nanos,
+    names: Vec<String>,
+    clocks: Vec<Clock>,
+    status: Vec<NodeStatus>,
+    roles: Vec<Option<(Role, u64)>>,
+}
+
+impl Cluster {
+    pub fn new(names: Vec<String>, clocks: Vec<Clock>) -> Self {
+        let n = names.len();
+        assert_eq!(n, clocks.len());
+        Cluster {
+            now: 0,
+            names,
+            clocks,
+            status: vec![NodeStatus::Up; n],
+            roles: vec![None; n],
+        }
+    }
+
+    /// True time now.
+    pub fn now(&self) -> Nanos {
+        self.now
+    }
+
+    pub(crate) fn set_now(&mut self, now: Nanos) {
+        self.now = now;
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn name(&self, node: u32) -> &str {
+        &self.names[node as usize]
+    }
+
+    pub fn name_of(&self, node: NodeId) -> &str {
+        self.name(node.0)
+    }
+
+    /// What `node`'s clock reads now.
+    pub fn local_time(&self, node: u32) -> LocalNanos {
+        self.clocks[node as usize].local_at(self.now)
+    }
+
+    pub fn clock(&self, node: u32) -> &Clock {
+        &self.clocks[node as usize]
+    }
+
+    pub(crate) fn clock_mut(&mut self, node: u32) -> &mut Clock {
+        &mut self.clocks[node as usize]
+    }
+
+    pub fn status(&self, node: u32) -> NodeStatus {
+        self.status[node as usize]
+    }
+
+    pub(crate) fn set_status(&mut self, node: u32, status: NodeStatus) {
+        self.status[node as usize] = status;
+        if status == NodeStatus::Crashed {
+            self.roles[node as usize] = None;
+        }
+    }
+
+    pub fn is_crashed(&self, node: u32) -> bool {
+        self.status(node) == NodeStatus::Crashed
+    }
+
+    /// The role `node` last reported (forgotten when it crashes).
+    pub fn role(&self, node: u32) -> Option<(Role, u64)> {
+        self.roles[node as usize]
+    }
+
+    pub(crate) fn set_role(&mut self, node: u32, role: Role, term: u64) {
+        self.roles[node as usize] = Some((role, term));
+    }
+
+    /// The node currently observed as leader or master: among live nodes whose last reported
+    /// role leads, the one with the highest term (then the lowest index).
+    pub fn leader(&self) -> Option<u32> {
+        (0..self.len() as u32)
+            .filter(|&n| !self.is_crashed(n))
+            .filter_map(|n| match self.role(n) {
+                Some((role, term)) if role.leads() => Some((term, n)),
+                _ => None,
+            })
+            .max_by_key(|&(term, n)| (term, std::cmp::Reverse(n)))
+            .map(|(_, n)| n)
+    }
+
+    /// Nodes in a given status, in cluster order.
+    pub fn nodes_with(&self, status: NodeStatus) -> Vec<u32> {
+        (0..self.len() as u32)
+            .filter(|&n| self.status(n) == status)
+            .collect()
+    }
+
+    /// `{A,B}`: a set of nodes by name.
+    pub fn set_name(&self, nodes: &[u32]) -> String {
+        let names: Vec<&str> = nodes.iter().map(|&n| self.name(n)).collect();
+        format!("{{{}}}", names.join(","))
+    }
+}

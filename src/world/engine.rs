@@ -1,0 +1,678 @@
+//! The world: one seeded discrete-event loop driving nodes, network, clocks and faults.
+//!
+//! The loop pops the earliest event (by true time, then insertion order), applies it, and turns
+//! whatever the protocol asked for into new events. It never reads the wall clock, never spawns
+//! and never iterates a hash map, so a run is a pure function of (spec, config, seed).
+//!
+//! Process faults, precisely:
+//! - **crash**: the node's protocol state, timers and queued inputs are gone; its durable state
+//!   and its clock survive. Messages arriving while it is down are dropped (`node_down`).
+//! - **restart**: the protocol is rebuilt from its durable state and started again.
+//! - **pause** (a stop-the-world GC pause): the node runs nothing. Messages for it and timers
+//!   that come due are held, in order, and handed to it when it resumes; its clock keeps
+//!   running, so it learns of the pause only by reading it.
+//!
+//! Timers are deadlines on the node's local clock: a clock jump or a drift change re-plans every
+//! pending timer of that node in true time.
+
+use crate::node::{Ctx, Effect, LocalNanos, Nanos, NodeId, Observation, Protocol, Rng, Stream};
+
+use super::clock::Clock;
+use super::cluster::{Cluster, NodeStatus};
+use super::fault::{self, Applied, FaultAction, FaultRecord, FaultSpec, Origin};
+use super::network::{Fate, LinkModel, Network};
+use super::queue::EventQueue;
+use super::trace::{DropReason, Event, Observer, Tracer};
+
+/// Everything about a run that is not the protocol: who, for how long, over what network, with
+/// which clocks and faults.
+#[derive(Clone, Debug)]
+pub struct WorldSpec {
+    pub seed: u64,
+    pub names: Vec<String>,
+    /// Virtual time the run lasts; events at or after it do not happen.
+    pub duration: Nanos,
+    /// A limit on trace records; reaching it ends the run with [`Outcome::EventLimit`].
+    pub max_events: u64,
+    pub link: LinkModel,
+    /// One clock per node.
+    pub clocks: Vec<Clock>,
+    /// Scripted and nemesis faults together.
+    pub faults: Vec<FaultSpec>,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Virtual time reached the scenario's duration.
+    Completed,
+    /// The event limit was reached first.
+    EventLimit,
+}
+
+/// Counters of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Trace records.
+    pub events: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub dropped_loss: u64,
+    pub dropped_partition: u64,
+    pub dropped_node_down: u64,
+    /// Extra copies created by duplication.
+    pub duplicated: u64,
+    pub timers_fired: u64,
+}
+
+impl Stats {
+    pub fn dropped(&self) -> u64 {
+        self.dropped_loss + self.dropped_partition + self.dropped_node_down
+    }
+}
+
+/// An event waiting in the queue.
+enum Pending<P: Protocol> {
+    Start(u32),
+    Deliver {
+        from: u32,
+        to: u32,
+        id: u64,
+        msg: P::Msg,
+    },
+    Timer {
+        node: u32,
+        token: u64,
+    },
+    /// The n-th fault of the spec.
+    Fault(u32),
+    /// The end of the `for` of the n-th applied fault.
+    End(u32),
+}
+
+struct PendingTimer<T> {
+    timer: T,
+    token: u64,
+    deadline: LocalNanos,
+}
+
+/// A node as the world holds it.
+struct Slot<P: Protocol> {
+    /// `None` while crashed.
+    state: Option<P>,
+    durable: Option<P::Durable>,
+    rng: Rng,
+    timers: Vec<PendingTimer<P::Timer>>,
+    /// Inputs held while paused, in arrival order.
+    held: Vec<Pending<P>>,
+}
+
+pub struct World<P: Protocol, O: Observer<P>> {
+    config: P::Config,
+    spec: WorldSpec,
+    now: Nanos,
+    queue: EventQueue<Pending<P>>,
+    slots: Vec<Slot<P>>,
+    peers: Vec<Vec<NodeId>>,
+    cluster: Cluster,
+    net: Network,
+    fault_rng: Rng,
+    applied: Vec<FaultRecord>,
+    tracer: Tracer<O>,
+    stats: Stats,
+    effects: Vec<Effect<P>>,
+    next_msg: u64,
+    next_token: u64,
+}
+
+impl<P: Protocol, O: Observer<P>> World<P, O> {
+    pub fn new(spec: WorldSpec, config: P::Config, observer: O) -> Self {
+        let n = spec.names.len();
+        assert!(n > 0, "a world needs at least one node");
+        assert_eq!(spec.clocks.len(), n, "one clock per node");
+        let ids: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+        let peers: Vec<Vec<NodeId>> = ids
+            .iter()
+            .map(|me| ids.iter().copied().filter(|p| p != me).collect())
+            .collect();
+        let slots = ids
+            .iter()
+            .map(|&id| Slot {
+                state: Some(P::new(id, &peers[id.index()], &config, None)),
+                durable: None,
+                rng: Rng::derive(spec.seed, Stream::Node(id.0)),
+                timers: Vec::new(),
+                held: Vec::new(),
+            })
+            .collect();
+        let mut queue = EventQueue::default();
+        for node in 0..n as u32 {
+            queue.push(0, Pending::Start(node));
+        }
+        for (i, f) in spec.faults.iter().enumerate() {
+            queue.push(f.at, Pending::Fault(i as u32));
+        }
+        World {
+            net: Network::new(spec.link.clone(), n, spec.seed),
+            fault_rng: Rng::derive(spec.seed, Stream::Faults),
+            cluster: Cluster::new(spec.names.clone(), spec.clocks.clone()),
+            config,
+            spec,
+            now: 0,
+            queue,
+            slots,
+            peers,
+            applied: Vec::new(),
+            tracer: Tracer {
+                hasher: Default::default(),
+                records: 0,
+                observer,
+            },
+            stats: Stats::default(),
+            effects: Vec::new(),
+            next_msg: 0,
+            next_token: 0,
+        }
+    }
+
+    /// Runs to the end of the scenario's duration, or to the event limit.
+    pub fn run(&mut self) -> Outcome {
+        let outcome = self.run_until(self.spec.duration);
+        if outcome == Outcome::Completed {
+            self.now = self.spec.duration;
+            self.cluster.set_now(self.now);
+        }
+        self.tracer.observer.on_end(&self.cluster);
+        outcome
+    }
+
+    /// Runs every event due strictly before `until` (or until the event limit).
+    pub fn run_until(&mut self, until: Nanos) -> Outcome {
+        let until = until.min(self.spec.duration);
+        while let Some((at, event)) = self.queue.pop_before(until) {
+            debug_assert!(at >= self.now, "time never goes back");
+            self.now = at;
+            self.cluster.set_now(at);
+            self.step(event);
+            if self.tracer.records >= self.spec.max_events {
+                return Outcome::EventLimit;
+            }
+        }
+        Outcome::Completed
+    }
+
+    /// True time now.
+    pub fn now(&self) -> Nanos {
+        self.now
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            events: self.tracer.records,
+            ..self.stats
+        }
+    }
+
+    /// The trace hash so far, as printed.
+    pub fn trace_hash(&self) -> String {
+        self.tracer.hasher.hex()
+    }
+
+    /// The concrete fault schedule so far.
+    pub fn faults(&self) -> &[FaultRecord] {
+        &self.applied
+    }
+
+    pub fn observer(&self) -> &O {
+        &self.tracer.observer
+    }
+
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.tracer.observer
+    }
+
+    pub fn into_observer(self) -> O {
+        self.tracer.observer
+    }
+
+    /// A node's protocol state (`None` while crashed), for tests and reports.
+    pub fn node(&self, node: u32) -> Option<&P> {
+        self.slots[node as usize].state.as_ref()
+    }
+
+    pub fn spec(&self) -> &WorldSpec {
+        &self.spec
+    }
+
+    fn step(&mut self, event: Pending<P>) {
+        match event {
+            Pending::Start(node) => self.start(node, false),
+            Pending::Deliver { from, to, id, msg } => self.deliver(from, to, id, msg),
+            Pending::Timer { node, token } => self.fire(node, token),
+            Pending::Fault(index) => self.fault(index),
+            Pending::End(index) => self.end_fault(index),
+        }
+    }
+
+    fn start(&mut self, node: u32, restart: bool) {
+        if restart {
+            let slot = &mut self.slots[node as usize];
+            slot.state = Some(P::new(
+                NodeId(node),
+                &self.peers[node as usize],
+                &self.config,
+                slot.durable.as_ref(),
+            ));
+        }
+        self.tracer
+            .emit::<P>(self.now, &self.cluster, Event::Start { node, restart });
+        self.call(node, |p, ctx| p.on_start(ctx));
+    }
+
+    fn deliver(&mut self, from: u32, to: u32, id: u64, msg: P::Msg) {
+        let reason = match self.cluster.status(to) {
+            NodeStatus::Crashed => Some(DropReason::NodeDown),
+            _ if self.net.cuts.is_cut(from, to) => Some(DropReason::Partition),
+            NodeStatus::Paused => {
+                self.slots[to as usize]
+                    .held
+                    .push(Pending::Deliver { from, to, id, msg });
+                return;
+            }
+            NodeStatus::Up => None,
+        };
+        if let Some(reason) = reason {
+            self.drop_message(from, to, id, reason);
+            return;
+        }
+        self.stats.delivered += 1;
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::Deliver {
+                from,
+                to,
+                id,
+                msg: &msg,
+            },
+        );
+        self.call(to, |p, ctx| p.on_message(ctx, NodeId(from), msg));
+    }
+
+    fn drop_message(&mut self, from: u32, to: u32, id: u64, reason: DropReason) {
+        match reason {
+            DropReason::Loss => self.stats.dropped_loss += 1,
+            DropReason::Partition => self.stats.dropped_partition += 1,
+            DropReason::NodeDown => self.stats.dropped_node_down += 1,
+        }
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::Drop {
+                from,
+                to,
+                id,
+                reason,
+            },
+        );
+    }
+
+    fn fire(&mut self, node: u32, token: u64) {
+        let slot = &mut self.slots[node as usize];
+        let Some(pos) = slot.timers.iter().position(|t| t.token == token) else {
+            return; // cancelled, replaced, re-planned or cleared by a crash
+        };
+        if self.cluster.status(node) == NodeStatus::Paused {
+            slot.held.push(Pending::Timer { node, token });
+            return;
+        }
+        let timer = slot.timers.swap_remove(pos).timer;
+        self.stats.timers_fired += 1;
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::Timer {
+                node,
+                timer: &timer,
+            },
+        );
+        self.call(node, |p, ctx| p.on_timer(ctx, timer));
+    }
+
+    /// Runs one handler of a running node, then carries out its effects in order.
+    fn call(&mut self, node: u32, handler: impl FnOnce(&mut P, &mut Ctx<'_, P>)) {
+        let local = self.cluster.local_time(node);
+        let mut effects = std::mem::take(&mut self.effects);
+        {
+            let slot = &mut self.slots[node as usize];
+            let state = slot
+                .state
+                .as_mut()
+                .expect("the world calls only running nodes");
+            let mut ctx = Ctx::new(
+                NodeId(node),
+                &self.peers[node as usize],
+                local,
+                &mut slot.rng,
+                &mut effects,
+            );
+            handler(state, &mut ctx);
+        }
+        for effect in effects.drain(..) {
+            self.apply(node, local, effect);
+        }
+        self.effects = effects;
+    }
+
+    fn apply(&mut self, node: u32, local: LocalNanos, effect: Effect<P>) {
+        match effect {
+            Effect::Send { to, msg } => self.send(node, to.0, msg),
+            Effect::SetTimer { timer, after } => {
+                let deadline = local.saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
+                let token = self.next_token;
+                self.next_token += 1;
+                let timers = &mut self.slots[node as usize].timers;
+                match timers.iter_mut().find(|t| t.timer == timer) {
+                    Some(t) => {
+                        t.token = token;
+                        t.deadline = deadline;
+                    }
+                    None => timers.push(PendingTimer {
+                        timer,
+                        token,
+                        deadline,
+                    }),
+                }
+                let at = self.cluster.clock(node).true_time_of(deadline, self.now);
+                self.queue.push(at, Pending::Timer { node, token });
+            }
+            Effect::CancelTimer { timer } => {
+                self.slots[node as usize]
+                    .timers
+                    .retain(|t| t.timer != timer);
+            }
+            Effect::Observe(obs) => {
+                if let Observation::Role { role, term } = obs {
+                    self.cluster.set_role(node, role, term);
+                }
+                self.tracer
+                    .emit::<P>(self.now, &self.cluster, Event::Observe { node, obs: &obs });
+            }
+            Effect::Persist(durable) => self.slots[node as usize].durable = Some(durable),
+        }
+    }
+
+    fn send(&mut self, from: u32, to: u32, msg: P::Msg) {
+        assert!(
+            (to as usize) < self.slots.len(),
+            "{} sent to node #{to}, which does not exist",
+            self.cluster.name(from)
+        );
+        let id = self.next_msg;
+        self.next_msg += 1;
+        self.stats.sent += 1;
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::Send {
+                from,
+                to,
+                id,
+                msg: &msg,
+            },
+        );
+        match self.net.send(from, to, self.now) {
+            Fate::Lost => self.drop_message(from, to, id, DropReason::Loss),
+            Fate::Cut => self.drop_message(from, to, id, DropReason::Partition),
+            Fate::Arrive(at) => self.queue.push(at, Pending::Deliver { from, to, id, msg }),
+            Fate::Twice(first, second) => {
+                self.stats.duplicated += 1;
+                self.queue.push(
+                    first,
+                    Pending::Deliver {
+                        from,
+                        to,
+                        id,
+                        msg: msg.clone(),
+                    },
+                );
+                self.queue
+                    .push(second, Pending::Deliver { from, to, id, msg });
+            }
+        }
+    }
+
+    // ---- faults ------------------------------------------------------------------------------
+
+    fn fault(&mut self, index: u32) {
+        let spec = self.spec.faults[index as usize].clone();
+        let written = spec.action.describe(&self.cluster);
+        let (applied, restarted) = match self.enact(&spec.action) {
+            Ok(done) => done,
+            Err(reason) => (Applied::Skipped { reason }, Vec::new()),
+        };
+        let lasting = match applied {
+            Applied::Skipped { .. } => None,
+            _ => spec.lasting,
+        };
+        let record = self.record_fault(spec.origin, written, applied, lasting);
+        if let Some(d) = lasting {
+            self.queue
+                .push(self.now.saturating_add(d), Pending::End(record));
+        }
+        for node in restarted {
+            self.start(node, true);
+        }
+    }
+
+    /// The end of a fault's `for`: undo exactly what it did.
+    fn end_fault(&mut self, index: u32) {
+        let original = &self.applied[index as usize];
+        let written = format!("end of {}", original.written);
+        let (applied, restarted) = match original.applied.clone() {
+            Applied::Partition { cut, .. } | Applied::Cut { cut, .. } => {
+                if self.net.cuts.remove(cut) {
+                    (Applied::Repair { cut }, Vec::new())
+                } else {
+                    let reason = format!("partition #{cut} was already healed");
+                    (Applied::Skipped { reason }, Vec::new())
+                }
+            }
+            Applied::Crash { nodes } => {
+                let down: Vec<u32> = nodes
+                    .into_iter()
+                    .filter(|&n| self.cluster.is_crashed(n))
+                    .collect();
+                self.restart_all(down)
+            }
+            Applied::Pause { nodes } => {
+                let paused: Vec<u32> = nodes
+                    .into_iter()
+                    .filter(|&n| self.cluster.status(n) == NodeStatus::Paused)
+                    .collect();
+                self.resume_all(&paused);
+                (Applied::Resume { nodes: paused }, Vec::new())
+            }
+            other => unreachable!("no `for` on {other:?}"),
+        };
+        self.record_fault(Origin::End, written, applied, None);
+        for node in restarted {
+            self.start(node, true);
+        }
+    }
+
+    fn record_fault(
+        &mut self,
+        origin: Origin,
+        written: String,
+        applied: Applied,
+        lasting: Option<Nanos>,
+    ) -> u32 {
+        self.applied.push(FaultRecord {
+            at: self.now,
+            origin,
+            written,
+            applied,
+            lasting,
+        });
+        let index = self.applied.len() - 1;
+        self.tracer
+            .emit::<P>(self.now, &self.cluster, Event::Fault(&self.applied[index]));
+        index as u32
+    }
+
+    /// Resolves a fault's targets and changes the world. Nodes to restart are returned, to be
+    /// started after the fault's record is written.
+    fn enact(&mut self, action: &FaultAction) -> Result<(Applied, Vec<u32>), String> {
+        let targets = |w: &mut Self, t: &fault::Target| {
+            let eligible = fault::eligible(action, &w.cluster);
+            fault::resolve_target(t, &eligible, &w.cluster, &mut w.fault_rng)
+        };
+        let applied = match action {
+            FaultAction::Partition(shape) => {
+                let shape = fault::resolve_shape(shape, &self.cluster, &mut self.fault_rng)?;
+                let cut = self.net.cuts.add(shape.cut_links());
+                Applied::Partition { cut, shape }
+            }
+            FaultAction::Cut { from, to } => {
+                let all: Vec<u32> = (0..self.cluster.len() as u32).collect();
+                let mut resolve_all = |ts: &[fault::Target]| -> Result<Vec<u32>, String> {
+                    let mut nodes = Vec::new();
+                    for t in ts {
+                        nodes.extend(fault::resolve_target(
+                            t,
+                            &all,
+                            &self.cluster,
+                            &mut self.fault_rng,
+                        )?);
+                    }
+                    nodes.sort_unstable();
+                    nodes.dedup();
+                    Ok(nodes)
+                };
+                let from = resolve_all(from)?;
+                let to = resolve_all(to)?;
+                let links: Vec<(u32, u32)> = from
+                    .iter()
+                    .flat_map(|&a| to.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
+                    .collect();
+                if links.is_empty() {
+                    return Err("the cut has no link between distinct nodes".into());
+                }
+                let cut = self.net.cuts.add(links);
+                Applied::Cut { cut, from, to }
+            }
+            FaultAction::Heal => {
+                self.net.cuts.clear();
+                Applied::Heal
+            }
+            FaultAction::Crash(t) => {
+                let nodes = targets(self, t)?;
+                for &n in &nodes {
+                    self.crash(n);
+                }
+                Applied::Crash { nodes }
+            }
+            FaultAction::Restart(t) => {
+                let nodes = targets(self, t)?;
+                return Ok(self.restart_all(nodes));
+            }
+            FaultAction::Pause(t) => {
+                let nodes = targets(self, t)?;
+                for &n in &nodes {
+                    self.cluster.set_status(n, NodeStatus::Paused);
+                }
+                Applied::Pause { nodes }
+            }
+            FaultAction::Resume(t) => {
+                let nodes = targets(self, t)?;
+                self.resume_all(&nodes);
+                Applied::Resume { nodes }
+            }
+            FaultAction::ClockJump { target, by } => {
+                let nodes = targets(self, target)?;
+                for &n in &nodes {
+                    self.cluster.clock_mut(n).jump(*by, self.now);
+                    self.replan_timers(n);
+                }
+                Applied::ClockJump { nodes, by: *by }
+            }
+            FaultAction::ClockDrift { target, ppm } => {
+                let nodes = targets(self, target)?;
+                for &n in &nodes {
+                    self.cluster.clock_mut(n).set_drift(*ppm, self.now);
+                    self.replan_timers(n);
+                }
+                Applied::ClockDrift { nodes, ppm: *ppm }
+            }
+            FaultAction::Recover => {
+                self.net.cuts.clear();
+                let resumed = self.cluster.nodes_with(NodeStatus::Paused);
+                self.resume_all(&resumed);
+                let crashed = self.cluster.nodes_with(NodeStatus::Crashed);
+                let (_, restarted) = self.restart_all(crashed);
+                return Ok((
+                    Applied::Recover {
+                        restarted: restarted.clone(),
+                        resumed,
+                    },
+                    restarted,
+                ));
+            }
+        };
+        Ok((applied, Vec::new()))
+    }
+
+    fn crash(&mut self, node: u32) {
+        let slot = &mut self.slots[node as usize];
+        slot.state = None;
+        slot.timers.clear();
+        slot.held.clear();
+        self.cluster.set_status(node, NodeStatus::Crashed);
+    }
+
+    /// Marks crashed nodes up; the caller starts them once the fault is recorded.
+    fn restart_all(&mut self, nodes: Vec<u32>) -> (Applied, Vec<u32>) {
+        for &n in &nodes {
+            self.cluster.set_status(n, NodeStatus::Up);
+        }
+        (
+            Applied::Restart {
+                nodes: nodes.clone(),
+            },
+            nodes,
+        )
+    }
+
+    /// Resumes paused nodes: everything held for them is handed over now, in arrival order.
+    fn resume_all(&mut self, nodes: &[u32]) {
+        for &n in nodes {
+            self.cluster.set_status(n, NodeStatus::Up);
+            for event in std::mem::take(&mut self.slots[n as usize].held) {
+                self.queue.push(self.now, event);
+            }
+        }
+    }
+
+    /// After a clock change, every pending timer of the node fires when its local deadline is
+    /// reached on the new clock.
+    fn replan_timers(&mut self, node: u32) {
+        let clock = *self.cluster.clock(node);
+        for t in &mut self.slots[node as usize].timers {
+            t.token = self.next_token;
+            self.next_token += 1;
+            let at = clock.true_time_of(t.deadline, self.now);
+            self.queue.push(
+                at,
+                Pending::Timer {
+                    node,
+                    token: t.token,
+                },
+            );
+        }
+    }
+}

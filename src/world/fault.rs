@@ -1,0 +1,682 @@
+//! Faults as written (targets that may be dynamic) and as applied (concrete nodes and links).
+//!
+//! A fault's target is resolved at the instant the fault fires, against the cluster as it is
+//! then: `leader` is the node currently observed leading, `random` draws from the fault stream.
+//! A fault that finds no target (no leader yet, the node is already down) is recorded as
+//! skipped with its reason — never silently dropped. The applied form is what the trace, the
+//! summary and the story print: the concrete schedule the run used.
+
+use serde::Serialize;
+
+use crate::node::{Nanos, Rng, format_duration_signed};
+
+use super::cluster::{Cluster, NodeStatus};
+
+/// Who a fault hits, as written in the scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Node(u32),
+    /// The node currently observed as leader or master.
+    Leader,
+    /// One node drawn from the fault stream.
+    Random,
+    /// One node that is not the leader.
+    RandomFollower,
+    /// ⌊(n−1)/2⌋ nodes drawn from the fault stream.
+    Minority,
+    /// ⌊n/2⌋+1 nodes drawn from the fault stream.
+    Majority,
+}
+
+/// The shape of a partition, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Explicit groups; nodes not listed form one more group.
+    Groups(Vec<Vec<Target>>),
+    /// A random split into ⌊n/2⌋ and ⌈n/2⌉ nodes.
+    Halves,
+    /// A random minority cut from the majority (the same as `halves` for an odd cluster).
+    MajorityMinority,
+    /// Nodes in a random ring, each seeing only its nearest neighbours (enough for a majority).
+    Ring,
+    /// One node cut from all others.
+    Isolate(Target),
+    /// Two halves that cannot see each other, plus one node that sees both.
+    Bridge(Target),
+}
+
+/// A fault, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    Partition(Shape),
+    /// A one-way cut: messages `from` → `to` are dropped, the reverse direction flows.
+    Cut {
+        from: Vec<Target>,
+        to: Vec<Target>,
+    },
+    /// Repairs every cut.
+    Heal,
+    Crash(Target),
+    Restart(Target),
+    Pause(Target),
+    Resume(Target),
+    ClockJump {
+        target: Target,
+        by: i64,
+    },
+    ClockDrift {
+        target: Target,
+        ppm: i64,
+    },
+    /// The nemesis's final heal: every cut repaired, paused nodes resumed, crashed restarted.
+    Recover,
+}
+
+/// Where a fault came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The n-th `[[faults]]` entry (0-based).
+    Schedule(u32),
+    /// Drawn by the nemesis.
+    Nemesis,
+    /// The nemesis's final heal at `until`.
+    FinalHeal,
+    /// The end of a fault's `for`.
+    End,
+}
+
+/// A fault to fire at `at`, undone `lasting` later when given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultSpec {
+    pub at: Nanos,
+    pub action: FaultAction,
+    pub lasting: Option<Nanos>,
+    pub origin: Origin,
+}
+
+/// A partition's shape with concrete nodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolved {
+    Groups(Vec<Vec<u32>>),
+    Bridge {
+        left: Vec<u32>,
+        right: Vec<u32>,
+        bridge: u32,
+    },
+    Ring {
+        order: Vec<u32>,
+        reach: u32,
+    },
+}
+
+/// A fault as it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum Applied {
+    Partition {
+        cut: u32,
+        shape: Resolved,
+    },
+    Cut {
+        cut: u32,
+        from: Vec<u32>,
+        to: Vec<u32>,
+    },
+    Heal,
+    /// The end of one timed partition or cut.
+    Repair {
+        cut: u32,
+    },
+    Crash {
+        nodes: Vec<u32>,
+    },
+    Restart {
+        nodes: Vec<u32>,
+    },
+    Pause {
+        nodes: Vec<u32>,
+    },
+    Resume {
+        nodes: Vec<u32>,
+    },
+    ClockJump {
+        nodes: Vec<u32>,
+        by: i64,
+    },
+    ClockDrift {
+        nodes: Vec<u32>,
+        ppm: i64,
+    },
+    Recover {
+        restarted: Vec<u32>,
+        resumed: Vec<u32>,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+/// One line of the concrete schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FaultRecord {
+    pub at: Nanos,
+    pub origin: Origin,
+    /// The fault as written (`crash leader`), for a reader who wants to see what resolved.
+    pub written: String,
+    pub applied: Applied,
+    /// When the fault is undone, for a fault with `for`.
+    pub lasting: Option<Nanos>,
+}
+
+impl Target {
+    pub fn describe(&self, cluster: &Cluster) -> String {
+        match self {
+            Target::Node(n) => cluster.name(*n).to_string(),
+            Target::Leader => "leader".into(),
+            Target::Random => "random".into(),
+            Target::RandomFollower => "random-follower".into(),
+            Target::Minority => "minority".into(),
+            Target::Majority => "majority".into(),
+        }
+    }
+
+    fn is_dynamic(&self) -> bool {
+        !matches!(self, Target::Node(_))
+    }
+}
+
+fn list(targets: &[Target], cluster: &Cluster) -> String {
+    let names: Vec<String> = targets.iter().map(|t| t.describe(cluster)).collect();
+    format!("[{}]", names.join(", "))
+}
+
+impl FaultAction {
+    /// The fault as written, in scenario words.
+    pub fn describe(&self, cluster: &Cluster) -> String {
+        match self {
+            FaultAction::Partition(shape) => match shape {
+                Shape::Groups(groups) => {
+                    let gs: Vec<String> = groups.iter().map(|g| list(g, cluster)).collect();
+                    format!("partition [{}]", gs.join(", "))
+                }
+                Shape::Halves => "partition halves".into(),
+                Shape::MajorityMinority => "partition majority-minority".into(),
+                Shape::Ring => "partition ring".into(),
+                Shape::Isolate(t) => format!("isolate {}", t.describe(cluster)),
+                Shape::Bridge(t) => format!("bridge through {}", t.describe(cluster)),
+            },
+            FaultAction::Cut { from, to } => {
+                format!("cut {} -> {}", list(from, cluster), list(to, cluster))
+            }
+            FaultAction::Heal => "heal".into(),
+            FaultAction::Crash(t) => format!("crash {}", t.describe(cluster)),
+            FaultAction::Restart(t) => format!("restart {}", t.describe(cluster)),
+            FaultAction::Pause(t) => format!("pause {}", t.describe(cluster)),
+            FaultAction::Resume(t) => format!("resume {}", t.describe(cluster)),
+            FaultAction::ClockJump { target, by } => {
+                format!(
+                    "clock jump {} by {}",
+                    target.describe(cluster),
+                    format_duration_signed(*by)
+                )
+            }
+            FaultAction::ClockDrift { target, ppm } => {
+                format!("clock drift {} {ppm:+}ppm", target.describe(cluster))
+            }
+            FaultAction::Recover => "final heal".into(),
+        }
+    }
+}
+
+/// Which nodes a fault of each kind may pick from.
+pub fn eligible(action: &FaultAction, cluster: &Cluster) -> Vec<u32> {
+    match action {
+        FaultAction::Crash(_) => (0..cluster.len() as u32)
+            .filter(|&n| !cluster.is_crashed(n))
+            .collect(),
+        FaultAction::Pause(_) => cluster.nodes_with(NodeStatus::Up),
+        FaultAction::Restart(_) => cluster.nodes_with(NodeStatus::Crashed),
+        FaultAction::Resume(_) => cluster.nodes_with(NodeStatus::Paused),
+        _ => (0..cluster.len() as u32).collect(),
+    }
+}
+
+/// Resolves a target to concrete nodes among `eligible`.
+pub fn resolve_target(
+    target: &Target,
+    eligible: &[u32],
+    cluster: &Cluster,
+    rng: &mut Rng,
+) -> Result<Vec<u32>, String> {
+    let n = cluster.len();
+    let pick = |pool: Vec<u32>, count: usize, rng: &mut Rng| -> Result<Vec<u32>, String> {
+        if pool.is_empty() || count == 0 {
+            return Err(format!(
+                "no node to pick for `{}`",
+                target.describe(cluster)
+            ));
+        }
+        let mut pool = pool;
+        rng.shuffle(&mut pool);
+        pool.truncate(count);
+        pool.sort_unstable();
+        Ok(pool)
+    };
+    match target {
+        Target::Node(node) => {
+            if eligible.contains(node) {
+                Ok(vec![*node])
+            } else {
+                Err(format!(
+                    "{} is {}",
+                    cluster.name(*node),
+                    status_word(cluster.status(*node))
+                ))
+            }
+        }
+        Target::Leader => match cluster.leader() {
+            Some(l) if eligible.contains(&l) => Ok(vec![l]),
+            Some(l) => Err(format!(
+                "the leader {} is {}",
+                cluster.name(l),
+                status_word(cluster.status(l))
+            )),
+            None => Err("no node is leader".into()),
+        },
+        Target::Random => pick(eligible.to_vec(), 1, rng),
+        Target::RandomFollower => {
+            let leader = cluster.leader();
+            let pool = eligible
+                .iter()
+                .copied()
+                .filter(|&x| Some(x) != leader)
+                .collect();
+            pick(pool, 1, rng)
+        }
+        Target::Minority => pick(eligible.to_vec(), (n - 1) / 2, rng),
+        Target::Majority => pick(eligible.to_vec(), n / 2 + 1, rng),
+    }
+}
+
+fn status_word(s: NodeStatus) -> &'static str {
+    match s {
+        NodeStatus::Up => "up",
+        NodeStatus::Paused => "paused",
+        NodeStatus::Crashed => "crashed",
+    }
+}
+
+/// Resolves a partition shape to concrete groups.
+pub fn resolve_shape(shape: &Shape, cluster: &Cluster, rng: &mut Rng) -> Result<Resolved, String> {
+    let all: Vec<u32> = (0..cluster.len() as u32).collect();
+    let n = all.len();
+    let shuffled = |rng: &mut Rng| {
+        let mut v = all.clone();
+        rng.shuffle(&mut v);
+        v
+    };
+    let split = |mut v: Vec<u32>, at: usize| {
+        let mut right = v.split_off(at);
+        v.sort_unstable();
+        right.sort_unstable();
+        Resolved::Groups(vec![v, right])
+    };
+    if n < 2 {
+        return Err("a partition needs at least two nodes".into());
+    }
+    Ok(match shape {
+        Shape::Halves | Shape::MajorityMinority => split(shuffled(rng), n / 2),
+        Shape::Isolate(t) => {
+            let node = resolve_target(t, &all, cluster, rng)?[0];
+            let rest = all.iter().copied().filter(|&x| x != node).collect();
+            Resolved::Groups(vec![vec![node], rest])
+        }
+        Shape::Bridge(t) => {
+            if n < 3 {
+                return Err("a bridge needs at least three nodes".into());
+            }
+            let bridge = resolve_target(t, &all, cluster, rng)?[0];
+            let mut rest: Vec<u32> = all.iter().copied().filter(|&x| x != bridge).collect();
+            rng.shuffle(&mut rest);
+            let Resolved::Groups(mut halves) = split(rest, (n - 1) / 2) else {
+                unreachable!("split makes groups")
+            };
+            let right = halves.pop().expect("two halves");
+            let left = halves.pop().expect("two halves");
+            Resolved::Bridge {
+                left,
+                right,
+                bridge,
+            }
+        }
+        Shape::Ring => {
+            // Each node must see a majority counting itself: ⌊n/2⌋ others, half on each side.
+            let reach = (n / 2).div_ceil(2) as u32;
+            Resolved::Ring {
+                order: shuffled(rng),
+                reach,
+            }
+        }
+        Shape::Groups(groups) => resolve_groups(groups, cluster, rng)?,
+    })
+}
+
+/// Explicit groups. Dynamic targets resolve first and win: a node named in one group and
+/// resolved as `leader` in another belongs to the `leader` group. Unlisted nodes form a group.
+fn resolve_groups(
+    groups: &[Vec<Target>],
+    cluster: &Cluster,
+    rng: &mut Rng,
+) -> Result<Resolved, String> {
+    let all: Vec<u32> = (0..cluster.len() as u32).collect();
+    let mut owner: Vec<Option<usize>> = vec![None; all.len()];
+    for dynamic in [true, false] {
+        for (g, group) in groups.iter().enumerate() {
+            for t in group.iter().filter(|t| t.is_dynamic() == dynamic) {
+                let free: Vec<u32> = all
+                    .iter()
+                    .copied()
+                    .filter(|&x| owner[x as usize].is_none())
+                    .collect();
+                let nodes = match t {
+                    Target::Node(x) if owner[*x as usize].is_some() => continue,
+                    _ => resolve_target(t, &free, cluster, rng)?,
+                };
+                for x in nodes {
+                    owner[x as usize] = Some(g);
+                }
+            }
+        }
+    }
+    let mut resolved: Vec<Vec<u32>> = vec![Vec::new(); groups.len()];
+    let mut rest = Vec::new();
+    for (x, o) in owner.iter().enumerate() {
+        match o {
+            Some(g) => resolved[*g].push(x as u32),
+            None => rest.push(x as u32),
+        }
+    }
+    if !rest.is_empty() {
+        resolved.push(rest);
+    }
+    resolved.retain(|g| !g.is_empty());
+    if resolved.len() < 2 {
+        return Err("every node ended up in one group".into());
+    }
+    Ok(Resolved::Groups(resolved))
+}
+
+impl Resolved {
+    /// The directed links this partition cuts.
+    pub fn cut_links(&self) -> Vec<(u32, u32)> {
+        let mut links = Vec::new();
+        let mut both = |a: u32, b: u32| {
+            links.push((a, b));
+            links.push((b, a));
+        };
+        match self {
+            Resolved::Groups(groups) => {
+                for (i, g) in groups.iter().enumerate() {
+                    for h in &groups[i + 1..] {
+                        for &a in g {
+                            for &b in h {
+                                both(a, b);
+                            }
+                        }
+                    }
+                }
+            }
+            Resolved::Bridge { left, right, .. } => {
+                for &a in left {
+                    for &b in right {
+                        both(a, b);
+                    }
+                }
+            }
+            Resolved::Ring { order, reach } => {
+                let n = order.len();
+                for i in 0..n {
+                    for j in i + 1..n {
+                        let d = (j - i).min(n - (j - i));
+                        if d > *reach as usize {
+                            both(order[i], order[j]);
+                        }
+                    }
+                }
+            }
+        }
+        links
+    }
+
+    pub fn describe(&self, cluster: &Cluster) -> String {
+        match self {
+            Resolved::Groups(groups) => {
+                let gs: Vec<String> = groups.iter().map(|g| cluster.set_name(g)).collect();
+                gs.join(" | ")
+            }
+            Resolved::Bridge {
+                left,
+                right,
+                bridge,
+            } => format!(
+                "{} | {} bridged by {}",
+                cluster.set_name(left),
+                cluster.set_name(right),
+                cluster.name(*bridge)
+            ),
+            Resolved::Ring { order, reach } => {
+                let names: Vec<&str> = order.iter().map(|&x| cluster.name(x)).collect();
+                format!(
+                    "ring {} (each sees {} on either side)",
+                    names.join("-"),
+                    reach
+                )
+            }
+        }
+    }
+}
+
+impl Applied {
+    /// The fault as it happened, with node names: `partition {A,B} | {C,D,E}`.
+    pub fn describe(&self, cluster: &Cluster) -> String {
+        let set = |nodes: &[u32]| {
+            if nodes.len() == 1 {
+                cluster.name(nodes[0]).to_string()
+            } else {
+                cluster.set_name(nodes)
+            }
+        };
+        match self {
+            Applied::Partition { shape, .. } => format!("partition {}", shape.describe(cluster)),
+            Applied::Cut { from, to, .. } => format!("one-way cut {} -> {}", set(from), set(to)),
+            Applied::Heal => "heal: every link repaired".into(),
+            Applied::Repair { cut } => format!("repair the cuts of partition #{cut}"),
+            Applied::Crash { nodes } => format!("crash {}", set(nodes)),
+            Applied::Restart { nodes } => format!("restart {}", set(nodes)),
+            Applied::Pause { nodes } => format!("pause {}", set(nodes)),
+            Applied::Resume { nodes } => format!("resume {}", set(nodes)),
+            Applied::ClockJump { nodes, by } => {
+                format!(
+                    "clock of {} jumps {}",
+                    set(nodes),
+                    format_duration_signed(*by)
+                )
+            }
+            Applied::ClockDrift { nodes, ppm } => {
+                format!("clock of {} drifts {ppm:+}ppm", set(nodes))
+            }
+            Applied::Recover { restarted, resumed } => {
+                let mut s = "final heal: every link repaired".to_string();
+                if !resumed.is_empty() {
+                    s += &format!(", {} resumed", set(resumed));
+                }
+                if !restarted.is_empty() {
+                    s += &format!(", {} restarted", set(restarted));
+                }
+                s
+            }
+            Applied::Skipped { reason } => format!("skipped: {reason}"),
+        }
+    }
+
+    /// The nodes this fault acted on directly.
+    pub fn nodes(&self) -> &[u32] {
+        match self {
+            Applied::Crash { nodes }
+            | Applied::Restart { nodes }
+            | Applied::Pause { nodes }
+            | Applied::Resume { nodes }
+            | Applied::ClockJump { nodes, .. }
+            | Applied::ClockDrift { nodes, .. } => nodes,
+            _ => &[],
+        }
+    }
+}
+
+impl FaultRecord {
+    /// One line of the schedule: `crash C (leader) for 1s`.
+    pub fn describe(&self, cluster: &Cluster) -> String {
+        let mut s = self.applied.describe(cluster);
+        if let Applied::Skipped { .. } = self.applied {
+            s = format!("{}: {s}", self.written);
+        } else if self.written.contains("leader")
+            || self.written.contains("random")
+            || self.written.contains("minority")
+            || self.written.contains("majority")
+            || self.written.contains("halves")
+            || self.written.contains("ring")
+        {
+            s += &format!(" ({})", self.written);
+        }
+        if let Some(d) = self.lasting {
+            s += &format!(" for {}", crate::node::time::format_duration(d));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{Role, Stream};
+    use crate::world::clock::Clock;
+
+    fn cluster(n: usize) -> Cluster {
+        let names = (0..n)
+            .map(|i| ((b'A' + i as u8) as char).to_string())
+            .collect();
+        Cluster::new(names, vec![Clock::honest(); n])
+    }
+
+    fn rng() -> Rng {
+        Rng::derive(5, Stream::Faults)
+    }
+
+    #[test]
+    fn leader_resolves_to_the_highest_term_leader() {
+        let mut c = cluster(5);
+        assert!(resolve_target(&Target::Leader, &[0, 1, 2, 3, 4], &c, &mut rng()).is_err());
+        c.set_role(1, Role::Leader, 1);
+        c.set_role(3, Role::Leader, 2);
+        assert_eq!(
+            resolve_target(&Target::Leader, &[0, 1, 2, 3, 4], &c, &mut rng()),
+            Ok(vec![3])
+        );
+        c.set_status(3, NodeStatus::Crashed);
+        assert_eq!(c.leader(), Some(1));
+    }
+
+    #[test]
+    fn minority_and_majority_have_the_right_sizes() {
+        let c = cluster(5);
+        let all = [0, 1, 2, 3, 4];
+        assert_eq!(
+            resolve_target(&Target::Minority, &all, &c, &mut rng())
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            resolve_target(&Target::Majority, &all, &c, &mut rng())
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn random_follower_never_picks_the_leader() {
+        let mut c = cluster(3);
+        c.set_role(2, Role::Leader, 1);
+        let mut r = rng();
+        for _ in 0..50 {
+            let got = resolve_target(&Target::RandomFollower, &[0, 1, 2], &c, &mut r).unwrap();
+            assert_ne!(got, vec![2]);
+        }
+    }
+
+    #[test]
+    fn explicit_groups_put_unlisted_nodes_together() {
+        let c = cluster(5);
+        let shape = Shape::Groups(vec![vec![Target::Node(0), Target::Node(1)]]);
+        let r = resolve_shape(&shape, &c, &mut rng()).unwrap();
+        assert_eq!(r, Resolved::Groups(vec![vec![0, 1], vec![2, 3, 4]]));
+        assert_eq!(r.describe(&c), "{A,B} | {C,D,E}");
+        assert_eq!(r.cut_links().len(), 2 * 2 * 3);
+    }
+
+    #[test]
+    fn a_dynamic_target_wins_over_a_name_in_another_group() {
+        let mut c = cluster(5);
+        c.set_role(2, Role::Leader, 4);
+        let shape = Shape::Groups(vec![
+            vec![Target::Leader, Target::Node(1)],
+            vec![Target::Node(2), Target::Node(3), Target::Node(4)],
+        ]);
+        let r = resolve_shape(&shape, &c, &mut rng()).unwrap();
+        assert_eq!(r, Resolved::Groups(vec![vec![1, 2], vec![3, 4], vec![0]]));
+    }
+
+    #[test]
+    fn ring_lets_every_node_see_a_majority_but_not_all() {
+        let c = cluster(5);
+        let r = resolve_shape(&Shape::Ring, &c, &mut rng()).unwrap();
+        let cuts = r.cut_links();
+        for node in 0..5u32 {
+            let cut_from = cuts.iter().filter(|(a, _)| *a == node).count();
+            assert_eq!(
+                5 - cut_from,
+                3,
+                "node {node} sees itself and two neighbours"
+            );
+        }
+    }
+
+    #[test]
+    fn bridge_node_sees_both_halves() {
+        let c = cluster(5);
+        let r = resolve_shape(&Shape::Bridge(Target::Node(2)), &c, &mut rng()).unwrap();
+        let Resolved::Bridge {
+            left,
+            right,
+            bridge,
+        } = &r
+        else {
+            panic!()
+        };
+        assert_eq!(*bridge, 2);
+        assert_eq!(left.len() + right.len(), 4);
+        assert!(r.cut_links().iter().all(|&(a, b)| a != 2 && b != 2));
+    }
+
+    #[test]
+    fn halves_split_evenly() {
+        let c = cluster(5);
+        let Resolved::Groups(g) = resolve_shape(&Shape::Halves, &c, &mut rng()).unwrap() else {
+            panic!()
+        };
+        assert_eq!((g[0].len(), g[1].len()), (2, 3));
+    }
+}

@@ -1,0 +1,24 @@
+//! The world: virtual time, the event queue, RNG streams, the network, clocks, faults and the
+//! trace. It drives protocols through the node API and hands every trace record to an observer;
+//! it knows no checker, no protocol and no screen. Nothing here reads the wall clock.
+
+pub mod clock;
+pub mod cluster;
+mod engine;
+pub mod fault;
+pub mod hash;
+pub mod nemesis;
+pub mod network;
+mod queue;
+pub mod trace;
+
+pub use clock::Clock;
+pub use cluster::{Cluster, NodeStatus};
+pub use engine::{Outcome, Stats, World, WorldSpec};
+pub use fault::{Applied, FaultAction, FaultRecord, FaultSpec, Origin, Shape, Target};
+pub use nemesis::{NemesisSpec, Rhythm};
+pub use network::{Latency, LinkModel};
+pub use trace::{DropReason, Event, Observer, Record};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,168 @@
+//! The nemesis: random faults drawn from their own streams, then a final heal.
+//!
+//! Each fault kind draws its schedule from its own nemesis stream, so adding crashes to a
+//! scenario leaves its partitions where they were. Faults of one kind never overlap: after each
+//! one ends, the nemesis waits a quiet interval drawn from `every`, then strikes for a duration
+//! drawn from `last`. At `until` it stops and heals everything — every cut repaired, paused
+//! nodes resumed, crashed nodes restarted — so liveness is judged on a quiet cluster: the
+//! safety-then-liveness shape of Jepsen's final generator and TigerBeetle's VOPR.
+//! The whole schedule is drawn before the run starts; only its targets wait for their instant.
+
+use crate::node::{Nanos, Rng, Stream};
+
+use super::fault::{FaultAction, FaultSpec, Origin, Shape, Target};
+
+/// `every`: the quiet interval before each fault; `last`: how long each fault lasts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rhythm {
+    pub every: (Nanos, Nanos),
+    pub last: (Nanos, Nanos),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NemesisSpec {
+    /// When the nemesis stops and the final heal happens.
+    pub until: Nanos,
+    /// Partitions, each of a shape drawn from the list.
+    pub partition: Option<(Rhythm, Vec<Shape>)>,
+    pub crash: Option<(Rhythm, Target)>,
+    pub pause: Option<(Rhythm, Target)>,
+    /// Clock jumps: `every` between jumps, `by` drawn from the range (`last` unused).
+    pub clock_jump: Option<(Rhythm, (i64, i64), Target)>,
+}
+
+impl NemesisSpec {
+    /// The concrete schedule for `seed`, ending with the final heal at `until`.
+    pub fn expand(&self, seed: u64) -> Vec<FaultSpec> {
+        let mut out = Vec::new();
+        if let Some((rhythm, shapes)) = &self.partition {
+            let mut rng = Rng::derive(seed, Stream::Nemesis(0));
+            self.strike(&mut rng, rhythm, &mut out, |rng| {
+                let shape = shapes[rng.below(shapes.len() as u64) as usize].clone();
+                FaultAction::Partition(shape)
+            });
+        }
+        if let Some((rhythm, target)) = &self.crash {
+            let mut rng = Rng::derive(seed, Stream::Nemesis(1));
+            self.strike(&mut rng, rhythm, &mut out, |_| {
+                FaultAction::Crash(target.clone())
+            });
+        }
+        if let Some((rhythm, target)) = &self.pause {
+            let mut rng = Rng::derive(seed, Stream::Nemesis(2));
+            self.strike(&mut rng, rhythm, &mut out, |_| {
+                FaultAction::Pause(target.clone())
+            });
+        }
+        if let Some((rhythm, (lo, hi), target)) = &self.clock_jump {
+            let mut rng = Rng::derive(seed, Stream::Nemesis(3));
+            let mut t = 0u64;
+            loop {
+                t = t.saturating_add(rng.between(rhythm.every.0, rhythm.every.1));
+                if t >= self.until {
+                    break;
+                }
+                let span = (hi - lo) as u64;
+                let by = lo + rng.between(0, span) as i64;
+                out.push(FaultSpec {
+                    at: t,
+                    action: FaultAction::ClockJump {
+                        target: target.clone(),
+                        by,
+                    },
+                    lasting: None,
+                    origin: Origin::Nemesis,
+                });
+            }
+        }
+        out.sort_by_key(|f| f.at);
+        out.push(FaultSpec {
+            at: self.until,
+            action: FaultAction::Recover,
+            lasting: None,
+            origin: Origin::FinalHeal,
+        });
+        out
+    }
+
+    fn strike(
+        &self,
+        rng: &mut Rng,
+        rhythm: &Rhythm,
+        out: &mut Vec<FaultSpec>,
+        mut action: impl FnMut(&mut Rng) -> FaultAction,
+    ) {
+        let mut t = 0u64;
+        loop {
+            t = t.saturating_add(rng.between(rhythm.every.0, rhythm.every.1));
+            if t >= self.until {
+                break;
+            }
+            let last = rng.between(rhythm.last.0, rhythm.last.1);
+            let end = t.saturating_add(last).min(self.until);
+            out.push(FaultSpec {
+                at: t,
+                action: action(rng),
+                lasting: Some(end - t),
+                origin: Origin::Nemesis,
+            });
+            t = end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    fn rhythm() -> Rhythm {
+        Rhythm {
+            every: (S, 3 * S),
+            last: (S / 5, 2 * S),
+        }
+    }
+
+    fn spec() -> NemesisSpec {
+        NemesisSpec {
+            until: 30 * S,
+            partition: Some((rhythm(), vec![Shape::Halves, Shape::Ring])),
+            crash: None,
+            pause: None,
+            clock_jump: None,
+        }
+    }
+
+    #[test]
+    fn faults_of_one_kind_never_overlap_and_end_by_until() {
+        let faults = spec().expand(3);
+        assert!(faults.len() > 5);
+        let (last, body) = faults.split_last().unwrap();
+        assert_eq!(last.action, FaultAction::Recover);
+        assert_eq!(last.at, 30 * S);
+        for pair in body.windows(2) {
+            assert!(pair[0].at + pair[0].lasting.unwrap() + S <= pair[1].at);
+        }
+        assert!(body.iter().all(|f| f.at + f.lasting.unwrap() <= 30 * S));
+    }
+
+    #[test]
+    fn adding_a_kind_leaves_the_others_schedule_alone() {
+        let only_partitions = spec().expand(3);
+        let mut with_crashes = spec();
+        with_crashes.crash = Some((rhythm(), Target::Random));
+        let mixed = with_crashes.expand(3);
+        let partitions: Vec<_> = mixed
+            .into_iter()
+            .filter(|f| matches!(f.action, FaultAction::Partition(_) | FaultAction::Recover))
+            .collect();
+        assert_eq!(partitions, only_partitions);
+    }
+
+    #[test]
+    fn different_seeds_draw_different_schedules() {
+        assert_ne!(spec().expand(1), spec().expand(2));
+        assert_eq!(spec().expand(1), spec().expand(1));
+    }
+}

@@ -1,0 +1,358 @@
+//! Engine tests with a probe protocol: each fault kind's effect, seen in the trace and in what
+//! the nodes experienced.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::node::{Ctx, LocalNanos, NodeId, Protocol};
+
+use super::*;
+
+const MS: u64 = 1_000_000;
+
+/// Node 0 pings every other node each `tick`; every node logs what it receives and when its
+/// own ticks fire, on its local clock. It persists how many pings it has received.
+#[derive(Debug)]
+struct Probe {
+    id: NodeId,
+    tick: u64,
+    received: Vec<(NodeId, u64, LocalNanos)>,
+    ticks: Vec<LocalNanos>,
+    restored: Option<u64>,
+    seq: u64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+struct ProbeConfig {
+    tick_ms: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+enum ProbeTimer {
+    Tick,
+    Never,
+}
+
+impl Protocol for Probe {
+    const NAME: &'static str = "probe";
+    const SUMMARY: &'static str = "test probe";
+    type Msg = u64;
+    type Timer = ProbeTimer;
+    type Config = ProbeConfig;
+    type Durable = u64;
+
+    fn new(id: NodeId, _: &[NodeId], config: &ProbeConfig, durable: Option<&u64>) -> Self {
+        Probe {
+            id,
+            tick: config.tick_ms * MS,
+            received: vec![],
+            ticks: vec![],
+            restored: durable.copied(),
+            seq: 0,
+        }
+    }
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.set_timer(self.tick, ProbeTimer::Tick);
+        // Replaced below: only the second setting may fire.
+        ctx.set_timer(5 * MS, ProbeTimer::Never);
+        ctx.set_timer(10_000 * MS, ProbeTimer::Never);
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: u64) {
+        self.received.push((from, msg, ctx.now()));
+        ctx.persist(self.received.len() as u64 + self.restored.unwrap_or(0));
+    }
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: ProbeTimer) {
+        assert_eq!(timer, ProbeTimer::Tick, "a replaced timer fired");
+        self.ticks.push(ctx.now());
+        if self.id == NodeId(0) {
+            self.seq += 1;
+            ctx.broadcast(self.seq);
+        }
+        ctx.set_timer(self.tick, ProbeTimer::Tick);
+    }
+}
+
+/// Collects (time, kind, node) of every record.
+#[derive(Default)]
+struct Log(Vec<(u64, &'static str, Option<u32>, String)>);
+
+impl Observer<Probe> for Log {
+    fn on_record(&mut self, r: &Record<'_, Probe>, cluster: &Cluster) {
+        let detail = match &r.event {
+            Event::Fault(f) => f.applied.describe(cluster),
+            Event::Drop { reason, .. } => reason.name().to_string(),
+            _ => String::new(),
+        };
+        self.0.push((r.at, r.event.kind(), r.event.node(), detail));
+    }
+}
+
+fn spec(n: usize, faults: Vec<FaultSpec>) -> WorldSpec {
+    WorldSpec {
+        seed: 1,
+        names: (0..n)
+            .map(|i| ((b'A' + i as u8) as char).to_string())
+            .collect(),
+        duration: 1_000 * MS,
+        max_events: 1_000_000,
+        link: LinkModel::default(),
+        clocks: vec![Clock::honest(); n],
+        faults,
+    }
+}
+
+fn fault(at_ms: u64, action: FaultAction, lasting_ms: Option<u64>) -> FaultSpec {
+    FaultSpec {
+        at: at_ms * MS,
+        action,
+        lasting: lasting_ms.map(|l| l * MS),
+        origin: Origin::Schedule(0),
+    }
+}
+
+fn run(spec: WorldSpec) -> World<Probe, Log> {
+    let mut w = World::new(spec, ProbeConfig { tick_ms: 10 }, Log::default());
+    assert_eq!(w.run(), Outcome::Completed);
+    w
+}
+
+#[test]
+fn a_paused_node_runs_nothing_and_gets_its_queue_in_order_after() {
+    let w = run(spec(
+        2,
+        vec![fault(100, FaultAction::Pause(Target::Node(1)), Some(200))],
+    ));
+    let b = w.node(1).unwrap();
+    // Pings sent at 10, 20, ... arrive 1 ms later; those due in [100, 300) wait for the resume.
+    let during: Vec<_> = b
+        .received
+        .iter()
+        .filter(|(_, _, at)| (100 * MS as i64..300 * MS as i64).contains(at))
+        .collect();
+    assert!(during.is_empty(), "nothing runs while paused: {during:?}");
+    let at_resume: Vec<u64> = b
+        .received
+        .iter()
+        .filter(|(_, _, at)| *at == 300 * MS as i64)
+        .map(|(_, seq, _)| *seq)
+        .collect();
+    assert_eq!(
+        at_resume,
+        (10..=29).collect::<Vec<u64>>(),
+        "held in order, delivered at resume"
+    );
+    // Its own tick came due during the pause and fired late, at the resume.
+    assert!(b.ticks.contains(&(300 * MS as i64)));
+    assert!(
+        !b.ticks
+            .iter()
+            .any(|&t| t > 100 * MS as i64 && t < 300 * MS as i64)
+    );
+    let log = &w.observer().0;
+    assert!(!log.iter().any(|(t, kind, node, _)| {
+        *node == Some(1)
+            && (100 * MS..300 * MS).contains(t)
+            && (*kind == "deliver" || *kind == "timer")
+    }));
+    assert!(
+        log.iter()
+            .any(|(t, kind, _, d)| *t == 300 * MS && *kind == "fault" && d == "resume B")
+    );
+}
+
+#[test]
+fn a_one_way_cut_drops_one_direction_only() {
+    let cut = FaultAction::Cut {
+        from: vec![Target::Node(0)],
+        to: vec![Target::Node(1)],
+    };
+    let mut s = spec(2, vec![fault(0, cut, None)]);
+    s.duration = 100 * MS;
+    let w = run(s);
+    assert!(w.node(1).unwrap().received.is_empty(), "A -> B is cut");
+    let drops = w
+        .observer()
+        .0
+        .iter()
+        .filter(|(_, k, _, d)| *k == "drop" && d == "partition");
+    assert_eq!(drops.count(), 9, "every ping A sent was dropped");
+    assert_eq!(w.stats().dropped_partition, 9);
+
+    // B -> A still flows: a probe where node 1 pings instead.
+    let mut s = spec(
+        2,
+        vec![fault(
+            0,
+            FaultAction::Cut {
+                from: vec![Target::Node(1)],
+                to: vec![Target::Node(0)],
+            },
+            None,
+        )],
+    );
+    s.duration = 100 * MS;
+    let w = run(s);
+    assert_eq!(
+        w.node(1).unwrap().received.len(),
+        9,
+        "the reverse direction flows"
+    );
+}
+
+#[test]
+fn messages_in_flight_across_a_new_cut_are_dropped_at_delivery() {
+    let mut s = spec(
+        2,
+        vec![FaultSpec {
+            at: 10 * MS + MS / 2, // the ping sent at 10 ms is on the wire until 11 ms
+            action: FaultAction::Partition(Shape::Isolate(Target::Node(1))),
+            lasting: None,
+            origin: Origin::Schedule(0),
+        }],
+    );
+    s.duration = 15 * MS;
+    let w = run(s);
+    assert!(w.node(1).unwrap().received.is_empty());
+    let log = &w.observer().0;
+    assert!(
+        log.iter()
+            .any(|(t, k, n, d)| *t == 11 * MS && *k == "drop" && *n == Some(1) && d == "partition")
+    );
+}
+
+#[test]
+fn a_backward_clock_jump_makes_now_go_back() {
+    let jump = FaultAction::ClockJump {
+        target: Target::Node(1),
+        by: -(500 * MS as i64),
+    };
+    let w = run(spec(2, vec![fault(505, jump, None)]));
+    let b = w.node(1).unwrap();
+    let readings: Vec<i64> = b.received.iter().map(|(_, _, at)| *at).collect();
+    assert!(
+        readings.windows(2).any(|p| p[1] < p[0]),
+        "ctx.now() went back"
+    );
+    // The first ping after the jump (sent at 510 ms true) arrives at 511 ms true = 11 ms local.
+    assert!(readings.contains(&(11 * MS as i64)));
+    // B's tick due at local 510 ms waits until its clock reads 510 ms again: 1,005 ms true,
+    // past the end of the run. Its last tick before the jump was at 500.
+    assert_eq!(*b.ticks.last().unwrap(), 500 * MS as i64);
+}
+
+#[test]
+fn a_forward_jump_fires_due_timers_at_once() {
+    let jump = FaultAction::ClockJump {
+        target: Target::Node(1),
+        by: 25 * MS as i64,
+    };
+    let mut s = spec(2, vec![fault(502, jump, None)]);
+    s.duration = 503 * MS;
+    let w = run(s);
+    let b = w.node(1).unwrap();
+    assert_eq!(
+        *b.ticks.last().unwrap(),
+        527 * MS as i64,
+        "the 510 tick fired at the jump"
+    );
+}
+
+#[test]
+fn drift_stretches_timers_in_true_time() {
+    let mut s = spec(2, vec![]);
+    s.clocks[1] = Clock::new(0, -500_000); // half speed: a 10 ms tick takes 20 ms
+    s.duration = 101 * MS;
+    let w = run(s);
+    assert_eq!(w.node(1).unwrap().ticks.len(), 5);
+    assert_eq!(w.node(0).unwrap().ticks.len(), 10);
+}
+
+#[test]
+fn a_crash_loses_volatile_state_and_keeps_durable_state() {
+    let w = run(spec(
+        2,
+        vec![
+            fault(205, FaultAction::Crash(Target::Node(1)), None),
+            fault(405, FaultAction::Restart(Target::Node(1)), None),
+        ],
+    ));
+    let b = w.node(1).unwrap();
+    assert_eq!(
+        b.restored,
+        Some(20),
+        "20 pings were received and persisted before the crash"
+    );
+    assert_eq!(
+        b.received.first().unwrap().2,
+        411 * MS as i64,
+        "volatile log started afresh"
+    );
+    assert_eq!(w.stats().dropped_node_down, 20);
+    let log = &w.observer().0;
+    assert!(
+        log.iter()
+            .any(|(t, k, n, _)| *t == 405 * MS && *k == "start" && *n == Some(1))
+    );
+}
+
+#[test]
+fn a_crash_with_for_restarts_the_node() {
+    let w = run(spec(
+        2,
+        vec![fault(100, FaultAction::Crash(Target::Node(1)), Some(50))],
+    ));
+    let kinds: Vec<String> = w
+        .faults()
+        .iter()
+        .map(|f| f.applied.describe(w.cluster()))
+        .collect();
+    assert_eq!(kinds, ["crash B", "restart B"]);
+    assert_eq!(w.faults()[1].at, 150 * MS);
+}
+
+#[test]
+fn a_fault_without_a_target_is_recorded_as_skipped() {
+    let w = run(spec(
+        2,
+        vec![fault(100, FaultAction::Crash(Target::Leader), None)],
+    ));
+    assert_eq!(
+        w.faults()[0].applied,
+        Applied::Skipped {
+            reason: "no node is leader".into()
+        }
+    );
+    assert_eq!(w.faults()[0].written, "crash leader");
+}
+
+#[test]
+fn same_seed_same_hash_other_seed_other_hash() {
+    let lossy = |seed| {
+        let mut s = spec(
+            3,
+            vec![fault(300, FaultAction::Partition(Shape::Halves), Some(200))],
+        );
+        s.seed = seed;
+        s.link = LinkModel {
+            latency: Latency::Uniform {
+                min: MS,
+                max: 9 * MS,
+            },
+            loss: 0.1,
+            duplicate: 0.05,
+            reorder: true,
+        };
+        run(s).trace_hash()
+    };
+    assert_eq!(lossy(7), lossy(7));
+    assert_ne!(lossy(7), lossy(8));
+}
+
+#[test]
+fn the_event_limit_ends_the_run() {
+    let mut s = spec(2, vec![]);
+    s.max_events = 50;
+    let mut w = World::new(s, ProbeConfig { tick_ms: 10 }, Log::default());
+    assert_eq!(w.run(), Outcome::EventLimit);
+    assert_eq!(w.stats().events, 50);
+}
