@@ -3,5 +3,7 @@
 //! Layers, each depending only on those below it (DESIGN.md section 2): `cli`, `report`,
 //! `run` (the composition root), `scenario`, `check`, `protocols`, `world`, `node`.
 
+pub mod check;
 pub mod node;
+pub mod protocols;
 pub mod world;

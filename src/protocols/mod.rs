@@ -1,0 +1,28 @@
+//! Protocols: one module each, every one a sans-I/O state machine over the node API.
+//!
+//! A protocol never imports from the world, the checkers or another protocol. The catalogue
+//! below is how the layers above find them by name.
+
+use crate::node::Protocol;
+
+/// What the rest of the program needs to know about a protocol without naming its type.
+pub struct ProtocolInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// The JSON Schema of its `[protocol]` table.
+    pub config_schema: fn() -> schemars::Schema,
+}
+
+#[allow(dead_code)] // until the first protocol lands
+fn info<P: Protocol>() -> ProtocolInfo {
+    ProtocolInfo {
+        name: P::NAME,
+        summary: P::SUMMARY,
+        config_schema: || schemars::schema_for!(P::Config),
+    }
+}
+
+/// Every protocol, in the order `sim list protocols` shows them.
+pub fn catalog() -> Vec<ProtocolInfo> {
+    vec![]
+}
