@@ -70,3 +70,41 @@ pub struct InvariantInfo {
     /// The precise definition, as in the checker's module doc.
     pub definition: &'static str,
 }
+
+/// Every invariant `[check]` accepts, in the order `sim list invariants` shows them.
+pub fn catalog() -> &'static [InvariantInfo] {
+    &[
+        InvariantInfo {
+            name: "election_safety",
+            property: Property::Safety,
+            definition: "At most one node leads (leader or master) in any term, over the whole run: \
+                a node that reports a leading role in term T while another node has already led \
+                term T is a violation, even if that node has since crashed (Raft §5.2, Figure 3).",
+        },
+        InvariantInfo {
+            name: "no_split_brain",
+            property: Property::Safety,
+            definition: "At no instant of true time do two nodes both hold write authority. A node \
+                holds authority from an `authority` observation until its own clock reads the \
+                observation's `until` (no `until`: indefinitely), until it reports a role that does \
+                not lead, or until it crashes. Raft declares its leader lease; the naive fail-over \
+                declares being master.",
+        },
+        InvariantInfo {
+            name: "leader_within",
+            property: Property::Liveness,
+            definition: "Set by `leader_within = \"2s\"` in [check]. Within the bound after the last \
+                fault event (the final heal, for a nemesis), some node leads a term that a majority \
+                of the cluster has reached: it reports a leading role in term T while a majority of \
+                the nodes (itself included) last reported term T. Unknown if the run ends first.",
+        },
+        InvariantInfo {
+            name: "strong_accuracy",
+            property: Property::Safety,
+            definition: "No node is suspected by a failure detector while it is up: a `suspect` \
+                observation about a node that has not crashed (a paused or slow node is up) is a \
+                violation. Chandra and Toueg's strong accuracy, which no heartbeat detector can \
+                promise: a heartbeat cannot tell slow from dead.",
+        },
+    ]
+}
