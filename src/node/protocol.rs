@@ -36,6 +36,9 @@ pub trait Protocol: Sized + 'static {
     const NAME: &'static str;
     /// One line for `sim list protocols`.
     const SUMMARY: &'static str;
+    /// The invariants checked when a scenario's `[check]` names none: those this protocol
+    /// reports the observations for.
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &[];
 
     /// What nodes send each other. `Serialize` feeds the trace and its hash.
     type Msg: Clone + Debug + Serialize;

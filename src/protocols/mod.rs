@@ -5,24 +5,32 @@
 
 use crate::node::Protocol;
 
+pub mod heartbeat;
+pub mod naive_failover;
+
 /// What the rest of the program needs to know about a protocol without naming its type.
 pub struct ProtocolInfo {
     pub name: &'static str,
     pub summary: &'static str,
+    /// Checked when a scenario's `[check]` names no invariant.
+    pub default_invariants: &'static [&'static str],
     /// The JSON Schema of its `[protocol]` table.
     pub config_schema: fn() -> schemars::Schema,
 }
 
-#[allow(dead_code)] // until the first protocol lands
 fn info<P: Protocol>() -> ProtocolInfo {
     ProtocolInfo {
         name: P::NAME,
         summary: P::SUMMARY,
+        default_invariants: P::DEFAULT_INVARIANTS,
         config_schema: || schemars::schema_for!(P::Config),
     }
 }
 
 /// Every protocol, in the order `sim list protocols` shows them.
 pub fn catalog() -> Vec<ProtocolInfo> {
-    vec![]
+    vec![
+        info::<heartbeat::Heartbeat>(),
+        info::<naive_failover::NaiveFailover>(),
+    ]
 }

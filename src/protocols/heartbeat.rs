@@ -1,0 +1,244 @@
+//! An all-to-all heartbeat failure detector.
+//!
+//! Every node sends a small heartbeat to every other node each `interval`. A peer not heard
+//! from for longer than `timeout` (on the observer's own clock) is *suspected*; hearing from it
+//! again *trusts* it. Suspicions are checked on each tick, so a crash is detected between
+//! `timeout` and `timeout + interval` after the last heartbeat arrived.
+//!
+//! The lesson (Chandra & Toueg, "Unreliable failure detectors for reliable distributed
+//! systems", 1996): in an asynchronous system a heartbeat cannot tell slow from dead. A GC pause,
+//! a delay spike or a partition makes a live node look crashed, so this detector is complete
+//! (every crash is eventually suspected) but not accurate — `strong_accuracy` fails under a pause.
+//!
+//! Observations: `Suspect { peer }` and `Trust { peer }`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::node::{ConfigError, Ctx, Duration, LocalNanos, NodeId, Observation, Protocol};
+
+/// `[protocol]` settings of `heartbeat`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeartbeatConfig {
+    /// How often each node sends a heartbeat to every other node.
+    pub interval: Duration,
+    /// How long a peer may stay silent before it is suspected.
+    pub timeout: Duration,
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        HeartbeatConfig {
+            interval: Duration::from_millis(100),
+            timeout: Duration::from_millis(300),
+        }
+    }
+}
+
+/// The heartbeat: a sequence number and the sender's clock reading (16 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Beat {
+    pub seq: u64,
+    pub sent_at: LocalNanos,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum HeartbeatTimer {
+    Tick,
+}
+
+pub struct Heartbeat {
+    interval: u64,
+    timeout: LocalNanos,
+    /// Indexed by node index; this node's own entry is unused.
+    last_heard: Vec<LocalNanos>,
+    suspected: Vec<bool>,
+    seq: u64,
+}
+
+impl Heartbeat {
+    /// Whether this node currently suspects `peer`.
+    pub fn suspects(&self, peer: NodeId) -> bool {
+        self.suspected[peer.index()]
+    }
+
+    fn beat(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.seq += 1;
+        ctx.broadcast(Beat {
+            seq: self.seq,
+            sent_at: ctx.now(),
+        });
+    }
+
+    fn check_silence(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let now = ctx.now();
+        for i in 0..ctx.peers().len() {
+            let peer = ctx.peers()[i];
+            let silent_for = now.saturating_sub(self.last_heard[peer.index()]);
+            if !self.suspected[peer.index()] && silent_for > self.timeout {
+                self.suspected[peer.index()] = true;
+                ctx.observe(Observation::Suspect { peer });
+            }
+        }
+    }
+}
+
+impl Protocol for Heartbeat {
+    const NAME: &'static str = "heartbeat";
+    const SUMMARY: &'static str =
+        "all-to-all heartbeat failure detector: suspects a peer silent for `timeout`";
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &["strong_accuracy"];
+
+    type Msg = Beat;
+    type Timer = HeartbeatTimer;
+    type Config = HeartbeatConfig;
+    type Durable = ();
+
+    fn validate(config: &HeartbeatConfig, _cluster_size: usize) -> Result<(), ConfigError> {
+        if config.interval == Duration::ZERO {
+            return Err(ConfigError::new(
+                "interval",
+                "interval must be greater than zero",
+            ));
+        }
+        if config.timeout == Duration::ZERO {
+            return Err(ConfigError::new(
+                "timeout",
+                "timeout must be greater than zero",
+            ));
+        }
+        Ok(())
+    }
+
+    fn new(_id: NodeId, peers: &[NodeId], config: &HeartbeatConfig, _: Option<&()>) -> Self {
+        let n = peers.len() + 1;
+        Heartbeat {
+            interval: config.interval.nanos(),
+            timeout: config.timeout.as_local(),
+            last_heard: vec![0; n],
+            suspected: vec![false; n],
+            seq: 0,
+        }
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        // Nobody is suspected at start: count silence from now.
+        self.last_heard.fill(ctx.now());
+        self.beat(ctx);
+        ctx.set_timer(self.interval, HeartbeatTimer::Tick);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, _beat: Beat) {
+        self.last_heard[from.index()] = ctx.now();
+        if self.suspected[from.index()] {
+            self.suspected[from.index()] = false;
+            ctx.observe(Observation::Trust { peer: from });
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, HeartbeatTimer::Tick: HeartbeatTimer) {
+        self.check_silence(ctx);
+        self.beat(ctx);
+        ctx.set_timer(self.interval, HeartbeatTimer::Tick);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{Effect, Rng, Stream};
+
+    const MS: i64 = 1_000_000;
+
+    fn node(peers: &[NodeId]) -> Heartbeat {
+        Heartbeat::new(NodeId(0), peers, &HeartbeatConfig::default(), None)
+    }
+
+    fn step(
+        hb: &mut Heartbeat,
+        now: LocalNanos,
+        peers: &[NodeId],
+        f: impl FnOnce(&mut Heartbeat, &mut Ctx<'_, Heartbeat>),
+    ) -> Vec<Effect<Heartbeat>> {
+        let mut rng = Rng::derive(0, Stream::Node(0));
+        let mut effects = Vec::new();
+        let mut ctx = Ctx::new(NodeId(0), peers, now, &mut rng, &mut effects);
+        f(hb, &mut ctx);
+        effects
+    }
+
+    fn observations(effects: &[Effect<Heartbeat>]) -> Vec<Observation> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Observe(o) => Some(o.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn starts_by_beating_to_every_peer_and_arming_the_tick() {
+        let peers = [NodeId(1), NodeId(2)];
+        let mut hb = node(&peers);
+        let fx = step(&mut hb, 0, &peers, |h, c| h.on_start(c));
+        let sends = fx
+            .iter()
+            .filter(|e| matches!(e, Effect::Send { .. }))
+            .count();
+        assert_eq!(sends, 2);
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::SetTimer { after, .. } if *after == 100 * MS as u64))
+        );
+    }
+
+    #[test]
+    fn a_silent_peer_is_suspected_after_the_timeout_and_trusted_when_heard() {
+        let peers = [NodeId(1), NodeId(2)];
+        let mut hb = node(&peers);
+        step(&mut hb, 0, &peers, |h, c| h.on_start(c));
+        step(&mut hb, 250 * MS, &peers, |h, c| {
+            h.on_message(c, NodeId(2), Beat { seq: 1, sent_at: 0 })
+        });
+        let fx = step(&mut hb, 300 * MS, &peers, |h, c| {
+            h.on_timer(c, HeartbeatTimer::Tick)
+        });
+        assert!(
+            observations(&fx).is_empty(),
+            "exactly the timeout is not yet suspicious"
+        );
+        let fx = step(&mut hb, 400 * MS, &peers, |h, c| {
+            h.on_timer(c, HeartbeatTimer::Tick)
+        });
+        assert_eq!(
+            observations(&fx),
+            vec![Observation::Suspect { peer: NodeId(1) }]
+        );
+        assert!(hb.suspects(NodeId(1)) && !hb.suspects(NodeId(2)));
+        let fx = step(&mut hb, 401 * MS, &peers, |h, c| {
+            h.on_message(c, NodeId(1), Beat { seq: 2, sent_at: 0 })
+        });
+        assert_eq!(
+            observations(&fx),
+            vec![Observation::Trust { peer: NodeId(1) }]
+        );
+        let fx = step(&mut hb, 600 * MS, &peers, |h, c| {
+            h.on_timer(c, HeartbeatTimer::Tick)
+        });
+        assert_eq!(
+            observations(&fx),
+            vec![Observation::Suspect { peer: NodeId(2) }]
+        );
+    }
+
+    #[test]
+    fn validate_rejects_zero_settings() {
+        let bad = HeartbeatConfig {
+            interval: Duration::ZERO,
+            ..Default::default()
+        };
+        assert_eq!(Heartbeat::validate(&bad, 3).unwrap_err().field, "interval");
+    }
+}

@@ -1,0 +1,246 @@
+//! Naive master/standby fail-over: the first lesson, and the proof that split brain is real.
+//!
+//! Two nodes: the first is the master, the second a standby. The standby pings the master every
+//! `ping_interval`; after `missed_pings` pings in a row go unanswered it promotes itself to
+//! master. The old master never learns of it: it has no quorum, no lease and no fencing, so it
+//! keeps acting as master while it runs. A partition between the two — or a long enough GC pause
+//! of the master — leaves two masters accepting writes: split brain, which `no_split_brain`
+//! catches. The standby's promotion is epoch 1 and the master's reign epoch 0, so
+//! `election_safety` (one leader per term) holds while `no_split_brain` fails: numbering the
+//! reigns is not enough without a quorum to enforce them.
+//!
+//! Observations: `Role { Master | Standby, epoch }`, and `Authority { until: None }` for as long as
+//! a node is master.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::node::{ConfigError, Ctx, Duration, NodeId, Observation, Protocol, Role};
+
+/// `[protocol]` settings of `naive-failover`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailoverConfig {
+    /// How often the standby pings the master.
+    pub ping_interval: Duration,
+    /// Unanswered pings in a row after which the standby promotes itself.
+    pub missed_pings: u32,
+}
+
+impl Default for FailoverConfig {
+    fn default() -> Self {
+        FailoverConfig {
+            ping_interval: Duration::from_millis(100),
+            missed_pings: 3,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum FailoverMsg {
+    Ping { seq: u64 },
+    Pong { seq: u64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum FailoverTimer {
+    Ping,
+}
+
+pub struct NaiveFailover {
+    role: Role,
+    epoch: u64,
+    ping_interval: u64,
+    missed_pings: u32,
+    /// The standby's unanswered ping, if any.
+    outstanding: Option<u64>,
+    missed: u32,
+    seq: u64,
+}
+
+const MASTER: NodeId = NodeId(0);
+
+impl NaiveFailover {
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    fn become_master(&mut self, ctx: &mut Ctx<'_, Self>, epoch: u64) {
+        self.role = Role::Master;
+        self.epoch = epoch;
+        ctx.persist(epoch);
+        ctx.observe(Observation::Role {
+            role: Role::Master,
+            term: epoch,
+        });
+        ctx.observe(Observation::Authority {
+            term: epoch,
+            until: None,
+        });
+    }
+}
+
+impl Protocol for NaiveFailover {
+    const NAME: &'static str = "naive-failover";
+    const SUMMARY: &'static str =
+        "master/standby: the standby promotes itself after missed pings; no quorum, no fencing";
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &["election_safety", "no_split_brain"];
+
+    type Msg = FailoverMsg;
+    type Timer = FailoverTimer;
+    type Config = FailoverConfig;
+    /// The epoch of a node that is master: a promoted standby stays master across a restart.
+    type Durable = u64;
+
+    fn validate(config: &FailoverConfig, cluster_size: usize) -> Result<(), ConfigError> {
+        if cluster_size != 2 {
+            return Err(ConfigError::new(
+                "",
+                format!(
+                    "naive-failover needs exactly 2 nodes (a master, then a standby), not {cluster_size}"
+                ),
+            ));
+        }
+        if config.ping_interval == Duration::ZERO {
+            return Err(ConfigError::new(
+                "ping_interval",
+                "ping_interval must be greater than zero",
+            ));
+        }
+        if config.missed_pings == 0 {
+            return Err(ConfigError::new(
+                "missed_pings",
+                "missed_pings must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    fn new(id: NodeId, _peers: &[NodeId], config: &FailoverConfig, durable: Option<&u64>) -> Self {
+        let promoted = durable.is_some_and(|&epoch| epoch > 0);
+        NaiveFailover {
+            role: if id == MASTER || promoted {
+                Role::Master
+            } else {
+                Role::Standby
+            },
+            epoch: durable.copied().unwrap_or(0),
+            ping_interval: config.ping_interval.nanos(),
+            missed_pings: config.missed_pings,
+            outstanding: None,
+            missed: 0,
+            seq: 0,
+        }
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.role == Role::Master {
+            self.become_master(ctx, self.epoch);
+        } else {
+            ctx.observe(Observation::Role {
+                role: Role::Standby,
+                term: self.epoch,
+            });
+            ctx.set_timer(self.ping_interval, FailoverTimer::Ping);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: FailoverMsg) {
+        match msg {
+            // The master answers every ping, whatever anyone else believes.
+            FailoverMsg::Ping { seq } => ctx.send(from, FailoverMsg::Pong { seq }),
+            FailoverMsg::Pong { seq } if self.outstanding == Some(seq) => {
+                self.outstanding = None;
+                self.missed = 0;
+            }
+            FailoverMsg::Pong { .. } => {} // late: that ping was already counted as missed
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, FailoverTimer::Ping: FailoverTimer) {
+        if self.role != Role::Standby {
+            return;
+        }
+        if self.outstanding.take().is_some() {
+            self.missed += 1;
+            if self.missed >= self.missed_pings {
+                self.become_master(ctx, self.epoch + 1);
+                return;
+            }
+        }
+        self.seq += 1;
+        self.outstanding = Some(self.seq);
+        ctx.send(MASTER, FailoverMsg::Ping { seq: self.seq });
+        ctx.set_timer(self.ping_interval, FailoverTimer::Ping);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{Effect, LocalNanos, Rng, Stream};
+
+    fn step(
+        node: &mut NaiveFailover,
+        id: NodeId,
+        now: LocalNanos,
+        f: impl FnOnce(&mut NaiveFailover, &mut Ctx<'_, NaiveFailover>),
+    ) -> Vec<Effect<NaiveFailover>> {
+        let peers = [NodeId(1 - id.0)];
+        let mut rng = Rng::derive(0, Stream::Node(id.0));
+        let mut effects = Vec::new();
+        let mut ctx = Ctx::new(id, &peers, now, &mut rng, &mut effects);
+        f(node, &mut ctx);
+        effects
+    }
+
+    fn standby() -> NaiveFailover {
+        NaiveFailover::new(NodeId(1), &[NodeId(0)], &FailoverConfig::default(), None)
+    }
+
+    #[test]
+    fn the_standby_promotes_itself_after_k_missed_pings() {
+        let mut s = standby();
+        step(&mut s, NodeId(1), 0, |n, c| n.on_start(c));
+        for tick in 1..=3 {
+            let fx = step(&mut s, NodeId(1), tick * 100, |n, c| {
+                n.on_timer(c, FailoverTimer::Ping)
+            });
+            assert_eq!(s.role(), Role::Standby, "tick {tick}");
+            assert!(fx.iter().any(|e| matches!(e, Effect::Send { .. })));
+        }
+        let fx = step(&mut s, NodeId(1), 400, |n, c| {
+            n.on_timer(c, FailoverTimer::Ping)
+        });
+        assert_eq!(s.role(), Role::Master);
+        assert!(fx.iter().any(|e| matches!(
+            e,
+            Effect::Observe(Observation::Authority {
+                term: 1,
+                until: None
+            })
+        )));
+    }
+
+    #[test]
+    fn an_answered_ping_resets_the_count() {
+        let mut s = standby();
+        step(&mut s, NodeId(1), 0, |n, c| n.on_start(c));
+        for tick in 1..=10 {
+            step(&mut s, NodeId(1), tick * 100, |n, c| {
+                n.on_timer(c, FailoverTimer::Ping)
+            });
+            let seq = s.seq;
+            step(&mut s, NodeId(1), tick * 100 + 5, |n, c| {
+                n.on_message(c, NodeId(0), FailoverMsg::Pong { seq })
+            });
+        }
+        assert_eq!(s.role(), Role::Standby);
+    }
+
+    #[test]
+    fn needs_exactly_two_nodes() {
+        let err = NaiveFailover::validate(&FailoverConfig::default(), 3).unwrap_err();
+        assert!(err.message.contains("exactly 2 nodes"));
+    }
+}
