@@ -7,6 +7,12 @@
 
 use serde::Serialize;
 
+pub mod detector;
+pub mod election_safety;
+pub mod leader_within;
+pub mod no_split_brain;
+pub mod strong_accuracy;
+
 use crate::node::{Nanos, Observation};
 use crate::world::{Cluster, FaultRecord};
 
@@ -107,4 +113,69 @@ pub fn catalog() -> &'static [InvariantInfo] {
                 promise: a heartbeat cannot tell slow from dead.",
         },
     ]
+}
+
+/// The invariants named in `[check]`, ready to watch a run. `leader_within` is added when its
+/// bound is given.
+pub fn build(
+    names: &[String],
+    leader_within: Option<Nanos>,
+) -> Result<Vec<Box<dyn Invariant>>, String> {
+    let mut out: Vec<Box<dyn Invariant>> = Vec::new();
+    for name in names {
+        out.push(match name.as_str() {
+            "election_safety" => Box::new(election_safety::ElectionSafety::default()),
+            "no_split_brain" => Box::new(no_split_brain::NoSplitBrain::default()),
+            "strong_accuracy" => Box::new(strong_accuracy::StrongAccuracy::default()),
+            "leader_within" => continue, // its bound comes from `leader_within = "…"`
+            other => {
+                let known: Vec<&str> = catalog().iter().map(|i| i.name).collect();
+                return Err(format!(
+                    "unknown invariant `{other}`; known: {}",
+                    known.join(", ")
+                ));
+            }
+        });
+    }
+    if let Some(bound) = leader_within {
+        out.push(Box::new(leader_within::LeaderWithin::new(bound)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::node::Nanos;
+    use crate::world::{Clock, Cluster};
+
+    pub fn cluster_with_clocks(clocks: Vec<Clock>) -> Cluster {
+        let names = (0..clocks.len())
+            .map(|i| ((b'A' + i as u8) as char).to_string())
+            .collect();
+        Cluster::new(names, clocks)
+    }
+
+    pub fn cluster_at(n: usize, now: Nanos) -> Cluster {
+        let mut c = cluster_with_clocks(vec![Clock::honest(); n]);
+        c.set_now(now);
+        c
+    }
+
+    pub fn cluster(n: usize) -> Cluster {
+        cluster_at(n, 0)
+    }
+
+    #[test]
+    fn every_catalogued_invariant_can_be_built() {
+        let names: Vec<String> = super::catalog()
+            .iter()
+            .map(|i| i.name.to_string())
+            .collect();
+        let built = super::build(&names, Some(1)).unwrap();
+        assert_eq!(built.len(), names.len());
+        let Err(e) = super::build(&["nope".into()], None) else {
+            panic!("accepted an unknown name")
+        };
+        assert!(e.contains("unknown invariant `nope`"), "{e}");
+    }
 }

@@ -62,14 +62,6 @@ impl<E> EventQueue<E> {
         }
         self.heap.pop().map(|e| (e.at, e.event))
     }
-
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -95,7 +87,7 @@ mod tests {
         let mut q = EventQueue::default();
         q.push(10, ());
         assert!(q.pop_before(10).is_none());
-        assert_eq!(q.len(), 1);
+        assert_eq!(q.heap.len(), 1);
         assert!(q.pop_before(11).is_some());
     }
 }

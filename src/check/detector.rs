@@ -1,0 +1,105 @@
+//! Failure-detector metrics: how fast real crashes are detected, and how often a live node is
+//! wrongly suspected. Measured, not judged: `strong_accuracy` is the invariant.
+
+use serde::Serialize;
+
+use crate::node::{Nanos, Observation};
+use crate::world::{Applied, Cluster, FaultRecord};
+
+#[derive(Default)]
+pub struct DetectorStats {
+    crashed_at: Vec<Option<Nanos>>,
+    /// Time from a crash to each live node's suspicion of it.
+    detections: Vec<Nanos>,
+    false_suspicions: u64,
+}
+
+/// The figures a report prints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DetectorSummary {
+    /// Suspicions of a node that had crashed.
+    pub detections: u64,
+    /// Suspicions of a node that was up (paused, slow or cut off).
+    pub false_suspicions: u64,
+    pub detection_ns_min: Option<Nanos>,
+    pub detection_ns_mean: Option<Nanos>,
+    pub detection_ns_max: Option<Nanos>,
+}
+
+impl DetectorStats {
+    pub fn on_observation(&mut self, at: Nanos, obs: &Observation, cluster: &Cluster) {
+        let Observation::Suspect { peer } = *obs else {
+            return;
+        };
+        match self.crashed_at.get(peer.index()).copied().flatten() {
+            Some(crash) if cluster.is_crashed(peer.0) => self.detections.push(at - crash),
+            _ => self.false_suspicions += 1,
+        }
+    }
+
+    pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+        if self.crashed_at.len() < cluster.len() {
+            self.crashed_at.resize(cluster.len(), None);
+        }
+        match &fault.applied {
+            Applied::Crash { nodes } => nodes
+                .iter()
+                .for_each(|&n| self.crashed_at[n as usize] = Some(at)),
+            Applied::Restart { nodes }
+            | Applied::Recover {
+                restarted: nodes, ..
+            } => nodes
+                .iter()
+                .for_each(|&n| self.crashed_at[n as usize] = None),
+            _ => {}
+        }
+    }
+
+    /// `None` when nothing was ever suspected.
+    pub fn summary(&self) -> Option<DetectorSummary> {
+        if self.detections.is_empty() && self.false_suspicions == 0 {
+            return None;
+        }
+        let n = self.detections.len() as u64;
+        Some(DetectorSummary {
+            detections: n,
+            false_suspicions: self.false_suspicions,
+            detection_ns_min: self.detections.iter().copied().min(),
+            detection_ns_mean: (n > 0).then(|| self.detections.iter().sum::<Nanos>() / n),
+            detection_ns_max: self.detections.iter().copied().max(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::tests::cluster_at;
+    use crate::node::NodeId;
+    use crate::world::{NodeStatus, Origin};
+
+    #[test]
+    fn counts_detections_and_false_suspicions() {
+        let mut c = cluster_at(3, 0);
+        let mut stats = DetectorStats::default();
+        assert_eq!(stats.summary(), None);
+        stats.on_observation(5, &Observation::Suspect { peer: NodeId(2) }, &c);
+        let crash = FaultRecord {
+            at: 100,
+            origin: Origin::Schedule(0),
+            written: "crash B".into(),
+            applied: Applied::Crash { nodes: vec![1] },
+            lasting: None,
+        };
+        c.set_status(1, NodeStatus::Crashed);
+        stats.on_fault(100, &crash, &c);
+        stats.on_observation(400, &Observation::Suspect { peer: NodeId(1) }, &c);
+        stats.on_observation(500, &Observation::Suspect { peer: NodeId(1) }, &c);
+        let s = stats.summary().unwrap();
+        assert_eq!((s.detections, s.false_suspicions), (2, 1));
+        assert_eq!(
+            (s.detection_ns_min, s.detection_ns_mean, s.detection_ns_max),
+            (Some(300), Some(350), Some(400))
+        );
+    }
+}

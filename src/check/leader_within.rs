@@ -1,0 +1,223 @@
+//! `leader_within`: liveness — after the faults stop, the cluster has a leader within a bound.
+//!
+//! The clock starts at the last fault event (every `[[faults]]` entry, every end of a `for`, the
+//! nemesis's final heal; a skipped fault changed nothing and does not count). Within `bound`
+//! after it, some node must report a leading role in a term T that a majority of the cluster
+//! (the leader included) last reported: a leader that others follow, not a stale one on the
+//! wrong side of a healed partition. If the run ends before the bound has passed and no such
+//! leader appeared, the verdict is unknown, not a failure.
+
+use crate::node::{Nanos, Observation, Role, format_duration, format_instant};
+use crate::world::{Applied, Cluster, FaultRecord};
+
+use super::{Invariant, Property, Status, Violation};
+
+pub struct LeaderWithin {
+    bound: Nanos,
+    roles: Vec<Option<(Role, u64)>>,
+    /// The last fault event: where the bound starts.
+    quiet_since: Nanos,
+    /// When, since then, a recognised leader first appeared, and who.
+    met: Option<(Nanos, u32, u64)>,
+    status: Status,
+}
+
+impl LeaderWithin {
+    pub fn new(bound: Nanos) -> Self {
+        LeaderWithin {
+            bound,
+            roles: Vec::new(),
+            quiet_since: 0,
+            met: None,
+            status: Status::Unknown("the run has not ended".into()),
+        }
+    }
+
+    fn check(&mut self, at: Nanos, cluster: &Cluster) {
+        if self.met.is_some() {
+            return;
+        }
+        let majority = cluster.len() / 2 + 1;
+        for (node, role) in self.roles.iter().enumerate() {
+            if let Some((role, term)) = *role
+                && role.leads()
+            {
+                let followers = self
+                    .roles
+                    .iter()
+                    .filter(|r| r.is_some_and(|(_, t)| t == term))
+                    .count();
+                if followers >= majority {
+                    self.met = Some((at, node as u32, term));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl Invariant for LeaderWithin {
+    fn name(&self) -> String {
+        format!("leader_within {}", format_duration(self.bound))
+    }
+
+    fn property(&self) -> Property {
+        Property::Liveness
+    }
+
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+        if let Observation::Role { role, term } = *obs {
+            if self.roles.len() < cluster.len() {
+                self.roles.resize(cluster.len(), None);
+            }
+            self.roles[node as usize] = Some((role, term));
+            self.check(at, cluster);
+        }
+    }
+
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+        if let Applied::Skipped { .. } = fault.applied {
+            return;
+        }
+        if self.roles.len() < cluster.len() {
+            self.roles.resize(cluster.len(), None);
+        }
+        if let Applied::Crash { nodes } = &fault.applied {
+            for &n in nodes {
+                self.roles[n as usize] = None;
+            }
+        }
+        self.quiet_since = at;
+        self.met = None;
+        self.check(at, cluster);
+    }
+
+    fn on_end(&mut self, cluster: &Cluster) {
+        let deadline = self.quiet_since.saturating_add(self.bound);
+        let since = format_instant(self.quiet_since);
+        self.status = match self.met {
+            Some((at, _, _)) if at <= deadline => Status::Pass,
+            _ if cluster.now() < deadline && self.met.is_none() => Status::Unknown(format!(
+                "the run ended {} after the last fault ({since}), before the {} bound",
+                format_duration(cluster.now() - self.quiet_since),
+                format_duration(self.bound)
+            )),
+            met => {
+                let mut evidence: Vec<String> = self
+                    .roles
+                    .iter()
+                    .enumerate()
+                    .map(|(n, r)| match r {
+                        Some((role, term)) => format!(
+                            "{} last reported {} in term {term}",
+                            cluster.name(n as u32),
+                            role.name()
+                        ),
+                        None => format!(
+                            "{} reported no role (crashed, or never started)",
+                            cluster.name(n as u32)
+                        ),
+                    })
+                    .collect();
+                if let Some((at, leader, term)) = met {
+                    evidence.insert(
+                        0,
+                        format!(
+                            "{} led term {term} with a majority only at {}, {} after the last fault",
+                            cluster.name(leader),
+                            format_instant(at),
+                            format_duration(at - self.quiet_since)
+                        ),
+                    );
+                }
+                Status::Violated(Violation {
+                    at: deadline,
+                    nodes: Vec::new(),
+                    message: format!(
+                        "no leader followed by a majority within {} of the last fault at {since}",
+                        format_duration(self.bound)
+                    ),
+                    evidence,
+                })
+            }
+        };
+    }
+
+    fn status(&self) -> Status {
+        self.status.clone()
+    }
+}
+
+impl LeaderWithin {
+    /// The leader that satisfied the bound, its term, and when — for the report.
+    pub fn leader(&self) -> Option<(Nanos, u32, u64)> {
+        self.met
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::tests::cluster_at;
+    use crate::world::Origin;
+
+    const S: u64 = 1_000_000_000;
+
+    fn role(role: Role, term: u64) -> Observation {
+        Observation::Role { role, term }
+    }
+
+    fn heal(at: Nanos) -> FaultRecord {
+        FaultRecord {
+            at,
+            origin: Origin::FinalHeal,
+            written: "heal".into(),
+            applied: Applied::Heal,
+            lasting: None,
+        }
+    }
+
+    #[test]
+    fn a_leader_followed_by_a_majority_after_the_heal_passes() {
+        let mut c = cluster_at(3, 0);
+        let mut inv = LeaderWithin::new(2 * S);
+        inv.on_fault(5 * S, &heal(5 * S), &c);
+        inv.on_observation(5 * S + 10, 0, &role(Role::Leader, 3), &c);
+        inv.on_observation(5 * S + 20, 1, &role(Role::Follower, 3), &c);
+        c.set_now(10 * S);
+        inv.on_end(&c);
+        assert_eq!(inv.status(), Status::Pass);
+        assert_eq!(inv.leader(), Some((5 * S + 20, 0, 3)));
+    }
+
+    #[test]
+    fn a_stale_leader_without_followers_does_not_count() {
+        let mut c = cluster_at(3, 0);
+        let mut inv = LeaderWithin::new(2 * S);
+        inv.on_observation(0, 0, &role(Role::Leader, 1), &c);
+        inv.on_observation(0, 1, &role(Role::Follower, 2), &c);
+        inv.on_observation(0, 2, &role(Role::Candidate, 2), &c);
+        inv.on_fault(S, &heal(S), &c);
+        c.set_now(5 * S);
+        inv.on_end(&c);
+        let Status::Violated(v) = inv.status() else {
+            panic!("expected a violation")
+        };
+        assert_eq!(v.at, 3 * S);
+        assert!(
+            v.message.contains("within 2s of the last fault at 1.000s"),
+            "{}",
+            v.message
+        );
+    }
+
+    #[test]
+    fn ending_before_the_bound_is_unknown() {
+        let mut c = cluster_at(3, 0);
+        let mut inv = LeaderWithin::new(2 * S);
+        inv.on_fault(9 * S, &heal(9 * S), &c);
+        c.set_now(10 * S);
+        inv.on_end(&c);
+        assert!(matches!(inv.status(), Status::Unknown(m) if m.contains("ended 1s after")));
+    }
+}

@@ -1,0 +1,259 @@
+//! `no_split_brain`: at no instant of true time do two nodes both hold write authority.
+//!
+//! A protocol declares authority with `Authority { term, until }`: the node may accept writes
+//! until *its own clock* reads `until` (no `until`: until it stops leading). Authority ends when
+//! the clock passes `until`, when the node reports a role that does not lead, or when it
+//! crashes. Because the end is measured on the holder's clock, a slow clock stretches the lease
+//! in true time, and a backward jump can revive an expired one — exactly the hazards of leases.
+//!
+//! Overlaps can only begin when a claim is made or renewed, or when a clock jumps back, so the
+//! check runs at those instants against every other node's claim, reading each holder's clock
+//! as it is at that true instant.
+
+use crate::node::{LocalNanos, Nanos, Observation, format_duration_signed, format_instant};
+use crate::world::{Applied, Cluster, FaultRecord};
+
+use super::{Invariant, Property, Status, Violation};
+
+#[derive(Clone, Copy, Debug)]
+struct Claim {
+    term: u64,
+    until: Option<LocalNanos>,
+    /// When this node began holding authority in this term.
+    since: Nanos,
+}
+
+#[derive(Default)]
+pub struct NoSplitBrain {
+    claims: Vec<Option<Claim>>,
+    violation: Option<Violation>,
+}
+
+impl NoSplitBrain {
+    fn holds(&self, node: u32, cluster: &Cluster) -> bool {
+        match self.claims.get(node as usize).copied().flatten() {
+            Some(claim) => claim.until.is_none_or(|u| cluster.local_time(node) < u),
+            None => false,
+        }
+    }
+
+    fn describe(&self, node: u32, cluster: &Cluster) -> String {
+        let claim = self.claims[node as usize].expect("described nodes hold a claim");
+        let name = cluster.name(node);
+        match claim.until {
+            None => format!(
+                "{name} holds authority in term {} since {}, with no end",
+                claim.term,
+                format_instant(claim.since)
+            ),
+            Some(until) => {
+                let reads = cluster.local_time(node);
+                format!(
+                    "{name} holds authority in term {} since {}, until its clock reads {} (it reads {}, {} left)",
+                    claim.term,
+                    format_instant(claim.since),
+                    format_local(until),
+                    format_local(reads),
+                    format_duration_signed(until - reads).trim_start_matches('+'),
+                )
+            }
+        }
+    }
+
+    /// Called when `node`'s claim may have begun or grown at `at`.
+    fn check(&mut self, at: Nanos, node: u32, cluster: &Cluster) {
+        if self.violation.is_some() || !self.holds(node, cluster) {
+            return;
+        }
+        let rival = (0..self.claims.len() as u32)
+            .find(|&other| other != node && self.holds(other, cluster));
+        if let Some(other) = rival {
+            let (a, b) = (cluster.name(other), cluster.name(node));
+            self.violation = Some(Violation {
+                at,
+                nodes: vec![a.to_string(), b.to_string()],
+                message: format!(
+                    "{a} and {b} both hold write authority at {}",
+                    format_instant(at)
+                ),
+                evidence: vec![self.describe(other, cluster), self.describe(node, cluster)],
+            });
+        }
+    }
+}
+
+/// A local clock reading, which may be negative.
+fn format_local(t: LocalNanos) -> String {
+    if t < 0 {
+        format!("-{}", format_instant(t.unsigned_abs()))
+    } else {
+        format_instant(t as u64)
+    }
+}
+
+impl Invariant for NoSplitBrain {
+    fn name(&self) -> String {
+        "no_split_brain".into()
+    }
+
+    fn property(&self) -> Property {
+        Property::Safety
+    }
+
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+        if self.claims.len() < cluster.len() {
+            self.claims.resize(cluster.len(), None);
+        }
+        match *obs {
+            Observation::Authority { term, until } => {
+                let since = match self.claims[node as usize] {
+                    Some(c) if c.term == term && self.holds(node, cluster) => c.since,
+                    _ => at,
+                };
+                self.claims[node as usize] = Some(Claim { term, until, since });
+                self.check(at, node, cluster);
+            }
+            Observation::Role { role, .. } if !role.leads() => self.claims[node as usize] = None,
+            _ => {}
+        }
+    }
+
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+        match &fault.applied {
+            Applied::Crash { nodes } => {
+                for &n in nodes {
+                    if let Some(c) = self.claims.get_mut(n as usize) {
+                        *c = None;
+                    }
+                }
+            }
+            // A backward jump can bring an expired lease back to life.
+            Applied::ClockJump { nodes, .. } => {
+                for &n in nodes {
+                    self.check(at, n, cluster);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn status(&self) -> Status {
+        match &self.violation {
+            Some(v) => Status::Violated(v.clone()),
+            None => Status::Pass,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::tests::cluster_at;
+    use crate::node::Role;
+    use crate::world::Clock;
+
+    const MS: u64 = 1_000_000;
+
+    fn lease(term: u64, until_ms: i64) -> Observation {
+        Observation::Authority {
+            term,
+            until: Some(until_ms * MS as i64),
+        }
+    }
+
+    #[test]
+    fn back_to_back_leases_pass() {
+        let mut c = cluster_at(3, 100 * MS);
+        let mut inv = NoSplitBrain::default();
+        inv.on_observation(100 * MS, 0, &lease(1, 200), &c);
+        c.set_now(200 * MS); // A's lease has just run out
+        inv.on_observation(200 * MS, 1, &lease(2, 300), &c);
+        assert_eq!(inv.status(), Status::Pass);
+    }
+
+    #[test]
+    fn stepping_down_revokes_authority() {
+        let c = cluster_at(3, 100 * MS);
+        let mut inv = NoSplitBrain::default();
+        inv.on_observation(
+            100 * MS,
+            0,
+            &Observation::Authority {
+                term: 0,
+                until: None,
+            },
+            &c,
+        );
+        inv.on_observation(
+            100 * MS,
+            0,
+            &Observation::Role {
+                role: Role::Follower,
+                term: 1,
+            },
+            &c,
+        );
+        inv.on_observation(100 * MS, 1, &lease(1, 300), &c);
+        assert_eq!(inv.status(), Status::Pass);
+    }
+
+    #[test]
+    fn overlapping_leases_fail() {
+        let c = cluster_at(3, 150 * MS);
+        let mut inv = NoSplitBrain::default();
+        inv.on_observation(150 * MS, 0, &lease(1, 200), &c);
+        inv.on_observation(150 * MS, 2, &lease(2, 400), &c);
+        let Status::Violated(v) = inv.status() else {
+            panic!("expected a violation")
+        };
+        assert_eq!(v.nodes, ["A", "C"]);
+        assert!(
+            v.evidence[0].contains("until its clock reads 0.200s (it reads 0.150s, 50ms left)"),
+            "{:?}",
+            v.evidence
+        );
+    }
+
+    #[test]
+    fn a_slow_clock_stretches_a_lease_into_a_violation() {
+        // A's clock runs at half speed: at true 300 ms it reads 150 ms, short of its 200 ms lease.
+        let mut c = crate::check::tests::cluster_with_clocks(vec![
+            Clock::new(0, -500_000),
+            Clock::honest(),
+        ]);
+        c.set_now(100 * MS);
+        let mut inv = NoSplitBrain::default();
+        inv.on_observation(100 * MS, 0, &lease(1, 200), &c);
+        c.set_now(300 * MS);
+        inv.on_observation(300 * MS, 1, &lease(2, 400), &c);
+        assert!(matches!(inv.status(), Status::Violated(_)));
+    }
+
+    #[test]
+    fn masters_without_an_end_overlap_forever() {
+        let c = cluster_at(2, 0);
+        let mut inv = NoSplitBrain::default();
+        inv.on_observation(
+            0,
+            0,
+            &Observation::Authority {
+                term: 0,
+                until: None,
+            },
+            &c,
+        );
+        inv.on_observation(
+            5 * MS,
+            1,
+            &Observation::Authority {
+                term: 1,
+                until: None,
+            },
+            &c,
+        );
+        let Status::Violated(v) = inv.status() else {
+            panic!()
+        };
+        assert!(v.evidence[0].contains("with no end"));
+    }
+}
