@@ -7,3 +7,6 @@ pub mod check;
 pub mod node;
 pub mod protocols;
 pub mod world;
+pub mod cli;
+pub mod report;
+pub mod run;

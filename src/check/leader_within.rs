@@ -146,6 +146,16 @@ impl Invariant for LeaderWithin {
     fn status(&self) -> Status {
         self.status.clone()
     }
+
+    fn detail(&self, cluster: &Cluster) -> Option<String> {
+        let (at, leader, term) = self.met?;
+        Some(format!(
+            "{} leads term {term} with a majority at {}, {} after the last fault",
+            cluster.name(leader),
+            format_instant(at),
+            format_duration(at - self.quiet_since)
+        ))
+    }
 }
 
 impl LeaderWithin {

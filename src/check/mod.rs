@@ -67,6 +67,10 @@ pub trait Invariant {
     /// The run is over (`cluster.now()` is when it ended).
     fn on_end(&mut self, _cluster: &Cluster) {}
     fn status(&self) -> Status;
+    /// A line of context for a report when the invariant held (who led, how fast).
+    fn detail(&self, _cluster: &Cluster) -> Option<String> {
+        None
+    }
 }
 
 /// What `sim list invariants` prints, and what `[check]` accepts.

@@ -1,0 +1,50 @@
+//! `sim list protocols|invariants|faults`
+
+use clap::ValueEnum;
+
+use crate::check;
+use crate::protocols;
+use crate::report::text::wrap;
+use crate::world::fault;
+
+use super::EXIT_OK;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum What {
+    Protocols,
+    Invariants,
+    Faults,
+}
+
+fn entry(name: &str, tag: &str, definition: &str) {
+    println!("{name}  {tag}");
+    for line in wrap(definition, 88) {
+        println!("    {line}");
+    }
+}
+
+pub fn list(what: What) -> i32 {
+    match what {
+        What::Protocols => {
+            for p in protocols::catalog() {
+                let invariants = if p.default_invariants.is_empty() {
+                    String::new()
+                } else {
+                    format!("(checks by default: {})", p.default_invariants.join(", "))
+                };
+                entry(p.name, &invariants, p.summary);
+            }
+        }
+        What::Invariants => {
+            for i in check::catalog() {
+                entry(i.name, &format!("({:?})", i.property).to_lowercase(), i.definition);
+            }
+        }
+        What::Faults => {
+            for (name, definition) in fault::CATALOG {
+                entry(name, "", definition);
+            }
+        }
+    }
+    EXIT_OK
+}

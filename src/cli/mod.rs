@@ -1,0 +1,96 @@
+//! The `sim` command line: parsing, exit codes, and where output goes.
+//!
+//! Exit codes are the same for every command (DESIGN.md section 7): 0 everything held, 1 a
+//! safety property failed, 2 bad input or usage (clap's own code), 3 a liveness property failed
+//! or the answer is unknown. Human output goes to stdout, or to stderr when `--json` puts the
+//! JSON document on stdout. Colour only on a terminal, never with `NO_COLOR`.
+
+pub mod bench;
+mod list;
+mod run;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::text::Style;
+
+/// Exit code: everything held.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: a safety property failed.
+pub const EXIT_VIOLATION: i32 = 1;
+/// Exit code: bad input or usage.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: a liveness property failed, or the answer is unknown.
+pub const EXIT_UNKNOWN: i32 = 3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sim",
+    version,
+    about = "A deterministic distributed-systems simulator",
+    long_about = "Runs virtual nodes (Raft, fail-over designs, failure detectors) over a simulated \
+        network that injects partitions, loss, delay, crashes, pauses and clock faults, then checks \
+        invariants. Same scenario + same seed => the same trace, byte for byte.\n\n\
+        Exit codes: 0 all held, 1 a safety property failed, 2 bad input, 3 a liveness property \
+        failed or the answer is unknown."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one scenario with one seed: the verdict, a short story, the trace hash and the replay line.
+    Run(run::RunArgs),
+    /// List what exists: protocols, invariants or faults, with their definitions.
+    List {
+        #[arg(value_enum)]
+        what: list::What,
+    },
+    /// Print the JSON Schema of scenario files (for editors: `#:schema` comments, taplo, VS Code).
+    Schema,
+    /// Measure the engine: deliveries per wall-second and virtual seconds per wall-second.
+    Bench(bench::BenchArgs),
+}
+
+/// Parses the command line and runs the command; returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::List { what } => list::list(what),
+        Command::Schema => {
+            let schema = crate::scenario::json_schema(&crate::protocols::catalog());
+            match serde_json::to_string_pretty(&schema) {
+                Ok(text) => {
+                    println!("{text}");
+                    EXIT_OK
+                }
+                Err(e) => {
+                    eprintln!("sim: cannot print the schema: {e}");
+                    EXIT_USAGE
+                }
+            }
+        }
+        Command::Bench(args) => bench::main(&args),
+    }
+}
+
+/// Colour for a stream: only on a terminal, and never when `NO_COLOR` is set.
+fn style_for(stderr: bool) -> Style {
+    let terminal = if stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    Style {
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+fn display(path: &std::path::Path) -> String {
+    PathBuf::from(path).display().to_string()
+}

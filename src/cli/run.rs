@@ -1,0 +1,178 @@
+//! `sim run FILE [--seed N] [--json] [--out DIR] [--force] [--check-determinism]`
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::report;
+use crate::run::{RunOptions, RunOutput};
+use crate::scenario::Scenario;
+
+use super::{EXIT_USAGE, EXIT_VIOLATION, display, style_for};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// The seed; overrides the scenario's `seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print one JSON object on stdout (the human report goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Write trace.jsonl and summary.md into this directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace trace.jsonl and summary.md if they already exist in --out.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Run the seed twice and compare the traces record by record.
+    #[arg(long)]
+    pub check_determinism: bool,
+}
+
+const OUTPUTS: [&str; 2] = ["trace.jsonl", "summary.md"];
+
+/// Creates the output directory; refuses to overwrite earlier results without --force.
+fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
+    fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the directory: {e}", display(dir)))?;
+    if !force {
+        for name in OUTPUTS {
+            let path = dir.join(name);
+            if path.exists() {
+                return Err(format!(
+                    "{}: already exists; pass --force to replace it, or choose another --out",
+                    display(&path)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: RunArgs) -> i32 {
+    let scenario = match Scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    if let Some(dir) = &args.out
+        && let Err(e) = prepare_out(dir, args.force)
+    {
+        eprintln!("sim: {e}");
+        return EXIT_USAGE;
+    }
+    let options = RunOptions {
+        seed: args.seed,
+        trace_path: args.out.as_ref().map(|d| d.join("trace.jsonl")),
+        capture: args.check_determinism,
+    };
+    let first = match crate::run::run(&scenario, &options) {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let determinism = if args.check_determinism {
+        let again = RunOptions {
+            trace_path: None,
+            ..options.clone()
+        };
+        match crate::run::run(&scenario, &again) {
+            Ok(second) => Some(compare(&first, &second)),
+            Err(e) => {
+                eprintln!("{e}");
+                return EXIT_USAGE;
+            }
+        }
+    } else {
+        None
+    };
+
+    let report = &first.report;
+    if let Some(dir) = &args.out {
+        let path = dir.join("summary.md");
+        if let Err(e) = fs::write(&path, report::summary::render(report)) {
+            eprintln!("sim: {}: cannot write: {e}", display(&path));
+            return EXIT_USAGE;
+        }
+    }
+
+    let style = style_for(args.json);
+    let mut human = report::text::render(report, &style);
+    if let Some(d) = &determinism {
+        human.push_str(&d.text);
+    }
+    if let Some(dir) = &args.out {
+        human.push_str(&format!("{:<11} {}\n", "written", display(&dir.join("{trace.jsonl,summary.md}"))));
+    }
+    if args.json {
+        eprint!("{human}");
+        let mut doc = report::json::report(report);
+        if let Some(d) = &determinism {
+            doc["determinism"] = d.json.clone();
+        }
+        println!("{doc}");
+    } else {
+        print!("{human}");
+    }
+    match &determinism {
+        Some(d) if !d.identical => EXIT_VIOLATION,
+        _ => report.exit_code(),
+    }
+}
+
+struct Determinism {
+    identical: bool,
+    text: String,
+    json: Value,
+}
+
+/// Compares two runs of the same seed record by record, naming the first difference.
+fn compare(a: &RunOutput, b: &RunOutput) -> Determinism {
+    let (la, lb) = (a.records.as_deref().unwrap_or(&[]), b.records.as_deref().unwrap_or(&[]));
+    let first_diff = la
+        .iter()
+        .zip(lb)
+        .position(|(x, y)| x != y)
+        .or((la.len() != lb.len()).then(|| la.len().min(lb.len())));
+    let same_hash = a.report.trace_hash == b.report.trace_hash;
+    match first_diff {
+        None if same_hash => Determinism {
+            identical: true,
+            text: format!("{:<11} two runs, {} identical records\n", "determinism", la.len()),
+            json: json!({"checked": true, "identical": true, "records": la.len()}),
+        },
+        _ => {
+            let k = first_diff.unwrap_or(la.len());
+            let describe = |line: Option<&String>| match line.and_then(|l| serde_json::from_str::<Value>(l).ok()) {
+                Some(v) => format!(
+                    "t={}ns node={} {}: {}",
+                    v["t"],
+                    v.get("node").and_then(Value::as_str).unwrap_or("-"),
+                    v["kind"].as_str().unwrap_or("?"),
+                    line.map(String::as_str).unwrap_or("")
+                ),
+                None => "(the run had ended)".to_string(),
+            };
+            let (first, second) = (describe(la.get(k)), describe(lb.get(k)));
+            Determinism {
+                identical: false,
+                text: format!(
+                    "{:<11} FAILED: the runs first differ at record #{k}\n  run 1: {first}\n  run 2: {second}\n",
+                    "determinism"
+                ),
+                json: json!({
+                    "checked": true,
+                    "identical": false,
+                    "first_difference": {"record": k, "run1": la.get(k), "run2": lb.get(k)},
+                }),
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The `--json` document (DESIGN.md section 7): one object with at least `scenario`, `seed`,
+//! `verdict`, `trace_hash`, `virtual_time_ns`, `events`, `messages {sent, delivered, dropped}`
+//! and `invariants [{name, status, violation}]`.
+
+use serde_json::{Value, json};
+
+use crate::check::Status;
+use crate::run::{RunReport, Verdict};
+use crate::world::Outcome;
+
+pub fn report(r: &RunReport) -> Value {
+    let invariants: Vec<Value> = r
+        .invariants
+        .iter()
+        .map(|i| {
+            let (violation, reason) = match &i.status {
+                Status::Violated(v) => (
+                    json!({
+                        "at_ns": v.at,
+                        "nodes": v.nodes,
+                        "message": v.message,
+                        "evidence": v.evidence,
+                    }),
+                    Value::Null,
+                ),
+                Status::Unknown(why) => (Value::Null, Value::from(why.as_str())),
+                Status::Pass => (Value::Null, Value::Null),
+            };
+            json!({
+                "name": i.name,
+                "property": i.property,
+                "status": i.status.name(),
+                "violation": violation,
+                "reason": reason,
+                "detail": i.detail,
+            })
+        })
+        .collect();
+    let lines = |lines: &[crate::run::story::StoryLine]| -> Vec<Value> {
+        lines.iter().map(|l| json!({"at_ns": l.at, "text": l.text})).collect()
+    };
+    json!({
+        "scenario": r.scenario,
+        "file": r.file,
+        "description": r.description,
+        "seed": r.seed,
+        "protocol": r.protocol,
+        "nodes": r.nodes,
+        "verdict": r.verdict.name(),
+        "exit_code": r.exit_code(),
+        "trace_hash": r.trace_hash,
+        "virtual_time_ns": r.virtual_time,
+        "duration_ns": r.duration,
+        "outcome": match r.outcome {
+            Outcome::Completed => "completed",
+            Outcome::EventLimit => "event_limit",
+        },
+        "events": r.stats.events,
+        "messages": {
+            "sent": r.stats.sent,
+            "delivered": r.stats.delivered,
+            "dropped": r.stats.dropped(),
+            "dropped_loss": r.stats.dropped_loss,
+            "dropped_partition": r.stats.dropped_partition,
+            "dropped_node_down": r.stats.dropped_node_down,
+            "duplicated": r.stats.duplicated,
+        },
+        "timers_fired": r.stats.timers_fired,
+        "invariants": invariants,
+        "faults": lines(&r.faults),
+        "story": lines(&r.story),
+        "elections": r.elections,
+        "failure_detector": r.detector,
+        "expect": r.expect.as_ref().map(|e| json!({
+            "verdict": match e.verdict {
+                crate::scenario::ExpectedVerdict::Pass => Verdict::Pass.name(),
+                crate::scenario::ExpectedVerdict::Violation => Verdict::Violation.name(),
+            },
+            "violates": e.violates,
+            "met": e.met,
+            "problems": e.problems,
+        })),
+        "replay": r.replay,
+    })
+}

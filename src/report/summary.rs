@@ -1,0 +1,121 @@
+//! `summary.md`: the run as a Markdown page — scenario, seed, fault schedule, each invariant's
+//! verdict with its evidence, the counts, the whole story and the replay command.
+
+use std::fmt::Write as _;
+
+use crate::check::Status;
+use crate::node::{format_duration, format_instant};
+use crate::run::RunReport;
+use crate::scenario::ExpectedVerdict;
+
+use super::text::thousands;
+
+pub fn render(r: &RunReport) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# {} — {}\n", r.scenario, r.verdict.name().to_uppercase());
+    if !r.description.is_empty() {
+        let _ = writeln!(md, "> {}\n", r.description);
+    }
+    let s = &r.stats;
+    let rows = [
+        ("file", format!("`{}`", r.file)),
+        ("seed", r.seed.to_string()),
+        ("protocol", r.protocol.clone()),
+        ("nodes", r.nodes.join(", ")),
+        ("virtual time", format!("{} of {}", format_duration(r.virtual_time), format_duration(r.duration))),
+        ("events", thousands(s.events)),
+        (
+            "messages",
+            format!(
+                "{} sent · {} delivered · {} dropped (loss {}, partition {}, node down {}) · {} duplicated",
+                thousands(s.sent),
+                thousands(s.delivered),
+                thousands(s.dropped()),
+                thousands(s.dropped_loss),
+                thousands(s.dropped_partition),
+                thousands(s.dropped_node_down),
+                thousands(s.duplicated)
+            ),
+        ),
+        ("timers fired", thousands(s.timers_fired)),
+        ("trace hash", format!("`{}`", r.trace_hash)),
+        ("replay", format!("`{}`", r.replay)),
+    ];
+    let _ = writeln!(md, "| | |\n|---|---|");
+    for (k, v) in rows {
+        let _ = writeln!(md, "| {k} | {v} |");
+    }
+
+    let _ = writeln!(md, "\n## Invariants\n");
+    if r.invariants.is_empty() {
+        let _ = writeln!(md, "No invariant was checked.");
+    } else {
+        let _ = writeln!(md, "| invariant | property | verdict | detail |\n|---|---|---|---|");
+        for i in &r.invariants {
+            let detail = match &i.status {
+                Status::Pass => i.detail.clone().unwrap_or_default(),
+                Status::Unknown(why) => why.clone(),
+                Status::Violated(v) => format!("at {}: {}", format_instant(v.at), v.message),
+            };
+            let property = format!("{:?}", i.property).to_lowercase();
+            let _ = writeln!(md, "| {} | {property} | {} | {} |", i.name, i.status.name(), detail.replace('|', "\\|"));
+        }
+        for i in &r.invariants {
+            if let Status::Violated(v) = &i.status {
+                let _ = writeln!(md, "\n### {} — evidence\n", i.name);
+                for e in &v.evidence {
+                    let _ = writeln!(md, "- {e}");
+                }
+            }
+        }
+    }
+    if let Some(e) = &r.expect {
+        let wanted = match e.verdict {
+            ExpectedVerdict::Pass => "pass".to_string(),
+            ExpectedVerdict::Violation => format!("violation of {}", e.violates.join(", ")),
+        };
+        let got = if e.met { "met".to_string() } else { format!("**not met**: {}", e.problems.join("; ")) };
+        let _ = writeln!(md, "\nExpected: {wanted} — {got}.");
+    }
+
+    let _ = writeln!(md, "\n## Fault schedule\n");
+    if r.faults.is_empty() {
+        let _ = writeln!(md, "No faults.");
+    } else {
+        let _ = writeln!(md, "| time | fault |\n|---|---|");
+        for f in &r.faults {
+            let _ = writeln!(md, "| {} | {} |", format_instant(f.at), f.text.replace('|', "\\|"));
+        }
+    }
+
+    let _ = writeln!(md, "\n## Story\n");
+    if r.story.is_empty() {
+        let _ = writeln!(md, "Nothing happened worth a story line.");
+    } else {
+        let _ = writeln!(md, "| time | event |\n|---|---|");
+        for l in &r.story {
+            let _ = writeln!(md, "| {} | {} |", format_instant(l.at), l.text.replace('|', "\\|"));
+        }
+    }
+
+    let _ = writeln!(md, "\n## Counts\n");
+    let e = &r.elections;
+    let _ = writeln!(
+        md,
+        "- elections: highest term {}, {} terms with a leader, {} elections without one",
+        e.highest_term, e.terms_with_leader, e.failed
+    );
+    if let Some(d) = &r.detector {
+        let ms = |ns: Option<u64>| ns.map_or("-".to_string(), format_duration);
+        let _ = writeln!(
+            md,
+            "- failure detector: {} detections of real crashes (min {}, mean {}, max {}), {} false suspicions",
+            d.detections,
+            ms(d.detection_ns_min),
+            ms(d.detection_ns_mean),
+            ms(d.detection_ns_max),
+            d.false_suspicions
+        );
+    }
+    md
+}

@@ -1,0 +1,426 @@
+//! The composition root: one scenario and one seed in, one judged run out.
+//!
+//! It reads a [`Scenario`], picks the protocol type by name (monomorphised once, here), builds
+//! the [`World`] with the invariants of `[check]`, the story recorder, the failure-detector
+//! metrics and, when asked, the trace writer — all behind one observer — runs it, and turns
+//! what they saw into a [`RunReport`]. The engine knows none of these; they know no protocol.
+
+pub mod story;
+pub mod trace_file;
+
+use std::fmt;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::check::{self, Invariant, Property, Status};
+use crate::check::detector::{DetectorStats, DetectorSummary};
+use crate::node::{Nanos, Protocol, format_instant};
+use crate::protocols::heartbeat::Heartbeat;
+use crate::protocols::naive_failover::NaiveFailover;
+use crate::scenario::{ExpectedVerdict, Scenario, ScenarioError};
+use crate::world::{Cluster, Event, Observer, Outcome, Record, Stats, World};
+
+use story::{Elections, Story, StoryLine};
+use trace_file::TraceWriter;
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Write `trace.jsonl` here.
+    pub trace_path: Option<PathBuf>,
+    /// Keep every trace line in memory (to compare two runs).
+    pub capture: bool,
+}
+
+/// Why a run could not happen.
+#[derive(Debug)]
+pub enum RunError {
+    /// The scenario (or its `[protocol]` table) is wrong: exit 2.
+    Scenario(ScenarioError),
+    /// An output file could not be written: exit 2.
+    Io { path: String, error: String },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Scenario(e) => write!(f, "{e}"),
+            RunError::Io { path, error } => write!(f, "{path}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<ScenarioError> for RunError {
+    fn from(e: ScenarioError) -> Self {
+        RunError::Scenario(e)
+    }
+}
+
+/// The verdict of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Violation,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Violation => "violation",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// One invariant's verdict.
+#[derive(Clone, Debug)]
+pub struct InvariantReport {
+    pub name: String,
+    pub property: Property,
+    pub status: Status,
+    /// A line of context when it passed (who led, how fast).
+    pub detail: Option<String>,
+}
+
+/// Whether the run did what the scenario's `[expect]` said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectReport {
+    pub verdict: ExpectedVerdict,
+    pub violates: Vec<String>,
+    pub met: bool,
+    /// Why not, when not met.
+    pub problems: Vec<String>,
+}
+
+/// Everything a run produced, ready to print, serialise or compare.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub file: String,
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub protocol: String,
+    pub nodes: Vec<String>,
+    pub duration: Nanos,
+    pub outcome: Outcome,
+    /// Where virtual time stopped.
+    pub virtual_time: Nanos,
+    pub trace_hash: String,
+    pub stats: Stats,
+    pub invariants: Vec<InvariantReport>,
+    /// The concrete fault schedule: (time, what happened).
+    pub faults: Vec<StoryLine>,
+    pub story: Vec<StoryLine>,
+    pub elections: Elections,
+    pub detector: Option<DetectorSummary>,
+    pub verdict: Verdict,
+    pub expect: Option<ExpectReport>,
+    /// The command line that reproduces this run.
+    pub replay: String,
+}
+
+impl RunReport {
+    /// 0 all held; 1 a safety property failed; 3 a liveness property failed or the run could not
+    /// decide (DESIGN.md section 7).
+    pub fn exit_code(&self) -> i32 {
+        let violated = |p: Property| {
+            self.invariants
+                .iter()
+                .any(|i| i.property == p && matches!(i.status, Status::Violated(_)))
+        };
+        if violated(Property::Safety) {
+            1
+        } else if self.verdict != Verdict::Pass {
+            3
+        } else {
+            0
+        }
+    }
+
+    /// The first violation, by true time.
+    pub fn first_violation(&self) -> Option<(&str, &check::Violation)> {
+        self.invariants
+            .iter()
+            .filter_map(|i| match &i.status {
+                Status::Violated(v) => Some((i.name.as_str(), v)),
+                _ => None,
+            })
+            .min_by_key(|(_, v)| v.at)
+    }
+}
+
+/// A finished run, with its trace lines when they were captured.
+pub struct RunOutput {
+    pub report: RunReport,
+    pub records: Option<Vec<String>>,
+}
+
+/// Every protocol this build can run, by name.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+    match scenario.protocol.as_str() {
+        Heartbeat::NAME => run_protocol::<Heartbeat>(scenario, options),
+        NaiveFailover::NAME => run_protocol::<NaiveFailover>(scenario, options),
+        other => Err(scenario
+            .error_at(&["cluster", "protocol"], format!("unknown protocol `{other}`"))
+            .into()),
+    }
+}
+
+/// The one observer of a run: checkers, metrics, story, and the trace when asked.
+struct RunObserver {
+    invariants: Vec<Box<dyn Invariant>>,
+    detector: DetectorStats,
+    story: Story,
+    trace: Option<TraceWriter<BufWriter<File>>>,
+    capture: Option<Vec<String>>,
+}
+
+impl<P: Protocol> Observer<P> for RunObserver {
+    #[inline]
+    fn on_record(&mut self, record: &Record<'_, P>, cluster: &Cluster) {
+        match &record.event {
+            Event::Observe { node, obs } => {
+                for inv in &mut self.invariants {
+                    inv.on_observation(record.at, *node, obs, cluster);
+                }
+                self.detector.on_observation(record.at, obs, cluster);
+                self.story.on_observation(record.at, *node, obs, cluster);
+            }
+            Event::Fault(fault) => {
+                for inv in &mut self.invariants {
+                    inv.on_fault(record.at, fault, cluster);
+                }
+                self.detector.on_fault(record.at, fault, cluster);
+                self.story.on_fault(fault, cluster);
+            }
+            _ => {}
+        }
+        if self.trace.is_some() || self.capture.is_some() {
+            let line = trace_file::line(record, cluster);
+            if let Some(t) = &mut self.trace {
+                t.write_line(&line);
+            }
+            if let Some(c) = &mut self.capture {
+                c.push(line);
+            }
+        }
+    }
+
+    fn on_end(&mut self, cluster: &Cluster) {
+        for inv in &mut self.invariants {
+            inv.on_end(cluster);
+        }
+    }
+}
+
+fn run_protocol<P: Protocol>(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+    let config: P::Config = scenario.protocol_config()?;
+    P::validate(&config, scenario.nodes.len()).map_err(|e| {
+        if e.field.is_empty() {
+            scenario.error_at(&["cluster", "nodes"], e.message)
+        } else {
+            scenario.error_at(&["protocol", e.field], format!("{}: {}", e.field, e.message))
+        }
+    })?;
+    let names: Vec<String> = match &scenario.check.invariants {
+        Some(names) => names.clone(),
+        None => P::DEFAULT_INVARIANTS.iter().map(|s| s.to_string()).collect(),
+    };
+    let invariants = check::build(&names, scenario.check.leader_within)
+        .map_err(|e| scenario.error_at(&["check", "invariants"], e))?;
+    let seed = options.seed.unwrap_or(scenario.seed);
+
+    let trace = match &options.trace_path {
+        None => None,
+        Some(path) => {
+            let file = File::create(path).map_err(|e| RunError::Io {
+                path: path.display().to_string(),
+                error: format!("cannot create the trace: {e}"),
+            })?;
+            let mut w = TraceWriter::new(BufWriter::new(file));
+            w.write_line(&trace_file::header(&trace_file::Header {
+                scenario: &scenario.name,
+                file: &scenario.file,
+                seed,
+                protocol: &scenario.protocol,
+                nodes: &scenario.nodes,
+                duration: scenario.duration,
+            }));
+            Some(w)
+        }
+    };
+    let observer = RunObserver {
+        invariants,
+        detector: DetectorStats::default(),
+        story: Story::default(),
+        trace,
+        capture: options.capture.then(Vec::new),
+    };
+
+    let mut world: World<P, RunObserver> = World::new(scenario.world_spec(seed), config, observer);
+    let outcome = world.run();
+    let stats = world.stats();
+    let trace_hash = world.trace_hash();
+    let virtual_time = world.now();
+    let faults: Vec<StoryLine> = world
+        .faults()
+        .iter()
+        .map(|f| StoryLine {
+            at: f.at,
+            text: f.describe(world.cluster()),
+        })
+        .collect();
+    let invariants: Vec<InvariantReport> = world
+        .observer()
+        .invariants
+        .iter()
+        .map(|inv| InvariantReport {
+            name: inv.name(),
+            property: inv.property(),
+            status: inv.status(),
+            detail: inv.detail(world.cluster()),
+        })
+        .collect();
+    let (story, elections, detector, trace, records) = {
+        let mut observer = world.into_observer();
+        for inv in &invariants {
+            if let Status::Violated(v) = &inv.status {
+                observer.story.note(v.at, format!("VIOLATION {}: {}", inv.name, v.message));
+            }
+        }
+        if outcome == Outcome::EventLimit {
+            observer.story.note(
+                virtual_time,
+                format!("the event limit ({}) was reached: the run stops here", scenario.max_events),
+            );
+        }
+        let (story, elections) = observer.story.finish(&scenario.nodes);
+        (story, elections, observer.detector.summary(), observer.trace, observer.capture)
+    };
+    if let Some(mut t) = trace {
+        t.write_line(&trace_file::footer(virtual_time, stats.events, &trace_hash));
+        let path = options.trace_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        t.finish().map_err(|e| RunError::Io {
+            path,
+            error: format!("cannot write the trace: {e}"),
+        })?;
+    }
+
+    let verdict = if invariants.iter().any(|i| matches!(i.status, Status::Violated(_))) {
+        Verdict::Violation
+    } else if outcome == Outcome::EventLimit || invariants.iter().any(|i| matches!(i.status, Status::Unknown(_))) {
+        Verdict::Unknown
+    } else {
+        Verdict::Pass
+    };
+    let expect = scenario.expect.as_ref().map(|e| judge_expectation(e.verdict, &e.violates, verdict, &invariants));
+    let report = RunReport {
+        file: scenario.file.clone(),
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        seed,
+        protocol: scenario.protocol.clone(),
+        nodes: scenario.nodes.clone(),
+        duration: scenario.duration,
+        outcome,
+        virtual_time,
+        trace_hash,
+        stats,
+        invariants,
+        faults,
+        story,
+        elections,
+        detector,
+        verdict,
+        expect,
+        replay: replay_command(&scenario.file, seed),
+    };
+    Ok(RunOutput { report, records })
+}
+
+/// The invariant's name without its parameter: `leader_within 2s` → `leader_within`.
+fn base_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
+}
+
+fn judge_expectation(
+    expected: ExpectedVerdict,
+    violates: &[String],
+    verdict: Verdict,
+    invariants: &[InvariantReport],
+) -> ExpectReport {
+    let mut problems = Vec::new();
+    let violated: Vec<&str> = invariants
+        .iter()
+        .filter(|i| matches!(i.status, Status::Violated(_)))
+        .map(|i| base_name(&i.name))
+        .collect();
+    match expected {
+        ExpectedVerdict::Pass => {
+            if verdict != Verdict::Pass {
+                problems.push(format!("expected a pass, got {}", verdict.name()));
+            }
+        }
+        ExpectedVerdict::Violation => {
+            if verdict != Verdict::Violation {
+                problems.push(format!("expected a violation, got {}", verdict.name()));
+            }
+            for name in violates {
+                if !violated.contains(&name.as_str()) {
+                    problems.push(format!("expected {name} to fail, but it did not"));
+                }
+            }
+        }
+    }
+    ExpectReport {
+        verdict: expected,
+        violates: violates.to_vec(),
+        met: problems.is_empty(),
+        problems,
+    }
+}
+
+/// `sim run FILE --seed N`, quoted for a POSIX shell when needed.
+pub fn replay_command(file: &str, seed: u64) -> String {
+    format!("sim run {} --seed {seed}", shell_quote(file))
+}
+
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// A short sentence for the first violation: `no_split_brain at 3.120s: A and D both …`.
+pub fn violation_line(report: &RunReport) -> Option<String> {
+    report
+        .first_violation()
+        .map(|(name, v)| format!("{name} at {}: {}", format_instant(v.at), v.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_commands_quote_what_a_shell_would_split() {
+        assert_eq!(replay_command("scenarios/raft/a.toml", 7), "sim run scenarios/raft/a.toml --seed 7");
+        assert_eq!(replay_command("my dir/it's.toml", 1), r"sim run 'my dir/it'\''s.toml' --seed 1");
+    }
+}

@@ -1,0 +1,254 @@
+//! The story of a run: the few events a reader needs to follow it.
+//!
+//! Faults, elections, step-downs, failed elections and failure-detector suspicions, each one
+//! line with its true time. Everything else (heartbeats, votes, timers) is in the trace. Failed
+//! elections are folded into one line per run of them, and simultaneous suspicions of one node
+//! into one line, so that a run with a hundred split votes still reads in a screenful.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::node::{Nanos, Observation, Role};
+use crate::world::{Applied, Cluster, FaultRecord};
+
+/// One line of the story.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoryLine {
+    /// True time, in nanoseconds.
+    pub at: Nanos,
+    pub text: String,
+}
+
+/// Counts of elections, for the report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Elections {
+    /// The highest term (or epoch) any node reported.
+    pub highest_term: u64,
+    /// Terms in which some node led.
+    pub terms_with_leader: u64,
+    /// Terms in which a node stood as candidate but nobody led: split votes and lost elections.
+    pub failed: u64,
+}
+
+#[derive(Default)]
+pub struct Story {
+    lines: Vec<StoryLine>,
+    roles: Vec<Option<(Role, u64)>>,
+    /// term → the node that led it.
+    leaders: BTreeMap<u64, u32>,
+    /// term → (first candidacy, candidates) for terms nobody has led yet.
+    candidacies: BTreeMap<u64, (Nanos, Vec<u32>)>,
+    failed: u64,
+    highest_term: u64,
+    /// The suspicion line being grouped: (at, suspected peer, trust?, observers).
+    suspicion: Option<(Nanos, u32, bool, Vec<u32>)>,
+}
+
+impl Story {
+    fn push(&mut self, at: Nanos, text: String) {
+        self.lines.push(StoryLine { at, text });
+    }
+
+    pub fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+        if self.roles.len() < cluster.len() {
+            self.roles.resize(cluster.len(), None);
+        }
+        match *obs {
+            Observation::Role { role, term } => self.on_role(at, node, role, term, cluster),
+            Observation::Suspect { peer } => self.on_suspicion(at, node, peer.0, false, cluster),
+            Observation::Trust { peer } => self.on_suspicion(at, node, peer.0, true, cluster),
+            Observation::Authority { .. } => {}
+        }
+    }
+
+    fn on_role(&mut self, at: Nanos, node: u32, role: Role, term: u64, cluster: &Cluster) {
+        let name = cluster.name(node);
+        let previous = self.roles[node as usize].replace((role, term));
+        self.highest_term = self.highest_term.max(term);
+        let was_leading = previous.filter(|(r, _)| r.leads());
+        match role {
+            Role::Leader | Role::Master if previous != Some((role, term)) => {
+                self.fold_failed_elections(term, cluster.names());
+                self.leaders.insert(term, node);
+                let text = match role {
+                    Role::Leader => format!("{name} becomes leader of term {term}"),
+                    _ => format!("{name} is master (epoch {term})"),
+                };
+                self.push(at, text);
+            }
+            Role::Candidate => {
+                if !self.leaders.contains_key(&term) {
+                    let entry = self.candidacies.entry(term).or_insert((at, Vec::new()));
+                    if !entry.1.contains(&node) {
+                        entry.1.push(node);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some((old_role, old_term)) = was_leading
+            && !role.leads()
+        {
+            self.push(
+                at,
+                format!(
+                    "{name} steps down: {} of term {old_term} -> {} of term {term}",
+                    old_role.name(),
+                    role.name()
+                ),
+            );
+        }
+    }
+
+    /// Terms before `term` that had candidates and no leader become one story line.
+    fn fold_failed_elections(&mut self, term: u64, names: &[String]) {
+        let failed: Vec<(u64, (Nanos, Vec<u32>))> = {
+            let later = self.candidacies.split_off(&term);
+            std::mem::replace(&mut self.candidacies, later).into_iter().collect()
+        };
+        self.candidacies.remove(&term);
+        let Some((first_term, (first_at, candidates))) = failed.first().cloned() else {
+            return;
+        };
+        self.failed += failed.len() as u64;
+        let text = if failed.len() == 1 {
+            let who: Vec<&str> = candidates.iter().map(|&c| names[c as usize].as_str()).collect();
+            format!("term {first_term} ends without a leader (candidates: {})", who.join(", "))
+        } else {
+            let last_term = failed.last().map_or(first_term, |(t, _)| *t);
+            format!(
+                "terms {first_term}-{last_term}: {} elections end without a leader (split votes)",
+                failed.len()
+            )
+        };
+        self.push(first_at, text);
+    }
+
+    fn on_suspicion(&mut self, at: Nanos, node: u32, peer: u32, trust: bool, cluster: &Cluster) {
+        match &mut self.suspicion {
+            Some((t, p, k, observers)) if *t == at && *p == peer && *k == trust => observers.push(node),
+            _ => {
+                self.flush_suspicion(cluster.names());
+                self.suspicion = Some((at, peer, trust, vec![node]));
+            }
+        }
+    }
+
+    fn flush_suspicion(&mut self, names: &[String]) {
+        if let Some((at, peer, trust, observers)) = self.suspicion.take() {
+            let who: Vec<&str> = observers.iter().map(|&o| names[o as usize].as_str()).collect();
+            let one = who.len() == 1;
+            let whom = &names[peer as usize];
+            let text = match trust {
+                false => format!("{} {} {whom}", who.join(", "), if one { "suspects" } else { "suspect" }),
+                true => format!("{} {} {whom} again", who.join(", "), if one { "trusts" } else { "trust" }),
+            };
+            self.push(at, text);
+        }
+    }
+
+    pub fn on_fault(&mut self, fault: &FaultRecord, cluster: &Cluster) {
+        if self.roles.len() < cluster.len() {
+            self.roles.resize(cluster.len(), None);
+        }
+        if let Applied::Crash { nodes } = &fault.applied {
+            for &n in nodes {
+                self.roles[n as usize] = None;
+            }
+        }
+        self.push(fault.at, fault.describe(cluster));
+    }
+
+    /// Adds a line that did not come from a record (a violation, the end of the run).
+    pub fn note(&mut self, at: Nanos, text: String) {
+        self.push(at, text);
+    }
+
+    /// The lines in time order, with pending groups flushed.
+    pub fn finish(&mut self, names: &[String]) -> (Vec<StoryLine>, Elections) {
+        self.flush_suspicion(names);
+        self.fold_failed_elections(u64::MAX, names);
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.sort_by_key(|l| l.at); // stable: same-instant lines keep their order
+        let elections = Elections {
+            highest_term: self.highest_term,
+            terms_with_leader: self.leaders.len() as u64,
+            failed: self.failed,
+        };
+        (lines, elections)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::NodeId;
+    use crate::world::{Clock, Origin};
+
+    fn cluster() -> Cluster {
+        Cluster::new(vec!["A".into(), "B".into(), "C".into()], vec![Clock::honest(); 3])
+    }
+
+    fn role(role: Role, term: u64) -> Observation {
+        Observation::Role { role, term }
+    }
+
+    #[test]
+    fn elections_step_downs_and_split_votes_read_as_lines() {
+        let c = cluster();
+        let mut s = Story::default();
+        s.on_observation(1, 0, &role(Role::Candidate, 1), &c);
+        s.on_observation(1, 1, &role(Role::Candidate, 1), &c);
+        s.on_observation(5, 2, &role(Role::Candidate, 2), &c);
+        s.on_observation(6, 2, &role(Role::Leader, 2), &c);
+        s.on_observation(9, 0, &role(Role::Candidate, 3), &c);
+        s.on_observation(9, 0, &role(Role::Candidate, 4), &c);
+        s.on_observation(10, 1, &role(Role::Leader, 5), &c);
+        s.on_observation(11, 2, &role(Role::Follower, 5), &c);
+        let (lines, elections) = s.finish(c.names());
+        let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            text,
+            [
+                "term 1 ends without a leader (candidates: A, B)",
+                "C becomes leader of term 2",
+                "terms 3-4: 2 elections end without a leader (split votes)",
+                "B becomes leader of term 5",
+                "C steps down: leader of term 2 -> follower of term 5",
+            ]
+        );
+        assert_eq!(elections, Elections { highest_term: 5, terms_with_leader: 2, failed: 3 });
+    }
+
+    #[test]
+    fn simultaneous_suspicions_are_grouped() {
+        let c = cluster();
+        let mut s = Story::default();
+        s.on_observation(7, 1, &Observation::Suspect { peer: NodeId(0) }, &c);
+        s.on_observation(7, 2, &Observation::Suspect { peer: NodeId(0) }, &c);
+        s.on_observation(9, 1, &Observation::Trust { peer: NodeId(0) }, &c);
+        let (lines, _) = s.finish(c.names());
+        let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(text, ["B, C suspect A", "B trusts A again"]);
+    }
+
+    #[test]
+    fn a_crashed_leader_does_not_step_down_on_restart() {
+        let c = cluster();
+        let mut s = Story::default();
+        s.on_observation(1, 0, &role(Role::Leader, 1), &c);
+        let crash = FaultRecord {
+            at: 2,
+            origin: Origin::Schedule(0),
+            written: "crash leader".into(),
+            applied: Applied::Crash { nodes: vec![0] },
+            lasting: None,
+        };
+        s.on_fault(&crash, &c);
+        s.on_observation(3, 0, &role(Role::Follower, 1), &c);
+        let (lines, _) = s.finish(c.names());
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].text, "crash A (crash leader)");
+    }
+}

@@ -1,0 +1,184 @@
+//! `trace.jsonl`: the run's every event, one JSON object per line. Format `sim-trace`, version 1.
+//!
+//! Later tools (replay, timelines, Perfetto and ShiViz exports) build on this format, so it is
+//! versioned and only grows: new keys may appear, existing keys keep their meaning.
+//!
+//! - Line 1, the header: `{"format":"sim-trace","version":1,"scenario":…,"file":…,"seed":…,
+//!   "protocol":…,"nodes":[names…],"duration_ns":…}`.
+//! - Then one line per record, in order, each with `seq` (0-based position), `t` (true time in
+//!   ns) and `kind`, plus:
+//!   - `start`: `node`, `local` (its clock), `restart` (bool);
+//!   - `send`: `node` (sender), `to`, `id` (message id), `msg` (the message as JSON);
+//!   - `deliver`: `node` (receiver), `from`, `id`, `local`;
+//!   - `drop`: `node` (intended receiver), `from`, `id`, `reason` (`loss` | `partition` | `node_down`);
+//!   - `timer`: `node`, `local`, `timer`;
+//!   - `observe`: `node`, `local`, `obs` (`{"type":"role","role":…,"term":…}`,
+//!     `{"type":"authority","term":…,"until":local ns or null}`, `{"type":"suspect"|"trust","peer":name}`);
+//!   - `fault`: `fault` (kind), `text` (what happened, with names), `written` (as in the scenario),
+//!     `origin` (`schedule` | `nemesis` | `final_heal` | `end`), `nodes` (names), `for_ns` (if timed).
+//! - Last line: `{"kind":"end","t":…,"events":…,"trace_hash":…}`.
+//!
+//! Node ids inside messages are node indices into the header's `nodes`.
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value, json};
+
+use crate::node::{Nanos, Observation, Protocol};
+use crate::world::{Applied, Cluster, Event, Record};
+
+pub const FORMAT: &str = "sim-trace";
+pub const VERSION: u32 = 1;
+
+/// The header line's fields.
+pub struct Header<'a> {
+    pub scenario: &'a str,
+    pub file: &'a str,
+    pub seed: u64,
+    pub protocol: &'a str,
+    pub nodes: &'a [String],
+    pub duration: Nanos,
+}
+
+pub fn header(h: &Header<'_>) -> String {
+    json!({
+        "format": FORMAT,
+        "version": VERSION,
+        "scenario": h.scenario,
+        "file": h.file,
+        "seed": h.seed,
+        "protocol": h.protocol,
+        "nodes": h.nodes,
+        "duration_ns": h.duration,
+    })
+    .to_string()
+}
+
+pub fn footer(at: Nanos, events: u64, trace_hash: &str) -> String {
+    json!({"kind": "end", "t": at, "events": events, "trace_hash": trace_hash}).to_string()
+}
+
+/// One record as its trace line (without the newline).
+pub fn line<P: Protocol>(record: &Record<'_, P>, cluster: &Cluster) -> String {
+    let mut m = Map::new();
+    m.insert("seq".into(), record.seq.into());
+    m.insert("t".into(), record.at.into());
+    m.insert("kind".into(), record.event.kind().into());
+    let name = |n: u32| Value::from(cluster.name(n));
+    let local = |n: u32| Value::from(cluster.local_time(n));
+    match &record.event {
+        Event::Start { node, restart } => {
+            m.insert("node".into(), name(*node));
+            m.insert("local".into(), local(*node));
+            m.insert("restart".into(), (*restart).into());
+        }
+        Event::Send { from, to, id, msg } => {
+            m.insert("node".into(), name(*from));
+            m.insert("to".into(), name(*to));
+            m.insert("id".into(), (*id).into());
+            m.insert("msg".into(), to_json(*msg));
+        }
+        Event::Deliver { from, to, id, .. } => {
+            m.insert("node".into(), name(*to));
+            m.insert("from".into(), name(*from));
+            m.insert("id".into(), (*id).into());
+            m.insert("local".into(), local(*to));
+        }
+        Event::Drop {
+            from,
+            to,
+            id,
+            reason,
+        } => {
+            m.insert("node".into(), name(*to));
+            m.insert("from".into(), name(*from));
+            m.insert("id".into(), (*id).into());
+            m.insert("reason".into(), reason.name().into());
+        }
+        Event::Timer { node, timer } => {
+            m.insert("node".into(), name(*node));
+            m.insert("local".into(), local(*node));
+            m.insert("timer".into(), to_json(*timer));
+        }
+        Event::Observe { node, obs } => {
+            m.insert("node".into(), name(*node));
+            m.insert("local".into(), local(*node));
+            m.insert("obs".into(), observation(obs, cluster));
+        }
+        Event::Fault(f) => {
+            let kind = to_json(&f.applied);
+            let kind = kind.get("fault").cloned().unwrap_or(Value::Null);
+            m.insert("fault".into(), kind);
+            m.insert("text".into(), f.applied.describe(cluster).into());
+            m.insert("written".into(), f.written.clone().into());
+            m.insert("origin".into(), to_json(&f.origin));
+            let nodes: Vec<Value> = fault_nodes(&f.applied).into_iter().map(name).collect();
+            m.insert("nodes".into(), nodes.into());
+            if let Some(d) = f.lasting {
+                m.insert("for_ns".into(), d.into());
+            }
+        }
+    }
+    Value::Object(m).to_string()
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or_else(|e| Value::String(format!("<unserializable: {e}>")))
+}
+
+fn observation(obs: &Observation, cluster: &Cluster) -> Value {
+    match obs {
+        Observation::Suspect { peer } => json!({"type": "suspect", "peer": cluster.name_of(*peer)}),
+        Observation::Trust { peer } => json!({"type": "trust", "peer": cluster.name_of(*peer)}),
+        other => to_json(other),
+    }
+}
+
+/// Every node a fault touched, partitions included.
+fn fault_nodes(applied: &Applied) -> Vec<u32> {
+    use crate::world::fault::Resolved;
+    let mut nodes = match applied {
+        Applied::Partition { shape, .. } => match shape {
+            Resolved::Groups(g) => g.concat(),
+            Resolved::Bridge { left, right, bridge } => {
+                let mut v = [left.as_slice(), right.as_slice()].concat();
+                v.push(*bridge);
+                v
+            }
+            Resolved::Ring { order, .. } => order.clone(),
+        },
+        Applied::Cut { from, to, .. } => [from.as_slice(), to.as_slice()].concat(),
+        Applied::Recover { restarted, resumed } => [restarted.as_slice(), resumed.as_slice()].concat(),
+        other => other.nodes().to_vec(),
+    };
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes
+}
+
+/// Streams lines to a writer, keeping the first I/O error instead of panicking mid-run.
+pub struct TraceWriter<W: Write> {
+    out: W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> TraceWriter<W> {
+    pub fn new(out: W) -> Self {
+        TraceWriter { out, error: None }
+    }
+
+    pub fn write_line(&mut self, line: &str) {
+        if self.error.is_none()
+            && let Err(e) = writeln!(self.out, "{line}")
+        {
+            self.error = Some(e);
+        }
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()
+    }
+}
