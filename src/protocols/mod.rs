@@ -5,6 +5,8 @@
 
 use crate::node::Protocol;
 
+pub mod raft;
+
 /// What the rest of the program needs to know about a protocol without naming its type.
 pub struct ProtocolInfo {
     pub name: &'static str,
@@ -13,7 +15,6 @@ pub struct ProtocolInfo {
     pub config_schema: fn() -> schemars::Schema,
 }
 
-#[allow(dead_code)] // until the first protocol lands
 fn info<P: Protocol>() -> ProtocolInfo {
     ProtocolInfo {
         name: P::NAME,
@@ -24,5 +25,5 @@ fn info<P: Protocol>() -> ProtocolInfo {
 
 /// Every protocol, in the order `sim list protocols` shows them.
 pub fn catalog() -> Vec<ProtocolInfo> {
-    vec![]
+    vec![info::<raft::Raft>()]
 }
