@@ -71,6 +71,9 @@ use serde::Serialize;
 
 use crate::node::{ConfigError, Ctx, LocalNanos, NodeId, Observation, Protocol, Role};
 
+#[cfg(test)]
+mod tests;
+
 pub use config::RaftConfig;
 pub use log::{Command, Entry};
 
@@ -467,8 +470,10 @@ impl Raft {
             self.durable.voted_for.is_none_or(|v| v == candidate),
             "one vote per term"
         );
-        self.durable.voted_for = Some(candidate);
-        self.unsaved = true;
+        if self.durable.voted_for.is_none() {
+            self.durable.voted_for = Some(candidate);
+            self.unsaved = true;
+        }
         self.arm_election_timer(ctx);
     }
 
