@@ -30,7 +30,8 @@
 //! raising its term; when it returns, its high term would depose a healthy leader. With
 //! `vote_stickiness`, a server that heard from a current leader within the minimum election
 //! timeout ignores vote requests altogether: it neither adopts their term nor grants its vote.
-//! A leader counts as having heard from a leader: itself.
+//! A leader counts as having heard from a leader: itself. The rule covers every vote request,
+//! whatever its term, exactly as the thesis states it.
 //!
 //! **Pre-vote (thesis §9.6).** With `pre_vote`, a server whose timer fires first asks whether it
 //! *could* win an election in the next term, without incrementing its own. Servers answer as
@@ -42,7 +43,9 @@
 //! anyone until a minimum election timeout after they received it, so no other leader can exist
 //! before `sent_at(R) + election_timeout.min` (clock drift aside). The leader claims authority
 //! until `sent_at(R) + lease_duration` on its own clock and reports it as an `authority`
-//! observation. See [`lease`].
+//! observation. See [`lease`]. The promise needs vote stickiness and clocks that keep pace: a
+//! restarted server has heard from no leader and votes at once, and a clock that jumps or
+//! drifts stretches the margin — lessons show both.
 //!
 //! Invariants this module keeps (and asserts where it can):
 //! - The term never decreases, and a server votes at most once per term, durably: the vote is
@@ -229,7 +232,12 @@ impl Protocol for Raft {
             // Thesis §4.2.3: within the minimum election timeout of hearing from a leader,
             // vote requests are ignored — no new term, no vote.
             Msg::RequestVote { pre_vote, .. } if self.hears_a_leader(now) => {
-                self.reply_vote(ctx, from, current, false, pre_vote);
+                let reply = Msg::VoteReply {
+                    term: current,
+                    granted: false,
+                    pre_vote,
+                };
+                self.send(ctx, from, reply);
             }
             // Thesis §9.6: grant a pre-vote if a real vote would be granted in that later term;
             // change neither term nor vote.
@@ -241,13 +249,12 @@ impl Protocol for Raft {
             } => {
                 let granted = term > current
                     && log::is_up_to_date(&self.durable.log, last_log_index, last_log_term);
-                self.reply_vote(
-                    ctx,
-                    from,
-                    if granted { term } else { current },
+                let reply = Msg::VoteReply {
+                    term: if granted { term } else { current },
                     granted,
-                    true,
-                );
+                    pre_vote: true,
+                };
+                self.send(ctx, from, reply);
             }
             // §5.2, §5.4.1: one vote per term, first come first served, to a candidate whose
             // log is at least as up to date.
@@ -263,7 +270,12 @@ impl Protocol for Raft {
                 if granted {
                     self.grant_vote(ctx, from);
                 }
-                self.reply_vote(ctx, from, current, granted, false);
+                let reply = Msg::VoteReply {
+                    term: current,
+                    granted,
+                    pre_vote: false,
+                };
+                self.send(ctx, from, reply);
             }
             // Thesis §9.6: a majority of pre-votes for the next term starts a real election.
             Msg::VoteReply {
@@ -477,22 +489,6 @@ impl Raft {
             self.unsaved = true;
         }
         self.arm_election_timer(ctx);
-    }
-
-    fn reply_vote(
-        &mut self,
-        ctx: &mut Ctx<'_, Self>,
-        to: NodeId,
-        term: u64,
-        granted: bool,
-        pre_vote: bool,
-    ) {
-        let reply = Msg::VoteReply {
-            term,
-            granted,
-            pre_vote,
-        };
-        self.send(ctx, to, reply);
     }
 
     fn count_vote(&mut self, ctx: &mut Ctx<'_, Self>, voter: NodeId) {

@@ -874,3 +874,34 @@ fn validate_rejects_what_cannot_run_and_says_what_was_expected() {
     );
     assert_eq!(Raft::validate(&cfg(), 1), Ok(()));
 }
+
+#[test]
+fn the_catalogue_lists_raft_with_a_described_schema() {
+    let info = crate::protocols::catalog()
+        .into_iter()
+        .find(|p| p.name == "raft")
+        .expect("registered");
+    let schema = serde_json::to_value((info.config_schema)()).unwrap();
+    let properties = schema["properties"].as_object().unwrap();
+    let names: Vec<&str> = properties.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "election_timeout",
+            "heartbeat_interval",
+            "lease_duration",
+            "pre_vote",
+            "vote_stickiness"
+        ]
+    );
+    for (name, property) in properties {
+        assert!(
+            property["description"].is_string(),
+            "{name} has no description"
+        );
+    }
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown keys are rejected"
+    );
+}
