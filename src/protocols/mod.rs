@@ -7,6 +7,7 @@ use crate::node::Protocol;
 
 pub mod heartbeat;
 pub mod naive_failover;
+pub mod raft;
 
 /// What the rest of the program needs to know about a protocol without naming its type.
 pub struct ProtocolInfo {
@@ -30,6 +31,7 @@ fn info<P: Protocol>() -> ProtocolInfo {
 /// Every protocol, in the order `sim list protocols` shows them.
 pub fn catalog() -> Vec<ProtocolInfo> {
     vec![
+        info::<raft::Raft>(),
         info::<heartbeat::Heartbeat>(),
         info::<naive_failover::NaiveFailover>(),
     ]

@@ -20,6 +20,7 @@ use crate::check::detector::{DetectorStats, DetectorSummary};
 use crate::node::{Nanos, Protocol, format_instant};
 use crate::protocols::heartbeat::Heartbeat;
 use crate::protocols::naive_failover::NaiveFailover;
+use crate::protocols::raft::Raft;
 use crate::scenario::{ExpectedVerdict, Scenario, ScenarioError};
 use crate::world::{Cluster, Event, Observer, Outcome, Record, Stats, World};
 
@@ -168,6 +169,7 @@ pub struct RunOutput {
 /// Every protocol this build can run, by name.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
     match scenario.protocol.as_str() {
+        Raft::NAME => run_protocol::<Raft>(scenario, options),
         Heartbeat::NAME => run_protocol::<Heartbeat>(scenario, options),
         NaiveFailover::NAME => run_protocol::<NaiveFailover>(scenario, options),
         other => Err(scenario

@@ -1,0 +1,649 @@
+//! Raft leader election, as Ongaro and Ousterhout describe it in *In Search of an Understandable
+//! Consensus Algorithm* (USENIX ATC 2014, §5.2 and §5.4.1), with three refinements from
+//! Ongaro's thesis (*Consensus: Bridging Theory and Practice*, Stanford 2014): vote stickiness
+//! (§4.2.3), pre-vote (§9.6) and the leader lease (§6.4).
+//!
+//! **Terms.** Time is divided into terms, numbered by consecutive integers; each term begins
+//! with an election and has at most one leader. Every message carries its sender's term, and a
+//! server that sees a higher term adopts it and becomes a follower (§5.1). The current term and
+//! the vote cast in it are persisted before anything that depends on them is sent, so a crash
+//! cannot make a server vote twice in one term.
+//!
+//! **Votes.** A follower that hears nothing from a leader for an election timeout becomes a
+//! candidate: it increments its term, votes for itself and asks every other server for its
+//! vote. Each server grants at most one vote per term, first come first served, and only to a
+//! candidate whose log is at least as up to date as its own — a higher last term, or the same
+//! last term and a log at least as long (§5.4.1). A candidate with votes from a majority becomes
+//! leader; a candidate that hears from a leader of its term, or sees a higher term, becomes a
+//! follower again.
+//!
+//! **Randomized timeouts.** Each election timeout is drawn afresh from `election_timeout`, so in
+//! most elections one server times out first and wins before the others wake up. When a split
+//! vote leaves no winner, the candidates time out again, at different moments, in a new term.
+//!
+//! **Heartbeats.** A leader asserts itself with empty AppendEntries every `heartbeat_interval`.
+//! A follower that accepts one resets its election timer. AppendEntries carries the §5.3
+//! consistency check (the entry before the new ones must match the leader's), which log
+//! replication will rely on; heartbeats exercise it already.
+//!
+//! **Disruptive servers (thesis §4.2.3).** A server cut off from the leader keeps timing out and
+//! raising its term; when it returns, its high term would depose a healthy leader. With
+//! `vote_stickiness`, a server that heard from a current leader within the minimum election
+//! timeout ignores vote requests altogether: it neither adopts their term nor grants its vote.
+//! A leader counts as having heard from a leader: itself. The rule covers every vote request,
+//! whatever its term, exactly as the thesis states it.
+//!
+//! **Pre-vote (thesis §9.6).** With `pre_vote`, a server whose timer fires first asks whether it
+//! *could* win an election in the next term, without incrementing its own. Servers answer as
+//! they would a real request but change neither term nor vote. Only with a majority of
+//! pre-votes does it become a candidate, so a partitioned server never raises its term.
+//!
+//! **Leases (thesis §6.4).** Heartbeat broadcasts are numbered rounds. Once a majority (the
+//! leader included) has acknowledged round R, stickiness keeps those servers from voting for
+//! anyone until a minimum election timeout after they received it, so no other leader can exist
+//! before `sent_at(R) + election_timeout.min` (clock drift aside). The leader claims authority
+//! until `sent_at(R) + lease_duration` on its own clock and reports it as an `authority`
+//! observation. See [`lease`]. The promise needs vote stickiness and clocks that keep pace: a
+//! restarted server has heard from no leader and votes at once, and a clock that jumps or
+//! drifts stretches the margin — lessons show both.
+//!
+//! Invariants this module keeps (and asserts where it can):
+//! - The term never decreases, and a server votes at most once per term, durably: the vote is
+//!   persisted before the reply that grants it, and restored after a crash.
+//! - A leader leads the term it won with a majority of votes (its own included), in term ≥ 1.
+//! - The log is well formed: entry `i` at position `i - 1`, terms non-decreasing; a stale
+//!   AppendEntries never truncates it.
+//! - Every change of (role, term) is observed exactly once; a leader that steps down observes
+//!   `Role { Follower, term }`, which ends its authority for the checkers.
+//! - The claimed lease end only grows within a leadership, and only acknowledgements of the
+//!   current term's rounds extend it.
+//!
+//! What is *not* here yet: log replication, commitment and client requests (the log type and the
+//! consistency check are in place), and check-quorum (a leader cut off from the majority keeps
+//! leading its term until it hears of a higher one; its lease runs out meanwhile).
+//!
+//! The protocol reads only `ctx.now()` for time and `ctx.rng()` for randomness.
+
+mod config;
+pub mod lease;
+pub mod log;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::node::{ConfigError, Ctx, LocalNanos, NodeId, Observation, Protocol, Role};
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod world_tests;
+
+pub use config::RaftConfig;
+pub use log::{Command, Entry};
+
+use lease::Lease;
+
+/// What survives a crash: Figure 2's persistent state on all servers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RaftDurable {
+    /// The latest term this server has seen; starts at 0, only grows.
+    pub current_term: u64,
+    /// The candidate that received this server's vote in the current term.
+    pub voted_for: Option<NodeId>,
+    pub log: Vec<Entry>,
+}
+
+/// Raft's messages. The candidate's or leader's id is the message's sender.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Msg {
+    /// A candidate asks for a vote in `term` (§5.2); with `pre_vote`, whether it would get one
+    /// if it started an election in `term` (thesis §9.6).
+    RequestVote {
+        term: u64,
+        last_log_index: u64,
+        last_log_term: u64,
+        pre_vote: bool,
+    },
+    /// The answer. A granted pre-vote carries the term asked about; anything else the voter's
+    /// current term.
+    VoteReply {
+        term: u64,
+        granted: bool,
+        pre_vote: bool,
+    },
+    /// A leader replicates entries after `prev_log_index`, or asserts itself when `entries` is
+    /// empty (§5.3). `round` numbers the leader's broadcasts for its lease.
+    AppendEntries {
+        term: u64,
+        prev_log_index: u64,
+        prev_log_term: u64,
+        entries: Vec<Entry>,
+        leader_commit: u64,
+        round: u64,
+    },
+    /// The answer. With `term` equal to the leader's, it acknowledges `round` whether or not
+    /// the consistency check passed. `round` is 0 when the request's term was stale: such a
+    /// reply acknowledges no leadership. `match_index` is the last index known to match the
+    /// leader's log when `success`, else 0.
+    AppendReply {
+        term: u64,
+        success: bool,
+        match_index: u64,
+        round: u64,
+    },
+}
+
+/// Raft's timers. Setting one that is pending replaces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    /// No word from a leader for a whole election timeout: start an election.
+    Election,
+    /// Time for the leader's next heartbeat round.
+    Heartbeat,
+}
+
+/// The leader of the current term, as this server last heard from it.
+#[derive(Clone, Copy, Debug)]
+struct KnownLeader {
+    id: NodeId,
+    heard_at: LocalNanos,
+}
+
+/// One Raft server.
+#[derive(Debug)]
+pub struct Raft {
+    id: NodeId,
+    peers: Vec<NodeId>,
+    cfg: RaftConfig,
+    durable: RaftDurable,
+    /// `durable` changed since it was last persisted.
+    unsaved: bool,
+    role: Role,
+    /// Known once it has been heard from; cleared with each new term or election.
+    leader: Option<KnownLeader>,
+    /// Votes (or pre-votes) granted in the election under way, this server's own included.
+    votes: BTreeSet<NodeId>,
+    /// The highest log index known to be committed (§5.3); volatile.
+    commit_index: u64,
+    /// The number of the last heartbeat round sent. Never reset while the process lives, so
+    /// rounds of different leaderships never share a number.
+    round: u64,
+    /// The leader's rounds and acknowledgements; `Some` exactly while leading.
+    lease: Option<Lease>,
+    /// The (role, term) last observed, so that each change is observed once.
+    observed: Option<(Role, u64)>,
+}
+
+impl Protocol for Raft {
+    const NAME: &'static str = "raft";
+    const SUMMARY: &'static str = "Raft leader election (Ongaro & Ousterhout 2014 §5.2) with \
+        pre-vote, vote stickiness and leader leases";
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &["election_safety", "no_split_brain"];
+
+    type Msg = Msg;
+    type Timer = Timer;
+    type Config = RaftConfig;
+    type Durable = RaftDurable;
+
+    fn validate(config: &RaftConfig, cluster_size: usize) -> Result<(), ConfigError> {
+        config::validate(config, cluster_size)
+    }
+
+    fn new(
+        id: NodeId,
+        peers: &[NodeId],
+        config: &RaftConfig,
+        durable: Option<&RaftDurable>,
+    ) -> Self {
+        let durable = durable.cloned().unwrap_or_default();
+        debug_assert!(log::is_well_formed(&durable.log));
+        Raft {
+            id,
+            peers: peers.to_vec(),
+            cfg: config.clone(),
+            durable,
+            unsaved: false,
+            role: Role::Follower,
+            leader: None,
+            votes: BTreeSet::new(),
+            commit_index: 0,
+            round: 0,
+            lease: None,
+            observed: None,
+        }
+    }
+
+    /// A server starts, or restarts, as a follower of the term it persisted.
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.become_follower(ctx, self.term(), None);
+        self.arm_election_timer(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        let now = ctx.now();
+        // §5.1: a message from a later term makes this server a follower of that term.
+        if let Some(term) = self.newer_term_in(&msg, now) {
+            self.become_follower(ctx, term, None);
+        }
+        let current = self.term();
+        match msg {
+            // Thesis §4.2.3: within the minimum election timeout of hearing from a leader,
+            // vote requests are ignored — no new term, no vote.
+            Msg::RequestVote { pre_vote, .. } if self.hears_a_leader(now) => {
+                let reply = Msg::VoteReply {
+                    term: current,
+                    granted: false,
+                    pre_vote,
+                };
+                self.send(ctx, from, reply);
+            }
+            // Thesis §9.6: grant a pre-vote if a real vote would be granted in that later term;
+            // change neither term nor vote.
+            Msg::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+                pre_vote: true,
+            } => {
+                let granted = term > current
+                    && log::is_up_to_date(&self.durable.log, last_log_index, last_log_term);
+                let reply = Msg::VoteReply {
+                    term: if granted { term } else { current },
+                    granted,
+                    pre_vote: true,
+                };
+                self.send(ctx, from, reply);
+            }
+            // §5.2, §5.4.1: one vote per term, first come first served, to a candidate whose
+            // log is at least as up to date.
+            Msg::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+                pre_vote: false,
+            } => {
+                let granted = term == current
+                    && self.durable.voted_for.is_none_or(|v| v == from)
+                    && log::is_up_to_date(&self.durable.log, last_log_index, last_log_term);
+                if granted {
+                    self.grant_vote(ctx, from);
+                }
+                let reply = Msg::VoteReply {
+                    term: current,
+                    granted,
+                    pre_vote: false,
+                };
+                self.send(ctx, from, reply);
+            }
+            // Thesis §9.6: a majority of pre-votes for the next term starts a real election.
+            Msg::VoteReply {
+                term,
+                granted: true,
+                pre_vote: true,
+            } if self.role == Role::PreCandidate && term == current + 1 => {
+                self.count_vote(ctx, from);
+            }
+            // §5.2: a majority of votes in this term wins it.
+            Msg::VoteReply {
+                term,
+                granted: true,
+                pre_vote: false,
+            } if self.role == Role::Candidate && term == current => {
+                self.count_vote(ctx, from);
+            }
+            // A denial, or a vote for an election that is over.
+            Msg::VoteReply { .. } => {}
+            // §5.1: a request from a stale leader is rejected; the reply tells it our term.
+            Msg::AppendEntries { term, .. } if term < current => {
+                let reply = Msg::AppendReply {
+                    term: current,
+                    success: false,
+                    match_index: 0,
+                    round: 0,
+                };
+                self.send(ctx, from, reply);
+            }
+            // §5.2: the leader of this term; §5.3: the consistency check, then the entries.
+            Msg::AppendEntries {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+                round,
+                ..
+            } => {
+                self.follow(ctx, from);
+                let success = log::matches(&self.durable.log, prev_log_index, prev_log_term);
+                let match_index = if success {
+                    self.append(prev_log_index, entries, leader_commit)
+                } else {
+                    0
+                };
+                let reply = Msg::AppendReply {
+                    term: current,
+                    success,
+                    match_index,
+                    round,
+                };
+                self.send(ctx, from, reply);
+            }
+            // Thesis §6.4: a follower of this term acknowledged a heartbeat round.
+            Msg::AppendReply { term, round, .. }
+                if self.role == Role::Leader && term == current =>
+            {
+                self.acknowledge(ctx, from, round);
+            }
+            // A reply from an earlier term, or to an earlier leadership.
+            Msg::AppendReply { .. } => {}
+        }
+        self.save(ctx);
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Timer) {
+        match timer {
+            // Cancelled when this server became leader; a leader never stands for election.
+            Timer::Election if self.role == Role::Leader => {}
+            // Thesis §9.6: first find out whether an election could be won.
+            Timer::Election if self.cfg.pre_vote => self.become_pre_candidate(ctx),
+            // §5.2: no word from a leader for a whole election timeout.
+            Timer::Election => self.become_candidate(ctx),
+            Timer::Heartbeat if self.role == Role::Leader => self.send_heartbeats(ctx),
+            // Cancelled when this server stepped down.
+            Timer::Heartbeat => {}
+        }
+        self.save(ctx);
+    }
+}
+
+// ---- role changes ------------------------------------------------------------------------------
+
+impl Raft {
+    /// §5.1: follow `term` (adopting it if it is newer, with no vote cast in it yet) and
+    /// `leader` if one has been heard from. A leader that steps down stops its heartbeats and
+    /// starts waiting for the next leader.
+    fn become_follower(&mut self, ctx: &mut Ctx<'_, Self>, term: u64, leader: Option<NodeId>) {
+        debug_assert!(term >= self.term(), "terms never go back");
+        if term > self.term() {
+            self.durable.current_term = term;
+            self.durable.voted_for = None;
+            self.unsaved = true;
+        }
+        if self.role == Role::Leader {
+            ctx.cancel_timer(Timer::Heartbeat);
+            self.lease = None;
+            self.arm_election_timer(ctx);
+        }
+        self.role = Role::Follower;
+        self.leader = leader.map(|id| KnownLeader {
+            id,
+            heard_at: ctx.now(),
+        });
+        self.votes.clear();
+        self.observe_role(ctx);
+    }
+
+    /// Thesis §9.6: ask for pre-votes for the next term, keeping this one.
+    fn become_pre_candidate(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.role = Role::PreCandidate;
+        self.start_election(ctx, self.term() + 1, true);
+    }
+
+    /// §5.2: a new term, a vote for itself, and a request for everyone else's.
+    fn become_candidate(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.durable.current_term += 1;
+        self.durable.voted_for = Some(self.id);
+        self.unsaved = true;
+        self.role = Role::Candidate;
+        self.start_election(ctx, self.term(), false);
+    }
+
+    /// §5.2: won `term`; assert it at once with a heartbeat round.
+    fn become_leader(&mut self, ctx: &mut Ctx<'_, Self>) {
+        debug_assert_eq!(self.role, Role::Candidate);
+        debug_assert!(self.term() >= 1, "term 0 has no leader");
+        debug_assert_eq!(
+            self.durable.voted_for,
+            Some(self.id),
+            "a leader voted for itself"
+        );
+        debug_assert!(self.has_quorum());
+        self.role = Role::Leader;
+        self.leader = Some(KnownLeader {
+            id: self.id,
+            heard_at: ctx.now(),
+        });
+        self.observe_role(ctx);
+        ctx.cancel_timer(Timer::Election);
+        let lease = Lease::new(&self.peers, self.cfg.lease(), self.round + 1);
+        self.lease = Some(lease);
+        self.send_heartbeats(ctx);
+    }
+
+    /// The common part of a (pre-)election for `term`: forget the leader, vote for itself,
+    /// wait a fresh random timeout, and ask everyone. A lone server wins at once.
+    fn start_election(&mut self, ctx: &mut Ctx<'_, Self>, term: u64, pre_vote: bool) {
+        self.leader = None;
+        self.votes.clear();
+        self.votes.insert(self.id);
+        self.observe_role(ctx);
+        self.arm_election_timer(ctx);
+        let request = Msg::RequestVote {
+            term,
+            last_log_index: log::last_index(&self.durable.log),
+            last_log_term: log::last_term(&self.durable.log),
+            pre_vote,
+        };
+        self.broadcast(ctx, request);
+        if self.has_quorum() {
+            self.won(ctx);
+        }
+    }
+}
+
+// ---- steps -------------------------------------------------------------------------------------
+
+impl Raft {
+    /// The term that makes this server step down, if `msg` carries one above its own. Three
+    /// kinds of message carry a higher term without claiming it: a pre-vote request (thesis
+    /// §9.6), a granted pre-vote (it echoes the term asked about), and a vote request ignored
+    /// under stickiness (thesis §4.2.3).
+    fn newer_term_in(&self, msg: &Msg, now: LocalNanos) -> Option<u64> {
+        let term = match *msg {
+            Msg::RequestVote { pre_vote: true, .. } => return None,
+            Msg::RequestVote { .. } if self.hears_a_leader(now) => return None,
+            Msg::VoteReply {
+                granted: true,
+                pre_vote: true,
+                ..
+            } => return None,
+            Msg::RequestVote { term, .. }
+            | Msg::VoteReply { term, .. }
+            | Msg::AppendEntries { term, .. }
+            | Msg::AppendReply { term, .. } => term,
+        };
+        (term > self.term()).then_some(term)
+    }
+
+    /// Thesis §4.2.3: heard from a current leader within the minimum election timeout, on this
+    /// server's own clock. A leader has heard from itself.
+    fn hears_a_leader(&self, now: LocalNanos) -> bool {
+        let min = self.cfg.election_timeout[0].as_local();
+        self.cfg.vote_stickiness
+            && (self.role == Role::Leader
+                || self
+                    .leader
+                    .is_some_and(|l| now.saturating_sub(l.heard_at) < min))
+    }
+
+    /// §5.2: record the vote durably (it is persisted before the reply goes out) and give the
+    /// candidate a full election timeout to win.
+    fn grant_vote(&mut self, ctx: &mut Ctx<'_, Self>, candidate: NodeId) {
+        debug_assert!(
+            self.durable.voted_for.is_none_or(|v| v == candidate),
+            "one vote per term"
+        );
+        if self.durable.voted_for.is_none() {
+            self.durable.voted_for = Some(candidate);
+            self.unsaved = true;
+        }
+        self.arm_election_timer(ctx);
+    }
+
+    fn count_vote(&mut self, ctx: &mut Ctx<'_, Self>, voter: NodeId) {
+        self.votes.insert(voter);
+        if self.has_quorum() {
+            self.won(ctx);
+        }
+    }
+
+    /// A majority of pre-votes leads to a real election; a majority of votes to leadership.
+    fn won(&mut self, ctx: &mut Ctx<'_, Self>) {
+        match self.role {
+            Role::PreCandidate => self.become_candidate(ctx),
+            Role::Candidate => self.become_leader(ctx),
+            role => unreachable!("a {} counted votes", role.name()),
+        }
+    }
+
+    /// §5.2: `leader` leads the current term. Follow it and wait a full timeout before doubting it.
+    fn follow(&mut self, ctx: &mut Ctx<'_, Self>, leader: NodeId) {
+        self.become_follower(ctx, self.term(), Some(leader));
+        self.arm_election_timer(ctx);
+    }
+
+    /// §5.3 rules 3–5, once the consistency check passed. Returns the index of the last entry
+    /// now known to match the leader's log.
+    fn append(&mut self, prev_log_index: u64, entries: Vec<Entry>, leader_commit: u64) -> u64 {
+        let last_new = prev_log_index + entries.len() as u64;
+        if log::append(&mut self.durable.log, prev_log_index, entries) {
+            self.unsaved = true;
+        }
+        self.commit_index = self.commit_index.max(leader_commit.min(last_new));
+        debug_assert!(self.commit_index <= log::last_index(&self.durable.log));
+        last_new
+    }
+
+    /// §5.2: an empty AppendEntries to every follower, numbered for the lease, and the next
+    /// round a heartbeat interval from now.
+    fn send_heartbeats(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.round += 1;
+        let heartbeat = Msg::AppendEntries {
+            term: self.term(),
+            prev_log_index: log::last_index(&self.durable.log),
+            prev_log_term: log::last_term(&self.durable.log),
+            entries: Vec::new(),
+            leader_commit: self.commit_index,
+            round: self.round,
+        };
+        self.broadcast(ctx, heartbeat);
+        let round = self.round;
+        let until = self.lease_mut().sent(round, ctx.now());
+        self.claim_authority(ctx, until);
+        ctx.set_timer(self.cfg.heartbeat_interval.nanos(), Timer::Heartbeat);
+    }
+
+    /// Thesis §6.4: `peer` acknowledged `round` of this leadership.
+    fn acknowledge(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId, round: u64) {
+        let until = self.lease_mut().acked(peer, round, ctx.now());
+        self.claim_authority(ctx, until);
+    }
+}
+
+// ---- plumbing ----------------------------------------------------------------------------------
+
+impl Raft {
+    fn arm_election_timer(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let [min, max] = self.cfg.election_timeout;
+        let after = ctx.rng().between(min.nanos(), max.nanos());
+        ctx.set_timer(after, Timer::Election);
+    }
+
+    fn has_quorum(&self) -> bool {
+        self.votes.len() * 2 > self.peers.len() + 1
+    }
+
+    fn lease_mut(&mut self) -> &mut Lease {
+        self.lease.as_mut().expect("a leader has a lease")
+    }
+
+    fn claim_authority(&mut self, ctx: &mut Ctx<'_, Self>, until: Option<LocalNanos>) {
+        if let Some(until) = until {
+            debug_assert_eq!(self.role, Role::Leader);
+            ctx.observe(Observation::Authority {
+                term: self.term(),
+                until: Some(until),
+            });
+        }
+    }
+
+    /// Observes (role, term) if it changed since it was last observed.
+    fn observe_role(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let now = (self.role, self.term());
+        if self.observed == Some(now) {
+            return;
+        }
+        debug_assert!(self.observed.is_none_or(|(_, term)| term <= now.1));
+        self.observed = Some(now);
+        ctx.observe(Observation::Role {
+            role: now.0,
+            term: now.1,
+        });
+    }
+
+    /// Persists the durable state if it changed. Every send goes through here first, so what a
+    /// message says about our term and vote is on disk before the message leaves.
+    fn save(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.unsaved {
+            ctx.persist(self.durable.clone());
+            self.unsaved = false;
+        }
+    }
+
+    fn send(&mut self, ctx: &mut Ctx<'_, Self>, to: NodeId, msg: Msg) {
+        self.save(ctx);
+        ctx.send(to, msg);
+    }
+
+    fn broadcast(&mut self, ctx: &mut Ctx<'_, Self>, msg: Msg) {
+        self.save(ctx);
+        ctx.broadcast(msg);
+    }
+}
+
+// ---- accessors for tests and reports -------------------------------------------------------------
+
+impl Raft {
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn term(&self) -> u64 {
+        self.durable.current_term
+    }
+
+    /// The leader of the current term, if this server has heard from one (itself, if leading).
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader.map(|l| l.id)
+    }
+
+    pub fn voted_for(&self) -> Option<NodeId> {
+        self.durable.voted_for
+    }
+
+    pub fn log(&self) -> &[Entry] {
+        &self.durable.log
+    }
+
+    pub fn commit_index(&self) -> u64 {
+        self.commit_index
+    }
+
+    /// The end of the leader's lease on its own clock, as last claimed (`None` unless leading
+    /// with a lease).
+    pub fn lease_until(&self) -> Option<LocalNanos> {
+        self.lease.as_ref().and_then(Lease::until)
+    }
+}

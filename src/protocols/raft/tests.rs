@@ -1,0 +1,907 @@
+//! One Raft server driven by hand: each test delivers inputs and asserts on the exact effects,
+//! citing the section of the paper (Ongaro & Ousterhout 2014) or the thesis (Ongaro 2014) it
+//! checks, in the manner of raft-rs's `test_raft_paper.rs`.
+
+use crate::node::{
+    Ctx, Duration, Effect, LocalNanos, NodeId, Observation, Protocol, Rng, Role, Stream,
+};
+
+use super::*;
+
+const MS: LocalNanos = 1_000_000;
+
+fn cfg() -> RaftConfig {
+    RaftConfig::default()
+}
+
+/// A server and the world around it, reduced to a clock and a random stream.
+struct Server {
+    raft: Raft,
+    id: NodeId,
+    peers: Vec<NodeId>,
+    cfg: RaftConfig,
+    rng: Rng,
+    now: LocalNanos,
+}
+
+impl Server {
+    /// Server `id` of a cluster of `n`, not yet started.
+    fn new(id: u32, n: u32, cfg: RaftConfig) -> Server {
+        let me = NodeId(id);
+        let peers: Vec<NodeId> = (0..n).map(NodeId).filter(|&p| p != me).collect();
+        Server {
+            raft: Raft::new(me, &peers, &cfg, None),
+            id: me,
+            peers,
+            cfg,
+            rng: Rng::derive(1, Stream::Node(id)),
+            now: 0,
+        }
+    }
+
+    /// The same server after a crash, rebuilt from what it persisted, and started.
+    fn restart(&mut self, durable: &RaftDurable) -> Vec<Effect<Raft>> {
+        self.raft = Raft::new(self.id, &self.peers, &self.cfg, Some(durable));
+        self.start()
+    }
+
+    /// Sets the server's clock, in milliseconds.
+    fn at(&mut self, ms: i64) -> &mut Server {
+        self.now = ms * MS;
+        self
+    }
+
+    fn call(&mut self, handler: impl FnOnce(&mut Raft, &mut Ctx<'_, Raft>)) -> Vec<Effect<Raft>> {
+        let mut effects = Vec::new();
+        let mut ctx = Ctx::new(self.id, &self.peers, self.now, &mut self.rng, &mut effects);
+        handler(&mut self.raft, &mut ctx);
+        effects
+    }
+
+    fn start(&mut self) -> Vec<Effect<Raft>> {
+        self.call(|r, ctx| r.on_start(ctx))
+    }
+
+    fn deliver(&mut self, from: u32, msg: Msg) -> Vec<Effect<Raft>> {
+        self.call(|r, ctx| r.on_message(ctx, NodeId(from), msg))
+    }
+
+    fn fire(&mut self, timer: Timer) -> Vec<Effect<Raft>> {
+        self.call(|r, ctx| r.on_timer(ctx, timer))
+    }
+}
+
+/// Server 0 of `n`, started at time 0, that won term 1 with the votes of servers 1, 2, ...
+fn leader(n: u32, cfg: RaftConfig) -> Server {
+    let mut s = Server::new(0, n, cfg);
+    s.start();
+    s.fire(Timer::Election);
+    for voter in 1..=n / 2 {
+        s.deliver(voter, vote(1, true));
+    }
+    assert_eq!(s.raft.role(), Role::Leader);
+    s
+}
+
+fn request_vote(term: u64, last_log_index: u64, last_log_term: u64) -> Msg {
+    Msg::RequestVote {
+        term,
+        last_log_index,
+        last_log_term,
+        pre_vote: false,
+    }
+}
+
+fn pre_vote(term: u64, last_log_index: u64, last_log_term: u64) -> Msg {
+    Msg::RequestVote {
+        term,
+        last_log_index,
+        last_log_term,
+        pre_vote: true,
+    }
+}
+
+fn vote(term: u64, granted: bool) -> Msg {
+    Msg::VoteReply {
+        term,
+        granted,
+        pre_vote: false,
+    }
+}
+
+fn pre_vote_reply(term: u64, granted: bool) -> Msg {
+    Msg::VoteReply {
+        term,
+        granted,
+        pre_vote: true,
+    }
+}
+
+fn heartbeat(term: u64, round: u64) -> Msg {
+    Msg::AppendEntries {
+        term,
+        prev_log_index: 0,
+        prev_log_term: 0,
+        entries: vec![],
+        leader_commit: 0,
+        round,
+    }
+}
+
+fn ack(term: u64, round: u64) -> Msg {
+    Msg::AppendReply {
+        term,
+        success: true,
+        match_index: 0,
+        round,
+    }
+}
+
+fn entry(index: u64, term: u64) -> Entry {
+    Entry {
+        index,
+        term,
+        command: Command::Noop,
+    }
+}
+
+fn sends(effects: &[Effect<Raft>]) -> Vec<(u32, Msg)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { to, msg } => Some((to.0, msg.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn observations(effects: &[Effect<Raft>]) -> Vec<Observation> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Observe(o) => Some(o.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn persisted(effects: &[Effect<Raft>]) -> Vec<RaftDurable> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Persist(d) => Some(d.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The delays of every `timer` the effects set.
+fn timers_set(effects: &[Effect<Raft>], timer: Timer) -> Vec<u64> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SetTimer { timer: t, after } if *t == timer => Some(*after),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Persist before send: something was persisted, and before the first message left.
+fn persists_before_sending(effects: &[Effect<Raft>]) -> bool {
+    let persist = effects.iter().position(|e| matches!(e, Effect::Persist(_)));
+    let send = effects
+        .iter()
+        .position(|e| matches!(e, Effect::Send { .. }));
+    matches!((persist, send), (Some(p), Some(s)) if p < s)
+}
+
+fn cancels(effects: &[Effect<Raft>], timer: Timer) -> bool {
+    effects
+        .iter()
+        .any(|e| matches!(e, Effect::CancelTimer { timer: t } if *t == timer))
+}
+
+fn role(role: Role, term: u64) -> Observation {
+    Observation::Role { role, term }
+}
+
+fn authority(term: u64, until: LocalNanos) -> Observation {
+    Observation::Authority {
+        term,
+        until: Some(until),
+    }
+}
+
+fn assert_election_timeout(after: u64) {
+    assert!(
+        (150 * MS as u64..=300 * MS as u64).contains(&after),
+        "{after} ns is outside the election timeout range"
+    );
+}
+
+// ---- §5.2 elections ----------------------------------------------------------------------------
+
+#[test]
+fn section_5_2_a_server_starts_as_a_follower_of_its_persisted_term() {
+    let mut s = Server::new(0, 3, cfg());
+    let fx = s.start();
+    assert_eq!(observations(&fx), [role(Role::Follower, 0)]);
+    let timers = timers_set(&fx, Timer::Election);
+    assert_eq!(timers.len(), 1);
+    assert_election_timeout(timers[0]);
+
+    let durable = RaftDurable {
+        current_term: 7,
+        voted_for: Some(NodeId(2)),
+        log: vec![entry(1, 3)],
+    };
+    let fx = s.restart(&durable);
+    assert_eq!(observations(&fx), [role(Role::Follower, 7)]);
+    assert_eq!((s.raft.term(), s.raft.voted_for()), (7, Some(NodeId(2))));
+    assert_eq!(s.raft.log(), [entry(1, 3)]);
+    assert!(
+        persisted(&fx).is_empty(),
+        "nothing changed, nothing to write"
+    );
+}
+
+#[test]
+fn section_5_2_a_follower_that_times_out_becomes_candidate_votes_for_itself_and_asks_for_votes() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    let fx = s.at(200).fire(Timer::Election);
+
+    assert_eq!(s.raft.role(), Role::Candidate);
+    assert_eq!(s.raft.term(), 1, "the term is incremented");
+    assert_eq!(s.raft.voted_for(), Some(NodeId(0)), "it votes for itself");
+    assert_eq!(observations(&fx), [role(Role::Candidate, 1)]);
+    let ask = request_vote(1, 0, 0);
+    assert_eq!(sends(&fx), [(1, ask.clone()), (2, ask)]);
+
+    // Persist before send: the new term and the vote are on disk before the first request.
+    assert!(persists_before_sending(&fx));
+    assert_eq!(
+        persisted(&fx),
+        [RaftDurable {
+            current_term: 1,
+            voted_for: Some(NodeId(0)),
+            log: vec![],
+        }]
+    );
+    let timers = timers_set(&fx, Timer::Election);
+    assert_eq!(timers.len(), 1, "a fresh election timeout");
+    assert_election_timeout(timers[0]);
+}
+
+#[test]
+fn section_5_2_election_timeouts_are_drawn_afresh_from_the_configured_range() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    let draws: Vec<u64> = (0..20)
+        .flat_map(|_| timers_set(&s.fire(Timer::Election), Timer::Election))
+        .collect();
+    draws.iter().copied().for_each(assert_election_timeout);
+    let mut distinct = draws.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(distinct.len() > 15, "randomized: {draws:?}");
+}
+
+#[test]
+fn section_5_2_each_server_votes_at_most_once_per_term_even_across_a_restart() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+
+    let fx = s.deliver(1, request_vote(1, 0, 0));
+    assert_eq!(sends(&fx), [(1, vote(1, true))]);
+    assert_eq!(s.raft.voted_for(), Some(NodeId(1)));
+    let durable = persisted(&fx).pop().unwrap();
+    assert_eq!(durable.voted_for, Some(NodeId(1)));
+    assert!(
+        persists_before_sending(&fx),
+        "the vote is durable before the candidate learns of it"
+    );
+    assert_eq!(
+        timers_set(&fx, Timer::Election).len(),
+        1,
+        "granting resets the timer"
+    );
+
+    let fx = s.deliver(2, request_vote(1, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(2, vote(1, false))],
+        "a second candidate in term 1"
+    );
+
+    // A crash forgets nothing that matters: the vote comes back from disk.
+    s.restart(&durable);
+    let fx = s.deliver(2, request_vote(1, 0, 0));
+    assert_eq!(sends(&fx), [(2, vote(1, false))]);
+    let fx = s.deliver(1, request_vote(1, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(1, vote(1, true))],
+        "the same candidate asking again"
+    );
+    assert!(persisted(&fx).is_empty(), "the vote was already on disk");
+}
+
+#[test]
+fn section_5_4_1_a_candidate_whose_log_is_behind_is_denied() {
+    let mut s = Server::new(0, 3, cfg());
+    s.restart(&RaftDurable {
+        current_term: 2,
+        voted_for: None,
+        log: vec![entry(1, 1), entry(2, 2)],
+    });
+
+    let fx = s.deliver(1, request_vote(3, 5, 1));
+    assert_eq!(
+        sends(&fx),
+        [(1, vote(3, false))],
+        "last term 1 < 2, however long"
+    );
+    assert_eq!(s.raft.term(), 3, "the term is adopted all the same (§5.1)");
+    assert_eq!(s.raft.voted_for(), None);
+    assert_eq!(observations(&fx), [role(Role::Follower, 3)]);
+
+    let fx = s.deliver(1, request_vote(3, 1, 2));
+    assert_eq!(
+        sends(&fx),
+        [(1, vote(3, false))],
+        "same last term, shorter log"
+    );
+
+    let fx = s.deliver(2, request_vote(3, 2, 2));
+    assert_eq!(
+        sends(&fx),
+        [(2, vote(3, true))],
+        "same last term, same length"
+    );
+}
+
+#[test]
+fn section_5_2_a_candidate_with_a_majority_becomes_leader_and_heartbeats_at_once() {
+    let mut s = Server::new(0, 5, cfg());
+    s.start();
+    s.fire(Timer::Election);
+
+    let fx = s.deliver(1, vote(1, true));
+    assert_eq!(s.raft.role(), Role::Candidate, "2 of 5");
+    assert!(fx.is_empty());
+    s.deliver(1, vote(1, true));
+    assert_eq!(
+        s.raft.role(),
+        Role::Candidate,
+        "a duplicated vote counts once"
+    );
+    s.deliver(2, vote(1, false));
+    assert_eq!(
+        s.raft.role(),
+        Role::Candidate,
+        "a denial counts for nothing"
+    );
+
+    let fx = s.at(20).deliver(3, vote(1, true));
+    assert_eq!(s.raft.role(), Role::Leader, "3 of 5");
+    assert_eq!(s.raft.leader(), Some(NodeId(0)));
+    assert_eq!(observations(&fx), [role(Role::Leader, 1)]);
+    assert!(cancels(&fx, Timer::Election));
+    let beat = heartbeat(1, 1);
+    assert_eq!(
+        sends(&fx),
+        [1, 2, 3, 4].map(|to| (to, beat.clone())),
+        "a heartbeat to every follower at once"
+    );
+    assert_eq!(timers_set(&fx, Timer::Heartbeat), [50 * MS as u64]);
+
+    let fx = s.at(70).fire(Timer::Heartbeat);
+    assert_eq!(sends(&fx).len(), 4);
+    assert_eq!(sends(&fx)[0].1, heartbeat(1, 2), "the next round");
+    assert_eq!(timers_set(&fx, Timer::Heartbeat), [50 * MS as u64]);
+    assert!(
+        observations(&fx).is_empty(),
+        "no majority has acknowledged yet"
+    );
+}
+
+#[test]
+fn section_5_2_a_split_vote_leaves_the_candidate_waiting_for_its_timer_and_a_new_term() {
+    let mut s = Server::new(0, 4, cfg());
+    s.start();
+    s.fire(Timer::Election);
+    s.deliver(1, vote(1, true));
+    s.deliver(2, vote(1, false));
+    s.deliver(3, vote(1, false));
+    assert_eq!(s.raft.role(), Role::Candidate, "2 of 4 is no majority");
+    assert_eq!(s.raft.term(), 1);
+
+    let fx = s.fire(Timer::Election);
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Candidate, 2));
+    assert_eq!(observations(&fx), [role(Role::Candidate, 2)]);
+    assert_eq!(sends(&fx)[0], (1, request_vote(2, 0, 0)));
+
+    s.deliver(2, vote(1, true));
+    s.deliver(3, vote(1, true));
+    assert_eq!(
+        s.raft.role(),
+        Role::Candidate,
+        "votes of term 1 do not count in term 2"
+    );
+}
+
+#[test]
+fn section_5_2_a_lone_server_elects_itself_when_its_timer_fires() {
+    let mut s = Server::new(0, 1, cfg());
+    s.start();
+    let fx = s.fire(Timer::Election);
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Leader, 1));
+    assert_eq!(
+        observations(&fx)[..2],
+        [role(Role::Candidate, 1), role(Role::Leader, 1)]
+    );
+    assert!(sends(&fx).is_empty());
+}
+
+#[test]
+fn section_5_2_a_candidate_that_hears_from_the_leader_of_its_term_becomes_its_follower() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    s.fire(Timer::Election);
+    let fx = s.deliver(2, heartbeat(1, 4));
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Follower, 1));
+    assert_eq!(s.raft.leader(), Some(NodeId(2)));
+    assert_eq!(observations(&fx), [role(Role::Follower, 1)]);
+    let reply = Msg::AppendReply {
+        term: 1,
+        success: true,
+        match_index: 0,
+        round: 4,
+    };
+    assert_eq!(sends(&fx), [(2, reply)]);
+    assert_eq!(timers_set(&fx, Timer::Election).len(), 1);
+
+    let fx = s.deliver(2, heartbeat(1, 5));
+    assert!(
+        observations(&fx).is_empty(),
+        "roles are observed on change only"
+    );
+}
+
+// ---- §5.1 terms --------------------------------------------------------------------------------
+
+#[test]
+fn section_5_1_any_message_with_a_higher_term_turns_a_leader_into_a_follower() {
+    let stickiness_off = RaftConfig {
+        vote_stickiness: false,
+        ..cfg()
+    };
+    let messages = [
+        heartbeat(5, 1),
+        ack(5, 1),
+        vote(5, false),
+        pre_vote_reply(5, false),
+        request_vote(5, 0, 0),
+    ];
+    for msg in messages {
+        let mut s = leader(3, stickiness_off.clone());
+        let fx = s.at(10).deliver(2, msg.clone());
+        assert_eq!(s.raft.role(), Role::Follower, "{msg:?}");
+        assert_eq!(s.raft.term(), 5, "{msg:?}");
+        assert_eq!(observations(&fx), [role(Role::Follower, 5)], "{msg:?}");
+        assert!(cancels(&fx, Timer::Heartbeat), "{msg:?}");
+        assert!(!timers_set(&fx, Timer::Election).is_empty(), "{msg:?}");
+        assert_eq!(persisted(&fx)[0].current_term, 5, "{msg:?}");
+        assert_eq!(s.raft.lease_until(), None, "{msg:?}");
+    }
+}
+
+#[test]
+fn section_5_1_a_message_from_a_stale_term_is_rejected_with_the_current_term() {
+    let mut s = Server::new(0, 3, cfg());
+    s.restart(&RaftDurable {
+        current_term: 4,
+        ..RaftDurable::default()
+    });
+    let fx = s.deliver(1, heartbeat(3, 9));
+    let reject = Msg::AppendReply {
+        term: 4,
+        success: false,
+        match_index: 0,
+        round: 0,
+    };
+    assert_eq!(
+        sends(&fx),
+        [(1, reject)],
+        "round 0: the reply acknowledges no leadership"
+    );
+    assert_eq!(s.raft.leader(), None);
+    assert!(
+        timers_set(&fx, Timer::Election).is_empty(),
+        "a stale leader resets nothing"
+    );
+    let fx = s.deliver(2, request_vote(3, 9, 3));
+    assert_eq!(sends(&fx), [(2, vote(4, false))]);
+}
+
+// ---- §5.3 the consistency check ----------------------------------------------------------------
+
+#[test]
+fn section_5_3_append_entries_runs_the_consistency_check_and_persists_new_entries_first() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    let missing = Msg::AppendEntries {
+        term: 1,
+        prev_log_index: 1,
+        prev_log_term: 1,
+        entries: vec![entry(2, 1)],
+        leader_commit: 0,
+        round: 1,
+    };
+    let fx = s.deliver(1, missing);
+    let reject = Msg::AppendReply {
+        term: 1,
+        success: false,
+        match_index: 0,
+        round: 1,
+    };
+    assert_eq!(sends(&fx), [(1, reject)], "no entry at index 1");
+    assert_eq!(
+        s.raft.leader(),
+        Some(NodeId(1)),
+        "still the leader of the term"
+    );
+    assert_eq!(persisted(&fx)[0].log, [], "only the term was written");
+
+    let from_start = Msg::AppendEntries {
+        term: 1,
+        prev_log_index: 0,
+        prev_log_term: 0,
+        entries: vec![entry(1, 1), entry(2, 1)],
+        leader_commit: 1,
+        round: 2,
+    };
+    let fx = s.deliver(1, from_start);
+    let accept = Msg::AppendReply {
+        term: 1,
+        success: true,
+        match_index: 2,
+        round: 2,
+    };
+    assert!(
+        persists_before_sending(&fx),
+        "the entries are durable first"
+    );
+    assert_eq!(persisted(&fx)[0].log, [entry(1, 1), entry(2, 1)]);
+    assert_eq!(sends(&fx), [(1, accept)]);
+    assert_eq!(s.raft.commit_index(), 1);
+
+    let fx = s.deliver(1, heartbeat(1, 3));
+    assert!(persisted(&fx).is_empty(), "a heartbeat changes no log");
+    assert_eq!(s.raft.log().len(), 2, "and truncates nothing");
+}
+
+// ---- thesis §4.2.3 vote stickiness -------------------------------------------------------------
+
+#[test]
+fn thesis_4_2_3_a_follower_that_hears_from_its_leader_ignores_vote_requests() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    s.at(1_000).deliver(1, heartbeat(1, 1));
+
+    let fx = s.at(1_149).deliver(2, request_vote(2, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(2, vote(1, false))],
+        "denied with its own term"
+    );
+    assert_eq!(s.raft.term(), 1, "the term is not adopted");
+    assert_eq!(s.raft.voted_for(), None);
+    assert!(persisted(&fx).is_empty() && observations(&fx).is_empty());
+    assert_eq!(s.raft.leader(), Some(NodeId(1)));
+
+    let fx = s.at(1_150).deliver(2, request_vote(2, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(2, vote(2, true))],
+        "a minimum election timeout later"
+    );
+    assert_eq!((s.raft.term(), s.raft.voted_for()), (2, Some(NodeId(2))));
+}
+
+#[test]
+fn thesis_4_2_3_a_leader_ignores_vote_requests() {
+    let mut s = leader(3, cfg());
+    let fx = s.at(5_000).deliver(2, request_vote(9, 0, 0));
+    assert_eq!(sends(&fx), [(2, vote(1, false))]);
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Leader, 1));
+}
+
+#[test]
+fn thesis_4_2_3_without_stickiness_a_follower_grants_at_once() {
+    let mut s = Server::new(
+        0,
+        3,
+        RaftConfig {
+            vote_stickiness: false,
+            ..cfg()
+        },
+    );
+    s.start();
+    s.at(1_000).deliver(1, heartbeat(1, 1));
+    let fx = s.at(1_001).deliver(2, request_vote(2, 0, 0));
+    assert_eq!(sends(&fx), [(2, vote(2, true))]);
+    assert_eq!(s.raft.leader(), None, "the old leader's term is over");
+}
+
+// ---- thesis §9.6 pre-vote ----------------------------------------------------------------------
+
+fn with_pre_vote() -> RaftConfig {
+    RaftConfig {
+        pre_vote: true,
+        ..cfg()
+    }
+}
+
+#[test]
+fn thesis_9_6_a_pre_vote_request_changes_neither_term_nor_vote() {
+    let mut s = Server::new(0, 3, with_pre_vote());
+    s.start();
+    s.deliver(1, request_vote(1, 0, 0));
+    assert_eq!(s.raft.voted_for(), Some(NodeId(1)));
+
+    let fx = s.deliver(2, pre_vote(5, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(2, pre_vote_reply(5, true))],
+        "it would vote in term 5"
+    );
+    assert_eq!((s.raft.term(), s.raft.voted_for()), (1, Some(NodeId(1))));
+    assert!(persisted(&fx).is_empty() && observations(&fx).is_empty());
+    assert!(timers_set(&fx, Timer::Election).is_empty());
+
+    let fx = s.deliver(2, pre_vote(1, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(2, pre_vote_reply(1, false))],
+        "not a later term"
+    );
+
+    // Stickiness covers pre-votes too.
+    s.at(500).deliver(1, heartbeat(1, 1));
+    let fx = s.at(510).deliver(2, pre_vote(2, 0, 0));
+    assert_eq!(sends(&fx), [(2, pre_vote_reply(1, false))]);
+}
+
+#[test]
+fn thesis_9_6_a_partitioned_pre_candidate_never_increments_its_term() {
+    let mut s = Server::new(0, 3, with_pre_vote());
+    s.start();
+    for round in 0..10 {
+        let fx = s.fire(Timer::Election);
+        assert_eq!((s.raft.role(), s.raft.term()), (Role::PreCandidate, 0));
+        let ask = pre_vote(1, 0, 0);
+        assert_eq!(sends(&fx), [(1, ask.clone()), (2, ask)]);
+        assert!(persisted(&fx).is_empty(), "nothing durable changes");
+        let expected = if round == 0 {
+            vec![role(Role::PreCandidate, 0)]
+        } else {
+            vec![]
+        };
+        assert_eq!(observations(&fx), expected);
+    }
+}
+
+#[test]
+fn thesis_9_6_a_majority_of_pre_votes_starts_a_real_election() {
+    let mut s = Server::new(0, 3, with_pre_vote());
+    s.start();
+    s.fire(Timer::Election);
+    let fx = s.deliver(1, pre_vote_reply(1, true));
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Candidate, 1));
+    assert_eq!(observations(&fx), [role(Role::Candidate, 1)]);
+    assert_eq!(sends(&fx)[0], (1, request_vote(1, 0, 0)));
+    assert!(persists_before_sending(&fx));
+
+    s.deliver(2, pre_vote_reply(1, true));
+    assert_eq!(
+        s.raft.role(),
+        Role::Candidate,
+        "a late pre-vote is not a vote"
+    );
+    s.deliver(2, vote(1, true));
+    assert_eq!(s.raft.role(), Role::Leader);
+}
+
+#[test]
+fn thesis_9_6_a_pre_vote_denied_in_a_higher_term_makes_the_pre_candidate_follow_it() {
+    let mut s = Server::new(0, 3, with_pre_vote());
+    s.start();
+    s.fire(Timer::Election);
+    let fx = s.deliver(1, pre_vote_reply(3, false));
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Follower, 3));
+    assert_eq!(observations(&fx), [role(Role::Follower, 3)]);
+}
+
+// ---- thesis §6.4 leases ------------------------------------------------------------------------
+
+#[test]
+fn thesis_6_4_authority_runs_from_the_send_of_the_majority_acked_round() {
+    // Default lease: 9/10 of the 150 ms minimum election timeout.
+    let mut s = leader(3, cfg()); // round 1 sent at 0 ms
+    s.at(50).fire(Timer::Heartbeat); // round 2
+    let fx = s.at(60).deliver(1, ack(1, 1));
+    assert_eq!(
+        observations(&fx),
+        [authority(1, 135 * MS)],
+        "round 1 + 135 ms"
+    );
+    let fx = s.at(61).deliver(2, ack(1, 1));
+    assert!(observations(&fx).is_empty(), "the end did not grow");
+    let fx = s.at(62).deliver(2, ack(1, 2));
+    assert_eq!(
+        observations(&fx),
+        [authority(1, 185 * MS)],
+        "round 2 + 135 ms"
+    );
+    assert_eq!(s.raft.lease_until(), Some(185 * MS));
+
+    let mut s = leader(
+        3,
+        RaftConfig {
+            lease_duration: Some(Duration::from_millis(40)),
+            ..cfg()
+        },
+    );
+    let fx = s.at(1).deliver(2, ack(1, 1));
+    assert_eq!(
+        observations(&fx),
+        [authority(1, 40 * MS)],
+        "a configured lease"
+    );
+}
+
+#[test]
+fn thesis_6_4_no_authority_before_a_majority_acknowledges() {
+    let mut s = leader(5, cfg());
+    let fx = s.at(5).deliver(1, ack(1, 1));
+    assert!(observations(&fx).is_empty(), "2 of 5");
+    let fx = s.at(6).deliver(
+        2,
+        Msg::AppendReply {
+            term: 1,
+            success: false,
+            match_index: 0,
+            round: 1,
+        },
+    );
+    assert_eq!(
+        observations(&fx),
+        [authority(1, 135 * MS)],
+        "3 of 5: a failed consistency check still acknowledges the leader"
+    );
+
+    // A lone leader needs nobody.
+    let mut s = Server::new(0, 1, cfg());
+    s.start();
+    let fx = s.at(300).fire(Timer::Election);
+    assert_eq!(observations(&fx)[2..], [authority(1, 435 * MS)]);
+}
+
+#[test]
+fn thesis_6_4_acknowledgements_from_an_old_term_do_not_count() {
+    let mut s = leader(3, cfg()); // term 1, round 1
+    s.at(10).deliver(1, heartbeat(2, 1)); // deposed by the leader of term 2
+    s.at(400).fire(Timer::Election);
+    s.deliver(1, vote(3, true));
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Leader, 3)); // round 2 sent at 400 ms
+
+    let fx = s.at(401).deliver(2, ack(1, 1));
+    assert!(observations(&fx).is_empty(), "a reply of term 1");
+    let fx = s.at(402).deliver(2, ack(3, 1));
+    assert!(
+        observations(&fx).is_empty(),
+        "round 1 belonged to the term-1 leadership"
+    );
+    let fx = s.at(403).deliver(2, ack(3, 2));
+    assert_eq!(observations(&fx), [authority(3, 535 * MS)]);
+}
+
+// ---- configuration -------------------------------------------------------------------------------
+
+#[test]
+fn config_defaults_follow_the_paper_and_unknown_keys_are_rejected() {
+    let parsed: RaftConfig = toml::from_str("").unwrap();
+    assert_eq!(
+        parsed.election_timeout,
+        [Duration::from_millis(150), Duration::from_millis(300)]
+    );
+    assert_eq!(parsed.heartbeat_interval, Duration::from_millis(50));
+    assert!(!parsed.pre_vote && parsed.vote_stickiness);
+    assert_eq!(parsed.lease(), 135 * MS as u64);
+
+    let parsed: RaftConfig =
+        toml::from_str("election_timeout = [\"1s\", \"2s\"]\nlease_duration = \"3s\"").unwrap();
+    assert_eq!(parsed.lease(), 3_000 * MS as u64);
+
+    let err = toml::from_str::<RaftConfig>("election_timeout_ms = 150").unwrap_err();
+    assert!(err.to_string().contains("unknown field"), "{err}");
+}
+
+#[test]
+fn validate_rejects_what_cannot_run_and_says_what_was_expected() {
+    let check = |cfg: RaftConfig| Raft::validate(&cfg, 3);
+    assert_eq!(check(cfg()), Ok(()));
+
+    let reversed = check(RaftConfig {
+        election_timeout: [Duration::from_millis(300), Duration::from_millis(150)],
+        ..cfg()
+    })
+    .unwrap_err();
+    assert_eq!(
+        format!("{}: {}", reversed.field, reversed.message),
+        "election_timeout: the minimum (300ms) exceeds the maximum (150ms)"
+    );
+
+    let zero_heartbeat = check(RaftConfig {
+        heartbeat_interval: Duration::ZERO,
+        ..cfg()
+    })
+    .unwrap_err();
+    assert_eq!(zero_heartbeat.field, "heartbeat_interval");
+    assert!(zero_heartbeat.message.contains("greater than zero"));
+
+    let zero_min = check(RaftConfig {
+        election_timeout: [Duration::ZERO, Duration::from_millis(1)],
+        ..cfg()
+    });
+    assert_eq!(zero_min.unwrap_err().field, "election_timeout");
+    let zero_lease = check(RaftConfig {
+        lease_duration: Some(Duration::ZERO),
+        ..cfg()
+    });
+    assert_eq!(zero_lease.unwrap_err().field, "lease_duration");
+
+    // Unwise but allowed: lessons show what goes wrong.
+    assert_eq!(
+        check(RaftConfig {
+            heartbeat_interval: Duration::from_millis(400),
+            lease_duration: Some(Duration::from_secs(1)),
+            ..cfg()
+        }),
+        Ok(())
+    );
+    assert_eq!(Raft::validate(&cfg(), 1), Ok(()));
+}
+
+#[test]
+fn the_catalogue_lists_raft_with_a_described_schema() {
+    let info = crate::protocols::catalog()
+        .into_iter()
+        .find(|p| p.name == "raft")
+        .expect("registered");
+    let schema = serde_json::to_value((info.config_schema)()).unwrap();
+    let properties = schema["properties"].as_object().unwrap();
+    let names: Vec<&str> = properties.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "election_timeout",
+            "heartbeat_interval",
+            "lease_duration",
+            "pre_vote",
+            "vote_stickiness"
+        ]
+    );
+    for (name, property) in properties {
+        assert!(
+            property["description"].is_string(),
+            "{name} has no description"
+        );
+    }
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown keys are rejected"
+    );
+}
