@@ -6,4 +6,5 @@
 pub mod check;
 pub mod node;
 pub mod protocols;
+pub mod scenario;
 pub mod world;
