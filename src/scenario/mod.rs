@@ -1,4 +1,5 @@
-//! Scenario files: TOML in, a checked [`Scenario`] out (DESIGN.md section 6).
+//! Scenario files: TOML in, a checked [`Scenario`] out (DESIGN.md section 6), and the JSON Schema
+//! editors use to check the same files as they are typed.
 //!
 //! The rule this module keeps: nothing a user wrote is silently ignored or defaulted wrongly.
 //! Unknown keys are errors, every value is checked against what it means (a target names a
@@ -7,14 +8,15 @@
 //! input never panics.
 //!
 //! Layout: `raw` mirrors the file (serde and schemars types), `values` holds the values with
-//! several spellings, `convert` and `faults` check them and build the world's types, `locate`
-//! and `error` turn byte offsets into `file:line:col`.
+//! several spellings, `convert` and `faults` check them and build the world's types, `schema`
+//! assembles the JSON Schema, `locate` and `error` turn byte offsets into `file:line:col`.
 
 mod convert;
 mod error;
 mod faults;
 mod locate;
 mod raw;
+mod schema;
 mod values;
 
 #[cfg(test)]
@@ -30,6 +32,7 @@ use crate::protocols::ProtocolInfo;
 use crate::world::{Clock, FaultSpec, LinkModel, NemesisSpec, WorldSpec};
 
 pub use error::ScenarioError;
+pub use schema::json_schema;
 
 /// A checked scenario: everything the world and the checkers need, in their own types.
 #[derive(Clone, Debug)]
