@@ -252,7 +252,7 @@ fn link(src: &Source<'_>, network: &raw::Network) -> Result<LinkModel, ScenarioE
     let default = LinkModel::default();
     Ok(LinkModel {
         latency: match &network.latency {
-            Some(latency) => self::latency(src, latency)?,
+            Some(written) => latency(src, written)?,
             None => default.latency,
         },
         loss: network.loss.map_or(default.loss, |p| p.0),
