@@ -6,6 +6,7 @@
 pub mod check;
 pub mod node;
 pub mod protocols;
+pub mod scenario;
 pub mod world;
 pub mod cli;
 pub mod report;

@@ -187,17 +187,30 @@ pub fn format_instant(ns: Nanos) -> String {
     )
 }
 
+/// Reads a duration string. A visitor rather than `String::deserialize(..).map_err(..)`, so a
+/// value of the wrong type says what a duration looks like while every other error (a missing
+/// key, say) passes through unchanged.
+struct DurationVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T: std::str::FromStr<Err = String>> serde::de::Visitor<'_> for DurationVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(EXPECTED.trim_start_matches("expected "))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        v.parse().map_err(E::custom)
+    }
+}
+
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d).map_err(|_| serde::de::Error::custom(EXPECTED))?;
-        s.parse().map_err(serde::de::Error::custom)
+        d.deserialize_str(DurationVisitor(std::marker::PhantomData))
     }
 }
 
 impl<'de> Deserialize<'de> for SignedDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d).map_err(|_| serde::de::Error::custom(EXPECTED))?;
-        s.parse().map_err(serde::de::Error::custom)
+        d.deserialize_str(DurationVisitor(std::marker::PhantomData))
     }
 }
 
@@ -284,6 +297,28 @@ mod tests {
             let err = input.parse::<Duration>().unwrap_err();
             assert!(err.contains(needle), "{input}: {err}");
         }
+    }
+
+    #[test]
+    fn deserialize_names_a_duration_on_a_wrong_type_and_keeps_other_errors() {
+        let err = serde_json::from_str::<Duration>("5")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("invalid type: integer `5`, expected a duration such as \"150ms\""),
+            "{err}"
+        );
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Timeout {
+            timeout: Duration,
+        }
+        let err = serde_json::from_str::<Timeout>("{}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("missing field `timeout`"), "{err}");
+        let err = serde_json::from_str::<SignedDuration>("\"5 parsecs\"").unwrap_err();
+        assert!(err.to_string().contains("unknown unit `parsecs`"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,468 @@
+//! From the file's types to the world's: every value checked against what it means.
+//!
+//! The checks types cannot make live here — node names unique and not target words, the
+//! protocol and invariants known, clock drifts in range, `[expect]` consistent with `[check]`.
+//! Each error points at the value (or key) that is wrong. Faults and the nemesis are in
+//! `faults`.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use crate::check;
+use crate::protocols::ProtocolInfo;
+use crate::world::clock::{MAX_DRIFT_PPM, MIN_DRIFT_PPM};
+use crate::world::{Clock, Latency, LinkModel, Target};
+
+use super::error::ScenarioError;
+use super::raw::{self, ScenarioFile};
+use super::values::{Dist, LatencySpec, Located, MAX_NODES, Nodes, TARGET_WORDS, TargetWord};
+use super::{CheckSpec, Expect, ExpectedVerdict, Scenario, faults, locate};
+
+/// `max_events` when the file gives none.
+pub(super) const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
+
+/// The file being converted: where errors point.
+pub(super) struct Source<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    /// An error at a value's span.
+    pub(super) fn error(&self, span: &Range<usize>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::at_offset(self.file, self.text, span.start, message)
+    }
+
+    /// An error at a key path, or its nearest existing parent, or 1:1.
+    pub(super) fn error_at(&self, path: &[&str], message: impl Into<String>) -> ScenarioError {
+        let offset = locate::deepest_span(self.text, path).map_or(0, |span| span.start);
+        ScenarioError::at_offset(self.file, self.text, offset, message)
+    }
+}
+
+/// The cluster's node names, for resolving targets.
+pub(super) struct NodeSet<'a> {
+    names: &'a [String],
+}
+
+impl NodeSet<'_> {
+    pub(super) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub(super) fn index(&self, name: &str) -> Option<u32> {
+        self.names.iter().position(|n| n == name).map(|i| i as u32)
+    }
+
+    pub(super) fn name(&self, index: u32) -> &str {
+        &self.names[index as usize]
+    }
+
+    /// "A, B, C", shortened for large clusters.
+    pub(super) fn list(&self) -> String {
+        const SHOWN: usize = 12;
+        let mut s = self.names[..self.names.len().min(SHOWN)].join(", ");
+        if self.names.len() > SHOWN {
+            s += &format!(", … ({} in all)", self.names.len());
+        }
+        s
+    }
+
+    /// A target as the world takes it; an unknown node name is an error at its span.
+    pub(super) fn target(
+        &self,
+        src: &Source<'_>,
+        t: &Located<TargetWord>,
+    ) -> Result<Target, ScenarioError> {
+        Ok(match &t.value {
+            TargetWord::Leader => Target::Leader,
+            TargetWord::Random => Target::Random,
+            TargetWord::RandomFollower => Target::RandomFollower,
+            TargetWord::Minority => Target::Minority,
+            TargetWord::Majority => Target::Majority,
+            TargetWord::Node(name) => match self.index(name) {
+                Some(i) => Target::Node(i),
+                None => {
+                    return Err(src.error(
+                        &t.span,
+                        format!(
+                            "unknown node `{name}`; the nodes are {} (a target may also be {})",
+                            self.list(),
+                            TARGET_WORDS.join(", ")
+                        ),
+                    ));
+                }
+            },
+        })
+    }
+}
+
+pub(super) fn scenario(
+    src: &Source<'_>,
+    raw: ScenarioFile,
+    protocols: &[ProtocolInfo],
+) -> Result<Scenario, ScenarioError> {
+    if raw.name.value.trim().is_empty() {
+        return Err(src.error(&raw.name.span, "name must not be empty"));
+    }
+    let duration = raw.duration.value.nanos();
+    if duration == 0 {
+        return Err(src.error(
+            &raw.duration.span,
+            "duration must be more than zero, e.g. \"10s\"",
+        ));
+    }
+    let max_events = match &raw.max_events {
+        None => DEFAULT_MAX_EVENTS,
+        Some(m) if m.value == 0 => {
+            return Err(src.error(&m.span, "max_events must be more than zero"));
+        }
+        Some(m) => m.value,
+    };
+    let nodes = nodes(src, &raw.cluster.nodes)?;
+    let set = NodeSet { names: &nodes };
+    let protocol = protocol(src, &raw.cluster.protocol, protocols)?;
+    let link = match &raw.network {
+        Some(network) => link(src, network)?,
+        None => LinkModel::default(),
+    };
+    let clocks = clocks(src, &raw.clocks, &set)?;
+    let faults = faults::scripted(src, &raw.faults, &set, duration)?;
+    let nemesis = match &raw.nemesis {
+        Some(n) => Some(faults::nemesis(src, n, &set, duration)?),
+        None => None,
+    };
+    let check = check(src, raw.check.as_ref())?;
+    let expect = match &raw.expect {
+        Some(e) => Some(expect(src, e, &check, protocol)?),
+        None => None,
+    };
+    Ok(Scenario {
+        file: src.file.to_string(),
+        name: raw.name.value,
+        description: raw.description.unwrap_or_default(),
+        seed: raw.seed.unwrap_or(1),
+        duration,
+        max_events,
+        nodes,
+        protocol: protocol.name.to_string(),
+        link,
+        clocks,
+        faults,
+        nemesis,
+        check,
+        expect,
+        text: src.text.to_string(),
+    })
+}
+
+fn nodes(src: &Source<'_>, nodes: &Located<Nodes>) -> Result<Vec<String>, ScenarioError> {
+    let too_many = || {
+        src.error(
+            &nodes.span,
+            format!("a cluster has at most {MAX_NODES} nodes"),
+        )
+    };
+    match &nodes.value {
+        Nodes::Count(n) => {
+            if *n < 1 {
+                return Err(src.error(
+                    &nodes.span,
+                    format!("a cluster needs at least one node, not {n}; write a count such as 3 or names such as [\"A\", \"B\", \"C\"]"),
+                ));
+            }
+            if *n as u64 > MAX_NODES as u64 {
+                return Err(too_many());
+            }
+            Ok((1..=*n).map(|i| format!("n{i}")).collect())
+        }
+        Nodes::Names(names) => {
+            if names.is_empty() {
+                return Err(src.error(
+                    &nodes.span,
+                    "a cluster needs at least one node, and nodes = [] lists none; write names such as [\"A\", \"B\", \"C\"] or a count such as 3",
+                ));
+            }
+            if names.len() > MAX_NODES {
+                return Err(too_many());
+            }
+            let mut out: Vec<String> = Vec::with_capacity(names.len());
+            for name in names {
+                let name_str = &name.value.0;
+                if let Some(problem) = node_name_problem(name_str) {
+                    return Err(src.error(&name.span, problem));
+                }
+                if out.contains(name_str) {
+                    return Err(src.error(
+                        &name.span,
+                        format!("node `{name_str}` is listed twice; node names must be unique"),
+                    ));
+                }
+                out.push(name_str.clone());
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Why a string cannot name a node, if it cannot.
+fn node_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("a node name must not be empty".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Some(format!(
+            "node name `{name}` contains `{c}`; names use letters, digits, `_`, `.` and `-`"
+        ));
+    }
+    if TARGET_WORDS.contains(&name) {
+        return Some(format!(
+            "`{name}` cannot name a node: it is a target word ({})",
+            TARGET_WORDS.join(", ")
+        ));
+    }
+    None
+}
+
+fn protocol<'p>(
+    src: &Source<'_>,
+    protocol: &Located<String>,
+    catalog: &'p [ProtocolInfo],
+) -> Result<&'p ProtocolInfo, ScenarioError> {
+    let name = &protocol.value;
+    if let Some(info) = catalog.iter().find(|p| p.name == name) {
+        return Ok(info);
+    }
+    let known: Vec<&str> = catalog.iter().map(|p| p.name).collect();
+    let message = if known.is_empty() {
+        format!("unknown protocol `{name}`: no protocol is built into this sim")
+    } else {
+        format!(
+            "unknown protocol `{name}`; the protocols are {}",
+            known.join(", ")
+        )
+    };
+    Err(src.error(&protocol.span, message))
+}
+
+fn link(src: &Source<'_>, network: &raw::Network) -> Result<LinkModel, ScenarioError> {
+    let default = LinkModel::default();
+    Ok(LinkModel {
+        latency: match &network.latency {
+            Some(written) => latency(src, written)?,
+            None => default.latency,
+        },
+        loss: network.loss.map_or(default.loss, |p| p.0),
+        duplicate: network.duplicate.map_or(default.duplicate, |p| p.0),
+        reorder: network.reorder.unwrap_or(default.reorder),
+    })
+}
+
+fn latency(src: &Source<'_>, latency: &Located<LatencySpec>) -> Result<Latency, ScenarioError> {
+    let dist = match &latency.value {
+        LatencySpec::Constant(d) => return Ok(Latency::Constant(d.nanos())),
+        LatencySpec::Dist(dist) => dist,
+    };
+    Ok(match dist {
+        Dist::Constant { value } => Latency::Constant(value.nanos()),
+        Dist::Uniform { min, max } => {
+            if min > max {
+                return Err(src.error(
+                    &latency.span,
+                    format!("uniform latency: min = \"{min}\" is above max = \"{max}\""),
+                ));
+            }
+            Latency::Uniform {
+                min: min.nanos(),
+                max: max.nanos(),
+            }
+        }
+        Dist::Normal { mean, stddev } => Latency::Normal {
+            mean: mean.nanos(),
+            stddev: stddev.nanos(),
+        },
+        Dist::LogNormal { median, sigma } => {
+            if !(sigma.is_finite() && *sigma >= 0.0) {
+                return Err(src.error(
+                    &latency.span,
+                    format!("lognormal latency: sigma must be a number ≥ 0, not {sigma}"),
+                ));
+            }
+            Latency::LogNormal {
+                median: median.nanos(),
+                sigma: *sigma,
+            }
+        }
+        Dist::Exponential { mean, min } => Latency::Exponential {
+            mean: mean.nanos(),
+            min: min.map_or(0, |m| m.nanos()),
+        },
+    })
+}
+
+fn clocks(
+    src: &Source<'_>,
+    entries: &BTreeMap<String, raw::ClockEntry>,
+    nodes: &NodeSet<'_>,
+) -> Result<Vec<Clock>, ScenarioError> {
+    let mut clocks = vec![Clock::honest(); nodes.len()];
+    for (name, entry) in entries {
+        let Some(index) = nodes.index(name) else {
+            return Err(src.error_at(
+                &["clocks", name],
+                format!(
+                    "unknown node `{name}` in [clocks]; the nodes are {}",
+                    nodes.list()
+                ),
+            ));
+        };
+        let drift = match &entry.drift_ppm {
+            Some(d) => drift_ppm(src, d)?,
+            None => 0,
+        };
+        let offset = entry.offset.map_or(0, |o| o.nanos());
+        clocks[index as usize] = Clock::new(offset, drift);
+    }
+    Ok(clocks)
+}
+
+/// A drift in the range a clock accepts.
+pub(super) fn drift_ppm(src: &Source<'_>, ppm: &Located<i64>) -> Result<i64, ScenarioError> {
+    if (MIN_DRIFT_PPM..=MAX_DRIFT_PPM).contains(&ppm.value) {
+        Ok(ppm.value)
+    } else {
+        Err(src.error(
+            &ppm.span,
+            format!(
+                "a drift of {} ppm is out of range: expected {MIN_DRIFT_PPM} to {MAX_DRIFT_PPM} \
+                 (a clock must move forward and at most double its speed)",
+                ppm.value
+            ),
+        ))
+    }
+}
+
+fn check(src: &Source<'_>, raw: Option<&raw::Check>) -> Result<CheckSpec, ScenarioError> {
+    let Some(raw) = raw else {
+        return Ok(CheckSpec::default());
+    };
+    let invariants = match &raw.invariants {
+        Some(list) if list.is_empty() => {
+            return Err(src.error_at(
+                &["check", "invariants"],
+                "invariants = [] checks nothing; list at least one, or remove the key to check the protocol's defaults",
+            ));
+        }
+        Some(list) => Some(invariant_names(src, list, false)?),
+        None => None,
+    };
+    let leader_within = match &raw.leader_within {
+        Some(d) if d.value.nanos() == 0 => {
+            return Err(src.error(&d.span, "leader_within must be more than zero, e.g. \"2s\""));
+        }
+        Some(d) => Some(d.value.nanos()),
+        None => None,
+    };
+    Ok(CheckSpec {
+        invariants,
+        leader_within,
+    })
+}
+
+/// Invariant names from the catalogue, each once. `leader_within` is listed only in
+/// `[expect] violates`; `[check]` enables it with its bound.
+fn invariant_names(
+    src: &Source<'_>,
+    list: &[Located<String>],
+    allow_leader_within: bool,
+) -> Result<Vec<String>, ScenarioError> {
+    let known: Vec<&str> = check::catalog()
+        .iter()
+        .map(|i| i.name)
+        .filter(|n| allow_leader_within || *n != LEADER_WITHIN)
+        .collect();
+    let mut names: Vec<String> = Vec::with_capacity(list.len());
+    for name in list {
+        let n = name.value.as_str();
+        if n == LEADER_WITHIN && !allow_leader_within {
+            return Err(src.error(
+                &name.span,
+                "leader_within takes a bound: write leader_within = \"2s\" in [check] instead of listing it",
+            ));
+        }
+        if !known.contains(&n) {
+            return Err(src.error(
+                &name.span,
+                format!(
+                    "unknown invariant `{n}`; the invariants are {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        if names.iter().any(|x| x == n) {
+            return Err(src.error(&name.span, format!("invariant `{n}` is listed twice")));
+        }
+        names.push(n.to_string());
+    }
+    Ok(names)
+}
+
+const LEADER_WITHIN: &str = "leader_within";
+
+fn expect(
+    src: &Source<'_>,
+    raw: &raw::Expect,
+    check: &CheckSpec,
+    protocol: &ProtocolInfo,
+) -> Result<Expect, ScenarioError> {
+    let verdict = match raw.verdict {
+        raw::Verdict::Pass => ExpectedVerdict::Pass,
+        raw::Verdict::Violation => ExpectedVerdict::Violation,
+    };
+    let Some(list) = &raw.violates else {
+        return Ok(Expect {
+            verdict,
+            violates: Vec::new(),
+        });
+    };
+    if verdict == ExpectedVerdict::Pass && !list.value.is_empty() {
+        return Err(src.error(
+            &list.span,
+            "violates lists invariants, but verdict is \"pass\"; write verdict = \"violation\" or remove violates",
+        ));
+    }
+    let violates = invariant_names(src, &list.value, true)?;
+    for (name, located) in violates.iter().zip(&list.value) {
+        let why_not = if name == LEADER_WITHIN {
+            check
+                .leader_within
+                .is_none()
+                .then(|| "[check] sets no leader_within bound".to_string())
+        } else {
+            match &check.invariants {
+                Some(listed) => (!listed.contains(name))
+                    .then(|| format!("[check] invariants does not list `{name}`")),
+                None => (!protocol.default_invariants.contains(&name.as_str())).then(|| {
+                    let defaults = match protocol.default_invariants {
+                        [] => "none".to_string(),
+                        names => names.join(", "),
+                    };
+                    format!(
+                        "[check] lists no invariants, and {}'s defaults are {defaults}",
+                        protocol.name
+                    )
+                }),
+            }
+        };
+        if let Some(how) = why_not {
+            return Err(src.error(
+                &located.span,
+                format!("`{name}` is expected to be violated, but it is not checked: {how}"),
+            ));
+        }
+    }
+    Ok(Expect { verdict, violates })
+}

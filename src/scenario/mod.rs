@@ -1,0 +1,159 @@
+//! Scenario files: TOML in, a checked [`Scenario`] out (DESIGN.md section 6), and the JSON Schema
+//! editors use to check the same files as they are typed.
+//!
+//! The rule this module keeps: nothing a user wrote is silently ignored or defaulted wrongly.
+//! Unknown keys are errors, every value is checked against what it means (a target names a
+//! node that exists, a probability is in [0, 1], a range has min ≤ max), and every error is a
+//! [`ScenarioError`] that names the file, the line, the column and what was expected. Bad
+//! input never panics.
+//!
+//! Layout: `raw` mirrors the file (serde and schemars types), `values` holds the values with
+//! several spellings, `convert` and `faults` check them and build the world's types, `schema`
+//! assembles the JSON Schema, `locate` and `error` turn byte offsets into `file:line:col`.
+
+mod convert;
+mod error;
+mod faults;
+mod locate;
+mod raw;
+mod schema;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::node::Nanos;
+use crate::protocols::ProtocolInfo;
+use crate::world::{Clock, FaultSpec, LinkModel, NemesisSpec, WorldSpec};
+
+pub use error::ScenarioError;
+pub use schema::json_schema;
+
+/// A checked scenario: everything the world and the checkers need, in their own types.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The path as given, used in messages.
+    pub file: String,
+    pub name: String,
+    /// "" when absent.
+    pub description: String,
+    /// The default seed (1 when absent).
+    pub seed: u64,
+    /// Virtual time the run lasts.
+    pub duration: Nanos,
+    /// A limit on trace events (50,000,000 when absent).
+    pub max_events: u64,
+    pub nodes: Vec<String>,
+    pub protocol: String,
+    pub link: LinkModel,
+    /// One per node, [`Clock::honest`] unless `[clocks]` says otherwise.
+    pub clocks: Vec<Clock>,
+    /// The `[[faults]]` entries in file order, each with origin `Origin::Schedule(i)`.
+    pub faults: Vec<FaultSpec>,
+    pub nemesis: Option<NemesisSpec>,
+    pub check: CheckSpec,
+    pub expect: Option<Expect>,
+    /// The source text, for locating keys in later errors.
+    text: String,
+}
+
+/// `[check]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckSpec {
+    /// The invariants listed, or `None` when the file lists none (the protocol's defaults).
+    pub invariants: Option<Vec<String>>,
+    /// The liveness bound that enables the `leader_within` invariant.
+    pub leader_within: Option<Nanos>,
+}
+
+/// `[expect]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    pub verdict: ExpectedVerdict,
+    /// Invariants expected to fail; empty unless the verdict is a violation.
+    pub violates: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedVerdict {
+    Pass,
+    Violation,
+}
+
+/// The second pass that reads `[protocol]` into a protocol's config type. It reads the whole
+/// text, so toml's spans stay relative to the file; every other key is ignored here because
+/// the first pass has already checked it.
+#[derive(Deserialize)]
+struct ProtocolPass<C> {
+    #[serde(default)]
+    protocol: Option<C>,
+}
+
+impl Scenario {
+    /// Reads and parses a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ScenarioError::unlocated(&file, format!("cannot read the scenario: {e}"))
+        })?;
+        Scenario::parse(&file, &text)
+    }
+
+    /// Parses a scenario; `file` is used in messages only.
+    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_with(file, text, &crate::protocols::catalog())
+    }
+
+    /// [`Scenario::parse`] against a given protocol catalogue.
+    pub(crate) fn parse_with(
+        file: &str,
+        text: &str,
+        protocols: &[ProtocolInfo],
+    ) -> Result<Scenario, ScenarioError> {
+        let raw: raw::ScenarioFile = toml::from_str(text)
+            .map_err(|e| error::from_toml(file, text, &e, error::Pass::Scenario))?;
+        let src = convert::Source { file, text };
+        convert::scenario(&src, raw, protocols)
+    }
+
+    /// The `[protocol]` table deserialized into a protocol's config type, errors located in
+    /// the file. An absent table gives `C::default()`.
+    pub fn protocol_config<C: DeserializeOwned + Default>(&self) -> Result<C, ScenarioError> {
+        let pass: ProtocolPass<C> = toml::from_str(&self.text)
+            .map_err(|e| error::from_toml(&self.file, &self.text, &e, error::Pass::Protocol))?;
+        Ok(pass.protocol.unwrap_or_default())
+    }
+
+    /// An error located at a key path such as `["protocol", "election_timeout"]` (a number
+    /// indexes an array: `["faults", "2", "at"]`). A path that does not exist falls back to its
+    /// nearest existing parent, then to 1:1.
+    pub fn error_at(&self, path: &[&str], message: impl Into<String>) -> ScenarioError {
+        convert::Source {
+            file: &self.file,
+            text: &self.text,
+        }
+        .error_at(path, message)
+    }
+
+    /// The world's spec for a seed: the scripted faults followed by the nemesis's schedule.
+    pub fn world_spec(&self, seed: u64) -> WorldSpec {
+        let mut faults = self.faults.clone();
+        if let Some(nemesis) = &self.nemesis {
+            faults.extend(nemesis.expand(seed));
+        }
+        WorldSpec {
+            seed,
+            names: self.nodes.clone(),
+            duration: self.duration,
+            max_events: self.max_events,
+            link: self.link.clone(),
+            clocks: self.clocks.clone(),
+            faults,
+        }
+    }
+}

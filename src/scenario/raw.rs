@@ -1,0 +1,271 @@
+//! The scenario file as written: one type per table, deserialized by toml and described by
+//! schemars from the same definitions, so the parser and `sim schema` cannot disagree.
+//!
+//! Every table denies unknown keys, and every key's doc comment is its description in the
+//! schema. Values that are checked after parsing keep their span ([`Located`]).
+
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::node::{Duration, SignedDuration};
+
+use super::values::{
+    Bounds, LatencySpec, Located, Nodes, PartitionSpec, Probability, ProtocolTable, TargetList,
+    TargetWord,
+};
+
+/// A sim scenario: a cluster, the protocol it runs, its network and clocks, the faults it
+/// suffers and what to check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ScenarioFile {
+    /// The scenario's name, shown in reports, e.g. "raft-partition-heal".
+    pub name: Located<String>,
+    /// What the scenario shows, in a sentence or two.
+    pub description: Option<String>,
+    /// The default seed; `--seed` overrides it. Default 1.
+    pub seed: Option<u64>,
+    /// The virtual time the run lasts, e.g. "10s". Must be more than zero.
+    pub duration: Located<Duration>,
+    /// A limit on trace events: reaching it ends the run with an unknown verdict.
+    /// Default 50000000.
+    pub max_events: Option<Located<u64>>,
+    /// The nodes and the protocol they run.
+    pub cluster: Cluster,
+    /// The protocol's own settings; which keys are allowed depends on `cluster.protocol`.
+    #[allow(dead_code)] // only its presence matters here: `Scenario::protocol_config` reads it
+    pub protocol: Option<ProtocolTable>,
+    /// How every link behaves. Default: 1ms constant latency, no loss, no duplication, FIFO.
+    pub network: Option<Network>,
+    /// Per-node clocks, keyed by node name. Nodes not listed have a perfect clock.
+    #[serde(default)]
+    pub clocks: BTreeMap<String, ClockEntry>,
+    /// Scripted faults, each firing at its `at`.
+    #[serde(default)]
+    pub faults: Vec<Located<Fault>>,
+    /// Random faults drawn from the seed until `until`, then a final heal.
+    pub nemesis: Option<Located<Nemesis>>,
+    /// The invariants to check.
+    pub check: Option<Check>,
+    /// The verdict this scenario is expected to reach (for lessons and regressions).
+    pub expect: Option<Expect>,
+}
+
+/// `[cluster]`: the nodes and the protocol they run.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Cluster {
+    /// The node names, e.g. ["A", "B", "C"], or a count: 5 names the nodes n1 to n5.
+    pub nodes: Located<Nodes>,
+    /// The protocol every node runs, by name (`sim list protocols`).
+    pub protocol: Located<String>,
+}
+
+/// `[network]`: how every link behaves.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Network {
+    /// One-way latency: a duration ("5ms", constant) or a distribution table. Default "1ms".
+    pub latency: Option<Located<LatencySpec>>,
+    /// Probability a message is lost. Default 0.
+    pub loss: Option<Probability>,
+    /// Probability a delivered message arrives twice. Default 0.
+    pub duplicate: Option<Probability>,
+    /// Let later messages overtake earlier ones on the same link. Default false (FIFO links).
+    pub reorder: Option<bool>,
+}
+
+/// One node's clock.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClockEntry {
+    /// What the clock reads at true time zero, e.g. "-20ms". Default "0s".
+    pub offset: Option<SignedDuration>,
+    /// How fast the clock runs, in parts per million: 100 gains 100µs a second. Between
+    /// -999999 and 1000000; default 0.
+    pub drift_ppm: Option<Located<i64>>,
+}
+
+/// One scripted fault: `at`, an optional `for`, and exactly one action key.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = fault_rules)]
+pub(super) struct Fault {
+    /// When the fault happens, e.g. "2s". Must be before the end of the run.
+    pub at: Located<Duration>,
+    /// Undo the fault this long after `at` (partition, cut, crash and pause only).
+    #[serde(rename = "for")]
+    pub lasting: Option<Located<Duration>>,
+    /// Split the cluster: explicit groups, a shape ("halves", "majority-minority", "ring"),
+    /// or { isolate = TARGET } / { bridge = TARGET }.
+    pub partition: Option<Located<PartitionSpec>>,
+    /// Cut the links one way: messages from `from` to `to` are dropped.
+    pub cut: Option<Located<Cut>>,
+    /// Repair every cut link. Must be true.
+    pub heal: Option<Located<bool>>,
+    /// Crash a node: its volatile state and timers are lost, its durable state survives.
+    pub crash: Option<Located<TargetWord>>,
+    /// Restart a crashed node from its durable state.
+    pub restart: Option<Located<TargetWord>>,
+    /// Pause a node (a stop-the-world pause): it runs nothing until resumed.
+    pub pause: Option<Located<TargetWord>>,
+    /// Resume a paused node.
+    pub resume: Option<Located<TargetWord>>,
+    /// Step a node's clock by `by`.
+    pub clock_jump: Option<Located<TargetWord>>,
+    /// Change a node's clock drift to `ppm`.
+    pub clock_drift: Option<Located<TargetWord>>,
+    /// With clock_jump: the size of the step, e.g. "-500ms".
+    pub by: Option<Located<SignedDuration>>,
+    /// With clock_drift: the new drift in parts per million, between -999999 and 1000000.
+    pub ppm: Option<Located<i64>>,
+}
+
+/// The rules of a `[[faults]]` entry that types cannot say, for editors: exactly one action;
+/// `for` only with an action that can be undone; `by` with clock_jump and `ppm` with
+/// clock_drift, both ways. (`convert` enforces the same rules with located messages.)
+fn fault_rules(schema: &mut Schema) {
+    let actions = [
+        "partition",
+        "cut",
+        "heal",
+        "crash",
+        "restart",
+        "pause",
+        "resume",
+        "clock_jump",
+        "clock_drift",
+    ];
+    let required =
+        |keys: &[&str]| -> Vec<Value> { keys.iter().map(|k| json!({ "required": [k] })).collect() };
+    schema.insert("oneOf".into(), json!(required(&actions)));
+    schema.insert(
+        "dependentSchemas".into(),
+        json!({ "for": { "anyOf": required(&["partition", "cut", "crash", "pause"]) } }),
+    );
+    schema.insert(
+        "dependentRequired".into(),
+        json!({
+            "by": ["clock_jump"],
+            "clock_jump": ["by"],
+            "ppm": ["clock_drift"],
+            "clock_drift": ["ppm"]
+        }),
+    );
+}
+
+/// A one-way cut.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Cut {
+    /// The senders whose messages are dropped: a target or a list of targets.
+    pub from: Located<TargetList>,
+    /// The receivers they no longer reach: a target or a list of targets.
+    pub to: Located<TargetList>,
+}
+
+/// `[nemesis]`: random faults of the kinds listed, then a final heal at `until`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Nemesis {
+    /// When the nemesis stops and heals everything. Default: 3/4 of `duration`, rounded
+    /// down to a millisecond. At most `duration`.
+    pub until: Option<Located<Duration>>,
+    /// Random partitions.
+    pub partition: Option<NemesisPartition>,
+    /// Random crashes, each followed by a restart.
+    pub crash: Option<NemesisProcess>,
+    /// Random pauses, each followed by a resume.
+    pub pause: Option<NemesisProcess>,
+    /// Random clock jumps.
+    pub clock_jump: Option<NemesisClockJump>,
+}
+
+/// A partition shape the nemesis may draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum ShapeName {
+    /// A random split into ⌊n/2⌋ and ⌈n/2⌉ nodes.
+    Halves,
+    /// A random minority cut from the majority.
+    MajorityMinority,
+    /// Nodes in a random ring, each seeing only its nearest neighbours.
+    Ring,
+    /// A random node cut from all others.
+    Isolate,
+    /// Two halves bridged by a random node that sees both.
+    Bridge,
+}
+
+/// Random partitions: a quiet interval drawn from `every`, then a partition lasting a draw
+/// from `last`, again and again until `until`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NemesisPartition {
+    /// The quiet interval before each partition, a range such as ["1s", "3s"].
+    pub every: Located<Bounds<Duration>>,
+    /// How long each partition lasts, a range such as ["200ms", "2s"].
+    pub last: Located<Bounds<Duration>>,
+    /// The one shape to use. Give `shape` or `shapes`, not both.
+    pub shape: Option<ShapeName>,
+    /// The shapes to draw from. Default: all of halves, majority-minority, ring, isolate,
+    /// bridge.
+    pub shapes: Option<Located<Vec<ShapeName>>>,
+}
+
+/// Random crashes or pauses of `target`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NemesisProcess {
+    /// The quiet interval before each fault, a range such as ["1s", "3s"].
+    pub every: Located<Bounds<Duration>>,
+    /// How long each fault lasts, a range such as ["200ms", "2s"].
+    pub last: Located<Bounds<Duration>>,
+    /// Who is hit. Default "random".
+    pub target: Option<Located<TargetWord>>,
+}
+
+/// Random clock jumps of `target`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NemesisClockJump {
+    /// The interval between jumps, a range such as ["1s", "3s"].
+    pub every: Located<Bounds<Duration>>,
+    /// The range each jump is drawn from, e.g. ["-500ms", "500ms"].
+    pub by: Located<Bounds<SignedDuration>>,
+    /// Whose clock jumps. Default "random".
+    pub target: Option<Located<TargetWord>>,
+}
+
+/// `[check]`: what to check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Check {
+    /// Invariant names (`sim list invariants`), at least one. Default: the protocol's own.
+    pub invariants: Option<Vec<Located<String>>>,
+    /// The liveness bound: some node must lead a majority's term within this long after the
+    /// last fault, e.g. "2s". Enables the leader_within invariant.
+    pub leader_within: Option<Located<Duration>>,
+}
+
+/// `[expect]`: the verdict the scenario should reach.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Expect {
+    /// "pass" or "violation".
+    pub verdict: Verdict,
+    /// With "violation": the invariants expected to fail.
+    pub violates: Option<Located<Vec<Located<String>>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Verdict {
+    /// Every invariant holds.
+    Pass,
+    /// Some invariant fails.
+    Violation,
+}

@@ -1,0 +1,298 @@
+//! The JSON Schema of scenario files (`sim schema`), generated from the types that parse them.
+//!
+//! schemars describes `raw`; this module adds what only the catalogue knows: the protocol
+//! names `cluster.protocol` accepts and, for each protocol, the schema of its `[protocol]`
+//! table, chosen by an `if cluster.protocol == X then protocol: X's schema` so an editor checks
+//! the right keys. TOML has no null, so the `null` schemars allows for optional keys is removed.
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use crate::protocols::ProtocolInfo;
+
+use super::raw::ScenarioFile;
+
+const DESCRIPTION: &str = "A scenario for sim, the deterministic distributed-systems simulator: \
+    a cluster, the protocol it runs, its network and clocks, the faults it suffers and what to \
+    check. Unknown keys are errors.";
+
+/// The JSON Schema (draft 2020-12) of scenario files whose protocol is one of `protocols`.
+pub fn json_schema(protocols: &[ProtocolInfo]) -> Value {
+    let generator = SchemaSettings::draft2020_12().into_generator();
+    let mut schema = generator.into_root_schema_for::<ScenarioFile>().to_value();
+    let root = schema
+        .as_object_mut()
+        .expect("a derived struct's schema is an object");
+    root.insert("title".into(), json!("sim scenario"));
+    root.insert("description".into(), json!(DESCRIPTION));
+    add_protocols(root, protocols);
+    tidy(&mut schema);
+    schema
+}
+
+fn add_protocols(root: &mut Map<String, Value>, protocols: &[ProtocolInfo]) {
+    if protocols.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = protocols.iter().map(|p| p.name).collect();
+    let cluster_protocol = root
+        .get_mut("$defs")
+        .and_then(|defs| defs.pointer_mut("/Cluster/properties/protocol"));
+    if let Some(name) = cluster_protocol {
+        name["enum"] = json!(names);
+    }
+    let mut refs = Vec::new();
+    let mut conditions = Vec::new();
+    for p in protocols {
+        let reference = json!({ "$ref": format!("#/$defs/{}", embed(root, p)) });
+        conditions.push(json!({
+            "if": {
+                "properties": { "cluster": {
+                    "properties": { "protocol": { "const": p.name } },
+                    "required": ["protocol"]
+                } },
+                "required": ["cluster"]
+            },
+            "then": { "properties": { "protocol": reference.clone() } }
+        }));
+        refs.push(reference);
+    }
+    let table = root
+        .get_mut("properties")
+        .and_then(|props| props.get_mut("protocol"));
+    if let Some(table) = table {
+        table["anyOf"] = Value::Array(refs);
+    }
+    root.insert("allOf".into(), Value::Array(conditions));
+}
+
+/// Copies a protocol's config schema into the root's `$defs` and returns its name there. Its
+/// own definitions move with it under the protocol's prefix (`raft.Duration`), and its
+/// references are rewritten to match, so two protocols can never clash.
+fn embed(root: &mut Map<String, Value>, protocol: &ProtocolInfo) -> String {
+    let prefix = protocol.name;
+    let name = format!("protocol.{prefix}");
+    let mut config = (protocol.config_schema)().to_value();
+    let own_defs = config
+        .as_object_mut()
+        .and_then(|o| {
+            o.remove("$schema");
+            o.remove("$defs")
+        })
+        .and_then(|d| match d {
+            Value::Object(map) => Some(map),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let defs = root
+        .entry("$defs")
+        .or_insert_with(|| Value::Object(Map::new()));
+    for (def, mut value) in own_defs {
+        rewrite_refs(&mut value, prefix, &name);
+        defs[format!("{prefix}.{def}")] = value;
+    }
+    rewrite_refs(&mut config, prefix, &name);
+    defs[name.clone()] = config;
+    name
+}
+
+/// Points a protocol schema's references at where `embed` put their targets.
+fn rewrite_refs(value: &mut Value, prefix: &str, root_name: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(r)) => {
+                        if r == "#" {
+                            *r = format!("#/$defs/{root_name}");
+                        } else if let Some(def) = r.strip_prefix("#/$defs/") {
+                            *r = format!("#/$defs/{prefix}.{def}");
+                        }
+                    }
+                    (_, v) => rewrite_refs(v, prefix, root_name),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                rewrite_refs(v, prefix, root_name);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes `null` from `type` lists and `anyOf` alternatives, and joins the lines of doc
+/// comments in descriptions (a blank line still separates paragraphs).
+fn tidy(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(text)) = map.get_mut("description") {
+                *text = unwrap_lines(text);
+            }
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            if let Some(Value::Array(alternatives)) = map.get_mut("anyOf") {
+                let before = alternatives.len();
+                alternatives.retain(|a| a.get("type").is_none_or(|t| t != "null"));
+                if alternatives.len() < before && alternatives.len() == 1 {
+                    let only = alternatives.remove(0);
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = only {
+                        for (k, v) in inner {
+                            map.entry(k).or_insert(v);
+                        }
+                    }
+                }
+            }
+            for v in map.values_mut() {
+                tidy(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(tidy),
+        _ => {}
+    }
+}
+
+fn unwrap_lines(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| {
+            paragraph
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+
+    use crate::node::Duration;
+
+    #[derive(Deserialize, JsonSchema, Default)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct PingConfig {
+        /// How often to ping.
+        interval: Option<Duration>,
+    }
+
+    fn ping() -> ProtocolInfo {
+        ProtocolInfo {
+            name: "ping",
+            summary: "a test protocol",
+            default_invariants: &[],
+            config_schema: || schemars::schema_for!(PingConfig),
+        }
+    }
+
+    fn resolve<'a>(schema: &'a Value, reference: &Value) -> &'a Value {
+        let path = reference["$ref"].as_str().expect("a $ref");
+        let pointer = path.strip_prefix('#').expect("a local ref");
+        schema.pointer(pointer).expect("the ref resolves")
+    }
+
+    #[test]
+    fn schema_is_titled_2020_12_and_lists_every_table() {
+        let schema = json_schema(&[]);
+        let text = serde_json::to_string(&schema).unwrap();
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, schema);
+        assert_eq!(schema["title"], "sim scenario");
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        let props = schema["properties"].as_object().unwrap();
+        for key in [
+            "name", "duration", "cluster", "network", "clocks", "faults", "nemesis", "check",
+            "expect", "protocol",
+        ] {
+            assert!(props.contains_key(key), "{key} missing");
+        }
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(required, ["name", "duration", "cluster"]);
+        assert!(!text.contains("\"null\""), "TOML has no null");
+        let leader_within = &schema["$defs"]["Check"]["properties"]["leader_within"];
+        assert!(
+            !leader_within["description"]
+                .as_str()
+                .unwrap()
+                .contains('\n')
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_forbidden_in_every_table() {
+        let schema = json_schema(&[]);
+        assert_eq!(schema["additionalProperties"], false);
+        for table in [
+            "Cluster",
+            "Network",
+            "Fault",
+            "Nemesis",
+            "Check",
+            "Expect",
+            "ClockEntry",
+        ] {
+            assert_eq!(
+                schema["$defs"][table]["additionalProperties"], false,
+                "{table}"
+            );
+        }
+        let fault = &schema["$defs"]["Fault"];
+        assert_eq!(
+            fault["oneOf"].as_array().unwrap().len(),
+            9,
+            "one action each"
+        );
+        assert_eq!(fault["dependentRequired"]["by"], json!(["clock_jump"]));
+        let description = &schema["$defs"]["Cluster"]["properties"]["nodes"]["description"];
+        assert!(description.as_str().unwrap().contains("n1 to n5"));
+    }
+
+    #[test]
+    fn a_protocols_schema_appears_under_its_if_then() {
+        let schema = json_schema(&[ping()]);
+        assert_eq!(
+            schema["$defs"]["Cluster"]["properties"]["protocol"]["enum"],
+            json!(["ping"])
+        );
+        let rule = &schema["allOf"][0];
+        assert_eq!(
+            rule["if"]["properties"]["cluster"]["properties"]["protocol"]["const"],
+            "ping"
+        );
+        let config = resolve(&schema, &rule["then"]["properties"]["protocol"]);
+        assert_eq!(config["additionalProperties"], false);
+        assert_eq!(
+            config["properties"]["interval"]["description"],
+            "How often to ping."
+        );
+        // The protocol's own definitions moved with it, and its references follow.
+        let interval = &config["properties"]["interval"];
+        assert_eq!(resolve(&schema, interval)["type"], "string");
+        let any_of = schema["properties"]["protocol"]["anyOf"]
+            .as_array()
+            .unwrap();
+        assert_eq!(any_of.len(), 1);
+        assert_eq!(resolve(&schema, &any_of[0]), config);
+    }
+}
