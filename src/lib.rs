@@ -4,10 +4,10 @@
 //! `run` (the composition root), `scenario`, `check`, `protocols`, `world`, `node`.
 
 pub mod check;
+pub mod cli;
 pub mod node;
 pub mod protocols;
-pub mod scenario;
-pub mod world;
-pub mod cli;
 pub mod report;
 pub mod run;
+pub mod scenario;
+pub mod world;

@@ -17,6 +17,8 @@ pub struct LeaderWithin {
     roles: Vec<Option<(Role, u64)>>,
     /// The last fault event: where the bound starts.
     quiet_since: Nanos,
+    /// Whether any fault event happened (otherwise the bound starts at time zero).
+    faulted: bool,
     /// When, since then, a recognised leader first appeared, and who.
     met: Option<(Nanos, u32, u64)>,
     status: Status,
@@ -28,6 +30,7 @@ impl LeaderWithin {
             bound,
             roles: Vec::new(),
             quiet_since: 0,
+            faulted: false,
             met: None,
             status: Status::Unknown("the run has not ended".into()),
         }
@@ -88,17 +91,22 @@ impl Invariant for LeaderWithin {
             }
         }
         self.quiet_since = at;
+        self.faulted = true;
         self.met = None;
         self.check(at, cluster);
     }
 
     fn on_end(&mut self, cluster: &Cluster) {
         let deadline = self.quiet_since.saturating_add(self.bound);
-        let since = format_instant(self.quiet_since);
+        let since = if self.faulted {
+            format!("the last fault at {}", format_instant(self.quiet_since))
+        } else {
+            "the start of the run".to_string()
+        };
         self.status = match self.met {
             Some((at, _, _)) if at <= deadline => Status::Pass,
             _ if cluster.now() < deadline && self.met.is_none() => Status::Unknown(format!(
-                "the run ended {} after the last fault ({since}), before the {} bound",
+                "the run ended {} after {since}, before the {} bound",
                 format_duration(cluster.now() - self.quiet_since),
                 format_duration(self.bound)
             )),
@@ -123,7 +131,7 @@ impl Invariant for LeaderWithin {
                     evidence.insert(
                         0,
                         format!(
-                            "{} led term {term} with a majority only at {}, {} after the last fault",
+                            "{} led term {term} with a majority only at {}, {} after the bound started",
                             cluster.name(leader),
                             format_instant(at),
                             format_duration(at - self.quiet_since)
@@ -134,7 +142,7 @@ impl Invariant for LeaderWithin {
                     at: deadline,
                     nodes: Vec::new(),
                     message: format!(
-                        "no leader followed by a majority within {} of the last fault at {since}",
+                        "no leader followed by a majority within {} of {since}",
                         format_duration(self.bound)
                     ),
                     evidence,
@@ -150,10 +158,15 @@ impl Invariant for LeaderWithin {
     fn detail(&self, cluster: &Cluster) -> Option<String> {
         let (at, leader, term) = self.met?;
         Some(format!(
-            "{} leads term {term} with a majority at {}, {} after the last fault",
+            "{} leads term {term} with a majority at {}, {} after {}",
             cluster.name(leader),
             format_instant(at),
-            format_duration(at - self.quiet_since)
+            format_duration(at - self.quiet_since),
+            if self.faulted {
+                "the last fault"
+            } else {
+                "the start"
+            }
         ))
     }
 }
@@ -228,6 +241,8 @@ mod tests {
         inv.on_fault(9 * S, &heal(9 * S), &c);
         c.set_now(10 * S);
         inv.on_end(&c);
-        assert!(matches!(inv.status(), Status::Unknown(m) if m.contains("ended 1s after")));
+        assert!(
+            matches!(inv.status(), Status::Unknown(m) if m.contains("ended 1s after the last fault"))
+        );
     }
 }

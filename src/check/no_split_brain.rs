@@ -54,7 +54,8 @@ impl NoSplitBrain {
                     format_instant(claim.since),
                     format_local(until),
                     format_local(reads),
-                    format_duration_signed(until - reads).trim_start_matches('+'),
+                    // Rounded to the microsecond: nanoseconds of a drifting clock are noise here.
+                    format_duration_signed((until - reads) / 1_000 * 1_000).trim_start_matches('+'),
                 )
             }
         }

@@ -40,9 +40,21 @@ impl Default for BenchArgs {
 
 /// The bundled workloads: (name, file as shown, its text).
 pub const WORKLOADS: [(&str, &str, &str); 3] = [
-    ("mesh-5", "scenarios/bench/mesh-5.toml", include_str!("../../scenarios/bench/mesh-5.toml")),
-    ("mesh-20", "scenarios/bench/mesh-20.toml", include_str!("../../scenarios/bench/mesh-20.toml")),
-    ("raft-hour", "scenarios/bench/raft-hour.toml", include_str!("../../scenarios/bench/raft-hour.toml")),
+    (
+        "mesh-5",
+        "scenarios/bench/mesh-5.toml",
+        include_str!("../../scenarios/bench/mesh-5.toml"),
+    ),
+    (
+        "mesh-20",
+        "scenarios/bench/mesh-20.toml",
+        include_str!("../../scenarios/bench/mesh-20.toml"),
+    ),
+    (
+        "raft-hour",
+        "scenarios/bench/raft-hour.toml",
+        include_str!("../../scenarios/bench/raft-hour.toml"),
+    ),
 ];
 
 /// One workload's figures.
@@ -81,7 +93,9 @@ pub fn measure(args: &BenchArgs) -> Result<Vec<Measurement>, String> {
         let mut best: Option<Measurement> = None;
         for _ in 0..args.runs.max(1) {
             let start = Instant::now();
-            let report = run(&scenario, &RunOptions::default()).map_err(|e| e.to_string())?.report;
+            let report = run(&scenario, &RunOptions::default())
+                .map_err(|e| e.to_string())?
+                .report;
             let wall_ns = start.elapsed().as_nanos() as u64;
             if let Some(b) = &best
                 && b.trace_hash != report.trace_hash
@@ -142,7 +156,15 @@ pub fn main(args: &BenchArgs) -> i32 {
     }
     println!(
         "{:<10} {:>5} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>12}",
-        "workload", "nodes", "virtual", "events", "deliveries", "wall", "ns/delivery", "deliveries/s", "virtual s/s"
+        "workload",
+        "nodes",
+        "virtual",
+        "events",
+        "deliveries",
+        "wall",
+        "ns/delivery",
+        "deliveries/s",
+        "virtual s/s"
     );
     for m in &results {
         println!(
@@ -158,6 +180,9 @@ pub fn main(args: &BenchArgs) -> i32 {
             si(m.virtual_per_wall()),
         );
     }
-    println!("(fastest of {} runs each; trace hash and invariant checks on)", args.runs.max(1));
+    println!(
+        "(fastest of {} runs each; trace hash and invariant checks on)",
+        args.runs.max(1)
+    );
     EXIT_OK
 }

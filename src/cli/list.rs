@@ -37,7 +37,11 @@ pub fn list(what: What) -> i32 {
         }
         What::Invariants => {
             for i in check::catalog() {
-                entry(i.name, &format!("({:?})", i.property).to_lowercase(), i.definition);
+                entry(
+                    i.name,
+                    &format!("({:?})", i.property).to_lowercase(),
+                    i.definition,
+                );
             }
         }
         What::Faults => {

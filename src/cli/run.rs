@@ -37,7 +37,8 @@ const OUTPUTS: [&str; 2] = ["trace.jsonl", "summary.md"];
 
 /// Creates the output directory; refuses to overwrite earlier results without --force.
 fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
-    fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the directory: {e}", display(dir)))?;
+    fs::create_dir_all(dir)
+        .map_err(|e| format!("{}: cannot create the directory: {e}", display(dir)))?;
     if !force {
         for name in OUTPUTS {
             let path = dir.join(name);
@@ -109,7 +110,11 @@ pub fn run(args: RunArgs) -> i32 {
         human.push_str(&d.text);
     }
     if let Some(dir) = &args.out {
-        human.push_str(&format!("{:<11} {}\n", "written", display(&dir.join("{trace.jsonl,summary.md}"))));
+        human.push_str(&format!(
+            "{:<11} {}\n",
+            "written",
+            display(&dir.join("{trace.jsonl,summary.md}"))
+        ));
     }
     if args.json {
         eprint!("{human}");
@@ -135,7 +140,10 @@ struct Determinism {
 
 /// Compares two runs of the same seed record by record, naming the first difference.
 fn compare(a: &RunOutput, b: &RunOutput) -> Determinism {
-    let (la, lb) = (a.records.as_deref().unwrap_or(&[]), b.records.as_deref().unwrap_or(&[]));
+    let (la, lb) = (
+        a.records.as_deref().unwrap_or(&[]),
+        b.records.as_deref().unwrap_or(&[]),
+    );
     let first_diff = la
         .iter()
         .zip(lb)
@@ -145,12 +153,18 @@ fn compare(a: &RunOutput, b: &RunOutput) -> Determinism {
     match first_diff {
         None if same_hash => Determinism {
             identical: true,
-            text: format!("{:<11} two runs, {} identical records\n", "determinism", la.len()),
+            text: format!(
+                "{:<11} two runs, {} identical records\n",
+                "determinism",
+                la.len()
+            ),
             json: json!({"checked": true, "identical": true, "records": la.len()}),
         },
         _ => {
             let k = first_diff.unwrap_or(la.len());
-            let describe = |line: Option<&String>| match line.and_then(|l| serde_json::from_str::<Value>(l).ok()) {
+            let describe = |line: Option<&String>| match line
+                .and_then(|l| serde_json::from_str::<Value>(l).ok())
+            {
                 Some(v) => format!(
                     "t={}ns node={} {}: {}",
                     v["t"],

@@ -37,7 +37,10 @@ pub fn report(r: &RunReport) -> Value {
         })
         .collect();
     let lines = |lines: &[crate::run::story::StoryLine]| -> Vec<Value> {
-        lines.iter().map(|l| json!({"at_ns": l.at, "text": l.text})).collect()
+        lines
+            .iter()
+            .map(|l| json!({"at_ns": l.at, "text": l.text}))
+            .collect()
     };
     json!({
         "scenario": r.scenario,

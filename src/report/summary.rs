@@ -12,7 +12,12 @@ use super::text::thousands;
 
 pub fn render(r: &RunReport) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# {} — {}\n", r.scenario, r.verdict.name().to_uppercase());
+    let _ = writeln!(
+        md,
+        "# {} — {}\n",
+        r.scenario,
+        r.verdict.name().to_uppercase()
+    );
     if !r.description.is_empty() {
         let _ = writeln!(md, "> {}\n", r.description);
     }
@@ -22,7 +27,14 @@ pub fn render(r: &RunReport) -> String {
         ("seed", r.seed.to_string()),
         ("protocol", r.protocol.clone()),
         ("nodes", r.nodes.join(", ")),
-        ("virtual time", format!("{} of {}", format_duration(r.virtual_time), format_duration(r.duration))),
+        (
+            "virtual time",
+            format!(
+                "{} of {}",
+                format_duration(r.virtual_time),
+                format_duration(r.duration)
+            ),
+        ),
         ("events", thousands(s.events)),
         (
             "messages",
@@ -50,7 +62,10 @@ pub fn render(r: &RunReport) -> String {
     if r.invariants.is_empty() {
         let _ = writeln!(md, "No invariant was checked.");
     } else {
-        let _ = writeln!(md, "| invariant | property | verdict | detail |\n|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "| invariant | property | verdict | detail |\n|---|---|---|---|"
+        );
         for i in &r.invariants {
             let detail = match &i.status {
                 Status::Pass => i.detail.clone().unwrap_or_default(),
@@ -58,7 +73,13 @@ pub fn render(r: &RunReport) -> String {
                 Status::Violated(v) => format!("at {}: {}", format_instant(v.at), v.message),
             };
             let property = format!("{:?}", i.property).to_lowercase();
-            let _ = writeln!(md, "| {} | {property} | {} | {} |", i.name, i.status.name(), detail.replace('|', "\\|"));
+            let _ = writeln!(
+                md,
+                "| {} | {property} | {} | {} |",
+                i.name,
+                i.status.name(),
+                detail.replace('|', "\\|")
+            );
         }
         for i in &r.invariants {
             if let Status::Violated(v) = &i.status {
@@ -74,7 +95,11 @@ pub fn render(r: &RunReport) -> String {
             ExpectedVerdict::Pass => "pass".to_string(),
             ExpectedVerdict::Violation => format!("violation of {}", e.violates.join(", ")),
         };
-        let got = if e.met { "met".to_string() } else { format!("**not met**: {}", e.problems.join("; ")) };
+        let got = if e.met {
+            "met".to_string()
+        } else {
+            format!("**not met**: {}", e.problems.join("; "))
+        };
         let _ = writeln!(md, "\nExpected: {wanted} — {got}.");
     }
 
@@ -84,7 +109,12 @@ pub fn render(r: &RunReport) -> String {
     } else {
         let _ = writeln!(md, "| time | fault |\n|---|---|");
         for f in &r.faults {
-            let _ = writeln!(md, "| {} | {} |", format_instant(f.at), f.text.replace('|', "\\|"));
+            let _ = writeln!(
+                md,
+                "| {} | {} |",
+                format_instant(f.at),
+                f.text.replace('|', "\\|")
+            );
         }
     }
 
@@ -94,7 +124,12 @@ pub fn render(r: &RunReport) -> String {
     } else {
         let _ = writeln!(md, "| time | event |\n|---|---|");
         for l in &r.story {
-            let _ = writeln!(md, "| {} | {} |", format_instant(l.at), l.text.replace('|', "\\|"));
+            let _ = writeln!(
+                md,
+                "| {} | {} |",
+                format_instant(l.at),
+                l.text.replace('|', "\\|")
+            );
         }
     }
 

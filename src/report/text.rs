@@ -83,7 +83,12 @@ pub fn verdict_word(verdict: Verdict, style: &Style) -> String {
 
 pub fn render(r: &RunReport, style: &Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}  {}", style.bold(&r.scenario), style.dim(&format!("({})", r.file)));
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        style.bold(&r.scenario),
+        style.dim(&format!("({})", r.file))
+    );
     let _ = writeln!(
         out,
         "  {} nodes {} · {} · {} virtual · seed {}",
@@ -100,11 +105,19 @@ pub fn render(r: &RunReport, style: &Style) -> String {
 
     let story = &r.story;
     let show = |out: &mut String, line: &crate::run::story::StoryLine| {
-        let text = if line.text.starts_with("VIOLATION") { style.red(&line.text) } else { line.text.clone() };
+        let text = if line.text.starts_with("VIOLATION") {
+            style.red(&line.text)
+        } else {
+            line.text.clone()
+        };
         let _ = writeln!(out, "  {:>9}  {text}", format_instant(line.at));
     };
     if story.is_empty() {
-        let _ = writeln!(out, "  {}", style.dim("(nothing happened worth a story line)"));
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.dim("(nothing happened worth a story line)")
+        );
     } else if story.len() <= STORY_LINES {
         story.iter().for_each(|l| show(&mut out, l));
     } else {
@@ -112,16 +125,35 @@ pub fn render(r: &RunReport, style: &Style) -> String {
         let tail = STORY_LINES - head - 1;
         story[..head].iter().for_each(|l| show(&mut out, l));
         let hidden = story.len() - head - tail;
-        let _ = writeln!(out, "  {:>9}  {}", "…", style.dim(&format!("{hidden} more lines (all of them in summary.md with --out)")));
-        story[story.len() - tail..].iter().for_each(|l| show(&mut out, l));
+        let _ = writeln!(
+            out,
+            "  {:>9}  {}",
+            "…",
+            style.dim(&format!(
+                "{hidden} more lines (all of them in summary.md with --out)"
+            ))
+        );
+        story[story.len() - tail..]
+            .iter()
+            .for_each(|l| show(&mut out, l));
     }
     out.push('\n');
 
     for inv in &r.invariants {
         match &inv.status {
             Status::Pass => {
-                let detail = inv.detail.as_ref().map(|d| format!(" — {d}")).unwrap_or_default();
-                let _ = writeln!(out, "  {}  {}{}", style.green("pass     "), inv.name, style.dim(&detail));
+                let detail = inv
+                    .detail
+                    .as_ref()
+                    .map(|d| format!(" — {d}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  {}  {}{}",
+                    style.green("pass     "),
+                    inv.name,
+                    style.dim(&detail)
+                );
             }
             Status::Unknown(why) => {
                 let _ = writeln!(out, "  {}  {} — {why}", style.yellow("unknown  "), inv.name);
@@ -157,14 +189,23 @@ pub fn render(r: &RunReport, style: &Style) -> String {
     if r.elections.highest_term > 0 || r.elections.terms_with_leader > 0 {
         let _ = write!(
             counts,
-            " · {} terms, {} with a leader",
+            " · highest term {}, {} terms led",
             r.elections.highest_term, r.elections.terms_with_leader
         );
     }
     if let Some(d) = &r.detector {
-        let _ = write!(counts, " · {} false suspicions, {} detections", d.false_suspicions, d.detections);
+        let _ = write!(
+            counts,
+            " · {} false suspicions, {} detections",
+            d.false_suspicions, d.detections
+        );
     }
-    let _ = writeln!(out, "{:<11} {} · {counts}", "verdict", verdict_word(r.verdict, style));
+    let _ = writeln!(
+        out,
+        "{:<11} {} · {counts}",
+        "verdict",
+        verdict_word(r.verdict, style)
+    );
     if let Some(e) = &r.expect {
         let wanted = match e.verdict {
             ExpectedVerdict::Pass => "pass".to_string(),

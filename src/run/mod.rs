@@ -15,8 +15,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::check::{self, Invariant, Property, Status};
 use crate::check::detector::{DetectorStats, DetectorSummary};
+use crate::check::{self, Invariant, Property, Status};
 use crate::node::{Nanos, Protocol, format_instant};
 use crate::protocols::heartbeat::Heartbeat;
 use crate::protocols::naive_failover::NaiveFailover;
@@ -173,7 +173,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunEr
         Heartbeat::NAME => run_protocol::<Heartbeat>(scenario, options),
         NaiveFailover::NAME => run_protocol::<NaiveFailover>(scenario, options),
         other => Err(scenario
-            .error_at(&["cluster", "protocol"], format!("unknown protocol `{other}`"))
+            .error_at(
+                &["cluster", "protocol"],
+                format!("unknown protocol `{other}`"),
+            )
             .into()),
     }
 }
@@ -225,18 +228,27 @@ impl<P: Protocol> Observer<P> for RunObserver {
     }
 }
 
-fn run_protocol<P: Protocol>(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+fn run_protocol<P: Protocol>(
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> Result<RunOutput, RunError> {
     let config: P::Config = scenario.protocol_config()?;
     P::validate(&config, scenario.nodes.len()).map_err(|e| {
         if e.field.is_empty() {
             scenario.error_at(&["cluster", "nodes"], e.message)
         } else {
-            scenario.error_at(&["protocol", e.field], format!("{}: {}", e.field, e.message))
+            scenario.error_at(
+                &["protocol", e.field],
+                format!("{}: {}", e.field, e.message),
+            )
         }
     })?;
     let names: Vec<String> = match &scenario.check.invariants {
         Some(names) => names.clone(),
-        None => P::DEFAULT_INVARIANTS.iter().map(|s| s.to_string()).collect(),
+        None => P::DEFAULT_INVARIANTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     };
     let invariants = check::build(&names, scenario.check.leader_within)
         .map_err(|e| scenario.error_at(&["check", "invariants"], e))?;
@@ -297,35 +309,60 @@ fn run_protocol<P: Protocol>(scenario: &Scenario, options: &RunOptions) -> Resul
         let mut observer = world.into_observer();
         for inv in &invariants {
             if let Status::Violated(v) = &inv.status {
-                observer.story.note(v.at, format!("VIOLATION {}: {}", inv.name, v.message));
+                observer
+                    .story
+                    .note(v.at, format!("VIOLATION {}: {}", inv.name, v.message));
             }
         }
         if outcome == Outcome::EventLimit {
             observer.story.note(
                 virtual_time,
-                format!("the event limit ({}) was reached: the run stops here", scenario.max_events),
+                format!(
+                    "the event limit ({}) was reached: the run stops here",
+                    scenario.max_events
+                ),
             );
         }
         let (story, elections) = observer.story.finish(&scenario.nodes);
-        (story, elections, observer.detector.summary(), observer.trace, observer.capture)
+        (
+            story,
+            elections,
+            observer.detector.summary(),
+            observer.trace,
+            observer.capture,
+        )
     };
     if let Some(mut t) = trace {
         t.write_line(&trace_file::footer(virtual_time, stats.events, &trace_hash));
-        let path = options.trace_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        let path = options
+            .trace_path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         t.finish().map_err(|e| RunError::Io {
             path,
             error: format!("cannot write the trace: {e}"),
         })?;
     }
 
-    let verdict = if invariants.iter().any(|i| matches!(i.status, Status::Violated(_))) {
+    let verdict = if invariants
+        .iter()
+        .any(|i| matches!(i.status, Status::Violated(_)))
+    {
         Verdict::Violation
-    } else if outcome == Outcome::EventLimit || invariants.iter().any(|i| matches!(i.status, Status::Unknown(_))) {
+    } else if outcome == Outcome::EventLimit
+        || invariants
+            .iter()
+            .any(|i| matches!(i.status, Status::Unknown(_)))
+    {
         Verdict::Unknown
     } else {
         Verdict::Pass
     };
-    let expect = scenario.expect.as_ref().map(|e| judge_expectation(e.verdict, &e.violates, verdict, &invariants));
+    let expect = scenario
+        .expect
+        .as_ref()
+        .map(|e| judge_expectation(e.verdict, &e.violates, verdict, &invariants));
     let report = RunReport {
         file: scenario.file.clone(),
         scenario: scenario.name.clone(),
@@ -399,8 +436,7 @@ pub fn replay_command(file: &str, seed: u64) -> String {
 
 fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,".contains(c));
     if plain {
         s.to_string()
@@ -422,7 +458,13 @@ mod tests {
 
     #[test]
     fn replay_commands_quote_what_a_shell_would_split() {
-        assert_eq!(replay_command("scenarios/raft/a.toml", 7), "sim run scenarios/raft/a.toml --seed 7");
-        assert_eq!(replay_command("my dir/it's.toml", 1), r"sim run 'my dir/it'\''s.toml' --seed 1");
+        assert_eq!(
+            replay_command("scenarios/raft/a.toml", 7),
+            "sim run scenarios/raft/a.toml --seed 7"
+        );
+        assert_eq!(
+            replay_command("my dir/it's.toml", 1),
+            r"sim run 'my dir/it'\''s.toml' --seed 1"
+        );
     }
 }

@@ -31,6 +31,13 @@ pub struct Elections {
     pub failed: u64,
 }
 
+struct Suspicions {
+    at: Nanos,
+    trust: bool,
+    observers: Vec<u32>,
+    peers: Vec<u32>,
+}
+
 #[derive(Default)]
 pub struct Story {
     lines: Vec<StoryLine>,
@@ -41,8 +48,9 @@ pub struct Story {
     candidacies: BTreeMap<u64, (Nanos, Vec<u32>)>,
     failed: u64,
     highest_term: u64,
-    /// The suspicion line being grouped: (at, suspected peer, trust?, observers).
-    suspicion: Option<(Nanos, u32, bool, Vec<u32>)>,
+    /// The suspicion line being grouped: at one instant, of one kind, either several nodes
+    /// about one peer or one node about several peers.
+    suspicion: Option<Suspicions>,
 }
 
 impl Story {
@@ -77,12 +85,10 @@ impl Story {
                 };
                 self.push(at, text);
             }
-            Role::Candidate => {
-                if !self.leaders.contains_key(&term) {
-                    let entry = self.candidacies.entry(term).or_insert((at, Vec::new()));
-                    if !entry.1.contains(&node) {
-                        entry.1.push(node);
-                    }
+            Role::Candidate if !self.leaders.contains_key(&term) => {
+                let entry = self.candidacies.entry(term).or_insert((at, Vec::new()));
+                if !entry.1.contains(&node) {
+                    entry.1.push(node);
                 }
             }
             _ => {}
@@ -105,7 +111,9 @@ impl Story {
     fn fold_failed_elections(&mut self, term: u64, names: &[String]) {
         let failed: Vec<(u64, (Nanos, Vec<u32>))> = {
             let later = self.candidacies.split_off(&term);
-            std::mem::replace(&mut self.candidacies, later).into_iter().collect()
+            std::mem::replace(&mut self.candidacies, later)
+                .into_iter()
+                .collect()
         };
         self.candidacies.remove(&term);
         let Some((first_term, (first_at, candidates))) = failed.first().cloned() else {
@@ -113,8 +121,14 @@ impl Story {
         };
         self.failed += failed.len() as u64;
         let text = if failed.len() == 1 {
-            let who: Vec<&str> = candidates.iter().map(|&c| names[c as usize].as_str()).collect();
-            format!("term {first_term} ends without a leader (candidates: {})", who.join(", "))
+            let who: Vec<&str> = candidates
+                .iter()
+                .map(|&c| names[c as usize].as_str())
+                .collect();
+            format!(
+                "term {first_term} ends without a leader (candidates: {})",
+                who.join(", ")
+            )
         } else {
             let last_term = failed.last().map_or(first_term, |(t, _)| *t);
             format!(
@@ -126,25 +140,44 @@ impl Story {
     }
 
     fn on_suspicion(&mut self, at: Nanos, node: u32, peer: u32, trust: bool, cluster: &Cluster) {
-        match &mut self.suspicion {
-            Some((t, p, k, observers)) if *t == at && *p == peer && *k == trust => observers.push(node),
-            _ => {
-                self.flush_suspicion(cluster.names());
-                self.suspicion = Some((at, peer, trust, vec![node]));
+        if let Some(g) = &mut self.suspicion
+            && g.at == at
+            && g.trust == trust
+        {
+            if g.peers == [peer] && !g.observers.contains(&node) {
+                g.observers.push(node);
+                return;
+            }
+            if g.observers == [node] && !g.peers.contains(&peer) {
+                g.peers.push(peer);
+                return;
             }
         }
+        self.flush_suspicion(cluster.names());
+        self.suspicion = Some(Suspicions {
+            at,
+            trust,
+            observers: vec![node],
+            peers: vec![peer],
+        });
     }
 
     fn flush_suspicion(&mut self, names: &[String]) {
-        if let Some((at, peer, trust, observers)) = self.suspicion.take() {
-            let who: Vec<&str> = observers.iter().map(|&o| names[o as usize].as_str()).collect();
-            let one = who.len() == 1;
-            let whom = &names[peer as usize];
-            let text = match trust {
-                false => format!("{} {} {whom}", who.join(", "), if one { "suspects" } else { "suspect" }),
-                true => format!("{} {} {whom} again", who.join(", "), if one { "trusts" } else { "trust" }),
+        if let Some(g) = self.suspicion.take() {
+            let list = |nodes: &[u32]| -> String {
+                let v: Vec<&str> = nodes.iter().map(|&n| names[n as usize].as_str()).collect();
+                v.join(", ")
             };
-            self.push(at, text);
+            let one = g.observers.len() == 1;
+            let (who, whom) = (list(&g.observers), list(&g.peers));
+            let text = match g.trust {
+                false => format!("{who} {} {whom}", if one { "suspects" } else { "suspect" }),
+                true => format!(
+                    "{who} {} {whom} again",
+                    if one { "trusts" } else { "trust" }
+                ),
+            };
+            self.push(g.at, text);
         }
     }
 
@@ -187,7 +220,10 @@ mod tests {
     use crate::world::{Clock, Origin};
 
     fn cluster() -> Cluster {
-        Cluster::new(vec!["A".into(), "B".into(), "C".into()], vec![Clock::honest(); 3])
+        Cluster::new(
+            vec!["A".into(), "B".into(), "C".into()],
+            vec![Clock::honest(); 3],
+        )
     }
 
     fn role(role: Role, term: u64) -> Observation {
@@ -218,7 +254,14 @@ mod tests {
                 "C steps down: leader of term 2 -> follower of term 5",
             ]
         );
-        assert_eq!(elections, Elections { highest_term: 5, terms_with_leader: 2, failed: 3 });
+        assert_eq!(
+            elections,
+            Elections {
+                highest_term: 5,
+                terms_with_leader: 2,
+                failed: 3
+            }
+        );
     }
 
     #[test]
@@ -228,9 +271,14 @@ mod tests {
         s.on_observation(7, 1, &Observation::Suspect { peer: NodeId(0) }, &c);
         s.on_observation(7, 2, &Observation::Suspect { peer: NodeId(0) }, &c);
         s.on_observation(9, 1, &Observation::Trust { peer: NodeId(0) }, &c);
+        s.on_observation(12, 0, &Observation::Suspect { peer: NodeId(1) }, &c);
+        s.on_observation(12, 0, &Observation::Suspect { peer: NodeId(2) }, &c);
         let (lines, _) = s.finish(c.names());
         let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(text, ["B, C suspect A", "B trusts A again"]);
+        assert_eq!(
+            text,
+            ["B, C suspect A", "B trusts A again", "A suspects B, C"]
+        );
     }
 
     #[test]

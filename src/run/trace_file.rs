@@ -140,7 +140,11 @@ fn fault_nodes(applied: &Applied) -> Vec<u32> {
     let mut nodes = match applied {
         Applied::Partition { shape, .. } => match shape {
             Resolved::Groups(g) => g.concat(),
-            Resolved::Bridge { left, right, bridge } => {
+            Resolved::Bridge {
+                left,
+                right,
+                bridge,
+            } => {
                 let mut v = [left.as_slice(), right.as_slice()].concat();
                 v.push(*bridge);
                 v
@@ -148,7 +152,9 @@ fn fault_nodes(applied: &Applied) -> Vec<u32> {
             Resolved::Ring { order, .. } => order.clone(),
         },
         Applied::Cut { from, to, .. } => [from.as_slice(), to.as_slice()].concat(),
-        Applied::Recover { restarted, resumed } => [restarted.as_slice(), resumed.as_slice()].concat(),
+        Applied::Recover { restarted, resumed } => {
+            [restarted.as_slice(), resumed.as_slice()].concat()
+        }
         other => other.nodes().to_vec(),
     };
     nodes.sort_unstable();

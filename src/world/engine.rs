@@ -474,9 +474,10 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         let original = &self.applied[index as usize];
         let written = format!("end of {}", original.written);
         let (applied, restarted) = match original.applied.clone() {
-            Applied::Partition { cut, .. } | Applied::Cut { cut, .. } => {
+            healed @ (Applied::Partition { cut, .. } | Applied::Cut { cut, .. }) => {
                 if self.net.cuts.remove(cut) {
-                    (Applied::Repair { cut }, Vec::new())
+                    let healed = Box::new(healed);
+                    (Applied::Repair { cut, healed }, Vec::new())
                 } else {
                     let reason = format!("partition #{cut} was already healed");
                     (Applied::Skipped { reason }, Vec::new())

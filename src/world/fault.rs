@@ -125,9 +125,10 @@ pub enum Applied {
         to: Vec<u32>,
     },
     Heal,
-    /// The end of one timed partition or cut.
+    /// The end of one timed partition or cut: `healed` is the partition or cut it repairs.
     Repair {
         cut: u32,
+        healed: Box<Applied>,
     },
     Crash {
         nodes: Vec<u32>,
@@ -492,7 +493,12 @@ impl Applied {
             Applied::Partition { shape, .. } => format!("partition {}", shape.describe(cluster)),
             Applied::Cut { from, to, .. } => format!("one-way cut {} -> {}", set(from), set(to)),
             Applied::Heal => "heal: every link repaired".into(),
-            Applied::Repair { cut } => format!("repair the cuts of partition #{cut}"),
+            Applied::Repair { healed, .. } => match healed.as_ref() {
+                Applied::Partition { shape, .. } => {
+                    format!("heal partition {}", shape.describe(cluster))
+                }
+                other => format!("heal {}", other.describe(cluster)),
+            },
             Applied::Crash { nodes } => format!("crash {}", set(nodes)),
             Applied::Restart { nodes } => format!("restart {}", set(nodes)),
             Applied::Pause { nodes } => format!("pause {}", set(nodes)),
@@ -541,6 +547,8 @@ impl FaultRecord {
         let mut s = self.applied.describe(cluster);
         if let Applied::Skipped { .. } = self.applied {
             s = format!("{}: {s}", self.written);
+        } else if self.origin == Origin::End {
+            // "heal partition {A,B} | {C,D,E}" says it all.
         } else if self.written.contains("leader")
             || self.written.contains("random")
             || self.written.contains("minority")
@@ -556,6 +564,72 @@ impl FaultRecord {
         s
     }
 }
+
+/// What `sim list faults` prints: every fault a scenario can write, and what it does.
+pub const CATALOG: &[(&str, &str)] = &[
+    (
+        "partition",
+        "Cuts the network into groups that cannot reach each other (both directions). Explicit \
+         groups `[[\"A\",\"B\"],[\"C\",\"D\",\"E\"]]` (targets allowed; unlisted nodes form one more \
+         group), or a shape: \"halves\", \"majority-minority\", \"ring\" (each node sees only its \
+         nearest neighbours, enough for a majority), { isolate = T }, { bridge = T } (two halves \
+         plus one node that sees both). Messages in flight across a new cut are dropped when they \
+         arrive. With `for`, exactly this partition's cuts are repaired afterwards.",
+    ),
+    (
+        "cut",
+        "A one-way cut: `cut = { from = [..], to = [..] }` drops messages from the first set to the \
+         second; the reverse direction flows. With `for`, repaired afterwards.",
+    ),
+    (
+        "heal",
+        "`heal = true` repairs every cut, scripted or random.",
+    ),
+    (
+        "crash",
+        "`crash = T`: the node stops; its protocol state, timers and held messages are lost, its \
+         durable state (what it persisted) and its clock survive. Messages arriving while it is \
+         down are dropped. With `for`, it restarts afterwards.",
+    ),
+    (
+        "restart",
+        "`restart = T`: a crashed node starts again from its durable state.",
+    ),
+    (
+        "pause",
+        "`pause = T`: a stop-the-world pause (a GC pause). The node runs nothing; messages for it \
+         and timers that come due are held and handed to it, in order, when it resumes. Its clock \
+         keeps running, so it sees the pause only by reading it. With `for`, it resumes afterwards.",
+    ),
+    (
+        "resume",
+        "`resume = T`: a paused node runs again and receives what was held for it.",
+    ),
+    (
+        "clock_jump",
+        "`clock_jump = T, by = \"-500ms\"`: the node's clock steps forward or backward, like an NTP \
+         step. Timers are deadlines on the local clock, so a forward jump fires them early and a \
+         backward jump delays them.",
+    ),
+    (
+        "clock_drift",
+        "`clock_drift = T, ppm = -500000`: from now on the node's clock gains (or, negative, \
+         loses) that many parts per million; timers stretch or shrink with it.",
+    ),
+    (
+        "nemesis",
+        "[nemesis]: random partitions, crashes, pauses and clock jumps drawn from the fault stream \
+         (`every` = the quiet interval before each fault, `last` = how long it lasts) until `until`, \
+         then a final heal: every cut repaired, paused nodes resumed, crashed nodes restarted.",
+    ),
+    (
+        "targets",
+        "Where a fault names a node T, it may also say: leader (the node currently observed \
+         leading, highest term first), random, random-follower, minority (⌊(n−1)/2⌋ random nodes), \
+         majority (⌊n/2⌋+1 random nodes). Resolved when the fault fires; a fault with no possible \
+         target is recorded as skipped, with the reason.",
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -680,60 +754,3 @@ mod tests {
         assert_eq!((g[0].len(), g[1].len()), (2, 3));
     }
 }
-
-/// What `sim list faults` prints: every fault a scenario can write, and what it does.
-pub const CATALOG: &[(&str, &str)] = &[
-    (
-        "partition",
-        "Cuts the network into groups that cannot reach each other (both directions). Explicit \
-         groups `[[\"A\",\"B\"],[\"C\",\"D\",\"E\"]]` (targets allowed; unlisted nodes form one more \
-         group), or a shape: \"halves\", \"majority-minority\", \"ring\" (each node sees only its \
-         nearest neighbours, enough for a majority), { isolate = T }, { bridge = T } (two halves \
-         plus one node that sees both). Messages in flight across a new cut are dropped when they \
-         arrive. With `for`, exactly this partition's cuts are repaired afterwards.",
-    ),
-    (
-        "cut",
-        "A one-way cut: `cut = { from = [..], to = [..] }` drops messages from the first set to the \
-         second; the reverse direction flows. With `for`, repaired afterwards.",
-    ),
-    ("heal", "`heal = true` repairs every cut, scripted or random."),
-    (
-        "crash",
-        "`crash = T`: the node stops; its protocol state, timers and held messages are lost, its \
-         durable state (what it persisted) and its clock survive. Messages arriving while it is \
-         down are dropped. With `for`, it restarts afterwards.",
-    ),
-    ("restart", "`restart = T`: a crashed node starts again from its durable state."),
-    (
-        "pause",
-        "`pause = T`: a stop-the-world pause (a GC pause). The node runs nothing; messages for it \
-         and timers that come due are held and handed to it, in order, when it resumes. Its clock \
-         keeps running, so it sees the pause only by reading it. With `for`, it resumes afterwards.",
-    ),
-    ("resume", "`resume = T`: a paused node runs again and receives what was held for it."),
-    (
-        "clock_jump",
-        "`clock_jump = T, by = \"-500ms\"`: the node's clock steps forward or backward, like an NTP \
-         step. Timers are deadlines on the local clock, so a forward jump fires them early and a \
-         backward jump delays them.",
-    ),
-    (
-        "clock_drift",
-        "`clock_drift = T, ppm = -500000`: from now on the node's clock gains (or, negative, \
-         loses) that many parts per million; timers stretch or shrink with it.",
-    ),
-    (
-        "nemesis",
-        "[nemesis]: random partitions, crashes, pauses and clock jumps drawn from the fault stream \
-         (`every` = the quiet interval before each fault, `last` = how long it lasts) until `until`, \
-         then a final heal: every cut repaired, paused nodes resumed, crashed nodes restarted.",
-    ),
-    (
-        "targets",
-        "Where a fault names a node T, it may also say: leader (the node currently observed \
-         leading, highest term first), random, random-follower, minority (⌊(n−1)/2⌋ random nodes), \
-         majority (⌊n/2⌋+1 random nodes). Resolved when the fault fires; a fault with no possible \
-         target is recorded as skipped, with the reason.",
-    ),
-];
