@@ -161,7 +161,7 @@ impl Invariant for LeaderWithin {
             "{} leads term {term} with a majority at {}, {} after {}",
             cluster.name(leader),
             format_instant(at),
-            format_duration(at - self.quiet_since),
+            format_duration((at - self.quiet_since) / 1_000 * 1_000),
             if self.faulted {
                 "the last fault"
             } else {

@@ -54,6 +54,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `1 term`, `2 terms`.
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", thousands(n)) }
+}
+
 /// Greedy word wrap.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
@@ -189,8 +194,9 @@ pub fn render(r: &RunReport, style: &Style) -> String {
     if r.elections.highest_term > 0 || r.elections.terms_with_leader > 0 {
         let _ = write!(
             counts,
-            " · highest term {}, {} terms led",
-            r.elections.highest_term, r.elections.terms_with_leader
+            " · highest term {}, {} led",
+            r.elections.highest_term,
+            plural(r.elections.terms_with_leader, "term")
         );
     }
     if let Some(d) = &r.detector {

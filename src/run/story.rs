@@ -132,7 +132,7 @@ impl Story {
         } else {
             let last_term = failed.last().map_or(first_term, |(t, _)| *t);
             format!(
-                "terms {first_term}-{last_term}: {} elections end without a leader (split votes)",
+                "terms {first_term}-{last_term}: {} elections end without a leader",
                 failed.len()
             )
         };
@@ -249,7 +249,7 @@ mod tests {
             [
                 "term 1 ends without a leader (candidates: A, B)",
                 "C becomes leader of term 2",
-                "terms 3-4: 2 elections end without a leader (split votes)",
+                "terms 3-4: 2 elections end without a leader",
                 "B becomes leader of term 5",
                 "C steps down: leader of term 2 -> follower of term 5",
             ]

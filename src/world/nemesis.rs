@@ -7,6 +7,8 @@
 //! nodes resumed, crashed nodes restarted — so liveness is judged on a quiet cluster: the
 //! safety-then-liveness shape of Jepsen's final generator and TigerBeetle's VOPR.
 //! The whole schedule is drawn before the run starts; only its targets wait for their instant.
+//! Times are drawn in the coarsest unit both ends of a range are written in (a range of
+//! `["1s", "3s"]` or `["200ms", "2s"]` draws whole milliseconds), so a schedule reads as written.
 
 use crate::node::{Nanos, Rng, Stream};
 
@@ -58,12 +60,12 @@ impl NemesisSpec {
             let mut rng = Rng::derive(seed, Stream::Nemesis(3));
             let mut t = 0u64;
             loop {
-                t = t.saturating_add(rng.between(rhythm.every.0, rhythm.every.1));
+                t = t.saturating_add(Self::draw(&mut rng, rhythm.every));
                 if t >= self.until {
                     break;
                 }
                 let span = (hi - lo) as u64;
-                let by = lo + rng.between(0, span) as i64;
+                let by = lo + Self::draw(&mut rng, (0, span)) as i64;
                 out.push(FaultSpec {
                     at: t,
                     action: FaultAction::ClockJump {
@@ -85,6 +87,15 @@ impl NemesisSpec {
         out
     }
 
+    /// Uniform in `[lo, hi]`, in steps of the coarsest of 1ms, 1us, 1ns dividing both ends.
+    fn draw(rng: &mut Rng, (lo, hi): (Nanos, Nanos)) -> Nanos {
+        let step = [1_000_000, 1_000, 1]
+            .into_iter()
+            .find(|s| lo % s == 0 && hi % s == 0)
+            .unwrap_or(1);
+        rng.between(lo / step, hi / step) * step
+    }
+
     fn strike(
         &self,
         rng: &mut Rng,
@@ -94,11 +105,11 @@ impl NemesisSpec {
     ) {
         let mut t = 0u64;
         loop {
-            t = t.saturating_add(rng.between(rhythm.every.0, rhythm.every.1));
+            t = t.saturating_add(Self::draw(rng, rhythm.every));
             if t >= self.until {
                 break;
             }
-            let last = rng.between(rhythm.last.0, rhythm.last.1);
+            let last = Self::draw(rng, rhythm.last);
             let end = t.saturating_add(last).min(self.until);
             out.push(FaultSpec {
                 at: t,
@@ -158,6 +169,14 @@ mod tests {
             .filter(|f| matches!(f.action, FaultAction::Partition(_) | FaultAction::Recover))
             .collect();
         assert_eq!(partitions, only_partitions);
+    }
+
+    #[test]
+    fn times_are_drawn_in_the_unit_the_range_is_written_in() {
+        for f in spec().expand(9) {
+            assert_eq!(f.at % 1_000_000, 0, "{f:?}");
+            assert_eq!(f.lasting.unwrap_or(0) % 1_000_000, 0, "{f:?}");
+        }
     }
 
     #[test]
