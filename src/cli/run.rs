@@ -7,6 +7,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::report;
+use crate::run::determinism::{Divergence, describe, first_divergence};
 use crate::run::{RunOptions, RunOutput};
 use crate::scenario::Scenario;
 
@@ -144,14 +145,9 @@ fn compare(a: &RunOutput, b: &RunOutput) -> Determinism {
         a.records.as_deref().unwrap_or(&[]),
         b.records.as_deref().unwrap_or(&[]),
     );
-    let first_diff = la
-        .iter()
-        .zip(lb)
-        .position(|(x, y)| x != y)
-        .or((la.len() != lb.len()).then(|| la.len().min(lb.len())));
-    let same_hash = a.report.trace_hash == b.report.trace_hash;
-    match first_diff {
-        None if same_hash => Determinism {
+    let divergence = first_divergence(la, lb);
+    if divergence.is_none() && a.report.trace_hash == b.report.trace_hash {
+        return Determinism {
             identical: true,
             text: format!(
                 "{:<11} two runs, {} identical records\n",
@@ -159,34 +155,35 @@ fn compare(a: &RunOutput, b: &RunOutput) -> Determinism {
                 la.len()
             ),
             json: json!({"checked": true, "identical": true, "records": la.len()}),
-        },
-        _ => {
-            let k = first_diff.unwrap_or(la.len());
-            let describe = |line: Option<&String>| match line
-                .and_then(|l| serde_json::from_str::<Value>(l).ok())
-            {
-                Some(v) => format!(
-                    "t={}ns node={} {}: {}",
-                    v["t"],
-                    v.get("node").and_then(Value::as_str).unwrap_or("-"),
-                    v["kind"].as_str().unwrap_or("?"),
-                    line.map(String::as_str).unwrap_or("")
-                ),
-                None => "(the run had ended)".to_string(),
-            };
-            let (first, second) = (describe(la.get(k)), describe(lb.get(k)));
-            Determinism {
-                identical: false,
-                text: format!(
-                    "{:<11} FAILED: the runs first differ at record #{k}\n  run 1: {first}\n  run 2: {second}\n",
-                    "determinism"
-                ),
-                json: json!({
-                    "checked": true,
-                    "identical": false,
-                    "first_difference": {"record": k, "run1": la.get(k), "run2": lb.get(k)},
-                }),
-            }
-        }
+        };
+    }
+    let d = divergence.unwrap_or(Divergence {
+        record: la.len(),
+        first: None,
+        second: None,
+    });
+    let show = |line: &Option<String>| {
+        format!(
+            "{}\n      {}",
+            describe(line.as_deref()),
+            line.as_deref().unwrap_or("")
+        )
+    };
+    Determinism {
+        identical: false,
+        text: format!(
+            "{:<11} FAILED: the two runs first differ at record #{} (trace hashes {} and {})\n  run 1: {}\n  run 2: {}\n",
+            "determinism",
+            d.record,
+            a.report.trace_hash,
+            b.report.trace_hash,
+            show(&d.first),
+            show(&d.second)
+        ),
+        json: json!({
+            "checked": true,
+            "identical": false,
+            "first_difference": {"record": d.record, "run1": d.first, "run2": d.second},
+        }),
     }
 }

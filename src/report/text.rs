@@ -56,7 +56,11 @@ pub fn thousands(n: u64) -> String {
 
 /// `1 term`, `2 terms`.
 pub fn plural(n: u64, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", thousands(n)) }
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", thousands(n))
+    }
 }
 
 /// Greedy word wrap.

@@ -5,6 +5,7 @@
 //! metrics and, when asked, the trace writer — all behind one observer — runs it, and turns
 //! what they saw into a [`RunReport`]. The engine knows none of these; they know no protocol.
 
+pub mod determinism;
 pub mod story;
 pub mod trace_file;
 

@@ -1,0 +1,138 @@
+//! Helpers for end-to-end tests of the `sim` binary: run it, parse its JSON, read its story.
+#![allow(dead_code)] // each test crate uses a different part
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub const S: u64 = 1_000_000_000;
+pub const MS: u64 = 1_000_000;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `sim` from the repository root, without colour.
+pub fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the sim binary runs")
+}
+
+/// A finished `sim run --json`.
+pub struct Run {
+    pub json: Value,
+    pub code: i32,
+    pub stderr: String,
+}
+
+pub fn run(file: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["run", file, "--json"];
+    args.extend_from_slice(extra);
+    let out = sim(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "sim {args:?} printed no JSON ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Run {
+        json,
+        code: out.status.code().expect("sim exits with a code"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// An election read off the story: `B becomes leader of term 3`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Led {
+    pub at: u64,
+    pub node: String,
+    pub term: u64,
+}
+
+/// A step-down: `B steps down: leader of term 1 -> follower of term 2`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SteppedDown {
+    pub at: u64,
+    pub node: String,
+    pub from_term: u64,
+    pub to_term: u64,
+}
+
+impl Run {
+    pub fn story(&self) -> Vec<(u64, String)> {
+        self.json["story"]
+            .as_array()
+            .expect("a story")
+            .iter()
+            .map(|l| {
+                (
+                    l["at_ns"].as_u64().unwrap(),
+                    l["text"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The first story line containing `needle`.
+    pub fn line(&self, needle: &str) -> (u64, String) {
+        self.story()
+            .into_iter()
+            .find(|(_, t)| t.contains(needle))
+            .unwrap_or_else(|| panic!("no story line contains {needle:?}:\n{:#?}", self.story()))
+    }
+
+    pub fn leaders(&self) -> Vec<Led> {
+        self.story()
+            .into_iter()
+            .filter_map(|(at, t)| {
+                let (node, rest) = t.split_once(" becomes leader of term ")?;
+                Some(Led {
+                    at,
+                    node: node.to_string(),
+                    term: rest.parse().ok()?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn step_downs(&self) -> Vec<SteppedDown> {
+        self.story()
+            .into_iter()
+            .filter_map(|(at, t)| {
+                let (node, rest) = t.split_once(" steps down: ")?;
+                let (from, to) = rest.split_once(" -> ")?;
+                let term = |s: &str| s.rsplit(' ').next()?.parse::<u64>().ok();
+                Some(SteppedDown {
+                    at,
+                    node: node.to_string(),
+                    from_term: term(from)?,
+                    to_term: term(to)?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn invariant(&self, name: &str) -> &Value {
+        self.json["invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"].as_str().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("no invariant {name}: {}", self.json["invariants"]))
+    }
+
+    pub fn status(&self, name: &str) -> &str {
+        self.invariant(name)["status"].as_str().unwrap()
+    }
+
+    pub fn expectation_met(&self) -> bool {
+        self.json["expect"]["met"].as_bool().unwrap_or(false)
+    }
+}

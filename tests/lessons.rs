@@ -1,0 +1,331 @@
+//! Every bundled scenario, run through the `sim` binary, tells the story it promises: who led,
+//! in which term, what failed when — not just "it passed".
+
+mod common;
+
+use common::{MS, Run, S, run};
+
+/// Every scenario under scenarios/ meets its [expect]; the test names any that does not.
+#[test]
+fn every_bundled_scenario_meets_its_expectation() {
+    let mut files: Vec<_> = std::fs::read_dir(common::root().join("scenarios"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15, "{files:?}");
+    let mut failures = Vec::new();
+    for file in &files {
+        let rel = file
+            .strip_prefix(common::root())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let r = run(&rel, &[]);
+        assert!(
+            !r.json["description"].as_str().unwrap().is_empty(),
+            "{rel} has no description"
+        );
+        assert!(r.json["expect"].is_object(), "{rel} has no [expect]");
+        if !r.expectation_met() {
+            failures.push(format!("{rel}: {}", r.json["expect"]["problems"]));
+        }
+        let expected_code = match r.json["verdict"].as_str().unwrap() {
+            "pass" => 0,
+            _ if r.json["invariants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["property"] == "safety" && i["status"] == "violation") =>
+            {
+                1
+            }
+            _ => 3,
+        };
+        assert_eq!(r.code, expected_code, "{rel}: exit code");
+    }
+    assert!(
+        failures.is_empty(),
+        "expectations not met:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn basic_election_elects_one_leader_in_term_one() {
+    let r = run("scenarios/raft/basic-election.toml", &[]);
+    let leaders = r.leaders();
+    assert_eq!(leaders.len(), 1, "{:?}", r.story());
+    assert_eq!(leaders[0].term, 1);
+    assert!(
+        leaders[0].at < 400 * MS,
+        "elected within one or two election timeouts"
+    );
+    assert_eq!(r.json["elections"]["highest_term"], 1);
+    assert_eq!(r.status("leader_within"), "pass");
+    assert!(r.step_downs().is_empty());
+}
+
+#[test]
+fn leader_crash_brings_a_new_leader_in_a_higher_term() {
+    let r = run("scenarios/raft/leader-crash.toml", &[]);
+    let leaders = r.leaders();
+    let first = &leaders[0];
+    let (crash_at, crash) = r.line("crash ");
+    assert_eq!(crash_at, 2 * S);
+    assert_eq!(crash, format!("crash {} (crash leader)", first.node));
+    let next = leaders
+        .iter()
+        .find(|l| l.at > crash_at)
+        .expect("a leader after the crash");
+    assert_ne!(next.node, first.node);
+    assert!(next.term > first.term);
+    assert!(next.at < crash_at + S, "within a second of the crash");
+    assert_eq!(r.status("election_safety"), "pass");
+    assert_eq!(r.status("leader_within"), "pass");
+}
+
+#[test]
+fn split_vote_ends_without_a_leader_and_a_later_term_resolves_it() {
+    let r = run("scenarios/raft/split-vote.toml", &[]);
+    let story = r.story();
+    assert_eq!(
+        story[0].1,
+        "term 1 ends without a leader (candidates: D, A)"
+    );
+    let leaders = r.leaders();
+    assert_eq!(leaders.len(), 1);
+    assert_eq!((leaders[0].node.as_str(), leaders[0].term), ("D", 2));
+    assert_eq!(r.json["elections"]["failed"], 1);
+    assert_eq!(r.status("election_safety"), "pass");
+}
+
+#[test]
+fn partition_heal_elects_in_the_majority_and_the_old_leader_steps_down() {
+    let r = run("scenarios/raft/partition-heal.toml", &[]);
+    let old = r.leaders()[0].clone();
+    let (cut_at, cut) = r.line("partition {");
+    assert_eq!(cut_at, 2 * S);
+    // The old leader is in the two-node minority.
+    let minority = cut
+        .split(" | ")
+        .next()
+        .unwrap()
+        .trim_start_matches("partition ");
+    assert!(
+        minority.contains(&old.node) && minority.matches(',').count() == 1,
+        "{cut}"
+    );
+    let new = r
+        .leaders()
+        .into_iter()
+        .find(|l| l.at > cut_at)
+        .expect("a new leader");
+    assert!(
+        new.at < 6 * S && new.term > old.term && !minority.contains(&new.node),
+        "{new:?}"
+    );
+    let (heal_at, _) = r.line("heal partition");
+    assert_eq!(heal_at, 6 * S);
+    let down = r.step_downs();
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert_eq!(down[0].node, old.node);
+    assert_eq!((down[0].from_term, down[0].to_term), (old.term, new.term));
+    assert!(down[0].at > heal_at && down[0].at < heal_at + 100 * MS);
+    for inv in ["election_safety", "no_split_brain", "leader_within"] {
+        assert_eq!(r.status(inv), "pass", "{inv}");
+    }
+}
+
+#[test]
+fn a_paused_leader_wakes_believing_it_leads_and_steps_down() {
+    let r = run("scenarios/raft/leader-gc-pause.toml", &[]);
+    let old = r.leaders()[0].clone();
+    assert_eq!(
+        r.line("pause ").1,
+        format!("pause {} (pause leader) for 1s", old.node)
+    );
+    let new = r
+        .leaders()
+        .into_iter()
+        .find(|l| l.at > 2 * S)
+        .expect("a new leader during the pause");
+    assert!(new.at < 3 * S && new.term > old.term);
+    assert_eq!(r.line("resume ").0, 3 * S);
+    let down = r.step_downs();
+    assert_eq!(down[0].node, old.node, "the old leader steps down first");
+    assert!(down[0].at >= 3 * S && down[0].from_term == old.term);
+    assert_eq!(r.status("election_safety"), "pass");
+    assert_eq!(r.status("no_split_brain"), "pass");
+}
+
+#[test]
+fn clock_skew_leaves_safety_intact() {
+    let r = run("scenarios/raft/clock-skew.toml", &[]);
+    assert_eq!(r.line("clock of C jumps").1, "clock of C jumps -400ms");
+    assert!(
+        r.story().iter().any(|(_, t)| t.contains("(partition ")),
+        "the nemesis struck"
+    );
+    assert_eq!(r.line("final heal").0, 15 * S);
+    for inv in ["election_safety", "no_split_brain", "leader_within"] {
+        assert_eq!(r.status(inv), "pass", "{inv}");
+    }
+}
+
+#[test]
+fn without_randomness_elections_keep_splitting() {
+    let r = run("scenarios/raft/no-randomness.toml", &[]);
+    assert!(r.leaders().is_empty());
+    let terms = r.json["elections"]["highest_term"].as_u64().unwrap();
+    assert!(terms >= 30, "a new term every 150 ms: {terms}");
+    assert_eq!(r.json["elections"]["failed"].as_u64().unwrap(), terms);
+    assert_eq!(
+        r.line("elections end without a leader").0,
+        150 * MS,
+        "all time out at once"
+    );
+    assert_eq!(r.status("leader_within"), "violation");
+    assert_eq!(r.status("election_safety"), "pass");
+    assert_eq!(r.code, 3, "a liveness failure");
+}
+
+fn split_brain_nodes(r: &Run) -> Vec<String> {
+    let v = &r.invariant("no_split_brain")["violation"];
+    v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_slow_clock_stretches_the_old_leaders_lease_into_split_brain() {
+    let r = run("scenarios/raft/lease-clock-drift.toml", &[]);
+    let old = r.leaders()[0].clone();
+    assert_eq!(
+        r.line("drifts").1,
+        format!(
+            "clock of {} drifts -500000ppm (clock drift leader -500000ppm)",
+            old.node
+        )
+    );
+    let new = r.leaders().into_iter().find(|l| l.at > 3 * S).unwrap();
+    let v = &r.invariant("no_split_brain")["violation"];
+    let at = v["at_ns"].as_u64().unwrap();
+    assert!(
+        at > 3 * S && at < 3 * S + 300 * MS,
+        "while the old lease still runs: {at}"
+    );
+    assert_eq!(split_brain_nodes(&r), [old.node.clone(), new.node.clone()]);
+    assert!(v["evidence"][0].as_str().unwrap().contains("term 1"));
+    assert_eq!(r.status("election_safety"), "pass");
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn granting_votes_while_a_leader_is_alive_breaks_the_lease() {
+    let r = run("scenarios/raft/lease-without-vote-stickiness.toml", &[]);
+    let old = r.leaders()[0].clone();
+    assert!(r.line("bridged by").0 == 2 * S);
+    let new = r.leaders().into_iter().find(|l| l.at > 2 * S).unwrap();
+    assert_eq!(split_brain_nodes(&r), [old.node.clone(), new.node.clone()]);
+    let at = r.invariant("no_split_brain")["violation"]["at_ns"]
+        .as_u64()
+        .unwrap();
+    let down = r
+        .step_downs()
+        .into_iter()
+        .find(|d| d.node == old.node)
+        .unwrap();
+    assert!(
+        at < down.at,
+        "the new leader held authority before the old one stepped down"
+    );
+    assert_eq!(r.status("election_safety"), "pass");
+}
+
+#[test]
+fn vote_stickiness_keeps_the_bridge_loyal_and_the_lease_alone() {
+    let r = run("scenarios/raft/lease-with-vote-stickiness.toml", &[]);
+    let leaders = r.leaders();
+    assert_eq!(
+        leaders.len(),
+        1,
+        "the cut-off half never wins: {:?}",
+        r.story()
+    );
+    assert!(r.step_downs().is_empty());
+    assert_eq!(r.status("no_split_brain"), "pass");
+}
+
+#[test]
+fn naive_failover_makes_two_masters() {
+    let r = run("scenarios/failover/naive-split-brain.toml", &[]);
+    assert_eq!(
+        r.line("is master (epoch 0)").1,
+        "master is master (epoch 0)"
+    );
+    let (promoted, _) = r.line("standby is master (epoch 1)");
+    assert_eq!(
+        promoted,
+        S + 300 * MS,
+        "three missed 100 ms pings after the cut"
+    );
+    let v = &r.invariant("no_split_brain")["violation"];
+    assert_eq!(v["at_ns"].as_u64().unwrap(), promoted);
+    assert_eq!(split_brain_nodes(&r), ["master", "standby"]);
+    assert_eq!(
+        r.status("election_safety"),
+        "pass",
+        "epochs differ; only a quorum would help"
+    );
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn a_gc_pause_makes_a_live_node_suspected() {
+    let r = run("scenarios/failover/heartbeat-false-suspicion.toml", &[]);
+    assert_eq!(
+        r.line("suspect A"),
+        (2 * S + 300 * MS, "B, C, D suspect A".to_string())
+    );
+    let v = &r.invariant("strong_accuracy")["violation"];
+    assert_eq!(
+        v["message"],
+        "B suspected A, but A had not crashed (it was paused)"
+    );
+    // Waking up, A has heard nobody for a second: it suspects everyone, then trusts them again.
+    assert_eq!(
+        r.line("A suspects"),
+        (3 * S, "A suspects B, C, D".to_string())
+    );
+    assert!(r.line("trusts A again").0 < 3 * S + 10 * MS);
+    // The real crash at 5s is detected by all three survivors.
+    let fd = &r.json["failure_detector"];
+    assert_eq!(fd["detections"], 3);
+    assert!(fd["false_suspicions"].as_u64().unwrap() >= 6);
+    assert!(
+        fd["detection_ns_max"].as_u64().unwrap() <= 400 * MS,
+        "timeout + one interval"
+    );
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn the_heartbeat_meshes_deliver_exactly_their_counts() {
+    for (file, nodes, delivered) in [
+        ("scenarios/bench/mesh-5.toml", 5, 200_000),
+        ("scenarios/bench/mesh-20.toml", 20, 380_000),
+    ] {
+        let r = run(file, &[]);
+        assert_eq!(r.json["nodes"].as_array().unwrap().len(), nodes);
+        assert_eq!(r.json["messages"]["delivered"], delivered, "{file}");
+        assert_eq!(r.json["messages"]["dropped"], 0, "{file}");
+        assert_eq!(r.json["verdict"], "pass");
+    }
+}
