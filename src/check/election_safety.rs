@@ -63,10 +63,7 @@ impl Invariant for ElectionSafety {
     }
 
     fn status(&self) -> Status {
-        match &self.violation {
-            Some(v) => Status::Violated(v.clone()),
-            None => Status::Pass,
-        }
+        Status::of(&self.violation)
     }
 }
 

@@ -48,6 +48,14 @@ pub enum Status {
 }
 
 impl Status {
+    /// A safety invariant's status: violated if it found a violation, else holding.
+    pub fn of(violation: &Option<Violation>) -> Status {
+        match violation {
+            Some(v) => Status::Violated(v.clone()),
+            None => Status::Pass,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Status::Pass => "pass",

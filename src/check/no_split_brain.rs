@@ -139,10 +139,7 @@ impl Invariant for NoSplitBrain {
     }
 
     fn status(&self) -> Status {
-        match &self.violation {
-            Some(v) => Status::Violated(v.clone()),
-            None => Status::Pass,
-        }
+        Status::of(&self.violation)
     }
 }
 

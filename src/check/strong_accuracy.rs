@@ -76,10 +76,7 @@ impl Invariant for StrongAccuracy {
     }
 
     fn status(&self) -> Status {
-        match &self.violation {
-            Some(v) => Status::Violated(v.clone()),
-            None => Status::Pass,
-        }
+        Status::of(&self.violation)
     }
 }
 

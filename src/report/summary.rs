@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::check::Status;
 use crate::node::{format_duration, format_instant};
 use crate::run::RunReport;
+use crate::run::story::StoryLine;
 use crate::scenario::ExpectedVerdict;
 
 use super::text::thousands;
@@ -103,35 +104,14 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(md, "\nExpected: {wanted} — {got}.");
     }
 
-    let _ = writeln!(md, "\n## Fault schedule\n");
-    if r.faults.is_empty() {
-        let _ = writeln!(md, "No faults.");
-    } else {
-        let _ = writeln!(md, "| time | fault |\n|---|---|");
-        for f in &r.faults {
-            let _ = writeln!(
-                md,
-                "| {} | {} |",
-                format_instant(f.at),
-                f.text.replace('|', "\\|")
-            );
-        }
-    }
-
-    let _ = writeln!(md, "\n## Story\n");
-    if r.story.is_empty() {
-        let _ = writeln!(md, "Nothing happened worth a story line.");
-    } else {
-        let _ = writeln!(md, "| time | event |\n|---|---|");
-        for l in &r.story {
-            let _ = writeln!(
-                md,
-                "| {} | {} |",
-                format_instant(l.at),
-                l.text.replace('|', "\\|")
-            );
-        }
-    }
+    timeline(&mut md, "Fault schedule", "fault", &r.faults, "No faults.");
+    timeline(
+        &mut md,
+        "Story",
+        "event",
+        &r.story,
+        "Nothing happened worth a story line.",
+    );
 
     let _ = writeln!(md, "\n## Counts\n");
     let e = &r.elections;
@@ -153,4 +133,22 @@ pub fn render(r: &RunReport) -> String {
         );
     }
     md
+}
+
+/// A section with a (time, text) table, or a sentence when it is empty.
+fn timeline(md: &mut String, title: &str, column: &str, lines: &[StoryLine], empty: &str) {
+    let _ = writeln!(md, "\n## {title}\n");
+    if lines.is_empty() {
+        let _ = writeln!(md, "{empty}");
+        return;
+    }
+    let _ = writeln!(md, "| time | {column} |\n|---|---|");
+    for l in lines {
+        let _ = writeln!(
+            md,
+            "| {} | {} |",
+            format_instant(l.at),
+            l.text.replace('|', "\\|")
+        );
+    }
 }

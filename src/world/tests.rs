@@ -356,3 +356,69 @@ fn the_event_limit_ends_the_run() {
     assert_eq!(w.run(), Outcome::EventLimit);
     assert_eq!(w.stats().events, 50);
 }
+
+#[test]
+fn heal_repairs_every_cut_and_the_final_heal_restores_every_node() {
+    let w = run(spec(
+        3,
+        vec![
+            fault(
+                100,
+                FaultAction::Partition(Shape::Isolate(Target::Node(1))),
+                None,
+            ),
+            fault(
+                100,
+                FaultAction::Cut {
+                    from: vec![Target::Node(0)],
+                    to: vec![Target::Node(2)],
+                },
+                None,
+            ),
+            fault(200, FaultAction::Heal, None),
+            fault(300, FaultAction::Crash(Target::Node(1)), None),
+            fault(300, FaultAction::Pause(Target::Node(2)), None),
+            fault(300, FaultAction::Partition(Shape::Halves), None),
+            fault(400, FaultAction::Recover, None),
+        ],
+    ));
+    let received = |node: u32, from_ms: i64, to_ms: i64| {
+        w.node(node)
+            .unwrap()
+            .received
+            .iter()
+            .filter(|(_, _, at)| (from_ms * MS as i64..to_ms * MS as i64).contains(at))
+            .count()
+    };
+    assert_eq!(received(1, 101, 200), 0, "isolated");
+    assert_eq!(received(2, 101, 200), 0, "cut one way");
+    assert_eq!(
+        received(2, 201, 300),
+        10,
+        "healed: every ping of 200..300 arrives"
+    );
+    let recover = w.faults().last().unwrap();
+    assert_eq!(
+        recover.applied,
+        Applied::Recover {
+            restarted: vec![1],
+            resumed: vec![2]
+        }
+    );
+    assert_eq!(
+        recover.applied.describe(w.cluster()),
+        "final heal: every link repaired, C resumed, B restarted"
+    );
+    assert!(w.cluster().nodes_with(NodeStatus::Up).len() == 3);
+    assert_eq!(
+        received(1, 401, 1000),
+        60,
+        "restarted and reachable again: pings of 400..990 ms"
+    );
+    assert_eq!(received(2, 401, 1000), 60, "resumed and reachable again");
+    assert_eq!(
+        received(2, 400, 401),
+        10,
+        "what was held during the pause arrives at the resume"
+    );
+}
