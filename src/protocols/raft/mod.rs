@@ -76,8 +76,6 @@ use crate::node::{ConfigError, Ctx, LocalNanos, NodeId, Observation, Protocol, R
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod world_tests;
 
 pub use config::RaftConfig;
 pub use log::{Command, Entry};

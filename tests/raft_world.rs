@@ -1,13 +1,12 @@
-//! Raft in a simulated world: whole clusters on a network, with faults, telling the story of who
+//! Raft in a simulated world (integration tests: protocols themselves never import the world): whole clusters on a network, with faults, telling the story of who
 //! led which term.
 
-use crate::node::{LocalNanos, Nanos, Observation, Role};
-use crate::world::{
+use sim::node::{LocalNanos, Nanos, NodeId, Observation, Role};
+use sim::protocols::raft::{Raft, RaftConfig};
+use sim::world::{
     Applied, Clock, Cluster, Event, FaultAction, FaultSpec, Latency, LinkModel, NemesisSpec,
     Observer, Origin, Outcome, Record, Rhythm, Shape, Target, World, WorldSpec,
 };
-
-use super::*;
 
 const MS: Nanos = 1_000_000;
 
