@@ -1,5 +1,5 @@
-//! Raft in a simulated world (integration tests: protocols themselves never import the world): whole clusters on a network, with faults, telling the story of who
-//! led which term.
+//! Raft in a simulated world: whole clusters on a network, with faults, telling the story of who
+//! led which term. (Integration tests, because a protocol's own module never imports the world.)
 
 use sim::node::{LocalNanos, Nanos, NodeId, Observation, Role};
 use sim::protocols::raft::{Raft, RaftConfig};
