@@ -105,3 +105,27 @@ fn nemesis_seeds(seeds: std::ops::RangeInclusive<u64>) {
 fn raft_is_safe_on_a_thousand_seeds_of_a_partition_nemesis() {
     nemesis_seeds(1..=1000);
 }
+
+/// Regression: a follower that acknowledged the leader's lease, crashed and restarted used to
+/// vote at once, electing a second leader inside the first one's lease (seeds 2, 7, 10, 11, …
+/// of this scenario). A restarted server now waits a minimum election timeout before voting.
+#[test]
+fn a_restarted_follower_keeps_the_lease_it_acknowledged() {
+    let scenario = load("scenarios/raft/lease-after-restart.toml");
+    for seed in 1..=300 {
+        let r = run_seed(&scenario, seed);
+        let crash = r
+            .faults
+            .iter()
+            .find(|f| f.text.starts_with("crash"))
+            .expect("a crash");
+        assert!(
+            !crash.text.contains("skipped"),
+            "seed {seed}: {}",
+            crash.text
+        );
+        for inv in &r.invariants {
+            assert_eq!(inv.status, Status::Pass, "seed {seed}: {}", inv.name);
+        }
+    }
+}

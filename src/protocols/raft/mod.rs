@@ -43,9 +43,11 @@
 //! anyone until a minimum election timeout after they received it, so no other leader can exist
 //! before `sent_at(R) + election_timeout.min` (clock drift aside). The leader claims authority
 //! until `sent_at(R) + lease_duration` on its own clock and reports it as an `authority`
-//! observation. See [`lease`]. The promise needs vote stickiness and clocks that keep pace: a
-//! restarted server has heard from no leader and votes at once, and a clock that jumps or
-//! drifts stretches the margin — lessons show both.
+//! observation. See [`lease`]. The promise needs vote stickiness — kept across a crash: a server
+//! that (re)started less than a minimum election timeout ago votes as if it had just heard from
+//! a leader, since the acknowledgement it may have sent before crashing is not on disk — and
+//! clocks that keep pace: a clock that jumps or drifts beyond the 10% margin breaks it
+//! (`raft/lease-clock-drift.toml`).
 //!
 //! Invariants this module keeps (and asserts where it can):
 //! - The term never decreases, and a server votes at most once per term, durably: the vote is
@@ -173,6 +175,10 @@ pub struct Raft {
     lease: Option<Lease>,
     /// The (role, term) last observed, so that each change is observed once.
     observed: Option<(Role, u64)>,
+    /// When this server (re)started, on its clock. It may have acknowledged a leader just
+    /// before it stopped, and that acknowledgement is not on disk: until a minimum election
+    /// timeout has passed since the start, it votes as if it had just heard from a leader.
+    started_at: Option<LocalNanos>,
 }
 
 impl Protocol for Raft {
@@ -211,11 +217,13 @@ impl Protocol for Raft {
             round: 0,
             lease: None,
             observed: None,
+            started_at: None,
         }
     }
 
     /// A server starts, or restarts, as a follower of the term it persisted.
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.started_at = Some(ctx.now());
         self.become_follower(ctx, self.term(), None);
         self.arm_election_timer(ctx);
     }
@@ -466,14 +474,17 @@ impl Raft {
     }
 
     /// Thesis §4.2.3: heard from a current leader within the minimum election timeout, on this
-    /// server's own clock. A leader has heard from itself.
+    /// server's own clock. A leader has heard from itself. A server that started less than a
+    /// minimum election timeout ago counts as having heard from one: before a crash it may
+    /// have acknowledged a leader's lease round, and the lease relies on that acknowledgement
+    /// keeping its vote for a whole minimum election timeout, crash or not.
     fn hears_a_leader(&self, now: LocalNanos) -> bool {
         let min = self.cfg.election_timeout[0].as_local();
+        let recent = |at: LocalNanos| now.saturating_sub(at) < min;
         self.cfg.vote_stickiness
             && (self.role == Role::Leader
-                || self
-                    .leader
-                    .is_some_and(|l| now.saturating_sub(l.heard_at) < min))
+                || self.leader.is_some_and(|l| recent(l.heard_at))
+                || self.started_at.is_some_and(recent))
     }
 
     /// §5.2: record the vote durably (it is persisted before the reply goes out) and give the

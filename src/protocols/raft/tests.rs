@@ -291,6 +291,7 @@ fn section_5_2_election_timeouts_are_drawn_afresh_from_the_configured_range() {
 fn section_5_2_each_server_votes_at_most_once_per_term_even_across_a_restart() {
     let mut s = Server::new(0, 3, cfg());
     s.start();
+    s.at(200); // past the quiet time after a start (see thesis_6_4_… below)
 
     let fx = s.deliver(1, request_vote(1, 0, 0));
     assert_eq!(sends(&fx), [(1, vote(1, true))]);
@@ -316,6 +317,7 @@ fn section_5_2_each_server_votes_at_most_once_per_term_even_across_a_restart() {
 
     // A crash forgets nothing that matters: the vote comes back from disk.
     s.restart(&durable);
+    s.at(400);
     let fx = s.deliver(2, request_vote(1, 0, 0));
     assert_eq!(sends(&fx), [(2, vote(1, false))]);
     let fx = s.deliver(1, request_vote(1, 0, 0));
@@ -335,6 +337,7 @@ fn section_5_4_1_a_candidate_whose_log_is_behind_is_denied() {
         voted_for: None,
         log: vec![entry(1, 1), entry(2, 2)],
     });
+    s.at(200);
 
     let fx = s.deliver(1, request_vote(3, 5, 1));
     assert_eq!(
@@ -635,6 +638,49 @@ fn thesis_4_2_3_without_stickiness_a_follower_grants_at_once() {
     assert_eq!(s.raft.leader(), None, "the old leader's term is over");
 }
 
+/// A follower that acknowledged a lease round and then crashed has no record of it: the ack
+/// time is not durable. Its promise not to vote for a minimum election timeout must survive
+/// the crash, so a restarted server ignores vote requests for that long after it starts.
+#[test]
+fn thesis_6_4_a_restarted_server_votes_only_a_minimum_election_timeout_after_starting() {
+    let durable = RaftDurable {
+        current_term: 1,
+        voted_for: Some(NodeId(2)),
+        log: vec![],
+    };
+    let mut s = Server::new(0, 3, cfg());
+    s.at(1_000).restart(&durable);
+    let fx = s.at(1_149).deliver(1, request_vote(2, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(1, vote(1, false))],
+        "149 ms after the start: ignored"
+    );
+    assert_eq!(s.raft.term(), 1, "not even the term is adopted");
+    let fx = s.at(1_150).deliver(1, request_vote(2, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(1, vote(2, true))],
+        "a full minimum election timeout later"
+    );
+
+    let mut loose = Server::new(
+        0,
+        3,
+        RaftConfig {
+            vote_stickiness: false,
+            ..cfg()
+        },
+    );
+    loose.at(1_000).restart(&durable);
+    let fx = loose.at(1_001).deliver(1, request_vote(2, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(1, vote(2, true))],
+        "without stickiness there is no such promise"
+    );
+}
+
 // ---- thesis §9.6 pre-vote ----------------------------------------------------------------------
 
 fn with_pre_vote() -> RaftConfig {
@@ -648,6 +694,7 @@ fn with_pre_vote() -> RaftConfig {
 fn thesis_9_6_a_pre_vote_request_changes_neither_term_nor_vote() {
     let mut s = Server::new(0, 3, with_pre_vote());
     s.start();
+    s.at(200);
     s.deliver(1, request_vote(1, 0, 0));
     assert_eq!(s.raft.voted_for(), Some(NodeId(1)));
 
