@@ -228,6 +228,35 @@ mod tests {
     }
 
     #[test]
+    fn a_backward_jump_revives_an_expired_lease() {
+        use crate::world::{FaultRecord, Origin};
+        let mut c = cluster_at(2, 100 * MS);
+        let mut inv = NoSplitBrain::default();
+        inv.on_observation(100 * MS, 0, &lease(1, 200), &c);
+        c.set_now(250 * MS); // A's lease ran out at 200
+        inv.on_observation(250 * MS, 1, &lease(2, 400), &c);
+        assert_eq!(inv.status(), Status::Pass);
+        c.clock_mut(0).jump(-(100 * MS as i64), 260 * MS);
+        c.set_now(260 * MS); // A's clock now reads 160: its lease is alive again
+        let jump = FaultRecord {
+            at: 260 * MS,
+            origin: Origin::Schedule(0),
+            written: "clock jump A by -100ms".into(),
+            applied: Applied::ClockJump {
+                nodes: vec![0],
+                by: -(100 * MS as i64),
+            },
+            lasting: None,
+        };
+        inv.on_fault(260 * MS, &jump, &c);
+        let Status::Violated(v) = inv.status() else {
+            panic!("expected a violation")
+        };
+        assert_eq!(v.at, 260 * MS);
+        assert_eq!(v.nodes, ["B", "A"]);
+    }
+
+    #[test]
     fn masters_without_an_end_overlap_forever() {
         let c = cluster_at(2, 0);
         let mut inv = NoSplitBrain::default();
