@@ -67,6 +67,7 @@ pub fn report(r: &RunReport) -> Value {
             "dropped_partition": r.stats.dropped_partition,
             "dropped_node_down": r.stats.dropped_node_down,
             "duplicated": r.stats.duplicated,
+            "in_flight": r.stats.in_flight,
         },
         "timers_fired": r.stats.timers_fired,
         "invariants": invariants,

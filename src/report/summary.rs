@@ -40,14 +40,15 @@ pub fn render(r: &RunReport) -> String {
         (
             "messages",
             format!(
-                "{} sent · {} delivered · {} dropped (loss {}, partition {}, node down {}) · {} duplicated",
+                "{} sent · {} delivered · {} dropped (loss {}, partition {}, node down {}) · {} duplicated · {} in flight at the end",
                 thousands(s.sent),
                 thousands(s.delivered),
                 thousands(s.dropped()),
                 thousands(s.dropped_loss),
                 thousands(s.dropped_partition),
                 thousands(s.dropped_node_down),
-                thousands(s.duplicated)
+                thousands(s.duplicated),
+                thousands(s.in_flight)
             ),
         ),
         ("timers fired", thousands(s.timers_fired)),

@@ -42,8 +42,14 @@ impl Clock {
     }
 
     /// What the clock reads at true time `t` (not before the current piece began).
+    #[inline]
     pub fn local_at(&self, t: Nanos) -> LocalNanos {
         debug_assert!(t >= self.base_true);
+        if self.drift_ppm == 0 {
+            // The common case, without 128-bit division.
+            let elapsed = i64::try_from(t - self.base_true).unwrap_or(i64::MAX);
+            return self.base_local.saturating_add(elapsed);
+        }
         let elapsed = i128::from(t - self.base_true) * self.rate() / PPM;
         saturate(i128::from(self.base_local) + elapsed)
     }

@@ -23,6 +23,7 @@ use super::fault::{self, Applied, FaultAction, FaultRecord, FaultSpec, Origin};
 use super::network::{Fate, LinkModel, Network};
 use super::queue::EventQueue;
 use super::trace::{DropReason, Event, Observer, Tracer};
+use super::wire::Wire;
 
 /// Everything about a run that is not the protocol: who, for how long, over what network, with
 /// which clocks and faults.
@@ -63,6 +64,8 @@ pub struct Stats {
     /// Extra copies created by duplication.
     pub duplicated: u64,
     pub timers_fired: u64,
+    /// Messages still on the wire (or held for a paused node) when the run stopped.
+    pub in_flight: u64,
 }
 
 impl Stats {
@@ -72,13 +75,14 @@ impl Stats {
 }
 
 /// An event waiting in the queue.
-enum Pending<P: Protocol> {
+enum Pending {
     Start(u32),
+    /// The message itself waits on the [`Wire`], in `slot`.
     Deliver {
         from: u32,
         to: u32,
         id: u64,
-        msg: P::Msg,
+        slot: u32,
     },
     Timer {
         node: u32,
@@ -90,10 +94,15 @@ enum Pending<P: Protocol> {
     End(u32),
 }
 
+/// A pending timer. Its `deadline` on the node's clock is the truth; `due` is when its one live
+/// queue entry (`token`) wakes up, which may be earlier: re-arming a timer for later only moves
+/// the deadline, and the entry, on waking early, goes back to sleep until the deadline. So a
+/// follower re-arming its election timer on every heartbeat adds nothing to the queue.
 struct PendingTimer<T> {
     timer: T,
     token: u64,
     deadline: LocalNanos,
+    due: Nanos,
 }
 
 /// A node as the world holds it.
@@ -104,14 +113,15 @@ struct Slot<P: Protocol> {
     rng: Rng,
     timers: Vec<PendingTimer<P::Timer>>,
     /// Inputs held while paused, in arrival order.
-    held: Vec<Pending<P>>,
+    held: Vec<Pending>,
 }
 
 pub struct World<P: Protocol, O: Observer<P>> {
     config: P::Config,
     spec: WorldSpec,
     now: Nanos,
-    queue: EventQueue<Pending<P>>,
+    queue: EventQueue<Pending>,
+    wire: Wire<P::Msg>,
     slots: Vec<Slot<P>>,
     peers: Vec<Vec<NodeId>>,
     cluster: Cluster,
@@ -160,6 +170,7 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
             spec,
             now: 0,
             queue,
+            wire: Wire::default(),
             slots,
             peers,
             applied: Vec::new(),
@@ -211,10 +222,17 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
     }
 
     pub fn stats(&self) -> Stats {
-        Stats {
+        let stats = Stats {
             events: self.tracer.records,
+            in_flight: self.wire.len() as u64,
             ..self.stats
-        }
+        };
+        debug_assert_eq!(
+            stats.sent + stats.duplicated,
+            stats.delivered + stats.dropped() + stats.in_flight,
+            "every message copy is delivered, dropped or still in flight"
+        );
+        stats
     }
 
     /// The trace hash so far, as printed.
@@ -248,10 +266,10 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         &self.spec
     }
 
-    fn step(&mut self, event: Pending<P>) {
+    fn step(&mut self, event: Pending) {
         match event {
             Pending::Start(node) => self.start(node, false),
-            Pending::Deliver { from, to, id, msg } => self.deliver(from, to, id, msg),
+            Pending::Deliver { from, to, id, slot } => self.deliver(from, to, id, slot),
             Pending::Timer { node, token } => self.fire(node, token),
             Pending::Fault(index) => self.fault(index),
             Pending::End(index) => self.end_fault(index),
@@ -273,18 +291,19 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         self.call(node, |p, ctx| p.on_start(ctx));
     }
 
-    fn deliver(&mut self, from: u32, to: u32, id: u64, msg: P::Msg) {
+    fn deliver(&mut self, from: u32, to: u32, id: u64, slot: u32) {
         let reason = match self.cluster.status(to) {
             NodeStatus::Crashed => Some(DropReason::NodeDown),
             _ if self.net.cuts.is_cut(from, to) => Some(DropReason::Partition),
             NodeStatus::Paused => {
                 self.slots[to as usize]
                     .held
-                    .push(Pending::Deliver { from, to, id, msg });
+                    .push(Pending::Deliver { from, to, id, slot });
                 return;
             }
             NodeStatus::Up => None,
         };
+        let msg = self.wire.take(slot);
         if let Some(reason) = reason {
             self.drop_message(from, to, id, reason);
             return;
@@ -326,6 +345,17 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         let Some(pos) = slot.timers.iter().position(|t| t.token == token) else {
             return; // cancelled, replaced, re-planned or cleared by a crash
         };
+        let pending = &mut slot.timers[pos];
+        let target = self
+            .cluster
+            .clock(node)
+            .true_time_of(pending.deadline, self.now);
+        if target > self.now {
+            // Re-armed for later since this entry was queued: sleep until the new deadline.
+            pending.due = target;
+            self.queue.push(target, Pending::Timer { node, token });
+            return;
+        }
         if self.cluster.status(node) == NodeStatus::Paused {
             slot.held.push(Pending::Timer { node, token });
             return;
@@ -373,21 +403,36 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
             Effect::Send { to, msg } => self.send(node, to.0, msg),
             Effect::SetTimer { timer, after } => {
                 let deadline = local.saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
-                let token = self.next_token;
-                self.next_token += 1;
-                let timers = &mut self.slots[node as usize].timers;
-                match timers.iter_mut().find(|t| t.timer == timer) {
-                    Some(t) => {
-                        t.token = token;
-                        t.deadline = deadline;
-                    }
-                    None => timers.push(PendingTimer {
-                        timer,
-                        token,
-                        deadline,
-                    }),
-                }
                 let at = self.cluster.clock(node).true_time_of(deadline, self.now);
+                let timers = &mut self.slots[node as usize].timers;
+                let token = match timers.iter_mut().find(|t| t.timer == timer) {
+                    // Its queue entry wakes first and will wait for the new deadline.
+                    Some(t) if t.due <= at => {
+                        t.deadline = deadline;
+                        return;
+                    }
+                    Some(t) => {
+                        self.next_token += 1;
+                        *t = PendingTimer {
+                            timer,
+                            token: self.next_token,
+                            deadline,
+                            due: at,
+                        };
+                        self.next_token
+                    }
+                    None => {
+                        self.next_token += 1;
+                        let token = self.next_token;
+                        timers.push(PendingTimer {
+                            timer,
+                            token,
+                            deadline,
+                            due: at,
+                        });
+                        token
+                    }
+                };
                 self.queue.push(at, Pending::Timer { node, token });
             }
             Effect::CancelTimer { timer } => {
@@ -428,20 +473,18 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         match self.net.send(from, to, self.now) {
             Fate::Lost => self.drop_message(from, to, id, DropReason::Loss),
             Fate::Cut => self.drop_message(from, to, id, DropReason::Partition),
-            Fate::Arrive(at) => self.queue.push(at, Pending::Deliver { from, to, id, msg }),
+            Fate::Arrive(at) => {
+                let slot = self.wire.put(msg);
+                self.queue.push(at, Pending::Deliver { from, to, id, slot });
+            }
             Fate::Twice(first, second) => {
                 self.stats.duplicated += 1;
-                self.queue.push(
-                    first,
-                    Pending::Deliver {
-                        from,
-                        to,
-                        id,
-                        msg: msg.clone(),
-                    },
-                );
+                let slot = self.wire.put(msg.clone());
                 self.queue
-                    .push(second, Pending::Deliver { from, to, id, msg });
+                    .push(first, Pending::Deliver { from, to, id, slot });
+                let slot = self.wire.put(msg);
+                self.queue
+                    .push(second, Pending::Deliver { from, to, id, slot });
             }
         }
     }
@@ -632,7 +675,12 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         let slot = &mut self.slots[node as usize];
         slot.state = None;
         slot.timers.clear();
-        slot.held.clear();
+        // Held messages die with the process that would have read them.
+        for held in slot.held.drain(..) {
+            if let Pending::Deliver { slot, .. } = held {
+                drop(self.wire.take(slot));
+            }
+        }
         self.cluster.set_status(node, NodeStatus::Crashed);
     }
 
@@ -667,6 +715,7 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
             t.token = self.next_token;
             self.next_token += 1;
             let at = clock.true_time_of(t.deadline, self.now);
+            t.due = at;
             self.queue.push(
                 at,
                 Pending::Timer {

@@ -11,6 +11,7 @@ pub mod nemesis;
 pub mod network;
 mod queue;
 pub mod trace;
+mod wire;
 
 pub use clock::Clock;
 pub use cluster::{Cluster, NodeStatus};

@@ -422,3 +422,73 @@ fn heal_repairs_every_cut_and_the_final_heal_restores_every_node() {
         "what was held during the pause arrives at the resume"
     );
 }
+
+/// Re-arming a timer moves it, earlier or later, and cancelling it stops it: each fires once,
+/// at its last deadline — whatever entries the queue holds underneath.
+#[derive(Debug, Default)]
+struct Alarms(Vec<(AlarmTimer, LocalNanos)>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+enum AlarmTimer {
+    Earlier,
+    Later,
+    Cancelled,
+    Repeated,
+}
+
+impl Protocol for Alarms {
+    const NAME: &'static str = "alarms";
+    const SUMMARY: &'static str = "test";
+    type Msg = ();
+    type Timer = AlarmTimer;
+    type Config = ProbeConfig;
+    type Durable = ();
+    fn new(_: NodeId, _: &[NodeId], _: &ProbeConfig, _: Option<&()>) -> Self {
+        Alarms::default()
+    }
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.set_timer(100 * MS, AlarmTimer::Earlier);
+        ctx.set_timer(30 * MS, AlarmTimer::Earlier);
+        ctx.set_timer(20 * MS, AlarmTimer::Later);
+        ctx.set_timer(60 * MS, AlarmTimer::Later);
+        ctx.set_timer(50 * MS, AlarmTimer::Cancelled);
+        ctx.cancel_timer(AlarmTimer::Cancelled);
+        ctx.set_timer(10 * MS, AlarmTimer::Repeated);
+    }
+    fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: AlarmTimer) {
+        self.0.push((timer, ctx.now()));
+        // Re-armed later from its own handler, like a heartbeat pushing an election timeout.
+        if timer == AlarmTimer::Repeated && ctx.now() < 40 * MS as i64 {
+            ctx.set_timer(10 * MS, AlarmTimer::Repeated);
+            ctx.set_timer(70 * MS, AlarmTimer::Later);
+        }
+    }
+}
+
+#[test]
+fn rearmed_timers_fire_once_at_their_last_deadline() {
+    let mut s = spec(1, vec![]);
+    s.duration = 500 * MS;
+    let mut w: World<Alarms, ()> = World::new(s, ProbeConfig { tick_ms: 0 }, ());
+    w.run();
+    let ms = |t: i64| t / MS as i64;
+    let fired: Vec<(AlarmTimer, i64)> = w
+        .node(0)
+        .unwrap()
+        .0
+        .iter()
+        .map(|&(t, at)| (t, ms(at)))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            (AlarmTimer::Repeated, 10),
+            (AlarmTimer::Repeated, 20),
+            (AlarmTimer::Earlier, 30),
+            (AlarmTimer::Repeated, 30),
+            (AlarmTimer::Repeated, 40),
+            (AlarmTimer::Later, 100), // pushed back to 30 + 70 by the third repeat
+        ]
+    );
+}
