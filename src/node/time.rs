@@ -152,6 +152,11 @@ pub fn format_duration(ns: Nanos) -> String {
     if ns == 0 {
         return "0s".to_string();
     }
+    for (unit, scale) in [("h", 3600 * NANOS_PER_SEC), ("m", 60 * NANOS_PER_SEC)] {
+        if ns % scale == 0 {
+            return format!("{}{unit}", ns / scale);
+        }
+    }
     for (unit, scale) in [
         ("s", NANOS_PER_SEC),
         ("ms", NANOS_PER_MILLI),
@@ -350,6 +355,9 @@ mod tests {
             assert_eq!(d(&text), ns, "{text}");
         }
         assert_eq!(format_duration(1_500_000_000), "1.5s");
+        assert_eq!(format_duration(3_600_000_000_000), "1h");
+        assert_eq!(format_duration(120_000_000_000), "2m");
+        assert_eq!(format_duration(90_000_000_000), "90s");
         assert_eq!(format_instant(12_345_678_901), "12.345s");
     }
 }

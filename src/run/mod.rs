@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::check::detector::{DetectorStats, DetectorSummary};
 use crate::check::{self, Invariant, Property, Status};
-use crate::node::{Nanos, Protocol, format_instant};
+use crate::node::{Nanos, Protocol};
 use crate::protocols::heartbeat::Heartbeat;
 use crate::protocols::naive_failover::NaiveFailover;
 use crate::protocols::raft::Raft;
@@ -147,17 +147,6 @@ impl RunReport {
         } else {
             0
         }
-    }
-
-    /// The first violation, by true time.
-    pub fn first_violation(&self) -> Option<(&str, &check::Violation)> {
-        self.invariants
-            .iter()
-            .filter_map(|i| match &i.status {
-                Status::Violated(v) => Some((i.name.as_str(), v)),
-                _ => None,
-            })
-            .min_by_key(|(_, v)| v.at)
     }
 }
 
@@ -444,13 +433,6 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
-}
-
-/// A short sentence for the first violation: `no_split_brain at 3.120s: A and D both …`.
-pub fn violation_line(report: &RunReport) -> Option<String> {
-    report
-        .first_violation()
-        .map(|(name, v)| format!("{name} at {}: {}", format_instant(v.at), v.message))
 }
 
 #[cfg(test)]

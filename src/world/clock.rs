@@ -81,10 +81,6 @@ impl Clock {
         self.base_local = reading;
         self.drift_ppm = drift_ppm;
     }
-
-    pub fn drift_ppm(&self) -> i64 {
-        self.drift_ppm
-    }
 }
 
 fn saturate(v: i128) -> LocalNanos {

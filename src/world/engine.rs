@@ -249,10 +249,6 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         &self.tracer.observer
     }
 
-    pub fn observer_mut(&mut self) -> &mut O {
-        &mut self.tracer.observer
-    }
-
     pub fn into_observer(self) -> O {
         self.tracer.observer
     }

@@ -163,15 +163,6 @@ impl Cuts {
     pub fn is_empty(&self) -> bool {
         self.active.is_empty()
     }
-
-    pub fn is_active(&self, id: u32) -> bool {
-        self.active.iter().any(|(i, _)| *i == id)
-    }
-
-    /// Number of directed links currently cut.
-    pub fn cut_links(&self) -> usize {
-        self.graph.edge_count()
-    }
 }
 
 pub struct Network {
@@ -200,10 +191,6 @@ impl Network {
             fifo_tail,
             cuts: Cuts::default(),
         }
-    }
-
-    pub fn model(&self) -> &LinkModel {
-        &self.model
     }
 
     /// Decides the fate of a message sent now from `from` to `to`.
