@@ -6,7 +6,6 @@ use serde::Serialize;
 use crate::node::{Nanos, Observation};
 use crate::world::{Applied, Cluster, FaultRecord};
 
-#[derive(Default)]
 pub struct DetectorStats {
     crashed_at: Vec<Option<Nanos>>,
     /// Time from a crash to each live node's suspicion of it.
@@ -27,20 +26,25 @@ pub struct DetectorSummary {
 }
 
 impl DetectorStats {
+    pub fn new(nodes: usize) -> Self {
+        DetectorStats {
+            crashed_at: vec![None; nodes],
+            detections: Vec::new(),
+            false_suspicions: 0,
+        }
+    }
+
     pub fn on_observation(&mut self, at: Nanos, obs: &Observation, cluster: &Cluster) {
         let Observation::Suspect { peer } = *obs else {
             return;
         };
-        match self.crashed_at.get(peer.index()).copied().flatten() {
+        match self.crashed_at[peer.index()] {
             Some(crash) if cluster.is_crashed(peer.0) => self.detections.push(at - crash),
             _ => self.false_suspicions += 1,
         }
     }
 
-    pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
-        if self.crashed_at.len() < cluster.len() {
-            self.crashed_at.resize(cluster.len(), None);
-        }
+    pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord) {
         match &fault.applied {
             Applied::Crash { nodes } => nodes
                 .iter()
@@ -81,7 +85,7 @@ mod tests {
     #[test]
     fn counts_detections_and_false_suspicions() {
         let mut c = cluster_at(3, 0);
-        let mut stats = DetectorStats::default();
+        let mut stats = DetectorStats::new(3);
         assert_eq!(stats.summary(), None);
         stats.on_observation(5, &Observation::Suspect { peer: NodeId(2) }, &c);
         let crash = FaultRecord {
@@ -92,7 +96,7 @@ mod tests {
             lasting: None,
         };
         c.set_status(1, NodeStatus::Crashed);
-        stats.on_fault(100, &crash, &c);
+        stats.on_fault(100, &crash);
         stats.on_observation(400, &Observation::Suspect { peer: NodeId(1) }, &c);
         stats.on_observation(500, &Observation::Suspect { peer: NodeId(1) }, &c);
         let s = stats.summary().unwrap();

@@ -25,10 +25,10 @@ pub struct LeaderWithin {
 }
 
 impl LeaderWithin {
-    pub fn new(bound: Nanos) -> Self {
+    pub fn new(bound: Nanos, nodes: usize) -> Self {
         LeaderWithin {
             bound,
-            roles: Vec::new(),
+            roles: vec![None; nodes],
             quiet_since: 0,
             faulted: false,
             met: None,
@@ -70,9 +70,6 @@ impl Invariant for LeaderWithin {
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
         if let Observation::Role { role, term } = *obs {
-            if self.roles.len() < cluster.len() {
-                self.roles.resize(cluster.len(), None);
-            }
             self.roles[node as usize] = Some((role, term));
             self.check(at, cluster);
         }
@@ -81,9 +78,6 @@ impl Invariant for LeaderWithin {
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
         if let Applied::Skipped { .. } = fault.applied {
             return;
-        }
-        if self.roles.len() < cluster.len() {
-            self.roles.resize(cluster.len(), None);
         }
         if let Applied::Crash { nodes } = &fault.applied {
             for &n in nodes {
@@ -203,7 +197,7 @@ mod tests {
     #[test]
     fn a_leader_followed_by_a_majority_after_the_heal_passes() {
         let mut c = cluster_at(3, 0);
-        let mut inv = LeaderWithin::new(2 * S);
+        let mut inv = LeaderWithin::new(2 * S, 3);
         inv.on_fault(5 * S, &heal(5 * S), &c);
         inv.on_observation(5 * S + 10, 0, &role(Role::Leader, 3), &c);
         inv.on_observation(5 * S + 20, 1, &role(Role::Follower, 3), &c);
@@ -216,7 +210,7 @@ mod tests {
     #[test]
     fn a_stale_leader_without_followers_does_not_count() {
         let mut c = cluster_at(3, 0);
-        let mut inv = LeaderWithin::new(2 * S);
+        let mut inv = LeaderWithin::new(2 * S, 3);
         inv.on_observation(0, 0, &role(Role::Leader, 1), &c);
         inv.on_observation(0, 1, &role(Role::Follower, 2), &c);
         inv.on_observation(0, 2, &role(Role::Candidate, 2), &c);
@@ -237,7 +231,7 @@ mod tests {
     #[test]
     fn ending_before_the_bound_is_unknown() {
         let mut c = cluster_at(3, 0);
-        let mut inv = LeaderWithin::new(2 * S);
+        let mut inv = LeaderWithin::new(2 * S, 3);
         inv.on_fault(9 * S, &heal(9 * S), &c);
         c.set_now(10 * S);
         inv.on_end(&c);

@@ -127,18 +127,19 @@ pub fn catalog() -> &'static [InvariantInfo] {
     ]
 }
 
-/// The invariants named in `[check]`, ready to watch a run. `leader_within` is added when its
-/// bound is given.
+/// The invariants named in `[check]`, ready to watch a run of `nodes` nodes. `leader_within` is
+/// added when its bound is given.
 pub fn build(
     names: &[String],
     leader_within: Option<Nanos>,
+    nodes: usize,
 ) -> Result<Vec<Box<dyn Invariant>>, String> {
     let mut out: Vec<Box<dyn Invariant>> = Vec::new();
     for name in names {
         out.push(match name.as_str() {
             "election_safety" => Box::new(election_safety::ElectionSafety::default()),
-            "no_split_brain" => Box::new(no_split_brain::NoSplitBrain::default()),
-            "strong_accuracy" => Box::new(strong_accuracy::StrongAccuracy::default()),
+            "no_split_brain" => Box::new(no_split_brain::NoSplitBrain::new(nodes)),
+            "strong_accuracy" => Box::new(strong_accuracy::StrongAccuracy::new(nodes)),
             "leader_within" => continue, // its bound comes from `leader_within = "…"`
             other => {
                 let known: Vec<&str> = catalog().iter().map(|i| i.name).collect();
@@ -150,7 +151,7 @@ pub fn build(
         });
     }
     if let Some(bound) = leader_within {
-        out.push(Box::new(leader_within::LeaderWithin::new(bound)));
+        out.push(Box::new(leader_within::LeaderWithin::new(bound, nodes)));
     }
     Ok(out)
 }
@@ -183,9 +184,9 @@ pub(crate) mod tests {
             .iter()
             .map(|i| i.name.to_string())
             .collect();
-        let built = super::build(&names, Some(1)).unwrap();
+        let built = super::build(&names, Some(1), 3).unwrap();
         assert_eq!(built.len(), names.len());
-        let Err(e) = super::build(&["nope".into()], None) else {
+        let Err(e) = super::build(&["nope".into()], None, 3) else {
             panic!("accepted an unknown name")
         };
         assert!(e.contains("unknown invariant `nope`"), "{e}");

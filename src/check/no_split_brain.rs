@@ -23,15 +23,22 @@ struct Claim {
     since: Nanos,
 }
 
-#[derive(Default)]
 pub struct NoSplitBrain {
+    /// Indexed by node.
     claims: Vec<Option<Claim>>,
     violation: Option<Violation>,
 }
 
 impl NoSplitBrain {
+    pub fn new(nodes: usize) -> Self {
+        NoSplitBrain {
+            claims: vec![None; nodes],
+            violation: None,
+        }
+    }
+
     fn holds(&self, node: u32, cluster: &Cluster) -> bool {
-        match self.claims.get(node as usize).copied().flatten() {
+        match self.claims[node as usize] {
             Some(claim) => claim.until.is_none_or(|u| cluster.local_time(node) < u),
             None => false,
         }
@@ -102,9 +109,6 @@ impl Invariant for NoSplitBrain {
     }
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
-        if self.claims.len() < cluster.len() {
-            self.claims.resize(cluster.len(), None);
-        }
         match *obs {
             Observation::Authority { term, until } => {
                 let since = match self.claims[node as usize] {
@@ -123,9 +127,7 @@ impl Invariant for NoSplitBrain {
         match &fault.applied {
             Applied::Crash { nodes } => {
                 for &n in nodes {
-                    if let Some(c) = self.claims.get_mut(n as usize) {
-                        *c = None;
-                    }
+                    self.claims[n as usize] = None;
                 }
             }
             // A backward jump can bring an expired lease back to life.
@@ -162,7 +164,7 @@ mod tests {
     #[test]
     fn back_to_back_leases_pass() {
         let mut c = cluster_at(3, 100 * MS);
-        let mut inv = NoSplitBrain::default();
+        let mut inv = NoSplitBrain::new(3);
         inv.on_observation(100 * MS, 0, &lease(1, 200), &c);
         c.set_now(200 * MS); // A's lease has just run out
         inv.on_observation(200 * MS, 1, &lease(2, 300), &c);
@@ -172,7 +174,7 @@ mod tests {
     #[test]
     fn stepping_down_revokes_authority() {
         let c = cluster_at(3, 100 * MS);
-        let mut inv = NoSplitBrain::default();
+        let mut inv = NoSplitBrain::new(3);
         inv.on_observation(
             100 * MS,
             0,
@@ -198,7 +200,7 @@ mod tests {
     #[test]
     fn overlapping_leases_fail() {
         let c = cluster_at(3, 150 * MS);
-        let mut inv = NoSplitBrain::default();
+        let mut inv = NoSplitBrain::new(3);
         inv.on_observation(150 * MS, 0, &lease(1, 200), &c);
         inv.on_observation(150 * MS, 2, &lease(2, 400), &c);
         let Status::Violated(v) = inv.status() else {
@@ -220,7 +222,7 @@ mod tests {
             Clock::honest(),
         ]);
         c.set_now(100 * MS);
-        let mut inv = NoSplitBrain::default();
+        let mut inv = NoSplitBrain::new(3);
         inv.on_observation(100 * MS, 0, &lease(1, 200), &c);
         c.set_now(300 * MS);
         inv.on_observation(300 * MS, 1, &lease(2, 400), &c);
@@ -231,7 +233,7 @@ mod tests {
     fn a_backward_jump_revives_an_expired_lease() {
         use crate::world::{FaultRecord, Origin};
         let mut c = cluster_at(2, 100 * MS);
-        let mut inv = NoSplitBrain::default();
+        let mut inv = NoSplitBrain::new(3);
         inv.on_observation(100 * MS, 0, &lease(1, 200), &c);
         c.set_now(250 * MS); // A's lease ran out at 200
         inv.on_observation(250 * MS, 1, &lease(2, 400), &c);
@@ -259,7 +261,7 @@ mod tests {
     #[test]
     fn masters_without_an_end_overlap_forever() {
         let c = cluster_at(2, 0);
-        let mut inv = NoSplitBrain::default();
+        let mut inv = NoSplitBrain::new(3);
         inv.on_observation(
             0,
             0,

@@ -9,13 +9,22 @@ use crate::world::{Applied, Cluster, FaultRecord, NodeStatus};
 
 use super::{Invariant, Property, Status, Violation};
 
-#[derive(Default)]
 pub struct StrongAccuracy {
     /// The latest fault that touched each node, for the evidence.
     last_fault: Vec<Option<(Nanos, String)>>,
     /// The latest partition or cut, for the evidence.
     last_partition: Option<(Nanos, String)>,
     violation: Option<Violation>,
+}
+
+impl StrongAccuracy {
+    pub fn new(nodes: usize) -> Self {
+        StrongAccuracy {
+            last_fault: vec![None; nodes],
+            last_partition: None,
+            violation: None,
+        }
+    }
 }
 
 impl Invariant for StrongAccuracy {
@@ -43,7 +52,7 @@ impl Invariant for StrongAccuracy {
             "{} {who} suspects {whom}, which is {state}",
             format_instant(at)
         )];
-        if let Some(Some((t, what))) = self.last_fault.get(peer.0 as usize) {
+        if let Some((t, what)) = &self.last_fault[peer.index()] {
             evidence.push(format!("{}  {what}", format_instant(*t)));
         }
         if let Some((t, what)) = &self.last_partition {
@@ -59,9 +68,6 @@ impl Invariant for StrongAccuracy {
     }
 
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
-        if self.last_fault.len() < cluster.len() {
-            self.last_fault.resize(cluster.len(), None);
-        }
         let what = fault.applied.describe(cluster);
         match &fault.applied {
             Applied::Partition { .. } | Applied::Cut { .. } => {
@@ -91,7 +97,7 @@ mod tests {
     fn suspecting_a_crashed_node_is_accurate() {
         let mut c = cluster_at(3, 0);
         c.set_status(1, NodeStatus::Crashed);
-        let mut inv = StrongAccuracy::default();
+        let mut inv = StrongAccuracy::new(3);
         inv.on_observation(5, 0, &Observation::Suspect { peer: NodeId(1) }, &c);
         assert_eq!(inv.status(), Status::Pass);
     }
@@ -107,7 +113,7 @@ mod tests {
             lasting: Some(10),
         };
         c.set_status(1, NodeStatus::Paused);
-        let mut inv = StrongAccuracy::default();
+        let mut inv = StrongAccuracy::new(3);
         inv.on_fault(1, &pause, &c);
         inv.on_observation(5, 0, &Observation::Suspect { peer: NodeId(1) }, &c);
         let Status::Violated(v) = inv.status() else {

@@ -195,7 +195,7 @@ impl<P: Protocol> Observer<P> for RunObserver {
                 for inv in &mut self.invariants {
                     inv.on_fault(record.at, fault, cluster);
                 }
-                self.detector.on_fault(record.at, fault, cluster);
+                self.detector.on_fault(record.at, fault);
                 self.story.on_fault(fault, cluster);
             }
             _ => {}
@@ -240,7 +240,7 @@ fn run_protocol<P: Protocol>(
             .map(|s| s.to_string())
             .collect(),
     };
-    let invariants = check::build(&names, scenario.check.leader_within)
+    let invariants = check::build(&names, scenario.check.leader_within, scenario.nodes.len())
         .map_err(|e| scenario.error_at(&["check", "invariants"], e))?;
     let seed = options.seed.unwrap_or(scenario.seed);
 
@@ -265,8 +265,8 @@ fn run_protocol<P: Protocol>(
     };
     let observer = RunObserver {
         invariants,
-        detector: DetectorStats::default(),
-        story: Story::default(),
+        detector: DetectorStats::new(scenario.nodes.len()),
+        story: Story::new(scenario.nodes.len()),
         trace,
         capture: options.capture.then(Vec::new),
     };

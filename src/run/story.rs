@@ -38,7 +38,6 @@ struct Suspicions {
     peers: Vec<u32>,
 }
 
-#[derive(Default)]
 pub struct Story {
     lines: Vec<StoryLine>,
     roles: Vec<Option<(Role, u64)>>,
@@ -54,14 +53,23 @@ pub struct Story {
 }
 
 impl Story {
+    pub fn new(nodes: usize) -> Self {
+        Story {
+            lines: Vec::new(),
+            roles: vec![None; nodes],
+            leaders: BTreeMap::new(),
+            candidacies: BTreeMap::new(),
+            failed: 0,
+            highest_term: 0,
+            suspicion: None,
+        }
+    }
+
     fn push(&mut self, at: Nanos, text: String) {
         self.lines.push(StoryLine { at, text });
     }
 
     pub fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
-        if self.roles.len() < cluster.len() {
-            self.roles.resize(cluster.len(), None);
-        }
         match *obs {
             Observation::Role { role, term } => self.on_role(at, node, role, term, cluster),
             Observation::Suspect { peer } => self.on_suspicion(at, node, peer.0, false, cluster),
@@ -182,9 +190,6 @@ impl Story {
     }
 
     pub fn on_fault(&mut self, fault: &FaultRecord, cluster: &Cluster) {
-        if self.roles.len() < cluster.len() {
-            self.roles.resize(cluster.len(), None);
-        }
         if let Applied::Crash { nodes } = &fault.applied {
             for &n in nodes {
                 self.roles[n as usize] = None;
@@ -233,7 +238,7 @@ mod tests {
     #[test]
     fn elections_step_downs_and_split_votes_read_as_lines() {
         let c = cluster();
-        let mut s = Story::default();
+        let mut s = Story::new(3);
         s.on_observation(1, 0, &role(Role::Candidate, 1), &c);
         s.on_observation(1, 1, &role(Role::Candidate, 1), &c);
         s.on_observation(5, 2, &role(Role::Candidate, 2), &c);
@@ -267,7 +272,7 @@ mod tests {
     #[test]
     fn simultaneous_suspicions_are_grouped() {
         let c = cluster();
-        let mut s = Story::default();
+        let mut s = Story::new(3);
         s.on_observation(7, 1, &Observation::Suspect { peer: NodeId(0) }, &c);
         s.on_observation(7, 2, &Observation::Suspect { peer: NodeId(0) }, &c);
         s.on_observation(9, 1, &Observation::Trust { peer: NodeId(0) }, &c);
@@ -284,7 +289,7 @@ mod tests {
     #[test]
     fn a_crashed_leader_does_not_step_down_on_restart() {
         let c = cluster();
-        let mut s = Story::default();
+        let mut s = Story::new(3);
         s.on_observation(1, 0, &role(Role::Leader, 1), &c);
         let crash = FaultRecord {
             at: 2,
