@@ -94,6 +94,7 @@ mod tests {
             written: "crash B".into(),
             applied: Applied::Crash { nodes: vec![1] },
             lasting: None,
+            dynamic: false,
         };
         c.set_status(1, NodeStatus::Crashed);
         stats.on_fault(100, &crash);

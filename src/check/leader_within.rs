@@ -191,6 +191,7 @@ mod tests {
             written: "heal".into(),
             applied: Applied::Heal,
             lasting: None,
+            dynamic: false,
         }
     }
 

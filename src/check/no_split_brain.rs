@@ -249,6 +249,7 @@ mod tests {
                 by: -(100 * MS as i64),
             },
             lasting: None,
+            dynamic: false,
         };
         inv.on_fault(260 * MS, &jump, &c);
         let Status::Violated(v) = inv.status() else {

@@ -111,6 +111,7 @@ mod tests {
             written: "pause B".into(),
             applied: Applied::Pause { nodes: vec![1] },
             lasting: Some(10),
+            dynamic: false,
         };
         c.set_status(1, NodeStatus::Paused);
         let mut inv = StrongAccuracy::new(3);

@@ -297,6 +297,7 @@ mod tests {
             written: "crash leader".into(),
             applied: Applied::Crash { nodes: vec![0] },
             lasting: None,
+            dynamic: true,
         };
         s.on_fault(&crash, &c);
         s.on_observation(3, 0, &role(Role::Follower, 1), &c);

@@ -498,7 +498,14 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
             Applied::Skipped { .. } => None,
             _ => spec.lasting,
         };
-        let record = self.record_fault(spec.origin, written, applied, lasting);
+        let record = self.record_fault(FaultRecord {
+            at: self.now,
+            origin: spec.origin,
+            written,
+            applied,
+            lasting,
+            dynamic: spec.action.is_dynamic(),
+        });
         if let Some(d) = lasting {
             self.queue
                 .push(self.now.saturating_add(d), Pending::End(record));
@@ -539,26 +546,22 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
             }
             other => unreachable!("no `for` on {other:?}"),
         };
-        self.record_fault(Origin::End, written, applied, None);
+        self.record_fault(FaultRecord {
+            at: self.now,
+            origin: Origin::End,
+            written,
+            applied,
+            lasting: None,
+            dynamic: false,
+        });
         for node in restarted {
             self.start(node, true);
         }
     }
 
-    fn record_fault(
-        &mut self,
-        origin: Origin,
-        written: String,
-        applied: Applied,
-        lasting: Option<Nanos>,
-    ) -> u32 {
-        self.applied.push(FaultRecord {
-            at: self.now,
-            origin,
-            written,
-            applied,
-            lasting,
-        });
+    fn record_fault(&mut self, record: FaultRecord) -> u32 {
+        debug_assert_eq!(record.at, self.now);
+        self.applied.push(record);
         let index = self.applied.len() - 1;
         self.tracer
             .emit::<P>(self.now, &self.cluster, Event::Fault(&self.applied[index]));

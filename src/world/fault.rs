@@ -169,6 +169,10 @@ pub struct FaultRecord {
     pub applied: Applied,
     /// When the fault is undone, for a fault with `for`.
     pub lasting: Option<Nanos>,
+    /// The fault named a dynamic target or a random shape, so what was written says more
+    /// than the nodes it hit. Derived from the scenario, so not part of the trace hash.
+    #[serde(skip)]
+    pub dynamic: bool,
 }
 
 impl Target {
@@ -227,6 +231,27 @@ impl FaultAction {
                 format!("clock drift {} {ppm:+}ppm", target.describe(cluster))
             }
             FaultAction::Recover => "final heal".into(),
+        }
+    }
+}
+
+impl FaultAction {
+    /// Whether the fault names a target or a shape that is only resolved when it fires.
+    pub fn is_dynamic(&self) -> bool {
+        match self {
+            FaultAction::Partition(shape) => match shape {
+                Shape::Groups(groups) => groups.iter().flatten().any(Target::is_dynamic),
+                Shape::Isolate(t) | Shape::Bridge(t) => t.is_dynamic(),
+                Shape::Halves | Shape::MajorityMinority | Shape::Ring => true,
+            },
+            FaultAction::Cut { from, to } => from.iter().chain(to).any(Target::is_dynamic),
+            FaultAction::Crash(t)
+            | FaultAction::Restart(t)
+            | FaultAction::Pause(t)
+            | FaultAction::Resume(t)
+            | FaultAction::ClockJump { target: t, .. }
+            | FaultAction::ClockDrift { target: t, .. } => t.is_dynamic(),
+            FaultAction::Heal | FaultAction::Recover => false,
         }
     }
 }
@@ -547,15 +572,7 @@ impl FaultRecord {
         let mut s = self.applied.describe(cluster);
         if let Applied::Skipped { .. } = self.applied {
             s = format!("{}: {s}", self.written);
-        } else if self.origin == Origin::End {
-            // "heal partition {A,B} | {C,D,E}" says it all.
-        } else if self.written.contains("leader")
-            || self.written.contains("random")
-            || self.written.contains("minority")
-            || self.written.contains("majority")
-            || self.written.contains("halves")
-            || self.written.contains("ring")
-        {
+        } else if self.dynamic {
             s += &format!(" ({})", self.written);
         }
         if let Some(d) = self.lasting {
@@ -743,6 +760,21 @@ mod tests {
         assert_eq!(*bridge, 2);
         assert_eq!(left.len() + right.len(), 4);
         assert!(r.cut_links().iter().all(|&(a, b)| a != 2 && b != 2));
+    }
+
+    #[test]
+    fn a_fault_is_dynamic_when_it_names_a_role_or_a_random_shape() {
+        let named = FaultAction::Partition(Shape::Groups(vec![vec![Target::Node(0)]]));
+        assert!(!named.is_dynamic());
+        assert!(!FaultAction::Crash(Target::Node(3)).is_dynamic());
+        assert!(FaultAction::Crash(Target::Leader).is_dynamic());
+        assert!(FaultAction::Partition(Shape::Ring).is_dynamic());
+        let mixed = FaultAction::Cut {
+            from: vec![Target::Node(0)],
+            to: vec![Target::Minority],
+        };
+        assert!(mixed.is_dynamic());
+        assert!(!FaultAction::Heal.is_dynamic());
     }
 
     #[test]
