@@ -10,7 +10,7 @@ mod list;
 mod run;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::Path;
 
 use clap::{Parser, Subcommand};
 
@@ -91,6 +91,6 @@ fn style_for(stderr: bool) -> Style {
     }
 }
 
-fn display(path: &std::path::Path) -> String {
-    PathBuf::from(path).display().to_string()
+fn display(path: &Path) -> String {
+    path.display().to_string()
 }

@@ -25,7 +25,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use crate::node::{Nanos, Observation, Protocol};
-use crate::world::{Applied, Cluster, Event, Record};
+use crate::world::{Cluster, Event, Record};
 
 pub const FORMAT: &str = "sim-trace";
 pub const VERSION: u32 = 1;
@@ -112,7 +112,7 @@ pub fn line<P: Protocol>(record: &Record<'_, P>, cluster: &Cluster) -> String {
             m.insert("text".into(), f.applied.describe(cluster).into());
             m.insert("written".into(), f.written.clone().into());
             m.insert("origin".into(), to_json(&f.origin));
-            let nodes: Vec<Value> = fault_nodes(&f.applied).into_iter().map(name).collect();
+            let nodes: Vec<Value> = f.applied.touched().into_iter().map(name).collect();
             m.insert("nodes".into(), nodes.into());
             if let Some(d) = f.lasting {
                 m.insert("for_ns".into(), d.into());
@@ -132,34 +132,6 @@ fn observation(obs: &Observation, cluster: &Cluster) -> Value {
         Observation::Trust { peer } => json!({"type": "trust", "peer": cluster.name_of(*peer)}),
         other => to_json(other),
     }
-}
-
-/// Every node a fault touched, partitions included.
-fn fault_nodes(applied: &Applied) -> Vec<u32> {
-    use crate::world::fault::Resolved;
-    let mut nodes = match applied {
-        Applied::Partition { shape, .. } => match shape {
-            Resolved::Groups(g) => g.concat(),
-            Resolved::Bridge {
-                left,
-                right,
-                bridge,
-            } => {
-                let mut v = [left.as_slice(), right.as_slice()].concat();
-                v.push(*bridge);
-                v
-            }
-            Resolved::Ring { order, .. } => order.clone(),
-        },
-        Applied::Cut { from, to, .. } => [from.as_slice(), to.as_slice()].concat(),
-        Applied::Recover { restarted, resumed } => {
-            [restarted.as_slice(), resumed.as_slice()].concat()
-        }
-        other => other.nodes().to_vec(),
-    };
-    nodes.sort_unstable();
-    nodes.dedup();
-    nodes
 }
 
 /// Streams lines to a writer, keeping the first I/O error instead of panicking mid-run.

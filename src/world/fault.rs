@@ -552,6 +552,30 @@ impl Applied {
         }
     }
 
+    /// Every node the fault touched, partitions and repairs included, in cluster order.
+    pub fn touched(&self) -> Vec<u32> {
+        let mut nodes = match self {
+            Applied::Partition { shape, .. } => match shape {
+                Resolved::Groups(groups) => groups.concat(),
+                Resolved::Bridge {
+                    left,
+                    right,
+                    bridge,
+                } => [left.as_slice(), right.as_slice(), &[*bridge]].concat(),
+                Resolved::Ring { order, .. } => order.clone(),
+            },
+            Applied::Cut { from, to, .. } => [from.as_slice(), to.as_slice()].concat(),
+            Applied::Repair { healed, .. } => healed.touched(),
+            Applied::Recover { restarted, resumed } => {
+                [restarted.as_slice(), resumed.as_slice()].concat()
+            }
+            other => other.nodes().to_vec(),
+        };
+        nodes.sort_unstable();
+        nodes.dedup();
+        nodes
+    }
+
     /// The nodes this fault acted on directly.
     pub fn nodes(&self) -> &[u32] {
         match self {
@@ -775,6 +799,26 @@ mod tests {
         };
         assert!(mixed.is_dynamic());
         assert!(!FaultAction::Heal.is_dynamic());
+    }
+
+    #[test]
+    fn touched_names_every_node_a_fault_reached() {
+        let bridge = Applied::Partition {
+            cut: 0,
+            shape: Resolved::Bridge {
+                left: vec![3, 0],
+                right: vec![4],
+                bridge: 1,
+            },
+        };
+        assert_eq!(bridge.touched(), [0, 1, 3, 4]);
+        let repair = Applied::Repair {
+            cut: 0,
+            healed: Box::new(bridge),
+        };
+        assert_eq!(repair.touched(), [0, 1, 3, 4]);
+        assert_eq!(Applied::Crash { nodes: vec![2] }.touched(), [2]);
+        assert!(Applied::Heal.touched().is_empty());
     }
 
     #[test]
