@@ -107,3 +107,19 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         self.effects.push(Effect::Observe(observation));
     }
 }
+
+/// Runs one handler outside any world and returns the effects it asked for, in order: how a
+/// protocol's unit tests drive a node step by step and assert on what it did.
+#[cfg(test)]
+pub(crate) fn step<P: Protocol>(
+    state: &mut P,
+    id: NodeId,
+    peers: &[NodeId],
+    now: LocalNanos,
+    handler: impl FnOnce(&mut P, &mut Ctx<'_, P>),
+) -> Vec<Effect<P>> {
+    let mut rng = Rng::derive(0, super::Stream::Node(id.0));
+    let mut effects = Vec::new();
+    handler(state, &mut Ctx::new(id, peers, now, &mut rng, &mut effects));
+    effects
+}

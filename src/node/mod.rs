@@ -10,6 +10,8 @@ mod protocol;
 pub mod rng;
 pub mod time;
 
+#[cfg(test)]
+pub(crate) use ctx::step;
 pub use ctx::{Ctx, Effect};
 pub use id::NodeId;
 pub use observation::{Observation, Role};

@@ -147,7 +147,7 @@ impl Protocol for Heartbeat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{Effect, Rng, Stream};
+    use crate::node::Effect;
 
     const MS: i64 = 1_000_000;
 
@@ -161,11 +161,7 @@ mod tests {
         peers: &[NodeId],
         f: impl FnOnce(&mut Heartbeat, &mut Ctx<'_, Heartbeat>),
     ) -> Vec<Effect<Heartbeat>> {
-        let mut rng = Rng::derive(0, Stream::Node(0));
-        let mut effects = Vec::new();
-        let mut ctx = Ctx::new(NodeId(0), peers, now, &mut rng, &mut effects);
-        f(hb, &mut ctx);
-        effects
+        crate::node::step(hb, NodeId(0), peers, now, f)
     }
 
     fn observations(effects: &[Effect<Heartbeat>]) -> Vec<Observation> {

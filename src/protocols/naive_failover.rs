@@ -178,7 +178,7 @@ impl Protocol for NaiveFailover {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{Effect, LocalNanos, Rng, Stream};
+    use crate::node::{Effect, LocalNanos};
 
     fn step(
         node: &mut NaiveFailover,
@@ -186,12 +186,7 @@ mod tests {
         now: LocalNanos,
         f: impl FnOnce(&mut NaiveFailover, &mut Ctx<'_, NaiveFailover>),
     ) -> Vec<Effect<NaiveFailover>> {
-        let peers = [NodeId(1 - id.0)];
-        let mut rng = Rng::derive(0, Stream::Node(id.0));
-        let mut effects = Vec::new();
-        let mut ctx = Ctx::new(id, &peers, now, &mut rng, &mut effects);
-        f(node, &mut ctx);
-        effects
+        crate::node::step(node, id, &[NodeId(1 - id.0)], now, f)
     }
 
     fn standby() -> NaiveFailover {
