@@ -404,3 +404,32 @@ fn the_committed_schema_is_the_one_sim_prints() {
     );
     assert_eq!(printed["title"], "sim scenario");
 }
+
+/// `sim … | head -1`: a reader that goes away is not a reason to panic, and the exit code
+/// still tells the verdict.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    for (args, code) in [
+        (vec!["list", "invariants"], 0),
+        (vec!["schema"], 0),
+        (vec!["run", "scenarios/failover/naive-split-brain.toml"], 1),
+        (
+            vec!["run", "scenarios/raft/basic-election.toml", "--json"],
+            0,
+        ),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sim"))
+            .args(&args)
+            .current_dir(common::root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader leaves before sim has written anything
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "sim {args:?}: {err}");
+        assert_eq!(out.status.code(), Some(code), "sim {args:?}: {err}");
+    }
+}

@@ -153,10 +153,10 @@ pub fn main(args: &BenchArgs) -> i32 {
                 })
             })
             .collect();
-        println!("{}", json!({ "runs": args.runs, "workloads": rows }));
+        outln!("{}", json!({ "runs": args.runs, "workloads": rows }));
         return EXIT_OK;
     }
-    println!(
+    outln!(
         "{:<10} {:>5} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>12}",
         "workload",
         "nodes",
@@ -169,7 +169,7 @@ pub fn main(args: &BenchArgs) -> i32 {
         "virtual s/s"
     );
     for m in &results {
-        println!(
+        outln!(
             "{:<10} {:>5} {:>9} {:>11} {:>11} {:>8.3}s {:>12.0} {:>13} {:>12}",
             m.name,
             m.nodes,
@@ -182,7 +182,7 @@ pub fn main(args: &BenchArgs) -> i32 {
             si(m.virtual_per_wall()),
         );
     }
-    println!(
+    outln!(
         "(fastest of {} runs each; trace hash and invariant checks on)",
         args.runs.max(1)
     );

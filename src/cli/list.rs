@@ -17,9 +17,9 @@ pub enum What {
 }
 
 fn entry(name: &str, tag: &str, definition: &str) {
-    println!("{name}  {tag}");
+    outln!("{name}  {tag}");
     for line in wrap(definition, 88) {
-        println!("    {line}");
+        outln!("    {line}");
     }
 }
 

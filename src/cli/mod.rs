@@ -5,12 +5,28 @@
 //! or the answer is unknown. Human output goes to stdout, or to stderr when `--json` puts the
 //! JSON document on stdout. Colour only on a terminal, never with `NO_COLOR`.
 
+/// `println!` for the command line: see [`write_stdout`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for the command line: see [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
 pub mod bench;
 mod list;
 mod run;
 
-use std::io::IsTerminal;
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 
@@ -66,7 +82,7 @@ pub fn main() -> i32 {
             let schema = crate::scenario::json_schema(&crate::protocols::catalog());
             match serde_json::to_string_pretty(&schema) {
                 Ok(text) => {
-                    println!("{text}");
+                    outln!("{text}");
                     EXIT_OK
                 }
                 Err(e) => {
@@ -76,6 +92,25 @@ pub fn main() -> i32 {
             }
         }
         Command::Bench(args) => bench::main(&args),
+    }
+}
+
+/// Set once stdout's reader has gone away.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes to stdout. A reader that stopped reading (`sim list invariants | head -1`) is not our
+/// error, so `println!`'s panic is no answer: the rest of the output is dropped and the command
+/// finishes with its own exit code. Any other write error is reported once on stderr.
+pub(crate) fn write_stdout(args: fmt::Arguments<'_>) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("sim: cannot write to stdout: {e}");
+        }
     }
 }
 

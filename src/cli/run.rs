@@ -123,9 +123,9 @@ pub fn run(args: RunArgs) -> i32 {
         if let Some(d) = &determinism {
             doc["determinism"] = d.json.clone();
         }
-        println!("{doc}");
+        outln!("{doc}");
     } else {
-        print!("{human}");
+        out!("{human}");
     }
     match &determinism {
         Some(d) if !d.identical => EXIT_VIOLATION,
