@@ -1,7 +1,7 @@
 //! sim: a deterministic distributed-systems simulator.
 //!
 //! Layers, each depending only on those below it (DESIGN.md section 2): `cli`, `report`,
-//! `run` (the composition root), `scenario`, `check`, `protocols`, `world`, `node`.
+//! `run` (the composition root), `scenario`, `check`, `protocols`, `workload`, `world`, `node`.
 
 pub mod check;
 pub mod cli;
@@ -10,4 +10,5 @@ pub mod protocols;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod workload;
 pub mod world;

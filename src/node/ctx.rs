@@ -4,16 +4,29 @@
 //! "persist before send" holds exactly as written, and a handler is atomic: a crash can only
 //! fall between two handlers.
 
-use super::{LocalNanos, Nanos, NodeId, Observation, Protocol, Rng};
+use super::{LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng};
 
 /// One thing a handler asked the world to do.
 #[derive(Debug)]
 pub enum Effect<P: Protocol> {
-    Send { to: NodeId, msg: P::Msg },
-    SetTimer { timer: P::Timer, after: Nanos },
-    CancelTimer { timer: P::Timer },
+    Send {
+        to: NodeId,
+        msg: P::Msg,
+    },
+    SetTimer {
+        timer: P::Timer,
+        after: Nanos,
+    },
+    CancelTimer {
+        timer: P::Timer,
+    },
     Observe(Observation),
     Persist(P::Durable),
+    /// An answer to a client's request, sent back over the network.
+    Reply {
+        request: RequestId,
+        reply: Reply,
+    },
 }
 
 /// The context a handler runs in: its identity, its clock, its randomness and its outbox.
@@ -100,6 +113,12 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Replaces the node's durable state; it is on disk before any later effect happens.
     pub fn persist(&mut self, state: P::Durable) {
         self.effects.push(Effect::Persist(state));
+    }
+
+    /// Answers a client's request. A node may answer later than the handler that received it
+    /// (once the operation commits), or never (the client then times out).
+    pub fn reply(&mut self, request: RequestId, reply: Reply) {
+        self.effects.push(Effect::Reply { request, reply });
     }
 
     /// Reports a fact to the checkers.

@@ -3,6 +3,7 @@
 //! This is the bottom layer. It knows nothing of the world, the checkers or the scenario file;
 //! protocols import only from here.
 
+mod client;
 mod ctx;
 mod id;
 mod observation;
@@ -10,6 +11,7 @@ mod protocol;
 pub mod rng;
 pub mod time;
 
+pub use client::{ClientId, ClientRequest, Op, OpResult, Reply, RequestId};
 #[cfg(test)]
 pub(crate) use ctx::step;
 pub use ctx::{Ctx, Effect};

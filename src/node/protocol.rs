@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Ctx, NodeId};
+use super::{ClientRequest, Ctx, NodeId, Reply};
 
 /// A problem with a protocol's `[protocol]` settings that types alone cannot catch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,4 +73,15 @@ pub trait Protocol: Sized + 'static {
 
     /// A timer set earlier fired.
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+
+    /// A client's request arrived. Protocols without a client interface keep this default,
+    /// which refuses every request.
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest) {
+        ctx.reply(
+            request.id,
+            Reply::Fail {
+                reason: format!("{} serves no client requests", Self::NAME),
+            },
+        );
+    }
 }

@@ -444,6 +444,8 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
                     .emit::<P>(self.now, &self.cluster, Event::Observe { node, obs: &obs });
             }
             Effect::Persist(durable) => self.slots[node as usize].durable = Some(durable),
+            // Clients are not wired into the world yet: a reply has nowhere to go.
+            Effect::Reply { .. } => {}
         }
     }
 

@@ -1,0 +1,97 @@
+//! The client side of the node API: what a virtual client asks a node, and what the node answers.
+//!
+//! A client has at most one request outstanding. It numbers its operations (`seq`), and a retry of
+//! the same operation — after a redirect, or to another node — keeps the number, so a replicated
+//! state machine can apply a retried write once (duplicate suppression by client id + sequence).
+
+use serde::Serialize;
+use std::fmt;
+
+use super::NodeId;
+
+/// A virtual client's index (0-based, in creation order). Clients are endpoints of the network,
+/// not nodes of the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ClientId(pub u32);
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+/// One operation of one client: retries of it share the id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RequestId {
+    pub client: ClientId,
+    /// The client's operation number, from 1, increasing by one per new operation.
+    pub seq: u64,
+}
+
+/// A key-value operation. Values are strings: `append` concatenates.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "f")]
+pub enum Op {
+    /// Reads the key's value (`None` when the key is absent).
+    Get { key: String },
+    /// Sets the key's value.
+    Put { key: String, value: String },
+    /// Appends to the key's value (an absent key counts as empty).
+    Append { key: String, value: String },
+    /// Sets the key to `new` if and only if its value is `expect` now.
+    Cas {
+        key: String,
+        expect: String,
+        new: String,
+    },
+}
+
+impl Op {
+    pub fn key(&self) -> &str {
+        match self {
+            Op::Get { key }
+            | Op::Put { key, .. }
+            | Op::Append { key, .. }
+            | Op::Cas { key, .. } => key,
+        }
+    }
+
+    /// Whether the operation can change the state (and so must be applied at most once).
+    pub fn is_write(&self) -> bool {
+        !matches!(self, Op::Get { .. })
+    }
+}
+
+/// A request as a node receives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientRequest {
+    pub id: RequestId,
+    pub op: Op,
+}
+
+/// What the operation did, when it did happen.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum OpResult {
+    /// A `get`: the value read (`None`: the key was absent).
+    Value { value: Option<String> },
+    /// A `put` or an `append` took effect.
+    Done,
+    /// A `cas`: `true` if it swapped, `false` if the value was not `expect` (nothing changed).
+    Cas { swapped: bool },
+}
+
+/// A node's answer to a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reply")]
+pub enum Reply {
+    /// The operation took effect (exactly once) with this result.
+    Ok(OpResult),
+    /// This node cannot serve the request; `leader` is its best guess of who can. The
+    /// operation did not take effect here.
+    NotLeader { leader: Option<NodeId> },
+    /// The operation definitely did not take effect (for example the protocol has no client
+    /// interface, or refused the request); `reason` says why.
+    Fail { reason: String },
+}

@@ -1,0 +1,120 @@
+//! A history: every client operation with its invocation, its completion and what it returned.
+//!
+//! This is the one input of the history checkers. The simulator records it from its virtual
+//! clients; importers turn Jepsen, Porcupine and Knossos files into it, each mapping its source's
+//! semantics onto the three outcomes below (`../shared/data/linearizability/README.md`):
+//!
+//! - `Ok(output)`: the operation took effect once, between invoke and complete, and returned
+//!   `output`. An observed failed compare-and-set is `Ok(Output::Cas(false))`: it happened, it
+//!   saw a value other than `from`, and changed nothing.
+//! - `Fail`: the operation definitely did not take effect. Checkers skip it; it is kept so that
+//!   pictures and explanations can show it.
+//! - `Info`: unknown. It may have taken effect at any instant after its invocation, or never, and
+//!   its output is unknown. A read of unknown outcome constrains nothing.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A value stored under a key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Int(i64),
+    Str(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+/// What a client asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Call {
+    /// `get` / `read`.
+    Read,
+    /// `put` / `write`.
+    Write(Value),
+    /// `append`: string concatenation.
+    Append(Value),
+    /// Compare-and-set: becomes `to` if and only if the value is `from`.
+    Cas { from: Value, to: Value },
+}
+
+/// What an operation that took effect returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Output {
+    /// A read's value; `None`: the key was absent (nil).
+    Value(Option<Value>),
+    /// A write or an append.
+    Done,
+    /// A compare-and-set: whether it swapped.
+    Cas(bool),
+}
+
+/// How an operation ended.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Outcome {
+    Ok(Output),
+    Fail,
+    Info,
+}
+
+/// One client operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Operation {
+    /// Who issued it: a simulated client's index, or a Jepsen process number.
+    pub process: u64,
+    /// The key; `None` for single-register histories.
+    pub key: Option<String>,
+    pub call: Call,
+    /// When it was invoked, in the history's [`TimeUnit`].
+    pub invoke: u64,
+    /// When its completion was seen; `None`: never (pending at the end of the history).
+    /// For an `Info` outcome this is when the client gave up, not a bound on when it happened.
+    pub complete: Option<u64>,
+    pub outcome: Outcome,
+}
+
+/// What the `invoke`/`complete` numbers count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    /// Virtual nanoseconds (the simulator's histories).
+    Nanos,
+    /// Positions of the invoke/complete events in the source file (imported histories).
+    Event,
+}
+
+/// The sequential specification a history is judged against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// read / write.
+    Register,
+    /// read / write / cas.
+    CasRegister,
+    /// A map of independent registers: get / put / append / cas per key.
+    Kv,
+}
+
+/// A model and the initial value of every key (`None`: absent, reads return nil).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ModelSpec {
+    pub kind: ModelKind,
+    pub init: Option<Value>,
+}
+
+/// A whole history, in invocation order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct History {
+    pub ops: Vec<Operation>,
+    pub time_unit: TimeUnit,
+    /// The model the source implies, when it implies one (`--model` overrides it).
+    pub model: Option<ModelSpec>,
+}
