@@ -9,8 +9,11 @@ use serde::Serialize;
 
 pub mod detector;
 pub mod election_safety;
+pub mod leader_completeness;
 pub mod leader_within;
+pub mod log_matching;
 pub mod no_split_brain;
+pub mod state_machine_safety;
 pub mod strong_accuracy;
 
 use crate::node::{Nanos, Observation};
@@ -124,6 +127,29 @@ pub fn catalog() -> &'static [InvariantInfo] {
                 violation. Chandra and Toueg's strong accuracy, which no heartbeat detector can \
                 promise: a heartbeat cannot tell slow from dead.",
         },
+        InvariantInfo {
+            name: "log_matching",
+            property: Property::Safety,
+            definition: "If two logs hold an entry with the same index and term, they are identical \
+                up through that index (Raft §5.3): no two `appended` observations share (index, \
+                term) with different digests, the digest chaining each entry's term and command \
+                over the node's whole log before it.",
+        },
+        InvariantInfo {
+            name: "state_machine_safety",
+            property: Property::Safety,
+            definition: "No two nodes apply different entries at one log index (Raft §5.4.3): every \
+                `applied` observation at an index, by any node in any of its lives, has the term \
+                and digest of the first one there. No-ops of different terms differ.",
+        },
+        InvariantInfo {
+            name: "leader_completeness",
+            property: Property::Safety,
+            definition: "An entry committed in term T is in the log of every leader of a later term \
+                (Raft §5.4): when a node reports leading term L, its log (rebuilt from its \
+                `appended` observations) holds, with the same term and digest, the highest entry \
+                that a leader reported `committed` while leading a term before L.",
+        },
     ]
 }
 
@@ -140,6 +166,9 @@ pub fn build(
             "election_safety" => Box::new(election_safety::ElectionSafety::default()),
             "no_split_brain" => Box::new(no_split_brain::NoSplitBrain::new(nodes)),
             "strong_accuracy" => Box::new(strong_accuracy::StrongAccuracy::new(nodes)),
+            "log_matching" => Box::new(log_matching::LogMatching::default()),
+            "state_machine_safety" => Box::new(state_machine_safety::StateMachineSafety::default()),
+            "leader_completeness" => Box::new(leader_completeness::LeaderCompleteness::new(nodes)),
             "leader_within" => continue, // its bound comes from `leader_within = "…"`
             other => {
                 let known: Vec<&str> = catalog().iter().map(|i| i.name).collect();

@@ -56,6 +56,17 @@ pub enum Observation {
     Suspect { peer: NodeId },
     /// A failure detector at this node no longer suspects `peer`.
     Trust { peer: NodeId },
+    /// The node's log now *ends* with this entry at `index`: whatever followed it was deleted.
+    /// `digest` chains the entry's term and command over the whole log before it, as the node
+    /// itself computed it, so two logs agree up through `index` exactly when their digests there
+    /// agree. Reported for every entry written, once per write.
+    Appended { index: u64, term: u64, digest: u64 },
+    /// The node, leading, learned that its log is committed up through `index` (the entry there
+    /// has `term` and `digest`). Reported when its commit index advances, for the new index only.
+    Committed { index: u64, term: u64, digest: u64 },
+    /// The node applied the entry at `index` (of `term`, with `digest`) to its state machine.
+    /// Entries are applied in index order; a restarted node applies them again from the start.
+    Applied { index: u64, term: u64, digest: u64 },
 }
 
 impl Observation {
@@ -66,6 +77,9 @@ impl Observation {
             Observation::Authority { .. } => "authority",
             Observation::Suspect { .. } => "suspect",
             Observation::Trust { .. } => "trust",
+            Observation::Appended { .. } => "appended",
+            Observation::Committed { .. } => "committed",
+            Observation::Applied { .. } => "applied",
         }
     }
 }

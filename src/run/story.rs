@@ -74,7 +74,10 @@ impl Story {
             Observation::Role { role, term } => self.on_role(at, node, role, term, cluster),
             Observation::Suspect { peer } => self.on_suspicion(at, node, peer.0, false, cluster),
             Observation::Trust { peer } => self.on_suspicion(at, node, peer.0, true, cluster),
-            Observation::Authority { .. } => {}
+            Observation::Authority { .. }
+            | Observation::Appended { .. }
+            | Observation::Committed { .. }
+            | Observation::Applied { .. } => {}
         }
     }
 

@@ -1,4 +1,5 @@
-//! Raft's `[protocol]` table: timeouts, heartbeats, pre-vote, vote stickiness and the lease.
+//! Raft's `[protocol]` table: timeouts, heartbeats, pre-vote, vote stickiness, the lease, log
+//! replication's batch size, how reads are served, and the commit rule (with its broken twin).
 //!
 //! `validate` rejects only settings that cannot run (an empty or reversed timeout range, a zero
 //! interval). Settings that are merely unwise — a heartbeat slower than the election timeout, a
@@ -31,6 +32,46 @@ pub struct RaftConfig {
     /// assume no other leader exists (thesis §6.4). Default: 9/10 of the minimum election
     /// timeout, leaving a margin for clock drift.
     pub lease_duration: Option<Duration>,
+    /// The most entries one AppendEntries carries (Raft §5.3); a follower far behind catches
+    /// up over several round trips.
+    pub max_entries_per_append: u64,
+    /// How the leader serves a `get` (Raft §8, thesis §6.4). Writes always go through the log.
+    pub read: ReadMode,
+    /// Which entries a leader may commit by counting replicas (Raft §5.4.2, Figure 8).
+    pub commit_rule: CommitRule,
+}
+
+/// How reads are served.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadMode {
+    /// A `get` is appended to the log and answered once applied, like a write. Linearizable.
+    #[default]
+    Log,
+    /// The leader notes its commit index, confirms it still leads with a heartbeat round a
+    /// majority acknowledges, waits until it has applied that index, then answers from its
+    /// state (thesis §6.4). It first needs an entry of its own term committed. Linearizable.
+    ReadIndex,
+    /// The leader answers from its state at once while its lease (on its own clock) is valid
+    /// and its term's no-op is committed; otherwise as `read-index`. Linearizable only while
+    /// clocks keep pace (thesis §6.4.1).
+    Lease,
+    /// Any node answers a `get` from its own applied state at once: stale reads. A broken
+    /// design, for lessons.
+    Follower,
+}
+
+/// When a leader may mark an entry committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommitRule {
+    /// Only an entry of the leader's current term is committed by counting replicas; earlier
+    /// entries are committed with it (§5.4.2). Correct.
+    #[default]
+    CurrentTerm,
+    /// Any entry stored on a majority is committed, whatever its term. Broken: Figure 8 shows a
+    /// later leader overwriting such an entry.
+    AnyTerm,
 }
 
 impl Default for RaftConfig {
@@ -41,6 +82,9 @@ impl Default for RaftConfig {
             pre_vote: false,
             vote_stickiness: true,
             lease_duration: None,
+            max_entries_per_append: 64,
+            read: ReadMode::Log,
+            commit_rule: CommitRule::CurrentTerm,
         }
     }
 }
@@ -74,6 +118,12 @@ pub fn validate(cfg: &RaftConfig, _cluster_size: usize) -> Result<(), ConfigErro
         return Err(ConfigError::new(
             "heartbeat_interval",
             "must be greater than zero (got 0s)",
+        ));
+    }
+    if cfg.max_entries_per_append == 0 {
+        return Err(ConfigError::new(
+            "max_entries_per_append",
+            "must be at least 1 (got 0)",
         ));
     }
     if cfg.lease_duration.is_some_and(|lease| lease.nanos() == 0) {

@@ -73,6 +73,12 @@ impl Lease {
         self.extend(now)
     }
 
+    /// The highest round of this leadership that a majority (the leader included) has
+    /// acknowledged; 0 if none has been. A read-index read waits for its round to be confirmed.
+    pub fn confirmed_round(&mut self) -> u64 {
+        self.majority_round()
+    }
+
     /// The end of the lease as last claimed.
     pub fn until(&self) -> Option<LocalNanos> {
         self.until

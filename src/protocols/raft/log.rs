@@ -3,16 +3,25 @@
 //! Indexes start at 1; index 0 is an implicit entry of term 0 that every log holds, so the
 //! consistency check for the very first entry always passes. The rule kept here: entry `i` is at
 //! position `i - 1`, and terms never decrease along the log.
+//!
+//! Each entry also has a *digest*: a 64-bit FNV-1a hash of the previous entry's digest, the
+//! entry's term and its command. Digests are not sent; every server computes them over its own
+//! log, so equal digests at an index mean equal logs up through it (hash collisions aside). The
+//! log invariants (`log_matching`, `state_machine_safety`, `leader_completeness`) compare them.
 
 use serde::Serialize;
 
-/// What a log entry asks the state machine to do. Log replication (a later issue) adds the
-/// key-value commands; leader election needs none.
+use crate::node::{Op, RequestId};
+
+/// What a log entry asks the state machine to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Command {
-    /// Does nothing; a new leader may append one to commit entries of earlier terms (§8).
+    /// Does nothing; a new leader appends one at the start of its term so that it can commit
+    /// entries of earlier terms (§5.4.2, §8).
     Noop,
+    /// A client's key-value operation, tagged with its request id for duplicate suppression.
+    Client { request: RequestId, op: Op },
 }
 
 /// One entry of the replicated log.
@@ -83,6 +92,113 @@ pub fn append(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> boo
     }
     debug_assert!(is_well_formed(log));
     changed
+}
+
+/// §5.3 receiver rules 3 and 4 as [`append`], returning the index of the first entry written
+/// (`None` if the log already held them all): every entry from there to the end is new.
+pub fn append_from(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> Option<u64> {
+    let first = entries
+        .iter()
+        .find(|e| term_at(log, e.index) != Some(e.term))
+        .map(|e| e.index);
+    let changed = append(log, prev_index, entries);
+    debug_assert_eq!(changed, first.is_some());
+    first
+}
+
+/// Where a follower that failed the consistency check at `prev_index` may match the leader
+/// (the hint for the leader's fast backup, §5.3): its last index if its log is shorter; else
+/// the index before the first entry of the conflicting term, skipping that whole term at once.
+pub fn conflict_hint(log: &[Entry], prev_index: u64) -> u64 {
+    let Some(conflicting) = term_at(log, prev_index) else {
+        return last_index(log);
+    };
+    // Index 0 always matches, so a conflict is at index 1 or later, within the term's run.
+    let first_of_term = log
+        .iter()
+        .position(|e| e.term == conflicting)
+        .map_or(prev_index, |pos| pos as u64 + 1);
+    first_of_term.min(prev_index).saturating_sub(1)
+}
+
+/// The digest of an entry of `term` holding `command`, following an entry with digest `prev`
+/// (0 before the first entry).
+pub fn digest(prev: u64, term: u64, command: &Command) -> u64 {
+    let mut h = Fnv::new();
+    h.u64(prev);
+    h.u64(term);
+    match command {
+        Command::Noop => h.u64(0),
+        Command::Client { request, op } => {
+            h.u64(1);
+            h.u64(u64::from(request.client.0));
+            h.u64(request.seq);
+            digest_op(&mut h, op);
+        }
+    }
+    h.0
+}
+
+fn digest_op(h: &mut Fnv, op: &Op) {
+    match op {
+        Op::Get { key } => {
+            h.u64(0);
+            h.str(key);
+        }
+        Op::Put { key, value } => {
+            h.u64(1);
+            h.str(key);
+            h.str(value);
+        }
+        Op::Append { key, value } => {
+            h.u64(2);
+            h.str(key);
+            h.str(value);
+        }
+        Op::Cas { key, expect, new } => {
+            h.u64(3);
+            h.str(key);
+            h.str(expect);
+            h.str(new);
+        }
+    }
+}
+
+/// The digests of `log`'s entries from `from` (1-based) on, written into `digests` (one per
+/// entry, truncated or extended to the log's length).
+pub fn recompute_digests(log: &[Entry], digests: &mut Vec<u64>, from: u64) {
+    let keep = (from.max(1) - 1) as usize;
+    digests.truncate(keep.min(log.len()));
+    for entry in &log[digests.len()..] {
+        let prev = digests.last().copied().unwrap_or(0);
+        digests.push(digest(prev, entry.term, &entry.command));
+    }
+}
+
+/// 64-bit FNV-1a: tiny, stable across versions and machines, good enough to tell logs apart.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    /// Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+    fn str(&mut self, s: &str) {
+        self.u64(s.len() as u64);
+        self.bytes(s.as_bytes());
+    }
 }
 
 /// Entry `i` sits at position `i - 1` and terms never decrease.

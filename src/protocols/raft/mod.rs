@@ -1,5 +1,7 @@
-//! Raft leader election, as Ongaro and Ousterhout describe it in *In Search of an Understandable
-//! Consensus Algorithm* (USENIX ATC 2014, §5.2 and §5.4.1), with three refinements from
+//! Raft, as Ongaro and Ousterhout describe it in *In Search of an Understandable Consensus
+//! Algorithm* (USENIX ATC 2014): leader election (§5.2, §5.4.1), log replication (§5.3),
+//! commitment (§5.4.2) and client interaction (§8) over a key-value state machine, with three
+//! refinements from
 //! Ongaro's thesis (*Consensus: Bridging Theory and Practice*, Stanford 2014): vote stickiness
 //! (§4.2.3), pre-vote (§9.6) and the leader lease (§6.4).
 //!
@@ -21,10 +23,39 @@
 //! most elections one server times out first and wins before the others wake up. When a split
 //! vote leaves no winner, the candidates time out again, at different moments, in a new term.
 //!
-//! **Heartbeats.** A leader asserts itself with empty AppendEntries every `heartbeat_interval`.
-//! A follower that accepts one resets its election timer. AppendEntries carries the §5.3
-//! consistency check (the entry before the new ones must match the leader's), which log
-//! replication will rely on; heartbeats exercise it already.
+//! **Heartbeats.** A leader asserts itself with AppendEntries to every follower every
+//! `heartbeat_interval`, empty unless the follower lacks entries. A follower that accepts one
+//! resets its election timer.
+//!
+//! **Log replication (§5.3).** A new leader appends a no-op entry of its term (§8) and keeps,
+//! per follower, `next_index` (the next entry to send) and `match_index` (the highest entry
+//! known to be replicated there). AppendEntries carries the entries from `next_index` — at most
+//! `max_entries_per_append` — after `prev_log_index`/`prev_log_term`; the follower accepts them
+//! only if its log holds that previous entry (the consistency check), deletes any conflicting
+//! suffix and appends. A rejection carries a hint (the follower's last index, or the index
+//! before the conflicting term's first entry) so the leader backs `next_index` up a term at a
+//! time instead of an entry at a time. The leader sends `next_index` on optimistically and
+//! sends new entries at once to followers that are caught up; lost messages show up as
+//! rejections of the next heartbeat. The log is persisted before any reply or AppendEntries
+//! that depends on it leaves (persist before send).
+//!
+//! **Commitment (§5.4.2, Figure 8).** The leader commits the highest index stored on a
+//! majority *if that entry is of its current term*; earlier entries commit with it. Counting
+//! replicas of an older entry is unsafe — Figure 8 — and `commit_rule = "any-term"` does exactly
+//! that, for the lesson `raft/figure8.toml`. Followers learn the commit index from
+//! `leader_commit`. Every server applies committed entries in order to a key-value store with
+//! a session table (see [`kv`]); the commit index and the store are volatile, rebuilt after a
+//! restart by applying again what the leader says is committed.
+//!
+//! **Clients (§8).** A write (and, with `read = "log"`, a read) is appended as a command tagged
+//! with its request id; the leader answers once it applies the entry — only for entries of its
+//! current term, so a leader that steps down never answers what it appended (the entry may
+//! still commit; the client times out and learns nothing). A retried request already applied
+//! is answered with its recorded result; one already in the log of this term is not appended
+//! twice. A server that is not leader answers `NotLeader` with the leader it knows. Reads in
+//! the other modes are described on [`ReadMode`]: `read-index` confirms leadership with a
+//! heartbeat round a majority acknowledges, `lease` answers at once inside the lease, and
+//! `follower` answers from any server's applied state (stale).
 //!
 //! **Disruptive servers (thesis §4.2.3).** A server cut off from the leader keeps timing out and
 //! raising its term; when it returns, its high term would depose a healthy leader. With
@@ -54,33 +85,46 @@
 //!   persisted before the reply that grants it, and restored after a crash.
 //! - A leader leads the term it won with a majority of votes (its own included), in term ≥ 1.
 //! - The log is well formed: entry `i` at position `i - 1`, terms non-decreasing; a stale
-//!   AppendEntries never truncates it.
+//!   AppendEntries never truncates it, and (with the current-term commit rule) nothing at or
+//!   below the commit index is ever deleted.
+//! - Entries are applied in index order, each once per process lifetime; the commit index
+//!   only grows.
 //! - Every change of (role, term) is observed exactly once; a leader that steps down observes
 //!   `Role { Follower, term }`, which ends its authority for the checkers.
 //! - The claimed lease end only grows within a leadership, and only acknowledgements of the
 //!   current term's rounds extend it.
 //!
-//! What is *not* here yet: log replication, commitment and client requests (the log type and the
-//! consistency check are in place), and check-quorum (a leader cut off from the majority keeps
-//! leading its term until it hears of a higher one; its lease runs out meanwhile).
+//! What is *not* here: check-quorum (a leader cut off from the majority keeps leading its term
+//! until it hears of a higher one; its lease runs out meanwhile), snapshots and membership
+//! changes. The whole log is persisted on every change, which a long run with many clients pays
+//! for.
 //!
 //! The protocol reads only `ctx.now()` for time and `ctx.rng()` for randomness.
 
+mod client;
 mod config;
+pub mod kv;
 pub mod lease;
 pub mod log;
+mod replication;
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::node::{ConfigError, Ctx, LocalNanos, NodeId, Observation, Protocol, Role};
+use crate::node::{
+    ClientRequest, ConfigError, Ctx, LocalNanos, NodeId, Observation, Protocol, Reply, Role,
+};
 
 #[cfg(test)]
 mod tests;
 
-pub use config::RaftConfig;
+pub use config::{CommitRule, RaftConfig, ReadMode};
 pub use log::{Command, Entry};
+
+use client::PendingRead;
+use kv::KvStore;
+use replication::Progress;
 
 use lease::Lease;
 
@@ -125,8 +169,9 @@ pub enum Msg {
     },
     /// The answer. With `term` equal to the leader's, it acknowledges `round` whether or not
     /// the consistency check passed. `round` is 0 when the request's term was stale: such a
-    /// reply acknowledges no leadership. `match_index` is the last index known to match the
-    /// leader's log when `success`, else 0.
+    /// reply acknowledges no leadership. With `success`, `match_index` is the last index known
+    /// to match the leader's log; without, it is the hint for fast backup: the highest index at
+    /// which the follower's log may still match (0 for a stale term).
     AppendReply {
         term: u64,
         success: bool,
@@ -179,13 +224,32 @@ pub struct Raft {
     /// before it stopped, and that acknowledgement is not on disk: until a minimum election
     /// timeout has passed since the start, it votes as if it had just heard from a leader.
     started_at: Option<LocalNanos>,
+    /// The digest of each log entry (see [`log::digest`]), volatile, recomputed on restart.
+    digests: Vec<u64>,
+    /// The highest log index applied to `kv` (§5.3); volatile.
+    last_applied: u64,
+    /// The replicated state machine; volatile, rebuilt by applying the log again.
+    kv: KvStore,
+    /// Per follower, what the leader knows of its log; empty unless leading.
+    progress: Vec<Progress>,
+    /// Read-index reads waiting for a confirmed round and the state machine; leader only.
+    reads: Vec<PendingRead>,
+    /// Reused to find the majority's match index without allocating.
+    scratch: Vec<u64>,
 }
 
 impl Protocol for Raft {
     const NAME: &'static str = "raft";
-    const SUMMARY: &'static str = "Raft leader election (Ongaro & Ousterhout 2014 §5.2) with \
-        pre-vote, vote stickiness and leader leases";
-    const DEFAULT_INVARIANTS: &'static [&'static str] = &["election_safety", "no_split_brain"];
+    const SUMMARY: &'static str = "Raft (Ongaro & Ousterhout 2014): election with pre-vote, vote \
+        stickiness and leases; log replication to a key-value store; log, read-index, lease and \
+        follower reads";
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &[
+        "election_safety",
+        "no_split_brain",
+        "log_matching",
+        "state_machine_safety",
+        "leader_completeness",
+    ];
 
     type Msg = Msg;
     type Timer = Timer;
@@ -204,6 +268,8 @@ impl Protocol for Raft {
     ) -> Self {
         let durable = durable.cloned().unwrap_or_default();
         debug_assert!(log::is_well_formed(&durable.log));
+        let mut digests = Vec::with_capacity(durable.log.len());
+        log::recompute_digests(&durable.log, &mut digests, 1);
         Raft {
             id,
             peers: peers.to_vec(),
@@ -218,6 +284,12 @@ impl Protocol for Raft {
             lease: None,
             observed: None,
             started_at: None,
+            digests,
+            last_applied: 0,
+            kv: KvStore::default(),
+            progress: Vec::new(),
+            reads: Vec::new(),
+            scratch: Vec::with_capacity(peers.len() + 1),
         }
     }
 
@@ -324,9 +396,9 @@ impl Protocol for Raft {
                 self.follow(ctx, from);
                 let success = log::matches(&self.durable.log, prev_log_index, prev_log_term);
                 let match_index = if success {
-                    self.append(prev_log_index, entries, leader_commit)
+                    self.append(ctx, prev_log_index, entries, leader_commit)
                 } else {
-                    0
+                    log::conflict_hint(&self.durable.log, prev_log_index)
                 };
                 let reply = Msg::AppendReply {
                     term: current,
@@ -336,11 +408,21 @@ impl Protocol for Raft {
                 };
                 self.send(ctx, from, reply);
             }
-            // Thesis §6.4: a follower of this term acknowledged a heartbeat round.
-            Msg::AppendReply { term, round, .. }
-                if self.role == Role::Leader && term == current =>
-            {
+            // Thesis §6.4: a follower of this term acknowledged a heartbeat round; §5.3: it
+            // stores the entries up to `match_index`, or the leader must back up.
+            Msg::AppendReply {
+                term,
+                success,
+                match_index,
+                round,
+            } if self.role == Role::Leader && term == current => {
                 self.acknowledge(ctx, from, round);
+                if success {
+                    self.on_append_accepted(ctx, from, match_index);
+                } else {
+                    self.on_append_rejected(ctx, from, match_index);
+                }
+                self.serve_reads(ctx);
             }
             // A reply from an earlier term, or to an earlier leadership.
             Msg::AppendReply { .. } => {}
@@ -362,6 +444,11 @@ impl Protocol for Raft {
         }
         self.save(ctx);
     }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest) {
+        self.on_client_request(ctx, request);
+        self.save(ctx);
+    }
 }
 
 // ---- role changes ------------------------------------------------------------------------------
@@ -380,7 +467,13 @@ impl Raft {
         if self.role == Role::Leader {
             ctx.cancel_timer(Timer::Heartbeat);
             self.lease = None;
+            self.progress.clear();
             self.arm_election_timer(ctx);
+            // Reads have no effect, so a redirect is safe; the writes this leader appended get
+            // no answer at all, since they may still commit.
+            for read in std::mem::take(&mut self.reads) {
+                ctx.reply(read.request, Reply::NotLeader { leader });
+            }
         }
         self.role = Role::Follower;
         self.leader = leader.map(|id| KnownLeader {
@@ -406,7 +499,8 @@ impl Raft {
         self.start_election(ctx, self.term(), false);
     }
 
-    /// §5.2: won `term`; assert it at once with a heartbeat round.
+    /// §5.2: won `term`; §8: append a no-op of the term, and assert both at once with a
+    /// heartbeat round.
     fn become_leader(&mut self, ctx: &mut Ctx<'_, Self>) {
         debug_assert_eq!(self.role, Role::Candidate);
         debug_assert!(self.term() >= 1, "term 0 has no leader");
@@ -425,7 +519,15 @@ impl Raft {
         ctx.cancel_timer(Timer::Election);
         let lease = Lease::new(&self.peers, self.cfg.lease(), self.round + 1);
         self.lease = Some(lease);
+        let next_index = log::last_index(&self.durable.log) + 1;
+        self.progress = self
+            .peers
+            .iter()
+            .map(|&peer| Progress::new(peer, next_index))
+            .collect();
+        self.append_own(ctx, Command::Noop);
         self.send_heartbeats(ctx);
+        self.advance_commit(ctx);
     }
 
     /// The common part of a (pre-)election for `term`: forget the leader, vote for itself,
@@ -521,37 +623,6 @@ impl Raft {
     fn follow(&mut self, ctx: &mut Ctx<'_, Self>, leader: NodeId) {
         self.become_follower(ctx, self.term(), Some(leader));
         self.arm_election_timer(ctx);
-    }
-
-    /// §5.3 rules 3–5, once the consistency check passed. Returns the index of the last entry
-    /// now known to match the leader's log.
-    fn append(&mut self, prev_log_index: u64, entries: Vec<Entry>, leader_commit: u64) -> u64 {
-        let last_new = prev_log_index + entries.len() as u64;
-        if log::append(&mut self.durable.log, prev_log_index, entries) {
-            self.unsaved = true;
-        }
-        self.commit_index = self.commit_index.max(leader_commit.min(last_new));
-        debug_assert!(self.commit_index <= log::last_index(&self.durable.log));
-        last_new
-    }
-
-    /// §5.2: an empty AppendEntries to every follower, numbered for the lease, and the next
-    /// round a heartbeat interval from now.
-    fn send_heartbeats(&mut self, ctx: &mut Ctx<'_, Self>) {
-        self.round += 1;
-        let heartbeat = Msg::AppendEntries {
-            term: self.term(),
-            prev_log_index: log::last_index(&self.durable.log),
-            prev_log_term: log::last_term(&self.durable.log),
-            entries: Vec::new(),
-            leader_commit: self.commit_index,
-            round: self.round,
-        };
-        self.broadcast(ctx, heartbeat);
-        let round = self.round;
-        let until = self.lease_mut().sent(round, ctx.now());
-        self.claim_authority(ctx, until);
-        ctx.set_timer(self.cfg.heartbeat_interval.nanos(), Timer::Heartbeat);
     }
 
     /// Thesis §6.4: `peer` acknowledged `round` of this leadership.

@@ -1,0 +1,134 @@
+//! `state_machine_safety`: no two nodes apply different entries at the same log index (Raft
+//! §5.4.3, the State Machine Safety Property).
+//!
+//! The protocol reports each entry it applies as `Applied { index, term, digest }`. Two entries
+//! are the same when their term and digest agree; the digest chains the command over the log
+//! before it, so equal digests also mean the same commands were applied before. The checker
+//! keeps the first application of each index and compares every later one — by any node, in any
+//! life of a node (a restarted node applies its log again) — against it. No-ops of different
+//! terms differ, so the property has teeth even without clients.
+
+use std::collections::BTreeMap;
+
+use crate::node::{Nanos, Observation, format_instant};
+use crate::world::Cluster;
+
+use super::{Invariant, Property, Status, Violation};
+
+#[derive(Clone, Copy, Debug)]
+struct FirstApplied {
+    term: u64,
+    digest: u64,
+    node: u32,
+    at: Nanos,
+}
+
+#[derive(Default)]
+pub struct StateMachineSafety {
+    /// index → its first application.
+    applied: BTreeMap<u64, FirstApplied>,
+    violation: Option<Violation>,
+}
+
+impl Invariant for StateMachineSafety {
+    fn name(&self) -> String {
+        "state_machine_safety".into()
+    }
+
+    fn property(&self) -> Property {
+        Property::Safety
+    }
+
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+        let Observation::Applied {
+            index,
+            term,
+            digest,
+        } = *obs
+        else {
+            return;
+        };
+        let first = *self.applied.entry(index).or_insert(FirstApplied {
+            term,
+            digest,
+            node,
+            at,
+        });
+        if (first.term, first.digest) == (term, digest) || self.violation.is_some() {
+            return;
+        }
+        let (a, b) = (cluster.name(first.node), cluster.name(node));
+        self.violation = Some(Violation {
+            at,
+            nodes: vec![a.to_string(), b.to_string()],
+            message: format!(
+                "{b} applied an entry of term {term} at index {index}, where {a} had applied one \
+                 of term {}",
+                first.term
+            ),
+            evidence: vec![
+                format!(
+                    "{}  {a} applied index {index} term {} (digest {:016x})",
+                    format_instant(first.at),
+                    first.term,
+                    first.digest
+                ),
+                format!(
+                    "{}  {b} applied index {index} term {term} (digest {digest:016x})",
+                    format_instant(at)
+                ),
+            ],
+        });
+    }
+
+    fn status(&self) -> Status {
+        Status::of(&self.violation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::tests::cluster;
+
+    fn applied(index: u64, term: u64, digest: u64) -> Observation {
+        Observation::Applied {
+            index,
+            term,
+            digest,
+        }
+    }
+
+    #[test]
+    fn nodes_applying_the_same_entries_pass_even_when_a_restart_applies_them_again() {
+        let c = cluster(3);
+        let mut inv = StateMachineSafety::default();
+        for node in 0..3 {
+            inv.on_observation(1, node, &applied(1, 1, 0xa), &c);
+            inv.on_observation(2, node, &applied(2, 3, 0xb), &c);
+        }
+        inv.on_observation(9, 1, &applied(1, 1, 0xa), &c); // after a restart
+        assert_eq!(inv.status(), Status::Pass);
+    }
+
+    #[test]
+    fn two_nodes_applying_different_entries_at_one_index_fail() {
+        let c = cluster(5);
+        let mut inv = StateMachineSafety::default();
+        inv.on_observation(10, 0, &applied(2, 2, 0xa), &c);
+        inv.on_observation(20, 4, &applied(2, 3, 0xb), &c);
+        let Status::Violated(v) = inv.status() else {
+            panic!("expected a violation")
+        };
+        assert_eq!(v.nodes, ["A", "E"]);
+        assert_eq!(
+            v.message,
+            "E applied an entry of term 3 at index 2, where A had applied one of term 2"
+        );
+        // Same term, another command: also a violation.
+        let mut inv = StateMachineSafety::default();
+        inv.on_observation(10, 0, &applied(2, 2, 0xa), &c);
+        inv.on_observation(20, 1, &applied(2, 2, 0xc), &c);
+        assert!(matches!(inv.status(), Status::Violated(_)));
+    }
+}
