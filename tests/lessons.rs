@@ -329,3 +329,74 @@ fn the_heartbeat_meshes_deliver_exactly_their_counts() {
         assert_eq!(r.json["verdict"], "pass");
     }
 }
+
+/// Who led which term, as (node, term).
+fn terms_led(r: &Run) -> Vec<(String, u64)> {
+    r.leaders().into_iter().map(|l| (l.node, l.term)).collect()
+}
+
+fn violation_nodes(r: &Run, name: &str) -> Vec<String> {
+    r.invariant(name)["violation"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Raft §5.4.2, Figure 8: counting replicas of an old-term entry commits an entry that a later
+/// leader overwrites.
+#[test]
+fn figure_8_the_any_term_rule_loses_a_committed_entry_at_index_1() {
+    let r = run("scenarios/raft/figure8.toml", &[]);
+    let story = [
+        ("S1".to_string(), 1),
+        ("S5".to_string(), 2),
+        ("S1".to_string(), 5),
+        ("S5".to_string(), 7),
+    ];
+    assert_eq!(terms_led(&r), story);
+    let lc = &r.invariant("leader_completeness")["violation"];
+    assert_eq!(
+        lc["message"],
+        "S5 leads term 7 without the entry at index 1 (term 1) that S1 committed in term 5: \
+         it holds an entry of term 2 there"
+    );
+    assert_eq!(violation_nodes(&r, "leader_completeness"), ["S5", "S1"]);
+    let sms = &r.invariant("state_machine_safety")["violation"];
+    assert_eq!(
+        sms["message"],
+        "S5 applied an entry of term 2 at index 1, where S1 had applied one of term 1"
+    );
+    assert_eq!(violation_nodes(&r, "state_machine_safety"), ["S1", "S5"]);
+    let s5_leads = r.leaders()[3].at;
+    assert_eq!(
+        lc["at_ns"].as_u64().unwrap(),
+        s5_leads,
+        "caught as S5 takes over"
+    );
+    assert!(sms["at_ns"].as_u64().unwrap() > s5_leads);
+    assert_eq!(r.status("log_matching"), "pass");
+    assert_eq!(r.status("election_safety"), "pass");
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn figure_8_the_current_term_rule_survives_the_same_schedule() {
+    let broken = run("scenarios/raft/figure8.toml", &[]);
+    let r = run("scenarios/raft/figure8-current-term.toml", &[]);
+    assert_eq!(
+        terms_led(&r),
+        terms_led(&broken),
+        "the same elections, in the same terms"
+    );
+    assert_eq!(r.json["faults"], broken.json["faults"], "the same faults");
+    for name in [
+        "state_machine_safety",
+        "leader_completeness",
+        "log_matching",
+    ] {
+        assert_eq!(r.status(name), "pass", "{name}");
+    }
+    assert_eq!(r.code, 0);
+}
