@@ -3,7 +3,8 @@
 //! checks, in the manner of raft-rs's `test_raft_paper.rs`.
 
 use crate::node::{
-    Ctx, Duration, Effect, LocalNanos, NodeId, Observation, Protocol, Rng, Role, Stream,
+    ClientId, ClientRequest, Ctx, Duration, Effect, LocalNanos, NodeId, Observation, Op, OpResult,
+    Protocol, Reply, RequestId, Rng, Role, Stream,
 };
 
 use super::*;
@@ -977,5 +978,424 @@ fn the_catalogue_lists_raft_with_a_described_schema() {
     assert_eq!(
         schema["additionalProperties"], false,
         "unknown keys are rejected"
+    );
+}
+
+// ---- §5.3–5.4 log replication and commitment ---------------------------------------------------
+
+fn accepted(term: u64, match_index: u64, round: u64) -> Msg {
+    Msg::AppendReply {
+        term,
+        success: true,
+        match_index,
+        round,
+    }
+}
+
+fn rejected(term: u64, hint: u64, round: u64) -> Msg {
+    Msg::AppendReply {
+        term,
+        success: false,
+        match_index: hint,
+        round,
+    }
+}
+
+fn put_entry(index: u64, term: u64, client: u32, seq: u64, key: &str, value: &str) -> Entry {
+    Entry {
+        index,
+        term,
+        command: Command::Client {
+            request: req(client, seq),
+            op: put(key, value),
+        },
+    }
+}
+
+/// Server 0 of 3, restarted from `log` at term `log`'s last term, then elected in the next term.
+fn leader_with_log(log: Vec<Entry>, cfg: RaftConfig) -> Server {
+    let mut s = Server::new(0, 3, cfg);
+    let term = log::last_term(&log);
+    s.restart(&RaftDurable {
+        current_term: term,
+        voted_for: None,
+        log,
+    });
+    s.at(1_000).fire(Timer::Election);
+    s.deliver(1, vote(term + 1, true));
+    assert_eq!(s.raft.role(), Role::Leader);
+    s
+}
+
+/// A leader of term 1 of 3 servers whose no-op is committed (server 1 stores it).
+fn committed_leader(cfg: RaftConfig) -> Server {
+    let mut s = leader(3, cfg);
+    s.deliver(1, accepted(1, 1, 1));
+    assert_eq!(s.raft.commit_index(), 1);
+    s
+}
+
+fn appended_indexes(effects: &[Effect<Raft>]) -> Vec<(u64, u64)> {
+    observations(effects)
+        .into_iter()
+        .filter_map(|o| match o {
+            Observation::Appended { index, term, .. } => Some((index, term)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn applied_indexes(effects: &[Effect<Raft>]) -> Vec<u64> {
+    observations(effects)
+        .into_iter()
+        .filter_map(|o| match o {
+            Observation::Applied { index, .. } => Some(index),
+            _ => None,
+        })
+        .collect()
+}
+
+fn terms_of(log: &[Entry]) -> Vec<u64> {
+    log.iter().map(|e| e.term).collect()
+}
+
+#[test]
+fn section_5_3_a_follower_deletes_a_conflicting_suffix_and_reports_what_it_wrote() {
+    let mut s = Server::new(0, 3, cfg());
+    s.restart(&RaftDurable {
+        current_term: 1,
+        voted_for: None,
+        log: vec![entry(1, 1), entry(2, 1), entry(3, 1)],
+    });
+    let fx = s.deliver(1, append_entries(2, (1, 1), vec![entry(2, 2)], 0, 1));
+    assert_eq!(
+        terms_of(s.raft.log()),
+        [1, 2],
+        "entries 2 and 3 of term 1 deleted"
+    );
+    assert_eq!(appended_indexes(&fx), [(2, 2)]);
+    assert!(persists_before_sending(&fx));
+    assert_eq!(sends(&fx), [(1, accepted(2, 2, 1))]);
+
+    // The digest of index 2 is a function of the log up to it: the leader's matches.
+    let mut l = Server::new(1, 3, cfg());
+    l.restart(&RaftDurable {
+        current_term: 2,
+        voted_for: None,
+        log: vec![entry(1, 1), entry(2, 2)],
+    });
+    assert_eq!(s.raft.digests, l.raft.digests);
+}
+
+#[test]
+fn section_5_3_a_rejection_hints_where_to_resume_and_the_leader_backs_up_at_once() {
+    // Figure 7's follower (f): entries of terms 2 and 3 the leader never had.
+    let mut f = Server::new(0, 3, cfg());
+    f.restart(&RaftDurable {
+        current_term: 3,
+        voted_for: None,
+        log: vec![entry(1, 1), entry(2, 2), entry(3, 2), entry(4, 3)],
+    });
+    let fx = f.deliver(1, append_entries(4, (4, 4), vec![], 0, 1));
+    assert_eq!(
+        sends(&fx),
+        [(1, rejected(4, 3, 1))],
+        "past its log: its last index"
+    );
+    let fx = f.deliver(1, append_entries(4, (3, 4), vec![], 0, 2));
+    assert_eq!(
+        sends(&fx),
+        [(1, rejected(4, 1, 2))],
+        "term 2 conflicts: skip the whole of term 2"
+    );
+
+    let mut s = leader_with_log(vec![entry(1, 1), entry(2, 1), entry(3, 2)], cfg());
+    assert_eq!(s.raft.term(), 3);
+    assert_eq!(terms_of(s.raft.log()), [1, 1, 2, 3], "a no-op of term 3");
+    let fx = s.deliver(1, rejected(3, 1, 1));
+    let resend = append_entries(3, (1, 1), s.raft.log()[1..].to_vec(), 0, 1);
+    assert_eq!(sends(&fx), [(1, resend)], "from just past the hint");
+    // A stale rejection never backs up below what is known to match.
+    s.deliver(2, accepted(3, 4, 1));
+    let fx = s.deliver(2, rejected(3, 0, 1));
+    assert_eq!(sends(&fx)[0].1, append_entries(3, (4, 3), vec![], 4, 1));
+}
+
+#[test]
+fn section_5_3_entries_go_out_in_batches_of_at_most_max_entries_per_append() {
+    let two = RaftConfig {
+        max_entries_per_append: 2,
+        ..cfg()
+    };
+    let log: Vec<Entry> = (1..=4).map(|i| entry(i, 1)).collect();
+    let mut s = leader_with_log(log, two);
+    let fx = s.deliver(1, rejected(2, 0, 1));
+    assert_eq!(
+        sends(&fx),
+        [(
+            1,
+            append_entries(2, (0, 0), vec![entry(1, 1), entry(2, 1)], 0, 1)
+        )]
+    );
+    let fx = s.deliver(1, accepted(2, 2, 1));
+    assert_eq!(
+        sends(&fx),
+        [(
+            1,
+            append_entries(2, (2, 1), vec![entry(3, 1), entry(4, 1)], 0, 1)
+        )],
+        "the next batch as soon as the first is stored"
+    );
+}
+
+#[test]
+fn section_5_4_2_figure_8_an_old_entry_on_a_majority_is_not_committed_by_counting() {
+    for rule in [CommitRule::CurrentTerm, CommitRule::AnyTerm] {
+        let config = RaftConfig {
+            commit_rule: rule,
+            ..cfg()
+        };
+        let mut s = leader_with_log(vec![entry(1, 1), entry(2, 2)], config);
+        assert_eq!(s.raft.term(), 3);
+        let fx = s.deliver(1, accepted(3, 2, 1));
+        match rule {
+            CommitRule::CurrentTerm => {
+                assert_eq!(s.raft.commit_index(), 0, "index 2 is of term 2, not 3");
+                assert!(applied_indexes(&fx).is_empty());
+            }
+            CommitRule::AnyTerm => {
+                assert_eq!(s.raft.commit_index(), 2, "the broken rule counts it");
+                assert_eq!(applied_indexes(&fx), [1, 2]);
+            }
+        }
+        let fx = s.deliver(1, accepted(3, 3, 1));
+        assert_eq!(
+            s.raft.commit_index(),
+            3,
+            "{rule:?}: the no-op of term 3 commits all"
+        );
+        let committed = observations(&fx)
+            .into_iter()
+            .find(|o| matches!(o, Observation::Committed { .. }));
+        assert!(
+            matches!(
+                committed,
+                Some(Observation::Committed {
+                    index: 3,
+                    term: 3,
+                    ..
+                })
+            ),
+            "{committed:?}"
+        );
+    }
+}
+
+#[test]
+fn section_5_4_1_a_restarted_server_recovers_term_vote_and_log_and_reapplies_what_is_committed() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    let entries = vec![entry(1, 1), put_entry(2, 1, 7, 1, "x", "1")];
+    let fx = s.deliver(1, append_entries(1, (0, 0), entries, 2, 1));
+    assert_eq!(applied_indexes(&fx), [1, 2]);
+    let durable = persisted(&fx).pop().unwrap();
+
+    let fx = s.restart(&durable);
+    assert_eq!(s.raft.term(), 1);
+    assert_eq!(s.raft.log(), &durable.log[..]);
+    assert_eq!(s.raft.commit_index(), 0, "volatile");
+    assert!(applied_indexes(&fx).is_empty());
+    let fx = s.deliver(1, append_entries(1, (2, 1), vec![], 2, 2));
+    assert_eq!(
+        applied_indexes(&fx),
+        [1, 2],
+        "applied again as the leader says"
+    );
+    assert_eq!(s.raft.kv.get("x"), value(Some("1")));
+}
+
+// ---- §8 clients --------------------------------------------------------------------------------
+
+fn req(client: u32, seq: u64) -> RequestId {
+    RequestId {
+        client: ClientId(client),
+        seq,
+    }
+}
+
+fn put(key: &str, value: &str) -> Op {
+    Op::Put {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+fn get(key: &str) -> Op {
+    Op::Get { key: key.into() }
+}
+
+fn value(v: Option<&str>) -> OpResult {
+    OpResult::Value {
+        value: v.map(str::to_string),
+    }
+}
+
+impl Server {
+    fn request(&mut self, id: RequestId, op: Op) -> Vec<Effect<Raft>> {
+        self.call(|r, ctx| r.on_request(ctx, ClientRequest { id, op }))
+    }
+}
+
+fn replies(effects: &[Effect<Raft>]) -> Vec<(RequestId, Reply)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Reply { request, reply } => Some((*request, reply.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn section_8_a_write_is_answered_once_applied_and_a_retry_applies_once() {
+    let mut s = committed_leader(cfg());
+    let fx = s.request(req(0, 1), put("x", "1"));
+    assert!(replies(&fx).is_empty(), "not yet committed");
+    let entry = put_entry(2, 1, 0, 1, "x", "1");
+    assert_eq!(
+        sends(&fx),
+        [1, 2].map(|to| (to, append_entries(1, (1, 1), vec![entry.clone()], 1, 1))),
+        "sent at once to followers that are caught up"
+    );
+    let fx = s.request(req(0, 1), put("x", "1"));
+    assert!(sends(&fx).is_empty() && replies(&fx).is_empty());
+    assert_eq!(
+        s.raft.log().len(),
+        2,
+        "a retry in flight is not appended twice"
+    );
+
+    let fx = s.deliver(2, accepted(1, 2, 1));
+    assert_eq!(replies(&fx), [(req(0, 1), Reply::Ok(OpResult::Done))]);
+    let fx = s.request(req(0, 1), put("x", "1"));
+    assert_eq!(
+        replies(&fx),
+        [(req(0, 1), Reply::Ok(OpResult::Done))],
+        "the recorded result, at once"
+    );
+    assert_eq!(s.raft.log().len(), 2);
+}
+
+#[test]
+fn section_8_a_server_that_does_not_lead_redirects_to_the_leader_it_knows() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    let fx = s.request(req(0, 1), put("x", "1"));
+    assert_eq!(
+        replies(&fx),
+        [(req(0, 1), Reply::NotLeader { leader: None })]
+    );
+    s.deliver(2, heartbeat(1, 1));
+    let fx = s.request(req(0, 1), put("x", "1"));
+    assert_eq!(
+        replies(&fx),
+        [(
+            req(0, 1),
+            Reply::NotLeader {
+                leader: Some(NodeId(2))
+            }
+        )]
+    );
+    assert!(s.raft.log().is_empty());
+}
+
+#[test]
+fn section_8_a_leader_that_steps_down_never_answers_what_it_appended() {
+    let mut s = committed_leader(cfg());
+    s.request(req(0, 1), put("x", "1"));
+    let fx = s.deliver(1, append_entries(2, (2, 1), vec![], 2, 1));
+    assert_eq!(s.raft.role(), Role::Follower);
+    assert_eq!(
+        applied_indexes(&fx),
+        [2],
+        "the entry committed under the next leader"
+    );
+    assert!(
+        replies(&fx).is_empty(),
+        "not NotLeader: the write did happen"
+    );
+}
+
+// ---- thesis §6.4 reads -------------------------------------------------------------------------
+
+fn reading(read: ReadMode) -> RaftConfig {
+    RaftConfig { read, ..cfg() }
+}
+
+#[test]
+fn thesis_6_4_a_read_index_read_waits_for_a_heartbeat_round_a_majority_acknowledges() {
+    let mut s = committed_leader(reading(ReadMode::ReadIndex));
+    let fx = s.at(10).request(req(0, 1), get("x"));
+    assert!(replies(&fx).is_empty());
+    assert_eq!(
+        sends(&fx),
+        [1, 2].map(|to| (to, append_entries(1, (1, 1), vec![], 1, 2))),
+        "a fresh round confirms leadership"
+    );
+    assert_eq!(s.raft.log().len(), 1, "reads stay out of the log");
+    let fx = s.at(11).deliver(1, accepted(1, 1, 1));
+    assert!(
+        replies(&fx).is_empty(),
+        "round 1 was sent before the read arrived"
+    );
+    let fx = s.at(12).deliver(2, accepted(1, 1, 2));
+    assert_eq!(replies(&fx), [(req(0, 1), Reply::Ok(value(None)))]);
+
+    // A new leader first needs an entry of its term committed.
+    let mut s = leader(3, reading(ReadMode::ReadIndex));
+    s.request(req(0, 1), get("x"));
+    let fx = s.deliver(1, accepted(1, 0, 2));
+    assert!(
+        replies(&fx).is_empty(),
+        "round confirmed, but no-op not committed"
+    );
+    let fx = s.deliver(1, accepted(1, 1, 2));
+    assert_eq!(replies(&fx), [(req(0, 1), Reply::Ok(value(None)))]);
+}
+
+#[test]
+fn thesis_6_4_1_a_lease_read_is_local_while_the_lease_runs_and_not_after() {
+    let mut s = committed_leader(reading(ReadMode::Lease));
+    assert_eq!(s.raft.lease_until(), Some(135 * MS));
+    let fx = s.at(100).request(req(0, 1), get("x"));
+    assert_eq!(replies(&fx), [(req(0, 1), Reply::Ok(value(None)))]);
+    assert!(sends(&fx).is_empty(), "no one asked");
+    let fx = s.at(135).request(req(0, 2), get("x"));
+    assert!(replies(&fx).is_empty(), "expired: as a read-index read");
+    assert_eq!(sends(&fx).len(), 2);
+}
+
+#[test]
+fn a_follower_read_answers_from_whatever_the_server_has_applied() {
+    let mut s = Server::new(0, 3, reading(ReadMode::Follower));
+    s.start();
+    let entries = vec![entry(1, 1), put_entry(2, 1, 7, 1, "x", "1")];
+    s.deliver(1, append_entries(1, (0, 0), entries, 1, 1));
+    let fx = s.request(req(0, 1), get("x"));
+    assert_eq!(
+        replies(&fx),
+        [(req(0, 1), Reply::Ok(value(None)))],
+        "stale: index 2 is stored but not known to be committed"
+    );
+    let fx = s.request(req(0, 2), put("x", "2"));
+    assert_eq!(
+        replies(&fx),
+        [(
+            req(0, 2),
+            Reply::NotLeader {
+                leader: Some(NodeId(1))
+            }
+        )],
+        "writes still go to the leader"
     );
 }
