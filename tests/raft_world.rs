@@ -246,3 +246,86 @@ fn thesis_4_2_3_without_stickiness_a_new_leader_is_elected_inside_the_old_leader
     });
     assert!(split.is_some(), "the lesson needs a seed that shows it");
 }
+
+/// §5.3 and §5.4 under a storm: once the faults stop, every server holds the leader's log,
+/// has committed and applied all of it (each term's no-op), and no two servers ever stored
+/// different entries under one (index, term) or applied different entries at one index.
+#[test]
+fn section_5_3_after_the_storm_every_log_matches_the_leaders_and_is_applied() {
+    for seed in 1..=12 {
+        let crashes = seed % 2 == 0;
+        let mut world = World::new(
+            stormy(seed, crashes),
+            RaftConfig::default(),
+            Logs::default(),
+        );
+        assert_eq!(world.run(), Outcome::Completed);
+        let leader = (0..5)
+            .map(|n| world.node(n).unwrap())
+            .find(|r| r.role() == Role::Leader)
+            .unwrap_or_else(|| panic!("seed {seed}: no leader"));
+        let log = leader.log().to_vec();
+        assert_eq!(
+            log.last().unwrap().term,
+            leader.term(),
+            "seed {seed}: its no-op"
+        );
+        for node in 0..5 {
+            let raft = world.node(node).unwrap();
+            assert_eq!(raft.log(), &log[..], "seed {seed}: node {node}");
+            assert_eq!(
+                raft.commit_index(),
+                log.len() as u64,
+                "seed {seed}: node {node}"
+            );
+        }
+        let logs = world.observer();
+        assert!(
+            logs.conflicts.is_empty(),
+            "seed {seed}: {:?}",
+            logs.conflicts
+        );
+        assert!(logs.applied.len() >= log.len(), "seed {seed}");
+    }
+}
+
+/// Keeps (index, term) → digest from `appended` and index → (term, digest) from `applied`,
+/// and notes any disagreement.
+#[derive(Default)]
+struct Logs {
+    appended: std::collections::BTreeMap<(u64, u64), u64>,
+    applied: std::collections::BTreeMap<u64, (u64, u64)>,
+    conflicts: Vec<String>,
+}
+
+impl Observer<Raft> for Logs {
+    fn on_record(&mut self, record: &Record<'_, Raft>, _: &Cluster) {
+        let Event::Observe { node, obs } = record.event else {
+            return;
+        };
+        match *obs {
+            Observation::Appended {
+                index,
+                term,
+                digest,
+            } => {
+                let first = *self.appended.entry((index, term)).or_insert(digest);
+                if first != digest {
+                    self.conflicts
+                        .push(format!("node {node} appended {index}/{term}"));
+                }
+            }
+            Observation::Applied {
+                index,
+                term,
+                digest,
+            } => {
+                let first = *self.applied.entry(index).or_insert((term, digest));
+                if first != (term, digest) {
+                    self.conflicts.push(format!("node {node} applied {index}"));
+                }
+            }
+            _ => {}
+        }
+    }
+}
