@@ -4,6 +4,7 @@
 //! protocols import only from here.
 
 mod client;
+mod client_ctx;
 mod ctx;
 mod id;
 mod observation;
@@ -12,6 +13,7 @@ pub mod rng;
 pub mod time;
 
 pub use client::{ClientId, ClientRequest, Op, OpResult, Reply, RequestId};
+pub use client_ctx::{Client, ClientCtx, ClientEffect, Completion};
 #[cfg(test)]
 pub(crate) use ctx::step;
 pub use ctx::{Ctx, Effect};

@@ -24,6 +24,10 @@ pub enum Stream {
     Client(u32),
     /// Knobs drawn once per run (swarm testing).
     World,
+    /// Latency and loss of the messages between one client and the nodes, both ways: apart
+    /// from the client's own stream, so that the network's settings do not change which
+    /// operations the client generates.
+    ClientLink(u32),
 }
 
 impl Stream {
@@ -37,6 +41,7 @@ impl Stream {
             Stream::Node(i) => (4, i),
             Stream::Client(i) => (5, i),
             Stream::World => (6, 0),
+            Stream::ClientLink(i) => (7, i),
         };
         (tag << 32) | u64::from(index)
     }

@@ -18,11 +18,14 @@ use serde::Serialize;
 
 use crate::check::detector::{DetectorStats, DetectorSummary};
 use crate::check::{self, Invariant, Property, Status};
+use crate::node::ClientId;
 use crate::node::{Nanos, Protocol};
 use crate::protocols::heartbeat::Heartbeat;
 use crate::protocols::naive_failover::NaiveFailover;
 use crate::protocols::raft::Raft;
 use crate::scenario::{ExpectedVerdict, Scenario, ScenarioError};
+use crate::workload::KvClient;
+use crate::workload::history::{History, Outcome as OpOutcome};
 use crate::world::{Cluster, Event, Observer, Outcome, Record, Stats, World};
 
 use story::{Elections, Story, StoryLine};
@@ -154,6 +157,9 @@ impl RunReport {
 pub struct RunOutput {
     pub report: RunReport,
     pub records: Option<Vec<String>>,
+    /// What the clients saw, when the scenario has a `[workload]`: every operation, in
+    /// invocation order, times in true virtual nanoseconds.
+    pub history: Option<History>,
 }
 
 /// Every protocol this build can run, by name.
@@ -271,8 +277,22 @@ fn run_protocol<P: Protocol>(
         capture: options.capture.then(Vec::new),
     };
 
-    let mut world: World<P, RunObserver> = World::new(scenario.world_spec(seed), config, observer);
+    let clients: Vec<KvClient> = match &scenario.workload {
+        Some(w) => (0..w.clients)
+            .map(|i| KvClient::new(ClientId(i), w))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut world: World<P, RunObserver, KvClient> =
+        World::with_clients(scenario.world_spec(seed), config, observer, clients);
     let outcome = world.run();
+    let history = scenario
+        .workload
+        .as_ref()
+        .map(|_| crate::workload::history(world.clients()));
+    // INTEGRATION: the `linearizable` invariant judges `history` here, at the end of the run
+    // (a history checker in `check/`, fed `history.as_ref()`), and its verdict joins
+    // `invariants` below.
     let stats = world.stats();
     let trace_hash = world.trace_hash();
     let virtual_time = world.now();
@@ -304,6 +324,9 @@ fn run_protocol<P: Protocol>(
                     .note(v.at, format!("VIOLATION {}: {}", inv.name, v.message));
             }
         }
+        if let Some(h) = &history {
+            observer.story.note(virtual_time, history_summary(h));
+        }
         if outcome == Outcome::EventLimit {
             observer.story.note(
                 virtual_time,
@@ -334,6 +357,8 @@ fn run_protocol<P: Protocol>(
             error: format!("cannot write the trace: {e}"),
         })?;
     }
+    // INTEGRATION: with `--out DIR`, write `history` to `DIR/history.json` here, with the
+    // history module's own JSON writer.
 
     let verdict = if invariants
         .iter()
@@ -374,7 +399,28 @@ fn run_protocol<P: Protocol>(
         expect,
         replay: replay_command(&scenario.file, seed),
     };
-    Ok(RunOutput { report, records })
+    Ok(RunOutput {
+        report,
+        records,
+        history,
+    })
+}
+
+/// The story's one line about the clients: how their operations ended.
+fn history_summary(history: &History) -> String {
+    let (mut ok, mut fail, mut info, mut pending) = (0, 0, 0, 0);
+    for op in &history.ops {
+        match (&op.outcome, op.complete) {
+            (OpOutcome::Ok(_), _) => ok += 1,
+            (OpOutcome::Fail, _) => fail += 1,
+            (OpOutcome::Info, Some(_)) => info += 1,
+            (OpOutcome::Info, None) => pending += 1,
+        }
+    }
+    format!(
+        "clients: {} operations: {ok} ok, {fail} fail, {info} info (timed out), {pending} pending at the end",
+        history.ops.len()
+    )
 }
 
 /// The invariant's name without its parameter: `leader_within 2s` → `leader_within`.

@@ -16,6 +16,17 @@
 //!     `{"type":"authority","term":…,"until":local ns or null}`, `{"type":"suspect"|"trust","peer":name}`);
 //!   - `fault`: `fault` (kind), `text` (what happened, with names), `written` (as in the scenario),
 //!     `origin` (`schedule` | `nemesis` | `final_heal` | `end`), `nodes` (names), `for_ns` (if timed).
+//! - Client records (only in runs with a `[workload]`), each with `client` (its index):
+//!   - `invoke`: `req` (the operation's number, from 1), `op` (the operation as JSON,
+//!     `{"f":"put","key":…,"value":…}`);
+//!   - `request` (client to node): `to`, `id` (message id), `req` (the operation's number);
+//!   - `request_deliver`: `node` (receiver), `id`, `local`;
+//!   - `reply` (node to client): `node` (sender), `id`, `req`, `reply` (`{"reply":"ok",…}`,
+//!     `{"reply":"not_leader","leader":…}`, `{"reply":"fail","reason":…}`);
+//!   - `reply_deliver`: `from`, `id`;
+//!   - `client_drop`: `node` (the node end), `id`, `dir` (`request` | `reply`), `reason`;
+//!   - `complete`: `req`, `result` (`{"outcome":"ok","result":…}`, `{"outcome":"fail",…}`,
+//!     `{"outcome":"info"}`).
 //! - Last line: `{"kind":"end","t":…,"events":…,"trace_hash":…}`.
 //!
 //! Node ids inside messages are node indices into the header's `nodes`.
@@ -117,6 +128,69 @@ pub fn line<P: Protocol>(record: &Record<'_, P>, cluster: &Cluster) -> String {
             if let Some(d) = f.lasting {
                 m.insert("for_ns".into(), d.into());
             }
+        }
+        Event::Invoke { client, request } => {
+            m.insert("client".into(), (*client).into());
+            m.insert("req".into(), request.id.seq.into());
+            m.insert("op".into(), to_json(&request.op));
+        }
+        Event::Request {
+            client,
+            to,
+            id,
+            request,
+        } => {
+            m.insert("client".into(), (*client).into());
+            m.insert("to".into(), name(*to));
+            m.insert("id".into(), (*id).into());
+            m.insert("req".into(), request.id.seq.into());
+        }
+        Event::RequestDeliver { client, to, id } => {
+            m.insert("node".into(), name(*to));
+            m.insert("client".into(), (*client).into());
+            m.insert("id".into(), (*id).into());
+            m.insert("local".into(), local(*to));
+        }
+        Event::Reply {
+            from,
+            client,
+            id,
+            request,
+            reply,
+        } => {
+            m.insert("node".into(), name(*from));
+            m.insert("client".into(), (*client).into());
+            m.insert("id".into(), (*id).into());
+            m.insert("req".into(), request.seq.into());
+            m.insert("reply".into(), to_json(*reply));
+        }
+        Event::ReplyDeliver { from, client, id } => {
+            m.insert("client".into(), (*client).into());
+            m.insert("from".into(), name(*from));
+            m.insert("id".into(), (*id).into());
+        }
+        Event::ClientDrop {
+            client,
+            node,
+            id,
+            to_node,
+            reason,
+        } => {
+            m.insert("client".into(), (*client).into());
+            m.insert("node".into(), name(*node));
+            m.insert("id".into(), (*id).into());
+            let direction = if *to_node { "request" } else { "reply" };
+            m.insert("dir".into(), direction.into());
+            m.insert("reason".into(), reason.name().into());
+        }
+        Event::Complete {
+            client,
+            request,
+            completion,
+        } => {
+            m.insert("client".into(), (*client).into());
+            m.insert("req".into(), request.seq.into());
+            m.insert("result".into(), to_json(*completion));
         }
     }
     Value::Object(m).to_string()

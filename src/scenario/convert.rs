@@ -16,7 +16,7 @@ use crate::world::{Clock, Latency, LinkModel, Target};
 use super::error::ScenarioError;
 use super::raw::{self, ScenarioFile};
 use super::values::{Dist, LatencySpec, Located, MAX_NODES, Nodes, TARGET_WORDS, TargetWord};
-use super::{CheckSpec, Expect, ExpectedVerdict, Scenario, faults, locate};
+use super::{CheckSpec, Expect, ExpectedVerdict, Scenario, faults, locate, workload};
 
 /// `max_events` when the file gives none.
 pub(super) const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
@@ -132,6 +132,10 @@ pub(super) fn scenario(
         Some(n) => Some(faults::nemesis(src, n, &set, duration)?),
         None => None,
     };
+    let workload = match &raw.workload {
+        Some(w) => Some(workload::workload(src, w, duration)?),
+        None => None,
+    };
     let check = check(src, raw.check.as_ref())?;
     let expect = match &raw.expect {
         Some(e) => Some(expect(src, e, &check, protocol)?),
@@ -150,6 +154,7 @@ pub(super) fn scenario(
         clocks,
         faults,
         nemesis,
+        workload,
         check,
         expect,
         text: src.text.to_string(),

@@ -18,6 +18,7 @@ mod locate;
 mod raw;
 mod schema;
 mod values;
+mod workload;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +30,7 @@ use serde::de::DeserializeOwned;
 
 use crate::node::Nanos;
 use crate::protocols::ProtocolInfo;
+use crate::workload::WorkloadSpec;
 use crate::world::{Clock, FaultSpec, LinkModel, NemesisSpec, WorldSpec};
 
 pub use error::ScenarioError;
@@ -56,6 +58,8 @@ pub struct Scenario {
     /// The `[[faults]]` entries in file order, each with origin `Origin::Schedule(i)`.
     pub faults: Vec<FaultSpec>,
     pub nemesis: Option<NemesisSpec>,
+    /// `[workload]`: the virtual clients and what they do; `None`: no clients.
+    pub workload: Option<WorkloadSpec>,
     pub check: CheckSpec,
     pub expect: Option<Expect>,
     /// The source text, for locating keys in later errors.

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use crate::node::{Duration, SignedDuration};
 
 use super::values::{
-    Bounds, LatencySpec, Located, Nodes, PartitionSpec, Probability, ProtocolTable, TargetList,
-    TargetWord,
+    Bounds, LatencySpec, Located, Nodes, PartitionSpec, Probability, ProtocolTable, Rate,
+    TargetList, TargetWord,
 };
 
 /// A sim scenario: a cluster, the protocol it runs, its network and clocks, the faults it
@@ -48,6 +48,8 @@ pub(super) struct ScenarioFile {
     pub faults: Vec<Located<Fault>>,
     /// Random faults drawn from the seed until `until`, then a final heal.
     pub nemesis: Option<Located<Nemesis>>,
+    /// Virtual clients issuing key-value operations; their history is recorded.
+    pub workload: Option<Located<Workload>>,
     /// The invariants to check.
     pub check: Option<Check>,
     /// The verdict this scenario is expected to reach (for lessons and regressions).
@@ -238,6 +240,49 @@ pub(super) struct NemesisClockJump {
     pub by: Located<Bounds<SignedDuration>>,
     /// Whose clock jumps. Default "random".
     pub target: Option<Located<TargetWord>>,
+}
+
+/// `[workload]`: virtual clients, each with at most one operation outstanding, issuing
+/// key-value operations to the nodes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Workload {
+    /// How many virtual clients, at least 1 (at most 10000).
+    pub clients: Located<i64>,
+    /// Per client: mean operations started per second, e.g. "20/s" (also "/ms", "/min"). Think
+    /// times between one operation's end and the next one's start are exponential with mean
+    /// 1/rate.
+    pub rate: Located<Rate>,
+    /// Relative weights of get, put, append and cas, e.g. { get = 0.5, put = 0.3, cas = 0.2 };
+    /// they need not sum to 1, and at least one must be positive. Default: { get = 1, put = 1 }.
+    pub mix: Option<Located<Mix>>,
+    /// How many keys ("k0", "k1", …), chosen uniformly; at least 1. Default 4.
+    pub keys: Option<Located<i64>>,
+    /// A client gives up on an operation this long after invoking it; the outcome is then
+    /// unknown (info). More than zero; default "1s".
+    pub timeout: Option<Located<Duration>>,
+    /// Without a reply for this long, a client resends the same request to the next node.
+    /// More than zero; default "100ms".
+    pub retry: Option<Located<Duration>>,
+    /// When clients begin. Before `duration`; default "0s".
+    pub start: Option<Located<Duration>>,
+    /// When clients stop starting new operations. After `start`, at most `duration`; default
+    /// `duration`.
+    pub stop: Option<Located<Duration>>,
+}
+
+/// The weights of the operation kinds in `[workload] mix`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Mix {
+    /// Read a key.
+    pub get: Option<Located<f64>>,
+    /// Write a unique value to a key.
+    pub put: Option<Located<f64>>,
+    /// Append a unique value to a key.
+    pub append: Option<Located<f64>>,
+    /// Compare-and-set a key from the last value the client saw to a unique value.
+    pub cas: Option<Located<f64>>,
 }
 
 /// `[check]`: what to check.

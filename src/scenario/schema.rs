@@ -217,8 +217,8 @@ mod tests {
         );
         let props = schema["properties"].as_object().unwrap();
         for key in [
-            "name", "duration", "cluster", "network", "clocks", "faults", "nemesis", "check",
-            "expect", "protocol",
+            "name", "duration", "cluster", "network", "clocks", "faults", "nemesis", "workload",
+            "check", "expect", "protocol",
         ] {
             assert!(props.contains_key(key), "{key} missing");
         }
@@ -251,6 +251,8 @@ mod tests {
             "Check",
             "Expect",
             "ClockEntry",
+            "Workload",
+            "Mix",
         ] {
             assert_eq!(
                 schema["$defs"][table]["additionalProperties"], false,

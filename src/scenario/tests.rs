@@ -914,3 +914,150 @@ fn error_at_locates_nested_keys_and_falls_back_to_parents() {
         "s.toml:12:1: too short"
     );
 }
+
+// ---- [workload] ---------------------------------------------------------------------------------
+
+#[test]
+fn a_workload_is_read_with_its_defaults() {
+    let s = parse(&with(
+        "[workload]\nclients = 3\nrate = \"20/s\"\nmix = { get = 0.5, put = 0.3, append = 0.1, cas = 0.1 }\nkeys = 2\ntimeout = \"500ms\"\nretry = \"50ms\"\nstart = \"1s\"\nstop = \"9s\"\n",
+    ))
+    .unwrap();
+    let w = s.workload.unwrap();
+    assert_eq!(w.clients, 3);
+    assert_eq!(w.think_mean, 50 * MS);
+    assert_eq!(
+        (w.mix.get, w.mix.put, w.mix.append, w.mix.cas),
+        (0.5, 0.3, 0.1, 0.1)
+    );
+    assert_eq!((w.keys, w.timeout, w.retry), (2, 500 * MS, 50 * MS));
+    assert_eq!((w.start, w.stop), (S, 9 * S));
+
+    let s = parse(&with("[workload]\nclients = 1\nrate = \"2/ms\"\n")).unwrap();
+    let w = s.workload.unwrap();
+    assert_eq!(w.think_mean, 500_000);
+    assert_eq!((w.keys, w.timeout, w.retry), (4, S, 100 * MS));
+    assert_eq!((w.start, w.stop), (0, 10 * S));
+    assert_eq!((w.mix.get, w.mix.put, w.mix.cas), (1.0, 1.0, 0.0));
+    assert!(parse(BASE).unwrap().workload.is_none());
+}
+
+#[test]
+fn workload_errors_point_at_the_value() {
+    let w = |body: &str| with(&format!("[workload]\n{body}"));
+    assert_error(
+        &w("clients = 3\nrate = \"20/s\"\nthreads = 2\n"),
+        10,
+        1,
+        "unknown key `threads` in [workload]",
+    );
+    assert_error(
+        &w("clients = 0\nrate = \"20/s\"\n"),
+        8,
+        11,
+        "clients must be at least 1",
+    );
+    assert_error(
+        &w("clients = -2\nrate = \"20/s\"\n"),
+        8,
+        11,
+        "clients must be at least 1",
+    );
+    assert_error(
+        &w("rate = \"20/s\"\n"),
+        7,
+        1,
+        "missing key `clients` in [workload]",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"0/s\"\n"),
+        9,
+        8,
+        "a rate must be more than zero",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"-5/s\"\n"),
+        9,
+        8,
+        "a rate must be more than zero",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/h\"\n"),
+        9,
+        8,
+        "expected s, ms or min",
+    );
+    assert_error(&w("clients = 2\nrate = 20\n"), 9, 8, "a rate such as");
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nmix = {}\n"),
+        10,
+        7,
+        "at least one of get, put, append, cas",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nmix = { get = 0, put = 0 }\n"),
+        10,
+        7,
+        "at least one of get, put, append, cas",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nmix = { read = 1 }\n"),
+        10,
+        9,
+        "unknown key `read`",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nmix = { get = -1, put = 1 }\n"),
+        10,
+        15,
+        "the weight of get must be a number ≥ 0",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nkeys = 0\n"),
+        10,
+        8,
+        "keys must be at least 1",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\ntimeout = \"0ms\"\n"),
+        10,
+        11,
+        "timeout must be more than zero",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\ntimeout = \"-5ms\"\n"),
+        10,
+        11,
+        "",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nretry = \"0s\"\n"),
+        10,
+        9,
+        "retry must be more than zero",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nstart = \"10s\"\n"),
+        10,
+        9,
+        "start must be before the end of the run",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nstart = \"2s\"\nstop = \"2s\"\n"),
+        11,
+        8,
+        "stop must be after start",
+    );
+    assert_error(
+        &w("clients = 2\nrate = \"20/s\"\nstop = \"11s\"\n"),
+        10,
+        8,
+        "stop must be at most the run's duration",
+    );
+    assert_error(
+        &w("clients = 20000\nrate = \"20/s\"\n"),
+        8,
+        11,
+        "clients must be at most 10000",
+    );
+}

@@ -114,6 +114,82 @@ impl JsonSchema for Probability {
     }
 }
 
+// ---- Rate -------------------------------------------------------------------------------------
+
+/// The fastest rate a client may be given: a mean think time of one microsecond.
+pub(super) const MAX_RATE_PER_SEC: f64 = 1_000_000.0;
+
+/// Operations per unit of time, written `"20/s"`, `"0.5/s"`, `"5/ms"` or `"120/min"`; held as
+/// operations per second, more than zero and at most [`MAX_RATE_PER_SEC`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Rate(pub f64);
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Rate, String> {
+        let expected = "expected a rate such as \"20/s\", \"5/ms\" or \"120/min\"";
+        let Some((count, unit)) = text.split_once('/') else {
+            return Err(format!("`{text}` is not a rate: {expected}"));
+        };
+        let per_sec = match unit.trim() {
+            "s" => 1.0,
+            "ms" => 1_000.0,
+            "min" => 1.0 / 60.0,
+            other => {
+                return Err(format!(
+                    "`{other}` is not a unit of rate: expected s, ms or min ({expected})"
+                ));
+            }
+        };
+        let count: f64 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}` is not a rate: {expected}"))?;
+        let rate = count * per_sec;
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(format!(
+                "a rate must be more than zero, not `{text}`: {expected}"
+            ));
+        }
+        if rate > MAX_RATE_PER_SEC {
+            return Err(format!(
+                "`{text}` is too fast: at most {MAX_RATE_PER_SEC}/s per client"
+            ));
+        }
+        Ok(Rate(rate))
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a rate such as \"20/s\", \"5/ms\" or \"120/min\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rate, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl JsonSchema for Rate {
+    fn schema_name() -> Cow<'static, str> {
+        "Rate".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^ *[0-9]+(\\.[0-9]+)? */ *(s|ms|min) *$",
+            "description": "Operations per unit of time, more than zero: \"20/s\", \"5/ms\", \"120/min\"."
+        })
+    }
+}
+
 // ---- Bounds -----------------------------------------------------------------------------------
 
 /// A range written `[min, max]`. Whether min ≤ max is checked after parsing, at its span.

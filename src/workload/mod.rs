@@ -1,7 +1,12 @@
 //! Workloads: virtual clients, the operations they generate, and the history they record.
 //!
-//! Knows the node API only. The recorded [`history::History`] is what the history checkers in
-//! `check/` judge; histories made elsewhere (Jepsen, Porcupine, Knossos) are imported into the
-//! same type.
+//! Knows the node API only: a client is a [`crate::node::Client`] the world drives. The
+//! recorded [`history::History`] is what the history checkers in `check/` judge; histories made
+//! elsewhere (Jepsen, Porcupine, Knossos) are imported into the same type.
 
+pub mod client;
+pub mod generator;
 pub mod history;
+
+pub use client::{KvClient, KvTimer, history};
+pub use generator::{Mix, WorkloadSpec};

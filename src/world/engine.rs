@@ -14,9 +14,19 @@
 //!
 //! Timers are deadlines on the node's local clock: a clock jump or a drift change re-plans every
 //! pending timer of that node in true time.
+//!
+//! Clients (see `clients` for how their links behave) are driven the same way: their start,
+//! the replies that reach them and their timers are events of the one queue, and what they ask
+//! for through their context becomes trace records and new events. A world built with
+//! [`World::new`] has no clients and runs exactly as it did before clients existed: no client
+//! event is queued, no client stream is drawn from, no record is added.
 
-use crate::node::{Ctx, Effect, LocalNanos, Nanos, NodeId, Observation, Protocol, Rng, Stream};
+use crate::node::{
+    Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, Effect, LocalNanos,
+    Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
+};
 
+use super::clients::{ClientLinks, ClientSlot, ClientTimer, Direction, NoClients};
 use super::clock::Clock;
 use super::cluster::{Cluster, NodeStatus};
 use super::fault::{self, Applied, FaultAction, FaultRecord, FaultSpec, Origin};
@@ -66,6 +76,11 @@ pub struct Stats {
     pub timers_fired: u64,
     /// Messages still on the wire (or held for a paused node) when the run stopped.
     pub in_flight: u64,
+    /// Requests and replies between clients and nodes, counted apart from node messages.
+    pub client_sent: u64,
+    pub client_delivered: u64,
+    pub client_dropped: u64,
+    pub client_in_flight: u64,
 }
 
 impl Stats {
@@ -92,6 +107,25 @@ enum Pending {
     Fault(u32),
     /// The end of the `for` of the n-th applied fault.
     End(u32),
+    ClientStart(u32),
+    /// A client's request on its way to a node; the request waits in `requests`, in `slot`.
+    Request {
+        client: u32,
+        to: u32,
+        id: u64,
+        slot: u32,
+    },
+    /// A node's reply on its way to a client; it waits in `replies`, in `slot`.
+    Reply {
+        from: u32,
+        client: u32,
+        id: u64,
+        slot: u32,
+    },
+    ClientTimer {
+        client: u32,
+        token: u64,
+    },
 }
 
 /// A pending timer. Its `deadline` on the node's clock is the truth; `due` is when its one live
@@ -116,7 +150,7 @@ struct Slot<P: Protocol> {
     held: Vec<Pending>,
 }
 
-pub struct World<P: Protocol, O: Observer<P>> {
+pub struct World<P: Protocol, O: Observer<P>, C: Client = NoClients> {
     config: P::Config,
     spec: WorldSpec,
     now: Nanos,
@@ -133,10 +167,25 @@ pub struct World<P: Protocol, O: Observer<P>> {
     effects: Vec<Effect<P>>,
     next_msg: u64,
     next_token: u64,
+    clients: Vec<C>,
+    client_slots: Vec<ClientSlot<C::Timer>>,
+    client_links: ClientLinks,
+    requests: Wire<ClientRequest>,
+    replies: Wire<(RequestId, Reply)>,
+    client_effects: Vec<ClientEffect<C>>,
 }
 
-impl<P: Protocol, O: Observer<P>> World<P, O> {
+impl<P: Protocol, O: Observer<P>> World<P, O, NoClients> {
+    /// A world of nodes only.
     pub fn new(spec: WorldSpec, config: P::Config, observer: O) -> Self {
+        World::with_clients(spec, config, observer, Vec::new())
+    }
+}
+
+impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
+    /// A world whose nodes serve `clients`; client `i` is `ClientId(i)`. Clients start at time
+    /// zero, after the nodes.
+    pub fn with_clients(spec: WorldSpec, config: P::Config, observer: O, clients: Vec<C>) -> Self {
         let n = spec.names.len();
         assert!(n > 0, "a world needs at least one node");
         assert_eq!(spec.clocks.len(), n, "one clock per node");
@@ -162,7 +211,18 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         for (i, f) in spec.faults.iter().enumerate() {
             queue.push(f.at, Pending::Fault(i as u32));
         }
+        for client in 0..clients.len() as u32 {
+            queue.push(0, Pending::ClientStart(client));
+        }
         World {
+            client_links: ClientLinks::new(&spec.link, clients.len(), n, spec.seed),
+            client_slots: (0..clients.len() as u32)
+                .map(|i| ClientSlot::new(spec.seed, i))
+                .collect(),
+            clients,
+            requests: Wire::default(),
+            replies: Wire::default(),
+            client_effects: Vec::new(),
             net: Network::new(spec.link.clone(), n, spec.seed),
             fault_rng: Rng::derive(spec.seed, Stream::Faults),
             cluster: Cluster::new(spec.names.clone(), spec.clocks.clone()),
@@ -225,12 +285,18 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         let stats = Stats {
             events: self.tracer.records,
             in_flight: self.wire.len() as u64,
+            client_in_flight: (self.requests.len() + self.replies.len()) as u64,
             ..self.stats
         };
         debug_assert_eq!(
             stats.sent + stats.duplicated,
             stats.delivered + stats.dropped() + stats.in_flight,
             "every message copy is delivered, dropped or still in flight"
+        );
+        debug_assert_eq!(
+            stats.client_sent,
+            stats.client_delivered + stats.client_dropped + stats.client_in_flight,
+            "every request and reply is delivered, dropped or still in flight"
         );
         stats
     }
@@ -262,6 +328,11 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         &self.spec
     }
 
+    /// The clients, in id order: what they recorded is theirs to give.
+    pub fn clients(&self) -> &[C] {
+        &self.clients
+    }
+
     fn step(&mut self, event: Pending) {
         match event {
             Pending::Start(node) => self.start(node, false),
@@ -269,6 +340,20 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
             Pending::Timer { node, token } => self.fire(node, token),
             Pending::Fault(index) => self.fault(index),
             Pending::End(index) => self.end_fault(index),
+            Pending::ClientStart(client) => self.call_client(client, |c, ctx| c.on_start(ctx)),
+            Pending::Request {
+                client,
+                to,
+                id,
+                slot,
+            } => self.deliver_request(client, to, id, slot),
+            Pending::Reply {
+                from,
+                client,
+                id,
+                slot,
+            } => self.deliver_reply(from, client, id, slot),
+            Pending::ClientTimer { client, token } => self.fire_client(client, token),
         }
     }
 
@@ -444,8 +529,7 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
                     .emit::<P>(self.now, &self.cluster, Event::Observe { node, obs: &obs });
             }
             Effect::Persist(durable) => self.slots[node as usize].durable = Some(durable),
-            // Clients are not wired into the world yet: a reply has nowhere to go.
-            Effect::Reply { .. } => {}
+            Effect::Reply { request, reply } => self.send_reply(node, request, reply),
         }
     }
 
@@ -485,6 +569,231 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
                     .push(second, Pending::Deliver { from, to, id, slot });
             }
         }
+    }
+
+    // ---- clients -----------------------------------------------------------------------------
+
+    /// Runs one handler of a client, then carries out its effects in order.
+    fn call_client(&mut self, client: u32, handler: impl FnOnce(&mut C, &mut ClientCtx<'_, C>)) {
+        let mut effects = std::mem::take(&mut self.client_effects);
+        {
+            let mut ctx = ClientCtx::new(
+                ClientId(client),
+                self.slots.len() as u32,
+                self.now,
+                &mut self.client_slots[client as usize].rng,
+                &mut effects,
+            );
+            handler(&mut self.clients[client as usize], &mut ctx);
+        }
+        for effect in effects.drain(..) {
+            self.apply_client(client, effect);
+        }
+        self.client_effects = effects;
+    }
+
+    fn apply_client(&mut self, client: u32, effect: ClientEffect<C>) {
+        match effect {
+            ClientEffect::Send { to, request } => self.send_request(client, to.0, request),
+            ClientEffect::SetTimer { timer, after } => {
+                self.next_token += 1;
+                let token = self.next_token;
+                let timers = &mut self.client_slots[client as usize].timers;
+                match timers.iter_mut().find(|t| t.timer == timer) {
+                    // The replaced entry finds its token gone when it wakes.
+                    Some(t) => t.token = token,
+                    None => timers.push(ClientTimer { timer, token }),
+                }
+                self.queue.push(
+                    self.now.saturating_add(after),
+                    Pending::ClientTimer { client, token },
+                );
+            }
+            ClientEffect::CancelTimer { timer } => {
+                self.client_slots[client as usize]
+                    .timers
+                    .retain(|t| t.timer != timer);
+            }
+            ClientEffect::Invoke { request } => {
+                debug_assert_eq!(request.id.client, ClientId(client));
+                self.tracer.emit::<P>(
+                    self.now,
+                    &self.cluster,
+                    Event::Invoke {
+                        client,
+                        request: &request,
+                    },
+                );
+            }
+            ClientEffect::Complete {
+                request,
+                completion,
+            } => self.complete(client, request, &completion),
+        }
+    }
+
+    fn complete(&mut self, client: u32, request: RequestId, completion: &Completion) {
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::Complete {
+                client,
+                request,
+                completion,
+            },
+        );
+    }
+
+    fn send_request(&mut self, client: u32, to: u32, request: ClientRequest) {
+        assert!(
+            (to as usize) < self.slots.len(),
+            "client c{client} sent to node #{to}, which does not exist"
+        );
+        let id = self.next_msg;
+        self.next_msg += 1;
+        self.stats.client_sent += 1;
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::Request {
+                client,
+                to,
+                id,
+                request: &request,
+            },
+        );
+        match self
+            .client_links
+            .send(client, to, Direction::ToNode, self.now)
+        {
+            None => self.drop_client_message(client, to, id, true, DropReason::Loss),
+            Some(at) => {
+                let slot = self.requests.put(request);
+                self.queue.push(
+                    at,
+                    Pending::Request {
+                        client,
+                        to,
+                        id,
+                        slot,
+                    },
+                );
+            }
+        }
+    }
+
+    fn deliver_request(&mut self, client: u32, to: u32, id: u64, slot: u32) {
+        match self.cluster.status(to) {
+            NodeStatus::Crashed => {
+                drop(self.requests.take(slot));
+                self.drop_client_message(client, to, id, true, DropReason::NodeDown);
+            }
+            NodeStatus::Paused => {
+                self.slots[to as usize].held.push(Pending::Request {
+                    client,
+                    to,
+                    id,
+                    slot,
+                });
+            }
+            NodeStatus::Up => {
+                let request = self.requests.take(slot);
+                self.stats.client_delivered += 1;
+                self.tracer.emit::<P>(
+                    self.now,
+                    &self.cluster,
+                    Event::RequestDeliver { client, to, id },
+                );
+                self.call(to, |p, ctx| p.on_request(ctx, request));
+            }
+        }
+    }
+
+    /// A node's answer. One addressed to a client that does not exist goes nowhere: only a
+    /// protocol bug can make one, since requests come from clients.
+    fn send_reply(&mut self, from: u32, request: RequestId, reply: Reply) {
+        let client = request.client.0;
+        if client as usize >= self.clients.len() {
+            return;
+        }
+        let id = self.next_msg;
+        self.next_msg += 1;
+        self.stats.client_sent += 1;
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::Reply {
+                from,
+                client,
+                id,
+                request,
+                reply: &reply,
+            },
+        );
+        match self
+            .client_links
+            .send(client, from, Direction::ToClient, self.now)
+        {
+            None => self.drop_client_message(client, from, id, false, DropReason::Loss),
+            Some(at) => {
+                let slot = self.replies.put((request, reply));
+                self.queue.push(
+                    at,
+                    Pending::Reply {
+                        from,
+                        client,
+                        id,
+                        slot,
+                    },
+                );
+            }
+        }
+    }
+
+    fn deliver_reply(&mut self, from: u32, client: u32, id: u64, slot: u32) {
+        let (request, reply) = self.replies.take(slot);
+        self.stats.client_delivered += 1;
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::ReplyDeliver { from, client, id },
+        );
+        self.call_client(client, |c, ctx| {
+            c.on_reply(ctx, NodeId(from), request, reply)
+        });
+    }
+
+    fn drop_client_message(
+        &mut self,
+        client: u32,
+        node: u32,
+        id: u64,
+        to_node: bool,
+        reason: DropReason,
+    ) {
+        self.stats.client_dropped += 1;
+        self.tracer.emit::<P>(
+            self.now,
+            &self.cluster,
+            Event::ClientDrop {
+                client,
+                node,
+                id,
+                to_node,
+                reason,
+            },
+        );
+    }
+
+    /// Client timers are not trace records: what a client does when one fires (resend, give
+    /// up, begin the next operation) is.
+    fn fire_client(&mut self, client: u32, token: u64) {
+        let timers = &mut self.client_slots[client as usize].timers;
+        let Some(pos) = timers.iter().position(|t| t.token == token) else {
+            return; // cancelled or replaced
+        };
+        let timer = timers.swap_remove(pos).timer;
+        self.call_client(client, |c, ctx| c.on_timer(ctx, timer));
     }
 
     // ---- faults ------------------------------------------------------------------------------
@@ -676,10 +985,18 @@ impl<P: Protocol, O: Observer<P>> World<P, O> {
         let slot = &mut self.slots[node as usize];
         slot.state = None;
         slot.timers.clear();
-        // Held messages die with the process that would have read them.
-        for held in slot.held.drain(..) {
-            if let Pending::Deliver { slot, .. } = held {
-                drop(self.wire.take(slot));
+        // Held messages and requests die with the process that would have read them.
+        let held = std::mem::take(&mut slot.held);
+        for event in held {
+            match event {
+                Pending::Deliver { slot, .. } => drop(self.wire.take(slot)),
+                Pending::Request {
+                    client, id, slot, ..
+                } => {
+                    drop(self.requests.take(slot));
+                    self.drop_client_message(client, node, id, true, DropReason::NodeDown);
+                }
+                _ => {}
             }
         }
         self.cluster.set_status(node, NodeStatus::Crashed);

@@ -2,6 +2,7 @@
 //! trace. It drives protocols through the node API and hands every trace record to an observer;
 //! it knows no checker, no protocol and no screen. Nothing here reads the wall clock.
 
+pub mod clients;
 pub mod clock;
 pub mod cluster;
 mod engine;
@@ -13,6 +14,7 @@ mod queue;
 pub mod trace;
 mod wire;
 
+pub use clients::NoClients;
 pub use clock::Clock;
 pub use cluster::{Cluster, NodeStatus};
 pub use engine::{Outcome, Stats, World, WorldSpec};
@@ -21,5 +23,7 @@ pub use nemesis::{NemesisSpec, Rhythm};
 pub use network::{Latency, LinkModel};
 pub use trace::{DropReason, Event, Observer, Record};
 
+#[cfg(test)]
+mod client_tests;
 #[cfg(test)]
 mod tests;

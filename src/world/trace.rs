@@ -1,14 +1,14 @@
 //! Trace records: every event of a run, in order, and the observers that receive them.
 //!
 //! The world builds a [`Record`] for each event (start, send, deliver, drop, timer, observation,
-//! fault), feeds it into the running trace hash, and hands it to its [`Observer`]. Records borrow
+//! fault, and the clients' invoke, request, reply, drop and complete), feeds it into the running trace hash, and hands it to its [`Observer`]. Records borrow
 //! their payloads, so a run that writes no trace pays for no copies. What observers do with
 //! records — check invariants, write `trace.jsonl`, tell the story — is theirs to decide; the
 //! world knows none of them.
 
 use serde::Serialize;
 
-use crate::node::{Nanos, Observation, Protocol};
+use crate::node::{ClientRequest, Completion, Nanos, Observation, Protocol, Reply, RequestId};
 
 use super::cluster::Cluster;
 use super::fault::FaultRecord;
@@ -70,6 +70,52 @@ pub enum Event<'a, P: Protocol> {
         obs: &'a Observation,
     },
     Fault(&'a FaultRecord),
+    /// A client begins an operation (its invocation in the history).
+    Invoke {
+        client: u32,
+        request: &'a ClientRequest,
+    },
+    /// A client sends a request (the first time, or again) to a node.
+    Request {
+        client: u32,
+        to: u32,
+        id: u64,
+        request: &'a ClientRequest,
+    },
+    /// A request reaches a node.
+    RequestDeliver {
+        client: u32,
+        to: u32,
+        id: u64,
+    },
+    /// A node answers a client.
+    Reply {
+        from: u32,
+        client: u32,
+        id: u64,
+        request: RequestId,
+        reply: &'a Reply,
+    },
+    /// A reply reaches its client.
+    ReplyDeliver {
+        from: u32,
+        client: u32,
+        id: u64,
+    },
+    /// A request or a reply was not delivered. `node` is the node end of the link.
+    ClientDrop {
+        client: u32,
+        node: u32,
+        id: u64,
+        to_node: bool,
+        reason: DropReason,
+    },
+    /// A client's operation ends (its completion in the history).
+    Complete {
+        client: u32,
+        request: RequestId,
+        completion: &'a Completion,
+    },
 }
 
 impl<P: Protocol> Event<'_, P> {
@@ -83,6 +129,27 @@ impl<P: Protocol> Event<'_, P> {
             Event::Timer { .. } => "timer",
             Event::Observe { .. } => "observe",
             Event::Fault(_) => "fault",
+            Event::Invoke { .. } => "invoke",
+            Event::Request { .. } => "request",
+            Event::RequestDeliver { .. } => "request_deliver",
+            Event::Reply { .. } => "reply",
+            Event::ReplyDeliver { .. } => "reply_deliver",
+            Event::ClientDrop { .. } => "client_drop",
+            Event::Complete { .. } => "complete",
+        }
+    }
+
+    /// The client the event concerns, if it concerns one.
+    pub fn client(&self) -> Option<u32> {
+        match *self {
+            Event::Invoke { client, .. }
+            | Event::Request { client, .. }
+            | Event::RequestDeliver { client, .. }
+            | Event::Reply { client, .. }
+            | Event::ReplyDeliver { client, .. }
+            | Event::ClientDrop { client, .. }
+            | Event::Complete { client, .. } => Some(client),
+            _ => None,
         }
     }
 
@@ -94,7 +161,14 @@ impl<P: Protocol> Event<'_, P> {
             }
             Event::Send { from, .. } => Some(from),
             Event::Deliver { to, .. } | Event::Drop { to, .. } => Some(to),
-            Event::Fault(_) => None,
+            Event::RequestDeliver { to, .. } => Some(to),
+            Event::Reply { from, .. } => Some(from),
+            Event::Fault(_)
+            | Event::Invoke { .. }
+            | Event::Request { .. }
+            | Event::ReplyDeliver { .. }
+            | Event::ClientDrop { .. }
+            | Event::Complete { .. } => None,
         }
     }
 
@@ -141,6 +215,67 @@ impl<P: Protocol> Event<'_, P> {
             Event::Fault(record) => {
                 h.word(7);
                 h.value(*record);
+            }
+            Event::Invoke { client, request } => {
+                h.word(8);
+                h.word(u64::from(*client));
+                h.value(*request);
+            }
+            Event::Request {
+                client,
+                to,
+                id,
+                request,
+            } => {
+                h.word(9);
+                h.word(u64::from(*client) << 32 | u64::from(*to));
+                h.word(*id);
+                h.value(&request.id);
+            }
+            Event::RequestDeliver { client, to, id } => {
+                h.word(10);
+                h.word(u64::from(*client) << 32 | u64::from(*to));
+                h.word(*id);
+            }
+            Event::Reply {
+                from,
+                client,
+                id,
+                request,
+                reply,
+            } => {
+                h.word(11);
+                h.word(u64::from(*from) << 32 | u64::from(*client));
+                h.word(*id);
+                h.value(request);
+                h.value(*reply);
+            }
+            Event::ReplyDeliver { from, client, id } => {
+                h.word(12);
+                h.word(u64::from(*from) << 32 | u64::from(*client));
+                h.word(*id);
+            }
+            Event::ClientDrop {
+                client,
+                node,
+                id,
+                to_node,
+                reason,
+            } => {
+                h.word(13);
+                h.word(u64::from(*client) << 32 | u64::from(*node));
+                h.word(*id);
+                h.word(u64::from(*to_node) << 8 | *reason as u64);
+            }
+            Event::Complete {
+                client,
+                request,
+                completion,
+            } => {
+                h.word(14);
+                h.word(u64::from(*client));
+                h.value(request);
+                h.value(*completion);
             }
         }
     }

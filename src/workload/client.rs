@@ -1,0 +1,572 @@
+//! The key-value client: a virtual client that runs a [`WorkloadSpec`] against the cluster and
+//! records every operation it issues as a history [`Operation`].
+//!
+//! One operation at a time (a closed loop): think, invoke, send, wait, complete, think again.
+//! - It starts talking to a node drawn from its stream, and afterwards to whichever node last
+//!   served it or was named leader.
+//! - `NotLeader { leader: Some(l) }`: resend the same request (same `seq`) to `l` at once — at
+//!   most once per node per attempt, so two nodes naming each other cannot loop at one instant.
+//!   `NotLeader { leader: None }`: wait for the retry.
+//! - No reply within `retry`: resend the same request to the next node in cluster order.
+//! - `Ok` records ok, `Fail` records fail; `timeout` after the invocation it gives up and
+//!   records `info`. Replies to an operation it has finished with are ignored.
+//! - After each completion it thinks for an exponential time (mean `1 / rate`), and invokes
+//!   nothing at or after `stop`.
+//!
+//! Values written are unique per client and operation (`"c2-17"`: client 2, operation 17), so a
+//! checker can tell every write apart. A `cas` expects the last value this client read or wrote
+//! for that key, so that some succeed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::node::{
+    Client, ClientCtx, ClientId, ClientRequest, Completion, Nanos, NodeId, Op, OpResult, Reply,
+    RequestId,
+};
+
+use super::generator::{Kind, WorkloadSpec, key_name, think_time};
+use super::history::{
+    Call, History, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value,
+};
+
+/// The client's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum KvTimer {
+    /// Begin the next operation.
+    Think,
+    /// Resend the outstanding request to the next node.
+    Retry,
+    /// Give up on the outstanding operation.
+    Timeout,
+}
+
+/// The operation in flight.
+#[derive(Clone, Debug)]
+struct Outstanding {
+    request: ClientRequest,
+    invoke: Nanos,
+    /// Nodes this attempt was redirected to, since the last retry.
+    redirects: Vec<u32>,
+}
+
+/// A virtual key-value client.
+#[derive(Clone, Debug)]
+pub struct KvClient {
+    id: ClientId,
+    spec: WorkloadSpec,
+    /// The node it talks to now.
+    guess: u32,
+    last_seq: u64,
+    current: Option<Outstanding>,
+    /// The last value this client read or wrote, per key, while it knows it.
+    known: BTreeMap<String, String>,
+    /// The last value it wrote anywhere.
+    last_written: Option<String>,
+    /// Completed operations, in completion order.
+    done: Vec<Operation>,
+}
+
+impl KvClient {
+    pub fn new(id: ClientId, spec: &WorkloadSpec) -> Self {
+        KvClient {
+            id,
+            spec: spec.clone(),
+            guess: 0,
+            last_seq: 0,
+            current: None,
+            known: BTreeMap::new(),
+            last_written: None,
+            done: Vec::new(),
+        }
+    }
+
+    /// Every operation this client invoked, in invocation order; the one outstanding (if any)
+    /// is pending: no completion, outcome `info`.
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut ops = self.done.clone();
+        if let Some(out) = &self.current {
+            ops.push(operation(
+                self.id,
+                &out.request.op,
+                out.invoke,
+                None,
+                Outcome::Info,
+            ));
+        }
+        ops
+    }
+
+    fn think(&mut self, ctx: &mut ClientCtx<'_, Self>, from: Nanos) {
+        let at = from.saturating_add(think_time(ctx.rng(), self.spec.think_mean));
+        if at < self.spec.stop {
+            ctx.set_timer(at - ctx.now(), KvTimer::Think);
+        }
+    }
+
+    fn begin(&mut self, ctx: &mut ClientCtx<'_, Self>) {
+        self.last_seq += 1;
+        let op = self.next_op(ctx);
+        let request = ClientRequest {
+            id: RequestId {
+                client: self.id,
+                seq: self.last_seq,
+            },
+            op,
+        };
+        ctx.invoke(&request);
+        ctx.set_timer(self.spec.timeout, KvTimer::Timeout);
+        self.current = Some(Outstanding {
+            request,
+            invoke: ctx.now(),
+            redirects: Vec::new(),
+        });
+        self.send(ctx);
+    }
+
+    /// Draws the kind, then the key; values are this operation's unique name.
+    fn next_op(&mut self, ctx: &mut ClientCtx<'_, Self>) -> Op {
+        let kind = self.spec.mix.draw(ctx.rng());
+        let key = key_name(ctx.rng().below(u64::from(self.spec.keys)));
+        let value = format!("{}-{}", self.id, self.last_seq);
+        match kind {
+            Kind::Get => Op::Get { key },
+            Kind::Put => Op::Put { key, value },
+            Kind::Append => Op::Append { key, value },
+            Kind::Cas => {
+                let expect = self
+                    .known
+                    .get(&key)
+                    .or(self.last_written.as_ref())
+                    .cloned()
+                    .unwrap_or_else(|| format!("{}-0", self.id));
+                Op::Cas {
+                    key,
+                    expect,
+                    new: value,
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, ctx: &mut ClientCtx<'_, Self>) {
+        let Some(out) = &self.current else { return };
+        ctx.send(NodeId(self.guess), out.request.clone());
+        ctx.set_timer(self.spec.retry, KvTimer::Retry);
+    }
+
+    fn finish(&mut self, ctx: &mut ClientCtx<'_, Self>, completion: Completion) {
+        let Some(out) = self.current.take() else {
+            return;
+        };
+        ctx.cancel_timer(KvTimer::Retry);
+        ctx.cancel_timer(KvTimer::Timeout);
+        ctx.complete(out.request.id, completion.clone());
+        self.learn(&out.request.op, &completion);
+        let outcome = match completion {
+            Completion::Ok(result) => Outcome::Ok(output(result)),
+            Completion::Fail { .. } => Outcome::Fail,
+            Completion::Info => Outcome::Info,
+        };
+        let now = ctx.now();
+        self.done.push(operation(
+            self.id,
+            &out.request.op,
+            out.invoke,
+            Some(now),
+            outcome,
+        ));
+        self.think(ctx, now);
+    }
+
+    /// What the client now knows of the key's value, for its next `cas`.
+    fn learn(&mut self, op: &Op, completion: &Completion) {
+        let key = op.key().to_string();
+        let known = match (op, completion) {
+            (_, Completion::Fail { .. }) => return, // nothing happened
+            (Op::Get { .. }, Completion::Ok(OpResult::Value { value })) => value.clone(),
+            (Op::Put { value, .. }, Completion::Ok(_)) => Some(value.clone()),
+            (Op::Cas { new, .. }, Completion::Ok(OpResult::Cas { swapped: true })) => {
+                Some(new.clone())
+            }
+            _ => None, // an append, a failed cas, an unknown outcome: the value is unknown
+        };
+        if let Op::Put { value, .. } | Op::Cas { new: value, .. } | Op::Append { value, .. } = op {
+            self.last_written = Some(value.clone());
+        }
+        match known {
+            Some(v) => self.known.insert(key, v),
+            None => self.known.remove(&key),
+        };
+    }
+
+    fn on_not_leader(&mut self, ctx: &mut ClientCtx<'_, Self>, from: u32, leader: Option<NodeId>) {
+        let Some(out) = &mut self.current else { return };
+        let Some(l) = leader.map(|l| l.0) else {
+            return; // no guess: the retry timer moves on to the next node
+        };
+        if l >= ctx.nodes() || l == from || out.redirects.contains(&l) {
+            return;
+        }
+        out.redirects.push(l);
+        self.guess = l;
+        self.send(ctx);
+    }
+}
+
+impl Client for KvClient {
+    type Timer = KvTimer;
+
+    fn on_start(&mut self, ctx: &mut ClientCtx<'_, Self>) {
+        let nodes = u64::from(ctx.nodes());
+        self.guess = ctx.rng().below(nodes) as u32;
+        let start = self.spec.start.max(ctx.now());
+        self.think(ctx, start);
+    }
+
+    fn on_reply(
+        &mut self,
+        ctx: &mut ClientCtx<'_, Self>,
+        from: NodeId,
+        request: RequestId,
+        reply: Reply,
+    ) {
+        let current = self.current.as_ref().map(|o| o.request.id);
+        if current != Some(request) {
+            return; // late: that operation is over
+        }
+        match reply {
+            Reply::Ok(result) => {
+                self.guess = from.0;
+                self.finish(ctx, Completion::Ok(result));
+            }
+            Reply::Fail { reason } => self.finish(ctx, Completion::Fail { reason }),
+            Reply::NotLeader { leader } => self.on_not_leader(ctx, from.0, leader),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut ClientCtx<'_, Self>, timer: KvTimer) {
+        match timer {
+            KvTimer::Think => self.begin(ctx),
+            KvTimer::Retry => {
+                if let Some(out) = &mut self.current {
+                    out.redirects.clear();
+                    self.guess = (self.guess + 1) % ctx.nodes();
+                    self.send(ctx);
+                }
+            }
+            KvTimer::Timeout => self.finish(ctx, Completion::Info),
+        }
+    }
+}
+
+fn call(op: &Op) -> Call {
+    match op {
+        Op::Get { .. } => Call::Read,
+        Op::Put { value, .. } => Call::Write(Value::Str(value.clone())),
+        Op::Append { value, .. } => Call::Append(Value::Str(value.clone())),
+        Op::Cas { expect, new, .. } => Call::Cas {
+            from: Value::Str(expect.clone()),
+            to: Value::Str(new.clone()),
+        },
+    }
+}
+
+fn output(result: OpResult) -> Output {
+    match result {
+        OpResult::Value { value } => Output::Value(value.map(Value::Str)),
+        OpResult::Done => Output::Done,
+        OpResult::Cas { swapped } => Output::Cas(swapped),
+    }
+}
+
+fn operation(
+    id: ClientId,
+    op: &Op,
+    invoke: Nanos,
+    complete: Option<Nanos>,
+    outcome: Outcome,
+) -> Operation {
+    Operation {
+        process: u64::from(id.0),
+        key: Some(op.key().to_string()),
+        call: call(op),
+        invoke,
+        complete,
+        outcome,
+    }
+}
+
+/// The run's history: every client's operations, ordered by invocation time (then client),
+/// times in virtual nanoseconds, judged against the key-value model.
+pub fn history(clients: &[KvClient]) -> History {
+    let mut ops: Vec<Operation> = clients.iter().flat_map(KvClient::operations).collect();
+    ops.sort_by_key(|op| (op.invoke, op.process));
+    History {
+        ops,
+        time_unit: TimeUnit::Nanos,
+        model: Some(ModelSpec {
+            kind: ModelKind::Kv,
+            init: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{ClientEffect, Rng, Stream};
+    use crate::workload::generator::Mix;
+
+    const MS: u64 = 1_000_000;
+
+    fn spec(mix: Mix) -> WorkloadSpec {
+        WorkloadSpec {
+            clients: 1,
+            think_mean: 10 * MS,
+            mix,
+            keys: 1,
+            timeout: 500 * MS,
+            retry: 50 * MS,
+            start: 0,
+            stop: 10_000 * MS,
+        }
+    }
+
+    fn only(get: f64, put: f64, append: f64, cas: f64) -> Mix {
+        Mix {
+            get,
+            put,
+            append,
+            cas,
+        }
+    }
+
+    /// A client of a 3-node cluster with its own stream, driven by hand.
+    struct Harness {
+        client: KvClient,
+        rng: Rng,
+    }
+
+    impl Harness {
+        fn new(mix: Mix) -> Self {
+            Harness {
+                client: KvClient::new(ClientId(2), &spec(mix)),
+                rng: Rng::derive(1, Stream::Client(2)),
+            }
+        }
+
+        fn step(
+            &mut self,
+            now: Nanos,
+            f: impl FnOnce(&mut KvClient, &mut ClientCtx<'_, KvClient>),
+        ) -> Vec<ClientEffect<KvClient>> {
+            let mut effects = Vec::new();
+            let mut ctx = ClientCtx::new(ClientId(2), 3, now, &mut self.rng, &mut effects);
+            f(&mut self.client, &mut ctx);
+            effects
+        }
+
+        /// Starts and fires the first think timer at `now`: returns the request sent.
+        fn begin(&mut self, now: Nanos) -> (u32, ClientRequest) {
+            self.step(0, |c, ctx| c.on_start(ctx));
+            let effects = self.step(now, |c, ctx| c.on_timer(ctx, KvTimer::Think));
+            sent(&effects)
+                .into_iter()
+                .next()
+                .expect("a request is sent")
+        }
+    }
+
+    fn sent(effects: &[ClientEffect<KvClient>]) -> Vec<(u32, ClientRequest)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                ClientEffect::Send { to, request } => Some((to.0, request.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn completions(effects: &[ClientEffect<KvClient>]) -> Vec<Completion> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                ClientEffect::Complete { completion, .. } => Some(completion.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sets_think(effects: &[ClientEffect<KvClient>]) -> bool {
+        effects.iter().any(|e| {
+            matches!(
+                e,
+                ClientEffect::SetTimer {
+                    timer: KvTimer::Think,
+                    ..
+                }
+            )
+        })
+    }
+
+    #[test]
+    fn an_operation_is_invoked_sent_and_recorded_ok_with_its_times() {
+        let mut h = Harness::new(only(0.0, 1.0, 0.0, 0.0));
+        let (_, request) = h.begin(7 * MS);
+        assert_eq!(request.id.seq, 1);
+        assert_eq!(
+            request.op,
+            Op::Put {
+                key: "k0".into(),
+                value: "c2-1".into()
+            }
+        );
+        let effects = h.step(9 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(0), request.id, Reply::Ok(OpResult::Done))
+        });
+        assert_eq!(completions(&effects), [Completion::Ok(OpResult::Done)]);
+        assert!(sets_think(&effects));
+        let ops = h.client.operations();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].process, 2);
+        assert_eq!((ops[0].invoke, ops[0].complete), (7 * MS, Some(9 * MS)));
+        assert_eq!(ops[0].call, Call::Write(Value::Str("c2-1".into())));
+        assert_eq!(ops[0].outcome, Outcome::Ok(Output::Done));
+    }
+
+    #[test]
+    fn a_redirect_resends_the_same_request_once_per_node() {
+        let mut h = Harness::new(only(1.0, 0.0, 0.0, 0.0));
+        let (first, request) = h.begin(MS);
+        let leader = (first + 1) % 3;
+        let not_leader = Reply::NotLeader {
+            leader: Some(NodeId(leader)),
+        };
+        let effects = h.step(2 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(first), request.id, not_leader.clone())
+        });
+        assert_eq!(sent(&effects), [(leader, request.clone())]);
+        // Sent back to the same node again: no ping-pong at one instant.
+        let effects = h.step(3 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(first), request.id, not_leader)
+        });
+        assert!(sent(&effects).is_empty());
+        // No answer within `retry`: the next node, same request.
+        let effects = h.step(60 * MS, |c, ctx| c.on_timer(ctx, KvTimer::Retry));
+        assert_eq!(sent(&effects), [((leader + 1) % 3, request)]);
+    }
+
+    #[test]
+    fn a_timeout_records_info_and_a_late_reply_is_ignored() {
+        let mut h = Harness::new(only(0.0, 1.0, 0.0, 0.0));
+        let (to, request) = h.begin(MS);
+        let effects = h.step(501 * MS, |c, ctx| c.on_timer(ctx, KvTimer::Timeout));
+        assert_eq!(completions(&effects), [Completion::Info]);
+        let late = h.step(502 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(to), request.id, Reply::Ok(OpResult::Done))
+        });
+        assert!(late.is_empty(), "{late:?}");
+        let ops = h.client.operations();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].outcome, Outcome::Info);
+        assert_eq!(ops[0].complete, Some(501 * MS));
+    }
+
+    #[test]
+    fn a_fail_reply_records_fail() {
+        let mut h = Harness::new(only(1.0, 0.0, 0.0, 0.0));
+        let (to, request) = h.begin(MS);
+        let fail = Reply::Fail {
+            reason: "no".into(),
+        };
+        h.step(2 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(to), request.id, fail)
+        });
+        assert_eq!(h.client.operations()[0].outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn cas_expects_the_last_value_written_and_records_whether_it_swapped() {
+        let mut h = Harness::new(only(0.0, 1.0, 0.0, 0.0));
+        let (to, put) = h.begin(MS);
+        h.step(2 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(to), put.id, Reply::Ok(OpResult::Done))
+        });
+        h.client.spec.mix = only(0.0, 0.0, 0.0, 1.0);
+        let effects = h.step(20 * MS, |c, ctx| c.on_timer(ctx, KvTimer::Think));
+        let (_, cas) = sent(&effects).pop().expect("the cas is sent");
+        assert_eq!(cas.id.seq, 2);
+        assert_eq!(
+            cas.op,
+            Op::Cas {
+                key: "k0".into(),
+                expect: "c2-1".into(),
+                new: "c2-2".into()
+            }
+        );
+        let swapped = Reply::Ok(OpResult::Cas { swapped: true });
+        h.step(22 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(to), cas.id, swapped)
+        });
+        let ops = h.client.operations();
+        assert_eq!(ops[1].outcome, Outcome::Ok(Output::Cas(true)));
+        assert_eq!(
+            ops[1].call,
+            Call::Cas {
+                from: Value::Str("c2-1".into()),
+                to: Value::Str("c2-2".into())
+            }
+        );
+    }
+
+    #[test]
+    fn no_operation_begins_at_or_after_stop() {
+        let mut h = Harness::new(only(1.0, 0.0, 0.0, 0.0));
+        // Think times are at least 1 ns: completing at 4 ms, the next one would begin at or
+        // after `stop`.
+        h.client.spec.stop = 4 * MS + 1;
+        let (to, request) = h.begin(MS);
+        let reply = Reply::Ok(OpResult::Value { value: None });
+        let effects = h.step(4 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(to), request.id, reply)
+        });
+        assert!(!sets_think(&effects));
+    }
+
+    #[test]
+    fn the_history_orders_by_invocation_and_keeps_the_pending_operation() {
+        let mut a = Harness::new(only(1.0, 0.0, 0.0, 0.0));
+        a.begin(5 * MS);
+        let mut b = Harness::new(only(1.0, 0.0, 0.0, 0.0));
+        b.client.id = ClientId(0);
+        let (to, request) = b.begin(9 * MS);
+        let reply = Reply::Ok(OpResult::Value {
+            value: Some("x".into()),
+        });
+        b.step(10 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(to), request.id, reply)
+        });
+        let h = history(&[b.client, a.client]);
+        assert_eq!(h.time_unit, TimeUnit::Nanos);
+        assert_eq!(h.model.as_ref().map(|m| m.kind), Some(ModelKind::Kv));
+        let summary: Vec<_> = h
+            .ops
+            .iter()
+            .map(|o| (o.process, o.invoke, o.complete, o.outcome.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (2, 5 * MS, None, Outcome::Info),
+                (
+                    0,
+                    9 * MS,
+                    Some(10 * MS),
+                    Outcome::Ok(Output::Value(Some(Value::Str("x".into()))))
+                ),
+            ]
+        );
+    }
+}
