@@ -10,6 +10,7 @@ use serde::Serialize;
 pub mod detector;
 pub mod election_safety;
 pub mod leader_within;
+pub mod linearizable;
 pub mod no_split_brain;
 pub mod strong_accuracy;
 
