@@ -11,6 +11,7 @@ pub mod detector;
 pub mod election_safety;
 pub mod leader_completeness;
 pub mod leader_within;
+pub mod linearizable;
 pub mod log_matching;
 pub mod no_split_brain;
 pub mod state_machine_safety;

@@ -1,0 +1,313 @@
+//! Explaining a violation: which operation cannot be placed, why, and the smallest window of
+//! operations that is already impossible on its own.
+//!
+//! A *cut* of a key's history at instants `t0 <= t` keeps the operations invoked by `t`, drops
+//! those that completed before `t0`, and relaxes to "unknown outcome" (may take effect or not,
+//! output unconstrained) those still running at `t` or already running at `t0`. A cut is only
+//! ever more permissive than the history: any linearization of the history, restricted to the
+//! cut's operations and started from the value it had just before the first operation invoked at
+//! or after `t0`, linearizes the cut (operations invoked after `t` follow every operation that
+//! completed by `t`, and those that completed before `t0` precede every one invoked from `t0`).
+//! So a cut that cannot be linearized from *any* starting value proves the violation alone.
+//!
+//! The window is found in two monotone binary searches (a later `t0` or an earlier `t` only
+//! relaxes a cut further): first the earliest completion `t` such that the cut `(-inf, t]` from
+//! the initial value fails — the operation completing at `t` is the one that cannot be placed —
+//! then the latest `t0` such that the cut `[t0, t]` fails from every value the key can hold.
+//! Appends make the set of values unbounded, so a key that appends is cut on the right only.
+//! A cut whose search hits the explanation's step budget counts as "not shown to fail", which
+//! keeps every reported window a proven one.
+
+use std::fmt::Write as _;
+
+use super::model::{CCall, COp, COut, Values, Vid};
+use super::search::{Budget, Found, Search, Step};
+use super::{Analysis, LinVerdict, PartitionResult};
+use crate::workload::history::{Call, History, Operation, Outcome, Output, Value};
+
+/// Where a violation is, in a key's compiled ops (indices into its `ops`).
+pub struct Located {
+    pub stuck: usize,
+    pub window: Vec<usize>,
+    /// The longest linearizable prefix of the cut that ends at `stuck`'s completion.
+    pub prefix: Vec<Step>,
+    pub refused_in: Vec<Vid>,
+}
+
+/// Locates the violation in `ops`, which the search found not linearizable from `init`.
+pub fn locate(ops: &[COp], init: Vid, values: &mut Values, budget: &mut Budget) -> Option<Located> {
+    let mut deadlines: Vec<u64> = ops.iter().filter_map(|o| o.ret).collect();
+    deadlines.sort_unstable();
+    deadlines.dedup();
+    let last = deadlines.len().checked_sub(1)?;
+    let (mut lo, mut hi) = (0, last);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if fails(ops, None, deadlines[mid], &[init], values, budget) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let t = deadlines[hi];
+    let t0 = shrink_left(ops, init, t, values, budget);
+    let stuck = (0..ops.len()).find(|&k| ops[k].ret == Some(t))?;
+    let (cut, map) = cut(ops, None, t);
+    let mut search = Search::new(&cut);
+    search.watch(map.iter().position(|&k| k == stuck)?);
+    let prefix = match search.run(init, values, budget) {
+        Found::Stuck { best } | Found::Limit { best, .. } => best,
+        Found::Linearizable(_) => return None,
+    };
+    let mut refused_in = search.refused_in.clone();
+    refused_in.sort_unstable();
+    Some(Located {
+        stuck,
+        window: cut_ops(ops, t0, t),
+        prefix: prefix
+            .into_iter()
+            .map(|s| Step {
+                op: map[s.op],
+                after: s.after,
+            })
+            .collect(),
+        refused_in,
+    })
+}
+
+/// The latest window start for which the cut `[t0, t]` fails from every value (`None`: no start
+/// but the beginning was shown to fail).
+fn shrink_left(
+    ops: &[COp],
+    init: Vid,
+    t: u64,
+    values: &mut Values,
+    budget: &mut Budget,
+) -> Option<u64> {
+    if ops.iter().any(|o| matches!(o.call, CCall::Append(_))) {
+        return None;
+    }
+    let starts = start_values(ops, init);
+    let mut invokes: Vec<u64> = ops.iter().map(|o| o.invoke).filter(|&i| i <= t).collect();
+    invokes.sort_unstable();
+    invokes.dedup();
+    // f(k): the cut from invokes[k - 1] fails; f(0) holds (it is the cut the caller found).
+    let (mut lo, mut hi) = (0, invokes.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fails(ops, Some(invokes[mid - 1]), t, &starts, values, budget) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    (lo > 0).then(|| invokes[lo - 1])
+}
+
+/// Every value a register can hold: the initial one and every one written.
+fn start_values(ops: &[COp], init: Vid) -> Vec<Vid> {
+    let mut vals: Vec<Vid> = ops
+        .iter()
+        .filter_map(|o| match o.call {
+            CCall::Write(v) | CCall::Cas { to: v, .. } => Some(v),
+            CCall::Read | CCall::Append(_) => None,
+        })
+        .collect();
+    vals.push(init);
+    vals.sort_unstable();
+    vals.dedup();
+    vals
+}
+
+/// Whether the cut `[t0, t]` is shown not linearizable from every value in `starts`.
+fn fails(
+    ops: &[COp],
+    t0: Option<u64>,
+    t: u64,
+    starts: &[Vid],
+    values: &mut Values,
+    budget: &mut Budget,
+) -> bool {
+    let (cut, _) = cut(ops, t0, t);
+    let mut search = Search::new(&cut);
+    starts
+        .iter()
+        .all(|&s| matches!(search.run(s, values, budget), Found::Stuck { .. }))
+}
+
+/// The indices of `ops` a cut keeps.
+fn cut_ops(ops: &[COp], t0: Option<u64>, t: u64) -> Vec<usize> {
+    (0..ops.len())
+        .filter(|&k| ops[k].invoke <= t && t0.is_none_or(|t0| ops[k].ret.is_none_or(|r| r >= t0)))
+        .collect()
+}
+
+/// The cut `[t0, t]` (see the module doc) and, for each of its ops, its index in `ops`.
+fn cut(ops: &[COp], t0: Option<u64>, t: u64) -> (Vec<COp>, Vec<usize>) {
+    let mut out = Vec::new();
+    let mut map = Vec::new();
+    for k in cut_ops(ops, t0, t) {
+        let mut op = ops[k];
+        let running_at_end = op.ret.is_none_or(|r| r > t);
+        let running_at_start = t0.is_some_and(|t0| op.invoke < t0);
+        if running_at_end || running_at_start {
+            if op.call == CCall::Read {
+                continue;
+            }
+            op.ret = None;
+            op.out = COut::Unknown;
+        }
+        out.push(op);
+        map.push(k);
+    }
+    (out, map)
+}
+
+/// A readable account of `analysis`, written for a student at a terminal.
+pub fn explain(history: &History, analysis: &Analysis) -> String {
+    let mut out = String::new();
+    let keys = analysis.partitions.len();
+    let _ = writeln!(
+        out,
+        "{}: {} operations over {} key{}, {} search steps",
+        analysis.verdict.name(),
+        history.ops.len(),
+        keys,
+        if keys == 1 { "" } else { "s" },
+        analysis.steps
+    );
+    if let LinVerdict::Unknown { reason } = &analysis.verdict {
+        let _ = writeln!(out, "  could not decide: {reason}");
+    }
+    for p in &analysis.partitions {
+        match p.verdict {
+            LinVerdict::NotLinearizable => violation(&mut out, history, p),
+            LinVerdict::Unknown { ref reason } => {
+                let _ = writeln!(out, "\n{}: unknown ({reason})", key_name(&p.key));
+            }
+            LinVerdict::Linearizable => {}
+        }
+    }
+    out
+}
+
+/// How many prefix operations to show before the stuck one.
+const PREFIX_SHOWN: usize = 12;
+
+fn violation(out: &mut String, history: &History, p: &PartitionResult) {
+    let _ = writeln!(out, "\n{}: not linearizable", key_name(&p.key));
+    let Some(stuck) = p.stuck else {
+        let _ = writeln!(out, "  no order of its {} operations works", p.ops);
+        return;
+    };
+    let op = &history.ops[stuck];
+    let _ = writeln!(out, "  cannot place: {}", describe(stuck, op));
+    let _ = writeln!(out, "  because {}", why(op, &p.refused_in));
+    let n = p.linearization.len();
+    let _ = writeln!(
+        out,
+        "  longest linearizable prefix before it ({n} operation{}, value after each):",
+        if n == 1 { "" } else { "s" }
+    );
+    if n > PREFIX_SHOWN {
+        let _ = writeln!(out, "    ... {} earlier operations", n - PREFIX_SHOWN);
+    }
+    for (&i, state) in p
+        .linearization
+        .iter()
+        .zip(&p.states)
+        .skip(n.saturating_sub(PREFIX_SHOWN))
+    {
+        let _ = writeln!(
+            out,
+            "    {:<50} => {}",
+            describe(i, &history.ops[i]),
+            show(state.as_ref())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  smallest window that cannot be linearized, whatever happened before it ({} operations; \
+         those still running at its edges may or may not have taken effect):",
+        p.window.len()
+    );
+    for &i in &p.window {
+        let mark = if i == stuck {
+            "  <- cannot be placed"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "    {}{mark}", describe(i, &history.ops[i]));
+    }
+}
+
+fn why(op: &Operation, refused_in: &[Option<Value>]) -> String {
+    let could = || {
+        let vals: Vec<String> = refused_in.iter().map(|v| show(v.as_ref())).collect();
+        match vals.len() {
+            0 => "no order of the operations before it lets it take effect".to_string(),
+            1 => format!("the value can only be {}", vals[0]),
+            _ => format!("the value can only be {}", or_list(&vals)),
+        }
+    };
+    match (&op.call, &op.outcome) {
+        (Call::Read, Outcome::Ok(Output::Value(v))) => {
+            format!(
+                "it returned {}, but at any point where it could take effect {}",
+                show(v.as_ref()),
+                could()
+            )
+        }
+        (Call::Cas { from, .. }, Outcome::Ok(Output::Cas(true))) => {
+            format!(
+                "it succeeded, so the value was {from}; but at any point where it could take effect {}",
+                could()
+            )
+        }
+        (Call::Cas { from, .. }, Outcome::Ok(Output::Cas(false))) => format!(
+            "it failed, so the value was not {from}; but at any point where it could take effect it was {from}"
+        ),
+        _ => "every order of the operations around it leaves one of them impossible \
+              before this one had to take effect"
+            .to_string(),
+    }
+}
+
+fn or_list(vals: &[String]) -> String {
+    let (last, rest) = vals.split_last().expect("or_list of two or more");
+    format!("{} or {last}", rest.join(", "))
+}
+
+fn key_name(key: &Option<String>) -> String {
+    match key {
+        Some(k) => format!("key {k:?}"),
+        None => "the register".to_string(),
+    }
+}
+
+fn show(v: Option<&Value>) -> String {
+    v.map_or("absent".to_string(), Value::to_string)
+}
+
+/// `#7 p2 read k1 -> "3"  [10, 14]`: index, process, call, key, result, [invoke, complete].
+pub fn describe(i: usize, op: &Operation) -> String {
+    let key = op.key.as_ref().map_or(String::new(), |k| format!(" {k}"));
+    let call = match &op.call {
+        Call::Read => format!("read{key}"),
+        Call::Write(v) => format!("write{key} {v}"),
+        Call::Append(v) => format!("append{key} {v}"),
+        Call::Cas { from, to } => format!("cas{key} {from}->{to}"),
+    };
+    let result = match &op.outcome {
+        Outcome::Ok(Output::Value(v)) => format!(" -> {}", show(v.as_ref())),
+        Outcome::Ok(Output::Done) => " -> ok".to_string(),
+        Outcome::Ok(Output::Cas(b)) => format!(" -> {}", if *b { "ok" } else { "failed" }),
+        Outcome::Fail => " -> fail".to_string(),
+        Outcome::Info => " -> unknown".to_string(),
+    };
+    let done = op.complete.map_or("...".to_string(), |c| c.to_string());
+    format!(
+        "#{i} p{} {call}{result}  [{}, {done}]",
+        op.process, op.invoke
+    )
+}
