@@ -155,14 +155,13 @@ pub fn line<P: Protocol>(record: &Record<'_, P>, cluster: &Cluster) -> String {
             from,
             client,
             id,
-            request,
-            reply,
+            answer: (request, reply),
         } => {
             m.insert("node".into(), name(*from));
             m.insert("client".into(), (*client).into());
             m.insert("id".into(), (*id).into());
             m.insert("req".into(), request.seq.into());
-            m.insert("reply".into(), to_json(*reply));
+            m.insert("reply".into(), to_json(reply));
         }
         Event::ReplyDeliver { from, client, id } => {
             m.insert("client".into(), (*client).into());
@@ -185,11 +184,11 @@ pub fn line<P: Protocol>(record: &Record<'_, P>, cluster: &Cluster) -> String {
         }
         Event::Complete {
             client,
-            request,
+            seq,
             completion,
         } => {
             m.insert("client".into(), (*client).into());
-            m.insert("req".into(), request.seq.into());
+            m.insert("req".into(), (*seq).into());
             m.insert("result".into(), to_json(*completion));
         }
     }

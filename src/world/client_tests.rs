@@ -419,3 +419,10 @@ fn a_world_without_clients_hashes_as_before() {
     assert_eq!(a.trace_hash(), b.trace_hash());
     assert!(a.observer().records.iter().all(|r| r.2.is_none()));
 }
+
+#[test]
+fn client_events_keep_records_small() {
+    // Every record of every run is built and hashed: client events must not make node
+    // events pay for their payloads.
+    assert!(std::mem::size_of::<Event<'_, Store>>() <= 32);
+}

@@ -574,6 +574,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
     // ---- clients -----------------------------------------------------------------------------
 
     /// Runs one handler of a client, then carries out its effects in order.
+    #[inline(never)]
     fn call_client(&mut self, client: u32, handler: impl FnOnce(&mut C, &mut ClientCtx<'_, C>)) {
         let mut effects = std::mem::take(&mut self.client_effects);
         {
@@ -638,12 +639,13 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
             &self.cluster,
             Event::Complete {
                 client,
-                request,
+                seq: request.seq,
                 completion,
             },
         );
     }
 
+    #[inline(never)]
     fn send_request(&mut self, client: u32, to: u32, request: ClientRequest) {
         assert!(
             (to as usize) < self.slots.len(),
@@ -682,6 +684,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         }
     }
 
+    #[inline(never)]
     fn deliver_request(&mut self, client: u32, to: u32, id: u64, slot: u32) {
         match self.cluster.status(to) {
             NodeStatus::Crashed => {
@@ -711,6 +714,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
 
     /// A node's answer. One addressed to a client that does not exist goes nowhere: only a
     /// protocol bug can make one, since requests come from clients.
+    #[inline(never)]
     fn send_reply(&mut self, from: u32, request: RequestId, reply: Reply) {
         let client = request.client.0;
         if client as usize >= self.clients.len() {
@@ -719,6 +723,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         let id = self.next_msg;
         self.next_msg += 1;
         self.stats.client_sent += 1;
+        let answer = (request, reply);
         self.tracer.emit::<P>(
             self.now,
             &self.cluster,
@@ -726,8 +731,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 from,
                 client,
                 id,
-                request,
-                reply: &reply,
+                answer: &answer,
             },
         );
         match self
@@ -736,7 +740,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         {
             None => self.drop_client_message(client, from, id, false, DropReason::Loss),
             Some(at) => {
-                let slot = self.replies.put((request, reply));
+                let slot = self.replies.put(answer);
                 self.queue.push(
                     at,
                     Pending::Reply {
@@ -750,6 +754,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         }
     }
 
+    #[inline(never)]
     fn deliver_reply(&mut self, from: u32, client: u32, id: u64, slot: u32) {
         let (request, reply) = self.replies.take(slot);
         self.stats.client_delivered += 1;
@@ -787,6 +792,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
 
     /// Client timers are not trace records: what a client does when one fires (resend, give
     /// up, begin the next operation) is.
+    #[inline(never)]
     fn fire_client(&mut self, client: u32, token: u64) {
         let timers = &mut self.client_slots[client as usize].timers;
         let Some(pos) = timers.iter().position(|t| t.token == token) else {

@@ -88,13 +88,12 @@ pub enum Event<'a, P: Protocol> {
         to: u32,
         id: u64,
     },
-    /// A node answers a client.
+    /// A node answers a client: the request answered, and the reply.
     Reply {
         from: u32,
         client: u32,
         id: u64,
-        request: RequestId,
-        reply: &'a Reply,
+        answer: &'a (RequestId, Reply),
     },
     /// A reply reaches its client.
     ReplyDeliver {
@@ -113,7 +112,8 @@ pub enum Event<'a, P: Protocol> {
     /// A client's operation ends (its completion in the history).
     Complete {
         client: u32,
-        request: RequestId,
+        /// The operation's number.
+        seq: u64,
         completion: &'a Completion,
     },
 }
@@ -241,14 +241,12 @@ impl<P: Protocol> Event<'_, P> {
                 from,
                 client,
                 id,
-                request,
-                reply,
+                answer,
             } => {
                 h.word(11);
                 h.word(u64::from(*from) << 32 | u64::from(*client));
                 h.word(*id);
-                h.value(request);
-                h.value(*reply);
+                h.value(*answer);
             }
             Event::ReplyDeliver { from, client, id } => {
                 h.word(12);
@@ -269,12 +267,12 @@ impl<P: Protocol> Event<'_, P> {
             }
             Event::Complete {
                 client,
-                request,
+                seq,
                 completion,
             } => {
                 h.word(14);
                 h.word(u64::from(*client));
-                h.value(request);
+                h.word(*seq);
                 h.value(*completion);
             }
         }
