@@ -1399,3 +1399,47 @@ fn a_follower_read_answers_from_whatever_the_server_has_applied() {
         "writes still go to the leader"
     );
 }
+
+#[test]
+fn config_read_modes_commit_rules_and_batches_parse_and_bad_values_are_refused() {
+    let parsed: RaftConfig = toml::from_str("").unwrap();
+    assert_eq!(
+        (
+            parsed.read,
+            parsed.commit_rule,
+            parsed.max_entries_per_append
+        ),
+        (ReadMode::Log, CommitRule::CurrentTerm, 64)
+    );
+    let parsed: RaftConfig = toml::from_str(
+        "read = \"read-index\"\ncommit_rule = \"any-term\"\nmax_entries_per_append = 1",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            parsed.read,
+            parsed.commit_rule,
+            parsed.max_entries_per_append
+        ),
+        (ReadMode::ReadIndex, CommitRule::AnyTerm, 1)
+    );
+    for (text, mode) in [("lease", ReadMode::Lease), ("follower", ReadMode::Follower)] {
+        let parsed: RaftConfig = toml::from_str(&format!("read = \"{text}\"")).unwrap();
+        assert_eq!(parsed.read, mode);
+    }
+    let err = toml::from_str::<RaftConfig>("read = \"stale\"").unwrap_err();
+    assert!(err.to_string().contains("read-index"), "{err}");
+
+    let zero = Raft::validate(
+        &RaftConfig {
+            max_entries_per_append: 0,
+            ..cfg()
+        },
+        3,
+    )
+    .unwrap_err();
+    assert_eq!(
+        format!("{}: {}", zero.field, zero.message),
+        "max_entries_per_append: must be at least 1 (got 0)"
+    );
+}
