@@ -12,6 +12,14 @@
 //! - `Info`: unknown. It may have taken effect at any instant after its invocation, or never, and
 //!   its output is unknown. A read of unknown outcome constrains nothing.
 
+mod builder;
+pub mod datum;
+pub mod edn;
+pub mod import;
+pub mod jepsen;
+pub mod json;
+pub mod knossos;
+
 use std::fmt;
 
 use serde::Serialize;

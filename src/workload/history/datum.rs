@@ -1,0 +1,176 @@
+//! A parsed value that remembers where it was written: the common tree of the EDN and JSON
+//! readers.
+//!
+//! Importers judge a file's meaning (is this a known `:f`? is a cas value a pair?) after it has
+//! been parsed, and every complaint must still name a line and a column. So the readers build
+//! this tree, each node tagged with its position, instead of handing back position-free values.
+
+use std::fmt;
+
+/// A 1-based line and column (columns count characters, not bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A complaint about a history file: where, and what was expected there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub at: Pos,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(at: Pos, message: impl Into<String>) -> Self {
+        ParseError {
+            at,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// One value of the tree. EDN keywords keep their name without the colon; JSON object keys are
+/// `Str`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Datum {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Keyword(String),
+    Symbol(String),
+    /// EDN vectors, EDN lists and JSON arrays: the importers treat them alike.
+    Seq(Vec<Node>),
+    /// EDN sets: kept apart so that a set where a pair is expected is an error.
+    Set(Vec<Node>),
+    /// Entries in written order; duplicate keys are the reader's business.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A datum and the position of its first character.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub at: Pos,
+    pub datum: Datum,
+}
+
+impl Node {
+    /// What kind of thing this is, for "expected X, found Y" messages.
+    pub fn describe(&self) -> String {
+        match &self.datum {
+            Datum::Nil => "nil".into(),
+            Datum::Bool(b) => b.to_string(),
+            Datum::Int(i) => format!("the integer {i}"),
+            Datum::Float(x) => format!("the number {x}"),
+            Datum::Str(s) => format!("the string {s:?}"),
+            Datum::Keyword(k) => format!(":{k}"),
+            Datum::Symbol(s) => format!("the symbol {s}"),
+            Datum::Seq(_) => "a sequence".into(),
+            Datum::Set(_) => "a set".into(),
+            Datum::Map(_) => "a map".into(),
+        }
+    }
+
+    /// An error at this node: `expected ..., found ...`.
+    pub fn expected(&self, what: &str) -> ParseError {
+        ParseError::new(
+            self.at,
+            format!("expected {what}, found {}", self.describe()),
+        )
+    }
+
+    /// The value under a map key, comparing keywords (EDN) and strings (JSON) by name.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        let Datum::Map(entries) = &self.datum else {
+            return None;
+        };
+        entries.iter().find_map(|(k, v)| match &k.datum {
+            Datum::Keyword(name) | Datum::Str(name) if name == key => Some(v),
+            _ => None,
+        })
+    }
+}
+
+/// Walks text one character at a time, keeping the line and column.
+pub(crate) struct Cursor<'a> {
+    text: &'a str,
+    offset: usize,
+    pos: Pos,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Cursor {
+            text,
+            offset: 0,
+            pos: Pos { line: 1, col: 1 },
+        }
+    }
+
+    pub fn pos(&self) -> Pos {
+        self.pos
+    }
+
+    pub fn peek(&self) -> Option<char> {
+        self.text[self.offset..].chars().next()
+    }
+
+    /// The character after the next one.
+    pub fn peek2(&self) -> Option<char> {
+        self.text[self.offset..].chars().nth(1)
+    }
+
+    pub fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.offset += c.len_utf8();
+        if c == '\n' {
+            self.pos.line += 1;
+            self.pos.col = 1;
+        } else {
+            self.pos.col += 1;
+        }
+        Some(c)
+    }
+
+    /// Takes characters while `keep` holds.
+    pub fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.peek().filter(|&c| keep(c)) {
+            out.push(c);
+            self.bump();
+        }
+        out
+    }
+}
+
+/// An integer token (`-12`, `+3`, `7N`), or a float, or an error naming the token.
+pub(crate) fn number(token: &str, at: Pos) -> Result<Datum, ParseError> {
+    let digits = token.strip_suffix('N').unwrap_or(token);
+    if let Ok(i) = digits.strip_prefix('+').unwrap_or(digits).parse::<i64>() {
+        return Ok(Datum::Int(i));
+    }
+    let float = token.strip_suffix('M').unwrap_or(token);
+    match float.parse::<f64>() {
+        Ok(x) if float.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) => Ok(Datum::Float(x)),
+        _ => Err(ParseError::new(
+            at,
+            format!("expected a number, found `{token}` (integers must fit in 64 bits)"),
+        )),
+    }
+}

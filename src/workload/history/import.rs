@@ -1,0 +1,125 @@
+//! Reading a history file of any supported format: detection by content, then the importer.
+//!
+//! The format is told by the text itself, never by the file name: a JSON object whose first field
+//! is quoted is `sim-history`; a line shaped `P :invoke :read nil` (with or without Jepsen's logger
+//! prefix) is a Jepsen log; anything opening with `[`, `(`, `;`, `#` or `{:` is EDN operation maps
+//! (Knossos, Porcupine). Each importer implies its model; a model chosen by the user replaces the
+//! kind and keeps the source's initial value.
+
+use std::fmt;
+
+use super::datum::{ParseError, Pos};
+use super::{History, ModelKind, ModelSpec, jepsen, json, knossos};
+
+/// The formats `sim check` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Our `sim-history` JSON.
+    SimJson,
+    /// Jepsen etcd logs (`INFO  jepsen.util - 0\t:invoke\t:read\tnil`).
+    JepsenLog,
+    /// EDN operation maps: Knossos histories, Porcupine key-value logs.
+    Edn,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::SimJson => "sim-history JSON",
+            Format::JepsenLog => "Jepsen log",
+            Format::Edn => "EDN operation maps",
+        })
+    }
+}
+
+/// What to say when no format fits.
+pub const ACCEPTED: &str = "expected a history: sim-history JSON ({\"format\":\"sim-history\", ...}), \
+    a Jepsen log (lines like `INFO  jepsen.util - 0\t:invoke\t:read\tnil`), or EDN operation maps \
+    (Knossos, Porcupine: {:process 0, :type :invoke, :f :read, ...})";
+
+/// The format of `text`, or `None` when it is none of ours. Blank text counts as EDN: an empty
+/// history.
+pub fn detect(text: &str) -> Option<Format> {
+    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let mut chars = trimmed.chars();
+    match chars.next() {
+        None | Some('[' | '(' | ';' | '#') => return Some(Format::Edn),
+        Some('{') => {
+            return match chars.find(|c| !c.is_whitespace()) {
+                Some(':') => Some(Format::Edn),
+                Some('"' | '}') => Some(Format::SimJson),
+                _ => None,
+            };
+        }
+        _ => {}
+    }
+    let first_line = trimmed.lines().next().unwrap_or("");
+    jepsen::looks_like(first_line).then_some(Format::JepsenLog)
+}
+
+/// Reads `text` in its detected format. `model` replaces the implied model's kind.
+pub fn import(text: &str, model: Option<ModelKind>) -> Result<(Format, History), ParseError> {
+    let format = detect(text).ok_or_else(|| ParseError::new(Pos { line: 1, col: 1 }, ACCEPTED))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut history = match format {
+        Format::SimJson => json::parse(text)?,
+        Format::JepsenLog => jepsen::parse(text)?,
+        Format::Edn => knossos::parse(text)?,
+    };
+    if let Some(kind) = model {
+        let init = history.model.take().and_then(|m| m.init);
+        history.model = Some(ModelSpec { kind, init });
+    }
+    Ok((format, history))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::history::Value;
+
+    #[test]
+    fn the_format_is_told_by_the_content() {
+        assert_eq!(
+            detect("{\"format\":\"sim-history\"}"),
+            Some(Format::SimJson)
+        );
+        assert_eq!(detect("\n  {\n  \"format\": 1}"), Some(Format::SimJson));
+        assert_eq!(
+            detect("INFO  jepsen.util - 0\t:invoke\t:read\tnil\n"),
+            Some(Format::JepsenLog)
+        );
+        assert_eq!(detect("0 :invoke :write 3\n"), Some(Format::JepsenLog));
+        assert_eq!(detect("{:process 0, :type :invoke}"), Some(Format::Edn));
+        assert_eq!(detect("; comment\n[{:process 0}]"), Some(Format::Edn));
+        assert_eq!(detect("   "), Some(Format::Edn));
+        assert_eq!(detect("hello world"), None);
+        assert_eq!(detect("{ 1 }"), None);
+    }
+
+    #[test]
+    fn an_unknown_format_names_the_accepted_ones() {
+        let e = import("hello", None).unwrap_err();
+        assert_eq!(e.at, Pos { line: 1, col: 1 });
+        assert!(e.message.contains("Jepsen log") && e.message.contains("sim-history"));
+    }
+
+    #[test]
+    fn a_chosen_model_keeps_the_sources_initial_value() {
+        let (format, h) = import(
+            "[{:process 0, :type :invoke, :f :read}]",
+            Some(ModelKind::Register),
+        )
+        .unwrap();
+        assert_eq!(format, Format::Edn);
+        assert_eq!(
+            h.model,
+            Some(ModelSpec {
+                kind: ModelKind::Register,
+                init: Some(Value::Int(0))
+            })
+        );
+        let (_, h) = import("", None).unwrap();
+        assert!(h.ops.is_empty());
+    }
+}
