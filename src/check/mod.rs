@@ -11,6 +11,7 @@ pub mod detector;
 pub mod election_safety;
 pub mod leader_completeness;
 pub mod leader_within;
+pub mod linearizability;
 pub mod linearizable;
 pub mod log_matching;
 pub mod no_split_brain;
@@ -18,6 +19,7 @@ pub mod state_machine_safety;
 pub mod strong_accuracy;
 
 use crate::node::{Nanos, Observation};
+use crate::workload::history::History;
 use crate::world::{Cluster, FaultRecord};
 
 /// Safety: nothing bad ever happens (a violation is final). Liveness: something good happens
@@ -78,6 +80,8 @@ pub trait Invariant {
     fn on_fault(&mut self, _at: Nanos, _fault: &FaultRecord, _cluster: &Cluster) {}
     /// The run is over (`cluster.now()` is when it ended).
     fn on_end(&mut self, _cluster: &Cluster) {}
+    /// The clients' history, once the run is over (only runs with a `[workload]` have one).
+    fn on_history(&mut self, _history: &History) {}
     fn status(&self) -> Status;
     /// A line of context for a report when the invariant held (who led, how fast).
     fn detail(&self, _cluster: &Cluster) -> Option<String> {
@@ -151,8 +155,21 @@ pub fn catalog() -> &'static [InvariantInfo] {
                 `appended` observations) holds, with the same term and digest, the highest entry \
                 that a leader reported `committed` while leading a term before L.",
         },
+        InvariantInfo {
+            name: "linearizable",
+            property: Property::Safety,
+            definition: "The clients' history is linearizable (Herlihy and Wing): there is one order \
+                of its operations, consistent with real time, in which each does what a sequential \
+                key-value store would do and returns what the client saw. `fail` operations did not \
+                happen; `info` ones (timed out) may have happened at any time after their \
+                invocation, or never. Checked per key by a Wing-Gong-Lowe search with a step \
+                budget (unknown when it runs out). Needs a [workload].",
+        },
     ]
 }
+
+/// Checked by default, beside the protocol's own defaults, when a scenario has clients.
+pub const HISTORY_DEFAULT: &str = "linearizable";
 
 /// The invariants named in `[check]`, ready to watch a run of `nodes` nodes. `leader_within` is
 /// added when its bound is given.
@@ -170,6 +187,7 @@ pub fn build(
             "log_matching" => Box::new(log_matching::LogMatching::default()),
             "state_machine_safety" => Box::new(state_machine_safety::StateMachineSafety::default()),
             "leader_completeness" => Box::new(leader_completeness::LeaderCompleteness::new(nodes)),
+            "linearizable" => Box::new(linearizability::Linearizable::default()),
             "leader_within" => continue, // its bound comes from `leader_within = "…"`
             other => {
                 let known: Vec<&str> = catalog().iter().map(|i| i.name).collect();

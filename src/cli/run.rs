@@ -10,6 +10,7 @@ use crate::report;
 use crate::run::determinism::{Divergence, describe, first_divergence};
 use crate::run::{RunOptions, RunOutput};
 use crate::scenario::Scenario;
+use crate::workload::history::json as history_json;
 
 use super::{EXIT_USAGE, EXIT_VIOLATION, display, style_for};
 
@@ -23,10 +24,11 @@ pub struct RunArgs {
     /// Print one JSON object on stdout (the human report goes to stderr).
     #[arg(long)]
     pub json: bool,
-    /// Write trace.jsonl and summary.md into this directory (created if missing).
+    /// Write trace.jsonl, summary.md and (with clients) history.json into this directory
+    /// (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Replace trace.jsonl and summary.md if they already exist in --out.
+    /// Replace those files if they already exist in --out.
     #[arg(long, requires = "out")]
     pub force: bool,
     /// Run the seed twice and compare the traces record by record.
@@ -34,7 +36,8 @@ pub struct RunArgs {
     pub check_determinism: bool,
 }
 
-const OUTPUTS: [&str; 2] = ["trace.jsonl", "summary.md"];
+/// What `--out` writes (`history.json` only when the scenario has clients).
+const OUTPUTS: [&str; 3] = ["trace.jsonl", "summary.md", "history.json"];
 
 /// Creates the output directory; refuses to overwrite earlier results without --force.
 fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
@@ -103,6 +106,13 @@ pub fn run(args: RunArgs) -> i32 {
             eprintln!("sim: {}: cannot write: {e}", display(&path));
             return EXIT_USAGE;
         }
+        if let Some(history) = &first.history {
+            let path = dir.join("history.json");
+            if let Err(e) = fs::write(&path, history_json::to_json(history)) {
+                eprintln!("sim: {}: cannot write: {e}", display(&path));
+                return EXIT_USAGE;
+            }
+        }
     }
 
     let style = style_for(args.json);
@@ -111,10 +121,15 @@ pub fn run(args: RunArgs) -> i32 {
         human.push_str(&d.text);
     }
     if let Some(dir) = &args.out {
+        let files = if first.history.is_some() {
+            "{trace.jsonl,summary.md,history.json}"
+        } else {
+            "{trace.jsonl,summary.md}"
+        };
         human.push_str(&format!(
             "{:<11} {}\n",
             "written",
-            display(&dir.join("{trace.jsonl,summary.md}"))
+            display(&dir.join(files))
         ));
     }
     if args.json {

@@ -243,7 +243,14 @@ fn run_protocol<P: Protocol>(
         Some(names) => names.clone(),
         None => P::DEFAULT_INVARIANTS
             .iter()
-            .map(|s| s.to_string())
+            .copied()
+            .chain(
+                scenario
+                    .workload
+                    .is_some()
+                    .then_some(check::HISTORY_DEFAULT),
+            )
+            .map(str::to_string)
             .collect(),
     };
     let invariants = check::build(&names, scenario.check.leader_within, scenario.nodes.len())
@@ -290,9 +297,11 @@ fn run_protocol<P: Protocol>(
         .workload
         .as_ref()
         .map(|_| crate::workload::history(world.clients()));
-    // INTEGRATION: the `linearizable` invariant judges `history` here, at the end of the run
-    // (a history checker in `check/`, fed `history.as_ref()`), and its verdict joins
-    // `invariants` below.
+    if let Some(h) = &history {
+        for inv in world.observer_mut().invariants.iter_mut() {
+            inv.on_history(h);
+        }
+    }
     let stats = world.stats();
     let trace_hash = world.trace_hash();
     let virtual_time = world.now();
@@ -357,9 +366,6 @@ fn run_protocol<P: Protocol>(
             error: format!("cannot write the trace: {e}"),
         })?;
     }
-    // INTEGRATION: with `--out DIR`, write `history` to `DIR/history.json` here, with the
-    // history module's own JSON writer.
-
     let verdict = if invariants
         .iter()
         .any(|i| matches!(i.status, Status::Violated(_)))

@@ -136,9 +136,9 @@ pub(super) fn scenario(
         Some(w) => Some(workload::workload(src, w, duration)?),
         None => None,
     };
-    let check = check(src, raw.check.as_ref())?;
+    let check = check(src, raw.check.as_ref(), workload.is_some())?;
     let expect = match &raw.expect {
-        Some(e) => Some(expect(src, e, &check, protocol)?),
+        Some(e) => Some(expect(src, e, &check, protocol, workload.is_some())?),
         None => None,
     };
     Ok(Scenario {
@@ -350,7 +350,11 @@ pub(super) fn drift_ppm(src: &Source<'_>, ppm: &Located<i64>) -> Result<i64, Sce
     }
 }
 
-fn check(src: &Source<'_>, raw: Option<&raw::Check>) -> Result<CheckSpec, ScenarioError> {
+fn check(
+    src: &Source<'_>,
+    raw: Option<&raw::Check>,
+    has_clients: bool,
+) -> Result<CheckSpec, ScenarioError> {
     let Some(raw) = raw else {
         return Ok(CheckSpec::default());
     };
@@ -364,6 +368,15 @@ fn check(src: &Source<'_>, raw: Option<&raw::Check>) -> Result<CheckSpec, Scenar
         Some(list) => Some(invariant_names(src, list, false)?),
         None => None,
     };
+    if !has_clients
+        && let (Some(names), Some(list)) = (&invariants, &raw.invariants)
+        && let Some(at) = names.iter().position(|n| n == check::HISTORY_DEFAULT)
+    {
+        return Err(src.error(
+            &list[at].span,
+            "linearizable judges what clients saw, but this scenario has no clients: add a [workload] table",
+        ));
+    }
     let leader_within = match &raw.leader_within {
         Some(d) if d.value.nanos() == 0 => {
             return Err(src.error(&d.span, "leader_within must be more than zero, e.g. \"2s\""));
@@ -422,6 +435,7 @@ fn expect(
     raw: &raw::Expect,
     check: &CheckSpec,
     protocol: &ProtocolInfo,
+    has_clients: bool,
 ) -> Result<Expect, ScenarioError> {
     let verdict = match raw.verdict {
         raw::Verdict::Pass => ExpectedVerdict::Pass,
@@ -450,16 +464,18 @@ fn expect(
             match &check.invariants {
                 Some(listed) => (!listed.contains(name))
                     .then(|| format!("[check] invariants does not list `{name}`")),
-                None => (!protocol.default_invariants.contains(&name.as_str())).then(|| {
-                    let defaults = match protocol.default_invariants {
-                        [] => "none".to_string(),
-                        names => names.join(", "),
-                    };
-                    format!(
-                        "[check] lists no invariants, and {}'s defaults are {defaults}",
-                        protocol.name
-                    )
-                }),
+                None => (!protocol.default_invariants.contains(&name.as_str())
+                    && !(has_clients && name == check::HISTORY_DEFAULT))
+                    .then(|| {
+                        let defaults = match protocol.default_invariants {
+                            [] => "none".to_string(),
+                            names => names.join(", "),
+                        };
+                        format!(
+                            "[check] lists no invariants, and {}'s defaults are {defaults}",
+                            protocol.name
+                        )
+                    }),
             }
         };
         if let Some(how) = why_not {

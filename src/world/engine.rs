@@ -315,6 +315,10 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         &self.tracer.observer
     }
 
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.tracer.observer
+    }
+
     pub fn into_observer(self) -> O {
         self.tracer.observer
     }

@@ -6,6 +6,8 @@
 //! write completed before the read arrived (except under `read = "follower"`, the broken design
 //! that reads whatever a server has applied) — or with a redirect for something that did not.
 
+use std::sync::Arc;
+
 use crate::node::{ClientRequest, Ctx, Op, Reply, RequestId, Role};
 
 use super::Raft;
@@ -65,7 +67,13 @@ impl Raft {
         if self.kv.is_superseded(id) || self.in_log_of_this_term(id) {
             return;
         }
-        let index = self.append_own(ctx, Command::Client { request: id, op });
+        let index = self.append_own(
+            ctx,
+            Command::Client {
+                request: id,
+                op: Arc::new(op),
+            },
+        );
         self.replicate_new(ctx, index);
         self.advance_commit(ctx);
     }

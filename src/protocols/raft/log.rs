@@ -9,6 +9,8 @@
 //! log, so equal digests at an index mean equal logs up through it (hash collisions aside). The
 //! log invariants (`log_matching`, `state_machine_safety`, `leader_completeness`) compare them.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::node::{Op, RequestId};
@@ -21,7 +23,9 @@ pub enum Command {
     /// entries of earlier terms (§5.4.2, §8).
     Noop,
     /// A client's key-value operation, tagged with its request id for duplicate suppression.
-    Client { request: RequestId, op: Op },
+    /// Shared, not copied: the log is cloned whole on every persist and every AppendEntries, so
+    /// an entry's clone must not copy its keys and values.
+    Client { request: RequestId, op: Arc<Op> },
 }
 
 /// One entry of the replicated log.

@@ -1007,7 +1007,7 @@ fn put_entry(index: u64, term: u64, client: u32, seq: u64, key: &str, value: &st
         term,
         command: Command::Client {
             request: req(client, seq),
-            op: put(key, value),
+            op: std::sync::Arc::new(put(key, value)),
         },
     }
 }
