@@ -464,8 +464,8 @@ fn expect(
             match &check.invariants {
                 Some(listed) => (!listed.contains(name))
                     .then(|| format!("[check] invariants does not list `{name}`")),
-                None => (!protocol.default_invariants.contains(&name.as_str())
-                    && !(has_clients && name == check::HISTORY_DEFAULT))
+                None => (!(protocol.default_invariants.contains(&name.as_str())
+                    || has_clients && name == check::HISTORY_DEFAULT))
                     .then(|| {
                         let defaults = match protocol.default_invariants {
                             [] => "none".to_string(),
