@@ -43,10 +43,11 @@ impl Linearizable {
                 );
             }
         };
+        let keys = analysis.partitions.len();
         let summary = format!(
-            "{} operations over {} keys, {} search steps",
+            "{} operations over {keys} key{}, {} search steps",
             history.ops.len(),
-            analysis.partitions.len(),
+            if keys == 1 { "" } else { "s" },
             analysis.steps
         );
         let status = match &analysis.verdict {
