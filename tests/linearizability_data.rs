@@ -7,6 +7,9 @@
 
 use std::path::PathBuf;
 
+mod common;
+
+use sim::check::linearizable::{Limits, LinVerdict, check};
 use sim::workload::history::import::import;
 
 /// One MANIFEST.tsv row.
@@ -75,7 +78,98 @@ fn every_file_imports_with_the_manifests_operation_count() {
                 e.ops
             ));
         }
-        let _ = e.expected_ok;
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_file_gets_its_published_verdict() {
+    let Some(dir) = data_dir() else { return };
+    let mut wrong = Vec::new();
+    for e in manifest(&dir) {
+        let text = std::fs::read_to_string(dir.join(&e.file)).expect("the file reads");
+        let (_, history) = import(&text, None).expect("imports");
+        let model = history
+            .model
+            .clone()
+            .expect("every importer implies a model");
+        // A runaway search must not take the machine with it: one minute per file at most.
+        #[allow(clippy::disallowed_methods)]
+        let start = std::time::Instant::now();
+        let too_long = move || start.elapsed().as_secs() >= 60;
+        let limits = Limits {
+            max_steps: None,
+            cancel: Some(&too_long),
+        };
+        let analysis =
+            check(&history, &model, &limits).unwrap_or_else(|err| panic!("{}: {err}", e.file));
+        let expected = if e.expected_ok {
+            LinVerdict::Linearizable
+        } else {
+            LinVerdict::NotLinearizable
+        };
+        if analysis.verdict != expected {
+            wrong.push(format!(
+                "{}: got {:?}, expected {expected:?}",
+                e.file, analysis.verdict
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// One file of each format and verdict, through the binary: the exit code is the verdict.
+#[test]
+fn the_binary_exits_with_the_published_verdict() {
+    let Some(dir) = data_dir() else { return };
+    for (file, code) in [
+        ("jepsen/etcd_000.log", 1),
+        ("jepsen/etcd_002.log", 0),
+        ("kv/c10-ok.txt", 0),
+        ("kv/c10-bad.txt", 1),
+        ("knossos/cas-register/bad/bad-analysis.edn", 1),
+        ("knossos/cas-register/good/memstress3-1.edn", 0),
+    ] {
+        let path = dir.join(file);
+        let out = common::sim(&["check", path.to_str().unwrap(), "--json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let verdict = if code == 0 {
+            "linearizable"
+        } else {
+            "not_linearizable"
+        };
+        assert_eq!(json["verdict"], verdict, "{file}");
+    }
+}
+
+/// `sim bench check` agrees with the manifest on a few files and prints the comparison.
+#[test]
+fn the_bench_compares_with_porcupine_and_passes_when_verdicts_match() {
+    let Some(dir) = data_dir() else { return };
+    let out = common::sim(&[
+        "bench",
+        "check",
+        dir.to_str().unwrap(),
+        "--filter",
+        "etcd_00",
+        "--runs",
+        "1",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("file"), "{stdout}");
+    assert!(stdout.contains("porcupine ms"));
+    assert!(stdout.contains("jepsen/etcd_004.log"));
+    assert!(stdout.contains("of 5 verdicts match"), "{stdout}");
 }

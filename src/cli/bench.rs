@@ -26,6 +26,16 @@ pub struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Another benchmark instead of the engine's.
+    #[command(subcommand)]
+    pub target: Option<BenchTarget>,
+}
+
+/// `sim bench <target>`: benchmarks other than the engine's.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum BenchTarget {
+    /// The linearizability checker on a data set with published verdicts and Porcupine's times.
+    Check(super::bench_check::BenchCheckArgs),
 }
 
 impl Default for BenchArgs {
@@ -34,6 +44,7 @@ impl Default for BenchArgs {
             filter: None,
             runs: 3,
             json: false,
+            target: None,
         }
     }
 }
@@ -132,6 +143,9 @@ fn si(x: f64) -> String {
 }
 
 pub fn main(args: &BenchArgs) -> i32 {
+    if let Some(BenchTarget::Check(check)) = &args.target {
+        return super::bench_check::main(check);
+    }
     let results = match measure(args) {
         Ok(r) => r,
         Err(e) => {

@@ -20,6 +20,8 @@ macro_rules! out {
 }
 
 pub mod bench;
+pub mod bench_check;
+pub mod check;
 mod list;
 mod run;
 
@@ -70,6 +72,8 @@ enum Command {
     Schema,
     /// Measure the engine: deliveries per wall-second and virtual seconds per wall-second.
     Bench(bench::BenchArgs),
+    /// Is a recorded history linearizable? Reads sim-history JSON, Jepsen logs, Knossos/Porcupine EDN.
+    Check(check::CheckArgs),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -92,6 +96,7 @@ pub fn main() -> i32 {
             }
         }
         Command::Bench(args) => bench::main(&args),
+        Command::Check(args) => check::check(args),
     }
 }
 

@@ -1,0 +1,250 @@
+//! `sim check HISTORY [--model M] [--timeout D] [--max-steps N] [--html F] [--json]`: is a
+//! recorded history linearizable?
+//!
+//! Reads sim-history JSON, Jepsen logs and EDN operation maps (the format is told by the content,
+//! [`import`]), checks with [`crate::check::linearizable`] and exits 0 linearizable, 1 not, 2 bad
+//! input, 3 unknown (the timeout or the step limit was hit first). The timeout is wall-clock time,
+//! read here in the command line and handed to the checker as its cancel callback: the checker
+//! itself never reads a clock.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use serde_json::{Value as Json, json};
+
+use crate::check::linearizable::{self, Analysis, Limits, LinVerdict};
+use crate::node::Duration;
+use crate::report::history_html;
+use crate::workload::history::import::{Format, import};
+use crate::workload::history::json::model_name;
+use crate::workload::history::{History, ModelKind, ModelSpec, Value};
+
+use super::{EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, EXIT_VIOLATION, display};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The history: sim-history JSON, a Jepsen log, or EDN operation maps (Knossos, Porcupine).
+    pub file: PathBuf,
+    /// The model to judge against; replaces the one the file implies (its initial value stays).
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
+    /// Give up (exit 3, unknown) after this much wall-clock time: `10s`, `500ms`.
+    #[arg(long, default_value = "60s")]
+    pub timeout: Duration,
+    /// Give up (exit 3, unknown) after this many search steps: a limit that does not depend on
+    /// the machine.
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    /// Write a self-contained HTML picture of the history and the linearization to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Print one JSON object on stdout instead of the human report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--model` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    Register,
+    CasRegister,
+    Kv,
+}
+
+impl From<ModelArg> for ModelKind {
+    fn from(m: ModelArg) -> ModelKind {
+        match m {
+            ModelArg::Register => ModelKind::Register,
+            ModelArg::CasRegister => ModelKind::CasRegister,
+            ModelArg::Kv => ModelKind::Kv,
+        }
+    }
+}
+
+/// A history read from a file, with the model it is judged against.
+pub struct Loaded {
+    pub format: Format,
+    pub history: History,
+    pub model: ModelSpec,
+}
+
+/// Reads and imports `file`; the error is the line to print (`file:line:col: expected ...`).
+pub fn load(file: &std::path::Path, model: Option<ModelKind>) -> Result<Loaded, String> {
+    let name = display(file);
+    let text =
+        std::fs::read_to_string(file).map_err(|e| format!("{name}: cannot read the file: {e}"))?;
+    let (format, history) = import(&text, model).map_err(|e| format!("{name}:{e}"))?;
+    let model = history.model.clone().ok_or_else(|| {
+        format!("{name}: the history names no model; pass --model register, cas-register or kv")
+    })?;
+    Ok(Loaded {
+        format,
+        history,
+        model,
+    })
+}
+
+/// Checks with a wall-clock deadline; returns the analysis and the wall time it took.
+pub fn check_within(
+    loaded: &Loaded,
+    timeout: Duration,
+    max_steps: Option<u64>,
+) -> Result<(Analysis, std::time::Duration), String> {
+    // The command line owns the wall clock; the checker only polls this callback.
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let limit = std::time::Duration::from_nanos(timeout.nanos());
+    let past_deadline = move || start.elapsed() >= limit;
+    let limits = Limits {
+        max_steps,
+        cancel: Some(&past_deadline),
+    };
+    let analysis =
+        linearizable::check(&loaded.history, &loaded.model, &limits).map_err(|e| e.to_string())?;
+    Ok((analysis, start.elapsed()))
+}
+
+pub fn check(args: CheckArgs) -> i32 {
+    let name = display(&args.file);
+    let loaded = match load(&args.file, args.model.map(ModelKind::from)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let (analysis, elapsed) = match check_within(&loaded, args.timeout, args.max_steps) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let explanation = match analysis.verdict {
+        LinVerdict::NotLinearizable => linearizable::explain(&loaded.history, &analysis),
+        _ => String::new(),
+    };
+    if let Some(path) = &args.html {
+        let page = history_html::render(
+            &loaded.history,
+            &loaded.model,
+            &analysis,
+            &explanation,
+            &name,
+        );
+        if let Err(e) = std::fs::write(path, page) {
+            eprintln!("{}: cannot write the picture: {e}", display(path));
+            return EXIT_USAGE;
+        }
+    }
+    if args.json {
+        outln!(
+            "{}",
+            report_json(&name, &loaded, &analysis, &explanation, elapsed)
+        );
+    } else {
+        human(&name, &loaded, &analysis, &explanation, elapsed);
+        if let Some(path) = &args.html {
+            outln!("picture: {}", display(path));
+        }
+    }
+    exit_code(&analysis.verdict)
+}
+
+pub fn exit_code(verdict: &LinVerdict) -> i32 {
+    match verdict {
+        LinVerdict::Linearizable => EXIT_OK,
+        LinVerdict::NotLinearizable => EXIT_VIOLATION,
+        LinVerdict::Unknown { .. } => EXIT_UNKNOWN,
+    }
+}
+
+fn init_text(model: &ModelSpec) -> String {
+    model
+        .init
+        .as_ref()
+        .map_or("absent".to_string(), Value::to_string)
+}
+
+fn human(
+    name: &str,
+    loaded: &Loaded,
+    analysis: &Analysis,
+    explanation: &str,
+    elapsed: std::time::Duration,
+) {
+    outln!("{}: {name}", analysis.verdict.name());
+    outln!(
+        "  {} ({}, initially {}), {} operations, {} {}, {} steps, {:.1} ms",
+        loaded.format,
+        model_name(loaded.model.kind),
+        init_text(&loaded.model),
+        loaded.history.ops.len(),
+        analysis.partitions.len(),
+        if analysis.partitions.len() == 1 {
+            "partition"
+        } else {
+            "partitions"
+        },
+        analysis.steps,
+        elapsed.as_secs_f64() * 1e3
+    );
+    if loaded.history.ops.is_empty() {
+        outln!("  note: the history is empty; an empty history is linearizable");
+    }
+    if let LinVerdict::Unknown { reason } = &analysis.verdict {
+        outln!("  unknown: {reason}");
+    }
+    if !explanation.is_empty() {
+        outln!("");
+        outln!("{}", explanation.trim_end());
+    }
+}
+
+fn verdict_json(v: &LinVerdict) -> &'static str {
+    match v {
+        LinVerdict::Linearizable => "linearizable",
+        LinVerdict::NotLinearizable => "not_linearizable",
+        LinVerdict::Unknown { .. } => "unknown",
+    }
+}
+
+fn report_json(
+    name: &str,
+    loaded: &Loaded,
+    analysis: &Analysis,
+    explanation: &str,
+    elapsed: std::time::Duration,
+) -> Json {
+    let partitions: Vec<Json> = analysis
+        .partitions
+        .iter()
+        .map(|p| {
+            json!({
+                "key": p.key,
+                "verdict": verdict_json(&p.verdict),
+                "ops": p.ops,
+                "linearization": p.linearization,
+                "stuck": p.stuck,
+                "window": p.window,
+            })
+        })
+        .collect();
+    let reason = match &analysis.verdict {
+        LinVerdict::Unknown { reason } => Some(reason.as_str()),
+        _ => None,
+    };
+    json!({
+        "file": name,
+        "format": loaded.format.to_string(),
+        "verdict": verdict_json(&analysis.verdict),
+        "reason": reason,
+        "model": { "kind": model_name(loaded.model.kind), "init": loaded.model.init },
+        "ops": loaded.history.ops.len(),
+        "steps": analysis.steps,
+        "elapsed_ms": elapsed.as_secs_f64() * 1e3,
+        "partitions": partitions,
+        "explanation": if explanation.is_empty() { None } else { Some(explanation) },
+    })
+}

@@ -1,0 +1,226 @@
+//! `sim check`: exit codes, the JSON report, the HTML picture and input errors, end to end.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::sim;
+use serde_json::Value;
+
+/// Writes `text` to a fresh file under the test's temporary directory.
+fn file(name: &str, text: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check_cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn history(model: &str, ops: &[&str]) -> String {
+    format!(
+        "{{\"format\":\"sim-history\",\"version\":1,\"time_unit\":\"ns\",\"model\":{model},\"ops\":[\n{}\n]}}\n",
+        ops.join(",\n")
+    )
+}
+
+const KV: &str = r#"{"kind":"kv","init":null}"#;
+const WRITE_X1: &str =
+    r#"{"process":0,"key":"x","f":"write","value":1,"invoke":0,"complete":10,"type":"ok"}"#;
+const READ_X1: &str =
+    r#"{"process":1,"key":"x","f":"read","invoke":20,"complete":30,"type":"ok","output":1}"#;
+const READ_X2: &str =
+    r#"{"process":1,"key":"x","f":"read","invoke":20,"complete":30,"type":"ok","output":2}"#;
+const READ_Y_ABSENT: &str =
+    r#"{"process":2,"key":"y","f":"read","invoke":5,"complete":6,"type":"ok","output":null}"#;
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn check(args: &[&str]) -> Out {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    let out = sim(&all);
+    Out {
+        code: out.status.code().expect("an exit code"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json(out: &Out) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}):\n{}\n{}", out.stdout, out.stderr))
+}
+
+#[test]
+fn a_linearizable_history_exits_0_and_says_so() {
+    let path = file("ok.json", &history(KV, &[WRITE_X1, READ_Y_ABSENT, READ_X1]));
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.starts_with("linearizable: "), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("3 operations, 2 partitions"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_stale_read_exits_1_with_the_explanation() {
+    let path = file("stale.json", &history(KV, &[WRITE_X1, READ_X2]));
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.starts_with("not linearizable: "),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("cannot place"), "{}", out.stdout);
+}
+
+#[test]
+fn json_reports_the_verdict_model_and_each_key() {
+    let path = file(
+        "stale-json.json",
+        &history(KV, &[WRITE_X1, READ_Y_ABSENT, READ_X2]),
+    );
+    let out = check(&[path.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 1);
+    let j = json(&out);
+    assert_eq!(j["verdict"], "not_linearizable");
+    assert_eq!(j["format"], "sim-history JSON");
+    assert_eq!(j["model"]["kind"], "kv");
+    assert_eq!(j["model"]["init"], Value::Null);
+    assert_eq!(j["ops"], 3);
+    let parts = j["partitions"].as_array().unwrap();
+    let by_key = |k: &str| parts.iter().find(|p| p["key"] == k).unwrap();
+    assert_eq!(by_key("x")["verdict"], "not_linearizable");
+    assert_eq!(by_key("x")["stuck"], 2, "the read of 2 is op #2");
+    assert_eq!(by_key("y")["verdict"], "linearizable");
+    assert!(j["explanation"].as_str().unwrap().contains("cannot place"));
+}
+
+#[test]
+fn model_overrides_the_files_model_and_a_missing_model_is_an_error() {
+    let path = file("no-model.json", &history("null", &[WRITE_X1, READ_X1]));
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("names no model; pass --model"),
+        "{}",
+        out.stderr
+    );
+    let out = check(&[path.to_str().unwrap(), "--model", "register", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json(&out)["model"]["kind"], "register");
+}
+
+#[test]
+fn html_writes_a_self_contained_picture() {
+    let path = file("pic.json", &history(KV, &[WRITE_X1, READ_X2]));
+    let pic = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check_cli/pic.html");
+    let _ = std::fs::remove_file(&pic);
+    let out = check(&[path.to_str().unwrap(), "--html", pic.to_str().unwrap()]);
+    assert_eq!(out.code, 1);
+    let page = std::fs::read_to_string(&pic).expect("the picture is written");
+    assert!(page.contains("<svg"));
+    assert!(page.contains("not linearizable"));
+    assert!(out.stdout.contains("picture: "), "{}", out.stdout);
+}
+
+#[test]
+fn a_limit_hit_first_exits_3_unknown() {
+    // Ten overlapping writes and a read: more than one step of search.
+    let mut ops: Vec<String> = (0..10)
+        .map(|p| {
+            format!(
+                r#"{{"process":{p},"key":"x","f":"write","value":{p},"invoke":{p},"complete":100,"type":"ok"}}"#
+            )
+        })
+        .collect();
+    ops.push(
+        r#"{"process":20,"key":"x","f":"read","invoke":50,"complete":200,"type":"ok","output":3}"#
+            .into(),
+    );
+    let refs: Vec<&str> = ops.iter().map(String::as_str).collect();
+    let path = file("hard.json", &history(KV, &refs));
+    let p = path.to_str().unwrap();
+    assert_eq!(check(&[p]).code, 0);
+    let out = check(&[p, "--max-steps", "2", "--json"]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    let j = json(&out);
+    assert_eq!(j["verdict"], "unknown");
+    assert!(j["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    let out = check(&[p, "--timeout", "0s"]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("unknown"), "{}", out.stdout);
+}
+
+#[test]
+fn a_bad_file_names_line_and_column_and_exits_2() {
+    let bad = history(
+        KV,
+        &[
+            WRITE_X1,
+            r#"{"process":1,"key":"x","f":"frob","invoke":1,"complete":2,"type":"ok"}"#,
+        ],
+    );
+    let path = file("bad.json", &bad);
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    let expected = format!(
+        "{}:3:28: expected an f of \"read\", \"write\", \"append\" or \"cas\", found the string \"frob\"",
+        path.display()
+    );
+    assert_eq!(out.stderr.trim(), expected);
+    let edn = file(
+        "bad.edn",
+        "[{:process 0, :type :invoke, :f :read}\n {:process 0 :type :ok :f :write}]",
+    );
+    let out = check(&[edn.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("bad.edn:2:2: expected a read completion"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_unknown_format_or_a_missing_file_exits_2() {
+    let path = file("what.txt", "hello, world\n");
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("what.txt:1:1: expected a history: sim-history JSON"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("Jepsen log") && out.stderr.contains("EDN"));
+    let out = check(&["/nonexistent/history.json"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("cannot read the file"),
+        "{}",
+        out.stderr
+    );
+    let out = check(&[path.to_str().unwrap(), "--timeout", "soon"]);
+    assert_eq!(out.code, 2, "clap rejects a bad duration");
+}
+
+#[test]
+fn an_empty_history_is_linearizable_with_a_note() {
+    let path = file("empty.edn", "; nothing happened\n[]\n");
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("the history is empty"),
+        "{}",
+        out.stdout
+    );
+}
