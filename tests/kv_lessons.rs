@@ -1,0 +1,182 @@
+//! The key-value lessons on Raft, through the `sim` binary: who led, when the fault struck, which
+//! read could not be placed — and that a history the simulator writes is one `sim check` judges
+//! the same way.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{MS, Run, S, run, sim};
+
+fn terms_led(r: &Run) -> Vec<(String, u64)> {
+    r.leaders().into_iter().map(|l| (l.node, l.term)).collect()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sim-kv-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The operation counts of the story's closing line: (total, ok, fail, info).
+fn client_counts(r: &Run) -> (u64, u64, u64, u64) {
+    let (_, line) = r.line("clients:");
+    let nums: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    (nums[0], nums[1], nums[2], nums[3])
+}
+
+/// The stuck read of a linearizability violation: (what it returned, what it could have seen).
+fn stuck_read(r: &Run) -> String {
+    let evidence = r.invariant("linearizable")["violation"]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    let i = evidence
+        .iter()
+        .position(|l| l.contains("cannot place:"))
+        .unwrap_or_else(|| panic!("no stuck operation in {evidence:#?}"));
+    format!("{}\n{}", evidence[i], evidence[i + 1])
+}
+
+#[test]
+fn log_reads_stay_linearizable_through_partitions_crashes_pauses_and_clock_jumps() {
+    let r = run("scenarios/raft/kv-linearizable.toml", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in [
+        "linearizable",
+        "log_matching",
+        "state_machine_safety",
+        "leader_completeness",
+        "election_safety",
+    ] {
+        assert_eq!(r.status(name), "pass", "{name}");
+    }
+    let faults = r.json["faults"].as_array().unwrap();
+    for kind in ["partition", "crash", "pause", "clock of"] {
+        assert!(
+            faults
+                .iter()
+                .any(|f| f["text"].as_str().unwrap().starts_with(kind)),
+            "the nemesis never struck with {kind}"
+        );
+    }
+    assert!(r.leaders().len() >= 5, "leaders come and go");
+    let (total, ok, _, _) = client_counts(&r);
+    assert!(total > 1_000 && ok * 10 > total * 9, "{total} ops, {ok} ok");
+    let detail = r.invariant("linearizable")["detail"].as_str().unwrap();
+    assert!(detail.contains("over 4 keys"), "{detail}");
+}
+
+#[test]
+fn follower_reads_return_a_value_overwritten_by_the_new_majority() {
+    let r = run("scenarios/raft/kv-follower-read.toml", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(terms_led(&r), [("D".into(), 1), ("E".into(), 2)]);
+    assert_eq!(r.line("partition").0, 2 * S);
+    let v = &r.invariant("linearizable")["violation"];
+    let at = v["at_ns"].as_u64().unwrap();
+    assert!(
+        at > r.leaders()[1].at && at < 4 * S,
+        "caught while D is cut off, after E leads: {at}"
+    );
+    assert!(v["message"].as_str().unwrap().contains("key k0"));
+    let stuck = stuck_read(&r);
+    assert!(
+        stuck.contains("read k0 -> \"c4-33\"") && stuck.contains("can only be \"c0-32\""),
+        "{stuck}"
+    );
+    for name in ["log_matching", "state_machine_safety", "election_safety"] {
+        assert_eq!(r.status(name), "pass", "the logs stay safe: {name}");
+    }
+}
+
+#[test]
+fn lease_reads_on_a_slow_clock_outlive_the_lease() {
+    let r = run("scenarios/raft/kv-lease-read-skew.toml", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(terms_led(&r), [("B".into(), 1), ("D".into(), 2)]);
+    let d_leads = r.leaders()[1].at;
+    assert!(d_leads > 3 * S && d_leads < 3 * S + 200 * MS);
+    let at = r.invariant("linearizable")["violation"]["at_ns"]
+        .as_u64()
+        .unwrap();
+    // B's lease of 0.9 x 150ms, on a clock at half speed, lasts 270ms of real time after 3s.
+    assert!(
+        at > d_leads && at < 3 * S + 270 * MS,
+        "a stale lease read at {at}"
+    );
+    assert!(stuck_read(&r).contains("read k0 ->"));
+    assert_eq!(r.status("state_machine_safety"), "pass");
+}
+
+#[test]
+fn lease_reads_with_honest_clocks_hold() {
+    let skew = run("scenarios/raft/kv-lease-read-skew.toml", &[]);
+    let r = run("scenarios/raft/kv-lease-read.toml", &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(terms_led(&r), terms_led(&skew), "the same elections");
+    assert_eq!(r.status("linearizable"), "pass");
+    let (total, ok, fail, info) = client_counts(&r);
+    assert!(total > 900, "{total}");
+    assert_eq!((ok, fail, info), (total, 0, 0));
+}
+
+/// `--out` writes the history; `sim check` reaches the run's own verdict on it.
+#[test]
+fn a_written_history_gets_the_same_verdict_from_sim_check() {
+    for (file, code) in [
+        ("scenarios/raft/kv-lease-read.toml", 0),
+        ("scenarios/raft/kv-follower-read.toml", 1),
+    ] {
+        let dir = scratch(file.rsplit('/').next().unwrap());
+        let r = run(file, &["--out", dir.to_str().unwrap()]);
+        assert_eq!(r.code, code, "{file}");
+        let history = dir.join("history.json");
+        let out = sim(&["check", history.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_file(dir.join("trace.jsonl")).unwrap();
+        std::fs::remove_file(dir.join("summary.md")).unwrap();
+        let again = sim(&["run", file, "--out", dir.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(
+            again.status.code(),
+            Some(2),
+            "refuses to overwrite history.json"
+        );
+        assert!(err.contains("history.json: already exists"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// `linearizable` judges clients; a scenario without them cannot ask for it.
+#[test]
+fn linearizable_without_a_workload_is_a_located_error() {
+    let dir = scratch("no-workload");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.toml");
+    std::fs::write(
+        &path,
+        "name = \"x\"\nduration = \"1s\"\n\n[cluster]\nnodes = 3\nprotocol = \"raft\"\n\n\
+         [check]\ninvariants = [\"election_safety\", \"linearizable\"]\n",
+    )
+    .unwrap();
+    let out = sim(&["run", path.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("s.toml:9:34:") && err.contains("no clients"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
