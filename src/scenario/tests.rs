@@ -794,10 +794,10 @@ fn nemesis_limits_are_checked() {
 #[test]
 fn unknown_invariant_lists_the_known_ones() {
     assert_error(
-        &with("[check]\ninvariants = [\"election_safety\", \"linearizable\"]\n"),
+        &with("[check]\ninvariants = [\"election_safety\", \"sequential\"]\n"),
         8,
         34,
-        "unknown invariant `linearizable`; the invariants are election_safety, no_split_brain, strong_accuracy",
+        "unknown invariant `sequential`; the invariants are election_safety, no_split_brain, strong_accuracy",
     );
     assert_error(
         &with("[check]\ninvariants = [\"leader_within\"]\n"),
