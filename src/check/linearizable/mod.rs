@@ -114,34 +114,179 @@ const MEMO_WORDS: usize = 32 << 20;
 /// Extra steps an explanation may take to shrink its window, beyond the check's own.
 const EXPLAIN_STEPS: u64 = 2_000_000;
 
+/// The first round's step cap per key; each later round quadruples it.
+const FIRST_ROUND_STEPS: u64 = 50_000;
+
 /// Checks `history` against `model`. Errors only on a history the model cannot judge.
+///
+/// Keys are searched in rounds of growing step caps, several at a time on the machine's cores: a
+/// key the round decides keeps its verdict, one that runs out of steps is searched again, from
+/// the start, with four times the cap. After the first round that finds a key not linearizable,
+/// the search stops — that key proves the verdict, as Porcupine stops at the first bad partition —
+/// and keys still undecided are reported as not searched. Which key that is depends only on the
+/// history and the caps (the first in key order among the round's findings), never on thread
+/// timing, so the same history always gets the same verdict and explanation. Restarting costs at
+/// most a third more steps than knowing the right cap in advance.
 pub fn check(
     history: &History,
     model: &ModelSpec,
     limits: &Limits,
 ) -> Result<Analysis, ModelError> {
     let parts = compile(history, model)?;
-    let mut budget = Budget {
-        max_steps: limits.max_steps,
-        cancel: limits.cancel,
-        used: 0,
-        memo_words: MEMO_WORDS,
-        stopped: None,
-    };
-    let mut explain_steps = 0;
-    let mut partitions = Vec::with_capacity(parts.len());
-    for part in parts {
-        partitions.push(check_partition(part, &mut budget, &mut explain_steps));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, parts.len().max(1));
+    let mut results: Vec<Option<PartitionResult>> = vec![None; parts.len()];
+    let mut steps = 0u64;
+    let mut cap = FIRST_ROUND_STEPS;
+    let mut stopped: Option<String> = None;
+    loop {
+        let pending: Vec<usize> = (0..parts.len()).filter(|&i| results[i].is_none()).collect();
+        if pending.is_empty() {
+            break;
+        }
+        let round_cap = match limits.max_steps {
+            Some(max) => cap.min(max.saturating_sub(steps) / pending.len() as u64),
+            None => cap,
+        };
+        let global_limit = round_cap < cap;
+        let attempts = run_round(&parts, &pending, round_cap, limits, threads);
+        let mut found_bad = false;
+        for (i, attempt) in pending.iter().zip(attempts) {
+            steps += attempt.steps;
+            match attempt.result.verdict {
+                LinVerdict::Unknown { .. } if attempt.cap_hit => {
+                    if global_limit {
+                        stopped.get_or_insert_with(|| {
+                            let max = limits.max_steps.unwrap_or_default();
+                            format!("step budget of {max} steps exhausted")
+                        });
+                        results[*i] = Some(attempt.result);
+                    }
+                }
+                LinVerdict::Unknown { ref reason } => {
+                    stopped.get_or_insert_with(|| reason.clone());
+                    results[*i] = Some(attempt.result.clone());
+                }
+                LinVerdict::NotLinearizable => {
+                    found_bad = true;
+                    results[*i] = Some(attempt.result);
+                }
+                LinVerdict::Linearizable => results[*i] = Some(attempt.result),
+            }
+        }
+        if found_bad || stopped.is_some() {
+            break;
+        }
+        cap = cap.saturating_mul(4);
     }
+    let proof = results
+        .iter()
+        .flatten()
+        .find(|r| r.verdict == LinVerdict::NotLinearizable)
+        .map(|r| r.key.clone());
+    let partitions: Vec<PartitionResult> = results
+        .into_iter()
+        .zip(&parts)
+        .map(|(r, part)| {
+            r.unwrap_or_else(|| {
+                let reason = match (&proof, &stopped) {
+                    (Some(key), _) => format!(
+                        "not searched: {} is already not linearizable",
+                        key.as_ref()
+                            .map_or("the register".to_string(), |k| format!("key {k:?}"))
+                    ),
+                    (None, Some(reason)) => reason.clone(),
+                    (None, None) => unreachable!("every key is decided unless the search stopped"),
+                };
+                unsearched(part, reason)
+            })
+        })
+        .collect();
     let verdict = overall(&partitions);
     Ok(Analysis {
         verdict,
         partitions,
-        steps: budget.used + explain_steps,
+        steps,
     })
 }
 
+/// One key's search in one round.
+struct Attempt {
+    result: PartitionResult,
+    steps: u64,
+    /// It ran out of the round's cap (not cancelled): a later round may decide it.
+    cap_hit: bool,
+}
+
+/// Searches the `pending` keys with `cap` steps each, spread over `threads` threads; the
+/// attempts come back in the order of `pending`.
+fn run_round(
+    parts: &[Part],
+    pending: &[usize],
+    cap: u64,
+    limits: &Limits,
+    threads: usize,
+) -> Vec<Attempt> {
+    let attempt = |i: usize| {
+        let mut budget = Budget {
+            max_steps: Some(cap),
+            cancel: limits.cancel,
+            used: 0,
+            memo_words: MEMO_WORDS / threads,
+            stopped: None,
+        };
+        let mut explain_steps = 0;
+        let result = check_partition(parts[i].clone(), &mut budget, &mut explain_steps);
+        Attempt {
+            cap_hit: budget.used > cap,
+            steps: budget.used + explain_steps,
+            result,
+        }
+    };
+    if threads <= 1 || pending.len() <= 1 {
+        return pending.iter().map(|&i| attempt(i)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Attempt)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.min(pending.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = pending.get(k) else { break };
+                        mine.push((k, attempt(i)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a search thread does not panic"))
+            .collect()
+    });
+    done.sort_by_key(|(k, _)| *k);
+    done.into_iter().map(|(_, a)| a).collect()
+}
+
+/// A key left unsearched, with why.
+fn unsearched(part: &Part, reason: String) -> PartitionResult {
+    PartitionResult {
+        key: part.key.clone(),
+        verdict: LinVerdict::Unknown { reason },
+        linearization: Vec::new(),
+        states: Vec::new(),
+        window: Vec::new(),
+        stuck: None,
+        refused_in: Vec::new(),
+        ops: part.ops.len(),
+    }
+}
+
 /// One key, compiled.
+#[derive(Clone)]
 struct Part {
     key: Option<String>,
     ops: Vec<COp>,

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::workload::history::{Call, ModelKind, Operation, Outcome, Output, Value};
 
@@ -74,19 +75,66 @@ impl COp {
     }
 }
 
+/// A multiply-rotate hasher (in the manner of rustc's Fx hash), eight bytes at a time. The
+/// search interns every string an append produces, and those grow long: SipHash over them was a
+/// fifth of a whole check. Not DoS-resistant, which a checker of its own input does not need; and
+/// unseeded, so even iteration order would be the same on every run.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl FastHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.mix(u64::from_le_bytes(c.try_into().expect("eight bytes")));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.mix(u64::from_le_bytes(tail) ^ (rest.len() as u64) << 56);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
 /// The interned values of one partition, and the transitions of the register over them.
+#[derive(Clone)]
 pub struct Values {
     list: Vec<Option<Value>>,
-    index: HashMap<Value, Vid>,
-    appended: HashMap<(Vid, Vid), Vid>,
+    index: FastMap<Value, Vid>,
+    appended: FastMap<(Vid, Vid), Vid>,
 }
 
 impl Default for Values {
     fn default() -> Self {
         Values {
             list: vec![None],
-            index: HashMap::new(),
-            appended: HashMap::new(),
+            index: FastMap::default(),
+            appended: FastMap::default(),
         }
     }
 }
