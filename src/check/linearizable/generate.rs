@@ -58,7 +58,7 @@ impl Shape {
             values: 1000,
             info_per_mille: 0,
             read_per_mille: 500,
-            max_duration: 200,
+            max_duration: 30,
         }
     }
 
