@@ -33,6 +33,7 @@ impl Linearizable {
         let limits = Limits {
             max_steps: Some(MAX_STEPS),
             cancel: None,
+            verdict_only: false,
         };
         let analysis = match linearizable::check(history, &model, &limits) {
             Ok(a) => a,

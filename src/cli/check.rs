@@ -90,6 +90,7 @@ pub fn check_within(
     loaded: &Loaded,
     timeout: Duration,
     max_steps: Option<u64>,
+    verdict_only: bool,
 ) -> Result<(Analysis, std::time::Duration), String> {
     // The command line owns the wall clock; the checker only polls this callback.
     #[allow(clippy::disallowed_methods)]
@@ -99,6 +100,7 @@ pub fn check_within(
     let limits = Limits {
         max_steps,
         cancel: Some(&past_deadline),
+        verdict_only,
     };
     let analysis =
         linearizable::check(&loaded.history, &loaded.model, &limits).map_err(|e| e.to_string())?;
@@ -114,7 +116,7 @@ pub fn check(args: CheckArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let (analysis, elapsed) = match check_within(&loaded, args.timeout, args.max_steps) {
+    let (analysis, elapsed) = match check_within(&loaded, args.timeout, args.max_steps, false) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{name}: {e}");

@@ -54,6 +54,10 @@ pub struct Limits<'a> {
     pub max_steps: Option<u64>,
     /// Polled every few thousand steps; `true` stops the check with `Unknown`.
     pub cancel: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// Only the verdict: on a violation, skip locating the smallest window and the stuck
+    /// operation (the longest prefix found is still given). For benchmarks against checkers that
+    /// give only a verdict.
+    pub verdict_only: bool,
 }
 
 /// A verdict on a history or on one key of it.
@@ -133,9 +137,7 @@ pub fn check(
     limits: &Limits,
 ) -> Result<Analysis, ModelError> {
     let parts = compile(history, model)?;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, parts.len().max(1));
+    let threads = cores().clamp(1, parts.len().max(1));
     let mut results: Vec<Option<PartitionResult>> = vec![None; parts.len()];
     let mut steps = 0u64;
     let mut cap = FIRST_ROUND_STEPS;
@@ -211,6 +213,16 @@ pub fn check(
     })
 }
 
+/// The machine's cores, asked once: the question reads cgroup files, which costs more than
+/// checking a small history.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Below this many operations in a round, its keys are searched on one thread.
+const PARALLEL_MIN_OPS: usize = 1_000;
+
 /// One key's search in one round.
 struct Attempt {
     result: PartitionResult,
@@ -237,14 +249,21 @@ fn run_round(
             stopped: None,
         };
         let mut explain_steps = 0;
-        let result = check_partition(parts[i].clone(), &mut budget, &mut explain_steps);
+        let result = check_partition(
+            parts[i].clone(),
+            &mut budget,
+            &mut explain_steps,
+            limits.verdict_only,
+        );
         Attempt {
             cap_hit: budget.used > cap,
             steps: budget.used + explain_steps,
             result,
         }
     };
-    if threads <= 1 || pending.len() <= 1 {
+    // Starting a thread costs more than searching a small key.
+    let ops: usize = pending.iter().map(|&i| parts[i].ops.len()).sum();
+    if threads <= 1 || pending.len() <= 1 || ops < PARALLEL_MIN_OPS {
         return pending.iter().map(|&i| attempt(i)).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -328,6 +347,7 @@ fn check_partition(
     mut part: Part,
     budget: &mut Budget,
     explain_steps: &mut u64,
+    verdict_only: bool,
 ) -> PartitionResult {
     let mut result = PartitionResult {
         key: part.key.clone(),
@@ -346,6 +366,10 @@ fn check_partition(
         Found::Linearizable(steps) => steps,
         Found::Limit { reason, best } => {
             result.verdict = LinVerdict::Unknown { reason };
+            best
+        }
+        Found::Stuck { best } if verdict_only => {
+            result.verdict = LinVerdict::NotLinearizable;
             best
         }
         Found::Stuck { best } => {

@@ -321,6 +321,7 @@ fn a_step_budget_ends_in_unknown() {
     let limits = Limits {
         max_steps: Some(50),
         cancel: None,
+        verdict_only: false,
     };
     let analysis = check(
         &history(hard_violation()),
@@ -341,6 +342,7 @@ fn cancellation_ends_in_unknown() {
     let limits = Limits {
         max_steps: None,
         cancel: Some(&cancel),
+        verdict_only: false,
     };
     let analysis = check(
         &history(hard_violation()),
