@@ -100,6 +100,7 @@ fn every_file_gets_its_published_verdict() {
         let limits = Limits {
             max_steps: None,
             cancel: Some(&too_long),
+            verdict_only: false,
         };
         let analysis =
             check(&history, &model, &limits).unwrap_or_else(|err| panic!("{}: {err}", e.file));
