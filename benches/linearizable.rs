@@ -39,10 +39,7 @@ fn main() {
     time("etcd-like, one bad read", &Shape::etcd_like(1), true, 21);
     time("c50-like (seed 3)", &Shape::c50_like(3), false, 3);
     time("large 100k, 10 keys", &Shape::large(7, 100_000), false, 3);
-    time(
-        "large 100k, one bad read",
-        &Shape::large(7, 100_000),
-        true,
-        3,
-    );
+    // A violation deep in a long key makes the search undo every earlier choice; at 100k ops
+    // that exceeds any budget today (see the module doc of `linearizable`), so 20k is measured.
+    time("large 20k, one bad read", &Shape::large(7, 20_000), true, 3);
 }
