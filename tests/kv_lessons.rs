@@ -180,3 +180,24 @@ fn linearizable_without_a_workload_is_a_located_error() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The fix for follower reads: a read index confirmed by a heartbeat round. The cut-off leader
+/// answers no read it cannot confirm, and the history holds.
+#[test]
+fn read_index_reads_hold_where_follower_reads_fail() {
+    let stale = run("scenarios/raft/kv-follower-read.toml", &[]);
+    let r = run("scenarios/raft/kv-read-index.toml", &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.leaders()[0].node,
+        stale.leaders()[0].node,
+        "D leads term 1"
+    );
+    assert_eq!(r.line("partition").0, 2 * S);
+    let second = &r.leaders()[1];
+    assert_eq!(second.term, 2);
+    assert_ne!(second.node, "D");
+    assert_eq!(r.status("linearizable"), "pass");
+    let (total, ok, _, _) = client_counts(&r);
+    assert!(total > 400 && ok + 2 >= total, "{total} ops, {ok} ok");
+}
