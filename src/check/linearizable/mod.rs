@@ -141,7 +141,11 @@ pub fn check(
     model: &ModelSpec,
     limits: &Limits,
 ) -> Result<Analysis, ModelError> {
-    let parts = compile(history, model)?;
+    // Each key behind its own lock: a round's workers take distinct keys, and a key's interned
+    // values (which only grow) carry over to the next round instead of being built again.
+    let compiled = compile(history, model)?;
+    let parts: Vec<std::sync::Mutex<Part>> =
+        compiled.into_iter().map(std::sync::Mutex::new).collect();
     let threads = cores().clamp(1, parts.len().max(1));
     let mut results: Vec<Option<PartitionResult>> = vec![None; parts.len()];
     let mut steps = 0u64;
@@ -206,7 +210,7 @@ pub fn check(
                     (None, Some(reason)) => reason.clone(),
                     (None, None) => unreachable!("every key is decided unless the search stopped"),
                 };
-                unsearched(part, reason)
+                unsearched(&lock(part), reason)
             })
         })
         .collect();
@@ -239,7 +243,7 @@ struct Attempt {
 /// Searches the `pending` keys with `cap` steps each, spread over `threads` threads; the
 /// attempts come back in the order of `pending`.
 fn run_round(
-    parts: &[Part],
+    parts: &[std::sync::Mutex<Part>],
     pending: &[usize],
     cap: u64,
     limits: &Limits,
@@ -254,8 +258,9 @@ fn run_round(
             stopped: None,
         };
         let mut explain_steps = 0;
+        let mut part = lock(&parts[i]);
         let result = check_partition(
-            parts[i].clone(),
+            &mut part,
             &mut budget,
             &mut explain_steps,
             limits.verdict_only,
@@ -267,7 +272,7 @@ fn run_round(
         }
     };
     // Starting a thread costs more than searching a small key.
-    let ops: usize = pending.iter().map(|&i| parts[i].ops.len()).sum();
+    let ops: usize = pending.iter().map(|&i| lock(&parts[i]).ops.len()).sum();
     if threads <= 1 || pending.len() <= 1 || ops < PARALLEL_MIN_OPS {
         return pending.iter().map(|&i| attempt(i)).collect();
     }
@@ -293,6 +298,10 @@ fn run_round(
     });
     done.sort_by_key(|(k, _)| *k);
     done.into_iter().map(|(_, a)| a).collect()
+}
+
+fn lock(part: &std::sync::Mutex<Part>) -> std::sync::MutexGuard<'_, Part> {
+    part.lock().expect("no search thread panics")
 }
 
 /// A key left unsearched, with why.
@@ -349,7 +358,7 @@ fn compile(history: &History, model: &ModelSpec) -> Result<Vec<Part>, ModelError
 /// Searches one key; on a violation, locates it with a budget of its own (counted in
 /// `explain_steps`), so explaining one key never starves the next.
 fn check_partition(
-    mut part: Part,
+    part: &mut Part,
     budget: &mut Budget,
     explain_steps: &mut u64,
     verdict_only: bool,

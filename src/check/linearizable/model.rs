@@ -150,6 +150,17 @@ impl Values {
         id
     }
 
+    /// [`Values::intern`] for a value built here: it is moved into the index, not copied.
+    fn intern_owned(&mut self, v: Value) -> Vid {
+        if let Some(&id) = self.index.get(&v) {
+            return id;
+        }
+        let id = self.list.len() as Vid;
+        self.list.push(Some(v.clone()));
+        self.index.insert(v, id);
+        id
+    }
+
     pub fn intern_opt(&mut self, v: Option<&Value>) -> Vid {
         v.map_or(ABSENT, |v| self.intern(v))
     }
@@ -181,7 +192,7 @@ impl Values {
             _ => String::new(),
         };
         let joined = text(self.get(state)) + &text(self.get(suffix));
-        let id = self.intern(&Value::Str(joined));
+        let id = self.intern_owned(Value::Str(joined));
         self.appended.insert((state, suffix), id);
         id
     }
