@@ -319,7 +319,6 @@ fn unsearched(part: &Part, reason: String) -> PartitionResult {
 }
 
 /// One key, compiled.
-#[derive(Clone)]
 struct Part {
     key: Option<String>,
     ops: Vec<COp>,

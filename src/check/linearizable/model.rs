@@ -121,8 +121,8 @@ impl Hasher for FastHasher {
 
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
-/// The interned values of one partition, and the transitions of the register over them.
-#[derive(Clone)]
+/// The interned values of one partition, and the transitions of the register over them. Its
+/// maps are lookup tables, never iterated.
 pub struct Values {
     list: Vec<Option<Value>>,
     index: FastMap<Value, Vid>,

@@ -29,7 +29,7 @@
 //! the highest taken one are kept; unknown operations have their own small bitset. When the memo
 //! outgrows its cap it is emptied, which costs time, never soundness.
 
-use super::model::{CCall, COp, COut, Values, Vid};
+use super::model::{CCall, COp, COut, FastMap, Values, Vid};
 
 /// A deterministic budget shared by every search of one check.
 pub struct Budget<'a> {
@@ -196,7 +196,8 @@ impl Search {
         let n = unknown as u32 + 1;
         self.u_next = (0..n).map(|e| (e + 1) % n).collect();
         self.u_prev = (0..n).map(|e| (e + n - 1) % n).collect();
-        let mut last: std::collections::HashMap<CCall, u32> = std::collections::HashMap::new();
+        // A lookup table only, never iterated: nothing here depends on its order.
+        let mut last: FastMap<CCall, u32> = FastMap::default();
         self.twin = (0..unknown)
             .map(|k| {
                 let op = (self.definite + k) as u32;
