@@ -179,14 +179,25 @@ pub fn explain(history: &History, analysis: &Analysis) -> String {
     if let LinVerdict::Unknown { reason } = &analysis.verdict {
         let _ = writeln!(out, "  could not decide: {reason}");
     }
+    let proven = analysis.verdict == LinVerdict::NotLinearizable;
+    let mut undecided = 0;
     for p in &analysis.partitions {
         match p.verdict {
             LinVerdict::NotLinearizable => violation(&mut out, history, p),
+            // Once one key proves the verdict, why the others were left is beside the point.
+            LinVerdict::Unknown { .. } if proven => undecided += 1,
             LinVerdict::Unknown { ref reason } => {
                 let _ = writeln!(out, "\n{}: unknown ({reason})", key_name(&p.key));
             }
             LinVerdict::Linearizable => {}
         }
+    }
+    if undecided > 0 {
+        let _ = writeln!(
+            out,
+            "\n{undecided} other key{} left undecided: one violation is proof enough",
+            if undecided == 1 { "" } else { "s" }
+        );
     }
     out
 }

@@ -42,6 +42,7 @@ mod search;
 mod tests;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::workload::history::{History, ModelKind, ModelSpec, Value};
 
@@ -130,12 +131,13 @@ const FIRST_ROUND_STEPS: u64 = 50_000;
 ///
 /// Keys are searched in rounds of growing step caps, several at a time on the machine's cores: a
 /// key the round decides keeps its verdict, one that runs out of steps is searched again, from
-/// the start, with four times the cap. After the first round that finds a key not linearizable,
-/// the search stops — that key proves the verdict, as Porcupine stops at the first bad partition —
-/// and keys still undecided are reported as not searched. Which key that is depends only on the
-/// history and the caps (the first in key order among the round's findings), never on thread
-/// timing, so the same history always gets the same verdict and explanation. Restarting costs at
-/// most a third more steps than knowing the right cap in advance.
+/// the start, with four times the cap. The first round that finds a key not linearizable ends
+/// the search — that key proves the verdict, as Porcupine stops at the first bad partition — and
+/// keys still undecided are reported as not searched. Which key proves it depends only on the
+/// history and the caps (the first bad key, in key order, of that round: keys after it in the
+/// round are abandoned or their results dropped), never on thread timing, so the same history
+/// always gets the same verdict and explanation. A key that runs out of steps pauses, and the
+/// next round resumes it where it stopped: the rounds cost no repeated work.
 pub fn check(
     history: &History,
     model: &ModelSpec,
@@ -149,21 +151,30 @@ pub fn check(
     let threads = cores().clamp(1, parts.len().max(1));
     let mut results: Vec<Option<PartitionResult>> = vec![None; parts.len()];
     let mut steps = 0u64;
-    let mut cap = FIRST_ROUND_STEPS;
+    // Every key still undecided has taken `searched` steps; this round takes it to `cap`.
+    let (mut searched, mut cap) = (0, FIRST_ROUND_STEPS);
     let mut stopped: Option<String> = None;
     loop {
         let pending: Vec<usize> = (0..parts.len()).filter(|&i| results[i].is_none()).collect();
         if pending.is_empty() {
             break;
         }
-        let round_cap = match limits.max_steps {
-            Some(max) => cap.min(max.saturating_sub(steps) / pending.len() as u64),
-            None => cap,
+        // A paused search keeps its memo only while all of them together stay within the cap.
+        for &i in &pending {
+            if let Some(search) = &mut lock(&parts[i]).search {
+                search.shed_memo(MEMO_WORDS / pending.len());
+            }
+        }
+        let grant = match limits.max_steps {
+            Some(max) => (cap - searched).min(max.saturating_sub(steps) / pending.len() as u64),
+            None => cap - searched,
         };
-        let global_limit = round_cap < cap;
-        let attempts = run_round(&parts, &pending, round_cap, limits, threads);
+        let global_limit = grant < cap - searched;
+        let attempts = run_round(&parts, &pending, grant, limits, threads);
         let mut found_bad = false;
         for (i, attempt) in pending.iter().zip(attempts) {
+            // Keys after the round's first bad one were not needed (or not finished).
+            let Some(attempt) = attempt else { break };
             steps += attempt.steps;
             match attempt.result.verdict {
                 LinVerdict::Unknown { .. } if attempt.cap_hit => {
@@ -189,6 +200,7 @@ pub fn check(
         if found_bad || stopped.is_some() {
             break;
         }
+        searched = cap;
         cap = cap.saturating_mul(4);
     }
     let proof = results
@@ -240,52 +252,70 @@ struct Attempt {
     cap_hit: bool,
 }
 
-/// Searches the `pending` keys with `cap` steps each, spread over `threads` threads; the
-/// attempts come back in the order of `pending`.
+/// Searches the `pending` keys with `cap` more steps each, spread over `threads` threads; the
+/// attempts come back in the order of `pending`, up to and including the first key found not
+/// linearizable. Keys after that one are `None`: their searches were never started, were
+/// abandoned, or finished but are dropped, so what comes back never depends on thread timing.
 fn run_round(
     parts: &[std::sync::Mutex<Part>],
     pending: &[usize],
     cap: u64,
     limits: &Limits,
     threads: usize,
-) -> Vec<Attempt> {
-    let attempt = |i: usize| {
+) -> Vec<Option<Attempt>> {
+    // The position in `pending` of the first key found bad so far; only ever lowered.
+    let first_bad = AtomicUsize::new(usize::MAX);
+    let attempt = |k: usize| {
+        // A key after a bad one is abandoned at the next poll: its verdict will not be used.
+        let cancel = || first_bad.load(Ordering::Relaxed) < k || limits.cancel.is_some_and(|c| c());
         let mut budget = Budget {
             max_steps: Some(cap),
-            cancel: limits.cancel,
+            cancel: Some(&cancel),
             used: 0,
             memo_words: MEMO_WORDS / threads,
             stopped: None,
         };
         let mut explain_steps = 0;
-        let mut part = lock(&parts[i]);
+        let mut part = lock(&parts[pending[k]]);
         let result = check_partition(
             &mut part,
             &mut budget,
             &mut explain_steps,
             limits.verdict_only,
         );
+        if result.verdict == LinVerdict::NotLinearizable {
+            first_bad.fetch_min(k, Ordering::Relaxed);
+        }
         Attempt {
             cap_hit: budget.used > cap,
             steps: budget.used + explain_steps,
             result,
         }
     };
+    let mut done: Vec<Option<Attempt>> = (0..pending.len()).map(|_| None).collect();
     // Starting a thread costs more than searching a small key.
     let ops: usize = pending.iter().map(|&i| lock(&parts[i]).ops.len()).sum();
     if threads <= 1 || pending.len() <= 1 || ops < PARALLEL_MIN_OPS {
-        return pending.iter().map(|&i| attempt(i)).collect();
+        for (k, slot) in done.iter_mut().enumerate() {
+            *slot = Some(attempt(k));
+            if first_bad.load(Ordering::Relaxed) == k {
+                break;
+            }
+        }
+        return done;
     }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, Attempt)> = std::thread::scope(|s| {
+    let next = AtomicUsize::new(0);
+    let finished: Vec<(usize, Attempt)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads.min(pending.len()))
             .map(|_| {
                 s.spawn(|| {
                     let mut mine = Vec::new();
                     loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&i) = pending.get(k) else { break };
-                        mine.push((k, attempt(i)));
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= pending.len() || k > first_bad.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        mine.push((k, attempt(k)));
                     }
                     mine
                 })
@@ -296,8 +326,13 @@ fn run_round(
             .flat_map(|w| w.join().expect("a search thread does not panic"))
             .collect()
     });
-    done.sort_by_key(|(k, _)| *k);
-    done.into_iter().map(|(_, a)| a).collect()
+    let first_bad = first_bad.into_inner();
+    for (k, a) in finished {
+        if k <= first_bad {
+            done[k] = Some(a);
+        }
+    }
+    done
 }
 
 fn lock(part: &std::sync::Mutex<Part>) -> std::sync::MutexGuard<'_, Part> {
@@ -324,6 +359,8 @@ struct Part {
     ops: Vec<COp>,
     values: Values,
     init: model::Vid,
+    /// Its search, while it is paused between rounds.
+    search: Option<Search>,
 }
 
 fn compile(history: &History, model: &ModelSpec) -> Result<Vec<Part>, ModelError> {
@@ -349,6 +386,7 @@ fn compile(history: &History, model: &ModelSpec) -> Result<Vec<Part>, ModelError
             ops,
             values,
             init,
+            search: None,
         });
     }
     Ok(parts)
@@ -372,9 +410,11 @@ fn check_partition(
         refused_in: Vec::new(),
         ops: part.ops.len(),
     };
-    let mut search = Search::new(&part.ops);
+    let search = part.search.get_or_insert_with(|| Search::new(&part.ops));
     let found = search.run(part.init, &mut part.values, budget);
-    drop(search);
+    if !matches!(found, Found::Limit { .. }) {
+        part.search = None;
+    }
     let prefix = match found {
         Found::Linearizable(steps) => steps,
         Found::Limit { reason, best } => {
@@ -403,7 +443,7 @@ fn check_partition(
                     result.refused_in = loc
                         .refused_in
                         .iter()
-                        .map(|&v| part.values.get(v).cloned())
+                        .map(|&v| part.values.value(v))
                         .collect();
                     loc.prefix
                 }
@@ -412,10 +452,7 @@ fn check_partition(
         }
     };
     result.linearization = prefix.iter().map(|s| part.ops[s.op].hist).collect();
-    result.states = prefix
-        .iter()
-        .map(|s| part.values.get(s.after).cloned())
-        .collect();
+    result.states = prefix.iter().map(|s| part.values.value(s.after)).collect();
     result
 }
 

@@ -5,7 +5,8 @@
 //! iff each key is), so a search state is a single value id. Id 0 is "absent". The search asks
 //! [`Values::step`] whether an operation may take effect in a state and what the state becomes;
 //! `None` means the operation cannot happen there. Appends build new strings, so `step` interns
-//! them and remembers each (state, suffix) result: the search revisits the same transitions often.
+//! them, as ropes, and remembers each (state, suffix) result: the search revisits the same
+//! transitions often.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -123,17 +124,81 @@ pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// The interned values of one partition, and the transitions of the register over them. Its
 /// maps are lookup tables, never iterated.
+///
+/// A string an append builds is never copied out: it is stored as the pair (value before, suffix),
+/// a rope, with the polynomial hash and length of the string it stands for. The hash of a
+/// concatenation follows from its halves' in O(1), so finding whether the string already has an
+/// id costs no allocation and no pass over its bytes; only a hash match is confirmed, byte by
+/// byte, so two ids always mean two different values. The search builds one new value per new
+/// (state, suffix) transition, and before this each one was a fresh allocation and a full copy.
 pub struct Values {
-    list: Vec<Option<Value>>,
-    index: FastMap<Value, Vid>,
+    entries: Vec<Entry>,
+    /// Open addressing over ids, probed by `Entry::hash`; `EMPTY` marks a free slot.
+    table: Vec<Vid>,
     appended: FastMap<(Vid, Vid), Vid>,
+}
+
+/// One interned value.
+struct Entry {
+    repr: Repr,
+    /// For a string: its polynomial hash modulo [`P`]; for an integer: a mix of it.
+    hash: u64,
+    /// For a string: its length in bytes, and `B` to that power (to extend a hash past it).
+    len: usize,
+    shift: u64,
+}
+
+enum Repr {
+    Absent,
+    Flat(Value),
+    /// The string `left` followed by the string `right`.
+    Concat(Vid, Vid),
+}
+
+const EMPTY: Vid = Vid::MAX;
+/// The Mersenne prime 2^61 - 1 and a base below it: a hash of a string is the value of its
+/// bytes, plus one, as digits in base `B` modulo `P`.
+const P: u64 = (1 << 61) - 1;
+const B: u64 = 0x1f3d_5b79_a2c4_e6f1 % P;
+
+fn mul_mod(a: u64, b: u64) -> u64 {
+    let wide = u128::from(a) * u128::from(b);
+    let folded = (wide as u64 & P) + (wide >> 61) as u64;
+    if folded >= P { folded - P } else { folded }
+}
+
+fn add_mod(a: u64, b: u64) -> u64 {
+    let sum = a + b;
+    if sum >= P { sum - P } else { sum }
+}
+
+/// (hash, length, `B`^length) of a string's bytes.
+fn string_hash(bytes: &[u8]) -> (u64, usize, u64) {
+    let (mut h, mut shift) = (0, 1);
+    for &b in bytes {
+        h = add_mod(mul_mod(h, B), u64::from(b) + 1);
+        shift = mul_mod(shift, B);
+    }
+    (h, bytes.len(), shift)
+}
+
+fn int_hash(i: i64) -> u64 {
+    // Any mixing will do: integers are compared only with integers.
+    let mut h = FastHasher::default();
+    h.write_u64(i as u64);
+    h.finish() | 1 << 63
 }
 
 impl Default for Values {
     fn default() -> Self {
         Values {
-            list: vec![None],
-            index: FastMap::default(),
+            entries: vec![Entry {
+                repr: Repr::Absent,
+                hash: 0,
+                len: 0,
+                shift: 1,
+            }],
+            table: vec![EMPTY; 16],
             appended: FastMap::default(),
         }
     }
@@ -141,32 +206,53 @@ impl Default for Values {
 
 impl Values {
     pub fn intern(&mut self, v: &Value) -> Vid {
-        if let Some(&id) = self.index.get(v) {
-            return id;
-        }
-        let id = self.list.len() as Vid;
-        self.list.push(Some(v.clone()));
-        self.index.insert(v.clone(), id);
-        id
-    }
-
-    /// [`Values::intern`] for a value built here: it is moved into the index, not copied.
-    fn intern_owned(&mut self, v: Value) -> Vid {
-        if let Some(&id) = self.index.get(&v) {
-            return id;
-        }
-        let id = self.list.len() as Vid;
-        self.list.push(Some(v.clone()));
-        self.index.insert(v, id);
-        id
+        let (hash, len, shift) = match v {
+            Value::Str(s) => string_hash(s.as_bytes()),
+            Value::Int(i) => (int_hash(*i), 0, 1),
+        };
+        let found = self.find(hash, len, |values, id| {
+            match (&values.entries[id as usize].repr, v) {
+                (Repr::Flat(stored), v) => stored == v,
+                (Repr::Concat(..), Value::Str(s)) => values.bytes_equal(&[id], s.as_bytes()),
+                _ => false,
+            }
+        });
+        found.unwrap_or_else(|| {
+            self.insert(Entry {
+                repr: Repr::Flat(v.clone()),
+                hash,
+                len,
+                shift,
+            })
+        })
     }
 
     pub fn intern_opt(&mut self, v: Option<&Value>) -> Vid {
         v.map_or(ABSENT, |v| self.intern(v))
     }
 
-    pub fn get(&self, id: Vid) -> Option<&Value> {
-        self.list[id as usize].as_ref()
+    /// The value `id` stands for, built out of its pieces when it is a concatenation.
+    pub fn value(&self, id: Vid) -> Option<Value> {
+        match &self.entries[id as usize].repr {
+            Repr::Absent => None,
+            Repr::Flat(v) => Some(v.clone()),
+            Repr::Concat(..) => {
+                let mut bytes = Vec::with_capacity(self.entries[id as usize].len);
+                self.leaves(&[id], |leaf| {
+                    bytes.extend_from_slice(leaf);
+                    true
+                });
+                // The pieces are whole strings, so their concatenation is valid UTF-8.
+                Some(Value::Str(
+                    String::from_utf8(bytes).expect("strings concatenate"),
+                ))
+            }
+        }
+    }
+
+    /// Whether `id` is an integer.
+    pub fn is_int(&self, id: Vid) -> bool {
+        matches!(self.entries[id as usize].repr, Repr::Flat(Value::Int(_)))
     }
 
     /// The state after `op` takes effect in `state`, or `None` if it cannot take effect there.
@@ -187,14 +273,115 @@ impl Values {
         if let Some(&id) = self.appended.get(&(state, suffix)) {
             return id;
         }
-        let text = |v: Option<&Value>| match v {
-            Some(Value::Str(s)) => s.clone(),
-            _ => String::new(),
+        let id = if state == ABSENT {
+            suffix
+        } else {
+            let (l, r) = (
+                &self.entries[state as usize],
+                &self.entries[suffix as usize],
+            );
+            let hash = add_mod(mul_mod(l.hash, r.shift), r.hash);
+            let (len, shift) = (l.len + r.len, mul_mod(l.shift, r.shift));
+            let found = self.find(hash, len, |values, id| {
+                values.ropes_equal(&[id], &[state, suffix])
+            });
+            found.unwrap_or_else(|| {
+                self.insert(Entry {
+                    repr: Repr::Concat(state, suffix),
+                    hash,
+                    len,
+                    shift,
+                })
+            })
         };
-        let joined = text(self.get(state)) + &text(self.get(suffix));
-        let id = self.intern_owned(Value::Str(joined));
         self.appended.insert((state, suffix), id);
         id
+    }
+
+    /// The id of a value with this hash and length for which `same` holds.
+    fn find(&self, hash: u64, len: usize, same: impl Fn(&Values, Vid) -> bool) -> Option<Vid> {
+        let mask = self.table.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let id = self.table[i];
+            if id == EMPTY {
+                return None;
+            }
+            let e = &self.entries[id as usize];
+            if e.hash == hash && e.len == len && same(self, id) {
+                return Some(id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, entry: Entry) -> Vid {
+        let id = self.entries.len() as Vid;
+        let hash = entry.hash;
+        self.entries.push(entry);
+        self.place(hash, id);
+        if self.entries.len() * 2 > self.table.len() {
+            let doubled = vec![EMPTY; self.table.len() * 2];
+            let ids = std::mem::replace(&mut self.table, doubled);
+            for id in ids.into_iter().filter(|&id| id != EMPTY) {
+                self.place(self.entries[id as usize].hash, id);
+            }
+        }
+        id
+    }
+
+    fn place(&mut self, hash: u64, id: Vid) {
+        let mask = self.table.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.table[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.table[i] = id;
+    }
+
+    /// Calls `each` with the flat strings the ropes `ids` are made of, in order, until it says
+    /// stop. Iterative: a rope built by thousands of appends is that deep.
+    fn leaves<'a>(&'a self, ids: &[Vid], mut each: impl FnMut(&'a [u8]) -> bool) {
+        let mut stack: Vec<Vid> = ids.iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            match &self.entries[id as usize].repr {
+                Repr::Absent | Repr::Flat(Value::Int(_)) => {}
+                Repr::Flat(Value::Str(s)) => {
+                    if !each(s.as_bytes()) {
+                        return;
+                    }
+                }
+                Repr::Concat(l, r) => {
+                    stack.push(*r);
+                    stack.push(*l);
+                }
+            }
+        }
+    }
+
+    fn bytes_equal(&self, ids: &[Vid], bytes: &[u8]) -> bool {
+        let mut rest = bytes;
+        let mut same = true;
+        self.leaves(ids, |leaf| {
+            same = rest.len() >= leaf.len() && rest[..leaf.len()] == *leaf;
+            if same {
+                rest = &rest[leaf.len()..];
+            }
+            same
+        });
+        same && rest.is_empty()
+    }
+
+    /// Whether two sequences of ropes spell the same string (their lengths already agree).
+    fn ropes_equal(&self, a: &[Vid], b: &[Vid]) -> bool {
+        let mut pieces: Vec<&[u8]> = Vec::new();
+        self.leaves(b, |leaf| {
+            pieces.push(leaf);
+            true
+        });
+        let mut flat = Vec::with_capacity(pieces.iter().map(|p| p.len()).sum());
+        pieces.iter().for_each(|p| flat.extend_from_slice(p));
+        self.bytes_equal(a, &flat)
     }
 }
 
@@ -316,7 +503,7 @@ pub fn check_appends(
     let Some(append) = ops.iter().find(|o| matches!(o.call, CCall::Append(_))) else {
         return Ok(());
     };
-    let is_int = |v: Vid| matches!(values.get(v), Some(Value::Int(_)));
+    let is_int = |v: Vid| values.is_int(v);
     let ints = |o: &COp| match o.call {
         CCall::Read => matches!(o.out, COut::Value(v) if is_int(v)),
         CCall::Write(v) | CCall::Append(v) => is_int(v),
@@ -340,5 +527,79 @@ pub fn check_appends(
             ),
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Value {
+        Value::Str(s.to_string())
+    }
+
+    fn append(values: &mut Values, state: Vid, suffix: &str) -> Vid {
+        let s = values.intern(&text(suffix));
+        let op = COp {
+            hist: 0,
+            call: CCall::Append(s),
+            out: COut::Done,
+            invoke: 0,
+            ret: Some(1),
+        };
+        values.step(state, &op).expect("an append always applies")
+    }
+
+    #[test]
+    fn an_appended_string_is_the_same_value_as_the_flat_one() {
+        let mut values = Values::default();
+        let read = values.intern(&text("x 1 y x 2 y"));
+        let a = append(&mut values, ABSENT, "x 1 y");
+        let ab = append(&mut values, a, " x 2 y");
+        assert_eq!(ab, read);
+        assert_eq!(values.value(ab), Some(text("x 1 y x 2 y")));
+    }
+
+    #[test]
+    fn different_cuts_of_one_string_share_an_id_and_different_strings_do_not() {
+        let mut values = Values::default();
+        let ab = append(&mut values, ABSENT, "ab");
+        let abc = append(&mut values, ab, "c");
+        let a = append(&mut values, ABSENT, "a");
+        let a_bc = append(&mut values, a, "bc");
+        assert_eq!(abc, a_bc);
+        let acb = append(&mut values, a, "cb");
+        assert_ne!(abc, acb);
+        assert_eq!(values.value(acb), Some(text("acb")));
+        // Appending nothing changes nothing; the empty string is a value, not absence.
+        assert_eq!(append(&mut values, abc, ""), abc);
+        let empty = values.intern(&text(""));
+        assert_ne!(empty, ABSENT);
+        assert_eq!(append(&mut values, empty, "ab"), ab);
+    }
+
+    #[test]
+    fn a_deep_rope_is_read_back_without_recursion() {
+        let mut values = Values::default();
+        let mut state = ABSENT;
+        for i in 0..100_000 {
+            state = append(&mut values, state, if i % 2 == 0 { "a" } else { "b" });
+        }
+        let Some(Value::Str(s)) = values.value(state) else {
+            panic!("a string")
+        };
+        assert_eq!(s.len(), 100_000);
+        assert!(s.starts_with("abab") && s.ends_with("abab"));
+        assert_eq!(values.intern(&Value::Str(s)), state);
+    }
+
+    #[test]
+    fn integers_and_strings_never_share_an_id() {
+        let mut values = Values::default();
+        let one = values.intern(&Value::Int(1));
+        let one_text = values.intern(&text("1"));
+        assert_ne!(one, one_text);
+        assert!(values.is_int(one) && !values.is_int(one_text));
+        assert_eq!(values.intern(&Value::Int(1)), one);
     }
 }

@@ -130,6 +130,18 @@ pub struct Search {
     /// States in which the watched operation was tried and refused.
     pub watch: Option<usize>,
     pub refused_in: Vec<Vid>,
+    /// A search its budget stopped, kept so that the next run goes on from there.
+    paused: Option<Paused>,
+}
+
+/// Where a stopped search stood: everything `run` needs to go on as if it had never stopped.
+struct Paused {
+    init: Vid,
+    memo: Memo,
+    stack: Vec<Frame>,
+    best: Best,
+    state: Vid,
+    cur: Cursor,
 }
 
 impl Search {
@@ -156,6 +168,7 @@ impl Search {
             taken: Taken::new(definite, 0),
             watch: None,
             refused_in: Vec::new(),
+            paused: None,
         };
         s.link_definite();
         s.link_unknown();
@@ -236,14 +249,34 @@ impl Search {
         }
     }
 
-    /// Runs the search from `init`. The lists are restored when it returns, so the same
-    /// `Search` may run again from another state.
+    /// Runs the search from `init`. When it finds an answer the lists are restored, so the same
+    /// `Search` may run again from another state. When the budget stops it, it pauses: the next
+    /// run from the same `init` goes on where this one stopped, with its memo, so a search given
+    /// its steps in several instalments takes the same steps as one given them all at once.
     pub fn run(&mut self, init: Vid, values: &mut Values, budget: &mut Budget) -> Found {
-        let mut memo = Memo::new(budget.memo_words);
-        let mut stack: Vec<Frame> = Vec::new();
-        let mut best = Best::default();
-        let mut state = init;
-        let mut cur = Cursor::Def(self.next[0]);
+        let Paused {
+            mut memo,
+            mut stack,
+            mut best,
+            mut state,
+            mut cur,
+            ..
+        } = match self.paused.take() {
+            Some(paused) if paused.init == init => paused,
+            other => {
+                if let Some(abandoned) = other {
+                    self.unwind(abandoned.stack);
+                }
+                Paused {
+                    init,
+                    memo: Memo::new(budget.memo_words),
+                    stack: Vec::new(),
+                    best: Best::default(),
+                    state: init,
+                    cur: Cursor::Def(self.next[0]),
+                }
+            }
+        };
         let found = loop {
             if let Some(reason) = budget.tick() {
                 break Err(reason);
@@ -306,16 +339,42 @@ impl Search {
             Ok(false) => Found::Stuck {
                 best: steps(&best.steps),
             },
-            Err(reason) => Found::Limit {
-                reason,
-                best: steps(&best.steps),
-            },
+            Err(reason) => {
+                let best_steps = steps(&best.steps);
+                self.paused = Some(Paused {
+                    init,
+                    memo,
+                    stack,
+                    best,
+                    state,
+                    cur,
+                });
+                return Found::Limit {
+                    reason,
+                    best: best_steps,
+                };
+            }
         };
+        self.unwind(stack);
+        result
+    }
+
+    /// Forgets what a paused search remembered of the nodes it explored, when it holds more
+    /// than `words`: resuming then repeats some work, but never gives another answer.
+    pub fn shed_memo(&mut self, words: usize) {
+        if let Some(p) = &mut self.paused
+            && p.memo.words() > words
+        {
+            p.memo = Memo::new(p.memo.cap_words);
+        }
+    }
+
+    /// Takes back every operation of `stack`, restoring the lists.
+    fn unwind(&mut self, mut stack: Vec<Frame>) {
         while let Some(f) = stack.pop() {
             self.unlift(f.op);
             self.taken.clear(f.op as usize, self.definite);
         }
-        result
     }
 
     /// The cursor just past `op` in its own list.
@@ -526,7 +585,8 @@ struct Memo {
 impl Memo {
     fn new(cap_words: usize) -> Memo {
         Memo {
-            slots: vec![(0, 0); 1024],
+            // Small: most searches are short, and zeroing a big table costs more than them.
+            slots: vec![(0, 0); 16],
             arena: Vec::new(),
             len: 0,
             cap_words,
@@ -550,9 +610,7 @@ impl Memo {
         }
         if self.arena.len() + key.len() + 1 > self.cap_words {
             // Forgetting explored nodes only costs repeated work.
-            self.arena.clear();
-            self.slots.iter_mut().for_each(|s| *s = (0, 0));
-            self.len = 0;
+            self.clear();
             if key.len() + 1 > self.cap_words {
                 return true;
             }
@@ -567,6 +625,17 @@ impl Memo {
             self.grow();
         }
         true
+    }
+
+    fn clear(&mut self) {
+        self.arena.clear();
+        self.slots.iter_mut().for_each(|s| *s = (0, 0));
+        self.len = 0;
+    }
+
+    /// The memory it holds, in words.
+    fn words(&self) -> usize {
+        self.arena.capacity() + 2 * self.slots.len()
     }
 
     fn stored(&self, off: u32) -> &[u64] {

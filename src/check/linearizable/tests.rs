@@ -337,6 +337,83 @@ fn a_step_budget_ends_in_unknown() {
 }
 
 #[test]
+fn a_search_paused_by_its_budget_resumes_where_it_stopped() {
+    let h = history(hard_violation());
+    let mut parts = compile(&h, &spec(ModelKind::Register)).unwrap();
+    let part = &mut parts[0];
+    let budget = |max| Budget {
+        max_steps: Some(max),
+        cancel: None,
+        used: 0,
+        memo_words: MEMO_WORDS,
+        stopped: None,
+    };
+    let mut whole = budget(u64::MAX);
+    let once = Search::new(&part.ops).run(part.init, &mut part.values, &mut whole);
+    assert!(matches!(once, Found::Stuck { .. }), "{once:?}");
+    // In instalments of 1,000 steps: each pause counts one step it did not take.
+    let mut search = Search::new(&part.ops);
+    let (mut taken, mut pauses) = (0, 0);
+    let last = loop {
+        let mut b = budget(1_000);
+        let found = search.run(part.init, &mut part.values, &mut b);
+        taken += b.used;
+        match found {
+            Found::Limit { .. } => pauses += 1,
+            other => break other,
+        }
+    };
+    assert!(matches!(last, Found::Stuck { .. }), "{last:?}");
+    assert!(
+        pauses > 10,
+        "the search is long enough to pause often: {pauses}"
+    );
+    assert_eq!(taken - pauses, whole.used);
+}
+
+#[test]
+fn the_first_bad_key_of_a_round_proves_the_verdict_and_later_keys_are_left() {
+    // Big enough to be searched on every core; two keys made bad.
+    let (h, model) = generate::history(&Shape::large(3, 4_000));
+    let mut bad = h.clone();
+    let mut spoiled: Vec<String> = Vec::new();
+    for i in 0..bad.ops.len() {
+        let key = bad.ops[i].key.clone().expect("keyed");
+        if spoiled.len() < 2
+            && !spoiled.contains(&key)
+            && bad.ops[i].call == Call::Read
+            && matches!(bad.ops[i].outcome, Outcome::Ok(_))
+            && (key.ends_with('3') || key.ends_with('7'))
+        {
+            bad.ops[i].outcome = Outcome::Ok(Output::Value(Some(int(-1))));
+            spoiled.push(key);
+        }
+    }
+    spoiled.sort();
+    let first = check(&bad, &model, &Limits::default()).unwrap();
+    assert_eq!(first.verdict, NotLin);
+    let at = first
+        .partitions
+        .iter()
+        .position(|p| p.verdict == NotLin)
+        .unwrap();
+    assert_eq!(
+        first.partitions[at].key.as_deref(),
+        Some(spoiled[0].as_str())
+    );
+    assert!(first.partitions[..at].iter().all(|p| p.verdict == Lin));
+    for p in &first.partitions[at + 1..] {
+        let LinVerdict::Unknown { reason } = &p.verdict else {
+            panic!("{:?} after the bad key: {:?}", p.key, p.verdict)
+        };
+        assert!(reason.contains("already not linearizable"), "{reason}");
+    }
+    for _ in 0..5 {
+        assert_eq!(check(&bad, &model, &Limits::default()).unwrap(), first);
+    }
+}
+
+#[test]
 fn cancellation_ends_in_unknown() {
     let cancel = || true;
     let limits = Limits {
