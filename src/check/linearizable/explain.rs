@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use super::model::{CCall, COp, COut, Values, Vid};
 use super::search::{Budget, Found, Search, Step};
 use super::{Analysis, LinVerdict, PartitionResult};
-use crate::workload::history::{Call, History, Operation, Outcome, Output, Value};
+use crate::workload::history::{Call, History, Operation, Outcome, Output, TimeUnit, Value};
 
 /// Where a violation is, in a key's compiled ops (indices into its `ops`).
 pub struct Located {
@@ -212,7 +212,11 @@ fn violation(out: &mut String, history: &History, p: &PartitionResult) {
         return;
     };
     let op = &history.ops[stuck];
-    let _ = writeln!(out, "  cannot place: {}", describe(stuck, op));
+    let _ = writeln!(
+        out,
+        "  cannot place: {}",
+        describe(stuck, op, history.time_unit)
+    );
     let _ = writeln!(out, "  because {}", why(op, &p.refused_in));
     let n = p.linearization.len();
     let _ = writeln!(
@@ -232,7 +236,7 @@ fn violation(out: &mut String, history: &History, p: &PartitionResult) {
         let _ = writeln!(
             out,
             "    {:<50} => {}",
-            describe(i, &history.ops[i]),
+            describe(i, &history.ops[i], history.time_unit),
             show(state.as_ref())
         );
     }
@@ -248,7 +252,11 @@ fn violation(out: &mut String, history: &History, p: &PartitionResult) {
         } else {
             ""
         };
-        let _ = writeln!(out, "    {}{mark}", describe(i, &history.ops[i]));
+        let _ = writeln!(
+            out,
+            "    {}{mark}",
+            describe(i, &history.ops[i], history.time_unit)
+        );
     }
 }
 
@@ -300,8 +308,9 @@ fn show(v: Option<&Value>) -> String {
     v.map_or("absent".to_string(), Value::to_string)
 }
 
-/// `#7 p2 read k1 -> "3"  [10, 14]`: index, process, call, key, result, [invoke, complete].
-pub fn describe(i: usize, op: &Operation) -> String {
+/// `#7 p2 read k1 -> "3"  [10, 14]`: index, process, call, key, result, [invoke, complete];
+/// times in virtual seconds for the simulator's histories (`[2.25164s, 2.2565s]`).
+pub fn describe(i: usize, op: &Operation, unit: TimeUnit) -> String {
     let key = op.key.as_ref().map_or(String::new(), |k| format!(" {k}"));
     let call = match &op.call {
         Call::Read => format!("read{key}"),
@@ -316,9 +325,27 @@ pub fn describe(i: usize, op: &Operation) -> String {
         Outcome::Fail => " -> fail".to_string(),
         Outcome::Info => " -> unknown".to_string(),
     };
-    let done = op.complete.map_or("...".to_string(), |c| c.to_string());
+    let done = op.complete.map_or("...".to_string(), |c| instant(c, unit));
     format!(
         "#{i} p{} {call}{result}  [{}, {done}]",
-        op.process, op.invoke
+        op.process,
+        instant(op.invoke, unit)
     )
+}
+
+/// An instant as the history counts it: event positions as they are, nanoseconds as seconds
+/// with every significant digit (two operations may be nanoseconds apart).
+fn instant(t: u64, unit: TimeUnit) -> String {
+    match unit {
+        TimeUnit::Event => t.to_string(),
+        TimeUnit::Nanos => {
+            let (secs, nanos) = (t / 1_000_000_000, t % 1_000_000_000);
+            if nanos == 0 {
+                format!("{secs}s")
+            } else {
+                let frac = format!("{nanos:09}");
+                format!("{secs}.{}s", frac.trim_end_matches('0'))
+            }
+        }
+    }
 }

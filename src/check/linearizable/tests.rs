@@ -617,3 +617,19 @@ fn the_search_agrees_with_brute_force_on_small_random_histories() {
         "both verdicts exercised: {seen:?}"
     );
 }
+
+#[test]
+fn simulator_times_read_as_seconds_and_imported_ones_as_positions() {
+    let o = r(2, Some(1), (2_251_644_981, 2_300_000_000));
+    assert_eq!(
+        explain::describe(164, &o, TimeUnit::Nanos),
+        "#164 p2 read -> 1  [2.251644981s, 2.3s]"
+    );
+    let o = r(2, Some(1), (6, 7));
+    assert_eq!(
+        explain::describe(3, &o, TimeUnit::Event),
+        "#3 p2 read -> 1  [6, 7]"
+    );
+    let o = w(0, 5, (3_000_000_000, 4_000_000_000));
+    assert!(explain::describe(0, &o, TimeUnit::Nanos).ends_with("[3s, 4s]"));
+}
