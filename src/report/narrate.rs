@@ -562,3 +562,139 @@ fn short_duration(ns: Nanos) -> String {
     let tenths = ns / (scale / 10);
     format!("{}.{}{unit}", tenths / 10, tenths % 10)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn narrator() -> Narrator {
+        Narrator::new(&["A".into(), "B".into(), "C".into()])
+    }
+
+    fn tell_all(lines: &[&str]) -> Vec<String> {
+        let mut n = narrator();
+        lines
+            .iter()
+            .filter_map(|l| n.tell(l))
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn a_delivery_names_its_message_and_how_long_it_travelled() {
+        let told = tell_all(&[
+            r#"{"format":"sim-trace","version":1}"#,
+            r#"{"seq":0,"t":1000000,"kind":"send","node":"A","to":"B","id":7,"msg":{"append_entries":{"term":3,"prev_log_index":4,"prev_log_term":2,"entries":[{},{}],"leader_commit":4,"round":9}}}"#,
+            r#"{"seq":1,"t":5100000,"kind":"deliver","node":"B","from":"A","id":7,"local":5100000}"#,
+            r#"{"kind":"end","t":9,"events":2,"trace_hash":"00"}"#,
+        ]);
+        assert_eq!(
+            told,
+            [
+                "A → B AppendEntries(term 3, 2 entries, prev 4 of term 2, commit 4) sent",
+                "A → B AppendEntries(term 3, 2 entries, prev 4 of term 2, commit 4) delivered after 4.1ms",
+            ]
+        );
+    }
+
+    #[test]
+    fn votes_timers_roles_and_drops_read_as_words() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":1,"kind":"timer","node":"C","local":1,"timer":"election"}"#,
+            r#"{"seq":1,"t":1,"kind":"observe","node":"C","local":1,"obs":{"type":"role","role":"candidate","term":2}}"#,
+            r#"{"seq":2,"t":1,"kind":"send","node":"C","to":"A","id":1,"msg":{"request_vote":{"term":2,"last_log_index":5,"last_log_term":1,"pre_vote":false}}}"#,
+            r#"{"seq":3,"t":2,"kind":"drop","node":"A","from":"C","id":1,"reason":"partition"}"#,
+            r#"{"seq":4,"t":3,"kind":"send","node":"B","to":"C","id":2,"msg":{"vote_reply":{"term":2,"granted":true,"pre_vote":true}}}"#,
+            r#"{"seq":5,"t":4,"kind":"observe","node":"C","local":4,"obs":{"type":"role","role":"leader","term":2}}"#,
+            r#"{"seq":6,"t":5,"kind":"timer","node":"A","local":5,"timer":"Tick"}"#,
+        ]);
+        assert_eq!(
+            told,
+            [
+                "C's election timer fired",
+                "C stands for election in term 2",
+                "C → A RequestVote(term 2, last log 5 of term 1) sent",
+                "C → A RequestVote(term 2, last log 5 of term 1) dropped: the partition cuts the link",
+                "B → C PreVoteReply(term 2, granted) sent",
+                "C becomes leader of term 2",
+                "A's tick timer fired",
+            ]
+        );
+    }
+
+    #[test]
+    fn faults_say_what_happened_and_for_how_long() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":2000000000,"kind":"fault","fault":"partition","text":"partition {A,B} | {C}","written":"x","origin":{"schedule":0},"nodes":["A","B","C"],"for_ns":4000000000}"#,
+            r#"{"seq":1,"t":3000000000,"kind":"fault","fault":"pause","text":"pause B","written":"x","origin":"nemesis","nodes":["B"]}"#,
+        ]);
+        assert_eq!(told, ["partition {A,B} | {C} for 4s", "pause B (nemesis)"]);
+    }
+
+    #[test]
+    fn client_operations_are_told_from_invocation_to_completion() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":0,"kind":"invoke","client":2,"req":1,"op":{"f":"put","key":"k1","value":"c2-1"}}"#,
+            r#"{"seq":1,"t":0,"kind":"request","client":2,"to":"A","id":0,"req":1}"#,
+            r#"{"seq":2,"t":2000,"kind":"request_deliver","client":2,"node":"A","id":0,"local":2000}"#,
+            r#"{"seq":3,"t":2000,"kind":"reply","client":2,"node":"A","id":1,"req":1,"reply":{"reply":"not_leader","leader":2}}"#,
+            r#"{"seq":4,"t":9000,"kind":"client_drop","client":2,"node":"A","id":1,"dir":"reply","reason":"loss"}"#,
+            r#"{"seq":5,"t":9000,"kind":"complete","client":2,"req":1,"result":{"outcome":"ok","result":"done"}}"#,
+            r#"{"seq":6,"t":9000,"kind":"invoke","client":0,"req":4,"op":{"f":"cas","key":"k","expect":"a","new":"b"}}"#,
+            r#"{"seq":7,"t":9000,"kind":"complete","client":0,"req":4,"result":{"outcome":"info"}}"#,
+        ]);
+        assert_eq!(
+            told,
+            [
+                "client 2 invokes put k1=c2-1 (#1)",
+                "client 2 → A put k1=c2-1 (#1) sent",
+                "client 2 → A put k1=c2-1 (#1) delivered after 2.0us",
+                "A → client 2 not leader (try C) (#1) sent",
+                "A → client 2 not leader (try C) (#1) dropped: lost by the network",
+                "client 2 put k1=c2-1 → ok (#1)",
+                "client 0 invokes cas k a→b (#4)",
+                "client 0 cas k a→b → info (timed out: it may or may not have happened) (#4)",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_messages_fall_back_to_their_fields() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":0,"kind":"send","node":"A","to":"B","id":0,"msg":{"Ping":{"seq":3}}}"#,
+            r#"{"seq":1,"t":0,"kind":"send","node":"A","to":"B","id":1,"msg":{"seq":4,"sent_at":10}}"#,
+            r#"{"seq":2,"t":0,"kind":"send","node":"A","to":"B","id":2,"msg":"hello_there"}"#,
+        ]);
+        assert_eq!(
+            told,
+            [
+                "A → B Ping(seq 3) sent",
+                "A → B message(sent at 10, seq 4) sent",
+                "A → B HelloThere sent",
+            ]
+        );
+    }
+
+    #[test]
+    fn events_know_which_nodes_they_touch() {
+        let mut n = narrator();
+        let send = n
+            .tell(r#"{"seq":0,"t":0,"kind":"send","node":"A","to":"B","id":0,"msg":"x"}"#)
+            .unwrap();
+        assert!(send.involves("A") && send.involves("B") && !send.involves("C"));
+        let invoke = n
+            .tell(
+                r#"{"seq":1,"t":0,"kind":"invoke","client":0,"req":1,"op":{"f":"get","key":"k"}}"#,
+            )
+            .unwrap();
+        assert!(invoke.nodes.is_empty());
+    }
+
+    #[test]
+    fn times_are_printed_to_the_microsecond_and_travel_to_a_tenth() {
+        assert_eq!(instant(2_147_862_345), "2.147862s");
+        assert_eq!(short_duration(850), "850ns");
+        assert_eq!(short_duration(4_150_000), "4.1ms");
+        assert_eq!(short_duration(1_250_000_000), "1.2s");
+    }
+}
