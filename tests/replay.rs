@@ -181,3 +181,35 @@ fn client_operations_are_narrated_in_words() {
         "{text}"
     );
 }
+
+#[test]
+fn a_recorded_violation_replays_to_0_with_its_hash_and_to_1_without() {
+    let file = "scenarios/raft/figure8.toml";
+    let hash = common::run(file, &[]).json["trace_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let with = sim(&[
+        "replay",
+        file,
+        "--seed",
+        "23",
+        "--to",
+        "0s",
+        "--expect-hash",
+        &hash,
+    ]);
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "the recorded run, violation and all"
+    );
+    let text = String::from_utf8_lossy(&with.stdout);
+    assert!(text.contains("verdict     VIOLATION"), "{text}");
+    assert!(
+        text.contains("violated    leader_completeness at "),
+        "{text}"
+    );
+    let without = sim(&["replay", file, "--seed", "23", "--to", "0s"]);
+    assert_eq!(without.status.code(), Some(1), "as `sim run` answers");
+}

@@ -5,8 +5,10 @@
 //! the run is the very run `sim run` makes — the same composition root, the same seed — so the
 //! hash printed here is the hash a regression file records, and `--expect-hash` compares them.
 //!
-//! Exit codes: 2 for bad input (an unknown node, a bad time, `--from` after `--to`); 1 when
-//! `--expect-hash` names another hash; otherwise the run's own code, as `sim run` gives it.
+//! Exit codes: 2 for bad input (an unknown node, a bad time, `--from` after `--to`). With
+//! `--expect-hash`, the answer is about the hash: 0 when the run is the recorded one — even a
+//! recorded violation — and 1 when the hash moved. Without it, the run's own code, as `sim run`
+//! gives it.
 
 use std::path::PathBuf;
 
@@ -20,7 +22,7 @@ use crate::report::text::{thousands, verdict_word};
 use crate::run::{RunOptions, RunReport};
 use crate::scenario::Scenario;
 
-use super::{EXIT_USAGE, EXIT_VIOLATION, style_for};
+use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, style_for};
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -130,9 +132,11 @@ pub fn replay(args: ReplayArgs) -> i32 {
             report.trace_hash
         );
     }
+    // With a recorded hash the question is "is this the recorded run?", whatever its verdict.
     match hash_ok {
+        Some(true) => EXIT_OK,
         Some(false) => EXIT_VIOLATION,
-        _ => report.exit_code(),
+        None => report.exit_code(),
     }
 }
 
