@@ -22,7 +22,10 @@ macro_rules! out {
 pub mod bench;
 pub mod bench_check;
 pub mod check;
+mod lessons;
 mod list;
+mod regressions;
+mod replay;
 mod run;
 
 use std::fmt;
@@ -74,6 +77,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Is a recorded history linearizable? Reads sim-history JSON, Jepsen logs, Knossos/Porcupine EDN.
     Check(check::CheckArgs),
+    /// Re-run one seed and narrate its events in a window, one line each.
+    Replay(replay::ReplayArgs),
+    /// Run every scenario against its [expect], and the regression file against its hashes.
+    Lessons(lessons::LessonsArgs),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -97,6 +104,8 @@ pub fn main() -> i32 {
         }
         Command::Bench(args) => bench::main(&args),
         Command::Check(args) => check::check(args),
+        Command::Replay(args) => replay::replay(args),
+        Command::Lessons(args) => lessons::lessons(args),
     }
 }
 

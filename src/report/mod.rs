@@ -5,5 +5,6 @@
 
 pub mod history_html;
 pub mod json;
+pub mod narrate;
 pub mod summary;
 pub mod text;
