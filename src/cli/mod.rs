@@ -24,6 +24,7 @@ pub mod bench_check;
 pub mod check;
 mod list;
 mod run;
+mod shrink;
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
@@ -74,6 +75,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Is a recorded history linearizable? Reads sim-history JSON, Jepsen logs, Knossos/Porcupine EDN.
     Check(check::CheckArgs),
+    /// Cut a failing seed down to the smallest scenario that still fails the same invariant.
+    Shrink(shrink::ShrinkArgs),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -97,6 +100,7 @@ pub fn main() -> i32 {
         }
         Command::Bench(args) => bench::main(&args),
         Command::Check(args) => check::check(args),
+        Command::Shrink(args) => shrink::shrink_command(args),
     }
 }
 
