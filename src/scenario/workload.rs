@@ -323,3 +323,97 @@ fn script_entry(
         op,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::node::Op;
+    use crate::scenario::Scenario;
+
+    const BASE: &str = "name = \"w\"\nduration = \"10s\"\n[cluster]\nnodes = [\"A\", \"B\", \"C\"]\nprotocol = \"raft\"\n[workload]\n";
+
+    fn parse(body: &str) -> Result<Scenario, crate::scenario::ScenarioError> {
+        Scenario::parse("s.toml", &format!("{BASE}{body}"))
+    }
+
+    /// The error's line (1-based: line 7 is the first after `[workload]`), column and message.
+    fn error(body: &str) -> (usize, usize, String) {
+        let e = parse(body).expect_err("an error");
+        (e.line, e.column, e.message)
+    }
+
+    #[test]
+    fn a_script_reads_into_operations_and_clients_default_to_those_it_names() {
+        let s = parse(
+            "timeout = \"300ms\"\nscript = [\n  { client = 2, at = \"1.5s\", op = \"append\", key = \"k1\", value = \"x\" },\n  { client = 0, at = \"1ms\", op = \"get\", key = \"k0\" },\n]\n",
+        )
+        .expect("valid");
+        let w = s.workload.as_ref().expect("a workload");
+        assert_eq!((w.clients, w.timeout), (3, 300_000_000));
+        let script = s.script.expect("a script");
+        assert_eq!(script.len(), 2);
+        assert_eq!((script[0].client, script[0].at), (2, 1_500_000_000));
+        assert_eq!(
+            script[0].op,
+            Op::Append {
+                key: "k1".into(),
+                value: "x".into()
+            }
+        );
+        // `clients` may name more than the script uses: the others stay idle.
+        let s = parse("clients = 4\n[[workload.script]]\nclient = 1\nat = \"1s\"\nop = \"cas\"\nkey = \"k0\"\nexpect = \"a\"\nnew = \"b\"\n")
+            .expect("valid");
+        assert_eq!(s.workload.map(|w| w.clients), Some(4));
+    }
+
+    #[test]
+    fn script_errors_point_at_the_value_and_say_what_is_expected() {
+        let entry = |fields: &str| format!("script = [ {{ {fields} }} ]\n");
+        let (line, col, msg) = error(&entry(
+            "client = 0, at = \"1s\", op = \"put\", key = \"k0\"",
+        ));
+        assert_eq!((line, col), (7, 12), "{msg}");
+        assert!(msg.contains("a put needs `value`"), "{msg}");
+        let (line, col, msg) = error(&entry(
+            "client = 0, at = \"1s\", op = \"get\", key = \"k0\", value = \"v\"",
+        ));
+        assert_eq!((line, col), (7, 69), "{msg}");
+        assert!(msg.contains("a get takes no `value`"), "{msg}");
+        let (_, _, msg) = error(&entry(
+            "client = 0, at = \"1s\", op = \"cas\", key = \"k0\", expect = \"a\"",
+        ));
+        assert!(msg.contains("a cas needs `new`"), "{msg}");
+        let (line, col, msg) = error(&format!(
+            "clients = 2\n{}",
+            entry("client = 2, at = \"1s\", op = \"get\", key = \"k0\"")
+        ));
+        assert_eq!((line, col), (8, 23), "{msg}");
+        assert!(
+            msg.contains("client must be from 0, below clients = 2, not 2"),
+            "{msg}"
+        );
+        let (_, col, msg) = error(&entry(
+            "client = 0, at = \"10s\", op = \"get\", key = \"k0\"",
+        ));
+        assert_eq!(col, 31, "{msg}");
+        assert!(
+            msg.contains("at must be before the end of the run"),
+            "{msg}"
+        );
+        let (_, _, msg) = error(&entry(
+            "client = 0, at = \"1s\", op = \"read\", key = \"k0\"",
+        ));
+        assert!(msg.contains("read"), "{msg}");
+        let (line, col, msg) = error(&format!(
+            "rate = \"20/s\"\n{}",
+            entry("client = 0, at = \"1s\", op = \"get\", key = \"k0\"")
+        ));
+        assert_eq!((line, col), (7, 8), "{msg}");
+        assert!(msg.contains("rate has no meaning with a script"), "{msg}");
+        let (_, _, msg) = error("script = []\n");
+        assert!(msg.contains("script lists no operation"), "{msg}");
+        // Without a script, `rate` is still required.
+        let (line, col, msg) = error("clients = 2\n");
+        assert_eq!((line, col), (6, 1), "{msg}");
+        assert!(msg.contains("missing key `rate` in [workload]"), "{msg}");
+    }
+}

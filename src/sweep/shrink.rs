@@ -513,3 +513,138 @@ fn renumber_clients(judge: &mut Judge<'_>, best: Candidate) -> Candidate {
         best
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::Stats;
+
+    fn load(file: &str) -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        Scenario::load(&path).expect("a catalogue scenario")
+    }
+
+    fn run_seed(s: &Scenario, seed: u64) -> run::RunOutput {
+        let options = RunOptions {
+            seed: Some(seed),
+            ..RunOptions::default()
+        };
+        run::run(s, &options).expect("it runs")
+    }
+
+    /// Everything but the trace records themselves (an explicit fault is written differently).
+    fn behaviour(out: &run::RunOutput) -> String {
+        let stats = Stats {
+            events: 0,
+            ..out.report.stats
+        };
+        let statuses: Vec<String> = out
+            .report
+            .invariants
+            .iter()
+            .map(|i| format!("{} {:?}", i.name, i.status))
+            .collect();
+        format!(
+            "{stats:?}\n{statuses:?}\n{:?}\n{:?}",
+            out.report.elections,
+            out.history.as_ref().map(|h| &h.ops)
+        )
+    }
+
+    #[test]
+    fn the_explicit_form_of_a_run_is_the_same_run() {
+        // Drawn clients and a dynamic target; a nemesis of partitions and pauses; a nemesis of
+        // every shape (rings and bridges become cuts).
+        for (file, seed) in [
+            ("scenarios/raft/kv-follower-read.toml", 2),
+            ("scenarios/failover/naive-split-brain-nemesis.toml", 3),
+            ("scenarios/raft/nemesis-partitions.toml", 4),
+        ] {
+            let s = load(file);
+            let first = run_seed(&s, seed);
+            let explicit = Candidate {
+                faults: units(&first.applied),
+                script: first.history.as_ref().and_then(from_history),
+                duration: s.duration,
+            };
+            let again = run_seed(&explicit.scenario(&s), seed);
+            assert_eq!(behaviour(&again), behaviour(&first), "{file} seed {seed}");
+            let scenario = explicit.scenario(&s);
+            assert!(scenario.nemesis.is_none());
+            assert!(
+                scenario.faults.iter().all(|f| !f.action.is_dynamic()),
+                "{file}: {:?}",
+                scenario.faults
+            );
+        }
+    }
+
+    #[test]
+    fn a_split_brain_under_a_nemesis_shrinks_to_one_fault_that_fails_on_its_own() {
+        let s = load("scenarios/failover/naive-split-brain-nemesis.toml");
+        let options = ShrinkOptions {
+            seed: Some(3),
+            invariant: None,
+            max_runs: DEFAULT_MAX_RUNS,
+        };
+        let shrunk = shrink(&s, &options).expect("seed 3 splits the brain");
+        assert_eq!(shrunk.invariant, "no_split_brain");
+        assert!(shrunk.minimal.faults <= 2, "{:?}", shrunk.minimal);
+        assert!(shrunk.minimal.duration < s.duration);
+        assert!(shrunk.original.faults > 5, "{:?}", shrunk.original);
+        assert!(
+            !shrunk.hit_limit && shrunk.runs < 500,
+            "{} runs",
+            shrunk.runs
+        );
+        // Written out and read back, it fails on its own, at the same instant.
+        let text = shrunk.scenario.to_toml().expect("writable");
+        let back = Scenario::parse("shrunk.toml", &text).expect("it reads back");
+        assert_eq!(back.seed, 3);
+        assert!(back.nemesis.is_none());
+        let out = run::run(&back, &RunOptions::default()).expect("it runs");
+        assert_eq!(
+            violated_at(&out.report.invariants, "no_split_brain"),
+            Some(shrunk.violation_at)
+        );
+        assert_eq!(out.report.expect.map(|e| e.met), Some(true));
+    }
+
+    #[test]
+    fn the_run_cap_stops_early_with_a_scenario_that_still_fails() {
+        let s = load("scenarios/raft/kv-follower-read.toml");
+        let options = ShrinkOptions {
+            seed: Some(2),
+            invariant: Some("linearizable".into()),
+            max_runs: 6,
+        };
+        let shrunk = shrink(&s, &options).expect("seed 2 is not linearizable");
+        assert!(shrunk.hit_limit);
+        assert!(shrunk.runs <= 7, "{}", shrunk.runs);
+        let out = run_seed(&shrunk.scenario, 2);
+        assert!(violated_at(&out.report.invariants, "linearizable").is_some());
+    }
+
+    #[test]
+    fn nothing_to_shrink_is_an_error_that_says_why() {
+        let s = load("scenarios/raft/basic-election.toml");
+        let options = ShrinkOptions {
+            seed: None,
+            invariant: None,
+            max_runs: 10,
+        };
+        let e = shrink(&s, &options).expect_err("basic election passes");
+        assert!(matches!(e, ShrinkError::NoFailure { .. }), "{e}");
+        let named = ShrinkOptions {
+            invariant: Some("linearizable".into()),
+            ..options
+        };
+        let e = shrink(&s, &named).expect_err("not checked");
+        assert!(
+            e.to_string().starts_with(
+                "the scenario does not check `linearizable`; it checks election_safety"
+            ),
+            "{e}"
+        );
+    }
+}
