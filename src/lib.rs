@@ -10,5 +10,6 @@ pub mod protocols;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 pub mod workload;
 pub mod world;

@@ -27,6 +27,7 @@ mod list;
 mod regressions;
 mod replay;
 mod run;
+mod shrink;
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
@@ -81,6 +82,8 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Run every scenario against its [expect], and the regression file against its hashes.
     Lessons(lessons::LessonsArgs),
+    /// Cut a failing seed down to the smallest scenario that still fails the same invariant.
+    Shrink(shrink::ShrinkArgs),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -106,6 +109,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::check(args),
         Command::Replay(args) => replay::replay(args),
         Command::Lessons(args) => lessons::lessons(args),
+        Command::Shrink(args) => shrink::shrink_command(args),
     }
 }
 

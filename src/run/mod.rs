@@ -26,7 +26,8 @@ use crate::protocols::raft::Raft;
 use crate::scenario::{ExpectedVerdict, Scenario, ScenarioError};
 use crate::workload::KvClient;
 use crate::workload::history::{History, Outcome as OpOutcome};
-use crate::world::{Cluster, Event, Observer, Outcome, Record, Stats, World};
+use crate::workload::script::for_client;
+use crate::world::{Cluster, Event, FaultRecord, Observer, Outcome, Record, Stats, World};
 
 use story::{Elections, Story, StoryLine};
 use trace_file::TraceWriter;
@@ -160,6 +161,8 @@ pub struct RunOutput {
     /// What the clients saw, when the scenario has a `[workload]`: every operation, in
     /// invocation order, times in true virtual nanoseconds.
     pub history: Option<History>,
+    /// The concrete fault schedule as the world applied it (targets resolved), in firing order.
+    pub applied: Vec<FaultRecord>,
 }
 
 /// Every protocol this build can run, by name.
@@ -284,11 +287,14 @@ fn run_protocol<P: Protocol>(
         capture: options.capture.then(Vec::new),
     };
 
-    let clients: Vec<KvClient> = match &scenario.workload {
-        Some(w) => (0..w.clients)
+    let clients: Vec<KvClient> = match (&scenario.workload, &scenario.script) {
+        (Some(w), Some(script)) => (0..w.clients)
+            .map(|i| KvClient::scripted(ClientId(i), w, for_client(script, i)))
+            .collect(),
+        (Some(w), None) => (0..w.clients)
             .map(|i| KvClient::new(ClientId(i), w))
             .collect(),
-        None => Vec::new(),
+        (None, _) => Vec::new(),
     };
     let mut world: World<P, RunObserver, KvClient> =
         World::with_clients(scenario.world_spec(seed), config, observer, clients);
@@ -313,6 +319,7 @@ fn run_protocol<P: Protocol>(
             text: f.describe(world.cluster()),
         })
         .collect();
+    let applied = world.faults().to_vec();
     let invariants: Vec<InvariantReport> = world
         .observer()
         .invariants
@@ -409,6 +416,7 @@ fn run_protocol<P: Protocol>(
         report,
         records,
         history,
+        applied,
     })
 }
 

@@ -132,9 +132,12 @@ pub(super) fn scenario(
         Some(n) => Some(faults::nemesis(src, n, &set, duration)?),
         None => None,
     };
-    let workload = match &raw.workload {
-        Some(w) => Some(workload::workload(src, w, duration)?),
-        None => None,
+    let (workload, script) = match &raw.workload {
+        Some(w) => {
+            let (spec, script) = workload::workload(src, w, duration)?;
+            (Some(spec), script)
+        }
+        None => (None, None),
     };
     let check = check(src, raw.check.as_ref(), workload.is_some())?;
     let expect = match &raw.expect {
@@ -155,6 +158,7 @@ pub(super) fn scenario(
         faults,
         nemesis,
         workload,
+        script,
         check,
         expect,
         text: src.text.to_string(),

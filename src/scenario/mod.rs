@@ -19,6 +19,7 @@ mod raw;
 mod schema;
 mod values;
 mod workload;
+mod write;
 
 #[cfg(test)]
 mod tests;
@@ -30,7 +31,7 @@ use serde::de::DeserializeOwned;
 
 use crate::node::Nanos;
 use crate::protocols::ProtocolInfo;
-use crate::workload::WorkloadSpec;
+use crate::workload::{ScriptOp, WorkloadSpec};
 use crate::world::{Clock, FaultSpec, LinkModel, NemesisSpec, WorldSpec};
 
 pub use error::ScenarioError;
@@ -60,6 +61,9 @@ pub struct Scenario {
     pub nemesis: Option<NemesisSpec>,
     /// `[workload]`: the virtual clients and what they do; `None`: no clients.
     pub workload: Option<WorkloadSpec>,
+    /// `[workload] script`: the operations the clients replay instead of drawing them (only
+    /// with a `workload`).
+    pub script: Option<Vec<ScriptOp>>,
     pub check: CheckSpec,
     pub expect: Option<Expect>,
     /// The source text, for locating keys in later errors.

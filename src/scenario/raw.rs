@@ -243,16 +243,19 @@ pub(super) struct NemesisClockJump {
 }
 
 /// `[workload]`: virtual clients, each with at most one operation outstanding, issuing
-/// key-value operations to the nodes.
+/// key-value operations to the nodes: drawn at random (`clients` and `rate`, with `mix` and
+/// `keys`), or replayed from a `script`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = workload_rules)]
 pub(super) struct Workload {
-    /// How many virtual clients, at least 1 (at most 10000).
-    pub clients: Located<i64>,
+    /// How many virtual clients, at least 1 (at most 10000). Required unless `script` is given;
+    /// with a script, default: one more than the highest client it names.
+    pub clients: Option<Located<i64>>,
     /// Per client: mean operations started per second, e.g. "20/s" (also "/ms", "/min"). Think
     /// times between one operation's end and the next one's start are exponential with mean
-    /// 1/rate.
-    pub rate: Located<Rate>,
+    /// 1/rate. Required unless `script` is given.
+    pub rate: Option<Located<Rate>>,
     /// Relative weights of get, put, append and cas, e.g. { get = 0.5, put = 0.3, cas = 0.2 };
     /// they need not sum to 1, and at least one must be positive. Default: { get = 1, put = 1 }.
     pub mix: Option<Located<Mix>>,
@@ -269,6 +272,81 @@ pub(super) struct Workload {
     /// When clients stop starting new operations. After `start`, at most `duration`; default
     /// `duration`.
     pub stop: Option<Located<Duration>>,
+    /// The operations to replay instead of drawing them (what `sim shrink` writes): each client
+    /// invokes its operations in order of `at`, one at a time. Not with rate, mix, keys, start
+    /// or stop.
+    pub script: Option<Located<Vec<Located<ScriptEntry>>>>,
+}
+
+/// The rules of `[workload]` that types cannot say, for editors: either `clients` and `rate`
+/// (drawn operations) or a `script`, not both; a script takes none of the drawing keys.
+fn workload_rules(schema: &mut Schema) {
+    schema.insert(
+        "oneOf".into(),
+        json!([{ "required": ["clients", "rate"] }, { "required": ["script"] }]),
+    );
+    let drawing = ["rate", "mix", "keys", "start", "stop"];
+    let any: Vec<Value> = drawing.iter().map(|k| json!({ "required": [k] })).collect();
+    schema.insert(
+        "dependentSchemas".into(),
+        json!({ "script": { "not": { "anyOf": any } } }),
+    );
+}
+
+/// An operation kind in a workload script.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum ScriptOpName {
+    /// Read the key.
+    Get,
+    /// Write `value` to the key.
+    Put,
+    /// Append `value` to the key.
+    Append,
+    /// Set the key to `new` if its value is `expect`.
+    Cas,
+}
+
+/// One scripted operation: `client` invokes `op` on `key` at `at`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = script_rules)]
+pub(super) struct ScriptEntry {
+    /// Which client, from 0.
+    pub client: Located<i64>,
+    /// When the client invokes it, e.g. "1.25s" — or just after its previous operation ends,
+    /// if that is later. Before `duration`.
+    pub at: Located<Duration>,
+    /// The operation: get, put, append or cas.
+    pub op: Located<ScriptOpName>,
+    /// The key, e.g. "k0".
+    pub key: Located<String>,
+    /// With put and append: the value written.
+    pub value: Option<Located<String>>,
+    /// With cas: the value the key must hold.
+    pub expect: Option<Located<String>>,
+    /// With cas: the value it is set to.
+    pub new: Option<Located<String>>,
+}
+
+/// For editors: put and append need `value`, cas needs `expect` and `new`, get takes none.
+fn script_rules(schema: &mut Schema) {
+    let kind = |op: &str, required: &[&str], banned: &[&str]| {
+        let not: Vec<Value> = banned.iter().map(|k| json!({ "required": [k] })).collect();
+        json!({
+            "if": { "properties": { "op": { "const": op } } },
+            "then": { "required": required, "not": { "anyOf": not } }
+        })
+    };
+    schema.insert(
+        "allOf".into(),
+        json!([
+            kind("get", &[], &["value", "expect", "new"]),
+            kind("put", &["value"], &["expect", "new"]),
+            kind("append", &["value"], &["expect", "new"]),
+            kind("cas", &["expect", "new"], &["value"]),
+        ]),
+    );
 }
 
 /// The weights of the operation kinds in `[workload] mix`.

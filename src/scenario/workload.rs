@@ -1,8 +1,12 @@
-//! `[workload]`: checked into the workload's own [`WorkloadSpec`], every error at the value
-//! that is wrong.
+//! `[workload]`: checked into the workload's own [`WorkloadSpec`] (and, for a scripted
+//! workload, its [`ScriptOp`]s), every error at the value that is wrong.
+//!
+//! A workload either draws its operations (`clients` and `rate`, with `mix`, `keys`, `start`,
+//! `stop`) or replays a `script`; a script with a drawing key is an error, not a key ignored.
 
-use crate::node::Nanos;
-use crate::workload::{Mix, WorkloadSpec};
+use crate::node::{Nanos, Op};
+use crate::workload::script::clients_needed;
+use crate::workload::{Mix, ScriptOp, WorkloadSpec};
 
 use super::convert::Source;
 use super::error::ScenarioError;
@@ -18,13 +22,49 @@ const DEFAULT_KEYS: u32 = 4;
 const DEFAULT_TIMEOUT: Nanos = 1_000_000_000;
 const DEFAULT_RETRY: Nanos = 100_000_000;
 
+/// A checked `[workload]`, and its script when it has one.
 pub(super) fn workload(
+    src: &Source<'_>,
+    raw: &Located<raw::Workload>,
+    duration: Nanos,
+) -> Result<(WorkloadSpec, Option<Vec<ScriptOp>>), ScenarioError> {
+    match &raw.value.script {
+        Some(script) => scripted(src, raw, script, duration),
+        None => drawn(src, raw, duration).map(|w| (w, None)),
+    }
+}
+
+/// `missing key `clients` in [workload]`, at the start of the table's line, where toml points
+/// for a missing key.
+fn missing(src: &Source<'_>, raw: &Located<raw::Workload>, key: &str, what: &str) -> ScenarioError {
+    let start =
+        super::locate::deepest_span(src.text, &["workload"]).map_or(raw.span.start, |s| s.start);
+    let line = src.text[..start].rfind('\n').map_or(0, |i| i + 1);
+    src.error(
+        &(line..line),
+        format!("missing key `{key}` in [workload] ({what}; or give a `script`)"),
+    )
+}
+
+fn drawn(
     src: &Source<'_>,
     raw: &Located<raw::Workload>,
     duration: Nanos,
 ) -> Result<WorkloadSpec, ScenarioError> {
     let w = &raw.value;
-    let clients = count(src, &w.clients, "clients", MAX_CLIENTS, "3")?;
+    let clients = w
+        .clients
+        .as_ref()
+        .ok_or_else(|| missing(src, raw, "clients", "how many virtual clients, e.g. 3"))?;
+    let rate = w.rate.as_ref().ok_or_else(|| {
+        missing(
+            src,
+            raw,
+            "rate",
+            "per client, operations started per second, e.g. \"20/s\"",
+        )
+    })?;
+    let clients = count(src, clients, "clients", MAX_CLIENTS, "3")?;
     let keys = match &w.keys {
         Some(k) => count(src, k, "keys", MAX_KEYS, "4")?,
         None => DEFAULT_KEYS,
@@ -60,7 +100,7 @@ pub(super) fn workload(
         Some(s) => s.value.nanos(),
     };
     // A rate is checked positive and at most a million per second when parsed.
-    let think_mean = (1e9 / w.rate.value.0).round().max(1.0) as Nanos;
+    let think_mean = (1e9 / rate.value.0).round().max(1.0) as Nanos;
     Ok(WorkloadSpec {
         clients,
         think_mean,
@@ -141,4 +181,239 @@ fn mix(src: &Source<'_>, m: &Located<raw::Mix>) -> Result<Mix, ScenarioError> {
         ));
     }
     Ok(mix)
+}
+
+/// A scripted workload: the script checked entry by entry, `clients` at least what it names.
+fn scripted(
+    src: &Source<'_>,
+    raw: &Located<raw::Workload>,
+    entries: &Located<Vec<Located<raw::ScriptEntry>>>,
+    duration: Nanos,
+) -> Result<(WorkloadSpec, Option<Vec<ScriptOp>>), ScenarioError> {
+    let w = &raw.value;
+    let drawing = [
+        ("rate", w.rate.as_ref().map(|x| &x.span)),
+        ("mix", w.mix.as_ref().map(|x| &x.span)),
+        ("keys", w.keys.as_ref().map(|x| &x.span)),
+        ("start", w.start.as_ref().map(|x| &x.span)),
+        ("stop", w.stop.as_ref().map(|x| &x.span)),
+    ];
+    for (key, span) in drawing {
+        if let Some(span) = span {
+            return Err(src.error(
+                span,
+                format!(
+                    "{key} has no meaning with a script: the script says which operations each client invokes and when; remove one or the other"
+                ),
+            ));
+        }
+    }
+    if entries.value.is_empty() {
+        return Err(src.error(
+            &entries.span,
+            "script lists no operation; give at least one, e.g. { client = 0, at = \"1s\", op = \"get\", key = \"k0\" }",
+        ));
+    }
+    let max_client = match &w.clients {
+        Some(c) => i64::from(count(src, c, "clients", MAX_CLIENTS, "3")?),
+        None => MAX_CLIENTS,
+    };
+    let script = entries
+        .value
+        .iter()
+        .map(|e| script_entry(src, e, max_client, duration))
+        .collect::<Result<Vec<ScriptOp>, ScenarioError>>()?;
+    let clients = match &w.clients {
+        Some(c) => c.value as u32,
+        None => clients_needed(&script),
+    };
+    let spec = WorkloadSpec {
+        clients,
+        // Unused: a scripted client draws neither think times nor operations.
+        think_mean: 1,
+        mix: Mix::default(),
+        keys: 1,
+        timeout: positive(src, w.timeout.as_ref(), "timeout", DEFAULT_TIMEOUT, "500ms")?,
+        retry: positive(src, w.retry.as_ref(), "retry", DEFAULT_RETRY, "50ms")?,
+        start: 0,
+        stop: duration,
+    };
+    Ok((spec, Some(script)))
+}
+
+/// One script entry: a client in range, a time within the run, and exactly the values its
+/// operation takes.
+fn script_entry(
+    src: &Source<'_>,
+    entry: &Located<raw::ScriptEntry>,
+    max_client: i64,
+    duration: Nanos,
+) -> Result<ScriptOp, ScenarioError> {
+    let e = &entry.value;
+    if !(0..max_client).contains(&e.client.value) {
+        let limit = if max_client == MAX_CLIENTS {
+            format!("at most {}", MAX_CLIENTS - 1)
+        } else {
+            format!("below clients = {max_client}")
+        };
+        return Err(src.error(
+            &e.client.span,
+            format!("client must be from 0, {limit}, not {}", e.client.value),
+        ));
+    }
+    if e.at.value.nanos() >= duration {
+        return Err(src.error(
+            &e.at.span,
+            "at must be before the end of the run (duration): the operation would never begin",
+        ));
+    }
+    if e.key.value.is_empty() {
+        return Err(src.error(&e.key.span, "key must not be empty, e.g. \"k0\""));
+    }
+    use raw::ScriptOpName as N;
+    let name = match e.op.value {
+        N::Get => "get",
+        N::Put => "put",
+        N::Append => "append",
+        N::Cas => "cas",
+    };
+    let (needed, banned): (&[&str], &[&str]) = match e.op.value {
+        N::Get => (&[], &["value", "expect", "new"]),
+        N::Put | N::Append => (&["value"], &["expect", "new"]),
+        N::Cas => (&["expect", "new"], &["value"]),
+    };
+    let field = |k: &str| match k {
+        "value" => e.value.as_ref(),
+        "expect" => e.expect.as_ref(),
+        _ => e.new.as_ref(),
+    };
+    for k in banned {
+        if let Some(v) = field(k) {
+            return Err(src.error(&v.span, format!("a {name} takes no `{k}`")));
+        }
+    }
+    let mut values = Vec::new();
+    for k in needed {
+        match field(k) {
+            Some(v) => values.push(v.value.clone()),
+            None => {
+                return Err(src.error(
+                    &entry.span,
+                    format!("a {name} needs `{k}`, e.g. {k} = \"v1\""),
+                ));
+            }
+        }
+    }
+    let key = e.key.value.clone();
+    let mut values = values.into_iter();
+    let mut next = || values.next().unwrap_or_default();
+    let op = match e.op.value {
+        N::Get => Op::Get { key },
+        N::Put => Op::Put { key, value: next() },
+        N::Append => Op::Append { key, value: next() },
+        N::Cas => Op::Cas {
+            key,
+            expect: next(),
+            new: next(),
+        },
+    };
+    Ok(ScriptOp {
+        client: e.client.value as u32,
+        at: e.at.value.nanos(),
+        op,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::node::Op;
+    use crate::scenario::Scenario;
+
+    const BASE: &str = "name = \"w\"\nduration = \"10s\"\n[cluster]\nnodes = [\"A\", \"B\", \"C\"]\nprotocol = \"raft\"\n[workload]\n";
+
+    fn parse(body: &str) -> Result<Scenario, crate::scenario::ScenarioError> {
+        Scenario::parse("s.toml", &format!("{BASE}{body}"))
+    }
+
+    /// The error's line (1-based: line 7 is the first after `[workload]`), column and message.
+    fn error(body: &str) -> (usize, usize, String) {
+        let e = parse(body).expect_err("an error");
+        (e.line, e.column, e.message)
+    }
+
+    #[test]
+    fn a_script_reads_into_operations_and_clients_default_to_those_it_names() {
+        let s = parse(
+            "timeout = \"300ms\"\nscript = [\n  { client = 2, at = \"1.5s\", op = \"append\", key = \"k1\", value = \"x\" },\n  { client = 0, at = \"1ms\", op = \"get\", key = \"k0\" },\n]\n",
+        )
+        .expect("valid");
+        let w = s.workload.as_ref().expect("a workload");
+        assert_eq!((w.clients, w.timeout), (3, 300_000_000));
+        let script = s.script.expect("a script");
+        assert_eq!(script.len(), 2);
+        assert_eq!((script[0].client, script[0].at), (2, 1_500_000_000));
+        assert_eq!(
+            script[0].op,
+            Op::Append {
+                key: "k1".into(),
+                value: "x".into()
+            }
+        );
+        // `clients` may name more than the script uses: the others stay idle.
+        let s = parse("clients = 4\n[[workload.script]]\nclient = 1\nat = \"1s\"\nop = \"cas\"\nkey = \"k0\"\nexpect = \"a\"\nnew = \"b\"\n")
+            .expect("valid");
+        assert_eq!(s.workload.map(|w| w.clients), Some(4));
+    }
+
+    #[test]
+    fn script_errors_point_at_the_value_and_say_what_is_expected() {
+        let entry = |fields: &str| format!("script = [ {{ {fields} }} ]\n");
+        let (line, col, msg) = error(&entry(
+            "client = 0, at = \"1s\", op = \"put\", key = \"k0\"",
+        ));
+        assert_eq!((line, col), (7, 12), "{msg}");
+        assert!(msg.contains("a put needs `value`"), "{msg}");
+        let (line, col, msg) = error(&entry(
+            "client = 0, at = \"1s\", op = \"get\", key = \"k0\", value = \"v\"",
+        ));
+        assert_eq!((line, col), (7, 69), "{msg}");
+        assert!(msg.contains("a get takes no `value`"), "{msg}");
+        let (_, _, msg) = error(&entry(
+            "client = 0, at = \"1s\", op = \"cas\", key = \"k0\", expect = \"a\"",
+        ));
+        assert!(msg.contains("a cas needs `new`"), "{msg}");
+        let (line, col, msg) = error(&format!(
+            "clients = 2\n{}",
+            entry("client = 2, at = \"1s\", op = \"get\", key = \"k0\"")
+        ));
+        assert_eq!((line, col), (8, 23), "{msg}");
+        assert!(
+            msg.contains("client must be from 0, below clients = 2, not 2"),
+            "{msg}"
+        );
+        let (_, col, msg) = error(&entry(
+            "client = 0, at = \"10s\", op = \"get\", key = \"k0\"",
+        ));
+        assert_eq!(col, 31, "{msg}");
+        assert!(
+            msg.contains("at must be before the end of the run"),
+            "{msg}"
+        );
+        let (_, _, msg) = error(&entry(
+            "client = 0, at = \"1s\", op = \"read\", key = \"k0\"",
+        ));
+        assert!(msg.contains("read"), "{msg}");
+        let (line, col, msg) = error(&format!(
+            "rate = \"20/s\"\n{}",
+            entry("client = 0, at = \"1s\", op = \"get\", key = \"k0\"")
+        ));
+        assert_eq!((line, col), (7, 8), "{msg}");
+        assert!(msg.contains("rate has no meaning with a script"), "{msg}");
+        let (_, _, msg) = error("script = []\n");
+        assert!(msg.contains("script lists no operation"), "{msg}");
+        // Without a script, `rate` is still required.
+        let (line, col, msg) = error("clients = 2\n");
+        assert_eq!((line, col), (6, 1), "{msg}");
+        assert!(msg.contains("missing key `rate` in [workload]"), "{msg}");
+    }
 }

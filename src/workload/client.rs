@@ -13,11 +13,15 @@
 //! - After each completion it thinks for an exponential time (mean `1 / rate`), and invokes
 //!   nothing at or after `stop`.
 //!
+//! A scripted client ([`KvClient::scripted`], see `script`) replays a fixed list of operations
+//! instead of drawing them: the same loop, with each operation's kind, key, values and invoke
+//! time taken from the script.
+//!
 //! Values written are unique per client and operation (`"c2-17"`: client 2, operation 17), so a
 //! checker can tell every write apart. A `cas` expects the last value this client read or wrote
 //! for that key, so that some succeed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
@@ -30,6 +34,7 @@ use super::generator::{Kind, WorkloadSpec, key_name, think_time};
 use super::history::{
     Call, History, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value,
 };
+use super::script::Scripted;
 
 /// The client's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -66,6 +71,8 @@ pub struct KvClient {
     last_written: Option<String>,
     /// Completed operations, in completion order.
     done: Vec<Operation>,
+    /// A scripted client's operations still to invoke; `None`: it draws them.
+    script: Option<VecDeque<Scripted>>,
 }
 
 impl KvClient {
@@ -79,6 +86,16 @@ impl KvClient {
             known: BTreeMap::new(),
             last_written: None,
             done: Vec::new(),
+            script: None,
+        }
+    }
+
+    /// A client that invokes `script`'s operations, in order, instead of drawing them;
+    /// `spec`'s timeout and retry still apply.
+    pub fn scripted(id: ClientId, spec: &WorkloadSpec, script: Vec<Scripted>) -> Self {
+        KvClient {
+            script: Some(script.into()),
+            ..KvClient::new(id, spec)
         }
     }
 
@@ -98,16 +115,35 @@ impl KvClient {
         ops
     }
 
+    /// Sets the timer for the next operation: a think time after `from`, or a scripted
+    /// operation's `at` (never before `from`).
     fn think(&mut self, ctx: &mut ClientCtx<'_, Self>, from: Nanos) {
-        let at = from.saturating_add(think_time(ctx.rng(), self.spec.think_mean));
+        let at = match &self.script {
+            None => from.saturating_add(think_time(ctx.rng(), self.spec.think_mean)),
+            Some(script) => match script.front() {
+                Some(next) => next.at.max(from),
+                None => return,
+            },
+        };
         if at < self.spec.stop {
             ctx.set_timer(at - ctx.now(), KvTimer::Think);
         }
     }
 
     fn begin(&mut self, ctx: &mut ClientCtx<'_, Self>) {
-        self.last_seq += 1;
-        let op = self.next_op(ctx);
+        let op = match &mut self.script {
+            None => {
+                self.last_seq += 1;
+                self.next_op(ctx)
+            }
+            Some(script) => match script.pop_front() {
+                Some(next) => {
+                    self.last_seq += 1;
+                    next.op
+                }
+                None => return,
+            },
+        };
         let request = ClientRequest {
             id: RequestId {
                 client: self.id,
@@ -177,7 +213,9 @@ impl KvClient {
             Some(now),
             outcome,
         ));
-        self.think(ctx, now);
+        // A drawn think time is at least 1 ns; a scripted operation waits as long.
+        let from = if self.script.is_some() { now + 1 } else { now };
+        self.think(ctx, from);
     }
 
     /// What the client now knows of the key's value, for its next `cas`.
@@ -318,6 +356,7 @@ mod tests {
     use super::*;
     use crate::node::{ClientEffect, Rng, Stream};
     use crate::workload::generator::Mix;
+    use crate::workload::script::Scripted;
 
     const MS: u64 = 1_000_000;
 
@@ -568,5 +607,79 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    fn timer_at(effects: &[ClientEffect<KvClient>], now: Nanos) -> Option<Nanos> {
+        effects.iter().find_map(|e| match e {
+            ClientEffect::SetTimer {
+                timer: KvTimer::Think,
+                after,
+            } => Some(now + after),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_scripted_client_invokes_its_operations_at_their_times_one_at_a_time() {
+        let script = vec![
+            Scripted {
+                at: 7 * MS,
+                op: Op::Put {
+                    key: "k1".into(),
+                    value: "v".into(),
+                },
+            },
+            // Due before the first one ends: it waits until just after that end.
+            Scripted {
+                at: 8 * MS,
+                op: Op::Get { key: "k1".into() },
+            },
+        ];
+        let mut h = Harness::new(only(1.0, 0.0, 0.0, 0.0));
+        h.client = KvClient::scripted(ClientId(2), &spec(only(1.0, 0.0, 0.0, 0.0)), script);
+        let start = h.step(0, |c, ctx| c.on_start(ctx));
+        assert_eq!(timer_at(&start, 0), Some(7 * MS));
+        let effects = h.step(7 * MS, |c, ctx| c.on_timer(ctx, KvTimer::Think));
+        let (to, put) = sent(&effects).pop().expect("the put is sent");
+        assert_eq!(
+            put.op,
+            Op::Put {
+                key: "k1".into(),
+                value: "v".into()
+            }
+        );
+        let effects = h.step(9 * MS, |c, ctx| {
+            c.on_reply(ctx, NodeId(to), put.id, Reply::Ok(OpResult::Done))
+        });
+        assert_eq!(timer_at(&effects, 9 * MS), Some(9 * MS + 1));
+        let effects = h.step(9 * MS + 1, |c, ctx| c.on_timer(ctx, KvTimer::Think));
+        let (_, get) = sent(&effects).pop().expect("the get is sent");
+        assert_eq!(get.op, Op::Get { key: "k1".into() });
+        assert_eq!(get.id.seq, 2);
+        // The script is done: no more operations.
+        let effects = h.step(10 * MS, |c, ctx| {
+            c.on_reply(
+                ctx,
+                NodeId(to),
+                get.id,
+                Reply::Ok(OpResult::Value { value: None }),
+            )
+        });
+        assert!(!sets_think(&effects));
+        assert_eq!(h.client.operations().len(), 2);
+    }
+
+    #[test]
+    fn a_scripted_client_draws_its_first_node_as_a_drawing_client_does() {
+        let mut drawn = Harness::new(only(1.0, 0.0, 0.0, 0.0));
+        let (node, _) = drawn.begin(MS);
+        let mut scripted = Harness::new(only(1.0, 0.0, 0.0, 0.0));
+        let script = vec![Scripted {
+            at: MS,
+            op: Op::Get { key: "k0".into() },
+        }];
+        scripted.client = KvClient::scripted(ClientId(2), &spec(only(1.0, 0.0, 0.0, 0.0)), script);
+        let (first, _) = scripted.begin(MS);
+        assert_eq!(first, node);
     }
 }

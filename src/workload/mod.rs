@@ -7,6 +7,8 @@
 pub mod client;
 pub mod generator;
 pub mod history;
+pub mod script;
 
 pub use client::{KvClient, KvTimer, history};
 pub use generator::{Mix, WorkloadSpec};
+pub use script::{ScriptOp, Scripted};
