@@ -21,9 +21,12 @@ macro_rules! out {
 
 pub mod bench;
 pub mod bench_check;
+pub mod bench_sweep;
 pub mod check;
 mod list;
+mod merge;
 mod run;
+mod sweep;
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
@@ -74,6 +77,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Is a recorded history linearizable? Reads sim-history JSON, Jepsen logs, Knossos/Porcupine EDN.
     Check(check::CheckArgs),
+    /// Run many seeds in parallel: failing seeds, per-invariant counts, replay lines; resumable.
+    Sweep(sweep::SweepArgs),
+    /// Merge the --out directories of a sharded sweep into the unsharded sweep's table.
+    Merge(merge::MergeArgs),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -97,6 +104,8 @@ pub fn main() -> i32 {
         }
         Command::Bench(args) => bench::main(&args),
         Command::Check(args) => check::check(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => merge::merge(args),
     }
 }
 
