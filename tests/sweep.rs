@@ -771,3 +771,21 @@ fn unescape(s: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[test]
+fn bench_sweep_times_one_and_two_jobs_and_checks_they_agree() {
+    let out = sim(&["bench", "sweep", "--seeds", "20", "--json"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["identical_tables"], true);
+    assert_eq!(doc["seeds"], 20);
+    let jobs: Vec<u64> = doc["sweeps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["jobs"].as_u64().unwrap())
+        .collect();
+    assert_eq!(jobs, [1, 2]);
+    assert!(doc["ratio"].as_f64().unwrap() > 0.0);
+    assert!(doc["sweeps"][0]["seeds_per_sec"].as_f64().unwrap() > 0.0);
+}
