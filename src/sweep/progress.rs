@@ -52,12 +52,19 @@ impl Progress {
         let now = Instant::now();
         let bar = terminal.then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} seeds · {msg} · {per_sec} · ETA {eta}",
-            )
+            // Colour only without NO_COLOR (DESIGN.md section 7).
+            let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let bar_style = if color {
+                "{bar:30.cyan/blue}"
+            } else {
+                "{bar:30}"
+            };
+            let style = ProgressStyle::with_template(&format!(
+                "{bar_style} {{pos}}/{{len}} seeds · {{msg}} · ETA {{eta}}"
+            ))
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
-            bar.set_message("0 failed");
+            bar.set_message("0 failed · 0 seeds/s");
             bar
         });
         Progress {
@@ -80,9 +87,11 @@ impl Progress {
         }
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            if r.failed() {
-                bar.set_message(format!("{} failed", thousands(self.failed)));
-            }
+            let rate = self.done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{} failed · {rate:.0} seeds/s",
+                thousands(self.failed)
+            ));
         }
         self.tick();
     }
