@@ -559,7 +559,11 @@ fn junit_is_well_formed_and_names_each_failure() {
 fn bad_input_exits_2_with_a_clear_message() {
     let dir = scratch("bad");
     let file = write(&dir, "mixed.toml", MIXED);
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["--seeds", "0..=18446744073709551614"],
+            "expected at most 100000000",
+        ),
         (&["--seeds", "5..5"], "the range holds no seed"),
         (&["--seeds", "9..2"], "the range holds no seed"),
         (&["--seeds", "1-10"], "expected a seed range A..B"),

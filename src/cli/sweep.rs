@@ -94,7 +94,18 @@ struct Plan {
     store: Option<Store>,
 }
 
+/// The most seeds one invocation takes: their list is held in memory (8 bytes each). More can
+/// be run as shards, or as several ranges.
+pub const MAX_SEEDS: u64 = 100_000_000;
+
 fn prepare(args: &SweepArgs) -> Result<Plan, String> {
+    let count = args.seeds.shard_len(args.shard);
+    if count > MAX_SEEDS {
+        return Err(format!(
+            "sim sweep: --seeds {}: {count} seeds in one invocation; expected at most {MAX_SEEDS} (split the range, or use --shard)",
+            args.seeds
+        ));
+    }
     let file = display(&args.file);
     let bytes =
         std::fs::read(&args.file).map_err(|e| format!("{file}: cannot read the scenario: {e}"))?;
