@@ -1,7 +1,8 @@
 //! sim: a deterministic distributed-systems simulator.
 //!
-//! Layers, each depending only on those below it (DESIGN.md section 2): `cli`, `report`,
-//! `run` (the composition root), `scenario`, `check`, `protocols`, `workload`, `world`, `node`.
+//! Layers, each depending only on those below it (DESIGN.md section 2): `cli`, `sweep` (many
+//! seeds of one scenario), `report`, `run` (the composition root), `scenario`, `check`,
+//! `protocols`, `workload`, `world`, `node`.
 
 pub mod check;
 pub mod cli;

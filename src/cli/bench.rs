@@ -36,6 +36,8 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// The linearizability checker on a data set with published verdicts and Porcupine's times.
     Check(super::bench_check::BenchCheckArgs),
+    /// Seeds per second of a 1,000-seed Raft sweep at 1 and at 2 jobs (the bar: 1.8x).
+    Sweep(super::bench_sweep::BenchSweepArgs),
 }
 
 impl Default for BenchArgs {
@@ -143,8 +145,10 @@ fn si(x: f64) -> String {
 }
 
 pub fn main(args: &BenchArgs) -> i32 {
-    if let Some(BenchTarget::Check(check)) = &args.target {
-        return super::bench_check::main(check);
+    match &args.target {
+        Some(BenchTarget::Check(check)) => return super::bench_check::main(check),
+        Some(BenchTarget::Sweep(sweep)) => return super::bench_sweep::main(sweep),
+        None => {}
     }
     let results = match measure(args) {
         Ok(r) => r,

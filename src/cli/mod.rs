@@ -21,13 +21,16 @@ macro_rules! out {
 
 pub mod bench;
 pub mod bench_check;
+pub mod bench_sweep;
 pub mod check;
 mod lessons;
 mod list;
+mod merge;
 mod regressions;
 mod replay;
 mod run;
 mod shrink;
+mod sweep;
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
@@ -84,6 +87,10 @@ enum Command {
     Lessons(lessons::LessonsArgs),
     /// Cut a failing seed down to the smallest scenario that still fails the same invariant.
     Shrink(shrink::ShrinkArgs),
+    /// Run many seeds in parallel: failing seeds, per-invariant counts, replay lines; resumable.
+    Sweep(sweep::SweepArgs),
+    /// Merge the --out directories of a sharded sweep into the unsharded sweep's table.
+    Merge(merge::MergeArgs),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -110,6 +117,8 @@ pub fn main() -> i32 {
         Command::Replay(args) => replay::replay(args),
         Command::Lessons(args) => lessons::lessons(args),
         Command::Shrink(args) => shrink::shrink_command(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => merge::merge(args),
     }
 }
 

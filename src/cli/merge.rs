@@ -1,0 +1,59 @@
+//! `sim merge DIR... [--junit F] [--force] [--json]`: the `--out` directories of a sharded sweep,
+//! checked to be the shards of one sweep and complete, printed as the unsharded sweep prints
+//! (byte-identical stdout). The JUnit file has one suite per shard. Exit codes as `sim sweep`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::sweep::merge::merge as merge_dirs;
+
+use super::EXIT_USAGE;
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The --out directories of the shards (every shard of one sweep, each complete).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Write a JUnit XML report here (one suite per shard).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Replace an existing --junit file.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON document on stdout (the table goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn merge(args: MergeArgs) -> i32 {
+    if let Some(path) = &args.junit
+        && !args.force
+        && path.exists()
+    {
+        eprintln!(
+            "sim merge: {}: already exists; pass --force to replace it",
+            path.display()
+        );
+        return EXIT_USAGE;
+    }
+    let merged = match merge_dirs(&args.dirs) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("sim merge: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let code = super::sweep::report(
+        &merged.whole,
+        &merged.shards,
+        args.json,
+        args.junit.as_deref(),
+        args.force,
+    );
+    if code == EXIT_USAGE {
+        code
+    } else {
+        merged.whole.exit_code()
+    }
+}

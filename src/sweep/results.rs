@@ -1,0 +1,639 @@
+//! One seed's result, the JSON line it is stored as, and the summary of a whole sweep.
+//!
+//! A [`SeedResult`] keeps only what the run computed — never a wall-clock figure — so two
+//! machines that run the same seed store the same line. A [`Summary`] sorts results by seed and
+//! applies the `--fail-fast` cut as a pure function of the results, which is what makes its table
+//! byte-identical for any number of jobs, shards or resumes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::check::{Property, Status};
+use crate::node::format_duration;
+use crate::report::text::{plural, thousands};
+use crate::run::{RunReport, Verdict, replay_command};
+use crate::world::Outcome;
+
+use super::{SeedRange, Shard};
+
+/// The name under which a run that hit its event limit is counted (no invariant could decide).
+pub const EVENT_LIMIT: &str = "event_limit";
+
+/// A seed's verdict, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedVerdict {
+    Pass,
+    Violation,
+    Unknown,
+}
+
+impl SeedVerdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            SeedVerdict::Pass => "pass",
+            SeedVerdict::Violation => "violation",
+            SeedVerdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// Whether an invariant was violated or could not be decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureStatus {
+    Violation,
+    Unknown,
+}
+
+/// Safety or liveness, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Safety,
+    Liveness,
+}
+
+/// One invariant that did not hold in one seed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub invariant: String,
+    pub property: Kind,
+    pub status: FailureStatus,
+    /// True virtual time of the violation; `None` when undecided.
+    pub at_ns: Option<u64>,
+    /// The violation's sentence, or why the answer is unknown.
+    pub message: String,
+}
+
+impl Failure {
+    /// `no_split_brain@1.405s`, or `leader_within 2s (unknown)`.
+    pub fn short(&self) -> String {
+        match (self.status, self.at_ns) {
+            (FailureStatus::Violation, Some(at)) => {
+                format!("{}@{}", self.invariant, format_duration(at))
+            }
+            (FailureStatus::Violation, None) => self.invariant.clone(),
+            (FailureStatus::Unknown, _) => format!("{} (unknown)", self.invariant),
+        }
+    }
+}
+
+/// What one seed's run computed. Stored as one line of `results.jsonl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedResult {
+    pub seed: u64,
+    pub verdict: SeedVerdict,
+    pub events: u64,
+    pub virtual_time_ns: u64,
+    pub trace_hash: String,
+    /// Every invariant the run checked, in `[check]` order.
+    pub checked: Vec<String>,
+    pub failures: Vec<Failure>,
+}
+
+impl SeedResult {
+    /// Reads what a sweep keeps from a finished run.
+    pub fn from_report(report: &RunReport) -> SeedResult {
+        let mut failures: Vec<Failure> = report
+            .invariants
+            .iter()
+            .filter_map(|inv| {
+                let property = match inv.property {
+                    Property::Safety => Kind::Safety,
+                    Property::Liveness => Kind::Liveness,
+                };
+                let (status, at_ns, message) = match &inv.status {
+                    Status::Pass => return None,
+                    Status::Violated(v) => {
+                        (FailureStatus::Violation, Some(v.at), v.message.clone())
+                    }
+                    Status::Unknown(why) => (FailureStatus::Unknown, None, why.clone()),
+                };
+                Some(Failure {
+                    invariant: inv.name.clone(),
+                    property,
+                    status,
+                    at_ns,
+                    message,
+                })
+            })
+            .collect();
+        if report.outcome == Outcome::EventLimit {
+            failures.push(Failure {
+                invariant: EVENT_LIMIT.to_string(),
+                property: Kind::Liveness,
+                status: FailureStatus::Unknown,
+                at_ns: Some(report.virtual_time),
+                message: "the run reached its event limit before its duration".to_string(),
+            });
+        }
+        SeedResult {
+            seed: report.seed,
+            verdict: match report.verdict {
+                Verdict::Pass => SeedVerdict::Pass,
+                Verdict::Violation => SeedVerdict::Violation,
+                Verdict::Unknown => SeedVerdict::Unknown,
+            },
+            events: report.stats.events,
+            virtual_time_ns: report.virtual_time,
+            trace_hash: report.trace_hash.clone(),
+            checked: report.invariants.iter().map(|i| i.name.clone()).collect(),
+            failures,
+        }
+    }
+
+    /// As `sim run` would exit: 1 a safety violation, 3 a liveness failure or unknown, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let safety = self
+            .failures
+            .iter()
+            .any(|f| f.status == FailureStatus::Violation && f.property == Kind::Safety);
+        if safety {
+            1
+        } else if self.verdict != SeedVerdict::Pass || !self.failures.is_empty() {
+            3
+        } else {
+            0
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.exit_code() != 0
+    }
+
+    /// The line stored in `results.jsonl` (no newline).
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+/// One row of the per-invariant table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvariantTally {
+    pub name: String,
+    pub violated: u64,
+    pub unknown: u64,
+    pub first_seed: Option<u64>,
+}
+
+/// A whole sweep (or shard), ready to print: results sorted by seed.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// The scenario file as given on the command line: replay lines name it.
+    pub file: String,
+    pub scenario: String,
+    pub range: SeedRange,
+    pub shard: Option<Shard>,
+    /// Seeds this sweep was asked for (the shard's share of the range).
+    pub expected: u64,
+    /// Sorted by seed, one per seed, cut after the lowest failure under `--fail-fast`.
+    pub results: Vec<SeedResult>,
+    /// `--fail-fast` stopped here: the lowest failing seed.
+    pub stopped_at: Option<u64>,
+    /// SIGINT stopped the sweep before every seed ran.
+    pub interrupted: bool,
+}
+
+impl Summary {
+    /// Sorts, drops duplicate seeds (the first kept), and under `fail_fast` keeps exactly the
+    /// seeds up to and including the lowest failure: a function of the results alone.
+    pub fn new(
+        file: &str,
+        scenario: &str,
+        range: SeedRange,
+        shard: Option<Shard>,
+        mut results: Vec<SeedResult>,
+        fail_fast: bool,
+    ) -> Summary {
+        results.sort_by_key(|r| r.seed);
+        results.dedup_by_key(|r| r.seed);
+        let stopped_at = if fail_fast {
+            results.iter().find(|r| r.failed()).map(|r| r.seed)
+        } else {
+            None
+        };
+        if let Some(cut) = stopped_at {
+            results.retain(|r| r.seed <= cut);
+        }
+        Summary {
+            file: file.to_string(),
+            scenario: scenario.to_string(),
+            range,
+            shard,
+            expected: range.shard_len(shard),
+            results,
+            stopped_at,
+            interrupted: false,
+        }
+    }
+
+    pub fn run(&self) -> u64 {
+        self.results.len() as u64
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = &SeedResult> {
+        self.results.iter().filter(|r| r.failed())
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.failures().count() as u64
+    }
+
+    pub fn passed(&self) -> u64 {
+        self.run() - self.failed()
+    }
+
+    /// Seeds whose verdict is unknown.
+    pub fn unknown(&self) -> u64 {
+        self.results
+            .iter()
+            .filter(|r| r.verdict == SeedVerdict::Unknown)
+            .count() as u64
+    }
+
+    pub fn first_failure(&self) -> Option<&SeedResult> {
+        self.failures().next()
+    }
+
+    pub fn events(&self) -> u64 {
+        self.results.iter().map(|r| r.events).sum()
+    }
+
+    pub fn virtual_time_ns(&self) -> u64 {
+        self.results.iter().map(|r| r.virtual_time_ns).sum()
+    }
+
+    /// Every invariant checked or failed, in the order first seen, with its counts.
+    pub fn tallies(&self) -> Vec<InvariantTally> {
+        let mut order: Vec<String> = Vec::new();
+        let mut rows: BTreeMap<String, InvariantTally> = BTreeMap::new();
+        let names = self.results.iter().flat_map(|r| {
+            r.checked
+                .iter()
+                .chain(r.failures.iter().map(|f| &f.invariant))
+        });
+        for name in names {
+            if !rows.contains_key(name) {
+                order.push(name.clone());
+                rows.insert(
+                    name.clone(),
+                    InvariantTally {
+                        name: name.clone(),
+                        violated: 0,
+                        unknown: 0,
+                        first_seed: None,
+                    },
+                );
+            }
+        }
+        for r in &self.results {
+            for f in &r.failures {
+                if let Some(row) = rows.get_mut(&f.invariant) {
+                    match f.status {
+                        FailureStatus::Violation => row.violated += 1,
+                        FailureStatus::Unknown => row.unknown += 1,
+                    }
+                    row.first_seed.get_or_insert(r.seed);
+                }
+            }
+        }
+        order.iter().filter_map(|n| rows.remove(n)).collect()
+    }
+
+    /// 1 if any seed broke a safety property, else 3 if any failed liveness or was unknown, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let codes = self.results.iter().map(SeedResult::exit_code);
+        if codes.clone().any(|c| c == 1) {
+            1
+        } else if codes.into_iter().any(|c| c != 0) {
+            3
+        } else {
+            0
+        }
+    }
+
+    pub fn replay(&self, seed: u64) -> String {
+        replay_command(&self.file, seed)
+    }
+
+    fn verdict_line(&self) -> String {
+        let tail = if self.interrupted {
+            format!(
+                " (interrupted after {} of {} seeds)",
+                self.run(),
+                self.expected
+            )
+        } else {
+            String::new()
+        };
+        match self.exit_code() {
+            0 => format!("PASS: all {} seeds held{tail}", thousands(self.run())),
+            1 => format!(
+                "VIOLATION: {} of {} seeds failed{tail}",
+                thousands(self.failed()),
+                thousands(self.run())
+            ),
+            _ => format!(
+                "UNKNOWN: {} of {} seeds failed a liveness property or could not decide{tail}",
+                thousands(self.failed()),
+                thousands(self.run())
+            ),
+        }
+    }
+
+    /// The table printed on stdout: deterministic, no wall-clock figure.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "{:<11} {}  ({})", "sweep", self.scenario, self.file);
+        let shard = self
+            .shard
+            .map(|sh| format!(" shard {sh}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{:<11} {}{shard} · {} seeds",
+            "seeds",
+            self.range,
+            thousands(self.expected)
+        );
+        let stopped = match self.stopped_at {
+            Some(seed) => format!(" · --fail-fast stopped at seed {seed}"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "{:<11} {} of {} · {} passed · {} failed ({} unknown){stopped}",
+            "run",
+            thousands(self.run()),
+            thousands(self.expected),
+            thousands(self.passed()),
+            thousands(self.failed()),
+            thousands(self.unknown()),
+        );
+        let _ = writeln!(
+            s,
+            "{:<11} {} in all · {} of virtual time",
+            "events",
+            thousands(self.events()),
+            format_duration(self.virtual_time_ns())
+        );
+        self.render_tallies(&mut s);
+        if let Some(first) = self.first_failure() {
+            let names: Vec<&str> = first
+                .failures
+                .iter()
+                .map(|f| f.invariant.as_str())
+                .collect();
+            let _ = writeln!(
+                s,
+                "{:<11} seed {} ({})",
+                "first fail",
+                first.seed,
+                names.join(", ")
+            );
+            self.render_failures(&mut s);
+            let _ = writeln!(s, "{:<11} {}", "replay", self.replay(first.seed));
+        }
+        let _ = writeln!(s, "{:<11} {}", "verdict", self.verdict_line());
+        s
+    }
+
+    fn render_tallies(&self, s: &mut String) {
+        let rows = self.tallies();
+        let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(9);
+        let _ = writeln!(
+            s,
+            "  {:<width$}  {:>8}  {:>7}  first seed",
+            "invariant", "violated", "unknown"
+        );
+        for r in rows {
+            let first = r.first_seed.map_or("-".to_string(), |x| x.to_string());
+            let _ = writeln!(
+                s,
+                "  {:<width$}  {:>8}  {:>7}  {first}",
+                r.name,
+                thousands(r.violated),
+                thousands(r.unknown)
+            );
+        }
+    }
+
+    fn render_failures(&self, s: &mut String) {
+        let rows: Vec<(String, String, &str, String)> = self
+            .failures()
+            .map(|r| {
+                let what: Vec<String> = r.failures.iter().map(Failure::short).collect();
+                (
+                    r.seed.to_string(),
+                    what.join(", "),
+                    r.trace_hash.as_str(),
+                    self.replay(r.seed),
+                )
+            })
+            .collect();
+        let seed_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(4);
+        let what_w = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(10);
+        let _ = writeln!(s, "{:<11} {}", "failing", plural(rows.len() as u64, "seed"));
+        let _ = writeln!(
+            s,
+            "  {:>seed_w$}  {:<what_w$}  {:<16}  replay",
+            "seed", "invariants", "trace_hash"
+        );
+        for (seed, what, hash, replay) in rows {
+            let _ = writeln!(
+                s,
+                "  {seed:>seed_w$}  {what:<what_w$}  {hash:<16}  {replay}"
+            );
+        }
+    }
+
+    /// The `--json` document: the same facts as the table.
+    pub fn to_json(&self) -> Value {
+        let invariants: Vec<Value> = self
+            .tallies()
+            .into_iter()
+            .map(|t| {
+                json!({"name": t.name, "violated": t.violated, "unknown": t.unknown,
+                       "first_seed": t.first_seed})
+            })
+            .collect();
+        let failures: Vec<Value> = self
+            .failures()
+            .map(|r| {
+                json!({
+                    "seed": r.seed,
+                    "verdict": r.verdict.name(),
+                    "trace_hash": r.trace_hash,
+                    "virtual_time_ns": r.virtual_time_ns,
+                    "invariants": r.failures,
+                    "replay": self.replay(r.seed),
+                })
+            })
+            .collect();
+        let verdict = match self.exit_code() {
+            0 => "pass",
+            1 => "violation",
+            _ => "unknown",
+        };
+        json!({
+            "scenario": self.scenario,
+            "file": self.file,
+            "seeds": {"start": self.range.start, "end": self.range.end},
+            "shard": self.shard.map(|s| s.to_string()),
+            "expected": self.expected,
+            "run": self.run(),
+            "passed": self.passed(),
+            "failed": self.failed(),
+            "unknown": self.unknown(),
+            "events": self.events(),
+            "virtual_time_ns": self.virtual_time_ns(),
+            "invariants": invariants,
+            "first_failure": self.first_failure().map(|r| r.seed),
+            "failures": failures,
+            "replay": self.first_failure().map(|r| self.replay(r.seed)),
+            "fail_fast_stopped_at": self.stopped_at,
+            "interrupted": self.interrupted,
+            "verdict": verdict,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A stored result: `fails` names safety invariants violated at 1s.
+    pub(crate) fn result(seed: u64, fails: &[&str]) -> SeedResult {
+        SeedResult {
+            seed,
+            verdict: if fails.is_empty() {
+                SeedVerdict::Pass
+            } else {
+                SeedVerdict::Violation
+            },
+            events: 100,
+            virtual_time_ns: 1_000_000_000,
+            trace_hash: format!("{seed:016x}"),
+            checked: vec!["election_safety".into(), "no_split_brain".into()],
+            failures: fails
+                .iter()
+                .map(|name| Failure {
+                    invariant: name.to_string(),
+                    property: Kind::Safety,
+                    status: FailureStatus::Violation,
+                    at_ns: Some(1_500_000_000),
+                    message: format!("{name} broke"),
+                })
+                .collect(),
+        }
+    }
+
+    fn summary(results: Vec<SeedResult>, fail_fast: bool) -> Summary {
+        Summary::new(
+            "s.toml",
+            "s",
+            SeedRange { start: 1, end: 11 },
+            None,
+            results,
+            fail_fast,
+        )
+    }
+
+    #[test]
+    fn the_table_does_not_depend_on_the_order_results_arrive_in() {
+        let a: Vec<SeedResult> = (1..11)
+            .map(|s| result(s, if s % 4 == 0 { &["no_split_brain"] } else { &[] }))
+            .collect();
+        let mut b = a.clone();
+        b.reverse();
+        b.swap(2, 7);
+        assert_eq!(
+            summary(a, false).render_text(),
+            summary(b, false).render_text()
+        );
+    }
+
+    #[test]
+    fn the_table_counts_failures_per_invariant_and_names_the_replay() {
+        let results = (1..11)
+            .map(|s| match s {
+                4 => result(s, &["no_split_brain"]),
+                8 => result(s, &["no_split_brain", "election_safety"]),
+                _ => result(s, &[]),
+            })
+            .collect();
+        let s = summary(results, false);
+        assert_eq!((s.run(), s.passed(), s.failed()), (10, 8, 2));
+        let t = s.tallies();
+        assert_eq!(t[0].name, "election_safety");
+        assert_eq!((t[0].violated, t[0].first_seed), (1, Some(8)));
+        assert_eq!((t[1].violated, t[1].first_seed), (2, Some(4)));
+        let text = s.render_text();
+        assert!(
+            text.contains("first fail  seed 4 (no_split_brain)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("replay      sim run s.toml --seed 4"),
+            "{text}"
+        );
+        assert!(
+            text.contains("no_split_brain@1.5s, election_safety@1.5s"),
+            "{text}"
+        );
+        assert!(text.contains("VIOLATION: 2 of 10 seeds failed"), "{text}");
+        assert_eq!(s.exit_code(), 1);
+    }
+
+    #[test]
+    fn fail_fast_keeps_exactly_the_seeds_up_to_the_lowest_failure() {
+        // Seeds 9 and 10 ran on other threads before 6 failed; they are not reported.
+        let results = [1, 2, 3, 4, 5, 6, 9, 10]
+            .into_iter()
+            .map(|s| {
+                result(
+                    s,
+                    if s == 6 || s == 9 {
+                        &["no_split_brain"]
+                    } else {
+                        &[]
+                    },
+                )
+            })
+            .collect();
+        let s = summary(results, true);
+        assert_eq!(s.stopped_at, Some(6));
+        assert_eq!(
+            s.results.iter().map(|r| r.seed).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5, 6]
+        );
+        assert_eq!(s.failed(), 1);
+    }
+
+    #[test]
+    fn exit_codes_rank_safety_over_liveness_over_pass() {
+        let mut live = result(3, &["leader_within 2s"]);
+        live.failures[0].property = Kind::Liveness;
+        assert_eq!(live.exit_code(), 3);
+        assert_eq!(
+            summary(vec![result(1, &[]), live.clone()], false).exit_code(),
+            3
+        );
+        assert_eq!(
+            summary(vec![live, result(2, &["no_split_brain"])], false).exit_code(),
+            1
+        );
+        assert_eq!(summary(vec![result(1, &[])], false).exit_code(), 0);
+    }
+
+    #[test]
+    fn a_result_survives_its_json_line() {
+        let r = result(7, &["no_split_brain"]);
+        let back: SeedResult = serde_json::from_str(&r.to_line()).unwrap();
+        assert_eq!(back, r);
+    }
+}

@@ -1,0 +1,232 @@
+//! The worker threads of a sweep.
+//!
+//! N OS threads pull seed indices from one atomic counter; each seed is an independent
+//! [`crate::run::run`] with no trace capture, so threads share nothing but the scenario (read
+//! only), the counter and a channel that carries each finished result to the calling thread —
+//! one message per seed, milliseconds apart, so nothing contends in the hot path. The caller
+//! sees results in completion order; the [`Summary`](super::Summary) sorts them.
+//!
+//! `--fail-fast` stays deterministic: seeds are handed out in increasing order, and a worker
+//! stops taking seeds above the lowest failure seen so far. Every seed below that failure was
+//! handed out earlier and runs to the end, so the reported set — every seed up to and including
+//! the lowest failure — is the same for any number of threads. A stop request (SIGINT) only stops
+//! handing out seeds; running seeds finish and are reported.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crate::run::{RunOptions, run};
+use crate::scenario::Scenario;
+
+use super::SeedResult;
+
+/// How to run a batch of seeds.
+pub struct RunnerOptions<'a> {
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Stop handing out seeds above the lowest failure.
+    pub fail_fast: bool,
+    /// The lowest failing seed already known (a resumed sweep's earlier results).
+    pub known_failure: Option<u64>,
+    /// Set from outside (SIGINT): hand out no more seeds.
+    pub stop: &'a AtomicBool,
+    /// How often the caller is woken with [`Event::Tick`] while waiting (wall time).
+    pub tick: Duration,
+}
+
+/// What the calling thread is told while the workers run.
+pub enum Event<'a> {
+    /// A seed finished.
+    Done(&'a SeedResult),
+    /// Nothing finished for a while: a chance to refresh the progress display.
+    Tick,
+}
+
+/// Runs `seeds` (in increasing order) on `jobs` threads, calling `sink` on the calling thread for
+/// each finished seed. Returns the results in completion order; an error if a run could not
+/// happen (then the rest are abandoned).
+pub fn run_seeds(
+    scenario: &Scenario,
+    seeds: &[u64],
+    options: &RunnerOptions<'_>,
+    mut sink: impl FnMut(Event<'_>),
+) -> Result<Vec<SeedResult>, String> {
+    debug_assert!(
+        seeds.windows(2).all(|w| w[0] < w[1]),
+        "seeds are handed out in order"
+    );
+    let next = AtomicUsize::new(0);
+    let lowest_failure = AtomicU64::new(options.known_failure.unwrap_or(u64::MAX));
+    let failed = AtomicBool::new(false);
+    let shared = Shared {
+        scenario,
+        seeds,
+        next: &next,
+        lowest_failure: &lowest_failure,
+        fail_fast: options.fail_fast,
+        stop: options.stop,
+        failed: &failed,
+    };
+    let jobs = options.jobs.clamp(1, seeds.len().max(1));
+    let mut results = Vec::with_capacity(seeds.len());
+    let mut error = None;
+    thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<Result<SeedResult, String>>();
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let shared = &shared;
+            scope.spawn(move || shared.work(&tx));
+        }
+        drop(tx);
+        loop {
+            match rx.recv_timeout(options.tick) {
+                Ok(Ok(result)) => {
+                    sink(Event::Done(&result));
+                    results.push(result);
+                }
+                Ok(Err(e)) => {
+                    error.get_or_insert(e);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => sink(Event::Tick),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    });
+    match error {
+        Some(e) => Err(e),
+        None => Ok(results),
+    }
+}
+
+/// What the workers share: read-only inputs and three atomics.
+struct Shared<'a> {
+    scenario: &'a Scenario,
+    seeds: &'a [u64],
+    next: &'a AtomicUsize,
+    lowest_failure: &'a AtomicU64,
+    fail_fast: bool,
+    stop: &'a AtomicBool,
+    /// A run could not happen: every worker stops.
+    failed: &'a AtomicBool,
+}
+
+impl Shared<'_> {
+    fn work(&self, tx: &mpsc::Sender<Result<SeedResult, String>>) {
+        while let Some(seed) = self.take() {
+            let options = RunOptions {
+                seed: Some(seed),
+                ..RunOptions::default()
+            };
+            let message = match run(self.scenario, &options) {
+                Ok(out) => {
+                    let result = SeedResult::from_report(&out.report);
+                    if self.fail_fast && result.failed() {
+                        self.lowest_failure.fetch_min(seed, Ordering::SeqCst);
+                    }
+                    Ok(result)
+                }
+                Err(e) => {
+                    self.failed.store(true, Ordering::SeqCst);
+                    Err(e.to_string())
+                }
+            };
+            if tx.send(message).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The next seed to run, or `None` when there is none left, a stop was asked, or (under
+    /// fail-fast) every seed left is above a known failure.
+    fn take(&self) -> Option<u64> {
+        if self.stop.load(Ordering::SeqCst) || self.failed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let seed = *self.seeds.get(self.next.fetch_add(1, Ordering::SeqCst))?;
+        if self.fail_fast && seed > self.lowest_failure.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::{SeedRange, Summary};
+
+    const MIXED: &str = r#"
+name = "mixed"
+duration = "3s"
+[cluster]
+nodes = ["master", "standby"]
+protocol = "naive-failover"
+[protocol]
+ping_interval = "100ms"
+missed_pings = 3
+[network]
+latency = { dist = "uniform", min = "1ms", max = "5ms" }
+[nemesis]
+until = "2s"
+partition = { every = ["500ms", "3s"], last = ["100ms", "450ms"] }
+[check]
+invariants = ["election_safety", "no_split_brain"]
+"#;
+
+    fn sweep(jobs: usize, fail_fast: bool) -> Summary {
+        let scenario = Scenario::parse("mixed.toml", MIXED).unwrap();
+        let stop = AtomicBool::new(false);
+        let seeds: Vec<u64> = (1..31).collect();
+        let options = RunnerOptions {
+            jobs,
+            fail_fast,
+            known_failure: None,
+            stop: &stop,
+            tick: Duration::from_millis(50),
+        };
+        let mut seen = 0;
+        let results = run_seeds(&scenario, &seeds, &options, |e| {
+            if let Event::Done(_) = e {
+                seen += 1;
+            }
+        })
+        .unwrap();
+        assert_eq!(seen, results.len());
+        let range = SeedRange { start: 1, end: 31 };
+        Summary::new("mixed.toml", "mixed", range, None, results, fail_fast)
+    }
+
+    #[test]
+    fn any_number_of_jobs_gives_the_same_table() {
+        let one = sweep(1, false);
+        assert_eq!(one.run(), 30);
+        assert!(one.failed() > 0 && one.passed() > 0, "the test needs both");
+        assert_eq!(one.render_text(), sweep(3, false).render_text());
+    }
+
+    #[test]
+    fn fail_fast_reports_the_same_seeds_for_any_number_of_jobs() {
+        let one = sweep(1, true);
+        let first = one.stopped_at.expect("a failure");
+        assert_eq!(one.results.last().map(|r| r.seed), Some(first));
+        assert_eq!(one.run(), first);
+        assert_eq!(one.render_text(), sweep(4, true).render_text());
+    }
+
+    #[test]
+    fn a_stop_request_hands_out_no_more_seeds() {
+        let scenario = Scenario::parse("mixed.toml", MIXED).unwrap();
+        let stop = AtomicBool::new(true);
+        let options = RunnerOptions {
+            jobs: 2,
+            fail_fast: false,
+            known_failure: None,
+            stop: &stop,
+            tick: Duration::from_millis(50),
+        };
+        let results = run_seeds(&scenario, &[1, 2, 3], &options, |_| {}).unwrap();
+        assert!(results.is_empty());
+    }
+}
