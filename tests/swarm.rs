@@ -68,6 +68,25 @@ fn a_seed_prints_the_world_it_drew_and_runs_it_deterministically() {
 }
 
 #[test]
+fn summary_md_lists_the_knobs_as_toml() {
+    let dir = scratch("summary", "").parent().unwrap().join("out");
+    let out = sim(&["run", SWARM, "--seed", "7", "--out", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let md = fs::read_to_string(dir.join("summary.md")).unwrap();
+    let r = run(SWARM, &["--seed", "7"]);
+    let block: String = knobs(&r)
+        .iter()
+        .map(|(n, v)| format!("{n} = {v}\n"))
+        .collect();
+    assert!(
+        md.contains(&format!(
+            "## World drawn by seed 7 (swarm)\n\n```toml\n{block}```\n"
+        )),
+        "{md}"
+    );
+}
+
+#[test]
 fn two_seeds_draw_visibly_different_worlds() {
     let a = run(SWARM, &["--seed", "1"]);
     let b = run(SWARM, &["--seed", "2"]);
