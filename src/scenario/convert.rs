@@ -132,7 +132,7 @@ pub(super) fn scenario(
     let clocks = clocks(src, &raw.clocks, &set, swarm)?;
     let faults = faults::scripted(src, &raw.faults, &set, duration)?;
     let nemesis = match &raw.nemesis {
-        Some(n) if swarm && swarm::has_no_kind(&n.value) => None,
+        Some(n) if swarm && swarm::has_no_kind(src, n)? => None,
         Some(n) => Some(faults::nemesis(src, n, &set, duration)?),
         None => None,
     };

@@ -109,10 +109,23 @@ pub(super) fn chances(
     Ok(out)
 }
 
-/// Whether a `[nemesis]` in swarm mode may leave out every fault kind (it then only marks the
-/// mode, and draws no schedule).
-pub(super) fn has_no_kind(n: &raw::Nemesis) -> bool {
-    n.partition.is_none() && n.crash.is_none() && n.pause.is_none() && n.clock_jump.is_none()
+/// Whether a `[nemesis]` in swarm mode leaves out every fault kind: it then only marks the
+/// mode and draws no schedule, so an `until` there would do nothing and is an error.
+pub(super) fn has_no_kind(
+    src: &Source<'_>,
+    n: &Located<raw::Nemesis>,
+) -> Result<bool, ScenarioError> {
+    let v = &n.value;
+    let none =
+        v.partition.is_none() && v.crash.is_none() && v.pause.is_none() && v.clock_jump.is_none();
+    if let (true, Some(until)) = (none, &v.until) {
+        return Err(src.error(
+            &until.span,
+            "until does nothing without a fault kind: add partition, crash, pause or \
+             clock_jump to [nemesis], or remove until",
+        ));
+    }
+    Ok(none)
 }
 
 /// Swarm mode must draw something.
@@ -306,6 +319,16 @@ protocol = \"raft\"
             8,
             8,
             "unknown value `vopr`, expected `fixed` or `swarm`",
+        );
+    }
+
+    #[test]
+    fn until_without_a_fault_kind_is_an_error() {
+        assert_error(
+            &format!("[network]\nloss = [0.0, 0.1]\n{SWARM}until = \"5s\"\n"),
+            11,
+            9,
+            "until does nothing without a fault kind",
         );
     }
 
