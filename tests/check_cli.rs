@@ -99,7 +99,10 @@ fn json_reports_the_verdict_model_and_each_key() {
     let by_key = |k: &str| parts.iter().find(|p| p["key"] == k).unwrap();
     assert_eq!(by_key("x")["verdict"], "not_linearizable");
     assert_eq!(by_key("x")["stuck"], 2, "the read of 2 is op #2");
-    assert_eq!(by_key("y")["verdict"], "linearizable");
+    // One bad key proves the verdict: keys after it in key order are left, and say why.
+    assert_eq!(by_key("y")["verdict"], "unknown");
+    let why = by_key("y")["reason"].as_str().unwrap();
+    assert!(why.contains("not searched: key \"x\""), "{why}");
     assert!(j["explanation"].as_str().unwrap().contains("cannot place"));
 }
 

@@ -225,3 +225,28 @@ fn the_run_cap_is_reported() {
     );
     assert_eq!(s.json["standalone"]["fails"], true);
 }
+
+#[test]
+fn a_swarm_failure_is_written_in_the_world_its_seed_drew() {
+    let dir = scratch("swarm");
+    let out = dir.join("swarm.toml");
+    let out_s = out.to_str().unwrap();
+    let s = shrink(&[
+        "scenarios/failover/naive-swarm.toml",
+        "--seed",
+        "2",
+        "--out",
+        out_s,
+    ]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let text = fs::read_to_string(&out).expect("written");
+    // The knobs seed 2 drew (as `sim run` prints them), not the ranges, and no swarm left.
+    assert!(text.contains("loss = 0.0973"), "{text}");
+    assert!(text.contains("drift_ppm = -454"), "{text}");
+    assert!(!text.contains("mode = \"swarm\""), "{text}");
+    assert!(!text.contains("[0.0, 0.3]"), "{text}");
+    let alone = run(out_s, &[]);
+    assert_eq!(alone.code, 1, "{}", alone.stderr);
+    assert_eq!(alone.json["swarm"], Value::Null, "a fixed world");
+    assert_eq!(alone.json["expect"]["met"], true, "{}", alone.json);
+}

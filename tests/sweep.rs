@@ -793,3 +793,37 @@ fn bench_sweep_times_one_and_two_jobs_and_checks_they_agree() {
     assert!(doc["ratio"].as_f64().unwrap() > 0.0);
     assert!(doc["sweeps"][0]["seeds_per_sec"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn a_swarm_sweep_prints_the_world_each_failing_seed_drew() {
+    let file = "scenarios/failover/naive-swarm.toml";
+    let one = sweep(&[file, "--seeds", "1..8", "--jobs", "1"]);
+    let two = sweep(&[file, "--seeds", "1..8", "--jobs", "2"]);
+    assert_eq!(code(&one), 1, "{}", show(&one));
+    let table = text(&one.stdout);
+    assert_eq!(
+        table,
+        text(&two.stdout),
+        "the worlds do not depend on --jobs"
+    );
+    // Seed 2 fails (the lesson's own seed), in the world `sim run` prints for it.
+    let run = sim(&["run", file, "--seed", "2"]);
+    let printed = text(&run.stdout);
+    assert!(printed.contains("network.loss = 0.0973"), "{printed}");
+    let seed2 = table
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("2  no_split_brain@"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("seed 2 fails: {table}"));
+    assert!(
+        seed2.contains("world: network.latency.min = \"1ms\""),
+        "{seed2}"
+    );
+    assert!(seed2.contains("network.loss = 0.0973"), "{seed2}");
+    let worlds = table.lines().filter(|l| l.contains("world: ")).count();
+    let failing = table
+        .lines()
+        .filter(|l| l.contains("no_split_brain@"))
+        .count();
+    assert_eq!(worlds, failing, "one world per failing seed: {table}");
+}

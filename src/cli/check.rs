@@ -226,6 +226,10 @@ fn report_json(
             json!({
                 "key": p.key,
                 "verdict": verdict_json(&p.verdict),
+                "reason": match &p.verdict {
+                    LinVerdict::Unknown { reason } => Some(reason.as_str()),
+                    _ => None,
+                },
                 "ops": p.ops,
                 "linearization": p.linearization,
                 "stuck": p.stuck,

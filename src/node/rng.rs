@@ -22,8 +22,9 @@ pub enum Stream {
     Node(u32),
     /// A client's randomness.
     Client(u32),
-    /// Knobs drawn once per run (swarm testing).
-    World,
+    /// Knobs drawn once per run (swarm testing): one stream per knob, numbered by the knob
+    /// (`world::swarm`), so adding a knob never moves another's draw.
+    World(u32),
     /// Latency and loss of the messages between one client and the nodes, both ways: apart
     /// from the client's own stream, so that the network's settings do not change which
     /// operations the client generates.
@@ -40,7 +41,7 @@ impl Stream {
             Stream::Nemesis(i) => (3, i),
             Stream::Node(i) => (4, i),
             Stream::Client(i) => (5, i),
-            Stream::World => (6, 0),
+            Stream::World(i) => (6, i),
             Stream::ClientLink(i) => (7, i),
         };
         (tag << 32) | u64::from(index)
@@ -210,7 +211,7 @@ mod tests {
 
     #[test]
     fn normal_and_exponential_have_the_right_moments() {
-        let mut r = Rng::derive(11, Stream::World);
+        let mut r = Rng::derive(11, Stream::World(0));
         let n = 20_000;
         let xs: Vec<f64> = (0..n).map(|_| r.standard_normal()).collect();
         let mean = xs.iter().sum::<f64>() / n as f64;

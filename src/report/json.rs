@@ -71,6 +71,10 @@ pub fn report(r: &RunReport) -> Value {
         },
         "timers_fired": r.stats.timers_fired,
         "invariants": invariants,
+        "swarm": r.swarm.as_ref().map(|knobs| knobs
+            .iter()
+            .map(|(knob, value)| json!({ "knob": knob, "value": value }))
+            .collect::<Vec<_>>()),
         "faults": lines(&r.faults),
         "story": lines(&r.story),
         "elections": r.elections,

@@ -105,6 +105,13 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(md, "\nExpected: {wanted} — {got}.");
     }
 
+    if let Some(knobs) = &r.swarm {
+        let _ = writeln!(md, "\n## World drawn by seed {} (swarm)\n\n```toml", r.seed);
+        for (knob, value) in knobs {
+            let _ = writeln!(md, "{knob} = {value}");
+        }
+        let _ = writeln!(md, "```");
+    }
     timeline(&mut md, "Fault schedule", "fault", &r.faults, "No faults.");
     timeline(
         &mut md,

@@ -111,6 +111,13 @@ pub fn render(r: &RunReport, style: &Style) -> String {
         let _ = writeln!(out, "  {}", style.dim(&line));
     }
     out.push('\n');
+    if let Some(knobs) = &r.swarm {
+        let _ = writeln!(out, "  world drawn by seed {} (swarm):", r.seed);
+        for (knob, value) in knobs {
+            let _ = writeln!(out, "    {knob} = {value}");
+        }
+        out.push('\n');
+    }
 
     let story = &r.story;
     let show = |out: &mut String, line: &crate::run::story::StoryLine| {

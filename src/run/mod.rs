@@ -124,6 +124,9 @@ pub struct RunReport {
     pub trace_hash: String,
     pub stats: Stats,
     pub invariants: Vec<InvariantReport>,
+    /// In swarm mode, the world this seed drew: (TOML key path, value as TOML spells it), in a
+    /// fixed order; `None` when the scenario's world is fixed.
+    pub swarm: Option<Vec<(String, String)>>,
     /// The concrete fault schedule: (time, what happened).
     pub faults: Vec<StoryLine>,
     pub story: Vec<StoryLine>,
@@ -296,8 +299,9 @@ fn run_protocol<P: Protocol>(
             .collect(),
         (None, _) => Vec::new(),
     };
+    let (spec, swarm) = scenario.draw_world(seed);
     let mut world: World<P, RunObserver, KvClient> =
-        World::with_clients(scenario.world_spec(seed), config, observer, clients);
+        World::with_clients(spec, config, observer, clients);
     let outcome = world.run();
     let history = scenario
         .workload
@@ -404,6 +408,7 @@ fn run_protocol<P: Protocol>(
         trace_hash,
         stats,
         invariants,
+        swarm,
         faults,
         story,
         elections,

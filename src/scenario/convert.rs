@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::check;
+use crate::node::format_duration;
 use crate::protocols::ProtocolInfo;
 use crate::world::clock::{MAX_DRIFT_PPM, MIN_DRIFT_PPM};
-use crate::world::{Clock, Latency, LinkModel, Target};
+use crate::world::{ClockKnobs, Knob, LatencyKnobs, LinkKnobs, LinkModel, SwarmSpec, Target};
 
 use super::error::ScenarioError;
 use super::raw::{self, ScenarioFile};
+use super::swarm::{self, At};
 use super::values::{Dist, LatencySpec, Located, MAX_NODES, Nodes, TARGET_WORDS, TargetWord};
 use super::{CheckSpec, Expect, ExpectedVerdict, Scenario, faults, locate, workload};
 
@@ -122,15 +124,29 @@ pub(super) fn scenario(
     let nodes = nodes(src, &raw.cluster.nodes)?;
     let set = NodeSet { names: &nodes };
     let protocol = protocol(src, &raw.cluster.protocol, protocols)?;
+    let swarm = swarm::is_on(&raw);
     let link = match &raw.network {
-        Some(network) => link(src, network)?,
-        None => LinkModel::default(),
+        Some(network) => link(src, network, swarm)?,
+        None => fixed_link(LinkModel::default()),
     };
-    let clocks = clocks(src, &raw.clocks, &set)?;
+    let clocks = clocks(src, &raw.clocks, &set, swarm)?;
     let faults = faults::scripted(src, &raw.faults, &set, duration)?;
     let nemesis = match &raw.nemesis {
+        Some(n) if swarm && swarm::has_no_kind(src, n)? => None,
         Some(n) => Some(faults::nemesis(src, n, &set, duration)?),
         None => None,
+    };
+    let chances = swarm::chances(src, swarm, raw.nemesis.as_ref())?;
+    let swarm = if swarm {
+        let spec = SwarmSpec {
+            link: link.clone(),
+            clocks: clocks.clone(),
+            chances,
+        };
+        swarm::check_draws(src, &raw, &spec, nemesis.as_ref())?;
+        Some(spec)
+    } else {
+        None
     };
     let (workload, script) = match &raw.workload {
         Some(w) => {
@@ -153,10 +169,11 @@ pub(super) fn scenario(
         max_events,
         nodes,
         protocol: protocol.name.to_string(),
-        link,
-        clocks,
+        link: link.low(),
+        clocks: clocks.iter().map(ClockKnobs::low).collect(),
         faults,
         nemesis,
+        swarm,
         workload,
         script,
         check,
@@ -257,57 +274,116 @@ fn protocol<'p>(
     Err(src.error(&protocol.span, message))
 }
 
-fn link(src: &Source<'_>, network: &raw::Network) -> Result<LinkModel, ScenarioError> {
+fn link(src: &Source<'_>, network: &raw::Network, swarm: bool) -> Result<LinkKnobs, ScenarioError> {
     let default = LinkModel::default();
-    Ok(LinkModel {
+    let probability = |p: super::values::Probability| Ok(p.0);
+    Ok(LinkKnobs {
         latency: match &network.latency {
-            Some(written) => latency(src, written)?,
-            None => default.latency,
+            Some(written) => latency(src, written, swarm)?,
+            None => fixed_link(default.clone()).latency,
         },
-        loss: network.loss.map_or(default.loss, |p| p.0),
-        duplicate: network.duplicate.map_or(default.duplicate, |p| p.0),
+        loss: match &network.loss {
+            Some(p) => swarm::located(src, swarm, p, probability)?,
+            None => Knob::Set(default.loss),
+        },
+        duplicate: match &network.duplicate {
+            Some(p) => swarm::located(src, swarm, p, probability)?,
+            None => Knob::Set(default.duplicate),
+        },
         reorder: network.reorder.unwrap_or(default.reorder),
     })
 }
 
-fn latency(src: &Source<'_>, latency: &Located<LatencySpec>) -> Result<Latency, ScenarioError> {
+/// A link as written with no ranges.
+fn fixed_link(link: LinkModel) -> LinkKnobs {
+    use crate::world::Latency;
+    LinkKnobs {
+        latency: match link.latency {
+            Latency::Constant(v) => LatencyKnobs::Constant(Knob::Set(v)),
+            Latency::Uniform { min, max } => LatencyKnobs::Uniform {
+                min: Knob::Set(min),
+                max: Knob::Set(max),
+            },
+            Latency::Normal { mean, stddev } => LatencyKnobs::Normal {
+                mean: Knob::Set(mean),
+                stddev: Knob::Set(stddev),
+            },
+            Latency::LogNormal { median, sigma } => LatencyKnobs::LogNormal {
+                median: Knob::Set(median),
+                sigma: Knob::Set(sigma),
+            },
+            Latency::Exponential { mean, min } => LatencyKnobs::Exponential {
+                mean: Knob::Set(mean),
+                min: Knob::Set(min),
+            },
+        },
+        loss: Knob::Set(link.loss),
+        duplicate: Knob::Set(link.duplicate),
+        reorder: link.reorder,
+    }
+}
+
+fn latency(
+    src: &Source<'_>,
+    latency: &Located<LatencySpec>,
+    swarm: bool,
+) -> Result<LatencyKnobs, ScenarioError> {
+    let time = |key: &str, d: &super::values::OneOrRange<crate::node::Duration>| {
+        let at = match key {
+            "" => At::Span(&latency.span),
+            key => At::Key(&["network", "latency", key]),
+        };
+        swarm::knob(src, swarm, at, d, |d| Ok(d.nanos()))
+    };
     let dist = match &latency.value {
-        LatencySpec::Constant(d) => return Ok(Latency::Constant(d.nanos())),
+        LatencySpec::Constant(d) => return Ok(LatencyKnobs::Constant(time("", d)?)),
         LatencySpec::Dist(dist) => dist,
     };
     Ok(match dist {
-        Dist::Constant { value } => Latency::Constant(value.nanos()),
+        Dist::Constant { value } => LatencyKnobs::Constant(time("value", value)?),
         Dist::Uniform { min, max } => {
-            if min > max {
+            let (min, max) = (time("min", min)?, time("max", max)?);
+            // With ranges, a seed that draws min above max swaps them (`world::swarm`).
+            if let (Knob::Set(lo), Knob::Set(hi)) = (min, max)
+                && lo > hi
+            {
                 return Err(src.error(
                     &latency.span,
-                    format!("uniform latency: min = \"{min}\" is above max = \"{max}\""),
+                    format!(
+                        "uniform latency: min = \"{}\" is above max = \"{}\"",
+                        format_duration(lo),
+                        format_duration(hi)
+                    ),
                 ));
             }
-            Latency::Uniform {
-                min: min.nanos(),
-                max: max.nanos(),
-            }
+            LatencyKnobs::Uniform { min, max }
         }
-        Dist::Normal { mean, stddev } => Latency::Normal {
-            mean: mean.nanos(),
-            stddev: stddev.nanos(),
+        Dist::Normal { mean, stddev } => LatencyKnobs::Normal {
+            mean: time("mean", mean)?,
+            stddev: time("stddev", stddev)?,
         },
         Dist::LogNormal { median, sigma } => {
-            if !(sigma.is_finite() && *sigma >= 0.0) {
-                return Err(src.error(
-                    &latency.span,
-                    format!("lognormal latency: sigma must be a number ≥ 0, not {sigma}"),
-                ));
-            }
-            Latency::LogNormal {
-                median: median.nanos(),
-                sigma: *sigma,
+            let at = At::Key(&["network", "latency", "sigma"]);
+            let sigma = swarm::knob(src, swarm, at, sigma, |sigma: f64| {
+                if sigma.is_finite() && sigma >= 0.0 {
+                    Ok(sigma)
+                } else {
+                    Err(format!(
+                        "lognormal latency: sigma must be a number ≥ 0, not {sigma}"
+                    ))
+                }
+            })?;
+            LatencyKnobs::LogNormal {
+                median: time("median", median)?,
+                sigma,
             }
         }
-        Dist::Exponential { mean, min } => Latency::Exponential {
-            mean: mean.nanos(),
-            min: min.map_or(0, |m| m.nanos()),
+        Dist::Exponential { mean, min } => LatencyKnobs::Exponential {
+            mean: time("mean", mean)?,
+            min: match min {
+                Some(m) => time("min", m)?,
+                None => Knob::Set(0),
+            },
         },
     })
 }
@@ -316,8 +392,9 @@ fn clocks(
     src: &Source<'_>,
     entries: &BTreeMap<String, raw::ClockEntry>,
     nodes: &NodeSet<'_>,
-) -> Result<Vec<Clock>, ScenarioError> {
-    let mut clocks = vec![Clock::honest(); nodes.len()];
+    swarm: bool,
+) -> Result<Vec<ClockKnobs>, ScenarioError> {
+    let mut clocks = vec![ClockKnobs::default(); nodes.len()];
     for (name, entry) in entries {
         let Some(index) = nodes.index(name) else {
             return Err(src.error_at(
@@ -328,28 +405,29 @@ fn clocks(
                 ),
             ));
         };
-        let drift = match &entry.drift_ppm {
-            Some(d) => drift_ppm(src, d)?,
-            None => 0,
-        };
-        let offset = entry.offset.map_or(0, |o| o.nanos());
-        clocks[index as usize] = Clock::new(offset, drift);
+        let clock = &mut clocks[index as usize];
+        if let Some(d) = &entry.drift_ppm {
+            clock.drift_ppm = swarm::located(src, swarm, d, drift_in_range)?;
+        }
+        if let Some(o) = &entry.offset {
+            clock.offset = swarm::located(src, swarm, o, |o| Ok(o.nanos()))?;
+        }
     }
     Ok(clocks)
 }
 
 /// A drift in the range a clock accepts.
 pub(super) fn drift_ppm(src: &Source<'_>, ppm: &Located<i64>) -> Result<i64, ScenarioError> {
-    if (MIN_DRIFT_PPM..=MAX_DRIFT_PPM).contains(&ppm.value) {
-        Ok(ppm.value)
+    drift_in_range(ppm.value).map_err(|m| src.error(&ppm.span, m))
+}
+
+fn drift_in_range(ppm: i64) -> Result<i64, String> {
+    if (MIN_DRIFT_PPM..=MAX_DRIFT_PPM).contains(&ppm) {
+        Ok(ppm)
     } else {
-        Err(src.error(
-            &ppm.span,
-            format!(
-                "a drift of {} ppm is out of range: expected {MIN_DRIFT_PPM} to {MAX_DRIFT_PPM} \
-                 (a clock must move forward and at most double its speed)",
-                ppm.value
-            ),
+        Err(format!(
+            "a drift of {ppm} ppm is out of range: expected {MIN_DRIFT_PPM} to {MAX_DRIFT_PPM} \
+             (a clock must move forward and at most double its speed)"
         ))
     }
 }

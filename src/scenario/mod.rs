@@ -17,6 +17,7 @@ mod faults;
 mod locate;
 mod raw;
 mod schema;
+mod swarm;
 mod values;
 mod workload;
 mod write;
@@ -32,7 +33,7 @@ use serde::de::DeserializeOwned;
 use crate::node::Nanos;
 use crate::protocols::ProtocolInfo;
 use crate::workload::{ScriptOp, WorkloadSpec};
-use crate::world::{Clock, FaultSpec, LinkModel, NemesisSpec, WorldSpec};
+use crate::world::{Clock, FaultSpec, LinkModel, NemesisSpec, SwarmSpec, WorldSpec};
 
 pub use error::ScenarioError;
 pub use schema::json_schema;
@@ -59,6 +60,9 @@ pub struct Scenario {
     /// The `[[faults]]` entries in file order, each with origin `Origin::Schedule(i)`.
     pub faults: Vec<FaultSpec>,
     pub nemesis: Option<NemesisSpec>,
+    /// `[nemesis] mode = "swarm"`: what each seed draws. `link` and `clocks` then hold each
+    /// range's low end, `nemesis` the windows as written; [`Scenario::draw_world`] draws.
+    pub swarm: Option<SwarmSpec>,
     /// `[workload]`: the virtual clients and what they do; `None`: no clients.
     pub workload: Option<WorkloadSpec>,
     /// `[workload] script`: the operations the clients replay instead of drawing them (only
@@ -150,18 +154,33 @@ impl Scenario {
 
     /// The world's spec for a seed: the scripted faults followed by the nemesis's schedule.
     pub fn world_spec(&self, seed: u64) -> WorldSpec {
+        self.draw_world(seed).0
+    }
+
+    /// [`Scenario::world_spec`], and in swarm mode the knobs the seed drew: (TOML key path,
+    /// value as TOML spells it), in a fixed order.
+    pub fn draw_world(&self, seed: u64) -> (WorldSpec, Option<Vec<(String, String)>>) {
+        let drawn = self
+            .swarm
+            .as_ref()
+            .map(|s| s.draw(seed, &self.nodes, self.nemesis.as_ref()));
+        let (link, clocks, nemesis) = match &drawn {
+            Some(d) => (&d.link, &d.clocks, d.nemesis.as_ref()),
+            None => (&self.link, &self.clocks, self.nemesis.as_ref()),
+        };
         let mut faults = self.faults.clone();
-        if let Some(nemesis) = &self.nemesis {
+        if let Some(nemesis) = nemesis {
             faults.extend(nemesis.expand(seed));
         }
-        WorldSpec {
+        let spec = WorldSpec {
             seed,
             names: self.nodes.clone(),
             duration: self.duration,
             max_events: self.max_events,
-            link: self.link.clone(),
-            clocks: self.clocks.clone(),
+            link: link.clone(),
+            clocks: clocks.clone(),
             faults,
-        }
+        };
+        (spec, drawn.map(|d| d.knobs))
     }
 }

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use crate::node::{Duration, SignedDuration};
 
 use super::values::{
-    Bounds, LatencySpec, Located, Nodes, PartitionSpec, Probability, ProtocolTable, Rate,
-    TargetList, TargetWord,
+    Bounds, LatencySpec, Located, Nodes, OneOrRange, PartitionSpec, Probability, ProtocolTable,
+    Rate, TargetList, TargetWord,
 };
 
 /// A sim scenario: a cluster, the protocol it runs, its network and clocks, the faults it
@@ -72,10 +72,10 @@ pub(super) struct Cluster {
 pub(super) struct Network {
     /// One-way latency: a duration ("5ms", constant) or a distribution table. Default "1ms".
     pub latency: Option<Located<LatencySpec>>,
-    /// Probability a message is lost. Default 0.
-    pub loss: Option<Probability>,
-    /// Probability a delivered message arrives twice. Default 0.
-    pub duplicate: Option<Probability>,
+    /// Probability a message is lost. Default 0. In swarm mode, may be a range.
+    pub loss: Option<Located<OneOrRange<Probability>>>,
+    /// Probability a delivered message arrives twice. Default 0. In swarm mode, may be a range.
+    pub duplicate: Option<Located<OneOrRange<Probability>>>,
     /// Let later messages overtake earlier ones on the same link. Default false (FIFO links).
     pub reorder: Option<bool>,
 }
@@ -84,11 +84,12 @@ pub(super) struct Network {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ClockEntry {
-    /// What the clock reads at true time zero, e.g. "-20ms". Default "0s".
-    pub offset: Option<SignedDuration>,
+    /// What the clock reads at true time zero, e.g. "-20ms". Default "0s". In swarm mode, may
+    /// be a range.
+    pub offset: Option<Located<OneOrRange<SignedDuration>>>,
     /// How fast the clock runs, in parts per million: 100 gains 100µs a second. Between
-    /// -999999 and 1000000; default 0.
-    pub drift_ppm: Option<Located<i64>>,
+    /// -999999 and 1000000; default 0. In swarm mode, may be a range such as [-200, 200].
+    pub drift_ppm: Option<Located<OneOrRange<i64>>>,
 }
 
 /// One scripted fault: `at`, an optional `for`, and exactly one action key.
@@ -173,6 +174,11 @@ pub(super) struct Cut {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Nemesis {
+    /// "fixed" (the default): the world is as written. "swarm": each seed also draws its
+    /// world — every range written where one value would do (loss, duplicate, latency, clock
+    /// offsets and drifts), a sub-window of each nemesis `every`/`last`/`by`, a subset of the
+    /// partition shapes, and whether each fault kind strikes at all (`chance`).
+    pub mode: Option<Located<Mode>>,
     /// When the nemesis stops and heals everything. Default: 3/4 of `duration`, rounded
     /// down to a millisecond. At most `duration`.
     pub until: Option<Located<Duration>>,
@@ -184,6 +190,16 @@ pub(super) struct Nemesis {
     pub pause: Option<NemesisProcess>,
     /// Random clock jumps.
     pub clock_jump: Option<NemesisClockJump>,
+}
+
+/// `[nemesis] mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Mode {
+    /// The world is as written; only the schedule is drawn per seed.
+    Fixed,
+    /// Each seed also draws the world's knobs from the ranges written (swarm testing).
+    Swarm,
 }
 
 /// A partition shape the nemesis may draw.
@@ -216,6 +232,8 @@ pub(super) struct NemesisPartition {
     /// The shapes to draw from. Default: all of halves, majority-minority, ring, isolate,
     /// bridge.
     pub shapes: Option<Located<Vec<ShapeName>>>,
+    /// Swarm mode only: the chance a seed's world has this fault kind at all. Default 1.
+    pub chance: Option<Located<Probability>>,
 }
 
 /// Random crashes or pauses of `target`.
@@ -228,6 +246,8 @@ pub(super) struct NemesisProcess {
     pub last: Located<Bounds<Duration>>,
     /// Who is hit. Default "random".
     pub target: Option<Located<TargetWord>>,
+    /// Swarm mode only: the chance a seed's world has this fault kind at all. Default 1.
+    pub chance: Option<Located<Probability>>,
 }
 
 /// Random clock jumps of `target`.
@@ -240,6 +260,8 @@ pub(super) struct NemesisClockJump {
     pub by: Located<Bounds<SignedDuration>>,
     /// Whose clock jumps. Default "random".
     pub target: Option<Located<TargetWord>>,
+    /// Swarm mode only: the chance a seed's world has this fault kind at all. Default 1.
+    pub chance: Option<Located<Probability>>,
 }
 
 /// `[workload]`: virtual clients, each with at most one operation outstanding, issuing

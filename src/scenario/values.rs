@@ -69,7 +69,7 @@ impl<T: JsonSchema> JsonSchema for Located<T> {
 // ---- Probability ------------------------------------------------------------------------------
 
 /// A number in [0, 1]. `0` and `1` may be written as integers.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub(super) struct Probability(pub f64);
 
 impl<'de> Deserialize<'de> for Probability {
@@ -97,6 +97,12 @@ impl<'de> Deserialize<'de> for Probability {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+impl fmt::Display for Probability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 
@@ -242,6 +248,74 @@ impl<T: JsonSchema> JsonSchema for Bounds<T> {
             "minItems": 2,
             "maxItems": 2,
             "description": "A range [min, max], min ≤ max; each draw is uniform in it."
+        })
+    }
+}
+
+// ---- OneOrRange -------------------------------------------------------------------------------
+
+/// A world knob: one value, or (in swarm mode) a range `[min, max]` each seed draws from.
+/// Whether a range is allowed here, and min ≤ max, are checked after parsing.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum OneOrRange<T> {
+    One(T),
+    Range(Bounds<T>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrRange<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> V<T> {
+            fn one<E: de::Error>(d: impl Deserializer<'de, Error = E>) -> Result<OneOrRange<T>, E> {
+                T::deserialize(d).map(OneOrRange::One)
+            }
+        }
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = OneOrRange<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value, or (with [nemesis] mode = \"swarm\") a range [min, max]")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrRange<T>, E> {
+                Self::one(de::value::StrDeserializer::new(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<OneOrRange<T>, E> {
+                Self::one(de::value::F64Deserializer::new(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<OneOrRange<T>, E> {
+                Self::one(de::value::I64Deserializer::new(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<OneOrRange<T>, E> {
+                Self::one(de::value::U64Deserializer::new(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<OneOrRange<T>, A::Error> {
+                Bounds::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(OneOrRange::Range)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for OneOrRange<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        format!("OneOrRange_of_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let one = generator.subschema_for::<T>();
+        json_schema!({
+            "oneOf": [
+                one,
+                {
+                    "type": "array",
+                    "items": one,
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "description": "With [nemesis] mode = \"swarm\": a range [min, max], min ≤ max; each seed draws one value in it."
+                }
+            ]
         })
     }
 }
@@ -574,7 +648,7 @@ impl JsonSchema for PartitionSpec {
 /// `[network] latency`: a duration (constant) or a distribution table.
 #[derive(Clone, Debug)]
 pub(super) enum LatencySpec {
-    Constant(Duration),
+    Constant(OneOrRange<Duration>),
     Dist(Dist),
 }
 
@@ -585,36 +659,36 @@ pub(super) enum Dist {
     /// Every message takes exactly `value`.
     Constant {
         /// The latency of every message.
-        value: Duration,
+        value: OneOrRange<Duration>,
     },
     /// Uniform between `min` and `max`.
     Uniform {
         /// The smallest latency.
-        min: Duration,
+        min: OneOrRange<Duration>,
         /// The largest latency.
-        max: Duration,
+        max: OneOrRange<Duration>,
     },
     /// Normal, clamped at zero.
     Normal {
         /// The mean latency.
-        mean: Duration,
+        mean: OneOrRange<Duration>,
         /// The standard deviation.
-        stddev: Duration,
+        stddev: OneOrRange<Duration>,
     },
     /// `median * exp(sigma * Z)`: a long right tail.
     #[serde(rename = "lognormal")]
     LogNormal {
         /// The median latency.
-        median: Duration,
+        median: OneOrRange<Duration>,
         /// The spread of the tail (the standard deviation of the log), ≥ 0.
-        sigma: f64,
+        sigma: OneOrRange<f64>,
     },
     /// `min + Exp(mean)`: a floor plus a memoryless tail.
     Exponential {
         /// The mean of the exponential part.
-        mean: Duration,
+        mean: OneOrRange<Duration>,
         /// The floor added to every draw; default 0.
-        min: Option<Duration>,
+        min: Option<OneOrRange<Duration>>,
     },
 }
 
@@ -626,11 +700,18 @@ impl<'de> Deserialize<'de> for LatencySpec {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
                     "a latency: a duration such as \"5ms\", or a distribution such as \
-                     { dist = \"uniform\", min = \"1ms\", max = \"10ms\" }",
+                     { dist = \"uniform\", min = \"1ms\", max = \"10ms\" } \
+                     (in swarm mode, a range such as [\"1ms\", \"10ms\"] wherever a duration goes)",
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<LatencySpec, E> {
-                v.parse().map(LatencySpec::Constant).map_err(E::custom)
+                v.parse()
+                    .map(|d| LatencySpec::Constant(OneOrRange::One(d)))
+                    .map_err(E::custom)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<LatencySpec, A::Error> {
+                Bounds::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(|b| LatencySpec::Constant(OneOrRange::Range(b)))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LatencySpec, A::Error> {
                 Dist::deserialize(MapAccessDeserializer::new(map)).map(LatencySpec::Dist)
@@ -645,7 +726,7 @@ impl JsonSchema for LatencySpec {
         "Latency".into()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let constant = generator.subschema_for::<Duration>();
+        let constant = generator.subschema_for::<OneOrRange<Duration>>();
         let dist = generator.subschema_for::<Dist>();
         json_schema!({ "oneOf": [constant, dist] })
     }

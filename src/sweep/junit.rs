@@ -145,6 +145,9 @@ fn failure_body(s: &Summary, r: &SeedResult) -> String {
         r.trace_hash,
         s.replay(r.seed)
     );
+    for (knob, value) in r.swarm.iter().flatten() {
+        let _ = writeln!(body, "world: {knob} = {value}");
+    }
     body
 }
 

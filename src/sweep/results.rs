@@ -93,6 +93,9 @@ pub struct SeedResult {
     /// Every invariant the run checked, in `[check]` order.
     pub checked: Vec<String>,
     pub failures: Vec<Failure>,
+    /// Swarm mode: the world this seed drew, as (knob, value as TOML spells it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<Vec<(String, String)>>,
 }
 
 impl SeedResult {
@@ -143,6 +146,7 @@ impl SeedResult {
             trace_hash: report.trace_hash.clone(),
             checked: report.invariants.iter().map(|i| i.name.clone()).collect(),
             failures,
+            swarm: report.swarm.clone(),
         }
     }
 
@@ -423,7 +427,9 @@ impl Summary {
     }
 
     fn render_failures(&self, s: &mut String) {
-        let rows: Vec<(String, String, &str, String)> = self
+        // (seed, what failed, trace hash, replay line, the world a swarm seed drew)
+        type Row<'a> = (String, String, &'a str, String, &'a [(String, String)]);
+        let rows: Vec<Row<'_>> = self
             .failures()
             .map(|r| {
                 let what: Vec<String> = r.failures.iter().map(Failure::short).collect();
@@ -432,6 +438,7 @@ impl Summary {
                     what.join(", "),
                     r.trace_hash.as_str(),
                     self.replay(r.seed),
+                    r.swarm.as_deref().unwrap_or_default(),
                 )
             })
             .collect();
@@ -443,11 +450,16 @@ impl Summary {
             "  {:>seed_w$}  {:<what_w$}  {:<16}  replay",
             "seed", "invariants", "trace_hash"
         );
-        for (seed, what, hash, replay) in rows {
+        for (seed, what, hash, replay, knobs) in rows {
             let _ = writeln!(
                 s,
                 "  {seed:>seed_w$}  {what:<what_w$}  {hash:<16}  {replay}"
             );
+            // The world a swarm seed drew is part of why it failed.
+            if !knobs.is_empty() {
+                let world: Vec<String> = knobs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                let _ = writeln!(s, "  {:>seed_w$}  world: {}", "", world.join(" · "));
+            }
         }
     }
 
@@ -471,6 +483,9 @@ impl Summary {
                     "virtual_time_ns": r.virtual_time_ns,
                     "invariants": r.failures,
                     "replay": self.replay(r.seed),
+                    "swarm": r.swarm.as_ref().map(|k| k.iter()
+                        .map(|(knob, value)| json!({"knob": knob, "value": value}))
+                        .collect::<Vec<_>>()),
                 })
             })
             .collect();
@@ -529,6 +544,7 @@ pub(crate) mod tests {
                     message: format!("{name} broke"),
                 })
                 .collect(),
+            swarm: None,
         }
     }
 

@@ -89,6 +89,8 @@ pub enum ShrinkError {
     /// The explicit form of the run does not fail: the run depends on something the explicit
     /// form does not capture.
     NotReproduced { seed: u64, invariant: String },
+    /// A swarm scenario's drawn world cannot be written into it.
+    Pin(String),
 }
 
 impl fmt::Display for ShrinkError {
@@ -107,6 +109,7 @@ impl fmt::Display for ShrinkError {
                 f,
                 "seed {seed}: with its faults and operations written out explicitly, the run no longer fails {invariant}; it cannot be shrunk (please report this scenario)"
             ),
+            ShrinkError::Pin(e) => write!(f, "{e}"),
         }
     }
 }
@@ -243,6 +246,9 @@ fn base_name(name: &str) -> &str {
 /// Shrinks `scenario`'s failing seed. See the module doc for the steps.
 pub fn shrink(scenario: &Scenario, options: &ShrinkOptions) -> Result<Shrunk, ShrinkError> {
     let seed = options.seed.unwrap_or(scenario.seed);
+    // A swarm seed's world is part of its failure: it is drawn once and written in.
+    let pinned = scenario.pin_world(seed).map_err(ShrinkError::Pin)?;
+    let scenario = &pinned;
     let run_options = RunOptions {
         seed: Some(seed),
         ..RunOptions::default()
@@ -549,6 +555,34 @@ mod tests {
             out.report.elections,
             out.history.as_ref().map(|h| &h.ops)
         )
+    }
+
+    #[test]
+    fn a_pinned_swarm_world_is_the_same_run_and_reads_back_without_ranges() {
+        for file in [
+            "scenarios/raft/swarm.toml",
+            "scenarios/failover/naive-swarm.toml",
+        ] {
+            let swarm = load(file);
+            for seed in 1..6 {
+                let pinned = swarm.pin_world(seed).expect("pinned");
+                assert!(pinned.swarm.is_none());
+                let (a, b) = (run_seed(&swarm, seed), run_seed(&pinned, seed));
+                assert_eq!(
+                    a.report.trace_hash, b.report.trace_hash,
+                    "{file} seed {seed}"
+                );
+                // Its text is a fixed scenario: it parses, with no swarm, to the same world.
+                let text = pinned.to_toml().expect("writable");
+                let back = Scenario::parse(file, &text).expect("reads back");
+                assert!(back.swarm.is_none(), "{file} seed {seed}");
+                let world = |s: &Scenario| {
+                    let w = s.world_spec(seed);
+                    format!("{:?} {:?}", w.link, w.clocks)
+                };
+                assert_eq!(world(&back), world(&pinned), "{file} seed {seed}");
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod hash;
 pub mod nemesis;
 pub mod network;
 mod queue;
+pub mod swarm;
 pub mod trace;
 mod wire;
 
@@ -21,6 +22,7 @@ pub use engine::{Outcome, Stats, World, WorldSpec};
 pub use fault::{Applied, FaultAction, FaultRecord, FaultSpec, Origin, Shape, Target};
 pub use nemesis::{NemesisSpec, Rhythm};
 pub use network::{Latency, LinkModel};
+pub use swarm::{ClockKnobs, DrawnWorld, Knob, LatencyKnobs, LinkKnobs, SwarmSpec};
 pub use trace::{DropReason, Event, Observer, Record};
 
 #[cfg(test)]
