@@ -95,6 +95,14 @@ enum Cursor {
     Unknown(u32, u64),
 }
 
+/// An entry of the definite list: an operation's call or return, at its instant.
+#[derive(Clone, Copy)]
+struct Entry {
+    op: u32,
+    ret: bool,
+    time: u64,
+}
+
 #[derive(Clone, Copy)]
 struct Frame {
     op: u32,
@@ -114,13 +122,11 @@ pub struct Search {
     orig: Vec<usize>,
     definite: usize,
     // Definite list: entries 1..=2*definite, sentinel 0.
-    ent_op: Vec<u32>,
-    ent_ret: Vec<bool>,
-    ent_time: Vec<u64>,
+    ent: Vec<Entry>,
     next: Vec<u32>,
     prev: Vec<u32>,
-    call_ent: Vec<u32>,
-    ret_ent: Vec<u32>,
+    /// A definite op's (call, return) entries.
+    op_ent: Vec<(u32, u32)>,
     // Unknown list: node k+1 is unknown op `definite + k`, sentinel 0.
     u_next: Vec<u32>,
     u_prev: Vec<u32>,
@@ -155,17 +161,14 @@ impl Search {
             ops: sorted,
             orig: order,
             definite,
-            ent_op: vec![u32::MAX],
-            ent_ret: vec![false],
-            ent_time: vec![0],
+            ent: Vec::with_capacity(2 * definite + 1),
             next: Vec::new(),
             prev: Vec::new(),
-            call_ent: vec![NIL; definite],
-            ret_ent: vec![NIL; definite],
+            op_ent: vec![(NIL, NIL); definite],
             u_next: Vec::new(),
             u_prev: Vec::new(),
             twin: Vec::new(),
-            taken: Taken::new(definite, 0),
+            taken: Taken::new(definite, ops.len() - definite),
             watch: None,
             refused_in: Vec::new(),
             paused: None,
@@ -181,6 +184,12 @@ impl Search {
     }
 
     fn link_definite(&mut self) {
+        // The sentinel, entry 0.
+        self.ent.push(Entry {
+            op: u32::MAX,
+            ret: false,
+            time: 0,
+        });
         let mut entries: Vec<(u64, bool, u32)> = Vec::with_capacity(2 * self.definite);
         for (k, op) in self.ops[..self.definite].iter().enumerate() {
             let ret = op.ret.expect("definite ops have a return");
@@ -190,13 +199,15 @@ impl Search {
         entries.sort_unstable();
         for (e, &(time, is_ret, op)) in entries.iter().enumerate() {
             let e = e as u32 + 1;
-            self.ent_op.push(op);
-            self.ent_ret.push(is_ret);
-            self.ent_time.push(time);
+            self.ent.push(Entry {
+                op,
+                ret: is_ret,
+                time,
+            });
             if is_ret {
-                self.ret_ent[op as usize] = e;
+                self.op_ent[op as usize].1 = e;
             } else {
-                self.call_ent[op as usize] = e;
+                self.op_ent[op as usize].0 = e;
             }
         }
         let n = entries.len() as u32 + 1;
@@ -218,12 +229,12 @@ impl Search {
                     .unwrap_or(u32::MAX)
             })
             .collect();
-        self.taken = Taken::new(self.definite, unknown);
     }
 
     fn lift(&mut self, op: u32) {
         if (op as usize) < self.definite {
-            for e in [self.call_ent[op as usize], self.ret_ent[op as usize]] {
+            let (call, ret) = self.op_ent[op as usize];
+            for e in [call, ret] {
                 unlink(&mut self.next, &mut self.prev, e);
             }
         } else {
@@ -237,7 +248,8 @@ impl Search {
 
     fn unlift(&mut self, op: u32) {
         if (op as usize) < self.definite {
-            for e in [self.ret_ent[op as usize], self.call_ent[op as usize]] {
+            let (call, ret) = self.op_ent[op as usize];
+            for e in [ret, call] {
                 relink(&mut self.next, &mut self.prev, e);
             }
         } else {
@@ -283,11 +295,11 @@ impl Search {
             }
             let (op, deadline) = match cur {
                 Cursor::Def(NIL) => break Ok(true),
-                Cursor::Def(e) if self.ent_ret[e as usize] => {
-                    cur = Cursor::Unknown(self.u_next[0], self.ent_time[e as usize]);
+                Cursor::Def(e) if self.ent[e as usize].ret => {
+                    cur = Cursor::Unknown(self.u_next[0], self.ent[e as usize].time);
                     continue;
                 }
-                Cursor::Def(e) => (self.ent_op[e as usize], 0),
+                Cursor::Def(e) => (self.ent[e as usize].op, 0),
                 Cursor::Unknown(NIL, _) => {
                     match self.backtrack(&mut stack, &mut state, &mut best) {
                         Some(c) => cur = c,
@@ -380,7 +392,7 @@ impl Search {
     /// The cursor just past `op` in its own list.
     fn after(&self, op: u32, deadline: u64) -> Cursor {
         if (op as usize) < self.definite {
-            Cursor::Def(self.next[self.call_ent[op as usize] as usize])
+            Cursor::Def(self.next[self.op_ent[op as usize].0 as usize])
         } else {
             Cursor::Unknown(
                 self.u_next[(op - self.definite as u32 + 1) as usize],
