@@ -252,21 +252,7 @@ protocol = \"raft\"
 
     #[track_caller]
     fn assert_error(extra: &str, line: usize, column: usize, needle: &str) {
-        let err = match parse(extra) {
-            Ok(_) => panic!("expected an error containing {needle:?}"),
-            Err(e) => e,
-        };
-        assert_eq!(
-            (err.line, err.column),
-            (line, column),
-            "position of: {}",
-            err.message
-        );
-        assert!(
-            err.message.contains(needle),
-            "message {:?} lacks {needle:?}",
-            err.message
-        );
+        super::super::tests::assert_error(&format!("{BASE}{extra}"), line, column, needle);
     }
 
     #[test]

@@ -55,9 +55,10 @@ fn with(extra: &str) -> String {
     format!("{BASE}{extra}")
 }
 
-/// Asserts the error's position and that its message contains `needle`.
+/// Asserts the error's position and that its message contains `needle` (shared with the other
+/// scenario modules' tests).
 #[track_caller]
-fn assert_error(text: &str, line: usize, column: usize, needle: &str) {
+pub(super) fn assert_error(text: &str, line: usize, column: usize, needle: &str) {
     let err = match parse(text) {
         Ok(_) => panic!("expected an error containing {needle:?}"),
         Err(e) => e,
