@@ -21,6 +21,8 @@
 //! [`World::new`] has no clients and runs exactly as it did before clients existed: no client
 //! event is queued, no client stream is drawn from, no record is added.
 
+use std::panic::{self, AssertUnwindSafe};
+
 use crate::node::{
     Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, Effect, LocalNanos,
     Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
@@ -31,6 +33,7 @@ use super::clock::Clock;
 use super::cluster::{Cluster, NodeStatus};
 use super::fault::{FaultRecord, FaultSpec};
 use super::network::{Fate, LinkModel, Network};
+use super::panic_point::{self, PanicPoint};
 use super::queue::EventQueue;
 use super::trace::{DropReason, Event, Observer, Tracer};
 use super::wire::Wire;
@@ -130,6 +133,8 @@ enum Pending {
         client: u32,
         token: u64,
     },
+    /// A test aid: the world panics here (see [`World::panic_at`]).
+    Panic,
 }
 
 /// A pending timer. Its `deadline` on the node's clock is the truth; `due` is when its one live
@@ -255,17 +260,41 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
 
     /// Runs to the end of the scenario's duration, or to the event limit.
     pub fn run(&mut self) -> Outcome {
-        let outcome = self.run_until(self.spec.duration);
-        if outcome == Outcome::Completed {
-            self.now = self.spec.duration;
-            self.cluster.set_now(self.now);
+        self.noting_panics(|w| {
+            let outcome = w.run_until(w.spec.duration);
+            if outcome == Outcome::Completed {
+                w.now = w.spec.duration;
+                w.cluster.set_now(w.now);
+            }
+            w.tracer.observer.on_end(&w.cluster);
+            outcome
+        })
+    }
+
+    /// Runs `f` on the world; if it panics, notes where the world was ([`PanicPoint`]) and lets
+    /// the panic go on. For work on a run's results after it ended (a checker reading the
+    /// history): a panic there is then placed at the run's end.
+    pub fn noting_panics<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        // Unwind safety: after a panic the world is only read (time, record count, hash).
+        match panic::catch_unwind(AssertUnwindSafe(|| f(&mut *self))) {
+            Ok(r) => r,
+            Err(payload) => {
+                panic_point::note(|| PanicPoint {
+                    at: self.now,
+                    events: self.tracer.records,
+                    trace_hash: self.trace_hash(),
+                });
+                panic::resume_unwind(payload)
+            }
         }
-        self.tracer.observer.on_end(&self.cluster);
-        outcome
     }
 
     /// Runs every event due strictly before `until` (or until the event limit).
     pub fn run_until(&mut self, until: Nanos) -> Outcome {
+        self.noting_panics(|w| w.step_until(until))
+    }
+
+    fn step_until(&mut self, until: Nanos) -> Outcome {
         let until = until.min(self.spec.duration);
         while let Some((at, event)) = self.queue.pop_before(until) {
             debug_assert!(at >= self.now, "time never goes back");
@@ -277,6 +306,13 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
             }
         }
         Outcome::Completed
+    }
+
+    /// A test aid: the run panics when virtual time reaches `at`, as a protocol or checker bug
+    /// would, so that whatever catches panics (sweeps, `sim run`) can be tested end to end. Its
+    /// event joins the queue like any other, so events before `at` run exactly as without it.
+    pub fn panic_at(&mut self, at: Nanos) {
+        self.queue.push(at, Pending::Panic);
     }
 
     /// True time now.
@@ -365,6 +401,10 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 slot,
             } => self.deliver_reply(from, client, id, slot),
             Pending::ClientTimer { client, token } => self.fire_client(client, token),
+            Pending::Panic => panic!(
+                "a deliberate panic at {} of virtual time (the test aid --panic-at)",
+                crate::node::format_duration(self.now)
+            ),
         }
     }
 
