@@ -1,0 +1,340 @@
+//! The README runs as written: every TOML block in it is checked, and every command of its
+//! command table exists with the flags the table gives it.
+//!
+//! How a TOML block is checked is said by an HTML comment on the line just before its fence
+//! (invisible on GitHub), one of:
+//!
+//! - `<!-- check: scenario -->`: a whole scenario file. It must parse, run at its own seed and
+//!   meet its own `[expect]`.
+//! - `<!-- check: merged into scenarios/X.toml -->`: a fragment. Its tables are merged key by key
+//!   into that bundled scenario (the fragment's keys win); the result must parse and run.
+//! - `<!-- check: regression entry -->`: `[[regression]]` entries. They are written as the
+//!   regression file of a scratch catalogue holding the scenarios they name, and `sim lessons`
+//!   on it must exit 0: each recorded verdict and trace hash is the one the seed gives today.
+//!
+//! A TOML block without a marker, or a marker with no TOML block after it, fails the test: no
+//! example escapes.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use sim::run::{RunOptions, run};
+use sim::scenario::Scenario;
+
+/// A fenced TOML block of the README and how it says it is checked.
+struct Block {
+    /// The 1-based line of the opening fence.
+    line: usize,
+    check: String,
+    text: String,
+}
+
+fn readme() -> String {
+    fs::read_to_string(common::root().join("README.md")).expect("README.md reads")
+}
+
+/// The text of a `<!-- check: ... -->` marker line, if the line is one.
+fn marker(line: &str) -> Option<&str> {
+    line.trim()
+        .strip_prefix("<!-- check:")?
+        .strip_suffix("-->")
+        .map(str::trim)
+}
+
+/// Every fenced block whose info string is `toml` (any case), with its marker.
+fn toml_blocks(text: &str) -> Vec<Block> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut blocks = Vec::new();
+    let mut pending: Option<(usize, &str)> = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if let Some(check) = marker(line) {
+            if let Some((at, _)) = pending {
+                panic!("README.md:{at}: a check marker with no TOML block after it");
+            }
+            pending = Some((i + 1, check));
+            i += 1;
+            continue;
+        }
+        let Some(info) = line.trim_start().strip_prefix("```") else {
+            i += 1;
+            continue;
+        };
+        let start = i;
+        let body_end = lines[i + 1..]
+            .iter()
+            .position(|l| l.trim_start().starts_with("```"))
+            .map(|n| i + 1 + n)
+            .unwrap_or_else(|| panic!("README.md:{}: a code block never closed", start + 1));
+        if info.trim().eq_ignore_ascii_case("toml") {
+            let check = match pending.take() {
+                Some((at, check)) if at == start => check.to_string(),
+                _ => panic!(
+                    "README.md:{}: a TOML block without a `<!-- check: ... -->` marker on the \
+                     line before it (scenario, merged into FILE, or regression entry)",
+                    start + 1
+                ),
+            };
+            blocks.push(Block {
+                line: start + 1,
+                check,
+                text: lines[start + 1..body_end].join("\n") + "\n",
+            });
+        } else if let Some((at, _)) = pending {
+            panic!("README.md:{at}: a check marker before a block that is not TOML");
+        }
+        i = body_end + 1;
+    }
+    if let Some((at, _)) = pending {
+        panic!("README.md:{at}: a check marker with no TOML block after it");
+    }
+    blocks
+}
+
+/// Merges `fragment` into `base`: tables key by key, anything else replaced.
+fn merge(base: &mut toml::Table, fragment: toml::Table) {
+    for (key, value) in fragment {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(f)) => merge(b, f),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Parses and runs a scenario at its own seed; returns whether it met its `[expect]`.
+fn parse_and_run(name: &str, text: &str) -> Option<bool> {
+    let scenario = Scenario::parse(name, text).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&scenario, &RunOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    out.report.expect.map(|e| {
+        assert!(
+            e.met || !e.problems.is_empty(),
+            "{name}: unmet, but no reason given"
+        );
+        if !e.met {
+            eprintln!("{name}: [expect] unmet: {}", e.problems.join("; "));
+        }
+        e.met
+    })
+}
+
+fn check_scenario(block: &Block) {
+    let name = format!("README.md:{} (scenario)", block.line);
+    assert_eq!(
+        parse_and_run(&name, &block.text),
+        Some(true),
+        "{name}: a whole scenario must say what it expects and meet it"
+    );
+}
+
+fn check_merged(block: &Block, base_file: &str) {
+    let name = format!("README.md:{} (merged into {base_file})", block.line);
+    let base_text = fs::read_to_string(common::root().join(base_file))
+        .unwrap_or_else(|e| panic!("{name}: cannot read the base scenario: {e}"));
+    let mut base: toml::Table = toml::from_str(&base_text).expect("a bundled scenario is TOML");
+    let fragment: toml::Table =
+        toml::from_str(&block.text).unwrap_or_else(|e| panic!("{name}: not TOML: {e}"));
+    assert!(
+        !fragment.is_empty(),
+        "{name}: an empty fragment checks nothing"
+    );
+    merge(&mut base, fragment);
+    let merged = toml::to_string(&base).expect("a TOML table serializes");
+    parse_and_run(&name, &merged);
+}
+
+fn check_regressions(block: &Block) {
+    let name = format!("README.md:{} (regression entry)", block.line);
+    let parsed: toml::Table =
+        toml::from_str(&block.text).unwrap_or_else(|e| panic!("{name}: not TOML: {e}"));
+    let entries = parsed
+        .get("regression")
+        .and_then(toml::Value::as_array)
+        .unwrap_or_else(|| panic!("{name}: no [[regression]] entry"));
+    let dir =
+        std::env::temp_dir().join(format!("sim-readme-{}-{}", std::process::id(), block.line));
+    let _ = fs::remove_dir_all(&dir);
+    for entry in entries {
+        let scenario = entry
+            .get("scenario")
+            .and_then(toml::Value::as_str)
+            .unwrap_or_else(|| panic!("{name}: an entry without a scenario"));
+        let to = dir.join(scenario);
+        fs::create_dir_all(to.parent().expect("a scenario path has a parent")).unwrap();
+        fs::copy(common::root().join("scenarios").join(scenario), &to)
+            .unwrap_or_else(|e| panic!("{name}: scenarios/{scenario}: {e}"));
+    }
+    fs::write(dir.join("regressions.toml"), &block.text).unwrap();
+    let out = common::sim(&["lessons", dir.to_str().expect("a UTF-8 temp path")]);
+    let code = out.status.code();
+    let _ = fs::remove_dir_all(&dir);
+    assert_eq!(
+        code,
+        Some(0),
+        "{name}: `sim lessons` on it must pass: a recorded verdict or hash that moved is a \
+         README that lies (update it from `sim lessons`' table)\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_toml_block_of_the_readme_is_checked_and_holds() {
+    let blocks = toml_blocks(&readme());
+    assert!(
+        blocks.iter().any(|b| b.check == "scenario"),
+        "the README shows a whole scenario"
+    );
+    for block in &blocks {
+        match block.check.as_str() {
+            "scenario" => check_scenario(block),
+            "regression entry" => check_regressions(block),
+            other => match other.strip_prefix("merged into ") {
+                Some(base) => check_merged(block, base.trim()),
+                None => panic!(
+                    "README.md:{}: unknown check `{other}` (scenario, merged into FILE, \
+                     regression entry)",
+                    block.line
+                ),
+            },
+        }
+    }
+}
+
+#[test]
+fn a_toml_block_without_a_marker_is_refused() {
+    let unmarked = "text\n\n```toml\nname = \"x\"\n```\n";
+    let caught = std::panic::catch_unwind(|| toml_blocks(unmarked));
+    assert!(caught.is_err(), "an unmarked TOML block must fail the test");
+    let marked = "<!-- check: scenario -->\n```TOML\nname = \"x\"\n```\n```sh\nls\n```\n";
+    let blocks = toml_blocks(marked);
+    assert_eq!(blocks.len(), 1);
+    assert_eq!((blocks[0].line, blocks[0].check.as_str()), (2, "scenario"));
+    assert_eq!(blocks[0].text, "name = \"x\"\n");
+    let dangling = "<!-- check: scenario -->\nprose\n";
+    assert!(std::panic::catch_unwind(|| toml_blocks(dangling)).is_err());
+}
+
+#[test]
+fn a_fragment_merges_table_by_table() {
+    let mut base: toml::Table =
+        toml::from_str("seed = 1\n[network]\nloss = 0.1\nreorder = true\n").unwrap();
+    merge(
+        &mut base,
+        toml::from_str("[network]\nloss = 0.2\n[nemesis]\nmode = \"swarm\"\n").unwrap(),
+    );
+    assert_eq!(
+        base,
+        toml::from_str::<toml::Table>(
+            "seed = 1\n[network]\nloss = 0.2\nreorder = true\n[nemesis]\nmode = \"swarm\"\n"
+        )
+        .unwrap()
+    );
+}
+
+/// The rows of the table headed `| command | does |`, which must be one table: a blank line
+/// inside it would render the rest as a second table (or as text).
+fn command_rows(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.trim() == "| command | does |")
+        .expect("the README has a `| command | does |` table");
+    let rows: Vec<String> = lines[header + 2..]
+        .iter()
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.to_string())
+        .collect();
+    let end = header + 2 + rows.len();
+    let stray: Vec<&&str> = lines[end..]
+        .iter()
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| l.starts_with("| `sim "))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "README.md: command rows after the table ended at line {end} (a blank line splits \
+         it): {stray:?}"
+    );
+    rows
+}
+
+/// The subcommand names a clap help text lists under `Commands:`.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+fn help(path: &[&str]) -> String {
+    let mut args = path.to_vec();
+    args.push("--help");
+    let out = common::sim(&args);
+    assert_eq!(out.status.code(), Some(0), "sim {args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn every_command_in_the_readme_table_exists_with_its_flags() {
+    let rows = command_rows(&readme());
+    assert!(rows.len() >= 10, "the command table lists the commands");
+    for row in &rows {
+        let cell = row
+            .split('`')
+            .nth(1)
+            .unwrap_or_else(|| panic!("a command row starts with `sim …`: {row}"));
+        let words: Vec<&str> = cell.split_whitespace().collect();
+        assert_eq!(words[0], "sim", "{row}");
+        let mut path = vec![words[1]];
+        assert!(
+            subcommands(&help(&[])).iter().any(|c| c == words[1]),
+            "`sim {}` is in the README's table but not in `sim --help`",
+            words[1]
+        );
+        // A second lower-case word is a sub-subcommand (`bench check`) or a value (`list …`).
+        if let Some(next) = words
+            .get(2)
+            .filter(|w| w.starts_with(|c: char| c.is_lowercase()))
+        {
+            let parent = help(&path);
+            if next.contains('|') {
+                for value in next.split("\\|") {
+                    assert!(
+                        parent.contains(value),
+                        "`sim {} {value}`: not in its help",
+                        words[1]
+                    );
+                }
+            } else {
+                assert!(
+                    subcommands(&parent).iter().any(|c| c == next),
+                    "`sim {} {next}` is in the README's table but not in `sim {} --help`",
+                    words[1],
+                    words[1]
+                );
+                path.push(next);
+            }
+        }
+        let own = help(&path);
+        for flag in words.iter().filter_map(|w| {
+            let w = w.trim_start_matches('[');
+            w.starts_with("--")
+                .then(|| w.trim_end_matches([']', '.']).to_string())
+        }) {
+            let needle = format!("{flag} ");
+            let at_end = format!("{flag}\n");
+            assert!(
+                own.contains(&needle) || own.contains(&at_end) || own.contains(&format!("{flag}=")),
+                "the README gives `sim {}` the flag {flag}, which its help does not list",
+                path.join(" ")
+            );
+        }
+    }
+}
