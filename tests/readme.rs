@@ -338,3 +338,84 @@ fn every_command_in_the_readme_table_exists_with_its_flags() {
         }
     }
 }
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Every text file of the project a citation may sit in, as (path, text).
+fn project_texts() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("a directory entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "rs" || e == "md" || e == "toml")
+            {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+    let root = common::root();
+    let mut out = Vec::new();
+    for dir in ["src", "tests", "benches", "docs", "scenarios"] {
+        walk(&root.join(dir), &mut out);
+    }
+    for file in ["Cargo.toml", "README.md"] {
+        let path: PathBuf = root.join(file);
+        out.push((file.to_string(), fs::read_to_string(&path).expect("reads")));
+    }
+    out
+}
+
+#[test]
+fn every_citation_of_the_architecture_names_one_of_its_sections() {
+    let doc = fs::read_to_string(common::root().join("docs/ARCHITECTURE.md"))
+        .expect("docs/ARCHITECTURE.md exists");
+    let anchors: Vec<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|l| anchor(l.trim_start_matches('#')))
+        .collect();
+    let outside = concat!("DESIGN", ".md");
+    let citation = concat!("ARCHITECTURE", ".md#");
+    let mut cited = 0;
+    for (path, text) in project_texts() {
+        assert!(
+            !text.contains(outside),
+            "{path} cites {outside}, which is not in the repository: cite docs/ARCHITECTURE.md"
+        );
+        for (at, _) in text.match_indices(citation) {
+            let rest = &text[at + citation.len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+                .collect();
+            assert!(
+                anchors.contains(&name),
+                "{path} cites docs/{citation}{name}, which is no heading there"
+            );
+            cited += 1;
+        }
+    }
+    assert!(
+        cited >= 9,
+        "the code cites the architecture ({cited} citations)"
+    );
+    assert_eq!(anchor("The node API"), "the-node-api");
+    assert_eq!(anchor("What a run is"), "what-a-run-is");
+}
