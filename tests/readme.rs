@@ -419,3 +419,89 @@ fn every_citation_of_the_architecture_names_one_of_its_sections() {
     assert_eq!(anchor("The node API"), "the-node-api");
     assert_eq!(anchor("What a run is"), "what-a-run-is");
 }
+
+/// The layers table of docs/ARCHITECTURE.md, top layer first: each folder with the layers its
+/// cell says it imports (`None`: "every layer below").
+fn documented_layers(doc: &str) -> Vec<(String, Option<Vec<String>>)> {
+    let rows: Vec<(String, String)> = doc
+        .lines()
+        .skip_while(|l| !l.starts_with("| folder | owns | imports from |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (
+                cells[1].trim_matches('`').trim_end_matches('/').to_string(),
+                cells[3].to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        rows.len() >= 10,
+        "docs/ARCHITECTURE.md has the layers table"
+    );
+    rows.into_iter()
+        .map(|(name, cell)| {
+            let imports = (cell != "every layer below").then(|| {
+                let mut named: Vec<String> = cell
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect();
+                named.sort();
+                named
+            });
+            (name, imports)
+        })
+        .collect()
+}
+
+/// The layers a folder of `src/` imports, read off its `crate::` paths, sorted.
+fn imported_layers(folder: &str, layers: &[String]) -> Vec<String> {
+    let texts: Vec<String> = project_texts()
+        .into_iter()
+        .filter(|(path, _)| path.contains(&format!("/src/{folder}/")))
+        .map(|(_, text)| text)
+        .collect();
+    assert!(!texts.is_empty(), "src/{folder}/ has files");
+    let mut used: Vec<String> = layers
+        .iter()
+        .filter(|other| *other != folder)
+        .filter(|other| {
+            let path = format!("crate::{other}");
+            texts.iter().any(|t| {
+                t.match_indices(&path).any(|(at, _)| {
+                    !t[at + path.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                })
+            })
+        })
+        .cloned()
+        .collect();
+    used.sort();
+    used
+}
+
+#[test]
+fn the_layers_import_exactly_what_the_architecture_says() {
+    let doc = fs::read_to_string(common::root().join("docs/ARCHITECTURE.md")).unwrap();
+    let table = documented_layers(&doc);
+    let names: Vec<String> = table.iter().map(|(n, _)| n.clone()).collect();
+    for (i, (folder, documented)) in table.iter().enumerate() {
+        let used = imported_layers(folder, &names);
+        for layer in &used {
+            assert!(
+                names[i + 1..].contains(layer),
+                "src/{folder}/ imports crate::{layer}, which is not below it: a layer imports \
+                 only from the layers under it (docs/ARCHITECTURE.md, Layers)"
+            );
+        }
+        if let Some(documented) = documented {
+            assert_eq!(
+                &used, documented,
+                "src/{folder}/: the layers it imports (left) differ from docs/ARCHITECTURE.md's \
+                 table (right); fix whichever is wrong"
+            );
+        }
+    }
+}
