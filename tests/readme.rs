@@ -282,6 +282,32 @@ fn help(path: &[&str]) -> String {
 }
 
 #[test]
+fn every_command_of_sim_is_in_the_readme_table() {
+    let rows = command_rows(&readme());
+    let listed = |command: &str| {
+        rows.iter().any(|r| {
+            r.starts_with(&format!("| `sim {command} "))
+                || r.starts_with(&format!("| `sim {command}`"))
+        })
+    };
+    for command in subcommands(&help(&[])).iter().filter(|c| *c != "help") {
+        assert!(
+            listed(command),
+            "`sim {command}` is missing from the README's command table"
+        );
+        for sub in subcommands(&help(&[command]))
+            .iter()
+            .filter(|c| *c != "help")
+        {
+            assert!(
+                listed(&format!("{command} {sub}")),
+                "`sim {command} {sub}` is missing from the README's command table"
+            );
+        }
+    }
+}
+
+#[test]
 fn every_command_in_the_readme_table_exists_with_its_flags() {
     let rows = command_rows(&readme());
     assert!(rows.len() >= 10, "the command table lists the commands");
