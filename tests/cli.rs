@@ -1,4 +1,4 @@
-//! The command-line contract (DESIGN.md section 7): exit codes, JSON fields, output files,
+//! The command-line contract (docs/ARCHITECTURE.md#the-command-line): exit codes, JSON fields, output files,
 //! errors with file:line:col, and nothing a user wrote overwritten without asking.
 
 mod common;

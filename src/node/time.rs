@@ -153,7 +153,7 @@ pub fn format_duration(ns: Nanos) -> String {
         return "0s".to_string();
     }
     for (unit, scale) in [("h", 3600 * NANOS_PER_SEC), ("m", 60 * NANOS_PER_SEC)] {
-        if ns % scale == 0 {
+        if ns.is_multiple_of(scale) {
             return format!("{}{unit}", ns / scale);
         }
     }

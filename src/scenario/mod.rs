@@ -1,4 +1,4 @@
-//! Scenario files: TOML in, a checked [`Scenario`] out (DESIGN.md section 6), and the JSON Schema
+//! Scenario files: TOML in, a checked [`Scenario`] out (docs/ARCHITECTURE.md#scenario-files), and the JSON Schema
 //! editors use to check the same files as they are typed.
 //!
 //! The rule this module keeps: nothing a user wrote is silently ignored or defaulted wrongly.
