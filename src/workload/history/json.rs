@@ -381,6 +381,20 @@ fn skip_ws(cur: &mut Cursor<'_>) {
 fn json_value(cur: &mut Cursor<'_>) -> Result<Node, ParseError> {
     skip_ws(cur);
     let at = cur.pos();
+    // Arrays and objects recurse once per level: a level too deep is refused, not a stack
+    // overflow.
+    let nests = matches!(cur.peek(), Some('[' | '{'));
+    if nests {
+        cur.enter(at)?;
+    }
+    let node = json_value_here(cur, at);
+    if nests {
+        cur.leave();
+    }
+    node
+}
+
+fn json_value_here(cur: &mut Cursor<'_>, at: Pos) -> Result<Node, ParseError> {
     let datum = match cur.peek() {
         None => {
             return Err(ParseError::new(
