@@ -54,6 +54,10 @@ pub enum ModelArg {
     Register,
     CasRegister,
     Kv,
+    /// Knossos's multi-register: transactions (`:txn`) over several registers.
+    MultiRegister,
+    /// Knossos's mutex: acquire and release.
+    Mutex,
 }
 
 impl From<ModelArg> for ModelKind {
@@ -62,6 +66,8 @@ impl From<ModelArg> for ModelKind {
             ModelArg::Register => ModelKind::Register,
             ModelArg::CasRegister => ModelKind::CasRegister,
             ModelArg::Kv => ModelKind::Kv,
+            ModelArg::MultiRegister => ModelKind::MultiRegister,
+            ModelArg::Mutex => ModelKind::Mutex,
         }
     }
 }
@@ -79,7 +85,7 @@ pub fn load(file: &std::path::Path, model: Option<ModelKind>) -> Result<Loaded, 
     let bytes = std::fs::read(file).map_err(|e| format!("{name}: cannot read the file: {e}"))?;
     let (format, history) = import_bytes(&bytes, model).map_err(|e| format!("{name}:{e}"))?;
     let model = history.model.clone().ok_or_else(|| {
-        format!("{name}: the history names no model; pass --model register, cas-register or kv")
+        format!("{name}: the history names no model; pass --model register, cas-register, kv, multi-register or mutex")
     })?;
     Ok(Loaded {
         format,
