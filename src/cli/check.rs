@@ -183,6 +183,9 @@ pub fn exit_code(verdict: &LinVerdict) -> i32 {
 }
 
 fn init_text(model: &ModelSpec) -> String {
+    if model.kind == ModelKind::Mutex {
+        return "free".to_string();
+    }
     model
         .init
         .as_ref()

@@ -74,6 +74,10 @@ fn a_transaction_of_unknown_outcome_may_have_happened_whole_or_not_at_all() {
         verdict(&history(":fail", "[[:r :x 1] [:r :y 1]]")),
         LinVerdict::NotLinearizable
     );
+    // Registers start at 0 (Knossos's convention): a read of 0 needs no write.
+    let initial = "[{:process 2 :type :invoke :f :txn :value [[:r :x nil] [:r :y nil]]}
+                    {:process 2 :type :ok     :f :txn :value [[:r :x 0] [:r :y 0]]}]";
+    assert_eq!(verdict(initial), LinVerdict::Linearizable);
     // Never completed at all: pending to the end, it may take effect before the read.
     let pending = "[{:process 1 :type :invoke :f :txn :value [[:w :x 1]]}
                     {:process 2 :type :invoke :f :txn :value [[:r :x nil]]}

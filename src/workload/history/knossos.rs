@@ -15,7 +15,7 @@
 //! - `:acquire` and `:release` take no value.
 //!
 //! The model is implied by the operations: any `:txn` makes Knossos's `multi-register` (every
-//! register starts nil); any `:acquire` or `:release` its `mutex` (starting free); any `:key`, or
+//! register starts at 0, as in Knossos's own multi-register history and its cas-register ones); any `:acquire` or `:release` its `mutex` (starting free); any `:key`, or
 //! an `:f` of `:get`/`:put`/`:append`, a Porcupine key-value history (every key starts as `""`);
 //! otherwise it is Knossos's cas-register starting at 0.
 
@@ -39,7 +39,7 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
     let model = if has(Kind::Txn) {
         ModelSpec {
             kind: ModelKind::MultiRegister,
-            init: None,
+            init: Some(Value::Int(0)),
         }
     } else if has(Kind::Acquire) || has(Kind::Release) {
         ModelSpec {
@@ -373,7 +373,11 @@ mod tests {
               {:process 1, :type :info, :f :txn, :value [[:write 3 \"a\"]]}]",
         )
         .unwrap();
-        assert_eq!(h.model.unwrap().kind, ModelKind::MultiRegister);
+        let model = h.model.unwrap();
+        assert_eq!(
+            (model.kind, model.init),
+            (ModelKind::MultiRegister, Some(Value::Int(0)))
+        );
         assert_eq!(
             h.ops[0].call,
             Call::Txn(vec![
