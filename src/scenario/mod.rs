@@ -115,12 +115,17 @@ impl Scenario {
         let bytes = std::fs::read(path).map_err(|e| {
             ScenarioError::unlocated(&file, format!("cannot read the scenario: {e}"))
         })?;
-        let text = std::str::from_utf8(&bytes).map_err(|e| {
-            // Located at the first byte that is not UTF-8: the prefix before it is text.
+        Scenario::parse(&file, Scenario::text_of(&file, &bytes)?)
+    }
+
+    /// A scenario file's bytes as text, or an error at the first byte that is not UTF-8.
+    pub fn text_of<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ScenarioError> {
+        std::str::from_utf8(bytes).map_err(|e| {
+            // The prefix before the bad byte is text: the error is at its end.
             let valid = e.valid_up_to();
             let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
             ScenarioError::at_offset(
-                &file,
+                file,
                 prefix,
                 valid,
                 format!(
@@ -128,8 +133,7 @@ impl Scenario {
                     bytes[valid]
                 ),
             )
-        })?;
-        Scenario::parse(&file, text)
+        })
     }
 
     /// Parses a scenario; `file` is used in messages only.
