@@ -259,6 +259,7 @@ fn knossos_multi_register_histories_are_judged_as_one_object_per_joined_register
         "{}",
         out.stdout
     );
+    assert!(out.stdout.contains("=> {x=0 y=0}"), "{}", out.stdout);
     let whole = file("whole.edn", &TORN_READ.replace("[:r :y 0]", "[:r :y 1]"));
     let out = check(&[whole.to_str().unwrap(), "--model", "multi-register"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -284,6 +285,11 @@ fn knossos_mutex_histories_are_judged() {
     assert!(
         out.stdout.contains("the mutex was already held"),
         "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("#0 p0 acquire -> ok  [0, 1]") && out.stdout.contains("=> held"),
+        "the prefix shows the mutex's state: {}",
         out.stdout
     );
     let handed = twice.replace(

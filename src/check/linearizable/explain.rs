@@ -24,7 +24,7 @@ use super::model::{CCall, COp, COut, Values, Vid};
 use super::search::{Budget, Found, Search, Step};
 use super::{Analysis, LinVerdict, PartitionResult};
 use crate::workload::history::{
-    Call, History, Operation, Outcome, Output, TimeUnit, Value, txn_text,
+    Call, History, ModelKind, Operation, Outcome, Output, TimeUnit, Value, txn_text,
 };
 
 /// Where a violation is, in a key's compiled ops (indices into its `ops`).
@@ -245,7 +245,7 @@ fn violation(out: &mut String, history: &History, p: &PartitionResult) {
             out,
             "    {:<50} => {}",
             describe(i, &history.ops[i], history.time_unit),
-            show(state.as_ref())
+            show_state(history, state.as_ref())
         );
     }
     let _ = writeln!(
@@ -340,6 +340,16 @@ fn key_name(key: &Option<String>) -> String {
     match key {
         Some(k) => format!("key {k:?}"),
         None => "the register".to_string(),
+    }
+}
+
+/// A model state after an operation: a register's value, a mutex's `free`/`held`, a
+/// multi-register's `{x=1 y=2}` (which reaches here as text).
+fn show_state(history: &History, v: Option<&Value>) -> String {
+    match (history.model.as_ref().map(|m| m.kind), v) {
+        (Some(ModelKind::Mutex), None) => "free".to_string(),
+        (Some(ModelKind::Mutex | ModelKind::MultiRegister), Some(Value::Str(s))) => s.clone(),
+        _ => show(v),
     }
 }
 
