@@ -7,7 +7,7 @@
 //! one-way cut on the link between them — and only when none is in force, the latest fault that
 //! involved those nodes at all (a pause that just ended, a repaired cut), said as such.
 
-use crate::node::{Nanos, format_instant};
+use crate::node::{Nanos, format_duration, format_instant};
 use crate::world::{Applied, Cluster, FaultRecord};
 
 /// A partition or cut not yet repaired.
@@ -48,7 +48,12 @@ impl Faults {
         if self.paused.len() < cluster.len() {
             self.paused.resize(cluster.len(), None);
         }
-        let text = fault.describe(cluster);
+        // What happened, not how it was written: a run and its explicit form (`sim shrink`
+        // writes resolved targets) must give the same evidence.
+        let mut text = fault.applied.describe(cluster);
+        if let Some(d) = fault.lasting {
+            text += &format!(" for {}", format_duration(d));
+        }
         let mut links = Vec::new();
         match &fault.applied {
             Applied::Partition { cut, shape } => {
