@@ -178,6 +178,23 @@ fn the_filter_keeps_matching_scenarios_and_seeds() {
             .iter()
             .all(|g| g["scenario"].as_str().unwrap().contains("figure8"))
     );
+    let r = lessons(&["--json", "--filter", "figure8", "--filter", "split-vote"]);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = doc["lessons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "raft/figure8-current-term.toml",
+            "raft/figure8.toml",
+            "raft/split-vote.toml"
+        ],
+        "any of several filters"
+    );
 }
 
 const REGRESSION: &str = "# seeds we promise\n\
