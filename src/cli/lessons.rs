@@ -22,6 +22,7 @@
 //! the sorted order whatever finishes first.
 
 use std::fs;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -156,7 +157,20 @@ pub fn lessons(args: LessonsArgs) -> i32 {
     if let Some(seeds) = args.seeds {
         // One lesson at a time, its seeds on every thread: the slow lessons (the benches) then
         // use the whole machine instead of one core at the end.
-        for lesson in lessons.iter_mut().filter(|l| l.outcome.is_ok()) {
+        // A wide sweep takes minutes: say where it is, on a terminal only (logs stay clean).
+        let progress = std::io::stderr().is_terminal();
+        let count = lessons.len();
+        for (i, lesson) in lessons.iter_mut().enumerate() {
+            if lesson.outcome.is_err() {
+                continue;
+            }
+            if progress {
+                eprint!(
+                    "\r\x1b[Kseeds 1..={seeds}: {}/{count} {}",
+                    i + 1,
+                    lesson.name
+                );
+            }
             let (seconds, rate) = timed(|| {
                 Scenario::load(&args.dir.join(&lesson.name))
                     .map_err(|e| e.to_string())
@@ -164,6 +178,9 @@ pub fn lessons(args: LessonsArgs) -> i32 {
             });
             lesson.seconds += seconds;
             lesson.rate = Some(rate);
+        }
+        if progress {
+            eprint!("\r\x1b[K");
         }
     }
     let checked = parallel(jobs, &entries, |entry| {
