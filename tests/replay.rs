@@ -213,3 +213,54 @@ fn a_recorded_violation_replays_to_0_with_its_hash_and_to_1_without() {
     let without = sim(&["replay", file, "--seed", "23", "--to", "0s"]);
     assert_eq!(without.status.code(), Some(1), "as `sim run` answers");
 }
+
+#[test]
+fn heartbeats_are_told_with_readable_times_not_nanoseconds() {
+    let out = sim(&[
+        "replay",
+        "scenarios/failover/heartbeat-false-suspicion.toml",
+        "--from",
+        "2s",
+        "--to",
+        "2.005s",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "the lesson's violation");
+    let told = events(&stdout);
+    assert!(
+        told.contains(&(
+            "2.000000".into(),
+            "B → A Heartbeat(sent at 2.000s, seq 21) sent".into()
+        )),
+        "{told:?}"
+    );
+    for (time, text) in &told {
+        let long_number = text
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|digits| digits.len() >= 7);
+        assert!(!long_number, "raw nanoseconds at {time}: {text}");
+    }
+}
+
+/// Each story line is stamped with its last event: a failed term when the next one begins.
+#[test]
+fn a_failed_term_is_stamped_when_it_ends() {
+    let r = common::run("scenarios/raft/split-vote.toml", &[]);
+    let (ended, text) = r.story()[0].clone();
+    assert_eq!(text, "term 1 ends without a leader (candidates: D, A)");
+    let out = sim(&[
+        "replay",
+        "scenarios/raft/split-vote.toml",
+        "--json",
+        "--to",
+        "1s",
+    ]);
+    let term2 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["text"].as_str().unwrap_or("").contains("in term 2"))
+        .expect("a node moves to term 2");
+    assert_eq!(ended, term2["t_ns"].as_u64().unwrap(), "{term2}");
+    let stood = r.line("becomes leader of term 2").0;
+    assert!(ended < stood);
+}

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+pub mod blame;
 pub mod detector;
 pub mod election_safety;
 pub mod leader_completeness;

@@ -13,6 +13,7 @@
 use crate::node::{LocalNanos, Nanos, Observation, format_duration_signed, format_instant};
 use crate::world::{Applied, Cluster, FaultRecord};
 
+use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
 
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +27,8 @@ struct Claim {
 pub struct NoSplitBrain {
     /// Indexed by node.
     claims: Vec<Option<Claim>>,
+    /// The faults in force, to name what kept the two holders apart.
+    faults: Faults,
     violation: Option<Violation>,
 }
 
@@ -33,6 +36,7 @@ impl NoSplitBrain {
     pub fn new(nodes: usize) -> Self {
         NoSplitBrain {
             claims: vec![None; nodes],
+            faults: Faults::default(),
             violation: None,
         }
     }
@@ -84,7 +88,15 @@ impl NoSplitBrain {
                     "{a} and {b} both hold write authority at {}",
                     format_instant(at)
                 ),
-                evidence: vec![self.describe(other, cluster), self.describe(node, cluster)],
+                evidence: [self.describe(other, cluster), self.describe(node, cluster)]
+                    .into_iter()
+                    .chain(
+                        self.faults
+                            .evidence(other, node, false)
+                            .iter()
+                            .map(|(t, what)| line(*t, what)),
+                    )
+                    .collect(),
             });
         }
     }
@@ -124,6 +136,7 @@ impl Invariant for NoSplitBrain {
     }
 
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+        self.faults.on_fault(at, fault, cluster);
         match &fault.applied {
             Applied::Crash { nodes } => {
                 for &n in nodes {

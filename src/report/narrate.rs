@@ -329,6 +329,10 @@ fn message(msg: &Value) -> String {
     }
     match msg {
         Value::String(name) => pascal(name),
+        // The heartbeat detector's beat: a bare struct, so the trace has no name for it.
+        Value::Object(o) if o.len() == 2 && o.contains_key("seq") && o.contains_key("sent_at") => {
+            format!("Heartbeat{}", fields(msg))
+        }
         Value::Object(_) => format!("message{}", fields(msg)),
         other => other.to_string(),
     }
@@ -401,7 +405,18 @@ fn fields(body: &Value) -> String {
     };
     let parts: Vec<String> = o
         .iter()
-        .map(|(k, v)| format!("{} {}", k.replace('_', " "), field_value(v)))
+        .map(
+            |(k, v)| match (k.strip_suffix("_ns"), v.as_u64(), v.as_i64()) {
+                // Times are nanoseconds on the wire; a reader wants `2.000s` and `150ms`.
+                (Some(name), Some(ns), _) => {
+                    format!("{} {}", name.replace('_', " "), format_duration(ns))
+                }
+                (None, _, Some(t)) if k.ends_with("_at") => {
+                    format!("{} {}", k.replace('_', " "), local_instant(t))
+                }
+                _ => format!("{} {}", k.replace('_', " "), field_value(v)),
+            },
+        )
         .collect();
     format!("({})", parts.join(", "))
 }
@@ -662,15 +677,32 @@ mod tests {
     fn unknown_messages_fall_back_to_their_fields() {
         let told = tell_all(&[
             r#"{"seq":0,"t":0,"kind":"send","node":"A","to":"B","id":0,"msg":{"Ping":{"seq":3}}}"#,
-            r#"{"seq":1,"t":0,"kind":"send","node":"A","to":"B","id":1,"msg":{"seq":4,"sent_at":10}}"#,
+            r#"{"seq":1,"t":0,"kind":"send","node":"A","to":"B","id":1,"msg":{"seq":4,"round":10}}"#,
             r#"{"seq":2,"t":0,"kind":"send","node":"A","to":"B","id":2,"msg":"hello_there"}"#,
         ]);
         assert_eq!(
             told,
             [
                 "A → B Ping(seq 3) sent",
-                "A → B message(sent at 10, seq 4) sent",
+                "A → B message(round 10, seq 4) sent",
                 "A → B HelloThere sent",
+            ]
+        );
+    }
+
+    #[test]
+    fn heartbeats_and_times_inside_messages_are_human_readable() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":2000000000,"kind":"send","node":"B","to":"A","id":0,"msg":{"sent_at":2000000000,"seq":21}}"#,
+            r#"{"seq":1,"t":2001500000,"kind":"deliver","node":"A","from":"B","id":0}"#,
+            r#"{"seq":2,"t":0,"kind":"send","node":"A","to":"B","id":1,"msg":{"lease":{"lease_ns":150000000,"renewed_at":-2500000}}}"#,
+        ]);
+        assert_eq!(
+            told,
+            [
+                "B → A Heartbeat(sent at 2.000s, seq 21) sent",
+                "B → A Heartbeat(sent at 2.000s, seq 21) delivered after 1.5ms",
+                "A → B Lease(lease 150ms, renewed at -0.002s) sent",
             ]
         );
     }
