@@ -283,8 +283,8 @@ pub struct Raft {
 
 impl Protocol for Raft {
     const NAME: &'static str = "raft";
-    const SUMMARY: &'static str = "Raft (Ongaro & Ousterhout 2014): election with pre-vote, vote \
-        stickiness and leases; log replication to a key-value store; log, read-index, lease and \
+    const SUMMARY: &'static str = "Raft (Ongaro & Ousterhout 2014): election with pre-vote, \
+        check-quorum and vote stickiness; leases on the monotonic clock; log replication to a key-value store; log, read-index, lease and \
         follower reads";
     const DEFAULT_INVARIANTS: &'static [&'static str] = &[
         "election_safety",
