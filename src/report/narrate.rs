@@ -221,7 +221,11 @@ impl Narrator {
             "role" => match obs.get("role").and_then(Value::as_str).unwrap_or("?") {
                 "leader" => format!("{node} becomes leader of term {term}"),
                 "candidate" => format!("{node} stands for election in term {term}"),
-                "pre_candidate" => format!("{node} asks for pre-votes for term {term}"),
+                // A pre-candidate stays in its term and asks about the next one (thesis §9.6).
+                "pre_candidate" => format!(
+                    "{node} asks for pre-votes for term {}, still in term {term}",
+                    term + 1
+                ),
                 "follower" => format!("{node} is a follower in term {term}"),
                 "master" => format!("{node} is master (epoch {term})"),
                 "standby" => format!("{node} is standby (epoch {term})"),
@@ -662,6 +666,14 @@ mod tests {
                 "A's tick timer fired",
             ]
         );
+    }
+
+    #[test]
+    fn a_pre_candidate_asks_about_the_next_term() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":1,"kind":"observe","node":"C","local":1,"obs":{"type":"role","role":"pre_candidate","term":1}}"#,
+        ]);
+        assert_eq!(told, ["C asks for pre-votes for term 2, still in term 1"]);
     }
 
     #[test]
