@@ -4,7 +4,7 @@
 //! "persist before send" holds exactly as written, and a handler is atomic: a crash can only
 //! fall between two handlers.
 
-use super::{LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng};
+use super::{ClockKind, LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng};
 
 /// One thing a handler asked the world to do.
 #[derive(Debug)]
@@ -34,16 +34,19 @@ pub struct Ctx<'a, P: Protocol> {
     id: NodeId,
     peers: &'a [NodeId],
     now: LocalNanos,
+    monotonic: LocalNanos,
     rng: &'a mut Rng,
     effects: &'a mut Vec<Effect<P>>,
 }
 
 impl<'a, P: Protocol> Ctx<'a, P> {
-    /// Built by the world for each handler call (and by protocol unit tests).
+    /// Built by the world for each handler call (and by protocol unit tests), with what the
+    /// node's wall clock (`now`) and monotonic clock read.
     pub fn new(
         id: NodeId,
         peers: &'a [NodeId],
         now: LocalNanos,
+        monotonic: LocalNanos,
         rng: &'a mut Rng,
         effects: &'a mut Vec<Effect<P>>,
     ) -> Self {
@@ -51,6 +54,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
             id,
             peers,
             now,
+            monotonic,
             rng,
             effects,
         }
@@ -71,9 +75,25 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         self.peers.len() + 1
     }
 
-    /// The node's *local* clock: offset, drift and jumps applied. It can go backwards.
+    /// The node's *wall* clock, the time of day: offset, drift and jumps applied. It can go
+    /// backwards. Right for timestamps a human reads; wrong for measuring a duration.
     pub fn now(&self) -> LocalNanos {
         self.now
+    }
+
+    /// The node's *monotonic* clock: it drifts with the node's oscillator (the wall clock's
+    /// drift) but never jumps and never goes backwards; it read 0 when the run began. Right for
+    /// measuring durations: leases, timeouts, how long ago something was heard.
+    pub fn monotonic(&self) -> LocalNanos {
+        self.monotonic
+    }
+
+    /// What the named clock reads.
+    pub fn clock(&self, kind: ClockKind) -> LocalNanos {
+        match kind {
+            ClockKind::Wall => self.now,
+            ClockKind::Monotonic => self.monotonic,
+        }
     }
 
     /// The node's own random stream (kept across crashes).
@@ -99,8 +119,10 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         }
     }
 
-    /// Fires `timer` once `after` nanoseconds have passed on this node's clock. A pending timer
-    /// with the same name is replaced.
+    /// Fires `timer` once `after` nanoseconds have passed on this node's *monotonic* clock, as
+    /// a real timer (`timerfd` on `CLOCK_MONOTONIC`, a Tokio sleep) does: a drifting clock
+    /// stretches or shrinks it, a wall-clock jump does not move it. A pending timer with the
+    /// same name is replaced.
     pub fn set_timer(&mut self, after: Nanos, timer: P::Timer) {
         self.effects.push(Effect::SetTimer { timer, after });
     }
@@ -128,7 +150,8 @@ impl<'a, P: Protocol> Ctx<'a, P> {
 }
 
 /// Runs one handler outside any world and returns the effects it asked for, in order: how a
-/// protocol's unit tests drive a node step by step and assert on what it did.
+/// protocol's unit tests drive a node step by step and assert on what it did. Both clocks read
+/// `now`: an honest clock that has never jumped.
 #[cfg(test)]
 pub(crate) fn step<P: Protocol>(
     state: &mut P,
@@ -139,6 +162,9 @@ pub(crate) fn step<P: Protocol>(
 ) -> Vec<Effect<P>> {
     let mut rng = Rng::derive(0, super::Stream::Node(id.0));
     let mut effects = Vec::new();
-    handler(state, &mut Ctx::new(id, peers, now, &mut rng, &mut effects));
+    handler(
+        state,
+        &mut Ctx::new(id, peers, now, now, &mut rng, &mut effects),
+    );
     effects
 }

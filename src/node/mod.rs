@@ -22,6 +22,6 @@ pub use observation::{Observation, Role};
 pub use protocol::{ConfigError, Protocol};
 pub use rng::{Rng, Stream};
 pub use time::{
-    Duration, LocalNanos, Nanos, SignedDuration, format_duration, format_duration_signed,
-    format_instant,
+    ClockKind, Duration, LocalNanos, Nanos, SignedDuration, format_duration,
+    format_duration_signed, format_instant,
 };

@@ -15,7 +15,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::node::{ConfigError, Ctx, Duration, NodeId, Observation, Protocol, Role};
+use crate::node::{ClockKind, ConfigError, Ctx, Duration, NodeId, Observation, Protocol, Role};
 
 /// `[protocol]` settings of `naive-failover`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -76,6 +76,7 @@ impl NaiveFailover {
         ctx.observe(Observation::Authority {
             term: epoch,
             until: None,
+            clock: ClockKind::Monotonic,
         });
     }
 }
@@ -212,7 +213,8 @@ mod tests {
             e,
             Effect::Observe(Observation::Authority {
                 term: 1,
-                until: None
+                until: None,
+                ..
             })
         )));
     }

@@ -118,7 +118,9 @@ impl Narrator {
 
     fn send(&mut self, r: &Map<String, Value>, at: Nanos) -> (Vec<String>, String) {
         let (from, to) = (text_of(r, "node"), text_of(r, "to"));
-        let msg = r.get("msg").map_or_else(|| "?".into(), message);
+        let msg = r
+            .get("msg")
+            .map_or_else(|| "?".into(), |m| message(m, &self.nodes));
         let text = format!("{from} → {to} {msg}");
         if let Some(id) = r.get("id").and_then(Value::as_u64) {
             self.messages.insert(
@@ -219,7 +221,11 @@ impl Narrator {
             "role" => match obs.get("role").and_then(Value::as_str).unwrap_or("?") {
                 "leader" => format!("{node} becomes leader of term {term}"),
                 "candidate" => format!("{node} stands for election in term {term}"),
-                "pre_candidate" => format!("{node} asks for pre-votes for term {term}"),
+                // A pre-candidate stays in its term and asks about the next one (thesis §9.6).
+                "pre_candidate" => format!(
+                    "{node} asks for pre-votes for term {}, still in term {term}",
+                    term + 1
+                ),
                 "follower" => format!("{node} is a follower in term {term}"),
                 "master" => format!("{node} is master (epoch {term})"),
                 "standby" => format!("{node} is standby (epoch {term})"),
@@ -320,9 +326,10 @@ fn fault(r: &Map<String, Value>) -> String {
 }
 
 /// A message in words: Raft's common ones by hand, anything else as `Name(field value, …)`.
-fn message(msg: &Value) -> String {
+/// `nodes` names the node ids a message carries.
+fn message(msg: &Value, nodes: &[String]) -> String {
     if let Some((name, body)) = single_entry(msg) {
-        if let Some(text) = raft_message(name, body) {
+        if let Some(text) = raft_message(name, body, nodes) {
             return text;
         }
         return format!("{}{}", pascal(name), fields(body));
@@ -338,6 +345,41 @@ fn message(msg: &Value) -> String {
     }
 }
 
+/// Why Raft refused a vote, in words (see `protocols::raft::Refusal`).
+fn vote_refusal(why: &Value, nodes: &[String]) -> Option<String> {
+    let (reason, f) = single_entry(why)?;
+    let n = |k: &str| f.get(k).and_then(Value::as_u64);
+    let name = |id: u64| {
+        nodes
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    Some(match reason {
+        "leader_alive" => match n("leader") {
+            Some(leader) => format!(
+                "heard from leader {} within the minimum election timeout",
+                name(leader)
+            ),
+            None => "restarted within the minimum election timeout".to_string(),
+        },
+        "stale_term" => format!("stale term, the voter is in term {}", n("term")?),
+        "already_voted" => format!(
+            "already voted for {} in term {}",
+            name(n("candidate")?),
+            n("term")?
+        ),
+        "log_behind" => format!(
+            "candidate's log is behind: its last entry {} of term {}, the voter's {} of term {}",
+            n("candidate_index")?,
+            n("candidate_term")?,
+            n("voter_index")?,
+            n("voter_term")?
+        ),
+        _ => return None,
+    })
+}
+
 /// `{"name": {...}}`: an externally tagged enum variant.
 fn single_entry(v: &Value) -> Option<(&str, &Value)> {
     let o = v.as_object()?;
@@ -348,7 +390,7 @@ fn single_entry(v: &Value) -> Option<(&str, &Value)> {
     body.is_object().then_some((k.as_str(), body))
 }
 
-fn raft_message(name: &str, m: &Value) -> Option<String> {
+fn raft_message(name: &str, m: &Value, nodes: &[String]) -> Option<String> {
     let n = |k: &str| m.get(k).and_then(Value::as_u64);
     let b = |k: &str| m.get(k).and_then(Value::as_bool);
     let pre = |yes: bool| if yes { "Pre" } else { "" };
@@ -368,7 +410,11 @@ fn raft_message(name: &str, m: &Value) -> Option<String> {
             "{}VoteReply(term {}, {})",
             pre(b("pre_vote")?),
             n("term")?,
-            if b("granted")? { "granted" } else { "refused" }
+            match (b("granted")?, m.get("refused")) {
+                (true, _) => "granted".to_string(),
+                (false, Some(why)) => format!("refused: {}", vote_refusal(why, nodes)?),
+                (false, None) => "refused".to_string(),
+            }
         ),
         "append_entries" => {
             let entries = m.get("entries")?.as_array()?.len();
@@ -633,6 +679,43 @@ mod tests {
                 "B → C PreVoteReply(term 2, granted) sent",
                 "C becomes leader of term 2",
                 "A's tick timer fired",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pre_candidate_asks_about_the_next_term() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":1,"kind":"observe","node":"C","local":1,"obs":{"type":"role","role":"pre_candidate","term":1}}"#,
+        ]);
+        assert_eq!(told, ["C asks for pre-votes for term 2, still in term 1"]);
+    }
+
+    #[test]
+    fn a_refused_vote_says_why() {
+        let reply = |refused: &str| {
+            format!(
+                r#"{{"seq":0,"t":1,"kind":"send","node":"B","to":"C","id":1,"msg":{{"vote_reply":{{"term":3,"granted":false,"pre_vote":false,"refused":{refused}}}}}}}"#
+            )
+        };
+        let lines = [
+            reply(r#"{"already_voted":{"candidate":0,"term":3}}"#),
+            reply(
+                r#"{"log_behind":{"candidate_index":4,"candidate_term":1,"voter_index":6,"voter_term":2}}"#,
+            ),
+            reply(r#"{"stale_term":{"term":5}}"#),
+            reply(r#"{"leader_alive":{"leader":0}}"#),
+            reply(r#"{"leader_alive":{"leader":null}}"#),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        assert_eq!(
+            tell_all(&lines),
+            [
+                "B → C VoteReply(term 3, refused: already voted for A in term 3) sent",
+                "B → C VoteReply(term 3, refused: candidate's log is behind: its last entry 4 of term 1, the voter's 6 of term 2) sent",
+                "B → C VoteReply(term 3, refused: stale term, the voter is in term 5) sent",
+                "B → C VoteReply(term 3, refused: heard from leader A within the minimum election timeout) sent",
+                "B → C VoteReply(term 3, refused: restarted within the minimum election timeout) sent",
             ]
         );
     }

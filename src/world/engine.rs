@@ -12,8 +12,11 @@
 //!   that come due are held, in order, and handed to it when it resumes; its clock keeps
 //!   running, so it learns of the pause only by reading it.
 //!
-//! Timers are deadlines on the node's local clock: a clock jump or a drift change re-plans every
-//! pending timer of that node in true time.
+//! Each node has a wall clock (offset, drift, jumps) and a monotonic clock (the same drift, no
+//! jumps). Timers are deadlines on the monotonic clock, as real timers are: a drift change
+//! re-plans every pending timer of that node in true time; a wall-clock jump moves none. A
+//! protocol that measures time on the wall clock (`ctx.now()`) sees the jump; one that uses
+//! `ctx.monotonic()` does not.
 //!
 //! Clients (see `clients` for how their links behave) are driven the same way: their start,
 //! the replies that reach them and their timers are events of the one queue, and what they ask
@@ -433,7 +436,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         let pending = &mut slot.timers[pos];
         let target = self
             .cluster
-            .clock(node)
+            .monotonic_clock(node)
             .true_time_of(pending.deadline, self.now);
         if target > self.now {
             // Re-armed for later since this entry was queued: sleep until the new deadline.
@@ -461,6 +464,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
     /// Runs one handler of a running node, then carries out its effects in order.
     fn call(&mut self, node: u32, handler: impl FnOnce(&mut P, &mut Ctx<'_, P>)) {
         let local = self.cluster.local_time(node);
+        let monotonic = self.cluster.monotonic_time(node);
         let mut effects = std::mem::take(&mut self.effects);
         {
             let slot = &mut self.slots[node as usize];
@@ -472,23 +476,29 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 NodeId(node),
                 &self.peers[node as usize],
                 local,
+                monotonic,
                 &mut slot.rng,
                 &mut effects,
             );
             handler(state, &mut ctx);
         }
         for effect in effects.drain(..) {
-            self.apply(node, local, effect);
+            self.apply(node, monotonic, effect);
         }
         self.effects = effects;
     }
 
-    fn apply(&mut self, node: u32, local: LocalNanos, effect: Effect<P>) {
+    /// `monotonic`: what the node's monotonic clock read when the handler ran; timers count
+    /// from it.
+    fn apply(&mut self, node: u32, monotonic: LocalNanos, effect: Effect<P>) {
         match effect {
             Effect::Send { to, msg } => self.send(node, to.0, msg),
             Effect::SetTimer { timer, after } => {
-                let deadline = local.saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
-                let at = self.cluster.clock(node).true_time_of(deadline, self.now);
+                let deadline = monotonic.saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
+                let at = self
+                    .cluster
+                    .monotonic_clock(node)
+                    .true_time_of(deadline, self.now);
                 let timers = &mut self.slots[node as usize].timers;
                 let token = match timers.iter_mut().find(|t| t.timer == timer) {
                     // Its queue entry wakes first and will wait for the new deadline.
@@ -959,16 +969,16 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
             }
             FaultAction::ClockJump { target, by } => {
                 let nodes = targets(self, target)?;
+                // Only the wall clock steps; timers run on the monotonic one and stay put.
                 for &n in &nodes {
                     self.cluster.clock_mut(n).jump(*by, self.now);
-                    self.replan_timers(n);
                 }
                 Applied::ClockJump { nodes, by: *by }
             }
             FaultAction::ClockDrift { target, ppm } => {
                 let nodes = targets(self, target)?;
                 for &n in &nodes {
-                    self.cluster.clock_mut(n).set_drift(*ppm, self.now);
+                    self.cluster.set_drift(n, *ppm);
                     self.replan_timers(n);
                 }
                 Applied::ClockDrift { nodes, ppm: *ppm }
@@ -1035,10 +1045,10 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         }
     }
 
-    /// After a clock change, every pending timer of the node fires when its local deadline is
-    /// reached on the new clock.
+    /// After a drift change, every pending timer of the node fires when its deadline is
+    /// reached on the re-paced monotonic clock.
     fn replan_timers(&mut self, node: u32) {
-        let clock = *self.cluster.clock(node);
+        let clock = *self.cluster.monotonic_clock(node);
         for t in &mut self.slots[node as usize].timers {
             t.token = self.next_token;
             self.next_token += 1;

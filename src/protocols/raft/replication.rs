@@ -146,7 +146,8 @@ impl Raft {
             self.replicate_to(ctx, i);
         }
         let round = self.round;
-        let until = self.lease_mut().sent(round, ctx.now());
+        let now = self.lease_clock(ctx);
+        let until = self.lease_mut().sent(round, now);
         self.claim_authority(ctx, until);
         ctx.set_timer(self.cfg.heartbeat_interval.nanos(), Timer::Heartbeat);
     }
