@@ -23,8 +23,8 @@ pub enum Command {
     /// entries of earlier terms (§5.4.2, §8).
     Noop,
     /// A client's key-value operation, tagged with its request id for duplicate suppression.
-    /// Shared, not copied: the log is cloned whole on every persist and every AppendEntries, so
-    /// an entry's clone must not copy its keys and values.
+    /// Shared, not copied: an entry is cloned into every AppendEntries that carries it and onto
+    /// disk, so its clone must not copy its keys and values.
     Client { request: RequestId, op: Arc<Op> },
 }
 
