@@ -25,8 +25,8 @@
 //! event is queued, no client stream is drawn from, no record is added.
 
 use crate::node::{
-    Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, Effect, LocalNanos,
-    Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
+    Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, DiskOf, Effect,
+    LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
 };
 
 use super::clients::{ClientLinks, ClientSlot, ClientTimer, Direction, NoClients};
@@ -146,7 +146,8 @@ struct PendingTimer<T> {
 struct Slot<P: Protocol> {
     /// `None` while crashed.
     state: Option<P>,
-    durable: Option<P::Durable>,
+    /// What the node wrote to disk; `None` until its first write. Survives crashes.
+    disk: Option<DiskOf<P>>,
     rng: Rng,
     timers: Vec<PendingTimer<P::Timer>>,
     /// Inputs held while paused, in arrival order.
@@ -201,7 +202,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
             .iter()
             .map(|&id| Slot {
                 state: Some(P::new(id, &peers[id.index()], &config, None)),
-                durable: None,
+                disk: None,
                 rng: Rng::derive(spec.seed, Stream::Node(id.0)),
                 timers: Vec::new(),
                 held: Vec::new(),
@@ -371,7 +372,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 NodeId(node),
                 &self.peers[node as usize],
                 &self.config,
-                slot.durable.as_ref(),
+                slot.disk.as_ref(),
             ));
         }
         self.tracer
@@ -479,7 +480,8 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 monotonic,
                 &mut slot.rng,
                 &mut effects,
-            );
+            )
+            .with_disk(slot.disk.as_ref());
             handler(state, &mut ctx);
         }
         for effect in effects.drain(..) {
@@ -542,7 +544,10 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 self.tracer
                     .emit::<P>(self.now, &self.cluster, Event::Observe { node, obs: &obs });
             }
-            Effect::Persist(durable) => self.slots[node as usize].durable = Some(durable),
+            Effect::Persist(write) => self.slots[node as usize]
+                .disk
+                .get_or_insert_with(Default::default)
+                .apply(write),
             Effect::Reply { request, reply } => self.send_reply(node, request, reply),
         }
     }

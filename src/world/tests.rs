@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::node::{Ctx, LocalNanos, NodeId, Protocol};
+use crate::node::{Ctx, DiskOf, LocalNanos, NodeId, Protocol};
 
 use super::*;
 
@@ -40,14 +40,15 @@ impl Protocol for Probe {
     type Timer = ProbeTimer;
     type Config = ProbeConfig;
     type Durable = u64;
+    type Record = ();
 
-    fn new(id: NodeId, _: &[NodeId], config: &ProbeConfig, durable: Option<&u64>) -> Self {
+    fn new(id: NodeId, _: &[NodeId], config: &ProbeConfig, disk: Option<&DiskOf<Self>>) -> Self {
         Probe {
             id,
             tick: config.tick_ms * MS,
             received: vec![],
             ticks: vec![],
-            restored: durable.copied(),
+            restored: disk.map(|d| d.state),
             seq: 0,
         }
     }
@@ -449,7 +450,8 @@ impl Protocol for Alarms {
     type Timer = AlarmTimer;
     type Config = ProbeConfig;
     type Durable = ();
-    fn new(_: NodeId, _: &[NodeId], _: &ProbeConfig, _: Option<&()>) -> Self {
+    type Record = ();
+    fn new(_: NodeId, _: &[NodeId], _: &ProbeConfig, _: Option<&DiskOf<Self>>) -> Self {
         Alarms::default()
     }
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {

@@ -117,6 +117,7 @@
 
 mod client;
 mod config;
+mod durable;
 pub mod kv;
 pub mod lease;
 pub mod log;
@@ -127,13 +128,14 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::node::{
-    ClientRequest, ConfigError, Ctx, LocalNanos, NodeId, Observation, Protocol, Reply, Role,
+    ClientRequest, ConfigError, Ctx, DiskOf, LocalNanos, NodeId, Observation, Protocol, Reply, Role,
 };
 
 #[cfg(test)]
 mod tests;
 
 pub use config::{CommitRule, RaftConfig, ReadMode};
+pub use durable::{HardState, RaftDurable};
 pub use log::{Command, Entry};
 
 use client::PendingRead;
@@ -141,16 +143,6 @@ use kv::KvStore;
 use replication::Progress;
 
 use lease::Lease;
-
-/// What survives a crash: Figure 2's persistent state on all servers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RaftDurable {
-    /// The latest term this server has seen; starts at 0, only grows.
-    pub current_term: u64,
-    /// The candidate that received this server's vote in the current term.
-    pub voted_for: Option<NodeId>,
-    pub log: Vec<Entry>,
-}
 
 /// Raft's messages. The candidate's or leader's id is the message's sender.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -244,9 +236,12 @@ pub struct Raft {
     id: NodeId,
     peers: Vec<NodeId>,
     cfg: RaftConfig,
+    /// The persistent state, in memory; on disk as of the last save (see [`durable`]).
     durable: RaftDurable,
-    /// `durable` changed since it was last persisted.
+    /// The term or the vote changed since they were last persisted.
     unsaved: bool,
+    /// The first log index that changed since the log was last written to disk.
+    log_unsaved_from: Option<u64>,
     role: Role,
     /// Known once it has been heard from; cleared with each new term or election.
     leader: Option<KnownLeader>,
@@ -297,19 +292,15 @@ impl Protocol for Raft {
     type Msg = Msg;
     type Timer = Timer;
     type Config = RaftConfig;
-    type Durable = RaftDurable;
+    type Durable = HardState;
+    type Record = Entry;
 
     fn validate(config: &RaftConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
     }
 
-    fn new(
-        id: NodeId,
-        peers: &[NodeId],
-        config: &RaftConfig,
-        durable: Option<&RaftDurable>,
-    ) -> Self {
-        let durable = durable.cloned().unwrap_or_default();
+    fn new(id: NodeId, peers: &[NodeId], config: &RaftConfig, disk: Option<&DiskOf<Self>>) -> Self {
+        let durable = RaftDurable::from_disk(disk);
         debug_assert!(log::is_well_formed(&durable.log));
         let mut digests = Vec::with_capacity(durable.log.len());
         log::recompute_digests(&durable.log, &mut digests, 1);
@@ -319,6 +310,7 @@ impl Protocol for Raft {
             cfg: config.clone(),
             durable,
             unsaved: false,
+            log_unsaved_from: None,
             role: Role::Follower,
             leader: None,
             votes: BTreeSet::new(),
@@ -778,15 +770,6 @@ impl Raft {
             role: now.0,
             term: now.1,
         });
-    }
-
-    /// Persists the durable state if it changed. Every send goes through here first, so what a
-    /// message says about our term and vote is on disk before the message leaves.
-    fn save(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if self.unsaved {
-            ctx.persist(self.durable.clone());
-            self.unsaved = false;
-        }
     }
 
     fn send(&mut self, ctx: &mut Ctx<'_, Self>, to: NodeId, msg: Msg) {

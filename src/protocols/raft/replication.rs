@@ -67,7 +67,7 @@ impl Raft {
                 self.commit_index
             );
             self.commit_index = self.commit_index.min(first - 1);
-            self.unsaved = true;
+            self.log_changed_from(first);
             self.wrote_from(ctx, first);
         }
         self.commit_index = self.commit_index.max(leader_commit.min(last_new));
@@ -132,7 +132,7 @@ impl Raft {
             term: self.term(),
             command,
         });
-        self.unsaved = true;
+        self.log_changed_from(index);
         self.wrote_from(ctx, index);
         index
     }

@@ -3,8 +3,8 @@
 //! checks, in the manner of raft-rs's `test_raft_paper.rs`.
 
 use crate::node::{
-    ClientId, ClientRequest, ClockKind, Ctx, Duration, Effect, LocalNanos, NodeId, Observation, Op,
-    OpResult, Protocol, Reply, RequestId, Rng, Role, Stream,
+    ClientId, ClientRequest, ClockKind, Ctx, DiskOf, DiskWrite, Duration, Effect, LocalNanos,
+    NodeId, Observation, Op, OpResult, Protocol, Reply, RequestId, Rng, Role, Stream,
 };
 
 use super::*;
@@ -21,9 +21,11 @@ fn cfg() -> RaftConfig {
     }
 }
 
-/// A server and the world around it, reduced to a clock and a random stream.
+/// A server and the world around it, reduced to a clock, a random stream and a disk.
 struct Server {
     raft: Raft,
+    /// What the server wrote, kept as the world keeps it.
+    disk: Option<DiskOf<Raft>>,
     id: NodeId,
     peers: Vec<NodeId>,
     cfg: RaftConfig,
@@ -41,6 +43,7 @@ impl Server {
         let peers: Vec<NodeId> = (0..n).map(NodeId).filter(|&p| p != me).collect();
         Server {
             raft: Raft::new(me, &peers, &cfg, None),
+            disk: None,
             id: me,
             peers,
             cfg,
@@ -50,10 +53,16 @@ impl Server {
         }
     }
 
-    /// The same server after a crash, rebuilt from what it persisted, and started.
+    /// The same server after a crash, rebuilt from a disk holding `durable`, and started.
     fn restart(&mut self, durable: &RaftDurable) -> Vec<Effect<Raft>> {
-        self.raft = Raft::new(self.id, &self.peers, &self.cfg, Some(durable));
+        self.disk = Some(durable.to_disk());
+        self.raft = Raft::new(self.id, &self.peers, &self.cfg, self.disk.as_ref());
         self.start()
+    }
+
+    /// What is on the server's disk, in the shape it holds in memory.
+    fn on_disk(&self) -> RaftDurable {
+        RaftDurable::from_disk(self.disk.as_ref())
     }
 
     /// Sets the server's clock, in milliseconds.
@@ -64,7 +73,7 @@ impl Server {
 
     fn call(&mut self, handler: impl FnOnce(&mut Raft, &mut Ctx<'_, Raft>)) -> Vec<Effect<Raft>> {
         let mut effects = Vec::new();
-        let mut ctx = Ctx::new(
+        let ctx = Ctx::new(
             self.id,
             &self.peers,
             self.now + self.wall_ahead,
@@ -72,7 +81,13 @@ impl Server {
             &mut self.rng,
             &mut effects,
         );
-        handler(&mut self.raft, &mut ctx);
+        handler(&mut self.raft, &mut ctx.with_disk(self.disk.as_ref()));
+        for effect in &effects {
+            if let Effect::Persist(write) = effect {
+                let disk = self.disk.get_or_insert_with(Default::default);
+                disk.apply(write.clone());
+            }
+        }
         effects
     }
 
@@ -227,7 +242,8 @@ fn observations(effects: &[Effect<Raft>]) -> Vec<Observation> {
         .collect()
 }
 
-fn persisted(effects: &[Effect<Raft>]) -> Vec<RaftDurable> {
+/// The disk writes, in order.
+fn persisted(effects: &[Effect<Raft>]) -> Vec<DiskWrite<HardState, Entry>> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -325,11 +341,10 @@ fn section_5_2_a_follower_that_times_out_becomes_candidate_votes_for_itself_and_
     assert!(persists_before_sending(&fx));
     assert_eq!(
         persisted(&fx),
-        [RaftDurable {
+        [DiskWrite::State(HardState {
             current_term: 1,
             voted_for: Some(NodeId(0)),
-            log: vec![],
-        }]
+        })]
     );
     let timers = timers_set(&fx, Timer::Election);
     assert_eq!(timers.len(), 1, "a fresh election timeout");
@@ -359,7 +374,7 @@ fn section_5_2_each_server_votes_at_most_once_per_term_even_across_a_restart() {
     let fx = s.deliver(1, request_vote(1, 0, 0));
     assert_eq!(sends(&fx), [(1, vote(1, true))]);
     assert_eq!(s.raft.voted_for(), Some(NodeId(1)));
-    let durable = persisted(&fx).pop().unwrap();
+    let durable = s.on_disk();
     assert_eq!(durable.voted_for, Some(NodeId(1)));
     assert!(
         persists_before_sending(&fx),
@@ -584,7 +599,10 @@ fn section_5_1_any_message_with_a_higher_term_turns_a_leader_into_a_follower() {
         assert_eq!(observations(&fx), [role(Role::Follower, 5)], "{msg:?}");
         assert!(cancels(&fx, Timer::Heartbeat), "{msg:?}");
         assert!(!timers_set(&fx, Timer::Election).is_empty(), "{msg:?}");
-        assert_eq!(persisted(&fx)[0].current_term, 5, "{msg:?}");
+        assert!(
+            matches!(persisted(&fx)[0], DiskWrite::State(h) if h.current_term == 5),
+            "{msg:?}"
+        );
         assert_eq!(s.raft.lease_until(), None, "{msg:?}");
     }
 }
@@ -648,7 +666,10 @@ fn section_5_3_append_entries_runs_the_consistency_check_and_persists_new_entrie
         Some(NodeId(1)),
         "still the leader of the term"
     );
-    assert_eq!(persisted(&fx)[0].log, [], "only the term was written");
+    assert!(
+        matches!(persisted(&fx)[..], [DiskWrite::State(_)]),
+        "only the term was written"
+    );
 
     let from_start = Msg::AppendEntries {
         term: 1,
@@ -669,7 +690,13 @@ fn section_5_3_append_entries_runs_the_consistency_check_and_persists_new_entrie
         persists_before_sending(&fx),
         "the entries are durable first"
     );
-    assert_eq!(persisted(&fx)[0].log, [entry(1, 1), entry(2, 1)]);
+    assert_eq!(
+        persisted(&fx),
+        [
+            DiskWrite::Append(entry(1, 1)),
+            DiskWrite::Append(entry(2, 1))
+        ]
+    );
     assert_eq!(sends(&fx), [(1, accept)]);
     assert_eq!(s.raft.commit_index(), 1);
 
@@ -1282,7 +1309,7 @@ fn section_5_4_1_a_restarted_server_recovers_term_vote_and_log_and_reapplies_wha
     let entries = vec![entry(1, 1), put_entry(2, 1, 7, 1, "x", "1")];
     let fx = s.deliver(1, append_entries(1, (0, 0), entries, 2, 1));
     assert_eq!(applied_indexes(&fx), [1, 2]);
-    let durable = persisted(&fx).pop().unwrap();
+    let durable = s.on_disk();
 
     let fx = s.restart(&durable);
     assert_eq!(s.raft.term(), 1);
