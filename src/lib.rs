@@ -1,6 +1,6 @@
 //! sim: a deterministic distributed-systems simulator.
 //!
-//! Layers, each depending only on those below it (DESIGN.md section 2): `cli`, `sweep` (many
+//! Layers, each depending only on those below it (docs/ARCHITECTURE.md#layers): `cli`, `sweep` (many
 //! seeds of one scenario), `report`, `run` (the composition root), `scenario`, `check`,
 //! `protocols`, `workload`, `world`, `node`.
 

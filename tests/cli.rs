@@ -1,4 +1,4 @@
-//! The command-line contract (DESIGN.md section 7): exit codes, JSON fields, output files,
+//! The command-line contract (docs/ARCHITECTURE.md#the-command-line): exit codes, JSON fields, output files,
 //! errors with file:line:col, and nothing a user wrote overwritten without asking.
 
 mod common;
@@ -432,4 +432,54 @@ fn a_closed_stdout_is_not_a_panic() {
         assert!(!err.contains("panicked"), "sim {args:?}: {err}");
         assert_eq!(out.status.code(), Some(code), "sim {args:?}: {err}");
     }
+}
+
+/// Four nodes heartbeat each other; A's messages to B are cut at 1s, and at 1.15s an unrelated
+/// cut stops D's messages to C. B suspects A at 1.3s.
+const TWO_CUTS: &str = r#"name = "two-cuts"
+seed = 1
+duration = "3s"
+[cluster]
+nodes = ["A", "B", "C", "D"]
+protocol = "heartbeat"
+[protocol]
+interval = "100ms"
+timeout = "300ms"
+[network]
+latency = { dist = "uniform", min = "1ms", max = "3ms" }
+[[faults]]
+at = "1s"
+cut = { from = "A", to = ["B"] }
+[[faults]]
+at = "1.15s"
+cut = { from = "D", to = ["C"] }
+[check]
+invariants = ["strong_accuracy"]
+"#;
+
+#[test]
+fn a_violations_evidence_blames_the_fault_that_caused_it_not_the_latest() {
+    let path = scratch("two-cuts").join("two-cuts.toml");
+    fs::write(&path, TWO_CUTS).unwrap();
+    let r = run(path.to_str().unwrap(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = &r.invariant("strong_accuracy")["violation"];
+    assert_eq!(
+        v["message"],
+        "B suspected A, but A had not crashed (it was up)"
+    );
+    let evidence: Vec<&str> = v["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        evidence,
+        [
+            "1.000s  one-way cut A -> B (in force)",
+            "1.300s  B suspects A, which is up"
+        ],
+        "the D -> C cut came later but kept nothing from B"
+    );
 }

@@ -96,7 +96,7 @@ fn split_vote_ends_without_a_leader_and_a_later_term_resolves_it() {
     let story = r.story();
     assert_eq!(
         story[0].1,
-        "term 1 ends without a leader (candidates: D, A)"
+        "term 1 ends without a leader (candidates: A, D)"
     );
     let leaders = r.leaders();
     assert_eq!(leaders.len(), 1);
@@ -106,7 +106,7 @@ fn split_vote_ends_without_a_leader_and_a_later_term_resolves_it() {
 }
 
 #[test]
-fn partition_heal_elects_in_the_majority_and_the_old_leader_steps_down() {
+fn partition_heal_elects_in_the_majority_and_the_old_leader_steps_down_by_check_quorum() {
     let r = run("scenarios/raft/partition-heal.toml", &[]);
     let old = r.leaders()[0].clone();
     let (cut_at, cut) = r.line("partition {");
@@ -132,18 +132,26 @@ fn partition_heal_elects_in_the_majority_and_the_old_leader_steps_down() {
     );
     let (heal_at, _) = r.line("heal partition");
     assert_eq!(heal_at, 6 * S);
+    // Check-quorum: cut off from the majority, the old leader steps down by itself within two
+    // minimum election timeouts, in its own term, long before the heal.
     let down = r.step_downs();
     assert_eq!(down.len(), 1, "{down:?}");
     assert_eq!(down[0].node, old.node);
-    assert_eq!((down[0].from_term, down[0].to_term), (old.term, new.term));
-    assert!(down[0].at > heal_at && down[0].at < heal_at + 100 * MS);
+    assert_eq!((down[0].from_term, down[0].to_term), (old.term, old.term));
+    assert!(
+        down[0].at > cut_at && down[0].at <= cut_at + 300 * MS,
+        "{down:?}"
+    );
+    // Pre-vote: nobody in the minority raised its term, so the heal deposes no one.
+    assert_eq!(r.leaders().last().unwrap().node, new.node);
+    assert_eq!(r.json["elections"]["highest_term"], new.term);
     for inv in ["election_safety", "no_split_brain", "leader_within"] {
         assert_eq!(r.status(inv), "pass", "{inv}");
     }
 }
 
 #[test]
-fn a_paused_leader_wakes_believing_it_leads_and_steps_down() {
+fn a_paused_leader_wakes_believing_it_leads_refuses_the_votes_and_steps_down() {
     let r = run("scenarios/raft/leader-gc-pause.toml", &[]);
     let old = r.leaders()[0].clone();
     assert_eq!(
@@ -160,6 +168,27 @@ fn a_paused_leader_wakes_believing_it_leads_and_steps_down() {
     let down = r.step_downs();
     assert_eq!(down[0].node, old.node, "the old leader steps down first");
     assert!(down[0].at >= 3 * S && down[0].from_term == old.term);
+    assert_eq!(down[0].to_term, new.term);
+    // It refused the new leader's vote requests, still leading, before its AppendEntries came.
+    let out = common::sim(&[
+        "replay",
+        "scenarios/raft/leader-gc-pause.toml",
+        "--from",
+        "3s",
+        "--to",
+        "3s",
+    ]);
+    let replay = String::from_utf8(out.stdout).unwrap();
+    let refused = format!(
+        "{} → {} VoteReply(term {}, refused: heard from leader {} within the minimum election timeout) sent",
+        old.node, new.node, old.term, old.node
+    );
+    let at = |needle: &str| {
+        replay
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle}\n{replay}"))
+    };
+    assert!(at(&refused) < at(&format!("{} is a follower in term {}", old.node, new.term)));
     assert_eq!(r.status("election_safety"), "pass");
     assert_eq!(r.status("no_split_brain"), "pass");
 }
@@ -179,16 +208,117 @@ fn clock_skew_leaves_safety_intact() {
 }
 
 #[test]
+fn a_lease_on_the_wall_clock_outlives_a_backward_step_into_split_brain() {
+    let r = run("scenarios/raft/lease-wall-clock-step.toml", &[]);
+    let old = r.leaders()[0].clone();
+    assert_eq!(
+        r.line("jumps").1,
+        format!(
+            "clock of {} jumps -400ms (clock jump leader by -400ms)",
+            old.node
+        )
+    );
+    let new = r.leaders().into_iter().find(|l| l.at > 3 * S).unwrap();
+    let v = &r.invariant("no_split_brain")["violation"];
+    let at = v["at_ns"].as_u64().unwrap();
+    assert!(
+        at > 3 * S + 150 * MS && at < 3 * S + 535 * MS,
+        "after the followers time out, inside the stretched lease: {at}"
+    );
+    assert_eq!(split_brain_nodes(&r), [old.node.clone(), new.node.clone()]);
+    let evidence = v["evidence"][0].as_str().unwrap();
+    assert!(
+        evidence.contains("term 1") && evidence.contains("until its clock reads"),
+        "{evidence}"
+    );
+    assert!(
+        r.step_downs().iter().all(|d| d.at > at),
+        "nobody stepped down first"
+    );
+    assert_eq!(r.status("election_safety"), "pass");
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn a_lease_on_the_monotonic_clock_ignores_the_same_step() {
+    let broken = run("scenarios/raft/lease-wall-clock-step.toml", &[]);
+    let r = run("scenarios/raft/lease-monotonic-clock-step.toml", &[]);
+    assert_eq!(r.line("jumps").1, broken.line("jumps").1, "the same step");
+    assert_eq!(
+        r.leaders()[0],
+        broken.leaders()[0],
+        "the same leader, elected the same way"
+    );
+    let new = r.leaders().into_iter().find(|l| l.at > 3 * S).unwrap();
+    assert!(new.at > 3 * S + 150 * MS);
+    assert_eq!(r.status("no_split_brain"), "pass");
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn without_pre_vote_a_rejoining_follower_deposes_a_healthy_leader() {
+    let r = run("scenarios/raft/rejoin-disrupts.toml", &[]);
+    let leader = r.leaders()[0].clone();
+    let (cut_at, cut) = r.line("partition {");
+    assert_eq!(cut_at, 2 * S);
+    let alone = cut
+        .trim_start_matches("partition {")
+        .split('}')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_ne!(alone, leader.node, "a follower is cut off: {cut}");
+    // Cut off, it stands in term after term that nobody hears.
+    let (_, failed) = r.line("end without a leader");
+    assert!(failed.starts_with("terms 2-"), "{failed}");
+    let (heal_at, _) = r.line("heal partition");
+    assert_eq!(heal_at, 4 * S);
+    let down = r.step_downs();
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert_eq!(down[0].node, leader.node, "the healthy leader is deposed");
+    assert!(down[0].at > heal_at && down[0].at < heal_at + 100 * MS);
+    assert!(down[0].to_term > 2, "by the rejoiner's term: {down:?}");
+    let v = &r.invariant("stable_leader")["violation"];
+    assert_eq!(v["at_ns"].as_u64().unwrap(), down[0].at);
+    for inv in ["election_safety", "no_split_brain"] {
+        assert_eq!(r.status(inv), "pass", "{inv}");
+    }
+    assert_eq!(r.code, 3, "a liveness failure");
+}
+
+#[test]
+fn with_pre_vote_the_rejoining_follower_just_follows() {
+    let broken = run("scenarios/raft/rejoin-disrupts.toml", &[]);
+    let r = run("scenarios/raft/rejoin-with-pre-vote.toml", &[]);
+    assert_eq!(r.line("partition {").1, broken.line("partition {").1);
+    assert_eq!(r.leaders().len(), 1, "{:?}", r.story());
+    assert!(r.step_downs().is_empty());
+    assert_eq!(
+        r.json["elections"]["highest_term"], 1,
+        "nobody raised a term"
+    );
+    assert_eq!(r.status("stable_leader"), "pass");
+    assert_eq!(r.code, 0);
+}
+
+#[test]
 fn without_randomness_elections_keep_splitting() {
     let r = run("scenarios/raft/no-randomness.toml", &[]);
     assert!(r.leaders().is_empty());
     let terms = r.json["elections"]["highest_term"].as_u64().unwrap();
     assert!(terms >= 30, "a new term every 150 ms: {terms}");
     assert_eq!(r.json["elections"]["failed"].as_u64().unwrap(), terms);
-    assert_eq!(
-        r.line("elections end without a leader").0,
-        150 * MS,
-        "all time out at once"
+    // All time out at once, at 150 ms, and stand after one round of pre-votes; the line is
+    // stamped when its last term ends, before the violation at 2s that the next line tells.
+    let (at, text) = r.line("end without a leader");
+    assert!(text.starts_with("terms 1-"), "{text}");
+    assert!(text.contains("elections from 0.15"), "{text}");
+    assert!(at > 150 * MS && at < 2 * S, "{at}");
+    let story = r.story();
+    let i = story.iter().position(|l| l.1 == text).unwrap();
+    assert!(
+        story[i + 1].1.contains("VIOLATION leader_within"),
+        "{story:?}"
     );
     assert_eq!(r.status("leader_within"), "violation");
     assert_eq!(r.status("election_safety"), "pass");

@@ -178,6 +178,23 @@ fn the_filter_keeps_matching_scenarios_and_seeds() {
             .iter()
             .all(|g| g["scenario"].as_str().unwrap().contains("figure8"))
     );
+    let r = lessons(&["--json", "--filter", "figure8", "--filter", "split-vote"]);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = doc["lessons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "raft/figure8-current-term.toml",
+            "raft/figure8.toml",
+            "raft/split-vote.toml"
+        ],
+        "any of several filters"
+    );
 }
 
 const REGRESSION: &str = "# seeds we promise\n\
@@ -291,4 +308,124 @@ fn a_missing_directory_is_bad_input() {
         "{}",
         r.stderr
     );
+}
+
+/// A master/standby fail-over under random partitions: seeds 7, 8, 13 and 14 of 1..=20 split the
+/// brain, the other sixteen pass.
+fn mixed(seed: u64, expect: &str) -> String {
+    format!(
+        "name = \"mixed\"\n\
+         seed = {seed}\n\
+         duration = \"3s\"\n\
+         [cluster]\n\
+         nodes = [\"master\", \"standby\"]\n\
+         protocol = \"naive-failover\"\n\
+         [protocol]\n\
+         ping_interval = \"100ms\"\n\
+         missed_pings = 3\n\
+         [network]\n\
+         latency = {{ dist = \"uniform\", min = \"1ms\", max = \"5ms\" }}\n\
+         [nemesis]\n\
+         until = \"2s\"\n\
+         partition = {{ every = [\"500ms\", \"3s\"], last = [\"100ms\", \"450ms\"] }}\n\
+         [check]\n\
+         invariants = [\"election_safety\", \"no_split_brain\"]\n\
+         [expect]\n\
+         {expect}"
+    )
+}
+
+#[test]
+fn a_pass_lesson_that_fails_on_some_seed_exits_1_naming_the_first() {
+    let dir = temp_dir("seeds-pass");
+    write(&dir, "lucky.toml", &mixed(1, "verdict = \"pass\"\n"));
+    let d = dir.to_str().unwrap();
+    let at_its_seed = lessons(&[d]);
+    assert_eq!(
+        at_its_seed.code, 0,
+        "it passes at seed 1: {}",
+        at_its_seed.stdout
+    );
+
+    let r = lessons(&[d, "--seeds", "20"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("scenario "), "{}", r.stdout);
+    assert!(r.stdout.lines().next().unwrap().contains("seeds 1..=20"));
+    assert_eq!(
+        r.row("lucky.toml")[1..5],
+        ["pass", "pass", "4/20 fail (20.0%), first seed 7", "NO"]
+    );
+    let file = dir.join("lucky.toml");
+    let problem = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("expected a pass on every seed"))
+        .unwrap_or_else(|| panic!("a problem line: {}", r.stdout));
+    assert!(
+        problem.contains("4 of 20 seeds failed; the first, seed 7: no_split_brain@1.1s")
+            && problem.contains(&format!("sim run {} --seed 7", file.display())),
+        "{problem}"
+    );
+    assert!(
+        r.stdout
+            .contains("0 met, 1 unmet (1 of them a pass that fails on some seed of 1..=20)")
+    );
+
+    let few = lessons(&[d, "--seeds", "6"]);
+    assert_eq!(few.code, 0, "seeds 1..=6 all pass: {}", few.stdout);
+    assert_eq!(few.row("lucky.toml")[3..5], ["all 6 pass", "yes"]);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_violation_lesson_prints_its_rate_and_json_carries_it_for_any_jobs() {
+    let dir = temp_dir("seeds-violation");
+    let violation = "verdict = \"violation\"\nviolates = [\"no_split_brain\"]\n";
+    write(&dir, "split.toml", &mixed(7, violation));
+    let d = dir.to_str().unwrap();
+    let r = lessons(&[d, "--seeds", "20"]);
+    assert_eq!(r.code, 0, "a rate, not a verdict: {}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.row("split.toml")[1..5],
+        [
+            "violation: no_split_brain",
+            "violation: no_split_brain",
+            "4/20 show it (20.0%)",
+            "yes"
+        ]
+    );
+
+    let seeds = |jobs: &str| {
+        let r = lessons(&[d, "--seeds", "20", "--jobs", jobs, "--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(doc["seeds"], 20);
+        doc["lessons"][0]["seeds"].clone()
+    };
+    let one = seeds("1");
+    assert_eq!(one["matched"], 4);
+    assert_eq!(one["run"], 20);
+    assert_eq!(one["rate"], 0.2);
+    assert_eq!(one["first_failure"]["seed"], 7);
+    assert_eq!(one["holds"], true);
+    assert_eq!(one, seeds("3"), "the same for any number of jobs");
+
+    // Its own seed still decides whether it teaches what it claims.
+    write(&dir, "split.toml", &mixed(1, violation));
+    let missed = lessons(&[d, "--seeds", "20"]);
+    assert_eq!(missed.code, 1, "{}", missed.stdout);
+    assert_eq!(
+        missed.row("split.toml")[3..5],
+        ["4/20 show it (20.0%)", "NO"]
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn seeds_and_jobs_must_be_at_least_one() {
+    for bad in [["--seeds", "0"], ["--jobs", "0"], ["--seeds", "many"]] {
+        let r = lessons(&bad);
+        assert_eq!(r.code, 2, "{bad:?}");
+        assert!(r.stderr.contains(bad[0]), "{}", r.stderr);
+    }
 }

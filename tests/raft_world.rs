@@ -1,7 +1,7 @@
 //! Raft in a simulated world: whole clusters on a network, with faults, telling the story of who
 //! led which term. (Integration tests, because a protocol's own module never imports the world.)
 
-use sim::node::{LocalNanos, Nanos, NodeId, Observation, Role};
+use sim::node::{ClockKind, LocalNanos, Nanos, NodeId, Observation, Role};
 use sim::protocols::raft::{Raft, RaftConfig};
 use sim::world::{
     Applied, Clock, Cluster, Event, FaultAction, FaultSpec, Latency, LinkModel, NemesisSpec,
@@ -128,7 +128,7 @@ fn a_run_is_a_pure_function_of_the_seed() {
 #[derive(Default)]
 struct Leases {
     roles: Roles,
-    held: Vec<Option<(u64, LocalNanos)>>,
+    held: Vec<Option<(u64, LocalNanos, ClockKind)>>,
     split_brains: Vec<String>,
 }
 
@@ -144,12 +144,13 @@ impl Observer<Raft> for Leases {
             Observation::Authority {
                 term,
                 until: Some(until),
+                clock,
             } => {
                 for (other, held) in self.held.iter().enumerate() {
-                    if let Some((their_term, their_until)) = *held
+                    if let Some((their_term, their_until, their_clock)) = *held
                         && other != node as usize
                         && !cluster.is_crashed(other as u32)
-                        && cluster.local_time(other as u32) < their_until
+                        && cluster.read_clock(other as u32, their_clock) < their_until
                     {
                         self.split_brains.push(format!(
                             "at {} ns node {node} (term {term}) claimed authority while node \
@@ -158,7 +159,7 @@ impl Observer<Raft> for Leases {
                         ));
                     }
                 }
-                self.held[node as usize] = Some((term, until));
+                self.held[node as usize] = Some((term, until, clock));
             }
             _ => {}
         }

@@ -7,14 +7,17 @@
 use std::collections::BTreeMap;
 
 use crate::node::{Nanos, Observation, format_instant};
-use crate::world::Cluster;
+use crate::world::{Cluster, FaultRecord};
 
+use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
 
 #[derive(Default)]
 pub struct ElectionSafety {
     /// term → (leader, when it first led that term)
     leaders: BTreeMap<u64, (u32, Nanos)>,
+    /// The faults in force, to name what kept the two leaders apart.
+    faults: Faults,
     violation: Option<Violation>,
 }
 
@@ -40,26 +43,37 @@ impl Invariant for ElectionSafety {
             }
             Some(&(first, since)) if first != node && self.violation.is_none() => {
                 let (a, b) = (cluster.name(first), cluster.name(node));
+                let mut evidence = vec![
+                    format!(
+                        "{}  {a} became {} of term {term}",
+                        format_instant(since),
+                        role.name()
+                    ),
+                    format!(
+                        "{}  {b} became {} of term {term}",
+                        format_instant(at),
+                        role.name()
+                    ),
+                ];
+                evidence.extend(
+                    self.faults
+                        .evidence(first, node, false)
+                        .iter()
+                        .map(|(t, what)| line(*t, what)),
+                );
                 self.violation = Some(Violation {
                     at,
                     nodes: vec![a.to_string(), b.to_string()],
                     message: format!("{a} and {b} both led term {term}"),
-                    evidence: vec![
-                        format!(
-                            "{}  {a} became {} of term {term}",
-                            format_instant(since),
-                            role.name()
-                        ),
-                        format!(
-                            "{}  {b} became {} of term {term}",
-                            format_instant(at),
-                            role.name()
-                        ),
-                    ],
+                    evidence,
                 });
             }
             Some(_) => {}
         }
+    }
+
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+        self.faults.on_fault(at, fault, cluster);
     }
 
     fn status(&self) -> Status {

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+pub mod blame;
 pub mod detector;
 pub mod election_safety;
 pub mod leader_completeness;
@@ -15,6 +16,7 @@ pub mod linearizability;
 pub mod linearizable;
 pub mod log_matching;
 pub mod no_split_brain;
+pub mod stable_leader;
 pub mod state_machine_safety;
 pub mod strong_accuracy;
 
@@ -165,6 +167,15 @@ pub fn catalog() -> &'static [InvariantInfo] {
                 invocation, or never. Checked per key by a Wing-Gong-Lowe search with a step \
                 budget (unknown when it runs out). Needs a [workload].",
         },
+        InvariantInfo {
+            name: "stable_leader",
+            property: Property::Liveness,
+            definition: "If at the last fault event (as for leader_within) some node leads a term T \
+                that a majority of the cluster (itself included) last reported, no node reports a \
+                term above T for the rest of the run: once the faults stop, nothing deposes a \
+                leader a majority follows. A server that raised its term while cut off and forces \
+                it on the cluster when it returns fails it; pre-vote prevents that (thesis §9.6).",
+        },
     ]
 }
 
@@ -187,6 +198,7 @@ pub fn build(
             "log_matching" => Box::new(log_matching::LogMatching::default()),
             "state_machine_safety" => Box::new(state_machine_safety::StateMachineSafety::default()),
             "leader_completeness" => Box::new(leader_completeness::LeaderCompleteness::new(nodes)),
+            "stable_leader" => Box::new(stable_leader::StableLeader::new(nodes)),
             "linearizable" => Box::new(linearizability::Linearizable::default()),
             "leader_within" => continue, // its bound comes from `leader_within = "…"`
             other => {

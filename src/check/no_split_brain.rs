@@ -1,24 +1,30 @@
 //! `no_split_brain`: at no instant of true time do two nodes both hold write authority.
 //!
-//! A protocol declares authority with `Authority { term, until }`: the node may accept writes
-//! until *its own clock* reads `until` (no `until`: until it stops leading). Authority ends when
-//! the clock passes `until`, when the node reports a role that does not lead, or when it
-//! crashes. Because the end is measured on the holder's clock, a slow clock stretches the lease
-//! in true time, and a backward jump can revive an expired one — exactly the hazards of leases.
+//! A protocol declares authority with `Authority { term, until, clock }`: the node may accept
+//! writes until *its own clock* of that kind (wall or monotonic) reads `until` (no `until`: until
+//! it stops leading). Authority ends when the clock passes `until`, when the node reports a role
+//! that does not lead, or when it crashes. Because the end is measured on the holder's clock, a
+//! slow clock stretches the lease in true time, and a backward jump of a wall clock can revive
+//! an expired one — exactly the hazards of leases. A monotonic clock never jumps.
 //!
 //! Overlaps can only begin when a claim is made or renewed, or when a clock jumps back, so the
 //! check runs at those instants against every other node's claim, reading each holder's clock
 //! as it is at that true instant.
 
-use crate::node::{LocalNanos, Nanos, Observation, format_duration_signed, format_instant};
+use crate::node::{
+    ClockKind, LocalNanos, Nanos, Observation, format_duration_signed, format_instant,
+};
 use crate::world::{Applied, Cluster, FaultRecord};
 
+use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
 
 #[derive(Clone, Copy, Debug)]
 struct Claim {
     term: u64,
     until: Option<LocalNanos>,
+    /// The clock `until` is read on.
+    clock: ClockKind,
     /// When this node began holding authority in this term.
     since: Nanos,
 }
@@ -26,6 +32,8 @@ struct Claim {
 pub struct NoSplitBrain {
     /// Indexed by node.
     claims: Vec<Option<Claim>>,
+    /// The faults in force, to name what kept the two holders apart.
+    faults: Faults,
     violation: Option<Violation>,
 }
 
@@ -33,13 +41,16 @@ impl NoSplitBrain {
     pub fn new(nodes: usize) -> Self {
         NoSplitBrain {
             claims: vec![None; nodes],
+            faults: Faults::default(),
             violation: None,
         }
     }
 
     fn holds(&self, node: u32, cluster: &Cluster) -> bool {
         match self.claims[node as usize] {
-            Some(claim) => claim.until.is_none_or(|u| cluster.local_time(node) < u),
+            Some(claim) => claim
+                .until
+                .is_none_or(|u| cluster.read_clock(node, claim.clock) < u),
             None => false,
         }
     }
@@ -54,11 +65,15 @@ impl NoSplitBrain {
                 format_instant(claim.since)
             ),
             Some(until) => {
-                let reads = cluster.local_time(node);
+                let reads = cluster.read_clock(node, claim.clock);
                 format!(
-                    "{name} holds authority in term {} since {}, until its clock reads {} (it reads {}, {} left)",
+                    "{name} holds authority in term {} since {}, until its {}clock reads {} (it reads {}, {} left)",
                     claim.term,
                     format_instant(claim.since),
+                    match claim.clock {
+                        ClockKind::Wall => "",
+                        ClockKind::Monotonic => "monotonic ",
+                    },
                     format_local(until),
                     format_local(reads),
                     // Rounded to the microsecond: nanoseconds of a drifting clock are noise here.
@@ -84,7 +99,15 @@ impl NoSplitBrain {
                     "{a} and {b} both hold write authority at {}",
                     format_instant(at)
                 ),
-                evidence: vec![self.describe(other, cluster), self.describe(node, cluster)],
+                evidence: [self.describe(other, cluster), self.describe(node, cluster)]
+                    .into_iter()
+                    .chain(
+                        self.faults
+                            .evidence(other, node, false)
+                            .iter()
+                            .map(|(t, what)| line(*t, what)),
+                    )
+                    .collect(),
             });
         }
     }
@@ -110,12 +133,17 @@ impl Invariant for NoSplitBrain {
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
         match *obs {
-            Observation::Authority { term, until } => {
+            Observation::Authority { term, until, clock } => {
                 let since = match self.claims[node as usize] {
                     Some(c) if c.term == term && self.holds(node, cluster) => c.since,
                     _ => at,
                 };
-                self.claims[node as usize] = Some(Claim { term, until, since });
+                self.claims[node as usize] = Some(Claim {
+                    term,
+                    until,
+                    clock,
+                    since,
+                });
                 self.check(at, node, cluster);
             }
             Observation::Role { role, .. } if !role.leads() => self.claims[node as usize] = None,
@@ -124,13 +152,14 @@ impl Invariant for NoSplitBrain {
     }
 
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+        self.faults.on_fault(at, fault, cluster);
         match &fault.applied {
             Applied::Crash { nodes } => {
                 for &n in nodes {
                     self.claims[n as usize] = None;
                 }
             }
-            // A backward jump can bring an expired lease back to life.
+            // A backward jump can bring an expired lease on the wall clock back to life.
             Applied::ClockJump { nodes, .. } => {
                 for &n in nodes {
                     self.check(at, n, cluster);
@@ -158,6 +187,15 @@ mod tests {
         Observation::Authority {
             term,
             until: Some(until_ms * MS as i64),
+            clock: ClockKind::Wall,
+        }
+    }
+
+    fn monotonic_lease(term: u64, until_ms: i64) -> Observation {
+        Observation::Authority {
+            term,
+            until: Some(until_ms * MS as i64),
+            clock: ClockKind::Monotonic,
         }
     }
 
@@ -181,6 +219,7 @@ mod tests {
             &Observation::Authority {
                 term: 0,
                 until: None,
+                clock: ClockKind::Monotonic,
             },
             &c,
         );
@@ -260,6 +299,35 @@ mod tests {
     }
 
     #[test]
+    fn a_backward_jump_of_the_wall_clock_leaves_a_monotonic_lease_expired() {
+        use crate::world::{FaultRecord, Origin};
+        let mut c = cluster_at(2, 100 * MS);
+        let mut inv = NoSplitBrain::new(3);
+        inv.on_observation(100 * MS, 0, &monotonic_lease(1, 200), &c);
+        c.set_now(250 * MS);
+        inv.on_observation(250 * MS, 1, &monotonic_lease(2, 400), &c);
+        c.clock_mut(0).jump(-(100 * MS as i64), 260 * MS);
+        c.set_now(260 * MS);
+        let jump = FaultRecord {
+            at: 260 * MS,
+            origin: Origin::Schedule(0),
+            written: "clock jump A by -100ms".into(),
+            applied: Applied::ClockJump {
+                nodes: vec![0],
+                by: -(100 * MS as i64),
+            },
+            lasting: None,
+            dynamic: false,
+        };
+        inv.on_fault(260 * MS, &jump, &c);
+        assert_eq!(
+            inv.status(),
+            Status::Pass,
+            "A's monotonic clock reads 260 ms"
+        );
+    }
+
+    #[test]
     fn masters_without_an_end_overlap_forever() {
         let c = cluster_at(2, 0);
         let mut inv = NoSplitBrain::new(3);
@@ -269,6 +337,7 @@ mod tests {
             &Observation::Authority {
                 term: 0,
                 until: None,
+                clock: ClockKind::Monotonic,
             },
             &c,
         );
@@ -278,6 +347,7 @@ mod tests {
             &Observation::Authority {
                 term: 1,
                 until: None,
+                clock: ClockKind::Monotonic,
             },
             &c,
         );

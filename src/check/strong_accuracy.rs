@@ -4,24 +4,22 @@
 //! paused node, a slow one, or one behind a partition is up, so a heartbeat detector violates
 //! this under any of them — the point of the lesson: a heartbeat cannot tell slow from dead.
 
-use crate::node::{Nanos, Observation, format_instant};
-use crate::world::{Applied, Cluster, FaultRecord, NodeStatus};
+use crate::node::{Nanos, Observation};
+use crate::world::{Cluster, FaultRecord, NodeStatus};
 
+use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
 
 pub struct StrongAccuracy {
-    /// The latest fault that touched each node, for the evidence.
-    last_fault: Vec<Option<(Nanos, String)>>,
-    /// The latest partition or cut, for the evidence.
-    last_partition: Option<(Nanos, String)>,
+    /// The faults in force, to blame the one that silenced the suspected node.
+    faults: Faults,
     violation: Option<Violation>,
 }
 
 impl StrongAccuracy {
-    pub fn new(nodes: usize) -> Self {
+    pub fn new(_nodes: usize) -> Self {
         StrongAccuracy {
-            last_fault: vec![None; nodes],
-            last_partition: None,
+            faults: Faults::default(),
             violation: None,
         }
     }
@@ -48,17 +46,18 @@ impl Invariant for StrongAccuracy {
             NodeStatus::Paused => "paused",
             _ => "up",
         };
-        let mut evidence = vec![format!(
-            "{} {who} suspects {whom}, which is {state}",
-            format_instant(at)
-        )];
-        if let Some((t, what)) = &self.last_fault[peer.index()] {
-            evidence.push(format!("{}  {what}", format_instant(*t)));
-        }
-        if let Some((t, what)) = &self.last_partition {
-            evidence.push(format!("{}  {what}", format_instant(*t)));
-        }
-        evidence.sort();
+        // The fault that kept the peer's heartbeats from this observer, oldest first, then the
+        // suspicion itself: by time, not by text ("10.0s" sorts before "9.0s").
+        let mut evidence: Vec<String> = self
+            .faults
+            .evidence(peer.0, node, true)
+            .iter()
+            .map(|(t, what)| line(*t, what))
+            .collect();
+        evidence.push(line(
+            at,
+            &format!("{who} suspects {whom}, which is {state}"),
+        ));
         self.violation = Some(Violation {
             at,
             nodes: vec![who.to_string(), whom.to_string()],
@@ -68,17 +67,7 @@ impl Invariant for StrongAccuracy {
     }
 
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
-        let what = fault.applied.describe(cluster);
-        match &fault.applied {
-            Applied::Partition { .. } | Applied::Cut { .. } => {
-                self.last_partition = Some((at, what))
-            }
-            other => {
-                for &n in other.nodes() {
-                    self.last_fault[n as usize] = Some((at, what.clone()));
-                }
-            }
-        }
+        self.faults.on_fault(at, fault, cluster);
     }
 
     fn status(&self) -> Status {
@@ -90,8 +79,9 @@ impl Invariant for StrongAccuracy {
 mod tests {
     use super::*;
     use crate::check::tests::cluster_at;
+    use crate::node::Nanos;
     use crate::node::NodeId;
-    use crate::world::Origin;
+    use crate::world::{Applied, Origin};
 
     #[test]
     fn suspecting_a_crashed_node_is_accurate() {
@@ -125,5 +115,61 @@ mod tests {
             "A suspected B, but B had not crashed (it was paused)"
         );
         assert!(v.evidence.iter().any(|e| e.contains("pause B")));
+    }
+
+    fn cut(at: Nanos, id: u32, from: u32, to: u32) -> FaultRecord {
+        FaultRecord {
+            at,
+            origin: Origin::Schedule(id),
+            written: String::new(),
+            applied: Applied::Cut {
+                cut: id,
+                from: vec![from],
+                to: vec![to],
+            },
+            lasting: None,
+            dynamic: false,
+        }
+    }
+
+    #[test]
+    fn the_evidence_blames_the_cut_that_silenced_the_peer_not_a_later_unrelated_one() {
+        let c = cluster_at(4, 0);
+        let mut inv = StrongAccuracy::new(4);
+        inv.on_fault(1_000_000_000, &cut(1_000_000_000, 0, 0, 1), &c);
+        inv.on_fault(1_150_000_000, &cut(1_150_000_000, 1, 3, 2), &c);
+        inv.on_observation(
+            1_300_000_000,
+            1,
+            &Observation::Suspect { peer: NodeId(0) },
+            &c,
+        );
+        let Status::Violated(v) = inv.status() else {
+            panic!("expected a violation")
+        };
+        assert_eq!(
+            v.evidence,
+            [
+                "1.000s  one-way cut A -> B (in force)",
+                "1.300s  B suspects A, which is up",
+            ]
+        );
+    }
+
+    #[test]
+    fn evidence_is_in_time_order_past_ten_seconds() {
+        let c = cluster_at(3, 0);
+        let mut inv = StrongAccuracy::new(3);
+        inv.on_fault(9_000_000_000, &cut(9_000_000_000, 0, 1, 0), &c);
+        inv.on_observation(
+            10_000_000_000,
+            0,
+            &Observation::Suspect { peer: NodeId(1) },
+            &c,
+        );
+        let Status::Violated(v) = inv.status() else {
+            panic!("expected a violation")
+        };
+        assert!(v.evidence[0].contains("cut B -> A"), "{:?}", v.evidence);
     }
 }

@@ -52,7 +52,7 @@ impl Default for BenchArgs {
 }
 
 /// The bundled workloads: (name, file as shown, its text).
-pub const WORKLOADS: [(&str, &str, &str); 3] = [
+pub const WORKLOADS: [(&str, &str, &str); 5] = [
     (
         "mesh-5",
         "scenarios/bench/mesh-5.toml",
@@ -67,6 +67,18 @@ pub const WORKLOADS: [(&str, &str, &str); 3] = [
         "raft-hour",
         "scenarios/bench/raft-hour.toml",
         include_str!("../../scenarios/bench/raft-hour.toml"),
+    ),
+    // The same KV run for 1 and 10 virtual minutes: their ratio shows whether a run with
+    // clients stays linear in its length (the goal: at most 11x).
+    (
+        "raft-kv-1min",
+        "scenarios/bench/raft-kv-1min.toml",
+        include_str!("../../scenarios/bench/raft-kv-1min.toml"),
+    ),
+    (
+        "raft-kv-10min",
+        "scenarios/bench/raft-kv-10min.toml",
+        include_str!("../../scenarios/bench/raft-kv-10min.toml"),
     ),
 ];
 
@@ -171,11 +183,18 @@ pub fn main(args: &BenchArgs) -> i32 {
                 })
             })
             .collect();
-        outln!("{}", json!({ "runs": args.runs, "workloads": rows }));
+        let goals: Vec<_> = goals(&results)
+            .iter()
+            .map(|g| json!({ "what": g.what, "ratio": g.ratio, "at_most": g.at_most }))
+            .collect();
+        outln!(
+            "{}",
+            json!({ "runs": args.runs, "workloads": rows, "goals": goals })
+        );
         return EXIT_OK;
     }
     outln!(
-        "{:<10} {:>5} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>12}",
+        "{:<13} {:>5} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>12}",
         "workload",
         "nodes",
         "virtual",
@@ -188,7 +207,7 @@ pub fn main(args: &BenchArgs) -> i32 {
     );
     for m in &results {
         outln!(
-            "{:<10} {:>5} {:>9} {:>11} {:>11} {:>8.3}s {:>12.0} {:>13} {:>12}",
+            "{:<13} {:>5} {:>9} {:>11} {:>11} {:>8.3}s {:>12.0} {:>13} {:>12}",
             m.name,
             m.nodes,
             crate::node::format_duration(m.virtual_ns),
@@ -204,5 +223,88 @@ pub fn main(args: &BenchArgs) -> i32 {
         "(fastest of {} runs each; trace hash and invariant checks on)",
         args.runs.max(1)
     );
+    for goal in goals(&results) {
+        outln!(
+            "{}: {:.2}x (goal: at most {}x)",
+            goal.what,
+            goal.ratio,
+            goal.at_most
+        );
+    }
     EXIT_OK
+}
+
+/// A ratio between two workloads' figures that the engine promises to keep small.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Goal {
+    pub what: &'static str,
+    pub ratio: f64,
+    pub at_most: f64,
+}
+
+/// The goals whose workloads were all measured: a run with clients stays linear in its length
+/// (10 minutes cost at most 11 times 1 minute), and costs about what a run without clients does
+/// per delivered message (within 2x of `raft-hour`).
+pub fn goals(results: &[Measurement]) -> Vec<Goal> {
+    let find = |name: &str| results.iter().find(|m| m.name == name);
+    let mut out = Vec::new();
+    if let (Some(short), Some(long)) = (find("raft-kv-1min"), find("raft-kv-10min")) {
+        out.push(Goal {
+            what: "raft-kv-10min wall / raft-kv-1min wall",
+            ratio: long.wall_ns as f64 / short.wall_ns.max(1) as f64,
+            at_most: 11.0,
+        });
+    }
+    if let (Some(hour), Some(long)) = (find("raft-hour"), find("raft-kv-10min")) {
+        out.push(Goal {
+            what: "raft-kv-10min ns/delivery / raft-hour ns/delivery",
+            ratio: long.ns_per_delivery() / hour.ns_per_delivery().max(f64::MIN_POSITIVE),
+            at_most: 2.0,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(name: &'static str, wall_ns: u64, deliveries: u64) -> Measurement {
+        Measurement {
+            name,
+            nodes: 5,
+            virtual_ns: 0,
+            events: 0,
+            deliveries,
+            trace_hash: String::new(),
+            wall_ns,
+        }
+    }
+
+    #[test]
+    fn the_goals_compare_the_kv_runs_with_each_other_and_with_raft_hour() {
+        let results = [
+            measured("raft-hour", 400, 100),
+            measured("raft-kv-1min", 100, 10),
+            measured("raft-kv-10min", 1_200, 100),
+        ];
+        let goals = goals(&results);
+        assert_eq!(goals.len(), 2);
+        assert_eq!(goals[0].ratio, 12.0, "10 minutes cost 12 times 1 minute");
+        assert!(
+            goals[0].ratio > goals[0].at_most,
+            "a goal missed shows as missed"
+        );
+        assert_eq!(goals[1].ratio, 3.0, "12 ns per delivery against 4");
+    }
+
+    #[test]
+    fn a_goal_whose_workloads_were_filtered_out_is_not_reported() {
+        assert!(goals(&[measured("raft-kv-10min", 1, 1)]).is_empty());
+        let only_kv = [
+            measured("raft-kv-1min", 1, 1),
+            measured("raft-kv-10min", 9, 9),
+        ];
+        assert_eq!(goals(&only_kv).len(), 1);
+    }
 }

@@ -1,8 +1,8 @@
-//! `sim check HISTORY [--model M] [--timeout D] [--max-steps N] [--html F] [--json]`: is a
+//! `sim check HISTORY [--model M] [--timeout D] [--max-steps N] [--html F [--force]] [--json]`: is a
 //! recorded history linearizable?
 //!
 //! Reads sim-history JSON, Jepsen logs and EDN operation maps (the format is told by the content,
-//! [`import`]), checks with [`crate::check::linearizable`] and exits 0 linearizable, 1 not, 2 bad
+//! [`import_bytes`]), checks with [`crate::check::linearizable`] and exits 0 linearizable, 1 not, 2 bad
 //! input, 3 unknown (the timeout or the step limit was hit first). The timeout is wall-clock time,
 //! read here in the command line and handed to the checker as its cancel callback: the checker
 //! itself never reads a clock.
@@ -16,7 +16,7 @@ use serde_json::{Value as Json, json};
 use crate::check::linearizable::{self, Analysis, Limits, LinVerdict};
 use crate::node::Duration;
 use crate::report::history_html;
-use crate::workload::history::import::{Format, import};
+use crate::workload::history::import::{Format, import_bytes};
 use crate::workload::history::json::model_name;
 use crate::workload::history::{History, ModelKind, ModelSpec, Value};
 
@@ -39,6 +39,10 @@ pub struct CheckArgs {
     /// Write a self-contained HTML picture of the history and the linearization to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Replace the `--html` file if it already exists (without this, an existing file is an
+    /// error: a picture must never overwrite something by accident).
+    #[arg(long)]
+    pub force: bool,
     /// Print one JSON object on stdout instead of the human report.
     #[arg(long)]
     pub json: bool,
@@ -50,6 +54,10 @@ pub enum ModelArg {
     Register,
     CasRegister,
     Kv,
+    /// Knossos's multi-register: transactions (`:txn`) over several registers.
+    MultiRegister,
+    /// Knossos's mutex: acquire and release.
+    Mutex,
 }
 
 impl From<ModelArg> for ModelKind {
@@ -58,6 +66,8 @@ impl From<ModelArg> for ModelKind {
             ModelArg::Register => ModelKind::Register,
             ModelArg::CasRegister => ModelKind::CasRegister,
             ModelArg::Kv => ModelKind::Kv,
+            ModelArg::MultiRegister => ModelKind::MultiRegister,
+            ModelArg::Mutex => ModelKind::Mutex,
         }
     }
 }
@@ -72,11 +82,10 @@ pub struct Loaded {
 /// Reads and imports `file`; the error is the line to print (`file:line:col: expected ...`).
 pub fn load(file: &std::path::Path, model: Option<ModelKind>) -> Result<Loaded, String> {
     let name = display(file);
-    let text =
-        std::fs::read_to_string(file).map_err(|e| format!("{name}: cannot read the file: {e}"))?;
-    let (format, history) = import(&text, model).map_err(|e| format!("{name}:{e}"))?;
+    let bytes = std::fs::read(file).map_err(|e| format!("{name}: cannot read the file: {e}"))?;
+    let (format, history) = import_bytes(&bytes, model).map_err(|e| format!("{name}:{e}"))?;
     let model = history.model.clone().ok_or_else(|| {
-        format!("{name}: the history names no model; pass --model register, cas-register or kv")
+        format!("{name}: the history names no model; pass --model register, cas-register, kv, multi-register or mutex")
     })?;
     Ok(Loaded {
         format,
@@ -109,6 +118,17 @@ pub fn check_within(
 
 pub fn check(args: CheckArgs) -> i32 {
     let name = display(&args.file);
+    // Refused before the check, which may take a minute: the user learns at once.
+    if let Some(path) = &args.html
+        && !args.force
+        && path.exists()
+    {
+        eprintln!(
+            "{}: already exists; pass --force to replace it, or choose another --html file",
+            display(path)
+        );
+        return EXIT_USAGE;
+    }
     let loaded = match load(&args.file, args.model.map(ModelKind::from)) {
         Ok(l) => l,
         Err(e) => {
@@ -163,6 +183,9 @@ pub fn exit_code(verdict: &LinVerdict) -> i32 {
 }
 
 fn init_text(model: &ModelSpec) -> String {
+    if model.kind == ModelKind::Mutex {
+        return "free".to_string();
+    }
     model
         .init
         .as_ref()

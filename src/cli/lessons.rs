@@ -1,21 +1,28 @@
-//! `sim lessons [DIR] [--bless] [--json] [--filter S]`: the catalogue as a test suite.
+//! `sim lessons [DIR] [--bless] [--json] [--filter S]... [--seeds N] [--jobs J]`: the catalogue
+//! as a test suite.
 //!
 //! Every scenario under DIR (default `scenarios/`), found recursively and run in sorted order,
 //! is judged against its `[expect]`; then every seed of DIR's regression file
 //! (`regressions.toml`, see [`super::regressions`]) against its recorded verdict and trace hash.
-//! Two tables, one line per scenario or seed, then the problems in full.
+//! Two tables, one line per scenario or seed, then the problems in full. With `--seeds N`, each
+//! scenario is also swept over seeds 1..=N and the table shows the rate beside the verdict (see
+//! [`rates`]): a lesson that expects a pass must pass on every one of them.
 //!
 //! Exit codes: 2 when a file is bad (a scenario, the regression file, a scenario it names) —
 //! reported after the tables, which still show everything that could run; else 1 when an
-//! expectation is unmet or a recorded seed moved; else 0. Scenarios without `[expect]` are
+//! expectation is unmet, a pass-lesson fails on some seed of `--seeds`, or a recorded seed moved;
+//! else 0. Scenarios without `[expect]` are
 //! listed and fail nothing. With `--bless`, moved seeds are rewritten in the regression file
 //! (values only: comments stay) and no longer count as failures.
 //!
 //! The bench scenarios are lessons too: each runs in well under a second, and their hashes guard
-//! the engine's hot path. Runs are spread over the machine's cores; the order of the output is
+//! the engine's hot path. Swept, they are most of the cost (about 60% of `--seeds 1000`: an hour
+//! of virtual time per seed), and their world is fixed, so a wide sweep may leave them out with
+//! `--filter raft/ --filter failover/` and sweep `--filter bench/` with a smaller N. Runs are spread over the machine's cores; the order of the output is
 //! the sorted order whatever finishes first.
 
 use std::fs;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,7 +36,11 @@ use crate::run::{RunOptions, RunReport};
 use crate::scenario::{ExpectedVerdict, Scenario};
 
 use super::regressions::{self, Edit, Regression};
+
+mod rates;
+
 use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, display};
+use rates::Rate;
 
 /// The regression file's name; the walk skips it.
 pub const REGRESSIONS: &str = "regressions.toml";
@@ -45,9 +56,17 @@ pub struct LessonsArgs {
     /// Print one JSON object on stdout (the tables go to stderr).
     #[arg(long)]
     pub json: bool,
-    /// Only scenarios (and recorded seeds) whose path contains this string.
+    /// Only scenarios (and recorded seeds) whose path contains this string; repeat it for any
+    /// of several (`--filter raft/ --filter failover/`).
     #[arg(long, value_name = "S")]
-    pub filter: Option<String>,
+    pub filter: Vec<String>,
+    /// Also sweep each scenario over seeds 1..=N and print how often it shows what it expects: a
+    /// lesson that expects a pass must pass on all N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub seeds: Option<u64>,
+    /// Worker threads (default: one per core). The output is the same for any number.
+    #[arg(long, short = 'j', value_name = "J", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
 }
 
 /// What became of one scenario of the catalogue.
@@ -56,6 +75,27 @@ struct Lesson {
     name: String,
     seconds: f64,
     outcome: Result<RunReport, String>,
+    /// With `--seeds`: the sweep's tally, or why it could not run.
+    rate: Option<Result<Rate, String>>,
+}
+
+impl Lesson {
+    /// Its expectation is unmet at its seed, or it expects a pass and some seed failed.
+    fn unmet(&self) -> bool {
+        let at_seed = self
+            .outcome
+            .as_ref()
+            .is_ok_and(|r| r.expect.as_ref().is_some_and(|e| !e.met));
+        at_seed
+            || self
+                .rate
+                .as_ref()
+                .is_some_and(|r| r.as_ref().is_ok_and(Rate::broken))
+    }
+
+    fn sweep_error(&self) -> Option<&String> {
+        self.rate.as_ref().and_then(|r| r.as_ref().err())
+    }
 }
 
 /// What became of one recorded seed.
@@ -82,10 +122,12 @@ pub fn lessons(args: LessonsArgs) -> i32 {
         }
     };
     let wanted = |name: &str| {
-        args.filter
-            .as_ref()
-            .is_none_or(|f| name.contains(f.as_str()))
+        args.filter.is_empty() || args.filter.iter().any(|f| name.contains(f.as_str()))
     };
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| usize::try_from(j).unwrap_or(usize::MAX),
+    );
     let names: Vec<String> = files
         .iter()
         .map(|f| relative(f, &args.dir))
@@ -103,15 +145,45 @@ pub fn lessons(args: LessonsArgs) -> i32 {
 
     #[allow(clippy::disallowed_methods)] // wall clock for the seconds column: cli code only
     let started = Instant::now();
-    let lessons = parallel(&names, |name| {
+    let mut lessons = parallel(jobs, &names, |name| {
         let (seconds, outcome) = timed(|| run_file(&args.dir.join(name), None));
         Lesson {
             name: name.clone(),
             seconds,
             outcome,
+            rate: None,
         }
     });
-    let checked = parallel(&entries, |entry| {
+    if let Some(seeds) = args.seeds {
+        // One lesson at a time, its seeds on every thread: the slow lessons (the benches) then
+        // use the whole machine instead of one core at the end.
+        // A wide sweep takes minutes: say where it is, on a terminal only (logs stay clean).
+        let progress = std::io::stderr().is_terminal();
+        let count = lessons.len();
+        for (i, lesson) in lessons.iter_mut().enumerate() {
+            if lesson.outcome.is_err() {
+                continue;
+            }
+            if progress {
+                eprint!(
+                    "\r\x1b[Kseeds 1..={seeds}: {}/{count} {}",
+                    i + 1,
+                    lesson.name
+                );
+            }
+            let (seconds, rate) = timed(|| {
+                Scenario::load(&args.dir.join(&lesson.name))
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| rates::sweep(&s, seeds, jobs))
+            });
+            lesson.seconds += seconds;
+            lesson.rate = Some(rate);
+        }
+        if progress {
+            eprint!("\r\x1b[K");
+        }
+    }
+    let checked = parallel(jobs, &entries, |entry| {
         let (seconds, outcome) = timed(|| run_file(&entry.path, Some(entry.seed)));
         Checked {
             entry: entry.clone(),
@@ -139,7 +211,9 @@ pub fn lessons(args: LessonsArgs) -> i32 {
         eprint!("{text}");
         outln!(
             "{}",
-            to_json(&lessons, &checked, &blessed, &problems, code, seconds)
+            to_json(
+                &lessons, &checked, &blessed, &problems, code, seconds, args.seeds
+            )
         );
     } else {
         out!("{text}");
@@ -176,11 +250,9 @@ fn timed<T>(f: impl FnOnce() -> T) -> (f64, T) {
     (start.elapsed().as_secs_f64(), value)
 }
 
-/// `f` over `items` on every core, results in the items' order.
-fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let jobs = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
+/// `f` over `items` on `jobs` threads, results in the items' order.
+fn parallel<T: Sync, R: Send>(jobs: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let jobs = jobs.clamp(1, items.len().max(1));
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|s| {
@@ -286,13 +358,11 @@ fn shown_hash(h: &str) -> &str {
 
 fn exit_code(lessons: &[Lesson], checked: &[Checked], problems: &[String], bless: bool) -> i32 {
     let bad = !problems.is_empty()
-        || lessons.iter().any(|l| l.outcome.is_err())
+        || lessons
+            .iter()
+            .any(|l| l.outcome.is_err() || l.sweep_error().is_some())
         || checked.iter().any(|c| c.outcome.is_err());
-    let unmet = lessons.iter().any(|l| {
-        l.outcome
-            .as_ref()
-            .is_ok_and(|r| r.expect.as_ref().is_some_and(|e| !e.met))
-    }) || (!bless && checked.iter().any(Checked::moved));
+    let unmet = lessons.iter().any(Lesson::unmet) || (!bless && checked.iter().any(Checked::moved));
     if bad {
         EXIT_USAGE
     } else if unmet {
@@ -357,25 +427,25 @@ fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
-fn lesson_rows(lessons: &[Lesson]) -> Vec<Vec<String>> {
-    let mut rows = vec![vec![
-        "scenario".into(),
-        "expected".into(),
-        "got".into(),
-        "met".into(),
-        "seconds".into(),
-    ]];
+fn lesson_rows(lessons: &[Lesson], seeds: Option<u64>) -> Vec<Vec<String>> {
+    let mut header: Vec<String> = vec!["scenario".into(), "expected".into(), "got".into()];
+    if let Some(n) = seeds {
+        header.push(format!("seeds 1..={n}"));
+    }
+    header.extend(["met".into(), "seconds".into()]);
+    let mut rows = vec![header];
     for l in lessons {
         let seconds = format!("{:.3}", l.seconds);
-        rows.push(match &l.outcome {
+        let mut row = match &l.outcome {
             Ok(r) => vec![
                 l.name.clone(),
                 expected_words(r),
                 got_words(r),
                 match &r.expect {
                     None => "-".into(),
-                    Some(e) if e.met => "yes".into(),
-                    Some(_) => "NO".into(),
+                    Some(_) if l.sweep_error().is_some() => "ERROR".into(),
+                    Some(_) if l.unmet() => "NO".into(),
+                    Some(_) => "yes".into(),
                 },
                 seconds,
             ],
@@ -386,7 +456,16 @@ fn lesson_rows(lessons: &[Lesson]) -> Vec<Vec<String>> {
                 "ERROR".into(),
                 seconds,
             ],
-        });
+        };
+        if seeds.is_some() {
+            let cell = match &l.rate {
+                Some(Ok(rate)) => rate.cell(),
+                Some(Err(_)) => "sweep failed (below)".into(),
+                None => "-".into(),
+            };
+            row.insert(3, cell);
+        }
+        rows.push(row);
     }
     rows
 }
@@ -436,6 +515,11 @@ fn details(lessons: &[Lesson], checked: &[Checked], bless: bool) -> Vec<String> 
                         r.replay
                     ));
                 }
+                match &l.rate {
+                    Some(Ok(rate)) => out.extend(rate.problem(&r.file)),
+                    Some(Err(e)) => out.push(format!("{}: the seed sweep failed: {e}", r.file)),
+                    None => {}
+                }
             }
         }
     }
@@ -467,7 +551,7 @@ fn render(
     problems: &[String],
     seconds: f64,
 ) -> String {
-    let mut out = table(&lesson_rows(lessons));
+    let mut out = table(&lesson_rows(lessons, args.seeds));
     let regression_file = args.dir.join(REGRESSIONS);
     if !checked.is_empty() {
         out += &format!("\nregressions ({})\n", display(&regression_file));
@@ -490,9 +574,9 @@ fn render(
     let met = lessons
         .iter()
         .filter(|l| {
-            l.outcome
-                .as_ref()
-                .is_ok_and(|r| r.expect.as_ref().is_some_and(|e| e.met))
+            !l.unmet()
+                && l.sweep_error().is_none()
+                && l.outcome.as_ref().is_ok_and(|r| r.expect.is_some())
         })
         .count();
     let without = lessons
@@ -504,8 +588,22 @@ fn render(
         .iter()
         .filter(|c| c.outcome.is_ok() && !c.moved())
         .count();
+    let swept = match args.seeds {
+        Some(n) => {
+            let broken = lessons
+                .iter()
+                .filter(|l| {
+                    l.rate
+                        .as_ref()
+                        .is_some_and(|r| r.as_ref().is_ok_and(Rate::broken))
+                })
+                .count();
+            format!(" ({broken} of them a pass that fails on some seed of 1..={n})")
+        }
+        None => String::new(),
+    };
     out += &format!(
-        "\nlessons: {} run, {met} met, {} unmet, {without} without [expect], {bad} bad · regressions: {} checked, {held} held · {seconds:.2}s\n",
+        "\nlessons: {} run, {met} met, {} unmet{swept}, {without} without [expect], {bad} bad · regressions: {} checked, {held} held · {seconds:.2}s\n",
         lessons.len(),
         lessons.len() - met - without - bad,
         checked.len(),
@@ -520,20 +618,29 @@ fn to_json(
     problems: &[String],
     code: i32,
     seconds: f64,
+    seeds: Option<u64>,
 ) -> Value {
     let lessons: Vec<Value> = lessons
         .iter()
         .map(|l| match &l.outcome {
-            Ok(r) => json!({
-                "scenario": l.name,
-                "expected": r.expect.as_ref().map(|_| expected_words(r)),
-                "verdict": r.verdict.name(),
-                "violated": violated(r),
-                "met": r.expect.as_ref().map(|e| e.met),
-                "problems": r.expect.as_ref().map(|e| e.problems.clone()),
-                "trace_hash": r.trace_hash,
-                "seconds": l.seconds,
-            }),
+            Ok(r) => {
+                let mut v = json!({
+                    "scenario": l.name,
+                    "expected": r.expect.as_ref().map(|_| expected_words(r)),
+                    "verdict": r.verdict.name(),
+                    "violated": violated(r),
+                    "met": r.expect.as_ref().map(|_| !l.unmet()),
+                    "problems": r.expect.as_ref().map(|e| e.problems.clone()),
+                    "trace_hash": r.trace_hash,
+                    "seconds": l.seconds,
+                });
+                match &l.rate {
+                    Some(Ok(rate)) => v["seeds"] = rate.to_json(&r.file),
+                    Some(Err(e)) => v["seeds"] = json!({ "error": e }),
+                    None => {}
+                }
+                v
+            }
             Err(e) => json!({"scenario": l.name, "error": e, "seconds": l.seconds}),
         })
         .collect();
@@ -566,5 +673,6 @@ fn to_json(
         "errors": problems,
         "exit_code": code,
         "seconds": seconds,
+        "seeds": seeds,
     })
 }

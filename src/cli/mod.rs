@@ -1,6 +1,6 @@
 //! The `sim` command line: parsing, exit codes, and where output goes.
 //!
-//! Exit codes are the same for every command (DESIGN.md section 7): 0 everything held, 1 a
+//! Exit codes are the same for every command (docs/ARCHITECTURE.md#exit-codes): 0 everything held, 1 a
 //! safety property failed, 2 bad input or usage (clap's own code), 3 a liveness property failed
 //! or the answer is unknown. Human output goes to stdout, or to stderr when `--json` puts the
 //! JSON document on stdout. Colour only on a terminal, never with `NO_COLOR`.

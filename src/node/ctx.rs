@@ -4,7 +4,10 @@
 //! "persist before send" holds exactly as written, and a handler is atomic: a crash can only
 //! fall between two handlers.
 
-use super::{LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng};
+use super::{
+    ClockKind, DiskOf, DiskWrite, LocalNanos, Nanos, NodeId, Observation, Protocol, Reply,
+    RequestId, Rng,
+};
 
 /// One thing a handler asked the world to do.
 #[derive(Debug)]
@@ -21,7 +24,8 @@ pub enum Effect<P: Protocol> {
         timer: P::Timer,
     },
     Observe(Observation),
-    Persist(P::Durable),
+    /// A write to the node's disk (see [`super::durable`]).
+    Persist(DiskWrite<P::Durable, P::Record>),
     /// An answer to a client's request, sent back over the network.
     Reply {
         request: RequestId,
@@ -34,16 +38,24 @@ pub struct Ctx<'a, P: Protocol> {
     id: NodeId,
     peers: &'a [NodeId],
     now: LocalNanos,
+    monotonic: LocalNanos,
     rng: &'a mut Rng,
     effects: &'a mut Vec<Effect<P>>,
+    /// The durable log's records that this handler has not cut off: the disk's log when the
+    /// handler began, shortened by each truncation below its end.
+    untouched: &'a [P::Record],
+    /// The durable log's length once the writes asked for so far are carried out.
+    log_len: u64,
 }
 
 impl<'a, P: Protocol> Ctx<'a, P> {
-    /// Built by the world for each handler call (and by protocol unit tests).
+    /// Built by the world for each handler call (and by protocol unit tests), with what the
+    /// node's wall clock (`now`) and monotonic clock read.
     pub fn new(
         id: NodeId,
         peers: &'a [NodeId],
         now: LocalNanos,
+        monotonic: LocalNanos,
         rng: &'a mut Rng,
         effects: &'a mut Vec<Effect<P>>,
     ) -> Self {
@@ -51,9 +63,21 @@ impl<'a, P: Protocol> Ctx<'a, P> {
             id,
             peers,
             now,
+            monotonic,
             rng,
             effects,
+            untouched: &[],
+            log_len: 0,
         }
+    }
+
+    /// The node's disk as the handler begins (`None`: nothing was ever written). The world
+    /// always gives it; a test that drives a protocol by hand gives it if the protocol checks
+    /// its log against the disk.
+    pub fn with_disk(mut self, disk: Option<&'a DiskOf<P>>) -> Self {
+        self.untouched = disk.map_or(&[], |d| &d.log[..]);
+        self.log_len = self.untouched.len() as u64;
+        self
     }
 
     /// This node.
@@ -71,9 +95,25 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         self.peers.len() + 1
     }
 
-    /// The node's *local* clock: offset, drift and jumps applied. It can go backwards.
+    /// The node's *wall* clock, the time of day: offset, drift and jumps applied. It can go
+    /// backwards. Right for timestamps a human reads; wrong for measuring a duration.
     pub fn now(&self) -> LocalNanos {
         self.now
+    }
+
+    /// The node's *monotonic* clock: it drifts with the node's oscillator (the wall clock's
+    /// drift) but never jumps and never goes backwards; it read 0 when the run began. Right for
+    /// measuring durations: leases, timeouts, how long ago something was heard.
+    pub fn monotonic(&self) -> LocalNanos {
+        self.monotonic
+    }
+
+    /// What the named clock reads.
+    pub fn clock(&self, kind: ClockKind) -> LocalNanos {
+        match kind {
+            ClockKind::Wall => self.now,
+            ClockKind::Monotonic => self.monotonic,
+        }
     }
 
     /// The node's own random stream (kept across crashes).
@@ -99,8 +139,10 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         }
     }
 
-    /// Fires `timer` once `after` nanoseconds have passed on this node's clock. A pending timer
-    /// with the same name is replaced.
+    /// Fires `timer` once `after` nanoseconds have passed on this node's *monotonic* clock, as
+    /// a real timer (`timerfd` on `CLOCK_MONOTONIC`, a Tokio sleep) does: a drifting clock
+    /// stretches or shrinks it, a wall-clock jump does not move it. A pending timer with the
+    /// same name is replaced.
     pub fn set_timer(&mut self, after: Nanos, timer: P::Timer) {
         self.effects.push(Effect::SetTimer { timer, after });
     }
@@ -110,9 +152,42 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         self.effects.push(Effect::CancelTimer { timer });
     }
 
-    /// Replaces the node's durable state; it is on disk before any later effect happens.
+    /// Replaces the node's small durable state; it is on disk before any later effect happens.
     pub fn persist(&mut self, state: P::Durable) {
-        self.effects.push(Effect::Persist(state));
+        self.effects.push(Effect::Persist(DiskWrite::State(state)));
+    }
+
+    /// Adds `record` at the end of the node's durable log; on disk before any later effect.
+    pub fn log_append(&mut self, record: P::Record) {
+        self.log_len += 1;
+        self.effects
+            .push(Effect::Persist(DiskWrite::Append(record)));
+    }
+
+    /// Keeps the first `len` records of the durable log and deletes the rest; `len` is at most
+    /// the log's length.
+    pub fn log_truncate(&mut self, len: u64) {
+        debug_assert!(
+            len <= self.log_len,
+            "truncating a durable log of {} records to {len}",
+            self.log_len
+        );
+        self.log_len = self.log_len.min(len);
+        let keep = self.untouched.len().min(len as usize);
+        self.untouched = &self.untouched[..keep];
+        self.effects.push(Effect::Persist(DiskWrite::Truncate(len)));
+    }
+
+    /// The durable log's length once this handler's writes so far are carried out.
+    pub fn durable_log_len(&self) -> u64 {
+        self.log_len
+    }
+
+    /// The records of the durable log that this handler has not rewritten, as they are on
+    /// disk: a prefix of the log. Records appended by this handler are not in it. For
+    /// assertions that a protocol's copy of its log agrees with its disk.
+    pub fn durable_log(&self) -> &[P::Record] {
+        self.untouched
     }
 
     /// Answers a client's request. A node may answer later than the handler that received it
@@ -128,7 +203,8 @@ impl<'a, P: Protocol> Ctx<'a, P> {
 }
 
 /// Runs one handler outside any world and returns the effects it asked for, in order: how a
-/// protocol's unit tests drive a node step by step and assert on what it did.
+/// protocol's unit tests drive a node step by step and assert on what it did. Both clocks read
+/// `now`: an honest clock that has never jumped.
 #[cfg(test)]
 pub(crate) fn step<P: Protocol>(
     state: &mut P,
@@ -139,6 +215,9 @@ pub(crate) fn step<P: Protocol>(
 ) -> Vec<Effect<P>> {
     let mut rng = Rng::derive(0, super::Stream::Node(id.0));
     let mut effects = Vec::new();
-    handler(state, &mut Ctx::new(id, peers, now, &mut rng, &mut effects));
+    handler(
+        state,
+        &mut Ctx::new(id, peers, now, now, &mut rng, &mut effects),
+    );
     effects
 }

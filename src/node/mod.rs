@@ -6,6 +6,7 @@
 mod client;
 mod client_ctx;
 mod ctx;
+pub mod durable;
 mod id;
 mod observation;
 mod protocol;
@@ -17,11 +18,12 @@ pub use client_ctx::{Client, ClientCtx, ClientEffect, Completion};
 #[cfg(test)]
 pub(crate) use ctx::step;
 pub use ctx::{Ctx, Effect};
+pub use durable::{Disk, DiskWrite};
 pub use id::NodeId;
 pub use observation::{Observation, Role};
-pub use protocol::{ConfigError, Protocol};
+pub use protocol::{ConfigError, DiskOf, Protocol};
 pub use rng::{Rng, Stream};
 pub use time::{
-    Duration, LocalNanos, Nanos, SignedDuration, format_duration, format_duration_signed,
-    format_instant,
+    ClockKind, Duration, LocalNanos, Nanos, SignedDuration, format_duration,
+    format_duration_signed, format_instant,
 };

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{LocalNanos, NodeId};
+use super::{ClockKind, LocalNanos, NodeId};
 
 /// A node's role, in the vocabulary of the protocols we model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,12 +45,13 @@ impl Role {
 pub enum Observation {
     /// The node now plays `role` in `term` (an epoch for designs without terms).
     Role { role: Role, term: u64 },
-    /// The node holds write authority in `term` until its *own* clock reads `until`
-    /// (`None`: until it observes a role that does not lead, or crashes). Repeating the
+    /// The node holds write authority in `term` until its *own* clock of kind `clock` reads
+    /// `until` (`None`: until it observes a role that does not lead, or crashes). Repeating the
     /// observation extends or shortens the claim.
     Authority {
         term: u64,
         until: Option<LocalNanos>,
+        clock: ClockKind,
     },
     /// A failure detector at this node now suspects `peer` has crashed.
     Suspect { peer: NodeId },

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{ClientRequest, Ctx, NodeId, Reply};
+use super::{ClientRequest, Ctx, Disk, NodeId, Reply};
 
 /// A problem with a protocol's `[protocol]` settings that types alone cannot catch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +30,9 @@ impl ConfigError {
     }
 }
 
+/// A node's disk, for protocol `P`.
+pub type DiskOf<P> = Disk<<P as Protocol>::Durable, <P as Protocol>::Record>;
+
 /// A distributed protocol, as one node runs it.
 pub trait Protocol: Sized + 'static {
     /// The name scenarios use in `cluster.protocol`.
@@ -47,8 +50,12 @@ pub trait Protocol: Sized + 'static {
     /// The `[protocol]` table of a scenario; unknown keys must be rejected
     /// (`#[serde(deny_unknown_fields)]`).
     type Config: DeserializeOwned + Default + JsonSchema + Clone + Debug;
-    /// State that survives a crash (Raft's currentTerm, votedFor and log).
+    /// Small state that survives a crash, rewritten whole by each persist (Raft's currentTerm
+    /// and votedFor). See [`super::durable`].
     type Durable: Clone + Default + Debug + Serialize;
+    /// One record of the durable log, written by appends and truncations (Raft's log entry);
+    /// `()` for a protocol that keeps no log.
+    type Record: Clone + Debug;
 
     /// Checks settings that types cannot (a range whose min exceeds its max, a cluster of the
     /// wrong size). Runs once, before the world starts.
@@ -56,13 +63,13 @@ pub trait Protocol: Sized + 'static {
         Ok(())
     }
 
-    /// A node starting fresh (`durable` is `None`) or restarting after a crash with the state it
-    /// last persisted.
+    /// A node starting fresh (`disk` is `None`) or restarting after a crash with what it had
+    /// written to disk: its last persisted state and its durable log.
     fn new(
         id: NodeId,
         peers: &[NodeId],
         config: &Self::Config,
-        durable: Option<&Self::Durable>,
+        disk: Option<&DiskOf<Self>>,
     ) -> Self;
 
     /// The node begins running: at time zero, and again after each restart.

@@ -15,6 +15,32 @@ pub type Nanos = u64;
 /// A reading of a node's local clock, in nanoseconds. May be negative.
 pub type LocalNanos = i64;
 
+/// Which of a node's two clocks a reading or a deadline is on.
+///
+/// Real machines have both: the *wall* clock (`CLOCK_REALTIME`) tells the time of day and is
+/// stepped by NTP or an operator, forwards or backwards; the *monotonic* clock
+/// (`CLOCK_MONOTONIC`, Rust's `Instant`) only measures elapsed time: it drifts with the
+/// machine's oscillator but never jumps and never goes backwards. Durations belong on the
+/// monotonic clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    /// Offset, drift and jumps: the time of day.
+    Wall,
+    /// Drift only: never jumps, never goes backwards.
+    #[default]
+    Monotonic,
+}
+
+impl ClockKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockKind::Wall => "wall",
+            ClockKind::Monotonic => "monotonic",
+        }
+    }
+}
+
 pub const NANOS_PER_MICRO: u64 = 1_000;
 pub const NANOS_PER_MILLI: u64 = 1_000_000;
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
@@ -153,7 +179,7 @@ pub fn format_duration(ns: Nanos) -> String {
         return "0s".to_string();
     }
     for (unit, scale) in [("h", 3600 * NANOS_PER_SEC), ("m", 60 * NANOS_PER_SEC)] {
-        if ns % scale == 0 {
+        if ns.is_multiple_of(scale) {
             return format!("{}{unit}", ns / scale);
         }
     }

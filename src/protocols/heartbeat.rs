@@ -15,7 +15,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::node::{ConfigError, Ctx, Duration, LocalNanos, NodeId, Observation, Protocol};
+use crate::node::{ConfigError, Ctx, DiskOf, Duration, LocalNanos, NodeId, Observation, Protocol};
 
 /// `[protocol]` settings of `heartbeat`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -94,6 +94,7 @@ impl Protocol for Heartbeat {
     type Timer = HeartbeatTimer;
     type Config = HeartbeatConfig;
     type Durable = ();
+    type Record = ();
 
     fn validate(config: &HeartbeatConfig, _cluster_size: usize) -> Result<(), ConfigError> {
         if config.interval == Duration::ZERO {
@@ -111,7 +112,12 @@ impl Protocol for Heartbeat {
         Ok(())
     }
 
-    fn new(_id: NodeId, peers: &[NodeId], config: &HeartbeatConfig, _: Option<&()>) -> Self {
+    fn new(
+        _id: NodeId,
+        peers: &[NodeId],
+        config: &HeartbeatConfig,
+        _: Option<&DiskOf<Self>>,
+    ) -> Self {
         let n = peers.len() + 1;
         Heartbeat {
             interval: config.interval.nanos(),

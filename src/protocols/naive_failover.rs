@@ -15,7 +15,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::node::{ConfigError, Ctx, Duration, NodeId, Observation, Protocol, Role};
+use crate::node::{
+    ClockKind, ConfigError, Ctx, DiskOf, Duration, NodeId, Observation, Protocol, Role,
+};
 
 /// `[protocol]` settings of `naive-failover`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -76,6 +78,7 @@ impl NaiveFailover {
         ctx.observe(Observation::Authority {
             term: epoch,
             until: None,
+            clock: ClockKind::Monotonic,
         });
     }
 }
@@ -91,6 +94,7 @@ impl Protocol for NaiveFailover {
     type Config = FailoverConfig;
     /// The epoch of a node that is master: a promoted standby stays master across a restart.
     type Durable = u64;
+    type Record = ();
 
     fn validate(config: &FailoverConfig, cluster_size: usize) -> Result<(), ConfigError> {
         if cluster_size != 2 {
@@ -116,15 +120,21 @@ impl Protocol for NaiveFailover {
         Ok(())
     }
 
-    fn new(id: NodeId, _peers: &[NodeId], config: &FailoverConfig, durable: Option<&u64>) -> Self {
-        let promoted = durable.is_some_and(|&epoch| epoch > 0);
+    fn new(
+        id: NodeId,
+        _peers: &[NodeId],
+        config: &FailoverConfig,
+        disk: Option<&DiskOf<Self>>,
+    ) -> Self {
+        let epoch = disk.map_or(0, |d| d.state);
+        let promoted = epoch > 0;
         NaiveFailover {
             role: if id == MASTER || promoted {
                 Role::Master
             } else {
                 Role::Standby
             },
-            epoch: durable.copied().unwrap_or(0),
+            epoch,
             ping_interval: config.ping_interval.nanos(),
             missed_pings: config.missed_pings,
             outstanding: None,
@@ -212,7 +222,8 @@ mod tests {
             e,
             Effect::Observe(Observation::Authority {
                 term: 1,
-                until: None
+                until: None,
+                ..
             })
         )));
     }

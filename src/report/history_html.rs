@@ -307,6 +307,17 @@ fn short(op: &Operation) -> String {
         Call::Write(v) => format!("w {}", value(v)),
         Call::Append(v) => format!("a {}", value(v)),
         Call::Cas { from, to } => format!("cas {}→{}", value(from), value(to)),
+        Call::Txn(steps) => match &op.outcome {
+            Outcome::Ok(Output::Txn(seen)) => {
+                return format!(
+                    "{key}{}",
+                    crate::workload::history::txn_text(steps, Some(seen))
+                );
+            }
+            _ => crate::workload::history::txn_text(steps, None),
+        },
+        Call::Acquire => "acquire".to_string(),
+        Call::Release => "release".to_string(),
     };
     let out = match &op.outcome {
         Outcome::Ok(Output::Value(Some(v))) => format!(" {}", value(v)),

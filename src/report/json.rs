@@ -1,4 +1,4 @@
-//! The `--json` document (DESIGN.md section 7): one object with at least `scenario`, `seed`,
+//! The `--json` document (docs/ARCHITECTURE.md#output): one object with at least `scenario`, `seed`,
 //! `verdict`, `trace_hash`, `virtual_time_ns`, `events`, `messages {sent, delivered, dropped}`
 //! and `invariants [{name, status, violation}]`.
 

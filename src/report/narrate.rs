@@ -118,7 +118,9 @@ impl Narrator {
 
     fn send(&mut self, r: &Map<String, Value>, at: Nanos) -> (Vec<String>, String) {
         let (from, to) = (text_of(r, "node"), text_of(r, "to"));
-        let msg = r.get("msg").map_or_else(|| "?".into(), message);
+        let msg = r
+            .get("msg")
+            .map_or_else(|| "?".into(), |m| message(m, &self.nodes));
         let text = format!("{from} → {to} {msg}");
         if let Some(id) = r.get("id").and_then(Value::as_u64) {
             self.messages.insert(
@@ -219,7 +221,11 @@ impl Narrator {
             "role" => match obs.get("role").and_then(Value::as_str).unwrap_or("?") {
                 "leader" => format!("{node} becomes leader of term {term}"),
                 "candidate" => format!("{node} stands for election in term {term}"),
-                "pre_candidate" => format!("{node} asks for pre-votes for term {term}"),
+                // A pre-candidate stays in its term and asks about the next one (thesis §9.6).
+                "pre_candidate" => format!(
+                    "{node} asks for pre-votes for term {}, still in term {term}",
+                    term + 1
+                ),
                 "follower" => format!("{node} is a follower in term {term}"),
                 "master" => format!("{node} is master (epoch {term})"),
                 "standby" => format!("{node} is standby (epoch {term})"),
@@ -321,18 +327,58 @@ fn fault(r: &Map<String, Value>) -> String {
 }
 
 /// A message in words: Raft's common ones by hand, anything else as `Name(field value, …)`.
-fn message(msg: &Value) -> String {
+/// `nodes` names the node ids a message carries.
+fn message(msg: &Value, nodes: &[String]) -> String {
     if let Some((name, body)) = single_entry(msg) {
-        if let Some(text) = raft_message(name, body) {
+        if let Some(text) = raft_message(name, body, nodes) {
             return text;
         }
         return format!("{}{}", pascal(name), fields(body));
     }
     match msg {
         Value::String(name) => pascal(name),
+        // The heartbeat detector's beat: a bare struct, so the trace has no name for it.
+        Value::Object(o) if o.len() == 2 && o.contains_key("seq") && o.contains_key("sent_at") => {
+            format!("Heartbeat{}", fields(msg))
+        }
         Value::Object(_) => format!("message{}", fields(msg)),
         other => other.to_string(),
     }
+}
+
+/// Why Raft refused a vote, in words (see `protocols::raft::Refusal`).
+fn vote_refusal(why: &Value, nodes: &[String]) -> Option<String> {
+    let (reason, f) = single_entry(why)?;
+    let n = |k: &str| f.get(k).and_then(Value::as_u64);
+    let name = |id: u64| {
+        nodes
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    Some(match reason {
+        "leader_alive" => match n("leader") {
+            Some(leader) => format!(
+                "heard from leader {} within the minimum election timeout",
+                name(leader)
+            ),
+            None => "restarted within the minimum election timeout".to_string(),
+        },
+        "stale_term" => format!("stale term, the voter is in term {}", n("term")?),
+        "already_voted" => format!(
+            "already voted for {} in term {}",
+            name(n("candidate")?),
+            n("term")?
+        ),
+        "log_behind" => format!(
+            "candidate's log is behind: its last entry {} of term {}, the voter's {} of term {}",
+            n("candidate_index")?,
+            n("candidate_term")?,
+            n("voter_index")?,
+            n("voter_term")?
+        ),
+        _ => return None,
+    })
 }
 
 /// `{"name": {...}}`: an externally tagged enum variant.
@@ -345,7 +391,7 @@ fn single_entry(v: &Value) -> Option<(&str, &Value)> {
     body.is_object().then_some((k.as_str(), body))
 }
 
-fn raft_message(name: &str, m: &Value) -> Option<String> {
+fn raft_message(name: &str, m: &Value, nodes: &[String]) -> Option<String> {
     let n = |k: &str| m.get(k).and_then(Value::as_u64);
     let b = |k: &str| m.get(k).and_then(Value::as_bool);
     let pre = |yes: bool| if yes { "Pre" } else { "" };
@@ -365,7 +411,11 @@ fn raft_message(name: &str, m: &Value) -> Option<String> {
             "{}VoteReply(term {}, {})",
             pre(b("pre_vote")?),
             n("term")?,
-            if b("granted")? { "granted" } else { "refused" }
+            match (b("granted")?, m.get("refused")) {
+                (true, _) => "granted".to_string(),
+                (false, Some(why)) => format!("refused: {}", vote_refusal(why, nodes)?),
+                (false, None) => "refused".to_string(),
+            }
         ),
         "append_entries" => {
             let entries = m.get("entries")?.as_array()?.len();
@@ -402,7 +452,18 @@ fn fields(body: &Value) -> String {
     };
     let parts: Vec<String> = o
         .iter()
-        .map(|(k, v)| format!("{} {}", k.replace('_', " "), field_value(v)))
+        .map(
+            |(k, v)| match (k.strip_suffix("_ns"), v.as_u64(), v.as_i64()) {
+                // Times are nanoseconds on the wire; a reader wants `2.000s` and `150ms`.
+                (Some(name), Some(ns), _) => {
+                    format!("{} {}", name.replace('_', " "), format_duration(ns))
+                }
+                (None, _, Some(t)) if k.ends_with("_at") => {
+                    format!("{} {}", k.replace('_', " "), local_instant(t))
+                }
+                _ => format!("{} {}", k.replace('_', " "), field_value(v)),
+            },
+        )
         .collect();
     format!("({})", parts.join(", "))
 }
@@ -624,6 +685,43 @@ mod tests {
     }
 
     #[test]
+    fn a_pre_candidate_asks_about_the_next_term() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":1,"kind":"observe","node":"C","local":1,"obs":{"type":"role","role":"pre_candidate","term":1}}"#,
+        ]);
+        assert_eq!(told, ["C asks for pre-votes for term 2, still in term 1"]);
+    }
+
+    #[test]
+    fn a_refused_vote_says_why() {
+        let reply = |refused: &str| {
+            format!(
+                r#"{{"seq":0,"t":1,"kind":"send","node":"B","to":"C","id":1,"msg":{{"vote_reply":{{"term":3,"granted":false,"pre_vote":false,"refused":{refused}}}}}}}"#
+            )
+        };
+        let lines = [
+            reply(r#"{"already_voted":{"candidate":0,"term":3}}"#),
+            reply(
+                r#"{"log_behind":{"candidate_index":4,"candidate_term":1,"voter_index":6,"voter_term":2}}"#,
+            ),
+            reply(r#"{"stale_term":{"term":5}}"#),
+            reply(r#"{"leader_alive":{"leader":0}}"#),
+            reply(r#"{"leader_alive":{"leader":null}}"#),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        assert_eq!(
+            tell_all(&lines),
+            [
+                "B → C VoteReply(term 3, refused: already voted for A in term 3) sent",
+                "B → C VoteReply(term 3, refused: candidate's log is behind: its last entry 4 of term 1, the voter's 6 of term 2) sent",
+                "B → C VoteReply(term 3, refused: stale term, the voter is in term 5) sent",
+                "B → C VoteReply(term 3, refused: heard from leader A within the minimum election timeout) sent",
+                "B → C VoteReply(term 3, refused: restarted within the minimum election timeout) sent",
+            ]
+        );
+    }
+
+    #[test]
     fn faults_say_what_happened_and_for_how_long() {
         let told = tell_all(&[
             r#"{"seq":0,"t":2000000000,"kind":"fault","fault":"partition","text":"partition {A,B} | {C}","written":"x","origin":{"schedule":0},"nodes":["A","B","C"],"for_ns":4000000000}"#,
@@ -663,15 +761,32 @@ mod tests {
     fn unknown_messages_fall_back_to_their_fields() {
         let told = tell_all(&[
             r#"{"seq":0,"t":0,"kind":"send","node":"A","to":"B","id":0,"msg":{"Ping":{"seq":3}}}"#,
-            r#"{"seq":1,"t":0,"kind":"send","node":"A","to":"B","id":1,"msg":{"seq":4,"sent_at":10}}"#,
+            r#"{"seq":1,"t":0,"kind":"send","node":"A","to":"B","id":1,"msg":{"seq":4,"round":10}}"#,
             r#"{"seq":2,"t":0,"kind":"send","node":"A","to":"B","id":2,"msg":"hello_there"}"#,
         ]);
         assert_eq!(
             told,
             [
                 "A → B Ping(seq 3) sent",
-                "A → B message(sent at 10, seq 4) sent",
+                "A → B message(round 10, seq 4) sent",
                 "A → B HelloThere sent",
+            ]
+        );
+    }
+
+    #[test]
+    fn heartbeats_and_times_inside_messages_are_human_readable() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":2000000000,"kind":"send","node":"B","to":"A","id":0,"msg":{"sent_at":2000000000,"seq":21}}"#,
+            r#"{"seq":1,"t":2001500000,"kind":"deliver","node":"A","from":"B","id":0}"#,
+            r#"{"seq":2,"t":0,"kind":"send","node":"A","to":"B","id":1,"msg":{"lease":{"lease_ns":150000000,"renewed_at":-2500000}}}"#,
+        ]);
+        assert_eq!(
+            told,
+            [
+                "B → A Heartbeat(sent at 2.000s, seq 21) sent",
+                "B → A Heartbeat(sent at 2.000s, seq 21) delivered after 1.5ms",
+                "A → B Lease(lease 150ms, renewed at -0.002s) sent",
             ]
         );
     }

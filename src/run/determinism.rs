@@ -47,7 +47,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::node::{Ctx, NodeId, Protocol};
+    use crate::node::{Ctx, DiskOf, NodeId, Protocol};
     use crate::run::trace_file;
     use crate::world::{Clock, Cluster, LinkModel, Observer, Record, World, WorldSpec};
 
@@ -66,7 +66,8 @@ mod tests {
         type Timer = ();
         type Config = NoConfig;
         type Durable = ();
-        fn new(_: NodeId, _: &[NodeId], _: &NoConfig, _: Option<&()>) -> Self {
+        type Record = ();
+        fn new(_: NodeId, _: &[NodeId], _: &NoConfig, _: Option<&DiskOf<Self>>) -> Self {
             Leaky
         }
         fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {

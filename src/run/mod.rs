@@ -141,7 +141,7 @@ pub struct RunReport {
 
 impl RunReport {
     /// 0 all held; 1 a safety property failed; 3 a liveness property failed or the run could not
-    /// decide (DESIGN.md section 7).
+    /// decide (docs/ARCHITECTURE.md#exit-codes).
     pub fn exit_code(&self) -> i32 {
         let violated = |p: Property| {
             self.invariants

@@ -4,12 +4,17 @@
 //! line with its true time. Everything else (heartbeats, votes, timers) is in the trace. Failed
 //! elections are folded into one line per run of them, and simultaneous suspicions of one node
 //! into one line, so that a run with a hundred split votes still reads in a screenful.
+//!
+//! A line is stamped with the last event it tells, so that it never speaks of what happens after
+//! the line below it: a term "ends" when some node first moves to a higher term, and a run of
+//! failed terms is stamped when its last term ends — and is cut in two where another line (a
+//! fault, a suspicion) falls between its terms.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::node::{Nanos, Observation, Role};
+use crate::node::{Nanos, Observation, Role, format_instant};
 use crate::world::{Applied, Cluster, FaultRecord};
 
 /// One line of the story.
@@ -38,13 +43,25 @@ struct Suspicions {
     peers: Vec<u32>,
 }
 
+/// A term with candidates and, so far, no leader.
+#[derive(Clone, Debug)]
+struct Candidacy {
+    /// The first candidacy.
+    first: Nanos,
+    /// The latest candidacy.
+    last: Nanos,
+    /// When some node first reported a higher term; `None` while the term is the latest.
+    ended: Option<Nanos>,
+    candidates: Vec<u32>,
+}
+
 pub struct Story {
     lines: Vec<StoryLine>,
     roles: Vec<Option<(Role, u64)>>,
     /// term → the node that led it.
     leaders: BTreeMap<u64, u32>,
-    /// term → (first candidacy, candidates) for terms nobody has led yet.
-    candidacies: BTreeMap<u64, (Nanos, Vec<u32>)>,
+    /// Terms nobody has led yet, in which some node stood as candidate.
+    candidacies: BTreeMap<u64, Candidacy>,
     failed: u64,
     highest_term: u64,
     /// The suspicion line being grouped: at one instant, of one kind, either several nodes
@@ -86,6 +103,10 @@ impl Story {
         let previous = self.roles[node as usize].replace((role, term));
         self.highest_term = self.highest_term.max(term);
         let was_leading = previous.filter(|(r, _)| r.leads());
+        // Every term below this one that had not ended ends now.
+        for c in self.candidacies.range_mut(..term).map(|(_, c)| c) {
+            c.ended.get_or_insert(at);
+        }
         match role {
             Role::Leader | Role::Master if previous != Some((role, term)) => {
                 self.fold_failed_elections(term, cluster.names());
@@ -97,9 +118,15 @@ impl Story {
                 self.push(at, text);
             }
             Role::Candidate if !self.leaders.contains_key(&term) => {
-                let entry = self.candidacies.entry(term).or_insert((at, Vec::new()));
-                if !entry.1.contains(&node) {
-                    entry.1.push(node);
+                let entry = self.candidacies.entry(term).or_insert(Candidacy {
+                    first: at,
+                    last: at,
+                    ended: None,
+                    candidates: Vec::new(),
+                });
+                entry.last = at;
+                if !entry.candidates.contains(&node) {
+                    entry.candidates.push(node);
                 }
             }
             _ => {}
@@ -118,36 +145,70 @@ impl Story {
         }
     }
 
-    /// Terms before `term` that had candidates and no leader become one story line.
+    /// Terms before `term` that had candidates and no leader become story lines: one per run of
+    /// them with no other line in between, stamped when its last term ended.
     fn fold_failed_elections(&mut self, term: u64, names: &[String]) {
-        let failed: Vec<(u64, (Nanos, Vec<u32>))> = {
+        let failed: Vec<(u64, Candidacy)> = {
             let later = self.candidacies.split_off(&term);
             std::mem::replace(&mut self.candidacies, later)
                 .into_iter()
                 .collect()
         };
         self.candidacies.remove(&term);
-        let Some((first_term, (first_at, candidates))) = failed.first().cloned() else {
+        self.failed += failed.len() as u64;
+        let mut run: Vec<(u64, Candidacy)> = Vec::new();
+        for (t, c) in failed {
+            // A term still open at the end stands alone; so does a term another line precedes.
+            let interrupted = run.last().is_some_and(|(_, last)| {
+                let (from, to) = (last.ended.unwrap_or(last.last), c.ended.unwrap_or(c.last));
+                c.ended.is_none() || self.lines.iter().any(|l| l.at > from && l.at < to)
+            });
+            if interrupted {
+                self.push_failed(&std::mem::take(&mut run), names);
+            }
+            run.push((t, c));
+        }
+        self.push_failed(&run, names);
+    }
+
+    /// One line for a run of consecutive failed terms.
+    fn push_failed(&mut self, run: &[(u64, Candidacy)], names: &[String]) {
+        let (Some((first_term, first)), Some((last_term, last))) = (run.first(), run.last()) else {
             return;
         };
-        self.failed += failed.len() as u64;
-        let text = if failed.len() == 1 {
-            let who: Vec<&str> = candidates
+        let who = || {
+            let v: Vec<&str> = first
+                .candidates
                 .iter()
                 .map(|&c| names[c as usize].as_str())
                 .collect();
-            format!(
-                "term {first_term} ends without a leader (candidates: {})",
-                who.join(", ")
-            )
-        } else {
-            let last_term = failed.last().map_or(first_term, |(t, _)| *t);
-            format!(
-                "terms {first_term}-{last_term}: {} elections end without a leader",
-                failed.len()
-            )
+            v.join(", ")
         };
-        self.push(first_at, text);
+        let (at, text) = match (run.len(), last.ended) {
+            (1, Some(ended)) => (
+                ended,
+                format!(
+                    "term {first_term} ends without a leader (candidates: {})",
+                    who()
+                ),
+            ),
+            // The run stopped during this term: it did not end, and its last news is a candidacy.
+            (1, None) => (
+                first.last,
+                format!(
+                    "term {first_term} has no leader when the run ends (candidates: {})",
+                    who()
+                ),
+            ),
+            (n, ended) => (
+                ended.unwrap_or(last.last),
+                format!(
+                    "terms {first_term}-{last_term}: {n} elections from {} end without a leader",
+                    format_instant(first.first)
+                ),
+            ),
+        };
+        self.push(at, text);
     }
 
     fn on_suspicion(&mut self, at: Nanos, node: u32, peer: u32, trust: bool, cluster: &Cluster) {
@@ -251,15 +312,18 @@ mod tests {
         s.on_observation(10, 1, &role(Role::Leader, 5), &c);
         s.on_observation(11, 2, &role(Role::Follower, 5), &c);
         let (lines, elections) = s.finish(c.names());
-        let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        let text: Vec<(Nanos, &str)> = lines.iter().map(|l| (l.at, l.text.as_str())).collect();
         assert_eq!(
             text,
             [
-                "term 1 ends without a leader (candidates: A, B)",
-                "C becomes leader of term 2",
-                "terms 3-4: 2 elections end without a leader",
-                "B becomes leader of term 5",
-                "C steps down: leader of term 2 -> follower of term 5",
+                (5, "term 1 ends without a leader (candidates: A, B)"),
+                (6, "C becomes leader of term 2"),
+                (
+                    10,
+                    "terms 3-4: 2 elections from 0.000s end without a leader"
+                ),
+                (10, "B becomes leader of term 5"),
+                (11, "C steps down: leader of term 2 -> follower of term 5"),
             ]
         );
         assert_eq!(
@@ -270,6 +334,67 @@ mod tests {
                 failed: 3
             }
         );
+    }
+
+    const MS: Nanos = 1_000_000;
+
+    fn pause(at: Nanos) -> FaultRecord {
+        FaultRecord {
+            at,
+            origin: Origin::Schedule(0),
+            written: "pause C".into(),
+            applied: Applied::Pause { nodes: vec![2] },
+            lasting: None,
+            dynamic: false,
+        }
+    }
+
+    /// Each line is stamped with its last event, so no line tells of what comes after the next.
+    #[test]
+    fn failed_terms_are_stamped_when_they_end_and_split_around_other_lines() {
+        let c = cluster();
+        let mut s = Story::new(3);
+        s.on_observation(100 * MS, 0, &role(Role::Candidate, 1), &c);
+        s.on_observation(110 * MS, 1, &role(Role::Candidate, 1), &c);
+        s.on_observation(300 * MS, 0, &role(Role::Candidate, 2), &c);
+        s.on_observation(500 * MS, 1, &role(Role::Candidate, 3), &c);
+        s.on_fault(&pause(600 * MS), &c);
+        s.on_observation(700 * MS, 0, &role(Role::Candidate, 4), &c);
+        s.on_observation(900 * MS, 1, &role(Role::Candidate, 5), &c);
+        s.on_observation(950 * MS, 1, &role(Role::Leader, 5), &c);
+        s.on_observation(2000 * MS, 0, &role(Role::Candidate, 6), &c);
+        s.on_observation(2100 * MS, 1, &role(Role::Candidate, 7), &c);
+        s.on_observation(2200 * MS, 0, &role(Role::Candidate, 8), &c);
+        let (lines, elections) = s.finish(c.names());
+        let text: Vec<(Nanos, &str)> = lines.iter().map(|l| (l.at, l.text.as_str())).collect();
+        assert_eq!(
+            text,
+            [
+                (
+                    500 * MS,
+                    "terms 1-2: 2 elections from 0.100s end without a leader"
+                ),
+                (600 * MS, "pause C"),
+                (
+                    900 * MS,
+                    "terms 3-4: 2 elections from 0.500s end without a leader"
+                ),
+                (950 * MS, "B becomes leader of term 5"),
+                (
+                    2100 * MS,
+                    "B steps down: leader of term 5 -> candidate of term 7"
+                ),
+                (
+                    2200 * MS,
+                    "terms 6-7: 2 elections from 2.000s end without a leader"
+                ),
+                (
+                    2200 * MS,
+                    "term 8 has no leader when the run ends (candidates: A)"
+                ),
+            ]
+        );
+        assert_eq!(elections.failed, 7);
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub(super) fn from_toml(
     let span = err.span().unwrap_or(0..0);
     let raw = err.message().trim();
     let message = if toml::de::DeTable::parse(text).is_err() {
-        format!("invalid TOML: {raw}")
+        invalid(text, &span, raw)
     } else if let Some(key) = quoted_after(raw, "missing field ") {
         missing(key, locate::table_with_span(text, &span), pass)
     } else if let Some(key) = quoted_after(raw, "unknown field ") {
@@ -91,6 +91,25 @@ pub(super) fn from_toml(
         reword(raw)
     };
     ScenarioError::at_offset(file, text, span.start, message)
+}
+
+/// A syntax error, said in the file's terms where toml's own words fall short.
+fn invalid(text: &str, span: &std::ops::Range<usize>, raw: &str) -> String {
+    if raw == "duplicate key" {
+        // toml points at the second occurrence but does not name it.
+        let key = text.get(span.clone()).unwrap_or("").trim();
+        let key = key.trim_matches(|c| c == '"' || c == '\'');
+        return format!(
+            "invalid TOML: duplicate key `{key}`: it is already set earlier in the same table \
+             (a key or a table may be defined only once)"
+        );
+    }
+    if raw.contains("max recursion depth") {
+        return "invalid TOML: expected arrays and inline tables nested less deeply; the reader \
+                stops at this level (a scenario needs three)"
+            .to_string();
+    }
+    format!("invalid TOML: {raw}")
 }
 
 /// The `name` in a message that starts `prefix` followed by `` `name` ``.

@@ -1,4 +1,4 @@
-//! Scenario files: TOML in, a checked [`Scenario`] out (DESIGN.md section 6), and the JSON Schema
+//! Scenario files: TOML in, a checked [`Scenario`] out (docs/ARCHITECTURE.md#scenario-files), and the JSON Schema
 //! editors use to check the same files as they are typed.
 //!
 //! The rule this module keeps: nothing a user wrote is silently ignored or defaulted wrongly.
@@ -22,6 +22,8 @@ mod values;
 mod workload;
 mod write;
 
+#[cfg(test)]
+mod bad_input_tests;
 #[cfg(test)]
 mod tests;
 
@@ -110,10 +112,28 @@ impl Scenario {
     /// Reads and parses a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let bytes = std::fs::read(path).map_err(|e| {
             ScenarioError::unlocated(&file, format!("cannot read the scenario: {e}"))
         })?;
-        Scenario::parse(&file, &text)
+        Scenario::parse(&file, Scenario::text_of(&file, &bytes)?)
+    }
+
+    /// A scenario file's bytes as text, or an error at the first byte that is not UTF-8.
+    pub fn text_of<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ScenarioError> {
+        std::str::from_utf8(bytes).map_err(|e| {
+            // The prefix before the bad byte is text: the error is at its end.
+            let valid = e.valid_up_to();
+            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+            ScenarioError::at_offset(
+                file,
+                prefix,
+                valid,
+                format!(
+                    "expected UTF-8 text (a TOML scenario), found the byte 0x{:02X} (a binary file?)",
+                    bytes[valid]
+                ),
+            )
+        })
     }
 
     /// Parses a scenario; `file` is used in messages only.
@@ -127,6 +147,23 @@ impl Scenario {
         text: &str,
         protocols: &[ProtocolInfo],
     ) -> Result<Scenario, ScenarioError> {
+        // TOML allows no control character but tab outside strings and comments, nor raw ones
+        // inside; toml would say so too, but in words about keys and values, not "binary".
+        if let Some((offset, c)) = text
+            .char_indices()
+            .find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(ScenarioError::at_offset(
+                file,
+                text,
+                offset,
+                format!(
+                    "expected text (a TOML scenario), found the control character U+{:04X} \
+                     (a binary file?)",
+                    c as u32
+                ),
+            ));
+        }
         let raw: raw::ScenarioFile = toml::from_str(text)
             .map_err(|e| error::from_toml(file, text, &e, error::Pass::Scenario))?;
         let src = convert::Source { file, text };

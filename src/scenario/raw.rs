@@ -80,14 +80,15 @@ pub(super) struct Network {
     pub reorder: Option<bool>,
 }
 
-/// One node's clock.
+/// One node's clocks: the offset is its wall clock's; the drift, its oscillator's, paces both
+/// its wall clock and its monotonic clock (which reads 0 at the start and never jumps).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ClockEntry {
-    /// What the clock reads at true time zero, e.g. "-20ms". Default "0s". In swarm mode, may
-    /// be a range.
+    /// What the wall clock reads at true time zero, e.g. "-20ms". Default "0s". In swarm mode,
+    /// may be a range.
     pub offset: Option<Located<OneOrRange<SignedDuration>>>,
-    /// How fast the clock runs, in parts per million: 100 gains 100µs a second. Between
+    /// How fast both clocks run, in parts per million: 100 gains 100µs a second. Between
     /// -999999 and 1000000; default 0. In swarm mode, may be a range such as [-200, 200].
     pub drift_ppm: Option<Located<OneOrRange<i64>>>,
 }
@@ -117,9 +118,9 @@ pub(super) struct Fault {
     pub pause: Option<Located<TargetWord>>,
     /// Resume a paused node.
     pub resume: Option<Located<TargetWord>>,
-    /// Step a node's clock by `by`.
+    /// Step a node's wall clock by `by` (its monotonic clock, and its timers, do not move).
     pub clock_jump: Option<Located<TargetWord>>,
-    /// Change a node's clock drift to `ppm`.
+    /// Change a node's clock drift to `ppm` (both clocks, and its timers, follow).
     pub clock_drift: Option<Located<TargetWord>>,
     /// With clock_jump: the size of the step, e.g. "-500ms".
     pub by: Option<Located<SignedDuration>>,

@@ -52,7 +52,7 @@ impl Progress {
         let now = Instant::now();
         let bar = terminal.then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            // Colour only without NO_COLOR (DESIGN.md section 7).
+            // Colour only without NO_COLOR (docs/ARCHITECTURE.md#output).
             let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let bar_style = if color {
                 "{bar:30.cyan/blue}"

@@ -12,7 +12,7 @@
 //!
 //! The rule it keeps: every candidate is judged by a real run, and what comes out is a scenario
 //! that fails on its own. Removing faults and operations is safe to try because the network,
-//! the nodes and each client draw from their own streams (DESIGN.md section 4); a client keeps
+//! the nodes and each client draw from their own streams (docs/ARCHITECTURE.md#randomness); a client keeps
 //! its index (and so its streams) until the final renumbering, which is itself tested. The
 //! number of runs is capped: at the cap the smallest failing scenario found so far is kept.
 

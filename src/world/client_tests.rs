@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::node::{
-    Client, ClientCtx, ClientId, ClientRequest, Completion, Ctx, Nanos, NodeId, Op, OpResult,
-    Protocol, Reply, RequestId,
+    Client, ClientCtx, ClientId, ClientRequest, Completion, Ctx, DiskOf, Nanos, NodeId, Op,
+    OpResult, Protocol, Reply, RequestId,
 };
 
 use super::*;
@@ -37,8 +37,9 @@ impl Protocol for Store {
     type Timer = ();
     type Config = NoConfig;
     type Durable = ();
+    type Record = ();
 
-    fn new(id: NodeId, _: &[NodeId], _: &NoConfig, _: Option<&()>) -> Self {
+    fn new(id: NodeId, _: &[NodeId], _: &NoConfig, _: Option<&DiskOf<Self>>) -> Self {
         Store {
             id,
             map: BTreeMap::new(),

@@ -1,5 +1,10 @@
 //! A node's local clock: an offset, a drift in parts per million, and steps (NTP-style jumps).
 //!
+//! Each node has two (see [`crate::node::ClockKind`]): a *wall* clock with all three, and a
+//! *monotonic* clock that reads 0 at true time zero and shares the wall clock's drift (one
+//! oscillator drives both) but never jumps. The world keeps them side by side in the cluster;
+//! this type is one piecewise-linear clock.
+//!
 //! The clock is piecewise linear in true time. Between changes it reads
 //! `base_local + (t - base_true) * (1e6 + drift_ppm) / 1e6`, with integer arithmetic so every
 //! machine reads the same value. A jump or a drift change starts a new piece at the current
@@ -35,6 +40,16 @@ impl Clock {
     /// A perfect clock.
     pub fn honest() -> Self {
         Clock::new(0, 0)
+    }
+
+    /// The drift now, in parts per million.
+    pub fn drift_ppm(&self) -> i64 {
+        self.drift_ppm
+    }
+
+    /// The monotonic clock of a node whose wall clock starts as `self`: no offset, same drift.
+    pub fn monotonic_twin(&self) -> Clock {
+        Clock::new(0, self.drift_ppm)
     }
 
     fn rate(&self) -> i128 {
@@ -141,6 +156,14 @@ mod tests {
         let mut c = Clock::honest();
         c.jump(1_000 * MS as i64, 100 * MS);
         assert_eq!(c.true_time_of(600 * MS as i64, 100 * MS), 100 * MS);
+    }
+
+    #[test]
+    fn the_monotonic_twin_shares_the_drift_but_not_the_offset() {
+        let wall = Clock::new(-20 * MS as i64, 500_000);
+        let mono = wall.monotonic_twin();
+        assert_eq!(mono.local_at(0), 0);
+        assert_eq!(mono.local_at(100 * MS), 150 * MS as i64);
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! What the world knows about its nodes apart from their protocol state: names, clocks, whether
-//! each is up, paused or crashed, and the role each last reported.
+//! What the world knows about its nodes apart from their protocol state: names, clocks (a wall
+//! and a monotonic one each), whether each is up, paused or crashed, and the role each last
+//! reported.
 //!
 //! This is the read-only view observers get ([`Cluster`] is not generic over the protocol), and
 //! what dynamic fault targets (`leader`, `random-follower`) are resolved against.
 
-use crate::node::{LocalNanos, Nanos, NodeId, Role};
+use crate::node::{ClockKind, LocalNanos, Nanos, NodeId, Role};
 
 use super::clock::Clock;
 
@@ -19,18 +20,23 @@ pub enum NodeStatus {
 pub struct Cluster {
     now: Nanos,
     names: Vec<String>,
+    /// Wall clocks: offset, drift, jumps.
     clocks: Vec<Clock>,
+    /// Monotonic clocks: the wall clock's drift, no offset, no jumps.
+    monotonic: Vec<Clock>,
     status: Vec<NodeStatus>,
     roles: Vec<Option<(Role, u64)>>,
 }
 
 impl Cluster {
+    /// `clocks` are the wall clocks; each node's monotonic clock starts with its drift.
     pub fn new(names: Vec<String>, clocks: Vec<Clock>) -> Self {
         let n = names.len();
         assert_eq!(n, clocks.len());
         Cluster {
             now: 0,
             names,
+            monotonic: clocks.iter().map(Clock::monotonic_twin).collect(),
             clocks,
             status: vec![NodeStatus::Up; n],
             roles: vec![None; n],
@@ -66,17 +72,44 @@ impl Cluster {
         self.name(node.0)
     }
 
-    /// What `node`'s clock reads now.
+    /// What `node`'s wall clock reads now.
     pub fn local_time(&self, node: u32) -> LocalNanos {
         self.clocks[node as usize].local_at(self.now)
     }
 
+    /// What `node`'s monotonic clock reads now.
+    pub fn monotonic_time(&self, node: u32) -> LocalNanos {
+        self.monotonic[node as usize].local_at(self.now)
+    }
+
+    /// What `node`'s clock of this kind reads now.
+    pub fn read_clock(&self, node: u32, kind: ClockKind) -> LocalNanos {
+        match kind {
+            ClockKind::Wall => self.local_time(node),
+            ClockKind::Monotonic => self.monotonic_time(node),
+        }
+    }
+
+    /// `node`'s wall clock.
     pub fn clock(&self, node: u32) -> &Clock {
         &self.clocks[node as usize]
     }
 
+    /// `node`'s monotonic clock: the one its timers run on.
+    pub fn monotonic_clock(&self, node: u32) -> &Clock {
+        &self.monotonic[node as usize]
+    }
+
+    /// `node`'s wall clock, to step it. The monotonic clock never jumps.
     pub(crate) fn clock_mut(&mut self, node: u32) -> &mut Clock {
         &mut self.clocks[node as usize]
+    }
+
+    /// A new drift for both of `node`'s clocks: one oscillator drives them.
+    pub(crate) fn set_drift(&mut self, node: u32, ppm: i64) {
+        let now = self.now;
+        self.clocks[node as usize].set_drift(ppm, now);
+        self.monotonic[node as usize].set_drift(ppm, now);
     }
 
     pub fn status(&self, node: u32) -> NodeStatus {

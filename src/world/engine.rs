@@ -12,8 +12,11 @@
 //!   that come due are held, in order, and handed to it when it resumes; its clock keeps
 //!   running, so it learns of the pause only by reading it.
 //!
-//! Timers are deadlines on the node's local clock: a clock jump or a drift change re-plans every
-//! pending timer of that node in true time.
+//! Each node has a wall clock (offset, drift, jumps) and a monotonic clock (the same drift, no
+//! jumps). Timers are deadlines on the monotonic clock, as real timers are: a drift change
+//! re-plans every pending timer of that node in true time; a wall-clock jump moves none. A
+//! protocol that measures time on the wall clock (`ctx.now()`) sees the jump; one that uses
+//! `ctx.monotonic()` does not.
 //!
 //! Clients (see `clients` for how their links behave) are driven the same way: their start,
 //! the replies that reach them and their timers are events of the one queue, and what they ask
@@ -24,8 +27,8 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::node::{
-    Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, Effect, LocalNanos,
-    Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
+    Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, DiskOf, Effect,
+    LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
 };
 
 use super::clients::{ClientLinks, ClientSlot, ClientTimer, Direction, NoClients};
@@ -152,7 +155,8 @@ struct PendingTimer<T> {
 struct Slot<P: Protocol> {
     /// `None` while crashed.
     state: Option<P>,
-    durable: Option<P::Durable>,
+    /// What the node wrote to disk; `None` until its first write. Survives crashes.
+    disk: Option<DiskOf<P>>,
     rng: Rng,
     timers: Vec<PendingTimer<P::Timer>>,
     /// Inputs held while paused, in arrival order.
@@ -209,7 +213,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
             .iter()
             .map(|&id| Slot {
                 state: Some(P::new(id, &peers[id.index()], &config, None)),
-                durable: None,
+                disk: None,
                 rng: Rng::derive(spec.seed, Stream::Node(id.0)),
                 timers: Vec::new(),
                 held: Vec::new(),
@@ -415,7 +419,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 NodeId(node),
                 &self.peers[node as usize],
                 &self.config,
-                slot.durable.as_ref(),
+                slot.disk.as_ref(),
             ));
         }
         self.tracer
@@ -482,7 +486,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         let pending = &mut slot.timers[pos];
         let target = self
             .cluster
-            .clock(node)
+            .monotonic_clock(node)
             .true_time_of(pending.deadline, self.now);
         if target > self.now {
             // Re-armed for later since this entry was queued: sleep until the new deadline.
@@ -510,6 +514,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
     /// Runs one handler of a running node, then carries out its effects in order.
     fn call(&mut self, node: u32, handler: impl FnOnce(&mut P, &mut Ctx<'_, P>)) {
         let local = self.cluster.local_time(node);
+        let monotonic = self.cluster.monotonic_time(node);
         let mut effects = std::mem::take(&mut self.effects);
         {
             let slot = &mut self.slots[node as usize];
@@ -521,23 +526,30 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 NodeId(node),
                 &self.peers[node as usize],
                 local,
+                monotonic,
                 &mut slot.rng,
                 &mut effects,
-            );
+            )
+            .with_disk(slot.disk.as_ref());
             handler(state, &mut ctx);
         }
         for effect in effects.drain(..) {
-            self.apply(node, local, effect);
+            self.apply(node, monotonic, effect);
         }
         self.effects = effects;
     }
 
-    fn apply(&mut self, node: u32, local: LocalNanos, effect: Effect<P>) {
+    /// `monotonic`: what the node's monotonic clock read when the handler ran; timers count
+    /// from it.
+    fn apply(&mut self, node: u32, monotonic: LocalNanos, effect: Effect<P>) {
         match effect {
             Effect::Send { to, msg } => self.send(node, to.0, msg),
             Effect::SetTimer { timer, after } => {
-                let deadline = local.saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
-                let at = self.cluster.clock(node).true_time_of(deadline, self.now);
+                let deadline = monotonic.saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
+                let at = self
+                    .cluster
+                    .monotonic_clock(node)
+                    .true_time_of(deadline, self.now);
                 let timers = &mut self.slots[node as usize].timers;
                 let token = match timers.iter_mut().find(|t| t.timer == timer) {
                     // Its queue entry wakes first and will wait for the new deadline.
@@ -581,7 +593,10 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 self.tracer
                     .emit::<P>(self.now, &self.cluster, Event::Observe { node, obs: &obs });
             }
-            Effect::Persist(durable) => self.slots[node as usize].durable = Some(durable),
+            Effect::Persist(write) => self.slots[node as usize]
+                .disk
+                .get_or_insert_with(Default::default)
+                .apply(write),
             Effect::Reply { request, reply } => self.send_reply(node, request, reply),
         }
     }

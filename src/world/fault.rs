@@ -648,14 +648,15 @@ pub const CATALOG: &[(&str, &str)] = &[
     ),
     (
         "clock_jump",
-        "`clock_jump = T, by = \"-500ms\"`: the node's clock steps forward or backward, like an NTP \
-         step. Timers are deadlines on the local clock, so a forward jump fires them early and a \
-         backward jump delays them.",
+        "`clock_jump = T, by = \"-500ms\"`: the node's wall clock steps forward or backward, like an \
+         NTP step. Its monotonic clock, and the timers that run on it, do not move: only what the \
+         node measures on the wall clock (Raft's lease with `lease_clock = \"wall\"`) sees the step.",
     ),
     (
         "clock_drift",
-        "`clock_drift = T, ppm = -500000`: from now on the node's clock gains (or, negative, \
-         loses) that many parts per million; timers stretch or shrink with it.",
+        "`clock_drift = T, ppm = -500000`: from now on the node's oscillator gains (or, negative, \
+         loses) that many parts per million: its wall and monotonic clocks both, so its timers \
+         stretch or shrink with it.",
     ),
     (
         "nemesis",

@@ -466,7 +466,7 @@ fn draw_fraction(
 fn unit(a: u64, b: u64) -> u64 {
     [1_000_000, 1_000, 1]
         .into_iter()
-        .find(|s| a % s == 0 && b % s == 0)
+        .find(|s| a.is_multiple_of(*s) && b.is_multiple_of(*s))
         .unwrap_or(1)
 }
 

@@ -23,7 +23,9 @@ use std::fmt::Write as _;
 use super::model::{CCall, COp, COut, Values, Vid};
 use super::search::{Budget, Found, Search, Step};
 use super::{Analysis, LinVerdict, PartitionResult};
-use crate::workload::history::{Call, History, Operation, Outcome, Output, TimeUnit, Value};
+use crate::workload::history::{
+    Call, History, ModelKind, Operation, Outcome, Output, TimeUnit, Value, txn_text,
+};
 
 /// Where a violation is, in a key's compiled ops (indices into its `ops`).
 pub struct Located {
@@ -84,7 +86,12 @@ fn shrink_left(
     values: &mut Values,
     budget: &mut Budget,
 ) -> Option<u64> {
-    if ops.iter().any(|o| matches!(o.call, CCall::Append(_))) {
+    // Appends and transactions: the states are not a short list (strings of any length, maps
+    // of every combination of written values).
+    if ops
+        .iter()
+        .any(|o| matches!(o.call, CCall::Append(_) | CCall::Txn(_)))
+    {
         return None;
     }
     let starts = start_values(ops, init);
@@ -109,8 +116,9 @@ fn start_values(ops: &[COp], init: Vid) -> Vec<Vid> {
     let mut vals: Vec<Vid> = ops
         .iter()
         .filter_map(|o| match o.call {
-            CCall::Write(v) | CCall::Cas { to: v, .. } => Some(v),
-            CCall::Read | CCall::Append(_) => None,
+            CCall::Write(v) | CCall::Cas { to: v, .. } | CCall::Acquire { held: v } => Some(v),
+            CCall::Read | CCall::Append(_) | CCall::Release => None,
+            CCall::Txn(_) => unreachable!("transactions are cut on the right only"),
         })
         .collect();
     vals.push(init);
@@ -237,7 +245,7 @@ fn violation(out: &mut String, history: &History, p: &PartitionResult) {
             out,
             "    {:<50} => {}",
             describe(i, &history.ops[i], history.time_unit),
-            show(state.as_ref())
+            show_state(history, state.as_ref())
         );
     }
     let _ = writeln!(
@@ -286,9 +294,40 @@ fn why(op: &Operation, refused_in: &[Option<Value>]) -> String {
         (Call::Cas { from, .. }, Outcome::Ok(Output::Cas(false))) => format!(
             "it failed, so the value was not {from}; but at any point where it could take effect it was {from}"
         ),
+        (Call::Acquire, Outcome::Ok(_)) => "it acquired the mutex, but at any point where it \
+            could take effect the mutex was already held"
+            .to_string(),
+        (Call::Release, Outcome::Ok(_)) => "it released the mutex, but at any point where it \
+            could take effect the mutex was free"
+            .to_string(),
+        (Call::Txn(_), Outcome::Ok(_)) => format!(
+            "its reads cannot all have been true at one instant: at any point where it could \
+             take effect the registers were {}",
+            if refused_in.is_empty() {
+                "in no state that allows it".to_string()
+            } else {
+                or_list_or_one(refused_in)
+            }
+        ),
         _ => "every order of the operations around it leaves one of them impossible \
               before this one had to take effect"
             .to_string(),
+    }
+}
+
+/// Multi-register states, which reach here as text (`{x=1 y=2}`), shown bare.
+fn or_list_or_one(states: &[Option<Value>]) -> String {
+    let vals: Vec<String> = states
+        .iter()
+        .map(|v| match v {
+            Some(Value::Str(s)) => s.clone(),
+            other => show(other.as_ref()),
+        })
+        .collect();
+    if vals.len() == 1 {
+        vals[0].clone()
+    } else {
+        or_list(&vals)
     }
 }
 
@@ -301,6 +340,16 @@ fn key_name(key: &Option<String>) -> String {
     match key {
         Some(k) => format!("key {k:?}"),
         None => "the register".to_string(),
+    }
+}
+
+/// A model state after an operation: a register's value, a mutex's `free`/`held`, a
+/// multi-register's `{x=1 y=2}` (which reaches here as text).
+fn show_state(history: &History, v: Option<&Value>) -> String {
+    match (history.model.as_ref().map(|m| m.kind), v) {
+        (Some(ModelKind::Mutex), None) => "free".to_string(),
+        (Some(ModelKind::Mutex | ModelKind::MultiRegister), Some(Value::Str(s))) => s.clone(),
+        _ => show(v),
     }
 }
 
@@ -317,11 +366,18 @@ pub fn describe(i: usize, op: &Operation, unit: TimeUnit) -> String {
         Call::Write(v) => format!("write{key} {v}"),
         Call::Append(v) => format!("append{key} {v}"),
         Call::Cas { from, to } => format!("cas{key} {from}->{to}"),
+        Call::Txn(steps) => format!("txn {}", txn_text(steps, None)),
+        Call::Acquire => "acquire".to_string(),
+        Call::Release => "release".to_string(),
     };
     let result = match &op.outcome {
         Outcome::Ok(Output::Value(v)) => format!(" -> {}", show(v.as_ref())),
         Outcome::Ok(Output::Done) => " -> ok".to_string(),
         Outcome::Ok(Output::Cas(b)) => format!(" -> {}", if *b { "ok" } else { "failed" }),
+        Outcome::Ok(Output::Txn(seen)) => match &op.call {
+            Call::Txn(steps) => format!(" -> {}", txn_text(steps, Some(seen))),
+            _ => " -> ok".to_string(),
+        },
         Outcome::Fail => " -> fail".to_string(),
         Outcome::Info => " -> unknown".to_string(),
     };

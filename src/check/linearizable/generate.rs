@@ -166,6 +166,9 @@ fn draw_call(shape: &Shape, rng: &mut Rng, n: usize) -> Call {
             }
         }
         ModelKind::Register => Call::Write(Value::Int(value(rng))),
+        ModelKind::MultiRegister | ModelKind::Mutex => {
+            unreachable!("the generator draws register, cas-register and kv histories")
+        }
         ModelKind::CasRegister => {
             if rng.below(2) == 0 {
                 Call::Write(Value::Int(value(rng)))
@@ -209,6 +212,9 @@ fn apply_in_order(drafts: &mut [Draft], init: &Option<Value>) {
                 Output::Done
             }
             Call::Append(Value::Int(_)) => unreachable!("the generator appends strings only"),
+            Call::Txn(_) | Call::Acquire | Call::Release => {
+                unreachable!("the generator draws register calls only")
+            }
             Call::Cas { from, to } => {
                 let swap = reg.as_ref() == Some(from);
                 if swap {

@@ -16,8 +16,10 @@
 //!   their output is unknown. A read of unknown outcome constrains nothing and is dropped; an
 //!   unknown write or append may apply or not; an unknown cas applies if and only if the value
 //!   equals `from` at the instant it takes effect.
-//! - Models, per key ([`ModelKind`]): `Register` (read/write), `CasRegister` (read/write/cas) and
-//!   `Kv` (get/put/append/cas). Every key starts at `ModelSpec::init` (`None`: absent; a read of an
+//! - Models ([`ModelKind`]): per key, `Register` (read/write), `CasRegister` (read/write/cas) and
+//!   `Kv` (get/put/append/cas); `Mutex` (acquire only when free, release only when held; it
+//!   starts free); `MultiRegister` (transactions of reads and writes over named registers, all
+//!   at one instant; a read of nil constrains nothing, as in Knossos; see [`partitions`]). Every key starts at `ModelSpec::init` (`None`: absent; a read of an
 //!   absent key returns `Output::Value(None)`). `Cas(true)` means the value equalled `from` and
 //!   became `to`; `Cas(false)` means it did not equal `from` and nothing changed. Append
 //!   concatenates strings; appending to an absent key stores the appended string; an integer in a
@@ -40,11 +42,13 @@ mod model;
 mod search;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_mutex_tests;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::workload::history::{History, ModelKind, ModelSpec, Value};
+use crate::workload::history::{Call, History, ModelKind, ModelSpec, Value};
 
 pub use explain::explain;
 pub use model::ModelError;
@@ -364,14 +368,26 @@ struct Part {
 }
 
 fn compile(history: &History, model: &ModelSpec) -> Result<Vec<Part>, ModelError> {
-    let mut by_key: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
-    for (i, op) in history.ops.iter().enumerate() {
-        by_key.entry(op.key.as_deref()).or_default().push(i);
-    }
+    let by_key = partitions(history);
     let mut parts = Vec::with_capacity(by_key.len());
     for (key, indices) in by_key {
         let mut values = Values::default();
-        let init = values.intern_opt(model.init.as_ref());
+        let init = match model.kind {
+            // A mutex starts free, whatever initial value the file names.
+            ModelKind::Mutex => model::ABSENT,
+            ModelKind::MultiRegister => match &model.init {
+                None => model::ABSENT,
+                // Every register of the partition starts at `init`.
+                Some(v) => {
+                    let init = values.intern(v);
+                    let entries = txn_keys(history, &indices)
+                        .map(|k| (values.intern(&Value::Str(k.to_string())), init))
+                        .collect();
+                    values.intern_map(entries)
+                }
+            },
+            _ => values.intern_opt(model.init.as_ref()),
+        };
         let mut ops = Vec::with_capacity(indices.len());
         for i in indices {
             if let Some(op) = model::compile(model.kind, i, &history.ops[i], &mut values)? {
@@ -379,10 +395,10 @@ fn compile(history: &History, model: &ModelSpec) -> Result<Vec<Part>, ModelError
             }
         }
         if model.kind == ModelKind::Kv {
-            model::check_appends(&ops, init, &values, key)?;
+            model::check_appends(&ops, init, &values, key.as_deref())?;
         }
         parts.push(Part {
-            key: key.map(str::to_string),
+            key,
             ops,
             values,
             init,
@@ -390,6 +406,86 @@ fn compile(history: &History, model: &ModelSpec) -> Result<Vec<Part>, ModelError
         });
     }
     Ok(parts)
+}
+
+/// The history's operations by partition, in partition order: by key, except that the
+/// registers a multi-register transaction touches together form one partition.
+///
+/// Locality (P-compositionality) lets each *object* be checked alone, where an object is anything
+/// every operation touches all of or none of. A key is such an object for the register models,
+/// but a transaction reading `x` and writing `y` takes effect on both at one instant, so
+/// splitting it per key would lose exactly what a multi-register check is for (a transaction
+/// whose read of `x` and write of `y` cannot be at one instant). So the keys are joined into
+/// the connected components of "appear in one transaction": no operation spans two components,
+/// so each is an object, and each is searched alone with the whole map of its registers as the
+/// state. When transactions chain every key together that is one partition: the whole history.
+/// A component is named by its keys, sorted, joined with `+`.
+fn partitions(history: &History) -> BTreeMap<Option<String>, Vec<usize>> {
+    let mut component: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut parent: Vec<usize> = Vec::new();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for op in &history.ops {
+        let Call::Txn(steps) = &op.call else { continue };
+        let mut first = None;
+        for step in steps {
+            let next = parent.len();
+            let id = *component.entry(step.key()).or_insert_with(|| {
+                parent.push(next);
+                next
+            });
+            let r = root(&mut parent, id);
+            match first {
+                None => first = Some(r),
+                Some(f) => {
+                    let f = root(&mut parent, f);
+                    parent[r] = f;
+                }
+            }
+        }
+    }
+    // Each component's name: its keys in order (the map iterates sorted).
+    let mut names: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for (&key, &id) in &component {
+        let r = root(&mut parent, id);
+        names.entry(r).or_default().push(key);
+    }
+    let name_of: BTreeMap<usize, String> = names
+        .into_iter()
+        .map(|(r, keys)| (r, keys.join("+")))
+        .collect();
+    let mut by_key: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+    for (i, op) in history.ops.iter().enumerate() {
+        let key = match &op.call {
+            Call::Txn(steps) => steps.first().map(|s| {
+                let r = root(&mut parent, component[s.key()]);
+                name_of[&r].clone()
+            }),
+            _ => op.key.clone(),
+        };
+        by_key.entry(key).or_default().push(i);
+    }
+    by_key
+}
+
+/// The distinct registers the transactions among `indices` touch.
+fn txn_keys<'a>(history: &'a History, indices: &[usize]) -> impl Iterator<Item = &'a str> {
+    let mut keys: Vec<&str> = indices
+        .iter()
+        .filter_map(|&i| match &history.ops[i].call {
+            Call::Txn(steps) => Some(steps.iter().map(|s| s.key())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
 }
 
 /// Searches one key; on a violation, locates it with a budget of its own (counted in

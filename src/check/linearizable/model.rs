@@ -1,8 +1,11 @@
 //! The sequential specifications, compiled for the search: values interned to small ids, each
 //! operation reduced to a call and an expected output over those ids.
 //!
-//! Every model here is, per key, one register (P-compositionality: a key-value map is linearizable
-//! iff each key is), so a search state is a single value id. Id 0 is "absent". The search asks
+//! A search state is a single value id. For the register models it is, per key, the register's
+//! value (P-compositionality: a key-value map is linearizable iff each key is); id 0 is
+//! "absent". For the mutex it is absent (free) or a `"held"` value. For the multi-register it is
+//! a whole map of registers, interned like any value (id 0: the empty map, every register nil),
+//! because one transaction reads and writes several registers at one instant. The search asks
 //! [`Values::step`] whether an operation may take effect in a state and what the state becomes;
 //! `None` means the operation cannot happen there. Appends build new strings, so `step` interns
 //! them, as ropes, and remembers each (state, suffix) result: the search revisits the same
@@ -12,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::workload::history::{Call, ModelKind, Operation, Outcome, Output, Value};
+use crate::workload::history::{Call, Micro, ModelKind, Operation, Outcome, Output, Value};
 
 /// A value id; [`ABSENT`] is the absent key.
 pub type Vid = u32;
@@ -45,7 +48,33 @@ pub enum CCall {
     Read,
     Write(Vid),
     Append(Vid),
-    Cas { from: Vid, to: Vid },
+    Cas {
+        from: Vid,
+        to: Vid,
+    },
+    /// A transaction: an index into the partition's interned transactions ([`Values::txn`]),
+    /// which carry what each read must have returned.
+    Txn(u32),
+    /// Take the mutex: free (absent) becomes `held`.
+    Acquire {
+        held: Vid,
+    },
+    /// Give it back: held becomes free.
+    Release,
+}
+
+/// One step of a compiled transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CMicro {
+    /// Read register `key`; `expect`: what it must hold (`None`: unknown, anything goes).
+    Read {
+        key: Vid,
+        expect: Option<Vid>,
+    },
+    Write {
+        key: Vid,
+        value: Vid,
+    },
 }
 
 /// What a completed operation must have returned; `Unknown` for an `info` one.
@@ -136,6 +165,14 @@ pub struct Values {
     /// Open addressing over ids, probed by `Entry::hash`; `EMPTY` marks a free slot.
     table: Vec<Vid>,
     appended: FastMap<(Vid, Vid), Vid>,
+    /// Multi-register states: each map (sorted by key id, no entry for a nil register) to its id.
+    maps: FastMap<Box<[(Vid, Vid)]>, Vid>,
+    /// Interned transactions, and each one's index: identical ones share an index, so the
+    /// search's rule for identical unknown operations applies to them.
+    txns: Vec<Box<[CMicro]>>,
+    txn_ids: FastMap<Box<[CMicro]>, u32>,
+    /// (state, transaction) to the state after it, or `None` if it cannot take effect there.
+    txn_steps: FastMap<(Vid, u32), Option<Vid>>,
 }
 
 /// One interned value.
@@ -153,6 +190,8 @@ enum Repr {
     Flat(Value),
     /// The string `left` followed by the string `right`.
     Concat(Vid, Vid),
+    /// A multi-register state: (register, value) sorted by register id.
+    Map(Box<[(Vid, Vid)]>),
 }
 
 const EMPTY: Vid = Vid::MAX;
@@ -200,6 +239,10 @@ impl Default for Values {
             }],
             table: vec![EMPTY; 16],
             appended: FastMap::default(),
+            maps: FastMap::default(),
+            txns: Vec::new(),
+            txn_ids: FastMap::default(),
+            txn_steps: FastMap::default(),
         }
     }
 }
@@ -236,6 +279,21 @@ impl Values {
         match &self.entries[id as usize].repr {
             Repr::Absent => None,
             Repr::Flat(v) => Some(v.clone()),
+            // Shown as text: `{x=1 y="a"}`, for explanations and pictures.
+            Repr::Map(entries) => {
+                let shown: Vec<String> = entries
+                    .iter()
+                    .map(|&(k, v)| {
+                        let key = match self.value(k) {
+                            Some(Value::Str(k)) => k,
+                            other => format!("{other:?}"),
+                        };
+                        let v = self.value(v).map_or("nil".to_string(), |v| v.to_string());
+                        format!("{key}={v}")
+                    })
+                    .collect();
+                Some(Value::Str(format!("{{{}}}", shown.join(" "))))
+            }
             Repr::Concat(..) => {
                 let mut bytes = Vec::with_capacity(self.entries[id as usize].len);
                 self.leaves(&[id], |leaf| {
@@ -266,7 +324,91 @@ impl Values {
             (CCall::Cas { from, to }, COut::Cas(true)) => (state == from).then_some(to),
             (CCall::Cas { from, .. }, COut::Cas(false)) => (state != from).then_some(state),
             (CCall::Cas { from, to }, _) => Some(if state == from { to } else { state }),
+            (CCall::Txn(t), _) => self.apply_txn(state, t),
+            (CCall::Acquire { held }, _) => (state == ABSENT).then_some(held),
+            (CCall::Release, _) => (state != ABSENT).then_some(ABSENT),
         }
+    }
+
+    /// Interns a transaction's steps.
+    pub fn intern_txn(&mut self, steps: Vec<CMicro>) -> u32 {
+        let steps = steps.into_boxed_slice();
+        if let Some(&id) = self.txn_ids.get(&steps) {
+            return id;
+        }
+        let id = self.txns.len() as u32;
+        self.txns.push(steps.clone());
+        self.txn_ids.insert(steps, id);
+        id
+    }
+
+    /// The id of the multi-register state `entries` (any order; `ABSENT` for no entry).
+    pub fn intern_map(&mut self, mut entries: Vec<(Vid, Vid)>) -> Vid {
+        if entries.is_empty() {
+            return ABSENT;
+        }
+        entries.sort_unstable();
+        let entries = entries.into_boxed_slice();
+        if let Some(&id) = self.maps.get(&entries) {
+            return id;
+        }
+        let id = self.entries.len() as Vid;
+        // Not placed in `table`: maps are found through `maps`, never by `intern`.
+        self.entries.push(Entry {
+            repr: Repr::Map(entries.clone()),
+            hash: 0,
+            len: 0,
+            shift: 1,
+        });
+        self.maps.insert(entries, id);
+        id
+    }
+
+    /// Transaction `t` applied to the multi-register state `state`: every read must see what
+    /// it expects (an absent register holds nil, which no expected value equals), every write
+    /// replaces its register; all at one instant.
+    fn apply_txn(&mut self, state: Vid, t: u32) -> Option<Vid> {
+        if let Some(&after) = self.txn_steps.get(&(state, t)) {
+            return after;
+        }
+        let mut map: Vec<(Vid, Vid)> = match &self.entries[state as usize].repr {
+            Repr::Map(entries) => entries.to_vec(),
+            _ => Vec::new(),
+        };
+        let mut changed = false;
+        let mut legal = true;
+        for &step in self.txns[t as usize].iter() {
+            match step {
+                CMicro::Read { expect: None, .. } => {}
+                CMicro::Read {
+                    key,
+                    expect: Some(v),
+                } => {
+                    let now = map.iter().find(|e| e.0 == key).map_or(ABSENT, |e| e.1);
+                    if now != v {
+                        legal = false;
+                        break;
+                    }
+                }
+                CMicro::Write { key, value } => match map.iter_mut().find(|e| e.0 == key) {
+                    Some(e) => {
+                        changed |= e.1 != value;
+                        e.1 = value;
+                    }
+                    None => {
+                        changed = true;
+                        map.push((key, value));
+                    }
+                },
+            }
+        }
+        let after = match (legal, changed) {
+            (false, _) => None,
+            (true, false) => Some(state),
+            (true, true) => Some(self.intern_map(map)),
+        };
+        self.txn_steps.insert((state, t), after);
+        after
     }
 
     fn append(&mut self, state: Vid, suffix: Vid) -> Vid {
@@ -345,7 +487,7 @@ impl Values {
         let mut stack: Vec<Vid> = ids.iter().rev().copied().collect();
         while let Some(id) = stack.pop() {
             match &self.entries[id as usize].repr {
-                Repr::Absent | Repr::Flat(Value::Int(_)) => {}
+                Repr::Absent | Repr::Flat(Value::Int(_)) | Repr::Map(_) => {}
                 Repr::Flat(Value::Str(s)) => {
                     if !each(s.as_bytes()) {
                         return;
@@ -412,7 +554,12 @@ pub fn compile(
         (Outcome::Info, _) | (Outcome::Ok(_), None) => None,
         (Outcome::Ok(out), Some(_)) => Some(out),
     };
-    if definite.is_none() && op.call == Call::Read {
+    let read_only = match &op.call {
+        Call::Read => true,
+        Call::Txn(steps) => steps.iter().all(|s| matches!(s, Micro::Read(_))),
+        _ => false,
+    };
+    if definite.is_none() && read_only {
         return Ok(None);
     }
     let call = match &op.call {
@@ -423,6 +570,41 @@ pub fn compile(
             from: values.intern(from),
             to: values.intern(to),
         },
+        Call::Txn(steps) => {
+            let seen = match definite {
+                Some(Output::Txn(seen)) if seen.len() == steps.len() => seen.as_slice(),
+                Some(out) => {
+                    return Err(err(format!(
+                        "a txn of {} steps cannot return {}",
+                        steps.len(),
+                        output_name(out)
+                    )));
+                }
+                None => &[],
+            };
+            let compiled = steps
+                .iter()
+                .enumerate()
+                .map(|(j, step)| match step {
+                    Micro::Read(k) => CMicro::Read {
+                        key: values.intern(&Value::Str(k.clone())),
+                        expect: seen
+                            .get(j)
+                            .and_then(Option::as_ref)
+                            .map(|v| values.intern(v)),
+                    },
+                    Micro::Write(k, v) => CMicro::Write {
+                        key: values.intern(&Value::Str(k.clone())),
+                        value: values.intern(v),
+                    },
+                })
+                .collect();
+            CCall::Txn(values.intern_txn(compiled))
+        }
+        Call::Acquire => CCall::Acquire {
+            held: values.intern(&Value::Str("held".into())),
+        },
+        Call::Release => CCall::Release,
     };
     let out = match definite {
         None => COut::Unknown,
@@ -446,11 +628,19 @@ fn check_supported(kind: ModelKind, call: &Call) -> Result<(), String> {
         ModelKind::Register => "register (read/write)",
         ModelKind::CasRegister => "cas-register (read/write/cas)",
         ModelKind::Kv => "kv",
+        ModelKind::MultiRegister => "multi-register (txn)",
+        ModelKind::Mutex => "mutex (acquire/release)",
     };
+    let registers = matches!(
+        kind,
+        ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
+    );
     let supported = match call {
-        Call::Read | Call::Write(_) => true,
-        Call::Cas { .. } => kind != ModelKind::Register,
+        Call::Read | Call::Write(_) => registers,
+        Call::Cas { .. } => registers && kind != ModelKind::Register,
         Call::Append(_) => kind == ModelKind::Kv,
+        Call::Txn(_) => kind == ModelKind::MultiRegister,
+        Call::Acquire | Call::Release => kind == ModelKind::Mutex,
     };
     if supported {
         Ok(())
@@ -467,6 +657,9 @@ fn compile_output(call: &Call, out: &Output, values: &mut Values) -> Result<COut
         (Call::Read, Output::Value(v)) => Ok(COut::Value(values.intern_opt(v.as_ref()))),
         (Call::Write(_) | Call::Append(_), Output::Done) => Ok(COut::Done),
         (Call::Cas { .. }, Output::Cas(b)) => Ok(COut::Cas(*b)),
+        // What a transaction read is part of its compiled call.
+        (Call::Txn(_), Output::Txn(_)) => Ok(COut::Done),
+        (Call::Acquire | Call::Release, Output::Done) => Ok(COut::Done),
         (call, out) => Err(format!(
             "{} cannot return {}",
             call_name(call),
@@ -481,6 +674,9 @@ fn call_name(call: &Call) -> &'static str {
         Call::Write(_) => "write",
         Call::Append(_) => "append",
         Call::Cas { .. } => "cas",
+        Call::Txn(_) => "txn",
+        Call::Acquire => "acquire",
+        Call::Release => "release",
     }
 }
 
@@ -489,6 +685,7 @@ fn output_name(out: &Output) -> &'static str {
         Output::Value(_) => "a value",
         Output::Done => "done",
         Output::Cas(_) => "a cas result",
+        Output::Txn(_) => "a txn result",
     }
 }
 
@@ -508,6 +705,7 @@ pub fn check_appends(
         CCall::Read => matches!(o.out, COut::Value(v) if is_int(v)),
         CCall::Write(v) | CCall::Append(v) => is_int(v),
         CCall::Cas { from, to } => is_int(from) || is_int(to),
+        CCall::Txn(_) | CCall::Acquire { .. } | CCall::Release => false,
     };
     let key = key.map_or(String::new(), |k| format!(" on key {k:?}"));
     if is_int(init) {

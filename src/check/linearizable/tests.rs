@@ -550,7 +550,9 @@ fn brute_force(ops: &[Operation], init: Option<Value>) -> bool {
             } else {
                 state.clone()
             }),
-            (Call::Append(_), _) => unreachable!("not generated"),
+            (Call::Append(_) | Call::Txn(_) | Call::Acquire | Call::Release, _) => {
+                unreachable!("not generated")
+            }
         }
     }
     fn go(ops: &[Operation], done: &mut Vec<bool>, state: Option<Value>) -> bool {

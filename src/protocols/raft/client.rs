@@ -48,10 +48,11 @@ impl Raft {
         }
     }
 
-    /// Thesis §6.4.1: inside its lease, on its own clock, no other leader can exist; once its
-    /// term's no-op is committed and applied, its state holds every completed write.
+    /// Thesis §6.4.1: inside its lease, on its own clock (`lease_clock`), no other leader can
+    /// exist; once its term's no-op is committed and applied, its state holds every completed
+    /// write.
     fn may_read_locally(&self, ctx: &Ctx<'_, Self>) -> bool {
-        let now = ctx.now();
+        let now = self.lease_clock(ctx);
         self.lease_until().is_some_and(|until| now < until)
             && self.committed_in_term()
             && self.last_applied >= self.commit_index

@@ -1,5 +1,6 @@
-//! Raft's `[protocol]` table: timeouts, heartbeats, pre-vote, vote stickiness, the lease, log
-//! replication's batch size, how reads are served, and the commit rule (with its broken twin).
+//! Raft's `[protocol]` table: timeouts, heartbeats, pre-vote, check-quorum, vote stickiness, the
+//! lease and the clock it is measured on, log replication's batch size, how reads are served,
+//! and the commit rule (with its broken twin).
 //!
 //! `validate` rejects only settings that cannot run (an empty or reversed timeout range, a zero
 //! interval). Settings that are merely unwise — a heartbeat slower than the election timeout, a
@@ -9,7 +10,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::node::{ConfigError, Duration, Nanos};
+use crate::node::{ClockKind, ConfigError, Duration, Nanos};
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -21,8 +22,14 @@ pub struct RaftConfig {
     /// starting elections (Raft §5.2).
     pub heartbeat_interval: Duration,
     /// Before starting an election, ask for pre-votes without incrementing the term, so a
-    /// server that was cut off cannot disrupt the cluster when it returns (thesis §9.6).
+    /// server that was cut off cannot disrupt the cluster when it returns (thesis §9.6). On by
+    /// default; off, a rejoining server's raised term deposes a healthy leader.
     pub pre_vote: bool,
+    /// A leader that has heard from no majority (itself included) for a whole minimum election
+    /// timeout steps down (thesis §6.2, §9.6): a leader cut off from the majority stops
+    /// believing it leads, and with pre-vote its followers need not raise the term to be free
+    /// of it. On by default.
+    pub check_quorum: bool,
     /// A server that heard from a current leader within the minimum election timeout ignores
     /// vote requests: it neither adopts their term nor grants its vote (thesis §4.2.3). The
     /// leader lease relies on it; turning it off lets a new leader be elected inside the old
@@ -32,6 +39,11 @@ pub struct RaftConfig {
     /// assume no other leader exists (thesis §6.4). Default: 9/10 of the minimum election
     /// timeout, leaving a margin for clock drift.
     pub lease_duration: Option<Duration>,
+    /// The clock the lease — the leader's claim and the followers' vote stickiness that backs
+    /// it — is measured on. `"monotonic"` (default) is what real servers use: it drifts but
+    /// never jumps. `"wall"` is the broken design: a backward NTP step on the leader stretches
+    /// or revives its lease, a forward step on a follower cuts its promise short.
+    pub lease_clock: ClockKind,
     /// The most entries one AppendEntries carries (Raft §5.3); a follower far behind catches
     /// up over several round trips.
     pub max_entries_per_append: u64,
@@ -79,9 +91,11 @@ impl Default for RaftConfig {
         RaftConfig {
             election_timeout: [Duration::from_millis(150), Duration::from_millis(300)],
             heartbeat_interval: Duration::from_millis(50),
-            pre_vote: false,
+            pre_vote: true,
+            check_quorum: true,
             vote_stickiness: true,
             lease_duration: None,
+            lease_clock: ClockKind::Monotonic,
             max_entries_per_append: 64,
             read: ReadMode::Log,
             commit_rule: CommitRule::CurrentTerm,

@@ -23,8 +23,8 @@ pub enum Command {
     /// entries of earlier terms (§5.4.2, §8).
     Noop,
     /// A client's key-value operation, tagged with its request id for duplicate suppression.
-    /// Shared, not copied: the log is cloned whole on every persist and every AppendEntries, so
-    /// an entry's clone must not copy its keys and values.
+    /// Shared, not copied: an entry is cloned into every AppendEntries that carries it and onto
+    /// disk, so its clone must not copy its keys and values.
     Client { request: RequestId, op: Arc<Op> },
 }
 
@@ -78,6 +78,7 @@ pub fn append(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> boo
         "the consistency check passed"
     );
     let mut changed = false;
+    let mut first_written = None;
     for (offset, entry) in entries.into_iter().enumerate() {
         let index = prev_index + 1 + offset as u64;
         debug_assert_eq!(
@@ -92,9 +93,12 @@ pub fn append(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> boo
             }
             None => log.push(entry),
         }
+        first_written.get_or_insert(index);
         changed = true;
     }
-    debug_assert!(is_well_formed(log));
+    // The log was well formed before; only what was written, and where it joins, can break it.
+    // (Checking the whole log here made debug builds quadratic in the log's length.)
+    debug_assert!(first_written.is_none_or(|from| is_well_formed_from(log, from)));
     changed
 }
 
@@ -207,10 +211,21 @@ impl Fnv {
 
 /// Entry `i` sits at position `i - 1` and terms never decrease.
 pub fn is_well_formed(log: &[Entry]) -> bool {
-    log.iter()
+    is_well_formed_from(log, 1)
+}
+
+/// [`is_well_formed`] for the entries from index `from` on and where they join the entry
+/// before: all that can break when a well-formed log is written from `from` on.
+pub fn is_well_formed_from(log: &[Entry], from: u64) -> bool {
+    let start = (from.max(1) - 1) as usize;
+    let Some(tail) = log.get(start.saturating_sub(1)..) else {
+        return true;
+    };
+    let first = start.saturating_sub(1) as u64 + 1;
+    tail.iter()
         .enumerate()
-        .all(|(pos, e)| e.index == pos as u64 + 1)
-        && log.windows(2).all(|pair| pair[0].term <= pair[1].term)
+        .all(|(pos, e)| e.index == first + pos as u64)
+        && tail.windows(2).all(|pair| pair[0].term <= pair[1].term)
 }
 
 #[cfg(test)]
@@ -258,6 +273,30 @@ mod tests {
         assert!(!append(&mut log, 4, vec![]), "a heartbeat changes nothing");
         assert!(append(&mut log, 3, entries(&[2, 3], 4)));
         assert_eq!(terms(&log), [1, 1, 2, 2, 3]);
+    }
+
+    #[test]
+    fn well_formedness_from_an_index_checks_the_suffix_and_where_it_joins() {
+        let log = entries(&[1, 1, 2, 2], 1);
+        assert!(is_well_formed(&log) && is_well_formed_from(&log, 3));
+        assert!(is_well_formed_from(&log, 5), "nothing written");
+        let mut lower = log.clone();
+        lower[2].term = 0; // terms 1, 1, 0, 2
+        assert!(
+            !is_well_formed_from(&lower, 3),
+            "a term below the one before it"
+        );
+        assert!(!is_well_formed_from(&lower, 2), "a fall inside the suffix");
+        let mut last_lower = log.clone();
+        last_lower[3].term = 1; // terms 1, 1, 2, 1
+        assert!(
+            !is_well_formed_from(&last_lower, 4),
+            "the join with the entry before"
+        );
+        let mut misplaced = log.clone();
+        misplaced[3].index = 7;
+        assert!(!is_well_formed_from(&misplaced, 4));
+        assert!(!is_well_formed(&misplaced));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! commitment (§5.4.2) and client interaction (§8) over a key-value state machine, with three
 //! refinements from
 //! Ongaro's thesis (*Consensus: Bridging Theory and Practice*, Stanford 2014): vote stickiness
-//! (§4.2.3), pre-vote (§9.6) and the leader lease (§6.4).
+//! (§4.2.3), pre-vote and check-quorum (§9.6, both on by default) and the leader lease (§6.4).
 //!
 //! **Terms.** Time is divided into terms, numbered by consecutive integers; each term begins
 //! with an election and has at most one leader. Every message carries its sender's term, and a
@@ -64,10 +64,22 @@
 //! A leader counts as having heard from a leader: itself. The rule covers every vote request,
 //! whatever its term, exactly as the thesis states it.
 //!
-//! **Pre-vote (thesis §9.6).** With `pre_vote`, a server whose timer fires first asks whether it
-//! *could* win an election in the next term, without incrementing its own. Servers answer as
-//! they would a real request but change neither term nor vote. Only with a majority of
-//! pre-votes does it become a candidate, so a partitioned server never raises its term.
+//! **Pre-vote (thesis §9.6).** With `pre_vote` (the default), a server whose timer fires first
+//! asks whether it *could* win an election in the next term, without incrementing its own.
+//! Servers answer as they would a real request but change neither term nor vote. Only with a
+//! majority of pre-votes does it become a candidate, so a partitioned server never raises its
+//! term, and cannot depose a healthy leader when it returns (`raft/rejoin-disrupts.toml` shows
+//! the disruption without it, `raft/rejoin-with-pre-vote.toml` its absence with it).
+//!
+//! **Check-quorum (thesis §6.2, §9.6).** With `check_quorum` (the default), a leader that has
+//! heard from no majority (itself included) for a whole minimum election timeout steps down,
+//! in its own term: a leader cut off with a minority stops leading instead of waiting to hear
+//! of a higher term. Pre-vote needs it: without it, followers that pre-vote could never move
+//! past a leader that is alive but cut off from them.
+//!
+//! **Refusals say why.** A refused vote or pre-vote carries its [`Refusal`]: the voter heard
+//! from a leader recently, the candidate's term is stale, the voter already voted in the term,
+//! or the candidate's log is behind (both last entries given), so a replay can tell it.
 //!
 //! **Leases (thesis §6.4).** Heartbeat broadcasts are numbered rounds. Once a majority (the
 //! leader included) has acknowledged round R, stickiness keeps those servers from voting for
@@ -77,8 +89,11 @@
 //! observation. See [`lease`]. The promise needs vote stickiness — kept across a crash: a server
 //! that (re)started less than a minimum election timeout ago votes as if it had just heard from
 //! a leader, since the acknowledgement it may have sent before crashing is not on disk — and
-//! clocks that keep pace: a clock that jumps or drifts beyond the 10% margin breaks it
-//! (`raft/lease-clock-drift.toml`).
+//! clocks that keep pace. Both sides measure on `lease_clock`: the monotonic clock by default,
+//! which NTP steps do not move, so only a drift beyond the 10% margin breaks it
+//! (`raft/lease-clock-drift.toml`); `lease_clock = "wall"` is the broken design, which a
+//! backward step on the leader breaks (`raft/lease-wall-clock-step.toml`). Timers run on the
+//! monotonic clock whatever `lease_clock` says.
 //!
 //! Invariants this module keeps (and asserts where it can):
 //! - The term never decreases, and a server votes at most once per term, durably: the vote is
@@ -94,15 +109,15 @@
 //! - The claimed lease end only grows within a leadership, and only acknowledgements of the
 //!   current term's rounds extend it.
 //!
-//! What is *not* here: check-quorum (a leader cut off from the majority keeps leading its term
-//! until it hears of a higher one; its lease runs out meanwhile), snapshots and membership
-//! changes. The whole log is persisted on every change, which a long run with many clients pays
+//! What is *not* here: snapshots and membership changes. The whole log is persisted on every change, which a long run with many clients pays
 //! for.
 //!
-//! The protocol reads only `ctx.now()` for time and `ctx.rng()` for randomness.
+//! The protocol reads time only through `ctx.clock(lease_clock)` (the monotonic clock unless
+//! configured otherwise) and randomness only through `ctx.rng()`.
 
 mod client;
 mod config;
+mod durable;
 pub mod kv;
 pub mod lease;
 pub mod log;
@@ -113,13 +128,14 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::node::{
-    ClientRequest, ConfigError, Ctx, LocalNanos, NodeId, Observation, Protocol, Reply, Role,
+    ClientRequest, ConfigError, Ctx, DiskOf, LocalNanos, NodeId, Observation, Protocol, Reply, Role,
 };
 
 #[cfg(test)]
 mod tests;
 
 pub use config::{CommitRule, RaftConfig, ReadMode};
+pub use durable::{HardState, RaftDurable};
 pub use log::{Command, Entry};
 
 use client::PendingRead;
@@ -127,16 +143,6 @@ use kv::KvStore;
 use replication::Progress;
 
 use lease::Lease;
-
-/// What survives a crash: Figure 2's persistent state on all servers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RaftDurable {
-    /// The latest term this server has seen; starts at 0, only grows.
-    pub current_term: u64,
-    /// The candidate that received this server's vote in the current term.
-    pub voted_for: Option<NodeId>,
-    pub log: Vec<Entry>,
-}
 
 /// Raft's messages. The candidate's or leader's id is the message's sender.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -151,11 +157,13 @@ pub enum Msg {
         pre_vote: bool,
     },
     /// The answer. A granted pre-vote carries the term asked about; anything else the voter's
-    /// current term.
+    /// current term. A refusal says why (`refused` is `Some` exactly when `granted` is false).
     VoteReply {
         term: u64,
         granted: bool,
         pre_vote: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        refused: Option<Refusal>,
     },
     /// A leader replicates entries after `prev_log_index`, or asserts itself when `entries` is
     /// empty (§5.3). `round` numbers the leader's broadcasts for its lease.
@@ -180,6 +188,28 @@ pub enum Msg {
     },
 }
 
+/// Why a voter refused a vote or a pre-vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// Thesis §4.2.3: the voter heard from `leader` (itself, if it leads) within the minimum
+    /// election timeout; `None`: it (re)started less than a minimum election timeout ago.
+    LeaderAlive { leader: Option<NodeId> },
+    /// §5.1: the voter is already in `term`, at or past the term asked about (a vote for an
+    /// earlier term; a pre-vote for a term not above the voter's).
+    StaleTerm { term: u64 },
+    /// §5.2: one vote per term, and it went to `candidate` in `term`.
+    AlreadyVoted { candidate: NodeId, term: u64 },
+    /// §5.4.1: the candidate's log (last entry `candidate_index` of `candidate_term`) is behind
+    /// the voter's (last entry `voter_index` of `voter_term`).
+    LogBehind {
+        candidate_index: u64,
+        candidate_term: u64,
+        voter_index: u64,
+        voter_term: u64,
+    },
+}
+
 /// Raft's timers. Setting one that is pending replaces it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,6 +218,9 @@ pub enum Timer {
     Election,
     /// Time for the leader's next heartbeat round.
     Heartbeat,
+    /// Check-quorum: a minimum election timeout has passed since the leader last counted who
+    /// it heard from.
+    CheckQuorum,
 }
 
 /// The leader of the current term, as this server last heard from it.
@@ -203,9 +236,12 @@ pub struct Raft {
     id: NodeId,
     peers: Vec<NodeId>,
     cfg: RaftConfig,
+    /// The persistent state, in memory; on disk as of the last save (see [`durable`]).
     durable: RaftDurable,
-    /// `durable` changed since it was last persisted.
+    /// The term or the vote changed since they were last persisted.
     unsaved: bool,
+    /// The first log index that changed since the log was last written to disk.
+    log_unsaved_from: Option<u64>,
     role: Role,
     /// Known once it has been heard from; cleared with each new term or election.
     leader: Option<KnownLeader>,
@@ -218,6 +254,8 @@ pub struct Raft {
     round: u64,
     /// The leader's rounds and acknowledgements; `Some` exactly while leading.
     lease: Option<Lease>,
+    /// Check-quorum: the followers heard from in this term since the leader last counted.
+    heard: BTreeSet<NodeId>,
     /// The (role, term) last observed, so that each change is observed once.
     observed: Option<(Role, u64)>,
     /// When this server (re)started, on its clock. It may have acknowledged a leader just
@@ -240,8 +278,8 @@ pub struct Raft {
 
 impl Protocol for Raft {
     const NAME: &'static str = "raft";
-    const SUMMARY: &'static str = "Raft (Ongaro & Ousterhout 2014): election with pre-vote, vote \
-        stickiness and leases; log replication to a key-value store; log, read-index, lease and \
+    const SUMMARY: &'static str = "Raft (Ongaro & Ousterhout 2014): election with pre-vote, \
+        check-quorum and vote stickiness; leases on the monotonic clock; log replication to a key-value store; log, read-index, lease and \
         follower reads";
     const DEFAULT_INVARIANTS: &'static [&'static str] = &[
         "election_safety",
@@ -254,19 +292,15 @@ impl Protocol for Raft {
     type Msg = Msg;
     type Timer = Timer;
     type Config = RaftConfig;
-    type Durable = RaftDurable;
+    type Durable = HardState;
+    type Record = Entry;
 
     fn validate(config: &RaftConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
     }
 
-    fn new(
-        id: NodeId,
-        peers: &[NodeId],
-        config: &RaftConfig,
-        durable: Option<&RaftDurable>,
-    ) -> Self {
-        let durable = durable.cloned().unwrap_or_default();
+    fn new(id: NodeId, peers: &[NodeId], config: &RaftConfig, disk: Option<&DiskOf<Self>>) -> Self {
+        let durable = RaftDurable::from_disk(disk);
         debug_assert!(log::is_well_formed(&durable.log));
         let mut digests = Vec::with_capacity(durable.log.len());
         log::recompute_digests(&durable.log, &mut digests, 1);
@@ -276,12 +310,14 @@ impl Protocol for Raft {
             cfg: config.clone(),
             durable,
             unsaved: false,
+            log_unsaved_from: None,
             role: Role::Follower,
             leader: None,
             votes: BTreeSet::new(),
             commit_index: 0,
             round: 0,
             lease: None,
+            heard: BTreeSet::new(),
             observed: None,
             started_at: None,
             digests,
@@ -295,13 +331,13 @@ impl Protocol for Raft {
 
     /// A server starts, or restarts, as a follower of the term it persisted.
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
-        self.started_at = Some(ctx.now());
+        self.started_at = Some(self.lease_clock(ctx));
         self.become_follower(ctx, self.term(), None);
         self.arm_election_timer(ctx);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
-        let now = ctx.now();
+        let now = self.lease_clock(ctx);
         // §5.1: a message from a later term makes this server a follower of that term.
         if let Some(term) = self.newer_term_in(&msg, now) {
             self.become_follower(ctx, term, None);
@@ -311,12 +347,10 @@ impl Protocol for Raft {
             // Thesis §4.2.3: within the minimum election timeout of hearing from a leader,
             // vote requests are ignored — no new term, no vote.
             Msg::RequestVote { pre_vote, .. } if self.hears_a_leader(now) => {
-                let reply = Msg::VoteReply {
-                    term: current,
-                    granted: false,
-                    pre_vote,
+                let refused = Refusal::LeaderAlive {
+                    leader: self.recent_leader(now),
                 };
-                self.send(ctx, from, reply);
+                self.send(ctx, from, vote_reply(current, pre_vote, Some(refused)));
             }
             // Thesis §9.6: grant a pre-vote if a real vote would be granted in that later term;
             // change neither term nor vote.
@@ -326,14 +360,13 @@ impl Protocol for Raft {
                 last_log_term,
                 pre_vote: true,
             } => {
-                let granted = term > current
-                    && log::is_up_to_date(&self.durable.log, last_log_index, last_log_term);
-                let reply = Msg::VoteReply {
-                    term: if granted { term } else { current },
-                    granted,
-                    pre_vote: true,
+                let refused = if term <= current {
+                    Some(Refusal::StaleTerm { term: current })
+                } else {
+                    self.log_refusal(last_log_index, last_log_term)
                 };
-                self.send(ctx, from, reply);
+                let term = if refused.is_none() { term } else { current };
+                self.send(ctx, from, vote_reply(term, true, refused));
             }
             // §5.2, §5.4.1: one vote per term, first come first served, to a candidate whose
             // log is at least as up to date.
@@ -343,24 +376,28 @@ impl Protocol for Raft {
                 last_log_term,
                 pre_vote: false,
             } => {
-                let granted = term == current
-                    && self.durable.voted_for.is_none_or(|v| v == from)
-                    && log::is_up_to_date(&self.durable.log, last_log_index, last_log_term);
-                if granted {
+                debug_assert!(term <= current, "a higher term was adopted above");
+                let refused = if term < current {
+                    Some(Refusal::StaleTerm { term: current })
+                } else if let Some(voted) = self.durable.voted_for.filter(|&v| v != from) {
+                    Some(Refusal::AlreadyVoted {
+                        candidate: voted,
+                        term: current,
+                    })
+                } else {
+                    self.log_refusal(last_log_index, last_log_term)
+                };
+                if refused.is_none() {
                     self.grant_vote(ctx, from);
                 }
-                let reply = Msg::VoteReply {
-                    term: current,
-                    granted,
-                    pre_vote: false,
-                };
-                self.send(ctx, from, reply);
+                self.send(ctx, from, vote_reply(current, false, refused));
             }
             // Thesis §9.6: a majority of pre-votes for the next term starts a real election.
             Msg::VoteReply {
                 term,
                 granted: true,
                 pre_vote: true,
+                ..
             } if self.role == Role::PreCandidate && term == current + 1 => {
                 self.count_vote(ctx, from);
             }
@@ -369,6 +406,7 @@ impl Protocol for Raft {
                 term,
                 granted: true,
                 pre_vote: false,
+                ..
             } if self.role == Role::Candidate && term == current => {
                 self.count_vote(ctx, from);
             }
@@ -416,6 +454,7 @@ impl Protocol for Raft {
                 match_index,
                 round,
             } if self.role == Role::Leader && term == current => {
+                self.heard.insert(from);
                 self.acknowledge(ctx, from, round);
                 if success {
                     self.on_append_accepted(ctx, from, match_index);
@@ -439,8 +478,11 @@ impl Protocol for Raft {
             // §5.2: no word from a leader for a whole election timeout.
             Timer::Election => self.become_candidate(ctx),
             Timer::Heartbeat if self.role == Role::Leader => self.send_heartbeats(ctx),
+            Timer::CheckQuorum if self.role == Role::Leader && self.cfg.check_quorum => {
+                self.check_quorum(ctx)
+            }
             // Cancelled when this server stepped down.
-            Timer::Heartbeat => {}
+            Timer::Heartbeat | Timer::CheckQuorum => {}
         }
         self.save(ctx);
     }
@@ -466,6 +508,9 @@ impl Raft {
         }
         if self.role == Role::Leader {
             ctx.cancel_timer(Timer::Heartbeat);
+            if self.cfg.check_quorum {
+                ctx.cancel_timer(Timer::CheckQuorum);
+            }
             self.lease = None;
             self.progress.clear();
             self.arm_election_timer(ctx);
@@ -476,10 +521,8 @@ impl Raft {
             }
         }
         self.role = Role::Follower;
-        self.leader = leader.map(|id| KnownLeader {
-            id,
-            heard_at: ctx.now(),
-        });
+        let now = self.lease_clock(ctx);
+        self.leader = leader.map(|id| KnownLeader { id, heard_at: now });
         self.votes.clear();
         self.observe_role(ctx);
     }
@@ -513,10 +556,14 @@ impl Raft {
         self.role = Role::Leader;
         self.leader = Some(KnownLeader {
             id: self.id,
-            heard_at: ctx.now(),
+            heard_at: self.lease_clock(ctx),
         });
         self.observe_role(ctx);
         ctx.cancel_timer(Timer::Election);
+        if self.cfg.check_quorum {
+            self.heard.clear();
+            ctx.set_timer(self.cfg.election_timeout[0].nanos(), Timer::CheckQuorum);
+        }
         let lease = Lease::new(&self.peers, self.cfg.lease(), self.round + 1);
         self.lease = Some(lease);
         let next_index = log::last_index(&self.durable.log) + 1;
@@ -589,6 +636,41 @@ impl Raft {
                 || self.started_at.is_some_and(recent))
     }
 
+    /// Who this server heard from as leader recently, for a refusal under stickiness: itself
+    /// if it leads, the known leader if heard within the minimum election timeout, `None` if
+    /// it is only its own recent start that keeps it loyal.
+    fn recent_leader(&self, now: LocalNanos) -> Option<NodeId> {
+        let min = self.cfg.election_timeout[0].as_local();
+        match self.leader {
+            _ if self.role == Role::Leader => Some(self.id),
+            Some(l) if now.saturating_sub(l.heard_at) < min => Some(l.id),
+            _ => None,
+        }
+    }
+
+    /// §5.4.1: the refusal owed to a candidate whose last entry is (`index`, `term`), if its
+    /// log is behind this one.
+    fn log_refusal(&self, index: u64, term: u64) -> Option<Refusal> {
+        let log = &self.durable.log;
+        (!log::is_up_to_date(log, index, term)).then(|| Refusal::LogBehind {
+            candidate_index: index,
+            candidate_term: term,
+            voter_index: log::last_index(log),
+            voter_term: log::last_term(log),
+        })
+    }
+
+    /// Check-quorum (thesis §6.2): a leader that heard from no majority, itself included,
+    /// since it last counted steps down in its own term; otherwise it counts afresh.
+    fn check_quorum(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if (self.heard.len() + 1) * 2 > self.peers.len() + 1 {
+            self.heard.clear();
+            ctx.set_timer(self.cfg.election_timeout[0].nanos(), Timer::CheckQuorum);
+        } else {
+            self.become_follower(ctx, self.term(), None);
+        }
+    }
+
     /// §5.2: record the vote durably (it is persisted before the reply goes out) and give the
     /// candidate a full election timeout to win.
     fn grant_vote(&mut self, ctx: &mut Ctx<'_, Self>, candidate: NodeId) {
@@ -627,14 +709,30 @@ impl Raft {
 
     /// Thesis §6.4: `peer` acknowledged `round` of this leadership.
     fn acknowledge(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId, round: u64) {
-        let until = self.lease_mut().acked(peer, round, ctx.now());
+        let now = self.lease_clock(ctx);
+        let until = self.lease_mut().acked(peer, round, now);
         self.claim_authority(ctx, until);
     }
 }
 
 // ---- plumbing ----------------------------------------------------------------------------------
 
+/// A vote reply; granted unless `refused` says why not.
+fn vote_reply(term: u64, pre_vote: bool, refused: Option<Refusal>) -> Msg {
+    Msg::VoteReply {
+        term,
+        granted: refused.is_none(),
+        pre_vote,
+        refused,
+    }
+}
+
 impl Raft {
+    /// What the clock the lease and vote stickiness are measured on reads (`lease_clock`).
+    fn lease_clock(&self, ctx: &Ctx<'_, Self>) -> LocalNanos {
+        ctx.clock(self.cfg.lease_clock)
+    }
+
     fn arm_election_timer(&mut self, ctx: &mut Ctx<'_, Self>) {
         let [min, max] = self.cfg.election_timeout;
         let after = ctx.rng().between(min.nanos(), max.nanos());
@@ -655,6 +753,7 @@ impl Raft {
             ctx.observe(Observation::Authority {
                 term: self.term(),
                 until: Some(until),
+                clock: self.cfg.lease_clock,
             });
         }
     }
@@ -671,15 +770,6 @@ impl Raft {
             role: now.0,
             term: now.1,
         });
-    }
-
-    /// Persists the durable state if it changed. Every send goes through here first, so what a
-    /// message says about our term and vote is on disk before the message leaves.
-    fn save(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if self.unsaved {
-            ctx.persist(self.durable.clone());
-            self.unsaved = false;
-        }
     }
 
     fn send(&mut self, ctx: &mut Ctx<'_, Self>, to: NodeId, msg: Msg) {
@@ -721,8 +811,8 @@ impl Raft {
         self.commit_index
     }
 
-    /// The end of the leader's lease on its own clock, as last claimed (`None` unless leading
-    /// with a lease).
+    /// The end of the leader's lease on its own `lease_clock`, as last claimed (`None` unless
+    /// leading with a lease).
     pub fn lease_until(&self) -> Option<LocalNanos> {
         self.lease.as_ref().and_then(Lease::until)
     }

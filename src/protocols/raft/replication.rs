@@ -67,7 +67,7 @@ impl Raft {
                 self.commit_index
             );
             self.commit_index = self.commit_index.min(first - 1);
-            self.unsaved = true;
+            self.log_changed_from(first);
             self.wrote_from(ctx, first);
         }
         self.commit_index = self.commit_index.max(leader_commit.min(last_new));
@@ -132,7 +132,7 @@ impl Raft {
             term: self.term(),
             command,
         });
-        self.unsaved = true;
+        self.log_changed_from(index);
         self.wrote_from(ctx, index);
         index
     }
@@ -146,7 +146,8 @@ impl Raft {
             self.replicate_to(ctx, i);
         }
         let round = self.round;
-        let until = self.lease_mut().sent(round, ctx.now());
+        let now = self.lease_clock(ctx);
+        let until = self.lease_mut().sent(round, now);
         self.claim_authority(ctx, until);
         ctx.set_timer(self.cfg.heartbeat_interval.nanos(), Timer::Heartbeat);
     }

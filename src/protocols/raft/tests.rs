@@ -3,26 +3,37 @@
 //! checks, in the manner of raft-rs's `test_raft_paper.rs`.
 
 use crate::node::{
-    ClientId, ClientRequest, Ctx, Duration, Effect, LocalNanos, NodeId, Observation, Op, OpResult,
-    Protocol, Reply, RequestId, Rng, Role, Stream,
+    ClientId, ClientRequest, ClockKind, Ctx, DiskOf, DiskWrite, Duration, Effect, LocalNanos,
+    NodeId, Observation, Op, OpResult, Protocol, Reply, RequestId, Rng, Role, Stream,
 };
 
 use super::*;
 
 const MS: LocalNanos = 1_000_000;
 
+/// The paper's Raft: the defaults, without the thesis's pre-vote and check-quorum, which the
+/// tests that cite §9.6 switch on. Most steps below are those of the paper.
 fn cfg() -> RaftConfig {
-    RaftConfig::default()
+    RaftConfig {
+        pre_vote: false,
+        check_quorum: false,
+        ..RaftConfig::default()
+    }
 }
 
-/// A server and the world around it, reduced to a clock and a random stream.
+/// A server and the world around it, reduced to a clock, a random stream and a disk.
 struct Server {
     raft: Raft,
+    /// What the server wrote, kept as the world keeps it.
+    disk: Option<DiskOf<Raft>>,
     id: NodeId,
     peers: Vec<NodeId>,
     cfg: RaftConfig,
     rng: Rng,
+    /// The monotonic clock, in nanoseconds.
     now: LocalNanos,
+    /// How far the wall clock reads ahead of the monotonic one.
+    wall_ahead: LocalNanos,
 }
 
 impl Server {
@@ -32,18 +43,26 @@ impl Server {
         let peers: Vec<NodeId> = (0..n).map(NodeId).filter(|&p| p != me).collect();
         Server {
             raft: Raft::new(me, &peers, &cfg, None),
+            disk: None,
             id: me,
             peers,
             cfg,
             rng: Rng::derive(1, Stream::Node(id)),
             now: 0,
+            wall_ahead: 0,
         }
     }
 
-    /// The same server after a crash, rebuilt from what it persisted, and started.
+    /// The same server after a crash, rebuilt from a disk holding `durable`, and started.
     fn restart(&mut self, durable: &RaftDurable) -> Vec<Effect<Raft>> {
-        self.raft = Raft::new(self.id, &self.peers, &self.cfg, Some(durable));
+        self.disk = Some(durable.to_disk());
+        self.raft = Raft::new(self.id, &self.peers, &self.cfg, self.disk.as_ref());
         self.start()
+    }
+
+    /// What is on the server's disk, in the shape it holds in memory.
+    fn on_disk(&self) -> RaftDurable {
+        RaftDurable::from_disk(self.disk.as_ref())
     }
 
     /// Sets the server's clock, in milliseconds.
@@ -54,8 +73,21 @@ impl Server {
 
     fn call(&mut self, handler: impl FnOnce(&mut Raft, &mut Ctx<'_, Raft>)) -> Vec<Effect<Raft>> {
         let mut effects = Vec::new();
-        let mut ctx = Ctx::new(self.id, &self.peers, self.now, &mut self.rng, &mut effects);
-        handler(&mut self.raft, &mut ctx);
+        let ctx = Ctx::new(
+            self.id,
+            &self.peers,
+            self.now + self.wall_ahead,
+            self.now,
+            &mut self.rng,
+            &mut effects,
+        );
+        handler(&mut self.raft, &mut ctx.with_disk(self.disk.as_ref()));
+        for effect in &effects {
+            if let Effect::Persist(write) = effect {
+                let disk = self.disk.get_or_insert_with(Default::default);
+                disk.apply(write.clone());
+            }
+        }
         effects
     }
 
@@ -102,11 +134,13 @@ fn pre_vote(term: u64, last_log_index: u64, last_log_term: u64) -> Msg {
     }
 }
 
+/// A vote reply as a candidate receives it; refusals built by hand carry no reason.
 fn vote(term: u64, granted: bool) -> Msg {
     Msg::VoteReply {
         term,
         granted,
         pre_vote: false,
+        refused: None,
     }
 }
 
@@ -115,6 +149,30 @@ fn pre_vote_reply(term: u64, granted: bool) -> Msg {
         term,
         granted,
         pre_vote: true,
+        refused: None,
+    }
+}
+
+/// A refusal as a voter sends it, with its reason.
+fn refusal(term: u64, pre_vote: bool, why: Refusal) -> Msg {
+    Msg::VoteReply {
+        term,
+        granted: false,
+        pre_vote,
+        refused: Some(why),
+    }
+}
+
+fn already_voted(term: u64, candidate: u32) -> Refusal {
+    Refusal::AlreadyVoted {
+        candidate: NodeId(candidate),
+        term,
+    }
+}
+
+fn leader_alive(leader: Option<u32>) -> Refusal {
+    Refusal::LeaderAlive {
+        leader: leader.map(NodeId),
     }
 }
 
@@ -184,7 +242,8 @@ fn observations(effects: &[Effect<Raft>]) -> Vec<Observation> {
         .collect()
 }
 
-fn persisted(effects: &[Effect<Raft>]) -> Vec<RaftDurable> {
+/// The disk writes, in order.
+fn persisted(effects: &[Effect<Raft>]) -> Vec<DiskWrite<HardState, Entry>> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -228,6 +287,7 @@ fn authority(term: u64, until: LocalNanos) -> Observation {
     Observation::Authority {
         term,
         until: Some(until),
+        clock: ClockKind::Monotonic,
     }
 }
 
@@ -281,11 +341,10 @@ fn section_5_2_a_follower_that_times_out_becomes_candidate_votes_for_itself_and_
     assert!(persists_before_sending(&fx));
     assert_eq!(
         persisted(&fx),
-        [RaftDurable {
+        [DiskWrite::State(HardState {
             current_term: 1,
             voted_for: Some(NodeId(0)),
-            log: vec![],
-        }]
+        })]
     );
     let timers = timers_set(&fx, Timer::Election);
     assert_eq!(timers.len(), 1, "a fresh election timeout");
@@ -315,7 +374,7 @@ fn section_5_2_each_server_votes_at_most_once_per_term_even_across_a_restart() {
     let fx = s.deliver(1, request_vote(1, 0, 0));
     assert_eq!(sends(&fx), [(1, vote(1, true))]);
     assert_eq!(s.raft.voted_for(), Some(NodeId(1)));
-    let durable = persisted(&fx).pop().unwrap();
+    let durable = s.on_disk();
     assert_eq!(durable.voted_for, Some(NodeId(1)));
     assert!(
         persists_before_sending(&fx),
@@ -330,7 +389,7 @@ fn section_5_2_each_server_votes_at_most_once_per_term_even_across_a_restart() {
     let fx = s.deliver(2, request_vote(1, 0, 0));
     assert_eq!(
         sends(&fx),
-        [(2, vote(1, false))],
+        [(2, refusal(1, false, already_voted(1, 1)))],
         "a second candidate in term 1"
     );
 
@@ -338,7 +397,7 @@ fn section_5_2_each_server_votes_at_most_once_per_term_even_across_a_restart() {
     s.restart(&durable);
     s.at(400);
     let fx = s.deliver(2, request_vote(1, 0, 0));
-    assert_eq!(sends(&fx), [(2, vote(1, false))]);
+    assert_eq!(sends(&fx), [(2, refusal(1, false, already_voted(1, 1)))]);
     let fx = s.deliver(1, request_vote(1, 0, 0));
     assert_eq!(
         sends(&fx),
@@ -361,7 +420,19 @@ fn section_5_4_1_a_candidate_whose_log_is_behind_is_denied() {
     let fx = s.deliver(1, request_vote(3, 5, 1));
     assert_eq!(
         sends(&fx),
-        [(1, vote(3, false))],
+        [(
+            1,
+            refusal(
+                3,
+                false,
+                Refusal::LogBehind {
+                    candidate_index: 5,
+                    candidate_term: 1,
+                    voter_index: 2,
+                    voter_term: 2
+                }
+            )
+        )],
         "last term 1 < 2, however long"
     );
     assert_eq!(s.raft.term(), 3, "the term is adopted all the same (§5.1)");
@@ -371,7 +442,19 @@ fn section_5_4_1_a_candidate_whose_log_is_behind_is_denied() {
     let fx = s.deliver(1, request_vote(3, 1, 2));
     assert_eq!(
         sends(&fx),
-        [(1, vote(3, false))],
+        [(
+            1,
+            refusal(
+                3,
+                false,
+                Refusal::LogBehind {
+                    candidate_index: 1,
+                    candidate_term: 2,
+                    voter_index: 2,
+                    voter_term: 2
+                }
+            )
+        )],
         "same last term, shorter log"
     );
 
@@ -516,7 +599,10 @@ fn section_5_1_any_message_with_a_higher_term_turns_a_leader_into_a_follower() {
         assert_eq!(observations(&fx), [role(Role::Follower, 5)], "{msg:?}");
         assert!(cancels(&fx, Timer::Heartbeat), "{msg:?}");
         assert!(!timers_set(&fx, Timer::Election).is_empty(), "{msg:?}");
-        assert_eq!(persisted(&fx)[0].current_term, 5, "{msg:?}");
+        assert!(
+            matches!(persisted(&fx)[0], DiskWrite::State(h) if h.current_term == 5),
+            "{msg:?}"
+        );
         assert_eq!(s.raft.lease_until(), None, "{msg:?}");
     }
 }
@@ -545,8 +631,12 @@ fn section_5_1_a_message_from_a_stale_term_is_rejected_with_the_current_term() {
         timers_set(&fx, Timer::Election).is_empty(),
         "a stale leader resets nothing"
     );
-    let fx = s.deliver(2, request_vote(3, 9, 3));
-    assert_eq!(sends(&fx), [(2, vote(4, false))]);
+    // A minimum election timeout after its start, so stickiness has nothing to say.
+    let fx = s.at(150).deliver(2, request_vote(3, 9, 3));
+    assert_eq!(
+        sends(&fx),
+        [(2, refusal(4, false, Refusal::StaleTerm { term: 4 }))]
+    );
 }
 
 // ---- §5.3 the consistency check ----------------------------------------------------------------
@@ -576,7 +666,10 @@ fn section_5_3_append_entries_runs_the_consistency_check_and_persists_new_entrie
         Some(NodeId(1)),
         "still the leader of the term"
     );
-    assert_eq!(persisted(&fx)[0].log, [], "only the term was written");
+    assert!(
+        matches!(persisted(&fx)[..], [DiskWrite::State(_)]),
+        "only the term was written"
+    );
 
     let from_start = Msg::AppendEntries {
         term: 1,
@@ -597,7 +690,13 @@ fn section_5_3_append_entries_runs_the_consistency_check_and_persists_new_entrie
         persists_before_sending(&fx),
         "the entries are durable first"
     );
-    assert_eq!(persisted(&fx)[0].log, [entry(1, 1), entry(2, 1)]);
+    assert_eq!(
+        persisted(&fx),
+        [
+            DiskWrite::Append(entry(1, 1)),
+            DiskWrite::Append(entry(2, 1))
+        ]
+    );
     assert_eq!(sends(&fx), [(1, accept)]);
     assert_eq!(s.raft.commit_index(), 1);
 
@@ -617,8 +716,8 @@ fn thesis_4_2_3_a_follower_that_hears_from_its_leader_ignores_vote_requests() {
     let fx = s.at(1_149).deliver(2, request_vote(2, 0, 0));
     assert_eq!(
         sends(&fx),
-        [(2, vote(1, false))],
-        "denied with its own term"
+        [(2, refusal(1, false, leader_alive(Some(1))))],
+        "denied with its own term, naming the leader it heard"
     );
     assert_eq!(s.raft.term(), 1, "the term is not adopted");
     assert_eq!(s.raft.voted_for(), None);
@@ -638,7 +737,7 @@ fn thesis_4_2_3_a_follower_that_hears_from_its_leader_ignores_vote_requests() {
 fn thesis_4_2_3_a_leader_ignores_vote_requests() {
     let mut s = leader(3, cfg());
     let fx = s.at(5_000).deliver(2, request_vote(9, 0, 0));
-    assert_eq!(sends(&fx), [(2, vote(1, false))]);
+    assert_eq!(sends(&fx), [(2, refusal(1, false, leader_alive(Some(0))))]);
     assert_eq!((s.raft.role(), s.raft.term()), (Role::Leader, 1));
 }
 
@@ -674,8 +773,8 @@ fn thesis_6_4_a_restarted_server_votes_only_a_minimum_election_timeout_after_sta
     let fx = s.at(1_149).deliver(1, request_vote(2, 0, 0));
     assert_eq!(
         sends(&fx),
-        [(1, vote(1, false))],
-        "149 ms after the start: ignored"
+        [(1, refusal(1, false, leader_alive(None)))],
+        "149 ms after the start: ignored, for its own recent start"
     );
     assert_eq!(s.raft.term(), 1, "not even the term is adopted");
     let fx = s.at(1_150).deliver(1, request_vote(2, 0, 0));
@@ -732,14 +831,14 @@ fn thesis_9_6_a_pre_vote_request_changes_neither_term_nor_vote() {
     let fx = s.deliver(2, pre_vote(1, 0, 0));
     assert_eq!(
         sends(&fx),
-        [(2, pre_vote_reply(1, false))],
+        [(2, refusal(1, true, Refusal::StaleTerm { term: 1 }))],
         "not a later term"
     );
 
     // Stickiness covers pre-votes too.
     s.at(500).deliver(1, heartbeat(1, 1));
     let fx = s.at(510).deliver(2, pre_vote(2, 0, 0));
-    assert_eq!(sends(&fx), [(2, pre_vote_reply(1, false))]);
+    assert_eq!(sends(&fx), [(2, refusal(1, true, leader_alive(Some(1))))]);
 }
 
 #[test]
@@ -890,8 +989,18 @@ fn config_defaults_follow_the_paper_and_unknown_keys_are_rejected() {
         [Duration::from_millis(150), Duration::from_millis(300)]
     );
     assert_eq!(parsed.heartbeat_interval, Duration::from_millis(50));
-    assert!(!parsed.pre_vote && parsed.vote_stickiness);
+    assert!(parsed.pre_vote && parsed.check_quorum && parsed.vote_stickiness);
+    assert_eq!(parsed.lease_clock, ClockKind::Monotonic);
     assert_eq!(parsed.lease(), 135 * MS as u64);
+
+    let parsed: RaftConfig = toml::from_str("lease_clock = \"wall\"").unwrap();
+    assert_eq!(parsed.lease_clock, ClockKind::Wall);
+    let err = toml::from_str::<RaftConfig>("lease_clock = \"sundial\"").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("unknown variant `sundial`, expected `wall` or `monotonic`"),
+        "{err}"
+    );
 
     let parsed: RaftConfig =
         toml::from_str("election_timeout = [\"1s\", \"2s\"]\nlease_duration = \"3s\"").unwrap();
@@ -959,9 +1068,11 @@ fn the_catalogue_lists_raft_with_a_described_schema() {
     assert_eq!(
         names,
         [
+            "check_quorum",
             "commit_rule",
             "election_timeout",
             "heartbeat_interval",
+            "lease_clock",
             "lease_duration",
             "max_entries_per_append",
             "pre_vote",
@@ -1198,7 +1309,7 @@ fn section_5_4_1_a_restarted_server_recovers_term_vote_and_log_and_reapplies_wha
     let entries = vec![entry(1, 1), put_entry(2, 1, 7, 1, "x", "1")];
     let fx = s.deliver(1, append_entries(1, (0, 0), entries, 2, 1));
     assert_eq!(applied_indexes(&fx), [1, 2]);
-    let durable = persisted(&fx).pop().unwrap();
+    let durable = s.on_disk();
 
     let fx = s.restart(&durable);
     assert_eq!(s.raft.term(), 1);
@@ -1442,4 +1553,118 @@ fn config_read_modes_commit_rules_and_batches_parse_and_bad_values_are_refused()
         format!("{}: {}", zero.field, zero.message),
         "max_entries_per_append: must be at least 1 (got 0)"
     );
+}
+
+// ---- the clocks the lease is measured on ---------------------------------------------------------
+
+#[test]
+fn the_lease_runs_on_the_monotonic_clock_unless_configured_on_the_wall_clock() {
+    for (clock, until) in [
+        (ClockKind::Monotonic, 135 * MS),
+        (ClockKind::Wall, 10_135 * MS),
+    ] {
+        let mut s = Server::new(
+            0,
+            3,
+            RaftConfig {
+                lease_clock: clock,
+                ..cfg()
+            },
+        );
+        s.wall_ahead = 10_000 * MS; // the wall clock is ten seconds ahead
+        s.start();
+        s.fire(Timer::Election);
+        s.deliver(1, vote(1, true));
+        let fx = s.at(60).deliver(1, ack(1, 1));
+        assert_eq!(
+            observations(&fx),
+            [Observation::Authority {
+                term: 1,
+                until: Some(until),
+                clock,
+            }],
+            "{clock:?}"
+        );
+    }
+}
+
+#[test]
+fn a_wall_clock_step_leaves_vote_stickiness_on_the_monotonic_clock_alone() {
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    s.at(1_000).deliver(1, heartbeat(1, 1));
+    s.wall_ahead = 10_000 * MS; // an NTP step forward by 10 s
+    let fx = s.at(1_100).deliver(2, request_vote(2, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(2, refusal(1, false, leader_alive(Some(1))))],
+        "100 ms after hearing the leader, on the clock that measures it"
+    );
+}
+
+// ---- defaults and check-quorum (thesis §6.2, §9.6) ----------------------------------------------
+
+#[test]
+fn pre_vote_and_check_quorum_are_on_by_default_and_the_lease_is_monotonic() {
+    let d = RaftConfig::default();
+    assert!(d.pre_vote && d.check_quorum && d.vote_stickiness);
+    assert_eq!(d.lease_clock, ClockKind::Monotonic);
+    let mut s = Server::new(0, 3, RaftConfig::default());
+    s.start();
+    let fx = s.at(300).fire(Timer::Election);
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::PreCandidate, 0));
+    assert_eq!(sends(&fx)[0], (1, pre_vote(1, 0, 0)));
+}
+
+fn with_check_quorum() -> RaftConfig {
+    RaftConfig {
+        check_quorum: true,
+        ..cfg()
+    }
+}
+
+#[test]
+fn thesis_6_2_a_leader_that_hears_from_no_majority_steps_down_in_its_term() {
+    let mut s = Server::new(0, 5, with_check_quorum());
+    s.start();
+    s.fire(Timer::Election);
+    s.deliver(1, vote(1, true));
+    let fx = s.deliver(2, vote(1, true));
+    assert_eq!(s.raft.role(), Role::Leader);
+    assert_eq!(timers_set(&fx, Timer::CheckQuorum), [150 * MS as u64]);
+
+    // A minimum election timeout in which two of four followers answered: 3 of 5 counted.
+    s.at(100).deliver(1, ack(1, 1));
+    s.deliver(3, ack(1, 1));
+    let fx = s.at(150).fire(Timer::CheckQuorum);
+    assert_eq!(s.raft.role(), Role::Leader);
+    assert_eq!(timers_set(&fx, Timer::CheckQuorum), [150 * MS as u64]);
+
+    // The next one, only one answers: 2 of 5. It steps down, keeping its term.
+    s.at(200).deliver(1, ack(1, 2));
+    let fx = s.at(300).fire(Timer::CheckQuorum);
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Follower, 1));
+    assert_eq!(observations(&fx), [role(Role::Follower, 1)]);
+    assert!(cancels(&fx, Timer::Heartbeat) && cancels(&fx, Timer::CheckQuorum));
+    assert!(!timers_set(&fx, Timer::Election).is_empty());
+    assert_eq!(s.raft.lease_until(), None);
+    assert_eq!(s.raft.leader(), None);
+    assert!(persisted(&fx).is_empty(), "the term and vote stand");
+
+    // Without check-quorum the same silence changes nothing.
+    let mut quiet = leader(5, cfg());
+    let fx = quiet.at(300).fire(Timer::CheckQuorum);
+    assert_eq!(quiet.raft.role(), Role::Leader);
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn thesis_6_2_replies_of_an_old_term_do_not_count_for_the_quorum() {
+    let mut s = Server::new(0, 3, with_check_quorum());
+    s.start();
+    s.fire(Timer::Election);
+    s.deliver(1, vote(1, true));
+    s.at(10).deliver(2, ack(0, 0)); // a reply to an earlier term's leader
+    s.at(150).fire(Timer::CheckQuorum);
+    assert_eq!(s.raft.role(), Role::Follower);
 }

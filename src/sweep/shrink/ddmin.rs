@@ -149,7 +149,7 @@ mod tests {
         // Fails when the sum of the kept items is a multiple of 7 and at least 21.
         let test = |c: &[u32]| {
             let sum: u32 = c.iter().sum();
-            if sum >= 21 && sum % 7 == 0 {
+            if sum >= 21 && sum.is_multiple_of(7) {
                 Probe::Fails
             } else {
                 Probe::Passes

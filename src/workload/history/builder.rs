@@ -11,13 +11,16 @@ use std::collections::BTreeMap;
 use super::datum::{ParseError, Pos};
 use super::{Call, Operation, Outcome};
 
-/// The four operation kinds, for checking that a completion matches its invocation.
+/// The operation kinds, for checking that a completion matches its invocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Read,
     Write,
     Append,
     Cas,
+    Txn,
+    Acquire,
+    Release,
 }
 
 impl Kind {
@@ -27,6 +30,9 @@ impl Kind {
             Call::Write(_) => Kind::Write,
             Call::Append(_) => Kind::Append,
             Call::Cas { .. } => Kind::Cas,
+            Call::Txn(_) => Kind::Txn,
+            Call::Acquire => Kind::Acquire,
+            Call::Release => Kind::Release,
         }
     }
 
@@ -36,6 +42,9 @@ impl Kind {
             Kind::Write => "write",
             Kind::Append => "append",
             Kind::Cas => "cas",
+            Kind::Txn => "txn",
+            Kind::Acquire => "acquire",
+            Kind::Release => "release",
         }
     }
 }

@@ -107,11 +107,19 @@ impl Node {
     }
 }
 
+/// How deeply brackets (and EDN tags and discards) may nest. A history needs four levels
+/// (a vector of operation maps holding a transaction of micro-operations); the readers recurse
+/// once per level, so without a limit a file of 11,000 `[` overflows the stack and aborts the
+/// process instead of being refused with a location.
+pub const MAX_DEPTH: u32 = 128;
+
 /// Walks text one character at a time, keeping the line and column.
 pub(crate) struct Cursor<'a> {
     text: &'a str,
     offset: usize,
     pos: Pos,
+    /// Nesting levels open: see [`MAX_DEPTH`].
+    depth: u32,
 }
 
 impl<'a> Cursor<'a> {
@@ -120,7 +128,27 @@ impl<'a> Cursor<'a> {
             text,
             offset: 0,
             pos: Pos { line: 1, col: 1 },
+            depth: 0,
         }
+    }
+
+    /// Opens a nesting level at `at`, or refuses one level too many. Pair with [`Cursor::leave`].
+    pub fn enter(&mut self, at: Pos) -> Result<(), ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::new(
+                at,
+                format!(
+                    "expected at most {MAX_DEPTH} levels of nesting, found a level deeper here \
+                     (a history needs four)"
+                ),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     pub fn pos(&self) -> Pos {
@@ -156,6 +184,50 @@ impl<'a> Cursor<'a> {
             self.bump();
         }
         out
+    }
+}
+
+/// The position of byte `offset` of `text` (which must fall on a character boundary).
+pub fn pos_of(text: &str, offset: usize) -> Pos {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Pos {
+        line: before.matches('\n').count() as u32 + 1,
+        col: before[line_start..].chars().count() as u32 + 1,
+    }
+}
+
+/// `bytes` as text, or where they stop being text: the first byte that is not UTF-8, or the first
+/// control character other than tab, newline and carriage return. No history format has either
+/// (JSON forbids raw control characters, EDN and Jepsen logs are printed text), so either one
+/// means a binary or corrupted file, and saying where beats a parse error about its symptoms.
+pub fn text_of(bytes: &[u8]) -> Result<&str, ParseError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.valid_up_to();
+            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+            return Err(ParseError::new(
+                pos_of(prefix, valid),
+                format!(
+                    "expected UTF-8 text, found the byte 0x{:02X} (a binary file?)",
+                    bytes[valid]
+                ),
+            ));
+        }
+    };
+    match text
+        .char_indices()
+        .find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Some((offset, c)) => Err(ParseError::new(
+            pos_of(text, offset),
+            format!(
+                "expected text, found the control character U+{:04X} (a binary file?)",
+                c as u32
+            ),
+        )),
+        None => Ok(text),
     }
 }
 

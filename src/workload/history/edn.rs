@@ -40,10 +40,13 @@ impl Reader<'_> {
             } else if c == ';' {
                 self.cur.take_while(|c| c != '\n');
             } else if c == '#' && self.discard_follows() {
+                // `#_ #_ #_ ...` recurses once per discard: a level like any bracket.
+                self.cur.enter(self.cur.pos())?;
                 self.cur.bump();
                 self.cur.bump();
                 self.skip_space()?;
                 self.form()?;
+                self.cur.leave();
             } else {
                 break;
             }
@@ -56,7 +59,19 @@ impl Reader<'_> {
         self.cur.peek2() == Some('_')
     }
 
+    /// One form. A bracket or a tag is one nesting level deeper: the reader recurses into it.
     fn form(&mut self) -> Result<Node, ParseError> {
+        let nests = matches!(self.cur.peek(), Some('[' | '(' | '{' | '#'));
+        if !nests {
+            return self.form_here();
+        }
+        self.cur.enter(self.cur.pos())?;
+        let node = self.form_here();
+        self.cur.leave();
+        node
+    }
+
+    fn form_here(&mut self) -> Result<Node, ParseError> {
         let at = self.cur.pos();
         let Some(c) = self.cur.peek() else {
             return Err(ParseError::new(

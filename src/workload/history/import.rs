@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::datum::{ParseError, Pos};
+use super::datum::{ParseError, Pos, text_of};
 use super::{History, ModelKind, ModelSpec, jepsen, json, knossos};
 
 /// The formats `sim check` reads.
@@ -57,6 +57,14 @@ pub fn detect(text: &str) -> Option<Format> {
     jepsen::looks_like(first_line).then_some(Format::JepsenLog)
 }
 
+/// Reads a file's bytes: [`import`] once they are shown to be text ([`text_of`]).
+pub fn import_bytes(
+    bytes: &[u8],
+    model: Option<ModelKind>,
+) -> Result<(Format, History), ParseError> {
+    import(text_of(bytes)?, model)
+}
+
 /// Reads `text` in its detected format. `model` replaces the implied model's kind.
 pub fn import(text: &str, model: Option<ModelKind>) -> Result<(Format, History), ParseError> {
     let format = detect(text).ok_or_else(|| ParseError::new(Pos { line: 1, col: 1 }, ACCEPTED))?;
@@ -102,6 +110,73 @@ mod tests {
         let e = import("hello", None).unwrap_err();
         assert_eq!(e.at, Pos { line: 1, col: 1 });
         assert!(e.message.contains("Jepsen log") && e.message.contains("sim-history"));
+    }
+
+    #[test]
+    fn binary_bytes_are_located_before_any_format_is_guessed() {
+        let e = import_bytes(b"[{:process 0}\n {:f \xff\xfe}]", None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "2:6: expected UTF-8 text, found the byte 0xFF (a binary file?)"
+        );
+        let e = import_bytes("{\"format\":\n  \"é\0\"}".as_bytes(), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "2:5: expected text, found the control character U+0000 (a binary file?)"
+        );
+        assert!(import_bytes(b"\t[]\r\n", None).is_ok());
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused_where_it_starts() {
+        use crate::workload::history::datum::MAX_DEPTH;
+        let deep =
+            |open: &str, close: &str, depth: usize| open.repeat(depth) + &close.repeat(depth);
+        // EDN: brackets, maps, tags and discards all count.
+        let e = import(&deep("[", "]", 20_000), None).unwrap_err();
+        assert_eq!(
+            e.at,
+            Pos {
+                line: 1,
+                col: MAX_DEPTH + 1
+            }
+        );
+        assert!(
+            e.message
+                .starts_with("expected at most 128 levels of nesting"),
+            "{e}"
+        );
+        let e = import(&("[".to_string() + &"#t ".repeat(20_000) + "1]"), None).unwrap_err();
+        assert_eq!(e.at.line, 1);
+        let e = import(&("[".to_string() + &"#_ ".repeat(20_000) + "1]"), None).unwrap_err();
+        assert!(e.message.starts_with("expected at most"), "{e}");
+        // JSON, inside a field of a sim-history object.
+        let json = format!(
+            "{{\"format\":\"sim-history\",\n\"ops\":{}}}",
+            deep("[{\"a\":", "}]", 10_000)
+        );
+        let e = import(&json, None).unwrap_err();
+        assert_eq!(e.at.line, 2);
+        assert!(e.message.starts_with("expected at most"), "{e}");
+        // A Jepsen log's argument is EDN.
+        let log = format!(
+            "INFO  jepsen.util - 0\t:invoke\t:write\t{}\n",
+            "[".repeat(20_000)
+        );
+        let e = import(&log, None).unwrap_err();
+        assert_eq!(
+            e.at,
+            Pos {
+                line: 1,
+                col: 38 + MAX_DEPTH
+            }
+        );
+        // Nesting up to the limit is still read.
+        let ok = format!(
+            "[{{:process 0 :type :invoke :f :read :x {}}}]",
+            deep("[", "]", 120)
+        );
+        assert!(import(&ok, None).is_ok());
     }
 
     #[test]

@@ -17,6 +17,11 @@
 //! cas's `output` is whether it swapped (`true` when left out). `complete` is absent for an
 //! operation that never completed. `get`/`put` are accepted for `read`/`write`.
 //!
+//! A transaction (model `multi-register`) is `"f":"txn","value":[["r","x"],["w","y",2]]`, and an
+//! `ok` one's `output` lists what each step returned (`[1,null]`: the read saw 1, the write
+//! returns nothing; a read of `null` constrains nothing, as in Knossos); left out, every read is
+//! unknown. A mutex's operations are `"f":"acquire"` and `"f":"release"`, with no value.
+//!
 //! The reader is our own small JSON parser so that every error, syntax or meaning, names a line
 //! and a column.
 
@@ -24,7 +29,9 @@ use std::fmt::Write as _;
 
 use super::builder::Kind;
 use super::datum::{Cursor, Datum, Node, ParseError, Pos, number};
-use super::{Call, History, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value};
+use super::{
+    Call, History, Micro, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value,
+};
 
 /// The `format` tag that identifies the file.
 pub const FORMAT: &str = "sim-history";
@@ -60,6 +67,8 @@ pub fn model_name(kind: ModelKind) -> &'static str {
         ModelKind::Register => "register",
         ModelKind::CasRegister => "cas-register",
         ModelKind::Kv => "kv",
+        ModelKind::MultiRegister => "multi-register",
+        ModelKind::Mutex => "mutex",
     }
 }
 
@@ -68,6 +77,10 @@ fn value_json(v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Str(s) => serde_json::Value::String(s.clone()).to_string(),
     }
+}
+
+fn key_json(k: &str) -> String {
+    value_json(&Value::Str(k.to_string()))
 }
 
 fn op_json(out: &mut String, op: &Operation) {
@@ -84,6 +97,17 @@ fn op_json(out: &mut String, op: &Operation) {
         Call::Cas { from, to } => {
             let _ = write!(out, ",\"value\":[{},{}]", value_json(from), value_json(to));
         }
+        Call::Txn(steps) => {
+            let steps: Vec<String> = steps
+                .iter()
+                .map(|step| match step {
+                    Micro::Read(k) => format!("[\"r\",{}]", key_json(k)),
+                    Micro::Write(k, v) => format!("[\"w\",{},{}]", key_json(k), value_json(v)),
+                })
+                .collect();
+            let _ = write!(out, ",\"value\":[{}]", steps.join(","));
+        }
+        Call::Acquire | Call::Release => {}
     }
     let _ = write!(out, ",\"invoke\":{}", op.invoke);
     if let Some(c) = op.complete {
@@ -92,6 +116,13 @@ fn op_json(out: &mut String, op: &Operation) {
     let (typ, output) = match &op.outcome {
         Outcome::Ok(Output::Value(v)) => ("ok", Some(v.as_ref().map_or("null".into(), value_json))),
         Outcome::Ok(Output::Cas(swapped)) => ("ok", Some(swapped.to_string())),
+        Outcome::Ok(Output::Txn(seen)) => {
+            let seen: Vec<String> = seen
+                .iter()
+                .map(|v| v.as_ref().map_or("null".into(), value_json))
+                .collect();
+            ("ok", Some(format!("[{}]", seen.join(","))))
+        }
         Outcome::Ok(Output::Done) => ("ok", None),
         Outcome::Fail => ("fail", None),
         Outcome::Info => ("info", None),
@@ -186,7 +217,11 @@ fn model(node: &Node) -> Result<ModelSpec, ParseError> {
         Datum::Str(s) => model_kind(s),
         _ => None,
     }
-    .ok_or_else(|| kind_node.expected("a model kind: \"register\", \"cas-register\" or \"kv\""))?;
+    .ok_or_else(|| {
+        kind_node.expected(
+            "a model kind: \"register\", \"cas-register\", \"kv\", \"multi-register\" or \"mutex\"",
+        )
+    })?;
     let init = match node.get("init") {
         None => None,
         Some(n) if n.datum == Datum::Nil => None,
@@ -195,12 +230,14 @@ fn model(node: &Node) -> Result<ModelSpec, ParseError> {
     Ok(ModelSpec { kind, init })
 }
 
-/// A model kind by name (`register`, `cas-register`, `kv`).
+/// A model kind by name (`register`, `cas-register`, `kv`, `multi-register`, `mutex`).
 pub fn model_kind(name: &str) -> Option<ModelKind> {
     match name {
         "register" => Some(ModelKind::Register),
         "cas-register" => Some(ModelKind::CasRegister),
         "kv" => Some(ModelKind::Kv),
+        "multi-register" => Some(ModelKind::MultiRegister),
+        "mutex" => Some(ModelKind::Mutex),
         _ => None,
     }
 }
@@ -219,6 +256,9 @@ fn time(node: &Node) -> Result<u64, ParseError> {
         _ => Err(node.expected("a time (a non-negative integer)")),
     }
 }
+
+const F_NAMES: &str =
+    "an f of \"read\", \"write\", \"append\", \"cas\", \"txn\", \"acquire\" or \"release\"";
 
 const OP_FIELDS: [&str; 8] = [
     "process", "key", "f", "value", "invoke", "complete", "type", "output",
@@ -246,11 +286,14 @@ fn operation(node: &Node) -> Result<Operation, ParseError> {
             "write" | "put" => Some(Kind::Write),
             "append" => Some(Kind::Append),
             "cas" => Some(Kind::Cas),
+            "txn" => Some(Kind::Txn),
+            "acquire" => Some(Kind::Acquire),
+            "release" => Some(Kind::Release),
             _ => None,
         },
         _ => None,
     }
-    .ok_or_else(|| f_node.expected("an f of \"read\", \"write\", \"append\" or \"cas\""))?;
+    .ok_or_else(|| f_node.expected(F_NAMES))?;
     let call = call(node, kind)?;
     let invoke = time(required(node, "invoke")?)?;
     let complete = match node.get("complete") {
@@ -269,7 +312,7 @@ fn operation(node: &Node) -> Result<Operation, ParseError> {
             Some(c)
         }
     };
-    let outcome = outcome(node, kind)?;
+    let outcome = outcome(node, kind, &call)?;
     if complete.is_none() && outcome != Outcome::Info {
         return Err(ParseError::new(
             node.at,
@@ -313,10 +356,53 @@ fn call(node: &Node, kind: Kind) -> Result<Call, ParseError> {
                 _ => return Err(v.expected("a cas value [from, to]")),
             }
         }
+        Kind::Txn => Call::Txn(steps(v.ok_or_else(needed)?)?),
+        Kind::Acquire | Kind::Release => {
+            if let Some(v) = v.filter(|v| v.datum != Datum::Nil) {
+                return Err(v.expected(&format!("no value for an {}", kind.name())));
+            }
+            if kind == Kind::Acquire {
+                Call::Acquire
+            } else {
+                Call::Release
+            }
+        }
     })
 }
 
-fn outcome(node: &Node, kind: Kind) -> Result<Outcome, ParseError> {
+/// A transaction's steps: `[["r","x"],["w","y",2]]`.
+fn steps(node: &Node) -> Result<Vec<Micro>, ParseError> {
+    let Datum::Seq(items) = &node.datum else {
+        return Err(
+            node.expected("a transaction: an array of [\"r\", key] and [\"w\", key, value]")
+        );
+    };
+    items
+        .iter()
+        .map(|item| {
+            let parts = match &item.datum {
+                Datum::Seq(parts) => parts.as_slice(),
+                _ => &[],
+            };
+            match parts {
+                [f, k] if f.datum == Datum::Str("r".into()) => Ok(Micro::Read(key_of(k)?)),
+                [f, k, v] if f.datum == Datum::Str("w".into()) => {
+                    Ok(Micro::Write(key_of(k)?, value(v)?))
+                }
+                _ => Err(item.expected("a step [\"r\", key] or [\"w\", key, value]")),
+            }
+        })
+        .collect()
+}
+
+fn key_of(node: &Node) -> Result<String, ParseError> {
+    match &node.datum {
+        Datum::Str(s) => Ok(s.clone()),
+        _ => Err(node.expected("a key (a string)")),
+    }
+}
+
+fn outcome(node: &Node, kind: Kind, call: &Call) -> Result<Outcome, ParseError> {
     let type_node = required(node, "type")?;
     let output = node.get("output");
     let typ = match &type_node.datum {
@@ -351,11 +437,39 @@ fn outcome(node: &Node, kind: Kind) -> Result<Outcome, ParseError> {
             Some((_, Datum::Bool(b))) => Output::Cas(*b),
             Some((o, _)) => return Err(o.expected("a cas output: true (swapped) or false")),
         },
-        Kind::Write | Kind::Append => {
+        Kind::Write | Kind::Append | Kind::Acquire | Kind::Release => {
             if let Some(o) = output {
                 return Err(o.expected(&format!("no output for an ok {}", kind.name())));
             }
             Output::Done
+        }
+        Kind::Txn => {
+            let Call::Txn(steps) = call else {
+                unreachable!("a txn kind is a txn call")
+            };
+            let Some(o) = output else {
+                return Ok(Outcome::Ok(Output::Txn(vec![None; steps.len()])));
+            };
+            let seen = match &o.datum {
+                Datum::Seq(items) if items.len() == steps.len() => items,
+                _ => {
+                    return Err(o.expected(&format!(
+                        "a txn output: an array of {} values, one per step (null for a write)",
+                        steps.len()
+                    )));
+                }
+            };
+            let mut out = Vec::with_capacity(seen.len());
+            for (step, v) in steps.iter().zip(seen) {
+                out.push(match (step, &v.datum) {
+                    (_, Datum::Nil) => None,
+                    (Micro::Read(_), _) => Some(value(v)?),
+                    (Micro::Write(..), _) => {
+                        return Err(v.expected("null: a write returns nothing"));
+                    }
+                });
+            }
+            Output::Txn(out)
         }
     }))
 }
@@ -381,6 +495,20 @@ fn skip_ws(cur: &mut Cursor<'_>) {
 fn json_value(cur: &mut Cursor<'_>) -> Result<Node, ParseError> {
     skip_ws(cur);
     let at = cur.pos();
+    // Arrays and objects recurse once per level: a level too deep is refused, not a stack
+    // overflow.
+    let nests = matches!(cur.peek(), Some('[' | '{'));
+    if nests {
+        cur.enter(at)?;
+    }
+    let node = json_value_here(cur, at);
+    if nests {
+        cur.leave();
+    }
+    node
+}
+
+fn json_value_here(cur: &mut Cursor<'_>, at: Pos) -> Result<Node, ParseError> {
     let datum = match cur.peek() {
         None => {
             return Err(ParseError::new(
@@ -710,6 +838,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn transactions_and_mutex_operations_round_trip() {
+        let text = r#"{"format":"sim-history","version":1,"time_unit":"event","model":{"kind":"multi-register","init":null},"ops":[
+{"process":0,"f":"txn","value":[["r","x"],["w","y",2]],"invoke":0,"complete":3,"type":"ok","output":[1,null]},
+{"process":1,"f":"txn","value":[["w","x",1]],"invoke":1,"type":"info"},
+{"process":2,"f":"acquire","invoke":2,"complete":4,"type":"ok"},
+{"process":3,"f":"release","invoke":5,"complete":6,"type":"fail"}
+]}
+"#;
+        let h = parse(text).unwrap();
+        assert_eq!(h.model.as_ref().unwrap().kind, ModelKind::MultiRegister);
+        assert_eq!(
+            h.ops[0].outcome,
+            Outcome::Ok(Output::Txn(vec![Some(Value::Int(1)), None]))
+        );
+        assert_eq!(h.ops[2].call, Call::Acquire);
+        assert_eq!(to_json(&h), text);
+        let bad = text.replace("\"output\":[1,null]", "\"output\":[1]");
+        assert_eq!(
+            parse(&bad).unwrap_err().to_string(),
+            "2:101: expected a txn output: an array of 2 values, one per step (null for a write), found a sequence"
+        );
+    }
+
     fn error(ops: &str) -> String {
         let text = format!(
             "{{\"format\":\"sim-history\",\"version\":1,\"time_unit\":\"ns\",\"ops\":[\n{ops}]}}"
@@ -721,7 +873,7 @@ mod tests {
     fn errors_name_the_line_and_column_and_what_was_expected() {
         assert_eq!(
             error(r#"{"process":0,"f":"frob","invoke":0,"complete":1,"type":"ok"}"#),
-            r#"2:18: expected an f of "read", "write", "append" or "cas", found the string "frob""#
+            r#"2:18: expected an f of "read", "write", "append", "cas", "txn", "acquire" or "release", found the string "frob""#
         );
         assert_eq!(
             error(r#"{"process":0,"f":"read","invoke":0,"complete":1,"type":"ok"}"#),

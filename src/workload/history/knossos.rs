@@ -10,13 +10,21 @@
 //! - an `:ok` read of nil is always legal in Knossos, so its output is unknown ([`Outcome::Info`]).
 //! - `:cas` values are `[from to]`.
 //!
-//! The model is implied by the operations: any `:key`, or an `:f` of `:get`/`:put`/`:append`,
-//! makes a Porcupine key-value history (every key starts as `""`); otherwise it is Knossos's
-//! cas-register starting at 0.
+//! - `:txn` values are transactions `[[:r :x nil] [:w :y 2]]` (`:read`/`:write` also spelt out);
+//!   an `:ok` completion's value is the transaction again with what each read returned.
+//! - `:acquire` and `:release` take no value.
+//!
+//! The model is implied by the operations: any `:txn` makes Knossos's `multi-register` (every
+//! register starts at 0, as in Knossos's own multi-register history and its cas-register ones); any `:acquire` or `:release` its `mutex` (starting free); any `:key`, or
+//! an `:f` of `:get`/`:put`/`:append`, a Porcupine key-value history (every key starts as `""`);
+//! otherwise it is Knossos's cas-register starting at 0.
 
 use super::builder::{Builder, Kind};
 use super::datum::{Datum, Node, ParseError};
-use super::{Call, History, ModelKind, ModelSpec, Outcome, Output, TimeUnit, Value, edn};
+use super::{Call, History, Micro, ModelKind, ModelSpec, Outcome, Output, TimeUnit, Value, edn};
+
+/// The `:f` values read, for "expected" messages.
+const FS: &str = "an :f of :read, :write, :cas, :get, :put, :append, :txn, :acquire or :release";
 
 /// Reads an EDN history.
 pub fn parse(text: &str) -> Result<History, ParseError> {
@@ -26,7 +34,19 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
     for op in &ops {
         event(&mut builder, op)?;
     }
-    let model = if kv {
+    let ops = builder.finish();
+    let has = |kind: Kind| ops.iter().any(|op| Kind::of(&op.call) == kind);
+    let model = if has(Kind::Txn) {
+        ModelSpec {
+            kind: ModelKind::MultiRegister,
+            init: Some(Value::Int(0)),
+        }
+    } else if has(Kind::Acquire) || has(Kind::Release) {
+        ModelSpec {
+            kind: ModelKind::Mutex,
+            init: None,
+        }
+    } else if kv {
         ModelSpec {
             kind: ModelKind::Kv,
             init: Some(Value::Str(String::new())),
@@ -38,7 +58,7 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
         }
     };
     Ok(History {
-        ops: builder.finish(),
+        ops,
         time_unit: TimeUnit::Event,
         model: Some(model),
     })
@@ -96,25 +116,23 @@ fn event(builder: &mut Builder, op: &Node) -> Result<(), ParseError> {
     };
     let type_node = field(op, "type")?;
     let kind_node = field(op, "f")?;
-    let kind = match keyword(
-        kind_node,
-        "an :f of :read, :write, :cas, :get, :put or :append",
-    )? {
+    let kind = match keyword(kind_node, FS)? {
         "read" | "get" => Kind::Read,
         "write" | "put" => Kind::Write,
         "append" => Kind::Append,
         "cas" => Kind::Cas,
-        _ => {
-            return Err(kind_node.expected("an :f of :read, :write, :cas, :get, :put or :append"));
-        }
+        "txn" => Kind::Txn,
+        "acquire" => Kind::Acquire,
+        "release" => Kind::Release,
+        _ => return Err(kind_node.expected(FS)),
     };
     let value = op.get("value");
     match keyword(type_node, "a :type of :invoke, :ok, :fail or :info")? {
         "invoke" => builder.invoke(op.at, process, key(op)?, call(op, kind, value)?),
         completion @ ("ok" | "fail" | "info") => {
-            builder.open_call(op.at, process, kind)?;
+            let invoked = builder.open_call(op.at, process, kind)?.clone();
             let outcome = match completion {
-                "ok" => ok_outcome(op, kind, value)?,
+                "ok" => ok_outcome(op, &invoked, value)?,
                 "fail" => Outcome::Fail,
                 _ => Outcome::Info,
             };
@@ -165,11 +183,90 @@ fn call(op: &Node, kind: Kind, v: Option<&Node>) -> Result<Call, ParseError> {
             let (from, to) = pair(v.ok_or_else(needed)?)?;
             Call::Cas { from, to }
         }
+        Kind::Txn => Call::Txn(
+            steps(v.ok_or_else(needed)?)?
+                .into_iter()
+                .map(|(micro, _)| micro)
+                .collect(),
+        ),
+        Kind::Acquire => Call::Acquire,
+        Kind::Release => Call::Release,
     })
 }
 
-fn ok_outcome(op: &Node, kind: Kind, v: Option<&Node>) -> Result<Outcome, ParseError> {
+/// A transaction's steps `[[:r :x nil] [:w :y 2]]`, each with the value it names (a read's is
+/// what it returned, nil when unknown).
+fn steps(node: &Node) -> Result<Vec<(Micro, Option<Value>)>, ParseError> {
+    let what = "a transaction: a sequence of [:r key value] and [:w key value]";
+    let Datum::Seq(items) = &node.datum else {
+        return Err(node.expected(what));
+    };
+    items
+        .iter()
+        .map(|item| {
+            let Datum::Seq(parts) = &item.datum else {
+                return Err(item.expected("a step [:r key value] or [:w key value]"));
+            };
+            let [f, k, v] = parts.as_slice() else {
+                return Err(item.expected("a step of three: [:r key value] or [:w key value]"));
+            };
+            let key = match &k.datum {
+                Datum::Keyword(s) | Datum::Str(s) => s.clone(),
+                Datum::Int(i) => i.to_string(),
+                _ => return Err(k.expected("a register name (a keyword, string or integer)")),
+            };
+            match keyword(f, "a step of :r or :w")? {
+                "r" | "read" => {
+                    let seen = match v.datum {
+                        Datum::Nil => None,
+                        _ => Some(value(v)?),
+                    };
+                    Ok((Micro::Read(key), seen))
+                }
+                "w" | "write" => {
+                    let written = value(v)?;
+                    Ok((Micro::Write(key, written.clone()), Some(written)))
+                }
+                _ => Err(f.expected("a step of :r or :w")),
+            }
+        })
+        .collect()
+}
+
+fn ok_outcome(op: &Node, invoked: &Call, v: Option<&Node>) -> Result<Outcome, ParseError> {
+    let kind = Kind::of(invoked);
     Ok(match kind {
+        Kind::Txn => {
+            let Call::Txn(asked) = invoked else {
+                unreachable!("a txn kind is a txn call")
+            };
+            let Some(v) = v.filter(|v| v.datum != Datum::Nil) else {
+                // No reads reported: each one returned something unknown.
+                return Ok(Outcome::Ok(Output::Txn(vec![None; asked.len()])));
+            };
+            let done = steps(v)?;
+            let same = done.len() == asked.len()
+                && done.iter().zip(asked).all(|((d, _), a)| match (d, a) {
+                    (Micro::Read(x), Micro::Read(y)) => x == y,
+                    (Micro::Write(x, vx), Micro::Write(y, vy)) => x == y && vx == vy,
+                    _ => false,
+                });
+            if !same {
+                return Err(v.expected(
+                    "the invoked transaction's steps again (same order, keys and writes), \
+                     with the values read",
+                ));
+            }
+            Outcome::Ok(Output::Txn(
+                done.into_iter()
+                    .map(|(micro, seen)| match micro {
+                        Micro::Read(_) => seen,
+                        Micro::Write(..) => None,
+                    })
+                    .collect(),
+            ))
+        }
+        Kind::Acquire | Kind::Release => Outcome::Ok(Output::Done),
         Kind::Read => match v.map(|n| &n.datum) {
             // Knossos: a read of nil is always legal, i.e. its output tells nothing.
             None | Some(Datum::Nil) => Outcome::Info,
@@ -267,6 +364,70 @@ mod tests {
         );
     }
 
+    #[test]
+    fn txn_operations_make_a_multi_register_history_with_the_values_read() {
+        let h = parse(
+            "[{:process 0, :type :invoke, :f :txn, :value [[:r :x nil] [:w :y 2]]}
+              {:process 1, :type :invoke, :f :txn, :value [[:write 3 \"a\"]]}
+              {:process 0, :type :ok, :f :txn, :value [[:r :x 1] [:w :y 2]]}
+              {:process 1, :type :info, :f :txn, :value [[:write 3 \"a\"]]}]",
+        )
+        .unwrap();
+        let model = h.model.unwrap();
+        assert_eq!(
+            (model.kind, model.init),
+            (ModelKind::MultiRegister, Some(Value::Int(0)))
+        );
+        assert_eq!(
+            h.ops[0].call,
+            Call::Txn(vec![
+                Micro::Read("x".into()),
+                Micro::Write("y".into(), Value::Int(2))
+            ])
+        );
+        assert_eq!(
+            h.ops[0].outcome,
+            Outcome::Ok(Output::Txn(vec![Some(Value::Int(1)), None]))
+        );
+        assert_eq!(
+            h.ops[1].call,
+            Call::Txn(vec![Micro::Write("3".into(), Value::Str("a".into()))])
+        );
+        assert_eq!(h.ops[1].outcome, Outcome::Info);
+        assert_eq!(
+            error(
+                "[{:process 0, :type :invoke, :f :txn, :value [[:r :x nil]]}\n \
+                 {:process 0, :type :ok, :f :txn, :value [[:r :y 1]]}]"
+            ),
+            "2:42: expected the invoked transaction's steps again (same order, keys and writes), \
+             with the values read, found a sequence"
+        );
+        assert_eq!(
+            error("[{:process 0, :type :invoke, :f :txn, :value [[:x :k 1]]}]"),
+            "1:48: expected a step of :r or :w, found :x"
+        );
+    }
+
+    #[test]
+    fn acquire_and_release_make_a_mutex_history() {
+        let h = parse(
+            "{:process 0, :type :invoke, :f :acquire}
+             {:process 0, :type :ok, :f :acquire}
+             {:process 0, :type :invoke, :f :release, :value nil}
+             {:process 0, :type :fail, :f :release}",
+        )
+        .unwrap();
+        assert_eq!(h.model.unwrap().kind, ModelKind::Mutex);
+        assert_eq!(
+            (&h.ops[0].call, &h.ops[0].outcome),
+            (&Call::Acquire, &Outcome::Ok(Output::Done))
+        );
+        assert_eq!(
+            (&h.ops[1].call, &h.ops[1].outcome),
+            (&Call::Release, &Outcome::Fail)
+        );
+    }
+
     fn error(text: &str) -> String {
         parse(text).expect_err("rejected").to_string()
     }
@@ -275,7 +436,7 @@ mod tests {
     fn errors_name_the_line_and_column_and_what_was_expected() {
         assert_eq!(
             error("[{:process 0, :type :invoke, :f :frob}]"),
-            "1:33: expected an :f of :read, :write, :cas, :get, :put or :append, found :frob"
+            "1:33: expected an :f of :read, :write, :cas, :get, :put, :append, :txn, :acquire or :release, found :frob"
         );
         assert_eq!(
             error("[{:process 0, :type :invoke, :f :cas, :value [1]}]"),

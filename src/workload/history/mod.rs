@@ -52,6 +52,50 @@ pub enum Call {
     Append(Value),
     /// Compare-and-set: becomes `to` if and only if the value is `from`.
     Cas { from: Value, to: Value },
+    /// A multi-register transaction (Knossos's `:txn`): its steps take effect together, in
+    /// order, at one instant. The operation has no key; its steps name theirs.
+    Txn(Vec<Micro>),
+    /// Take the mutex: possible only when it is free.
+    Acquire,
+    /// Give the mutex back: possible only when it is held.
+    Release,
+}
+
+/// One step of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Micro {
+    /// Read a register (what it returned is in [`Output::Txn`]).
+    Read(String),
+    /// Write a register.
+    Write(String, Value),
+}
+
+impl Micro {
+    pub fn key(&self) -> &str {
+        match self {
+            Micro::Read(k) | Micro::Write(k, _) => k,
+        }
+    }
+}
+
+/// A transaction as text, `[r x 1, w y 2]`: each read with what it returned when `seen` says
+/// (`nil` for a read that returned nil), else bare (`r x`).
+pub fn txn_text(steps: &[Micro], seen: Option<&[Option<Value>]>) -> String {
+    let shown: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(j, step)| match step {
+            Micro::Write(k, v) => format!("w {k} {v}"),
+            Micro::Read(k) => match seen {
+                Some(seen) => {
+                    let v = seen.get(j).cloned().flatten();
+                    format!("r {k} {}", v.map_or("nil".to_string(), |v| v.to_string()))
+                }
+                None => format!("r {k}"),
+            },
+        })
+        .collect();
+    format!("[{}]", shown.join(", "))
 }
 
 /// What an operation that took effect returned.
@@ -63,6 +107,10 @@ pub enum Output {
     Done,
     /// A compare-and-set: whether it swapped.
     Cas(bool),
+    /// A transaction: what each step returned, in order. A read's value, or `None` when it
+    /// returned nil, which (as in Knossos, where a nil read is always legal) constrains nothing;
+    /// `None` for a write.
+    Txn(Vec<Option<Value>>),
 }
 
 /// How an operation ended.
@@ -109,6 +157,10 @@ pub enum ModelKind {
     CasRegister,
     /// A map of independent registers: get / put / append / cas per key.
     Kv,
+    /// Registers read and written together by transactions (Knossos's `multi-register`).
+    MultiRegister,
+    /// One lock: acquire / release (Knossos's `mutex`).
+    Mutex,
 }
 
 /// A model and the initial value of every key (`None`: absent, reads return nil).

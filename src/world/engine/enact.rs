@@ -162,16 +162,16 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
             }
             FaultAction::ClockJump { target, by } => {
                 let nodes = targets(self, target)?;
+                // Only the wall clock steps; timers run on the monotonic one and stay put.
                 for &n in &nodes {
                     self.cluster.clock_mut(n).jump(*by, self.now);
-                    self.replan_timers(n);
                 }
                 Applied::ClockJump { nodes, by: *by }
             }
             FaultAction::ClockDrift { target, ppm } => {
                 let nodes = targets(self, target)?;
                 for &n in &nodes {
-                    self.cluster.clock_mut(n).set_drift(*ppm, self.now);
+                    self.cluster.set_drift(n, *ppm);
                     self.replan_timers(n);
                 }
                 Applied::ClockDrift { nodes, ppm: *ppm }
@@ -252,10 +252,10 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         }
     }
 
-    /// After a clock change, every pending timer of the node fires when its local deadline is
-    /// reached on the new clock.
+    /// After a drift change, every pending timer of the node fires when its deadline is
+    /// reached on the re-paced monotonic clock.
     fn replan_timers(&mut self, node: u32) {
-        let clock = *self.cluster.clock(node);
+        let clock = *self.cluster.monotonic_clock(node);
         for t in &mut self.slots[node as usize].timers {
             t.token = self.next_token;
             self.next_token += 1;
