@@ -68,6 +68,7 @@ fn time_sweep(scenario: &Scenario, range: SeedRange, jobs: usize) -> Result<Timi
         known_failure: None,
         stop: &stop,
         tick: Duration::from_secs(3600),
+        panic_at: None,
     };
     // Wall time is what a benchmark measures; the runs never see it.
     #[allow(clippy::disallowed_methods)]

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::{Value, json};
 
+use crate::node::format_duration;
 use crate::report;
+use crate::report::text::thousands;
 use crate::run::determinism::{Divergence, describe, first_divergence};
-use crate::run::{RunOptions, RunOutput};
+use crate::run::panic::{Panic, catch};
+use crate::run::{RunOptions, RunOutput, replay_command, run_panicking_at};
 use crate::scenario::Scenario;
 use crate::workload::history::json as history_json;
 
@@ -34,10 +37,65 @@ pub struct RunArgs {
     /// Run the seed twice and compare the traces record by record.
     #[arg(long)]
     pub check_determinism: bool,
+    /// A test aid, hidden: the run panics at this virtual time, to test how a panic is reported.
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub panic_at: Option<crate::node::Duration>,
 }
 
 /// What `--out` writes (`history.json` only when the scenario has clients).
 const OUTPUTS: [&str; 3] = ["trace.jsonl", "summary.md", "history.json"];
+
+/// A run that panicked: what, where and when, the trace so far, and the replay line; a panic
+/// is a safety failure (exit 1), as in a sweep. The backtrace only when `RUST_BACKTRACE` asks.
+fn report_panic(scenario: &Scenario, seed: u64, panic: &Panic, args: &RunArgs) -> i32 {
+    let replay = replay_command(&scenario.file, seed);
+    let when = panic.at().map_or_else(
+        || "before the run started".to_string(),
+        |at| format!("at {} of virtual time", format_duration(at)),
+    );
+    eprintln!(
+        "sim: {} seed {seed}: the run panicked {when}",
+        scenario.name
+    );
+    eprintln!("{:<11} {}", "panic", panic.describe());
+    if let Some(p) = &panic.point {
+        eprintln!(
+            "{:<11} {} records before the panic · trace hash so far {}",
+            "trace",
+            thousands(p.events),
+            p.trace_hash
+        );
+    }
+    if let Some(dir) = &args.out {
+        eprintln!(
+            "{:<11} {} holds the records up to the panic",
+            "out",
+            display(&dir.join("trace.jsonl"))
+        );
+    }
+    eprintln!(
+        "{:<11} {replay}  (RUST_BACKTRACE=1 for the backtrace)",
+        "replay"
+    );
+    if args.json {
+        let doc = json!({
+            "scenario": scenario.name,
+            "file": scenario.file,
+            "seed": seed,
+            "verdict": "panicked",
+            "panic": {
+                "message": panic.message,
+                "location": panic.location,
+                "at_ns": panic.at(),
+                "events": panic.point.as_ref().map(|p| p.events),
+                "trace_hash": panic.point.as_ref().map(|p| &p.trace_hash),
+            },
+            "replay": replay,
+        });
+        outln!("{doc}");
+    }
+    EXIT_VIOLATION
+}
 
 /// Creates the output directory; refuses to overwrite earlier results without --force.
 fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
@@ -76,24 +134,30 @@ pub fn run(args: RunArgs) -> i32 {
         trace_path: args.out.as_ref().map(|d| d.join("trace.jsonl")),
         capture: args.check_determinism,
     };
-    let first = match crate::run::run(&scenario, &options) {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_USAGE;
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let panic_at = args.panic_at.map(|d| d.nanos());
+    let attempt = |options: &RunOptions| -> Result<RunOutput, i32> {
+        match catch(|| run_panicking_at(&scenario, options, panic_at)) {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => {
+                eprintln!("{e}");
+                Err(EXIT_USAGE)
+            }
+            Err(panic) => Err(report_panic(&scenario, seed, &panic, &args)),
         }
+    };
+    let first = match attempt(&options) {
+        Ok(out) => out,
+        Err(code) => return code,
     };
     let determinism = if args.check_determinism {
         let again = RunOptions {
             trace_path: None,
             ..options.clone()
         };
-        match crate::run::run(&scenario, &again) {
+        match attempt(&again) {
             Ok(second) => Some(compare(&first, &second)),
-            Err(e) => {
-                eprintln!("{e}");
-                return EXIT_USAGE;
-            }
+            Err(code) => return code,
         }
     } else {
         None

@@ -4,9 +4,9 @@
 //! Stdout carries the results only — the table, or one JSON document with `--json` — and is
 //! byte-identical for any `--jobs`, any shard split once merged, and any number of resumes.
 //! Progress and the wall-clock line (elapsed, seeds/s, events/s, jobs) go to stderr.
-//! Exit: 0 every seed held; 1 a seed broke a safety property; 3 a seed failed a liveness
-//! property or could not decide; 2 bad input; 130 interrupted by SIGINT (the partial table is
-//! printed and `--out` keeps every finished seed).
+//! Exit: 0 every seed held; 1 a seed broke a safety property or its run panicked; 3 a seed
+//! failed a liveness property or could not decide; 2 bad input; 130 interrupted by SIGINT (the
+//! partial table is printed and `--out` keeps every finished seed).
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -17,7 +17,7 @@ use clap::Args;
 
 use crate::scenario::Scenario;
 use crate::sweep::progress::{PLAIN_EVERY, Progress, Speed};
-use crate::sweep::runner::{Event, RunnerOptions, run_seeds};
+use crate::sweep::runner::{Event, PanicAid, RunnerOptions, run_seeds};
 use crate::sweep::store::{FORMAT, Manifest, Store};
 use crate::sweep::{SeedRange, SeedResult, Shard, Summary, junit, scenario_hash};
 
@@ -55,6 +55,10 @@ pub struct SweepArgs {
     /// Print one JSON document on stdout (the table goes to stderr).
     #[arg(long)]
     pub json: bool,
+    /// A test aid, hidden: SEEDS@TIME (e.g. 3,7@1.5s) makes these seeds' runs panic at TIME of
+    /// virtual time, to test how a sweep reports a panicking protocol.
+    #[arg(long, value_name = "SEEDS@TIME", hide = true)]
+    pub panic_at: Option<PanicAid>,
 }
 
 /// Set by SIGINT: hand out no more seeds.
@@ -182,6 +186,7 @@ fn execute(args: &SweepArgs, plan: Plan) -> i32 {
         known_failure: known_failure.filter(|_| args.fail_fast),
         stop: &STOP,
         tick: PLAIN_EVERY / 4,
+        panic_at: args.panic_at.as_ref(),
     };
     let ran = run_seeds(&scenario, &todo, &options, |event| match event {
         Event::Done(result) => {

@@ -308,6 +308,7 @@ fn drop_reason(r: &Map<String, Value>, node: &str) -> String {
         "loss" => "lost by the network".to_string(),
         "partition" => "the partition cuts the link".to_string(),
         "node_down" => format!("{node} is down"),
+        "crashed_while_paused" => format!("{node} crashed while paused, before reading it"),
         other => other.to_string(),
     }
 }

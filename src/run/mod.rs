@@ -6,6 +6,7 @@
 //! what they saw into a [`RunReport`]. The engine knows none of these; they know no protocol.
 
 pub mod determinism;
+pub mod panic;
 pub mod story;
 pub mod trace_file;
 
@@ -170,10 +171,21 @@ pub struct RunOutput {
 
 /// Every protocol this build can run, by name.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
+    run_panicking_at(scenario, options, None)
+}
+
+/// [`run`], with a test aid: when `panic_at` is given, the run panics at that virtual time (see
+/// [`World::panic_at`]), so that the handling of a protocol's or checker's panic can be tested
+/// end to end without a buggy protocol.
+pub fn run_panicking_at(
+    scenario: &Scenario,
+    options: &RunOptions,
+    panic_at: Option<Nanos>,
+) -> Result<RunOutput, RunError> {
     match scenario.protocol.as_str() {
-        Raft::NAME => run_protocol::<Raft>(scenario, options),
-        Heartbeat::NAME => run_protocol::<Heartbeat>(scenario, options),
-        NaiveFailover::NAME => run_protocol::<NaiveFailover>(scenario, options),
+        Raft::NAME => run_protocol::<Raft>(scenario, options, panic_at),
+        Heartbeat::NAME => run_protocol::<Heartbeat>(scenario, options, panic_at),
+        NaiveFailover::NAME => run_protocol::<NaiveFailover>(scenario, options, panic_at),
         other => Err(scenario
             .error_at(
                 &["cluster", "protocol"],
@@ -233,6 +245,7 @@ impl<P: Protocol> Observer<P> for RunObserver {
 fn run_protocol<P: Protocol>(
     scenario: &Scenario,
     options: &RunOptions,
+    panic_at: Option<Nanos>,
 ) -> Result<RunOutput, RunError> {
     let config: P::Config = scenario.protocol_config()?;
     P::validate(&config, scenario.nodes.len()).map_err(|e| {
@@ -302,15 +315,21 @@ fn run_protocol<P: Protocol>(
     let (spec, swarm) = scenario.draw_world(seed);
     let mut world: World<P, RunObserver, KvClient> =
         World::with_clients(spec, config, observer, clients);
+    if let Some(at) = panic_at {
+        world.panic_at(at);
+    }
     let outcome = world.run();
     let history = scenario
         .workload
         .as_ref()
         .map(|_| crate::workload::history(world.clients()));
     if let Some(h) = &history {
-        for inv in world.observer_mut().invariants.iter_mut() {
-            inv.on_history(h);
-        }
+        // A checker that panics on the history is placed at the run's end.
+        world.noting_panics(|w| {
+            for inv in w.observer_mut().invariants.iter_mut() {
+                inv.on_history(h);
+            }
+        });
     }
     let stats = world.stats();
     let trace_hash = world.trace_hash();
@@ -503,6 +522,61 @@ fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PING: &str = r#"
+name = "ping"
+duration = "3s"
+[cluster]
+nodes = ["master", "standby"]
+protocol = "naive-failover"
+[protocol]
+ping_interval = "100ms"
+missed_pings = 3
+"#;
+
+    #[test]
+    fn a_panic_in_a_run_is_caught_where_the_world_was() {
+        let scenario = Scenario::parse("ping.toml", PING).unwrap();
+        let options = RunOptions::default();
+        let at = 1_234_000_000;
+        let caught = panic::catch(|| run_panicking_at(&scenario, &options, Some(at)));
+        let p = caught.err().expect("the run panicked");
+        assert!(
+            p.message.starts_with("a deliberate panic at 1.234s"),
+            "{p:?}"
+        );
+        assert!(
+            p.location
+                .as_deref()
+                .unwrap()
+                .starts_with("src/world/engine.rs:")
+        );
+        let point = p.point.clone().expect("inside the world");
+        assert_eq!(point.at, at);
+        // The records before the panic are those of a run that stops there.
+        let whole = run(&scenario, &options).unwrap().report;
+        assert!(
+            point.events > 0 && point.events < whole.stats.events,
+            "{point:?}"
+        );
+        assert_eq!(point.trace_hash.len(), 16);
+        assert!(
+            p.sentence().ends_with("(at 1.234s of virtual time)"),
+            "{p:?}"
+        );
+        // The note is taken: a later panic outside any world has none.
+        let later = panic::catch(|| panic!("elsewhere")).unwrap_err();
+        assert_eq!(later.point, None);
+    }
+
+    #[test]
+    fn a_run_that_does_not_panic_is_unchanged_by_the_catch() {
+        let scenario = Scenario::parse("ping.toml", PING).unwrap();
+        let options = RunOptions::default();
+        let caught = panic::catch(|| run(&scenario, &options)).unwrap().unwrap();
+        let plain = run(&scenario, &options).unwrap();
+        assert_eq!(caught.report.trace_hash, plain.report.trace_hash);
+    }
 
     #[test]
     fn replay_commands_quote_what_a_shell_would_split() {

@@ -10,7 +10,9 @@
 //!   - `start`: `node`, `local` (its clock), `restart` (bool);
 //!   - `send`: `node` (sender), `to`, `id` (message id), `msg` (the message as JSON);
 //!   - `deliver`: `node` (receiver), `from`, `id`, `local`;
-//!   - `drop`: `node` (intended receiver), `from`, `id`, `reason` (`loss` | `partition` | `node_down`);
+//!   - `drop`: `node` (intended receiver), `from`, `id`, `reason` (`loss` | `partition` |
+//!     `node_down` | `crashed_while_paused`: held for a paused receiver that crashed before it
+//!     resumed; written at the crash, after its `fault` record);
 //!   - `timer`: `node`, `local`, `timer`;
 //!   - `observe`: `node`, `local`, `obs` (`{"type":"role","role":…,"term":…}`,
 //!     `{"type":"authority","term":…,"until":local ns or null}`, `{"type":"suspect"|"trust","peer":name}`);

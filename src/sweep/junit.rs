@@ -2,7 +2,9 @@
 //!
 //! One `<testsuite>` per shard (one for an unsharded sweep); in it a `<testcase name="seed=N">`
 //! for each failing seed, whose `<failure>` carries the invariant, the virtual time, the
-//! violation's sentence and the replay command, and one rolled-up
+//! violation's sentence and the replay command — or, for a seed whose run panicked, an
+//! `<error type="panic">` (JUnit's word for a test that broke rather than failed) with the
+//! panic's message and virtual time — and one rolled-up
 //! `<testcase name="seeds A..B passed (K)">` for the passing seeds. No wall-clock time appears:
 //! the same sweep writes the same bytes.
 
@@ -13,18 +15,19 @@ use std::path::Path;
 
 use crate::node::format_duration;
 
-use super::results::{FailureStatus, Kind};
+use super::results::{FailureStatus, Kind, PANICKED};
 use super::{SeedResult, Summary};
 
 /// The XML document for these suites (one per shard, in shard order).
 pub fn render(suites: &[Summary]) -> String {
     let tests: u64 = suites.iter().map(suite_tests).sum();
-    let failures: u64 = suites.iter().map(Summary::failed).sum();
+    let failures: u64 = suites.iter().map(suite_failures).sum();
+    let errors: u64 = suites.iter().map(Summary::panicked).sum();
     let name = suites.first().map_or("sim sweep", |s| s.scenario.as_str());
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
-        "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">",
+        "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">",
         escape(name)
     );
     for s in suites {
@@ -61,19 +64,26 @@ fn suite_tests(s: &Summary) -> u64 {
     s.failed() + u64::from(s.passed() > 0)
 }
 
+/// Failing seeds other than panics, which are errors.
+fn suite_failures(s: &Summary) -> u64 {
+    s.failed() - s.panicked()
+}
+
 fn suite(x: &mut String, s: &Summary) {
     let shard = s.shard.map(|sh| format!(" shard {sh}")).unwrap_or_default();
     let name = format!("{} seeds {}{shard}", s.scenario, s.range);
     let _ = writeln!(
         x,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">",
         escape(&name),
         suite_tests(s),
-        s.failed()
+        suite_failures(s),
+        s.panicked()
     );
     let class = escape(&s.scenario);
     for r in s.failures() {
         let (message, kind) = failure_message(r);
+        let element = if r.is_panic() { "error" } else { "failure" };
         let _ = writeln!(
             x,
             "    <testcase name=\"seed={}\" classname=\"{class}\">",
@@ -81,7 +91,7 @@ fn suite(x: &mut String, s: &Summary) {
         );
         let _ = writeln!(
             x,
-            "      <failure message=\"{}\" type=\"{kind}\">{}</failure>",
+            "      <{element} message=\"{}\" type=\"{kind}\">{}</{element}>",
             escape(&message),
             escape_text(&failure_body(s, r))
         );
@@ -97,10 +107,13 @@ fn suite(x: &mut String, s: &Summary) {
     x.push_str("  </testsuite>\n");
 }
 
-/// The one-line message and the failure type: `invariant` for a violation, `unknown` otherwise.
+/// The one-line message and the failure type: `panic` for a run that panicked, `invariant` for
+/// a violation, `unknown` otherwise.
 fn failure_message(r: &SeedResult) -> (String, &'static str) {
     let parts: Vec<String> = r.failures.iter().map(describe).collect();
-    let kind = if r
+    let kind = if r.is_panic() {
+        "panic"
+    } else if r
         .failures
         .iter()
         .any(|f| f.status == FailureStatus::Violation)
@@ -118,6 +131,11 @@ fn describe(f: &super::Failure) -> String {
         Kind::Liveness => "liveness",
     };
     match (f.status, f.at_ns) {
+        // The message already says "panicked at file:line:col: …".
+        _ if f.invariant == PANICKED => match f.at_ns {
+            Some(at) => format!("{} (at {} of virtual time)", f.message, format_duration(at)),
+            None => format!("{} (before the run started)", f.message),
+        },
         (FailureStatus::Violation, Some(at)) => format!(
             "{} ({property}) violated at {}: {}",
             f.invariant,
@@ -228,5 +246,33 @@ mod tests {
             "{x}"
         );
         assert!(!x.contains("seed=1\""), "passing seeds are rolled up: {x}");
+    }
+
+    #[test]
+    fn a_panicking_seed_is_an_error_not_a_failure() {
+        use crate::sweep::results::tests::panicked;
+        let results = vec![result(1, &[]), panicked(2), result(3, &["no_split_brain"])];
+        let s = Summary::new(
+            "s.toml",
+            "s",
+            SeedRange { start: 1, end: 4 },
+            None,
+            results,
+            false,
+        );
+        let x = render(&[s]);
+        assert!(
+            x.contains("<testsuites name=\"s\" tests=\"3\" failures=\"1\" errors=\"1\">"),
+            "{x}"
+        );
+        assert!(
+            x.contains("tests=\"3\" failures=\"1\" errors=\"1\" skipped=\"0\""),
+            "{x}"
+        );
+        assert!(
+            x.contains("<error message=\"panicked at src/protocols/raft/log.rs:40:9: index out of bounds (at 1.5s of virtual time)\" type=\"panic\">"),
+            "{x}"
+        );
+        assert!(x.contains("replay: sim run s.toml --seed 2"), "{x}");
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::check::{Property, Status};
 use crate::node::format_duration;
 use crate::report::text::{plural, thousands};
+use crate::run::panic::Panic;
 use crate::run::{RunReport, Verdict, replay_command};
 use crate::world::Outcome;
 
@@ -22,6 +23,9 @@ use super::{SeedRange, Shard};
 /// The name under which a run that hit its event limit is counted (no invariant could decide).
 pub const EVENT_LIMIT: &str = "event_limit";
 
+/// The name under which a seed whose run panicked is counted: a broken run is a safety failure.
+pub const PANICKED: &str = "panicked";
+
 /// A seed's verdict, as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +33,8 @@ pub enum SeedVerdict {
     Pass,
     Violation,
     Unknown,
+    /// A protocol, a checker or the engine panicked: the run has no verdict of its own.
+    Panicked,
 }
 
 impl SeedVerdict {
@@ -37,6 +43,7 @@ impl SeedVerdict {
             SeedVerdict::Pass => "pass",
             SeedVerdict::Violation => "violation",
             SeedVerdict::Unknown => "unknown",
+            SeedVerdict::Panicked => PANICKED,
         }
     }
 }
@@ -150,7 +157,35 @@ impl SeedResult {
         }
     }
 
-    /// As `sim run` would exit: 1 a safety violation, 3 a liveness failure or unknown, else 0.
+    /// A seed whose run panicked: one failure, [`PANICKED`], a safety failure at the virtual
+    /// time of the panic, whose message says what panicked and where in the source. Events and
+    /// trace hash are those written before the panic (none, if it came before the run).
+    pub fn panicked(seed: u64, panic: &Panic, swarm: Option<Vec<(String, String)>>) -> SeedResult {
+        let point = panic.point.as_ref();
+        SeedResult {
+            seed,
+            verdict: SeedVerdict::Panicked,
+            events: point.map_or(0, |p| p.events),
+            virtual_time_ns: point.map_or(0, |p| p.at),
+            trace_hash: point.map_or_else(String::new, |p| p.trace_hash.clone()),
+            checked: Vec::new(),
+            failures: vec![Failure {
+                invariant: PANICKED.to_string(),
+                property: Kind::Safety,
+                status: FailureStatus::Violation,
+                at_ns: panic.at(),
+                message: panic.describe(),
+            }],
+            swarm,
+        }
+    }
+
+    pub fn is_panic(&self) -> bool {
+        self.verdict == SeedVerdict::Panicked
+    }
+
+    /// As `sim run` would exit: 1 a safety violation (a panic is one), 3 a liveness failure or
+    /// unknown, else 0.
     pub fn exit_code(&self) -> i32 {
         let safety = self
             .failures
@@ -251,6 +286,11 @@ impl Summary {
         self.run() - self.failed()
     }
 
+    /// Seeds whose run panicked.
+    pub fn panicked(&self) -> u64 {
+        self.results.iter().filter(|r| r.is_panic()).count() as u64
+    }
+
     /// Seeds whose verdict is unknown.
     pub fn unknown(&self) -> u64 {
         self.results
@@ -325,6 +365,10 @@ impl Summary {
     }
 
     fn verdict_line(&self) -> String {
+        let panics = match self.panicked() {
+            0 => String::new(),
+            n => format!(" ({} panicked)", thousands(n)),
+        };
         let tail = if self.interrupted {
             format!(
                 " (interrupted after {} of {} seeds)",
@@ -337,7 +381,7 @@ impl Summary {
         match self.exit_code() {
             0 => format!("PASS: all {} seeds held{tail}", thousands(self.run())),
             1 => format!(
-                "VIOLATION: {} of {} seeds failed{tail}",
+                "VIOLATION: {} of {} seeds failed{panics}{tail}",
                 thousands(self.failed()),
                 thousands(self.run())
             ),
@@ -368,9 +412,13 @@ impl Summary {
             Some(seed) => format!(" · --fail-fast stopped at seed {seed}"),
             None => String::new(),
         };
+        let panicked = match self.panicked() {
+            0 => String::new(),
+            n => format!(", {} panicked", thousands(n)),
+        };
         let _ = writeln!(
             s,
-            "{:<11} {} of {} · {} passed · {} failed ({} unknown){stopped}",
+            "{:<11} {} of {} · {} passed · {} failed ({} unknown{panicked}){stopped}",
             "run",
             thousands(self.run()),
             thousands(self.expected),
@@ -427,8 +475,15 @@ impl Summary {
     }
 
     fn render_failures(&self, s: &mut String) {
-        // (seed, what failed, trace hash, replay line, the world a swarm seed drew)
-        type Row<'a> = (String, String, &'a str, String, &'a [(String, String)]);
+        // (seed, what failed, trace hash, replay line, the world a swarm seed drew, the panic)
+        type Row<'a> = (
+            String,
+            String,
+            &'a str,
+            String,
+            &'a [(String, String)],
+            Option<&'a str>,
+        );
         let rows: Vec<Row<'_>> = self
             .failures()
             .map(|r| {
@@ -439,6 +494,9 @@ impl Summary {
                     r.trace_hash.as_str(),
                     self.replay(r.seed),
                     r.swarm.as_deref().unwrap_or_default(),
+                    r.is_panic()
+                        .then(|| r.failures.first().map(|f| f.message.as_str()))
+                        .flatten(),
                 )
             })
             .collect();
@@ -450,11 +508,16 @@ impl Summary {
             "  {:>seed_w$}  {:<what_w$}  {:<16}  replay",
             "seed", "invariants", "trace_hash"
         );
-        for (seed, what, hash, replay, knobs) in rows {
+        for (seed, what, hash, replay, knobs, panic) in rows {
+            let hash = if hash.is_empty() { "-" } else { hash };
             let _ = writeln!(
                 s,
                 "  {seed:>seed_w$}  {what:<what_w$}  {hash:<16}  {replay}"
             );
+            // A panic has no invariant to explain it: its message does.
+            if let Some(message) = panic {
+                let _ = writeln!(s, "  {:>seed_w$}  {message}", "");
+            }
             // The world a swarm seed drew is part of why it failed.
             if !knobs.is_empty() {
                 let world: Vec<String> = knobs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
@@ -504,6 +567,7 @@ impl Summary {
             "passed": self.passed(),
             "failed": self.failed(),
             "unknown": self.unknown(),
+            "panicked": self.panicked(),
             "events": self.events(),
             "virtual_time_ns": self.virtual_time_ns(),
             "invariants": invariants,
@@ -644,6 +708,61 @@ pub(crate) mod tests {
             1
         );
         assert_eq!(summary(vec![result(1, &[])], false).exit_code(), 0);
+    }
+
+    /// Seed `seed` panicked at 1.5s.
+    pub(crate) fn panicked(seed: u64) -> SeedResult {
+        let panic = Panic {
+            message: "index out of bounds".into(),
+            location: Some("src/protocols/raft/log.rs:40:9".into()),
+            point: Some(crate::world::PanicPoint {
+                at: 1_500_000_000,
+                events: 42,
+                trace_hash: "00000000000000aa".into(),
+            }),
+        };
+        SeedResult::panicked(seed, &panic, None)
+    }
+
+    #[test]
+    fn a_panic_is_a_failing_seed_with_its_own_line() {
+        let p = panicked(5);
+        assert_eq!(p.exit_code(), 1, "a panic is a safety failure");
+        assert_eq!((p.virtual_time_ns, p.events), (1_500_000_000, 42));
+        let s = summary(vec![result(1, &[]), p.clone(), result(7, &[])], false);
+        assert_eq!((s.run(), s.failed(), s.panicked()), (3, 1, 1));
+        assert_eq!(s.exit_code(), 1);
+        let text = s.render_text();
+        assert!(text.contains("1 failed (0 unknown, 1 panicked)"), "{text}");
+        assert!(
+            text.contains("  panicked                1        0  5\n"),
+            "its own row: {text}"
+        );
+        assert!(
+            text.contains("     5  panicked@1.5s  00000000000000aa"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "        panicked at src/protocols/raft/log.rs:40:9: index out of bounds\n"
+            ),
+            "the message under the seed: {text}"
+        );
+        assert!(
+            text.contains("VIOLATION: 1 of 3 seeds failed (1 panicked)"),
+            "{text}"
+        );
+        let json = s.to_json();
+        assert_eq!(json["panicked"], 1);
+        assert_eq!(json["failures"][0]["verdict"], "panicked");
+        let back: SeedResult = serde_json::from_str(&p.to_line()).unwrap();
+        assert_eq!(
+            back, p,
+            "results.jsonl keeps it, so a resume and a merge do"
+        );
+        // A table without panics is unchanged.
+        let clean = summary(vec![result(1, &[]), result(2, &["no_split_brain"])], false);
+        assert!(!clean.render_text().contains("panicked"));
     }
 
     #[test]

@@ -11,13 +11,20 @@
 //! handed out earlier and runs to the end, so the reported set — every seed up to and including
 //! the lowest failure — is the same for any number of threads. A stop request (SIGINT) only stops
 //! handing out seeds; running seeds finish and are reported.
+//!
+//! A seed whose run panics (a protocol's `assert!`, a checker's bug, an engine assertion) is a
+//! finding about that seed: the panic is caught on its worker, recorded as a
+//! [`SeedResult::panicked`], and the worker takes the next seed.
 
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::run::{RunOptions, run};
+use crate::node::Nanos;
+use crate::run::panic::catch;
+use crate::run::{RunOptions, run_panicking_at};
 use crate::scenario::Scenario;
 
 use super::SeedResult;
@@ -34,6 +41,45 @@ pub struct RunnerOptions<'a> {
     pub stop: &'a AtomicBool,
     /// How often the caller is woken with [`Event::Tick`] while waiting (wall time).
     pub tick: Duration,
+    /// A test aid: these seeds panic deliberately.
+    pub panic_at: Option<&'a PanicAid>,
+}
+
+/// A test aid, `--panic-at SEEDS@TIME` (hidden): the runs of these seeds panic at this virtual
+/// time, as a buggy protocol would, so that a sweep's handling of panics can be tested end to
+/// end. `3,7@1.5s` makes seeds 3 and 7 panic at 1.5 s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PanicAid {
+    pub seeds: Vec<u64>,
+    pub at: Nanos,
+}
+
+impl PanicAid {
+    /// When this seed's run panics, if it does.
+    pub fn for_seed(&self, seed: u64) -> Option<Nanos> {
+        self.seeds.contains(&seed).then_some(self.at)
+    }
+}
+
+impl FromStr for PanicAid {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let expected = "expected SEEDS@TIME, e.g. 3,7@1.5s";
+        let (seeds, at) = s
+            .split_once('@')
+            .ok_or_else(|| format!("`{s}`: {expected}"))?;
+        let seeds = seeds
+            .split(',')
+            .map(|t| t.trim().parse::<u64>())
+            .collect::<Result<Vec<u64>, _>>()
+            .map_err(|_| format!("`{s}`: the seeds are not whole numbers; {expected}"))?;
+        let at = at
+            .parse::<crate::node::Duration>()
+            .map_err(|e| format!("`{s}`: {e}; {expected}"))?
+            .nanos();
+        Ok(PanicAid { seeds, at })
+    }
 }
 
 /// What the calling thread is told while the workers run.
@@ -68,6 +114,7 @@ pub fn run_seeds(
         fail_fast: options.fail_fast,
         stop: options.stop,
         failed: &failed,
+        panic_at: options.panic_at,
     };
     let jobs = options.jobs.clamp(1, seeds.len().max(1));
     let mut results = Vec::with_capacity(seeds.len());
@@ -110,6 +157,7 @@ struct Shared<'a> {
     stop: &'a AtomicBool,
     /// A run could not happen: every worker stops.
     failed: &'a AtomicBool,
+    panic_at: Option<&'a PanicAid>,
 }
 
 impl Shared<'_> {
@@ -119,19 +167,23 @@ impl Shared<'_> {
                 seed: Some(seed),
                 ..RunOptions::default()
             };
-            let message = match run(self.scenario, &options) {
-                Ok(out) => {
-                    let result = SeedResult::from_report(&out.report);
-                    if self.fail_fast && result.failed() {
-                        self.lowest_failure.fetch_min(seed, Ordering::SeqCst);
-                    }
-                    Ok(result)
-                }
-                Err(e) => {
+            let panic_at = self.panic_at.and_then(|aid| aid.for_seed(seed));
+            let result = match catch(|| run_panicking_at(self.scenario, &options, panic_at)) {
+                Ok(Ok(out)) => SeedResult::from_report(&out.report),
+                Ok(Err(e)) => {
                     self.failed.store(true, Ordering::SeqCst);
-                    Err(e.to_string())
+                    let _ = tx.send(Err(e.to_string()));
+                    return;
+                }
+                Err(panic) => {
+                    let (_, swarm) = self.scenario.draw_world(seed);
+                    SeedResult::panicked(seed, &panic, swarm)
                 }
             };
+            if self.fail_fast && result.failed() {
+                self.lowest_failure.fetch_min(seed, Ordering::SeqCst);
+            }
+            let message = Ok(result);
             if tx.send(message).is_err() {
                 return;
             }
@@ -185,6 +237,7 @@ invariants = ["election_safety", "no_split_brain"]
             known_failure: None,
             stop: &stop,
             tick: Duration::from_millis(50),
+            panic_at: None,
         };
         let mut seen = 0;
         let results = run_seeds(&scenario, &seeds, &options, |e| {
@@ -225,6 +278,7 @@ invariants = ["election_safety", "no_split_brain"]
             known_failure: None,
             stop: &stop,
             tick: Duration::from_millis(50),
+            panic_at: None,
         };
         let results = run_seeds(&scenario, &[1, 2, 3], &options, |_| {}).unwrap();
         assert!(results.is_empty());

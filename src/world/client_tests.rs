@@ -190,6 +190,7 @@ struct Log {
     records: Vec<(Nanos, &'static str, Option<u32>)>,
     node_deliveries: Vec<(Nanos, u32, u32)>,
     request_seqs: Vec<u64>,
+    client_drop_reasons: Vec<&'static str>,
 }
 
 impl Observer<Store> for Log {
@@ -198,6 +199,7 @@ impl Observer<Store> for Log {
         match r.event {
             Event::Deliver { from, to, .. } => self.node_deliveries.push((r.at, from, to)),
             Event::Request { request, .. } => self.request_seqs.push(request.id.seq),
+            Event::ClientDrop { reason, .. } => self.client_drop_reasons.push(reason.name()),
             _ => {}
         }
     }
@@ -333,6 +335,29 @@ fn a_request_to_a_paused_node_waits_for_the_resume() {
         c.completions[0].2,
         31 * MS,
         "held until 30 ms, answered then"
+    );
+}
+
+#[test]
+fn a_request_held_by_a_node_that_crashes_while_paused_is_dropped_with_the_reason() {
+    let faults = vec![
+        fault(0, FaultAction::Pause(Target::Node(0)), None),
+        fault(20, FaultAction::Crash(Target::Node(0)), None),
+    ];
+    let w = run(spec(3, faults), vec![Script::new(0, 900, 1000)]);
+    let drops: Vec<_> = w
+        .observer()
+        .records
+        .iter()
+        .filter(|r| r.1 == "client_drop")
+        .collect();
+    assert_eq!(drops, [&(20 * MS, "client_drop", Some(0))]);
+    assert_eq!(w.observer().client_drop_reasons, ["crashed_while_paused"]);
+    let s = w.stats();
+    assert_eq!(s.client_dropped, 1);
+    assert_eq!(
+        s.client_sent,
+        s.client_delivered + s.client_dropped + s.client_in_flight
     );
 }
 

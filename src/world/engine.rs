@@ -24,6 +24,8 @@
 //! [`World::new`] has no clients and runs exactly as it did before clients existed: no client
 //! event is queued, no client stream is drawn from, no record is added.
 
+use std::panic::{self, AssertUnwindSafe};
+
 use crate::node::{
     Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, DiskOf, Effect,
     LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
@@ -32,11 +34,14 @@ use crate::node::{
 use super::clients::{ClientLinks, ClientSlot, ClientTimer, Direction, NoClients};
 use super::clock::Clock;
 use super::cluster::{Cluster, NodeStatus};
-use super::fault::{self, Applied, FaultAction, FaultRecord, FaultSpec, Origin};
+use super::fault::{FaultRecord, FaultSpec};
 use super::network::{Fate, LinkModel, Network};
+use super::panic_point::{self, PanicPoint};
 use super::queue::EventQueue;
 use super::trace::{DropReason, Event, Observer, Tracer};
 use super::wire::Wire;
+
+mod enact;
 
 /// Everything about a run that is not the protocol: who, for how long, over what network, with
 /// which clocks and faults.
@@ -73,6 +78,8 @@ pub struct Stats {
     pub delivered: u64,
     pub dropped_loss: u64,
     pub dropped_partition: u64,
+    /// The receiver was down: crashed when the message arrived, or crashed while paused with
+    /// the message held for it (`crashed_while_paused` in the trace).
     pub dropped_node_down: u64,
     /// Extra copies created by duplication.
     pub duplicated: u64,
@@ -129,6 +136,8 @@ enum Pending {
         client: u32,
         token: u64,
     },
+    /// A test aid: the world panics here (see [`World::panic_at`]).
+    Panic,
 }
 
 /// A pending timer. Its `deadline` on the node's clock is the truth; `due` is when its one live
@@ -169,6 +178,8 @@ pub struct World<P: Protocol, O: Observer<P>, C: Client = NoClients> {
     tracer: Tracer<O>,
     stats: Stats,
     effects: Vec<Effect<P>>,
+    /// Inputs a crash took from paused nodes, `(node, input)`, waiting to be dropped.
+    lost: Vec<(u32, Pending)>,
     next_msg: u64,
     next_token: u64,
     clients: Vec<C>,
@@ -245,6 +256,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
             },
             stats: Stats::default(),
             effects: Vec::new(),
+            lost: Vec::new(),
             next_msg: 0,
             next_token: 0,
         }
@@ -252,17 +264,41 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
 
     /// Runs to the end of the scenario's duration, or to the event limit.
     pub fn run(&mut self) -> Outcome {
-        let outcome = self.run_until(self.spec.duration);
-        if outcome == Outcome::Completed {
-            self.now = self.spec.duration;
-            self.cluster.set_now(self.now);
+        self.noting_panics(|w| {
+            let outcome = w.run_until(w.spec.duration);
+            if outcome == Outcome::Completed {
+                w.now = w.spec.duration;
+                w.cluster.set_now(w.now);
+            }
+            w.tracer.observer.on_end(&w.cluster);
+            outcome
+        })
+    }
+
+    /// Runs `f` on the world; if it panics, notes where the world was ([`PanicPoint`]) and lets
+    /// the panic go on. For work on a run's results after it ended (a checker reading the
+    /// history): a panic there is then placed at the run's end.
+    pub fn noting_panics<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        // Unwind safety: after a panic the world is only read (time, record count, hash).
+        match panic::catch_unwind(AssertUnwindSafe(|| f(&mut *self))) {
+            Ok(r) => r,
+            Err(payload) => {
+                panic_point::note(|| PanicPoint {
+                    at: self.now,
+                    events: self.tracer.records,
+                    trace_hash: self.trace_hash(),
+                });
+                panic::resume_unwind(payload)
+            }
         }
-        self.tracer.observer.on_end(&self.cluster);
-        outcome
     }
 
     /// Runs every event due strictly before `until` (or until the event limit).
     pub fn run_until(&mut self, until: Nanos) -> Outcome {
+        self.noting_panics(|w| w.step_until(until))
+    }
+
+    fn step_until(&mut self, until: Nanos) -> Outcome {
         let until = until.min(self.spec.duration);
         while let Some((at, event)) = self.queue.pop_before(until) {
             debug_assert!(at >= self.now, "time never goes back");
@@ -274,6 +310,13 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
             }
         }
         Outcome::Completed
+    }
+
+    /// A test aid: the run panics when virtual time reaches `at`, as a protocol or checker bug
+    /// would, so that whatever catches panics (sweeps, `sim run`) can be tested end to end. Its
+    /// event joins the queue like any other, so events before `at` run exactly as without it.
+    pub fn panic_at(&mut self, at: Nanos) {
+        self.queue.push(at, Pending::Panic);
     }
 
     /// True time now.
@@ -362,6 +405,10 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 slot,
             } => self.deliver_reply(from, client, id, slot),
             Pending::ClientTimer { client, token } => self.fire_client(client, token),
+            Pending::Panic => panic!(
+                "a deliberate panic at {} of virtual time (the test aid --panic-at)",
+                crate::node::format_duration(self.now)
+            ),
         }
     }
 
@@ -415,7 +462,9 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         match reason {
             DropReason::Loss => self.stats.dropped_loss += 1,
             DropReason::Partition => self.stats.dropped_partition += 1,
-            DropReason::NodeDown => self.stats.dropped_node_down += 1,
+            DropReason::NodeDown | DropReason::CrashedWhilePaused => {
+                self.stats.dropped_node_down += 1
+            }
         }
         self.tracer.emit::<P>(
             self.now,
@@ -819,253 +868,5 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         };
         let timer = timers.swap_remove(pos).timer;
         self.call_client(client, |c, ctx| c.on_timer(ctx, timer));
-    }
-
-    // ---- faults ------------------------------------------------------------------------------
-
-    fn fault(&mut self, index: u32) {
-        let spec = self.spec.faults[index as usize].clone();
-        let written = spec.action.describe(&self.cluster);
-        let (applied, restarted) = match self.enact(&spec.action) {
-            Ok(done) => done,
-            Err(reason) => (Applied::Skipped { reason }, Vec::new()),
-        };
-        let lasting = match applied {
-            Applied::Skipped { .. } => None,
-            _ => spec.lasting,
-        };
-        let record = self.record_fault(FaultRecord {
-            at: self.now,
-            origin: spec.origin,
-            written,
-            applied,
-            lasting,
-            dynamic: spec.action.is_dynamic(),
-        });
-        if let Some(d) = lasting {
-            self.queue
-                .push(self.now.saturating_add(d), Pending::End(record));
-        }
-        for node in restarted {
-            self.start(node, true);
-        }
-    }
-
-    /// The end of a fault's `for`: undo exactly what it did.
-    fn end_fault(&mut self, index: u32) {
-        let original = &self.applied[index as usize];
-        let written = format!("end of {}", original.written);
-        let (applied, restarted) = match original.applied.clone() {
-            healed @ (Applied::Partition { cut, .. } | Applied::Cut { cut, .. }) => {
-                if self.net.cuts.remove(cut) {
-                    let healed = Box::new(healed);
-                    (Applied::Repair { cut, healed }, Vec::new())
-                } else {
-                    let reason = format!("partition #{cut} was already healed");
-                    (Applied::Skipped { reason }, Vec::new())
-                }
-            }
-            Applied::Crash { nodes } => {
-                let down: Vec<u32> = nodes
-                    .into_iter()
-                    .filter(|&n| self.cluster.is_crashed(n))
-                    .collect();
-                self.restart_all(down)
-            }
-            Applied::Pause { nodes } => {
-                let paused: Vec<u32> = nodes
-                    .into_iter()
-                    .filter(|&n| self.cluster.status(n) == NodeStatus::Paused)
-                    .collect();
-                self.resume_all(&paused);
-                (Applied::Resume { nodes: paused }, Vec::new())
-            }
-            other => unreachable!("no `for` on {other:?}"),
-        };
-        self.record_fault(FaultRecord {
-            at: self.now,
-            origin: Origin::End,
-            written,
-            applied,
-            lasting: None,
-            dynamic: false,
-        });
-        for node in restarted {
-            self.start(node, true);
-        }
-    }
-
-    fn record_fault(&mut self, record: FaultRecord) -> u32 {
-        debug_assert_eq!(record.at, self.now);
-        self.applied.push(record);
-        let index = self.applied.len() - 1;
-        self.tracer
-            .emit::<P>(self.now, &self.cluster, Event::Fault(&self.applied[index]));
-        index as u32
-    }
-
-    /// Resolves a fault's targets and changes the world. Nodes to restart are returned, to be
-    /// started after the fault's record is written.
-    fn enact(&mut self, action: &FaultAction) -> Result<(Applied, Vec<u32>), String> {
-        let targets = |w: &mut Self, t: &fault::Target| {
-            let eligible = fault::eligible(action, &w.cluster);
-            fault::resolve_target(t, &eligible, &w.cluster, &mut w.fault_rng)
-        };
-        let applied = match action {
-            FaultAction::Partition(shape) => {
-                let shape = fault::resolve_shape(shape, &self.cluster, &mut self.fault_rng)?;
-                let cut = self.net.cuts.add(shape.cut_links());
-                Applied::Partition { cut, shape }
-            }
-            FaultAction::Cut { from, to } => {
-                let all: Vec<u32> = (0..self.cluster.len() as u32).collect();
-                let mut resolve_all = |ts: &[fault::Target]| -> Result<Vec<u32>, String> {
-                    let mut nodes = Vec::new();
-                    for t in ts {
-                        nodes.extend(fault::resolve_target(
-                            t,
-                            &all,
-                            &self.cluster,
-                            &mut self.fault_rng,
-                        )?);
-                    }
-                    nodes.sort_unstable();
-                    nodes.dedup();
-                    Ok(nodes)
-                };
-                let from = resolve_all(from)?;
-                let to = resolve_all(to)?;
-                let links: Vec<(u32, u32)> = from
-                    .iter()
-                    .flat_map(|&a| to.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
-                    .collect();
-                if links.is_empty() {
-                    return Err("the cut has no link between distinct nodes".into());
-                }
-                let cut = self.net.cuts.add(links);
-                Applied::Cut { cut, from, to }
-            }
-            FaultAction::Heal => {
-                self.net.cuts.clear();
-                Applied::Heal
-            }
-            FaultAction::Crash(t) => {
-                let nodes = targets(self, t)?;
-                for &n in &nodes {
-                    self.crash(n);
-                }
-                Applied::Crash { nodes }
-            }
-            FaultAction::Restart(t) => {
-                let nodes = targets(self, t)?;
-                return Ok(self.restart_all(nodes));
-            }
-            FaultAction::Pause(t) => {
-                let nodes = targets(self, t)?;
-                for &n in &nodes {
-                    self.cluster.set_status(n, NodeStatus::Paused);
-                }
-                Applied::Pause { nodes }
-            }
-            FaultAction::Resume(t) => {
-                let nodes = targets(self, t)?;
-                self.resume_all(&nodes);
-                Applied::Resume { nodes }
-            }
-            FaultAction::ClockJump { target, by } => {
-                let nodes = targets(self, target)?;
-                // Only the wall clock steps; timers run on the monotonic one and stay put.
-                for &n in &nodes {
-                    self.cluster.clock_mut(n).jump(*by, self.now);
-                }
-                Applied::ClockJump { nodes, by: *by }
-            }
-            FaultAction::ClockDrift { target, ppm } => {
-                let nodes = targets(self, target)?;
-                for &n in &nodes {
-                    self.cluster.set_drift(n, *ppm);
-                    self.replan_timers(n);
-                }
-                Applied::ClockDrift { nodes, ppm: *ppm }
-            }
-            FaultAction::Recover => {
-                self.net.cuts.clear();
-                let resumed = self.cluster.nodes_with(NodeStatus::Paused);
-                self.resume_all(&resumed);
-                let crashed = self.cluster.nodes_with(NodeStatus::Crashed);
-                let (_, restarted) = self.restart_all(crashed);
-                return Ok((
-                    Applied::Recover {
-                        restarted: restarted.clone(),
-                        resumed,
-                    },
-                    restarted,
-                ));
-            }
-        };
-        Ok((applied, Vec::new()))
-    }
-
-    fn crash(&mut self, node: u32) {
-        let slot = &mut self.slots[node as usize];
-        slot.state = None;
-        slot.timers.clear();
-        // Held messages and requests die with the process that would have read them.
-        let held = std::mem::take(&mut slot.held);
-        for event in held {
-            match event {
-                Pending::Deliver { slot, .. } => drop(self.wire.take(slot)),
-                Pending::Request {
-                    client, id, slot, ..
-                } => {
-                    drop(self.requests.take(slot));
-                    self.drop_client_message(client, node, id, true, DropReason::NodeDown);
-                }
-                _ => {}
-            }
-        }
-        self.cluster.set_status(node, NodeStatus::Crashed);
-    }
-
-    /// Marks crashed nodes up; the caller starts them once the fault is recorded.
-    fn restart_all(&mut self, nodes: Vec<u32>) -> (Applied, Vec<u32>) {
-        for &n in &nodes {
-            self.cluster.set_status(n, NodeStatus::Up);
-        }
-        (
-            Applied::Restart {
-                nodes: nodes.clone(),
-            },
-            nodes,
-        )
-    }
-
-    /// Resumes paused nodes: everything held for them is handed over now, in arrival order.
-    fn resume_all(&mut self, nodes: &[u32]) {
-        for &n in nodes {
-            self.cluster.set_status(n, NodeStatus::Up);
-            for event in std::mem::take(&mut self.slots[n as usize].held) {
-                self.queue.push(self.now, event);
-            }
-        }
-    }
-
-    /// After a drift change, every pending timer of the node fires when its deadline is
-    /// reached on the re-paced monotonic clock.
-    fn replan_timers(&mut self, node: u32) {
-        let clock = *self.cluster.monotonic_clock(node);
-        for t in &mut self.slots[node as usize].timers {
-            t.token = self.next_token;
-            self.next_token += 1;
-            let at = clock.true_time_of(t.deadline, self.now);
-            t.due = at;
-            self.queue.push(
-                at,
-                Pending::Timer {
-                    node,
-                    token: t.token,
-                },
-            );
-        }
     }
 }

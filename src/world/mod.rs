@@ -10,6 +10,7 @@ pub mod fault;
 pub mod hash;
 pub mod nemesis;
 pub mod network;
+pub mod panic_point;
 mod queue;
 pub mod swarm;
 pub mod trace;
@@ -22,6 +23,7 @@ pub use engine::{Outcome, Stats, World, WorldSpec};
 pub use fault::{Applied, FaultAction, FaultRecord, FaultSpec, Origin, Shape, Target};
 pub use nemesis::{NemesisSpec, Rhythm};
 pub use network::{Latency, LinkModel};
+pub use panic_point::{PanicPoint, take_panic_point};
 pub use swarm::{ClockKnobs, DrawnWorld, Knob, LatencyKnobs, LinkKnobs, SwarmSpec};
 pub use trace::{DropReason, Event, Observer, Record};
 

@@ -303,6 +303,44 @@ fn a_crash_loses_volatile_state_and_keeps_durable_state() {
 }
 
 #[test]
+fn a_crash_while_paused_drops_and_traces_what_was_held() {
+    // B pauses at 100 ms and crashes at 150 ms: the pings that arrived at 101..141 ms were held
+    // for it and are never read. Each must be a `drop` record, after the crash's, and counted.
+    let w = run(spec(
+        2,
+        vec![
+            fault(100, FaultAction::Pause(Target::Node(1)), None),
+            fault(150, FaultAction::Crash(Target::Node(1)), None),
+        ],
+    ));
+    let s = w.stats();
+    assert_eq!(
+        s.sent + s.duplicated,
+        s.delivered + s.dropped() + s.in_flight,
+        "every message copy is delivered, dropped or still in flight: {s:?}"
+    );
+    let log = &w.observer().0;
+    let crash = log
+        .iter()
+        .position(|(t, k, _, d)| *t == 150 * MS && *k == "fault" && d == "crash B")
+        .expect("the crash is recorded");
+    let lost: Vec<_> = log
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, k, _, d))| *k == "drop" && d == "crashed_while_paused")
+        .collect();
+    assert_eq!(lost.len(), 5, "pings 10..=14 were held: {lost:?}");
+    assert!(
+        lost.iter()
+            .all(|(i, (t, _, node, _))| *i > crash && *t == 150 * MS && *node == Some(1)),
+        "dropped at the crash, after its record, for B: {lost:?}"
+    );
+    // The 85 pings of 160..990 ms find B down, as before; the held five are counted with them.
+    assert_eq!(s.dropped_node_down, 90);
+    assert_eq!(s.in_flight, 0);
+}
+
+#[test]
 fn a_crash_with_for_restarts_the_node() {
     let w = run(spec(
         2,

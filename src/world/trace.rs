@@ -24,6 +24,9 @@ pub enum DropReason {
     Partition,
     /// The receiver was crashed when it arrived.
     NodeDown,
+    /// It had arrived while the receiver was paused and was held for it; the receiver crashed
+    /// before it resumed, so it was never read.
+    CrashedWhilePaused,
 }
 
 impl DropReason {
@@ -32,6 +35,7 @@ impl DropReason {
             DropReason::Loss => "loss",
             DropReason::Partition => "partition",
             DropReason::NodeDown => "node_down",
+            DropReason::CrashedWhilePaused => "crashed_while_paused",
         }
     }
 }

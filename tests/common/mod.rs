@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests of the `sim` binary: run it, parse its JSON, read its story.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod xml;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

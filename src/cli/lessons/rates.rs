@@ -166,6 +166,7 @@ pub fn sweep(scenario: &Scenario, seeds: u64, jobs: usize) -> Result<Rate, Strin
         known_failure: None,
         stop: &stop,
         tick: Duration::from_secs(1),
+        panic_at: None,
     };
     let results = run_seeds(scenario, &list, &options, |_| {})?;
     if results.len() as u64 != seeds {
