@@ -156,6 +156,39 @@ fn the_bundled_catalogue_meets_every_expectation_and_every_recorded_hash() {
     );
 }
 
+/// A lesson is a claim across seeds, not only at its pinned one: CI sweeps the bundled
+/// teaching lessons over a sample of seeds (`sim lessons --seeds 1000` is the full check; the
+/// bench workloads are left to their pinned seeds, an hour of virtual time each).
+#[test]
+fn every_bundled_lesson_holds_its_claim_over_a_sample_of_seeds() {
+    let r = lessons(&[
+        "--seeds",
+        "200",
+        "--filter",
+        "raft/",
+        "--filter",
+        "failover/",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let all = doc["lessons"].as_array().unwrap();
+    assert!(all.len() >= 25, "{}", all.len());
+    for l in all {
+        let seeds = &l["seeds"];
+        assert_eq!(seeds["run"], 200, "{l}");
+        assert_eq!(l["met"], true, "{l}");
+        assert_eq!(seeds["holds"], true, "{l}");
+        if l["expected"] == "pass" {
+            assert_eq!(seeds["failed"], 0, "a pass-lesson failed on some seed: {l}");
+            assert_eq!(seeds["matched"], 200, "{l}");
+        } else {
+            // Its own seed shows the violation; the rate is reported, whatever it is.
+            assert!(seeds["matched"].as_u64().unwrap() >= 1, "{l}");
+        }
+    }
+}
+
 #[test]
 fn the_filter_keeps_matching_scenarios_and_seeds() {
     let r = lessons(&["--json", "--filter", "figure8"]);

@@ -247,7 +247,7 @@ fn heartbeats_are_told_with_readable_times_not_nanoseconds() {
 fn a_failed_term_is_stamped_when_it_ends() {
     let r = common::run("scenarios/raft/split-vote.toml", &[]);
     let (ended, text) = r.story()[0].clone();
-    assert_eq!(text, "term 1 ends without a leader (candidates: D, A)");
+    assert_eq!(text, "term 1 ends without a leader (candidates: A, D)");
     let out = sim(&[
         "replay",
         "scenarios/raft/split-vote.toml",
