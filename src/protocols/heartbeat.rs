@@ -1,8 +1,8 @@
 //! An all-to-all heartbeat failure detector.
 //!
 //! Every node sends a small heartbeat to every other node each `interval`. A peer not heard
-//! from for longer than `timeout` (on the observer's own clock) is *suspected*; hearing from it
-//! again *trusts* it. Suspicions are checked on each tick, so a crash is detected between
+//! from for longer than `timeout` (on the observer's own monotonic clock, so a step of its wall
+//! clock neither hides nor invents silence) is *suspected*; hearing from it again *trusts* it. Suspicions are checked on each tick, so a crash is detected between
 //! `timeout` and `timeout + interval` after the last heartbeat arrived.
 //!
 //! The lesson (Chandra & Toueg, "Unreliable failure detectors for reliable distributed
@@ -72,7 +72,7 @@ impl Heartbeat {
     }
 
     fn check_silence(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let now = ctx.now();
+        let now = ctx.monotonic();
         for i in 0..ctx.peers().len() {
             let peer = ctx.peers()[i];
             let silent_for = now.saturating_sub(self.last_heard[peer.index()]);
@@ -130,13 +130,13 @@ impl Protocol for Heartbeat {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         // Nobody is suspected at start: count silence from now.
-        self.last_heard.fill(ctx.now());
+        self.last_heard.fill(ctx.monotonic());
         self.beat(ctx);
         ctx.set_timer(self.interval, HeartbeatTimer::Tick);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, _beat: Beat) {
-        self.last_heard[from.index()] = ctx.now();
+        self.last_heard[from.index()] = ctx.monotonic();
         if self.suspected[from.index()] {
             self.suspected[from.index()] = false;
             ctx.observe(Observation::Trust { peer: from });
@@ -232,6 +232,29 @@ mod tests {
         assert_eq!(
             observations(&fx),
             vec![Observation::Suspect { peer: NodeId(2) }]
+        );
+    }
+
+    /// Silence is measured on the monotonic clock: a backward step of the observer's wall clock
+    /// (an NTP correction) must not hide a peer that has gone quiet.
+    #[test]
+    fn a_backward_wall_clock_step_does_not_hide_silence() {
+        let peers = [NodeId(1), NodeId(2)];
+        let mut hb = node(&peers);
+        step(&mut hb, 0, &peers, |h, c| h.on_start(c));
+        let (wall, monotonic) = (400 * MS - 1_000 * MS, 400 * MS);
+        let mut rng = crate::node::Rng::derive(0, crate::node::Stream::Node(0));
+        let mut fx = Vec::new();
+        hb.on_timer(
+            &mut Ctx::new(NodeId(0), &peers, wall, monotonic, &mut rng, &mut fx),
+            HeartbeatTimer::Tick,
+        );
+        assert_eq!(
+            observations(&fx),
+            vec![
+                Observation::Suspect { peer: NodeId(1) },
+                Observation::Suspect { peer: NodeId(2) }
+            ]
         );
     }
 
