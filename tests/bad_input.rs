@@ -178,6 +178,14 @@ fn binary_garbage_is_located_by_check_and_by_run() {
         12,
         "expected UTF-8 text (a TOML scenario), found the byte 0xE9",
     );
+    // A sweep reads the scenario the same way: the byte is located, not just "not UTF-8".
+    refused_at(
+        &sim_on("sweep", &path, &["--seeds", "1..3"]),
+        &path,
+        1,
+        12,
+        "expected UTF-8 text (a TOML scenario), found the byte 0xE9",
+    );
 }
 
 #[test]

@@ -113,9 +113,8 @@ fn prepare(args: &SweepArgs) -> Result<Plan, String> {
     let file = display(&args.file);
     let bytes =
         std::fs::read(&args.file).map_err(|e| format!("{file}: cannot read the scenario: {e}"))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{file}: not UTF-8 text; expected a TOML scenario"))?;
-    let scenario = Scenario::parse(&file, &text).map_err(|e| e.to_string())?;
+    let text = Scenario::text_of(&file, &bytes).map_err(|e| e.to_string())?;
+    let scenario = Scenario::parse(&file, text).map_err(|e| e.to_string())?;
     if let Some(path) = &args.junit {
         refuse_existing(path, args.force)?;
     }
