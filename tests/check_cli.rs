@@ -312,3 +312,37 @@ fn knossos_mutex_histories_are_judged() {
         out.stderr
     );
 }
+
+/// The data set lives outside the repository: without DIR or `$SIM_LIN_DATA`, `sim bench check`
+/// says where it looks and exits 2 instead of guessing a path; with the variable it reads there.
+#[test]
+fn bench_check_without_a_data_set_is_bad_usage_and_the_variable_names_one() {
+    let run = |data: Option<&std::path::Path>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sim"));
+        cmd.args(["bench", "check", "--runs", "1"])
+            .env_remove("SIM_LIN_DATA");
+        if let Some(dir) = data {
+            cmd.env("SIM_LIN_DATA", dir);
+        }
+        cmd.output().expect("the sim binary runs")
+    };
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no data set") && err.contains("SIM_LIN_DATA"),
+        "{err}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("sim-bench-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = run(Some(&dir));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an empty directory has no manifest"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("MANIFEST.tsv: cannot read"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

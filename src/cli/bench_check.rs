@@ -24,7 +24,8 @@ use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, display};
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchCheckArgs {
-    /// The data set: a directory holding MANIFEST.tsv (default ../shared/data/linearizability).
+    /// The data set: a directory holding MANIFEST.tsv (default: $SIM_LIN_DATA; the README says
+    /// how to build one).
     pub dir: Option<PathBuf>,
     /// The data set, as an option (same as DIR).
     #[arg(long, value_name = "DIR", conflicts_with = "dir")]
@@ -163,12 +164,25 @@ fn got_word(v: &LinVerdict) -> &'static str {
     }
 }
 
+/// The environment variable naming the data set when no DIR is given.
+const DATA_VAR: &str = "SIM_LIN_DATA";
+
 pub fn main(args: &BenchCheckArgs) -> i32 {
-    let dir = args
+    // The histories belong to the projects that published them, so the repository holds none:
+    // the data set is wherever the user put it, named here or by the same variable the data
+    // test reads.
+    let Some(dir) = args
         .dir
         .clone()
         .or_else(|| args.data.clone())
-        .unwrap_or_else(|| PathBuf::from("../shared/data/linearizability"));
+        .or_else(|| std::env::var_os(DATA_VAR).map(PathBuf::from))
+    else {
+        eprintln!(
+            "sim bench check: no data set: expected DIR (a directory holding MANIFEST.tsv) or \
+             {DATA_VAR} set to one; README.md, \"The data for sim bench check\", says how to build it"
+        );
+        return EXIT_USAGE;
+    };
     let manifest_path = dir.join("MANIFEST.tsv");
     let entries = match std::fs::read_to_string(&manifest_path)
         .map_err(|e| format!("{}: cannot read: {e}", display(&manifest_path)))

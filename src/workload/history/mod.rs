@@ -2,7 +2,7 @@
 //!
 //! This is the one input of the history checkers. The simulator records it from its virtual
 //! clients; importers turn Jepsen, Porcupine and Knossos files into it, each mapping its source's
-//! semantics onto the three outcomes below (`../shared/data/linearizability/README.md`):
+//! semantics onto the three outcomes below (`docs/ARCHITECTURE.md#histories`):
 //!
 //! - `Ok(output)`: the operation took effect once, between invoke and complete, and returned
 //!   `output`. An observed failed compare-and-set is `Ok(Output::Cas(false))`: it happened, it
