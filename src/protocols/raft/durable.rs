@@ -56,6 +56,7 @@ impl RaftDurable {
     }
 
     /// The disk that holds exactly this state.
+    #[cfg(test)]
     pub fn to_disk(&self) -> DiskOf<Raft> {
         DiskOf::<Raft> {
             state: self.hard_state(),

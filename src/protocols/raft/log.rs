@@ -73,11 +73,16 @@ pub fn matches(log: &[Entry], prev_index: u64, prev_term: u64) -> bool {
 /// are left alone, so a stale or duplicated AppendEntries never truncates the log. Returns
 /// whether the log changed.
 pub fn append(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> bool {
+    append_from(log, prev_index, entries).is_some()
+}
+
+/// [`append`], returning the index of the first entry written (`None` if the log already held
+/// them all): every entry from there to the end is new.
+pub fn append_from(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> Option<u64> {
     debug_assert!(
         prev_index <= last_index(log),
         "the consistency check passed"
     );
-    let mut changed = false;
     let mut first_written = None;
     for (offset, entry) in entries.into_iter().enumerate() {
         let index = prev_index + 1 + offset as u64;
@@ -94,24 +99,11 @@ pub fn append(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> boo
             None => log.push(entry),
         }
         first_written.get_or_insert(index);
-        changed = true;
     }
     // The log was well formed before; only what was written, and where it joins, can break it.
     // (Checking the whole log here made debug builds quadratic in the log's length.)
     debug_assert!(first_written.is_none_or(|from| is_well_formed_from(log, from)));
-    changed
-}
-
-/// §5.3 receiver rules 3 and 4 as [`append`], returning the index of the first entry written
-/// (`None` if the log already held them all): every entry from there to the end is new.
-pub fn append_from(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> Option<u64> {
-    let first = entries
-        .iter()
-        .find(|e| term_at(log, e.index) != Some(e.term))
-        .map(|e| e.index);
-    let changed = append(log, prev_index, entries);
-    debug_assert_eq!(changed, first.is_some());
-    first
+    first_written
 }
 
 /// Where a follower that failed the consistency check at `prev_index` may match the leader

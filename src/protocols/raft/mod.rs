@@ -109,8 +109,8 @@
 //! - The claimed lease end only grows within a leadership, and only acknowledgements of the
 //!   current term's rounds extend it.
 //!
-//! What is *not* here: snapshots and membership changes. The whole log is persisted on every change, which a long run with many clients pays
-//! for.
+//! What is *not* here: snapshots and membership changes. The log is persisted incrementally
+//! (only what changed since the last save), but never compacted.
 //!
 //! The protocol reads time only through `ctx.clock(lease_clock)` (the monotonic clock unless
 //! configured otherwise) and randomness only through `ctx.rng()`.
@@ -454,7 +454,9 @@ impl Protocol for Raft {
                 match_index,
                 round,
             } if self.role == Role::Leader && term == current => {
-                self.heard.insert(from);
+                if self.cfg.check_quorum {
+                    self.heard.insert(from);
+                }
                 self.acknowledge(ctx, from, round);
                 if success {
                     self.on_append_accepted(ctx, from, match_index);

@@ -67,7 +67,6 @@ impl Raft {
                 self.commit_index
             );
             self.commit_index = self.commit_index.min(first - 1);
-            self.log_changed_from(first);
             self.wrote_from(ctx, first);
         }
         self.commit_index = self.commit_index.max(leader_commit.min(last_new));
@@ -76,8 +75,10 @@ impl Raft {
         last_new
     }
 
-    /// The log changed from `first` on: recompute the digests and observe every entry written.
+    /// The log changed from `first` on: mark it for the next save, recompute the digests and
+    /// observe every entry written.
     pub(super) fn wrote_from(&mut self, ctx: &mut Ctx<'_, Self>, first: u64) {
+        self.log_changed_from(first);
         log::recompute_digests(&self.durable.log, &mut self.digests, first);
         for entry in &self.durable.log[(first - 1) as usize..] {
             ctx.observe(Observation::Appended {
@@ -132,7 +133,6 @@ impl Raft {
             term: self.term(),
             command,
         });
-        self.log_changed_from(index);
         self.wrote_from(ctx, index);
         index
     }
