@@ -63,12 +63,8 @@ fn time_sweep(scenario: &Scenario, range: SeedRange, jobs: usize) -> Result<Timi
     let seeds: Vec<u64> = range.seeds(None).collect();
     let stop = AtomicBool::new(false);
     let options = RunnerOptions {
-        jobs,
-        fail_fast: false,
-        known_failure: None,
-        stop: &stop,
         tick: Duration::from_secs(3600),
-        panic_at: None,
+        ..RunnerOptions::new(jobs, &stop)
     };
     // Wall time is what a benchmark measures; the runs never see it.
     #[allow(clippy::disallowed_methods)]

@@ -462,7 +462,7 @@ fn history_summary(history: &History) -> String {
 }
 
 /// The invariant's name without its parameter: `leader_within 2s` → `leader_within`.
-fn base_name(name: &str) -> &str {
+pub(crate) fn base_name(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
 }
 

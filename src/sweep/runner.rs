@@ -45,6 +45,21 @@ pub struct RunnerOptions<'a> {
     pub panic_at: Option<&'a PanicAid>,
 }
 
+impl<'a> RunnerOptions<'a> {
+    /// Every seed runs on `jobs` threads until done or `stop` is set: no fail-fast, no panic aid,
+    /// woken once a second. Callers change what they need with `..RunnerOptions::new(..)`.
+    pub fn new(jobs: usize, stop: &'a AtomicBool) -> Self {
+        RunnerOptions {
+            jobs,
+            fail_fast: false,
+            known_failure: None,
+            stop,
+            tick: Duration::from_secs(1),
+            panic_at: None,
+        }
+    }
+}
+
 /// A test aid, `--panic-at SEEDS@TIME` (hidden): the runs of these seeds panic at this virtual
 /// time, as a buggy protocol would, so that a sweep's handling of panics can be tested end to
 /// end. `3,7@1.5s` makes seeds 3 and 7 panic at 1.5 s.
@@ -232,12 +247,9 @@ invariants = ["election_safety", "no_split_brain"]
         let stop = AtomicBool::new(false);
         let seeds: Vec<u64> = (1..31).collect();
         let options = RunnerOptions {
-            jobs,
             fail_fast,
-            known_failure: None,
-            stop: &stop,
             tick: Duration::from_millis(50),
-            panic_at: None,
+            ..RunnerOptions::new(jobs, &stop)
         };
         let mut seen = 0;
         let results = run_seeds(&scenario, &seeds, &options, |e| {
@@ -273,12 +285,8 @@ invariants = ["election_safety", "no_split_brain"]
         let scenario = Scenario::parse("mixed.toml", MIXED).unwrap();
         let stop = AtomicBool::new(true);
         let options = RunnerOptions {
-            jobs: 2,
-            fail_fast: false,
-            known_failure: None,
-            stop: &stop,
             tick: Duration::from_millis(50),
-            panic_at: None,
+            ..RunnerOptions::new(2, &stop)
         };
         let results = run_seeds(&scenario, &[1, 2, 3], &options, |_| {}).unwrap();
         assert!(results.is_empty());

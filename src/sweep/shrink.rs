@@ -24,7 +24,7 @@ use std::fmt;
 use crate::check::Status;
 use crate::node::Nanos;
 use crate::node::time::NANOS_PER_MILLI;
-use crate::run::{self, RunError, RunOptions};
+use crate::run::{self, RunError, RunOptions, base_name};
 use crate::scenario::{Expect, ExpectedVerdict, Scenario};
 use crate::workload::script::{clients_needed, from_history};
 use crate::workload::{Mix, ScriptOp};
@@ -236,11 +236,6 @@ fn violated_at(invariants: &[run::InvariantReport], name: &str) -> Option<Nanos>
             Status::Violated(v) => Some(v.at),
             _ => None,
         })
-}
-
-/// The invariant's name without its parameter: `leader_within 2s` → `leader_within`.
-fn base_name(name: &str) -> &str {
-    name.split_whitespace().next().unwrap_or(name)
 }
 
 /// Shrinks `scenario`'s failing seed. See the module doc for the steps.

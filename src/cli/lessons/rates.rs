@@ -13,11 +13,10 @@
 //! not depend on the order seeds finish in, so the output is the same for any `--jobs`.
 
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::run::replay_command;
+use crate::run::{base_name, replay_command};
 use crate::scenario::{Expect, ExpectedVerdict, Scenario};
 use crate::sweep::SeedResult;
 use crate::sweep::results::{FailureStatus, SeedVerdict};
@@ -119,11 +118,6 @@ impl Rate {
     }
 }
 
-/// The invariant's name without its parameter: `leader_within 2s` → `leader_within`.
-fn base_name(name: &str) -> &str {
-    name.split_whitespace().next().unwrap_or(name)
-}
-
 /// Whether one seed showed what the lesson expects.
 pub fn shows(expect: Option<&Expect>, r: &SeedResult) -> bool {
     match expect {
@@ -160,14 +154,7 @@ pub fn tally(expect: Option<&Expect>, seeds: u64, results: &[SeedResult]) -> Rat
 pub fn sweep(scenario: &Scenario, seeds: u64, jobs: usize) -> Result<Rate, String> {
     let list: Vec<u64> = (1..=seeds).collect();
     let stop = AtomicBool::new(false);
-    let options = RunnerOptions {
-        jobs,
-        fail_fast: false,
-        known_failure: None,
-        stop: &stop,
-        tick: Duration::from_secs(1),
-        panic_at: None,
-    };
+    let options = RunnerOptions::new(jobs, &stop);
     let results = run_seeds(scenario, &list, &options, |_| {})?;
     if results.len() as u64 != seeds {
         return Err(format!(
