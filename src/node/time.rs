@@ -32,15 +32,6 @@ pub enum ClockKind {
     Monotonic,
 }
 
-impl ClockKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ClockKind::Wall => "wall",
-            ClockKind::Monotonic => "monotonic",
-        }
-    }
-}
-
 pub const NANOS_PER_MICRO: u64 = 1_000;
 pub const NANOS_PER_MILLI: u64 = 1_000_000;
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;

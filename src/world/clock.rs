@@ -42,11 +42,6 @@ impl Clock {
         Clock::new(0, 0)
     }
 
-    /// The drift now, in parts per million.
-    pub fn drift_ppm(&self) -> i64 {
-        self.drift_ppm
-    }
-
     /// The monotonic clock of a node whose wall clock starts as `self`: no offset, same drift.
     pub fn monotonic_twin(&self) -> Clock {
         Clock::new(0, self.drift_ppm)

@@ -265,7 +265,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
     /// Runs to the end of the scenario's duration, or to the event limit.
     pub fn run(&mut self) -> Outcome {
         self.noting_panics(|w| {
-            let outcome = w.run_until(w.spec.duration);
+            let outcome = w.step_until(w.spec.duration);
             if outcome == Outcome::Completed {
                 w.now = w.spec.duration;
                 w.cluster.set_now(w.now);

@@ -245,12 +245,7 @@ fn ok_outcome(op: &Node, invoked: &Call, v: Option<&Node>) -> Result<Outcome, Pa
                 return Ok(Outcome::Ok(Output::Txn(vec![None; asked.len()])));
             };
             let done = steps(v)?;
-            let same = done.len() == asked.len()
-                && done.iter().zip(asked).all(|((d, _), a)| match (d, a) {
-                    (Micro::Read(x), Micro::Read(y)) => x == y,
-                    (Micro::Write(x, vx), Micro::Write(y, vy)) => x == y && vx == vy,
-                    _ => false,
-                });
+            let same = done.len() == asked.len() && done.iter().map(|(m, _)| m).eq(asked);
             if !same {
                 return Err(v.expected(
                     "the invoked transaction's steps again (same order, keys and writes), \
