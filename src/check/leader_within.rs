@@ -40,23 +40,26 @@ impl LeaderWithin {
         if self.met.is_some() {
             return;
         }
-        let majority = cluster.len() / 2 + 1;
-        for (node, role) in self.roles.iter().enumerate() {
-            if let Some((role, term)) = *role
-                && role.leads()
-            {
-                let followers = self
-                    .roles
-                    .iter()
-                    .filter(|r| r.is_some_and(|(_, t)| t == term))
-                    .count();
-                if followers >= majority {
-                    self.met = Some((at, node as u32, term));
-                    return;
-                }
-            }
+        debug_assert_eq!(self.roles.len(), cluster.len());
+        if let Some((node, term)) = leader_with_majority(&self.roles) {
+            self.met = Some((at, node, term));
         }
     }
+}
+
+/// The first node leading a term that a majority of the nodes (itself included) last reported,
+/// with that term: a leader that can commit. `roles` holds each node's last reported role and
+/// term, `None` for a node that never reported one or crashed since.
+pub(super) fn leader_with_majority(roles: &[Option<(Role, u64)>]) -> Option<(u32, u64)> {
+    let majority = roles.len() / 2 + 1;
+    roles.iter().enumerate().find_map(|(node, r)| {
+        let (role, term) = (*r)?;
+        let followers = roles
+            .iter()
+            .filter(|r| r.is_some_and(|(_, t)| t == term))
+            .count();
+        (role.leads() && followers >= majority).then_some((node as u32, term))
+    })
 }
 
 impl Invariant for LeaderWithin {

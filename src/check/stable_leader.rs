@@ -11,6 +11,7 @@
 use crate::node::{Nanos, Observation, Role, format_instant};
 use crate::world::{Applied, Cluster, FaultRecord};
 
+use super::leader_within::leader_with_majority;
 use super::{Invariant, Property, Status, Violation};
 
 pub struct StableLeader {
@@ -28,20 +29,6 @@ impl StableLeader {
             settled: None,
             violation: None,
         }
-    }
-
-    /// A node leading a term that a majority last reported.
-    fn healthy_leader(&self) -> Option<(u32, u64)> {
-        let majority = self.roles.len() / 2 + 1;
-        self.roles.iter().enumerate().find_map(|(node, r)| {
-            let (role, term) = (*r)?;
-            let followers = self
-                .roles
-                .iter()
-                .filter(|r| r.is_some_and(|(_, t)| t == term))
-                .count();
-            (role.leads() && followers >= majority).then_some((node as u32, term))
-        })
     }
 }
 
@@ -91,9 +78,7 @@ impl Invariant for StableLeader {
             }
             _ => {}
         }
-        self.settled = self
-            .healthy_leader()
-            .map(|(leader, term)| (at, leader, term));
+        self.settled = leader_with_majority(&self.roles).map(|(leader, term)| (at, leader, term));
         self.violation = None;
     }
 
