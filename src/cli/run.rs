@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::node::format_duration;
 use crate::report;
 use crate::report::text::thousands;
 use crate::run::determinism::{Divergence, describe, first_divergence};
@@ -49,10 +48,7 @@ const OUTPUTS: [&str; 3] = ["trace.jsonl", "summary.md", "history.json"];
 /// is a safety failure (exit 1), as in a sweep. The backtrace only when `RUST_BACKTRACE` asks.
 fn report_panic(scenario: &Scenario, seed: u64, panic: &Panic, args: &RunArgs) -> i32 {
     let replay = replay_command(&scenario.file, seed);
-    let when = panic.at().map_or_else(
-        || "before the run started".to_string(),
-        |at| format!("at {} of virtual time", format_duration(at)),
-    );
+    let when = crate::run::panic::when(panic.at());
     eprintln!(
         "sim: {} seed {seed}: the run panicked {when}",
         scenario.name

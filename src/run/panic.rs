@@ -44,14 +44,15 @@ impl Panic {
 
     /// One line for a person: what, where in the source, when in virtual time.
     pub fn sentence(&self) -> String {
-        match self.at() {
-            Some(at) => format!(
-                "{} (at {} of virtual time)",
-                self.describe(),
-                format_duration(at)
-            ),
-            None => format!("{} (before the run started)", self.describe()),
-        }
+        format!("{} ({})", self.describe(), when(self.at()))
+    }
+}
+
+/// When a panic struck, in words: `at 1.500s of virtual time`, or before the run started.
+pub fn when(at: Option<Nanos>) -> String {
+    match at {
+        Some(at) => format!("at {} of virtual time", format_duration(at)),
+        None => "before the run started".to_string(),
     }
 }
 

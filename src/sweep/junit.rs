@@ -132,10 +132,9 @@ fn describe(f: &super::Failure) -> String {
     };
     match (f.status, f.at_ns) {
         // The message already says "panicked at file:line:col: …".
-        _ if f.invariant == PANICKED => match f.at_ns {
-            Some(at) => format!("{} (at {} of virtual time)", f.message, format_duration(at)),
-            None => format!("{} (before the run started)", f.message),
-        },
+        _ if f.invariant == PANICKED => {
+            format!("{} ({})", f.message, crate::run::panic::when(f.at_ns))
+        }
         (FailureStatus::Violation, Some(at)) => format!(
             "{} ({property}) violated at {}: {}",
             f.invariant,
