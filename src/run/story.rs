@@ -53,6 +53,9 @@ struct Candidacy {
     /// When some node first reported a higher term; `None` while the term is the latest.
     ended: Option<Nanos>,
     candidates: Vec<u32>,
+    /// How many story lines there were when the term's first candidacy came: any line stamped
+    /// after that moment was pushed later, so only those need looking at.
+    lines_at: usize,
 }
 
 pub struct Story {
@@ -118,11 +121,13 @@ impl Story {
                 self.push(at, text);
             }
             Role::Candidate if !self.leaders.contains_key(&term) => {
+                let lines_at = self.lines.len();
                 let entry = self.candidacies.entry(term).or_insert(Candidacy {
                     first: at,
                     last: at,
                     ended: None,
                     candidates: Vec::new(),
+                    lines_at,
                 });
                 entry.last = at;
                 if !entry.candidates.contains(&node) {
@@ -161,7 +166,10 @@ impl Story {
             // A term still open at the end stands alone; so does a term another line precedes.
             let interrupted = run.last().is_some_and(|(_, last)| {
                 let (from, to) = (last.ended.unwrap_or(last.last), c.ended.unwrap_or(c.last));
-                c.ended.is_none() || self.lines.iter().any(|l| l.at > from && l.at < to)
+                c.ended.is_none()
+                    || self.lines[last.lines_at..]
+                        .iter()
+                        .any(|l| l.at > from && l.at < to)
             });
             if interrupted {
                 self.push_failed(&std::mem::take(&mut run), names);
