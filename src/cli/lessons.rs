@@ -65,7 +65,7 @@ pub struct LessonsArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub seeds: Option<u64>,
     /// Worker threads (default: one per core). The output is the same for any number.
-    #[arg(long, short = 'j', value_name = "J", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, short = 'j', value_name = "J", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub jobs: Option<u64>,
 }
 
@@ -124,10 +124,9 @@ pub fn lessons(args: LessonsArgs) -> i32 {
     let wanted = |name: &str| {
         args.filter.is_empty() || args.filter.iter().any(|f| name.contains(f.as_str()))
     };
-    let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |j| usize::try_from(j).unwrap_or(usize::MAX),
-    );
+    let jobs = args
+        .jobs
+        .map_or_else(super::sweep::default_jobs, |j| j as usize);
     let names: Vec<String> = files
         .iter()
         .map(|f| relative(f, &args.dir))

@@ -240,7 +240,8 @@ fn execute(args: &SweepArgs, plan: Plan) -> i32 {
     }
 }
 
-fn default_jobs() -> usize {
+/// One worker thread per core: the default `--jobs` of every command that runs seeds.
+pub(super) fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
