@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
 
 use super::NodeId;
 
@@ -34,21 +35,21 @@ pub struct RequestId {
 #[serde(rename_all = "snake_case", tag = "f")]
 pub enum Op {
     /// Reads the key's value (`None` when the key is absent).
-    Get { key: String },
+    Get { key: Arc<str> },
     /// Sets the key's value.
-    Put { key: String, value: String },
+    Put { key: Arc<str>, value: Arc<str> },
     /// Appends to the key's value (an absent key counts as empty).
-    Append { key: String, value: String },
+    Append { key: Arc<str>, value: Arc<str> },
     /// Sets the key to `new` if and only if its value is `expect` now.
     Cas {
-        key: String,
-        expect: String,
-        new: String,
+        key: Arc<str>,
+        expect: Arc<str>,
+        new: Arc<str>,
     },
 }
 
 impl Op {
-    pub fn key(&self) -> &str {
+    pub fn key(&self) -> &Arc<str> {
         match self {
             Op::Get { key }
             | Op::Put { key, .. }
@@ -75,7 +76,7 @@ pub struct ClientRequest {
 #[serde(rename_all = "snake_case", tag = "result")]
 pub enum OpResult {
     /// A `get`: the value read (`None`: the key was absent).
-    Value { value: Option<String> },
+    Value { value: Option<Arc<str>> },
     /// A `put` or an `append` took effect.
     Done,
     /// A `cas`: `true` if it swapped, `false` if the value was not `expect` (nothing changed).

@@ -7,6 +7,7 @@
 use crate::node::{Nanos, Op};
 use crate::workload::script::clients_needed;
 use crate::workload::{Mix, ScriptOp, WorkloadSpec};
+use std::sync::Arc;
 
 use super::convert::Source;
 use super::error::ScenarioError;
@@ -304,9 +305,9 @@ fn script_entry(
             }
         }
     }
-    let key = e.key.value.clone();
+    let key: Arc<str> = e.key.value.as_str().into();
     let mut values = values.into_iter();
-    let mut next = || values.next().unwrap_or_default();
+    let mut next = || -> Arc<str> { values.next().unwrap_or_default().into() };
     let op = match e.op.value {
         N::Get => Op::Get { key },
         N::Put => Op::Put { key, value: next() },

@@ -22,6 +22,7 @@
 //! for that key, so that some succeed.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -56,6 +57,9 @@ struct Outstanding {
     redirects: Vec<u32>,
 }
 
+/// Key spaces up to this size have their names made once per client.
+const KEY_NAMES_HELD: u32 = 4096;
+
 /// A virtual key-value client.
 #[derive(Clone, Debug)]
 pub struct KvClient {
@@ -66,9 +70,12 @@ pub struct KvClient {
     last_seq: u64,
     current: Option<Outstanding>,
     /// The last value this client read or wrote, per key, while it knows it.
-    known: BTreeMap<String, String>,
+    known: BTreeMap<Arc<str>, Arc<str>>,
     /// The last value it wrote anywhere.
-    last_written: Option<String>,
+    last_written: Option<Arc<str>>,
+    /// The key names, made once and shared by every operation on them (only for a key space
+    /// small enough to hold; a larger one names keys as it draws them).
+    key_names: Vec<Arc<str>>,
     /// Completed operations, in completion order.
     done: Vec<Operation>,
     /// A scripted client's operations still to invoke; `None`: it draws them.
@@ -85,6 +92,13 @@ impl KvClient {
             current: None,
             known: BTreeMap::new(),
             last_written: None,
+            key_names: if spec.keys <= KEY_NAMES_HELD {
+                (0..u64::from(spec.keys))
+                    .map(|i| key_name(i).into())
+                    .collect()
+            } else {
+                Vec::new()
+            },
             done: Vec::new(),
             script: None,
         }
@@ -164,8 +178,12 @@ impl KvClient {
     /// Draws the kind, then the key; values are this operation's unique name.
     fn next_op(&mut self, ctx: &mut ClientCtx<'_, Self>) -> Op {
         let kind = self.spec.mix.draw(ctx.rng());
-        let key = key_name(ctx.rng().below(u64::from(self.spec.keys)));
-        let value = format!("{}-{}", self.id, self.last_seq);
+        let i = ctx.rng().below(u64::from(self.spec.keys));
+        let key = match self.key_names.get(i as usize) {
+            Some(name) => name.clone(),
+            None => key_name(i).into(),
+        };
+        let value: Arc<str> = format!("{}-{}", self.id, self.last_seq).into();
         match kind {
             Kind::Get => Op::Get { key },
             Kind::Put => Op::Put { key, value },
@@ -176,7 +194,7 @@ impl KvClient {
                     .get(&key)
                     .or(self.last_written.as_ref())
                     .cloned()
-                    .unwrap_or_else(|| format!("{}-0", self.id));
+                    .unwrap_or_else(|| format!("{}-0", self.id).into());
                 Op::Cas {
                     key,
                     expect,
@@ -220,7 +238,7 @@ impl KvClient {
 
     /// What the client now knows of the key's value, for its next `cas`.
     fn learn(&mut self, op: &Op, completion: &Completion) {
-        let key = op.key().to_string();
+        let key = op.key().clone();
         let known = match (op, completion) {
             (_, Completion::Fail { .. }) => return, // nothing happened
             (Op::Get { .. }, Completion::Ok(OpResult::Value { value })) => value.clone(),
@@ -302,18 +320,18 @@ impl Client for KvClient {
 fn call(op: &Op) -> Call {
     match op {
         Op::Get { .. } => Call::Read,
-        Op::Put { value, .. } => Call::Write(Value::Str(value.clone())),
-        Op::Append { value, .. } => Call::Append(Value::Str(value.clone())),
+        Op::Put { value, .. } => Call::Write(Value::Str(value.to_string())),
+        Op::Append { value, .. } => Call::Append(Value::Str(value.to_string())),
         Op::Cas { expect, new, .. } => Call::Cas {
-            from: Value::Str(expect.clone()),
-            to: Value::Str(new.clone()),
+            from: Value::Str(expect.to_string()),
+            to: Value::Str(new.to_string()),
         },
     }
 }
 
 fn output(result: OpResult) -> Output {
     match result {
-        OpResult::Value { value } => Output::Value(value.map(Value::Str)),
+        OpResult::Value { value } => Output::Value(value.map(|v| Value::Str(v.to_string()))),
         OpResult::Done => Output::Done,
         OpResult::Cas { swapped } => Output::Cas(swapped),
     }

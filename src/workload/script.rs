@@ -11,6 +11,7 @@
 //! at the instant another ends.
 
 use crate::node::{Nanos, Op};
+use std::sync::Arc;
 
 use super::history::{Call, History, Value};
 
@@ -55,9 +56,9 @@ pub fn for_client(script: &[ScriptOp], client: u32) -> Vec<Scripted> {
 pub fn from_history(history: &History) -> Option<Vec<ScriptOp>> {
     let mut script = Vec::with_capacity(history.ops.len());
     for op in &history.ops {
-        let key = op.key.clone()?;
+        let key: Arc<str> = op.key.as_deref()?.into();
         let text = |v: &Value| match v {
-            Value::Str(s) => Some(s.clone()),
+            Value::Str(s) => Some(Arc::<str>::from(s.as_str())),
             Value::Int(_) => None,
         };
         let op_ = match &op.call {

@@ -21,7 +21,7 @@ const MS: u64 = 1_000_000;
 #[derive(Debug)]
 struct Store {
     id: NodeId,
-    map: BTreeMap<String, String>,
+    map: BTreeMap<std::sync::Arc<str>, std::sync::Arc<str>>,
     /// Every request this node received, in order.
     seen: Vec<RequestId>,
     ticks: u64,
@@ -144,7 +144,7 @@ impl Client for Script {
             },
             op: Op::Put {
                 key: "k".into(),
-                value: ctx.id().to_string(),
+                value: ctx.id().to_string().into(),
             },
         };
         ctx.invoke(&request);
@@ -249,10 +249,7 @@ fn an_operation_completes_when_the_reply_arrives() {
         seq: 1,
     };
     assert_eq!(c.completions, vec![(first, ok_done(), 2 * MS)]);
-    assert_eq!(
-        w.node(0).unwrap().map.get("k").map(String::as_str),
-        Some("c0")
-    );
+    assert_eq!(w.node(0).unwrap().map.get("k").map(|v| &**v), Some("c0"));
     let kinds: Vec<&str> = w
         .observer()
         .records

@@ -18,7 +18,7 @@ use super::log::Command;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct PendingRead {
     pub request: RequestId,
-    pub key: String,
+    pub key: Arc<str>,
     /// The heartbeat round that must be acknowledged by a majority: the first sent after the
     /// read arrived.
     pub round: u64,
@@ -91,7 +91,7 @@ impl Raft {
 
     /// Thesis §6.4: note the read, and start the heartbeat round that will confirm this server
     /// still leads.
-    fn read_index(&mut self, ctx: &mut Ctx<'_, Self>, request: RequestId, key: String) {
+    fn read_index(&mut self, ctx: &mut Ctx<'_, Self>, request: RequestId, key: Arc<str>) {
         self.reads.push(PendingRead {
             request,
             key,

@@ -9,6 +9,7 @@
 //! All of it is volatile: a restarted server rebuilds it by applying the committed log again.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::node::{ClientId, Op, OpResult, RequestId};
 
@@ -21,7 +22,7 @@ struct Session {
 
 #[derive(Clone, Debug, Default)]
 pub struct KvStore {
-    data: BTreeMap<String, String>,
+    data: BTreeMap<Arc<str>, Arc<str>>,
     sessions: BTreeMap<ClientId, Session>,
 }
 
@@ -77,11 +78,14 @@ impl KvStore {
                 OpResult::Done
             }
             Op::Append { key, value } => {
-                self.data.entry(key.clone()).or_default().push_str(value);
+                // Values are shared, immutable text: an append builds the new value.
+                let old = self.data.get(key).map_or("", |v| &**v);
+                let joined: Arc<str> = [old, &**value].concat().into();
+                self.data.insert(key.clone(), joined);
                 OpResult::Done
             }
             Op::Cas { key, expect, new } => {
-                let swapped = self.data.get(key) == Some(expect);
+                let swapped = self.data.get(key).is_some_and(|v| v == expect);
                 if swapped {
                     self.data.insert(key.clone(), new.clone());
                 }
@@ -111,7 +115,7 @@ mod tests {
 
     fn value(v: Option<&str>) -> OpResult {
         OpResult::Value {
-            value: v.map(str::to_string),
+            value: v.map(Arc::from),
         }
     }
 

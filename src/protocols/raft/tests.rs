@@ -1347,7 +1347,7 @@ fn get(key: &str) -> Op {
 
 fn value(v: Option<&str>) -> OpResult {
     OpResult::Value {
-        value: v.map(str::to_string),
+        value: v.map(std::sync::Arc::from),
     }
 }
 
