@@ -57,6 +57,29 @@ struct Outstanding {
     redirects: Vec<u32>,
 }
 
+/// The value an operation writes: its client and number (`c2-17`), unique in the run. Written
+/// digit by digit: `format!` costs more than the rest of drawing an operation.
+fn value_name(client: ClientId, seq: u64) -> Arc<str> {
+    fn digits(out: &mut Vec<u8>, mut n: u64) {
+        let start = out.len();
+        loop {
+            out.push(b'0' + (n % 10) as u8);
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out[start..].reverse();
+    }
+    let mut out = Vec::with_capacity(24);
+    out.push(b'c');
+    digits(&mut out, u64::from(client.0));
+    out.push(b'-');
+    digits(&mut out, seq);
+    // Only ASCII digits, 'c' and '-' were written.
+    Arc::from(std::str::from_utf8(&out).expect("ASCII"))
+}
+
 /// Key spaces up to this size have their names made once per client.
 const KEY_NAMES_HELD: u32 = 4096;
 
@@ -183,7 +206,7 @@ impl KvClient {
             Some(name) => name.clone(),
             None => key_name(i).into(),
         };
-        let value: Arc<str> = format!("{}-{}", self.id, self.last_seq).into();
+        let value = value_name(self.id, self.last_seq);
         match kind {
             Kind::Get => Op::Get { key },
             Kind::Put => Op::Put { key, value },
@@ -194,7 +217,7 @@ impl KvClient {
                     .get(&key)
                     .or(self.last_written.as_ref())
                     .cloned()
-                    .unwrap_or_else(|| format!("{}-0", self.id).into());
+                    .unwrap_or_else(|| value_name(self.id, 0));
                 Op::Cas {
                     key,
                     expect,
@@ -699,5 +722,18 @@ mod tests {
         scripted.client = KvClient::scripted(ClientId(2), &spec(only(1.0, 0.0, 0.0, 0.0)), script);
         let (first, _) = scripted.begin(MS);
         assert_eq!(first, node);
+    }
+}
+
+#[cfg(test)]
+mod value_name_tests {
+    use super::*;
+
+    #[test]
+    fn values_are_named_as_format_would_name_them() {
+        for (client, seq) in [(0, 0), (2, 17), (9, 10), (123, u64::MAX)] {
+            let id = ClientId(client);
+            assert_eq!(&*value_name(id, seq), format!("{id}-{seq}"));
+        }
     }
 }
