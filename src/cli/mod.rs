@@ -93,7 +93,18 @@ enum Command {
     Merge(merge::MergeArgs),
 }
 
-/// Parses the command line and runs the command; returns the exit code.
+/// The whole `sim` command line over `registry`: for a program of your own that adds protocols
+/// to the built-in ones (`Registry::builtin().with::<MyProtocol>()`). Returns the exit code.
+pub fn main_with(registry: crate::run::registry::Registry) -> i32 {
+    if let Err(e) = registry.install() {
+        eprintln!("sim: {e}");
+        return EXIT_USAGE;
+    }
+    main()
+}
+
+/// Parses the command line and runs the command over the process's protocol registry (the
+/// built-in protocols unless [`main_with`] installed another); returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {

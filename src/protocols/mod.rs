@@ -1,7 +1,11 @@
 //! Protocols: one module each, every one a sans-I/O state machine over the node API.
 //!
-//! A protocol never imports from the world, the checkers or another protocol. The catalogue
-//! below is how the layers above find them by name.
+//! A protocol never imports from the world, the checkers or another protocol. [`each`] is the
+//! one list of the protocols this build knows: the layers above build every table they need
+//! from it (the catalogue here, the run layer's dispatch in `run::registry`), so adding a
+//! protocol is one line there and nothing else outside its folder.
+
+use std::sync::OnceLock;
 
 use crate::node::Protocol;
 
@@ -9,7 +13,22 @@ pub mod heartbeat;
 pub mod naive_failover;
 pub mod raft;
 
+/// Receives each protocol type of a list in turn. The run layer implements it to build its
+/// dispatch table; [`catalog`] to collect what can be said of each protocol without its type.
+pub trait Visitor {
+    fn visit<P: Protocol>(&mut self);
+}
+
+/// Every protocol of this build, in the order `sim list protocols` shows them: the one line
+/// to add for a new protocol.
+pub fn each(v: &mut impl Visitor) {
+    v.visit::<raft::Raft>();
+    v.visit::<heartbeat::Heartbeat>();
+    v.visit::<naive_failover::NaiveFailover>();
+}
+
 /// What the rest of the program needs to know about a protocol without naming its type.
+#[derive(Clone)]
 pub struct ProtocolInfo {
     pub name: &'static str,
     pub summary: &'static str,
@@ -19,20 +38,56 @@ pub struct ProtocolInfo {
     pub config_schema: fn() -> schemars::Schema,
 }
 
-fn info<P: Protocol>() -> ProtocolInfo {
-    ProtocolInfo {
-        name: P::NAME,
-        summary: P::SUMMARY,
-        default_invariants: P::DEFAULT_INVARIANTS,
-        config_schema: || schemars::schema_for!(P::Config),
+impl ProtocolInfo {
+    /// What can be said of `P` without its type.
+    pub fn of<P: Protocol>() -> ProtocolInfo {
+        ProtocolInfo {
+            name: P::NAME,
+            summary: P::SUMMARY,
+            default_invariants: P::DEFAULT_INVARIANTS,
+            config_schema: || schemars::schema_for!(P::Config),
+        }
     }
 }
 
-/// Every protocol, in the order `sim list protocols` shows them.
+impl std::fmt::Debug for ProtocolInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProtocolInfo")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The protocols of [`each`], described.
+pub fn builtin() -> Vec<ProtocolInfo> {
+    struct Collect(Vec<ProtocolInfo>);
+    impl Visitor for Collect {
+        fn visit<P: Protocol>(&mut self) {
+            self.0.push(ProtocolInfo::of::<P>());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    each(&mut c);
+    c.0
+}
+
+/// The catalogue installed for this process, when a program built on sim added protocols of its
+/// own (`run::Registry::install`); set at most once, before any scenario is read.
+static INSTALLED: OnceLock<Vec<ProtocolInfo>> = OnceLock::new();
+
+/// Installs the catalogue every scenario is read against. Only `run::Registry::install` calls
+/// it, with the same protocols it dispatches, so the two can never disagree.
+pub(crate) fn install(catalog: Vec<ProtocolInfo>) -> Result<(), &'static str> {
+    INSTALLED
+        .set(catalog)
+        .map_err(|_| "a protocol registry is already installed")
+}
+
+/// Every protocol a scenario may name, in the order `sim list protocols` shows them: the
+/// installed registry's, or the built-in ones.
 pub fn catalog() -> Vec<ProtocolInfo> {
-    vec![
-        info::<raft::Raft>(),
-        info::<heartbeat::Heartbeat>(),
-        info::<naive_failover::NaiveFailover>(),
-    ]
+    match INSTALLED.get() {
+        Some(installed) => installed.clone(),
+        None => builtin(),
+    }
 }

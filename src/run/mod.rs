@@ -7,6 +7,7 @@
 
 pub mod determinism;
 pub mod panic;
+pub mod registry;
 pub mod story;
 pub mod trace_file;
 
@@ -21,9 +22,6 @@ use crate::check::detector::{DetectorStats, DetectorSummary};
 use crate::check::{self, Invariant, Property, Status};
 use crate::node::ClientId;
 use crate::node::{Nanos, Protocol};
-use crate::protocols::heartbeat::Heartbeat;
-use crate::protocols::naive_failover::NaiveFailover;
-use crate::protocols::raft::Raft;
 use crate::scenario::{ExpectedVerdict, Scenario, ScenarioError};
 use crate::workload::KvClient;
 use crate::workload::history::{History, Outcome as OpOutcome};
@@ -169,7 +167,7 @@ pub struct RunOutput {
     pub applied: Vec<FaultRecord>,
 }
 
-/// Every protocol this build can run, by name.
+/// Runs `scenario` with the protocol it names, through the process's [`registry`].
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
     run_panicking_at(scenario, options, None)
 }
@@ -182,17 +180,7 @@ pub fn run_panicking_at(
     options: &RunOptions,
     panic_at: Option<Nanos>,
 ) -> Result<RunOutput, RunError> {
-    match scenario.protocol.as_str() {
-        Raft::NAME => run_protocol::<Raft>(scenario, options, panic_at),
-        Heartbeat::NAME => run_protocol::<Heartbeat>(scenario, options, panic_at),
-        NaiveFailover::NAME => run_protocol::<NaiveFailover>(scenario, options, panic_at),
-        other => Err(scenario
-            .error_at(
-                &["cluster", "protocol"],
-                format!("unknown protocol `{other}`"),
-            )
-            .into()),
-    }
+    registry::installed().run(scenario, options, panic_at)
 }
 
 /// The one observer of a run: checkers, metrics, story, and the trace when asked.

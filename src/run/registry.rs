@@ -1,0 +1,206 @@
+//! The protocol registry: every protocol a run can dispatch to, built from the one list in
+//! [`crate::protocols::each`] (so the catalogue that validates scenarios and the table that runs
+//! them cannot disagree), plus whatever a program built on sim adds with [`Registry::with`].
+
+use std::sync::OnceLock;
+
+use crate::node::{Nanos, Protocol};
+use crate::protocols::{self, ProtocolInfo, Visitor};
+use crate::scenario::Scenario;
+
+use super::{RunError, RunOptions, RunOutput, run_protocol};
+
+/// Runs one scenario with one protocol type, monomorphised when the protocol is registered.
+type RunFn = fn(&Scenario, &RunOptions, Option<Nanos>) -> Result<RunOutput, RunError>;
+
+struct Entry {
+    info: ProtocolInfo,
+    run: RunFn,
+}
+
+/// Protocols by name: what each is, and how to run it.
+pub struct Registry {
+    entries: Vec<Entry>,
+}
+
+impl Registry {
+    /// The protocols of this build ([`protocols::each`]).
+    pub fn builtin() -> Registry {
+        struct Build(Registry);
+        impl Visitor for Build {
+            fn visit<P: Protocol>(&mut self) {
+                self.0.add::<P>();
+            }
+        }
+        let mut b = Build(Registry {
+            entries: Vec::new(),
+        });
+        protocols::each(&mut b);
+        b.0
+    }
+
+    /// The registry with `P` added after the others.
+    ///
+    /// # Panics
+    /// If a protocol of the same name is already registered: two protocols answering to one
+    /// name is a mistake in the program, not in a scenario.
+    pub fn with<P: Protocol>(mut self) -> Registry {
+        self.add::<P>();
+        self
+    }
+
+    fn add<P: Protocol>(&mut self) {
+        assert!(
+            self.get(P::NAME).is_none(),
+            "two protocols are registered as `{}`",
+            P::NAME
+        );
+        self.entries.push(Entry {
+            info: ProtocolInfo::of::<P>(),
+            run: run_protocol::<P>,
+        });
+    }
+
+    fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.info.name == name)
+    }
+
+    /// What each protocol is, in registration order.
+    pub fn catalog(&self) -> Vec<ProtocolInfo> {
+        self.entries.iter().map(|e| e.info.clone()).collect()
+    }
+
+    /// Makes this the registry of the process: scenarios are read against its catalogue and
+    /// runs dispatch through it. Call it once, first thing in `main`, before reading any
+    /// scenario.
+    pub fn install(self) -> Result<(), &'static str> {
+        let catalog = self.catalog();
+        // The dispatch table first: it fails too when a run already fell back to the built-in
+        // registry, and then nothing at all has changed.
+        INSTALLED
+            .set(self)
+            .map_err(|_| "a protocol registry is already installed")?;
+        protocols::install(catalog)
+    }
+
+    /// Runs `scenario` with the protocol it names.
+    pub(super) fn run(
+        &self,
+        scenario: &Scenario,
+        options: &RunOptions,
+        panic_at: Option<Nanos>,
+    ) -> Result<RunOutput, RunError> {
+        match self.get(&scenario.protocol) {
+            Some(entry) => (entry.run)(scenario, options, panic_at),
+            None => Err(scenario
+                .error_at(
+                    &["cluster", "protocol"],
+                    format!("unknown protocol `{}`", scenario.protocol),
+                )
+                .into()),
+        }
+    }
+}
+
+static INSTALLED: OnceLock<Registry> = OnceLock::new();
+
+/// The registry of this process: the installed one, or the built-in protocols.
+pub fn installed() -> &'static Registry {
+    INSTALLED.get_or_init(Registry::builtin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{Ctx, DiskOf, NodeId, Observation, Role};
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+
+    /// A protocol that exists only here: node 0 declares itself master at start.
+    struct Solo;
+
+    #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct SoloConfig {}
+
+    impl Protocol for Solo {
+        const NAME: &'static str = "solo";
+        const SUMMARY: &'static str = "node 0 leads, alone";
+        const DEFAULT_INVARIANTS: &'static [&'static str] = &["election_safety"];
+        type Msg = ();
+        type Timer = ();
+        type Config = SoloConfig;
+        type Durable = ();
+        type Record = ();
+        fn new(_: NodeId, _: &[NodeId], _: &SoloConfig, _: Option<&DiskOf<Self>>) -> Self {
+            Solo
+        }
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            if ctx.id() == NodeId(0) {
+                ctx.observe(Observation::Role {
+                    role: Role::Master,
+                    term: 1,
+                });
+            }
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+        fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
+    }
+
+    const SOLO: &str =
+        "name = \"solo\"\nduration = \"1s\"\n[cluster]\nnodes = 3\nprotocol = \"solo\"\n";
+
+    #[test]
+    fn the_builtin_registry_is_the_catalogue_that_validates_scenarios() {
+        let names = |c: Vec<ProtocolInfo>| c.iter().map(|p| p.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(Registry::builtin().catalog()),
+            names(protocols::builtin())
+        );
+        assert_eq!(
+            names(Registry::builtin().catalog()),
+            ["raft", "heartbeat", "naive-failover"]
+        );
+    }
+
+    #[test]
+    fn a_protocol_added_with_one_line_is_read_and_run() {
+        let registry = Registry::builtin().with::<Solo>();
+        let catalog = registry.catalog();
+        assert_eq!(catalog.last().map(|p| p.name), Some("solo"));
+        // The built-in catalogue does not know it; the registry's does.
+        let unknown = Scenario::parse("solo.toml", SOLO).unwrap_err().to_string();
+        assert!(unknown.contains("unknown protocol `solo`"), "{unknown}");
+        let scenario = Scenario::parse_with("solo.toml", SOLO, &catalog).unwrap();
+        let out = registry
+            .run(&scenario, &RunOptions::default(), None)
+            .unwrap();
+        assert_eq!(out.report.protocol, "solo");
+        assert_eq!(out.report.invariants[0].name, "election_safety");
+        assert_eq!(out.report.exit_code(), 0);
+        assert_eq!(
+            out.report.stats.events, 4,
+            "3 starts, 1 observation, and no more"
+        );
+    }
+
+    #[test]
+    fn a_name_the_registry_lacks_is_an_error_at_the_protocol_key() {
+        let registry = Registry::builtin();
+        let catalog = Registry::builtin().with::<Solo>().catalog();
+        let scenario = Scenario::parse_with("solo.toml", SOLO, &catalog).unwrap();
+        let e = registry
+            .run(&scenario, &RunOptions::default(), None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with("solo.toml:5:"), "{e}");
+        assert!(e.contains("unknown protocol `solo`"), "{e}");
+    }
+
+    #[test]
+    #[should_panic(expected = "two protocols are registered as `raft`")]
+    fn two_protocols_of_one_name_are_refused() {
+        let _ = Registry::builtin().with::<crate::protocols::raft::Raft>();
+    }
+}
