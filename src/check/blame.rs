@@ -7,8 +7,8 @@
 //! one-way cut on the link between them — and only when none is in force, the latest fault that
 //! involved those nodes at all (a pause that just ended, a repaired cut), said as such.
 
+use crate::node::{Applied, FaultRecord, RunView};
 use crate::node::{Nanos, format_duration, format_instant};
-use crate::world::{Applied, Cluster, FaultRecord};
 
 /// A partition or cut not yet repaired.
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ pub fn line(at: Nanos, text: &str) -> String {
 }
 
 impl Faults {
-    pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+    pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
         if self.paused.len() < cluster.len() {
             self.paused.resize(cluster.len(), None);
         }

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use crate::node::{Applied, FaultRecord, RunView};
 use crate::node::{Nanos, Observation};
-use crate::world::{Applied, Cluster, FaultRecord};
 
 pub struct DetectorStats {
     crashed_at: Vec<Option<Nanos>>,
@@ -34,7 +34,7 @@ impl DetectorStats {
         }
     }
 
-    pub fn on_observation(&mut self, at: Nanos, obs: &Observation, cluster: &Cluster) {
+    pub fn on_observation(&mut self, at: Nanos, obs: &Observation, cluster: &dyn RunView) {
         let Observation::Suspect { peer } = *obs else {
             return;
         };

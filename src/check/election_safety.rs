@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::node::{FaultRecord, RunView};
 use crate::node::{Nanos, Observation, format_instant};
-use crate::world::{Cluster, FaultRecord};
 
 use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
@@ -30,7 +30,7 @@ impl Invariant for ElectionSafety {
         Property::Safety
     }
 
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {
         let Observation::Role { role, term } = *obs else {
             return;
         };
@@ -72,7 +72,7 @@ impl Invariant for ElectionSafety {
         }
     }
 
-    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
         self.faults.on_fault(at, fault, cluster);
     }
 

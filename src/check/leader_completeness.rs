@@ -9,8 +9,8 @@
 //! in a term before L, the same (term, digest) — and since the digest chains the log before
 //! it, that covers every entry committed before it too.
 
+use crate::node::RunView;
 use crate::node::{Nanos, Observation, format_instant};
-use crate::world::Cluster;
 
 use super::{Invariant, Property, Status, Violation};
 
@@ -80,7 +80,7 @@ impl LeaderCompleteness {
     }
 
     /// `node` now leads `term`: it must hold the highest entry committed in an earlier term.
-    fn leads(&mut self, at: Nanos, node: u32, term: u64, cluster: &Cluster) {
+    fn leads(&mut self, at: Nanos, node: u32, term: u64, cluster: &dyn RunView) {
         let Some(commit) = self.commits.iter().rev().find(|c| c.in_term < term) else {
             return;
         };
@@ -126,7 +126,7 @@ impl Invariant for LeaderCompleteness {
         Property::Safety
     }
 
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {
         if self.violation.is_some() {
             return;
         }
@@ -183,7 +183,7 @@ mod tests {
     }
 
     /// A (node 0) leads term 4 and commits index 2 of term 2 — the Figure 8 situation.
-    fn figure_8_commit(inv: &mut LeaderCompleteness, c: &Cluster) {
+    fn figure_8_commit(inv: &mut LeaderCompleteness, c: &dyn RunView) {
         inv.on_observation(1, 0, &appended(1, 1, 0x1), c);
         inv.on_observation(2, 0, &appended(2, 2, 0x2), c);
         inv.on_observation(3, 0, &role(Role::Leader, 4), c);

@@ -7,8 +7,8 @@
 //! wrong side of a healed partition. If the run ends before the bound has passed and no such
 //! leader appeared, the verdict is unknown, not a failure.
 
+use crate::node::{Applied, FaultRecord, RunView};
 use crate::node::{Nanos, Observation, Role, format_duration, format_instant};
-use crate::world::{Applied, Cluster, FaultRecord};
 
 use super::{Invariant, Property, Status, Violation};
 
@@ -36,7 +36,7 @@ impl LeaderWithin {
         }
     }
 
-    fn check(&mut self, at: Nanos, cluster: &Cluster) {
+    fn check(&mut self, at: Nanos, cluster: &dyn RunView) {
         if self.met.is_some() {
             return;
         }
@@ -71,14 +71,14 @@ impl Invariant for LeaderWithin {
         Property::Liveness
     }
 
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {
         if let Observation::Role { role, term } = *obs {
             self.roles[node as usize] = Some((role, term));
             self.check(at, cluster);
         }
     }
 
-    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
         if let Applied::Skipped { .. } = fault.applied {
             return;
         }
@@ -93,7 +93,7 @@ impl Invariant for LeaderWithin {
         self.check(at, cluster);
     }
 
-    fn on_end(&mut self, cluster: &Cluster) {
+    fn on_end(&mut self, cluster: &dyn RunView) {
         let deadline = self.quiet_since.saturating_add(self.bound);
         let since = if self.faulted {
             format!("the last fault at {}", format_instant(self.quiet_since))
@@ -152,7 +152,7 @@ impl Invariant for LeaderWithin {
         self.status.clone()
     }
 
-    fn detail(&self, cluster: &Cluster) -> Option<String> {
+    fn detail(&self, cluster: &dyn RunView) -> Option<String> {
         let (at, leader, term) = self.met?;
         Some(format!(
             "{} leads term {term} with a majority at {}, {} after {}",

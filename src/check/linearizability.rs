@@ -5,9 +5,9 @@
 //! budget (never a wall-clock one), so a run's verdict stays a pure function of scenario and
 //! seed; a history too hard for the budget is `unknown`, never a guess.
 
+use crate::node::RunView;
 use crate::node::{Nanos, Observation};
 use crate::workload::history::{History, ModelKind, ModelSpec};
-use crate::world::Cluster;
 
 use super::linearizable::{self, Limits, LinVerdict};
 use super::{Invariant, Property, Status, Violation};
@@ -100,7 +100,7 @@ impl Invariant for Linearizable {
         Property::Safety
     }
 
-    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &Cluster) {}
+    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
 
     fn on_history(&mut self, history: &History) {
         let (status, summary) = Self::judge(history);
@@ -114,7 +114,7 @@ impl Invariant for Linearizable {
         })
     }
 
-    fn detail(&self, _: &Cluster) -> Option<String> {
+    fn detail(&self, _: &dyn RunView) -> Option<String> {
         self.summary.clone()
     }
 }

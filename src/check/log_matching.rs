@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::node::RunView;
 use crate::node::{Nanos, Observation, format_instant};
-use crate::world::Cluster;
 
 use super::{Invariant, Property, Status, Violation};
 
@@ -38,7 +38,7 @@ impl Invariant for LogMatching {
         Property::Safety
     }
 
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {
         let Observation::Appended {
             index,
             term,

@@ -5,8 +5,6 @@
 //! reports the same facts. Every checker here ships with a test where a broken design makes it
 //! fail and one where a correct design passes.
 
-use serde::Serialize;
-
 pub mod blame;
 pub mod detector;
 pub mod election_safety;
@@ -20,84 +18,8 @@ pub mod stable_leader;
 pub mod state_machine_safety;
 pub mod strong_accuracy;
 
-use crate::node::{Nanos, Observation};
-use crate::workload::history::History;
-use crate::world::{Cluster, FaultRecord};
-
-/// Safety: nothing bad ever happens (a violation is final). Liveness: something good happens
-/// within a bound (judged once the faults are over).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Property {
-    Safety,
-    Liveness,
-}
-
-/// The first violation an invariant found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Violation {
-    /// True time of the violation, in nanoseconds.
-    pub at: Nanos,
-    /// The nodes involved, by name.
-    pub nodes: Vec<String>,
-    /// One sentence: what went wrong.
-    pub message: String,
-    /// The events that led there, one per line, oldest first.
-    pub evidence: Vec<String>,
-}
-
-/// An invariant's verdict on a run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Status {
-    Pass,
-    Violated(Violation),
-    /// The run could not decide (it ended too early, a limit was hit).
-    Unknown(String),
-}
-
-impl Status {
-    /// A safety invariant's status: violated if it found a violation, else holding.
-    pub fn of(violation: &Option<Violation>) -> Status {
-        match violation {
-            Some(v) => Status::Violated(v.clone()),
-            None => Status::Pass,
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Violated(_) => "violation",
-            Status::Unknown(_) => "unknown",
-        }
-    }
-}
-
-/// A property watched during a run.
-pub trait Invariant {
-    /// As written in `[check]`, with its parameter if any: `leader_within 2s`.
-    fn name(&self) -> String;
-    fn property(&self) -> Property;
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster);
-    fn on_fault(&mut self, _at: Nanos, _fault: &FaultRecord, _cluster: &Cluster) {}
-    /// The run is over (`cluster.now()` is when it ended).
-    fn on_end(&mut self, _cluster: &Cluster) {}
-    /// The clients' history, once the run is over (only runs with a `[workload]` have one).
-    fn on_history(&mut self, _history: &History) {}
-    fn status(&self) -> Status;
-    /// A line of context for a report when the invariant held (who led, how fast).
-    fn detail(&self, _cluster: &Cluster) -> Option<String> {
-        None
-    }
-}
-
-/// What `sim list invariants` prints, and what `[check]` accepts.
-pub struct InvariantInfo {
-    pub name: &'static str,
-    pub property: Property,
-    /// The precise definition, as in the checker's module doc.
-    pub definition: &'static str,
-}
+use crate::node::Nanos;
+pub use crate::node::invariant::{Invariant, InvariantInfo, Property, Status, Violation};
 
 /// Every invariant `[check]` accepts, in the order `sim list invariants` shows them.
 pub fn catalog() -> &'static [InvariantInfo] {

@@ -11,10 +11,10 @@
 //! check runs at those instants against every other node's claim, reading each holder's clock
 //! as it is at that true instant.
 
+use crate::node::{Applied, FaultRecord, RunView};
 use crate::node::{
     ClockKind, LocalNanos, Nanos, Observation, format_duration_signed, format_instant,
 };
-use crate::world::{Applied, Cluster, FaultRecord};
 
 use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
@@ -46,7 +46,7 @@ impl NoSplitBrain {
         }
     }
 
-    fn holds(&self, node: u32, cluster: &Cluster) -> bool {
+    fn holds(&self, node: u32, cluster: &dyn RunView) -> bool {
         match self.claims[node as usize] {
             Some(claim) => claim
                 .until
@@ -55,7 +55,7 @@ impl NoSplitBrain {
         }
     }
 
-    fn describe(&self, node: u32, cluster: &Cluster) -> String {
+    fn describe(&self, node: u32, cluster: &dyn RunView) -> String {
         let claim = self.claims[node as usize].expect("described nodes hold a claim");
         let name = cluster.name(node);
         match claim.until {
@@ -84,7 +84,7 @@ impl NoSplitBrain {
     }
 
     /// Called when `node`'s claim may have begun or grown at `at`.
-    fn check(&mut self, at: Nanos, node: u32, cluster: &Cluster) {
+    fn check(&mut self, at: Nanos, node: u32, cluster: &dyn RunView) {
         if self.violation.is_some() || !self.holds(node, cluster) {
             return;
         }
@@ -131,7 +131,7 @@ impl Invariant for NoSplitBrain {
         Property::Safety
     }
 
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {
         match *obs {
             Observation::Authority { term, until, clock } => {
                 let since = match self.claims[node as usize] {
@@ -151,7 +151,7 @@ impl Invariant for NoSplitBrain {
         }
     }
 
-    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
         self.faults.on_fault(at, fault, cluster);
         match &fault.applied {
             Applied::Crash { nodes } => {

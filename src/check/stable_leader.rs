@@ -8,8 +8,8 @@
 //! and now forces it on everyone: the disruption pre-vote prevents (thesis §9.6). If no leader
 //! was healthy at the last fault event, there is nothing to keep and the check passes.
 
+use crate::node::{Applied, FaultRecord, RunView};
 use crate::node::{Nanos, Observation, Role, format_instant};
-use crate::world::{Applied, Cluster, FaultRecord};
 
 use super::leader_within::leader_with_majority;
 use super::{Invariant, Property, Status, Violation};
@@ -41,7 +41,7 @@ impl Invariant for StableLeader {
         Property::Liveness
     }
 
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {
         if let Observation::Role { role, term } = *obs {
             self.roles[node as usize] = Some((role, term));
             if let Some((settled_at, leader, kept)) = self.settled
@@ -68,7 +68,7 @@ impl Invariant for StableLeader {
         }
     }
 
-    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _cluster: &Cluster) {
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _cluster: &dyn RunView) {
         match &fault.applied {
             Applied::Skipped { .. } => return,
             Applied::Crash { nodes } => {
@@ -86,7 +86,7 @@ impl Invariant for StableLeader {
         Status::of(&self.violation)
     }
 
-    fn detail(&self, cluster: &Cluster) -> Option<String> {
+    fn detail(&self, cluster: &dyn RunView) -> Option<String> {
         let (at, leader, term) = self.settled?;
         self.violation.is_none().then(|| {
             format!(
@@ -102,7 +102,7 @@ impl Invariant for StableLeader {
 mod tests {
     use super::*;
     use crate::check::tests::cluster_at;
-    use crate::world::Origin;
+    use crate::world::{Cluster, Origin};
 
     const MS: u64 = 1_000_000;
 

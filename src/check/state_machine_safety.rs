@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::node::RunView;
 use crate::node::{Nanos, Observation, format_instant};
-use crate::world::Cluster;
 
 use super::{Invariant, Property, Status, Violation};
 
@@ -39,7 +39,7 @@ impl Invariant for StateMachineSafety {
         Property::Safety
     }
 
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {
         let Observation::Applied {
             index,
             term,

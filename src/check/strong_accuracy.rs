@@ -4,8 +4,8 @@
 //! paused node, a slow one, or one behind a partition is up, so a heartbeat detector violates
 //! this under any of them — the point of the lesson: a heartbeat cannot tell slow from dead.
 
+use crate::node::{FaultRecord, NodeStatus, RunView};
 use crate::node::{Nanos, Observation};
-use crate::world::{Cluster, FaultRecord, NodeStatus};
 
 use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
@@ -34,7 +34,7 @@ impl Invariant for StrongAccuracy {
         Property::Safety
     }
 
-    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {
         let Observation::Suspect { peer } = *obs else {
             return;
         };
@@ -66,7 +66,7 @@ impl Invariant for StrongAccuracy {
         });
     }
 
-    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &Cluster) {
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
         self.faults.on_fault(at, fault, cluster);
     }
 

@@ -7,11 +7,15 @@ mod client;
 mod client_ctx;
 mod ctx;
 pub mod durable;
+pub mod fault;
+pub mod history;
 mod id;
+pub mod invariant;
 mod observation;
 mod protocol;
 pub mod rng;
 pub mod time;
+mod view;
 
 pub use client::{ClientId, ClientRequest, Op, OpResult, Reply, RequestId};
 pub use client_ctx::{Client, ClientCtx, ClientEffect, Completion};
@@ -19,7 +23,9 @@ pub use client_ctx::{Client, ClientCtx, ClientEffect, Completion};
 pub(crate) use ctx::step;
 pub use ctx::{Ctx, Effect};
 pub use durable::{Disk, DiskWrite};
+pub use fault::{Applied, FaultRecord, Origin, Resolved};
 pub use id::NodeId;
+pub use invariant::{Invariant, InvariantInfo, Property, Status, Violation};
 pub use observation::{Observation, Role};
 pub use protocol::{ConfigError, DiskOf, Protocol};
 pub use rng::{Rng, Stream};
@@ -27,3 +33,4 @@ pub use time::{
     ClockKind, Duration, LocalNanos, Nanos, SignedDuration, format_duration,
     format_duration_signed, format_instant,
 };
+pub use view::{NodeStatus, RunView};

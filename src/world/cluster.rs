@@ -5,17 +5,10 @@
 //! This is the read-only view observers get ([`Cluster`] is not generic over the protocol), and
 //! what dynamic fault targets (`leader`, `random-follower`) are resolved against.
 
-use crate::node::{ClockKind, LocalNanos, Nanos, NodeId, Role};
+pub use crate::node::NodeStatus;
+use crate::node::{ClockKind, LocalNanos, Nanos, NodeId, Role, RunView};
 
 use super::clock::Clock;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeStatus {
-    Up,
-    /// Stopped the world (a GC pause): alive, but running nothing.
-    Paused,
-    Crashed,
-}
 
 pub struct Cluster {
     now: Nanos,
@@ -160,5 +153,21 @@ impl Cluster {
     pub fn set_name(&self, nodes: &[u32]) -> String {
         let names: Vec<&str> = nodes.iter().map(|&n| self.name(n)).collect();
         format!("{{{}}}", names.join(","))
+    }
+}
+
+/// What checkers may read of the cluster.
+impl RunView for Cluster {
+    fn now(&self) -> Nanos {
+        self.now
+    }
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+    fn status(&self, node: u32) -> NodeStatus {
+        self.status[node as usize]
+    }
+    fn read_clock(&self, node: u32, kind: ClockKind) -> LocalNanos {
+        Cluster::read_clock(self, node, kind)
     }
 }

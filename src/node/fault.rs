@@ -1,0 +1,275 @@
+//! Faults as they happened: what checkers, the story and reports read of the fault schedule.
+//!
+//! The world decides and applies faults (`world::fault` has them as written, with their targets
+//! and shapes); what it hands on is only this record of what happened, in node indices, so a
+//! checker or a protocol's own invariant judges faults without knowing the engine.
+
+use serde::Serialize;
+
+use super::{Nanos, RunView, format_duration_signed};
+
+/// Where a fault came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The n-th `[[faults]]` entry (0-based).
+    Schedule(u32),
+    /// Drawn by the nemesis.
+    Nemesis,
+    /// The nemesis's final heal at `until`.
+    FinalHeal,
+    /// The end of a fault's `for`.
+    End,
+}
+
+/// A partition's shape with concrete nodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolved {
+    Groups(Vec<Vec<u32>>),
+    Bridge {
+        left: Vec<u32>,
+        right: Vec<u32>,
+        bridge: u32,
+    },
+    Ring {
+        order: Vec<u32>,
+        reach: u32,
+    },
+}
+
+/// A fault as it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum Applied {
+    Partition {
+        cut: u32,
+        shape: Resolved,
+    },
+    Cut {
+        cut: u32,
+        from: Vec<u32>,
+        to: Vec<u32>,
+    },
+    Heal,
+    /// The end of one timed partition or cut: `healed` is the partition or cut it repairs.
+    Repair {
+        cut: u32,
+        healed: Box<Applied>,
+    },
+    Crash {
+        nodes: Vec<u32>,
+    },
+    Restart {
+        nodes: Vec<u32>,
+    },
+    Pause {
+        nodes: Vec<u32>,
+    },
+    Resume {
+        nodes: Vec<u32>,
+    },
+    ClockJump {
+        nodes: Vec<u32>,
+        by: i64,
+    },
+    ClockDrift {
+        nodes: Vec<u32>,
+        ppm: i64,
+    },
+    Recover {
+        restarted: Vec<u32>,
+        resumed: Vec<u32>,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+/// One line of the concrete schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FaultRecord {
+    pub at: Nanos,
+    pub origin: Origin,
+    /// The fault as written (`crash leader`), for a reader who wants to see what resolved.
+    pub written: String,
+    pub applied: Applied,
+    /// When the fault is undone, for a fault with `for`.
+    pub lasting: Option<Nanos>,
+    /// The fault named a dynamic target or a random shape, so what was written says more
+    /// than the nodes it hit. Derived from the scenario, so not part of the trace hash.
+    #[serde(skip)]
+    pub dynamic: bool,
+}
+
+impl Resolved {
+    /// The directed links this partition cuts.
+    pub fn cut_links(&self) -> Vec<(u32, u32)> {
+        let mut links = Vec::new();
+        let mut both = |a: u32, b: u32| {
+            links.push((a, b));
+            links.push((b, a));
+        };
+        match self {
+            Resolved::Groups(groups) => {
+                for (i, g) in groups.iter().enumerate() {
+                    for h in &groups[i + 1..] {
+                        for &a in g {
+                            for &b in h {
+                                both(a, b);
+                            }
+                        }
+                    }
+                }
+            }
+            Resolved::Bridge { left, right, .. } => {
+                for &a in left {
+                    for &b in right {
+                        both(a, b);
+                    }
+                }
+            }
+            Resolved::Ring { order, reach } => {
+                let n = order.len();
+                for i in 0..n {
+                    for j in i + 1..n {
+                        let d = (j - i).min(n - (j - i));
+                        if d > *reach as usize {
+                            both(order[i], order[j]);
+                        }
+                    }
+                }
+            }
+        }
+        links
+    }
+
+    pub fn describe(&self, cluster: &dyn RunView) -> String {
+        match self {
+            Resolved::Groups(groups) => {
+                let gs: Vec<String> = groups.iter().map(|g| cluster.set_name(g)).collect();
+                gs.join(" | ")
+            }
+            Resolved::Bridge {
+                left,
+                right,
+                bridge,
+            } => format!(
+                "{} | {} bridged by {}",
+                cluster.set_name(left),
+                cluster.set_name(right),
+                cluster.name(*bridge)
+            ),
+            Resolved::Ring { order, reach } => {
+                let names: Vec<&str> = order.iter().map(|&x| cluster.name(x)).collect();
+                format!(
+                    "ring {} (each sees {} on either side)",
+                    names.join("-"),
+                    reach
+                )
+            }
+        }
+    }
+}
+
+impl Applied {
+    /// The fault as it happened, with node names: `partition {A,B} | {C,D,E}`.
+    pub fn describe(&self, cluster: &dyn RunView) -> String {
+        let set = |nodes: &[u32]| {
+            if nodes.len() == 1 {
+                cluster.name(nodes[0]).to_string()
+            } else {
+                cluster.set_name(nodes)
+            }
+        };
+        match self {
+            Applied::Partition { shape, .. } => format!("partition {}", shape.describe(cluster)),
+            Applied::Cut { from, to, .. } => format!("one-way cut {} -> {}", set(from), set(to)),
+            Applied::Heal => "heal: every link repaired".into(),
+            Applied::Repair { healed, .. } => match healed.as_ref() {
+                Applied::Partition { shape, .. } => {
+                    format!("heal partition {}", shape.describe(cluster))
+                }
+                other => format!("heal {}", other.describe(cluster)),
+            },
+            Applied::Crash { nodes } => format!("crash {}", set(nodes)),
+            Applied::Restart { nodes } => format!("restart {}", set(nodes)),
+            Applied::Pause { nodes } => format!("pause {}", set(nodes)),
+            Applied::Resume { nodes } => format!("resume {}", set(nodes)),
+            Applied::ClockJump { nodes, by } => {
+                format!(
+                    "clock of {} jumps {}",
+                    set(nodes),
+                    format_duration_signed(*by)
+                )
+            }
+            Applied::ClockDrift { nodes, ppm } => {
+                format!("clock of {} drifts {ppm:+}ppm", set(nodes))
+            }
+            Applied::Recover { restarted, resumed } => {
+                let mut s = "final heal: every link repaired".to_string();
+                if !resumed.is_empty() {
+                    s += &format!(", {} resumed", set(resumed));
+                }
+                if !restarted.is_empty() {
+                    s += &format!(", {} restarted", set(restarted));
+                }
+                s
+            }
+            Applied::Skipped { reason } => format!("skipped: {reason}"),
+        }
+    }
+
+    /// Every node the fault touched, partitions and repairs included, in cluster order.
+    pub fn touched(&self) -> Vec<u32> {
+        let mut nodes = match self {
+            Applied::Partition { shape, .. } => match shape {
+                Resolved::Groups(groups) => groups.concat(),
+                Resolved::Bridge {
+                    left,
+                    right,
+                    bridge,
+                } => [left.as_slice(), right.as_slice(), &[*bridge]].concat(),
+                Resolved::Ring { order, .. } => order.clone(),
+            },
+            Applied::Cut { from, to, .. } => [from.as_slice(), to.as_slice()].concat(),
+            Applied::Repair { healed, .. } => healed.touched(),
+            Applied::Recover { restarted, resumed } => {
+                [restarted.as_slice(), resumed.as_slice()].concat()
+            }
+            other => other.nodes().to_vec(),
+        };
+        nodes.sort_unstable();
+        nodes.dedup();
+        nodes
+    }
+
+    /// The nodes this fault acted on directly.
+    pub fn nodes(&self) -> &[u32] {
+        match self {
+            Applied::Crash { nodes }
+            | Applied::Restart { nodes }
+            | Applied::Pause { nodes }
+            | Applied::Resume { nodes }
+            | Applied::ClockJump { nodes, .. }
+            | Applied::ClockDrift { nodes, .. } => nodes,
+            _ => &[],
+        }
+    }
+}
+
+impl FaultRecord {
+    /// One line of the schedule: `crash C (leader) for 1s`.
+    pub fn describe(&self, cluster: &dyn RunView) -> String {
+        let mut s = self.applied.describe(cluster);
+        if let Applied::Skipped { .. } = self.applied {
+            s = format!("{}: {s}", self.written);
+        } else if self.dynamic {
+            s += &format!(" ({})", self.written);
+        }
+        if let Some(d) = self.lasting {
+            s += &format!(" for {}", crate::node::time::format_duration(d));
+        }
+        s
+    }
+}

@@ -1,0 +1,162 @@
+//! A history: every client operation with its invocation, its completion and what it returned —
+//! the one input of the history checkers, whether a simulator's clients recorded it or an
+//! importer read it (`workload::history` has the importers, and the outcome rules in full).
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A value stored under a key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Int(i64),
+    Str(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+/// What a client asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Call {
+    /// `get` / `read`.
+    Read,
+    /// `put` / `write`.
+    Write(Value),
+    /// `append`: string concatenation.
+    Append(Value),
+    /// Compare-and-set: becomes `to` if and only if the value is `from`.
+    Cas { from: Value, to: Value },
+    /// A multi-register transaction (Knossos's `:txn`): its steps take effect together, in
+    /// order, at one instant. The operation has no key; its steps name theirs.
+    Txn(Vec<Micro>),
+    /// Take the mutex: possible only when it is free.
+    Acquire,
+    /// Give the mutex back: possible only when it is held.
+    Release,
+}
+
+/// One step of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Micro {
+    /// Read a register (what it returned is in [`Output::Txn`]).
+    Read(String),
+    /// Write a register.
+    Write(String, Value),
+}
+
+impl Micro {
+    pub fn key(&self) -> &str {
+        match self {
+            Micro::Read(k) | Micro::Write(k, _) => k,
+        }
+    }
+}
+
+/// A transaction as text, `[r x 1, w y 2]`: each read with what it returned when `seen` says
+/// (`nil` for a read that returned nil), else bare (`r x`).
+pub fn txn_text(steps: &[Micro], seen: Option<&[Option<Value>]>) -> String {
+    let shown: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(j, step)| match step {
+            Micro::Write(k, v) => format!("w {k} {v}"),
+            Micro::Read(k) => match seen {
+                Some(seen) => {
+                    let v = seen.get(j).cloned().flatten();
+                    format!("r {k} {}", v.map_or("nil".to_string(), |v| v.to_string()))
+                }
+                None => format!("r {k}"),
+            },
+        })
+        .collect();
+    format!("[{}]", shown.join(", "))
+}
+
+/// What an operation that took effect returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Output {
+    /// A read's value; `None`: the key was absent (nil).
+    Value(Option<Value>),
+    /// A write or an append.
+    Done,
+    /// A compare-and-set: whether it swapped.
+    Cas(bool),
+    /// A transaction: what each step returned, in order. A read's value, or `None` when it
+    /// returned nil, which (as in Knossos, where a nil read is always legal) constrains nothing;
+    /// `None` for a write.
+    Txn(Vec<Option<Value>>),
+}
+
+/// How an operation ended.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Outcome {
+    Ok(Output),
+    Fail,
+    Info,
+}
+
+/// One client operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Operation {
+    /// Who issued it: a simulated client's index, or a Jepsen process number.
+    pub process: u64,
+    /// The key; `None` for single-register histories.
+    pub key: Option<String>,
+    pub call: Call,
+    /// When it was invoked, in the history's [`TimeUnit`].
+    pub invoke: u64,
+    /// When its completion was seen; `None`: never (pending at the end of the history).
+    /// For an `Info` outcome this is when the client gave up, not a bound on when it happened.
+    pub complete: Option<u64>,
+    pub outcome: Outcome,
+}
+
+/// What the `invoke`/`complete` numbers count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    /// Virtual nanoseconds (the simulator's histories).
+    Nanos,
+    /// Positions of the invoke/complete events in the source file (imported histories).
+    Event,
+}
+
+/// The sequential specification a history is judged against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// read / write.
+    Register,
+    /// read / write / cas.
+    CasRegister,
+    /// A map of independent registers: get / put / append / cas per key.
+    Kv,
+    /// Registers read and written together by transactions (Knossos's `multi-register`).
+    MultiRegister,
+    /// One lock: acquire / release (Knossos's `mutex`).
+    Mutex,
+}
+
+/// A model and the initial value of every key (`None`: absent, reads return nil).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ModelSpec {
+    pub kind: ModelKind,
+    pub init: Option<Value>,
+}
+
+/// A whole history, in invocation order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct History {
+    pub ops: Vec<Operation>,
+    pub time_unit: TimeUnit,
+    /// The model the source implies, when it implies one (`--model` overrides it).
+    pub model: Option<ModelSpec>,
+}
