@@ -44,12 +44,19 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// The key `next_scheduled` holds when nothing is scheduled: later than any real event, whose
+/// sequence number never reaches `u64::MAX`.
+const NOTHING: (Nanos, u64) = (Nanos::MAX, u64::MAX);
+
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
-    /// Events scheduled ahead, latest first, so the next one is at the end.
+    /// Events scheduled ahead, latest first (once sorted), so the next one is at the end.
     scheduled: Vec<Entry<E>>,
     /// Whether `scheduled` took an entry since it was last sorted.
     unsorted: bool,
+    /// The smallest key in `scheduled`, or [`NOTHING`]: one comparison tells a pop whether the
+    /// heap's top comes first, as it nearly always does.
+    next_scheduled: (Nanos, u64),
     next_seq: u64,
 }
 
@@ -59,6 +66,7 @@ impl<E> Default for EventQueue<E> {
             heap: BinaryHeap::new(),
             scheduled: Vec::new(),
             unsorted: false,
+            next_scheduled: NOTHING,
             next_seq: 0,
         }
     }
@@ -81,6 +89,7 @@ impl<E> EventQueue<E> {
     /// bulk of events set up at construction; each call after a pop costs a sort.
     pub fn schedule(&mut self, at: Nanos, event: E) {
         let seq = self.next_seq();
+        self.next_scheduled = self.next_scheduled.min((at, seq));
         self.scheduled.push(Entry { at, seq, event });
         self.unsorted = true;
     }
@@ -88,28 +97,30 @@ impl<E> EventQueue<E> {
     /// The earliest event, if it is due strictly before `end`.
     #[inline]
     pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
+        if let Some(top) = self.heap.peek()
+            && top.key() < self.next_scheduled
+        {
+            if top.at >= end {
+                return None;
+            }
+            return self.heap.pop().map(|e| (e.at, e.event));
+        }
+        self.pop_scheduled_before(end)
+    }
+
+    /// `pop_before` when the heap is empty or a scheduled event comes before its top.
+    #[inline(never)]
+    fn pop_scheduled_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
         if self.unsorted {
             // `Entry`'s order is reversed, so ascending order puts the earliest last.
             self.scheduled.sort_unstable();
             self.unsorted = false;
         }
-        let from_heap = match (self.heap.peek(), self.scheduled.last()) {
-            (None, None) => return None,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (Some(h), Some(s)) => h.key() < s.key(),
-        };
-        let e = if from_heap {
-            if self.heap.peek()?.at >= end {
-                return None;
-            }
-            self.heap.pop()?
-        } else {
-            if self.scheduled.last()?.at >= end {
-                return None;
-            }
-            self.scheduled.pop()?
-        };
+        if self.scheduled.last()?.at >= end {
+            return None;
+        }
+        let e = self.scheduled.pop()?;
+        self.next_scheduled = self.scheduled.last().map_or(NOTHING, Entry::key);
         Some((e.at, e.event))
     }
 }
