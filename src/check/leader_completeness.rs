@@ -21,6 +21,64 @@ struct Held {
     digest: u64,
 }
 
+/// What a log holds at an index it never had reported: a gap, which only a log written out of
+/// order has.
+const NEVER: Held = Held {
+    term: u64::MAX,
+    digest: 0,
+};
+
+/// A node's log as reported, in runs of consecutive entries by their first index. An honest log
+/// is one run from index 1; a report past the end (a buggy protocol) starts a new run, so the
+/// gap before it costs nothing however wide it is, and reads as [`NEVER`].
+#[derive(Clone, Default)]
+struct Log {
+    /// (first index, entries), in order, none empty.
+    runs: Vec<(u64, Vec<Held>)>,
+}
+
+impl Log {
+    /// The last index it holds, 0 if empty.
+    fn len(&self) -> u64 {
+        self.runs
+            .last()
+            .map_or(0, |(start, entries)| start + (entries.len() as u64 - 1))
+    }
+
+    /// The log now ends with `entry` at `index`: whatever it held from `index` on is gone. An
+    /// entry at index 0, where no log has one, leaves it empty.
+    fn append(&mut self, index: u64, entry: Held) {
+        while let Some((start, entries)) = self.runs.last_mut() {
+            if *start < index {
+                entries.truncate((index - *start) as usize);
+                break;
+            }
+            self.runs.pop();
+        }
+        if index == 0 {
+            return;
+        }
+        match self.runs.last_mut() {
+            Some((start, entries)) if index - *start == entries.len() as u64 => entries.push(entry),
+            _ => self.runs.push((index, vec![entry])),
+        }
+    }
+
+    fn get(&self, index: u64) -> Option<Held> {
+        if index == 0 || index > self.len() {
+            return None;
+        }
+        let run = self.runs.partition_point(|(start, _)| *start <= index) - 1;
+        let (start, entries) = &self.runs[run];
+        Some(
+            entries
+                .get((index - start) as usize)
+                .copied()
+                .unwrap_or(NEVER),
+        )
+    }
+}
+
 /// A commit that raised the highest committed index.
 #[derive(Clone, Copy, Debug)]
 struct Commit {
@@ -35,7 +93,7 @@ struct Commit {
 #[derive(Default)]
 pub struct LeaderCompleteness {
     /// Per node, its log as reported.
-    logs: Vec<Vec<Held>>,
+    logs: Vec<Log>,
     /// Per node, the term of its last `Role` report.
     terms: Vec<u64>,
     /// Commits in order of increasing index.
@@ -46,24 +104,14 @@ pub struct LeaderCompleteness {
 impl LeaderCompleteness {
     pub fn new(nodes: usize) -> Self {
         LeaderCompleteness {
-            logs: vec![Vec::new(); nodes],
+            logs: vec![Log::default(); nodes],
             terms: vec![0; nodes],
             ..Default::default()
         }
     }
 
     fn appended(&mut self, node: usize, index: u64, entry: Held) {
-        let log = &mut self.logs[node];
-        let before = (index - 1) as usize;
-        // A gap would mean a log written out of order; mark what was never reported.
-        log.resize(
-            before,
-            Held {
-                term: u64::MAX,
-                digest: 0,
-            },
-        );
-        log.push(entry);
+        self.logs[node].append(index, entry);
     }
 
     fn committed(&mut self, at: Nanos, node: u32, index: u64, entry: Held) {
@@ -84,9 +132,7 @@ impl LeaderCompleteness {
         let Some(commit) = self.commits.iter().rev().find(|c| c.in_term < term) else {
             return;
         };
-        let held = self.logs[node as usize]
-            .get((commit.index - 1) as usize)
-            .copied();
+        let held = self.logs[node as usize].get(commit.index);
         if held == Some(commit.entry) {
             return;
         }
@@ -242,5 +288,72 @@ mod tests {
             "{}",
             v.message
         );
+    }
+
+    /// A buggy protocol may report any index: a gap reads as an entry of no real term, a wild
+    /// index costs no giant table, and index 0 empties the log — none of it panics.
+    #[test]
+    fn gaps_wild_indexes_and_index_0_are_read_without_a_giant_table() {
+        let c = cluster(3);
+        let mut inv = LeaderCompleteness::new(3);
+        figure_8_commit(&mut inv, &c);
+        inv.on_observation(5, 1, &appended(1, 1, 0x1), &c);
+        inv.on_observation(6, 1, &appended(3, 2, 0x3), &c); // skips index 2
+        inv.on_observation(7, 1, &appended(u64::MAX, 4, 0x4), &c);
+        assert_eq!(inv.logs[1].len(), u64::MAX);
+        assert_eq!(inv.logs[1].get(2), Some(NEVER));
+        assert_eq!(inv.logs[1].get(1 << 40), Some(NEVER));
+        assert_eq!(
+            inv.logs[1].get(3),
+            Some(Held {
+                term: 2,
+                digest: 0x3
+            })
+        );
+        inv.on_observation(8, 1, &role(Role::Leader, 5), &c);
+        let Status::Violated(v) = inv.status() else {
+            panic!("expected a violation")
+        };
+        assert!(
+            v.message
+                .ends_with(&format!("it holds an entry of term {} there", u64::MAX)),
+            "{}",
+            v.message
+        );
+
+        let mut inv = LeaderCompleteness::new(3);
+        figure_8_commit(&mut inv, &c);
+        inv.on_observation(5, 2, &appended(1, 1, 0x1), &c);
+        inv.on_observation(6, 2, &appended(2, 2, 0x2), &c);
+        inv.on_observation(7, 2, &appended(0, 3, 0x9), &c);
+        assert_eq!(inv.logs[2].len(), 0);
+        inv.on_observation(8, 2, &role(Role::Leader, 5), &c);
+        let Status::Violated(v) = inv.status() else {
+            panic!("expected a violation")
+        };
+        assert!(
+            v.message.ends_with("its log ends at index 0"),
+            "{}",
+            v.message
+        );
+    }
+
+    /// Runs are cut and rejoined as a log is truncated and rewritten.
+    #[test]
+    fn a_log_with_gaps_truncates_across_runs() {
+        let mut log = Log::default();
+        let e = |term| Held { term, digest: term };
+        for (index, term) in [(1, 1), (2, 1), (10, 2), (11, 2), (20, 3)] {
+            log.append(index, e(term));
+        }
+        assert_eq!((log.len(), log.runs.len()), (20, 3));
+        log.append(11, e(4)); // drops 20, rewrites 11
+        assert_eq!((log.len(), log.runs.len()), (11, 2));
+        assert_eq!(log.get(11), Some(e(4)));
+        assert_eq!(log.get(5), Some(NEVER));
+        log.append(3, e(5)); // drops the second run, joins the first
+        assert_eq!((log.len(), log.runs.len()), (3, 1));
+        assert_eq!(log.get(3), Some(e(5)));
+        assert_eq!(log.get(4), None);
     }
 }
