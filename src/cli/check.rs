@@ -3,9 +3,9 @@
 //!
 //! Reads sim-history JSON, Jepsen logs and EDN operation maps (the format is told by the content,
 //! [`import_bytes`]), checks with [`crate::check::linearizable`] and exits 0 linearizable, 1 not, 2 bad
-//! input, 3 unknown (the timeout or the step limit was hit first): [`exit::of_linearizability`]. The timeout is wall-clock time,
-//! read here in the command line and handed to the checker as its cancel callback: the checker
-//! itself never reads a clock.
+//! input, 3 unknown (the timeout or the step limit was hit first), as [`exit::of_linearizability`]
+//! decides. The timeout is wall-clock time, read here in the command line and handed to the
+//! checker as its cancel callback: the checker itself never reads a clock.
 
 use std::path::PathBuf;
 use std::time::Instant;

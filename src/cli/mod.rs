@@ -3,8 +3,8 @@
 //! Exit codes are the same for every command (docs/ARCHITECTURE.md#exit-codes): 0 everything held, 1 a
 //! safety property failed, 2 bad input or usage (clap's own code), 3 a liveness property failed
 //! or the answer is unknown, 130 interrupted; every command takes them from
-//! [`crate::run::exit::ExitCode`]. Human output goes to stdout, or to stderr when `--json` puts the
-//! JSON document on stdout. Colour only on a terminal, never with `NO_COLOR`.
+//! [`crate::run::exit::ExitCode`]. Human output goes to stdout, or to stderr when `--json` puts
+//! the JSON document on stdout. Colour only on a terminal, never with `NO_COLOR`.
 
 /// `println!` for the command line: see [`write_stdout`].
 macro_rules! outln {
