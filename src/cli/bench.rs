@@ -10,10 +10,9 @@ use clap::Args;
 use serde_json::json;
 
 use crate::report::text::thousands;
+use crate::run::exit::ExitCode;
 use crate::run::{RunOptions, run};
 use crate::scenario::Scenario;
-
-use super::{EXIT_OK, EXIT_USAGE};
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
@@ -166,7 +165,7 @@ pub fn main(args: &BenchArgs) -> i32 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sim bench: {e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     if args.json {
@@ -191,7 +190,7 @@ pub fn main(args: &BenchArgs) -> i32 {
             "{}",
             json!({ "runs": args.runs, "workloads": rows, "goals": goals })
         );
-        return EXIT_OK;
+        return ExitCode::Held.code();
     }
     outln!(
         "{:<13} {:>5} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>12}",
@@ -231,7 +230,7 @@ pub fn main(args: &BenchArgs) -> i32 {
             goal.at_most
         );
     }
-    EXIT_OK
+    ExitCode::Held.code()
 }
 
 /// A ratio between two workloads' figures that the engine promises to keep small.

@@ -18,9 +18,10 @@ use serde_json::json;
 
 use crate::check::linearizable::LinVerdict;
 use crate::node::Duration;
+use crate::run::exit::ExitCode;
 
 use super::check::{check_within, load};
-use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, display};
+use super::display;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchCheckArgs {
@@ -181,7 +182,7 @@ pub fn main(args: &BenchCheckArgs) -> i32 {
             "sim bench check: no data set: expected DIR (a directory holding MANIFEST.tsv) or \
              {DATA_VAR} set to one; README.md, \"The data for sim bench check\", says how to build it"
         );
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     };
     let manifest_path = dir.join("MANIFEST.tsv");
     let entries = match std::fs::read_to_string(&manifest_path)
@@ -191,7 +192,7 @@ pub fn main(args: &BenchCheckArgs) -> i32 {
         Ok(e) => e,
         Err(e) => {
             eprintln!("sim bench check: {e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     // Wall time is what a benchmark measures; the checks themselves never see it.
@@ -210,7 +211,7 @@ pub fn main(args: &BenchCheckArgs) -> i32 {
             Ok(row) => rows.push(row),
             Err(e) => {
                 eprintln!("sim bench check: {e}");
-                return EXIT_USAGE;
+                return ExitCode::BadInput.code();
             }
         }
     }
@@ -221,9 +222,9 @@ pub fn main(args: &BenchCheckArgs) -> i32 {
         print_table(&rows, args.runs, total_s);
     }
     if rows.iter().all(Row::matches) {
-        EXIT_OK
+        ExitCode::Held.code()
     } else {
-        EXIT_VIOLATION
+        ExitCode::SafetyViolated.code()
     }
 }
 

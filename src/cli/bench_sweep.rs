@@ -16,11 +16,10 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::json;
 
+use crate::run::exit::ExitCode;
 use crate::scenario::Scenario;
 use crate::sweep::runner::{RunnerOptions, run_seeds};
 use crate::sweep::{SeedRange, Summary};
-
-use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 
 /// The bundled scenario the benchmark sweeps.
 const FILE: &str = "scenarios/raft/nemesis-partitions.toml";
@@ -130,7 +129,7 @@ pub fn main(args: &BenchSweepArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("sim bench sweep: {e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let range = SeedRange {
@@ -141,7 +140,7 @@ pub fn main(args: &BenchSweepArgs) -> i32 {
         Ok(t) => t,
         Err(e) => {
             eprintln!("sim bench sweep: {e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let (one, two) = (&timings[0], &timings[1]);
@@ -200,9 +199,9 @@ pub fn main(args: &BenchSweepArgs) -> i32 {
         }
     }
     if same {
-        EXIT_OK
+        ExitCode::Held.code()
     } else {
         eprintln!("sim bench sweep: 1 job and 2 jobs printed different tables");
-        EXIT_VIOLATION
+        ExitCode::SafetyViolated.code()
     }
 }

@@ -3,9 +3,9 @@
 //!
 //! Reads sim-history JSON, Jepsen logs and EDN operation maps (the format is told by the content,
 //! [`import_bytes`]), checks with [`crate::check::linearizable`] and exits 0 linearizable, 1 not, 2 bad
-//! input, 3 unknown (the timeout or the step limit was hit first). The timeout is wall-clock time,
-//! read here in the command line and handed to the checker as its cancel callback: the checker
-//! itself never reads a clock.
+//! input, 3 unknown (the timeout or the step limit was hit first), as [`exit::of_linearizability`]
+//! decides. The timeout is wall-clock time, read here in the command line and handed to the
+//! checker as its cancel callback: the checker itself never reads a clock.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,11 +16,12 @@ use serde_json::{Value as Json, json};
 use crate::check::linearizable::{self, Analysis, Limits, LinVerdict};
 use crate::node::Duration;
 use crate::report::history_html;
+use crate::run::exit::{self, ExitCode};
 use crate::workload::history::import::{Format, import_bytes};
 use crate::workload::history::json::model_name;
 use crate::workload::history::{History, ModelKind, ModelSpec, Value};
 
-use super::{EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, EXIT_VIOLATION, display};
+use super::display;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -127,20 +128,20 @@ pub fn check(args: CheckArgs) -> i32 {
             "{}: already exists; pass --force to replace it, or choose another --html file",
             display(path)
         );
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     let loaded = match load(&args.file, args.model.map(ModelKind::from)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let (analysis, elapsed) = match check_within(&loaded, args.timeout, args.max_steps, false) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{name}: {e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let explanation = match analysis.verdict {
@@ -157,7 +158,7 @@ pub fn check(args: CheckArgs) -> i32 {
         );
         if let Err(e) = std::fs::write(path, page) {
             eprintln!("{}: cannot write the picture: {e}", display(path));
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     }
     if args.json {
@@ -171,15 +172,7 @@ pub fn check(args: CheckArgs) -> i32 {
             outln!("picture: {}", display(path));
         }
     }
-    exit_code(&analysis.verdict)
-}
-
-pub fn exit_code(verdict: &LinVerdict) -> i32 {
-    match verdict {
-        LinVerdict::Linearizable => EXIT_OK,
-        LinVerdict::NotLinearizable => EXIT_VIOLATION,
-        LinVerdict::Unknown { .. } => EXIT_UNKNOWN,
-    }
+    exit::of_linearizability(&analysis.verdict).code()
 }
 
 fn init_text(model: &ModelSpec) -> String {

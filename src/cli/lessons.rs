@@ -32,6 +32,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::check::Status;
+use crate::run::exit::{self, ExitCode};
 use crate::run::{RunOptions, RunReport};
 use crate::scenario::{ExpectedVerdict, Scenario};
 
@@ -39,7 +40,7 @@ use super::regressions::{self, Edit, Regression};
 
 mod rates;
 
-use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, display};
+use super::display;
 use rates::Rate;
 
 /// The regression file's name; the walk skips it.
@@ -118,7 +119,7 @@ pub fn lessons(args: LessonsArgs) -> i32 {
         Ok(f) => f,
         Err(e) => {
             eprintln!("sim: {e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let wanted = |name: &str| {
@@ -362,13 +363,10 @@ fn exit_code(lessons: &[Lesson], checked: &[Checked], problems: &[String], bless
             .any(|l| l.outcome.is_err() || l.sweep_error().is_some())
         || checked.iter().any(|c| c.outcome.is_err());
     let unmet = lessons.iter().any(Lesson::unmet) || (!bless && checked.iter().any(Checked::moved));
-    if bad {
-        EXIT_USAGE
-    } else if unmet {
-        EXIT_VIOLATION
-    } else {
-        EXIT_OK
-    }
+    // A bad file outranks an unmet expectation: the tables are not the whole catalogue.
+    let bad = bad.then_some(ExitCode::BadInput);
+    let unmet = unmet.then_some(ExitCode::SafetyViolated);
+    exit::worst(bad.into_iter().chain(unmet)).code()
 }
 
 /// `pass`, or `violation: a, b` — the invariants a run broke (or an expectation names).

@@ -5,9 +5,8 @@ use clap::ValueEnum;
 use crate::check;
 use crate::protocols;
 use crate::report::text::wrap;
+use crate::run::exit::ExitCode;
 use crate::world::fault;
-
-use super::EXIT_OK;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum What {
@@ -50,5 +49,5 @@ pub fn list(what: What) -> i32 {
             }
         }
     }
-    EXIT_OK
+    ExitCode::Held.code()
 }

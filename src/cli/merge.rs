@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::run::exit::{self, ExitCode};
 use crate::sweep::merge::merge as merge_dirs;
-
-use super::EXIT_USAGE;
 
 #[derive(Args, Debug)]
 pub struct MergeArgs {
@@ -35,13 +34,13 @@ pub fn merge(args: MergeArgs) -> i32 {
             "sim merge: {}: already exists; pass --force to replace it",
             path.display()
         );
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     let merged = match merge_dirs(&args.dirs) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("sim merge: {e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let code = super::sweep::report(
@@ -51,9 +50,5 @@ pub fn merge(args: MergeArgs) -> i32 {
         args.junit.as_deref(),
         args.force,
     );
-    if code == EXIT_USAGE {
-        code
-    } else {
-        merged.whole.exit_code()
-    }
+    exit::worst([code, merged.whole.exit_code()]).code()
 }

@@ -2,8 +2,9 @@
 //!
 //! Exit codes are the same for every command (docs/ARCHITECTURE.md#exit-codes): 0 everything held, 1 a
 //! safety property failed, 2 bad input or usage (clap's own code), 3 a liveness property failed
-//! or the answer is unknown. Human output goes to stdout, or to stderr when `--json` puts the
-//! JSON document on stdout. Colour only on a terminal, never with `NO_COLOR`.
+//! or the answer is unknown, 130 interrupted; every command takes them from
+//! [`crate::run::exit::ExitCode`]. Human output goes to stdout, or to stderr when `--json` puts
+//! the JSON document on stdout. Colour only on a terminal, never with `NO_COLOR`.
 
 /// `println!` for the command line: see [`write_stdout`].
 macro_rules! outln {
@@ -40,15 +41,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{Parser, Subcommand};
 
 use crate::report::text::Style;
-
-/// Exit code: everything held.
-pub const EXIT_OK: i32 = 0;
-/// Exit code: a safety property failed.
-pub const EXIT_VIOLATION: i32 = 1;
-/// Exit code: bad input or usage.
-pub const EXIT_USAGE: i32 = 2;
-/// Exit code: a liveness property failed, or the answer is unknown.
-pub const EXIT_UNKNOWN: i32 = 3;
+use crate::run::exit::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -115,11 +108,11 @@ pub fn main() -> i32 {
             match serde_json::to_string_pretty(&schema) {
                 Ok(text) => {
                     outln!("{text}");
-                    EXIT_OK
+                    ExitCode::Held.code()
                 }
                 Err(e) => {
                     eprintln!("sim: cannot print the schema: {e}");
-                    EXIT_USAGE
+                    ExitCode::BadInput.code()
                 }
             }
         }

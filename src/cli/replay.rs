@@ -19,10 +19,11 @@ use crate::check::Status;
 use crate::node::{Duration, Nanos};
 use crate::report::narrate::{Narrator, Told, instant};
 use crate::report::text::{thousands, verdict_word};
+use crate::run::exit::ExitCode;
 use crate::run::{RunOptions, RunReport};
 use crate::scenario::Scenario;
 
-use super::{EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, style_for};
+use super::style_for;
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -58,7 +59,7 @@ pub fn replay(args: ReplayArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     if let Some(node) = &args.node
@@ -69,7 +70,7 @@ pub fn replay(args: ReplayArgs) -> i32 {
             scenario.file,
             scenario.nodes.join(", ")
         );
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     let from = args.from.map_or(0, Duration::nanos);
     let to = args.to.map_or(Nanos::MAX, Duration::nanos);
@@ -79,7 +80,7 @@ pub fn replay(args: ReplayArgs) -> i32 {
             instant(from),
             instant(to)
         );
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     let options = RunOptions {
         seed: args.seed,
@@ -90,7 +91,7 @@ pub fn replay(args: ReplayArgs) -> i32 {
         Ok(out) => out,
         Err(e) => {
             eprintln!("{e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let events = window(
@@ -134,8 +135,8 @@ pub fn replay(args: ReplayArgs) -> i32 {
     }
     // With a recorded hash the question is "is this the recorded run?", whatever its verdict.
     match hash_ok {
-        Some(true) => EXIT_OK,
-        Some(false) => EXIT_VIOLATION,
+        Some(true) => ExitCode::Held.code(),
+        Some(false) => ExitCode::SafetyViolated.code(),
         None => report.exit_code(),
     }
 }

@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 use crate::report;
 use crate::report::text::thousands;
 use crate::run::determinism::{Divergence, describe, first_divergence};
+use crate::run::exit::ExitCode;
 use crate::run::panic::{Panic, catch};
 use crate::run::{RunOptions, RunOutput, replay_command, run_panicking_at};
 use crate::scenario::Scenario;
 use crate::workload::history::json as history_json;
 
-use super::{EXIT_USAGE, EXIT_VIOLATION, display, style_for};
+use super::{display, style_for};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -90,7 +91,7 @@ fn report_panic(scenario: &Scenario, seed: u64, panic: &Panic, args: &RunArgs) -
         });
         outln!("{doc}");
     }
-    EXIT_VIOLATION
+    ExitCode::SafetyViolated.code()
 }
 
 /// Creates the output directory; refuses to overwrite earlier results without --force.
@@ -116,14 +117,14 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     if let Some(dir) = &args.out
         && let Err(e) = prepare_out(dir, args.force)
     {
         eprintln!("sim: {e}");
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     let options = RunOptions {
         seed: args.seed,
@@ -137,7 +138,7 @@ pub fn run(args: RunArgs) -> i32 {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => {
                 eprintln!("{e}");
-                Err(EXIT_USAGE)
+                Err(ExitCode::BadInput.code())
             }
             Err(panic) => Err(report_panic(&scenario, seed, &panic, &args)),
         }
@@ -164,13 +165,13 @@ pub fn run(args: RunArgs) -> i32 {
         let path = dir.join("summary.md");
         if let Err(e) = fs::write(&path, report::summary::render(report)) {
             eprintln!("sim: {}: cannot write: {e}", display(&path));
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
         if let Some(history) = &first.history {
             let path = dir.join("history.json");
             if let Err(e) = fs::write(&path, history_json::to_json(history)) {
                 eprintln!("sim: {}: cannot write: {e}", display(&path));
-                return EXIT_USAGE;
+                return ExitCode::BadInput.code();
             }
         }
     }
@@ -203,7 +204,7 @@ pub fn run(args: RunArgs) -> i32 {
         out!("{human}");
     }
     match &determinism {
-        Some(d) if !d.identical => EXIT_VIOLATION,
+        Some(d) if !d.identical => ExitCode::SafetyViolated.code(),
         _ => report.exit_code(),
     }
 }

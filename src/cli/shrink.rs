@@ -14,10 +14,11 @@ use serde_json::{Value, json};
 
 use crate::node::time::format_duration;
 use crate::run::RunOptions;
+use crate::run::exit::ExitCode;
 use crate::scenario::Scenario;
 use crate::sweep::shrink::{DEFAULT_MAX_RUNS, ShrinkOptions, Shrunk, Sizes, shrink};
 
-use super::{EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, display};
+use super::display;
 
 #[derive(Args, Debug)]
 pub struct ShrinkArgs {
@@ -57,7 +58,7 @@ pub fn shrink_command(args: ShrinkArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
@@ -66,7 +67,7 @@ pub fn shrink_command(args: ShrinkArgs) -> i32 {
             "sim: {}: already exists; pass --force to replace it, or choose another --out",
             display(&out)
         );
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     let options = ShrinkOptions {
         seed: args.seed,
@@ -77,19 +78,19 @@ pub fn shrink_command(args: ShrinkArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("sim: {}: {e}", display(&args.file));
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     let text = match shrunk.scenario.to_toml() {
         Ok(t) => t,
         Err(e) => {
             eprintln!("sim: cannot write the shrunk scenario: {e}");
-            return EXIT_UNKNOWN;
+            return ExitCode::Undecided.code();
         }
     };
     if let Err(e) = fs::write(&out, &text) {
         eprintln!("sim: {}: cannot write: {e}", display(&out));
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     let standalone = verify(&out, &shrunk.invariant);
     let human = summary(&args.file, &out, &shrunk, &args, &standalone);
@@ -100,10 +101,10 @@ pub fn shrink_command(args: ShrinkArgs) -> i32 {
         out!("{human}");
     }
     match standalone {
-        Ok(_) => EXIT_OK,
+        Ok(_) => ExitCode::Held.code(),
         Err(e) => {
             eprintln!("sim: {}: {e}", display(&out));
-            EXIT_UNKNOWN
+            ExitCode::Undecided.code()
         }
     }
 }

@@ -15,16 +15,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 
+use crate::run::exit::{self, ExitCode};
 use crate::scenario::Scenario;
 use crate::sweep::progress::{PLAIN_EVERY, Progress, Speed};
 use crate::sweep::runner::{Event, PanicAid, RunnerOptions, run_seeds};
 use crate::sweep::store::{FORMAT, Manifest, Store};
 use crate::sweep::{SeedRange, SeedResult, Shard, Summary, junit, scenario_hash};
 
-use super::{EXIT_USAGE, display};
-
-/// Exit code after SIGINT (128 + 2, as shells report it).
-pub const EXIT_INTERRUPTED: i32 = 130;
+use super::display;
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
@@ -68,7 +66,7 @@ static STOP: AtomicBool = AtomicBool::new(false);
 fn install_sigint() {
     let installed = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(EXIT_INTERRUPTED);
+            std::process::exit(ExitCode::Interrupted.code());
         }
         eprintln!(
             "\nsim sweep: interrupted; finishing the seeds already running (Ctrl-C again to quit now)"
@@ -86,7 +84,7 @@ pub fn sweep(args: SweepArgs) -> i32 {
         Ok(plan) => execute(&args, plan),
         Err(e) => {
             eprintln!("{e}");
-            EXIT_USAGE
+            ExitCode::BadInput.code()
         }
     }
 }
@@ -205,12 +203,12 @@ fn execute(args: &SweepArgs, plan: Plan) -> i32 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput.code();
         }
     };
     if let Some(e) = store_error {
         eprintln!("sim sweep: {e}");
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     let mut results = earlier;
     results.extend(ran);
@@ -231,13 +229,10 @@ fn execute(args: &SweepArgs, plan: Plan) -> i32 {
         args.force,
     );
     eprintln!("{}", wall_line(&speed, jobs));
-    if code == EXIT_USAGE {
-        code
-    } else if summary.interrupted {
-        EXIT_INTERRUPTED
-    } else {
-        summary.exit_code()
-    }
+    // A JUnit file that could not be written outranks an interruption, which outranks the
+    // verdicts of the seeds that did run.
+    let interrupted = summary.interrupted.then_some(ExitCode::Interrupted);
+    exit::worst([code, summary.exit_code()].into_iter().chain(interrupted)).code()
 }
 
 /// One worker thread per core: the default `--jobs` of every command that runs seeds.
@@ -250,15 +245,15 @@ fn complete(s: &Summary) -> bool {
     s.stopped_at.is_some() || s.run() == s.expected
 }
 
-/// Prints the table (or the JSON document) and writes the JUnit file; returns 2 if that failed,
-/// else 0. Shared with `sim merge`, so both print the same bytes for the same results.
+/// Prints the table (or the JSON document) and writes the JUnit file; returns bad input if that
+/// failed, else held. Shared with `sim merge`, so both print the same bytes for the same results.
 pub(super) fn report(
     whole: &Summary,
     suites: &[Summary],
     json: bool,
     junit_path: Option<&Path>,
     force: bool,
-) -> i32 {
+) -> ExitCode {
     let text = whole.render_text();
     if json {
         eprint!("{text}");
@@ -269,11 +264,11 @@ pub(super) fn report(
     if let Some(path) = junit_path {
         if let Err(e) = junit::write(path, suites, force) {
             eprintln!("sim: {e}");
-            return EXIT_USAGE;
+            return ExitCode::BadInput;
         }
         eprintln!("{:<11} {}", "junit", display(path));
     }
-    0
+    ExitCode::Held
 }
 
 /// Wall-clock figures: stderr only, never part of the results.

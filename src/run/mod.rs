@@ -6,6 +6,7 @@
 //! what they saw into a [`RunReport`]. The engine knows none of these; they know no protocol.
 
 pub mod determinism;
+pub mod exit;
 pub mod panic;
 pub mod registry;
 pub mod story;
@@ -141,18 +142,11 @@ impl RunReport {
     /// 0 all held; 1 a safety property failed; 3 a liveness property failed or the run could not
     /// decide (docs/ARCHITECTURE.md#exit-codes).
     pub fn exit_code(&self) -> i32 {
-        let violated = |p: Property| {
-            self.invariants
-                .iter()
-                .any(|i| i.property == p && matches!(i.status, Status::Violated(_)))
-        };
-        if violated(Property::Safety) {
-            1
-        } else if self.verdict != Verdict::Pass {
-            3
-        } else {
-            0
-        }
+        let checks = self
+            .invariants
+            .iter()
+            .map(|i| exit::of_check(i.property, &i.status));
+        exit::of_run(checks, self.verdict == Verdict::Pass).code()
     }
 }
 

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::check::{Property, Status};
 use crate::node::format_duration;
 use crate::report::text::{plural, thousands};
+use crate::run::exit::{self, ExitCode};
 use crate::run::panic::Panic;
 use crate::run::{RunReport, Verdict, replay_command};
 use crate::world::Outcome;
@@ -62,6 +63,15 @@ pub enum FailureStatus {
 pub enum Kind {
     Safety,
     Liveness,
+}
+
+impl From<Kind> for Property {
+    fn from(kind: Kind) -> Property {
+        match kind {
+            Kind::Safety => Property::Safety,
+            Kind::Liveness => Property::Liveness,
+        }
+    }
 }
 
 /// One invariant that did not hold in one seed.
@@ -185,23 +195,17 @@ impl SeedResult {
     }
 
     /// As `sim run` would exit: 1 a safety violation (a panic is one), 3 a liveness failure or
-    /// unknown, else 0.
-    pub fn exit_code(&self) -> i32 {
-        let safety = self
+    /// unknown, else 0 ([`exit::of_run`]).
+    pub fn exit_code(&self) -> ExitCode {
+        let failures = self
             .failures
             .iter()
-            .any(|f| f.status == FailureStatus::Violation && f.property == Kind::Safety);
-        if safety {
-            1
-        } else if self.verdict != SeedVerdict::Pass || !self.failures.is_empty() {
-            3
-        } else {
-            0
-        }
+            .map(|f| exit::of_failure(f.property.into(), f.status == FailureStatus::Violation));
+        exit::of_run(failures, self.verdict == SeedVerdict::Pass)
     }
 
     pub fn failed(&self) -> bool {
-        self.exit_code() != 0
+        self.exit_code() != ExitCode::Held
     }
 
     /// The line stored in `results.jsonl` (no newline).
@@ -348,16 +352,10 @@ impl Summary {
         order.iter().filter_map(|n| rows.remove(n)).collect()
     }
 
-    /// 1 if any seed broke a safety property, else 3 if any failed liveness or was unknown, else 0.
-    pub fn exit_code(&self) -> i32 {
-        let codes = self.results.iter().map(SeedResult::exit_code);
-        if codes.clone().any(|c| c == 1) {
-            1
-        } else if codes.into_iter().any(|c| c != 0) {
-            3
-        } else {
-            0
-        }
+    /// 1 if any seed broke a safety property, else 3 if any failed liveness or was unknown, else 0:
+    /// the worst seed ([`exit::worst`]).
+    pub fn exit_code(&self) -> ExitCode {
+        exit::worst(self.results.iter().map(SeedResult::exit_code))
     }
 
     pub fn replay(&self, seed: u64) -> String {
@@ -379,8 +377,8 @@ impl Summary {
             String::new()
         };
         match self.exit_code() {
-            0 => format!("PASS: all {} seeds held{tail}", thousands(self.run())),
-            1 => format!(
+            ExitCode::Held => format!("PASS: all {} seeds held{tail}", thousands(self.run())),
+            ExitCode::SafetyViolated => format!(
                 "VIOLATION: {} of {} seeds failed{panics}{tail}",
                 thousands(self.failed()),
                 thousands(self.run())
@@ -553,8 +551,8 @@ impl Summary {
             })
             .collect();
         let verdict = match self.exit_code() {
-            0 => "pass",
-            1 => "violation",
+            ExitCode::Held => "pass",
+            ExitCode::SafetyViolated => "violation",
             _ => "unknown",
         };
         json!({
@@ -666,7 +664,7 @@ pub(crate) mod tests {
             "{text}"
         );
         assert!(text.contains("VIOLATION: 2 of 10 seeds failed"), "{text}");
-        assert_eq!(s.exit_code(), 1);
+        assert_eq!(s.exit_code(), ExitCode::SafetyViolated);
     }
 
     #[test]
@@ -698,16 +696,19 @@ pub(crate) mod tests {
     fn exit_codes_rank_safety_over_liveness_over_pass() {
         let mut live = result(3, &["leader_within 2s"]);
         live.failures[0].property = Kind::Liveness;
-        assert_eq!(live.exit_code(), 3);
+        assert_eq!(live.exit_code(), ExitCode::Undecided);
         assert_eq!(
             summary(vec![result(1, &[]), live.clone()], false).exit_code(),
-            3
+            ExitCode::Undecided
         );
         assert_eq!(
             summary(vec![live, result(2, &["no_split_brain"])], false).exit_code(),
-            1
+            ExitCode::SafetyViolated
         );
-        assert_eq!(summary(vec![result(1, &[])], false).exit_code(), 0);
+        assert_eq!(
+            summary(vec![result(1, &[])], false).exit_code(),
+            ExitCode::Held
+        );
     }
 
     /// Seed `seed` panicked at 1.5s.
@@ -727,11 +728,15 @@ pub(crate) mod tests {
     #[test]
     fn a_panic_is_a_failing_seed_with_its_own_line() {
         let p = panicked(5);
-        assert_eq!(p.exit_code(), 1, "a panic is a safety failure");
+        assert_eq!(
+            p.exit_code(),
+            ExitCode::SafetyViolated,
+            "a panic is a safety failure"
+        );
         assert_eq!((p.virtual_time_ns, p.events), (1_500_000_000, 42));
         let s = summary(vec![result(1, &[]), p.clone(), result(7, &[])], false);
         assert_eq!((s.run(), s.failed(), s.panicked()), (3, 1, 1));
-        assert_eq!(s.exit_code(), 1);
+        assert_eq!(s.exit_code(), ExitCode::SafetyViolated);
         let text = s.render_text();
         assert!(text.contains("1 failed (0 unknown, 1 panicked)"), "{text}");
         assert!(
