@@ -18,8 +18,8 @@ pub mod stable_leader;
 pub mod state_machine_safety;
 pub mod strong_accuracy;
 
-use crate::node::Nanos;
 pub use crate::node::invariant::{Invariant, InvariantInfo, Property, Status, Violation};
+use crate::node::{Nanos, ProtocolInvariant};
 
 /// Every invariant `[check]` accepts, in the order `sim list invariants` shows them.
 pub fn catalog() -> &'static [InvariantInfo] {
@@ -110,9 +110,14 @@ pub fn build(
     names: &[String],
     leader_within: Option<Nanos>,
     nodes: usize,
+    own: &[ProtocolInvariant],
 ) -> Result<Vec<Box<dyn Invariant>>, String> {
     let mut out: Vec<Box<dyn Invariant>> = Vec::new();
     for name in names {
+        if let Some(p) = own.iter().find(|p| p.info.name == name) {
+            out.push((p.build)(nodes));
+            continue;
+        }
         out.push(match name.as_str() {
             "election_safety" => Box::new(election_safety::ElectionSafety::default()),
             "no_split_brain" => Box::new(no_split_brain::NoSplitBrain::new(nodes)),
@@ -124,7 +129,11 @@ pub fn build(
             "linearizable" => Box::new(linearizability::Linearizable::default()),
             "leader_within" => continue, // its bound comes from `leader_within = "…"`
             other => {
-                let known: Vec<&str> = catalog().iter().map(|i| i.name).collect();
+                let known: Vec<&str> = catalog()
+                    .iter()
+                    .map(|i| i.name)
+                    .chain(own.iter().map(|p| p.info.name))
+                    .collect();
                 return Err(format!(
                     "unknown invariant `{other}`; known: {}",
                     known.join(", ")
@@ -166,9 +175,9 @@ pub(crate) mod tests {
             .iter()
             .map(|i| i.name.to_string())
             .collect();
-        let built = super::build(&names, Some(1), 3).unwrap();
+        let built = super::build(&names, Some(1), 3, &[]).unwrap();
         assert_eq!(built.len(), names.len());
-        let Err(e) = super::build(&["nope".into()], None, 3) else {
+        let Err(e) = super::build(&["nope".into()], None, 3, &[]) else {
             panic!("accepted an unknown name")
         };
         assert!(e.contains("unknown invariant `nope`"), "{e}");

@@ -42,6 +42,14 @@ pub fn list(what: What) -> i32 {
                     i.definition,
                 );
             }
+            // A protocol's own invariants judge its own facts: only its scenarios may name them.
+            for p in protocols::catalog() {
+                for own in (p.invariants)() {
+                    let i = own.info;
+                    let tag = format!("({:?}, {} only)", i.property, p.name).to_lowercase();
+                    entry(i.name, &tag, i.definition);
+                }
+            }
         }
         What::Faults => {
             for (name, definition) in fault::CATALOG {

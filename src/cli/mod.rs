@@ -91,7 +91,7 @@ enum Command {
 pub fn main_with(registry: crate::run::registry::Registry) -> i32 {
     if let Err(e) = registry.install() {
         eprintln!("sim: {e}");
-        return EXIT_USAGE;
+        return ExitCode::BadInput.code();
     }
     main()
 }

@@ -24,6 +24,8 @@ pub enum Effect<P: Protocol> {
         timer: P::Timer,
     },
     Observe(Observation),
+    /// One of the protocol's own facts.
+    Fact(P::Fact),
     /// A write to the node's disk (see [`super::durable`]).
     Persist(DiskWrite<P::Durable, P::Record>),
     /// An answer to a client's request, sent back over the network.
@@ -196,9 +198,14 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         self.effects.push(Effect::Reply { request, reply });
     }
 
-    /// Reports a fact to the checkers.
+    /// Reports a common fact to the checkers.
     pub fn observe(&mut self, observation: Observation) {
         self.effects.push(Effect::Observe(observation));
+    }
+
+    /// States one of the protocol's own facts, for its own invariants (and the trace).
+    pub fn fact(&mut self, fact: P::Fact) {
+        self.effects.push(Effect::Fact(fact));
     }
 }
 

@@ -91,3 +91,10 @@ pub struct InvariantInfo {
     /// The precise definition, as in the checker's module doc.
     pub definition: &'static str,
 }
+
+/// An invariant a protocol defines over its own facts ([`super::Protocol::invariants`]).
+pub struct ProtocolInvariant {
+    pub info: InvariantInfo,
+    /// Builds the checker for a run of `nodes` nodes.
+    pub build: fn(nodes: usize) -> Box<dyn Invariant>,
+}

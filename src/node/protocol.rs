@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{ClientRequest, Ctx, Disk, NodeId, Reply};
+use super::{ClientRequest, Ctx, Disk, NodeId, ProtocolInvariant, Reply};
 
 /// A problem with a protocol's `[protocol]` settings that types alone cannot catch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,9 +53,19 @@ pub trait Protocol: Sized + 'static {
     /// Small state that survives a crash, rewritten whole by each persist (Raft's currentTerm
     /// and votedFor). See [`super::durable`].
     type Durable: Clone + Default + Debug + Serialize;
+    /// The protocol's own facts for its own invariants (a transaction decided, a version written
+    /// with its vector clock), stated with `ctx.fact(…)`; [`NoFacts`] for a protocol whose facts
+    /// are all common [`super::Observation`]s. `Serialize` feeds the trace and its hash.
+    type Fact: Clone + Debug + Serialize + 'static;
     /// One record of the durable log, written by appends and truncations (Raft's log entry);
     /// `()` for a protocol that keeps no log.
     type Record: Clone + Debug;
+
+    /// Invariants this protocol defines over its own facts, beside the common ones: `[check]`
+    /// names them like any other, and `sim list invariants` shows them under the protocol.
+    fn invariants() -> Vec<ProtocolInvariant> {
+        Vec::new()
+    }
 
     /// Checks settings that types cannot (a range whose min exceeds its max, a cluster of the
     /// wrong size). Runs once, before the world starts.
@@ -92,3 +102,8 @@ pub trait Protocol: Sized + 'static {
         );
     }
 }
+
+/// The facts of a protocol that states none of its own: it cannot be built, so `ctx.fact` is
+/// never called with one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum NoFacts {}

@@ -94,6 +94,7 @@ impl Protocol for Heartbeat {
     type Timer = HeartbeatTimer;
     type Config = HeartbeatConfig;
     type Durable = ();
+    type Fact = crate::node::NoFacts;
     type Record = ();
 
     fn validate(config: &HeartbeatConfig, _cluster_size: usize) -> Result<(), ConfigError> {

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use crate::node::Protocol;
+use crate::node::{Protocol, ProtocolInvariant};
 
 pub mod heartbeat;
 pub mod naive_failover;
@@ -36,6 +36,8 @@ pub struct ProtocolInfo {
     pub default_invariants: &'static [&'static str],
     /// The JSON Schema of its `[protocol]` table.
     pub config_schema: fn() -> schemars::Schema,
+    /// The invariants it defines over its own facts (`Protocol::invariants`).
+    pub invariants: fn() -> Vec<ProtocolInvariant>,
 }
 
 impl ProtocolInfo {
@@ -46,6 +48,7 @@ impl ProtocolInfo {
             summary: P::SUMMARY,
             default_invariants: P::DEFAULT_INVARIANTS,
             config_schema: || schemars::schema_for!(P::Config),
+            invariants: P::invariants,
         }
     }
 }

@@ -7,6 +7,8 @@
 
 pub mod determinism;
 pub mod exit;
+#[cfg(test)]
+mod fact_tests;
 pub mod panic;
 pub mod registry;
 pub mod story;
@@ -197,6 +199,11 @@ impl<P: Protocol> Observer<P> for RunObserver {
                 self.detector.on_observation(record.at, obs, cluster);
                 self.story.on_observation(record.at, *node, obs, cluster);
             }
+            Event::Fact { node, fact } => {
+                for inv in &mut self.invariants {
+                    inv.on_fact(record.at, *node, *fact, cluster);
+                }
+            }
             Event::Fault(fault) => {
                 for inv in &mut self.invariants {
                     inv.on_fault(record.at, fault, cluster);
@@ -254,8 +261,13 @@ fn run_protocol<P: Protocol>(
             .map(str::to_string)
             .collect(),
     };
-    let invariants = check::build(&names, scenario.check.leader_within, scenario.nodes.len())
-        .map_err(|e| scenario.error_at(&["check", "invariants"], e))?;
+    let invariants = check::build(
+        &names,
+        scenario.check.leader_within,
+        scenario.nodes.len(),
+        &P::invariants(),
+    )
+    .map_err(|e| scenario.error_at(&["check", "invariants"], e))?;
     let seed = options.seed.unwrap_or(scenario.seed);
 
     let trace = match &options.trace_path {

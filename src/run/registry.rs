@@ -131,6 +131,7 @@ mod tests {
         type Timer = ();
         type Config = SoloConfig;
         type Durable = ();
+        type Fact = crate::node::NoFacts;
         type Record = ();
         fn new(_: NodeId, _: &[NodeId], _: &SoloConfig, _: Option<&DiskOf<Self>>) -> Self {
             Solo

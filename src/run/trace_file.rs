@@ -118,6 +118,11 @@ pub fn line<P: Protocol>(record: &Record<'_, P>, cluster: &Cluster) -> String {
             m.insert("local".into(), local(*node));
             m.insert("obs".into(), observation(obs, cluster));
         }
+        Event::Fact { node, fact } => {
+            m.insert("node".into(), name(*node));
+            m.insert("local".into(), local(*node));
+            m.insert("fact".into(), to_json(*fact));
+        }
         Event::Fault(f) => {
             let kind = to_json(&f.applied);
             let kind = kind.get("fault").cloned().unwrap_or(Value::Null);

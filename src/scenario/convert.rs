@@ -155,7 +155,7 @@ pub(super) fn scenario(
         }
         None => (None, None),
     };
-    let check = check(src, raw.check.as_ref(), workload.is_some())?;
+    let check = check(src, raw.check.as_ref(), workload.is_some(), protocol)?;
     let expect = match &raw.expect {
         Some(e) => Some(expect(src, e, &check, protocol, workload.is_some())?),
         None => None,
@@ -436,6 +436,7 @@ fn check(
     src: &Source<'_>,
     raw: Option<&raw::Check>,
     has_clients: bool,
+    protocol: &ProtocolInfo,
 ) -> Result<CheckSpec, ScenarioError> {
     let Some(raw) = raw else {
         return Ok(CheckSpec::default());
@@ -447,7 +448,7 @@ fn check(
                 "invariants = [] checks nothing; list at least one, or remove the key to check the protocol's defaults",
             ));
         }
-        Some(list) => Some(invariant_names(src, list, false)?),
+        Some(list) => Some(invariant_names(src, list, false, protocol)?),
         None => None,
     };
     if !has_clients
@@ -478,10 +479,13 @@ fn invariant_names(
     src: &Source<'_>,
     list: &[Located<String>],
     allow_leader_within: bool,
+    protocol: &ProtocolInfo,
 ) -> Result<Vec<String>, ScenarioError> {
+    let own = (protocol.invariants)();
     let known: Vec<&str> = check::catalog()
         .iter()
         .map(|i| i.name)
+        .chain(own.iter().map(|i| i.info.name))
         .filter(|n| allow_leader_within || *n != LEADER_WITHIN)
         .collect();
     let mut names: Vec<String> = Vec::with_capacity(list.len());
@@ -535,7 +539,7 @@ fn expect(
             "violates lists invariants, but verdict is \"pass\"; write verdict = \"violation\" or remove violates",
         ));
     }
-    let violates = invariant_names(src, &list.value, true)?;
+    let violates = invariant_names(src, &list.value, true, protocol)?;
     for (name, located) in violates.iter().zip(&list.value) {
         let why_not = if name == LEADER_WITHIN {
             check

@@ -37,6 +37,7 @@ impl Protocol for Store {
     type Timer = ();
     type Config = NoConfig;
     type Durable = ();
+    type Fact = crate::node::NoFacts;
     type Record = ();
 
     fn new(id: NodeId, _: &[NodeId], _: &NoConfig, _: Option<&DiskOf<Self>>) -> Self {

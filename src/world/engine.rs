@@ -595,6 +595,10 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 self.tracer
                     .emit::<P>(self.now, &self.cluster, Event::Observe { node, obs: &obs });
             }
+            Effect::Fact(fact) => {
+                self.tracer
+                    .emit::<P>(self.now, &self.cluster, Event::Fact { node, fact: &fact });
+            }
             Effect::Persist(write) => self.slots[node as usize]
                 .disk
                 .get_or_insert_with(Default::default)

@@ -40,6 +40,7 @@ impl Protocol for Probe {
     type Timer = ProbeTimer;
     type Config = ProbeConfig;
     type Durable = u64;
+    type Fact = crate::node::NoFacts;
     type Record = ();
 
     fn new(id: NodeId, _: &[NodeId], config: &ProbeConfig, disk: Option<&DiskOf<Self>>) -> Self {
@@ -488,6 +489,7 @@ impl Protocol for Alarms {
     type Timer = AlarmTimer;
     type Config = ProbeConfig;
     type Durable = ();
+    type Fact = crate::node::NoFacts;
     type Record = ();
     fn new(_: NodeId, _: &[NodeId], _: &ProbeConfig, _: Option<&DiskOf<Self>>) -> Self {
         Alarms::default()

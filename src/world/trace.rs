@@ -73,6 +73,11 @@ pub enum Event<'a, P: Protocol> {
         node: u32,
         obs: &'a Observation,
     },
+    /// One of the protocol's own facts (`Protocol::Fact`).
+    Fact {
+        node: u32,
+        fact: &'a P::Fact,
+    },
     Fault(&'a FaultRecord),
     /// A client begins an operation (its invocation in the history).
     Invoke {
@@ -132,6 +137,7 @@ impl<P: Protocol> Event<'_, P> {
             Event::Drop { .. } => "drop",
             Event::Timer { .. } => "timer",
             Event::Observe { .. } => "observe",
+            Event::Fact { .. } => "fact",
             Event::Fault(_) => "fault",
             Event::Invoke { .. } => "invoke",
             Event::Request { .. } => "request",
@@ -160,9 +166,10 @@ impl<P: Protocol> Event<'_, P> {
     /// The node the event happened at, if it happened at one.
     pub fn node(&self) -> Option<u32> {
         match *self {
-            Event::Start { node, .. } | Event::Timer { node, .. } | Event::Observe { node, .. } => {
-                Some(node)
-            }
+            Event::Start { node, .. }
+            | Event::Timer { node, .. }
+            | Event::Observe { node, .. }
+            | Event::Fact { node, .. } => Some(node),
             Event::Send { from, .. } => Some(from),
             Event::Deliver { to, .. } | Event::Drop { to, .. } => Some(to),
             Event::RequestDeliver { to, .. } => Some(to),
@@ -215,6 +222,11 @@ impl<P: Protocol> Event<'_, P> {
                 h.word(6);
                 h.word(u64::from(*node));
                 h.value(*obs);
+            }
+            Event::Fact { node, fact } => {
+                h.word(15);
+                h.word(u64::from(*node));
+                h.value(*fact);
             }
             Event::Fault(record) => {
                 h.word(7);

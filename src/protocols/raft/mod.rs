@@ -293,6 +293,7 @@ impl Protocol for Raft {
     type Timer = Timer;
     type Config = RaftConfig;
     type Durable = HardState;
+    type Fact = crate::node::NoFacts;
     type Record = Entry;
 
     fn validate(config: &RaftConfig, cluster_size: usize) -> Result<(), ConfigError> {
