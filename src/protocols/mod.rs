@@ -36,6 +36,8 @@ pub struct ProtocolInfo {
     pub default_invariants: &'static [&'static str],
     /// The JSON Schema of its `[protocol]` table.
     pub config_schema: fn() -> schemars::Schema,
+    /// Its messages in words for `sim replay` ([`Protocol::narrate_message`]).
+    pub narrate_message: fn(&serde_json::Value, &[String]) -> Option<String>,
 }
 
 impl ProtocolInfo {
@@ -46,6 +48,7 @@ impl ProtocolInfo {
             summary: P::SUMMARY,
             default_invariants: P::DEFAULT_INVARIANTS,
             config_schema: || schemars::schema_for!(P::Config),
+            narrate_message: P::narrate_message,
         }
     }
 }

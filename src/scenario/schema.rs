@@ -195,6 +195,7 @@ mod tests {
             summary: "a test protocol",
             default_invariants: &[],
             config_schema: || schemars::schema_for!(PingConfig),
+            narrate_message: |_, _| None,
         }
     }
 

@@ -28,12 +28,14 @@ fn catalog() -> Vec<ProtocolInfo> {
             summary: "stand-in",
             default_invariants: &["election_safety", "no_split_brain"],
             config_schema: || schemars::schema_for!(TestConfig),
+            narrate_message: |_, _| None,
         },
         ProtocolInfo {
             name: "heartbeat",
             summary: "stand-in",
             default_invariants: &["strong_accuracy"],
             config_schema: || schemars::schema_for!(TestConfig),
+            narrate_message: |_, _| None,
         },
     ]
 }
