@@ -95,6 +95,7 @@ pub fn replay(args: ReplayArgs) -> i32 {
         }
     };
     let events = window(
+        &scenario.protocol,
         &scenario.nodes,
         out.records.as_deref().unwrap_or(&[]),
         from,
@@ -141,15 +142,17 @@ pub fn replay(args: ReplayArgs) -> i32 {
     }
 }
 
-/// The told events at or between `from` and `to`, of `node` when given.
+/// The told events at or between `from` and `to`, of `node` when given. `protocol` names the
+/// run's protocol: the captured records have no header to say it.
 pub fn window(
+    protocol: &str,
     nodes: &[String],
     records: &[String],
     from: Nanos,
     to: Nanos,
     node: Option<&str>,
 ) -> Vec<Told> {
-    let mut narrator = Narrator::new(nodes);
+    let mut narrator = Narrator::new(protocol, nodes);
     let mut shown = Vec::new();
     for line in records {
         // Every line is told, even outside the window: a delivery inside it names its send.

@@ -31,6 +31,6 @@ pub use protocol::{ConfigError, DiskOf, NoFacts, Protocol};
 pub use rng::{Rng, Stream};
 pub use time::{
     ClockKind, Duration, LocalNanos, Nanos, SignedDuration, format_duration,
-    format_duration_signed, format_instant,
+    format_duration_signed, format_instant, format_local_instant,
 };
 pub use view::{NodeStatus, RunView};

@@ -91,6 +91,28 @@ pub trait Protocol: Sized + 'static {
     /// A timer set earlier fired.
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
 
+    /// One of this protocol's messages in words, for `sim replay`: `msg` is the message as the
+    /// trace holds it (what [`Self::Msg`] serializes to) and `names` the node names by index,
+    /// for the node ids a message carries. `None`, the default, leaves the message to the
+    /// generic form every protocol gets, `Name(field value, …)`: `{"ping":{"seq":3}}` reads
+    /// `Ping(seq 3)`.
+    ///
+    /// ```
+    /// use serde_json::{Value, json};
+    /// # fn sketch(msg: &Value, names: &[String]) -> Option<String> {
+    /// // In `impl Protocol for Lock`, for `Msg::Grant { holder: NodeId, epoch: u64 }`:
+    /// let grant = msg.get("grant")?;
+    /// let holder = names.get(grant.get("holder")?.as_u64()? as usize)?;
+    /// Some(format!("Grant(to {holder}, epoch {})", grant.get("epoch")?))
+    /// # }
+    /// # let names = ["A".to_string(), "B".to_string()];
+    /// # let told = sketch(&json!({"grant": {"holder": 1, "epoch": 4}}), &names);
+    /// # assert_eq!(told.as_deref(), Some("Grant(to B, epoch 4)"));
+    /// ```
+    fn narrate_message(_msg: &serde_json::Value, _names: &[String]) -> Option<String> {
+        None
+    }
+
     /// A client's request arrived. Protocols without a client interface keep this default,
     /// which refuses every request.
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest) {

@@ -209,6 +209,13 @@ pub fn format_instant(ns: Nanos) -> String {
     )
 }
 
+/// A local clock reading (it may be negative: clocks start with an offset) to the millisecond:
+/// `2.147s`, `-0.002s`. Messages carry such readings (a heartbeat's `sent_at`).
+pub fn format_local_instant(ns: LocalNanos) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    format!("{sign}{}", format_instant(ns.unsigned_abs()))
+}
+
 /// Reads a duration string. A visitor rather than `String::deserialize(..).map_err(..)`, so a
 /// value of the wrong type says what a duration looks like while every other error (a missing
 /// key, say) passes through unchanged.
@@ -376,5 +383,8 @@ mod tests {
         assert_eq!(format_duration(120_000_000_000), "2m");
         assert_eq!(format_duration(90_000_000_000), "90s");
         assert_eq!(format_instant(12_345_678_901), "12.345s");
+        assert_eq!(format_local_instant(2_000_400_000), "2.000s");
+        // A clock that started behind true time reads below zero, and says so.
+        assert_eq!(format_local_instant(-2_500_000), "-0.002s");
     }
 }

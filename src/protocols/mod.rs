@@ -38,6 +38,8 @@ pub struct ProtocolInfo {
     pub config_schema: fn() -> schemars::Schema,
     /// The invariants it defines over its own facts (`Protocol::invariants`).
     pub invariants: fn() -> Vec<ProtocolInvariant>,
+    /// Its messages in words for `sim replay` ([`Protocol::narrate_message`]).
+    pub narrate_message: fn(&serde_json::Value, &[String]) -> Option<String>,
 }
 
 impl ProtocolInfo {
@@ -49,6 +51,7 @@ impl ProtocolInfo {
             default_invariants: P::DEFAULT_INVARIANTS,
             config_schema: || schemars::schema_for!(P::Config),
             invariants: P::invariants,
+            narrate_message: P::narrate_message,
         }
     }
 }

@@ -196,6 +196,7 @@ mod tests {
             default_invariants: &[],
             config_schema: || schemars::schema_for!(PingConfig),
             invariants: Vec::new,
+            narrate_message: |_, _| None,
         }
     }
 

@@ -29,6 +29,7 @@ fn catalog() -> Vec<ProtocolInfo> {
             default_invariants: &["election_safety", "no_split_brain"],
             config_schema: || schemars::schema_for!(TestConfig),
             invariants: Vec::new,
+            narrate_message: |_, _| None,
         },
         ProtocolInfo {
             name: "heartbeat",
@@ -36,6 +37,7 @@ fn catalog() -> Vec<ProtocolInfo> {
             default_invariants: &["strong_accuracy"],
             config_schema: || schemars::schema_for!(TestConfig),
             invariants: Vec::new,
+            narrate_message: |_, _| None,
         },
     ]
 }

@@ -121,6 +121,7 @@ mod durable;
 pub mod kv;
 pub mod lease;
 pub mod log;
+mod narrate;
 mod replication;
 
 use std::collections::BTreeSet;
@@ -298,6 +299,10 @@ impl Protocol for Raft {
 
     fn validate(config: &RaftConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
+    }
+
+    fn narrate_message(msg: &serde_json::Value, names: &[String]) -> Option<String> {
+        narrate::message(msg, names)
     }
 
     fn new(id: NodeId, peers: &[NodeId], config: &RaftConfig, disk: Option<&DiskOf<Self>>) -> Self {
