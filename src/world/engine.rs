@@ -219,17 +219,15 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
                 held: Vec::new(),
             })
             .collect();
-        // Known before the run, so scheduled rather than pushed: a long run's hundreds of
-        // future faults stay out of the heap every delivery and timer goes through.
         let mut queue = EventQueue::default();
         for node in 0..n as u32 {
-            queue.schedule(0, Pending::Start(node));
+            queue.push(0, Pending::Start(node));
         }
         for (i, f) in spec.faults.iter().enumerate() {
-            queue.schedule(f.at, Pending::Fault(i as u32));
+            queue.push(f.at, Pending::Fault(i as u32));
         }
         for client in 0..clients.len() as u32 {
-            queue.schedule(0, Pending::ClientStart(client));
+            queue.push(0, Pending::ClientStart(client));
         }
         World {
             client_links: ClientLinks::new(&spec.link, clients.len(), n, spec.seed),
