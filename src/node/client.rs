@@ -5,7 +5,7 @@
 //! state machine can apply a retried write once (duplicate suppression by client id + sequence).
 
 use serde::Serialize;
-use std::fmt;
+use std::fmt::{self, Debug};
 use std::sync::Arc;
 
 use super::NodeId;
@@ -64,11 +64,31 @@ impl Op {
     }
 }
 
+/// A client interface: the operations clients ask of a protocol (or a family of protocols)
+/// and what an operation that took effect returns. The key-value one is [`Kv`]; a bank's
+/// transfers or a register that may return siblings are others.
+pub trait ClientApi: Copy + Debug + PartialEq + 'static {
+    /// What a client asks. `Serialize` feeds the trace and its hash.
+    type Op: Clone + Debug + PartialEq + Serialize;
+    /// What an operation that took effect returned.
+    type Output: Clone + Debug + PartialEq + Serialize;
+}
+
+/// The key-value interface: [`Op`] in, [`OpResult`] out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kv {}
+
+impl ClientApi for Kv {
+    type Op = Op;
+    type Output = OpResult;
+}
+
 /// A request as a node receives it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ClientRequest {
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(bound = "")]
+pub struct ClientRequest<A: ClientApi = Kv> {
     pub id: RequestId,
-    pub op: Op,
+    pub op: A::Op,
 }
 
 /// What the operation did, when it did happen.
@@ -84,11 +104,11 @@ pub enum OpResult {
 }
 
 /// A node's answer to a request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "reply")]
-pub enum Reply {
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reply", bound = "")]
+pub enum Reply<A: ClientApi = Kv> {
     /// The operation took effect (exactly once) with this result.
-    Ok(OpResult),
+    Ok(A::Output),
     /// This node cannot serve the request; `leader` is its best guess of who can. The
     /// operation did not take effect here.
     NotLeader { leader: Option<NodeId> },

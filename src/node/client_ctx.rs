@@ -12,14 +12,14 @@ use std::fmt::Debug;
 
 use serde::Serialize;
 
-use super::{ClientId, ClientRequest, Nanos, NodeId, OpResult, Reply, RequestId, Rng};
+use super::{ClientApi, ClientId, ClientRequest, Kv, Nanos, NodeId, Reply, RequestId, Rng};
 
 /// How an operation ended, as the client saw it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "outcome")]
-pub enum Completion {
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome", bound = "")]
+pub enum Completion<A: ClientApi = Kv> {
     /// A node answered `Reply::Ok`: the operation took effect with this result.
-    Ok(OpResult),
+    Ok(A::Output),
     /// A node answered `Reply::Fail`: the operation did not take effect.
     Fail { reason: String },
     /// The client gave up waiting: the operation may or may not have taken effect.
@@ -32,7 +32,7 @@ pub enum ClientEffect<C: Client> {
     /// Send a request to a node (a retry sends the same request again).
     Send {
         to: NodeId,
-        request: ClientRequest,
+        request: ClientRequest<C::Api>,
     },
     /// Fire `timer` after `after` nanoseconds of true time; replaces a pending one of that name.
     SetTimer {
@@ -44,17 +44,19 @@ pub enum ClientEffect<C: Client> {
     },
     /// The operation begins: its invocation enters the history.
     Invoke {
-        request: ClientRequest,
+        request: ClientRequest<C::Api>,
     },
     /// The operation ends.
     Complete {
         request: RequestId,
-        completion: Completion,
+        completion: Completion<C::Api>,
     },
 }
 
 /// A virtual client, as the world drives it.
 pub trait Client: Sized + 'static {
+    /// The interface it speaks: the operations it asks for and the results it expects.
+    type Api: ClientApi;
     /// The client's timer names. Setting a timer that is pending replaces it.
     type Timer: Copy + Eq + Debug + Serialize;
 
@@ -68,7 +70,7 @@ pub trait Client: Sized + 'static {
         ctx: &mut ClientCtx<'_, Self>,
         from: NodeId,
         request: RequestId,
-        reply: Reply,
+        reply: Reply<Self::Api>,
     );
 
     /// A timer set earlier fired.
@@ -122,7 +124,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
         self.rng
     }
 
-    pub fn send(&mut self, to: NodeId, request: ClientRequest) {
+    pub fn send(&mut self, to: NodeId, request: ClientRequest<C::Api>) {
         debug_assert!(to.0 < self.nodes, "{} sent to node #{}", self.id, to.0);
         self.effects.push(ClientEffect::Send { to, request });
     }
@@ -136,14 +138,14 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     }
 
     /// Records that the operation begins now.
-    pub fn invoke(&mut self, request: &ClientRequest) {
+    pub fn invoke(&mut self, request: &ClientRequest<C::Api>) {
         self.effects.push(ClientEffect::Invoke {
             request: request.clone(),
         });
     }
 
     /// Records that the operation ended now.
-    pub fn complete(&mut self, request: RequestId, completion: Completion) {
+    pub fn complete(&mut self, request: RequestId, completion: Completion<C::Api>) {
         self.effects.push(ClientEffect::Complete {
             request,
             completion,

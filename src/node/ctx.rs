@@ -31,7 +31,7 @@ pub enum Effect<P: Protocol> {
     /// An answer to a client's request, sent back over the network.
     Reply {
         request: RequestId,
-        reply: Reply,
+        reply: Reply<P::Api>,
     },
 }
 
@@ -194,7 +194,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
 
     /// Answers a client's request. A node may answer later than the handler that received it
     /// (once the operation commits), or never (the client then times out).
-    pub fn reply(&mut self, request: RequestId, reply: Reply) {
+    pub fn reply(&mut self, request: RequestId, reply: Reply<P::Api>) {
         self.effects.push(Effect::Reply { request, reply });
     }
 

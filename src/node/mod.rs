@@ -17,7 +17,7 @@ pub mod rng;
 pub mod time;
 mod view;
 
-pub use client::{ClientId, ClientRequest, Op, OpResult, Reply, RequestId};
+pub use client::{ClientApi, ClientId, ClientRequest, Kv, Op, OpResult, Reply, RequestId};
 pub use client_ctx::{Client, ClientCtx, ClientEffect, Completion};
 #[cfg(test)]
 pub(crate) use ctx::step;

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{ClientRequest, Ctx, Disk, NodeId, ProtocolInvariant, Reply};
+use super::{ClientApi, ClientRequest, Ctx, Disk, NodeId, ProtocolInvariant, Reply};
 
 /// A problem with a protocol's `[protocol]` settings that types alone cannot catch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +57,9 @@ pub trait Protocol: Sized + 'static {
     /// with its vector clock), stated with `ctx.fact(…)`; [`NoFacts`] for a protocol whose facts
     /// are all common [`super::Observation`]s. `Serialize` feeds the trace and its hash.
     type Fact: Clone + Debug + Serialize + 'static;
+    /// The client interface it serves (`Kv` for the key-value one). A protocol that serves no
+    /// clients names one anyway and keeps the default [`Protocol::on_request`], which refuses.
+    type Api: ClientApi;
     /// One record of the durable log, written by appends and truncations (Raft's log entry);
     /// `()` for a protocol that keeps no log.
     type Record: Clone + Debug;
@@ -115,7 +118,7 @@ pub trait Protocol: Sized + 'static {
 
     /// A client's request arrived. Protocols without a client interface keep this default,
     /// which refuses every request.
-    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest) {
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest<Self::Api>) {
         ctx.reply(
             request.id,
             Reply::Fail {

@@ -97,6 +97,7 @@ impl Protocol for Heartbeat {
     type Timer = HeartbeatTimer;
     type Config = HeartbeatConfig;
     type Durable = ();
+    type Api = crate::node::Kv;
     type Fact = crate::node::NoFacts;
     type Record = ();
 

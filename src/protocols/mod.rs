@@ -8,6 +8,7 @@
 use std::sync::OnceLock;
 
 use crate::node::{Protocol, ProtocolInvariant};
+use crate::workload::Workload;
 
 pub mod heartbeat;
 pub mod naive_failover;
@@ -16,7 +17,9 @@ pub mod raft;
 /// Receives each protocol type of a list in turn. The run layer implements it to build its
 /// dispatch table; [`catalog`] to collect what can be said of each protocol without its type.
 pub trait Visitor {
-    fn visit<P: Protocol>(&mut self);
+    fn visit<P: Protocol>(&mut self)
+    where
+        P::Api: Workload;
 }
 
 /// Every protocol of this build, in the order `sim list protocols` shows them: the one line
@@ -68,7 +71,10 @@ impl std::fmt::Debug for ProtocolInfo {
 pub fn builtin() -> Vec<ProtocolInfo> {
     struct Collect(Vec<ProtocolInfo>);
     impl Visitor for Collect {
-        fn visit<P: Protocol>(&mut self) {
+        fn visit<P: Protocol>(&mut self)
+        where
+            P::Api: Workload,
+        {
             self.0.push(ProtocolInfo::of::<P>());
         }
     }

@@ -94,6 +94,7 @@ impl Protocol for NaiveFailover {
     type Config = FailoverConfig;
     /// The epoch of a node that is master: a promoted standby stays master across a restart.
     type Durable = u64;
+    type Api = crate::node::Kv;
     type Fact = crate::node::NoFacts;
     type Record = ();
 

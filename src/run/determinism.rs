@@ -66,6 +66,7 @@ mod tests {
         type Timer = ();
         type Config = NoConfig;
         type Durable = ();
+        type Api = crate::node::Kv;
         type Fact = crate::node::NoFacts;
         type Record = ();
         fn new(_: NodeId, _: &[NodeId], _: &NoConfig, _: Option<&DiskOf<Self>>) -> Self {

@@ -81,6 +81,7 @@ impl Protocol for Claims {
     type Timer = ();
     type Config = ClaimsConfig;
     type Durable = ();
+    type Api = crate::node::Kv;
     type Fact = ClaimFact;
     type Record = ();
 

@@ -5,6 +5,8 @@
 //! metrics and, when asked, the trace writer — all behind one observer — runs it, and turns
 //! what they saw into a [`RunReport`]. The engine knows none of these; they know no protocol.
 
+#[cfg(test)]
+mod api_tests;
 pub mod determinism;
 pub mod exit;
 #[cfg(test)]
@@ -23,12 +25,10 @@ use serde::Serialize;
 
 use crate::check::detector::{DetectorStats, DetectorSummary};
 use crate::check::{self, Invariant, Property, Status};
-use crate::node::ClientId;
 use crate::node::{Nanos, Protocol};
 use crate::scenario::{ExpectedVerdict, Scenario, ScenarioError};
-use crate::workload::KvClient;
+use crate::workload::Workload;
 use crate::workload::history::{History, Outcome as OpOutcome};
-use crate::workload::script::for_client;
 use crate::world::{Cluster, Event, FaultRecord, Observer, Outcome, Record, Stats, World};
 
 use story::{Elections, Story, StoryLine};
@@ -235,7 +235,10 @@ fn run_protocol<P: Protocol>(
     scenario: &Scenario,
     options: &RunOptions,
     panic_at: Option<Nanos>,
-) -> Result<RunOutput, RunError> {
+) -> Result<RunOutput, RunError>
+where
+    P::Api: Workload,
+{
     let config: P::Config = scenario.protocol_config()?;
     P::validate(&config, scenario.nodes.len()).map_err(|e| {
         if e.field.is_empty() {
@@ -297,17 +300,13 @@ fn run_protocol<P: Protocol>(
         capture: options.capture.then(Vec::new),
     };
 
-    let clients: Vec<KvClient> = match (&scenario.workload, &scenario.script) {
-        (Some(w), Some(script)) => (0..w.clients)
-            .map(|i| KvClient::scripted(ClientId(i), w, for_client(script, i)))
-            .collect(),
-        (Some(w), None) => (0..w.clients)
-            .map(|i| KvClient::new(ClientId(i), w))
-            .collect(),
-        (None, _) => Vec::new(),
+    // The clients of the interface the protocol serves.
+    let clients = match &scenario.workload {
+        Some(w) => <P::Api as Workload>::clients(w, scenario.script.as_deref()),
+        None => Vec::new(),
     };
     let (spec, swarm) = scenario.draw_world(seed);
-    let mut world: World<P, RunObserver, KvClient> =
+    let mut world: World<P, RunObserver, <P::Api as Workload>::Client> =
         World::with_clients(spec, config, observer, clients);
     if let Some(at) = panic_at {
         world.panic_at(at);
@@ -316,7 +315,7 @@ fn run_protocol<P: Protocol>(
     let history = scenario
         .workload
         .as_ref()
-        .map(|_| crate::workload::history(world.clients()));
+        .map(|_| <P::Api as Workload>::history(world.clients()));
     if let Some(h) = &history {
         // A checker that panics on the history is placed at the run's end.
         world.noting_panics(|w| {

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use crate::node::{Nanos, Protocol};
 use crate::protocols::{self, ProtocolInfo, Visitor};
 use crate::scenario::Scenario;
+use crate::workload::Workload;
 
 use super::{RunError, RunOptions, RunOutput, run_protocol};
 
@@ -28,7 +29,10 @@ impl Registry {
     pub fn builtin() -> Registry {
         struct Build(Registry);
         impl Visitor for Build {
-            fn visit<P: Protocol>(&mut self) {
+            fn visit<P: Protocol>(&mut self)
+            where
+                P::Api: Workload,
+            {
                 self.0.add::<P>();
             }
         }
@@ -44,12 +48,18 @@ impl Registry {
     /// # Panics
     /// If a protocol of the same name is already registered: two protocols answering to one
     /// name is a mistake in the program, not in a scenario.
-    pub fn with<P: Protocol>(mut self) -> Registry {
+    pub fn with<P: Protocol>(mut self) -> Registry
+    where
+        P::Api: Workload,
+    {
         self.add::<P>();
         self
     }
 
-    fn add<P: Protocol>(&mut self) {
+    fn add<P: Protocol>(&mut self)
+    where
+        P::Api: Workload,
+    {
         assert!(
             self.get(P::NAME).is_none(),
             "two protocols are registered as `{}`",
@@ -131,6 +141,7 @@ mod tests {
         type Timer = ();
         type Config = SoloConfig;
         type Durable = ();
+        type Api = crate::node::Kv;
         type Fact = crate::node::NoFacts;
         type Record = ();
         fn new(_: NodeId, _: &[NodeId], _: &SoloConfig, _: Option<&DiskOf<Self>>) -> Self {

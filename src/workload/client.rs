@@ -295,6 +295,7 @@ impl KvClient {
 }
 
 impl Client for KvClient {
+    type Api = crate::node::Kv;
     type Timer = KvTimer;
 
     fn on_start(&mut self, ctx: &mut ClientCtx<'_, Self>) {

@@ -7,8 +7,10 @@
 pub mod client;
 pub mod generator;
 pub mod history;
+pub mod kind;
 pub mod script;
 
 pub use client::{KvClient, KvTimer, history};
 pub use generator::{Mix, WorkloadSpec};
+pub use kind::Workload;
 pub use script::{ScriptOp, Scripted};

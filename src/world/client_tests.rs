@@ -37,6 +37,7 @@ impl Protocol for Store {
     type Timer = ();
     type Config = NoConfig;
     type Durable = ();
+    type Api = crate::node::Kv;
     type Fact = crate::node::NoFacts;
     type Record = ();
 
@@ -135,6 +136,7 @@ impl Script {
 }
 
 impl Client for Script {
+    type Api = crate::node::Kv;
     type Timer = ScriptTimer;
 
     fn on_start(&mut self, ctx: &mut ClientCtx<'_, Self>) {

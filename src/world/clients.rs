@@ -15,26 +15,30 @@
 //!   (`node_down`); one arriving at a paused node waits for the resume, like a node message.
 //!   Clients themselves never crash or pause, and their clocks are perfect.
 
-use crate::node::{Client, ClientCtx, Nanos, NodeId, Reply, RequestId, Rng, Stream};
+use std::convert::Infallible;
+use std::marker::PhantomData;
+
+use crate::node::{Client, ClientApi, ClientCtx, Nanos, NodeId, Reply, RequestId, Rng, Stream};
 
 use super::network::{Latency, LinkModel};
 
-/// The client type of a world that has none. It cannot be built, so a world of `NoClients`
-/// holds an empty list and every client code path is dead.
+/// The client type of a world that has none, for a protocol serving interface `A`. It cannot
+/// be built, so a world of `NoClients` holds an empty list and every client code path is dead.
 #[derive(Debug)]
-pub enum NoClients {}
+pub struct NoClients<A>(Infallible, PhantomData<A>);
 
-impl Client for NoClients {
+impl<A: ClientApi> Client for NoClients<A> {
+    type Api = A;
     type Timer = ();
 
     fn on_start(&mut self, _: &mut ClientCtx<'_, Self>) {
-        match *self {}
+        match self.0 {}
     }
-    fn on_reply(&mut self, _: &mut ClientCtx<'_, Self>, _: NodeId, _: RequestId, _: Reply) {
-        match *self {}
+    fn on_reply(&mut self, _: &mut ClientCtx<'_, Self>, _: NodeId, _: RequestId, _: Reply<A>) {
+        match self.0 {}
     }
     fn on_timer(&mut self, _: &mut ClientCtx<'_, Self>, _: ()) {
-        match *self {}
+        match self.0 {}
     }
 }
 

@@ -163,7 +163,11 @@ struct Slot<P: Protocol> {
     held: Vec<Pending>,
 }
 
-pub struct World<P: Protocol, O: Observer<P>, C: Client = NoClients> {
+pub struct World<
+    P: Protocol,
+    O: Observer<P>,
+    C: Client<Api = P::Api> = NoClients<<P as Protocol>::Api>,
+> {
     config: P::Config,
     spec: WorldSpec,
     now: Nanos,
@@ -185,19 +189,19 @@ pub struct World<P: Protocol, O: Observer<P>, C: Client = NoClients> {
     clients: Vec<C>,
     client_slots: Vec<ClientSlot<C::Timer>>,
     client_links: ClientLinks,
-    requests: Wire<ClientRequest>,
-    replies: Wire<(RequestId, Reply)>,
+    requests: Wire<ClientRequest<P::Api>>,
+    replies: Wire<(RequestId, Reply<P::Api>)>,
     client_effects: Vec<ClientEffect<C>>,
 }
 
-impl<P: Protocol, O: Observer<P>> World<P, O, NoClients> {
+impl<P: Protocol, O: Observer<P>> World<P, O, NoClients<P::Api>> {
     /// A world of nodes only.
     pub fn new(spec: WorldSpec, config: P::Config, observer: O) -> Self {
         World::with_clients(spec, config, observer, Vec::new())
     }
 }
 
-impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
+impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// A world whose nodes serve `clients`; client `i` is `ClientId(i)`. Clients start at time
     /// zero, after the nodes.
     pub fn with_clients(spec: WorldSpec, config: P::Config, observer: O, clients: Vec<C>) -> Self {
@@ -705,7 +709,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
         }
     }
 
-    fn complete(&mut self, client: u32, request: RequestId, completion: &Completion) {
+    fn complete(&mut self, client: u32, request: RequestId, completion: &Completion<P::Api>) {
         self.tracer.emit::<P>(
             self.now,
             &self.cluster,
@@ -718,7 +722,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
     }
 
     #[inline(never)]
-    fn send_request(&mut self, client: u32, to: u32, request: ClientRequest) {
+    fn send_request(&mut self, client: u32, to: u32, request: ClientRequest<P::Api>) {
         assert!(
             (to as usize) < self.slots.len(),
             "client c{client} sent to node #{to}, which does not exist"
@@ -787,7 +791,7 @@ impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
     /// A node's answer. One addressed to a client that does not exist goes nowhere: only a
     /// protocol bug can make one, since requests come from clients.
     #[inline(never)]
-    fn send_reply(&mut self, from: u32, request: RequestId, reply: Reply) {
+    fn send_reply(&mut self, from: u32, request: RequestId, reply: Reply<P::Api>) {
         let client = request.client.0;
         if client as usize >= self.clients.len() {
             return;

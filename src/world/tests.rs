@@ -40,6 +40,7 @@ impl Protocol for Probe {
     type Timer = ProbeTimer;
     type Config = ProbeConfig;
     type Durable = u64;
+    type Api = crate::node::Kv;
     type Fact = crate::node::NoFacts;
     type Record = ();
 
@@ -489,6 +490,7 @@ impl Protocol for Alarms {
     type Timer = AlarmTimer;
     type Config = ProbeConfig;
     type Durable = ();
+    type Api = crate::node::Kv;
     type Fact = crate::node::NoFacts;
     type Record = ();
     fn new(_: NodeId, _: &[NodeId], _: &ProbeConfig, _: Option<&DiskOf<Self>>) -> Self {

@@ -82,14 +82,14 @@ pub enum Event<'a, P: Protocol> {
     /// A client begins an operation (its invocation in the history).
     Invoke {
         client: u32,
-        request: &'a ClientRequest,
+        request: &'a ClientRequest<P::Api>,
     },
     /// A client sends a request (the first time, or again) to a node.
     Request {
         client: u32,
         to: u32,
         id: u64,
-        request: &'a ClientRequest,
+        request: &'a ClientRequest<P::Api>,
     },
     /// A request reaches a node.
     RequestDeliver {
@@ -102,7 +102,7 @@ pub enum Event<'a, P: Protocol> {
         from: u32,
         client: u32,
         id: u64,
-        answer: &'a (RequestId, Reply),
+        answer: &'a (RequestId, Reply<P::Api>),
     },
     /// A reply reaches its client.
     ReplyDeliver {
@@ -123,7 +123,7 @@ pub enum Event<'a, P: Protocol> {
         client: u32,
         /// The operation's number.
         seq: u64,
-        completion: &'a Completion,
+        completion: &'a Completion<P::Api>,
     },
 }
 

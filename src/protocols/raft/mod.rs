@@ -294,6 +294,7 @@ impl Protocol for Raft {
     type Timer = Timer;
     type Config = RaftConfig;
     type Durable = HardState;
+    type Api = crate::node::Kv;
     type Fact = crate::node::NoFacts;
     type Record = Entry;
 

@@ -9,7 +9,7 @@ use super::super::fault::{self, Applied, FaultAction, FaultRecord, Origin};
 use super::super::trace::{DropReason, Event, Observer};
 use super::{Pending, World};
 
-impl<P: Protocol, O: Observer<P>, C: Client> World<P, O, C> {
+impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     pub(super) fn fault(&mut self, index: u32) {
         let spec = self.spec.faults[index as usize].clone();
         let written = spec.action.describe(&self.cluster);
