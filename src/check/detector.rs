@@ -1,10 +1,12 @@
 //! Failure-detector metrics: how fast real crashes are detected, and how often a live node is
-//! wrongly suspected. Measured, not judged: `strong_accuracy` is the invariant.
+//! wrongly suspected. Measured, not judged: `strong_accuracy` is the invariant. A section of
+//! every run's report (`failure_detector`), fed suspicions and crashes, so any protocol that
+//! reports suspicions gets it.
 
 use serde::Serialize;
 
-use crate::node::{Applied, FaultRecord, RunView};
-use crate::node::{Nanos, Observation};
+use crate::node::{Applied, FaultRecord, RunView, Section, SectionBuilder};
+use crate::node::{Nanos, Observation, format_duration};
 
 pub struct DetectorStats {
     crashed_at: Vec<Option<Nanos>>,
@@ -71,6 +73,47 @@ impl DetectorStats {
             detection_ns_min: self.detections.iter().copied().min(),
             detection_ns_mean: (n > 0).then(|| self.detections.iter().sum::<Nanos>() / n),
             detection_ns_max: self.detections.iter().copied().max(),
+        })
+    }
+}
+
+impl SectionBuilder for DetectorStats {
+    fn on_observation(&mut self, at: Nanos, _node: u32, obs: &Observation, view: &dyn RunView) {
+        DetectorStats::on_observation(self, at, obs, view);
+    }
+
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _view: &dyn RunView) {
+        DetectorStats::on_fault(self, at, fault);
+    }
+
+    /// Always a section: its JSON is `null` and it prints nothing when nothing was suspected.
+    fn section(&self, _view: &dyn RunView) -> Option<Section> {
+        let summary = self.summary();
+        let ms = |ns: Option<u64>| ns.map_or("-".to_string(), format_duration);
+        Some(Section {
+            key: "failure_detector",
+            title: "failure detector",
+            brief: summary.as_ref().map(|d| {
+                format!(
+                    "{} false suspicions, {} detections",
+                    d.false_suspicions, d.detections
+                )
+            }),
+            lines: summary
+                .as_ref()
+                .map(|d| {
+                    format!(
+                        "{} detections of real crashes (min {}, mean {}, max {}), {} false suspicions",
+                        d.detections,
+                        ms(d.detection_ns_min),
+                        ms(d.detection_ns_mean),
+                        ms(d.detection_ns_max),
+                        d.false_suspicions
+                    )
+                })
+                .into_iter()
+                .collect(),
+            json: serde_json::to_value(&summary).expect("plain numbers"),
         })
     }
 }
