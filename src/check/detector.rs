@@ -150,4 +150,40 @@ mod tests {
             (Some(300), Some(350), Some(400))
         );
     }
+
+    /// The section is in every report: `null` and silent when nothing was suspected, the
+    /// figures of `summary` otherwise.
+    #[test]
+    fn its_section_is_silent_until_something_is_suspected() {
+        let mut c = cluster_at(3, 0);
+        let mut stats = DetectorStats::new(3);
+        let quiet = stats.section(&c).expect("always a section");
+        assert_eq!(quiet.key, "failure_detector");
+        assert_eq!(quiet.json, serde_json::Value::Null);
+        assert_eq!((quiet.brief, quiet.lines.len()), (None, 0));
+
+        let crash = FaultRecord {
+            at: 1_000_000_000,
+            origin: Origin::Schedule(0),
+            written: "crash B".into(),
+            applied: Applied::Crash { nodes: vec![1] },
+            lasting: None,
+            dynamic: false,
+        };
+        c.set_status(1, NodeStatus::Crashed);
+        SectionBuilder::on_fault(&mut stats, crash.at, &crash, &c);
+        let suspect = Observation::Suspect { peer: NodeId(1) };
+        SectionBuilder::on_observation(&mut stats, 1_300_000_000, 0, &suspect, &c);
+        SectionBuilder::on_observation(&mut stats, 1_500_000_000, 2, &suspect, &c);
+        let told = stats.section(&c).unwrap();
+        assert_eq!(
+            told.brief.as_deref(),
+            Some("0 false suspicions, 2 detections")
+        );
+        assert_eq!(
+            told.lines,
+            ["2 detections of real crashes (min 300ms, mean 400ms, max 500ms), 0 false suspicions"]
+        );
+        assert_eq!(told.json["detection_ns_max"], 500_000_000);
+    }
 }

@@ -60,8 +60,7 @@ pub struct Section {
 /// ```
 pub trait SectionBuilder {
     /// A node observed a common fact (role, suspicion, …).
-    fn on_observation(&mut self, _at: Nanos, _node: u32, _obs: &Observation, _view: &dyn RunView) {
-    }
+    fn on_observation(&mut self, _at: Nanos, _node: u32, _obs: &Observation, _view: &dyn RunView) {}
     /// A node stated one of its protocol's own facts; read it with
     /// `fact.downcast_ref::<TheFact>()`.
     fn on_fact(&mut self, _at: Nanos, _node: u32, _fact: &dyn Any, _view: &dyn RunView) {}

@@ -452,7 +452,10 @@ fn report_sections<P: Protocol>(nodes: usize) -> Vec<Box<dyn SectionBuilder>> {
         Box::new(ElectionsSection::new(nodes)),
         Box::new(DetectorStats::new(nodes)),
     ];
-    common.into_iter().chain(P::report_sections(nodes)).collect()
+    common
+        .into_iter()
+        .chain(P::report_sections(nodes))
+        .collect()
 }
 
 /// The story's one line about the clients: how their operations ended.

@@ -545,4 +545,74 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].text, "crash A (crash leader)");
     }
+
+    /// A protocol that reports roles has its elections in the terminal's verdict line; one that
+    /// reports none keeps them out of it, and `summary.md` and the JSON count zeros (as they
+    /// always have).
+    #[test]
+    fn the_elections_section_speaks_in_the_terminal_only_of_protocols_with_roles() {
+        let c = cluster();
+        let silent = ElectionsSection::new(3)
+            .section(&c)
+            .expect("always a section");
+        assert_eq!(silent.key, "elections");
+        assert_eq!(silent.brief, None);
+        assert_eq!(
+            silent.lines,
+            ["highest term 0, 0 terms with a leader, 0 elections without one"]
+        );
+        assert_eq!(
+            silent.json,
+            serde_json::json!({"highest_term": 0, "terms_with_leader": 0, "failed": 0})
+        );
+
+        let mut e = ElectionsSection::new(3);
+        let suspect = Observation::Suspect { peer: NodeId(1) };
+        e.on_observation(1, 0, &suspect, &c);
+        assert_eq!(e.counts(), Elections::default(), "only roles count");
+        e.on_observation(2, 0, &role(Role::Candidate, 1), &c);
+        e.on_observation(3, 1, &role(Role::Candidate, 2), &c);
+        e.on_observation(4, 1, &role(Role::Leader, 2), &c);
+        let told = e.section(&c).unwrap();
+        assert_eq!(told.brief.as_deref(), Some("highest term 2, 1 term led"));
+        assert_eq!(
+            told.lines,
+            ["highest term 2, 1 terms with a leader, 1 elections without one"]
+        );
+        assert_eq!(told.json["failed"], 1);
+    }
+
+    /// A leader that crashes and reports the same term again after its restart leads anew: the
+    /// open terms below it fail then, as the story tells it.
+    #[test]
+    fn a_leader_back_from_a_crash_closes_the_terms_below_it() {
+        let c = cluster();
+        let mut s = Told::new(3);
+        s.on_observation(1, 0, &role(Role::Leader, 3), &c);
+        s.on_observation(2, 1, &role(Role::Candidate, 2), &c);
+        s.on_observation(3, 0, &role(Role::Leader, 3), &c);
+        assert_eq!(s.elections.counts().failed, 1, "still open");
+        let crash = FaultRecord {
+            at: 4,
+            origin: Origin::Schedule(0),
+            written: "crash A".into(),
+            applied: Applied::Crash { nodes: vec![0] },
+            lasting: None,
+            dynamic: false,
+        };
+        s.on_fault(&crash, &c);
+        s.on_observation(5, 0, &role(Role::Leader, 3), &c);
+        s.on_observation(6, 2, &role(Role::Candidate, 1), &c);
+        let (lines, elections) = s.finish(c.names());
+        let failed = lines.iter().filter(|l| l.text.contains("(candidates: "));
+        assert_eq!(failed.count(), 2, "{lines:?}");
+        assert_eq!(
+            elections,
+            Elections {
+                highest_term: 3,
+                terms_with_leader: 1,
+                failed: 2
+            }
+        );
+    }
 }
