@@ -1,10 +1,12 @@
 //! Failure-detector metrics: how fast real crashes are detected, and how often a live node is
-//! wrongly suspected. Measured, not judged: `strong_accuracy` is the invariant.
+//! wrongly suspected. Measured, not judged: `strong_accuracy` is the invariant. A section of
+//! every run's report (`failure_detector`), fed suspicions and crashes, so any protocol that
+//! reports suspicions gets it.
 
 use serde::Serialize;
 
-use crate::node::{Applied, FaultRecord, RunView};
-use crate::node::{Nanos, Observation};
+use crate::node::{Applied, FaultRecord, RunView, Section, SectionBuilder};
+use crate::node::{Nanos, Observation, format_duration};
 
 pub struct DetectorStats {
     crashed_at: Vec<Option<Nanos>>,
@@ -75,6 +77,47 @@ impl DetectorStats {
     }
 }
 
+impl SectionBuilder for DetectorStats {
+    fn on_observation(&mut self, at: Nanos, _node: u32, obs: &Observation, view: &dyn RunView) {
+        DetectorStats::on_observation(self, at, obs, view);
+    }
+
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _view: &dyn RunView) {
+        DetectorStats::on_fault(self, at, fault);
+    }
+
+    /// Always a section: its JSON is `null` and it prints nothing when nothing was suspected.
+    fn section(&self, _view: &dyn RunView) -> Option<Section> {
+        let summary = self.summary();
+        let ms = |ns: Option<u64>| ns.map_or("-".to_string(), format_duration);
+        Some(Section {
+            key: "failure_detector",
+            title: "failure detector",
+            brief: summary.as_ref().map(|d| {
+                format!(
+                    "{} false suspicions, {} detections",
+                    d.false_suspicions, d.detections
+                )
+            }),
+            lines: summary
+                .as_ref()
+                .map(|d| {
+                    format!(
+                        "{} detections of real crashes (min {}, mean {}, max {}), {} false suspicions",
+                        d.detections,
+                        ms(d.detection_ns_min),
+                        ms(d.detection_ns_mean),
+                        ms(d.detection_ns_max),
+                        d.false_suspicions
+                    )
+                })
+                .into_iter()
+                .collect(),
+            json: serde_json::to_value(&summary).expect("plain numbers"),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +149,41 @@ mod tests {
             (s.detection_ns_min, s.detection_ns_mean, s.detection_ns_max),
             (Some(300), Some(350), Some(400))
         );
+    }
+
+    /// The section is in every report: `null` and silent when nothing was suspected, the
+    /// figures of `summary` otherwise.
+    #[test]
+    fn its_section_is_silent_until_something_is_suspected() {
+        let mut c = cluster_at(3, 0);
+        let mut stats = DetectorStats::new(3);
+        let quiet = stats.section(&c).expect("always a section");
+        assert_eq!(quiet.key, "failure_detector");
+        assert_eq!(quiet.json, serde_json::Value::Null);
+        assert_eq!((quiet.brief, quiet.lines.len()), (None, 0));
+
+        let crash = FaultRecord {
+            at: 1_000_000_000,
+            origin: Origin::Schedule(0),
+            written: "crash B".into(),
+            applied: Applied::Crash { nodes: vec![1] },
+            lasting: None,
+            dynamic: false,
+        };
+        c.set_status(1, NodeStatus::Crashed);
+        SectionBuilder::on_fault(&mut stats, crash.at, &crash, &c);
+        let suspect = Observation::Suspect { peer: NodeId(1) };
+        SectionBuilder::on_observation(&mut stats, 1_300_000_000, 0, &suspect, &c);
+        SectionBuilder::on_observation(&mut stats, 1_500_000_000, 2, &suspect, &c);
+        let told = stats.section(&c).unwrap();
+        assert_eq!(
+            told.brief.as_deref(),
+            Some("0 false suspicions, 2 detections")
+        );
+        assert_eq!(
+            told.lines,
+            ["2 detections of real crashes (min 300ms, mean 400ms, max 500ms), 0 false suspicions"]
+        );
+        assert_eq!(told.json["detection_ns_max"], 500_000_000);
     }
 }

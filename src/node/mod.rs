@@ -14,6 +14,7 @@ pub mod invariant;
 mod observation;
 mod protocol;
 pub mod rng;
+pub mod section;
 pub mod time;
 mod view;
 
@@ -29,6 +30,7 @@ pub use invariant::{Invariant, InvariantInfo, Property, ProtocolInvariant, Statu
 pub use observation::{Observation, Role};
 pub use protocol::{ConfigError, DiskOf, NoFacts, Protocol};
 pub use rng::{Rng, Stream};
+pub use section::{Section, SectionBuilder};
 pub use time::{
     ClockKind, Duration, LocalNanos, Nanos, SignedDuration, format_duration,
     format_duration_signed, format_instant, format_local_instant,

@@ -11,7 +11,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{ClientApi, ClientRequest, Ctx, Disk, NodeId, ProtocolInvariant, Reply};
+use super::{
+    ClientApi, ClientRequest, Ctx, Disk, NodeId, ProtocolInvariant, Reply, SectionBuilder,
+};
 
 /// A problem with a protocol's `[protocol]` settings that types alone cannot catch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +69,13 @@ pub trait Protocol: Sized + 'static {
     /// Invariants this protocol defines over its own facts, beside the common ones: `[check]`
     /// names them like any other, and `sim list invariants` shows them under the protocol.
     fn invariants() -> Vec<ProtocolInvariant> {
+        Vec::new()
+    }
+
+    /// Sections this protocol adds to the report of a run of `nodes` nodes, after the common
+    /// ones (elections, failure detector): each watches the run and answers one section that
+    /// the terminal, `summary.md` and `--json` all print (see [`super::section`]).
+    fn report_sections(_nodes: usize) -> Vec<Box<dyn SectionBuilder>> {
         Vec::new()
     }
 

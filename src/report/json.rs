@@ -42,7 +42,7 @@ pub fn report(r: &RunReport) -> Value {
             .map(|l| json!({"at_ns": l.at, "text": l.text}))
             .collect()
     };
-    json!({
+    let mut report = json!({
         "scenario": r.scenario,
         "file": r.file,
         "description": r.description,
@@ -77,8 +77,6 @@ pub fn report(r: &RunReport) -> Value {
             .collect::<Vec<_>>()),
         "faults": lines(&r.faults),
         "story": lines(&r.story),
-        "elections": r.elections,
-        "failure_detector": r.detector,
         "expect": r.expect.as_ref().map(|e| json!({
             "verdict": match e.verdict {
                 crate::scenario::ExpectedVerdict::Pass => Verdict::Pass.name(),
@@ -89,5 +87,16 @@ pub fn report(r: &RunReport) -> Value {
             "problems": e.problems,
         })),
         "replay": r.replay,
-    })
+    });
+    let fields = report.as_object_mut().expect("a JSON object");
+    for s in &r.sections {
+        // A program's mistake, like two protocols of one name: a section would hide a field.
+        assert!(
+            !fields.contains_key(s.key),
+            "the report section `{}` has the key of another field of the report",
+            s.key
+        );
+        fields.insert(s.key.to_string(), s.json.clone());
+    }
+    report
 }

@@ -6,5 +6,7 @@
 pub mod history_html;
 pub mod json;
 pub mod narrate;
+#[cfg(test)]
+mod section_tests;
 pub mod summary;
 pub mod text;

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::check::Status;
-use crate::node::{format_duration, format_instant};
+use crate::node::{Section, format_duration, format_instant};
 use crate::run::RunReport;
 use crate::run::story::StoryLine;
 use crate::scenario::ExpectedVerdict;
@@ -121,24 +121,22 @@ pub fn render(r: &RunReport) -> String {
         "Nothing happened worth a story line.",
     );
 
-    let _ = writeln!(md, "\n## Counts\n");
-    let e = &r.elections;
-    let _ = writeln!(
-        md,
-        "- elections: highest term {}, {} terms with a leader, {} elections without one",
-        e.highest_term, e.terms_with_leader, e.failed
-    );
-    if let Some(d) = &r.detector {
-        let ms = |ns: Option<u64>| ns.map_or("-".to_string(), format_duration);
-        let _ = writeln!(
-            md,
-            "- failure detector: {} detections of real crashes (min {}, mean {}, max {}), {} false suspicions",
-            d.detections,
-            ms(d.detection_ns_min),
-            ms(d.detection_ns_mean),
-            ms(d.detection_ns_max),
-            d.false_suspicions
-        );
+    let counted: Vec<&Section> = r.sections.iter().filter(|s| !s.lines.is_empty()).collect();
+    if !counted.is_empty() {
+        let _ = writeln!(md, "\n## Counts\n");
+    }
+    for s in counted {
+        match s.lines.as_slice() {
+            [line] => {
+                let _ = writeln!(md, "- {}: {line}", s.title);
+            }
+            lines => {
+                let _ = writeln!(md, "- {}:", s.title);
+                for line in lines {
+                    let _ = writeln!(md, "  - {line}");
+                }
+            }
+        }
     }
     md
 }

@@ -8,6 +8,9 @@ use crate::node::{format_duration, format_instant};
 use crate::run::{RunReport, Verdict};
 use crate::scenario::ExpectedVerdict;
 
+/// Formatting helpers that sections use too; renderers and `sweep/` import them from here.
+pub use crate::node::section::{plural, thousands};
+
 /// How many story lines a terminal shows before eliding the middle.
 const STORY_LINES: usize = 30;
 
@@ -38,28 +41,6 @@ impl Style {
     }
     fn yellow(&self, t: &str) -> String {
         self.paint("1;33", t)
-    }
-}
-
-/// `12345678` → `12,345,678`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1 term`, `2 terms`.
-pub fn plural(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{} {noun}s", thousands(n))
     }
 }
 
@@ -202,20 +183,8 @@ pub fn render(r: &RunReport, style: &Style) -> String {
         thousands(s.delivered),
         thousands(s.dropped())
     );
-    if r.elections.highest_term > 0 || r.elections.terms_with_leader > 0 {
-        let _ = write!(
-            counts,
-            " · highest term {}, {} led",
-            r.elections.highest_term,
-            plural(r.elections.terms_with_leader, "term")
-        );
-    }
-    if let Some(d) = &r.detector {
-        let _ = write!(
-            counts,
-            " · {} false suspicions, {} detections",
-            d.false_suspicions, d.detections
-        );
+    for brief in r.sections.iter().filter_map(|s| s.brief.as_ref()) {
+        let _ = write!(counts, " · {brief}");
     }
     let _ = writeln!(
         out,

@@ -1,9 +1,10 @@
 //! The composition root: one scenario and one seed in, one judged run out.
 //!
 //! It reads a [`Scenario`], picks the protocol type by name (monomorphised once, here), builds
-//! the [`World`] with the invariants of `[check]`, the story recorder, the failure-detector
-//! metrics and, when asked, the trace writer — all behind one observer — runs it, and turns
-//! what they saw into a [`RunReport`]. The engine knows none of these; they know no protocol.
+//! the [`World`] with the invariants of `[check]`, the story recorder, the builders of the
+//! report's sections (elections, failure-detector metrics, the protocol's own) and, when asked,
+//! the trace writer — all behind one observer — runs it, and turns what they saw into a
+//! [`RunReport`]. The engine knows none of these; they know no protocol.
 
 #[cfg(test)]
 mod api_tests;
@@ -23,15 +24,15 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::check::detector::{DetectorStats, DetectorSummary};
+use crate::check::detector::DetectorStats;
 use crate::check::{self, Invariant, Property, Status};
-use crate::node::{Nanos, Protocol};
+use crate::node::{Nanos, Protocol, Section, SectionBuilder};
 use crate::scenario::{ExpectedVerdict, Scenario, ScenarioError};
 use crate::workload::Workload;
 use crate::workload::history::{History, Outcome as OpOutcome};
 use crate::world::{Cluster, Event, FaultRecord, Observer, Outcome, Record, Stats, World};
 
-use story::{Elections, Story, StoryLine};
+use story::{ElectionsSection, Story, StoryLine};
 use trace_file::TraceWriter;
 
 /// How to run.
@@ -132,8 +133,9 @@ pub struct RunReport {
     /// The concrete fault schedule: (time, what happened).
     pub faults: Vec<StoryLine>,
     pub story: Vec<StoryLine>,
-    pub elections: Elections,
-    pub detector: Option<DetectorSummary>,
+    /// What the run measured beyond its verdicts — elections, failure-detector metrics, the
+    /// protocol's own sections — in the order every renderer prints them.
+    pub sections: Vec<Section>,
     pub verdict: Verdict,
     pub expect: Option<ExpectReport>,
     /// The command line that reproduces this run.
@@ -179,10 +181,10 @@ pub fn run_panicking_at(
     registry::installed().run(scenario, options, panic_at)
 }
 
-/// The one observer of a run: checkers, metrics, story, and the trace when asked.
+/// The one observer of a run: checkers, report sections, story, and the trace when asked.
 struct RunObserver {
     invariants: Vec<Box<dyn Invariant>>,
-    detector: DetectorStats,
+    sections: Vec<Box<dyn SectionBuilder>>,
     story: Story,
     trace: Option<TraceWriter<BufWriter<File>>>,
     capture: Option<Vec<String>>,
@@ -196,19 +198,26 @@ impl<P: Protocol> Observer<P> for RunObserver {
                 for inv in &mut self.invariants {
                     inv.on_observation(record.at, *node, obs, cluster);
                 }
-                self.detector.on_observation(record.at, obs, cluster);
+                for s in &mut self.sections {
+                    s.on_observation(record.at, *node, obs, cluster);
+                }
                 self.story.on_observation(record.at, *node, obs, cluster);
             }
             Event::Fact { node, fact } => {
                 for inv in &mut self.invariants {
                     inv.on_fact(record.at, *node, *fact, cluster);
                 }
+                for s in &mut self.sections {
+                    s.on_fact(record.at, *node, *fact, cluster);
+                }
             }
             Event::Fault(fault) => {
                 for inv in &mut self.invariants {
                     inv.on_fault(record.at, fault, cluster);
                 }
-                self.detector.on_fault(record.at, fault);
+                for s in &mut self.sections {
+                    s.on_fault(record.at, fault, cluster);
+                }
                 self.story.on_fault(fault, cluster);
             }
             _ => {}
@@ -294,7 +303,7 @@ where
     };
     let observer = RunObserver {
         invariants,
-        detector: DetectorStats::new(scenario.nodes.len()),
+        sections: report_sections::<P>(scenario.nodes.len()),
         story: Story::new(scenario.nodes.len()),
         trace,
         capture: options.capture.then(Vec::new),
@@ -347,7 +356,13 @@ where
             detail: inv.detail(world.cluster()),
         })
         .collect();
-    let (story, elections, detector, trace, records) = {
+    let sections: Vec<Section> = world
+        .observer()
+        .sections
+        .iter()
+        .filter_map(|s| s.section(world.cluster()))
+        .collect();
+    let (story, trace, records) = {
         let mut observer = world.into_observer();
         for inv in &invariants {
             if let Status::Violated(v) = &inv.status {
@@ -368,14 +383,8 @@ where
                 ),
             );
         }
-        let (story, elections) = observer.story.finish(&scenario.nodes);
-        (
-            story,
-            elections,
-            observer.detector.summary(),
-            observer.trace,
-            observer.capture,
-        )
+        let story = observer.story.finish(&scenario.nodes);
+        (story, observer.trace, observer.capture)
     };
     if let Some(mut t) = trace {
         t.write_line(&trace_file::footer(virtual_time, stats.events, &trace_hash));
@@ -423,8 +432,7 @@ where
         swarm,
         faults,
         story,
-        elections,
-        detector,
+        sections,
         verdict,
         expect,
         replay: replay_command(&scenario.file, seed),
@@ -435,6 +443,18 @@ where
         history,
         applied,
     })
+}
+
+/// The builders of a run's report sections: the common ones, then the protocol's own.
+fn report_sections<P: Protocol>(nodes: usize) -> Vec<Box<dyn SectionBuilder>> {
+    let common: [Box<dyn SectionBuilder>; 2] = [
+        Box::new(ElectionsSection::new(nodes)),
+        Box::new(DetectorStats::new(nodes)),
+    ];
+    common
+        .into_iter()
+        .chain(P::report_sections(nodes))
+        .collect()
 }
 
 /// The story's one line about the clients: how their operations ended.

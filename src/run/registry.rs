@@ -94,7 +94,7 @@ impl Registry {
     }
 
     /// Runs `scenario` with the protocol it names.
-    pub(super) fn run(
+    pub(crate) fn run(
         &self,
         scenario: &Scenario,
         options: &RunOptions,

@@ -10,11 +10,12 @@
 //! failed terms is stamped when its last term ends — and is cut in two where another line (a
 //! fault, a suspicion) falls between its terms.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::node::{Nanos, Observation, Role, format_instant};
+use crate::node::section::plural;
+use crate::node::{Nanos, Observation, Role, RunView, Section, SectionBuilder, format_instant};
 use crate::world::{Applied, Cluster, FaultRecord};
 
 /// One line of the story.
@@ -25,7 +26,7 @@ pub struct StoryLine {
     pub text: String,
 }
 
-/// Counts of elections, for the report.
+/// Counts of elections: the `elections` section of a report, in its JSON shape.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Elections {
     /// The highest term (or epoch) any node reported.
@@ -65,8 +66,6 @@ pub struct Story {
     leaders: BTreeMap<u64, u32>,
     /// Terms nobody has led yet, in which some node stood as candidate.
     candidacies: BTreeMap<u64, Candidacy>,
-    failed: u64,
-    highest_term: u64,
     /// The suspicion line being grouped: at one instant, of one kind, either several nodes
     /// about one peer or one node about several peers.
     suspicion: Option<Suspicions>,
@@ -79,8 +78,6 @@ impl Story {
             roles: vec![None; nodes],
             leaders: BTreeMap::new(),
             candidacies: BTreeMap::new(),
-            failed: 0,
-            highest_term: 0,
             suspicion: None,
         }
     }
@@ -104,7 +101,6 @@ impl Story {
     fn on_role(&mut self, at: Nanos, node: u32, role: Role, term: u64, cluster: &Cluster) {
         let name = cluster.name(node);
         let previous = self.roles[node as usize].replace((role, term));
-        self.highest_term = self.highest_term.max(term);
         let was_leading = previous.filter(|(r, _)| r.leads());
         // Every term below this one that had not ended ends now.
         for c in self.candidacies.range_mut(..term).map(|(_, c)| c) {
@@ -160,7 +156,6 @@ impl Story {
                 .collect()
         };
         self.candidacies.remove(&term);
-        self.failed += failed.len() as u64;
         let mut run: Vec<(u64, Candidacy)> = Vec::new();
         for (t, c) in failed {
             // A term still open at the end stands alone; so does a term another line precedes.
@@ -276,17 +271,100 @@ impl Story {
     }
 
     /// The lines in time order, with pending groups flushed.
-    pub fn finish(&mut self, names: &[String]) -> (Vec<StoryLine>, Elections) {
+    pub fn finish(&mut self, names: &[String]) -> Vec<StoryLine> {
         self.flush_suspicion(names);
         self.fold_failed_elections(u64::MAX, names);
         let mut lines = std::mem::take(&mut self.lines);
         lines.sort_by_key(|l| l.at); // stable: same-instant lines keep their order
-        let elections = Elections {
+        lines
+    }
+}
+
+/// The `elections` section of every run's report, fed role observations and crashes: any
+/// protocol that reports roles gets it. It counts elections as the story tells them: a term is
+/// led once some node reports leading it, and a term in which some node stood as candidate
+/// fails when a later term is led, or when the run ends, with nobody leading it.
+pub struct ElectionsSection {
+    /// Each node's last role, forgotten when it crashes: a restarted leader reporting its term
+    /// again leads anew.
+    roles: Vec<Option<(Role, u64)>>,
+    led: BTreeSet<u64>,
+    /// Terms with candidates that nobody has led yet.
+    open: BTreeSet<u64>,
+    failed: u64,
+    highest_term: u64,
+}
+
+impl ElectionsSection {
+    pub fn new(nodes: usize) -> Self {
+        ElectionsSection {
+            roles: vec![None; nodes],
+            led: BTreeSet::new(),
+            open: BTreeSet::new(),
+            failed: 0,
+            highest_term: 0,
+        }
+    }
+
+    fn on_role(&mut self, node: u32, role: Role, term: u64) {
+        let previous = self.roles[node as usize].replace((role, term));
+        self.highest_term = self.highest_term.max(term);
+        if role.leads() && previous != Some((role, term)) {
+            // Every open term below this one has failed; this one has not.
+            let later = self.open.split_off(&term);
+            self.failed += std::mem::replace(&mut self.open, later).len() as u64;
+            self.open.remove(&term);
+            self.led.insert(term);
+        } else if role == Role::Candidate && !self.led.contains(&term) {
+            self.open.insert(term);
+        }
+    }
+
+    /// The counts so far, as if the run ended now.
+    pub fn counts(&self) -> Elections {
+        Elections {
             highest_term: self.highest_term,
-            terms_with_leader: self.leaders.len() as u64,
-            failed: self.failed,
-        };
-        (lines, elections)
+            terms_with_leader: self.led.len() as u64,
+            failed: self.failed + self.open.len() as u64,
+        }
+    }
+}
+
+impl SectionBuilder for ElectionsSection {
+    fn on_observation(&mut self, _at: Nanos, node: u32, obs: &Observation, _view: &dyn RunView) {
+        if let Observation::Role { role, term } = *obs {
+            self.on_role(node, role, term);
+        }
+    }
+
+    fn on_fault(&mut self, _at: Nanos, fault: &FaultRecord, _view: &dyn RunView) {
+        if let Applied::Crash { nodes } = &fault.applied {
+            for &n in nodes {
+                self.roles[n as usize] = None;
+            }
+        }
+    }
+
+    /// Always a section: `summary.md` and the JSON count elections in every run (zeros when
+    /// no node reported a role); the terminal mentions them only when some node did.
+    fn section(&self, _view: &dyn RunView) -> Option<Section> {
+        let e = self.counts();
+        Some(Section {
+            key: "elections",
+            title: "elections",
+            brief: (e.highest_term > 0 || e.terms_with_leader > 0).then(|| {
+                format!(
+                    "highest term {}, {} led",
+                    e.highest_term,
+                    plural(e.terms_with_leader, "term")
+                )
+            }),
+            lines: vec![format!(
+                "highest term {}, {} terms with a leader, {} elections without one",
+                e.highest_term, e.terms_with_leader, e.failed
+            )],
+            json: serde_json::to_value(e).expect("plain numbers"),
+        })
     }
 }
 
@@ -303,6 +381,32 @@ mod tests {
         )
     }
 
+    /// A story and the elections section, fed the same records, as a run feeds them.
+    struct Told {
+        story: Story,
+        elections: ElectionsSection,
+    }
+
+    impl Told {
+        fn new(nodes: usize) -> Self {
+            Told {
+                story: Story::new(nodes),
+                elections: ElectionsSection::new(nodes),
+            }
+        }
+        fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, c: &Cluster) {
+            self.story.on_observation(at, node, obs, c);
+            SectionBuilder::on_observation(&mut self.elections, at, node, obs, c);
+        }
+        fn on_fault(&mut self, fault: &FaultRecord, c: &Cluster) {
+            self.story.on_fault(fault, c);
+            SectionBuilder::on_fault(&mut self.elections, fault.at, fault, c);
+        }
+        fn finish(&mut self, names: &[String]) -> (Vec<StoryLine>, Elections) {
+            (self.story.finish(names), self.elections.counts())
+        }
+    }
+
     fn role(role: Role, term: u64) -> Observation {
         Observation::Role { role, term }
     }
@@ -310,7 +414,7 @@ mod tests {
     #[test]
     fn elections_step_downs_and_split_votes_read_as_lines() {
         let c = cluster();
-        let mut s = Story::new(3);
+        let mut s = Told::new(3);
         s.on_observation(1, 0, &role(Role::Candidate, 1), &c);
         s.on_observation(1, 1, &role(Role::Candidate, 1), &c);
         s.on_observation(5, 2, &role(Role::Candidate, 2), &c);
@@ -361,7 +465,7 @@ mod tests {
     #[test]
     fn failed_terms_are_stamped_when_they_end_and_split_around_other_lines() {
         let c = cluster();
-        let mut s = Story::new(3);
+        let mut s = Told::new(3);
         s.on_observation(100 * MS, 0, &role(Role::Candidate, 1), &c);
         s.on_observation(110 * MS, 1, &role(Role::Candidate, 1), &c);
         s.on_observation(300 * MS, 0, &role(Role::Candidate, 2), &c);
@@ -408,7 +512,7 @@ mod tests {
     #[test]
     fn simultaneous_suspicions_are_grouped() {
         let c = cluster();
-        let mut s = Story::new(3);
+        let mut s = Told::new(3);
         s.on_observation(7, 1, &Observation::Suspect { peer: NodeId(0) }, &c);
         s.on_observation(7, 2, &Observation::Suspect { peer: NodeId(0) }, &c);
         s.on_observation(9, 1, &Observation::Trust { peer: NodeId(0) }, &c);
@@ -425,7 +529,7 @@ mod tests {
     #[test]
     fn a_crashed_leader_does_not_step_down_on_restart() {
         let c = cluster();
-        let mut s = Story::new(3);
+        let mut s = Told::new(3);
         s.on_observation(1, 0, &role(Role::Leader, 1), &c);
         let crash = FaultRecord {
             at: 2,
@@ -440,5 +544,75 @@ mod tests {
         let (lines, _) = s.finish(c.names());
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].text, "crash A (crash leader)");
+    }
+
+    /// A protocol that reports roles has its elections in the terminal's verdict line; one that
+    /// reports none keeps them out of it, and `summary.md` and the JSON count zeros (as they
+    /// always have).
+    #[test]
+    fn the_elections_section_speaks_in_the_terminal_only_of_protocols_with_roles() {
+        let c = cluster();
+        let silent = ElectionsSection::new(3)
+            .section(&c)
+            .expect("always a section");
+        assert_eq!(silent.key, "elections");
+        assert_eq!(silent.brief, None);
+        assert_eq!(
+            silent.lines,
+            ["highest term 0, 0 terms with a leader, 0 elections without one"]
+        );
+        assert_eq!(
+            silent.json,
+            serde_json::json!({"highest_term": 0, "terms_with_leader": 0, "failed": 0})
+        );
+
+        let mut e = ElectionsSection::new(3);
+        let suspect = Observation::Suspect { peer: NodeId(1) };
+        e.on_observation(1, 0, &suspect, &c);
+        assert_eq!(e.counts(), Elections::default(), "only roles count");
+        e.on_observation(2, 0, &role(Role::Candidate, 1), &c);
+        e.on_observation(3, 1, &role(Role::Candidate, 2), &c);
+        e.on_observation(4, 1, &role(Role::Leader, 2), &c);
+        let told = e.section(&c).unwrap();
+        assert_eq!(told.brief.as_deref(), Some("highest term 2, 1 term led"));
+        assert_eq!(
+            told.lines,
+            ["highest term 2, 1 terms with a leader, 1 elections without one"]
+        );
+        assert_eq!(told.json["failed"], 1);
+    }
+
+    /// A leader that crashes and reports the same term again after its restart leads anew: the
+    /// open terms below it fail then, as the story tells it.
+    #[test]
+    fn a_leader_back_from_a_crash_closes_the_terms_below_it() {
+        let c = cluster();
+        let mut s = Told::new(3);
+        s.on_observation(1, 0, &role(Role::Leader, 3), &c);
+        s.on_observation(2, 1, &role(Role::Candidate, 2), &c);
+        s.on_observation(3, 0, &role(Role::Leader, 3), &c);
+        assert_eq!(s.elections.counts().failed, 1, "still open");
+        let crash = FaultRecord {
+            at: 4,
+            origin: Origin::Schedule(0),
+            written: "crash A".into(),
+            applied: Applied::Crash { nodes: vec![0] },
+            lasting: None,
+            dynamic: false,
+        };
+        s.on_fault(&crash, &c);
+        s.on_observation(5, 0, &role(Role::Leader, 3), &c);
+        s.on_observation(6, 2, &role(Role::Candidate, 1), &c);
+        let (lines, elections) = s.finish(c.names());
+        let failed = lines.iter().filter(|l| l.text.contains("(candidates: "));
+        assert_eq!(failed.count(), 2, "{lines:?}");
+        assert_eq!(
+            elections,
+            Elections {
+                highest_term: 3,
+                terms_with_leader: 1,
+                failed: 2
+            }
+        );
     }
 }

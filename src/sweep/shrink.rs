@@ -547,7 +547,7 @@ mod tests {
             .collect();
         format!(
             "{stats:?}\n{statuses:?}\n{:?}\n{:?}",
-            out.report.elections,
+            out.report.sections,
             out.history.as_ref().map(|h| &h.ops)
         )
     }

@@ -1,0 +1,93 @@
+//! Report sections: what a run adds to its report beyond verdicts, story and counts — Raft's
+//! elections, a failure detector's metrics, whatever a protocol wants measured.
+//!
+//! A [`SectionBuilder`] watches a run as an invariant does (observations, facts, faults, a
+//! read-only [`RunView`]) and, once the run is over, answers one [`Section`]. Every renderer
+//! prints every section the same way, knowing none by name, so a protocol adds one
+//! ([`super::Protocol::report_sections`]) without touching the terminal, `summary.md` or
+//! `--json`.
+
+use std::any::Any;
+
+use serde_json::Value;
+
+use super::{FaultRecord, Nanos, Observation, RunView};
+
+/// One section of a run's report, in the three forms a report takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Section {
+    /// Its key in `--json`, in snake_case (`elections`); it must not be a key the report has
+    /// of its own (`seed`, `story`, …) nor another section's.
+    pub key: &'static str,
+    /// Its label in `summary.md` (`failure detector`).
+    pub title: &'static str,
+    /// A short clause for the terminal's verdict line (`6 false suspicions, 3 detections`);
+    /// `None` adds nothing there.
+    pub brief: Option<String>,
+    /// Its lines in `summary.md`'s counts: one line reads `- title: line`; several are listed
+    /// under `- title:`. None adds nothing there.
+    pub lines: Vec<String>,
+    /// Its value in `--json`. The key is written even when this is `null`, so that a program
+    /// reading the JSON of a run finds every section the run has.
+    pub json: Value,
+}
+
+/// Builds one [`Section`] from what a run saw.
+///
+/// ```
+/// use sim::node::{Nanos, Observation, RunView, Section, SectionBuilder};
+///
+/// /// How many times some node suspected another.
+/// #[derive(Default)]
+/// struct Suspicions(u64);
+///
+/// impl SectionBuilder for Suspicions {
+///     fn on_observation(&mut self, _: Nanos, _: u32, obs: &Observation, _: &dyn RunView) {
+///         if let Observation::Suspect { .. } = obs {
+///             self.0 += 1;
+///         }
+///     }
+///     fn section(&self, _: &dyn RunView) -> Option<Section> {
+///         Some(Section {
+///             key: "suspicions",
+///             title: "suspicions",
+///             brief: Some(format!("{} suspicions", self.0)),
+///             lines: vec![format!("{} in all", self.0)],
+///             json: self.0.into(),
+///         })
+///     }
+/// }
+/// ```
+pub trait SectionBuilder {
+    /// A node observed a common fact (role, suspicion, …).
+    fn on_observation(&mut self, _at: Nanos, _node: u32, _obs: &Observation, _view: &dyn RunView) {}
+    /// A node stated one of its protocol's own facts; read it with
+    /// `fact.downcast_ref::<TheFact>()`.
+    fn on_fact(&mut self, _at: Nanos, _node: u32, _fact: &dyn Any, _view: &dyn RunView) {}
+    /// A fault happened.
+    fn on_fault(&mut self, _at: Nanos, _fault: &FaultRecord, _view: &dyn RunView) {}
+    /// The run is over (`view.now()` is when it ended): the section, or `None` to add none.
+    fn section(&self, view: &dyn RunView) -> Option<Section>;
+}
+
+/// `12345678` → `12,345,678`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 term`, `2 terms`, `1,000 terms`.
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", thousands(n))
+    }
+}
