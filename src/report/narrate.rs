@@ -154,6 +154,11 @@ impl Narrator {
                 (vec![node.clone()], self.observation(&node, &obs))
             }
             "fault" => (strings(r.get("nodes")), fault(r)),
+            // A protocol's own fact, in the generic `Name(field value, …)` form.
+            "fact" => {
+                let fact = r.get("fact").map_or_else(|| "?".into(), message);
+                (vec![node.clone()], format!("{node} states {fact}"))
+            }
             _ => self.client_event(kind, r, at),
         }
     }
@@ -710,6 +715,15 @@ mod tests {
             assert!(n.tell(line).is_none());
             assert!(n.protocol.is_none());
         }
+    }
+
+    #[test]
+    fn a_protocol_s_own_fact_is_told_as_the_node_stating_it() {
+        let told = tell_all(&[
+            r#"{"seq":0,"t":1,"kind":"fact","node":"B","local":1,"fact":{"claimed":{"slot":0}}}"#,
+            r#"{"seq":1,"t":2,"kind":"fact","node":"C","local":2,"fact":"aborted"}"#,
+        ]);
+        assert_eq!(told, ["B states Claimed(slot 0)", "C states Aborted"]);
     }
 
     #[test]
