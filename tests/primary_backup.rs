@@ -24,8 +24,11 @@ const SOUND: &str = "examples/primary-backup/scenario.toml";
 const BUGGED: &str = "examples/primary-backup/bugged.toml";
 const REPLAY: &str = "cargo run --release --example primary-backup --";
 
+/// Cargo runs tests from the package's root: a scenario path relative to it is what a reader
+/// of the message would type.
 fn path(file: &str) -> String {
-    common::root().join(file).display().to_string()
+    assert_eq!(std::env::current_dir().unwrap(), common::root());
+    file.to_string()
 }
 
 #[test]
@@ -44,7 +47,7 @@ fn the_sound_design_loses_no_acknowledged_write_over_200_seeds() {
 #[test]
 fn in_the_sound_run_the_backup_takes_over_with_every_acknowledged_write() {
     let registry = Registry::builtin().with::<PrimaryBackup>();
-    let scenario = registry.load(&PathBuf::from(path(SOUND))).unwrap();
+    let scenario = registry.load(&common::root().join(SOUND)).unwrap();
     let options = RunOptions {
         capture: true,
         ..RunOptions::default()

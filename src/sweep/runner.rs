@@ -45,7 +45,7 @@ pub struct RunnerOptions<'a> {
     /// A test aid: these seeds panic deliberately.
     pub panic_at: Option<&'a PanicAid>,
     /// The protocols the runs dispatch through: the process's unless a caller (the test
-    /// harness, [`crate::testing`]) brings its own.
+    /// harness, `sim::testing`) brings its own.
     pub registry: &'a Registry,
 }
 

@@ -246,7 +246,7 @@ pub fn shrink(scenario: &Scenario, options: &ShrinkOptions) -> Result<Shrunk, Sh
 }
 
 /// [`shrink`] through a given registry rather than the process's: what the test harness
-/// ([`crate::testing`]) uses for a protocol it registered itself.
+/// (`sim::testing`) uses for a protocol it registered itself.
 pub fn shrink_with(
     registry: &Registry,
     scenario: &Scenario,
