@@ -98,6 +98,13 @@ impl Registry {
     }
 
     /// [`Registry::scenario`] from a file.
+    ///
+    /// ```
+    /// use sim::run::registry::Registry;
+    /// let path = std::path::Path::new("scenarios/raft/basic-election.toml");
+    /// let scenario = Registry::builtin().load(path).unwrap();
+    /// assert_eq!(scenario.protocol, "raft");
+    /// ```
     pub fn load(&self, path: &Path) -> Result<Scenario, ScenarioError> {
         Scenario::load_with(path, &self.catalog())
     }

@@ -79,7 +79,7 @@ pub struct Passed {
 /// let passed = Sweep::<Heartbeat>::new(scenario)
 ///     .seeds(1..=4)
 ///     .jobs(2)
-///     .replay_with("cargo run --release --example heartbeat --")
+///     .replay_with("cargo run --release --bin my-sim --")
 ///     .run();
 /// assert_eq!(passed.seeds, 4);
 /// ```
