@@ -165,7 +165,14 @@ fn the_example_binary_runs_its_scenario_through_the_whole_cli() {
     let replay = run(&["replay", SOUND, "--seed", "1"]);
     let text = String::from_utf8_lossy(&replay.stdout);
     assert!(text.contains("Replicate(#1 "), "{text}");
+    // Its two scenarios are lessons: each shows what its [expect] says.
+    let lessons = run(&["lessons", "examples/primary-backup"]);
+    let text = String::from_utf8_lossy(&lessons.stdout);
+    assert_eq!(lessons.status.code(), Some(0), "{text}");
+    assert!(text.contains("lessons: 2 run, 2 met"), "{text}");
     // The whole catalogue knows it: `list` and `schema` too.
     let list = run(&["list", "protocols"]);
     assert!(String::from_utf8_lossy(&list.stdout).contains("primary-backup"));
+    let schema = run(&["schema"]);
+    assert!(String::from_utf8_lossy(&schema.stdout).contains("failover_after"));
 }
