@@ -1,6 +1,7 @@
 //! sim: a deterministic distributed-systems simulator.
 //!
-//! Layers, each depending only on those below it (docs/ARCHITECTURE.md#layers): `cli`, `sweep` (many
+//! Layers, each depending only on those below it (docs/ARCHITECTURE.md#layers): `cli` and
+//! `testing` (a harness for tests of your own protocols), `sweep` (many
 //! seeds of one scenario), `report`, `run` (the composition root), `scenario`, `check`,
 //! `protocols`, `workload`, `world`, `node`.
 
@@ -12,5 +13,6 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sweep;
+pub mod testing;
 pub mod workload;
 pub mod world;

@@ -184,6 +184,7 @@ fn execute(args: &SweepArgs, plan: Plan) -> i32 {
         stop: &STOP,
         tick: PLAIN_EVERY / 4,
         panic_at: args.panic_at.as_ref(),
+        ..RunnerOptions::new(jobs, &STOP)
     };
     let ran = run_seeds(&scenario, &todo, &options, |event| match event {
         Event::Done(result) => {

@@ -2,11 +2,12 @@
 //! [`crate::protocols::each`] (so the catalogue that validates scenarios and the table that runs
 //! them cannot disagree), plus whatever a program built on sim adds with [`Registry::with`].
 
+use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::node::{Nanos, Protocol};
 use crate::protocols::{self, ProtocolInfo, Visitor};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, ScenarioError};
 use crate::workload::Workload;
 
 use super::{RunError, RunOptions, RunOutput, run_protocol};
@@ -93,8 +94,44 @@ impl Registry {
         protocols::install(catalog)
     }
 
-    /// Runs `scenario` with the protocol it names.
-    pub(crate) fn run(
+    /// Reads a scenario against this registry's catalogue, so that it may name the protocols
+    /// (and their invariants) this registry adds; `file` is used in messages only.
+    ///
+    /// ```
+    /// use sim::run::registry::Registry;
+    /// let text = "name = \"x\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"heartbeat\"\n";
+    /// let scenario = Registry::builtin().scenario("x.toml", text).unwrap();
+    /// assert_eq!(scenario.protocol, "heartbeat");
+    /// ```
+    pub fn scenario(&self, file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_with(file, text, &self.catalog())
+    }
+
+    /// [`Registry::scenario`] from a file.
+    ///
+    /// ```
+    /// use sim::run::registry::Registry;
+    /// let path = std::path::Path::new("scenarios/raft/basic-election.toml");
+    /// let scenario = Registry::builtin().load(path).unwrap();
+    /// assert_eq!(scenario.protocol, "raft");
+    /// ```
+    pub fn load(&self, path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load_with(path, &self.catalog())
+    }
+
+    /// Runs `scenario` with the protocol it names, through this registry (not the process's):
+    /// what [`super::run`] does with the installed one. `panic_at` is the test aid of
+    /// [`super::run_panicking_at`]; `None` for a plain run.
+    ///
+    /// ```
+    /// use sim::run::{RunOptions, registry::Registry};
+    /// let registry = Registry::builtin();
+    /// let text = "name = \"x\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"heartbeat\"\n";
+    /// let scenario = registry.scenario("x.toml", text).unwrap();
+    /// let out = registry.run(&scenario, &RunOptions::default(), None).unwrap();
+    /// assert_eq!(out.report.protocol, "heartbeat");
+    /// ```
+    pub fn run(
         &self,
         scenario: &Scenario,
         options: &RunOptions,

@@ -111,11 +111,19 @@ struct ProtocolPass<C> {
 impl Scenario {
     /// Reads and parses a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load_with(path, &crate::protocols::catalog())
+    }
+
+    /// [`Scenario::load`] against a given protocol catalogue.
+    pub(crate) fn load_with(
+        path: &Path,
+        protocols: &[ProtocolInfo],
+    ) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| {
             ScenarioError::unlocated(&file, format!("cannot read the scenario: {e}"))
         })?;
-        Scenario::parse(&file, Scenario::text_of(&file, &bytes)?)
+        Scenario::parse_with(&file, Scenario::text_of(&file, &bytes)?, protocols)
     }
 
     /// A scenario file's bytes as text, or an error at the first byte that is not UTF-8.

@@ -1,7 +1,7 @@
 //! The worker threads of a sweep.
 //!
 //! N OS threads pull seed indices from one atomic counter; each seed is an independent
-//! [`crate::run::run`] with no trace capture, so threads share nothing but the scenario (read
+//! run (through [`RunnerOptions::registry`]) with no trace capture, so threads share nothing but the scenario (read
 //! only), the counter and a channel that carries each finished result to the calling thread —
 //! one message per seed, milliseconds apart, so nothing contends in the hot path. The caller
 //! sees results in completion order; the [`Summary`](super::Summary) sorts them.
@@ -23,8 +23,9 @@ use std::thread;
 use std::time::Duration;
 
 use crate::node::Nanos;
+use crate::run::RunOptions;
 use crate::run::panic::catch;
-use crate::run::{RunOptions, run_panicking_at};
+use crate::run::registry::{self, Registry};
 use crate::scenario::Scenario;
 
 use super::SeedResult;
@@ -43,6 +44,9 @@ pub struct RunnerOptions<'a> {
     pub tick: Duration,
     /// A test aid: these seeds panic deliberately.
     pub panic_at: Option<&'a PanicAid>,
+    /// The protocols the runs dispatch through: the process's unless a caller (the test
+    /// harness, `sim::testing`) brings its own.
+    pub registry: &'a Registry,
 }
 
 impl<'a> RunnerOptions<'a> {
@@ -56,6 +60,7 @@ impl<'a> RunnerOptions<'a> {
             stop,
             tick: Duration::from_secs(1),
             panic_at: None,
+            registry: registry::installed(),
         }
     }
 }
@@ -130,6 +135,7 @@ pub fn run_seeds(
         stop: options.stop,
         failed: &failed,
         panic_at: options.panic_at,
+        registry: options.registry,
     };
     let jobs = options.jobs.clamp(1, seeds.len().max(1));
     let mut results = Vec::with_capacity(seeds.len());
@@ -173,6 +179,7 @@ struct Shared<'a> {
     /// A run could not happen: every worker stops.
     failed: &'a AtomicBool,
     panic_at: Option<&'a PanicAid>,
+    registry: &'a Registry,
 }
 
 impl Shared<'_> {
@@ -183,7 +190,7 @@ impl Shared<'_> {
                 ..RunOptions::default()
             };
             let panic_at = self.panic_at.and_then(|aid| aid.for_seed(seed));
-            let result = match catch(|| run_panicking_at(self.scenario, &options, panic_at)) {
+            let result = match catch(|| self.registry.run(self.scenario, &options, panic_at)) {
                 Ok(Ok(out)) => SeedResult::from_report(&out.report),
                 Ok(Err(e)) => {
                     self.failed.store(true, Ordering::SeqCst);

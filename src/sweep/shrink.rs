@@ -24,6 +24,7 @@ use std::fmt;
 use crate::check::Status;
 use crate::node::Nanos;
 use crate::node::time::NANOS_PER_MILLI;
+use crate::run::registry::{self, Registry};
 use crate::run::{self, RunError, RunOptions, base_name};
 use crate::scenario::{Expect, ExpectedVerdict, Scenario};
 use crate::workload::script::{clients_needed, from_history};
@@ -192,6 +193,7 @@ impl Candidate {
 
 /// Runs candidates against the budget and says whether the target still fails.
 struct Judge<'a> {
+    registry: &'a Registry,
     base: &'a Scenario,
     seed: u64,
     invariant: String,
@@ -213,7 +215,7 @@ impl Judge<'_> {
             ..RunOptions::default()
         };
         // A candidate that cannot run does not fail the way we look for.
-        let Ok(out) = run::run(&c.scenario(self.base), &options) else {
+        let Ok(out) = self.registry.run(&c.scenario(self.base), &options, None) else {
             return Ok(None);
         };
         Ok(violated_at(&out.report.invariants, &self.invariant))
@@ -240,6 +242,16 @@ fn violated_at(invariants: &[run::InvariantReport], name: &str) -> Option<Nanos>
 
 /// Shrinks `scenario`'s failing seed. See the module doc for the steps.
 pub fn shrink(scenario: &Scenario, options: &ShrinkOptions) -> Result<Shrunk, ShrinkError> {
+    shrink_with(registry::installed(), scenario, options)
+}
+
+/// [`shrink`] through a given registry rather than the process's: what the test harness
+/// (`sim::testing`) uses for a protocol it registered itself.
+pub fn shrink_with(
+    registry: &Registry,
+    scenario: &Scenario,
+    options: &ShrinkOptions,
+) -> Result<Shrunk, ShrinkError> {
     let seed = options.seed.unwrap_or(scenario.seed);
     // A swarm seed's world is part of its failure: it is drawn once and written in.
     let pinned = scenario.pin_world(seed).map_err(ShrinkError::Pin)?;
@@ -248,7 +260,9 @@ pub fn shrink(scenario: &Scenario, options: &ShrinkOptions) -> Result<Shrunk, Sh
         seed: Some(seed),
         ..RunOptions::default()
     };
-    let first = run::run(scenario, &run_options).map_err(ShrinkError::Run)?;
+    let first = registry
+        .run(scenario, &run_options, None)
+        .map_err(ShrinkError::Run)?;
     let invariant = target(&first.report.invariants, options.invariant.as_deref(), seed)?;
 
     let explicit = Candidate {
@@ -264,6 +278,7 @@ pub fn shrink(scenario: &Scenario, options: &ShrinkOptions) -> Result<Shrunk, Sh
         duration: scenario.duration,
     };
     let mut judge = Judge {
+        registry,
         base: scenario,
         seed,
         invariant: invariant.clone(),
