@@ -19,17 +19,19 @@
 //! - Models ([`ModelKind`]): per key, `Register` (read/write), `CasRegister` (read/write/cas) and
 //!   `Kv` (get/put/append/cas); `Mutex` (acquire only when free, release only when held; it
 //!   starts free); `MultiRegister` (transactions of reads and writes over named registers, all
-//!   at one instant; a read of nil constrains nothing, as in Knossos; see [`partitions`]). Every key starts at `ModelSpec::init` (`None`: absent; a read of an
-//!   absent key returns `Output::Value(None)`). `Cas(true)` means the value equalled `from` and
+//!   at one instant; a read of nil constrains nothing, as in Knossos; see the private
+//!   `partitions`). Every key starts at `ModelSpec::init` (`None`: absent; a read of an absent
+//!   key returns `Output::Value(None)`). `Cas(true)` means the value equalled `from` and
 //!   became `to`; `Cas(false)` means it did not equal `from` and nothing changed. Append
 //!   concatenates strings; appending to an absent key stores the appended string; an integer in a
 //!   key that is appended to is a [`ModelError`], as is a call the model does not have.
 //!
 //! Linearizability is local (Herlihy and Wing's P-compositionality): a history is linearizable iff
 //! each key's sub-history is. So every key is searched alone, in key order (`None` first), with
-//! the Wing–Gong–Lowe search of [`search`]. A violation is explained by [`explain`]: the key, the
-//! longest linearizable prefix, the operation that cannot be placed and why, and the smallest
-//! window of operations that cannot be linearized whatever happened before it.
+//! the Wing–Gong–Lowe search (the private `search` module). A violation is explained by
+//! [`explain()`]: the key, the longest linearizable prefix, the operation that cannot be placed
+//! and why, and the smallest window of operations that cannot be linearized whatever happened
+//! before it.
 //!
 //! Known limit: a violation deep inside a long key (thousands of operations before it) makes the
 //! depth-first search undo every earlier choice before it can conclude, which can exhaust any
