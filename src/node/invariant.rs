@@ -61,6 +61,69 @@ impl Status {
 }
 
 /// A property watched during a run.
+///
+/// The world calls it as the run happens — each observation, fact and fault the moment it is
+/// true — then `on_end`, `on_history` and `status`. A safety invariant keeps its first
+/// violation (it is final); a liveness one decides at the end. Here, a check that no node
+/// ever reports a term lower than one it reported before, fed by hand through a [`RunView`]
+/// stub, as its unit test would:
+///
+/// ```
+/// use sim::node::{
+///     ClockKind, Invariant, LocalNanos, Nanos, NodeStatus, Observation, Property, Role,
+///     RunView, Status, Violation,
+/// };
+///
+/// #[derive(Default)]
+/// struct TermsNeverFall {
+///     last: Vec<u64>,
+///     violation: Option<Violation>,
+/// }
+///
+/// impl Invariant for TermsNeverFall {
+///     fn name(&self) -> String {
+///         "terms_never_fall".into()
+///     }
+///     fn property(&self) -> Property {
+///         Property::Safety
+///     }
+///     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, view: &dyn RunView) {
+///         let Observation::Role { term, .. } = *obs else { return };
+///         let n = node as usize;
+///         self.last.resize(self.last.len().max(n + 1), 0);
+///         if term < self.last[n] && self.violation.is_none() {
+///             self.violation = Some(Violation {
+///                 at,
+///                 nodes: vec![view.name(node).to_string()],
+///                 message: format!("term fell from {} to {term}", self.last[n]),
+///                 evidence: Vec::new(),
+///             });
+///         }
+///         self.last[n] = self.last[n].max(term);
+///     }
+///     fn status(&self) -> Status {
+///         Status::of(&self.violation)
+///     }
+/// }
+///
+/// /// Two nodes, always up, clocks at zero.
+/// struct Stub(Vec<String>);
+/// impl RunView for Stub {
+///     fn now(&self) -> Nanos { 0 }
+///     fn names(&self) -> &[String] { &self.0 }
+///     fn status(&self, _: u32) -> NodeStatus { NodeStatus::Up }
+///     fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos { 0 }
+/// }
+///
+/// let view = Stub(vec!["A".into(), "B".into()]);
+/// let mut check = TermsNeverFall::default();
+/// let role = |term| Observation::Role { role: Role::Follower, term };
+/// check.on_observation(10, 1, &role(3), &view);
+/// assert_eq!(check.status(), Status::Pass);
+/// check.on_observation(20, 1, &role(2), &view);
+/// let Status::Violated(v) = check.status() else { panic!("a falling term passed") };
+/// assert_eq!((v.at, v.nodes, v.message), (20, vec!["B".to_string()], "term fell from 3 to 2".into()));
+/// ```
 pub trait Invariant {
     /// As written in `[check]`, with its parameter if any: `leader_within 2s`.
     fn name(&self) -> String;
@@ -93,7 +156,33 @@ pub struct InvariantInfo {
 }
 
 /// An invariant a protocol defines over its own facts ([`super::Protocol::invariants`]).
+///
+/// `[check]` names it by `info.name`, only in scenarios of that protocol; `build` makes a
+/// fresh checker for each run. The [`Protocol`](super::Protocol) example shows one end to end.
+///
+/// ```
+/// use sim::node::{InvariantInfo, Property, ProtocolInvariant, Status};
+/// # use sim::node::{Invariant, Nanos, Observation, RunView};
+/// # struct AlwaysHolds;
+/// # impl Invariant for AlwaysHolds {
+/// #     fn name(&self) -> String { "always_holds".into() }
+/// #     fn property(&self) -> Property { Property::Safety }
+/// #     fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+/// #     fn status(&self) -> Status { Status::Pass }
+/// # }
+///
+/// let mine = ProtocolInvariant {
+///     info: InvariantInfo {
+///         name: "always_holds",
+///         property: Property::Safety,
+///         definition: "Nothing bad happens: what `sim list invariants` prints.",
+///     },
+///     build: |_nodes| Box::new(AlwaysHolds),
+/// };
+/// assert_eq!((mine.build)(3).status(), Status::Pass);
+/// ```
 pub struct ProtocolInvariant {
+    /// Its name in `[check]`, its kind and its definition.
     pub info: InvariantInfo,
     /// Builds the checker for a run of `nodes` nodes.
     pub build: fn(nodes: usize) -> Box<dyn Invariant>,
