@@ -109,7 +109,22 @@ struct ProtocolPass<C> {
 }
 
 impl Scenario {
-    /// Reads and parses a scenario file.
+    /// Reads and parses a scenario file; every error names the file, the line and the column.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use sim::scenario::Scenario;
+    ///
+    /// let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/raft/basic-election.toml");
+    /// let scenario = Scenario::load(&path)?;
+    /// assert_eq!(scenario.name, "raft-basic-election");
+    /// assert_eq!(scenario.protocol, "raft");
+    /// assert_eq!(scenario.nodes, ["A", "B", "C"]);
+    ///
+    /// let missing = Scenario::load(Path::new("no-such.toml")).unwrap_err();
+    /// assert!(missing.to_string().starts_with("no-such.toml: cannot read the scenario"));
+    /// # Ok::<(), sim::scenario::ScenarioError>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| {
@@ -136,7 +151,39 @@ impl Scenario {
         })
     }
 
-    /// Parses a scenario; `file` is used in messages only.
+    /// Parses a scenario; `file` is used in messages only. The protocol must be one the
+    /// process knows: a built-in one, or one of an installed
+    /// [`Registry`](crate::run::registry::Registry).
+    ///
+    /// ```
+    /// use sim::node::time::NANOS_PER_SEC;
+    /// use sim::scenario::Scenario;
+    ///
+    /// let text = r#"
+    /// name = "two-masters"
+    /// duration = "3s"
+    ///
+    /// [cluster]
+    /// nodes = ["master", "standby"]
+    /// protocol = "naive-failover"
+    ///
+    /// [[faults]]
+    /// at = "1s"
+    /// partition = [["master"], ["standby"]]
+    /// for = "1s"
+    /// "#;
+    /// let scenario = Scenario::parse("two-masters.toml", text)?;
+    /// assert_eq!(scenario.duration, 3 * NANOS_PER_SEC);
+    /// assert_eq!(scenario.seed, 1, "the default seed");
+    /// assert_eq!(scenario.faults.len(), 1);
+    ///
+    /// // Bad input is an error at the file, line and column, saying what was expected.
+    /// let bad = text.replace(r#"for = "1s""#, r#"for = "soon""#);
+    /// let e = Scenario::parse("two-masters.toml", &bad).unwrap_err().to_string();
+    /// assert!(e.starts_with("two-masters.toml:12:7:"), "{e}");
+    /// assert!(e.contains("expected a duration"), "{e}");
+    /// # Ok::<(), sim::scenario::ScenarioError>(())
+    /// ```
     pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         Scenario::parse_with(file, text, &crate::protocols::catalog())
     }
