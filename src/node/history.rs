@@ -153,9 +153,40 @@ pub struct ModelSpec {
 }
 
 /// A whole history, in invocation order.
+///
+/// Two clients of one register: process 0 writes 1 from time 0 to 10, process 1 reads from 5
+/// to 15 and sees 1 (the read overlaps the write, so either order is possible in real time):
+///
+/// ```
+/// use sim::node::history::{
+///     Call, History, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value,
+/// };
+///
+/// let op = |process, call, invoke, complete, out| Operation {
+///     process,
+///     key: None,
+///     call,
+///     invoke,
+///     complete: Some(complete),
+///     outcome: Outcome::Ok(out),
+/// };
+/// let history = History {
+///     ops: vec![
+///         op(0, Call::Write(Value::Int(1)), 0, 10, Output::Done),
+///         op(1, Call::Read, 5, 15, Output::Value(Some(Value::Int(1)))),
+///     ],
+///     time_unit: TimeUnit::Nanos,
+///     model: Some(ModelSpec { kind: ModelKind::Register, init: None }),
+/// };
+/// assert_eq!(history.ops[1].outcome, Outcome::Ok(Output::Value(Some(Value::Int(1)))));
+/// ```
+///
+/// `sim::check::linearizable::check` judges one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct History {
+    /// Every operation, in invocation order.
     pub ops: Vec<Operation>,
+    /// What `invoke` and `complete` count.
     pub time_unit: TimeUnit,
     /// The model the source implies, when it implies one (`--model` overrides it).
     pub model: Option<ModelSpec>,

@@ -152,8 +152,8 @@ impl Scenario {
     }
 
     /// Parses a scenario; `file` is used in messages only. The protocol must be one the
-    /// process knows: a built-in one, or one of an installed
-    /// [`Registry`](crate::run::registry::Registry).
+    /// process knows: a built-in one, or one of an installed registry
+    /// (`sim::run::registry::Registry`).
     ///
     /// ```
     /// use sim::node::time::NANOS_PER_SEC;

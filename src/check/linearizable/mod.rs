@@ -135,6 +135,43 @@ const FIRST_ROUND_STEPS: u64 = 50_000;
 
 /// Checks `history` against `model`. Errors only on a history the model cannot judge.
 ///
+/// ```
+/// use sim::check::linearizable::{Limits, LinVerdict, check};
+/// use sim::node::history::{
+///     Call, History, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value,
+/// };
+///
+/// let op = |process, call, invoke, complete, out| Operation {
+///     process,
+///     key: Some("x".to_string()),
+///     call,
+///     invoke,
+///     complete: Some(complete),
+///     outcome: Outcome::Ok(out),
+/// };
+/// let register = ModelSpec { kind: ModelKind::Register, init: None };
+/// let history = |read: Option<i64>| History {
+///     ops: vec![
+///         op(0, Call::Write(Value::Int(1)), 0, 10, Output::Done),
+///         // Invoked after the write completed: it must see 1.
+///         op(1, Call::Read, 20, 30, Output::Value(read.map(Value::Int))),
+///     ],
+///     time_unit: TimeUnit::Nanos,
+///     model: None,
+/// };
+///
+/// let fresh = check(&history(Some(1)), &register, &Limits::default())?;
+/// assert_eq!(fresh.verdict, LinVerdict::Linearizable);
+///
+/// // A stale read: the key still absent after the write completed.
+/// let stale = check(&history(None), &register, &Limits::default())?;
+/// assert_eq!(stale.verdict, LinVerdict::NotLinearizable);
+/// let x = &stale.partitions[0];
+/// assert_eq!(x.key.as_deref(), Some("x"));
+/// assert_eq!(x.stuck, Some(1), "the read cannot be placed");
+/// # Ok::<(), sim::check::linearizable::ModelError>(())
+/// ```
+///
 /// Keys are searched in rounds of growing step caps, several at a time on the machine's cores: a
 /// key the round decides keeps its verdict, one that runs out of steps is searched again, from
 /// the start, with four times the cap. The first round that finds a key not linearizable ends
