@@ -12,17 +12,26 @@ use super::{
 /// One thing a handler asked the world to do.
 #[derive(Debug)]
 pub enum Effect<P: Protocol> {
+    /// Send `msg` to node `to`.
     Send {
+        /// The receiver.
         to: NodeId,
+        /// The message.
         msg: P::Msg,
     },
+    /// Fire `timer` once `after` nanoseconds pass on the node's monotonic clock.
     SetTimer {
+        /// The timer's name; a pending one of that name is replaced.
         timer: P::Timer,
+        /// How long from now, on the monotonic clock.
         after: Nanos,
     },
+    /// Cancel the pending timer of this name, if any.
     CancelTimer {
+        /// The timer's name.
         timer: P::Timer,
     },
+    /// A common fact, for the checkers.
     Observe(Observation),
     /// One of the protocol's own facts.
     Fact(P::Fact),
@@ -30,7 +39,9 @@ pub enum Effect<P: Protocol> {
     Persist(DiskWrite<P::Durable, P::Record>),
     /// An answer to a client's request, sent back over the network.
     Reply {
+        /// The request answered.
         request: RequestId,
+        /// The answer.
         reply: Reply,
     },
 }
@@ -185,6 +196,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         self.rng
     }
 
+    /// Sends `msg` to node `to` (never to itself: a node changes its own state directly).
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {
         debug_assert_ne!(
             to, self.id,

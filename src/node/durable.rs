@@ -42,7 +42,9 @@ pub enum DiskWrite<D, R> {
 /// A node's disk: its small durable state and its durable log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Disk<D, R> {
+    /// The small durable state, as last persisted ([`DiskWrite::State`]).
     pub state: D,
+    /// The durable log, as appended and truncated.
     pub log: Vec<R>,
 }
 

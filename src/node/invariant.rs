@@ -16,7 +16,9 @@ use super::{FaultRecord, Nanos, Observation, RunView};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
+    /// Nothing bad ever happens: one counterexample is final.
     Safety,
+    /// Something good happens within a bound, judged once the faults are over.
     Liveness,
 }
 
@@ -36,7 +38,9 @@ pub struct Violation {
 /// An invariant's verdict on a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// The property held over the whole run.
     Pass,
+    /// The property failed; the first violation found.
     Violated(Violation),
     /// The run could not decide (it ended too early, a limit was hit).
     Unknown(String),
@@ -51,6 +55,7 @@ impl Status {
         }
     }
 
+    /// The status as reports write it: `pass`, `violation` or `unknown`.
     pub fn name(&self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -127,6 +132,7 @@ impl Status {
 pub trait Invariant {
     /// As written in `[check]`, with its parameter if any: `leader_within 2s`.
     fn name(&self) -> String;
+    /// Safety or liveness: decides the exit code when it fails.
     fn property(&self) -> Property;
     /// A node observed a common fact (role, authority, log appended, …).
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, view: &dyn RunView);
@@ -140,6 +146,7 @@ pub trait Invariant {
     fn on_end(&mut self, _view: &dyn RunView) {}
     /// The clients' history, once the run is over (only runs with a `[workload]` have one).
     fn on_history(&mut self, _history: &History) {}
+    /// The verdict so far; final once `on_end` and `on_history` have been called.
     fn status(&self) -> Status;
     /// A line of context for a report when the invariant held (who led, how fast).
     fn detail(&self, _view: &dyn RunView) -> Option<String> {
@@ -149,7 +156,9 @@ pub trait Invariant {
 
 /// What `sim list invariants` prints, and what `[check]` accepts.
 pub struct InvariantInfo {
+    /// As `[check]` names it.
     pub name: &'static str,
+    /// Safety or liveness.
     pub property: Property,
     /// The precise definition, as in the checker's module doc.
     pub definition: &'static str,

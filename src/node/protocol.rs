@@ -18,10 +18,12 @@ use super::{ClientRequest, Ctx, Disk, NodeId, ProtocolInvariant, Reply};
 pub struct ConfigError {
     /// The key inside `[protocol]` that is wrong (empty when the problem is the cluster).
     pub field: &'static str,
+    /// What is wrong, and what was expected.
     pub message: String,
 }
 
 impl ConfigError {
+    /// A problem with the key `field` (`""`: with the cluster).
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         ConfigError {
             field,

@@ -32,8 +32,11 @@ pub enum ClockKind {
     Monotonic,
 }
 
+/// Nanoseconds in a microsecond.
 pub const NANOS_PER_MICRO: u64 = 1_000;
+/// Nanoseconds in a millisecond.
 pub const NANOS_PER_MILLI: u64 = 1_000_000;
+/// Nanoseconds in a second.
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// A non-negative duration written as a string with a unit: `"750us"`, `"150ms"`, `"2s"`,
@@ -46,17 +49,22 @@ pub struct Duration(Nanos);
 pub struct SignedDuration(i64);
 
 impl Duration {
+    /// No time at all.
     pub const ZERO: Duration = Duration(0);
 
+    /// A duration of `ns` nanoseconds.
     pub const fn from_nanos(ns: Nanos) -> Self {
         Duration(ns)
     }
+    /// A duration of `ms` milliseconds.
     pub const fn from_millis(ms: u64) -> Self {
         Duration(ms * NANOS_PER_MILLI)
     }
+    /// A duration of `s` seconds.
     pub const fn from_secs(s: u64) -> Self {
         Duration(s * NANOS_PER_SEC)
     }
+    /// The duration in nanoseconds.
     pub const fn nanos(self) -> Nanos {
         self.0
     }
@@ -67,9 +75,11 @@ impl Duration {
 }
 
 impl SignedDuration {
+    /// A signed duration of `ns` nanoseconds.
     pub const fn from_nanos(ns: i64) -> Self {
         SignedDuration(ns)
     }
+    /// The duration in nanoseconds, negative for a step backwards.
     pub const fn nanos(self) -> i64 {
         self.0
     }
