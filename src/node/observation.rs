@@ -47,6 +47,22 @@ impl Role {
 }
 
 /// A fact about one node, true from the instant it is observed.
+///
+/// A Raft leader of term 3 that holds a lease for 500 ms on its monotonic clock says so with
+/// two observations, in a handler:
+///
+/// ```
+/// use sim::node::{ClockKind, Observation, Role};
+/// # let now: i64 = 2_000_000_000; // ctx.monotonic()
+/// let elected = Observation::Role { role: Role::Leader, term: 3 };
+/// let lease = Observation::Authority {
+///     term: 3,
+///     until: Some(now + 500_000_000),
+///     clock: ClockKind::Monotonic,
+/// };
+/// // ctx.observe(elected); ctx.observe(lease);
+/// assert_eq!((elected.kind(), lease.kind()), ("role", "authority"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Observation {

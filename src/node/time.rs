@@ -41,6 +41,16 @@ pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// A non-negative duration written as a string with a unit: `"750us"`, `"150ms"`, `"2s"`,
 /// `"1.5s"`, `"2m"`, `"1h"`. Accepted units: `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h`.
+///
+/// ```
+/// use sim::node::Duration;
+///
+/// let d: Duration = "1.5s".parse()?;
+/// assert_eq!(d, Duration::from_millis(1500));
+/// assert_eq!(d.to_string(), "1.5s");
+/// assert!("1.5 fortnights".parse::<Duration>().unwrap_err().contains("unknown unit"));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(Nanos);
 
