@@ -45,6 +45,7 @@ pub use schema::json_schema;
 pub struct Scenario {
     /// The path as given, used in messages.
     pub file: String,
+    /// `name`: how reports and sweeps refer to the scenario.
     pub name: String,
     /// "" when absent.
     pub description: String,
@@ -54,13 +55,17 @@ pub struct Scenario {
     pub duration: Nanos,
     /// A limit on trace events (50,000,000 when absent).
     pub max_events: u64,
+    /// Node names, in cluster order (`NodeId(i)` is the i-th).
     pub nodes: Vec<String>,
+    /// `cluster.protocol`: the protocol's `NAME`.
     pub protocol: String,
+    /// `[network]`: latency, loss and duplication of every link.
     pub link: LinkModel,
     /// One per node, [`Clock::honest`] unless `[clocks]` says otherwise.
     pub clocks: Vec<Clock>,
     /// The `[[faults]]` entries in file order, each with origin `Origin::Schedule(i)`.
     pub faults: Vec<FaultSpec>,
+    /// `[nemesis]`: faults drawn from the seed, when present.
     pub nemesis: Option<NemesisSpec>,
     /// `[nemesis] mode = "swarm"`: what each seed draws. `link` and `clocks` then hold each
     /// range's low end, `nemesis` the windows as written; [`Scenario::draw_world`] draws.
@@ -70,7 +75,9 @@ pub struct Scenario {
     /// `[workload] script`: the operations the clients replay instead of drawing them (only
     /// with a `workload`).
     pub script: Option<Vec<ScriptOp>>,
+    /// `[check]`: the invariants to judge the run by.
     pub check: CheckSpec,
+    /// `[expect]`: the verdict the author expects, when written.
     pub expect: Option<Expect>,
     /// The source text, for locating keys in later errors.
     text: String,
@@ -88,14 +95,18 @@ pub struct CheckSpec {
 /// `[expect]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expect {
+    /// `pass` or `violation`.
     pub verdict: ExpectedVerdict,
     /// Invariants expected to fail; empty unless the verdict is a violation.
     pub violates: Vec<String>,
 }
 
+/// The verdict an `[expect]` table names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpectedVerdict {
+    /// The run passes: every invariant holds.
     Pass,
+    /// The run has a violation, and every invariant `violates` names is among those that failed.
     Violation,
 }
 

@@ -75,12 +75,19 @@ pub struct Limits<'a> {
 /// A verdict on a history or on one key of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinVerdict {
+    /// Some order of the operations, consistent with real time, satisfies the model.
     Linearizable,
+    /// No order does: the search tried them all.
     NotLinearizable,
-    Unknown { reason: String },
+    /// A limit stopped the search first; never a guess.
+    Unknown {
+        /// Which limit, in words.
+        reason: String,
+    },
 }
 
 impl LinVerdict {
+    /// The verdict as reports write it: `linearizable`, `not linearizable` or `unknown`.
     pub fn name(&self) -> &'static str {
         match self {
             LinVerdict::Linearizable => "linearizable",
@@ -95,6 +102,7 @@ impl LinVerdict {
 pub struct PartitionResult {
     /// The key (`None`: the ops without a key).
     pub key: Option<String>,
+    /// This key's verdict.
     pub verdict: LinVerdict,
     /// Indices into `history.ops`: the linearization found, or else the longest linearizable
     /// prefix found (leading up to `stuck` on a violation).
