@@ -1,9 +1,9 @@
 //! Checkers: invariants that watch observations and faults as a run happens, then judge it.
 //!
-//! A checker never imports a protocol: it reads [`Observation`]s, the fault schedule and the
-//! [`Cluster`] (who is up, what each clock reads). So one checker serves every protocol that
-//! reports the same facts. Every checker here ships with a test where a broken design makes it
-//! fail and one where a correct design passes.
+//! A checker never imports a protocol: it reads [`Observation`](crate::node::Observation)s, the
+//! fault schedule and a [`RunView`](crate::node::RunView) (who is up, what each clock reads). So
+//! one checker serves every protocol that reports the same facts. Every checker here ships with a
+//! test where a broken design makes it fail and one where a correct design passes.
 
 pub mod blame;
 pub mod detector;

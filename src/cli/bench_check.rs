@@ -2,7 +2,7 @@
 //! published verdicts and Porcupine's times (`MANIFEST.tsv`).
 //!
 //! Every file is imported once and checked `--runs` times, and more while those took less than
-//! [`MIN_SAMPLED_MS`] in all (a check of a few microseconds is otherwise a handful of noisy
+//! `MIN_SAMPLED_MS` (20 ms) in all (a check of a few microseconds is otherwise a handful of noisy
 //! samples, as Go's benchmark harness also knows); the median check time is compared with
 //! Porcupine's median on the same file. Exit 1 if any verdict differs from the manifest's:
 //! a fast wrong answer is no answer. Only here, in the command line, is the wall clock read.

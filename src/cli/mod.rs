@@ -88,6 +88,37 @@ enum Command {
 
 /// The whole `sim` command line over `registry`: for a program of your own that adds protocols
 /// to the built-in ones (`Registry::builtin().with::<MyProtocol>()`). Returns the exit code.
+///
+/// A binary whose `sim run`, `sim sweep`, `sim shrink`, `sim list` and the rest also know
+/// `MyProtocol` (see [`Protocol`](crate::node::Protocol) for one written out):
+///
+/// ```no_run
+/// # use sim::node::{Ctx, DiskOf, NodeId, NoFacts, Protocol};
+/// # #[derive(Clone, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Config {}
+/// # struct MyProtocol;
+/// # impl Protocol for MyProtocol {
+/// #     const NAME: &'static str = "mine";
+/// #     const SUMMARY: &'static str = "mine";
+/// #     type Msg = ();
+/// #     type Timer = ();
+/// #     type Config = Config;
+/// #     type Durable = ();
+/// #     type Api = sim::node::Kv;
+/// #     type Fact = NoFacts;
+/// #     type Record = ();
+/// #     fn new(_: NodeId, _: &[NodeId], _: &Config, _: Option<&DiskOf<Self>>) -> Self { MyProtocol }
+/// #     fn on_start(&mut self, _: &mut Ctx<'_, Self>) {}
+/// #     fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+/// #     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
+/// # }
+/// use sim::run::registry::Registry;
+///
+/// fn main() {
+///     let registry = Registry::builtin().with::<MyProtocol>();
+///     std::process::exit(sim::cli::main_with(registry));
+/// }
+/// ```
 pub fn main_with(registry: crate::run::registry::Registry) -> i32 {
     if let Err(e) = registry.install() {
         eprintln!("sim: {e}");

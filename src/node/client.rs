@@ -25,6 +25,7 @@ impl fmt::Display for ClientId {
 /// One operation of one client: retries of it share the id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RequestId {
+    /// The client that issued it.
     pub client: ClientId,
     /// The client's operation number, from 1, increasing by one per new operation.
     pub seq: u64,
@@ -35,20 +36,37 @@ pub struct RequestId {
 #[serde(rename_all = "snake_case", tag = "f")]
 pub enum Op {
     /// Reads the key's value (`None` when the key is absent).
-    Get { key: Arc<str> },
+    Get {
+        /// The key.
+        key: Arc<str>,
+    },
     /// Sets the key's value.
-    Put { key: Arc<str>, value: Arc<str> },
+    Put {
+        /// The key.
+        key: Arc<str>,
+        /// Its new value.
+        value: Arc<str>,
+    },
     /// Appends to the key's value (an absent key counts as empty).
-    Append { key: Arc<str>, value: Arc<str> },
+    Append {
+        /// The key.
+        key: Arc<str>,
+        /// What is added at the end of its value.
+        value: Arc<str>,
+    },
     /// Sets the key to `new` if and only if its value is `expect` now.
     Cas {
+        /// The key.
         key: Arc<str>,
+        /// The value it must hold for the swap to happen.
         expect: Arc<str>,
+        /// The value it then gets.
         new: Arc<str>,
     },
 }
 
 impl Op {
+    /// The key the operation reads or writes.
     pub fn key(&self) -> &Arc<str> {
         match self {
             Op::Get { key }
@@ -87,7 +105,9 @@ impl ClientApi for Kv {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(bound = "")]
 pub struct ClientRequest<A: ClientApi = Kv> {
+    /// Which operation of which client (retries share it).
     pub id: RequestId,
+    /// What the client asks for.
     pub op: A::Op,
 }
 
@@ -96,11 +116,17 @@ pub struct ClientRequest<A: ClientApi = Kv> {
 #[serde(rename_all = "snake_case", tag = "result")]
 pub enum OpResult {
     /// A `get`: the value read (`None`: the key was absent).
-    Value { value: Option<Arc<str>> },
+    Value {
+        /// The value (`None`: absent).
+        value: Option<Arc<str>>,
+    },
     /// A `put` or an `append` took effect.
     Done,
     /// A `cas`: `true` if it swapped, `false` if the value was not `expect` (nothing changed).
-    Cas { swapped: bool },
+    Cas {
+        /// Whether it swapped.
+        swapped: bool,
+    },
 }
 
 /// A node's answer to a request.
@@ -111,8 +137,14 @@ pub enum Reply<A: ClientApi = Kv> {
     Ok(A::Output),
     /// This node cannot serve the request; `leader` is its best guess of who can. The
     /// operation did not take effect here.
-    NotLeader { leader: Option<NodeId> },
+    NotLeader {
+        /// Who this node thinks leads (`None`: it does not know).
+        leader: Option<NodeId>,
+    },
     /// The operation definitely did not take effect (for example the protocol has no client
     /// interface, or refused the request); `reason` says why.
-    Fail { reason: String },
+    Fail {
+        /// Why, in words.
+        reason: String,
+    },
 }

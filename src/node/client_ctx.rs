@@ -21,7 +21,10 @@ pub enum Completion<A: ClientApi = Kv> {
     /// A node answered `Reply::Ok`: the operation took effect with this result.
     Ok(A::Output),
     /// A node answered `Reply::Fail`: the operation did not take effect.
-    Fail { reason: String },
+    Fail {
+        /// The node's reason.
+        reason: String,
+    },
     /// The client gave up waiting: the operation may or may not have taken effect.
     Info,
 }
@@ -31,24 +34,33 @@ pub enum Completion<A: ClientApi = Kv> {
 pub enum ClientEffect<C: Client> {
     /// Send a request to a node (a retry sends the same request again).
     Send {
+        /// The node addressed.
         to: NodeId,
+        /// The request.
         request: ClientRequest<C::Api>,
     },
     /// Fire `timer` after `after` nanoseconds of true time; replaces a pending one of that name.
     SetTimer {
+        /// The timer's name.
         timer: C::Timer,
+        /// How long from now, in true time.
         after: Nanos,
     },
+    /// Cancel the pending timer of this name, if any.
     CancelTimer {
+        /// The timer's name.
         timer: C::Timer,
     },
     /// The operation begins: its invocation enters the history.
     Invoke {
+        /// The request, as first sent.
         request: ClientRequest<C::Api>,
     },
     /// The operation ends.
     Complete {
+        /// The operation that ends.
         request: RequestId,
+        /// How it ended.
         completion: Completion<C::Api>,
     },
 }
@@ -124,15 +136,18 @@ impl<'a, C: Client> ClientCtx<'a, C> {
         self.rng
     }
 
+    /// Sends `request` to node `to`.
     pub fn send(&mut self, to: NodeId, request: ClientRequest<C::Api>) {
         debug_assert!(to.0 < self.nodes, "{} sent to node #{}", self.id, to.0);
         self.effects.push(ClientEffect::Send { to, request });
     }
 
+    /// Fires `timer` after `after` nanoseconds of true time; replaces a pending one of that name.
     pub fn set_timer(&mut self, after: Nanos, timer: C::Timer) {
         self.effects.push(ClientEffect::SetTimer { timer, after });
     }
 
+    /// Cancels the pending timer of this name, if any.
     pub fn cancel_timer(&mut self, timer: C::Timer) {
         self.effects.push(ClientEffect::CancelTimer { timer });
     }

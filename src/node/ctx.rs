@@ -12,17 +12,26 @@ use super::{
 /// One thing a handler asked the world to do.
 #[derive(Debug)]
 pub enum Effect<P: Protocol> {
+    /// Send `msg` to node `to`.
     Send {
+        /// The receiver.
         to: NodeId,
+        /// The message.
         msg: P::Msg,
     },
+    /// Fire `timer` once `after` nanoseconds pass on the node's monotonic clock.
     SetTimer {
+        /// The timer's name; a pending one of that name is replaced.
         timer: P::Timer,
+        /// How long from now, on the monotonic clock.
         after: Nanos,
     },
+    /// Cancel the pending timer of this name, if any.
     CancelTimer {
+        /// The timer's name.
         timer: P::Timer,
     },
+    /// A common fact, for the checkers.
     Observe(Observation),
     /// One of the protocol's own facts.
     Fact(P::Fact),
@@ -30,12 +39,77 @@ pub enum Effect<P: Protocol> {
     Persist(DiskWrite<P::Durable, P::Record>),
     /// An answer to a client's request, sent back over the network.
     Reply {
+        /// The request answered.
         request: RequestId,
+        /// The answer.
         reply: Reply<P::Api>,
     },
 }
 
 /// The context a handler runs in: its identity, its clock, its randomness and its outbox.
+///
+/// Every call only records an [`Effect`]; the world carries them out after the handler returns,
+/// in order. A protocol's unit test can build a `Ctx` by hand, call a handler and read what it
+/// asked for:
+///
+/// ```
+/// use schemars::JsonSchema;
+/// use serde::{Deserialize, Serialize};
+/// use sim::node::{
+///     Ctx, DiskOf, DiskWrite, Effect, NodeId, Observation, Protocol, Rng, Role, Stream,
+/// };
+///
+/// /// Counts ticks; persists the count, tells node 1, and states it as a fact.
+/// struct Counter(u64);
+///
+/// #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+/// struct Config {}
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// enum Timer {
+///     Tick,
+/// }
+///
+/// impl Protocol for Counter {
+///     const NAME: &'static str = "counter";
+///     const SUMMARY: &'static str = "counts ticks";
+///     type Msg = u64;
+///     type Timer = Timer;
+///     type Config = Config;
+///     type Durable = u64;
+///     type Api = sim::node::Kv;
+///     type Fact = u64;
+///     type Record = ();
+///     fn new(_: NodeId, _: &[NodeId], _: &Config, disk: Option<&DiskOf<Self>>) -> Self {
+///         Counter(disk.map_or(0, |d| d.state))
+///     }
+///     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+///         ctx.observe(Observation::Role { role: Role::Follower, term: 0 });
+///         ctx.set_timer(1_000_000, Timer::Tick);
+///     }
+///     fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: u64) {}
+///     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, Timer::Tick: Timer) {
+///         self.0 += 1;
+///         ctx.persist(self.0); // on disk before the send below leaves
+///         ctx.send(NodeId(1), self.0);
+///         ctx.fact(self.0);
+///         ctx.set_timer(1_000_000, Timer::Tick);
+///     }
+/// }
+///
+/// let peers = [NodeId(1)];
+/// let mut rng = Rng::derive(7, Stream::Node(0));
+/// let mut effects = Vec::new();
+/// let mut ctx = Ctx::new(NodeId(0), &peers, 5_000_000, 5_000_000, &mut rng, &mut effects);
+/// let mut node = Counter(41);
+/// node.on_timer(&mut ctx, Timer::Tick);
+///
+/// assert_eq!(effects.len(), 4);
+/// assert!(matches!(effects[0], Effect::Persist(DiskWrite::State(42))));
+/// assert!(matches!(effects[1], Effect::Send { to: NodeId(1), msg: 42 }));
+/// assert!(matches!(effects[2], Effect::Fact(42)));
+/// assert!(matches!(effects[3], Effect::SetTimer { timer: Timer::Tick, after: 1_000_000 }));
+/// ```
 pub struct Ctx<'a, P: Protocol> {
     id: NodeId,
     peers: &'a [NodeId],
@@ -123,6 +197,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         self.rng
     }
 
+    /// Sends `msg` to node `to` (never to itself: a node changes its own state directly).
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {
         debug_assert_ne!(
             to, self.id,

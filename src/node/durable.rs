@@ -40,9 +40,30 @@ pub enum DiskWrite<D, R> {
 }
 
 /// A node's disk: its small durable state and its durable log.
+///
+/// ```
+/// use sim::node::{Disk, DiskWrite};
+///
+/// // Raft-like: (term, voted for) as state, log entries as records.
+/// let mut disk: Disk<(u64, Option<u32>), &str> = Disk::default();
+/// for write in [
+///     DiskWrite::State((2, Some(1))),
+///     DiskWrite::Append("x=1"),
+///     DiskWrite::Append("x=2"),
+///     DiskWrite::Truncate(1),
+///     DiskWrite::Append("y=3"),
+/// ] {
+///     disk.apply(write);
+/// }
+/// // What `Protocol::new` receives after a crash:
+/// assert_eq!(disk.state, (2, Some(1)));
+/// assert_eq!(disk.log, ["x=1", "y=3"]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Disk<D, R> {
+    /// The small durable state, as last persisted ([`DiskWrite::State`]).
     pub state: D,
+    /// The durable log, as appended and truncated.
     pub log: Vec<R>,
 }
 

@@ -26,14 +26,22 @@ pub enum Origin {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolved {
+    /// Groups that cannot reach each other, in either direction; links inside a group work.
     Groups(Vec<Vec<u32>>),
+    /// Two halves that cannot reach each other, and one node that reaches both.
     Bridge {
+        /// One half.
         left: Vec<u32>,
+        /// The other half.
         right: Vec<u32>,
+        /// The node in neither half, linked to every node.
         bridge: u32,
     },
+    /// The nodes in a ring, each reaching only its nearest neighbours on either side.
     Ring {
+        /// The ring, in order (the last node neighbours the first).
         order: Vec<u32>,
+        /// How many neighbours each node reaches on either side.
         reach: u32,
     },
 }
@@ -42,46 +50,76 @@ pub enum Resolved {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum Applied {
+    /// The network was partitioned.
     Partition {
+        /// The number the network gave this set of cut links, so that a repair names it.
         cut: u32,
+        /// Who was cut off from whom.
         shape: Resolved,
     },
+    /// A one-way cut: messages `from` → `to` are dropped; the reverse direction flows.
     Cut {
+        /// The number the network gave this set of cut links, so that a repair names it.
         cut: u32,
+        /// The senders whose messages are dropped.
         from: Vec<u32>,
+        /// The receivers they no longer reach.
         to: Vec<u32>,
     },
+    /// Every link repaired.
     Heal,
     /// The end of one timed partition or cut: `healed` is the partition or cut it repairs.
     Repair {
+        /// The number of the cut links repaired.
         cut: u32,
+        /// The partition or cut as it was applied.
         healed: Box<Applied>,
     },
+    /// Nodes crashed: they lose everything but their disk.
     Crash {
+        /// The nodes crashed.
         nodes: Vec<u32>,
     },
+    /// Crashed nodes started again, from their disk.
     Restart {
+        /// The nodes restarted.
         nodes: Vec<u32>,
     },
+    /// Nodes stopped the world (a GC pause): alive, but running nothing.
     Pause {
+        /// The nodes paused.
         nodes: Vec<u32>,
     },
+    /// Paused nodes run again.
     Resume {
+        /// The nodes resumed.
         nodes: Vec<u32>,
     },
+    /// Nodes' wall clocks stepped (monotonic clocks do not jump).
     ClockJump {
+        /// The nodes whose clocks jumped.
         nodes: Vec<u32>,
+        /// The step, in nanoseconds: negative is backwards.
         by: i64,
     },
+    /// Nodes' oscillators now run fast or slow.
     ClockDrift {
+        /// The nodes whose clocks drift.
         nodes: Vec<u32>,
+        /// The new drift rate, in parts per million (positive: fast).
         ppm: i64,
     },
+    /// The nemesis's final heal: every link repaired, every node it had hit running again.
     Recover {
+        /// The crashed nodes it restarted.
         restarted: Vec<u32>,
+        /// The paused nodes it resumed.
         resumed: Vec<u32>,
     },
+    /// The fault could not apply (no node matched its target, the partition was already
+    /// healed), and nothing changed.
     Skipped {
+        /// Why, in words.
         reason: String,
     },
 }
@@ -89,10 +127,13 @@ pub enum Applied {
 /// One line of the concrete schedule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FaultRecord {
+    /// True time it happened, in nanoseconds.
     pub at: Nanos,
+    /// Which entry of the schedule, or the nemesis, caused it.
     pub origin: Origin,
     /// The fault as written (`crash leader`), for a reader who wants to see what resolved.
     pub written: String,
+    /// What it did, in node indices.
     pub applied: Applied,
     /// When the fault is undone, for a fault with `for`.
     pub lasting: Option<Nanos>,
@@ -144,6 +185,7 @@ impl Resolved {
         links
     }
 
+    /// The shape with node names: `{A,B} | {C,D,E}`.
     pub fn describe(&self, cluster: &dyn RunView) -> String {
         match self {
             Resolved::Groups(groups) => {

@@ -10,7 +10,9 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(untagged)]
 pub enum Value {
+    /// An integer (most Jepsen and Knossos histories).
     Int(i64),
+    /// A string (the simulator's key-value store).
     Str(String),
 }
 
@@ -33,7 +35,12 @@ pub enum Call {
     /// `append`: string concatenation.
     Append(Value),
     /// Compare-and-set: becomes `to` if and only if the value is `from`.
-    Cas { from: Value, to: Value },
+    Cas {
+        /// The value it must hold for the swap to happen.
+        from: Value,
+        /// The value it then gets.
+        to: Value,
+    },
     /// A multi-register transaction (Knossos's `:txn`): its steps take effect together, in
     /// order, at one instant. The operation has no key; its steps name theirs.
     Txn(Vec<Micro>),
@@ -53,6 +60,7 @@ pub enum Micro {
 }
 
 impl Micro {
+    /// The register this step reads or writes.
     pub fn key(&self) -> &str {
         match self {
             Micro::Read(k) | Micro::Write(k, _) => k,
@@ -98,8 +106,11 @@ pub enum Output {
 /// How an operation ended.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Outcome {
+    /// It took effect and returned this.
     Ok(Output),
+    /// It definitely did not take effect.
     Fail,
+    /// Unknown: it may have taken effect, at any instant after its invocation, or never.
     Info,
 }
 
@@ -110,12 +121,14 @@ pub struct Operation {
     pub process: u64,
     /// The key; `None` for single-register histories.
     pub key: Option<String>,
+    /// What it asked for.
     pub call: Call,
     /// When it was invoked, in the history's [`TimeUnit`].
     pub invoke: u64,
     /// When its completion was seen; `None`: never (pending at the end of the history).
     /// For an `Info` outcome this is when the client gave up, not a bound on when it happened.
     pub complete: Option<u64>,
+    /// How it ended.
     pub outcome: Outcome,
 }
 
@@ -148,14 +161,47 @@ pub enum ModelKind {
 /// A model and the initial value of every key (`None`: absent, reads return nil).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ModelSpec {
+    /// The sequential specification.
     pub kind: ModelKind,
+    /// Every key's value before the first operation (`None`: absent).
     pub init: Option<Value>,
 }
 
 /// A whole history, in invocation order.
+///
+/// Two clients of one register: process 0 writes 1 from time 0 to 10, process 1 reads from 5
+/// to 15 and sees 1 (the read overlaps the write, so either order is possible in real time):
+///
+/// ```
+/// use sim::node::history::{
+///     Call, History, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value,
+/// };
+///
+/// let op = |process, call, invoke, complete, out| Operation {
+///     process,
+///     key: None,
+///     call,
+///     invoke,
+///     complete: Some(complete),
+///     outcome: Outcome::Ok(out),
+/// };
+/// let history = History {
+///     ops: vec![
+///         op(0, Call::Write(Value::Int(1)), 0, 10, Output::Done),
+///         op(1, Call::Read, 5, 15, Output::Value(Some(Value::Int(1)))),
+///     ],
+///     time_unit: TimeUnit::Nanos,
+///     model: Some(ModelSpec { kind: ModelKind::Register, init: None }),
+/// };
+/// assert_eq!(history.ops[1].outcome, Outcome::Ok(Output::Value(Some(Value::Int(1)))));
+/// ```
+///
+/// `sim::check::linearizable::check` judges one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct History {
+    /// Every operation, in invocation order.
     pub ops: Vec<Operation>,
+    /// What `invoke` and `complete` count.
     pub time_unit: TimeUnit,
     /// The model the source implies, when it implies one (`--model` overrides it).
     pub model: Option<ModelSpec>,

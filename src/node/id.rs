@@ -9,6 +9,7 @@ use std::fmt;
 pub struct NodeId(pub u32);
 
 impl NodeId {
+    /// The index, to address per-node tables.
     pub fn index(self) -> usize {
         self.0 as usize
     }

@@ -16,7 +16,9 @@ use super::{FaultRecord, Nanos, Observation, RunView};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
+    /// Nothing bad ever happens: one counterexample is final.
     Safety,
+    /// Something good happens within a bound, judged once the faults are over.
     Liveness,
 }
 
@@ -36,7 +38,9 @@ pub struct Violation {
 /// An invariant's verdict on a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// The property held over the whole run.
     Pass,
+    /// The property failed; the first violation found.
     Violated(Violation),
     /// The run could not decide (it ended too early, a limit was hit).
     Unknown(String),
@@ -51,6 +55,7 @@ impl Status {
         }
     }
 
+    /// The status as reports write it: `pass`, `violation` or `unknown`.
     pub fn name(&self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -61,9 +66,73 @@ impl Status {
 }
 
 /// A property watched during a run.
+///
+/// The world calls it as the run happens — each observation, fact and fault the moment it is
+/// true — then `on_end`, `on_history` and `status`. A safety invariant keeps its first
+/// violation (it is final); a liveness one decides at the end. Here, a check that no node
+/// ever reports a term lower than one it reported before, fed by hand through a [`RunView`]
+/// stub, as its unit test would:
+///
+/// ```
+/// use sim::node::{
+///     ClockKind, Invariant, LocalNanos, Nanos, NodeStatus, Observation, Property, Role,
+///     RunView, Status, Violation,
+/// };
+///
+/// #[derive(Default)]
+/// struct TermsNeverFall {
+///     last: Vec<u64>,
+///     violation: Option<Violation>,
+/// }
+///
+/// impl Invariant for TermsNeverFall {
+///     fn name(&self) -> String {
+///         "terms_never_fall".into()
+///     }
+///     fn property(&self) -> Property {
+///         Property::Safety
+///     }
+///     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, view: &dyn RunView) {
+///         let Observation::Role { term, .. } = *obs else { return };
+///         let n = node as usize;
+///         self.last.resize(self.last.len().max(n + 1), 0);
+///         if term < self.last[n] && self.violation.is_none() {
+///             self.violation = Some(Violation {
+///                 at,
+///                 nodes: vec![view.name(node).to_string()],
+///                 message: format!("term fell from {} to {term}", self.last[n]),
+///                 evidence: Vec::new(),
+///             });
+///         }
+///         self.last[n] = self.last[n].max(term);
+///     }
+///     fn status(&self) -> Status {
+///         Status::of(&self.violation)
+///     }
+/// }
+///
+/// /// Two nodes, always up, clocks at zero.
+/// struct Stub(Vec<String>);
+/// impl RunView for Stub {
+///     fn now(&self) -> Nanos { 0 }
+///     fn names(&self) -> &[String] { &self.0 }
+///     fn status(&self, _: u32) -> NodeStatus { NodeStatus::Up }
+///     fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos { 0 }
+/// }
+///
+/// let view = Stub(vec!["A".into(), "B".into()]);
+/// let mut check = TermsNeverFall::default();
+/// let role = |term| Observation::Role { role: Role::Follower, term };
+/// check.on_observation(10, 1, &role(3), &view);
+/// assert_eq!(check.status(), Status::Pass);
+/// check.on_observation(20, 1, &role(2), &view);
+/// let Status::Violated(v) = check.status() else { panic!("a falling term passed") };
+/// assert_eq!((v.at, v.nodes, v.message), (20, vec!["B".to_string()], "term fell from 3 to 2".into()));
+/// ```
 pub trait Invariant {
     /// As written in `[check]`, with its parameter if any: `leader_within 2s`.
     fn name(&self) -> String;
+    /// Safety or liveness: decides the exit code when it fails.
     fn property(&self) -> Property;
     /// A node observed a common fact (role, authority, log appended, …).
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, view: &dyn RunView);
@@ -77,6 +146,7 @@ pub trait Invariant {
     fn on_end(&mut self, _view: &dyn RunView) {}
     /// The clients' history, once the run is over (only runs with a `[workload]` have one).
     fn on_history(&mut self, _history: &History) {}
+    /// The verdict so far; final once `on_end` and `on_history` have been called.
     fn status(&self) -> Status;
     /// A line of context for a report when the invariant held (who led, how fast).
     fn detail(&self, _view: &dyn RunView) -> Option<String> {
@@ -86,14 +156,42 @@ pub trait Invariant {
 
 /// What `sim list invariants` prints, and what `[check]` accepts.
 pub struct InvariantInfo {
+    /// As `[check]` names it.
     pub name: &'static str,
+    /// Safety or liveness.
     pub property: Property,
     /// The precise definition, as in the checker's module doc.
     pub definition: &'static str,
 }
 
 /// An invariant a protocol defines over its own facts ([`super::Protocol::invariants`]).
+///
+/// `[check]` names it by `info.name`, only in scenarios of that protocol; `build` makes a
+/// fresh checker for each run. The [`Protocol`](super::Protocol) example shows one end to end.
+///
+/// ```
+/// use sim::node::{InvariantInfo, Property, ProtocolInvariant, Status};
+/// # use sim::node::{Invariant, Nanos, Observation, RunView};
+/// # struct AlwaysHolds;
+/// # impl Invariant for AlwaysHolds {
+/// #     fn name(&self) -> String { "always_holds".into() }
+/// #     fn property(&self) -> Property { Property::Safety }
+/// #     fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+/// #     fn status(&self) -> Status { Status::Pass }
+/// # }
+///
+/// let mine = ProtocolInvariant {
+///     info: InvariantInfo {
+///         name: "always_holds",
+///         property: Property::Safety,
+///         definition: "Nothing bad happens: what `sim list invariants` prints.",
+///     },
+///     build: |_nodes| Box::new(AlwaysHolds),
+/// };
+/// assert_eq!((mine.build)(3).status(), Status::Pass);
+/// ```
 pub struct ProtocolInvariant {
+    /// Its name in `[check]`, its kind and its definition.
     pub info: InvariantInfo,
     /// Builds the checker for a run of `nodes` nodes.
     pub build: fn(nodes: usize) -> Box<dyn Invariant>,

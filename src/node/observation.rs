@@ -12,11 +12,17 @@ use super::{ClockKind, LocalNanos, NodeId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Raft: follows a leader, or waits for one.
     Follower,
+    /// Raft with pre-vote: asking whether it could win before standing.
     PreCandidate,
+    /// Raft: standing for election in a new term.
     Candidate,
+    /// Raft: leads its term.
     Leader,
+    /// A fail-over design's active node: leads (its epoch is its term).
     Master,
+    /// A fail-over design's passive node, ready to take over.
     Standby,
 }
 
@@ -27,6 +33,7 @@ impl Role {
         matches!(self, Role::Leader | Role::Master)
     }
 
+    /// The role as traces and reports write it: `pre-candidate`.
     pub fn name(self) -> &'static str {
         match self {
             Role::Follower => "follower",
@@ -40,34 +47,85 @@ impl Role {
 }
 
 /// A fact about one node, true from the instant it is observed.
+///
+/// A Raft leader of term 3 that holds a lease for 500 ms on its monotonic clock says so with
+/// two observations, in a handler:
+///
+/// ```
+/// use sim::node::{ClockKind, Observation, Role};
+/// # let now: i64 = 2_000_000_000; // ctx.monotonic()
+/// let elected = Observation::Role { role: Role::Leader, term: 3 };
+/// let lease = Observation::Authority {
+///     term: 3,
+///     until: Some(now + 500_000_000),
+///     clock: ClockKind::Monotonic,
+/// };
+/// // ctx.observe(elected); ctx.observe(lease);
+/// assert_eq!((elected.kind(), lease.kind()), ("role", "authority"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Observation {
     /// The node now plays `role` in `term` (an epoch for designs without terms).
-    Role { role: Role, term: u64 },
+    Role {
+        /// The role it now plays.
+        role: Role,
+        /// The term (or epoch) it plays it in.
+        term: u64,
+    },
     /// The node holds write authority in `term` until its *own* clock of kind `clock` reads
     /// `until` (`None`: until it observes a role that does not lead, or crashes). Repeating the
     /// observation extends or shortens the claim.
     Authority {
+        /// The term the authority belongs to.
         term: u64,
+        /// When the claim lapses, on the node's own clock; `None`: no deadline.
         until: Option<LocalNanos>,
+        /// The clock `until` is read on.
         clock: ClockKind,
     },
     /// A failure detector at this node now suspects `peer` has crashed.
-    Suspect { peer: NodeId },
+    Suspect {
+        /// The node suspected.
+        peer: NodeId,
+    },
     /// A failure detector at this node no longer suspects `peer`.
-    Trust { peer: NodeId },
+    Trust {
+        /// The node trusted again.
+        peer: NodeId,
+    },
     /// The node's log now *ends* with this entry at `index`: whatever followed it was deleted.
     /// `digest` chains the entry's term and command over the whole log before it, as the node
     /// itself computed it, so two logs agree up through `index` exactly when their digests there
     /// agree. Reported for every entry written, once per write.
-    Appended { index: u64, term: u64, digest: u64 },
+    Appended {
+        /// The entry's position in the log, from 1.
+        index: u64,
+        /// The term the entry was created in.
+        term: u64,
+        /// The chained digest of the log up through this entry.
+        digest: u64,
+    },
     /// The node, leading, learned that its log is committed up through `index` (the entry there
     /// has `term` and `digest`). Reported when its commit index advances, for the new index only.
-    Committed { index: u64, term: u64, digest: u64 },
+    Committed {
+        /// The new commit index.
+        index: u64,
+        /// The term of the entry there.
+        term: u64,
+        /// The chained digest of the log up through it.
+        digest: u64,
+    },
     /// The node applied the entry at `index` (of `term`, with `digest`) to its state machine.
     /// Entries are applied in index order; a restarted node applies them again from the start.
-    Applied { index: u64, term: u64, digest: u64 },
+    Applied {
+        /// The entry's index.
+        index: u64,
+        /// The entry's term.
+        term: u64,
+        /// The chained digest of the log up through it.
+        digest: u64,
+    },
 }
 
 impl Observation {

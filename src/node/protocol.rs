@@ -20,10 +20,12 @@ use super::{
 pub struct ConfigError {
     /// The key inside `[protocol]` that is wrong (empty when the problem is the cluster).
     pub field: &'static str,
+    /// What is wrong, and what was expected.
     pub message: String,
 }
 
 impl ConfigError {
+    /// A problem with the key `field` (`""`: with the cluster).
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         ConfigError {
             field,
@@ -36,6 +38,132 @@ impl ConfigError {
 pub type DiskOf<P> = Disk<<P as Protocol>::Durable, <P as Protocol>::Record>;
 
 /// A distributed protocol, as one node runs it.
+///
+/// A complete protocol, registered and run from a scenario: node 0 declares itself master and
+/// pings the others every 100 ms; each answers with a pong, and node 0 states a fact of its
+/// own per pong, which its own invariant counts.
+///
+/// ```
+/// use std::any::Any;
+///
+/// use schemars::JsonSchema;
+/// use serde::{Deserialize, Serialize};
+/// use sim::node::{
+///     Ctx, DiskOf, Invariant, InvariantInfo, NodeId, Observation, Property, Protocol,
+///     ProtocolInvariant, Role, RunView, Status, time::NANOS_PER_MILLI,
+/// };
+///
+/// struct Beacon;
+///
+/// #[derive(Clone, Debug, Serialize)]
+/// enum Msg {
+///     Ping,
+///     Pong,
+/// }
+///
+/// /// The `[protocol]` table: none of its own here, and unknown keys refused.
+/// #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+/// #[serde(deny_unknown_fields)]
+/// struct Config {}
+///
+/// /// Beacon's own fact, for its own invariant.
+/// #[derive(Clone, Debug, Serialize)]
+/// struct Ponged {
+///     from: NodeId,
+/// }
+///
+/// impl Protocol for Beacon {
+///     const NAME: &'static str = "beacon";
+///     const SUMMARY: &'static str = "node 0 pings the others every 100ms";
+///     const DEFAULT_INVARIANTS: &'static [&'static str] = &["election_safety"];
+///     type Msg = Msg;
+///     type Timer = ();
+///     type Config = Config;
+///     type Durable = ();
+///     type Api = sim::node::Kv;
+///     type Fact = Ponged;
+///     type Record = ();
+///
+///     fn invariants() -> Vec<ProtocolInvariant> {
+///         vec![ProtocolInvariant {
+///             info: InvariantInfo {
+///                 name: "pongs_heard",
+///                 property: Property::Liveness,
+///                 definition: "Node 0 hears at least one pong.",
+///             },
+///             build: |_nodes| Box::new(PongsHeard(0)),
+///         }]
+///     }
+///
+///     fn new(_: NodeId, _: &[NodeId], _: &Config, _: Option<&DiskOf<Self>>) -> Self {
+///         Beacon
+///     }
+///
+///     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+///         if ctx.id() == NodeId(0) {
+///             ctx.observe(Observation::Role { role: Role::Master, term: 1 });
+///             ctx.set_timer(100 * NANOS_PER_MILLI, ());
+///         }
+///     }
+///
+///     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+///         match msg {
+///             Msg::Ping => ctx.send(from, Msg::Pong),
+///             Msg::Pong => ctx.fact(Ponged { from }),
+///         }
+///     }
+///
+///     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, (): ()) {
+///         ctx.broadcast(Msg::Ping);
+///         ctx.set_timer(100 * NANOS_PER_MILLI, ());
+///     }
+/// }
+///
+/// /// Counts the pongs node 0 heard.
+/// struct PongsHeard(u64);
+///
+/// impl Invariant for PongsHeard {
+///     fn name(&self) -> String {
+///         "pongs_heard".into()
+///     }
+///     fn property(&self) -> Property {
+///         Property::Liveness
+///     }
+///     fn on_observation(&mut self, _: u64, _: u32, _: &Observation, _: &dyn RunView) {}
+///     fn on_fact(&mut self, _at: u64, _node: u32, fact: &dyn Any, _: &dyn RunView) {
+///         if fact.downcast_ref::<Ponged>().is_some() {
+///             self.0 += 1;
+///         }
+///     }
+///     fn status(&self) -> Status {
+///         match self.0 {
+///             0 => Status::Unknown("no pong was heard".into()),
+///             _ => Status::Pass,
+///         }
+///     }
+/// }
+///
+/// // One line makes it known to scenarios and runs (a program of your own would then call
+/// // `sim::cli::main_with` with the registry instead).
+/// sim::run::registry::Registry::builtin().with::<Beacon>().install()?;
+///
+/// let scenario = sim::scenario::Scenario::parse(
+///     "beacon.toml",
+///     r#"
+///         name = "beacon"
+///         duration = "1s"
+///         [cluster]
+///         nodes = ["A", "B", "C"]
+///         protocol = "beacon"
+///         [check]
+///         invariants = ["election_safety", "pongs_heard"]
+///     "#,
+/// )?;
+/// let out = sim::run::run(&scenario, &sim::run::RunOptions::default())?;
+/// assert_eq!(out.report.verdict, sim::run::Verdict::Pass);
+/// assert_eq!(out.report.invariants[1].name, "pongs_heard");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Protocol: Sized + 'static {
     /// The name scenarios use in `cluster.protocol`.
     const NAME: &'static str;

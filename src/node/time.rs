@@ -32,12 +32,25 @@ pub enum ClockKind {
     Monotonic,
 }
 
+/// Nanoseconds in a microsecond.
 pub const NANOS_PER_MICRO: u64 = 1_000;
+/// Nanoseconds in a millisecond.
 pub const NANOS_PER_MILLI: u64 = 1_000_000;
+/// Nanoseconds in a second.
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// A non-negative duration written as a string with a unit: `"750us"`, `"150ms"`, `"2s"`,
 /// `"1.5s"`, `"2m"`, `"1h"`. Accepted units: `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h`.
+///
+/// ```
+/// use sim::node::Duration;
+///
+/// let d: Duration = "1.5s".parse()?;
+/// assert_eq!(d, Duration::from_millis(1500));
+/// assert_eq!(d.to_string(), "1.5s");
+/// assert!("1.5 fortnights".parse::<Duration>().unwrap_err().contains("unknown unit"));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(Nanos);
 
@@ -46,17 +59,22 @@ pub struct Duration(Nanos);
 pub struct SignedDuration(i64);
 
 impl Duration {
+    /// No time at all.
     pub const ZERO: Duration = Duration(0);
 
+    /// A duration of `ns` nanoseconds.
     pub const fn from_nanos(ns: Nanos) -> Self {
         Duration(ns)
     }
+    /// A duration of `ms` milliseconds.
     pub const fn from_millis(ms: u64) -> Self {
         Duration(ms * NANOS_PER_MILLI)
     }
+    /// A duration of `s` seconds.
     pub const fn from_secs(s: u64) -> Self {
         Duration(s * NANOS_PER_SEC)
     }
+    /// The duration in nanoseconds.
     pub const fn nanos(self) -> Nanos {
         self.0
     }
@@ -67,9 +85,11 @@ impl Duration {
 }
 
 impl SignedDuration {
+    /// A signed duration of `ns` nanoseconds.
     pub const fn from_nanos(ns: i64) -> Self {
         SignedDuration(ns)
     }
+    /// The duration in nanoseconds, negative for a step backwards.
     pub const fn nanos(self) -> i64 {
         self.0
     }

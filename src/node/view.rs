@@ -7,9 +7,11 @@ use super::{ClockKind, LocalNanos, Nanos};
 /// Whether a node is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeStatus {
+    /// Running.
     Up,
     /// Stopped the world (a GC pause): alive, but running nothing.
     Paused,
+    /// Down: it lost its memory; its disk is kept for a restart.
     Crashed,
 }
 
@@ -49,6 +51,7 @@ pub trait RunView {
     fn name(&self, node: u32) -> &str {
         &self.names()[node as usize]
     }
+    /// Whether `node` is crashed now.
     fn is_crashed(&self, node: u32) -> bool {
         self.status(node) == NodeStatus::Crashed
     }

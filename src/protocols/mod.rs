@@ -17,6 +17,7 @@ pub mod raft;
 /// Receives each protocol type of a list in turn. The run layer implements it to build its
 /// dispatch table; [`catalog`] to collect what can be said of each protocol without its type.
 pub trait Visitor {
+    /// Called once per protocol type, in list order.
     fn visit<P: Protocol>(&mut self)
     where
         P::Api: Workload;
@@ -33,7 +34,9 @@ pub fn each(v: &mut impl Visitor) {
 /// What the rest of the program needs to know about a protocol without naming its type.
 #[derive(Clone)]
 pub struct ProtocolInfo {
+    /// As `cluster.protocol` names it.
     pub name: &'static str,
+    /// One line for `sim list protocols`.
     pub summary: &'static str,
     /// Checked when a scenario's `[check]` names no invariant.
     pub default_invariants: &'static [&'static str],

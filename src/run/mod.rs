@@ -35,7 +35,21 @@ use crate::world::{Cluster, Event, FaultRecord, Observer, Outcome, Record, Stats
 use story::{ElectionsSection, Story, StoryLine};
 use trace_file::TraceWriter;
 
-/// How to run.
+/// How to run: the default is the scenario's own seed, no trace file, nothing captured.
+///
+/// ```
+/// use sim::run::{RunOptions, run};
+/// # let scenario = sim::scenario::Scenario::load(std::path::Path::new(concat!(
+/// #     env!("CARGO_MANIFEST_DIR"),
+/// #     "/scenarios/failover/naive-split-brain.toml"
+/// # )))?;
+/// let options = RunOptions { seed: Some(7), capture: true, ..RunOptions::default() };
+/// let out = run(&scenario, &options)?;
+/// assert_eq!(out.report.seed, 7);
+/// let lines = out.records.expect("captured");
+/// assert_eq!(lines.len() as u64, out.report.stats.events, "one trace line per event");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Overrides the scenario's seed.
@@ -111,7 +125,21 @@ pub struct ExpectReport {
     pub problems: Vec<String>,
 }
 
-/// Everything a run produced, ready to print, serialise or compare.
+/// Everything a run produced, ready to print, serialise or compare: the verdict and each
+/// invariant's, the trace hash, the story, and the command that replays it.
+///
+/// ```
+/// # let scenario = sim::scenario::Scenario::load(std::path::Path::new(concat!(
+/// #     env!("CARGO_MANIFEST_DIR"),
+/// #     "/scenarios/raft/basic-election.toml"
+/// # )))?;
+/// let report = sim::run::run(&scenario, &Default::default())?.report;
+/// assert_eq!(report.verdict.name(), "pass");
+/// assert_eq!(report.exit_code(), 0);
+/// assert_eq!(report.trace_hash.len(), 16, "64 bits, in hex");
+/// assert!(report.replay.ends_with("--seed 1"), "{}", report.replay);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunReport {
     pub file: String,
@@ -166,6 +194,35 @@ pub struct RunOutput {
 }
 
 /// Runs `scenario` with the protocol it names, through the process's [`registry`].
+///
+/// ```
+/// use sim::run::{RunOptions, Verdict, run};
+/// use sim::scenario::Scenario;
+///
+/// // The first lesson: a partition makes the naive fail-over's standby a second master.
+/// let text = include_str!(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/scenarios/failover/naive-split-brain.toml"
+/// ));
+/// let scenario = Scenario::parse("naive-split-brain.toml", text)?;
+/// let out = run(&scenario, &RunOptions::default())?;
+/// let report = &out.report;
+/// assert_eq!(report.verdict, Verdict::Violation);
+/// let failed: Vec<&str> = report
+///     .invariants
+///     .iter()
+///     .filter(|i| matches!(i.status, sim::node::Status::Violated(_)))
+///     .map(|i| i.name.as_str())
+///     .collect();
+/// assert_eq!(failed, ["no_split_brain"]);
+/// assert_eq!(report.exit_code(), 1, "a safety property failed");
+/// assert!(report.expect.as_ref().is_some_and(|e| e.met), "the file expects this violation");
+///
+/// // Same scenario, same seed: the same trace, to the byte, so the same hash.
+/// let again = run(&scenario, &RunOptions::default())?;
+/// assert_eq!(again.report.trace_hash, report.trace_hash);
+/// # Ok::<(), sim::run::RunError>(())
+/// ```
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunError> {
     run_panicking_at(scenario, options, None)
 }

@@ -21,6 +21,48 @@ struct Entry {
 }
 
 /// Protocols by name: what each is, and how to run it.
+///
+/// A program built on sim adds its protocols with one line each and installs the result before
+/// it reads any scenario; from then on scenarios may name them, and `sim list protocols`, `sim
+/// schema` and every run see them.
+///
+/// ```
+/// use sim::run::registry::Registry;
+/// # use sim::node::{Ctx, DiskOf, NodeId, NoFacts, Protocol};
+/// # #[derive(Clone, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Config {}
+/// /// A protocol that does nothing at all (its impl is hidden here; see `Protocol`).
+/// struct Idle;
+/// # impl Protocol for Idle {
+/// #     const NAME: &'static str = "idle";
+/// #     const SUMMARY: &'static str = "does nothing";
+/// #     type Msg = ();
+/// #     type Timer = ();
+/// #     type Config = Config;
+/// #     type Durable = ();
+/// #     type Api = sim::node::Kv;
+/// #     type Fact = NoFacts;
+/// #     type Record = ();
+/// #     fn new(_: NodeId, _: &[NodeId], _: &Config, _: Option<&DiskOf<Self>>) -> Self { Idle }
+/// #     fn on_start(&mut self, _: &mut Ctx<'_, Self>) {}
+/// #     fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+/// #     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
+/// # }
+///
+/// let registry = Registry::builtin().with::<Idle>();
+/// let names: Vec<&str> = registry.catalog().iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["raft", "heartbeat", "naive-failover", "idle"]);
+///
+/// registry.install()?;
+/// let text = "name = \"idle\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"idle\"\n";
+/// let scenario = sim::scenario::Scenario::parse("idle.toml", text)?;
+/// let out = sim::run::run(&scenario, &Default::default())?;
+/// assert_eq!(out.report.protocol, "idle");
+///
+/// // One registry per process: a second install is refused and changes nothing.
+/// assert!(Registry::builtin().install().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Registry {
     entries: Vec<Entry>,
 }

@@ -17,6 +17,7 @@ pub struct ScenarioError {
     pub line: usize,
     /// 1-based, in characters.
     pub column: usize,
+    /// What is wrong and what was expected.
     pub message: String,
 }
 

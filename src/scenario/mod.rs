@@ -45,6 +45,7 @@ pub use schema::json_schema;
 pub struct Scenario {
     /// The path as given, used in messages.
     pub file: String,
+    /// `name`: how reports and sweeps refer to the scenario.
     pub name: String,
     /// "" when absent.
     pub description: String,
@@ -54,13 +55,17 @@ pub struct Scenario {
     pub duration: Nanos,
     /// A limit on trace events (50,000,000 when absent).
     pub max_events: u64,
+    /// Node names, in cluster order (`NodeId(i)` is the i-th).
     pub nodes: Vec<String>,
+    /// `cluster.protocol`: the protocol's `NAME`.
     pub protocol: String,
+    /// `[network]`: latency, loss and duplication of every link.
     pub link: LinkModel,
     /// One per node, [`Clock::honest`] unless `[clocks]` says otherwise.
     pub clocks: Vec<Clock>,
     /// The `[[faults]]` entries in file order, each with origin `Origin::Schedule(i)`.
     pub faults: Vec<FaultSpec>,
+    /// `[nemesis]`: faults drawn from the seed, when present.
     pub nemesis: Option<NemesisSpec>,
     /// `[nemesis] mode = "swarm"`: what each seed draws. `link` and `clocks` then hold each
     /// range's low end, `nemesis` the windows as written; [`Scenario::draw_world`] draws.
@@ -70,7 +75,9 @@ pub struct Scenario {
     /// `[workload] script`: the operations the clients replay instead of drawing them (only
     /// with a `workload`).
     pub script: Option<Vec<ScriptOp>>,
+    /// `[check]`: the invariants to judge the run by.
     pub check: CheckSpec,
+    /// `[expect]`: the verdict the author expects, when written.
     pub expect: Option<Expect>,
     /// The source text, for locating keys in later errors.
     text: String,
@@ -88,14 +95,18 @@ pub struct CheckSpec {
 /// `[expect]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expect {
+    /// `pass` or `violation`.
     pub verdict: ExpectedVerdict,
     /// Invariants expected to fail; empty unless the verdict is a violation.
     pub violates: Vec<String>,
 }
 
+/// The verdict an `[expect]` table names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpectedVerdict {
+    /// The run passes: every invariant holds.
     Pass,
+    /// The run has a violation, and every invariant `violates` names is among those that failed.
     Violation,
 }
 
@@ -109,7 +120,22 @@ struct ProtocolPass<C> {
 }
 
 impl Scenario {
-    /// Reads and parses a scenario file.
+    /// Reads and parses a scenario file; every error names the file, the line and the column.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use sim::scenario::Scenario;
+    ///
+    /// let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/raft/basic-election.toml");
+    /// let scenario = Scenario::load(&path)?;
+    /// assert_eq!(scenario.name, "raft-basic-election");
+    /// assert_eq!(scenario.protocol, "raft");
+    /// assert_eq!(scenario.nodes, ["A", "B", "C"]);
+    ///
+    /// let missing = Scenario::load(Path::new("no-such.toml")).unwrap_err();
+    /// assert!(missing.to_string().starts_with("no-such.toml: cannot read the scenario"));
+    /// # Ok::<(), sim::scenario::ScenarioError>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         Scenario::load_with(path, &crate::protocols::catalog())
     }
@@ -144,7 +170,39 @@ impl Scenario {
         })
     }
 
-    /// Parses a scenario; `file` is used in messages only.
+    /// Parses a scenario; `file` is used in messages only. The protocol must be one the
+    /// process knows: a built-in one, or one of an installed registry
+    /// (`sim::run::registry::Registry`).
+    ///
+    /// ```
+    /// use sim::node::time::NANOS_PER_SEC;
+    /// use sim::scenario::Scenario;
+    ///
+    /// let text = r#"
+    /// name = "two-masters"
+    /// duration = "3s"
+    ///
+    /// [cluster]
+    /// nodes = ["master", "standby"]
+    /// protocol = "naive-failover"
+    ///
+    /// [[faults]]
+    /// at = "1s"
+    /// partition = [["master"], ["standby"]]
+    /// for = "1s"
+    /// "#;
+    /// let scenario = Scenario::parse("two-masters.toml", text)?;
+    /// assert_eq!(scenario.duration, 3 * NANOS_PER_SEC);
+    /// assert_eq!(scenario.seed, 1, "the default seed");
+    /// assert_eq!(scenario.faults.len(), 1);
+    ///
+    /// // Bad input is an error at the file, line and column, saying what was expected.
+    /// let bad = text.replace(r#"for = "1s""#, r#"for = "soon""#);
+    /// let e = Scenario::parse("two-masters.toml", &bad).unwrap_err().to_string();
+    /// assert!(e.starts_with("two-masters.toml:12:7:"), "{e}");
+    /// assert!(e.contains("expected a duration"), "{e}");
+    /// # Ok::<(), sim::scenario::ScenarioError>(())
+    /// ```
     pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         Scenario::parse_with(file, text, &crate::protocols::catalog())
     }

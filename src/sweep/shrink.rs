@@ -6,7 +6,7 @@
 //!    becomes a workload script. Check that this explicit scenario still fails.
 //! 3. Minimise, each candidate one [`run::run`] of the same seed, keeping it only if the target
 //!    invariant still fails: cut the run to just after the violation; drop faults, clients and
-//!    operations by delta debugging ([`ddmin`]); shorten each fault's `for` and the run's
+//!    operations by delta debugging ([`ddmin()`](ddmin::ddmin)); shorten each fault's `for` and the run's
 //!    `duration` by bisection; repeat while anything got smaller. Last, renumber the clients
 //!    left from 0, if the failure survives it.
 //!

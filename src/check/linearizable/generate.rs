@@ -15,11 +15,15 @@ use crate::workload::history::{
 /// What to generate.
 #[derive(Clone, Debug)]
 pub struct Shape {
+    /// The seed of the draws: the same shape and seed give the same history.
     pub seed: u64,
+    /// How many operations.
     pub ops: usize,
+    /// How many concurrent clients issue them.
     pub clients: usize,
     /// 0: one register with no key; else keys "0", "1", ...
     pub keys: usize,
+    /// The model the operations are drawn for.
     pub model: ModelKind,
     /// Values written are drawn from `0..values` (few values make the search harder).
     pub values: i64,

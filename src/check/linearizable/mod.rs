@@ -19,17 +19,19 @@
 //! - Models ([`ModelKind`]): per key, `Register` (read/write), `CasRegister` (read/write/cas) and
 //!   `Kv` (get/put/append/cas); `Mutex` (acquire only when free, release only when held; it
 //!   starts free); `MultiRegister` (transactions of reads and writes over named registers, all
-//!   at one instant; a read of nil constrains nothing, as in Knossos; see [`partitions`]). Every key starts at `ModelSpec::init` (`None`: absent; a read of an
-//!   absent key returns `Output::Value(None)`). `Cas(true)` means the value equalled `from` and
+//!   at one instant; a read of nil constrains nothing, as in Knossos; see the private
+//!   `partitions`). Every key starts at `ModelSpec::init` (`None`: absent; a read of an absent
+//!   key returns `Output::Value(None)`). `Cas(true)` means the value equalled `from` and
 //!   became `to`; `Cas(false)` means it did not equal `from` and nothing changed. Append
 //!   concatenates strings; appending to an absent key stores the appended string; an integer in a
 //!   key that is appended to is a [`ModelError`], as is a call the model does not have.
 //!
 //! Linearizability is local (Herlihy and Wing's P-compositionality): a history is linearizable iff
 //! each key's sub-history is. So every key is searched alone, in key order (`None` first), with
-//! the Wing–Gong–Lowe search of [`search`]. A violation is explained by [`explain`]: the key, the
-//! longest linearizable prefix, the operation that cannot be placed and why, and the smallest
-//! window of operations that cannot be linearized whatever happened before it.
+//! the Wing–Gong–Lowe search (the private `search` module). A violation is explained by
+//! [`explain()`]: the key, the longest linearizable prefix, the operation that cannot be placed
+//! and why, and the smallest window of operations that cannot be linearized whatever happened
+//! before it.
 //!
 //! Known limit: a violation deep inside a long key (thousands of operations before it) makes the
 //! depth-first search undo every earlier choice before it can conclude, which can exhaust any
@@ -73,12 +75,19 @@ pub struct Limits<'a> {
 /// A verdict on a history or on one key of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinVerdict {
+    /// Some order of the operations, consistent with real time, satisfies the model.
     Linearizable,
+    /// No order does: the search tried them all.
     NotLinearizable,
-    Unknown { reason: String },
+    /// A limit stopped the search first; never a guess.
+    Unknown {
+        /// Which limit, in words.
+        reason: String,
+    },
 }
 
 impl LinVerdict {
+    /// The verdict as reports write it: `linearizable`, `not linearizable` or `unknown`.
     pub fn name(&self) -> &'static str {
         match self {
             LinVerdict::Linearizable => "linearizable",
@@ -93,6 +102,7 @@ impl LinVerdict {
 pub struct PartitionResult {
     /// The key (`None`: the ops without a key).
     pub key: Option<String>,
+    /// This key's verdict.
     pub verdict: LinVerdict,
     /// Indices into `history.ops`: the linearization found, or else the longest linearizable
     /// prefix found (leading up to `stuck` on a violation).
@@ -132,6 +142,43 @@ const EXPLAIN_STEPS: u64 = 2_000_000;
 const FIRST_ROUND_STEPS: u64 = 50_000;
 
 /// Checks `history` against `model`. Errors only on a history the model cannot judge.
+///
+/// ```
+/// use sim::check::linearizable::{Limits, LinVerdict, check};
+/// use sim::node::history::{
+///     Call, History, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value,
+/// };
+///
+/// let op = |process, call, invoke, complete, out| Operation {
+///     process,
+///     key: Some("x".to_string()),
+///     call,
+///     invoke,
+///     complete: Some(complete),
+///     outcome: Outcome::Ok(out),
+/// };
+/// let register = ModelSpec { kind: ModelKind::Register, init: None };
+/// let history = |read: Option<i64>| History {
+///     ops: vec![
+///         op(0, Call::Write(Value::Int(1)), 0, 10, Output::Done),
+///         // Invoked after the write completed: it must see 1.
+///         op(1, Call::Read, 20, 30, Output::Value(read.map(Value::Int))),
+///     ],
+///     time_unit: TimeUnit::Nanos,
+///     model: None,
+/// };
+///
+/// let fresh = check(&history(Some(1)), &register, &Limits::default())?;
+/// assert_eq!(fresh.verdict, LinVerdict::Linearizable);
+///
+/// // A stale read: the key still absent after the write completed.
+/// let stale = check(&history(None), &register, &Limits::default())?;
+/// assert_eq!(stale.verdict, LinVerdict::NotLinearizable);
+/// let x = &stale.partitions[0];
+/// assert_eq!(x.key.as_deref(), Some("x"));
+/// assert_eq!(x.stuck, Some(1), "the read cannot be placed");
+/// # Ok::<(), sim::check::linearizable::ModelError>(())
+/// ```
 ///
 /// Keys are searched in rounds of growing step caps, several at a time on the machine's cores: a
 /// key the round decides keeps its verdict, one that runs out of steps is searched again, from

@@ -28,6 +28,7 @@ pub const ABSENT: Vid = 0;
 pub struct ModelError {
     /// Index into `history.ops` of the offending operation, when one is to blame.
     pub op: Option<usize>,
+    /// What the model cannot judge, in words.
     pub message: String,
 }
 
