@@ -161,6 +161,13 @@ fn the_example_binary_runs_its_scenario_through_the_whole_cli() {
     let text = String::from_utf8_lossy(&bugged.stdout);
     assert_eq!(bugged.status.code(), Some(1), "{text}");
     assert!(text.contains("acked_writes_survive"), "{text}");
+    // Its replay lines name this program, not `sim`, which does not know its protocol.
+    let program = bin.display().to_string();
+    assert!(
+        text.contains(&format!("replay      {program} run {BUGGED} --seed ")),
+        "{text}"
+    );
+    assert!(!text.contains("sim run "), "{text}");
     // Its messages are told in its own words.
     let replay = run(&["replay", SOUND, "--seed", "1"]);
     let text = String::from_utf8_lossy(&replay.stdout);

@@ -120,6 +120,10 @@ enum Command {
 /// }
 /// ```
 pub fn main_with(registry: crate::run::registry::Registry) -> i32 {
+    // Replay lines name this program: `sim` would not know the protocols it adds.
+    if let Some(program) = std::env::args().next() {
+        crate::run::set_program(&crate::run::shell_quote(&program));
+    }
     if let Err(e) = registry.install() {
         eprintln!("sim: {e}");
         return ExitCode::BadInput.code();

@@ -573,12 +573,25 @@ fn judge_expectation(
     }
 }
 
-/// `sim run FILE --seed N`, quoted for a POSIX shell when needed.
+/// `sim run FILE --seed N`, quoted for a POSIX shell when needed. A program of one's own
+/// (`cli::main_with`) names itself instead of `sim`: plain `sim` does not know its
+/// protocols.
 pub fn replay_command(file: &str, seed: u64) -> String {
-    format!("sim run {} --seed {seed}", shell_quote(file))
+    let program = PROGRAM.get().map_or("sim", String::as_str);
+    format!("{program} run {} --seed {seed}", shell_quote(file))
 }
 
-fn shell_quote(s: &str) -> String {
+/// The command that replays runs, when it is not `sim`; set once, by [`set_program`].
+static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the program replay lines give (`cargo run --example x --`, or the path of a binary of
+/// one's own), quoted as given. Set once per process; a second call changes nothing.
+pub fn set_program(program: &str) {
+    let _ = PROGRAM.set(program.to_string());
+}
+
+/// `s` as one POSIX shell word: as it is when plain, else single-quoted.
+pub(crate) fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,".contains(c));
