@@ -125,20 +125,25 @@ mod tests {
     use crate::node::NodeId;
     use crate::world::{NodeStatus, Origin};
 
+    /// Node B (index 1) crashes at `at`, as the first scripted fault.
+    fn crash_b(at: Nanos) -> FaultRecord {
+        FaultRecord {
+            at,
+            origin: Origin::Schedule(0),
+            written: "crash B".into(),
+            applied: Applied::Crash { nodes: vec![1] },
+            lasting: None,
+            dynamic: false,
+        }
+    }
+
     #[test]
     fn counts_detections_and_false_suspicions() {
         let mut c = cluster_at(3, 0);
         let mut stats = DetectorStats::new(3);
         assert_eq!(stats.summary(), None);
         stats.on_observation(5, &Observation::Suspect { peer: NodeId(2) }, &c);
-        let crash = FaultRecord {
-            at: 100,
-            origin: Origin::Schedule(0),
-            written: "crash B".into(),
-            applied: Applied::Crash { nodes: vec![1] },
-            lasting: None,
-            dynamic: false,
-        };
+        let crash = crash_b(100);
         c.set_status(1, NodeStatus::Crashed);
         stats.on_fault(100, &crash);
         stats.on_observation(400, &Observation::Suspect { peer: NodeId(1) }, &c);
@@ -162,14 +167,7 @@ mod tests {
         assert_eq!(quiet.json, serde_json::Value::Null);
         assert_eq!((quiet.brief, quiet.lines.len()), (None, 0));
 
-        let crash = FaultRecord {
-            at: 1_000_000_000,
-            origin: Origin::Schedule(0),
-            written: "crash B".into(),
-            applied: Applied::Crash { nodes: vec![1] },
-            lasting: None,
-            dynamic: false,
-        };
+        let crash = crash_b(1_000_000_000);
         c.set_status(1, NodeStatus::Crashed);
         SectionBuilder::on_fault(&mut stats, crash.at, &crash, &c);
         let suspect = Observation::Suspect { peer: NodeId(1) };

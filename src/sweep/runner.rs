@@ -227,11 +227,12 @@ impl Shared<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::sweep::{SeedRange, Summary};
 
-    const MIXED: &str = r#"
+    /// Naive fail-over under partitions: some seeds end with two masters.
+    pub(crate) const MIXED: &str = r#"
 name = "mixed"
 duration = "3s"
 [cluster]

@@ -2,23 +2,7 @@ use super::*;
 use crate::protocols::naive_failover::NaiveFailover;
 
 /// Naive fail-over under partitions: some seeds end with two masters.
-const SPLIT: &str = r#"
-name = "split"
-duration = "3s"
-[cluster]
-nodes = ["master", "standby"]
-protocol = "naive-failover"
-[protocol]
-ping_interval = "100ms"
-missed_pings = 3
-[network]
-latency = { dist = "uniform", min = "1ms", max = "5ms" }
-[nemesis]
-until = "2s"
-partition = { every = ["500ms", "3s"], last = ["100ms", "450ms"] }
-[check]
-invariants = ["election_safety", "no_split_brain"]
-"#;
+const SPLIT: &str = crate::sweep::runner::tests::MIXED;
 
 fn out_dir(test: &str) -> PathBuf {
     std::env::temp_dir().join(format!("sim-testing-{}-{test}", std::process::id()))
@@ -44,7 +28,7 @@ fn the_lowest_failing_seed_is_shrunk_written_and_told_the_same_for_any_number_of
     );
     let file = failed.written.display().to_string();
     assert!(
-        file.ends_with(&format!("split-seed-{}.toml", failed.seed)),
+        file.ends_with(&format!("mixed-seed-{}.toml", failed.seed)),
         "{file}"
     );
     let shrunk = failed.shrunk.as_ref().expect("shrunk");
