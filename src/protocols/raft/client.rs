@@ -68,13 +68,7 @@ impl Raft {
         if self.kv.is_superseded(id) || self.in_log_of_this_term(id) {
             return;
         }
-        let index = self.append_own(
-            ctx,
-            Command::Client {
-                request: id,
-                op: Arc::new(op),
-            },
-        );
+        let index = self.append_own(ctx, Command::Client { request: id, op });
         self.replicate_new(ctx, index);
         self.advance_commit(ctx);
     }
@@ -86,7 +80,7 @@ impl Raft {
             .iter()
             .rev()
             .take_while(|e| e.term == term)
-            .any(|e| matches!(e.command, Command::Client { request, .. } if request == id))
+            .any(|e| matches!(*e.command, Command::Client { request, .. } if request == id))
     }
 
     /// Thesis §6.4: note the read, and start the heartbeat round that will confirm this server

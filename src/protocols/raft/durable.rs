@@ -214,7 +214,7 @@ mod tests {
         Entry {
             index,
             term,
-            command: Command::Noop,
+            command: std::sync::Arc::new(Command::Noop),
         }
     }
 

@@ -23,9 +23,8 @@ pub enum Command {
     /// entries of earlier terms (§5.4.2, §8).
     Noop,
     /// A client's key-value operation, tagged with its request id for duplicate suppression.
-    /// Shared, not copied: an entry is cloned into every AppendEntries that carries it and onto
-    /// disk, so its clone must not copy its keys and values.
-    Client { request: RequestId, op: Arc<Op> },
+    /// (The entry shares its command: see [`Entry::command`].)
+    Client { request: RequestId, op: Op },
 }
 
 /// One entry of the replicated log.
@@ -34,7 +33,9 @@ pub struct Entry {
     pub index: u64,
     /// The term of the leader that created the entry.
     pub term: u64,
-    pub command: Command,
+    /// Shared, never changed: the leader's entry, the copies in every follower's log and on
+    /// every disk, and the AppendEntries that carry it are one allocation.
+    pub command: Arc<Command>,
 }
 
 /// The index of the last entry (0 for an empty log).
@@ -231,7 +232,7 @@ mod tests {
             .map(|(i, &term)| Entry {
                 index: first_index + i as u64,
                 term,
-                command: Command::Noop,
+                command: Arc::new(Command::Noop),
             })
             .collect()
     }

@@ -133,7 +133,7 @@ mod tests {
         Entry {
             index,
             term: 3,
-            command: Command::Noop,
+            command: std::sync::Arc::new(Command::Noop),
         }
     }
 

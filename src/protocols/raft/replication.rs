@@ -97,7 +97,7 @@ impl Raft {
             self.last_applied += 1;
             let index = self.last_applied;
             let entry = &self.durable.log[(index - 1) as usize];
-            let result = match &entry.command {
+            let result = match &*entry.command {
                 Command::Noop => None,
                 Command::Client { request, op } => {
                     self.kv.apply(*request, op).map(|result| (*request, result))
@@ -131,7 +131,7 @@ impl Raft {
         self.durable.log.push(Entry {
             index,
             term: self.term(),
-            command,
+            command: std::sync::Arc::new(command),
         });
         self.wrote_from(ctx, index);
         index

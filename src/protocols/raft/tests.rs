@@ -218,7 +218,7 @@ fn entry(index: u64, term: u64) -> Entry {
     Entry {
         index,
         term,
-        command: Command::Noop,
+        command: std::sync::Arc::new(Command::Noop),
     }
 }
 
@@ -1116,10 +1116,10 @@ fn put_entry(index: u64, term: u64, client: u32, seq: u64, key: &str, value: &st
     Entry {
         index,
         term,
-        command: Command::Client {
+        command: std::sync::Arc::new(Command::Client {
             request: req(client, seq),
-            op: std::sync::Arc::new(put(key, value)),
-        },
+            op: put(key, value),
+        }),
     }
 }
 
