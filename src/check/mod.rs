@@ -115,7 +115,8 @@ pub const HISTORY_DEFAULT: &str = "linearizable";
 /// // Three nodes, and a leader wanted within 5 s of the last fault.
 /// let invariants = check::build(&names, Some(5 * S), 3, &[]).unwrap();
 /// let built: Vec<String> = invariants.iter().map(|i| i.name()).collect();
-/// assert_eq!(built, ["election_safety", "no_split_brain", "leader_within"]);
+/// // leader_within names itself with its bound.
+/// assert_eq!(built, ["election_safety", "no_split_brain", "leader_within 5s"]);
 ///
 /// let unknown = check::build(&["quorum_magic".to_string()], None, 3, &[]).err().unwrap();
 /// assert!(unknown.starts_with("unknown invariant `quorum_magic`; known: "));
