@@ -92,8 +92,8 @@ pub enum Event<'a, P: Protocol> {
         /// The timer, as the protocol named it when it set it.
         timer: &'a P::Timer,
     },
-    /// A node reports one of the shared facts (role, authority, log appended, committed or
-    /// applied) that the common invariants read.
+    /// A node reports one of the shared facts (its role, authority, a suspicion of a peer or
+    /// trust in it, a log entry appended, committed or applied) that the common invariants read.
     Observe {
         /// The reporting node's index.
         node: u32,
