@@ -44,6 +44,8 @@ pub fn line(at: Nanos, text: &str) -> String {
 }
 
 impl Faults {
+    /// Notes a fault as it fires or ends: a cut or pause comes into force, a repair or a resume
+    /// ends one, and every fault is remembered for the fallback.
     pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
         if self.paused.len() < cluster.len() {
             self.paused.resize(cluster.len(), None);

@@ -8,6 +8,8 @@ use serde::Serialize;
 use crate::node::{Applied, FaultRecord, RunView, Section, SectionBuilder};
 use crate::node::{Nanos, Observation, format_duration};
 
+/// The running failure-detector figures of one run: when each node crashed, how long each
+/// suspicion of a crashed node took, and how many suspicions hit a node that was up.
 pub struct DetectorStats {
     crashed_at: Vec<Option<Nanos>>,
     /// Time from a crash to each live node's suspicion of it.
@@ -22,12 +24,16 @@ pub struct DetectorSummary {
     pub detections: u64,
     /// Suspicions of a node that was up (paused, slow or cut off).
     pub false_suspicions: u64,
+    /// The fastest detection: true time from a crash to a suspicion of it, in nanoseconds.
     pub detection_ns_min: Option<Nanos>,
+    /// The mean detection time, in nanoseconds.
     pub detection_ns_mean: Option<Nanos>,
+    /// The slowest detection time, in nanoseconds.
     pub detection_ns_max: Option<Nanos>,
 }
 
 impl DetectorStats {
+    /// Figures for a cluster of `nodes` nodes, none crashed yet.
     pub fn new(nodes: usize) -> Self {
         DetectorStats {
             crashed_at: vec![None; nodes],
@@ -36,6 +42,8 @@ impl DetectorStats {
         }
     }
 
+    /// Counts a `Suspect { peer }` observation made at `at`: a detection if the peer is crashed
+    /// now, a false suspicion otherwise. Other observations are ignored.
     pub fn on_observation(&mut self, at: Nanos, obs: &Observation, cluster: &dyn RunView) {
         let Observation::Suspect { peer } = *obs else {
             return;
@@ -46,6 +54,7 @@ impl DetectorStats {
         }
     }
 
+    /// Notes crashes (the clock of detection starts) and restarts (a suspicion is false again).
     pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord) {
         match &fault.applied {
             Applied::Crash { nodes } => nodes

@@ -12,6 +12,8 @@ use crate::node::{Nanos, Observation, format_instant};
 use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
 
+/// The `election_safety` invariant: remembers who first led each term and fails when a second
+/// node leads the same term.
 #[derive(Default)]
 pub struct ElectionSafety {
     /// term → (leader, when it first led that term)

@@ -90,6 +90,8 @@ struct Commit {
     at: Nanos,
 }
 
+/// The `leader_completeness` invariant: rebuilds each node's log from its reports and fails
+/// when a new leader lacks an entry committed in an earlier term.
 #[derive(Default)]
 pub struct LeaderCompleteness {
     /// Per node, its log as reported.
@@ -102,6 +104,7 @@ pub struct LeaderCompleteness {
 }
 
 impl LeaderCompleteness {
+    /// A checker for a cluster of `nodes` nodes.
     pub fn new(nodes: usize) -> Self {
         LeaderCompleteness {
             logs: vec![Log::default(); nodes],

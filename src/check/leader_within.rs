@@ -12,6 +12,8 @@ use crate::node::{Nanos, Observation, Role, format_duration, format_instant};
 
 use super::{Invariant, Property, Status, Violation};
 
+/// The `leader_within` invariant: after the last fault event, a leader a majority follows
+/// must appear within the bound.
 pub struct LeaderWithin {
     bound: Nanos,
     roles: Vec<Option<(Role, u64)>>,
@@ -25,6 +27,8 @@ pub struct LeaderWithin {
 }
 
 impl LeaderWithin {
+    /// A checker for `nodes` nodes that wants a recognised leader within `bound` nanoseconds of
+    /// the last fault event (of time zero if there is none).
     pub fn new(bound: Nanos, nodes: usize) -> Self {
         LeaderWithin {
             bound,

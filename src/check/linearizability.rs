@@ -18,6 +18,8 @@ const MAX_STEPS: u64 = 200_000_000;
 /// Lines of the checker's explanation kept as evidence.
 const EVIDENCE_LINES: usize = 40;
 
+/// The `linearizable` invariant: judges the clients' history against the key-value model at
+/// the end of the run, within a fixed step budget.
 #[derive(Default)]
 pub struct Linearizable {
     status: Option<Status>,

@@ -106,6 +106,21 @@ pub const HISTORY_DEFAULT: &str = "linearizable";
 
 /// The invariants named in `[check]`, ready to watch a run of `nodes` nodes. `leader_within` is
 /// added when its bound is given.
+///
+/// ```
+/// use sim::check;
+///
+/// const S: u64 = 1_000_000_000;
+/// let names = vec!["election_safety".to_string(), "no_split_brain".to_string()];
+/// // Three nodes, and a leader wanted within 5 s of the last fault.
+/// let invariants = check::build(&names, Some(5 * S), 3, &[]).unwrap();
+/// let built: Vec<String> = invariants.iter().map(|i| i.name()).collect();
+/// // leader_within names itself with its bound.
+/// assert_eq!(built, ["election_safety", "no_split_brain", "leader_within 5s"]);
+///
+/// let unknown = check::build(&["quorum_magic".to_string()], None, 3, &[]).err().unwrap();
+/// assert!(unknown.starts_with("unknown invariant `quorum_magic`; known: "));
+/// ```
 pub fn build(
     names: &[String],
     leader_within: Option<Nanos>,

@@ -29,6 +29,8 @@ struct Claim {
     since: Nanos,
 }
 
+/// The `no_split_brain` invariant: tracks each node's claim of authority, read on its own
+/// clock, and fails when two claims overlap in true time.
 pub struct NoSplitBrain {
     /// Indexed by node.
     claims: Vec<Option<Claim>>,
@@ -38,6 +40,7 @@ pub struct NoSplitBrain {
 }
 
 impl NoSplitBrain {
+    /// A checker for a cluster of `nodes` nodes.
     pub fn new(nodes: usize) -> Self {
         NoSplitBrain {
             claims: vec![None; nodes],

@@ -14,6 +14,8 @@ use crate::node::{Nanos, Observation, Role, format_instant};
 use super::leader_within::leader_with_majority;
 use super::{Invariant, Property, Status, Violation};
 
+/// The `stable_leader` invariant: notes the healthy leader at each fault event and fails if a
+/// higher term is reported after the last one.
 pub struct StableLeader {
     roles: Vec<Option<(Role, u64)>>,
     /// At the last fault event so far: when it was, and the healthy leader then with its term.
@@ -23,6 +25,7 @@ pub struct StableLeader {
 }
 
 impl StableLeader {
+    /// A checker for a cluster of `nodes` nodes.
     pub fn new(nodes: usize) -> Self {
         StableLeader {
             roles: vec![None; nodes],

@@ -28,6 +28,8 @@ struct FirstApplied {
 /// gets a sparse entry instead of gigabytes of empty slots.
 const DENSE_SLACK: u64 = 1 << 16;
 
+/// The `state_machine_safety` invariant: keeps the first entry applied at each index and
+/// fails when any node applies a different one there.
 #[derive(Default)]
 pub struct StateMachineSafety {
     /// index → its first application, for indexes near those seen (nearly all of them).

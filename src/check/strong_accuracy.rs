@@ -10,6 +10,7 @@ use crate::node::{Nanos, Observation};
 use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
 
+/// The `strong_accuracy` invariant: fails at the first suspicion of a node that is up.
 pub struct StrongAccuracy {
     /// The faults in force, to blame the one that silenced the suspected node.
     faults: Faults,
@@ -17,6 +18,7 @@ pub struct StrongAccuracy {
 }
 
 impl StrongAccuracy {
+    /// A checker; it needs nothing of the cluster's size.
     pub fn new(_nodes: usize) -> Self {
         StrongAccuracy {
             faults: Faults::default(),

@@ -106,6 +106,9 @@ pub struct KvClient {
 }
 
 impl KvClient {
+    /// A client numbered `id` that draws its operations from `spec`: it thinks, invokes one
+    /// operation, waits for its reply (resending after `spec.retry`, giving up after
+    /// `spec.timeout`), and begins the next.
     pub fn new(id: ClientId, spec: &WorkloadSpec) -> Self {
         KvClient {
             id,

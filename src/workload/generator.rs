@@ -8,6 +8,28 @@
 use crate::node::{Nanos, Rng};
 
 /// A checked `[workload]`.
+///
+/// ```
+/// use sim::node::ClientId;
+/// use sim::workload::{KvClient, Mix, WorkloadSpec};
+///
+/// const MS: u64 = 1_000_000;
+/// // Two clients, about 20 operations a second each (50 ms think time), reading twice as often
+/// // as they write, over ten keys, from 100 ms to 2 s of virtual time.
+/// let spec = WorkloadSpec {
+///     clients: 2,
+///     think_mean: 50 * MS,
+///     mix: Mix { get: 2.0, put: 1.0, append: 0.0, cas: 0.0 },
+///     keys: 10,
+///     timeout: 500 * MS,
+///     retry: 100 * MS,
+///     start: 100 * MS,
+///     stop: 2_000 * MS,
+/// };
+/// let clients: Vec<KvClient> =
+///     (0..spec.clients).map(|i| KvClient::new(ClientId(i), &spec)).collect();
+/// assert!(clients.iter().all(|c| c.operations().is_empty()), "nothing happens before a run");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadSpec {
     /// How many virtual clients.
@@ -15,6 +37,7 @@ pub struct WorkloadSpec {
     /// The mean think time between one operation's end and the next one's start, per client:
     /// the inverse of `rate`. Think times are exponential with this mean.
     pub think_mean: Nanos,
+    /// The relative weights of get, put, append and cas.
     pub mix: Mix,
     /// Keys `k0` to `k{keys-1}`, chosen uniformly.
     pub keys: u32,
@@ -28,12 +51,28 @@ pub struct WorkloadSpec {
     pub stop: Nanos,
 }
 
+///
+/// ```
+/// use sim::node::{Rng, Stream};
+/// use sim::workload::Mix;
+/// use sim::workload::generator::Kind;
+///
+/// let mix = Mix { get: 3.0, put: 1.0, append: 0.0, cas: 0.0 };
+/// assert_eq!(mix.total(), 4.0);
+/// let mut rng = Rng::derive(42, Stream::Client(0));
+/// let kinds: Vec<Kind> = (0..100).map(|_| mix.draw(&mut rng)).collect();
+/// assert!(kinds.iter().all(|k| matches!(k, Kind::Get | Kind::Put)), "a weight of 0 never draws");
+/// ```
 /// Relative weights of the operation kinds; at least one is positive.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mix {
+    /// The weight of reads of one key.
     pub get: f64,
+    /// The weight of blind writes of one key.
     pub put: f64,
+    /// The weight of appends to one key's value.
     pub append: f64,
+    /// The weight of compare-and-sets of one key: write a new value if it holds the expected one.
     pub cas: f64,
 }
 
@@ -52,13 +91,18 @@ impl Default for Mix {
 /// An operation kind, before its key and values are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// Read a key.
     Get,
+    /// Overwrite a key with a fresh value.
     Put,
+    /// Append a fresh value to a key's value.
     Append,
+    /// Compare-and-set: replace a key's value only if it is the expected one.
     Cas,
 }
 
 impl Mix {
+    /// The sum of the weights: the denominator of each kind's probability.
     pub fn total(&self) -> f64 {
         self.get + self.put + self.append + self.cas
     }

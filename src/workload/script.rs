@@ -18,15 +18,20 @@ use super::history::{Call, History, Value};
 /// One operation of a script: `client` invokes `op` at `at`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptOp {
+    /// The client's index (`c0` is 0).
     pub client: u32,
+    /// When the client invokes it, in nanoseconds of virtual time since the start of the run.
     pub at: Nanos,
+    /// The operation (key and values).
     pub op: Op,
 }
 
 /// One client's next operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scripted {
+    /// When the client invokes it, in nanoseconds of virtual time since the start of the run.
     pub at: Nanos,
+    /// The operation (key and values).
     pub op: Op,
 }
 

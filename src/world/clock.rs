@@ -19,6 +19,8 @@ pub const MIN_DRIFT_PPM: i64 = -999_999;
 /// The highest drift accepted: a clock running at double speed.
 pub const MAX_DRIFT_PPM: i64 = 1_000_000;
 
+/// One node's clock: what it reads (local nanoseconds) at each instant of true time, with its
+/// offset, its drift in parts per million, and the jumps and drift changes faults gave it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Clock {
     base_true: Nanos,

@@ -10,6 +10,9 @@ use crate::node::{ClockKind, LocalNanos, Nanos, NodeId, Role, RunView};
 
 use super::clock::Clock;
 
+/// The nodes of a run as they are at one instant: their names, whether each is up, paused or
+/// crashed, what its wall and monotonic clocks read, and the role it last reported. Observers
+/// and checkers get it read-only with every record.
 pub struct Cluster {
     now: Nanos,
     names: Vec<String>,
@@ -45,22 +48,27 @@ impl Cluster {
         self.now = now;
     }
 
+    /// The number of nodes.
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// True for a cluster of no nodes.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
 
+    /// The nodes' names, by index.
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
+    /// The name of node `node` (its index), as the trace and the story print it.
     pub fn name(&self, node: u32) -> &str {
         &self.names[node as usize]
     }
 
+    /// The name of the node a `NodeId` refers to.
     pub fn name_of(&self, node: NodeId) -> &str {
         self.name(node.0)
     }
@@ -105,6 +113,7 @@ impl Cluster {
         self.monotonic[node as usize].set_drift(ppm, now);
     }
 
+    /// Whether `node` (an index) is up, paused or crashed now.
     pub fn status(&self, node: u32) -> NodeStatus {
         self.status[node as usize]
     }
@@ -116,6 +125,7 @@ impl Cluster {
         }
     }
 
+    /// True if `node` is crashed now (a paused node is not).
     pub fn is_crashed(&self, node: u32) -> bool {
         self.status(node) == NodeStatus::Crashed
     }

@@ -47,12 +47,16 @@ mod enact;
 /// which clocks and faults.
 #[derive(Clone, Debug)]
 pub struct WorldSpec {
+    /// The run's seed: every random stream (network, nodes, faults, clients) derives from it, so
+    /// the same spec and seed give the same trace.
     pub seed: u64,
+    /// The nodes' names, by index (`A`, `B`, ...); their number is the cluster's size.
     pub names: Vec<String>,
     /// Virtual time the run lasts; events at or after it do not happen.
     pub duration: Nanos,
     /// A limit on trace records; reaching it ends the run with [`Outcome::EventLimit`].
     pub max_events: u64,
+    /// How every node-to-node link behaves: latency, loss, duplication, reordering.
     pub link: LinkModel,
     /// One clock per node.
     pub clocks: Vec<Clock>,
@@ -74,26 +78,35 @@ pub enum Outcome {
 pub struct Stats {
     /// Trace records.
     pub events: u64,
+    /// Messages nodes handed to the network.
     pub sent: u64,
+    /// Message copies that reached their receiver.
     pub delivered: u64,
+    /// Messages the network lost.
     pub dropped_loss: u64,
+    /// Messages dropped by a cut link.
     pub dropped_partition: u64,
     /// The receiver was down: crashed when the message arrived, or crashed while paused with
     /// the message held for it (`crashed_while_paused` in the trace).
     pub dropped_node_down: u64,
     /// Extra copies created by duplication.
     pub duplicated: u64,
+    /// Timers that fired and were handled.
     pub timers_fired: u64,
     /// Messages still on the wire (or held for a paused node) when the run stopped.
     pub in_flight: u64,
     /// Requests and replies between clients and nodes, counted apart from node messages.
     pub client_sent: u64,
+    /// Requests and replies clients and nodes sent.
     pub client_delivered: u64,
+    /// Requests and replies that arrived.
     pub client_dropped: u64,
+    /// Requests and replies that were lost, cut, or met a crashed node.
     pub client_in_flight: u64,
 }
 
 impl Stats {
+    /// Node messages dropped for any reason: loss, partition, or a receiver that was down.
     pub fn dropped(&self) -> u64 {
         self.dropped_loss + self.dropped_partition + self.dropped_node_down
     }
@@ -163,6 +176,36 @@ struct Slot<P: Protocol> {
     held: Vec<Pending>,
 }
 
+/// A simulated cluster: one protocol state machine per node, clients, a network, clocks and
+/// faults, driven by one event queue in virtual time.
+///
+/// Nothing in it reads the wall clock or iterates a hash map: the same [`WorldSpec`] (and so
+/// the same seed) gives the same records in the same order, and the same trace hash. Every
+/// record goes to the observer `O`; `C` is the clients' type (none by default).
+///
+/// ```
+/// use sim::protocols::raft::{Raft, RaftConfig};
+/// use sim::world::{Clock, LinkModel, Outcome, World, WorldSpec};
+///
+/// const MS: u64 = 1_000_000;
+/// let spec = WorldSpec {
+///     seed: 7,
+///     names: vec!["A".into(), "B".into(), "C".into()],
+///     duration: 500 * MS,
+///     max_events: 100_000,
+///     link: LinkModel::default(),
+///     clocks: vec![Clock::honest(); 3],
+///     faults: vec![],
+/// };
+/// let mut world: World<Raft, ()> = World::new(spec.clone(), RaftConfig::default(), ());
+/// assert_eq!(world.run(), Outcome::Completed);
+/// assert!(world.stats().delivered > 0);
+///
+/// // The same seed replays the same run, record for record.
+/// let mut again: World<Raft, ()> = World::new(spec, RaftConfig::default(), ());
+/// again.run();
+/// assert_eq!(world.trace_hash(), again.trace_hash());
+/// ```
 pub struct World<
     P: Protocol,
     O: Observer<P>,
@@ -328,10 +371,12 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         self.now
     }
 
+    /// The nodes as they are now: names, who is up, paused or crashed, what each clock reads.
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
     }
 
+    /// The run's counters so far; every message copy is delivered, dropped or in flight.
     pub fn stats(&self) -> Stats {
         let stats = Stats {
             events: self.tracer.records,
@@ -362,14 +407,17 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         &self.applied
     }
 
+    /// The observer, to read what it gathered so far.
     pub fn observer(&self) -> &O {
         &self.tracer.observer
     }
 
+    /// The observer, to change or drain it between steps of `run_until`.
     pub fn observer_mut(&mut self) -> &mut O {
         &mut self.tracer.observer
     }
 
+    /// Ends the world and hands back its observer, with everything it gathered.
     pub fn into_observer(self) -> O {
         self.tracer.observer
     }
@@ -379,6 +427,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         self.slots[node as usize].state.as_ref()
     }
 
+    /// The spec the world was built from.
     pub fn spec(&self) -> &WorldSpec {
         &self.spec
     }

@@ -14,6 +14,7 @@ pub use crate::node::fault::{Applied, FaultRecord, Origin, Resolved};
 /// Who a fault hits, as written in the scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
+    /// One named node, by its index in the cluster.
     Node(u32),
     /// The node currently observed as leader or master.
     Leader,
@@ -47,24 +48,38 @@ pub enum Shape {
 /// A fault, as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultAction {
+    /// Cuts the cluster into groups that cannot reach each other.
     Partition(Shape),
     /// A one-way cut: messages `from` → `to` are dropped, the reverse direction flows.
     Cut {
+        /// The senders whose messages are dropped.
         from: Vec<Target>,
+        /// The receivers those messages are dropped on the way to.
         to: Vec<Target>,
     },
     /// Repairs every cut.
     Heal,
+    /// Stops a node: its volatile state is lost, what it persisted survives, and messages sent
+    /// to it are dropped until it restarts.
     Crash(Target),
+    /// Starts a crashed node again from what it persisted.
     Restart(Target),
+    /// Freezes a node: its timers and messages wait until it resumes (a long GC pause).
     Pause(Target),
+    /// Lets a paused node handle what waited for it.
     Resume(Target),
+    /// Steps a node's clock at once.
     ClockJump {
+        /// Whose clock jumps.
         target: Target,
+        /// The step in nanoseconds: positive moves the clock forward, negative back.
         by: i64,
     },
+    /// Changes the rate of a node's clock from then on.
     ClockDrift {
+        /// Whose clock drifts.
         target: Target,
+        /// The drift in parts per million: +1000 runs the clock 0.1% fast, negative runs it slow.
         ppm: i64,
     },
     /// The nemesis's final heal: every cut repaired, paused nodes resumed, crashed restarted.
@@ -74,13 +89,20 @@ pub enum FaultAction {
 /// A fault to fire at `at`, undone `lasting` later when given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultSpec {
+    /// When it fires, in nanoseconds of true time since the start of the run.
     pub at: Nanos,
+    /// What it does.
     pub action: FaultAction,
+    /// For a partition, cut, crash or pause: how long until it is undone (healed, restarted,
+    /// resumed), in nanoseconds; `None` leaves it in place.
     pub lasting: Option<Nanos>,
+    /// Where it comes from: a `[[faults]]` entry, the nemesis, or the final heal.
     pub origin: Origin,
 }
 
 impl Target {
+    /// The target as the story and `summary.md` print it: a node's name, or `leader`, `random`,
+    /// `random-follower`, `minority`, `majority`.
     pub fn describe(&self, cluster: &Cluster) -> String {
         match self {
             Target::Node(n) => cluster.name(*n).to_string(),

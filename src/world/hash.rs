@@ -31,12 +31,15 @@ impl Default for TraceHasher {
 }
 
 impl TraceHasher {
+    /// Folds one 64-bit word into the hash.
     #[inline]
     pub fn word(&mut self, w: u64) {
         self.state = (self.state.rotate_left(23) ^ w).wrapping_mul(K);
         self.words += 1;
     }
 
+    /// Folds a byte string into the hash: its length, then its bytes in 8-byte little-endian
+    /// words (the last one zero-padded).
     pub fn bytes(&mut self, bytes: &[u8]) {
         self.word(bytes.len() as u64);
         let mut chunks = bytes.chunks_exact(8);

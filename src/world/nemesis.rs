@@ -17,17 +17,24 @@ use super::fault::{FaultAction, FaultSpec, Origin, Shape, Target};
 /// `every`: the quiet interval before each fault; `last`: how long each fault lasts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rhythm {
+    /// The range `[lo, hi]` the quiet interval before each fault is drawn from, in nanoseconds.
     pub every: (Nanos, Nanos),
+    /// The range `[lo, hi]` each fault's duration is drawn from, in nanoseconds.
     pub last: (Nanos, Nanos),
 }
 
+/// `[nemesis]`: random faults drawn from the fault stream until `until`, then a final heal
+/// (every cut repaired, paused nodes resumed, crashed nodes restarted). Each kind of fault
+/// that is present keeps its own rhythm.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NemesisSpec {
     /// When the nemesis stops and the final heal happens.
     pub until: Nanos,
     /// Partitions, each of a shape drawn from the list.
     pub partition: Option<(Rhythm, Vec<Shape>)>,
+    /// Crashes of the target, each restarted when it has lasted.
     pub crash: Option<(Rhythm, Target)>,
+    /// Pauses of the target, each resumed when it has lasted.
     pub pause: Option<(Rhythm, Target)>,
     /// Clock jumps: `every` between jumps, `by` drawn from the range (`last` unused).
     pub clock_jump: Option<(Rhythm, (i64, i64), Target)>,

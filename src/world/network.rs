@@ -14,24 +14,34 @@ use crate::node::{Nanos, Rng, Stream};
 /// A one-way latency distribution. All parameters are nanoseconds.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Latency {
+    /// Every message takes exactly this long.
     Constant(Nanos),
+    /// Uniform between `min` and `max`, both included.
     Uniform {
+        /// The shortest latency, in nanoseconds.
         min: Nanos,
+        /// The longest latency, in nanoseconds.
         max: Nanos,
     },
     /// Clamped at zero.
     Normal {
+        /// The mean latency, in nanoseconds.
         mean: Nanos,
+        /// The standard deviation, in nanoseconds.
         stddev: Nanos,
     },
     /// `median * exp(sigma * Z)`: a long right tail.
     LogNormal {
+        /// The median latency, in nanoseconds.
         median: Nanos,
+        /// The spread of `ln(latency)`; 0 makes every latency the median.
         sigma: f64,
     },
     /// `min + Exp(mean)`: a floor plus a memoryless tail.
     Exponential {
+        /// The mean of the tail above `min`, in nanoseconds.
         mean: Nanos,
+        /// The floor no message beats, in nanoseconds.
         min: Nanos,
     },
 }
@@ -40,6 +50,7 @@ pub enum Latency {
 const LATENCY_CAP: f64 = 3_600_000_000_000.0;
 
 impl Latency {
+    /// Draws one latency in nanoseconds from `rng` (capped at an hour, never negative).
     pub fn sample(&self, rng: &mut Rng) -> Nanos {
         match *self {
             Latency::Constant(ns) => ns,
@@ -74,6 +85,7 @@ fn to_nanos(x: f64) -> Nanos {
 /// How every link behaves.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkModel {
+    /// How long a message takes from send to arrival.
     pub latency: Latency,
     /// Probability a message is lost.
     pub loss: f64,
@@ -97,9 +109,11 @@ impl Default for LinkModel {
 /// What happens to a message at the moment it is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fate {
+    /// The network lost it (`loss`); it is never delivered.
     Lost,
     /// The link is cut right now.
     Cut,
+    /// It arrives once, at this true time in nanoseconds.
     Arrive(Nanos),
     /// Delivered twice: at both instants.
     Twice(Nanos, Nanos),
@@ -114,6 +128,7 @@ pub struct Cuts {
 }
 
 impl Cuts {
+    /// True if messages from node `from` to node `to` are dropped by a cut right now.
     #[inline]
     pub fn is_cut(&self, from: u32, to: u32) -> bool {
         self.graph.edge_count() != 0 && self.graph.contains_edge(from, to)
@@ -160,21 +175,27 @@ impl Cuts {
         self.active.clear();
     }
 
+    /// True if no partition or cut is in force.
     pub fn is_empty(&self) -> bool {
         self.active.is_empty()
     }
 }
 
+/// The links between a set of endpoints (nodes, or clients): what each message sent on them
+/// becomes, drawn from one network stream per sender, and which links are cut.
 pub struct Network {
     model: LinkModel,
     endpoints: usize,
     rngs: Vec<Rng>,
     /// Latest arrival per directed link, for FIFO links.
     fifo_tail: Vec<Nanos>,
+    /// The cut links, added by partitions and cuts and removed as they heal.
     pub cuts: Cuts,
 }
 
 impl Network {
+    /// A network of `endpoints` senders whose links all behave as `model`, its streams derived
+    /// from the run's `seed`.
     pub fn new(model: LinkModel, endpoints: usize, seed: u64) -> Self {
         let rngs = (0..endpoints as u32)
             .map(|i| Rng::derive(seed, Stream::Network(i)))

@@ -24,7 +24,9 @@ use super::network::{Latency, LinkModel};
 /// One value of the world: written as is, or drawn per seed from `[lo, hi]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Knob<T> {
+    /// The value the scenario wrote; every seed sees it.
     Set(T),
+    /// A range `[lo, hi]` each seed draws its own value from.
     Draw(T, T),
 }
 
@@ -36,6 +38,7 @@ impl<T: Copy> Knob<T> {
         }
     }
 
+    /// True if the value is drawn per seed.
     pub fn draws(&self) -> bool {
         matches!(self, Knob::Draw(..))
     }
@@ -44,21 +47,34 @@ impl<T: Copy> Knob<T> {
 /// `[network] latency` with a knob per parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LatencyKnobs {
+    /// `latency = "..."`: one fixed latency, in nanoseconds.
     Constant(Knob<Nanos>),
+    /// Uniform between `min` and `max`.
     Uniform {
+        /// The shortest latency, in nanoseconds.
         min: Knob<Nanos>,
+        /// The longest latency, in nanoseconds.
         max: Knob<Nanos>,
     },
+    /// Normal, clamped at zero.
     Normal {
+        /// The mean latency, in nanoseconds.
         mean: Knob<Nanos>,
+        /// The standard deviation, in nanoseconds.
         stddev: Knob<Nanos>,
     },
+    /// Log-normal: a long right tail.
     LogNormal {
+        /// The median latency, in nanoseconds.
         median: Knob<Nanos>,
+        /// The spread of `ln(latency)`.
         sigma: Knob<f64>,
     },
+    /// A floor plus an exponential tail.
     Exponential {
+        /// The mean of the tail, in nanoseconds.
         mean: Knob<Nanos>,
+        /// The floor, in nanoseconds.
         min: Knob<Nanos>,
     },
 }
@@ -66,16 +82,22 @@ pub enum LatencyKnobs {
 /// `[network]` with its knobs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkKnobs {
+    /// How long a message takes.
     pub latency: LatencyKnobs,
+    /// Probability that a message is lost, in `[0, 1]`.
     pub loss: Knob<f64>,
+    /// Probability that a delivered message arrives twice, in `[0, 1]`.
     pub duplicate: Knob<f64>,
+    /// Whether later messages may overtake earlier ones on the same link (never drawn).
     pub reorder: bool,
 }
 
 /// One node's `[clocks]` entry with its knobs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClockKnobs {
+    /// What the node's clock reads at true time zero, in nanoseconds (negative: behind).
     pub offset: Knob<i64>,
+    /// How fast the clock runs, in parts per million (positive: fast).
     pub drift_ppm: Knob<i64>,
 }
 
@@ -91,6 +113,7 @@ impl Default for ClockKnobs {
 /// What a scenario in swarm mode draws per seed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SwarmSpec {
+    /// The `[network]` section and the knobs it draws.
     pub link: LinkKnobs,
     /// One per node.
     pub clocks: Vec<ClockKnobs>,
@@ -101,8 +124,11 @@ pub struct SwarmSpec {
 /// A seed's world.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DrawnWorld {
+    /// The links every message of this seed travels.
     pub link: LinkModel,
+    /// Each node's clock, by node index.
     pub clocks: Vec<Clock>,
+    /// The nemesis this seed runs, if any of its kinds was drawn in.
     pub nemesis: Option<NemesisSpec>,
     /// What was drawn, in a fixed order: (TOML key path, value as TOML would spell it).
     pub knobs: Vec<(String, String)>,
@@ -146,6 +172,7 @@ impl LinkKnobs {
 }
 
 impl ClockKnobs {
+    /// The clock with every range at its low end.
     pub fn low(&self) -> Clock {
         Clock::new(self.offset.low(), self.drift_ppm.low())
     }

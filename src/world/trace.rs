@@ -30,6 +30,8 @@ pub enum DropReason {
 }
 
 impl DropReason {
+    /// The reason as `trace.jsonl` writes it: `loss`, `partition`, `node_down` or
+    /// `crashed_while_paused`.
     pub fn name(self) -> &'static str {
         match self {
             DropReason::Loss => "loss",
@@ -44,85 +46,137 @@ impl DropReason {
 pub enum Event<'a, P: Protocol> {
     /// A node starts: at time zero, or again after a crash.
     Start {
+        /// The node's index in the cluster (the number of its `NodeId`).
         node: u32,
+        /// True when it starts again after a crash, from what it persisted; false at time zero.
         restart: bool,
     },
+    /// A node hands a message to the network. It is then delivered (once, or twice when
+    /// duplicated) or dropped, each under the same `id`.
     Send {
+        /// The sending node's index.
         from: u32,
+        /// The addressed node's index.
         to: u32,
+        /// The message's number, unique in the run (node and client messages share one counter).
         id: u64,
+        /// The message as the sender wrote it.
         msg: &'a P::Msg,
     },
+    /// A message reaches its receiver, which handles it at this instant.
     Deliver {
+        /// The sending node's index.
         from: u32,
+        /// The receiving node's index.
         to: u32,
+        /// The number the message was given when it was sent.
         id: u64,
+        /// The message as delivered.
         msg: &'a P::Msg,
     },
+    /// A node's message is not delivered and its receiver never sees it.
     Drop {
+        /// The sending node's index.
         from: u32,
+        /// The addressed node's index.
         to: u32,
+        /// The number the message was given when it was sent.
         id: u64,
+        /// Why it was not delivered.
         reason: DropReason,
     },
+    /// A timer a node set fires and the node handles it.
     Timer {
+        /// The node's index.
         node: u32,
+        /// The timer, as the protocol named it when it set it.
         timer: &'a P::Timer,
     },
+    /// A node reports one of the shared facts (its role, authority, a suspicion of a peer or
+    /// trust in it, a log entry appended, committed or applied) that the common invariants read.
     Observe {
+        /// The reporting node's index.
         node: u32,
+        /// What it reports.
         obs: &'a Observation,
     },
     /// One of the protocol's own facts (`Protocol::Fact`).
     Fact {
+        /// The reporting node's index.
         node: u32,
+        /// The fact, typed by the protocol.
         fact: &'a P::Fact,
     },
+    /// A fault fires, ends or is skipped (from the schedule, the nemesis or its final heal), with
+    /// the concrete nodes and links it hit.
     Fault(&'a FaultRecord),
     /// A client begins an operation (its invocation in the history).
     Invoke {
+        /// The client's number (`c0` is 0).
         client: u32,
+        /// The operation and the request id that names it.
         request: &'a ClientRequest<P::Api>,
     },
     /// A client sends a request (the first time, or again) to a node.
     Request {
+        /// The client's number.
         client: u32,
+        /// The addressed node's index.
         to: u32,
+        /// The message's number, unique in the run (shared with node messages).
         id: u64,
+        /// The request as sent.
         request: &'a ClientRequest<P::Api>,
     },
     /// A request reaches a node.
     RequestDeliver {
+        /// The client's number.
         client: u32,
+        /// The receiving node's index.
         to: u32,
+        /// The number the request was given when it was sent.
         id: u64,
     },
     /// A node answers a client: the request answered, and the reply.
     Reply {
+        /// The answering node's index.
         from: u32,
+        /// The client answered.
         client: u32,
+        /// The reply message's number, unique in the run.
         id: u64,
+        /// The id of the request answered and the reply to it.
         answer: &'a (RequestId, Reply<P::Api>),
     },
     /// A reply reaches its client.
     ReplyDeliver {
+        /// The answering node's index.
         from: u32,
+        /// The client it reaches.
         client: u32,
+        /// The number the reply was given when it was sent.
         id: u64,
     },
     /// A request or a reply was not delivered. `node` is the node end of the link.
     ClientDrop {
+        /// The client's number.
         client: u32,
+        /// The node at the other end of the link.
         node: u32,
+        /// The number the message was given when it was sent.
         id: u64,
+        /// True for a request on its way to the node, false for a reply on its way to the client.
         to_node: bool,
+        /// Why it was not delivered.
         reason: DropReason,
     },
     /// A client's operation ends (its completion in the history).
     Complete {
+        /// The client's number.
         client: u32,
         /// The operation's number.
         seq: u64,
+        /// The outcome: the reply it got, or why it gave up.
         completion: &'a Completion<P::Api>,
     },
 }
@@ -301,11 +355,51 @@ pub struct Record<'a, P: Protocol> {
     pub seq: u64,
     /// True time in nanoseconds.
     pub at: Nanos,
+    /// What happened.
     pub event: Event<'a, P>,
 }
 
 /// Receives every record of a run as it happens, with the cluster as it is at that instant.
+///
+/// An observer is how a test or a tool sees a run: it gets each record once, in order, and
+/// keeps what it needs. A pair `(A, B)` of observers feeds both; `()` observes nothing.
+///
+/// ```
+/// use sim::node::{Observation, Role};
+/// use sim::protocols::raft::{Raft, RaftConfig};
+/// use sim::world::{Clock, Cluster, Event, LinkModel, Observer, Record, World, WorldSpec};
+///
+/// /// Every (true time, node, term) at which a node became leader.
+/// #[derive(Default)]
+/// struct Leaders(Vec<(u64, u32, u64)>);
+///
+/// impl Observer<Raft> for Leaders {
+///     fn on_record(&mut self, record: &Record<'_, Raft>, _: &Cluster) {
+///         if let Event::Observe { node, obs: Observation::Role { role: Role::Leader, term } } =
+///             record.event
+///         {
+///             self.0.push((record.at, node, *term));
+///         }
+///     }
+/// }
+///
+/// let spec = WorldSpec {
+///     seed: 1,
+///     names: vec!["A".into(), "B".into(), "C".into()],
+///     duration: 1_000_000_000,
+///     max_events: 100_000,
+///     link: LinkModel::default(),
+///     clocks: vec![Clock::honest(); 3],
+///     faults: vec![],
+/// };
+/// let mut world = World::new(spec, RaftConfig::default(), Leaders::default());
+/// world.run();
+/// let leaders = world.into_observer().0;
+/// assert!(!leaders.is_empty(), "a healthy cluster elects a leader within a second");
+/// ```
 pub trait Observer<P: Protocol> {
+    /// Called once per record, in trace order, after the record is folded into the trace hash;
+    /// `cluster` says who is up and what each clock reads at that instant.
     fn on_record(&mut self, record: &Record<'_, P>, cluster: &Cluster);
 
     /// The run reached its end (its duration, or a limit).

@@ -10,7 +10,9 @@ use std::fmt;
 /// A 1-based line and column (columns count characters, not bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos {
+    /// The line, from 1.
     pub line: u32,
+    /// The column, from 1, in characters.
     pub col: u32,
 }
 
@@ -23,11 +25,14 @@ impl fmt::Display for Pos {
 /// A complaint about a history file: where, and what was expected there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
+    /// Where in the file the problem is.
     pub at: Pos,
+    /// What was expected there and what was found, in words.
     pub message: String,
 }
 
 impl ParseError {
+    /// A complaint at `at`.
     pub fn new(at: Pos, message: impl Into<String>) -> Self {
         ParseError {
             at,
@@ -48,12 +53,19 @@ impl std::error::Error for ParseError {}
 /// `Str`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Datum {
+    /// EDN `nil` or JSON `null`.
     Nil,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer that fits 64 signed bits.
     Int(i64),
+    /// A number with a fraction or an exponent.
     Float(f64),
+    /// A string, unescaped.
     Str(String),
+    /// An EDN keyword such as `:ok`, without its colon.
     Keyword(String),
+    /// An EDN symbol: a bare word such as `cas`.
     Symbol(String),
     /// EDN vectors, EDN lists and JSON arrays: the importers treat them alike.
     Seq(Vec<Node>),
@@ -66,7 +78,9 @@ pub enum Datum {
 /// A datum and the position of its first character.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
+    /// Where its first character was written.
     pub at: Pos,
+    /// The value.
     pub datum: Datum,
 }
 
