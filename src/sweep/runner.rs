@@ -70,7 +70,9 @@ impl<'a> RunnerOptions<'a> {
 /// end. `3,7@1.5s` makes seeds 3 and 7 panic at 1.5 s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PanicAid {
+    /// The seeds whose runs panic.
     pub seeds: Vec<u64>,
+    /// The virtual time (nanoseconds) at which each of those runs panics.
     pub at: Nanos,
 }
 
