@@ -25,15 +25,22 @@ pub enum Command {
     /// A client's key-value operation, tagged with its request id for duplicate suppression.
     /// Shared, not copied: an entry is cloned into every AppendEntries that carries it and onto
     /// disk, so its clone must not copy its keys and values.
-    Client { request: RequestId, op: Arc<Op> },
+    Client {
+        /// The client and its request's sequence number.
+        request: RequestId,
+        /// The key-value operation.
+        op: Arc<Op>,
+    },
 }
 
 /// One entry of the replicated log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
+    /// The entry's position in the log, from 1 (Raft's log index).
     pub index: u64,
     /// The term of the leader that created the entry.
     pub term: u64,
+    /// What applying the entry does.
     pub command: Command,
 }
 
