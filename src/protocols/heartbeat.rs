@@ -44,14 +44,14 @@ impl Default for HeartbeatConfig {
 pub struct Beat {
     /// Numbers this node's heartbeats, from 1.
     pub seq: u64,
-    /// The sender's monotonic clock when it sent the beat, in local nanoseconds.
+    /// The sender's wall clock (`Ctx::now`) when it sent the beat, in local nanoseconds.
     pub sent_at: LocalNanos,
 }
 
 /// The detector's one timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum HeartbeatTimer {
-    /// Every `interval`: send a beat to every peer, then suspect those silent for over `timeout`.
+    /// Every `interval`: suspect the peers silent for over `timeout`, then beat to every peer.
     Tick,
 }
 

@@ -95,7 +95,7 @@ impl From<ScenarioError> for RunError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Every invariant held, and every liveness property was decided in time.
+    /// Every invariant held.
     Pass,
     /// A safety or liveness invariant was broken.
     Violation,

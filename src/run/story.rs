@@ -262,7 +262,8 @@ impl Story {
         }
     }
 
-    /// Tells a fault (crash, partition, heal…) as one line, and forgets the roles of crashed nodes.
+    /// Tells a fault (a crash, a partition, a heal…) as one line, and forgets the roles of the
+    /// nodes it crashed.
     pub fn on_fault(&mut self, fault: &FaultRecord, cluster: &Cluster) {
         if let Applied::Crash { nodes } = &fault.applied {
             for &n in nodes {

@@ -84,7 +84,8 @@ impl Progress {
         }
     }
 
-    /// Counts one finished seed (and whether it failed) and refreshes the bar or the plain line.
+    /// Counts one finished seed (and whether it failed), moves the bar, and prints a plain line
+    /// if one is due.
     pub fn seed_done(&mut self, r: &SeedResult) {
         self.done += 1;
         self.events += r.events;

@@ -71,7 +71,7 @@ pub enum FailureStatus {
 pub enum Kind {
     /// Nothing bad ever happens: one violation at one instant is a failure.
     Safety,
-    /// Something good eventually happens: judged at the end of the run, or unknown.
+    /// Something good eventually happens (within its deadline, or by the end of the run).
     Liveness,
 }
 

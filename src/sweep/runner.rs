@@ -140,7 +140,8 @@ pub enum Event<'a> {
 /// assert_eq!(done, 4);
 ///
 /// // Completion order depends on the threads; the summary does not.
-/// let summary = Summary::new("naive-split-brain.toml", &scenario.name, range, None, results, false);
+/// let file = "naive-split-brain.toml";
+/// let summary = Summary::new(file, &scenario.name, range, None, results, false);
 /// assert_eq!(summary.run(), 4);
 /// assert_eq!(summary.failed(), 4, "the partition splits the brain whatever the seed");
 /// assert!(summary.replay(1).ends_with("naive-split-brain.toml --seed 1"));

@@ -65,13 +65,13 @@ pub struct Sizes {
 pub struct Shrunk {
     /// The minimal scenario: explicit faults, scripted workload, `seed` and `[expect]` set.
     pub scenario: Scenario,
-    /// The seed of the minimal scenario (the failing seed: shrinking keeps the seed fixed).
+    /// The failing seed, written into the minimal scenario as its `seed`.
     pub seed: u64,
     /// The invariant that fails, as `[check]` names it.
     pub invariant: String,
     /// When it fails in the minimal scenario.
     pub violation_at: Nanos,
-    /// The scenario as given, its nemesis drawn for this seed.
+    /// The size of the scenario as given (its nemesis counted as drawn for this seed).
     pub original: Sizes,
     /// The original run made explicit, before any minimising.
     pub explicit: Sizes,

@@ -37,7 +37,7 @@ pub struct RaftDurable {
 }
 
 impl RaftDurable {
-    /// currentTerm and votedFor, without the log: what a vote or a new term must persist.
+    /// currentTerm and votedFor, without the log: what is written to disk when either changes.
     pub fn hard_state(&self) -> HardState {
         HardState {
             current_term: self.current_term,

@@ -158,15 +158,15 @@ pub enum Msg {
         last_log_index: u64,
         /// Term of the candidate's last log entry (lastLogTerm).
         last_log_term: u64,
-        /// A pre-vote (thesis §9.6): asks whether a vote would be granted, without changing the voter's
-        /// currentTerm or votedFor.
+        /// A pre-vote (thesis §9.6): asks whether a vote would be granted, without changing the
+        /// voter's currentTerm or votedFor.
         pre_vote: bool,
     },
     /// The answer. A granted pre-vote carries the term asked about; anything else the voter's
     /// current term. A refusal says why (`refused` is `Some` exactly when `granted` is false).
     VoteReply {
-        /// The voter's currentTerm (for a granted pre-vote, the term asked about), for the candidate to
-        /// update itself.
+        /// The voter's currentTerm (for a granted pre-vote, the term asked about), for the
+        /// candidate to update itself.
         term: u64,
         /// voteGranted: true means the candidate received this vote (or would, for a pre-vote).
         granted: bool,
@@ -189,8 +189,8 @@ pub enum Msg {
         entries: Vec<Entry>,
         /// leaderCommit: the leader's commitIndex.
         leader_commit: u64,
-        /// The leader's broadcast number in its term, echoed by the reply: a majority of replies to a
-        /// round confirms the leader still leads (for its lease and for reads).
+        /// The leader's broadcast number in its term, echoed by the reply: a majority of replies
+        /// to a round confirms the leader still leads (for its lease and for reads).
         round: u64,
     },
     /// The answer. With `term` equal to the leader's, it acknowledges `round` whether or not
@@ -201,11 +201,11 @@ pub enum Msg {
     AppendReply {
         /// The follower's currentTerm, for the leader to update itself.
         term: u64,
-        /// True if the follower's log held an entry matching `prev_log_index` and `prev_log_term`, so
-        /// the entries were stored.
+        /// True if the follower's log held an entry matching `prev_log_index` and
+        /// `prev_log_term`, so the entries were stored.
         success: bool,
-        /// On success, the leader's matchIndex for this follower; on failure, the fast-backup hint (see
-        /// above).
+        /// On success, the leader's matchIndex for this follower; on failure, the fast-backup
+        /// hint (see above).
         match_index: u64,
         /// The `round` of the request this answers; 0 for a stale term.
         round: u64,
@@ -848,7 +848,8 @@ impl Raft {
         self.leader.map(|l| l.id)
     }
 
-    /// votedFor: the candidate this server voted for in its current term, if any (persistent state).
+    /// votedFor: the candidate this server voted for in its current term, if any (persistent
+    /// state).
     pub fn voted_for(&self) -> Option<NodeId> {
         self.durable.voted_for
     }
