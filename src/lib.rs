@@ -53,6 +53,8 @@
 //! complete one, registered and run) and add it with
 //! `Registry::builtin().with::<MyProtocol>()`.
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod cli;
 pub mod node;

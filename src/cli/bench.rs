@@ -14,6 +14,7 @@ use crate::run::exit::ExitCode;
 use crate::run::{RunOptions, run};
 use crate::scenario::Scenario;
 
+/// `sim bench`: the engine's speed on the bundled workloads, or another benchmark.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
     /// Only the workloads whose name contains this.
@@ -84,23 +85,32 @@ pub const WORKLOADS: [(&str, &str, &str); 5] = [
 /// One workload's figures.
 #[derive(Clone, Debug)]
 pub struct Measurement {
+    /// The workload's name, e.g. `raft-hour`.
     pub name: &'static str,
+    /// Nodes in the workload's cluster.
     pub nodes: usize,
+    /// Virtual time the run covered, in nanoseconds.
     pub virtual_ns: u64,
+    /// Simulation events the run processed (trace records).
     pub events: u64,
+    /// Messages delivered, between nodes (client traffic is not counted).
     pub deliveries: u64,
+    /// The run's trace hash: every repetition must give the same one.
     pub trace_hash: String,
     /// The fastest run's wall time.
     pub wall_ns: u64,
 }
 
 impl Measurement {
+    /// Wall-clock nanoseconds per delivered message: the engine's cost per unit of work.
     pub fn ns_per_delivery(&self) -> f64 {
         self.wall_ns as f64 / self.deliveries.max(1) as f64
     }
+    /// Delivered messages per wall-clock second.
     pub fn deliveries_per_sec(&self) -> f64 {
         self.deliveries as f64 * 1e9 / self.wall_ns.max(1) as f64
     }
+    /// Virtual seconds simulated per wall-clock second (how much faster than real time).
     pub fn virtual_per_wall(&self) -> f64 {
         self.virtual_ns as f64 / self.wall_ns.max(1) as f64
     }
@@ -155,6 +165,8 @@ fn si(x: f64) -> String {
     }
 }
 
+/// `sim bench`: runs the workloads (or another target) and prints the table or JSON; returns the
+/// exit code (0, or 2 on bad input).
 pub fn main(args: &BenchArgs) -> i32 {
     match &args.target {
         Some(BenchTarget::Check(check)) => return super::bench_check::main(check),
@@ -236,8 +248,11 @@ pub fn main(args: &BenchArgs) -> i32 {
 /// A ratio between two workloads' figures that the engine promises to keep small.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Goal {
+    /// What is compared, e.g. `raft-kv-10min wall / raft-kv-1min wall`.
     pub what: &'static str,
+    /// The measured ratio.
     pub ratio: f64,
+    /// The most the ratio may be.
     pub at_most: f64,
 }
 

@@ -23,6 +23,7 @@ use crate::run::exit::ExitCode;
 use super::check::{check_within, load};
 use super::display;
 
+/// `sim bench check`: the linearizability checker against published verdicts and times.
 #[derive(Args, Debug, Clone)]
 pub struct BenchCheckArgs {
     /// The data set: a directory holding MANIFEST.tsv (default: $SIM_LIN_DATA; the README says
@@ -48,10 +49,13 @@ pub struct BenchCheckArgs {
 /// One MANIFEST.tsv row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
+    /// The history file, relative to the data set's directory.
     pub file: String,
+    /// Operations in the history.
     pub ops: usize,
     /// `true`: the published verdict is linearizable.
     pub expected_ok: bool,
+    /// Porcupine's published median time to check the file, in milliseconds.
     pub porcupine_ms: f64,
 }
 
@@ -168,6 +172,9 @@ fn got_word(v: &LinVerdict) -> &'static str {
 /// The environment variable naming the data set when no DIR is given.
 const DATA_VAR: &str = "SIM_LIN_DATA";
 
+/// `sim bench check`: checks every file of the data set, compares each verdict with the
+/// published one, and prints the times beside Porcupine's; exits 0 when every verdict matches, 1
+/// when one does not, 2 on bad input (no data set).
 pub fn main(args: &BenchCheckArgs) -> i32 {
     // The histories belong to the projects that published them, so the repository holds none:
     // the data set is wherever the user put it, named here or by the same variable the data

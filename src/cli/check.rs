@@ -23,6 +23,7 @@ use crate::workload::history::{History, ModelKind, ModelSpec, Value};
 
 use super::display;
 
+/// `sim check FILE`: is a recorded history linearizable?
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// The history: sim-history JSON, a Jepsen log, or EDN operation maps (Knossos, Porcupine).
@@ -52,8 +53,11 @@ pub struct CheckArgs {
 /// `--model` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ModelArg {
+    /// A single register: read and write.
     Register,
+    /// A single register: read, write and compare-and-set.
     CasRegister,
+    /// A map of independent registers: get, put, append and compare-and-set per key.
     Kv,
     /// Knossos's multi-register: transactions (`:txn`) over several registers.
     MultiRegister,
@@ -75,8 +79,11 @@ impl From<ModelArg> for ModelKind {
 
 /// A history read from a file, with the model it is judged against.
 pub struct Loaded {
+    /// The file's format: sim-history JSON, a Jepsen log or EDN.
     pub format: Format,
+    /// The operations, with invocation and completion times.
     pub history: History,
+    /// The model the history is judged against, with its initial value.
     pub model: ModelSpec,
 }
 
@@ -117,6 +124,8 @@ pub fn check_within(
     Ok((analysis, start.elapsed()))
 }
 
+/// `sim check FILE`: judges a history's linearizability against its model and prints the report
+/// (or JSON); returns the exit code: 0 linearizable, 1 not, 2 bad input, 3 unknown (a limit hit).
 pub fn check(args: CheckArgs) -> i32 {
     let name = display(&args.file);
     // Refused before the check, which may take a minute: the user learns at once.

@@ -54,6 +54,7 @@ use crate::run::exit::ExitCode;
         Exit codes: 0 all held, 1 a safety property failed, 2 bad input, 3 a liveness property \
         failed or the answer is unknown."
 )]
+/// The command line of `sim`: one subcommand.
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

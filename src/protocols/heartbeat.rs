@@ -42,15 +42,21 @@ impl Default for HeartbeatConfig {
 /// The heartbeat: a sequence number and the sender's clock reading (16 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Beat {
+    /// Numbers this node's heartbeats, from 1.
     pub seq: u64,
+    /// The sender's wall clock (`Ctx::now`) when it sent the beat, in local nanoseconds.
     pub sent_at: LocalNanos,
 }
 
+/// The detector's one timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum HeartbeatTimer {
+    /// Every `interval`: suspect the peers silent for over `timeout`, then beat to every peer.
     Tick,
 }
 
+/// One node of the all-to-all heartbeat detector: it beats to every peer and suspects or trusts
+/// each of them.
 pub struct Heartbeat {
     interval: u64,
     timeout: LocalNanos,

@@ -38,17 +38,31 @@ impl Default for FailoverConfig {
     }
 }
 
+/// The fail-over's two messages: the standby's liveness probe and the master's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum FailoverMsg {
-    Ping { seq: u64 },
-    Pong { seq: u64 },
+    /// The standby asks whether the master is alive.
+    Ping {
+        /// Numbers the standby's pings, from 1.
+        seq: u64,
+    },
+    /// The master answers a ping.
+    Pong {
+        /// The `seq` of the ping answered.
+        seq: u64,
+    },
 }
 
+/// The fail-over's one timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum FailoverTimer {
+    /// Every `ping_interval` on the standby: count the last ping as missed if unanswered
+    /// (promoting itself after `missed_pings` in a row), else send the next.
     Ping,
 }
 
+/// A node of the naive fail-over: the master (node 0) or its standby (node 1). See the module's
+/// notes for why it splits brains.
 pub struct NaiveFailover {
     role: Role,
     epoch: u64,
@@ -63,6 +77,7 @@ pub struct NaiveFailover {
 const MASTER: NodeId = NodeId(0);
 
 impl NaiveFailover {
+    /// Master or standby, as this node now believes.
     pub fn role(&self) -> Role {
         self.role
     }

@@ -8,6 +8,24 @@ use crate::check::Status;
 use crate::run::{RunReport, Verdict};
 use crate::world::Outcome;
 
+/// The `--json` document of a run, as a JSON value (see the module's notes for its keys).
+///
+/// ```
+/// use sim::run::{RunOptions, run};
+/// use sim::scenario::Scenario;
+///
+/// let text = include_str!(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/scenarios/failover/naive-split-brain.toml"
+/// ));
+/// let scenario = Scenario::parse("naive-split-brain.toml", text)?;
+/// let report = run(&scenario, &RunOptions::default())?.report;
+/// let doc = sim::report::json::report(&report);
+/// assert_eq!(doc["verdict"], "violation");
+/// assert_eq!(doc["seed"], report.seed);
+/// assert_eq!(doc["trace_hash"], report.trace_hash.as_str());
+/// # Ok::<(), sim::run::RunError>(())
+/// ```
 pub fn report(r: &RunReport) -> Value {
     let invariants: Vec<Value> = r
         .invariants

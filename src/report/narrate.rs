@@ -32,6 +32,8 @@ pub struct Told {
     pub kind: String,
     /// The nodes the event happens at or travels between (for `--node`).
     pub nodes: Vec<String>,
+    /// The event in one sentence, with node names, e.g. `B → A AppendEntries(…) delivered after
+    /// 1.4ms`.
     pub text: String,
 }
 

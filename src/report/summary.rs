@@ -11,6 +11,24 @@ use crate::scenario::ExpectedVerdict;
 
 use super::text::thousands;
 
+/// `summary.md` of a run: a Markdown page headed by the scenario and its verdict, then the fault
+/// schedule, each invariant with its evidence, the sections, the counts, the whole story and the
+/// replay command.
+///
+/// ```
+/// use sim::run::{RunOptions, run};
+/// use sim::scenario::Scenario;
+///
+/// let text = include_str!(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/scenarios/failover/naive-split-brain.toml"
+/// ));
+/// let scenario = Scenario::parse("naive-split-brain.toml", text)?;
+/// let report = run(&scenario, &RunOptions::default())?.report;
+/// let md = sim::report::summary::render(&report);
+/// assert!(md.starts_with(&format!("# {} — VIOLATION", report.scenario)), "{md}");
+/// # Ok::<(), sim::run::RunError>(())
+/// ```
 pub fn render(r: &RunReport) -> String {
     let mut md = String::new();
     let _ = writeln!(

@@ -14,8 +14,19 @@ pub use crate::node::section::{plural, thousands};
 /// How many story lines a terminal shows before eliding the middle.
 const STORY_LINES: usize = 30;
 
+/// How the terminal report is painted.
+///
+/// ```
+/// use sim::report::text::{Style, verdict_word};
+/// use sim::run::Verdict;
+///
+/// assert_eq!(verdict_word(Verdict::Pass, &Style::default()), "PASS");
+/// let painted = verdict_word(Verdict::Violation, &Style { color: true });
+/// assert_eq!(painted, "\x1b[1;31mVIOLATION\x1b[0m");
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Style {
+    /// Paint with ANSI colours (`sim` does on a terminal, unless `NO_COLOR` is set).
     pub color: bool,
 }
 
@@ -63,6 +74,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// The run's verdict in capitals, `PASS` in green, `VIOLATION` in red, `UNKNOWN` in yellow.
 pub fn verdict_word(verdict: Verdict, style: &Style) -> String {
     match verdict {
         Verdict::Pass => style.green("PASS"),
@@ -71,6 +83,27 @@ pub fn verdict_word(verdict: Verdict, style: &Style) -> String {
     }
 }
 
+/// The report `sim run` prints on a terminal: the header, the story (its middle elided past 30
+/// lines), each invariant's verdict, the report's sections, the counts, the trace hash and the
+/// replay line.
+///
+/// ```
+/// use sim::report::text::{Style, render};
+/// use sim::run::{RunOptions, run};
+/// use sim::scenario::Scenario;
+///
+/// let text = include_str!(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/scenarios/failover/naive-split-brain.toml"
+/// ));
+/// let scenario = Scenario::parse("naive-split-brain.toml", text)?;
+/// let report = run(&scenario, &RunOptions::default())?.report;
+/// let page = render(&report, &Style::default());
+/// assert!(page.starts_with(&report.scenario), "{page}");
+/// assert!(page.contains("no_split_brain"));
+/// assert!(page.contains(&report.trace_hash));
+/// # Ok::<(), sim::run::RunError>(())
+/// ```
 pub fn render(r: &RunReport, style: &Style) -> String {
     let mut out = String::new();
     let _ = writeln!(

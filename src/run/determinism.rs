@@ -6,8 +6,9 @@
 pub struct Divergence {
     /// The 0-based record number.
     pub record: usize,
-    /// That record in each run (`None`: that run had already ended).
+    /// That record in the first run (`None`: that run had already ended).
     pub first: Option<String>,
+    /// The same record in the second run (`None`: that run had already ended).
     pub second: Option<String>,
 }
 

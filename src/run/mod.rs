@@ -66,7 +66,12 @@ pub enum RunError {
     /// The scenario (or its `[protocol]` table) is wrong: exit 2.
     Scenario(ScenarioError),
     /// An output file could not be written: exit 2.
-    Io { path: String, error: String },
+    Io {
+        /// The file that could not be written.
+        path: String,
+        /// What the operating system said.
+        error: String,
+    },
 }
 
 impl fmt::Display for RunError {
@@ -90,12 +95,17 @@ impl From<ScenarioError> for RunError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// Every invariant held.
     Pass,
+    /// A safety or liveness invariant was broken.
     Violation,
+    /// Nothing was broken, but some invariant could not be decided before the run ended (or the
+    /// run hit its event limit).
     Unknown,
 }
 
 impl Verdict {
+    /// The verdict as the reports print it: `pass`, `violation` or `unknown`.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
@@ -108,8 +118,11 @@ impl Verdict {
 /// One invariant's verdict.
 #[derive(Clone, Debug)]
 pub struct InvariantReport {
+    /// The invariant's name, as `[check]` spells it.
     pub name: String,
+    /// Safety (never broken at any instant) or liveness (eventually true).
     pub property: Property,
+    /// Held, violated (when and why) or unknown (why it could not be decided).
     pub status: Status,
     /// A line of context when it passed (who led, how fast).
     pub detail: Option<String>,
@@ -118,8 +131,11 @@ pub struct InvariantReport {
 /// Whether the run did what the scenario's `[expect]` said.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectReport {
+    /// The verdict `[expect]` names: `pass` or `violation`.
     pub verdict: ExpectedVerdict,
+    /// The invariants `[expect]` says must fail; empty for an expected pass.
     pub violates: Vec<String>,
+    /// True when the run's verdict and its failed invariants are what `[expect]` says.
     pub met: bool,
     /// Why not, when not met.
     pub problems: Vec<String>,
@@ -142,29 +158,44 @@ pub struct ExpectReport {
 /// ```
 #[derive(Clone, Debug)]
 pub struct RunReport {
+    /// The scenario file as given (replay lines and messages name it).
     pub file: String,
+    /// The scenario's `name`.
     pub scenario: String,
+    /// The scenario's `description` ("" when it has none).
     pub description: String,
+    /// The seed the run used: `--seed` when given, else the scenario's own.
     pub seed: u64,
+    /// The protocol's `NAME`, as `cluster.protocol` names it.
     pub protocol: String,
+    /// Node names, in cluster order (`NodeId(i)` is the i-th).
     pub nodes: Vec<String>,
+    /// The scenario's `duration`: the virtual time the run was asked to last, in nanoseconds.
     pub duration: Nanos,
+    /// How the run ended: at its duration, or at its event limit.
     pub outcome: Outcome,
     /// Where virtual time stopped.
     pub virtual_time: Nanos,
+    /// A 64-bit hash of the trace, 16 hex digits: the same scenario and seed give the same hash on
+    /// any machine.
     pub trace_hash: String,
+    /// What the engine counted: events, messages sent, delivered and dropped, and the like.
     pub stats: Stats,
+    /// One verdict per invariant of `[check]`, in `[check]` order.
     pub invariants: Vec<InvariantReport>,
     /// In swarm mode, the world this seed drew: (TOML key path, value as TOML spells it), in a
     /// fixed order; `None` when the scenario's world is fixed.
     pub swarm: Option<Vec<(String, String)>>,
     /// The concrete fault schedule: (time, what happened).
     pub faults: Vec<StoryLine>,
+    /// The run told in sentences, in virtual-time order: what `sim run` prints under "story".
     pub story: Vec<StoryLine>,
     /// What the run measured beyond its verdicts — elections, failure-detector metrics, the
     /// protocol's own sections — in the order every renderer prints them.
     pub sections: Vec<Section>,
+    /// The run's verdict: the worst of its invariants'.
     pub verdict: Verdict,
+    /// Whether the run matched the scenario's `[expect]`; `None` when the scenario has none.
     pub expect: Option<ExpectReport>,
     /// The command line that reproduces this run.
     pub replay: String,
@@ -184,7 +215,9 @@ impl RunReport {
 
 /// A finished run, with its trace lines when they were captured.
 pub struct RunOutput {
+    /// The judged run.
     pub report: RunReport,
+    /// Every trace line (JSON, no newline), when [`RunOptions::capture`] asked for them.
     pub records: Option<Vec<String>>,
     /// What the clients saw, when the scenario has a `[workload]`: every operation, in
     /// invocation order, times in true virtual nanoseconds.

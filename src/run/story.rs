@@ -23,6 +23,7 @@ use crate::world::{Applied, Cluster, FaultRecord};
 pub struct StoryLine {
     /// True time, in nanoseconds.
     pub at: Nanos,
+    /// The sentence, with node names (e.g. `n2 becomes leader of term 3`).
     pub text: String,
 }
 
@@ -59,6 +60,8 @@ struct Candidacy {
     lines_at: usize,
 }
 
+/// The recorder of a run's story: fed every role observation and fault, it keeps the few lines a
+/// reader needs (see the module's notes on how lines are grouped and stamped).
 pub struct Story {
     lines: Vec<StoryLine>,
     roles: Vec<Option<(Role, u64)>>,
@@ -72,6 +75,7 @@ pub struct Story {
 }
 
 impl Story {
+    /// An empty story for a cluster of `nodes` nodes.
     pub fn new(nodes: usize) -> Self {
         Story {
             lines: Vec::new(),
@@ -86,6 +90,8 @@ impl Story {
         self.lines.push(StoryLine { at, text });
     }
 
+    /// Reads one observation of `node` at true time `at`: role changes (elections, step-downs,
+    /// candidacies) and suspicions become lines; everything else is ignored.
     pub fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
         match *obs {
             Observation::Role { role, term } => self.on_role(at, node, role, term, cluster),
@@ -256,6 +262,8 @@ impl Story {
         }
     }
 
+    /// Tells a fault (a crash, a partition, a heal…) as one line, and forgets the roles of the
+    /// nodes it crashed.
     pub fn on_fault(&mut self, fault: &FaultRecord, cluster: &Cluster) {
         if let Applied::Crash { nodes } = &fault.applied {
             for &n in nodes {
@@ -296,6 +304,7 @@ pub struct ElectionsSection {
 }
 
 impl ElectionsSection {
+    /// An empty section for a cluster of `nodes` nodes.
     pub fn new(nodes: usize) -> Self {
         ElectionsSection {
             roles: vec![None; nodes],

@@ -40,19 +40,46 @@ use serde_json::{Map, Value, json};
 use crate::node::{Nanos, Observation, Protocol};
 use crate::world::{Cluster, Event, Record};
 
+/// The header's `format`: what a reader checks before it reads the rest of the file.
 pub const FORMAT: &str = "sim-trace";
+/// The header's `version` of the format. It only grows: new keys may appear, existing keys keep
+/// their meaning.
 pub const VERSION: u32 = 1;
 
 /// The header line's fields.
 pub struct Header<'a> {
+    /// The scenario's `name`.
     pub scenario: &'a str,
+    /// The scenario file as given on the command line.
     pub file: &'a str,
+    /// The seed the run used.
     pub seed: u64,
+    /// The protocol's `NAME`.
     pub protocol: &'a str,
+    /// Node names in cluster order: a node id in a record is an index into them.
     pub nodes: &'a [String],
+    /// The virtual time the run is asked to last, in nanoseconds (`duration_ns`).
     pub duration: Nanos,
 }
 
+/// The first line of `trace.jsonl` (no newline): the format, its version and what was run.
+///
+/// ```
+/// use sim::run::trace_file::{Header, header};
+///
+/// let nodes = ["a".to_string(), "b".to_string()];
+/// let line = header(&Header {
+///     scenario: "demo",
+///     file: "demo.toml",
+///     seed: 7,
+///     protocol: "raft",
+///     nodes: &nodes,
+///     duration: 2_000_000_000,
+/// });
+/// let first: serde_json::Value = serde_json::from_str(&line).unwrap();
+/// assert_eq!((&first["format"], &first["version"]), (&"sim-trace".into(), &1.into()));
+/// assert_eq!(first["duration_ns"], 2_000_000_000u64);
+/// ```
 pub fn header(h: &Header<'_>) -> String {
     json!({
         "format": FORMAT,
@@ -67,6 +94,15 @@ pub fn header(h: &Header<'_>) -> String {
     .to_string()
 }
 
+/// The last line of `trace.jsonl` (no newline): where virtual time stopped (`t`, nanoseconds),
+/// how many records came before it (`events`), and the trace hash.
+///
+/// ```
+/// let line = sim::run::trace_file::footer(1_500, 42, "00ff00ff00ff00ff");
+/// let end: serde_json::Value = serde_json::from_str(&line).unwrap();
+/// assert_eq!(end["kind"], "end");
+/// assert_eq!(end["events"], 42);
+/// ```
 pub fn footer(at: Nanos, events: u64, trace_hash: &str) -> String {
     json!({"kind": "end", "t": at, "events": events, "trace_hash": trace_hash}).to_string()
 }
@@ -221,10 +257,13 @@ pub struct TraceWriter<W: Write> {
 }
 
 impl<W: Write> TraceWriter<W> {
+    /// A writer over `out`, with no error yet.
     pub fn new(out: W) -> Self {
         TraceWriter { out, error: None }
     }
 
+    /// Writes `line` and a newline; after the first I/O error, writes nothing more and keeps that
+    /// error for [`TraceWriter::finish`].
     pub fn write_line(&mut self, line: &str) {
         if self.error.is_none()
             && let Err(e) = writeln!(self.out, "{line}")
@@ -233,6 +272,7 @@ impl<W: Write> TraceWriter<W> {
         }
     }
 
+    /// Flushes, and returns the first I/O error met while writing, if any.
     pub fn finish(mut self) -> io::Result<()> {
         if let Some(e) = self.error.take() {
             return Err(e);

@@ -15,6 +15,7 @@ use super::{SeedResult, Shard, Summary};
 /// Merged shards: the whole sweep, and each shard's own summary (for JUnit).
 #[derive(Debug)]
 pub struct Merged {
+    /// The whole sweep: every shard's results together, as if one process had run them.
     pub whole: Summary,
     /// In shard order.
     pub shards: Vec<Summary>,

@@ -37,15 +37,27 @@ pub use results::{Failure, SeedResult, Summary};
 /// A half-open range of seeds, `start..end`, as Rust writes it (`1..1001` is 1,000 seeds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedRange {
+    /// The first seed of the range, included.
     pub start: u64,
+    /// The seed after the last one: excluded, as in Rust's `start..end`.
     pub end: u64,
 }
 
 impl SeedRange {
+    /// How many seeds the range holds (`end - start`).
+    ///
+    /// ```
+    /// use sim::sweep::SeedRange;
+    ///
+    /// let range: SeedRange = "1..=1000".parse().unwrap();
+    /// assert_eq!((range.start, range.end, range.len()), (1, 1001, 1000));
+    /// assert!(range.contains(1000) && !range.contains(1001));
+    /// ```
     pub fn len(&self) -> u64 {
         self.end - self.start
     }
 
+    /// True when the range holds no seed (a parsed range never is: it needs at least one).
     pub fn is_empty(&self) -> bool {
         self.end == self.start
     }
@@ -64,6 +76,7 @@ impl SeedRange {
         n / count + u64::from(index < n % count)
     }
 
+    /// Whether `seed` lies in `start..end`.
     pub fn contains(&self, seed: u64) -> bool {
         (self.start..self.end).contains(&seed)
     }
@@ -113,7 +126,10 @@ impl FromStr for SeedRange {
 /// `--shard I/N`: the I-th (0-based) of N interleaved parts of a seed range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Shard {
+    /// Which part this is, 0-based: it runs the seeds whose offset in the range is ≡ `index` mod
+    /// `count`.
     pub index: u64,
+    /// Into how many interleaved parts the range is cut (at least 1).
     pub count: u64,
 }
 

@@ -30,15 +30,20 @@ pub struct Progress {
 
 /// Wall-clock figures of a finished (or stopped) sweep.
 pub struct Speed {
+    /// Seeds that finished.
     pub seeds: u64,
+    /// Simulation events those seeds processed, summed.
     pub events: u64,
+    /// Wall-clock time the sweep took (for display only; never part of a result).
     pub elapsed: Duration,
 }
 
 impl Speed {
+    /// Seeds finished per wall-clock second.
     pub fn seeds_per_sec(&self) -> f64 {
         self.seeds as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+    /// Simulation events processed per wall-clock second, over all threads.
     pub fn events_per_sec(&self) -> f64 {
         self.events as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
@@ -79,6 +84,8 @@ impl Progress {
         }
     }
 
+    /// Counts one finished seed (and whether it failed), moves the bar, and prints a plain line
+    /// if one is due.
     pub fn seed_done(&mut self, r: &SeedResult) {
         self.done += 1;
         self.events += r.events;

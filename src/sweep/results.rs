@@ -31,14 +31,19 @@ pub const PANICKED: &str = "panicked";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SeedVerdict {
+    /// Every invariant held.
     Pass,
+    /// At least one invariant was violated.
     Violation,
+    /// Nothing was violated, but some invariant could not be decided (or the run hit its event
+    /// limit).
     Unknown,
     /// A protocol, a checker or the engine panicked: the run has no verdict of its own.
     Panicked,
 }
 
 impl SeedVerdict {
+    /// The verdict as stored and printed: `pass`, `violation`, `unknown` or `panicked`.
     pub fn name(self) -> &'static str {
         match self {
             SeedVerdict::Pass => "pass",
@@ -53,7 +58,10 @@ impl SeedVerdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureStatus {
+    /// The invariant was broken, at a known virtual time.
     Violation,
+    /// The run ended before the invariant could be decided (a liveness deadline not reached, an
+    /// event limit hit).
     Unknown,
 }
 
@@ -61,7 +69,9 @@ pub enum FailureStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// Nothing bad ever happens: one violation at one instant is a failure.
     Safety,
+    /// Something good eventually happens (within its deadline, or by the end of the run).
     Liveness,
 }
 
@@ -77,8 +87,11 @@ impl From<Kind> for Property {
 /// One invariant that did not hold in one seed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
+    /// The invariant's name as `[check]` spells it, or [`EVENT_LIMIT`] / [`PANICKED`].
     pub invariant: String,
+    /// Whether the invariant is a safety or a liveness property.
     pub property: Kind,
+    /// Violated, or undecided.
     pub status: FailureStatus,
     /// True virtual time of the violation; `None` when undecided.
     pub at_ns: Option<u64>,
@@ -102,13 +115,21 @@ impl Failure {
 /// What one seed's run computed. Stored as one line of `results.jsonl`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedResult {
+    /// The seed that was run.
     pub seed: u64,
+    /// The run's verdict.
     pub verdict: SeedVerdict,
+    /// Simulation events the run processed (one trace line each).
     pub events: u64,
+    /// Where virtual time stopped, in nanoseconds.
     pub virtual_time_ns: u64,
+    /// The run's trace hash (16 hex digits): two machines agree on it for the same scenario and
+    /// seed.
     pub trace_hash: String,
     /// Every invariant the run checked, in `[check]` order.
     pub checked: Vec<String>,
+    /// The invariants that did not hold, in `[check]` order (plus [`EVENT_LIMIT`] when the run hit
+    /// it); empty when the seed passed.
     pub failures: Vec<Failure>,
     /// Swarm mode: the world this seed drew, as (knob, value as TOML spells it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,6 +211,7 @@ impl SeedResult {
         }
     }
 
+    /// True when the run panicked rather than reaching a verdict.
     pub fn is_panic(&self) -> bool {
         self.verdict == SeedVerdict::Panicked
     }
@@ -204,6 +226,8 @@ impl SeedResult {
         exit::of_run(failures, self.verdict == SeedVerdict::Pass)
     }
 
+    /// True when the seed counts as a failure: its exit code is not 0 (a violation, an unknown or a
+    /// panic).
     pub fn failed(&self) -> bool {
         self.exit_code() != ExitCode::Held
     }
@@ -217,9 +241,13 @@ impl SeedResult {
 /// One row of the per-invariant table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvariantTally {
+    /// The invariant's name as `[check]` spells it.
     pub name: String,
+    /// Seeds in which it was violated.
     pub violated: u64,
+    /// Seeds in which it could not be decided.
     pub unknown: u64,
+    /// The lowest seed in which it failed (violated or unknown), to replay first.
     pub first_seed: Option<u64>,
 }
 
@@ -228,8 +256,11 @@ pub struct InvariantTally {
 pub struct Summary {
     /// The scenario file as given on the command line: replay lines name it.
     pub file: String,
+    /// The scenario's `name`.
     pub scenario: String,
+    /// The seeds the sweep was asked for, before sharding.
     pub range: SeedRange,
+    /// The shard this summary covers, `None` for the whole range.
     pub shard: Option<Shard>,
     /// Seeds this sweep was asked for (the shard's share of the range).
     pub expected: u64,
@@ -274,18 +305,22 @@ impl Summary {
         }
     }
 
+    /// Seeds that ran (and are kept: under `--fail-fast`, those up to the lowest failure).
     pub fn run(&self) -> u64 {
         self.results.len() as u64
     }
 
+    /// The seeds that failed, in seed order.
     pub fn failures(&self) -> impl Iterator<Item = &SeedResult> {
         self.results.iter().filter(|r| r.failed())
     }
 
+    /// How many seeds failed (violation, unknown or panic).
     pub fn failed(&self) -> u64 {
         self.failures().count() as u64
     }
 
+    /// How many seeds passed.
     pub fn passed(&self) -> u64 {
         self.run() - self.failed()
     }
@@ -303,14 +338,17 @@ impl Summary {
             .count() as u64
     }
 
+    /// The failing seed with the lowest number: the one to replay first.
     pub fn first_failure(&self) -> Option<&SeedResult> {
         self.failures().next()
     }
 
+    /// Simulation events over all seeds that ran.
     pub fn events(&self) -> u64 {
         self.results.iter().map(|r| r.events).sum()
     }
 
+    /// Virtual time simulated over all seeds that ran, in nanoseconds.
     pub fn virtual_time_ns(&self) -> u64 {
         self.results.iter().map(|r| r.virtual_time_ns).sum()
     }
@@ -358,6 +396,8 @@ impl Summary {
         exit::worst(self.results.iter().map(SeedResult::exit_code))
     }
 
+    /// The command line that replays `seed` of this sweep's scenario file, e.g.
+    /// `sim run scenarios/x.toml --seed 42`.
     pub fn replay(&self, seed: u64) -> String {
         replay_command(&self.file, seed)
     }

@@ -70,7 +70,9 @@ impl<'a> RunnerOptions<'a> {
 /// end. `3,7@1.5s` makes seeds 3 and 7 panic at 1.5 s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PanicAid {
+    /// The seeds whose runs panic.
     pub seeds: Vec<u64>,
+    /// The virtual time (nanoseconds) at which each of those runs panics.
     pub at: Nanos,
 }
 
@@ -113,6 +115,38 @@ pub enum Event<'a> {
 /// Runs `seeds` (in increasing order) on `jobs` threads, calling `sink` on the calling thread for
 /// each finished seed. Returns the results in completion order; an error if a run could not
 /// happen (then the rest are abandoned).
+///
+/// ```
+/// use std::sync::atomic::AtomicBool;
+///
+/// use sim::scenario::Scenario;
+/// use sim::sweep::runner::{Event, RunnerOptions, run_seeds};
+/// use sim::sweep::{SeedRange, Summary};
+///
+/// let text = include_str!(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/scenarios/failover/naive-split-brain.toml"
+/// ));
+/// let scenario = Scenario::parse("naive-split-brain.toml", text)?;
+/// let range: SeedRange = "1..5".parse()?;
+/// let seeds: Vec<u64> = range.seeds(None).collect();
+/// let stop = AtomicBool::new(false);
+/// let mut done = 0;
+/// let results = run_seeds(&scenario, &seeds, &RunnerOptions::new(2, &stop), |event| {
+///     if let Event::Done(_) = event {
+///         done += 1;
+///     }
+/// })?;
+/// assert_eq!(done, 4);
+///
+/// // Completion order depends on the threads; the summary does not.
+/// let file = "naive-split-brain.toml";
+/// let summary = Summary::new(file, &scenario.name, range, None, results, false);
+/// assert_eq!(summary.run(), 4);
+/// assert_eq!(summary.failed(), 4, "the partition splits the brain whatever the seed");
+/// assert!(summary.replay(1).ends_with("naive-split-brain.toml --seed 1"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run_seeds(
     scenario: &Scenario,
     seeds: &[u64],

@@ -54,7 +54,9 @@ pub struct Sizes {
     pub faults: usize,
     /// Clients that invoke at least one operation.
     pub clients: usize,
+    /// Operations the clients invoke, over all clients.
     pub operations: usize,
+    /// The scenario's `duration`: virtual time run, in nanoseconds.
     pub duration: Nanos,
 }
 
@@ -63,14 +65,17 @@ pub struct Sizes {
 pub struct Shrunk {
     /// The minimal scenario: explicit faults, scripted workload, `seed` and `[expect]` set.
     pub scenario: Scenario,
+    /// The failing seed, written into the minimal scenario as its `seed`.
     pub seed: u64,
     /// The invariant that fails, as `[check]` names it.
     pub invariant: String,
     /// When it fails in the minimal scenario.
     pub violation_at: Nanos,
+    /// The size of the scenario as given (its nemesis counted as drawn for this seed).
     pub original: Sizes,
     /// The original run made explicit, before any minimising.
     pub explicit: Sizes,
+    /// The minimal scenario's size.
     pub minimal: Sizes,
     /// Runs tried, the first one included.
     pub runs: usize,
@@ -84,12 +89,27 @@ pub enum ShrinkError {
     /// The scenario cannot run.
     Run(RunError),
     /// `--invariant` names an invariant the scenario does not check.
-    UnknownInvariant { name: String, checked: Vec<String> },
+    UnknownInvariant {
+        /// The name `--invariant` gave.
+        name: String,
+        /// The invariants the scenario's `[check]` does name.
+        checked: Vec<String>,
+    },
     /// The seed does not fail (or not on the named invariant).
-    NoFailure { seed: u64, message: String },
+    NoFailure {
+        /// The seed that was run.
+        seed: u64,
+        /// What the run found instead: the named invariant did not fail, or nothing did.
+        message: String,
+    },
     /// The explicit form of the run does not fail: the run depends on something the explicit
     /// form does not capture.
-    NotReproduced { seed: u64, invariant: String },
+    NotReproduced {
+        /// The seed that failed.
+        seed: u64,
+        /// The invariant that failed in the original run but not in its explicit form.
+        invariant: String,
+    },
     /// A swarm scenario's drawn world cannot be written into it.
     Pin(String),
 }

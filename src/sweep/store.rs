@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{SeedRange, SeedResult, Shard};
 
+/// The name of a sweep directory's manifest, a [`Manifest`] as JSON.
 pub const SWEEP_FILE: &str = "sweep.json";
+/// The name of a sweep directory's results: one [`SeedResult`] JSON line per finished seed,
+/// appended as seeds finish, so an interrupted sweep resumes where it stopped.
 pub const RESULTS_FILE: &str = "results.jsonl";
 /// The `format` of `sweep.json`.
 pub const FORMAT: &str = "sim-sweep/1";
@@ -23,6 +26,7 @@ pub const FORMAT: &str = "sim-sweep/1";
 /// `sweep.json`: which sweep a directory holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Always [`FORMAT`]: a directory written by another layout is refused, not misread.
     pub format: String,
     /// The scenario file as given on the command line (replay lines name it).
     pub file: String,
@@ -30,7 +34,9 @@ pub struct Manifest {
     pub scenario: String,
     /// [`super::scenario_hash`] of the file's bytes.
     pub scenario_hash: String,
+    /// The range of seeds this sweep covers.
     pub seeds: SeedRange,
+    /// The shard (`--shard I/N`) this directory holds; `None` for the whole range.
     pub shard: Option<Shard>,
     /// Whether the last sweep into this directory ran with `--fail-fast`.
     pub fail_fast: bool,

@@ -26,6 +26,7 @@ pub(super) struct Settings<'a> {
 pub struct Failed {
     /// The scenario file as given (or `<protocol>.toml` for a scenario given as text).
     pub file: String,
+    /// The lowest failing seed of those swept.
     pub seed: u64,
     /// The invariant that failed first, as `[check]` names it (`panicked` for a panic).
     pub invariant: String,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::node::{ClockKind, ConfigError, Duration, Nanos};
 
+/// `[protocol]` settings of `raft`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RaftConfig {

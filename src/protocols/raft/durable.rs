@@ -32,10 +32,12 @@ pub struct RaftDurable {
     pub current_term: u64,
     /// The candidate that received this server's vote in the current term.
     pub voted_for: Option<NodeId>,
+    /// log[]: the entries, index 1 first; each holds a command and the term it was created in.
     pub log: Vec<Entry>,
 }
 
 impl RaftDurable {
+    /// currentTerm and votedFor, without the log: what is written to disk when either changes.
     pub fn hard_state(&self) -> HardState {
         HardState {
             current_term: self.current_term,

@@ -20,6 +20,8 @@ struct Session {
     result: OpResult,
 }
 
+/// The replicated state machine: a key-value map, plus each client's last applied request so that
+/// a retried request is answered from memory instead of being applied twice.
 #[derive(Clone, Debug, Default)]
 pub struct KvStore {
     data: BTreeMap<Arc<str>, Arc<str>>,

@@ -24,17 +24,24 @@ pub enum Command {
     Noop,
     /// A client's key-value operation, tagged with its request id for duplicate suppression.
     /// (The entry shares its command: see [`Entry::command`].)
-    Client { request: RequestId, op: Op },
+    Client {
+        /// The client and its request's sequence number.
+        request: RequestId,
+        /// The key-value operation.
+        op: Op,
+    },
 }
 
 /// One entry of the replicated log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
+    /// The entry's position in the log, from 1 (Raft's log index).
     pub index: u64,
     /// The term of the leader that created the entry.
     pub term: u64,
-    /// Shared, never changed: the leader's entry, the copies in every follower's log and on
-    /// every disk, and the AppendEntries that carry it are one allocation.
+    /// What applying the entry does. Shared, never changed: the leader's entry, the copies in
+    /// every follower's log and on every disk, and the AppendEntries that carry it are one
+    /// allocation.
     pub command: Arc<Command>,
 }
 

@@ -152,28 +152,45 @@ pub enum Msg {
     /// A candidate asks for a vote in `term` (§5.2); with `pre_vote`, whether it would get one
     /// if it started an election in `term` (thesis §9.6).
     RequestVote {
+        /// The candidate's term (currentTerm, or the term it would start with a pre-vote).
         term: u64,
+        /// Index of the candidate's last log entry (lastLogIndex).
         last_log_index: u64,
+        /// Term of the candidate's last log entry (lastLogTerm).
         last_log_term: u64,
+        /// A pre-vote (thesis §9.6): asks whether a vote would be granted, without changing the
+        /// voter's currentTerm or votedFor.
         pre_vote: bool,
     },
     /// The answer. A granted pre-vote carries the term asked about; anything else the voter's
     /// current term. A refusal says why (`refused` is `Some` exactly when `granted` is false).
     VoteReply {
+        /// The voter's currentTerm (for a granted pre-vote, the term asked about), for the
+        /// candidate to update itself.
         term: u64,
+        /// voteGranted: true means the candidate received this vote (or would, for a pre-vote).
         granted: bool,
+        /// Whether this answers a pre-vote.
         pre_vote: bool,
+        /// Why the vote was refused; `None` when granted.
         #[serde(skip_serializing_if = "Option::is_none")]
         refused: Option<Refusal>,
     },
     /// A leader replicates entries after `prev_log_index`, or asserts itself when `entries` is
     /// empty (§5.3). `round` numbers the leader's broadcasts for its lease.
     AppendEntries {
+        /// The leader's currentTerm.
         term: u64,
+        /// prevLogIndex: the index of the log entry just before the new ones.
         prev_log_index: u64,
+        /// prevLogTerm: the term of the entry at `prev_log_index` (0 when it is 0).
         prev_log_term: u64,
+        /// The entries to store, from `prev_log_index + 1` (empty for a heartbeat).
         entries: Vec<Entry>,
+        /// leaderCommit: the leader's commitIndex.
         leader_commit: u64,
+        /// The leader's broadcast number in its term, echoed by the reply: a majority of replies
+        /// to a round confirms the leader still leads (for its lease and for reads).
         round: u64,
     },
     /// The answer. With `term` equal to the leader's, it acknowledges `round` whether or not
@@ -182,9 +199,15 @@ pub enum Msg {
     /// to match the leader's log; without, it is the hint for fast backup: the highest index at
     /// which the follower's log may still match (0 for a stale term).
     AppendReply {
+        /// The follower's currentTerm, for the leader to update itself.
         term: u64,
+        /// True if the follower's log held an entry matching `prev_log_index` and
+        /// `prev_log_term`, so the entries were stored.
         success: bool,
+        /// On success, the leader's matchIndex for this follower; on failure, the fast-backup
+        /// hint (see above).
         match_index: u64,
+        /// The `round` of the request this answers; 0 for a stale term.
         round: u64,
     },
 }
@@ -195,18 +218,33 @@ pub enum Msg {
 pub enum Refusal {
     /// Thesis §4.2.3: the voter heard from `leader` (itself, if it leads) within the minimum
     /// election timeout; `None`: it (re)started less than a minimum election timeout ago.
-    LeaderAlive { leader: Option<NodeId> },
+    LeaderAlive {
+        /// The leader the voter heard from; `None` when it only just (re)started.
+        leader: Option<NodeId>,
+    },
     /// §5.1: the voter is already in `term`, at or past the term asked about (a vote for an
     /// earlier term; a pre-vote for a term not above the voter's).
-    StaleTerm { term: u64 },
+    StaleTerm {
+        /// The voter's currentTerm.
+        term: u64,
+    },
     /// §5.2: one vote per term, and it went to `candidate` in `term`.
-    AlreadyVoted { candidate: NodeId, term: u64 },
+    AlreadyVoted {
+        /// votedFor: the candidate that has the vote.
+        candidate: NodeId,
+        /// The term of that vote: the voter's currentTerm.
+        term: u64,
+    },
     /// §5.4.1: the candidate's log (last entry `candidate_index` of `candidate_term`) is behind
     /// the voter's (last entry `voter_index` of `voter_term`).
     LogBehind {
+        /// lastLogIndex of the candidate.
         candidate_index: u64,
+        /// lastLogTerm of the candidate.
         candidate_term: u64,
+        /// Index of the voter's own last log entry.
         voter_index: u64,
+        /// Term of the voter's own last log entry.
         voter_term: u64,
     },
 }
@@ -795,10 +833,12 @@ impl Raft {
 // ---- accessors for tests and reports -------------------------------------------------------------
 
 impl Raft {
+    /// This server's role: follower, candidate (or pre-candidate) or leader.
     pub fn role(&self) -> Role {
         self.role
     }
 
+    /// currentTerm: the latest term this server has seen (persistent state).
     pub fn term(&self) -> u64 {
         self.durable.current_term
     }
@@ -808,14 +848,18 @@ impl Raft {
         self.leader.map(|l| l.id)
     }
 
+    /// votedFor: the candidate this server voted for in its current term, if any (persistent
+    /// state).
     pub fn voted_for(&self) -> Option<NodeId> {
         self.durable.voted_for
     }
 
+    /// log[]: this server's log entries, index 1 first (persistent state).
     pub fn log(&self) -> &[Entry] {
         &self.durable.log
     }
 
+    /// commitIndex: the highest log index this server knows to be committed (volatile state).
     pub fn commit_index(&self) -> u64 {
         self.commit_index
     }

@@ -22,10 +22,12 @@ use crate::world::{Applied, FaultAction, FaultRecord, FaultSpec, Origin, Shape, 
 /// One realised fault: the entries that write it, all at one instant with one `for`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unit {
+    /// The `[[faults]]` entries that write this fault, in the order they are written.
     pub entries: Vec<FaultSpec>,
 }
 
 impl Unit {
+    /// When the fault fires: the virtual time (nanoseconds) of its entries, 0 if it has none.
     pub fn at(&self) -> Nanos {
         self.entries.first().map_or(0, |e| e.at)
     }
