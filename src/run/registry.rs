@@ -290,8 +290,8 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "two protocols are registered as `raft`")]
+    #[should_panic(expected = "two protocols are registered as `solo`")]
     fn two_protocols_of_one_name_are_refused() {
-        let _ = Registry::builtin().with::<crate::protocols::raft::Raft>();
+        let _ = Registry::builtin().with::<Solo>().with::<Solo>();
     }
 }

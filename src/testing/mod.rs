@@ -40,19 +40,51 @@ pub use failure::Failed;
 /// run --release -- run …`); [`Sweep::replay_with`] names another.
 ///
 /// ```
-/// use sim::protocols::heartbeat::Heartbeat;
-///
+/// # use schemars::JsonSchema;
+/// # use serde::Deserialize;
+/// # use sim::node::{Ctx, DiskOf, NodeId, Observation, Protocol, Role};
+/// # #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+/// # #[serde(deny_unknown_fields)]
+/// # struct Config {}
+/// # /// Node 0 leads term 1 and greets every peer once.
+/// # struct Hello;
+/// # impl Protocol for Hello {
+/// #     const NAME: &'static str = "hello";
+/// #     const SUMMARY: &'static str = "node 0 leads and greets every peer";
+/// #     type Msg = ();
+/// #     type Timer = ();
+/// #     type Config = Config;
+/// #     type Durable = ();
+/// #     type Api = sim::node::Kv;
+/// #     type Fact = sim::node::NoFacts;
+/// #     type Record = ();
+/// #     fn new(_: NodeId, _: &[NodeId], _: &Config, _: Option<&DiskOf<Self>>) -> Self {
+/// #         Hello
+/// #     }
+/// #     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+/// #         if ctx.id() == NodeId(0) {
+/// #             ctx.observe(Observation::Role { role: Role::Leader, term: 1 });
+/// #             ctx.broadcast(());
+/// #         }
+/// #     }
+/// #     fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, (): ()) {}
+/// #     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, (): ()) {}
+/// # }
+/// // `Hello`: a protocol of one's own (hidden here), with `NAME = "hello"`.
 /// let scenario = r#"
-/// name = "beats"
+/// name = "greetings"
 /// duration = "2s"
 /// [cluster]
 /// nodes = ["A", "B", "C"]
-/// protocol = "heartbeat"
+/// protocol = "hello"
 /// [network]
 /// latency = { dist = "uniform", min = "1ms", max = "5ms" }
+/// [check]
+/// invariants = ["election_safety"]
 /// "#;
-/// let passed = sim::testing::sweep::<Heartbeat>(scenario, 0..8);
+/// let passed = sim::testing::sweep::<Hello>(scenario, 0..8);
 /// assert_eq!(passed.seeds, 8);
+/// assert_eq!(passed.checked, ["election_safety"]);
 /// ```
 pub fn sweep<P: Protocol>(scenario: &str, seeds: impl IntoIterator<Item = u64>) -> Passed
 where
@@ -76,11 +108,40 @@ pub struct Passed {
 /// shrinker's budget.
 ///
 /// ```
-/// use sim::protocols::heartbeat::Heartbeat;
+/// # use schemars::JsonSchema;
+/// # use serde::Deserialize;
+/// # use sim::node::{Ctx, DiskOf, NodeId, Observation, Protocol, Role};
+/// # #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+/// # #[serde(deny_unknown_fields)]
+/// # struct Config {}
+/// # /// Node 0 leads term 1 and greets every peer once.
+/// # struct Hello;
+/// # impl Protocol for Hello {
+/// #     const NAME: &'static str = "hello";
+/// #     const SUMMARY: &'static str = "node 0 leads and greets every peer";
+/// #     type Msg = ();
+/// #     type Timer = ();
+/// #     type Config = Config;
+/// #     type Durable = ();
+/// #     type Api = sim::node::Kv;
+/// #     type Fact = sim::node::NoFacts;
+/// #     type Record = ();
+/// #     fn new(_: NodeId, _: &[NodeId], _: &Config, _: Option<&DiskOf<Self>>) -> Self {
+/// #         Hello
+/// #     }
+/// #     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+/// #         if ctx.id() == NodeId(0) {
+/// #             ctx.observe(Observation::Role { role: Role::Leader, term: 1 });
+/// #             ctx.broadcast(());
+/// #         }
+/// #     }
+/// #     fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, (): ()) {}
+/// #     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, (): ()) {}
+/// # }
 /// use sim::testing::Sweep;
 ///
-/// let scenario = "name = \"b\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"heartbeat\"\n";
-/// let passed = Sweep::<Heartbeat>::new(scenario)
+/// let scenario = "name = \"b\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"hello\"\n";
+/// let passed = Sweep::<Hello>::new(scenario)
 ///     .seeds(1..=4)
 ///     .jobs(2)
 ///     .replay_with("cargo run --release --bin my-sim --")

@@ -184,7 +184,42 @@ struct Slot<P: Protocol> {
 /// record goes to the observer `O`; `C` is the clients' type (none by default).
 ///
 /// ```
-/// use sim::protocols::raft::{Raft, RaftConfig};
+/// # use schemars::JsonSchema;
+/// # use serde::Deserialize;
+/// # use sim::node::{Ctx, DiskOf, NodeId, Observation, Protocol, Role};
+/// # #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+/// # #[serde(deny_unknown_fields)]
+/// # struct Config {}
+/// /// Node 0 leads term 1 and greets every peer once; each greets it back.
+/// struct Hello;
+///
+/// impl Protocol for Hello {
+///     const NAME: &'static str = "hello";
+///     const SUMMARY: &'static str = "node 0 leads and greets every peer";
+///     type Msg = ();
+///     type Timer = ();
+///     type Config = Config;
+///     type Durable = ();
+///     type Api = sim::node::Kv;
+///     type Fact = sim::node::NoFacts;
+///     type Record = ();
+///     fn new(_: NodeId, _: &[NodeId], _: &Config, _: Option<&DiskOf<Self>>) -> Self {
+///         Hello
+///     }
+///     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+///         if ctx.id() == NodeId(0) {
+///             ctx.observe(Observation::Role { role: Role::Leader, term: 1 });
+///             ctx.broadcast(());
+///         }
+///     }
+///     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, (): ()) {
+///         if ctx.id() != NodeId(0) {
+///             ctx.send(from, ());
+///         }
+///     }
+///     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, (): ()) {}
+/// }
+///
 /// use sim::world::{Clock, LinkModel, Outcome, World, WorldSpec};
 ///
 /// const MS: u64 = 1_000_000;
@@ -197,12 +232,12 @@ struct Slot<P: Protocol> {
 ///     clocks: vec![Clock::honest(); 3],
 ///     faults: vec![],
 /// };
-/// let mut world: World<Raft, ()> = World::new(spec.clone(), RaftConfig::default(), ());
+/// let mut world: World<Hello, ()> = World::new(spec.clone(), Config::default(), ());
 /// assert_eq!(world.run(), Outcome::Completed);
-/// assert!(world.stats().delivered > 0);
+/// assert_eq!(world.stats().delivered, 4, "two greetings and two answers");
 ///
 /// // The same seed replays the same run, record for record.
-/// let mut again: World<Raft, ()> = World::new(spec, RaftConfig::default(), ());
+/// let mut again: World<Hello, ()> = World::new(spec, Config::default(), ());
 /// again.run();
 /// assert_eq!(world.trace_hash(), again.trace_hash());
 /// ```

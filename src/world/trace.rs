@@ -365,16 +365,51 @@ pub struct Record<'a, P: Protocol> {
 /// keeps what it needs. A pair `(A, B)` of observers feeds both; `()` observes nothing.
 ///
 /// ```
+/// # use schemars::JsonSchema;
+/// # use serde::Deserialize;
+/// # use sim::node::{Ctx, DiskOf, NodeId, Protocol};
 /// use sim::node::{Observation, Role};
-/// use sim::protocols::raft::{Raft, RaftConfig};
+/// # #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+/// # #[serde(deny_unknown_fields)]
+/// # struct Config {}
+/// /// Node 0 leads term 1 and greets every peer once; each greets it back.
+/// struct Hello;
+///
+/// impl Protocol for Hello {
+///     const NAME: &'static str = "hello";
+///     const SUMMARY: &'static str = "node 0 leads and greets every peer";
+///     type Msg = ();
+///     type Timer = ();
+///     type Config = Config;
+///     type Durable = ();
+///     type Api = sim::node::Kv;
+///     type Fact = sim::node::NoFacts;
+///     type Record = ();
+///     fn new(_: NodeId, _: &[NodeId], _: &Config, _: Option<&DiskOf<Self>>) -> Self {
+///         Hello
+///     }
+///     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+///         if ctx.id() == NodeId(0) {
+///             ctx.observe(Observation::Role { role: Role::Leader, term: 1 });
+///             ctx.broadcast(());
+///         }
+///     }
+///     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, (): ()) {
+///         if ctx.id() != NodeId(0) {
+///             ctx.send(from, ());
+///         }
+///     }
+///     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, (): ()) {}
+/// }
+///
 /// use sim::world::{Clock, Cluster, Event, LinkModel, Observer, Record, World, WorldSpec};
 ///
 /// /// Every (true time, node, term) at which a node became leader.
 /// #[derive(Default)]
 /// struct Leaders(Vec<(u64, u32, u64)>);
 ///
-/// impl Observer<Raft> for Leaders {
-///     fn on_record(&mut self, record: &Record<'_, Raft>, _: &Cluster) {
+/// impl Observer<Hello> for Leaders {
+///     fn on_record(&mut self, record: &Record<'_, Hello>, _: &Cluster) {
 ///         if let Event::Observe { node, obs: Observation::Role { role: Role::Leader, term } } =
 ///             record.event
 ///         {
@@ -392,10 +427,10 @@ pub struct Record<'a, P: Protocol> {
 ///     clocks: vec![Clock::honest(); 3],
 ///     faults: vec![],
 /// };
-/// let mut world = World::new(spec, RaftConfig::default(), Leaders::default());
+/// let mut world = World::new(spec, Config::default(), Leaders::default());
 /// world.run();
 /// let leaders = world.into_observer().0;
-/// assert!(!leaders.is_empty(), "a healthy cluster elects a leader within a second");
+/// assert_eq!(leaders, [(0, 0, 1)], "node 0 leads term 1 from the start");
 /// ```
 pub trait Observer<P: Protocol> {
     /// Called once per record, in trace order, after the record is folded into the trace hash;
