@@ -273,7 +273,6 @@ mod tests {
 
     #[test]
     fn a_backward_jump_revives_an_expired_lease() {
-        use crate::world::{FaultRecord, Origin};
         let mut c = cluster_at(2, 100 * MS);
         let mut inv = NoSplitBrain::new(3);
         inv.on_observation(100 * MS, 0, &lease(1, 200), &c);
@@ -282,17 +281,7 @@ mod tests {
         assert_eq!(inv.status(), Status::Pass);
         c.clock_mut(0).jump(-(100 * MS as i64), 260 * MS);
         c.set_now(260 * MS); // A's clock now reads 160: its lease is alive again
-        let jump = FaultRecord {
-            at: 260 * MS,
-            origin: Origin::Schedule(0),
-            written: "clock jump A by -100ms".into(),
-            applied: Applied::ClockJump {
-                nodes: vec![0],
-                by: -(100 * MS as i64),
-            },
-            lasting: None,
-            dynamic: false,
-        };
+        let jump = jump_a_back_100ms();
         inv.on_fault(260 * MS, &jump, &c);
         let Status::Violated(v) = inv.status() else {
             panic!("expected a violation")
@@ -301,19 +290,11 @@ mod tests {
         assert_eq!(v.nodes, ["B", "A"]);
     }
 
-    #[test]
-    fn a_backward_jump_of_the_wall_clock_leaves_a_monotonic_lease_expired() {
-        use crate::world::{FaultRecord, Origin};
-        let mut c = cluster_at(2, 100 * MS);
-        let mut inv = NoSplitBrain::new(3);
-        inv.on_observation(100 * MS, 0, &monotonic_lease(1, 200), &c);
-        c.set_now(250 * MS);
-        inv.on_observation(250 * MS, 1, &monotonic_lease(2, 400), &c);
-        c.clock_mut(0).jump(-(100 * MS as i64), 260 * MS);
-        c.set_now(260 * MS);
-        let jump = FaultRecord {
+    /// At 260 ms, A's wall clock steps back 100 ms (the first scripted fault).
+    fn jump_a_back_100ms() -> crate::world::FaultRecord {
+        crate::world::FaultRecord {
             at: 260 * MS,
-            origin: Origin::Schedule(0),
+            origin: crate::world::Origin::Schedule(0),
             written: "clock jump A by -100ms".into(),
             applied: Applied::ClockJump {
                 nodes: vec![0],
@@ -321,7 +302,19 @@ mod tests {
             },
             lasting: None,
             dynamic: false,
-        };
+        }
+    }
+
+    #[test]
+    fn a_backward_jump_of_the_wall_clock_leaves_a_monotonic_lease_expired() {
+        let mut c = cluster_at(2, 100 * MS);
+        let mut inv = NoSplitBrain::new(3);
+        inv.on_observation(100 * MS, 0, &monotonic_lease(1, 200), &c);
+        c.set_now(250 * MS);
+        inv.on_observation(250 * MS, 1, &monotonic_lease(2, 400), &c);
+        c.clock_mut(0).jump(-(100 * MS as i64), 260 * MS);
+        c.set_now(260 * MS);
+        let jump = jump_a_back_100ms();
         inv.on_fault(260 * MS, &jump, &c);
         assert_eq!(
             inv.status(),
