@@ -46,11 +46,18 @@ pub struct ProtocolInfo {
     pub invariants: fn() -> Vec<ProtocolInvariant>,
     /// Its messages in words for `sim replay` ([`Protocol::narrate_message`]).
     pub narrate_message: fn(&serde_json::Value, &[String]) -> Option<String>,
+    /// The `[workload] kind` its clients run ([`Workload::KIND`] of its `Api`).
+    pub workload_kind: &'static str,
+    /// The JSON Schema of that kind's own `[workload]` keys ([`Workload::Options`]).
+    pub workload_schema: fn() -> schemars::Schema,
 }
 
 impl ProtocolInfo {
     /// What can be said of `P` without its type.
-    pub fn of<P: Protocol>() -> ProtocolInfo {
+    pub fn of<P: Protocol>() -> ProtocolInfo
+    where
+        P::Api: Workload,
+    {
         ProtocolInfo {
             name: P::NAME,
             summary: P::SUMMARY,
@@ -58,6 +65,8 @@ impl ProtocolInfo {
             config_schema: || schemars::schema_for!(P::Config),
             invariants: P::invariants,
             narrate_message: P::narrate_message,
+            workload_kind: <P::Api as Workload>::KIND,
+            workload_schema: || schemars::schema_for!(<P::Api as Workload>::Options),
         }
     }
 }

@@ -646,6 +646,8 @@ mod tests {
             config_schema: || schemars::json_schema!({}),
             invariants: Vec::new,
             narrate_message: narrate,
+            workload_kind: "kv",
+            workload_schema: || schemars::json_schema!({}),
         }
     }
 

@@ -8,21 +8,21 @@ use serde::{Deserialize, Serialize};
 use super::RunOptions;
 use super::registry::Registry;
 use crate::node::{
-    Client, ClientApi, ClientCtx, ClientId, ClientRequest, Completion, Ctx, DiskOf, NodeId,
-    Protocol, Reply, RequestId,
+    Client, ClientApi, ClientCtx, ClientId, ClientRequest, Completion, ConfigError, Ctx, DiskOf,
+    NodeId, Protocol, Reply, RequestId,
 };
 use crate::scenario::Scenario;
 use crate::workload::history::{Call, History, Operation, Outcome, Output, TimeUnit, Value};
 use crate::workload::{ScriptOp, Workload, WorkloadSpec};
 
-/// A counter service: `incr` adds one and returns the new count.
+/// A counter service: `incr` adds its amount and returns the new count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Counter {}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 enum CounterOp {
-    Incr,
+    Incr(u64),
 }
 
 impl ClientApi for Counter {
@@ -36,6 +36,14 @@ struct CounterClient {
     /// (invoked, completed, count) of its one operation.
     done: Option<(u64, u64, u64)>,
     invoked: u64,
+    by: u64,
+}
+
+/// The counter kind's own `[workload]` key.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+struct CounterOptions {
+    /// How much each increment adds (default 1; at least 1).
+    by: Option<u64>,
 }
 
 impl Client for CounterClient {
@@ -47,7 +55,7 @@ impl Client for CounterClient {
                 client: self.id,
                 seq: 1,
             },
-            op: CounterOp::Incr,
+            op: CounterOp::Incr(self.by),
         };
         ctx.invoke(&request);
         self.invoked = ctx.now();
@@ -69,13 +77,26 @@ impl Client for CounterClient {
 }
 
 impl Workload for Counter {
+    const KIND: &'static str = "counter";
+    type Options = CounterOptions;
     type Client = CounterClient;
-    fn clients(spec: &WorkloadSpec, _: Option<&[ScriptOp]>) -> Vec<CounterClient> {
+    fn validate(options: &CounterOptions, _: &WorkloadSpec, _: usize) -> Result<(), ConfigError> {
+        match options.by {
+            Some(0) => Err(ConfigError::new("by", "an increment must add at least 1")),
+            _ => Ok(()),
+        }
+    }
+    fn clients(
+        spec: &WorkloadSpec,
+        options: &CounterOptions,
+        _: Option<&[ScriptOp]>,
+    ) -> Vec<CounterClient> {
         (0..spec.clients)
             .map(|i| CounterClient {
                 id: ClientId(i),
                 done: None,
                 invoked: 0,
+                by: options.by.unwrap_or(1),
             })
             .collect()
     }
@@ -129,8 +150,8 @@ impl Protocol for Tally {
     fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest<Counter>) {
-        let CounterOp::Incr = request.op;
-        self.count += 1;
+        let CounterOp::Incr(by) = request.op;
+        self.count += by;
         ctx.reply(request.id, Reply::Ok(self.count));
     }
 }
@@ -139,7 +160,7 @@ impl Protocol for Tally {
 fn a_protocol_serves_its_own_client_interface_to_its_own_clients() {
     let registry = Registry::builtin().with::<Tally>();
     let text = "name = \"tally\"\nduration = \"1s\"\n[cluster]\nnodes = 3\nprotocol = \"tally\"\n\
-                [workload]\nclients = 3\nrate = \"1/s\"\n[check]\ninvariants = [\"election_safety\"]\n";
+                [workload]\nkind = \"counter\"\nclients = 3\nrate = \"1/s\"\nby = 5\n[check]\ninvariants = [\"election_safety\"]\n";
     let scenario = Scenario::parse_with("tally.toml", text, &registry.catalog()).unwrap();
     let options = RunOptions {
         capture: true,
@@ -156,7 +177,7 @@ fn a_protocol_serves_its_own_client_interface_to_its_own_clients() {
     // The interface's own words in the trace: the op, the count.
     assert_eq!(of("invoke").len(), 3);
     assert!(
-        of("invoke")[0].contains(r#""op":"incr""#),
+        of("invoke")[0].contains(r#""op":{"incr":5}"#),
         "{}",
         of("invoke")[0]
     );
@@ -176,5 +197,54 @@ fn a_protocol_serves_its_own_client_interface_to_its_own_clients() {
         })
         .collect();
     counts.sort_unstable();
-    assert_eq!(counts, [1, 2, 3]);
+    assert_eq!(counts, [5, 10, 15], "each client added its workload's `by`");
+}
+
+/// The scenario's `[workload]` for a tally cluster, with `extra` lines.
+fn tally(extra: &str) -> String {
+    format!(
+        "name = \"tally\"\nduration = \"1s\"\n[cluster]\nnodes = 3\nprotocol = \"tally\"\n\
+         [workload]\nclients = 3\nrate = \"1/s\"\n{extra}[check]\ninvariants = [\"election_safety\"]\n"
+    )
+}
+
+fn tally_error(extra: &str) -> String {
+    let registry = Registry::builtin().with::<Tally>();
+    let text = tally(extra);
+    match Scenario::parse_with("tally.toml", &text, &registry.catalog()) {
+        Err(e) => e.to_string(),
+        Ok(scenario) => match registry.run(&scenario, &RunOptions::default(), None) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{extra} was accepted"),
+        },
+    }
+}
+
+#[test]
+fn a_workload_kind_takes_its_own_keys_and_refuses_the_others_where_they_are_written() {
+    assert_eq!(
+        tally_error("kind = \"kv\"\n"),
+        "tally.toml:9:8: protocol tally serves the counter workload, not `kv`: write kind = \
+         \"counter\" or leave kind out"
+    );
+    assert_eq!(
+        tally_error("mix = { get = 1 }\n"),
+        "tally.toml:9:1: `mix` belongs to the kv workload, and tally's clients run the counter \
+         workload; a counter workload takes kind, clients, rate, timeout, retry, start, stop, \
+         script, by"
+    );
+    assert_eq!(
+        tally_error("step = 2\n"),
+        "tally.toml:9:1: unknown key `step` in [workload]; a counter workload takes kind, \
+         clients, rate, timeout, retry, start, stop, script, by"
+    );
+    // The kind's own keys: typed by the second pass, checked by the kind.
+    assert_eq!(
+        tally_error("by = \"two\"\n"),
+        "tally.toml:9:6: invalid type: string \"two\", expected a non-negative integer"
+    );
+    assert_eq!(
+        tally_error("by = 0\n"),
+        "tally.toml:9:1: by: an increment must add at least 1"
+    );
 }

@@ -349,6 +349,21 @@ where
             )
         }
     })?;
+    let workload_options = scenario.workload_options()?;
+    if let Some(spec) = &scenario.workload {
+        <P::Api as Workload>::validate(&workload_options, spec, scenario.nodes.len()).map_err(
+            |e| {
+                if e.field.is_empty() {
+                    scenario.error_at(&["workload"], e.message)
+                } else {
+                    scenario.error_at(
+                        &["workload", e.field],
+                        format!("{}: {}", e.field, e.message),
+                    )
+                }
+            },
+        )?;
+    }
     let names: Vec<String> = match &scenario.check.invariants {
         Some(names) => names.clone(),
         None => P::DEFAULT_INVARIANTS
@@ -401,7 +416,7 @@ where
 
     // The clients of the interface the protocol serves.
     let clients = match &scenario.workload {
-        Some(w) => <P::Api as Workload>::clients(w, scenario.script.as_deref()),
+        Some(w) => <P::Api as Workload>::clients(w, &workload_options, scenario.script.as_deref()),
         None => Vec::new(),
     };
     let (spec, swarm) = scenario.draw_world(seed);

@@ -150,7 +150,7 @@ pub(super) fn scenario(
     };
     let (workload, script) = match &raw.workload {
         Some(w) => {
-            let (spec, script) = workload::workload(src, w, duration)?;
+            let (spec, script) = workload::workload(src, w, duration, protocol)?;
             (Some(spec), script)
         }
         None => (None, None),

@@ -71,6 +71,7 @@ impl std::error::Error for ScenarioError {}
 pub(super) enum Pass {
     Scenario,
     Protocol,
+    Workload,
 }
 
 /// A toml error as a located, reworded [`ScenarioError`].
@@ -122,7 +123,7 @@ fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
 fn missing(key: &str, table: Option<String>, pass: Pass) -> String {
     let hint = match pass {
         Pass::Scenario => hint(key),
-        Pass::Protocol => None,
+        Pass::Protocol | Pass::Workload => None,
     };
     let mut s = match hint {
         Some(Hint::Table(what)) => return format!("missing table [{key}] ({what})"),

@@ -119,6 +119,14 @@ struct ProtocolPass<C> {
     protocol: Option<C>,
 }
 
+/// The second pass that reads a workload kind's own keys ([`crate::workload::Workload::Options`])
+/// from `[workload]`, as [`ProtocolPass`] does for `[protocol]`.
+#[derive(Deserialize)]
+struct WorkloadPass<O> {
+    #[serde(default)]
+    workload: Option<O>,
+}
+
 impl Scenario {
     /// Reads and parses a scenario file; every error names the file, the line and the column.
     ///
@@ -242,6 +250,14 @@ impl Scenario {
         let pass: ProtocolPass<C> = toml::from_str(&self.text)
             .map_err(|e| error::from_toml(&self.file, &self.text, &e, error::Pass::Protocol))?;
         Ok(pass.protocol.unwrap_or_default())
+    }
+
+    /// The `[workload]` table's own keys of a workload kind, deserialized into its options
+    /// type, errors located in the file. No `[workload]` gives `O::default()`.
+    pub fn workload_options<O: DeserializeOwned + Default>(&self) -> Result<O, ScenarioError> {
+        let pass: WorkloadPass<O> = toml::from_str(&self.text)
+            .map_err(|e| error::from_toml(&self.file, &self.text, &e, error::Pass::Workload))?;
+        Ok(pass.workload.unwrap_or_default())
     }
 
     /// An error located at a key path such as `["protocol", "election_timeout"]` (a number

@@ -265,13 +265,18 @@ pub(super) struct NemesisClockJump {
     pub chance: Option<Located<Probability>>,
 }
 
-/// `[workload]`: virtual clients, each with at most one operation outstanding, issuing
-/// key-value operations to the nodes: drawn at random (`clients` and `rate`, with `mix` and
-/// `keys`), or replayed from a `script`.
+/// `[workload]`: virtual clients, each with at most one operation outstanding, issuing the
+/// operations of the client interface the protocol serves (`kind`): drawn at random (`clients`
+/// and `rate`; for key-value clients with `mix` and `keys`), or replayed from a `script`. Which
+/// other keys are allowed depends on the kind.
+// Unknown keys are refused by `workload::check_keys`, not by serde: the protocol's kind adds
+// its own keys, read by a second pass.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 #[schemars(transform = workload_rules)]
 pub(super) struct Workload {
+    /// The client interface: "kv" (get, put, append, cas on keys) or the kind of the protocol's
+    /// clients ("bank" for transfers). Default: the protocol's; when given, it must be that.
+    pub kind: Option<Located<String>>,
     /// How many virtual clients, at least 1 (at most 10000). Required unless `script` is given;
     /// with a script, default: one more than the highest client it names.
     pub clients: Option<Located<i64>>,

@@ -8,7 +8,10 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
+use crate::node::Kv;
 use crate::protocols::ProtocolInfo;
+use crate::workload::Workload;
+use crate::workload::kind::KV_KEYS;
 
 use super::raw::ScenarioFile;
 
@@ -43,8 +46,38 @@ fn add_protocols(root: &mut Map<String, Value>, protocols: &[ProtocolInfo]) {
     }
     let mut refs = Vec::new();
     let mut conditions = Vec::new();
+    let mut kinds: Vec<&str> = Vec::new();
     for p in protocols {
-        let reference = json!({ "$ref": format!("#/$defs/{}", embed(root, p)) });
+        let config = embed(
+            root,
+            p.name,
+            &format!("protocol.{}", p.name),
+            (p.config_schema)(),
+        );
+        let reference = json!({ "$ref": format!("#/$defs/{config}") });
+        let mut then = json!({ "properties": { "protocol": reference.clone() } });
+        if !kinds.contains(&p.workload_kind) {
+            kinds.push(p.workload_kind);
+        }
+        // `[workload]` is the common table and the kind's own keys, nothing else: the keys
+        // both refs evaluate are all it may hold.
+        let mut parts = vec![json!({ "$ref": "#/$defs/Workload" })];
+        let options = (p.workload_schema)();
+        if options
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|props| !props.is_empty())
+        {
+            let name = format!("workload.{}", p.workload_kind);
+            let name = embed(root, &name, &name, options);
+            parts.push(json!({ "$ref": format!("#/$defs/{name}") }));
+        }
+        let mut workload = json!({ "allOf": parts, "unevaluatedProperties": false });
+        if p.workload_kind != Kv::KIND {
+            let kv_keys: Vec<Value> = KV_KEYS.iter().map(|k| json!({ "required": [k] })).collect();
+            workload["not"] = json!({ "anyOf": kv_keys });
+        }
+        then["properties"]["workload"] = workload;
         conditions.push(json!({
             "if": {
                 "properties": { "cluster": {
@@ -53,7 +86,7 @@ fn add_protocols(root: &mut Map<String, Value>, protocols: &[ProtocolInfo]) {
                 } },
                 "required": ["cluster"]
             },
-            "then": { "properties": { "protocol": reference.clone() } }
+            "then": then
         }));
         refs.push(reference);
     }
@@ -64,15 +97,25 @@ fn add_protocols(root: &mut Map<String, Value>, protocols: &[ProtocolInfo]) {
         table["anyOf"] = Value::Array(refs);
     }
     root.insert("allOf".into(), Value::Array(conditions));
+    let workload_kind = root
+        .get_mut("$defs")
+        .and_then(|defs| defs.pointer_mut("/Workload/properties/kind"));
+    if let Some(kind) = workload_kind {
+        kind["enum"] = json!(kinds);
+    }
 }
 
-/// Copies a protocol's config schema into the root's `$defs` and returns its name there. Its
-/// own definitions move with it under the protocol's prefix (`raft.Duration`), and its
-/// references are rewritten to match, so two protocols can never clash.
-fn embed(root: &mut Map<String, Value>, protocol: &ProtocolInfo) -> String {
-    let prefix = protocol.name;
-    let name = format!("protocol.{prefix}");
-    let mut config = (protocol.config_schema)().to_value();
+/// Copies a protocol's config schema (or a workload kind's options) into the root's `$defs`
+/// as `name` and returns the name. Its own definitions move with it under `prefix`
+/// (`raft.Duration`), and its references are rewritten to match, so two can never clash.
+fn embed(
+    root: &mut Map<String, Value>,
+    prefix: &str,
+    name: &str,
+    schema: schemars::Schema,
+) -> String {
+    let name = name.to_string();
+    let mut config = schema.to_value();
     let own_defs = config
         .as_object_mut()
         .and_then(|o| {
@@ -197,6 +240,8 @@ mod tests {
             config_schema: || schemars::schema_for!(PingConfig),
             invariants: Vec::new,
             narrate_message: |_, _| None,
+            workload_kind: "kv",
+            workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         }
     }
 
@@ -253,7 +298,6 @@ mod tests {
             "Check",
             "Expect",
             "ClockEntry",
-            "Workload",
             "Mix",
         ] {
             assert_eq!(
@@ -298,5 +342,46 @@ mod tests {
             .unwrap();
         assert_eq!(any_of.len(), 1);
         assert_eq!(resolve(&schema, &any_of[0]), config);
+    }
+
+    #[derive(Deserialize, JsonSchema, Default)]
+    #[allow(dead_code)]
+    struct PongOptions {
+        /// Rounds each client plays.
+        rounds: Option<u32>,
+    }
+
+    #[test]
+    fn a_workload_holds_the_common_keys_and_its_kinds_own_and_nothing_else() {
+        let pong = ProtocolInfo {
+            name: "pong",
+            workload_kind: "pong",
+            workload_schema: || schemars::schema_for!(PongOptions),
+            ..ping()
+        };
+        let schema = json_schema(&[ping(), pong]);
+        assert_eq!(
+            schema["$defs"]["Workload"]["properties"]["kind"]["enum"],
+            json!(["kv", "pong"])
+        );
+        // A key-value protocol: the common table (with mix and keys), closed.
+        let kv = &schema["allOf"][0]["then"]["properties"]["workload"];
+        assert_eq!(kv["allOf"], json!([{ "$ref": "#/$defs/Workload" }]));
+        assert_eq!(kv["unevaluatedProperties"], false);
+        assert!(kv.get("not").is_none());
+        // Another kind: its own keys too, and not the key-value ones.
+        let own = &schema["allOf"][1]["then"]["properties"]["workload"];
+        let parts = own["allOf"].as_array().unwrap();
+        assert_eq!(parts.len(), 2);
+        let options = resolve(&schema, &parts[1]);
+        assert_eq!(
+            options["properties"]["rounds"]["description"],
+            "Rounds each client plays."
+        );
+        assert_eq!(own["unevaluatedProperties"], false);
+        assert_eq!(
+            own["not"]["anyOf"],
+            json!([{ "required": ["mix"] }, { "required": ["keys"] }])
+        );
     }
 }

@@ -30,6 +30,8 @@ fn catalog() -> Vec<ProtocolInfo> {
             config_schema: || schemars::schema_for!(TestConfig),
             invariants: Vec::new,
             narrate_message: |_, _| None,
+            workload_kind: "kv",
+            workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         },
         ProtocolInfo {
             name: "heartbeat",
@@ -38,6 +40,8 @@ fn catalog() -> Vec<ProtocolInfo> {
             config_schema: || schemars::schema_for!(TestConfig),
             invariants: Vec::new,
             narrate_message: |_, _| None,
+            workload_kind: "kv",
+            workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         },
     ]
 }
@@ -945,6 +949,22 @@ fn a_workload_is_read_with_its_defaults() {
     assert_eq!((w.start, w.stop), (0, 10 * S));
     assert_eq!((w.mix.get, w.mix.put, w.mix.cas), (1.0, 1.0, 0.0));
     assert!(parse(BASE).unwrap().workload.is_none());
+}
+
+#[test]
+fn a_workload_kind_is_the_protocols() {
+    let w = |body: &str| with(&format!("[workload]\nclients = 1\nrate = \"1/s\"\n{body}"));
+    assert_eq!(
+        parse(&w("kind = \"kv\"\n")).unwrap().workload,
+        parse(&w("")).unwrap().workload,
+        "kv is the test protocols' kind, and the default"
+    );
+    assert_error(
+        &w("kind = \"bank\"\n"),
+        10,
+        8,
+        "protocol raft serves the kv workload, not `bank`: write kind = \"kv\" or leave kind out",
+    );
 }
 
 #[test]

@@ -4,7 +4,10 @@
 //! A workload either draws its operations (`clients` and `rate`, with `mix`, `keys`, `start`,
 //! `stop`) or replays a `script`; a script with a drawing key is an error, not a key ignored.
 
-use crate::node::{Nanos, Op};
+use crate::node::{Kv, Nanos, Op};
+use crate::protocols::ProtocolInfo;
+use crate::workload::Workload;
+use crate::workload::kind::{KV_KEYS, keys_of};
 use crate::workload::script::clients_needed;
 use crate::workload::{Mix, ScriptOp, WorkloadSpec};
 use std::sync::Arc;
@@ -23,15 +26,88 @@ const DEFAULT_KEYS: u32 = 4;
 const DEFAULT_TIMEOUT: Nanos = 1_000_000_000;
 const DEFAULT_RETRY: Nanos = 100_000_000;
 
-/// A checked `[workload]`, and its script when it has one.
+/// A checked `[workload]`, and its script when it has one, for a protocol whose clients run
+/// the `[workload]` kind `protocol.workload_kind`.
 pub(super) fn workload(
     src: &Source<'_>,
     raw: &Located<raw::Workload>,
     duration: Nanos,
+    protocol: &ProtocolInfo,
 ) -> Result<(WorkloadSpec, Option<Vec<ScriptOp>>), ScenarioError> {
+    check_kind(src, raw, protocol)?;
+    check_keys(src, protocol)?;
+    if protocol.workload_kind != Kv::KIND
+        && let Some(script) = &raw.value.script
+    {
+        return Err(src.error(
+            &script.span,
+            format!(
+                "a script replays key-value operations, and {}'s clients run the {} workload: \
+                 draw its operations with clients and rate instead",
+                protocol.name, protocol.workload_kind
+            ),
+        ));
+    }
     match &raw.value.script {
         Some(script) => scripted(src, raw, script, duration),
         None => drawn(src, raw, duration).map(|w| (w, None)),
+    }
+}
+
+/// `kind`, when written, is the protocol's.
+fn check_kind(
+    src: &Source<'_>,
+    raw: &Located<raw::Workload>,
+    protocol: &ProtocolInfo,
+) -> Result<(), ScenarioError> {
+    match &raw.value.kind {
+        Some(kind) if kind.value != protocol.workload_kind => Err(src.error(
+            &kind.span,
+            format!(
+                "protocol {} serves the {} workload, not `{}`: write kind = \"{}\" or leave \
+                 kind out",
+                protocol.name, protocol.workload_kind, kind.value, protocol.workload_kind
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Every key of `[workload]` is one the protocol's kind takes; the first unknown one in the
+/// file is the error.
+fn check_keys(src: &Source<'_>, protocol: &ProtocolInfo) -> Result<(), ScenarioError> {
+    let allowed = keys_of(protocol.workload_kind, &(protocol.workload_schema)());
+    let Ok(table) = toml::from_str::<toml::Table>(src.text) else {
+        return Ok(()); // the first pass has read it; never reached
+    };
+    let Some(toml::Value::Table(workload)) = table.get("workload") else {
+        return Ok(());
+    };
+    let first_unknown = workload
+        .keys()
+        .filter(|k| !allowed.iter().any(|a| a == *k))
+        .filter_map(|k| Some((super::locate::deepest_span(src.text, &["workload", k])?, k)))
+        .min_by_key(|(span, _)| span.start);
+    match first_unknown {
+        Some((span, key)) => {
+            let why = if KV_KEYS.contains(&key.as_str()) {
+                format!(
+                    "`{key}` belongs to the kv workload, and {}'s clients run the {} workload",
+                    protocol.name, protocol.workload_kind
+                )
+            } else {
+                format!("unknown key `{key}` in [workload]")
+            };
+            Err(src.error(
+                &span,
+                format!(
+                    "{why}; a {} workload takes {}",
+                    protocol.workload_kind,
+                    allowed.join(", ")
+                ),
+            ))
+        }
+        None => Ok(()),
     }
 }
 

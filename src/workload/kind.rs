@@ -4,31 +4,81 @@
 //! clients from the scenario's `[workload]` through [`Workload`], so the clients, and the
 //! history the checkers judge, follow the protocol instead of being wired in. The key-value
 //! interface's clients are [`KvClient`]s.
+//!
+//! `[workload]` holds the keys every kind shares (`clients`, `rate`, `timeout`, `retry`,
+//! `start`, `stop`, `script`), the key-value kind's `mix` and `keys`, and each other kind's own
+//! keys, read into its [`Workload::Options`] by a second pass as `[protocol]` is read into a
+//! protocol's config.
 
-use crate::node::{Client, ClientApi, ClientId, Kv};
+use std::fmt::Debug;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::node::{Client, ClientApi, ClientId, ConfigError, Kv};
 
 use super::client::{KvClient, history};
 use super::generator::WorkloadSpec;
 use super::history::History;
 use super::script::{ScriptOp, for_client};
 
+/// The keys of `[workload]` that every kind takes.
+pub const COMMON_KEYS: &[&str] = &[
+    "kind", "clients", "rate", "timeout", "retry", "start", "stop", "script",
+];
+
+/// The key-value kind's own keys, checked with the common ones by the scenario's first pass.
+pub const KV_KEYS: &[&str] = &["mix", "keys"];
+
 /// A client interface with clients to exercise it.
 pub trait Workload: ClientApi {
+    /// How `[workload] kind` names it (`"kv"`, `"bank"`). A scenario may leave `kind` out; when
+    /// it writes one, it must be the kind of the protocol it runs.
+    const KIND: &'static str;
+
+    /// The kind's own `[workload]` keys beside the common ones ([`COMMON_KEYS`]), read by a
+    /// second pass over the file so that a bad value is reported at its line and column. Its
+    /// keys are the properties of its JSON Schema; it must not deny unknown fields (the table
+    /// also holds the common keys, and the first pass has already refused unknown ones).
+    type Options: DeserializeOwned + JsonSchema + Default + Clone + Debug;
+
     /// The virtual client that speaks this interface.
     type Client: Client<Api = Self>;
 
+    /// Checks the options beyond their types, for a cluster of `nodes` nodes; a
+    /// [`ConfigError`]'s `field` names the `[workload]` key to point at.
+    fn validate(
+        _options: &Self::Options,
+        _spec: &WorkloadSpec,
+        _nodes: usize,
+    ) -> Result<(), ConfigError> {
+        Ok(())
+    }
+
     /// The clients of a scenario's `[workload]`, each following its part of `script` when the
     /// scenario scripts them.
-    fn clients(spec: &WorkloadSpec, script: Option<&[ScriptOp]>) -> Vec<Self::Client>;
+    fn clients(
+        spec: &WorkloadSpec,
+        options: &Self::Options,
+        script: Option<&[ScriptOp]>,
+    ) -> Vec<Self::Client>;
 
     /// What the clients saw, every operation in invocation order, for the history checkers.
     fn history(clients: &[Self::Client]) -> History;
 }
 
+/// The options of a kind that has none beyond the common keys (the key-value kind's `mix` and
+/// `keys` are read with the common ones).
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+pub struct NoOptions {}
+
 impl Workload for Kv {
+    const KIND: &'static str = "kv";
+    type Options = NoOptions;
     type Client = KvClient;
 
-    fn clients(spec: &WorkloadSpec, script: Option<&[ScriptOp]>) -> Vec<KvClient> {
+    fn clients(spec: &WorkloadSpec, _: &NoOptions, script: Option<&[ScriptOp]>) -> Vec<KvClient> {
         (0..spec.clients)
             .map(|i| match script {
                 Some(script) => KvClient::scripted(ClientId(i), spec, for_client(script, i)),
@@ -40,4 +90,17 @@ impl Workload for Kv {
     fn history(clients: &[KvClient]) -> History {
         history(clients)
     }
+}
+
+/// The keys a `[workload]` of kind `W` may hold: the common ones, the key-value kind's own,
+/// and the properties of `W::Options`.
+pub fn keys_of(kind: &str, options: &schemars::Schema) -> Vec<String> {
+    let mut keys: Vec<String> = COMMON_KEYS.iter().map(|k| k.to_string()).collect();
+    if kind == Kv::KIND {
+        keys.extend(KV_KEYS.iter().map(|k| k.to_string()));
+    }
+    if let Some(props) = options.get("properties").and_then(|p| p.as_object()) {
+        keys.extend(props.keys().cloned());
+    }
+    keys
 }
