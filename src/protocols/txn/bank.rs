@@ -1,0 +1,158 @@
+//! The bank interface and the facts its protocols state.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::node::{ClientApi, RequestId};
+
+/// An account, numbered from 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Account(pub u32);
+
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "account {}", self.0)
+    }
+}
+
+/// A transfer: the client's request id, shared by every retry of it.
+pub type TxnId = RequestId;
+
+/// What a bank client asks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "f")]
+pub enum BankOp {
+    /// Move `amount` from `from` to `to`, atomically; refused (a `Fail` reply) when `from`
+    /// holds less than `amount`.
+    Transfer {
+        /// The account debited.
+        from: Account,
+        /// The account credited.
+        to: Account,
+        /// How much, more than zero.
+        amount: u64,
+    },
+    /// Read every account's balance.
+    Read,
+}
+
+/// What a bank operation that took effect returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum BankOutput {
+    /// The transfer committed.
+    Transferred,
+    /// Every account's balance, by account number.
+    Balances {
+        /// `balances[i]` is account `i`'s.
+        balances: Vec<i64>,
+    },
+}
+
+/// The bank interface: [`BankOp`] in, [`BankOutput`] out.
+///
+/// ```
+/// use sim::node::{ClientApi, ClientId, ClientRequest, RequestId};
+/// use sim::protocols::txn::{Account, Bank, BankOp};
+///
+/// let transfer = ClientRequest::<Bank> {
+///     id: RequestId { client: ClientId(0), seq: 1 },
+///     op: BankOp::Transfer { from: Account(0), to: Account(1), amount: 100 },
+/// };
+/// assert_eq!(
+///     serde_json::to_string(&transfer.op).unwrap(),
+///     r#"{"f":"transfer","from":0,"to":1,"amount":100}"#
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bank {}
+
+impl ClientApi for Bank {
+    type Op = BankOp;
+    type Output = BankOutput;
+}
+
+/// What a node of a bank protocol states, for the family's invariants. Amounts are in the
+/// accounts' unit; a balance may be negative only in a broken design.
+///
+/// Money is conserved when, at every instant, the balances plus the amounts held by
+/// [`BankFact::Held`] `debit`s add up to what the accounts were opened with (a held credit is a
+/// promise, not money). Two-phase commit holds nothing between its changes, so for it this is
+/// true at every instant; TCC's confirm debits and credits on different nodes, so for it only
+/// once every transfer has settled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BankFact {
+    /// The node holds `account`, opened with `balance` (stated once, at the node's first start).
+    Opened {
+        /// The account.
+        account: Account,
+        /// Its balance at the start of the run.
+        balance: i64,
+    },
+    /// A change of `delta` to `account`'s balance took effect for transfer `txn` (a commit in
+    /// two-phase commit, a confirm in TCC). `balance` is the balance after it.
+    Applied {
+        /// The transfer.
+        txn: TxnId,
+        /// The account changed.
+        account: Account,
+        /// The change: negative for the debit, positive for the credit.
+        delta: i64,
+        /// The balance after the change.
+        balance: i64,
+    },
+    /// `amount` of `account` is set aside for `txn` (TCC's try: frozen on the source when
+    /// `debit`, the balance lowered by it; reserved on the target otherwise, the balance
+    /// unchanged).
+    Held {
+        /// The transfer.
+        txn: TxnId,
+        /// The account.
+        account: Account,
+        /// The amount set aside.
+        amount: u64,
+        /// Frozen on the source (money set aside) rather than reserved on the target.
+        debit: bool,
+    },
+    /// What [`BankFact::Held`] set aside for `txn` is released: by `Applied` on confirm (then
+    /// `applied`), or given back on cancel.
+    Released {
+        /// The transfer.
+        txn: TxnId,
+        /// The account.
+        account: Account,
+        /// The amount released.
+        amount: u64,
+        /// Released from a frozen debit (the balance gets it back on cancel).
+        debit: bool,
+        /// Released because the transfer was confirmed, not cancelled.
+        applied: bool,
+    },
+    /// A node that decides for `txn` (two-phase commit's coordinator, TCC's initiator) decided
+    /// to commit (`true`) or abort (`false`).
+    Decided {
+        /// The transfer.
+        txn: TxnId,
+        /// Commit (`true`) or abort / cancel (`false`).
+        commit: bool,
+    },
+    /// A participant of `txn` undid its part, or learned it must never do it: rolled back a
+    /// prepared change (two-phase commit) or recorded a cancel (TCC).
+    RolledBack {
+        /// The transfer.
+        txn: TxnId,
+        /// The account whose part was undone.
+        account: Account,
+    },
+    /// A participant of `txn` is prepared (voted yes, holding its locks): it may no longer
+    /// decide alone.
+    Prepared {
+        /// The transfer.
+        txn: TxnId,
+        /// The account it locked.
+        account: Account,
+    },
+}
