@@ -132,7 +132,10 @@ fn a_protocol_s_own_invariant_fails_on_its_own_facts_when_the_design_is_broken()
         panic!("{:?}", inv.status)
     };
     assert_eq!(v.message, "A and B both claim slot 0");
-    assert_eq!(out.report.exit_code(), 1);
+    assert_eq!(
+        out.report.exit_code(),
+        crate::run::exit::ExitCode::SafetyViolated
+    );
     // The facts are trace records of their own, with the protocol's words.
     let records = out.records.unwrap();
     let facts: Vec<&String> = records.iter().filter(|l| l.contains("\"fact\"")).collect();
