@@ -371,7 +371,7 @@ where
     };
     let invariants = check::build(
         &names,
-        scenario.check.leader_within,
+        &scenario.check.bounds,
         scenario.nodes.len(),
         &P::invariants(),
     )
