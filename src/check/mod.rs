@@ -172,7 +172,7 @@ pub fn find<'a>(name: &str, own: &'a [ProtocolInvariant]) -> Option<&'a Protocol
 
 /// The invariants a `[check]` table asks for, ready to watch a run of `nodes` nodes: first each
 /// of `names` (invariants that take no bound), then each invariant that takes a bound, enabled
-/// by its bound in `bounds` (`[check] leader_within = "2s"`), in name order. `own` is the
+/// by its bound in `bounds` (`[check] <name> = "2s"`), in name order. `own` is the
 /// protocol's own catalogue, looked up before the common one.
 ///
 /// ```

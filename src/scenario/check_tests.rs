@@ -126,7 +126,7 @@ fn a_bound_for_an_invariant_that_takes_none_is_refused_at_its_key() {
         ),
         10,
         1,
-        "`no_split_brain` takes no bound: list it in invariants instead; expected `invariants` or `leader_within`",
+        "no_split_brain takes no bound: list it in invariants instead; expected `invariants` or `leader_within`",
     );
 }
 

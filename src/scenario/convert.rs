@@ -483,7 +483,7 @@ fn bounds(
         };
         let Some(bound) = entry.info.bound else {
             return Err(at_key(format!(
-                "`{key}` takes no bound: list it in invariants instead; expected {}",
+                "{key} takes no bound: list it in invariants instead; expected {}",
                 check_keys(own)
             )));
         };
@@ -504,8 +504,9 @@ fn bounds(
     Ok(bounds)
 }
 
-/// The keys `[check]` takes in a scenario of this protocol, as serde words a list of fields:
-/// `` `invariants` or `leader_within` ``.
+/// The keys `[check]` takes in a scenario of this protocol (`invariants`, and the name of each
+/// invariant that takes a bound), worded as serde words a list of fields: `` `a` or `b` ``,
+/// `` one of `a`, `b`, `c` ``.
 fn check_keys(own: &[ProtocolInvariant]) -> String {
     let mut keys = vec!["`invariants`".to_string()];
     for entry in check::catalog().iter().chain(own) {

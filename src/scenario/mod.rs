@@ -91,8 +91,8 @@ pub struct Scenario {
 pub struct CheckSpec {
     /// The invariants listed, or `None` when the file lists none (the protocol's defaults).
     pub invariants: Option<Vec<String>>,
-    /// The invariants enabled by their bound (`[check] leader_within = "2s"`), by name: each
-    /// takes a duration bound in its catalogue entry (`InvariantInfo::bound`).
+    /// The invariants enabled by their bound (`[check] <name> = "2s"`), by name: each takes a
+    /// duration bound in its catalogue entry (`InvariantInfo::bound`).
     pub bounds: BTreeMap<String, Nanos>,
 }
 

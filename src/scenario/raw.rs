@@ -387,7 +387,7 @@ pub(super) struct Mix {
 }
 
 /// `[check]`: what to check.
-// Besides `invariants`, a key per invariant that takes a bound (`leader_within = "2s"`). Which
+// Besides `invariants`, a key per invariant that takes a bound (`<name> = "2s"`). Which
 // ones depends on the protocol, as `[protocol]`'s keys do: this table keeps them as written,
 // `convert` checks them against the protocol's catalogue, and `schema` describes them.
 #[derive(Debug, JsonSchema)]
