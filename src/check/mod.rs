@@ -27,6 +27,15 @@ pub use crate::node::invariant::{
 
 /// Every common invariant `[check]` accepts, in the order `sim list invariants` shows them, each
 /// with how to build it. A protocol's own invariants come from its `Protocol::invariants()`.
+///
+/// ```
+/// let bounded: Vec<&str> = sim::check::catalog()
+///     .iter()
+///     .filter(|entry| entry.info.bound.is_some())
+///     .map(|entry| entry.info.name)
+///     .collect();
+/// assert_eq!(bounded, ["leader_within"], "set by `[check] leader_within = \"2s\"`");
+/// ```
 pub fn catalog() -> &'static [ProtocolInvariant] {
     CATALOG
 }
@@ -222,6 +231,14 @@ pub fn build(
 }
 
 /// Why an invariant that takes a bound cannot be listed in `invariants`, and what to write.
+///
+/// ```
+/// let bound = sim::check::find("leader_within", &[]).unwrap().info.bound.unwrap();
+/// assert_eq!(
+///     sim::check::takes_a_bound("leader_within", &bound),
+///     "leader_within takes a bound: write leader_within = \"2s\" in [check] instead of listing it"
+/// );
+/// ```
 pub fn takes_a_bound(name: &str, bound: &BoundInfo) -> String {
     format!(
         "{name} takes a bound: write {name} = \"{}\" in [check] instead of listing it",
