@@ -14,8 +14,5 @@ pub mod bank;
 pub mod invariants;
 pub mod workload;
 
-#[cfg(test)]
-mod tests;
-
 pub use bank::{Account, Bank, BankFact, BankOp, BankOutput, TxnId};
 pub use workload::{BankClient, BankDraw, BankOptions};
