@@ -171,3 +171,154 @@ impl SectionBuilder for TxnSection {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{ClientId, ClockKind, LocalNanos, NodeStatus};
+
+    struct View(Vec<String>, Nanos);
+
+    impl RunView for View {
+        fn now(&self) -> Nanos {
+            self.1
+        }
+        fn names(&self) -> &[String] {
+            &self.0
+        }
+        fn status(&self, _: u32) -> NodeStatus {
+            NodeStatus::Up
+        }
+        fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
+            0
+        }
+    }
+
+    const MS: Nanos = 1_000_000;
+
+    #[test]
+    fn counts_outcomes_and_measures_doubt_per_participant_and_what_is_still_blocked() {
+        let view = View(vec!["A".into(), "B".into(), "C".into()], 5_000 * MS);
+        let t = |seq| TxnId {
+            client: ClientId(0),
+            seq,
+        };
+        let mut s = TxnSection::new(3);
+        let facts = [
+            (
+                10,
+                1,
+                BankFact::Prepared {
+                    txn: t(1),
+                    account: Account(0),
+                },
+            ),
+            (
+                12,
+                2,
+                BankFact::Prepared {
+                    txn: t(1),
+                    account: Account(1),
+                },
+            ),
+            (
+                13,
+                0,
+                BankFact::Decided {
+                    txn: t(1),
+                    commit: true,
+                },
+            ),
+            (
+                15,
+                1,
+                BankFact::Applied {
+                    txn: t(1),
+                    account: Account(0),
+                    delta: -5,
+                    balance: 95,
+                },
+            ),
+            (
+                16,
+                2,
+                BankFact::Applied {
+                    txn: t(1),
+                    account: Account(1),
+                    delta: 5,
+                    balance: 105,
+                },
+            ),
+            (
+                20,
+                1,
+                BankFact::RolledBack {
+                    txn: t(2),
+                    account: Account(0),
+                },
+            ),
+            (
+                21,
+                0,
+                BankFact::Decided {
+                    txn: t(2),
+                    commit: false,
+                },
+            ),
+            (
+                30,
+                1,
+                BankFact::Prepared {
+                    txn: t(3),
+                    account: Account(0),
+                },
+            ),
+            (
+                31,
+                0,
+                BankFact::Decided {
+                    txn: t(3),
+                    commit: true,
+                },
+            ),
+            (
+                40,
+                0,
+                BankFact::Decided {
+                    txn: t(3),
+                    commit: false,
+                },
+            ),
+        ];
+        for (at, node, fact) in &facts {
+            s.on_fact(at * MS, *node, fact, &view);
+        }
+        let section = s.section(&view).expect("a section");
+        assert_eq!(
+            section.brief.as_deref(),
+            Some("2 committed, 1 aborted, 1 transfer decided both ways, B in doubt at the end")
+        );
+        assert_eq!(
+            section.lines,
+            [
+                "2 committed, 1 aborted",
+                "1 transfer decided both ways (commit by one coordinator, abort by another)",
+                "in doubt at B: 1 time, p50 5ms, p99 5ms, max 5ms",
+                "in doubt at C: 1 time, p50 4ms, p99 4ms, max 4ms",
+                "locks held: 2 times, p50 4ms, p99 5ms, max 5ms",
+                "still in doubt at the end: 1 transaction part on B (the longest for 4.97s), holding their locks",
+            ]
+        );
+        assert_eq!(section.json["in_doubt"]["B"]["max_ns"], 5 * MS);
+        assert_eq!(section.json["in_doubt_at_end"][0]["txn"], "c0#3");
+        assert_eq!(section.json["decided_both_ways"], 1);
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let xs: Vec<Nanos> = (1..=100).collect();
+        assert_eq!(percentile(&xs, 50), 50);
+        assert_eq!(percentile(&xs, 99), 99);
+        assert_eq!(percentile(&[7], 99), 7);
+    }
+}
