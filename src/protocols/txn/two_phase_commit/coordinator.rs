@@ -94,8 +94,10 @@ impl Coordinator {
                 transfer,
                 parts,
             } => {
+                // A copy sent twice (a duplicated Sync) must not forget a later decision.
                 self.txns
-                    .insert(*txn, Txn::new(Some(*transfer), parts.clone()));
+                    .entry(*txn)
+                    .or_insert_with(|| Txn::new(Some(*transfer), parts.clone()));
             }
             Record::Decision { txn, commit } => {
                 if let Some(t) = self.txns.get_mut(txn) {
