@@ -343,10 +343,9 @@ impl Coordinator {
             }
             return;
         };
-        if let Some(commit) = t.decision {
-            if !t.acked.contains(&from) {
-                ctx.send(from, Msg::Decision { txn, commit });
-            }
+        if t.decision.is_some() {
+            // Decided before this vote came: the decision went to every participant then, and
+            // the retry timer sends it again until acknowledged.
             return;
         }
         match refusal {
