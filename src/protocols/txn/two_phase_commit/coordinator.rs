@@ -145,7 +145,9 @@ impl Coordinator {
         let undecided: Vec<TxnId> = self
             .txns
             .iter()
-            .filter(|(_, t)| t.decision.is_none())
+            // Without a decision log an ended transaction has no decision on record either;
+            // every participant acknowledged it, so there is nothing left to decide or send.
+            .filter(|(_, t)| t.decision.is_none() && !t.ended)
             .map(|(id, _)| *id)
             .collect();
         for txn in undecided {
@@ -175,6 +177,9 @@ impl Coordinator {
             // A retry: the known outcome, or wait for it. Never a second transaction.
             match t.decision {
                 Some(_) => ctx.reply(txn, t.reply()),
+                // Finished, its outcome not on record (no decision log): better no answer than
+                // a wrong one; the client records it as unknown.
+                None if t.ended => {}
                 None => t.client_waiting = true,
             }
             return;

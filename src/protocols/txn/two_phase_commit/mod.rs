@@ -152,6 +152,10 @@ impl Protocol for TwoPhaseCommit {
         config::validate(config, cluster_size)
     }
 
+    fn invariants() -> Vec<crate::node::ProtocolInvariant> {
+        crate::workload::bank_tmp::tmp_invariants() // TMP
+    }
+
     fn report_sections(nodes: usize) -> Vec<Box<dyn SectionBuilder>> {
         vec![Box::new(TxnSection::new(nodes))]
     }

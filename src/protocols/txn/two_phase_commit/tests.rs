@@ -704,3 +704,32 @@ fn a_backup_coordinator_cut_off_takes_over_and_decides_against_the_coordinator()
     assert_eq!(c.node(3).balances(), [(Account(1), 100)]);
     assert!(c.story().contains(&(3, rolled_back(req(1), 1))));
 }
+
+#[test]
+fn without_a_decision_log_a_restart_leaves_finished_transfers_alone() {
+    let mut c = Cluster::new(
+        3,
+        TwoPcConfig {
+            decision_log: false,
+            ..TwoPcConfig::default()
+        },
+    );
+    c.request(0, 1, transfer(0, 1, 10));
+    c.deliver();
+    assert!(matches!(
+        c.coordinator_log(0).last(),
+        Some(Record::End { .. })
+    ));
+    c.crash(0);
+    c.boot(0);
+    c.deliver();
+    assert_eq!(
+        c.story().last(),
+        Some(&(2, applied(req(1), 1, 10, 110))),
+        "no abort is sent for a transfer every participant finished"
+    );
+    // A retry finds the transfer but not its outcome: no answer rather than a wrong one.
+    let replies = c.replies.len();
+    c.request(0, 1, transfer(0, 1, 10));
+    assert_eq!(c.replies.len(), replies);
+}
