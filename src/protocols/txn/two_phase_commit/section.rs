@@ -147,7 +147,7 @@ impl SectionBuilder for TxnSection {
             let longest = self.prepared.values().map(|s| now - s).max().unwrap_or(0);
             let mut who: Vec<&str> = self.prepared.keys().map(|(n, _)| view.name(*n)).collect();
             who.dedup();
-            brief.push_str(&format!(", {} in doubt at the end", who.join(", ")));
+            brief.push_str(&format!(", in doubt at the end: {}", who.join(" ")));
             lines.push(format!(
                 "still in doubt at the end: {} on {} (the longest for {}), holding their locks",
                 plural(self.prepared.len() as u64, "transaction part"),
@@ -296,7 +296,7 @@ mod tests {
         let section = s.section(&view).expect("a section");
         assert_eq!(
             section.brief.as_deref(),
-            Some("2 committed, 1 aborted, 1 transfer decided both ways, B in doubt at the end")
+            Some("2 committed, 1 aborted, 1 transfer decided both ways, in doubt at the end: B")
         );
         assert_eq!(
             section.lines,
