@@ -733,3 +733,49 @@ fn without_a_decision_log_a_restart_leaves_finished_transfers_alone() {
     c.request(0, 1, transfer(0, 1, 10));
     assert_eq!(c.replies.len(), replies);
 }
+
+#[test]
+fn a_backup_that_takes_over_finishes_what_the_coordinator_had_decided() {
+    let mut c = Cluster::new(
+        4,
+        TwoPcConfig {
+            backup_coordinator: true,
+            ..TwoPcConfig::default()
+        },
+    );
+    c.request(0, 1, transfer(0, 1, 100));
+    // The commit (and its copy) reach everyone but N3; then the coordinator crashes for good.
+    c.deliver_unless(|_, to, m| to == NodeId(3) && matches!(m, Msg::Decision { .. }));
+    c.crash(0);
+    assert_eq!(c.node(3).in_doubt(), [req(1)]);
+    c.advance(700 * MS);
+    c.deliver();
+    // The backup's copy has the commit: it sends it, and atomicity holds.
+    assert!(c.roles.contains(&(1, Role::Master, 2)));
+    assert!(c.told.contains(&"N1->N3: Commit(t c0#1)".to_string()));
+    assert_eq!(c.node(3).balances(), [(Account(1), 200)]);
+    assert!(
+        !c.story()
+            .iter()
+            .any(|(_, f)| matches!(f, BankFact::Decided { commit: false, .. }))
+    );
+}
+
+#[test]
+fn a_coordinator_answers_an_inquiry_about_a_transaction_it_never_logged_with_abort() {
+    let mut c = three();
+    c.request(0, 1, BankOp::Read);
+    // The read's prepares arrive; the coordinator crashes: reads are never logged.
+    c.deliver_unless(|_, _, m| matches!(m, Msg::Vote { .. }));
+    c.crash(0);
+    assert_eq!(c.node(1).in_doubt(), [req(1)]);
+    c.boot(0);
+    c.advance(450 * MS);
+    c.deliver();
+    assert!(c.told.contains(&"N0->N1: Abort(t c0#1)".to_string()));
+    assert!(c.node(1).in_doubt().is_empty() && c.node(2).in_doubt().is_empty());
+    // The shared locks are gone: a transfer goes through.
+    c.request(0, 2, transfer(0, 1, 1));
+    c.deliver();
+    assert_eq!(c.reply(2), Some(&Reply::Ok(BankOutput::Transferred)));
+}
