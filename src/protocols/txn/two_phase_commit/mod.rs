@@ -50,9 +50,10 @@ pub use messages::{Change, Durable, Msg, Record, Refusal, Timer, Transfer};
 pub use section::TxnSection;
 
 use crate::node::{
-    ClientRequest, ConfigError, Ctx, DiskOf, NodeId, Protocol, Reply, SectionBuilder,
+    ClientRequest, ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant, Reply,
+    SectionBuilder,
 };
-use crate::protocols::txn::{Account, Bank, BankFact};
+use crate::protocols::txn::{Account, Bank, BankFact, invariants};
 
 use coordinator::Coordinator;
 use participant::Participant;
@@ -139,6 +140,12 @@ type C<'a, 'b> = Ctx<'a, TwoPhaseCommit>;
 
 impl Protocol for TwoPhaseCommit {
     const NAME: &'static str = "two-phase-commit";
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &[
+        "atomicity",
+        "conservation",
+        "no_negative_balance",
+        "no_double_apply",
+    ];
     const SUMMARY: &'static str = "two-phase commit of bank transfers: a coordinator, participants holding accounts, locks and logs";
     type Msg = Msg;
     type Timer = Timer;
@@ -152,8 +159,16 @@ impl Protocol for TwoPhaseCommit {
         config::validate(config, cluster_size)
     }
 
-    fn invariants() -> Vec<crate::node::ProtocolInvariant> {
-        crate::workload::bank_tmp::tmp_invariants() // TMP
+    fn invariants() -> Vec<ProtocolInvariant> {
+        vec![
+            invariants::atomicity(),
+            // Reads lock every account, shared, until each has answered: a snapshot, so every
+            // read must sum to the total too.
+            invariants::conservation_and_reads(),
+            invariants::no_negative_balance(),
+            invariants::no_double_apply(),
+            invariants::resolved_within(),
+        ]
     }
 
     fn report_sections(nodes: usize) -> Vec<Box<dyn SectionBuilder>> {
