@@ -271,3 +271,31 @@ fn under_a_random_nemesis_the_correct_design_stays_safe_and_settles() {
     }
     assert_eq!(r.status("resolved_within"), "pass");
 }
+
+#[test]
+fn a_bad_protocol_setting_exits_2_at_its_key() {
+    let dir = std::env::temp_dir().join(format!("sim-2pc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let happy =
+        std::fs::read_to_string(common::root().join("scenarios/txn/2pc-happy.toml")).unwrap();
+    for (setting, said) in [
+        (
+            "coordinator = 5",
+            "coordinator: must be the index of a node of the cluster, 0 to 2 (got 5)",
+        ),
+        (
+            "inquiry_interval = \"0s\"",
+            "inquiry_interval: must be greater than zero (got 0s)",
+        ),
+    ] {
+        let file = dir.join("bad.toml");
+        let text = happy.replace("balance = 100\n", &format!("balance = 100\n{setting}\n"));
+        std::fs::write(&file, text).unwrap();
+        let out = sim(&["run", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        // The setting goes on the line after `balance` (1-based: its index + 2).
+        let line = happy.lines().position(|l| l == "balance = 100").unwrap() + 2;
+        assert!(err.contains(&format!("bad.toml:{line}:1: {said}")), "{err}");
+    }
+}
