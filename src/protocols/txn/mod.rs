@@ -12,6 +12,7 @@
 
 pub mod bank;
 pub mod invariants;
+pub mod two_phase_commit;
 pub mod workload;
 
 pub use bank::{Account, Bank, BankFact, BankOp, BankOutput, TxnId};
