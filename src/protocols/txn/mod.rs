@@ -7,7 +7,7 @@
 //! them all.
 //!
 //! Accounts are numbered from 0; a protocol's config says how many there are, what each holds
-//! at first and which node holds which. A transfer's id is its client's [`RequestId`]: retries
+//! at first and which node holds which. A transfer's id is its client's [`RequestId`](crate::node::RequestId): retries
 //! of one transfer share it, which is what lets participants recognise a repeated message.
 
 pub mod bank;
