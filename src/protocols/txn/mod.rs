@@ -11,5 +11,6 @@
 //! of one transfer share it, which is what lets participants recognise a repeated message.
 
 pub mod bank;
+pub mod tcc;
 
 pub use bank::{Account, Bank, BankFact, BankOp, BankOutput, TxnId};
