@@ -1,61 +1,25 @@
-//! The key-value client: a virtual client that runs a [`WorkloadSpec`] against the cluster and
-//! records every operation it issues as a history [`Operation`].
-//!
-//! One operation at a time (a closed loop): think, invoke, send, wait, complete, think again.
-//! - It starts talking to a node drawn from its stream, and afterwards to whichever node last
-//!   served it or was named leader.
-//! - `NotLeader { leader: Some(l) }`: resend the same request (same `seq`) to `l` at once — at
-//!   most once per node per attempt, so two nodes naming each other cannot loop at one instant.
-//!   `NotLeader { leader: None }`: wait for the retry.
-//! - No reply within `retry`: resend the same request to the next node in cluster order.
-//! - `Ok` records ok, `Fail` records fail; `timeout` after the invocation it gives up and
-//!   records `info`. Replies to an operation it has finished with are ignored.
-//! - After each completion it thinks for an exponential time (mean `1 / rate`), and invokes
-//!   nothing at or after `stop`.
-//!
-//! A scripted client ([`KvClient::scripted`], see `script`) replays a fixed list of operations
-//! instead of drawing them: the same loop, with each operation's kind, key, values and invoke
-//! time taken from the script.
+//! The key-value client: a [`ClosedLoop`] client that draws get, put, append and cas
+//! operations from a [`WorkloadSpec`] and records every operation it issues as a history
+//! [`Operation`].
 //!
 //! Values written are unique per client and operation (`"c2-17"`: client 2, operation 17), so a
 //! checker can tell every write apart. A `cas` expects the last value this client read or wrote
 //! for that key, so that some succeed.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use crate::node::{ClientId, Completion, Kv, Op, OpResult, Rng};
 
-use crate::node::{
-    Client, ClientCtx, ClientId, ClientRequest, Completion, Nanos, NodeId, Op, OpResult, Reply,
-    RequestId,
-};
+use super::closed_loop::{ClosedLoop, Draw, LoopTimer, operations};
+use super::generator::{Kind, Mix, WorkloadSpec, key_name};
+use super::history::{Call, History, ModelKind, ModelSpec, Output, TimeUnit, Value};
 
-use super::generator::{Kind, WorkloadSpec, key_name, think_time};
-use super::history::{
-    Call, History, ModelKind, ModelSpec, Operation, Outcome, Output, TimeUnit, Value,
-};
-use super::script::Scripted;
+/// The key-value client's timers.
+pub type KvTimer = LoopTimer;
 
-/// The client's timers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum KvTimer {
-    /// Begin the next operation.
-    Think,
-    /// Resend the outstanding request to the next node.
-    Retry,
-    /// Give up on the outstanding operation.
-    Timeout,
-}
-
-/// The operation in flight.
-#[derive(Clone, Debug)]
-struct Outstanding {
-    request: ClientRequest,
-    invoke: Nanos,
-    /// Nodes this attempt was redirected to, since the last retry.
-    redirects: Vec<u32>,
-}
+/// A virtual key-value client.
+pub type KvClient = ClosedLoop<KvDraw>;
 
 /// The value an operation writes: its client and number (`c2-17`), unique in the run. Written
 /// digit by digit: `format!` costs more than the rest of drawing an operation.
@@ -83,15 +47,12 @@ fn value_name(client: ClientId, seq: u64) -> Arc<str> {
 /// Key spaces up to this size have their names made once per client.
 const KEY_NAMES_HELD: u32 = 4096;
 
-/// A virtual key-value client.
+/// What a key-value client draws: the kind from the mix, then the key; and what it remembers
+/// for its next `cas`.
 #[derive(Clone, Debug)]
-pub struct KvClient {
-    id: ClientId,
-    spec: WorkloadSpec,
-    /// The node it talks to now.
-    guess: u32,
-    last_seq: u64,
-    current: Option<Outstanding>,
+pub struct KvDraw {
+    pub(super) mix: Mix,
+    keys: u32,
     /// The last value this client read or wrote, per key, while it knows it.
     known: BTreeMap<Arc<str>, Arc<str>>,
     /// The last value it wrote anywhere.
@@ -99,23 +60,14 @@ pub struct KvClient {
     /// The key names, made once and shared by every operation on them (only for a key space
     /// small enough to hold; a larger one names keys as it draws them).
     key_names: Vec<Arc<str>>,
-    /// Completed operations, in completion order.
-    done: Vec<Operation>,
-    /// A scripted client's operations still to invoke; `None`: it draws them.
-    script: Option<VecDeque<Scripted>>,
 }
 
-impl KvClient {
-    /// A client numbered `id` that draws its operations from `spec`: it thinks, invokes one
-    /// operation, waits for its reply (resending after `spec.retry`, giving up after
-    /// `spec.timeout`), and begins the next.
-    pub fn new(id: ClientId, spec: &WorkloadSpec) -> Self {
-        KvClient {
-            id,
-            spec: spec.clone(),
-            guess: 0,
-            last_seq: 0,
-            current: None,
+impl KvDraw {
+    /// Draws from `spec`'s mix over its keys.
+    pub fn new(spec: &WorkloadSpec) -> Self {
+        KvDraw {
+            mix: spec.mix,
+            keys: spec.keys,
             known: BTreeMap::new(),
             last_written: None,
             key_names: if spec.keys <= KEY_NAMES_HELD {
@@ -125,91 +77,29 @@ impl KvClient {
             } else {
                 Vec::new()
             },
-            done: Vec::new(),
-            script: None,
         }
     }
+}
 
-    /// A client that invokes `script`'s operations, in order, instead of drawing them;
-    /// `spec`'s timeout and retry still apply.
-    pub fn scripted(id: ClientId, spec: &WorkloadSpec, script: Vec<Scripted>) -> Self {
-        KvClient {
-            script: Some(script.into()),
-            ..KvClient::new(id, spec)
-        }
+impl ClosedLoop<KvDraw> {
+    /// A client numbered `id` that draws its operations from `spec`.
+    pub fn new(id: ClientId, spec: &WorkloadSpec) -> Self {
+        ClosedLoop::drawing(id, spec, KvDraw::new(spec))
     }
+}
 
-    /// Every operation this client invoked, in invocation order; the one outstanding (if any)
-    /// is pending: no completion, outcome `info`.
-    pub fn operations(&self) -> Vec<Operation> {
-        let mut ops = self.done.clone();
-        if let Some(out) = &self.current {
-            ops.push(operation(
-                self.id,
-                &out.request.op,
-                out.invoke,
-                None,
-                Outcome::Info,
-            ));
-        }
-        ops
-    }
-
-    /// Sets the timer for the next operation: a think time after `from`, or a scripted
-    /// operation's `at` (never before `from`).
-    fn think(&mut self, ctx: &mut ClientCtx<'_, Self>, from: Nanos) {
-        let at = match &self.script {
-            None => from.saturating_add(think_time(ctx.rng(), self.spec.think_mean)),
-            Some(script) => match script.front() {
-                Some(next) => next.at.max(from),
-                None => return,
-            },
-        };
-        if at < self.spec.stop {
-            ctx.set_timer(at - ctx.now(), KvTimer::Think);
-        }
-    }
-
-    fn begin(&mut self, ctx: &mut ClientCtx<'_, Self>) {
-        let op = match &mut self.script {
-            None => {
-                self.last_seq += 1;
-                self.next_op(ctx)
-            }
-            Some(script) => match script.pop_front() {
-                Some(next) => {
-                    self.last_seq += 1;
-                    next.op
-                }
-                None => return,
-            },
-        };
-        let request = ClientRequest {
-            id: RequestId {
-                client: self.id,
-                seq: self.last_seq,
-            },
-            op,
-        };
-        ctx.invoke(&request);
-        ctx.set_timer(self.spec.timeout, KvTimer::Timeout);
-        self.current = Some(Outstanding {
-            request,
-            invoke: ctx.now(),
-            redirects: Vec::new(),
-        });
-        self.send(ctx);
-    }
+impl Draw for KvDraw {
+    type Api = Kv;
 
     /// Draws the kind, then the key; values are this operation's unique name.
-    fn next_op(&mut self, ctx: &mut ClientCtx<'_, Self>) -> Op {
-        let kind = self.spec.mix.draw(ctx.rng());
-        let i = ctx.rng().below(u64::from(self.spec.keys));
+    fn draw(&mut self, rng: &mut Rng, client: ClientId, seq: u64) -> Op {
+        let kind = self.mix.draw(rng);
+        let i = rng.below(u64::from(self.keys));
         let key = match self.key_names.get(i as usize) {
             Some(name) => name.clone(),
             None => key_name(i).into(),
         };
-        let value = value_name(self.id, self.last_seq);
+        let value = value_name(client, seq);
         match kind {
             Kind::Get => Op::Get { key },
             Kind::Put => Op::Put { key, value },
@@ -220,7 +110,7 @@ impl KvClient {
                     .get(&key)
                     .or(self.last_written.as_ref())
                     .cloned()
-                    .unwrap_or_else(|| value_name(self.id, 0));
+                    .unwrap_or_else(|| value_name(client, 0));
                 Op::Cas {
                     key,
                     expect,
@@ -228,38 +118,6 @@ impl KvClient {
                 }
             }
         }
-    }
-
-    fn send(&mut self, ctx: &mut ClientCtx<'_, Self>) {
-        let Some(out) = &self.current else { return };
-        ctx.send(NodeId(self.guess), out.request.clone());
-        ctx.set_timer(self.spec.retry, KvTimer::Retry);
-    }
-
-    fn finish(&mut self, ctx: &mut ClientCtx<'_, Self>, completion: Completion) {
-        let Some(out) = self.current.take() else {
-            return;
-        };
-        ctx.cancel_timer(KvTimer::Retry);
-        ctx.cancel_timer(KvTimer::Timeout);
-        ctx.complete(out.request.id, completion.clone());
-        self.learn(&out.request.op, &completion);
-        let outcome = match completion {
-            Completion::Ok(result) => Outcome::Ok(output(result)),
-            Completion::Fail { .. } => Outcome::Fail,
-            Completion::Info => Outcome::Info,
-        };
-        let now = ctx.now();
-        self.done.push(operation(
-            self.id,
-            &out.request.op,
-            out.invoke,
-            Some(now),
-            outcome,
-        ));
-        // A drawn think time is at least 1 ns; a scripted operation waits as long.
-        let from = if self.script.is_some() { now + 1 } else { now };
-        self.think(ctx, from);
     }
 
     /// What the client now knows of the key's value, for its next `cas`.
@@ -283,64 +141,12 @@ impl KvClient {
         };
     }
 
-    fn on_not_leader(&mut self, ctx: &mut ClientCtx<'_, Self>, from: u32, leader: Option<NodeId>) {
-        let Some(out) = &mut self.current else { return };
-        let Some(l) = leader.map(|l| l.0) else {
-            return; // no guess: the retry timer moves on to the next node
-        };
-        if l >= ctx.nodes() || l == from || out.redirects.contains(&l) {
-            return;
-        }
-        out.redirects.push(l);
-        self.guess = l;
-        self.send(ctx);
-    }
-}
-
-impl Client for KvClient {
-    type Api = crate::node::Kv;
-    type Timer = KvTimer;
-
-    fn on_start(&mut self, ctx: &mut ClientCtx<'_, Self>) {
-        let nodes = u64::from(ctx.nodes());
-        self.guess = ctx.rng().below(nodes) as u32;
-        let start = self.spec.start.max(ctx.now());
-        self.think(ctx, start);
+    fn call(op: &Op) -> (Option<String>, Call) {
+        (Some(op.key().to_string()), call(op))
     }
 
-    fn on_reply(
-        &mut self,
-        ctx: &mut ClientCtx<'_, Self>,
-        from: NodeId,
-        request: RequestId,
-        reply: Reply,
-    ) {
-        let current = self.current.as_ref().map(|o| o.request.id);
-        if current != Some(request) {
-            return; // late: that operation is over
-        }
-        match reply {
-            Reply::Ok(result) => {
-                self.guess = from.0;
-                self.finish(ctx, Completion::Ok(result));
-            }
-            Reply::Fail { reason } => self.finish(ctx, Completion::Fail { reason }),
-            Reply::NotLeader { leader } => self.on_not_leader(ctx, from.0, leader),
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut ClientCtx<'_, Self>, timer: KvTimer) {
-        match timer {
-            KvTimer::Think => self.begin(ctx),
-            KvTimer::Retry => {
-                if let Some(out) = &mut self.current {
-                    out.redirects.clear();
-                    self.guess = (self.guess + 1) % ctx.nodes();
-                    self.send(ctx);
-                }
-            }
-            KvTimer::Timeout => self.finish(ctx, Completion::Info),
-        }
+    fn output(result: &OpResult) -> Output {
+        output(result.clone())
     }
 }
 
@@ -364,30 +170,11 @@ fn output(result: OpResult) -> Output {
     }
 }
 
-fn operation(
-    id: ClientId,
-    op: &Op,
-    invoke: Nanos,
-    complete: Option<Nanos>,
-    outcome: Outcome,
-) -> Operation {
-    Operation {
-        process: u64::from(id.0),
-        key: Some(op.key().to_string()),
-        call: call(op),
-        invoke,
-        complete,
-        outcome,
-    }
-}
-
 /// The run's history: every client's operations, ordered by invocation time (then client),
 /// times in virtual nanoseconds, judged against the key-value model.
 pub fn history(clients: &[KvClient]) -> History {
-    let mut ops: Vec<Operation> = clients.iter().flat_map(KvClient::operations).collect();
-    ops.sort_by_key(|op| (op.invoke, op.process));
     History {
-        ops,
+        ops: operations(clients),
         time_unit: TimeUnit::Nanos,
         model: Some(ModelSpec {
             kind: ModelKind::Kv,
@@ -399,8 +186,10 @@ pub fn history(clients: &[KvClient]) -> History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{ClientEffect, Rng, Stream};
-    use crate::workload::generator::Mix;
+    use crate::node::{
+        Client, ClientCtx, ClientEffect, ClientRequest, Nanos, NodeId, Reply, Stream,
+    };
+    use crate::workload::history::Outcome;
     use crate::workload::script::Scripted;
 
     const MS: u64 = 1_000_000;
@@ -578,7 +367,7 @@ mod tests {
         h.step(2 * MS, |c, ctx| {
             c.on_reply(ctx, NodeId(to), put.id, Reply::Ok(OpResult::Done))
         });
-        h.client.spec.mix = only(0.0, 0.0, 0.0, 1.0);
+        h.client.draw.mix = only(0.0, 0.0, 0.0, 1.0);
         let effects = h.step(20 * MS, |c, ctx| c.on_timer(ctx, KvTimer::Think));
         let (_, cas) = sent(&effects).pop().expect("the cas is sent");
         assert_eq!(cas.id.seq, 2);
@@ -681,7 +470,10 @@ mod tests {
             },
         ];
         let mut h = Harness::new(only(1.0, 0.0, 0.0, 0.0));
-        h.client = KvClient::scripted(ClientId(2), &spec(only(1.0, 0.0, 0.0, 0.0)), script);
+        h.client = {
+            let spec = spec(only(1.0, 0.0, 0.0, 0.0));
+            KvClient::scripted(ClientId(2), &spec, KvDraw::new(&spec), script)
+        };
         let start = h.step(0, |c, ctx| c.on_start(ctx));
         assert_eq!(timer_at(&start, 0), Some(7 * MS));
         let effects = h.step(7 * MS, |c, ctx| c.on_timer(ctx, KvTimer::Think));
@@ -723,7 +515,10 @@ mod tests {
             at: MS,
             op: Op::Get { key: "k0".into() },
         }];
-        scripted.client = KvClient::scripted(ClientId(2), &spec(only(1.0, 0.0, 0.0, 0.0)), script);
+        scripted.client = {
+            let spec = spec(only(1.0, 0.0, 0.0, 0.0));
+            KvClient::scripted(ClientId(2), &spec, KvDraw::new(&spec), script)
+        };
         let (first, _) = scripted.begin(MS);
         assert_eq!(first, node);
     }

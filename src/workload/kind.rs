@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 
 use crate::node::{Client, ClientApi, ClientId, ConfigError, Kv};
 
-use super::client::{KvClient, history};
+use super::client::{KvClient, KvDraw, history};
 use super::generator::WorkloadSpec;
 use super::history::History;
 use super::script::{ScriptOp, for_client};
@@ -81,7 +81,9 @@ impl Workload for Kv {
     fn clients(spec: &WorkloadSpec, _: &NoOptions, script: Option<&[ScriptOp]>) -> Vec<KvClient> {
         (0..spec.clients)
             .map(|i| match script {
-                Some(script) => KvClient::scripted(ClientId(i), spec, for_client(script, i)),
+                Some(script) => {
+                    KvClient::scripted(ClientId(i), spec, KvDraw::new(spec), for_client(script, i))
+                }
                 None => KvClient::new(ClientId(i), spec),
             })
             .collect()

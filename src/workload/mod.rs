@@ -5,12 +5,13 @@
 //! elsewhere (Jepsen, Porcupine, Knossos) are imported into the same type.
 
 pub mod client;
+pub mod closed_loop;
 pub mod generator;
 pub mod history;
 pub mod kind;
 pub mod script;
 
-pub use client::{KvClient, KvTimer, history};
+pub use client::{KvClient, KvDraw, KvTimer, history};
 pub use generator::{Mix, WorkloadSpec};
 pub use kind::Workload;
 pub use script::{ScriptOp, Scripted};

@@ -26,14 +26,8 @@ pub struct ScriptOp {
     pub op: Op,
 }
 
-/// One client's next operation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Scripted {
-    /// When the client invokes it, in nanoseconds of virtual time since the start of the run.
-    pub at: Nanos,
-    /// The operation (key and values).
-    pub op: Op,
-}
+/// One key-value client's next scripted operation.
+pub type Scripted = super::closed_loop::Scripted<Op>;
 
 /// How many clients a script needs: one more than the highest index it names (clients it does
 /// not name stay idle).

@@ -1,0 +1,299 @@
+//! The closed-loop client every workload kind shares: one operation at a time — think, invoke,
+//! send, wait, complete, think again — with what it draws and how it records left to a
+//! [`Draw`].
+//!
+//! - It starts talking to a node drawn from its stream, and afterwards to whichever node last
+//!   served it or was named leader.
+//! - `NotLeader { leader: Some(l) }`: resend the same request (same `seq`) to `l` at once — at
+//!   most once per node per attempt, so two nodes naming each other cannot loop at one instant.
+//!   `NotLeader { leader: None }`: wait for the retry.
+//! - No reply within `retry`: resend the same request to the next node in cluster order.
+//! - `Ok` records ok, `Fail` records fail; `timeout` after the invocation it gives up and
+//!   records `info`. Replies to an operation it has finished with are ignored.
+//! - After each completion it thinks for an exponential time (mean `1 / rate`), and invokes
+//!   nothing at or after `stop`.
+//!
+//! A scripted client ([`ClosedLoop::scripted`], see `script`) replays a fixed list of
+//! operations instead of drawing them: the same loop, with each operation and its invoke time
+//! taken from the script.
+
+use std::collections::VecDeque;
+use std::fmt::Debug;
+
+use serde::Serialize;
+
+use crate::node::{
+    Client, ClientApi, ClientCtx, ClientId, ClientRequest, Completion, Nanos, NodeId, Reply,
+    RequestId, Rng,
+};
+
+use super::generator::{WorkloadSpec, think_time};
+use super::history::{Call, Operation, Outcome, Output};
+
+/// An operation of the interface `D` draws for.
+pub type OpOf<D> = <<D as Draw>::Api as ClientApi>::Op;
+
+/// What a closed-loop client asks for, and how what happened reads in a history.
+pub trait Draw: Clone + Debug + 'static {
+    /// The interface it draws operations of.
+    type Api: ClientApi;
+
+    /// Draws operation number `seq` (from 1) of `client` from the client's own stream.
+    fn draw(&mut self, rng: &mut Rng, client: ClientId, seq: u64) -> OpOf<Self>;
+
+    /// What a finished operation teaches the client (a key-value client remembers the value it
+    /// read or wrote, for its next compare-and-set).
+    fn learn(&mut self, _op: &OpOf<Self>, _completion: &Completion<Self::Api>) {}
+
+    /// The operation's key (if any) and call, as the history records them.
+    fn call(op: &OpOf<Self>) -> (Option<String>, Call);
+
+    /// What an operation that took effect returned, as the history records it.
+    fn output(output: &<Self::Api as ClientApi>::Output) -> Output;
+}
+
+/// The client's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum LoopTimer {
+    /// Begin the next operation.
+    Think,
+    /// Resend the outstanding request to the next node.
+    Retry,
+    /// Give up on the outstanding operation.
+    Timeout,
+}
+
+/// One operation of a script: invoked at `at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scripted<O> {
+    /// When the client invokes it, in nanoseconds of virtual time since the start of the run.
+    pub at: Nanos,
+    /// The operation.
+    pub op: O,
+}
+
+/// The operation in flight.
+#[derive(Clone, Debug)]
+struct Outstanding<A: ClientApi> {
+    request: ClientRequest<A>,
+    invoke: Nanos,
+    /// Nodes this attempt was redirected to, since the last retry.
+    redirects: Vec<u32>,
+}
+
+/// A virtual client that runs one operation at a time against the cluster and records each.
+#[derive(Clone, Debug)]
+pub struct ClosedLoop<D: Draw> {
+    pub(super) id: ClientId,
+    pub(super) spec: WorkloadSpec,
+    pub(super) draw: D,
+    /// The node it talks to now.
+    guess: u32,
+    last_seq: u64,
+    current: Option<Outstanding<D::Api>>,
+    /// Completed operations, in completion order.
+    done: Vec<Operation>,
+    /// A scripted client's operations still to invoke; `None`: it draws them.
+    script: Option<VecDeque<Scripted<OpOf<D>>>>,
+}
+
+impl<D: Draw> ClosedLoop<D> {
+    /// A client numbered `id` that draws its operations with `draw`, paced by `spec`: it
+    /// thinks, invokes one operation, waits for its reply (resending after `spec.retry`, giving
+    /// up after `spec.timeout`), and begins the next.
+    pub fn drawing(id: ClientId, spec: &WorkloadSpec, draw: D) -> Self {
+        ClosedLoop {
+            id,
+            spec: spec.clone(),
+            draw,
+            guess: 0,
+            last_seq: 0,
+            current: None,
+            done: Vec::new(),
+            script: None,
+        }
+    }
+
+    /// A client that invokes `script`'s operations, in order, instead of drawing them;
+    /// `spec`'s timeout and retry still apply.
+    pub fn scripted(
+        id: ClientId,
+        spec: &WorkloadSpec,
+        draw: D,
+        script: Vec<Scripted<OpOf<D>>>,
+    ) -> Self {
+        ClosedLoop {
+            script: Some(script.into()),
+            ..ClosedLoop::drawing(id, spec, draw)
+        }
+    }
+
+    /// Every operation this client invoked, in invocation order; the one outstanding (if any)
+    /// is pending: no completion, outcome `info`.
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut ops = self.done.clone();
+        if let Some(out) = &self.current {
+            ops.push(self.operation(&out.request.op, out.invoke, None, Outcome::Info));
+        }
+        ops
+    }
+
+    fn operation(
+        &self,
+        op: &OpOf<D>,
+        invoke: Nanos,
+        complete: Option<Nanos>,
+        outcome: Outcome,
+    ) -> Operation {
+        let (key, call) = D::call(op);
+        Operation {
+            process: u64::from(self.id.0),
+            key,
+            call,
+            invoke,
+            complete,
+            outcome,
+        }
+    }
+
+    /// Sets the timer for the next operation: a think time after `from`, or a scripted
+    /// operation's `at` (never before `from`).
+    fn think(&mut self, ctx: &mut ClientCtx<'_, Self>, from: Nanos) {
+        let at = match &self.script {
+            None => from.saturating_add(think_time(ctx.rng(), self.spec.think_mean)),
+            Some(script) => match script.front() {
+                Some(next) => next.at.max(from),
+                None => return,
+            },
+        };
+        if at < self.spec.stop {
+            ctx.set_timer(at - ctx.now(), LoopTimer::Think);
+        }
+    }
+
+    fn begin(&mut self, ctx: &mut ClientCtx<'_, Self>) {
+        let op = match &mut self.script {
+            None => {
+                self.last_seq += 1;
+                self.draw.draw(ctx.rng(), self.id, self.last_seq)
+            }
+            Some(script) => match script.pop_front() {
+                Some(next) => {
+                    self.last_seq += 1;
+                    next.op
+                }
+                None => return,
+            },
+        };
+        let request = ClientRequest {
+            id: RequestId {
+                client: self.id,
+                seq: self.last_seq,
+            },
+            op,
+        };
+        ctx.invoke(&request);
+        ctx.set_timer(self.spec.timeout, LoopTimer::Timeout);
+        self.current = Some(Outstanding {
+            request,
+            invoke: ctx.now(),
+            redirects: Vec::new(),
+        });
+        self.send(ctx);
+    }
+
+    fn send(&mut self, ctx: &mut ClientCtx<'_, Self>) {
+        let Some(out) = &self.current else { return };
+        ctx.send(NodeId(self.guess), out.request.clone());
+        ctx.set_timer(self.spec.retry, LoopTimer::Retry);
+    }
+
+    fn finish(&mut self, ctx: &mut ClientCtx<'_, Self>, completion: Completion<D::Api>) {
+        let Some(out) = self.current.take() else {
+            return;
+        };
+        ctx.cancel_timer(LoopTimer::Retry);
+        ctx.cancel_timer(LoopTimer::Timeout);
+        ctx.complete(out.request.id, completion.clone());
+        self.draw.learn(&out.request.op, &completion);
+        let outcome = match completion {
+            Completion::Ok(result) => Outcome::Ok(D::output(&result)),
+            Completion::Fail { .. } => Outcome::Fail,
+            Completion::Info => Outcome::Info,
+        };
+        let now = ctx.now();
+        let op = self.operation(&out.request.op, out.invoke, Some(now), outcome);
+        self.done.push(op);
+        // A drawn think time is at least 1 ns; a scripted operation waits as long.
+        let from = if self.script.is_some() { now + 1 } else { now };
+        self.think(ctx, from);
+    }
+
+    fn on_not_leader(&mut self, ctx: &mut ClientCtx<'_, Self>, from: u32, leader: Option<NodeId>) {
+        let Some(out) = &mut self.current else { return };
+        let Some(l) = leader.map(|l| l.0) else {
+            return; // no guess: the retry timer moves on to the next node
+        };
+        if l >= ctx.nodes() || l == from || out.redirects.contains(&l) {
+            return;
+        }
+        out.redirects.push(l);
+        self.guess = l;
+        self.send(ctx);
+    }
+}
+
+impl<D: Draw> Client for ClosedLoop<D> {
+    type Api = D::Api;
+    type Timer = LoopTimer;
+
+    fn on_start(&mut self, ctx: &mut ClientCtx<'_, Self>) {
+        let nodes = u64::from(ctx.nodes());
+        self.guess = ctx.rng().below(nodes) as u32;
+        let start = self.spec.start.max(ctx.now());
+        self.think(ctx, start);
+    }
+
+    fn on_reply(
+        &mut self,
+        ctx: &mut ClientCtx<'_, Self>,
+        from: NodeId,
+        request: RequestId,
+        reply: Reply<D::Api>,
+    ) {
+        let current = self.current.as_ref().map(|o| o.request.id);
+        if current != Some(request) {
+            return; // late: that operation is over
+        }
+        match reply {
+            Reply::Ok(result) => {
+                self.guess = from.0;
+                self.finish(ctx, Completion::Ok(result));
+            }
+            Reply::Fail { reason } => self.finish(ctx, Completion::Fail { reason }),
+            Reply::NotLeader { leader } => self.on_not_leader(ctx, from.0, leader),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut ClientCtx<'_, Self>, timer: LoopTimer) {
+        match timer {
+            LoopTimer::Think => self.begin(ctx),
+            LoopTimer::Retry => {
+                if let Some(out) = &mut self.current {
+                    out.redirects.clear();
+                    self.guess = (self.guess + 1) % ctx.nodes();
+                    self.send(ctx);
+                }
+            }
+            LoopTimer::Timeout => self.finish(ctx, Completion::Info),
+        }
+    }
+}
+
+/// Every operation of `clients`, ordered by invocation time (then client): the body of a
+/// history.
+pub fn operations<D: Draw>(clients: &[ClosedLoop<D>]) -> Vec<Operation> {
+    let mut ops: Vec<Operation> = clients.iter().flat_map(ClosedLoop::operations).collect();
+    ops.sort_by_key(|op| (op.invoke, op.process));
+    ops
+}
