@@ -53,7 +53,12 @@ fn in_the_sound_run_the_backup_takes_over_with_every_acknowledged_write() {
         ..RunOptions::default()
     };
     let out = registry.run(&scenario, &options, None).unwrap();
-    assert_eq!(out.report.exit_code(), 0, "{:?}", out.report.invariants);
+    assert_eq!(
+        out.report.exit_code(),
+        sim::run::exit::ExitCode::Held,
+        "{:?}",
+        out.report.invariants
+    );
     let acked = &out.report.invariants[1];
     assert_eq!(acked.name, "acked_writes_survive");
     assert_eq!(acked.status, Status::Pass);

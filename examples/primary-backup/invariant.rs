@@ -18,8 +18,9 @@ pub fn acked_writes_survive() -> ProtocolInvariant {
             property: Property::Safety,
             definition: "Every write a primary acknowledged to a client is held, at the same \
                 position, by each node promoted after it: a fail-over loses no acknowledged write.",
+            bound: None,
         },
-        build: |_| Box::new(AckedWritesSurvive::default()),
+        build: |_, _| Box::new(AckedWritesSurvive::default()),
     }
 }
 

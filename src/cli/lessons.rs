@@ -218,7 +218,7 @@ pub fn lessons(args: LessonsArgs) -> i32 {
     } else {
         out!("{text}");
     }
-    code
+    code.code()
 }
 
 /// The regression file's entries; none when it does not exist.
@@ -356,7 +356,12 @@ fn shown_hash(h: &str) -> &str {
     if h.is_empty() { "(none)" } else { h }
 }
 
-fn exit_code(lessons: &[Lesson], checked: &[Checked], problems: &[String], bless: bool) -> i32 {
+fn exit_code(
+    lessons: &[Lesson],
+    checked: &[Checked],
+    problems: &[String],
+    bless: bool,
+) -> ExitCode {
     let bad = !problems.is_empty()
         || lessons
             .iter()
@@ -366,7 +371,7 @@ fn exit_code(lessons: &[Lesson], checked: &[Checked], problems: &[String], bless
     // A bad file outranks an unmet expectation: the tables are not the whole catalogue.
     let bad = bad.then_some(ExitCode::BadInput);
     let unmet = unmet.then_some(ExitCode::SafetyViolated);
-    exit::worst(bad.into_iter().chain(unmet)).code()
+    exit::worst(bad.into_iter().chain(unmet))
 }
 
 /// `pass`, or `violation: a, b` — the invariants a run broke (or an expectation names).
@@ -613,7 +618,7 @@ fn to_json(
     checked: &[Checked],
     blessed: &[String],
     problems: &[String],
-    code: i32,
+    code: ExitCode,
     seconds: f64,
     seeds: Option<u64>,
 ) -> Value {
@@ -668,7 +673,7 @@ fn to_json(
         "regressions": regressions,
         "blessed": blessed,
         "errors": problems,
-        "exit_code": code,
+        "exit_code": code.code(),
         "seconds": seconds,
         "seeds": seeds,
     })

@@ -35,7 +35,7 @@ pub fn list(what: What) -> i32 {
             }
         }
         What::Invariants => {
-            for i in check::catalog() {
+            for i in check::catalog().iter().map(|e| e.info) {
                 entry(
                     i.name,
                     &format!("({:?})", i.property).to_lowercase(),

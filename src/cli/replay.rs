@@ -138,7 +138,7 @@ pub fn replay(args: ReplayArgs) -> i32 {
     match hash_ok {
         Some(true) => ExitCode::Held.code(),
         Some(false) => ExitCode::SafetyViolated.code(),
-        None => report.exit_code(),
+        None => report.exit_code().code(),
     }
 }
 

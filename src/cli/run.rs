@@ -205,7 +205,7 @@ pub fn run(args: RunArgs) -> i32 {
     }
     match &determinism {
         Some(d) if !d.identical => ExitCode::SafetyViolated.code(),
-        _ => report.exit_code(),
+        _ => report.exit_code().code(),
     }
 }
 

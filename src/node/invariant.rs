@@ -155,6 +155,7 @@ pub trait Invariant {
 }
 
 /// What `sim list invariants` prints, and what `[check]` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InvariantInfo {
     /// As `[check]` names it.
     pub name: &'static str,
@@ -162,20 +163,58 @@ pub struct InvariantInfo {
     pub property: Property,
     /// The precise definition, as in the checker's module doc.
     pub definition: &'static str,
+    /// `Some` when the invariant takes a duration bound (a liveness deadline such as "a leader
+    /// within 2 s of the last fault"). Such an invariant is never listed in `invariants`:
+    /// `[check] <name> = "2s"` sets its bound and enables it, and its `build` receives the bound.
+    pub bound: Option<BoundInfo>,
 }
 
-/// An invariant a protocol defines over its own facts ([`super::Protocol::invariants`]).
-///
-/// `[check]` names it by `info.name`, only in scenarios of that protocol; `build` makes a
-/// fresh checker for each run. The [`Protocol`](super::Protocol) example shows one end to end.
+/// The duration bound an invariant takes from `[check]`, as its catalogue entry describes it.
 ///
 /// ```
-/// use sim::node::{InvariantInfo, Property, ProtocolInvariant, Status};
-/// # use sim::node::{Invariant, Nanos, Observation, RunView};
+/// use sim::node::BoundInfo;
+///
+/// // How `leader_within` describes the bound `[check] leader_within = "2s"` sets.
+/// let bound = BoundInfo {
+///     example: "2s",
+///     description: "The liveness bound: some node must lead a majority's term within this \
+///         long after the last fault, e.g. \"2s\". Enables the leader_within invariant.",
+/// };
+/// assert_eq!(bound.example, "2s");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoundInfo {
+    /// A typical bound as a scenario writes it, e.g. `"2s"`: error messages show it
+    /// (`write leader_within = "2s" in [check]`).
+    pub example: &'static str,
+    /// What the bound means: the description of the `[check]` key in `sim schema`, which
+    /// editors show.
+    pub description: &'static str,
+}
+
+/// An entry of an invariant catalogue: the invariant's description, and how to build its
+/// checker for a run. A protocol lists the invariants it defines over its own facts in
+/// [`super::Protocol::invariants`]; the common ones are `sim::check::catalog()`.
+///
+/// `[check]` names a protocol's own invariant by `info.name`, only in scenarios of that
+/// protocol; `build` makes a fresh checker for each run of `nodes` nodes. The
+/// [`Protocol`](super::Protocol) example shows one end to end. Here, one that takes no bound,
+/// and a liveness one that does (`[check] quiet_within = "1s"` enables it):
+///
+/// ```
+/// use sim::node::{BoundInfo, InvariantInfo, Nanos, Property, ProtocolInvariant, Status};
+/// # use sim::node::{Invariant, Observation, RunView};
 /// # struct AlwaysHolds;
 /// # impl Invariant for AlwaysHolds {
 /// #     fn name(&self) -> String { "always_holds".into() }
 /// #     fn property(&self) -> Property { Property::Safety }
+/// #     fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+/// #     fn status(&self) -> Status { Status::Pass }
+/// # }
+/// # struct QuietWithin(Nanos);
+/// # impl Invariant for QuietWithin {
+/// #     fn name(&self) -> String { format!("quiet_within {}", sim::node::format_duration(self.0)) }
+/// #     fn property(&self) -> Property { Property::Liveness }
 /// #     fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
 /// #     fn status(&self) -> Status { Status::Pass }
 /// # }
@@ -185,14 +224,34 @@ pub struct InvariantInfo {
 ///         name: "always_holds",
 ///         property: Property::Safety,
 ///         definition: "Nothing bad happens: what `sim list invariants` prints.",
+///         bound: None,
 ///     },
-///     build: |_nodes| Box::new(AlwaysHolds),
+///     build: |_nodes, _bound| Box::new(AlwaysHolds),
 /// };
-/// assert_eq!((mine.build)(3).status(), Status::Pass);
+/// assert_eq!((mine.build)(3, None).status(), Status::Pass);
+///
+/// let bounded = ProtocolInvariant {
+///     info: InvariantInfo {
+///         name: "quiet_within",
+///         property: Property::Liveness,
+///         definition: "Within the bound after the last fault, no node changes its role.",
+///         bound: Some(BoundInfo {
+///             example: "1s",
+///             description: "How long after the last fault the roles must settle, e.g. \"1s\".",
+///         }),
+///     },
+///     // `check::build` passes the bound exactly when `info.bound` is `Some`.
+///     build: |_nodes, bound| Box::new(QuietWithin(bound.expect("quiet_within takes a bound"))),
+/// };
+/// const S: Nanos = 1_000_000_000;
+/// assert_eq!((bounded.build)(3, Some(S)).name(), "quiet_within 1s");
 /// ```
+#[derive(Clone, Copy, Debug)]
 pub struct ProtocolInvariant {
-    /// Its name in `[check]`, its kind and its definition.
+    /// Its name in `[check]`, its kind, its definition, and whether it takes a bound.
     pub info: InvariantInfo,
-    /// Builds the checker for a run of `nodes` nodes.
-    pub build: fn(nodes: usize) -> Box<dyn Invariant>,
+    /// Builds the checker for a run of `nodes` nodes. `bound` is the duration `[check]` gave
+    /// it: `Some` exactly when `info.bound` is (`sim::check::build` makes sure), so a bounded
+    /// invariant may take it as given.
+    pub build: fn(nodes: usize, bound: Option<Nanos>) -> Box<dyn Invariant>,
 }

@@ -26,7 +26,9 @@ pub use ctx::{Ctx, Effect};
 pub use durable::{Disk, DiskWrite};
 pub use fault::{Applied, FaultRecord, Origin, Resolved};
 pub use id::NodeId;
-pub use invariant::{Invariant, InvariantInfo, Property, ProtocolInvariant, Status, Violation};
+pub use invariant::{
+    BoundInfo, Invariant, InvariantInfo, Property, ProtocolInvariant, Status, Violation,
+};
 pub use observation::{Observation, Role};
 pub use protocol::{ConfigError, DiskOf, NoFacts, Protocol};
 pub use rng::{Rng, Stream};

@@ -90,8 +90,9 @@ pub type DiskOf<P> = Disk<<P as Protocol>::Durable, <P as Protocol>::Record>;
 ///                 name: "pongs_heard",
 ///                 property: Property::Liveness,
 ///                 definition: "Node 0 hears at least one pong.",
+///                 bound: None,
 ///             },
-///             build: |_nodes| Box::new(PongsHeard(0)),
+///             build: |_nodes, _bound| Box::new(PongsHeard(0)),
 ///         }]
 ///     }
 ///

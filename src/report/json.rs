@@ -68,7 +68,7 @@ pub fn report(r: &RunReport) -> Value {
         "protocol": r.protocol,
         "nodes": r.nodes,
         "verdict": r.verdict.name(),
-        "exit_code": r.exit_code(),
+        "exit_code": r.exit_code().code(),
         "trace_hash": r.trace_hash,
         "virtual_time_ns": r.virtual_time,
         "duration_ns": r.duration,

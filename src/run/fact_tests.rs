@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::registry::Registry;
 use super::{RunOptions, Verdict};
 use crate::node::{
-    Ctx, DiskOf, Invariant, InvariantInfo, Nanos, NodeId, Observation, Property, Protocol,
-    ProtocolInvariant, RunView, Status, Violation,
+    BoundInfo, Ctx, DiskOf, Invariant, InvariantInfo, Nanos, NodeId, Observation, Property,
+    Protocol, ProtocolInvariant, RunView, Status, Violation,
 };
 use crate::scenario::Scenario;
 
@@ -73,6 +73,38 @@ impl Invariant for UniqueClaims {
     }
 }
 
+/// `claimed_within D`: a protocol's own invariant that takes a bound from `[check]`.
+struct ClaimedWithin {
+    bound: Nanos,
+    nodes: usize,
+    claimed: Vec<u32>,
+}
+
+impl Invariant for ClaimedWithin {
+    fn name(&self) -> String {
+        format!(
+            "claimed_within {}",
+            crate::node::format_duration(self.bound)
+        )
+    }
+    fn property(&self) -> Property {
+        Property::Liveness
+    }
+    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+    fn on_fact(&mut self, at: Nanos, node: u32, _: &dyn Any, _: &dyn RunView) {
+        if at <= self.bound && !self.claimed.contains(&node) {
+            self.claimed.push(node);
+        }
+    }
+    fn status(&self) -> Status {
+        if self.claimed.len() == self.nodes {
+            Status::Pass
+        } else {
+            Status::Unknown(format!("{} of {} claimed", self.claimed.len(), self.nodes))
+        }
+    }
+}
+
 impl Protocol for Claims {
     const NAME: &'static str = "claims";
     const SUMMARY: &'static str = "each node claims a slot";
@@ -86,14 +118,35 @@ impl Protocol for Claims {
     type Record = ();
 
     fn invariants() -> Vec<ProtocolInvariant> {
-        vec![ProtocolInvariant {
-            info: InvariantInfo {
-                name: "unique_claims",
-                property: Property::Safety,
-                definition: "No two nodes claim one slot.",
+        vec![
+            ProtocolInvariant {
+                info: InvariantInfo {
+                    name: "unique_claims",
+                    property: Property::Safety,
+                    definition: "No two nodes claim one slot.",
+                    bound: None,
+                },
+                build: |_, _| Box::new(UniqueClaims::default()),
             },
-            build: |_| Box::new(UniqueClaims::default()),
-        }]
+            ProtocolInvariant {
+                info: InvariantInfo {
+                    name: "claimed_within",
+                    property: Property::Liveness,
+                    definition: "Every node claims a slot within the bound of the start.",
+                    bound: Some(BoundInfo {
+                        example: "1s",
+                        description: "How soon every node must claim a slot.",
+                    }),
+                },
+                build: |nodes, bound| {
+                    Box::new(ClaimedWithin {
+                        bound: bound.expect("claimed_within takes a bound"),
+                        nodes,
+                        claimed: Vec::new(),
+                    })
+                },
+            },
+        ]
     }
     fn new(_: NodeId, _: &[NodeId], config: &ClaimsConfig, _: Option<&DiskOf<Self>>) -> Self {
         Claims {
@@ -132,7 +185,10 @@ fn a_protocol_s_own_invariant_fails_on_its_own_facts_when_the_design_is_broken()
         panic!("{:?}", inv.status)
     };
     assert_eq!(v.message, "A and B both claim slot 0");
-    assert_eq!(out.report.exit_code(), 1);
+    assert_eq!(
+        out.report.exit_code(),
+        crate::run::exit::ExitCode::SafetyViolated
+    );
     // The facts are trace records of their own, with the protocol's words.
     let records = out.records.unwrap();
     let facts: Vec<&String> = records.iter().filter(|l| l.contains("\"fact\"")).collect();
@@ -161,4 +217,29 @@ fn a_protocol_s_own_invariant_is_named_only_for_that_protocol() {
         .to_string();
     assert!(e.starts_with("r.toml:7:"), "{e}");
     assert!(e.contains("unknown invariant `unique_claims`"), "{e}");
+}
+
+#[test]
+fn a_protocol_s_own_bounded_invariant_is_enabled_by_its_bound_in_check() {
+    let registry = Registry::builtin().with::<Claims>();
+    let bounded = scenario(&registry, "", "[check]\nclaimed_within = \"250ms\"\n");
+    let out = registry
+        .run(&bounded, &RunOptions::default(), None)
+        .unwrap();
+    let names: Vec<&str> = out
+        .report
+        .invariants
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["unique_claims", "claimed_within 250ms"],
+        "the defaults, then the invariant its bound enabled, holding that bound"
+    );
+    assert_eq!(out.report.invariants[1].status, Status::Pass);
+    // Without its key, it is not checked.
+    let plain = scenario(&registry, "", "");
+    let out = registry.run(&plain, &RunOptions::default(), None).unwrap();
+    assert_eq!(out.report.invariants.len(), 1);
 }

@@ -32,6 +32,7 @@ use crate::workload::Workload;
 use crate::workload::history::{History, Outcome as OpOutcome};
 use crate::world::{Cluster, Event, FaultRecord, Observer, Outcome, Record, Stats, World};
 
+use exit::ExitCode;
 use story::{ElectionsSection, Story, StoryLine};
 use trace_file::TraceWriter;
 
@@ -149,9 +150,12 @@ pub struct ExpectReport {
 /// #     env!("CARGO_MANIFEST_DIR"),
 /// #     "/scenarios/raft/basic-election.toml"
 /// # )))?;
+/// use sim::run::exit::ExitCode;
+///
 /// let report = sim::run::run(&scenario, &Default::default())?.report;
 /// assert_eq!(report.verdict.name(), "pass");
-/// assert_eq!(report.exit_code(), 0);
+/// assert_eq!(report.exit_code(), ExitCode::Held);
+/// assert_eq!(report.exit_code().code(), 0, "the process exit status");
 /// assert_eq!(report.trace_hash.len(), 16, "64 bits, in hex");
 /// assert!(report.replay.ends_with("--seed 1"), "{}", report.replay);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -202,14 +206,15 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// 0 all held; 1 a safety property failed; 3 a liveness property failed or the run could not
-    /// decide (docs/ARCHITECTURE.md#exit-codes).
-    pub fn exit_code(&self) -> i32 {
+    /// How the run ends for CI, as [`exit::of_run`] decides it from the checks: held, a safety
+    /// property failed, or a liveness property failed or the run could not decide
+    /// (docs/ARCHITECTURE.md#exit-codes). `.code()` is the process exit status.
+    pub fn exit_code(&self) -> ExitCode {
         let checks = self
             .invariants
             .iter()
             .map(|i| exit::of_check(i.property, &i.status));
-        exit::of_run(checks, self.verdict == Verdict::Pass).code()
+        exit::of_run(checks, self.verdict == Verdict::Pass)
     }
 }
 
@@ -229,6 +234,7 @@ pub struct RunOutput {
 /// Runs `scenario` with the protocol it names, through the process's [`registry`].
 ///
 /// ```
+/// use sim::run::exit::ExitCode;
 /// use sim::run::{RunOptions, Verdict, run};
 /// use sim::scenario::Scenario;
 ///
@@ -248,7 +254,7 @@ pub struct RunOutput {
 ///     .map(|i| i.name.as_str())
 ///     .collect();
 /// assert_eq!(failed, ["no_split_brain"]);
-/// assert_eq!(report.exit_code(), 1, "a safety property failed");
+/// assert_eq!(report.exit_code(), ExitCode::SafetyViolated);
 /// assert!(report.expect.as_ref().is_some_and(|e| e.met), "the file expects this violation");
 ///
 /// // Same scenario, same seed: the same trace, to the byte, so the same hash.
@@ -380,7 +386,7 @@ where
     };
     let invariants = check::build(
         &names,
-        scenario.check.leader_within,
+        &scenario.check.bounds,
         scenario.nodes.len(),
         &P::invariants(),
     )

@@ -268,7 +268,7 @@ mod tests {
             .unwrap();
         assert_eq!(out.report.protocol, "solo");
         assert_eq!(out.report.invariants[0].name, "election_safety");
-        assert_eq!(out.report.exit_code(), 0);
+        assert_eq!(out.report.exit_code(), crate::run::exit::ExitCode::Held);
         assert_eq!(
             out.report.stats.events, 4,
             "3 starts, 1 observation, and no more"

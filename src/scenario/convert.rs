@@ -1,15 +1,15 @@
 //! From the file's types to the world's: every value checked against what it means.
 //!
 //! The checks types cannot make live here — node names unique and not target words, the
-//! protocol and invariants known, clock drifts in range, `[expect]` consistent with `[check]`.
-//! Each error points at the value (or key) that is wrong. Faults and the nemesis are in
-//! `faults`.
+//! protocol and invariants known (and a bound given to each that takes one, and only to
+//! those), clock drifts in range, `[expect]` consistent with `[check]`. Each error points at
+//! the value (or key) that is wrong. Faults and the nemesis are in `faults`.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::check;
-use crate::node::format_duration;
+use crate::node::{Duration, Nanos, ProtocolInvariant, format_duration};
 use crate::protocols::ProtocolInfo;
 use crate::world::clock::{MAX_DRIFT_PPM, MIN_DRIFT_PPM};
 use crate::world::{ClockKnobs, Knob, LatencyKnobs, LinkKnobs, LinkModel, SwarmSpec, Target};
@@ -441,6 +441,8 @@ fn check(
     let Some(raw) = raw else {
         return Ok(CheckSpec::default());
     };
+    let own = (protocol.invariants)();
+    let bounds = bounds(src, &raw.bounds, &own)?;
     let invariants = match &raw.invariants {
         Some(list) if list.is_empty() => {
             return Err(src.error_at(
@@ -448,7 +450,7 @@ fn check(
                 "invariants = [] checks nothing; list at least one, or remove the key to check the protocol's defaults",
             ));
         }
-        Some(list) => Some(invariant_names(src, list, false, protocol)?),
+        Some(list) => Some(invariant_names(src, list, false, &own)?),
         None => None,
     };
     if !has_clients
@@ -460,42 +462,86 @@ fn check(
             "linearizable judges what clients saw, but this scenario has no clients: add a [workload] table",
         ));
     }
-    let leader_within = match &raw.leader_within {
-        Some(d) if d.value.nanos() == 0 => {
-            return Err(src.error(&d.span, "leader_within must be more than zero, e.g. \"2s\""));
-        }
-        Some(d) => Some(d.value.nanos()),
-        None => None,
-    };
-    Ok(CheckSpec {
-        invariants,
-        leader_within,
-    })
+    Ok(CheckSpec { invariants, bounds })
 }
 
-/// Invariant names from the catalogue, each once. `leader_within` is listed only in
-/// `[expect] violates`; `[check]` enables it with its bound.
+/// `[check]`'s keys other than `invariants`: each names an invariant of the protocol's
+/// catalogue that takes a duration bound, and gives the bound that enables it.
+fn bounds(
+    src: &Source<'_>,
+    written: &[(String, Located<toml::Value>)],
+    own: &[ProtocolInvariant],
+) -> Result<BTreeMap<String, Nanos>, ScenarioError> {
+    let mut bounds = BTreeMap::new();
+    for (key, value) in written {
+        let at_key = |message: String| src.error_at(&["check", key], message);
+        let Some(entry) = check::find(key, own) else {
+            return Err(at_key(format!(
+                "unknown key `{key}` in [check]; expected {}",
+                check_keys(own)
+            )));
+        };
+        let Some(bound) = entry.info.bound else {
+            return Err(at_key(format!(
+                "{key} takes no bound: list it in invariants instead; expected {}",
+                check_keys(own)
+            )));
+        };
+        let nanos = value
+            .value
+            .clone()
+            .try_into::<Duration>()
+            .map_err(|e| src.error(&value.span, e.message()))?
+            .nanos();
+        if nanos == 0 {
+            return Err(src.error(
+                &value.span,
+                format!("{key} must be more than zero, e.g. \"{}\"", bound.example),
+            ));
+        }
+        bounds.insert(key.clone(), nanos);
+    }
+    Ok(bounds)
+}
+
+/// The keys `[check]` takes in a scenario of this protocol (`invariants`, and the name of each
+/// invariant that takes a bound), worded as serde words a list of fields: `` `a` or `b` ``,
+/// `` one of `a`, `b`, `c` ``.
+fn check_keys(own: &[ProtocolInvariant]) -> String {
+    let mut keys = vec!["`invariants`".to_string()];
+    for entry in check::catalog().iter().chain(own) {
+        let key = format!("`{}`", entry.info.name);
+        if entry.info.bound.is_some() && !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    match keys.as_slice() {
+        [a, b] => format!("{a} or {b}"),
+        [one] => one.clone(),
+        many => format!("one of {}", many.join(", ")),
+    }
+}
+
+/// Invariant names from the catalogue (the common one and the protocol's `own`), each once. An
+/// invariant that takes a bound is listed only in `[expect] violates`; `[check]` enables it
+/// with its bound.
 fn invariant_names(
     src: &Source<'_>,
     list: &[Located<String>],
-    allow_leader_within: bool,
-    protocol: &ProtocolInfo,
+    allow_bounded: bool,
+    own: &[ProtocolInvariant],
 ) -> Result<Vec<String>, ScenarioError> {
-    let own = (protocol.invariants)();
     let known: Vec<&str> = check::catalog()
         .iter()
-        .map(|i| i.name)
-        .chain(own.iter().map(|i| i.info.name))
-        .filter(|n| allow_leader_within || *n != LEADER_WITHIN)
+        .chain(own)
+        .filter(|entry| allow_bounded || entry.info.bound.is_none())
+        .map(|entry| entry.info.name)
         .collect();
     let mut names: Vec<String> = Vec::with_capacity(list.len());
     for name in list {
         let n = name.value.as_str();
-        if n == LEADER_WITHIN && !allow_leader_within {
-            return Err(src.error(
-                &name.span,
-                "leader_within takes a bound: write leader_within = \"2s\" in [check] instead of listing it",
-            ));
+        if !allow_bounded && let Some(bound) = check::find(n, own).and_then(|e| e.info.bound) {
+            return Err(src.error(&name.span, check::takes_a_bound(n, &bound)));
         }
         if !known.contains(&n) {
             return Err(src.error(
@@ -513,8 +559,6 @@ fn invariant_names(
     }
     Ok(names)
 }
-
-const LEADER_WITHIN: &str = "leader_within";
 
 fn expect(
     src: &Source<'_>,
@@ -539,13 +583,12 @@ fn expect(
             "violates lists invariants, but verdict is \"pass\"; write verdict = \"violation\" or remove violates",
         ));
     }
-    let violates = invariant_names(src, &list.value, true, protocol)?;
+    let own = (protocol.invariants)();
+    let violates = invariant_names(src, &list.value, true, &own)?;
     for (name, located) in violates.iter().zip(&list.value) {
-        let why_not = if name == LEADER_WITHIN {
-            check
-                .leader_within
-                .is_none()
-                .then(|| "[check] sets no leader_within bound".to_string())
+        let bounded = check::find(name, &own).is_some_and(|e| e.info.bound.is_some());
+        let why_not = if bounded {
+            (!check.bounds.contains_key(name)).then(|| format!("[check] sets no {name} bound"))
         } else {
             match &check.invariants {
                 Some(listed) => (!listed.contains(name))

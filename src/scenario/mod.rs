@@ -25,8 +25,11 @@ mod write;
 #[cfg(test)]
 mod bad_input_tests;
 #[cfg(test)]
+mod check_tests;
+#[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -88,8 +91,9 @@ pub struct Scenario {
 pub struct CheckSpec {
     /// The invariants listed, or `None` when the file lists none (the protocol's defaults).
     pub invariants: Option<Vec<String>>,
-    /// The liveness bound that enables the `leader_within` invariant.
-    pub leader_within: Option<Nanos>,
+    /// The invariants enabled by their bound (`[check] <name> = "2s"`), by name: each takes a
+    /// duration bound in its catalogue entry (`InvariantInfo::bound`).
+    pub bounds: BTreeMap<String, Nanos>,
 }
 
 /// `[expect]`.

@@ -392,14 +392,46 @@ pub(super) struct Mix {
 }
 
 /// `[check]`: what to check.
-#[derive(Debug, Deserialize, JsonSchema)]
+// Besides `invariants`, a key per invariant that takes a bound (`<name> = "2s"`). Which
+// ones depends on the protocol, as `[protocol]`'s keys do: this table keeps them as written,
+// `convert` checks them against the protocol's catalogue, and `schema` describes them.
+#[derive(Debug, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Check {
     /// Invariant names (`sim list invariants`), at least one. Default: the protocol's own.
     pub invariants: Option<Vec<Located<String>>>,
-    /// The liveness bound: some node must lead a majority's term within this long after the
-    /// last fault, e.g. "2s". Enables the leader_within invariant.
-    pub leader_within: Option<Located<Duration>>,
+    /// Every other key, in file order, with its value as written.
+    #[serde(skip)]
+    pub bounds: Vec<(String, Located<toml::Value>)>,
+}
+
+impl<'de> Deserialize<'de> for Check {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Check;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Check, A::Error> {
+                let mut check = Check {
+                    invariants: None,
+                    bounds: Vec::new(),
+                };
+                // toml refuses a key written twice before a visitor sees it.
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "invariants" {
+                        check.invariants = Some(map.next_value()?);
+                    } else {
+                        check.bounds.push((key, map.next_value()?));
+                    }
+                }
+                Ok(check)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// `[expect]`: the verdict the scenario should reach.

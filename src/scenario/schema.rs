@@ -1,14 +1,19 @@
 //! The JSON Schema of scenario files (`sim schema`), generated from the types that parse them.
 //!
-//! schemars describes `raw`; this module adds what only the catalogue knows: the protocol
+//! schemars describes `raw`; this module adds what only the catalogues know: the protocol
 //! names `cluster.protocol` accepts and, for each protocol, the schema of its `[protocol]`
 //! table, chosen by an `if cluster.protocol == X then protocol: X's schema` so an editor checks
-//! the right keys. TOML has no null, so the `null` schemars allows for optional keys is removed.
+//! the right keys; and the `[check]` key of every invariant that takes a bound, a protocol's own
+//! ones refused by the same `if` in scenarios of the other protocols. TOML has no null, so the
+//! `null` schemars allows for optional keys is removed.
+
+use std::collections::BTreeMap;
 
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
-use crate::node::Kv;
+use crate::check::{self, BoundInfo};
+use crate::node::{Duration, Kv};
 use crate::protocols::ProtocolInfo;
 use crate::workload::Workload;
 use crate::workload::kind::KV_KEYS;
@@ -21,16 +26,69 @@ const DESCRIPTION: &str = "A scenario for sim, the deterministic distributed-sys
 
 /// The JSON Schema (draft 2020-12) of scenario files whose protocol is one of `protocols`.
 pub fn json_schema(protocols: &[ProtocolInfo]) -> Value {
-    let generator = SchemaSettings::draft2020_12().into_generator();
+    let mut generator = SchemaSettings::draft2020_12().into_generator();
+    let duration = generator.subschema_for::<Duration>().to_value();
     let mut schema = generator.into_root_schema_for::<ScenarioFile>().to_value();
     let root = schema
         .as_object_mut()
         .expect("a derived struct's schema is an object");
     root.insert("title".into(), json!("sim scenario"));
     root.insert("description".into(), json!(DESCRIPTION));
+    add_bounds(root, &duration, protocols);
     add_protocols(root, protocols);
     tidy(&mut schema);
     schema
+}
+
+/// `[check] <name> = "2s"` for every invariant that takes a bound: the common ones, and each
+/// protocol's own (which `add_protocols` refuses in the other protocols' scenarios).
+fn add_bounds(root: &mut Map<String, Value>, duration: &Value, protocols: &[ProtocolInfo]) {
+    let mut keys: BTreeMap<&str, String> = BTreeMap::new();
+    for entry in check::catalog() {
+        if let Some(bound) = entry.info.bound {
+            keys.entry(entry.info.name)
+                .or_insert_with(|| bound.description.to_string());
+        }
+    }
+    for (name, (bound, owners)) in own_bounds(protocols) {
+        keys.entry(name).or_insert_with(|| {
+            format!(
+                "{} Only with protocol {}.",
+                bound.description,
+                owners.join(" or ")
+            )
+        });
+    }
+    let properties = root
+        .get_mut("$defs")
+        .and_then(|defs| defs.pointer_mut("/Check/properties"))
+        .and_then(Value::as_object_mut);
+    if let Some(properties) = properties {
+        for (name, description) in keys {
+            let mut key = duration.clone();
+            key["description"] = json!(description);
+            properties.insert(name.to_string(), key);
+        }
+    }
+}
+
+/// The invariants that take a bound among the protocols' own, by name, with the protocols
+/// that define each.
+fn own_bounds(
+    protocols: &[ProtocolInfo],
+) -> BTreeMap<&'static str, (BoundInfo, Vec<&'static str>)> {
+    let mut own: BTreeMap<&str, (BoundInfo, Vec<&str>)> = BTreeMap::new();
+    for p in protocols {
+        for entry in (p.invariants)() {
+            if let Some(bound) = entry.info.bound {
+                own.entry(entry.info.name)
+                    .or_insert((bound, Vec::new()))
+                    .1
+                    .push(p.name);
+            }
+        }
+    }
+    own
 }
 
 fn add_protocols(root: &mut Map<String, Value>, protocols: &[ProtocolInfo]) {
@@ -44,6 +102,7 @@ fn add_protocols(root: &mut Map<String, Value>, protocols: &[ProtocolInfo]) {
     if let Some(name) = cluster_protocol {
         name["enum"] = json!(names);
     }
+    let own_bounds = own_bounds(protocols);
     let mut refs = Vec::new();
     let mut conditions = Vec::new();
     let mut kinds: Vec<&str> = Vec::new();
@@ -78,6 +137,15 @@ fn add_protocols(root: &mut Map<String, Value>, protocols: &[ProtocolInfo]) {
             workload["not"] = json!({ "anyOf": kv_keys });
         }
         then["properties"]["workload"] = workload;
+        // Another protocol's bounded invariant is no key of this protocol's [check].
+        let foreign: Map<String, Value> = own_bounds
+            .iter()
+            .filter(|(_, (_, owners))| !owners.contains(&p.name))
+            .map(|(name, _)| (name.to_string(), Value::Bool(false)))
+            .collect();
+        if !foreign.is_empty() {
+            then["properties"]["check"] = json!({ "properties": foreign });
+        }
         conditions.push(json!({
             "if": {
                 "properties": { "cluster": {
@@ -383,5 +451,42 @@ mod tests {
             own["not"]["anyOf"],
             json!([{ "required": ["mix"] }, { "required": ["keys"] }])
         );
+    }
+
+    #[test]
+    fn a_bounded_invariant_is_a_check_key_only_for_the_protocols_that_define_it() {
+        let schema = json_schema(&[]);
+        let check = &schema["$defs"]["Check"];
+        assert_eq!(check["additionalProperties"], false);
+        let leader_within = &check["properties"]["leader_within"];
+        assert_eq!(leader_within["$ref"], "#/$defs/Duration");
+        assert!(
+            leader_within["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("The liveness bound: some node must lead a majority's term")
+        );
+
+        let mut txn = ping();
+        txn.name = "txn";
+        txn.invariants = || vec![crate::check::tests::settles_within()];
+        let schema = json_schema(&[ping(), txn]);
+        let settles = &schema["$defs"]["Check"]["properties"]["settles_within"];
+        assert_eq!(settles["$ref"], "#/$defs/Duration");
+        assert_eq!(
+            settles["description"],
+            "How long after the last fault every transfer must settle. Only with protocol txn."
+        );
+        // A ping scenario's [check] refuses it; a txn scenario's takes it.
+        let ping_rule = &schema["allOf"][0];
+        assert_eq!(
+            ping_rule["if"]["properties"]["cluster"]["properties"]["protocol"]["const"],
+            "ping"
+        );
+        assert_eq!(
+            ping_rule["then"]["properties"]["check"]["properties"]["settles_within"],
+            false
+        );
+        assert!(schema["allOf"][1]["then"]["properties"]["check"].is_null());
     }
 }

@@ -21,7 +21,7 @@ struct TestConfig {
 }
 
 /// The catalogue the tests parse against, whatever the real one holds.
-fn catalog() -> Vec<ProtocolInfo> {
+pub(super) fn catalog() -> Vec<ProtocolInfo> {
     vec![
         ProtocolInfo {
             name: "raft",
@@ -245,7 +245,7 @@ fn a_full_scenario_converts_to_world_types() {
         s.check,
         CheckSpec {
             invariants: Some(vec!["election_safety".into(), "no_split_brain".into()]),
-            leader_within: Some(2 * S),
+            bounds: BTreeMap::from([("leader_within".to_string(), 2 * S)]),
         }
     );
     assert_eq!(
