@@ -49,7 +49,7 @@ pub(super) fn message(msg: &Value, _nodes: &[String]) -> Option<String> {
                 "try_ack" => "reserved",
                 "confirm_ack" if b.debit => "deducted",
                 "confirm_ack" => "credited",
-                _ => "released",
+                _ => "cancelled",
             };
             let outcome = match m.get("refused") {
                 None => done.to_string(),

@@ -28,6 +28,9 @@ pub struct Transfers {
     nothing_to_release: u64,
     /// Applies per branch.
     applied: BTreeMap<(TxnId, Account), u64>,
+    /// Each decided transfer, and the accounts on which its decision was carried out (an
+    /// apply for a confirm, a rollback for a cancel): settled once both of its branches are.
+    decided: BTreeMap<TxnId, BTreeMap<Account, ()>>,
 }
 
 impl SectionBuilder for Transfers {
@@ -36,8 +39,14 @@ impl SectionBuilder for Transfers {
             return;
         };
         match *fact {
-            BankFact::Decided { commit: true, .. } => self.confirmed += 1,
-            BankFact::Decided { commit: false, .. } => self.cancelled += 1,
+            BankFact::Decided { txn, commit } => {
+                if commit {
+                    self.confirmed += 1;
+                } else {
+                    self.cancelled += 1;
+                }
+                self.decided.entry(txn).or_default();
+            }
             BankFact::Held {
                 txn,
                 account,
@@ -56,9 +65,11 @@ impl SectionBuilder for Transfers {
                 if !self.ever_held.contains_key(&(txn, account)) {
                     self.nothing_to_release += 1;
                 }
+                self.decided.entry(txn).or_default().insert(account, ());
             }
             BankFact::Applied { txn, account, .. } => {
                 *self.applied.entry((txn, account)).or_default() += 1;
+                self.decided.entry(txn).or_default().insert(account, ());
             }
             BankFact::Opened { .. } | BankFact::Prepared { .. } => {}
         }
@@ -82,6 +93,8 @@ impl SectionBuilder for Transfers {
             .map(|(_, amount, _)| amount)
             .sum();
         let repeated = self.applied.values().filter(|&&n| n > 1).count() as u64;
+        // A transfer has two branches: it settled once its decision was carried out on both.
+        let unsettled = self.decided.values().filter(|done| done.len() < 2).count() as u64;
         let mut lines = vec![format!(
             "{} confirmed, {} cancelled",
             self.confirmed, self.cancelled
@@ -93,6 +106,12 @@ impl SectionBuilder for Transfers {
                 format_duration(p99),
                 format_duration(max),
                 plural(frozen.len() as u64, "release")
+            ));
+        }
+        if unsettled > 0 {
+            lines.push(format!(
+                "decided but not carried out on both branches at the end: {}",
+                plural(unsettled, "transfer")
             ));
         }
         if !self.held.is_empty() {
@@ -111,6 +130,9 @@ impl SectionBuilder for Transfers {
             lines.push(format!("{} applied more than once", branches(repeated)));
         }
         let mut brief = format!("{} confirmed, {} cancelled", self.confirmed, self.cancelled);
+        if unsettled > 0 {
+            brief.push_str(&format!(", {unsettled} unsettled"));
+        }
         if !self.held.is_empty() {
             brief.push_str(&format!(", {} still set aside", self.held.len()));
         }
@@ -123,6 +145,7 @@ impl SectionBuilder for Transfers {
                 "confirmed": self.confirmed,
                 "cancelled": self.cancelled,
                 "frozen_ns": { "releases": frozen.len(), "p50": p50, "p99": p99, "max": max },
+                "unsettled": unsettled,
                 "still_held": { "branches": self.held.len(), "frozen": still_frozen },
                 "nothing_to_release": self.nothing_to_release,
                 "applied_more_than_once": repeated,

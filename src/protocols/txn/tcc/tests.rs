@@ -755,7 +755,7 @@ fn the_report_section_counts_outcomes_and_what_stays_frozen() {
     let sec = s.section(&v).unwrap();
     assert_eq!(
         sec.brief.as_deref(),
-        Some("1 confirmed, 1 cancelled, 1 still set aside")
+        Some("1 confirmed, 1 cancelled, 2 unsettled, 1 still set aside")
     );
     assert_eq!(sec.json["frozen_ns"]["max"], 40);
     assert_eq!(sec.json["still_held"]["frozen"], 5);
