@@ -175,7 +175,7 @@ fn a_bad_file_names_line_and_column_and_exits_2() {
     let out = check(&[path.to_str().unwrap()]);
     assert_eq!(out.code, 2);
     let expected = format!(
-        "{}:3:28: expected an f of \"read\", \"write\", \"append\", \"cas\", \"txn\", \"acquire\" or \"release\", found the string \"frob\"",
+        "{}:3:28: expected an f of \"read\", \"write\", \"append\", \"cas\", \"txn\", \"acquire\", \"release\", \"transfer\" or \"read-all\", found the string \"frob\"",
         path.display()
     );
     assert_eq!(out.stderr.trim(), expected);

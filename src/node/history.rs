@@ -48,6 +48,17 @@ pub enum Call {
     Acquire,
     /// Give the mutex back: possible only when it is held.
     Release,
+    /// A bank transfer: move `amount` from account `from` to account `to`, all or nothing.
+    Transfer {
+        /// The account debited.
+        from: u32,
+        /// The account credited.
+        to: u32,
+        /// How much.
+        amount: u64,
+    },
+    /// A bank read of every account's balance (what it returned is in [`Output::Balances`]).
+    ReadAll,
 }
 
 /// One step of a transaction.
@@ -101,6 +112,8 @@ pub enum Output {
     /// returned nil, which (as in Knossos, where a nil read is always legal) constrains nothing;
     /// `None` for a write.
     Txn(Vec<Option<Value>>),
+    /// A bank read: every account's balance, by account number.
+    Balances(Vec<i64>),
 }
 
 /// How an operation ended.

@@ -318,6 +318,8 @@ fn short(op: &Operation) -> String {
         },
         Call::Acquire => "acquire".to_string(),
         Call::Release => "release".to_string(),
+        Call::Transfer { from, to, amount } => format!("{from}→{to} {amount}"),
+        Call::ReadAll => "read all".to_string(),
     };
     let out = match &op.outcome {
         Outcome::Ok(Output::Value(Some(v))) => format!(" {}", value(v)),

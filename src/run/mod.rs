@@ -376,9 +376,9 @@ where
             .iter()
             .copied()
             .chain(
-                scenario
-                    .workload
-                    .is_some()
+                // Linearizability judges key-value histories; other kinds bring their own.
+                (scenario.workload.is_some()
+                    && <P::Api as Workload>::KIND == crate::node::Kv::KIND)
                     .then_some(check::HISTORY_DEFAULT),
             )
             .map(str::to_string)

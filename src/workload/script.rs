@@ -76,7 +76,11 @@ pub fn from_history(history: &History) -> Option<Vec<ScriptOp>> {
                 new: text(to)?,
             },
             // Not operations the simulated clients have.
-            Call::Txn(_) | Call::Acquire | Call::Release => return None,
+            Call::Txn(_)
+            | Call::Acquire
+            | Call::Release
+            | Call::Transfer { .. }
+            | Call::ReadAll => return None,
         };
         script.push(ScriptOp {
             client: u32::try_from(op.process).ok()?,

@@ -369,6 +369,8 @@ pub fn describe(i: usize, op: &Operation, unit: TimeUnit) -> String {
         Call::Txn(steps) => format!("txn {}", txn_text(steps, None)),
         Call::Acquire => "acquire".to_string(),
         Call::Release => "release".to_string(),
+        Call::Transfer { from, to, amount } => format!("transfer {amount} from {from} to {to}"),
+        Call::ReadAll => "read-all".to_string(),
     };
     let result = match &op.outcome {
         Outcome::Ok(Output::Value(v)) => format!(" -> {}", show(v.as_ref())),
@@ -378,6 +380,7 @@ pub fn describe(i: usize, op: &Operation, unit: TimeUnit) -> String {
             Call::Txn(steps) => format!(" -> {}", txn_text(steps, Some(seen))),
             _ => " -> ok".to_string(),
         },
+        Outcome::Ok(Output::Balances(b)) => format!(" -> {b:?}"),
         Outcome::Fail => " -> fail".to_string(),
         Outcome::Info => " -> unknown".to_string(),
     };

@@ -216,7 +216,11 @@ fn apply_in_order(drafts: &mut [Draft], init: &Option<Value>) {
                 Output::Done
             }
             Call::Append(Value::Int(_)) => unreachable!("the generator appends strings only"),
-            Call::Txn(_) | Call::Acquire | Call::Release => {
+            Call::Txn(_)
+            | Call::Acquire
+            | Call::Release
+            | Call::Transfer { .. }
+            | Call::ReadAll => {
                 unreachable!("the generator draws register calls only")
             }
             Call::Cas { from, to } => {

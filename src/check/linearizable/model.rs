@@ -606,6 +606,10 @@ pub fn compile(
             held: values.intern(&Value::Str("held".into())),
         },
         Call::Release => CCall::Release,
+        Call::Transfer { .. } | Call::ReadAll => {
+            // `check_supported` has refused them: no register model judges a bank.
+            return Err(err(format!("no model here judges {}", call_name(&op.call))));
+        }
     };
     let out = match definite {
         None => COut::Unknown,
@@ -642,6 +646,7 @@ fn check_supported(kind: ModelKind, call: &Call) -> Result<(), String> {
         Call::Append(_) => kind == ModelKind::Kv,
         Call::Txn(_) => kind == ModelKind::MultiRegister,
         Call::Acquire | Call::Release => kind == ModelKind::Mutex,
+        Call::Transfer { .. } | Call::ReadAll => false,
     };
     if supported {
         Ok(())
@@ -678,6 +683,8 @@ fn call_name(call: &Call) -> &'static str {
         Call::Txn(_) => "txn",
         Call::Acquire => "acquire",
         Call::Release => "release",
+        Call::Transfer { .. } => "a bank transfer",
+        Call::ReadAll => "a bank read",
     }
 }
 
@@ -687,6 +694,7 @@ fn output_name(out: &Output) -> &'static str {
         Output::Done => "done",
         Output::Cas(_) => "a cas result",
         Output::Txn(_) => "a txn result",
+        Output::Balances(_) => "balances",
     }
 }
 

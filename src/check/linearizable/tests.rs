@@ -550,7 +550,15 @@ fn brute_force(ops: &[Operation], init: Option<Value>) -> bool {
             } else {
                 state.clone()
             }),
-            (Call::Append(_) | Call::Txn(_) | Call::Acquire | Call::Release, _) => {
+            (
+                Call::Append(_)
+                | Call::Txn(_)
+                | Call::Acquire
+                | Call::Release
+                | Call::Transfer { .. }
+                | Call::ReadAll,
+                _,
+            ) => {
                 unreachable!("not generated")
             }
         }

@@ -92,8 +92,11 @@ pub enum BankFact {
         /// Its balance at the start of the run.
         balance: i64,
     },
-    /// A change of `delta` to `account`'s balance took effect for transfer `txn` (a commit in
-    /// two-phase commit, a confirm in TCC). `balance` is the balance after it.
+    /// Transfer `txn`'s change of `delta` to `account` took effect (a commit in two-phase
+    /// commit, a confirm in TCC): −amount on the source, +amount on the target. `balance` is
+    /// the account's balance after it — for TCC's source, whose try already lowered the balance
+    /// when it froze the amount, the confirm leaves the balance as it is (and states
+    /// `Released { debit: true, applied: true }` for the frozen amount).
     Applied {
         /// The transfer.
         txn: TxnId,

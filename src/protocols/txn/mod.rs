@@ -11,6 +11,12 @@
 //! of one transfer share it, which is what lets participants recognise a repeated message.
 
 pub mod bank;
+pub mod invariants;
 pub mod tcc;
+pub mod workload;
+
+#[cfg(test)]
+mod tests;
 
 pub use bank::{Account, Bank, BankFact, BankOp, BankOutput, TxnId};
+pub use workload::{BankClient, BankDraw, BankOptions};

@@ -21,6 +21,8 @@ pub(crate) enum Kind {
     Txn,
     Acquire,
     Release,
+    Transfer,
+    ReadAll,
 }
 
 impl Kind {
@@ -33,6 +35,8 @@ impl Kind {
             Call::Txn(_) => Kind::Txn,
             Call::Acquire => Kind::Acquire,
             Call::Release => Kind::Release,
+            Call::Transfer { .. } => Kind::Transfer,
+            Call::ReadAll => Kind::ReadAll,
         }
     }
 
@@ -45,6 +49,8 @@ impl Kind {
             Kind::Txn => "txn",
             Kind::Acquire => "acquire",
             Kind::Release => "release",
+            Kind::Transfer => "transfer",
+            Kind::ReadAll => "read-all",
         }
     }
 }

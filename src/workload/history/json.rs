@@ -107,7 +107,10 @@ fn op_json(out: &mut String, op: &Operation) {
                 .collect();
             let _ = write!(out, ",\"value\":[{}]", steps.join(","));
         }
-        Call::Acquire | Call::Release => {}
+        Call::Acquire | Call::Release | Call::ReadAll => {}
+        Call::Transfer { from, to, amount } => {
+            let _ = write!(out, ",\"value\":[{from},{to},{amount}]");
+        }
     }
     let _ = write!(out, ",\"invoke\":{}", op.invoke);
     if let Some(c) = op.complete {
@@ -122,6 +125,10 @@ fn op_json(out: &mut String, op: &Operation) {
                 .map(|v| v.as_ref().map_or("null".into(), value_json))
                 .collect();
             ("ok", Some(format!("[{}]", seen.join(","))))
+        }
+        Outcome::Ok(Output::Balances(balances)) => {
+            let balances: Vec<String> = balances.iter().map(i64::to_string).collect();
+            ("ok", Some(format!("[{}]", balances.join(","))))
         }
         Outcome::Ok(Output::Done) => ("ok", None),
         Outcome::Fail => ("fail", None),
@@ -257,8 +264,8 @@ fn time(node: &Node) -> Result<u64, ParseError> {
     }
 }
 
-const F_NAMES: &str =
-    "an f of \"read\", \"write\", \"append\", \"cas\", \"txn\", \"acquire\" or \"release\"";
+const F_NAMES: &str = "an f of \"read\", \"write\", \"append\", \"cas\", \"txn\", \"acquire\", \"release\", \
+     \"transfer\" or \"read-all\"";
 
 const OP_FIELDS: [&str; 8] = [
     "process", "key", "f", "value", "invoke", "complete", "type", "output",
@@ -289,6 +296,8 @@ fn operation(node: &Node) -> Result<Operation, ParseError> {
             "txn" => Some(Kind::Txn),
             "acquire" => Some(Kind::Acquire),
             "release" => Some(Kind::Release),
+            "transfer" => Some(Kind::Transfer),
+            "read-all" => Some(Kind::ReadAll),
             _ => None,
         },
         _ => None,
@@ -357,6 +366,29 @@ fn call(node: &Node, kind: Kind) -> Result<Call, ParseError> {
             }
         }
         Kind::Txn => Call::Txn(steps(v.ok_or_else(needed)?)?),
+        Kind::Transfer => {
+            let v = v.ok_or_else(needed)?;
+            let number = |n: &Node| match n.datum {
+                Datum::Int(i) if i >= 0 => Ok(i as u64),
+                _ => Err(n.expected("a non-negative integer")),
+            };
+            match &v.datum {
+                Datum::Seq(parts) if parts.len() == 3 => Call::Transfer {
+                    from: u32::try_from(number(&parts[0])?)
+                        .map_err(|_| parts[0].expected("an account number"))?,
+                    to: u32::try_from(number(&parts[1])?)
+                        .map_err(|_| parts[1].expected("an account number"))?,
+                    amount: number(&parts[2])?,
+                },
+                _ => return Err(v.expected("a transfer value [from, to, amount]")),
+            }
+        }
+        Kind::ReadAll => {
+            if let Some(v) = v.filter(|v| v.datum != Datum::Nil) {
+                return Err(v.expected("no value for a read-all (its result goes in \"output\")"));
+            }
+            Call::ReadAll
+        }
         Kind::Acquire | Kind::Release => {
             if let Some(v) = v.filter(|v| v.datum != Datum::Nil) {
                 return Err(v.expected(&format!("no value for an {}", kind.name())));
@@ -437,7 +469,26 @@ fn outcome(node: &Node, kind: Kind, call: &Call) -> Result<Outcome, ParseError> 
             Some((_, Datum::Bool(b))) => Output::Cas(*b),
             Some((o, _)) => return Err(o.expected("a cas output: true (swapped) or false")),
         },
-        Kind::Write | Kind::Append | Kind::Acquire | Kind::Release => {
+        Kind::ReadAll => {
+            let o = output.ok_or_else(|| {
+                ParseError::new(
+                    node.at,
+                    "expected an \"output\" for an ok read-all: every account's balance",
+                )
+            })?;
+            let Datum::Seq(items) = &o.datum else {
+                return Err(o.expected("an array of balances (integers)"));
+            };
+            let balances = items
+                .iter()
+                .map(|b| match b.datum {
+                    Datum::Int(i) => Ok(i),
+                    _ => Err(b.expected("a balance (an integer)")),
+                })
+                .collect::<Result<Vec<i64>, ParseError>>()?;
+            Output::Balances(balances)
+        }
+        Kind::Write | Kind::Append | Kind::Acquire | Kind::Release | Kind::Transfer => {
             if let Some(o) = output {
                 return Err(o.expected(&format!("no output for an ok {}", kind.name())));
             }
@@ -839,6 +890,35 @@ mod tests {
     }
 
     #[test]
+    fn bank_transfers_and_reads_round_trip() {
+        let text = r#"{"format":"sim-history","version":1,"time_unit":"ns","model":null,"ops":[
+{"process":0,"f":"transfer","value":[0,1,100],"invoke":0,"complete":3,"type":"ok"},
+{"process":1,"f":"read-all","invoke":1,"complete":4,"type":"ok","output":[0,200]},
+{"process":2,"f":"transfer","value":[1,0,500],"invoke":2,"complete":5,"type":"fail"}
+]}
+"#;
+        let h = parse(text).unwrap();
+        assert_eq!(
+            h.ops[0].call,
+            Call::Transfer {
+                from: 0,
+                to: 1,
+                amount: 100
+            }
+        );
+        assert_eq!(
+            h.ops[1].outcome,
+            Outcome::Ok(Output::Balances(vec![0, 200]))
+        );
+        assert_eq!(to_json(&h), text);
+        let bad = text.replace("[0,1,100]", "[0,1]");
+        assert_eq!(
+            parse(&bad).unwrap_err().to_string(),
+            "2:37: expected a transfer value [from, to, amount], found a sequence"
+        );
+    }
+
+    #[test]
     fn transactions_and_mutex_operations_round_trip() {
         let text = r#"{"format":"sim-history","version":1,"time_unit":"event","model":{"kind":"multi-register","init":null},"ops":[
 {"process":0,"f":"txn","value":[["r","x"],["w","y",2]],"invoke":0,"complete":3,"type":"ok","output":[1,null]},
@@ -873,7 +953,7 @@ mod tests {
     fn errors_name_the_line_and_column_and_what_was_expected() {
         assert_eq!(
             error(r#"{"process":0,"f":"frob","invoke":0,"complete":1,"type":"ok"}"#),
-            r#"2:18: expected an f of "read", "write", "append", "cas", "txn", "acquire" or "release", found the string "frob""#
+            r#"2:18: expected an f of "read", "write", "append", "cas", "txn", "acquire", "release", "transfer" or "read-all", found the string "frob""#
         );
         assert_eq!(
             error(r#"{"process":0,"f":"read","invoke":0,"complete":1,"type":"ok"}"#),

@@ -191,6 +191,10 @@ fn call(op: &Node, kind: Kind, v: Option<&Node>) -> Result<Call, ParseError> {
         ),
         Kind::Acquire => Call::Acquire,
         Kind::Release => Call::Release,
+        // Knossos histories name no bank operations (`kind_of` never gives these).
+        Kind::Transfer | Kind::ReadAll => {
+            return Err(op.expected("a register, txn or mutex operation"));
+        }
     })
 }
 
@@ -271,6 +275,9 @@ fn ok_outcome(op: &Node, invoked: &Call, v: Option<&Node>) -> Result<Outcome, Pa
         },
         Kind::Write | Kind::Append => Outcome::Ok(Output::Done),
         Kind::Cas => Outcome::Ok(Output::Cas(true)),
+        Kind::Transfer | Kind::ReadAll => {
+            return Err(op.expected("a register, txn or mutex operation"));
+        }
     })
 }
 

@@ -1,0 +1,602 @@
+//! The invariants of the txn family, judged from [`BankFact`]s (and, for reads, the clients'
+//! history): every protocol of the family lists them in its `Protocol::invariants`.
+//!
+//! - `atomicity`: no transfer is applied on one account and rolled back on another.
+//! - `conservation`: at every fact, the balances, the amounts frozen by TCC's tries and the
+//!   halves of transfers still in flight (one side applied, the other not yet) add up to what
+//!   the accounts were opened with; with [`conservation_and_reads`], every read of all balances
+//!   that returned also sums to it (Jepsen's bank check: for a design whose reads are
+//!   snapshots).
+//! - `no_negative_balance`: no balance goes below zero, and no account freezes more than it
+//!   holds.
+//! - `no_double_apply`: no transfer changes one account twice.
+//! - `resolved_within D` (liveness): from the last fault, every transfer that began is settled
+//!   (applied or rolled back on each account, nothing frozen or prepared) within `D`.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+
+use crate::node::{Applied as FaultApplied, BoundInfo};
+use crate::node::{
+    FaultRecord, Invariant, InvariantInfo, Nanos, Observation, Property, ProtocolInvariant,
+    RunView, Status, Violation, format_duration, format_instant,
+};
+use crate::workload::history::{Call, History, Outcome, Output};
+
+use super::bank::{Account, BankFact, TxnId};
+
+fn txn_name(txn: &TxnId) -> String {
+    format!("c{}#{}", txn.client.0, txn.seq)
+}
+
+fn cast(fact: &dyn Any) -> Option<&BankFact> {
+    fact.downcast_ref::<BankFact>()
+}
+
+/// A safety invariant's state: its first violation, if any.
+#[derive(Default)]
+struct Verdict(Option<Violation>);
+
+impl Verdict {
+    fn fail(&mut self, at: Nanos, nodes: Vec<String>, message: String, evidence: Vec<String>) {
+        if self.0.is_none() {
+            self.0 = Some(Violation {
+                at,
+                nodes,
+                message,
+                evidence,
+            });
+        }
+    }
+    fn status(&self) -> Status {
+        Status::of(&self.0)
+    }
+}
+
+// ---- atomicity ----------------------------------------------------------------------------
+
+/// `atomicity`.
+#[derive(Default)]
+pub struct Atomicity {
+    /// Per transfer: the accounts it was applied on and rolled back on, with who and when.
+    outcomes: BTreeMap<TxnId, Vec<(Account, bool, Nanos, u32)>>,
+    verdict: Verdict,
+}
+
+impl Invariant for Atomicity {
+    fn name(&self) -> String {
+        "atomicity".into()
+    }
+    fn property(&self) -> Property {
+        Property::Safety
+    }
+    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+    fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, view: &dyn RunView) {
+        let (txn, account, applied) = match cast(fact) {
+            Some(BankFact::Applied { txn, account, .. }) => (txn, *account, true),
+            Some(BankFact::RolledBack { txn, account }) => (txn, *account, false),
+            _ => return,
+        };
+        let seen = self.outcomes.entry(*txn).or_default();
+        seen.push((account, applied, at, node));
+        let conflict = seen
+            .iter()
+            .find(|(a, ok, _, _)| *ok != applied && *a != account);
+        if let Some(&(other, _, when, who)) = conflict {
+            let (done, undone) = if applied {
+                ((account, at, node), (other, when, who))
+            } else {
+                ((other, when, who), (account, at, node))
+            };
+            self.verdict.fail(
+                at,
+                vec![
+                    view.name(done.2).to_string(),
+                    view.name(undone.2).to_string(),
+                ],
+                format!(
+                    "transfer {} was applied on {} but rolled back on {}",
+                    txn_name(txn),
+                    done.0,
+                    undone.0
+                ),
+                vec![
+                    format!(
+                        "{} {} applied {} to {}",
+                        format_instant(done.1),
+                        view.name(done.2),
+                        txn_name(txn),
+                        done.0
+                    ),
+                    format!(
+                        "{} {} rolled back {} on {}",
+                        format_instant(undone.1),
+                        view.name(undone.2),
+                        txn_name(txn),
+                        undone.0
+                    ),
+                ],
+            );
+        }
+    }
+    fn status(&self) -> Status {
+        self.verdict.status()
+    }
+}
+
+// ---- conservation -------------------------------------------------------------------------
+
+/// The money the facts account for, fact by fact.
+#[derive(Default)]
+struct Ledger {
+    /// What the accounts were opened with, in all.
+    opened: i64,
+    balances: BTreeMap<Account, i64>,
+    /// Amounts frozen on a source by a try, per transfer and account.
+    frozen: BTreeMap<(TxnId, Account), i64>,
+    /// Per transfer applied on one side only: the change its other side still owes.
+    in_flight: BTreeMap<TxnId, (Account, i64)>,
+    /// Transfers with both sides applied, or broken (one side rolled back after the other
+    /// applied): they owe nothing.
+    settled: BTreeMap<TxnId, ()>,
+}
+
+impl Ledger {
+    /// Books one fact.
+    fn book(&mut self, fact: &BankFact) {
+        match fact {
+            BankFact::Opened { account, balance } => {
+                self.opened += balance;
+                self.balances.insert(*account, *balance);
+            }
+            BankFact::Applied {
+                txn,
+                account,
+                delta,
+                balance,
+            } => {
+                self.balances.insert(*account, *balance);
+                match self.in_flight.remove(txn) {
+                    Some((first, _)) if first != *account => {
+                        self.settled.insert(*txn, ());
+                    }
+                    Some(again) => {
+                        self.in_flight.insert(*txn, again);
+                    }
+                    None if !self.settled.contains_key(txn) => {
+                        self.in_flight.insert(*txn, (*account, -delta));
+                    }
+                    None => {}
+                }
+            }
+            BankFact::Held {
+                txn,
+                account,
+                amount,
+                debit: true,
+            } => {
+                *self.frozen.entry((*txn, *account)).or_default() += *amount as i64;
+                *self.balances.entry(*account).or_default() -= *amount as i64;
+            }
+            BankFact::Released {
+                txn,
+                account,
+                amount,
+                debit: true,
+                applied,
+            } => {
+                *self.frozen.entry((*txn, *account)).or_default() -= *amount as i64;
+                if !applied {
+                    *self.balances.entry(*account).or_default() += *amount as i64;
+                }
+            }
+            BankFact::RolledBack { txn, account } => {
+                // Its other side applied: that change is now all there will be.
+                if let Some((first, _)) = self.in_flight.get(txn)
+                    && first != account
+                {
+                    self.in_flight.remove(txn);
+                    self.settled.insert(*txn, ());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn total(&self) -> i64 {
+        self.balances.values().sum::<i64>()
+            + self.frozen.values().sum::<i64>()
+            + self.in_flight.values().map(|(_, owed)| owed).sum::<i64>()
+    }
+
+    fn breakdown(&self) -> String {
+        let balances: Vec<String> = self
+            .balances
+            .iter()
+            .map(|(a, b)| format!("{a}: {b}"))
+            .collect();
+        format!(
+            "balances {}; frozen {}; owed by transfers in flight {}",
+            balances.join(", "),
+            self.frozen.values().sum::<i64>(),
+            self.in_flight.values().map(|(_, owed)| owed).sum::<i64>()
+        )
+    }
+}
+
+/// `conservation`: no money made or lost, at every fact; with `reads`, every read of all
+/// balances sums to the opening total too.
+pub struct Conservation {
+    ledger: Ledger,
+    reads: bool,
+    verdict: Verdict,
+}
+
+impl Conservation {
+    /// Judges the facts; with `reads`, the clients' reads of every balance as well.
+    pub fn new(reads: bool) -> Self {
+        Conservation {
+            ledger: Ledger::default(),
+            reads,
+            verdict: Verdict::default(),
+        }
+    }
+}
+
+impl Invariant for Conservation {
+    fn name(&self) -> String {
+        "conservation".into()
+    }
+    fn property(&self) -> Property {
+        Property::Safety
+    }
+    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+    fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, view: &dyn RunView) {
+        let Some(fact) = cast(fact) else { return };
+        self.ledger.book(fact);
+        if matches!(fact, BankFact::Opened { .. }) {
+            return; // the total is still being opened
+        }
+        let total = self.ledger.total();
+        if total != self.ledger.opened {
+            self.verdict.fail(
+                at,
+                vec![view.name(node).to_string()],
+                format!(
+                    "the bank holds {total} but was opened with {}: {} {}",
+                    self.ledger.opened,
+                    if total > self.ledger.opened {
+                        "money was made from nothing"
+                    } else {
+                        "money was lost"
+                    },
+                    (total - self.ledger.opened).abs()
+                ),
+                vec![
+                    format!("{} {} states {fact:?}", format_instant(at), view.name(node)),
+                    self.ledger.breakdown(),
+                ],
+            );
+        }
+    }
+    fn on_history(&mut self, history: &History) {
+        if !self.reads {
+            return;
+        }
+        for op in &history.ops {
+            if let (Call::ReadAll, Outcome::Ok(Output::Balances(balances))) =
+                (&op.call, &op.outcome)
+            {
+                let sum: i64 = balances.iter().sum();
+                if sum != self.ledger.opened {
+                    let at = op.complete.unwrap_or(op.invoke);
+                    self.verdict.fail(
+                        at,
+                        Vec::new(),
+                        format!(
+                            "client c{} read balances {balances:?} summing to {sum}, but the bank \
+                             was opened with {}",
+                            op.process, self.ledger.opened
+                        ),
+                        vec![format!(
+                            "the read ran from {} to {}",
+                            format_instant(op.invoke),
+                            format_instant(at)
+                        )],
+                    );
+                }
+            }
+        }
+    }
+    fn status(&self) -> Status {
+        self.verdict.status()
+    }
+}
+
+// ---- no_negative_balance ------------------------------------------------------------------
+
+/// `no_negative_balance`.
+#[derive(Default)]
+pub struct NoNegativeBalance {
+    ledger: Ledger,
+    verdict: Verdict,
+}
+
+impl Invariant for NoNegativeBalance {
+    fn name(&self) -> String {
+        "no_negative_balance".into()
+    }
+    fn property(&self) -> Property {
+        Property::Safety
+    }
+    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+    fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, view: &dyn RunView) {
+        let Some(fact) = cast(fact) else { return };
+        self.ledger.book(fact);
+        let account = match fact {
+            BankFact::Applied { account, .. } | BankFact::Held { account, .. } => *account,
+            _ => return,
+        };
+        let balance = self.ledger.balances.get(&account).copied().unwrap_or(0);
+        if balance < 0 {
+            self.verdict.fail(
+                at,
+                vec![view.name(node).to_string()],
+                format!("{account} went negative: its balance is {balance}"),
+                vec![format!(
+                    "{} {} states {fact:?}",
+                    format_instant(at),
+                    view.name(node)
+                )],
+            );
+        }
+    }
+    fn status(&self) -> Status {
+        self.verdict.status()
+    }
+}
+
+// ---- no_double_apply ----------------------------------------------------------------------
+
+/// `no_double_apply`.
+#[derive(Default)]
+pub struct NoDoubleApply {
+    applied: BTreeMap<(TxnId, Account), Nanos>,
+    verdict: Verdict,
+}
+
+impl Invariant for NoDoubleApply {
+    fn name(&self) -> String {
+        "no_double_apply".into()
+    }
+    fn property(&self) -> Property {
+        Property::Safety
+    }
+    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+    fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, view: &dyn RunView) {
+        let Some(BankFact::Applied { txn, account, .. }) = cast(fact) else {
+            return;
+        };
+        if let Some(first) = self.applied.insert((*txn, *account), at) {
+            self.verdict.fail(
+                at,
+                vec![view.name(node).to_string()],
+                format!("transfer {} changed {account} twice", txn_name(txn)),
+                vec![
+                    format!("{} first applied", format_instant(first)),
+                    format!(
+                        "{} {} applied it again",
+                        format_instant(at),
+                        view.name(node)
+                    ),
+                ],
+            );
+        }
+    }
+    fn status(&self) -> Status {
+        self.verdict.status()
+    }
+}
+
+// ---- resolved_within ----------------------------------------------------------------------
+
+/// `resolved_within D`: liveness — from the last fault (or the start), every transfer that
+/// began settles within `D`: each account it touched applied or rolled back, nothing left
+/// frozen or prepared.
+pub struct ResolvedWithin {
+    bound: Nanos,
+    /// The last fault event: where the bound starts.
+    quiet_since: Nanos,
+    /// Transfers begun and not settled: when each began, and its open parts.
+    open: BTreeMap<TxnId, (Nanos, BTreeMap<Account, &'static str>)>,
+    status: Status,
+}
+
+impl ResolvedWithin {
+    /// Wants every transfer settled within `bound` of the last fault.
+    pub fn new(bound: Nanos) -> Self {
+        ResolvedWithin {
+            bound,
+            quiet_since: 0,
+            open: BTreeMap::new(),
+            status: Status::Unknown("the run has not ended".into()),
+        }
+    }
+}
+
+impl Invariant for ResolvedWithin {
+    fn name(&self) -> String {
+        format!("resolved_within {}", format_duration(self.bound))
+    }
+    fn property(&self) -> Property {
+        Property::Liveness
+    }
+    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+    fn on_fact(&mut self, at: Nanos, _: u32, fact: &dyn Any, _: &dyn RunView) {
+        let Some(fact) = cast(fact) else { return };
+        match fact {
+            BankFact::Prepared { txn, account } => {
+                let entry = self.open.entry(*txn).or_insert((at, BTreeMap::new()));
+                entry.1.insert(*account, "prepared, holding its lock");
+            }
+            BankFact::Held { txn, account, .. } => {
+                let entry = self.open.entry(*txn).or_insert((at, BTreeMap::new()));
+                entry
+                    .1
+                    .insert(*account, "holding a frozen or reserved amount");
+            }
+            BankFact::Applied { txn, account, .. }
+            | BankFact::RolledBack { txn, account }
+            | BankFact::Released { txn, account, .. } => {
+                if let Some((_, parts)) = self.open.get_mut(txn) {
+                    parts.remove(account);
+                    if parts.is_empty() {
+                        self.open.remove(txn);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _: &dyn RunView) {
+        if !matches!(fault.applied, FaultApplied::Skipped { .. }) {
+            self.quiet_since = at;
+        }
+    }
+    fn on_end(&mut self, view: &dyn RunView) {
+        let now = view.now();
+        let deadline = self.quiet_since.saturating_add(self.bound);
+        // The oldest unsettled transfer whose own bound has passed.
+        let late = self.open.iter().find(|(_, (began, _))| {
+            (*began).max(self.quiet_since).saturating_add(self.bound) <= now
+        });
+        self.status = match late {
+            Some((txn, (began, parts))) => {
+                let from = (*began).max(self.quiet_since);
+                let evidence = parts
+                    .iter()
+                    .map(|(account, what)| format!("{account} is still {what}"))
+                    .collect();
+                Status::Violated(Violation {
+                    at: from.saturating_add(self.bound),
+                    nodes: Vec::new(),
+                    message: format!(
+                        "transfer {} began at {} and was still unsettled {} later, at the end of the run",
+                        txn_name(txn),
+                        format_instant(*began),
+                        format_duration(now - from)
+                    ),
+                    evidence,
+                })
+            }
+            None if now < deadline && !self.open.is_empty() => Status::Unknown(format!(
+                "the run ended {} after the last fault, before the bound of {} had passed, with \
+                 {} transfer(s) unsettled",
+                format_duration(now - self.quiet_since),
+                format_duration(self.bound),
+                self.open.len()
+            )),
+            None => Status::Pass,
+        };
+    }
+    fn status(&self) -> Status {
+        self.status.clone()
+    }
+}
+
+// ---- the catalogue entries ----------------------------------------------------------------
+
+/// `atomicity`.
+pub fn atomicity() -> ProtocolInvariant {
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "atomicity",
+            property: Property::Safety,
+            definition: "No transfer is applied on one account and rolled back on another: all \
+                         of it or none of it.",
+            bound: None,
+        },
+        build: |_, _| Box::new(Atomicity::default()),
+    }
+}
+
+/// `conservation` from the facts alone: for a design whose reads are not snapshots (TCC).
+pub fn conservation() -> ProtocolInvariant {
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "conservation",
+            property: Property::Safety,
+            definition: "At every fact, the balances, the amounts frozen by tries and the halves \
+                         of transfers still in flight add up to what the accounts were opened \
+                         with.",
+            bound: None,
+        },
+        build: |_, _| Box::new(Conservation::new(false)),
+    }
+}
+
+/// `conservation` from the facts and the clients' reads: for a design whose reads are
+/// snapshots (two-phase commit).
+pub fn conservation_and_reads() -> ProtocolInvariant {
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "conservation",
+            property: Property::Safety,
+            definition: "At every fact, the balances and the halves of transfers still in flight \
+                         add up to what the accounts were opened with, and every read of all \
+                         balances sums to it (Jepsen's bank check).",
+            bound: None,
+        },
+        build: |_, _| Box::new(Conservation::new(true)),
+    }
+}
+
+/// `no_negative_balance`.
+pub fn no_negative_balance() -> ProtocolInvariant {
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "no_negative_balance",
+            property: Property::Safety,
+            definition: "No account's balance goes below zero.",
+            bound: None,
+        },
+        build: |_, _| Box::new(NoNegativeBalance::default()),
+    }
+}
+
+/// `no_double_apply`.
+pub fn no_double_apply() -> ProtocolInvariant {
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "no_double_apply",
+            property: Property::Safety,
+            definition: "No transfer changes an account more than once.",
+            bound: None,
+        },
+        build: |_, _| Box::new(NoDoubleApply::default()),
+    }
+}
+
+/// `resolved_within D`.
+pub fn resolved_within() -> ProtocolInvariant {
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "resolved_within",
+            property: Property::Liveness,
+            definition: "Set by `resolved_within = \"5s\"` in [check]. From the last fault (or \
+                         the start), every transfer that began settles within the bound: each \
+                         account it touched applied or rolled back, nothing left prepared or \
+                         frozen. Unknown when the run ends before the bound has passed.",
+            bound: Some(BoundInfo {
+                example: "5s",
+                description: "The liveness bound: from the last fault, every transfer must \
+                              settle within it (resolved_within), e.g. \"5s\".",
+            }),
+        },
+        build: |_, bound| {
+            Box::new(ResolvedWithin::new(
+                bound.expect("a bounded invariant gets its bound"),
+            ))
+        },
+    }
+}

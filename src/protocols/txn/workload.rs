@@ -1,0 +1,159 @@
+//! The bank workload (`[workload] kind = "bank"`): closed-loop clients that transfer money
+//! between accounts and read every balance.
+//!
+//! Each operation is a read with probability `reads`, otherwise a transfer between two
+//! different accounts drawn uniformly, of an amount drawn uniformly from `amount` — some larger
+//! than a balance, which a participant must refuse.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::node::{ClientId, ConfigError, Rng};
+use crate::workload::closed_loop::{ClosedLoop, Draw, operations};
+use crate::workload::history::{Call, History, Output, TimeUnit};
+use crate::workload::{ScriptOp, Workload, WorkloadSpec};
+
+use super::bank::{Account, Bank, BankOp, BankOutput};
+
+const DEFAULT_ACCOUNTS: u32 = 2;
+const DEFAULT_AMOUNT: [u64; 2] = [1, 150];
+const DEFAULT_READS: f64 = 0.2;
+
+/// The bank kind's own `[workload]` keys.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+pub struct BankOptions {
+    /// How many accounts clients move money between, numbered from 0 (account 0 could be A's
+    /// payment account, account 1 B's savings fund); at least 2. The protocol's `accounts`
+    /// should be the same: a transfer naming an account the bank does not hold is refused.
+    /// Default 2.
+    pub accounts: Option<u32>,
+    /// Each transfer's amount is drawn uniformly from [low, high], e.g. [1, 150]; amounts
+    /// above a balance must be refused. Default [1, 150].
+    pub amount: Option<[u64; 2]>,
+    /// The share of operations that read every balance, from 0 to 1. Default 0.2.
+    pub reads: Option<f64>,
+}
+
+impl BankOptions {
+    fn accounts(&self) -> u32 {
+        self.accounts.unwrap_or(DEFAULT_ACCOUNTS)
+    }
+    fn amount(&self) -> [u64; 2] {
+        self.amount.unwrap_or(DEFAULT_AMOUNT)
+    }
+    fn reads(&self) -> f64 {
+        self.reads.unwrap_or(DEFAULT_READS)
+    }
+}
+
+/// What a bank client draws.
+#[derive(Clone, Debug)]
+pub struct BankDraw {
+    accounts: u32,
+    amount: [u64; 2],
+    reads: f64,
+}
+
+impl BankDraw {
+    /// Draws as `options` say.
+    pub fn new(options: &BankOptions) -> Self {
+        BankDraw {
+            accounts: options.accounts(),
+            amount: options.amount(),
+            reads: options.reads(),
+        }
+    }
+}
+
+/// A virtual bank client.
+pub type BankClient = ClosedLoop<BankDraw>;
+
+impl Draw for BankDraw {
+    type Api = Bank;
+
+    /// A read with probability `reads`; otherwise the source, the target (another account),
+    /// then the amount.
+    fn draw(&mut self, rng: &mut Rng, _: ClientId, _: u64) -> BankOp {
+        if rng.chance(self.reads) {
+            return BankOp::Read;
+        }
+        let n = u64::from(self.accounts);
+        let from = rng.below(n);
+        let to = (from + 1 + rng.below(n - 1)) % n;
+        BankOp::Transfer {
+            from: Account(from as u32),
+            to: Account(to as u32),
+            amount: rng.between(self.amount[0], self.amount[1]),
+        }
+    }
+
+    fn call(op: &BankOp) -> (Option<String>, Call) {
+        let call = match op {
+            BankOp::Transfer { from, to, amount } => Call::Transfer {
+                from: from.0,
+                to: to.0,
+                amount: *amount,
+            },
+            BankOp::Read => Call::ReadAll,
+        };
+        (None, call)
+    }
+
+    fn output(output: &BankOutput) -> Output {
+        match output {
+            BankOutput::Transferred => Output::Done,
+            BankOutput::Balances { balances } => Output::Balances(balances.clone()),
+        }
+    }
+}
+
+impl Workload for Bank {
+    const KIND: &'static str = "bank";
+    type Options = BankOptions;
+    type Client = BankClient;
+
+    fn validate(options: &BankOptions, _: &WorkloadSpec, _: usize) -> Result<(), ConfigError> {
+        if options.accounts() < 2 {
+            return Err(ConfigError::new(
+                "accounts",
+                "a transfer needs two accounts: at least 2",
+            ));
+        }
+        let [low, high] = options.amount();
+        if low == 0 || low > high {
+            return Err(ConfigError::new(
+                "amount",
+                format!(
+                    "expected [low, high] with 1 ≤ low ≤ high, e.g. [1, 150]; found [{low}, {high}]"
+                ),
+            ));
+        }
+        let reads = options.reads();
+        if !(0.0..=1.0).contains(&reads) {
+            return Err(ConfigError::new(
+                "reads",
+                format!("a share from 0 to 1, e.g. 0.2; found {reads}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn clients(
+        spec: &WorkloadSpec,
+        options: &BankOptions,
+        _: Option<&[ScriptOp]>,
+    ) -> Vec<BankClient> {
+        // A bank workload has no script: the scenario refuses one.
+        (0..spec.clients)
+            .map(|i| ClosedLoop::drawing(ClientId(i), spec, BankDraw::new(options)))
+            .collect()
+    }
+
+    fn history(clients: &[BankClient]) -> History {
+        History {
+            ops: operations(clients),
+            time_unit: TimeUnit::Nanos,
+            model: None,
+        }
+    }
+}
