@@ -41,6 +41,7 @@
 mod config;
 pub mod durable;
 mod initiator;
+pub mod invariant;
 mod messages;
 mod narrate;
 mod participant;
@@ -50,8 +51,10 @@ mod section;
 mod tests;
 
 use crate::node::{
-    ClientRequest, ConfigError, Ctx, DiskOf, NodeId, Protocol, Reply, SectionBuilder,
+    ClientRequest, ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant, Reply,
+    SectionBuilder,
 };
+use crate::protocols::txn::invariants;
 use crate::protocols::txn::{Account, Bank, BankFact, BankOp, BankOutput, TxnId};
 
 pub use config::TccConfig;
@@ -84,7 +87,12 @@ impl Protocol for Tcc {
     const SUMMARY: &'static str = "TCC (try–confirm–cancel) bank transfers: an initiator tries \
         both branches, then confirms or cancels them, retrying with backoff; participants \
         idempotent, with empty rollback and suspension refused";
-    const DEFAULT_INVARIANTS: &'static [&'static str] = &[];
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &[
+        "atomicity",
+        "conservation",
+        "no_negative_balance",
+        "no_double_apply",
+    ];
 
     type Msg = Msg;
     type Timer = Timer;
@@ -93,6 +101,19 @@ impl Protocol for Tcc {
     type Api = Bank;
     type Fact = BankFact;
     type Record = Record;
+
+    /// The family's invariants — conservation from the facts alone, since a read takes no lock
+    /// and may miss money in flight — and TCC's own `settled_within`.
+    fn invariants() -> Vec<ProtocolInvariant> {
+        vec![
+            invariants::atomicity(),
+            invariants::conservation(),
+            invariants::no_negative_balance(),
+            invariants::no_double_apply(),
+            invariants::resolved_within(),
+            invariant::settled_within(),
+        ]
+    }
 
     fn validate(config: &TccConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
