@@ -186,18 +186,17 @@ impl Ledger {
                 *self.frozen.entry((*txn, *account)).or_default() += *amount as i64;
                 *self.balances.entry(*account).or_default() -= *amount as i64;
             }
+            // Released by a cancel: the balance gets it back. (Released by a confirm moves
+            // nothing: its `Applied` took the frozen amount, see above.)
             BankFact::Released {
                 txn,
                 account,
                 amount,
                 debit: true,
-                applied,
+                applied: false,
             } => {
-                // Released by a confirm: its `Applied` took the frozen amount (see above).
-                if !applied {
-                    *self.frozen.entry((*txn, *account)).or_default() -= *amount as i64;
-                    *self.balances.entry(*account).or_default() += *amount as i64;
-                }
+                *self.frozen.entry((*txn, *account)).or_default() -= *amount as i64;
+                *self.balances.entry(*account).or_default() += *amount as i64;
             }
             BankFact::RolledBack { txn, account } => {
                 // Its other side applied: that change is now all there will be.
