@@ -250,7 +250,7 @@ mod tests {
         );
         assert_eq!(
             names(Registry::builtin().catalog()),
-            ["raft", "heartbeat", "naive-failover"]
+            ["raft", "heartbeat", "naive-failover", "tcc"]
         );
     }
 
