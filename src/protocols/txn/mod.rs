@@ -13,10 +13,8 @@
 pub mod bank;
 pub mod invariants;
 pub mod tcc;
+pub mod two_phase_commit;
 pub mod workload;
-
-#[cfg(test)]
-mod tests;
 
 pub use bank::{Account, Bank, BankFact, BankOp, BankOutput, TxnId};
 pub use workload::{BankClient, BankDraw, BankOptions};
