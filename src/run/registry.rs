@@ -250,7 +250,13 @@ mod tests {
         );
         assert_eq!(
             names(Registry::builtin().catalog()),
-            ["raft", "heartbeat", "naive-failover", "two-phase-commit", "tcc"]
+            [
+                "raft",
+                "heartbeat",
+                "naive-failover",
+                "two-phase-commit",
+                "tcc"
+            ]
         );
     }
 
