@@ -51,7 +51,8 @@ struct Entry {
 ///
 /// let registry = Registry::builtin().with::<Idle>();
 /// let names: Vec<&str> = registry.catalog().iter().map(|p| p.name).collect();
-/// assert_eq!(names, ["raft", "heartbeat", "naive-failover", "two-phase-commit", "tcc", "idle"]);
+/// assert_eq!(names.first(), Some(&"raft"), "the built-in protocols first");
+/// assert_eq!(names.last(), Some(&"idle"), "then the ones added, in order");
 ///
 /// registry.install()?;
 /// let text = "name = \"idle\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"idle\"\n";
@@ -248,16 +249,8 @@ mod tests {
             names(Registry::builtin().catalog()),
             names(protocols::builtin())
         );
-        assert_eq!(
-            names(Registry::builtin().catalog()),
-            [
-                "raft",
-                "heartbeat",
-                "naive-failover",
-                "two-phase-commit",
-                "tcc"
-            ]
-        );
+        // In `protocols::each` order, the first one first (a new protocol adds no line here).
+        assert_eq!(names(Registry::builtin().catalog())[0], "raft");
     }
 
     #[test]
