@@ -361,9 +361,19 @@ fn list_shows_every_protocol_invariant_and_fault() {
         "no_split_brain  (safety)",
         "leader_within  (liveness)",
         "strong_accuracy  (safety)",
+        // A family's shared invariant once, with every protocol that lists it; one that a
+        // protocol defines its own way, once per way.
+        "atomicity  (safety, two-phase-commit and tcc only)",
+        "conservation  (safety, two-phase-commit only)",
+        "conservation  (safety, tcc only)",
     ] {
         assert!(invariants.contains(name), "{name} missing:\n{invariants}");
     }
+    assert_eq!(
+        invariants.matches("\natomicity ").count(),
+        1,
+        "{invariants}"
+    );
     assert!(
         invariants.contains("its own clock"),
         "definitions are printed"

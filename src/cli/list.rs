@@ -3,6 +3,7 @@
 use clap::ValueEnum;
 
 use crate::check;
+use crate::node::InvariantInfo;
 use crate::protocols;
 use crate::report::text::wrap;
 use crate::run::exit::ExitCode;
@@ -43,12 +44,23 @@ pub fn list(what: What) -> i32 {
                 );
             }
             // A protocol's own invariants judge its own facts: only its scenarios may name them.
+            // One a family shares (the same name and definition) is listed once, with them all.
+            let mut own: Vec<(InvariantInfo, Vec<&str>)> = Vec::new();
             for p in protocols::catalog() {
-                for own in (p.invariants)() {
-                    let i = own.info;
-                    let tag = format!("({:?}, {} only)", i.property, p.name).to_lowercase();
-                    entry(i.name, &tag, i.definition);
+                for i in (p.invariants)().into_iter().map(|e| e.info) {
+                    match own
+                        .iter_mut()
+                        .find(|(o, _)| o.name == i.name && o.definition == i.definition)
+                    {
+                        Some((_, owners)) => owners.push(p.name),
+                        None => own.push((i, vec![p.name])),
+                    }
                 }
+            }
+            for (i, owners) in own {
+                let tag =
+                    format!("({:?}, {} only)", i.property, owners.join(" and ")).to_lowercase();
+                entry(i.name, &tag, i.definition);
             }
         }
         What::Faults => {
