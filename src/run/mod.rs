@@ -12,7 +12,7 @@ pub mod determinism;
 pub mod exit;
 #[cfg(test)]
 mod fact_tests;
-pub mod panic;
+pub(crate) mod panic;
 pub mod registry;
 pub mod story;
 pub mod trace_file;

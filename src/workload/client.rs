@@ -1,6 +1,6 @@
 //! The key-value client: a [`ClosedLoop`] client that draws get, put, append and cas
 //! operations from a [`WorkloadSpec`] and records every operation it issues as a history
-//! [`Operation`].
+//! [`Operation`](super::history::Operation).
 //!
 //! Values written are unique per client and operation (`"c2-17"`: client 2, operation 17), so a
 //! checker can tell every write apart. A `cas` expects the last value this client read or wrote

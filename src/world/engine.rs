@@ -357,7 +357,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         })
     }
 
-    /// Runs `f` on the world; if it panics, notes where the world was ([`PanicPoint`]) and lets
+    /// Runs `f` on the world; if it panics, notes where the world was (`PanicPoint`) and lets
     /// the panic go on. For work on a run's results after it ended (a checker reading the
     /// history): a panic there is then placed at the run's end.
     pub fn noting_panics<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
