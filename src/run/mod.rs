@@ -8,7 +8,7 @@
 
 #[cfg(test)]
 mod api_tests;
-pub mod determinism;
+pub(crate) mod determinism;
 pub mod exit;
 #[cfg(test)]
 mod fact_tests;

@@ -62,7 +62,7 @@ struct Candidacy {
 
 /// The recorder of a run's story: fed every role observation and fault, it keeps the few lines a
 /// reader needs (see the module's notes on how lines are grouped and stamped).
-pub struct Story {
+pub(crate) struct Story {
     lines: Vec<StoryLine>,
     roles: Vec<Option<(Role, u64)>>,
     /// term → the node that led it.
@@ -76,7 +76,7 @@ pub struct Story {
 
 impl Story {
     /// An empty story for a cluster of `nodes` nodes.
-    pub fn new(nodes: usize) -> Self {
+    pub(crate) fn new(nodes: usize) -> Self {
         Story {
             lines: Vec::new(),
             roles: vec![None; nodes],
@@ -92,7 +92,13 @@ impl Story {
 
     /// Reads one observation of `node` at true time `at`: role changes (elections, step-downs,
     /// candidacies) and suspicions become lines; everything else is ignored.
-    pub fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    pub(crate) fn on_observation(
+        &mut self,
+        at: Nanos,
+        node: u32,
+        obs: &Observation,
+        cluster: &Cluster,
+    ) {
         match *obs {
             Observation::Role { role, term } => self.on_role(at, node, role, term, cluster),
             Observation::Suspect { peer } => self.on_suspicion(at, node, peer.0, false, cluster),
@@ -264,7 +270,7 @@ impl Story {
 
     /// Tells a fault (a crash, a partition, a heal…) as one line, and forgets the roles of the
     /// nodes it crashed.
-    pub fn on_fault(&mut self, fault: &FaultRecord, cluster: &Cluster) {
+    pub(crate) fn on_fault(&mut self, fault: &FaultRecord, cluster: &Cluster) {
         if let Applied::Crash { nodes } = &fault.applied {
             for &n in nodes {
                 self.roles[n as usize] = None;
@@ -274,12 +280,12 @@ impl Story {
     }
 
     /// Adds a line that did not come from a record (a violation, the end of the run).
-    pub fn note(&mut self, at: Nanos, text: String) {
+    pub(crate) fn note(&mut self, at: Nanos, text: String) {
         self.push(at, text);
     }
 
     /// The lines in time order, with pending groups flushed.
-    pub fn finish(&mut self, names: &[String]) -> Vec<StoryLine> {
+    pub(crate) fn finish(&mut self, names: &[String]) -> Vec<StoryLine> {
         self.flush_suspicion(names);
         self.fold_failed_elections(u64::MAX, names);
         let mut lines = std::mem::take(&mut self.lines);
@@ -292,7 +298,7 @@ impl Story {
 /// protocol that reports roles gets it. It counts elections as the story tells them: a term is
 /// led once some node reports leading it, and a term in which some node stood as candidate
 /// fails when a later term is led, or when the run ends, with nobody leading it.
-pub struct ElectionsSection {
+pub(crate) struct ElectionsSection {
     /// Each node's last role, forgotten when it crashes: a restarted leader reporting its term
     /// again leads anew.
     roles: Vec<Option<(Role, u64)>>,
@@ -305,7 +311,7 @@ pub struct ElectionsSection {
 
 impl ElectionsSection {
     /// An empty section for a cluster of `nodes` nodes.
-    pub fn new(nodes: usize) -> Self {
+    pub(crate) fn new(nodes: usize) -> Self {
         ElectionsSection {
             roles: vec![None; nodes],
             led: BTreeSet::new(),
