@@ -269,7 +269,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunEr
 /// [`run`], with a test aid: when `panic_at` is given, the run panics at that virtual time (see
 /// [`World::panic_at`]), so that the handling of a protocol's or checker's panic can be tested
 /// end to end without a buggy protocol.
-pub fn run_panicking_at(
+pub(crate) fn run_panicking_at(
     scenario: &Scenario,
     options: &RunOptions,
     panic_at: Option<Nanos>,
@@ -640,7 +640,7 @@ static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Names the program replay lines give (`cargo run --example x --`, or the path of a binary of
 /// one's own), quoted as given. Set once per process; a second call changes nothing.
-pub fn set_program(program: &str) {
+pub(crate) fn set_program(program: &str) {
     let _ = PROGRAM.set(program.to_string());
 }
 

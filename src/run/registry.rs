@@ -163,7 +163,7 @@ impl Registry {
 
     /// Runs `scenario` with the protocol it names, through this registry (not the process's):
     /// what [`super::run`] does with the installed one. `panic_at` is the test aid of
-    /// [`super::run_panicking_at`]; `None` for a plain run.
+    /// `sim run --panic-at`: the run panics at that virtual time; `None` for a plain run.
     ///
     /// ```
     /// use sim::run::{RunOptions, registry::Registry};
