@@ -19,6 +19,18 @@ use crate::node::{Nanos, Observation, Role, RunView, Section, SectionBuilder, fo
 use crate::world::{Applied, Cluster, FaultRecord};
 
 /// One line of the story.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::run::RunOptions;
+/// // Tiny's run, told: node A leads term 1 from the start.
+/// let registry = registry();
+/// let report = registry.run(&registry.scenario("tiny.toml", SCENARIO)?, &RunOptions::default(), None)?.report;
+/// let first = &report.story[0];
+/// assert_eq!(first.at, 0);
+/// assert!(first.text.contains("A"), "{}", first.text);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StoryLine {
     /// True time, in nanoseconds.
@@ -29,7 +41,7 @@ pub struct StoryLine {
 
 /// Counts of elections: the `elections` section of a report, in its JSON shape.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Elections {
+pub(crate) struct Elections {
     /// The highest term (or epoch) any node reported.
     pub highest_term: u64,
     /// Terms in which some node led.
@@ -336,7 +348,7 @@ impl ElectionsSection {
     }
 
     /// The counts so far, as if the run ended now.
-    pub fn counts(&self) -> Elections {
+    pub(crate) fn counts(&self) -> Elections {
         Elections {
             highest_term: self.highest_term,
             terms_with_leader: self.led.len() as u64,

@@ -52,7 +52,7 @@ impl std::error::Error for ParseError {}
 /// One value of the tree. EDN keywords keep their name without the colon; JSON object keys are
 /// `Str`.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Datum {
+pub(crate) enum Datum {
     /// EDN `nil` or JSON `null`.
     Nil,
     /// `true` or `false`.
@@ -77,16 +77,16 @@ pub enum Datum {
 
 /// A datum and the position of its first character.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     /// Where its first character was written.
     pub at: Pos,
     /// The value.
-    pub datum: Datum,
+    pub(crate) datum: Datum,
 }
 
 impl Node {
     /// What kind of thing this is, for "expected X, found Y" messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.datum {
             Datum::Nil => "nil".into(),
             Datum::Bool(b) => b.to_string(),
@@ -102,7 +102,7 @@ impl Node {
     }
 
     /// An error at this node: `expected ..., found ...`.
-    pub fn expected(&self, what: &str) -> ParseError {
+    pub(crate) fn expected(&self, what: &str) -> ParseError {
         ParseError::new(
             self.at,
             format!("expected {what}, found {}", self.describe()),
@@ -110,7 +110,7 @@ impl Node {
     }
 
     /// The value under a map key, comparing keywords (EDN) and strings (JSON) by name.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         let Datum::Map(entries) = &self.datum else {
             return None;
         };
@@ -125,7 +125,7 @@ impl Node {
 /// (a vector of operation maps holding a transaction of micro-operations); the readers recurse
 /// once per level, so without a limit a file of 11,000 `[` overflows the stack and aborts the
 /// process instead of being refused with a location.
-pub const MAX_DEPTH: u32 = 128;
+pub(crate) const MAX_DEPTH: u32 = 128;
 
 /// Walks text one character at a time, keeping the line and column.
 pub(crate) struct Cursor<'a> {
@@ -137,7 +137,7 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Cursor {
             text,
             offset: 0,
@@ -147,7 +147,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Opens a nesting level at `at`, or refuses one level too many. Pair with [`Cursor::leave`].
-    pub fn enter(&mut self, at: Pos) -> Result<(), ParseError> {
+    pub(crate) fn enter(&mut self, at: Pos) -> Result<(), ParseError> {
         if self.depth >= MAX_DEPTH {
             return Err(ParseError::new(
                 at,
@@ -161,24 +161,24 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
-    pub fn leave(&mut self) {
+    pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
-    pub fn pos(&self) -> Pos {
+    pub(crate) fn pos(&self) -> Pos {
         self.pos
     }
 
-    pub fn peek(&self) -> Option<char> {
+    pub(crate) fn peek(&self) -> Option<char> {
         self.text[self.offset..].chars().next()
     }
 
     /// The character after the next one.
-    pub fn peek2(&self) -> Option<char> {
+    pub(crate) fn peek2(&self) -> Option<char> {
         self.text[self.offset..].chars().nth(1)
     }
 
-    pub fn bump(&mut self) -> Option<char> {
+    pub(crate) fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.offset += c.len_utf8();
         if c == '\n' {
@@ -191,7 +191,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Takes characters while `keep` holds.
-    pub fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
+    pub(crate) fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
         let mut out = String::new();
         while let Some(c) = self.peek().filter(|&c| keep(c)) {
             out.push(c);
@@ -202,7 +202,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// The position of byte `offset` of `text` (which must fall on a character boundary).
-pub fn pos_of(text: &str, offset: usize) -> Pos {
+pub(crate) fn pos_of(text: &str, offset: usize) -> Pos {
     let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     Pos {
@@ -215,7 +215,7 @@ pub fn pos_of(text: &str, offset: usize) -> Pos {
 /// control character other than tab, newline and carriage return. No history format has either
 /// (JSON forbids raw control characters, EDN and Jepsen logs are printed text), so either one
 /// means a binary or corrupted file, and saying where beats a parse error about its symptoms.
-pub fn text_of(bytes: &[u8]) -> Result<&str, ParseError> {
+pub(crate) fn text_of(bytes: &[u8]) -> Result<&str, ParseError> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
