@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sim::node::history::{Call, Output, Value};
 use sim::node::{
     Client, ClientCtx, ClientEffect, ClientId, ClientRequest, ClockKind, Completion, Ctx, DiskOf,
     Effect, Invariant, InvariantInfo, Kv, LocalNanos, Nanos, NodeId, NodeStatus, Observation, Op,
     OpResult, Property, Protocol, ProtocolInvariant, Reply, RequestId, Rng, Role, RunView, Status,
     Stream, Violation,
 };
-use sim::node::history::{Call, Output, Value};
 use sim::run::registry::Registry;
 use sim::workload::closed_loop::Draw;
 use sim::workload::{Mix, WorkloadSpec};
@@ -89,10 +89,16 @@ impl Protocol for Tiny {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if ctx.id() == NodeId(0) {
-            ctx.observe(Observation::Role { role: Role::Leader, term: 1 });
+            ctx.observe(Observation::Role {
+                role: Role::Leader,
+                term: 1,
+            });
             ctx.set_timer(100 * MS, Timer::Ping);
         } else {
-            ctx.observe(Observation::Role { role: Role::Follower, term: 1 });
+            ctx.observe(Observation::Role {
+                role: Role::Follower,
+                term: 1,
+            });
         }
     }
 
@@ -105,7 +111,12 @@ impl Protocol for Tiny {
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest<Kv>) {
         if ctx.id() != NodeId(0) {
-            ctx.reply(request.id, Reply::NotLeader { leader: Some(NodeId(0)) });
+            ctx.reply(
+                request.id,
+                Reply::NotLeader {
+                    leader: Some(NodeId(0)),
+                },
+            );
             return;
         }
         let result = self.apply(&request.op);
@@ -236,8 +247,14 @@ impl Client for PutOnce {
 
     fn on_start(&mut self, ctx: &mut ClientCtx<'_, Self>) {
         let request = ClientRequest {
-            id: RequestId { client: ctx.id(), seq: 1 },
-            op: Op::Put { key: "x".into(), value: "1".into() },
+            id: RequestId {
+                client: ctx.id(),
+                seq: 1,
+            },
+            op: Op::Put {
+                key: "x".into(),
+                value: "1".into(),
+            },
         };
         ctx.invoke(&request);
         ctx.send(NodeId(0), request);
@@ -252,7 +269,10 @@ impl Client for PutOnce {
     }
 
     fn on_timer(&mut self, ctx: &mut ClientCtx<'_, Self>, (): ()) {
-        let id = RequestId { client: ctx.id(), seq: 1 };
+        let id = RequestId {
+            client: ctx.id(),
+            seq: 1,
+        };
         ctx.complete(id, Completion::Info);
     }
 }
@@ -316,7 +336,12 @@ pub(crate) fn kv_spec() -> WorkloadSpec {
     WorkloadSpec {
         clients: 1,
         think_mean: 50 * MS,
-        mix: Mix { get: 1.0, put: 1.0, append: 0.0, cas: 0.0 },
+        mix: Mix {
+            get: 1.0,
+            put: 1.0,
+            append: 0.0,
+            cas: 0.0,
+        },
         keys: 2,
         timeout: 500 * MS,
         retry: 100 * MS,
@@ -342,7 +367,9 @@ impl Draw for GetX {
 
     fn output(output: &OpResult) -> Output {
         match output {
-            OpResult::Value { value } => Output::Value(value.as_ref().map(|v| Value::Str(v.to_string()))),
+            OpResult::Value { value } => {
+                Output::Value(value.as_ref().map(|v| Value::Str(v.to_string())))
+            }
             _ => Output::Done,
         }
     }

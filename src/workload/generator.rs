@@ -139,13 +139,13 @@ impl Mix {
 }
 
 /// The key for index `i`.
-pub fn key_name(i: u64) -> String {
+pub(crate) fn key_name(i: u64) -> String {
     format!("k{i}")
 }
 
 /// A think time: exponential with mean `mean`, in whole nanoseconds, at least 1 so that a
 /// client never starts two operations at one instant.
-pub fn think_time(rng: &mut Rng, mean: Nanos) -> Nanos {
+pub(crate) fn think_time(rng: &mut Rng, mean: Nanos) -> Nanos {
     let x = rng.exponential(mean as f64);
     // An hour caps the tail, as for latencies.
     (libm::round(x.clamp(0.0, 3.6e12)) as Nanos).max(1)

@@ -50,10 +50,11 @@ pub trait Workload: ClientApi {
     /// it writes one, it must be the kind of the protocol it runs.
     const KIND: &'static str;
 
-    /// The kind's own `[workload]` keys beside the common ones ([`COMMON_KEYS`]), read by a
-    /// second pass over the file so that a bad value is reported at its line and column. Its
-    /// keys are the properties of its JSON Schema; it must not deny unknown fields (the table
-    /// also holds the common keys, and the first pass has already refused unknown ones).
+    /// The kind's own `[workload]` keys beside the common ones (`kind`, `clients`, `rate`,
+    /// `timeout`, `retry`, `start`, `stop`, `script`), read by a second pass over the file so
+    /// that a bad value is reported at its line and column. Its keys are the properties of its
+    /// JSON Schema; it must not deny unknown fields (the table also holds the common keys, and
+    /// the first pass has already refused unknown ones).
     type Options: DeserializeOwned + JsonSchema + Default + Clone + Debug;
 
     /// The virtual client that speaks this interface.

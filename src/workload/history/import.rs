@@ -57,7 +57,7 @@ pub fn detect(text: &str) -> Option<Format> {
     jepsen::looks_like(first_line).then_some(Format::JepsenLog)
 }
 
-/// Reads a file's bytes: [`import`] once they are shown to be text ([`text_of`]).
+/// Reads a file's bytes: [`import`] once they are shown to be text (`text_of`).
 pub fn import_bytes(
     bytes: &[u8],
     model: Option<ModelKind>,
