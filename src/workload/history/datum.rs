@@ -8,6 +8,13 @@
 use std::fmt;
 
 /// A 1-based line and column (columns count characters, not bytes).
+///
+/// ```
+/// use sim::workload::history::knossos::parse;
+/// let err = parse("{:process 0, :type :invoke, :f :dance}").unwrap_err();
+/// assert_eq!(err.at.line, 1);
+/// assert!(err.at.to_string().starts_with("1:"), "line:column");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos {
     /// The line, from 1.
@@ -23,6 +30,12 @@ impl fmt::Display for Pos {
 }
 
 /// A complaint about a history file: where, and what was expected there.
+///
+/// ```
+/// use sim::workload::history::datum::{ParseError, Pos};
+/// let e = ParseError::new(Pos { line: 3, col: 7 }, "expected :ok");
+/// assert_eq!((e.at.to_string(), e.message.as_str()), ("3:7".to_string(), "expected :ok"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
     /// Where in the file the problem is.
@@ -33,6 +46,12 @@ pub struct ParseError {
 
 impl ParseError {
     /// A complaint at `at`.
+    ///
+    /// ```
+    /// use sim::workload::history::datum::{ParseError, Pos};
+    /// let e = ParseError::new(Pos { line: 1, col: 1 }, String::from("empty file"));
+    /// assert_eq!(e.message, "empty file");
+    /// ```
     pub fn new(at: Pos, message: impl Into<String>) -> Self {
         ParseError {
             at,
