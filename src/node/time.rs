@@ -35,13 +35,8 @@ pub type LocalNanos = i64;
 /// (`CLOCK_MONOTONIC`, Rust's `Instant`) only measures elapsed time: it drifts with the
 /// machine's oscillator but never jumps and never goes backwards. Durations belong on the
 /// monotonic clock.
-///
-/// ```
-/// use sim::node::ClockKind;
-/// // Deadlines default to the monotonic clock; scenario files write the kind in snake case.
-/// assert_eq!(ClockKind::default(), ClockKind::Monotonic);
-/// assert_eq!(serde_json::to_string(&ClockKind::Wall).unwrap(), "\"wall\"");
-/// ```
+// No example here: the doc comment is also the description `sim schema` gives the `clock` key
+// (schemars reads it), so it stays prose; `Ctx::clock` shows the kinds in use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
