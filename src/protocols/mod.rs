@@ -30,6 +30,7 @@ pub fn each(v: &mut impl Visitor) {
     v.visit::<raft::Raft>();
     v.visit::<heartbeat::Heartbeat>();
     v.visit::<naive_failover::NaiveFailover>();
+    v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.

@@ -86,6 +86,9 @@ impl Workload for Counter {
             _ => Ok(()),
         }
     }
+    fn foreign(script: &[ScriptOp]) -> Option<usize> {
+        (!script.is_empty()).then_some(0) // a counter has no script
+    }
     fn clients(
         spec: &WorkloadSpec,
         options: &CounterOptions,

@@ -440,6 +440,21 @@ where
         }
     })?;
     let workload_options = scenario.workload_options()?;
+    if let Some(script) = &scenario.script
+        && let Some(i) = <P::Api as Workload>::foreign(script)
+    {
+        return Err(scenario
+            .error_at(
+                &["workload", "script", &i.to_string(), "op"],
+                format!(
+                    "a {} is no operation of {}'s clients, which run the {} workload",
+                    crate::workload::script::op_name(&script[i].call),
+                    P::NAME,
+                    <P::Api as Workload>::KIND
+                ),
+            )
+            .into());
+    }
     if let Some(spec) = &scenario.workload {
         <P::Api as Workload>::validate(&workload_options, spec, scenario.nodes.len()).map_err(
             |e| {

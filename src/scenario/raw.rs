@@ -333,6 +333,11 @@ pub(super) enum ScriptOpName {
     Append,
     /// Set the key to `new` if its value is `expect`.
     Cas,
+    /// Move `amount` from account `from` to account `to` (a bank's clients).
+    Transfer,
+    /// Read every account's balance (a bank's clients).
+    #[serde(rename = "read-all")]
+    ReadAll,
 }
 
 /// One scripted operation: `client` invokes `op` on `key` at `at`.
@@ -345,19 +350,27 @@ pub(super) struct ScriptEntry {
     /// When the client invokes it, e.g. "1.25s" — or just after its previous operation ends,
     /// if that is later. Before `duration`.
     pub at: Located<Duration>,
-    /// The operation: get, put, append or cas.
+    /// The operation: get, put, append or cas for key-value clients; transfer or read-all for
+    /// a bank's. It must be one the protocol's clients have.
     pub op: Located<ScriptOpName>,
-    /// The key, e.g. "k0".
-    pub key: Located<String>,
+    /// With get, put, append and cas: the key, e.g. "k0".
+    pub key: Option<Located<String>>,
     /// With put and append: the value written.
     pub value: Option<Located<String>>,
     /// With cas: the value the key must hold.
     pub expect: Option<Located<String>>,
     /// With cas: the value it is set to.
     pub new: Option<Located<String>>,
+    /// With transfer: the account debited, from 0.
+    pub from: Option<Located<i64>>,
+    /// With transfer: the account credited, another one.
+    pub to: Option<Located<i64>>,
+    /// With transfer: how much, at least 1.
+    pub amount: Option<Located<i64>>,
 }
 
-/// For editors: put and append need `value`, cas needs `expect` and `new`, get takes none.
+/// For editors: put and append need `key` and `value`, cas `key`, `expect` and `new`, get
+/// only `key`; transfer needs `from`, `to` and `amount`, read-all none of these.
 fn script_rules(schema: &mut Schema) {
     let kind = |op: &str, required: &[&str], banned: &[&str]| {
         let not: Vec<Value> = banned.iter().map(|k| json!({ "required": [k] })).collect();
@@ -369,10 +382,36 @@ fn script_rules(schema: &mut Schema) {
     schema.insert(
         "allOf".into(),
         json!([
-            kind("get", &[], &["value", "expect", "new"]),
-            kind("put", &["value"], &["expect", "new"]),
-            kind("append", &["value"], &["expect", "new"]),
-            kind("cas", &["expect", "new"], &["value"]),
+            kind(
+                "get",
+                &["key"],
+                &["value", "expect", "new", "from", "to", "amount"]
+            ),
+            kind(
+                "put",
+                &["key", "value"],
+                &["expect", "new", "from", "to", "amount"]
+            ),
+            kind(
+                "append",
+                &["key", "value"],
+                &["expect", "new", "from", "to", "amount"]
+            ),
+            kind(
+                "cas",
+                &["key", "expect", "new"],
+                &["value", "from", "to", "amount"]
+            ),
+            kind(
+                "transfer",
+                &["from", "to", "amount"],
+                &["key", "value", "expect", "new"]
+            ),
+            kind(
+                "read-all",
+                &[],
+                &["key", "value", "expect", "new", "from", "to", "amount"]
+            ),
         ]),
     );
 }

@@ -4,13 +4,12 @@
 //! A workload either draws its operations (`clients` and `rate`, with `mix`, `keys`, `start`,
 //! `stop`) or replays a `script`; a script with a drawing key is an error, not a key ignored.
 
-use crate::node::{Kv, Nanos, Op};
+use crate::node::Nanos;
 use crate::protocols::ProtocolInfo;
-use crate::workload::Workload;
+use crate::workload::history::{Call, Value};
 use crate::workload::kind::{KV_KEYS, keys_of};
 use crate::workload::script::clients_needed;
 use crate::workload::{Mix, ScriptOp, WorkloadSpec};
-use std::sync::Arc;
 
 use super::convert::Source;
 use super::error::ScenarioError;
@@ -36,18 +35,6 @@ pub(super) fn workload(
 ) -> Result<(WorkloadSpec, Option<Vec<ScriptOp>>), ScenarioError> {
     check_kind(src, raw, protocol)?;
     check_keys(src, protocol)?;
-    if protocol.workload_kind != Kv::KIND
-        && let Some(script) = &raw.value.script
-    {
-        return Err(src.error(
-            &script.span,
-            format!(
-                "a script replays key-value operations, and {}'s clients run the {} workload: \
-                 draw its operations with clients and rate instead",
-                protocol.name, protocol.workload_kind
-            ),
-        ));
-    }
     match &raw.value.script {
         Some(script) => scripted(src, raw, script, duration),
         None => drawn(src, raw, duration).map(|w| (w, None)),
@@ -344,67 +331,113 @@ fn script_entry(
             "at must be before the end of the run (duration): the operation would never begin",
         ));
     }
-    if e.key.value.is_empty() {
-        return Err(src.error(&e.key.span, "key must not be empty, e.g. \"k0\""));
-    }
     use raw::ScriptOpName as N;
     let name = match e.op.value {
         N::Get => "get",
         N::Put => "put",
         N::Append => "append",
         N::Cas => "cas",
+        N::Transfer => "transfer",
+        N::ReadAll => "read-all",
     };
-    let (needed, banned): (&[&str], &[&str]) = match e.op.value {
-        N::Get => (&[], &["value", "expect", "new"]),
-        N::Put | N::Append => (&["value"], &["expect", "new"]),
-        N::Cas => (&["expect", "new"], &["value"]),
+    const ALL: [&str; 7] = ["key", "value", "expect", "new", "from", "to", "amount"];
+    let needed: &[&str] = match e.op.value {
+        N::Get => &["key"],
+        N::Put | N::Append => &["key", "value"],
+        N::Cas => &["key", "expect", "new"],
+        N::Transfer => &["from", "to", "amount"],
+        N::ReadAll => &[],
     };
-    let field = |k: &str| match k {
-        "value" => e.value.as_ref(),
-        "expect" => e.expect.as_ref(),
-        _ => e.new.as_ref(),
+    let span_of = |k: &str| match k {
+        "key" => e.key.as_ref().map(|v| &v.span),
+        "value" => e.value.as_ref().map(|v| &v.span),
+        "expect" => e.expect.as_ref().map(|v| &v.span),
+        "new" => e.new.as_ref().map(|v| &v.span),
+        "from" => e.from.as_ref().map(|v| &v.span),
+        "to" => e.to.as_ref().map(|v| &v.span),
+        _ => e.amount.as_ref().map(|v| &v.span),
     };
-    for k in banned {
-        if let Some(v) = field(k) {
-            return Err(src.error(&v.span, format!("a {name} takes no `{k}`")));
+    for k in ALL.iter().filter(|k| !needed.contains(k)) {
+        if let Some(span) = span_of(k) {
+            return Err(src.error(span, format!("a {name} takes no `{k}`")));
         }
     }
-    let mut values = Vec::new();
     for k in needed {
-        match field(k) {
-            Some(v) => values.push(v.value.clone()),
-            None => {
+        if span_of(k).is_none() {
+            let example = match *k {
+                "key" => "\"k0\"",
+                "from" => "0",
+                "to" => "1",
+                "amount" => "100",
+                _ => "\"v1\"",
+            };
+            return Err(src.error(
+                &entry.span,
+                format!("a {name} needs `{k}`, e.g. {k} = {example}"),
+            ));
+        }
+    }
+    if let Some(key) = &e.key
+        && key.value.is_empty()
+    {
+        return Err(src.error(&key.span, "key must not be empty, e.g. \"k0\""));
+    }
+    let text = |v: &Option<Located<String>>| {
+        Value::Str(v.as_ref().map_or(String::new(), |v| v.value.clone()))
+    };
+    let account = |v: &Option<Located<i64>>, which: &str| -> Result<u32, ScenarioError> {
+        let v = v.as_ref().expect("checked as needed");
+        u32::try_from(v.value).map_err(|_| {
+            src.error(
+                &v.span,
+                format!("{which} must be an account number from 0, not {}", v.value),
+            )
+        })
+    };
+    let call = match e.op.value {
+        N::Get => Call::Read,
+        N::Put => Call::Write(text(&e.value)),
+        N::Append => Call::Append(text(&e.value)),
+        N::Cas => Call::Cas {
+            from: text(&e.expect),
+            to: text(&e.new),
+        },
+        N::Transfer => {
+            let (from, to) = (account(&e.from, "from")?, account(&e.to, "to")?);
+            let amount = e.amount.as_ref().expect("checked as needed");
+            if from == to {
+                let span = &e.to.as_ref().expect("checked as needed").span;
                 return Err(src.error(
-                    &entry.span,
-                    format!("a {name} needs `{k}`, e.g. {k} = \"v1\""),
+                    span,
+                    "a transfer moves money between two accounts: to must differ from from",
                 ));
             }
+            if amount.value < 1 {
+                return Err(src.error(
+                    &amount.span,
+                    format!("amount must be at least 1, not {}", amount.value),
+                ));
+            }
+            Call::Transfer {
+                from,
+                to,
+                amount: amount.value as u64,
+            }
         }
-    }
-    let key: Arc<str> = e.key.value.as_str().into();
-    let mut values = values.into_iter();
-    let mut next = || -> Arc<str> { values.next().unwrap_or_default().into() };
-    let op = match e.op.value {
-        N::Get => Op::Get { key },
-        N::Put => Op::Put { key, value: next() },
-        N::Append => Op::Append { key, value: next() },
-        N::Cas => Op::Cas {
-            key,
-            expect: next(),
-            new: next(),
-        },
+        N::ReadAll => Call::ReadAll,
     };
     Ok(ScriptOp {
         client: e.client.value as u32,
         at: e.at.value.nanos(),
-        op,
+        key: e.key.as_ref().map(|k| k.value.clone()),
+        call,
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::node::Op;
     use crate::scenario::Scenario;
+    use crate::workload::history::{Call, Value};
 
     const BASE: &str = "name = \"w\"\nduration = \"10s\"\n[cluster]\nnodes = [\"A\", \"B\", \"C\"]\nprotocol = \"raft\"\n[workload]\n";
 
@@ -429,13 +462,8 @@ mod tests {
         let script = s.script.expect("a script");
         assert_eq!(script.len(), 2);
         assert_eq!((script[0].client, script[0].at), (2, 1_500_000_000));
-        assert_eq!(
-            script[0].op,
-            Op::Append {
-                key: "k1".into(),
-                value: "x".into()
-            }
-        );
+        assert_eq!(script[0].key.as_deref(), Some("k1"));
+        assert_eq!(script[0].call, Call::Append(Value::Str("x".into())));
         // `clients` may name more than the script uses: the others stay idle.
         let s = parse("clients = 4\n[[workload.script]]\nclient = 1\nat = \"1s\"\nop = \"cas\"\nkey = \"k0\"\nexpect = \"a\"\nnew = \"b\"\n")
             .expect("valid");

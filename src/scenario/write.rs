@@ -13,6 +13,7 @@ use toml::{Table, Value};
 
 use crate::node::time::{format_duration, format_duration_signed};
 use crate::workload::ScriptOp;
+use crate::workload::history::{Call, Value as Value2};
 use crate::workload::script::clients_needed;
 use crate::world::{FaultAction, FaultSpec, Shape, Target};
 
@@ -208,29 +209,34 @@ impl Scenario {
     }
 }
 
-/// `{ client = 0, at = "1.2s", op = "put", key = "k0", value = "c0-3" }`
+/// `{ client = 0, at = "1.2s", op = "put", key = "k0", value = "c0-3" }`, or
+/// `{ client = 1, at = "2s", op = "transfer", from = 0, to = 1, amount = 100 }`.
 fn script_entry(s: &ScriptOp) -> String {
-    use crate::node::Op;
-    let values = match &s.op {
-        Op::Get { key } => format!("op = \"get\", key = {}", quote(key)),
-        Op::Put { key, value } => format!(
-            "op = \"put\", key = {}, value = {}",
-            quote(key),
-            quote(value)
+    let key = s
+        .key
+        .as_deref()
+        .map_or(String::new(), |k| format!(", key = {}", quote(k)));
+    let text = |v: &Value2| match v {
+        Value2::Str(s) => quote(s),
+        Value2::Int(i) => i.to_string(),
+    };
+    let values = match &s.call {
+        Call::Read => format!("op = \"get\"{key}"),
+        Call::Write(v) => format!("op = \"put\"{key}, value = {}", text(v)),
+        Call::Append(v) => format!("op = \"append\"{key}, value = {}", text(v)),
+        Call::Cas { from, to } => format!(
+            "op = \"cas\"{key}, expect = {}, new = {}",
+            text(from),
+            text(to)
         ),
-        Op::Append { key, value } => {
-            format!(
-                "op = \"append\", key = {}, value = {}",
-                quote(key),
-                quote(value)
-            )
+        Call::Transfer { from, to, amount } => {
+            format!("op = \"transfer\", from = {from}, to = {to}, amount = {amount}")
         }
-        Op::Cas { key, expect, new } => format!(
-            "op = \"cas\", key = {}, expect = {}, new = {}",
-            quote(key),
-            quote(expect),
-            quote(new)
-        ),
+        Call::ReadAll => "op = \"read-all\"".to_string(),
+        // `from_history` makes no script of a history with these.
+        Call::Txn(_) | Call::Acquire | Call::Release => {
+            unreachable!("a script holds only operations the simulated clients have")
+        }
     };
     format!(
         "{{ client = {}, at = {}, {values} }}",

@@ -203,6 +203,31 @@ impl Draw for KvDraw {
     fn output(result: &OpResult) -> Output {
         output(result.clone())
     }
+
+    fn scripted(key: Option<&str>, call: &Call) -> Option<Op> {
+        let key: Arc<str> = key?.into();
+        let text = |v: &Value| match v {
+            Value::Str(s) => Some(Arc::<str>::from(s.as_str())),
+            Value::Int(_) => None,
+        };
+        Some(match call {
+            Call::Read => Op::Get { key },
+            Call::Write(v) => Op::Put {
+                key,
+                value: text(v)?,
+            },
+            Call::Append(v) => Op::Append {
+                key,
+                value: text(v)?,
+            },
+            Call::Cas { from, to } => Op::Cas {
+                key,
+                expect: text(from)?,
+                new: text(to)?,
+            },
+            _ => return None,
+        })
+    }
 }
 
 fn call(op: &Op) -> Call {
@@ -254,8 +279,8 @@ mod tests {
     use crate::node::{
         Client, ClientCtx, ClientEffect, ClientRequest, Nanos, NodeId, Reply, Stream,
     };
+    use crate::workload::Scripted;
     use crate::workload::history::Outcome;
-    use crate::workload::script::Scripted;
 
     const MS: u64 = 1_000_000;
 

@@ -71,6 +71,10 @@ pub trait Draw: Clone + Debug + 'static {
 
     /// What an operation that took effect returned, as the history records it.
     fn output(output: &<Self::Api as ClientApi>::Output) -> Output;
+
+    /// The operation a script's entry asks for — the inverse of [`Draw::call`] — or `None` when
+    /// it is no operation of this interface.
+    fn scripted(key: Option<&str>, call: &Call) -> Option<OpOf<Self>>;
 }
 
 /// The client's timers.

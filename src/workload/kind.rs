@@ -21,7 +21,7 @@ use crate::node::{Client, ClientApi, ClientId, ConfigError, Kv};
 use super::client::{KvClient, KvDraw, history};
 use super::generator::WorkloadSpec;
 use super::history::History;
-use super::script::{ScriptOp, for_client};
+use super::script::{ScriptOp, first_foreign, for_client};
 
 /// The keys of `[workload]` that every kind takes.
 pub(crate) const COMMON_KEYS: &[&str] = &[
@@ -70,8 +70,12 @@ pub trait Workload: ClientApi {
         Ok(())
     }
 
+    /// The index of the first entry of a `[workload] script` that is no operation of this
+    /// interface (a transfer in a key-value script), if any: the run refuses the scenario.
+    fn foreign(script: &[ScriptOp]) -> Option<usize>;
+
     /// The clients of a scenario's `[workload]`, each following its part of `script` when the
-    /// scenario scripts them.
+    /// scenario scripts them (a script [`Workload::foreign`] has accepted).
     fn clients(
         spec: &WorkloadSpec,
         options: &Self::Options,
@@ -103,12 +107,19 @@ impl Workload for Kv {
     type Options = NoOptions;
     type Client = KvClient;
 
+    fn foreign(script: &[ScriptOp]) -> Option<usize> {
+        first_foreign::<KvDraw>(script)
+    }
+
     fn clients(spec: &WorkloadSpec, _: &NoOptions, script: Option<&[ScriptOp]>) -> Vec<KvClient> {
         (0..spec.clients)
             .map(|i| match script {
-                Some(script) => {
-                    KvClient::scripted(ClientId(i), spec, KvDraw::new(spec), for_client(script, i))
-                }
+                Some(script) => KvClient::scripted(
+                    ClientId(i),
+                    spec,
+                    KvDraw::new(spec),
+                    for_client::<KvDraw>(script, i).expect("`foreign` has checked the script"),
+                ),
                 None => KvClient::new(ClientId(i), spec),
             })
             .collect()

@@ -12,6 +12,7 @@ pub mod kind;
 pub mod script;
 
 pub use client::{KvClient, KvDraw, KvTimer, history};
+pub use closed_loop::Scripted;
 pub use generator::{Mix, WorkloadSpec};
 pub use kind::Workload;
-pub use script::{ScriptOp, Scripted};
+pub use script::ScriptOp;

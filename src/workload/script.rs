@@ -10,24 +10,40 @@
 //! nanosecond after that end, so a client never has two operations outstanding nor starts one
 //! at the instant another ends.
 
-use crate::node::{Nanos, Op};
-use std::sync::Arc;
+use crate::node::Nanos;
 
+use super::closed_loop::{Draw, OpOf, Scripted};
 use super::history::{Call, History, Value};
 
-/// One operation of a script: `client` invokes `op` at `at`.
+/// One operation of a script: `client` invokes `call` (on `key`, for a keyed interface) at
+/// `at`. Written in the history's vocabulary ([`Call`]), so that one script format serves every
+/// workload kind: each kind's [`Draw::scripted`] turns the calls it knows into its operations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptOp {
     /// The client's index (`c0` is 0).
     pub client: u32,
     /// When the client invokes it, in nanoseconds of virtual time since the start of the run.
     pub at: Nanos,
-    /// The operation (key and values).
-    pub op: Op,
+    /// The key, for a key-value operation.
+    pub key: Option<String>,
+    /// What it asks for.
+    pub call: Call,
 }
 
-/// One key-value client's next scripted operation.
-pub type Scripted = super::closed_loop::Scripted<Op>;
+/// The name a script entry gives its operation (`op = "get"`).
+pub fn op_name(call: &Call) -> &'static str {
+    match call {
+        Call::Read => "get",
+        Call::Write(_) => "put",
+        Call::Append(_) => "append",
+        Call::Cas { .. } => "cas",
+        Call::Transfer { .. } => "transfer",
+        Call::ReadAll => "read-all",
+        Call::Txn(_) => "txn",
+        Call::Acquire => "acquire",
+        Call::Release => "release",
+    }
+}
 
 /// How many clients a script needs: one more than the highest index it names (clients it does
 /// not name stay idle).
@@ -35,57 +51,55 @@ pub fn clients_needed(script: &[ScriptOp]) -> u32 {
     script.iter().map(|s| s.client + 1).max().unwrap_or(0)
 }
 
-/// Client `client`'s operations, in order of `at` (file order among equal times).
-pub fn for_client(script: &[ScriptOp], client: u32) -> Vec<Scripted> {
-    let mut ops: Vec<Scripted> = script
+/// Client `client`'s operations, in order of `at` (file order among equal times), as `D`'s
+/// operations; `Err(i)`: the script's `i`-th entry is no operation of `D`'s interface.
+pub fn for_client<D: Draw>(
+    script: &[ScriptOp],
+    client: u32,
+) -> Result<Vec<Scripted<OpOf<D>>>, usize> {
+    let mut ops = Vec::new();
+    for (i, s) in script
         .iter()
-        .filter(|s| s.client == client)
-        .map(|s| Scripted {
-            at: s.at,
-            op: s.op.clone(),
-        })
-        .collect();
+        .enumerate()
+        .filter(|(_, s)| s.client == client)
+    {
+        let op = D::scripted(s.key.as_deref(), &s.call).ok_or(i)?;
+        ops.push(Scripted { at: s.at, op });
+    }
     ops.sort_by_key(|s| s.at);
-    ops
+    Ok(ops)
+}
+
+/// The first entry of `script` that is no operation of `D`'s interface, if any.
+pub fn first_foreign<D: Draw>(script: &[ScriptOp]) -> Option<usize> {
+    script
+        .iter()
+        .position(|s| D::scripted(s.key.as_deref(), &s.call).is_none())
 }
 
 /// The script that replays a simulated run's history: every operation its clients invoked
 /// (pending ones included), at the instant it was invoked, ordered by time then client.
-/// `None` if an operation has no key or a value that is not a string (an imported history).
+/// `None` if an operation is not one the simulated clients have (a transaction, a mutex) or a
+/// key-value operation has no key or a value that is not a string (an imported history).
 pub fn from_history(history: &History) -> Option<Vec<ScriptOp>> {
     let mut script = Vec::with_capacity(history.ops.len());
     for op in &history.ops {
-        let key: Arc<str> = op.key.as_deref()?.into();
-        let text = |v: &Value| match v {
-            Value::Str(s) => Some(Arc::<str>::from(s.as_str())),
-            Value::Int(_) => None,
+        let strings = |vs: &[&Value]| vs.iter().all(|v| matches!(v, Value::Str(_)));
+        let scriptable = match &op.call {
+            Call::Read => op.key.is_some(),
+            Call::Write(v) | Call::Append(v) => op.key.is_some() && strings(&[v]),
+            Call::Cas { from, to } => op.key.is_some() && strings(&[from, to]),
+            Call::Transfer { .. } | Call::ReadAll => true,
+            Call::Txn(_) | Call::Acquire | Call::Release => false,
         };
-        let op_ = match &op.call {
-            Call::Read => Op::Get { key },
-            Call::Write(v) => Op::Put {
-                key,
-                value: text(v)?,
-            },
-            Call::Append(v) => Op::Append {
-                key,
-                value: text(v)?,
-            },
-            Call::Cas { from, to } => Op::Cas {
-                key,
-                expect: text(from)?,
-                new: text(to)?,
-            },
-            // Not operations the simulated clients have.
-            Call::Txn(_)
-            | Call::Acquire
-            | Call::Release
-            | Call::Transfer { .. }
-            | Call::ReadAll => return None,
-        };
+        if !scriptable {
+            return None;
+        }
         script.push(ScriptOp {
             client: u32::try_from(op.process).ok()?,
             at: op.invoke,
-            op: op_,
+            key: op.key.clone(),
+            call: op.call.clone(),
         });
     }
     script.sort_by_key(|s| (s.at, s.client));
@@ -95,6 +109,8 @@ pub fn from_history(history: &History) -> Option<Vec<ScriptOp>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::Op;
+    use crate::workload::KvDraw;
     use crate::workload::history::{Operation, Outcome, Output, TimeUnit};
 
     fn op(process: u64, invoke: u64, call: Call) -> Operation {
@@ -132,16 +148,33 @@ mod tests {
             [(0, 3), (1, 5), (0, 9)]
         );
         assert_eq!(
-            script[2].op,
-            Op::Cas {
+            KvDraw::scripted(script[2].key.as_deref(), &script[2].call),
+            Some(Op::Cas {
                 key: "k0".into(),
                 expect: "c1-1".into(),
                 new: "c0-2".into()
-            }
+            })
         );
         assert_eq!(clients_needed(&script), 2);
-        let mine = for_client(&script, 0);
+        let mine = for_client::<KvDraw>(&script, 0).unwrap();
         assert_eq!(mine.iter().map(|s| s.at).collect::<Vec<_>>(), [3, 9]);
+        let transfer = ScriptOp {
+            client: 0,
+            at: 1,
+            key: None,
+            call: Call::Transfer {
+                from: 0,
+                to: 1,
+                amount: 5,
+            },
+        };
+        let mixed = [script[0].clone(), transfer];
+        assert_eq!(
+            for_client::<KvDraw>(&mixed, 0),
+            Err(1),
+            "a transfer is no kv operation"
+        );
+        assert_eq!(first_foreign::<KvDraw>(&mixed), Some(1));
     }
 
     #[test]

@@ -7,15 +7,13 @@
 //! them all.
 //!
 //! Accounts are numbered from 0; a protocol's config says how many there are, what each holds
-//! at first and which node holds which. A transfer's id is its client's [`RequestId`]: retries
+//! at first and which node holds which. A transfer's id is its client's [`RequestId`](crate::node::RequestId): retries
 //! of one transfer share it, which is what lets participants recognise a repeated message.
 
 pub mod bank;
 pub mod invariants;
+pub mod two_phase_commit;
 pub mod workload;
-
-#[cfg(test)]
-mod tests;
 
 pub use bank::{Account, Bank, BankFact, BankOp, BankOutput, TxnId};
 pub use workload::{BankClient, BankDraw, BankOptions};

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::node::{ClientId, ConfigError, Rng};
 use crate::workload::closed_loop::{ClosedLoop, Draw, operations};
 use crate::workload::history::{Call, History, Output, TimeUnit};
+use crate::workload::script::{first_foreign, for_client};
 use crate::workload::{ScriptOp, Workload, WorkloadSpec};
 
 use super::bank::{Account, Bank, BankOp, BankOutput};
@@ -105,6 +106,18 @@ impl Draw for BankDraw {
             BankOutput::Balances { balances } => Output::Balances(balances.clone()),
         }
     }
+
+    fn scripted(key: Option<&str>, call: &Call) -> Option<BankOp> {
+        match (key, call) {
+            (None, Call::Transfer { from, to, amount }) => Some(BankOp::Transfer {
+                from: Account(*from),
+                to: Account(*to),
+                amount: *amount,
+            }),
+            (None, Call::ReadAll) => Some(BankOp::Read),
+            _ => None,
+        }
+    }
 }
 
 impl Workload for Bank {
@@ -138,14 +151,29 @@ impl Workload for Bank {
         Ok(())
     }
 
+    fn foreign(script: &[ScriptOp]) -> Option<usize> {
+        first_foreign::<BankDraw>(script)
+    }
+
     fn clients(
         spec: &WorkloadSpec,
         options: &BankOptions,
-        _: Option<&[ScriptOp]>,
+        script: Option<&[ScriptOp]>,
     ) -> Vec<BankClient> {
-        // A bank workload has no script: the scenario refuses one.
         (0..spec.clients)
-            .map(|i| ClosedLoop::drawing(ClientId(i), spec, BankDraw::new(options)))
+            .map(|i| {
+                let draw = BankDraw::new(options);
+                match script {
+                    Some(script) => ClosedLoop::scripted(
+                        ClientId(i),
+                        spec,
+                        draw,
+                        for_client::<BankDraw>(script, i)
+                            .expect("`foreign` has checked the script"),
+                    ),
+                    None => ClosedLoop::drawing(ClientId(i), spec, draw),
+                }
+            })
             .collect()
     }
 

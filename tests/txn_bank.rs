@@ -1,19 +1,19 @@
-//! The bank workload and the family's invariants, end to end, on a toy bank: one node, the
+//! The bank workload and the txn family's invariants, end to end, on a toy bank: one node, the
 //! vault, holds every account and moves money in one step. Correct, it passes every invariant;
 //! each `bug` breaks the one invariant it is named for.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::node::{
+use sim::node::{
     ClientRequest, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant, Reply, RequestId,
 };
-use crate::run::registry::Registry;
-use crate::run::{RunOptions, RunOutput, Verdict};
-use crate::workload::history::{Call, Outcome, Output};
+use sim::run::registry::Registry;
+use sim::run::{RunOptions, RunOutput, Verdict};
+use sim::workload::history::{Call, Outcome, Output};
 
-use super::bank::{Account, Bank, BankFact, BankOp, BankOutput};
-use super::invariants;
+use sim::protocols::txn::invariants;
+use sim::protocols::txn::{Account, Bank, BankFact, BankOp, BankOutput};
 
 /// One node holds every account; the others send clients to it.
 struct Vault {
@@ -229,7 +229,7 @@ fn failed(out: &RunOutput) -> Vec<String> {
     out.report
         .invariants
         .iter()
-        .filter(|i| matches!(i.status, crate::node::Status::Violated(_)))
+        .filter(|i| matches!(i.status, sim::node::Status::Violated(_)))
         .map(|i| i.name.clone())
         .collect()
 }
@@ -304,7 +304,7 @@ fn each_invariant_catches_the_bug_it_is_named_for() {
     let out = run("stall", "resolved_within = \"1s\"\n");
     assert_eq!(failed(&out), ["conservation", "resolved_within 1s"]);
     let message = &out.report.invariants[4].status;
-    let crate::node::Status::Violated(v) = message else {
+    let sim::node::Status::Violated(v) = message else {
         unreachable!()
     };
     assert!(v.message.contains("still unsettled"), "{}", v.message);
@@ -347,10 +347,72 @@ fn the_bank_workload_refuses_bad_options_where_they_are_written() {
         "vault.toml:16:28: linearizable judges key-value histories, and vault's clients run the \
          bank workload: its own invariants judge them"
     );
-    assert!(
-        error("[[workload.script]]\nclient = 0\nat = \"1s\"\nop = \"get\"\nkey = \"x\"\n")
-            .contains(
-                "a script replays key-value operations, and vault's clients run the bank workload"
+}
+
+#[test]
+fn a_bank_script_replays_its_transfers_and_reads_back_the_same() {
+    let registry = Registry::builtin().with::<Vault>();
+    let text = |entries: &str| {
+        format!(
+            "name = \"vault\"\nduration = \"2s\"\n[cluster]\nnodes = 3\nprotocol = \"vault\"\n\
+             [workload]\nkind = \"bank\"\nscript = [\n{entries}]\n"
+        )
+    };
+    let scenario = registry
+        .scenario(
+            "s.toml",
+            &text(
+                "  { client = 0, at = \"100ms\", op = \"transfer\", from = 0, to = 1, amount = 30 },\n\
+                 { client = 1, at = \"200ms\", op = \"read-all\" },\n",
             ),
+        )
+        .unwrap();
+    let out = registry
+        .run(&scenario, &RunOptions::default(), None)
+        .unwrap();
+    let history = out.history.unwrap();
+    let seen: Vec<(&Call, &Outcome)> = history.ops.iter().map(|o| (&o.call, &o.outcome)).collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                &Call::Transfer {
+                    from: 0,
+                    to: 1,
+                    amount: 30
+                },
+                &Outcome::Ok(Output::Done)
+            ),
+            (
+                &Call::ReadAll,
+                &Outcome::Ok(Output::Balances(vec![70, 130]))
+            ),
+        ]
+    );
+    // The history makes the same script again, and the scenario writes it back as it reads.
+    let script = sim::workload::script::from_history(&history).unwrap();
+    assert_eq!(Some(&script), scenario.script.as_ref());
+    let written = scenario.to_toml().unwrap();
+    assert!(
+        written.contains("op = \"transfer\", from = 0, to = 1, amount = 30"),
+        "{written}"
+    );
+    let again = registry.scenario("s.toml", &written).unwrap();
+    assert_eq!(again.script, scenario.script);
+
+    // A key-value operation is no bank operation: refused where it is written.
+    let kv = registry
+        .scenario(
+            "s.toml",
+            &text("  { client = 0, at = \"1s\", op = \"get\", key = \"k0\" },\n"),
+        )
+        .unwrap();
+    assert_eq!(
+        registry
+            .run(&kv, &RunOptions::default(), None)
+            .err()
+            .unwrap()
+            .to_string(),
+        "s.toml:9:28: a get is no operation of vault's clients, which run the bank workload"
     );
 }
