@@ -373,4 +373,11 @@ impl Draw for GetX {
             _ => Output::Done,
         }
     }
+
+    fn scripted(key: Option<&str>, call: &Call) -> Option<Op> {
+        match (key, call) {
+            (Some(key), Call::Read) => Some(Op::Get { key: key.into() }),
+            _ => None,
+        }
+    }
 }
