@@ -13,6 +13,7 @@ use crate::report::text::thousands;
 use crate::run::exit::ExitCode;
 use crate::run::{RunOptions, run};
 use crate::scenario::Scenario;
+use crate::workload::history::{Call, Outcome};
 
 /// `sim bench`: the engine's speed on the bundled workloads, or another benchmark.
 #[derive(Args, Debug, Clone)]
@@ -52,7 +53,7 @@ impl Default for BenchArgs {
 }
 
 /// The bundled workloads: (name, file as shown, its text).
-pub(crate) const WORKLOADS: [(&str, &str, &str); 5] = [
+pub(crate) const WORKLOADS: [(&str, &str, &str); 6] = [
     (
         "mesh-5",
         "scenarios/bench/mesh-5.toml",
@@ -80,6 +81,12 @@ pub(crate) const WORKLOADS: [(&str, &str, &str); 5] = [
         "scenarios/bench/raft-kv-10min.toml",
         include_str!("../../scenarios/bench/raft-kv-10min.toml"),
     ),
+    // Distributed transactions at a fixed offered load: transfers committed per wall second.
+    (
+        "2pc-transfers",
+        "scenarios/bench/2pc-transfers.toml",
+        include_str!("../../scenarios/bench/2pc-transfers.toml"),
+    ),
 ];
 
 /// One workload's figures.
@@ -99,6 +106,8 @@ pub(crate) struct Measurement {
     pub(crate) trace_hash: String,
     /// The fastest run's wall time.
     pub(crate) wall_ns: u64,
+    /// Bank transfers the clients saw commit (0 for a workload without them).
+    pub(crate) transfers: u64,
 }
 
 impl Measurement {
@@ -109,6 +118,10 @@ impl Measurement {
     /// Delivered messages per wall-clock second.
     pub(crate) fn deliveries_per_sec(&self) -> f64 {
         self.deliveries as f64 * 1e9 / self.wall_ns.max(1) as f64
+    }
+    /// Committed transfers per wall-clock second.
+    pub(crate) fn transfers_per_sec(&self) -> f64 {
+        self.transfers as f64 * 1e9 / self.wall_ns.max(1) as f64
     }
     /// Virtual seconds simulated per wall-clock second (how much faster than real time).
     pub(crate) fn virtual_per_wall(&self) -> f64 {
@@ -129,10 +142,18 @@ pub(crate) fn measure(args: &BenchArgs) -> Result<Vec<Measurement>, String> {
             // Wall time is what a benchmark measures; the run itself never sees it.
             #[allow(clippy::disallowed_methods)]
             let start = Instant::now();
-            let report = run(&scenario, &RunOptions::default())
-                .map_err(|e| e.to_string())?
-                .report;
+            let out = run(&scenario, &RunOptions::default()).map_err(|e| e.to_string())?;
             let wall_ns = start.elapsed().as_nanos() as u64;
+            let report = out.report;
+            let transfers = out.history.map_or(0, |h| {
+                h.ops
+                    .iter()
+                    .filter(|op| {
+                        matches!(op.call, Call::Transfer { .. })
+                            && matches!(op.outcome, Outcome::Ok(_))
+                    })
+                    .count() as u64
+            });
             if let Some(b) = &best
                 && b.trace_hash != report.trace_hash
             {
@@ -147,6 +168,7 @@ pub(crate) fn measure(args: &BenchArgs) -> Result<Vec<Measurement>, String> {
                     deliveries: report.stats.delivered,
                     trace_hash: report.trace_hash,
                     wall_ns,
+                    transfers,
                 });
             }
         }
@@ -191,6 +213,8 @@ pub fn main(args: &BenchArgs) -> i32 {
                     "deliveries_per_sec": m.deliveries_per_sec(),
                     "virtual_sec_per_wall_sec": m.virtual_per_wall(),
                     "trace_hash": m.trace_hash,
+                    "transfers": m.transfers,
+                    "transfers_per_sec": m.transfers_per_sec(),
                 })
             })
             .collect();
@@ -234,6 +258,14 @@ pub fn main(args: &BenchArgs) -> i32 {
         "(fastest of {} runs each; trace hash and invariant checks on)",
         args.runs.max(1)
     );
+    for m in results.iter().filter(|m| m.transfers > 0) {
+        outln!(
+            "{}: {} transfers committed, {} per wall-clock second",
+            m.name,
+            thousands(m.transfers),
+            si(m.transfers_per_sec())
+        );
+    }
     for goal in goals(&results) {
         outln!(
             "{}: {:.2}x (goal: at most {}x)",
@@ -292,6 +324,7 @@ mod tests {
             deliveries,
             trace_hash: String::new(),
             wall_ns,
+            transfers: 0,
         }
     }
 

@@ -31,6 +31,7 @@ pub fn each(v: &mut impl Visitor) {
     v.visit::<heartbeat::Heartbeat>();
     v.visit::<naive_failover::NaiveFailover>();
     v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
+    v.visit::<txn::tcc::Tcc>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.

@@ -51,7 +51,7 @@ struct Entry {
 ///
 /// let registry = Registry::builtin().with::<Idle>();
 /// let names: Vec<&str> = registry.catalog().iter().map(|p| p.name).collect();
-/// assert_eq!(names, ["raft", "heartbeat", "naive-failover", "two-phase-commit", "idle"]);
+/// assert_eq!(names, ["raft", "heartbeat", "naive-failover", "two-phase-commit", "tcc", "idle"]);
 ///
 /// registry.install()?;
 /// let text = "name = \"idle\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"idle\"\n";
@@ -289,7 +289,13 @@ mod tests {
         );
         assert_eq!(
             names(Registry::builtin().catalog()),
-            ["raft", "heartbeat", "naive-failover", "two-phase-commit"]
+            [
+                "raft",
+                "heartbeat",
+                "naive-failover",
+                "two-phase-commit",
+                "tcc"
+            ]
         );
     }
 

@@ -155,6 +155,14 @@ impl Ledger {
                 delta,
                 balance,
             } => {
+                // TCC's source: the confirm carries out what the try froze, so the frozen amount
+                // becomes the change applied here (the `Released { applied: true }` beside it,
+                // before or after, moves nothing): the total holds at each of the two facts.
+                if *delta < 0
+                    && let Some(frozen) = self.frozen.get_mut(&(*txn, *account))
+                {
+                    *frozen -= (-delta).min(*frozen);
+                }
                 self.balances.insert(*account, *balance);
                 match self.in_flight.remove(txn) {
                     Some((first, _)) if first != *account => {
@@ -178,17 +186,17 @@ impl Ledger {
                 *self.frozen.entry((*txn, *account)).or_default() += *amount as i64;
                 *self.balances.entry(*account).or_default() -= *amount as i64;
             }
+            // Released by a cancel: the balance gets it back. (Released by a confirm moves
+            // nothing: its `Applied` took the frozen amount, see above.)
             BankFact::Released {
                 txn,
                 account,
                 amount,
                 debit: true,
-                applied,
+                applied: false,
             } => {
                 *self.frozen.entry((*txn, *account)).or_default() -= *amount as i64;
-                if !applied {
-                    *self.balances.entry(*account).or_default() += *amount as i64;
-                }
+                *self.balances.entry(*account).or_default() += *amount as i64;
             }
             BankFact::RolledBack { txn, account } => {
                 // Its other side applied: that change is now all there will be.
