@@ -31,7 +31,7 @@ struct Past {
 
 /// The faults in force, and the ones that were.
 #[derive(Clone, Debug, Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     cuts: Vec<Cut>,
     /// Indexed by node: the pause in force, if any.
     paused: Vec<Option<(Nanos, String)>>,
@@ -39,14 +39,14 @@ pub struct Faults {
 }
 
 /// One line of evidence: `1.300s  one-way cut A -> B`.
-pub fn line(at: Nanos, text: &str) -> String {
+pub(crate) fn line(at: Nanos, text: &str) -> String {
     format!("{}  {text}", format_instant(at))
 }
 
 impl Faults {
     /// Notes a fault as it fires or ends: a cut or pause comes into force, a repair or a resume
     /// ends one, and every fault is remembered for the fallback.
-    pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
+    pub(crate) fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
         if self.paused.len() < cluster.len() {
             self.paused.resize(cluster.len(), None);
         }
@@ -121,7 +121,7 @@ impl Faults {
 
     /// Why `to` hears nothing from `from` now: the pause of `from` and the cuts of the link
     /// `from -> to` in force, oldest first. Empty when nothing in force separates them.
-    pub fn silencing(&self, from: u32, to: u32) -> Vec<(Nanos, String)> {
+    pub(crate) fn silencing(&self, from: u32, to: u32) -> Vec<(Nanos, String)> {
         let mut out: Vec<(Nanos, String)> = self
             .paused
             .get(from as usize)
@@ -140,7 +140,7 @@ impl Faults {
     }
 
     /// What keeps `a` and `b` apart now, in either direction, oldest first.
-    pub fn separating(&self, a: u32, b: u32) -> Vec<(Nanos, String)> {
+    pub(crate) fn separating(&self, a: u32, b: u32) -> Vec<(Nanos, String)> {
         let mut out = self.silencing(a, b);
         for f in self.silencing(b, a) {
             if !out.contains(&f) {
@@ -152,7 +152,7 @@ impl Faults {
     }
 
     /// The latest fault that acted on `a` or `b`, or on a link between them, in force or not.
-    pub fn latest_involving(&self, a: u32, b: u32) -> Option<(Nanos, String)> {
+    pub(crate) fn latest_involving(&self, a: u32, b: u32) -> Option<(Nanos, String)> {
         self.history
             .iter()
             .rev()
@@ -168,7 +168,7 @@ impl Faults {
     /// Evidence lines for a violation between `a` and `b` (`from -> to` when `directed`): the
     /// faults in force that separate them; else the latest fault that involved them, marked as
     /// over or merely related; else nothing.
-    pub fn evidence(&self, a: u32, b: u32, directed: bool) -> Vec<(Nanos, String)> {
+    pub(crate) fn evidence(&self, a: u32, b: u32, directed: bool) -> Vec<(Nanos, String)> {
         let in_force = if directed {
             self.silencing(a, b)
         } else {

@@ -10,7 +10,7 @@ use crate::node::{Nanos, Observation, format_duration};
 
 /// The running failure-detector figures of one run: when each node crashed, how long each
 /// suspicion of a crashed node took, and how many suspicions hit a node that was up.
-pub struct DetectorStats {
+pub(crate) struct DetectorStats {
     crashed_at: Vec<Option<Nanos>>,
     /// Time from a crash to each live node's suspicion of it.
     detections: Vec<Nanos>,
@@ -19,22 +19,22 @@ pub struct DetectorStats {
 
 /// The figures a report prints.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct DetectorSummary {
+pub(crate) struct DetectorSummary {
     /// Suspicions of a node that had crashed.
-    pub detections: u64,
+    pub(crate) detections: u64,
     /// Suspicions of a node that was up (paused, slow or cut off).
-    pub false_suspicions: u64,
+    pub(crate) false_suspicions: u64,
     /// The fastest detection: true time from a crash to a suspicion of it, in nanoseconds.
-    pub detection_ns_min: Option<Nanos>,
+    pub(crate) detection_ns_min: Option<Nanos>,
     /// The mean detection time, in nanoseconds.
-    pub detection_ns_mean: Option<Nanos>,
+    pub(crate) detection_ns_mean: Option<Nanos>,
     /// The slowest detection time, in nanoseconds.
-    pub detection_ns_max: Option<Nanos>,
+    pub(crate) detection_ns_max: Option<Nanos>,
 }
 
 impl DetectorStats {
     /// Figures for a cluster of `nodes` nodes, none crashed yet.
-    pub fn new(nodes: usize) -> Self {
+    pub(crate) fn new(nodes: usize) -> Self {
         DetectorStats {
             crashed_at: vec![None; nodes],
             detections: Vec::new(),
@@ -44,7 +44,7 @@ impl DetectorStats {
 
     /// Counts a `Suspect { peer }` observation made at `at`: a detection if the peer is crashed
     /// now, a false suspicion otherwise. Other observations are ignored.
-    pub fn on_observation(&mut self, at: Nanos, obs: &Observation, cluster: &dyn RunView) {
+    pub(crate) fn on_observation(&mut self, at: Nanos, obs: &Observation, cluster: &dyn RunView) {
         let Observation::Suspect { peer } = *obs else {
             return;
         };
@@ -55,7 +55,7 @@ impl DetectorStats {
     }
 
     /// Notes crashes (the clock of detection starts) and restarts (a suspicion is false again).
-    pub fn on_fault(&mut self, at: Nanos, fault: &FaultRecord) {
+    pub(crate) fn on_fault(&mut self, at: Nanos, fault: &FaultRecord) {
         match &fault.applied {
             Applied::Crash { nodes } => nodes
                 .iter()
@@ -71,7 +71,7 @@ impl DetectorStats {
     }
 
     /// `None` when nothing was ever suspected.
-    pub fn summary(&self) -> Option<DetectorSummary> {
+    pub(crate) fn summary(&self) -> Option<DetectorSummary> {
         if self.detections.is_empty() && self.false_suspicions == 0 {
             return None;
         }

@@ -15,7 +15,7 @@ use super::{Invariant, Property, Status, Violation};
 /// The `election_safety` invariant: remembers who first led each term and fails when a second
 /// node leads the same term.
 #[derive(Default)]
-pub struct ElectionSafety {
+pub(crate) struct ElectionSafety {
     /// term → (leader, when it first led that term)
     leaders: BTreeMap<u64, (u32, Nanos)>,
     /// The faults in force, to name what kept the two leaders apart.

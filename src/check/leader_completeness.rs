@@ -93,7 +93,7 @@ struct Commit {
 /// The `leader_completeness` invariant: rebuilds each node's log from its reports and fails
 /// when a new leader lacks an entry committed in an earlier term.
 #[derive(Default)]
-pub struct LeaderCompleteness {
+pub(crate) struct LeaderCompleteness {
     /// Per node, its log as reported.
     logs: Vec<Log>,
     /// Per node, the term of its last `Role` report.
@@ -105,7 +105,7 @@ pub struct LeaderCompleteness {
 
 impl LeaderCompleteness {
     /// A checker for a cluster of `nodes` nodes.
-    pub fn new(nodes: usize) -> Self {
+    pub(crate) fn new(nodes: usize) -> Self {
         LeaderCompleteness {
             logs: vec![Log::default(); nodes],
             terms: vec![0; nodes],

@@ -14,7 +14,7 @@ use super::{Invariant, Property, Status, Violation};
 
 /// The `leader_within` invariant: after the last fault event, a leader a majority follows
 /// must appear within the bound.
-pub struct LeaderWithin {
+pub(crate) struct LeaderWithin {
     bound: Nanos,
     roles: Vec<Option<(Role, u64)>>,
     /// The last fault event: where the bound starts.
@@ -29,7 +29,7 @@ pub struct LeaderWithin {
 impl LeaderWithin {
     /// A checker for `nodes` nodes that wants a recognised leader within `bound` nanoseconds of
     /// the last fault event (of time zero if there is none).
-    pub fn new(bound: Nanos, nodes: usize) -> Self {
+    pub(crate) fn new(bound: Nanos, nodes: usize) -> Self {
         LeaderWithin {
             bound,
             roles: vec![None; nodes],
@@ -174,7 +174,8 @@ impl Invariant for LeaderWithin {
 
 impl LeaderWithin {
     /// The leader that satisfied the bound, its term, and when — for the report.
-    pub fn leader(&self) -> Option<(Nanos, u32, u64)> {
+    #[cfg(test)]
+    pub(crate) fn leader(&self) -> Option<(Nanos, u32, u64)> {
         self.met
     }
 }

@@ -21,7 +21,7 @@ const EVIDENCE_LINES: usize = 40;
 /// The `linearizable` invariant: judges the clients' history against the key-value model at
 /// the end of the run, within a fixed step budget.
 #[derive(Default)]
-pub struct Linearizable {
+pub(crate) struct Linearizable {
     status: Option<Status>,
     summary: Option<String>,
 }

@@ -32,7 +32,7 @@ const DENSE_SLACK: u64 = 1 << 16;
 /// index, and any other term there — a rival entry, later overwritten — or an index too far out
 /// for the table goes to a sparse map. Each (index, term) lives in one place only.
 #[derive(Default)]
-pub struct LogMatching {
+pub(crate) struct LogMatching {
     /// index → the first term reported there, and its first report.
     dense: Vec<Option<(u64, Seen)>>,
     /// How many slots of `dense` are filled.

@@ -5,18 +5,18 @@
 //! one checker serves every protocol that reports the same facts. Every checker here ships with a
 //! test where a broken design makes it fail and one where a correct design passes.
 
-pub mod blame;
-pub mod detector;
-pub mod election_safety;
-pub mod leader_completeness;
-pub mod leader_within;
-pub mod linearizability;
+pub(crate) mod blame;
+pub(crate) mod detector;
+pub(crate) mod election_safety;
+pub(crate) mod leader_completeness;
+pub(crate) mod leader_within;
+pub(crate) mod linearizability;
 pub mod linearizable;
-pub mod log_matching;
-pub mod no_split_brain;
-pub mod stable_leader;
-pub mod state_machine_safety;
-pub mod strong_accuracy;
+pub(crate) mod log_matching;
+pub(crate) mod no_split_brain;
+pub(crate) mod stable_leader;
+pub(crate) mod state_machine_safety;
+pub(crate) mod strong_accuracy;
 
 use std::collections::BTreeMap;
 
@@ -162,6 +162,18 @@ static CATALOG: &[ProtocolInvariant] = &[
 ];
 
 /// Checked by default, beside the protocol's own defaults, when a scenario has clients.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::run::RunOptions;
+/// // Tiny's scenario without a `[check]` list: its defaults, and `linearizable` since it has clients.
+/// let text = SCENARIO.replace("[check]\ninvariants = [\"election_safety\", \"writes_counted\", \"linearizable\"]\n", "");
+/// let registry = registry();
+/// let report = registry.run(&registry.scenario("tiny.toml", &text)?, &RunOptions::default(), None)?.report;
+/// let names: Vec<&str> = report.invariants.iter().map(|i| i.name.as_str()).collect();
+/// assert!(names.contains(&sim::check::HISTORY_DEFAULT), "{names:?}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const HISTORY_DEFAULT: &str = "linearizable";
 
 /// The catalogue entry named `name`: the protocol's own invariants (`own`) first, then the

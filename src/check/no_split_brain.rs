@@ -31,7 +31,7 @@ struct Claim {
 
 /// The `no_split_brain` invariant: tracks each node's claim of authority, read on its own
 /// clock, and fails when two claims overlap in true time.
-pub struct NoSplitBrain {
+pub(crate) struct NoSplitBrain {
     /// Indexed by node.
     claims: Vec<Option<Claim>>,
     /// The faults in force, to name what kept the two holders apart.
@@ -41,7 +41,7 @@ pub struct NoSplitBrain {
 
 impl NoSplitBrain {
     /// A checker for a cluster of `nodes` nodes.
-    pub fn new(nodes: usize) -> Self {
+    pub(crate) fn new(nodes: usize) -> Self {
         NoSplitBrain {
             claims: vec![None; nodes],
             faults: Faults::default(),

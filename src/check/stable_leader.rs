@@ -16,7 +16,7 @@ use super::{Invariant, Property, Status, Violation};
 
 /// The `stable_leader` invariant: notes the healthy leader at each fault event and fails if a
 /// higher term is reported after the last one.
-pub struct StableLeader {
+pub(crate) struct StableLeader {
     roles: Vec<Option<(Role, u64)>>,
     /// At the last fault event so far: when it was, and the healthy leader then with its term.
     settled: Option<(Nanos, u32, u64)>,
@@ -26,7 +26,7 @@ pub struct StableLeader {
 
 impl StableLeader {
     /// A checker for a cluster of `nodes` nodes.
-    pub fn new(nodes: usize) -> Self {
+    pub(crate) fn new(nodes: usize) -> Self {
         StableLeader {
             roles: vec![None; nodes],
             settled: None,

@@ -31,7 +31,7 @@ const DENSE_SLACK: u64 = 1 << 16;
 /// The `state_machine_safety` invariant: keeps the first entry applied at each index and
 /// fails when any node applies a different one there.
 #[derive(Default)]
-pub struct StateMachineSafety {
+pub(crate) struct StateMachineSafety {
     /// index → its first application, for indexes near those seen (nearly all of them).
     dense: Vec<Option<FirstApplied>>,
     /// How many slots of `dense` are filled.

@@ -11,7 +11,7 @@ use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
 
 /// The `strong_accuracy` invariant: fails at the first suspicion of a node that is up.
-pub struct StrongAccuracy {
+pub(crate) struct StrongAccuracy {
     /// The faults in force, to blame the one that silenced the suspected node.
     faults: Faults,
     violation: Option<Violation>,
@@ -19,7 +19,7 @@ pub struct StrongAccuracy {
 
 impl StrongAccuracy {
     /// A checker; it needs nothing of the cluster's size.
-    pub fn new(_nodes: usize) -> Self {
+    pub(crate) fn new(_nodes: usize) -> Self {
         StrongAccuracy {
             faults: Faults::default(),
             violation: None,

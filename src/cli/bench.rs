@@ -53,7 +53,7 @@ impl Default for BenchArgs {
 }
 
 /// The bundled workloads: (name, file as shown, its text).
-pub const WORKLOADS: [(&str, &str, &str); 6] = [
+pub(crate) const WORKLOADS: [(&str, &str, &str); 6] = [
     (
         "mesh-5",
         "scenarios/bench/mesh-5.toml",
@@ -91,46 +91,46 @@ pub const WORKLOADS: [(&str, &str, &str); 6] = [
 
 /// One workload's figures.
 #[derive(Clone, Debug)]
-pub struct Measurement {
+pub(crate) struct Measurement {
     /// The workload's name, e.g. `raft-hour`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Nodes in the workload's cluster.
-    pub nodes: usize,
+    pub(crate) nodes: usize,
     /// Virtual time the run covered, in nanoseconds.
-    pub virtual_ns: u64,
+    pub(crate) virtual_ns: u64,
     /// Simulation events the run processed (trace records).
-    pub events: u64,
+    pub(crate) events: u64,
     /// Messages delivered, between nodes (client traffic is not counted).
-    pub deliveries: u64,
+    pub(crate) deliveries: u64,
     /// The run's trace hash: every repetition must give the same one.
-    pub trace_hash: String,
+    pub(crate) trace_hash: String,
     /// The fastest run's wall time.
-    pub wall_ns: u64,
+    pub(crate) wall_ns: u64,
     /// Bank transfers the clients saw commit (0 for a workload without them).
-    pub transfers: u64,
+    pub(crate) transfers: u64,
 }
 
 impl Measurement {
     /// Wall-clock nanoseconds per delivered message: the engine's cost per unit of work.
-    pub fn ns_per_delivery(&self) -> f64 {
+    pub(crate) fn ns_per_delivery(&self) -> f64 {
         self.wall_ns as f64 / self.deliveries.max(1) as f64
     }
     /// Delivered messages per wall-clock second.
-    pub fn deliveries_per_sec(&self) -> f64 {
+    pub(crate) fn deliveries_per_sec(&self) -> f64 {
         self.deliveries as f64 * 1e9 / self.wall_ns.max(1) as f64
     }
     /// Committed transfers per wall-clock second.
-    pub fn transfers_per_sec(&self) -> f64 {
+    pub(crate) fn transfers_per_sec(&self) -> f64 {
         self.transfers as f64 * 1e9 / self.wall_ns.max(1) as f64
     }
     /// Virtual seconds simulated per wall-clock second (how much faster than real time).
-    pub fn virtual_per_wall(&self) -> f64 {
+    pub(crate) fn virtual_per_wall(&self) -> f64 {
         self.virtual_ns as f64 / self.wall_ns.max(1) as f64
     }
 }
 
 /// Runs the selected workloads.
-pub fn measure(args: &BenchArgs) -> Result<Vec<Measurement>, String> {
+pub(crate) fn measure(args: &BenchArgs) -> Result<Vec<Measurement>, String> {
     let mut out = Vec::new();
     for (name, file, text) in WORKLOADS {
         if args.filter.as_deref().is_some_and(|f| !name.contains(f)) {
@@ -279,19 +279,19 @@ pub fn main(args: &BenchArgs) -> i32 {
 
 /// A ratio between two workloads' figures that the engine promises to keep small.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Goal {
+pub(crate) struct Goal {
     /// What is compared, e.g. `raft-kv-10min wall / raft-kv-1min wall`.
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     /// The measured ratio.
-    pub ratio: f64,
+    pub(crate) ratio: f64,
     /// The most the ratio may be.
-    pub at_most: f64,
+    pub(crate) at_most: f64,
 }
 
 /// The goals whose workloads were all measured: a run with clients stays linear in its length
 /// (10 minutes cost at most 11 times 1 minute), and costs about what a run without clients does
 /// per delivered message (within 2x of `raft-hour`).
-pub fn goals(results: &[Measurement]) -> Vec<Goal> {
+pub(crate) fn goals(results: &[Measurement]) -> Vec<Goal> {
     let find = |name: &str| results.iter().find(|m| m.name == name);
     let mut out = Vec::new();
     if let (Some(short), Some(long)) = (find("raft-kv-1min"), find("raft-kv-10min")) {

@@ -48,19 +48,19 @@ pub struct BenchCheckArgs {
 
 /// One MANIFEST.tsv row.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The history file, relative to the data set's directory.
-    pub file: String,
+    pub(crate) file: String,
     /// Operations in the history.
-    pub ops: usize,
+    pub(crate) ops: usize,
     /// `true`: the published verdict is linearizable.
-    pub expected_ok: bool,
+    pub(crate) expected_ok: bool,
     /// Porcupine's published median time to check the file, in milliseconds.
-    pub porcupine_ms: f64,
+    pub(crate) porcupine_ms: f64,
 }
 
 /// Reads MANIFEST.tsv (a header, then file, model, ops, expected, porcupine_median_ms, source).
-pub fn manifest(text: &str) -> Result<Vec<Entry>, String> {
+pub(crate) fn manifest(text: &str) -> Result<Vec<Entry>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         if line.trim().is_empty() {
@@ -175,7 +175,7 @@ const DATA_VAR: &str = "SIM_LIN_DATA";
 /// `sim bench check`: checks every file of the data set, compares each verdict with the
 /// published one, and prints the times beside Porcupine's; exits 0 when every verdict matches, 1
 /// when one does not, 2 on bad input (no data set).
-pub fn main(args: &BenchCheckArgs) -> i32 {
+pub(crate) fn main(args: &BenchCheckArgs) -> i32 {
     // The histories belong to the projects that published them, so the repository holds none:
     // the data set is wherever the user put it, named here or by the same variable the data
     // test reads.

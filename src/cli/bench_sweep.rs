@@ -25,7 +25,7 @@ use crate::sweep::{SeedRange, Summary};
 const FILE: &str = "scenarios/raft/nemesis-partitions.toml";
 const TEXT: &str = include_str!("../../scenarios/raft/nemesis-partitions.toml");
 /// The speed-up two jobs must reach over one.
-pub const BAR: f64 = 1.8;
+pub(crate) const BAR: f64 = 1.8;
 
 /// `sim bench sweep`: a sweep's speed-up from 1 job to 2.
 #[derive(Args, Debug, Clone)]
@@ -128,7 +128,7 @@ fn fastest(scenario: &Scenario, range: SeedRange, runs: u32) -> Result<Vec<Timin
 /// `sim bench sweep`: sweeps the seeds at 1 and at 2 jobs and prints the speed-up against
 /// [`BAR`]; exits 0 when both printed the same table, 1 when they did not (the sweep's output
 /// would depend on the thread count), 2 on bad input. Missing the bar is reported, not failed.
-pub fn main(args: &BenchSweepArgs) -> i32 {
+pub(crate) fn main(args: &BenchSweepArgs) -> i32 {
     let scenario = match Scenario::parse(FILE, TEXT) {
         Ok(s) => s,
         Err(e) => {

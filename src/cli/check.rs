@@ -25,34 +25,34 @@ use super::display;
 
 /// `sim check FILE`: is a recorded history linearizable?
 #[derive(Args, Debug)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The history: sim-history JSON, a Jepsen log, or EDN operation maps (Knossos, Porcupine).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The model to judge against; replaces the one the file implies (its initial value stays).
     #[arg(long, value_enum)]
-    pub model: Option<ModelArg>,
+    pub(crate) model: Option<ModelArg>,
     /// Give up (exit 3, unknown) after this much wall-clock time: `10s`, `500ms`.
     #[arg(long, default_value = "60s")]
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Give up (exit 3, unknown) after this many search steps: a limit that does not depend on
     /// the machine.
     #[arg(long)]
-    pub max_steps: Option<u64>,
+    pub(crate) max_steps: Option<u64>,
     /// Write a self-contained HTML picture of the history and the linearization to this file.
     #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
     /// Replace the `--html` file if it already exists (without this, an existing file is an
     /// error: a picture must never overwrite something by accident).
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Print one JSON object on stdout instead of the human report.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// `--model` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ModelArg {
+pub(crate) enum ModelArg {
     /// A single register: read and write.
     Register,
     /// A single register: read, write and compare-and-set.
@@ -78,17 +78,17 @@ impl From<ModelArg> for ModelKind {
 }
 
 /// A history read from a file, with the model it is judged against.
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The file's format: sim-history JSON, a Jepsen log or EDN.
-    pub format: Format,
+    pub(crate) format: Format,
     /// The operations, with invocation and completion times.
-    pub history: History,
+    pub(crate) history: History,
     /// The model the history is judged against, with its initial value.
-    pub model: ModelSpec,
+    pub(crate) model: ModelSpec,
 }
 
 /// Reads and imports `file`; the error is the line to print (`file:line:col: expected ...`).
-pub fn load(file: &std::path::Path, model: Option<ModelKind>) -> Result<Loaded, String> {
+pub(crate) fn load(file: &std::path::Path, model: Option<ModelKind>) -> Result<Loaded, String> {
     let name = display(file);
     let bytes = std::fs::read(file).map_err(|e| format!("{name}: cannot read the file: {e}"))?;
     let (format, history) = import_bytes(&bytes, model).map_err(|e| format!("{name}:{e}"))?;
@@ -103,7 +103,7 @@ pub fn load(file: &std::path::Path, model: Option<ModelKind>) -> Result<Loaded, 
 }
 
 /// Checks with a wall-clock deadline; returns the analysis and the wall time it took.
-pub fn check_within(
+pub(crate) fn check_within(
     loaded: &Loaded,
     timeout: Duration,
     max_steps: Option<u64>,
@@ -126,7 +126,7 @@ pub fn check_within(
 
 /// `sim check FILE`: judges a history's linearizability against its model and prints the report
 /// (or JSON); returns the exit code: 0 linearizable, 1 not, 2 bad input, 3 unknown (a limit hit).
-pub fn check(args: CheckArgs) -> i32 {
+pub(crate) fn check(args: CheckArgs) -> i32 {
     let name = display(&args.file);
     // Refused before the check, which may take a minute: the user learns at once.
     if let Some(path) = &args.html

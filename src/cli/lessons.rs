@@ -44,30 +44,30 @@ use super::display;
 use rates::Rate;
 
 /// The regression file's name; the walk skips it.
-pub const REGRESSIONS: &str = "regressions.toml";
+pub(crate) const REGRESSIONS: &str = "regressions.toml";
 
 #[derive(Args, Debug)]
-pub struct LessonsArgs {
+pub(crate) struct LessonsArgs {
     /// The catalogue: every `.toml` below it is a scenario, except `regressions.toml`.
     #[arg(default_value = "scenarios")]
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Rewrite the recorded verdicts and trace hashes that moved (comments are kept).
     #[arg(long)]
-    pub bless: bool,
+    pub(crate) bless: bool,
     /// Print one JSON object on stdout (the tables go to stderr).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Only scenarios (and recorded seeds) whose path contains this string; repeat it for any
     /// of several (`--filter raft/ --filter failover/`).
     #[arg(long, value_name = "S")]
-    pub filter: Vec<String>,
+    pub(crate) filter: Vec<String>,
     /// Also sweep each scenario over seeds 1..=N and print how often it shows what it expects: a
     /// lesson that expects a pass must pass on all N.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub seeds: Option<u64>,
+    pub(crate) seeds: Option<u64>,
     /// Worker threads (default: one per core). The output is the same for any number.
     #[arg(long, short = 'j', value_name = "J", value_parser = clap::value_parser!(u64).range(1..=4096))]
-    pub jobs: Option<u64>,
+    pub(crate) jobs: Option<u64>,
 }
 
 /// What became of one scenario of the catalogue.
@@ -114,7 +114,7 @@ impl Checked {
     }
 }
 
-pub fn lessons(args: LessonsArgs) -> i32 {
+pub(crate) fn lessons(args: LessonsArgs) -> i32 {
     let files = match scenario_files(&args.dir) {
         Ok(f) => f,
         Err(e) => {

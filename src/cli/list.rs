@@ -10,7 +10,7 @@ use crate::run::exit::ExitCode;
 use crate::world::fault;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum What {
+pub(crate) enum What {
     Protocols,
     Invariants,
     Faults,
@@ -23,7 +23,7 @@ fn entry(name: &str, tag: &str, definition: &str) {
     }
 }
 
-pub fn list(what: What) -> i32 {
+pub(crate) fn list(what: What) -> i32 {
     match what {
         What::Protocols => {
             for p in protocols::catalog() {

@@ -10,22 +10,22 @@ use crate::run::exit::{self, ExitCode};
 use crate::sweep::merge::merge as merge_dirs;
 
 #[derive(Args, Debug)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// The --out directories of the shards (every shard of one sweep, each complete).
     #[arg(required = true, value_name = "DIR")]
-    pub dirs: Vec<PathBuf>,
+    pub(crate) dirs: Vec<PathBuf>,
     /// Write a JUnit XML report here (one suite per shard).
     #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
     /// Replace an existing --junit file.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Print one JSON document on stdout (the table goes to stderr).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
-pub fn merge(args: MergeArgs) -> i32 {
+pub(crate) fn merge(args: MergeArgs) -> i32 {
     if let Some(path) = &args.junit
         && !args.force
         && path.exists()

@@ -23,7 +23,7 @@ macro_rules! out {
 pub mod bench;
 pub mod bench_check;
 pub mod bench_sweep;
-pub mod check;
+mod check;
 mod lessons;
 mod list;
 mod merge;
@@ -55,7 +55,7 @@ use crate::run::exit::ExitCode;
         failed or the answer is unknown."
 )]
 /// The command line of `sim`: one subcommand.
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }

@@ -38,31 +38,31 @@ struct RawRegression {
 }
 
 /// The verdicts a run can have, as the file spells them.
-pub const VERDICTS: [&str; 3] = ["pass", "violation", "unknown"];
+pub(crate) const VERDICTS: [&str; 3] = ["pass", "violation", "unknown"];
 
 /// One recorded seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Regression {
+pub(crate) struct Regression {
     /// The scenario as written (relative to the regression file).
-    pub scenario: String,
+    pub(crate) scenario: String,
     /// The scenario's path, resolved against the regression file's directory.
-    pub path: PathBuf,
-    pub seed: u64,
-    pub verdict: String,
+    pub(crate) path: PathBuf,
+    pub(crate) seed: u64,
+    pub(crate) verdict: String,
     /// Empty when not recorded yet.
-    pub trace_hash: String,
+    pub(crate) trace_hash: String,
     /// `file:line:col` of the entry's `scenario` value, for messages.
-    pub at: String,
-    pub verdict_span: Range<usize>,
-    pub hash_span: Range<usize>,
+    pub(crate) at: String,
+    pub(crate) verdict_span: Range<usize>,
+    pub(crate) hash_span: Range<usize>,
 }
 
 /// A located problem with the regression file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileError(pub String);
+pub(crate) struct FileError(pub String);
 
 /// Reads the regression entries of `text`; `file` names it in messages and locates scenarios.
-pub fn parse(file: &Path, text: &str) -> Result<Vec<Regression>, FileError> {
+pub(crate) fn parse(file: &Path, text: &str) -> Result<Vec<Regression>, FileError> {
     let name = file.display().to_string();
     let at = |offset: usize| {
         let (line, col) = line_column(text, offset);
@@ -140,14 +140,14 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// One value to rewrite: the byte range of the old value (quotes included) and the new string.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Edit {
-    pub span: Range<usize>,
-    pub value: String,
+pub(crate) struct Edit {
+    pub(crate) span: Range<usize>,
+    pub(crate) value: String,
 }
 
 /// The text with each edit's span replaced by its value as a TOML basic string; everything
 /// else — comments, spacing, order — byte for byte as it was.
-pub fn apply(text: &str, edits: &[Edit]) -> String {
+pub(crate) fn apply(text: &str, edits: &[Edit]) -> String {
     let mut edits: Vec<&Edit> = edits.iter().collect();
     edits.sort_by_key(|e| e.span.start);
     let mut out = String::with_capacity(text.len());

@@ -26,27 +26,27 @@ use crate::scenario::Scenario;
 use super::style_for;
 
 #[derive(Args, Debug)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// The scenario file (TOML).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The seed to replay; the scenario's own seed when absent.
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Narrate from this virtual time on (a duration such as `1.5s` or `200ms`).
     #[arg(long, value_name = "T", value_parser = parse_time)]
-    pub from: Option<Duration>,
+    pub(crate) from: Option<Duration>,
     /// Narrate up to this virtual time, included.
     #[arg(long, value_name = "T", value_parser = parse_time)]
-    pub to: Option<Duration>,
+    pub(crate) to: Option<Duration>,
     /// Keep only events at this node or travelling to or from it.
     #[arg(long, value_name = "X")]
-    pub node: Option<String>,
+    pub(crate) node: Option<String>,
     /// The trace hash this seed is expected to produce; a different one exits 1.
     #[arg(long, value_name = "H")]
-    pub expect_hash: Option<String>,
+    pub(crate) expect_hash: Option<String>,
     /// Print the events as JSON lines on stdout (the human text goes to stderr).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// The same duration spelling scenario files use.
@@ -54,7 +54,7 @@ fn parse_time(s: &str) -> Result<Duration, String> {
     s.parse()
 }
 
-pub fn replay(args: ReplayArgs) -> i32 {
+pub(crate) fn replay(args: ReplayArgs) -> i32 {
     let scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -144,7 +144,7 @@ pub fn replay(args: ReplayArgs) -> i32 {
 
 /// The told events at or between `from` and `to`, of `node` when given. `protocol` names the
 /// run's protocol: the captured records have no header to say it.
-pub fn window(
+pub(crate) fn window(
     protocol: &str,
     nodes: &[String],
     records: &[String],

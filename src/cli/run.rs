@@ -18,28 +18,28 @@ use crate::workload::history::json as history_json;
 use super::{display, style_for};
 
 #[derive(Args, Debug)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The scenario file (TOML).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The seed; overrides the scenario's `seed`.
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Print one JSON object on stdout (the human report goes to stderr).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Write trace.jsonl, summary.md and (with clients) history.json into this directory
     /// (created if missing).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Replace those files if they already exist in --out.
     #[arg(long, requires = "out")]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Run the seed twice and compare the traces record by record.
     #[arg(long)]
-    pub check_determinism: bool,
+    pub(crate) check_determinism: bool,
     /// A test aid, hidden: the run panics at this virtual time, to test how a panic is reported.
     #[arg(long, value_name = "TIME", hide = true)]
-    pub panic_at: Option<crate::node::Duration>,
+    pub(crate) panic_at: Option<crate::node::Duration>,
 }
 
 /// What `--out` writes (`history.json` only when the scenario has clients).
@@ -112,7 +112,7 @@ fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
     Ok(())
 }
 
-pub fn run(args: RunArgs) -> i32 {
+pub(crate) fn run(args: RunArgs) -> i32 {
     let scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => {

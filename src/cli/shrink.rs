@@ -21,27 +21,27 @@ use crate::sweep::shrink::{DEFAULT_MAX_RUNS, ShrinkOptions, Shrunk, Sizes, shrin
 use super::display;
 
 #[derive(Args, Debug)]
-pub struct ShrinkArgs {
+pub(crate) struct ShrinkArgs {
     /// The scenario file (TOML).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The failing seed; default: the scenario's `seed`.
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// The invariant that must keep failing; default: the first one that failed.
     #[arg(long, value_name = "NAME")]
-    pub invariant: Option<String>,
+    pub(crate) invariant: Option<String>,
     /// Where to write the shrunk scenario; default: `<stem>.shrunk.toml` beside FILE.
     #[arg(long, value_name = "F")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Replace the output file if it exists.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// The most runs to try; at the limit the smallest failing scenario found so far is written.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS)]
-    pub max_runs: usize,
+    pub(crate) max_runs: usize,
     /// Print one JSON object on stdout (the human summary goes to stderr).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// `dir/name.toml` → `dir/name.shrunk.toml`.
@@ -53,7 +53,7 @@ fn default_out(file: &Path) -> PathBuf {
     file.with_file_name(format!("{stem}.shrunk.toml"))
 }
 
-pub fn shrink_command(args: ShrinkArgs) -> i32 {
+pub(crate) fn shrink_command(args: ShrinkArgs) -> i32 {
     let scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => {

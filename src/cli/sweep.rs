@@ -25,38 +25,38 @@ use crate::sweep::{SeedRange, SeedResult, Shard, Summary, junit, scenario_hash};
 use super::display;
 
 #[derive(Args, Debug)]
-pub struct SweepArgs {
+pub(crate) struct SweepArgs {
     /// The scenario file (TOML).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Seeds to run: A..B is half-open like Rust (1..1001 is 1,000 seeds); A..=B includes B.
     #[arg(long, value_name = "A..B")]
-    pub seeds: SeedRange,
+    pub(crate) seeds: SeedRange,
     /// Worker threads (default: the machine's cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
-    pub jobs: Option<u64>,
+    pub(crate) jobs: Option<u64>,
     /// Run only shard I (from 0) of N: the seeds whose offset in the range is ≡ I mod N.
     #[arg(long, value_name = "I/N")]
-    pub shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
     /// Stop at the lowest failing seed: every seed below it runs, none above it is reported.
     #[arg(long)]
-    pub fail_fast: bool,
+    pub(crate) fail_fast: bool,
     /// Append each finished seed to DIR/results.jsonl (DIR/sweep.json names the sweep); running
     /// the same command again resumes.
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Start over in --out even if it holds another sweep; replace an existing --junit file.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
     /// Print one JSON document on stdout (the table goes to stderr).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// A test aid, hidden: SEEDS@TIME (e.g. 3,7@1.5s) makes these seeds' runs panic at TIME of
     /// virtual time, to test how a sweep reports a panicking protocol.
     #[arg(long, value_name = "SEEDS@TIME", hide = true)]
-    pub panic_at: Option<PanicAid>,
+    pub(crate) panic_at: Option<PanicAid>,
 }
 
 /// Set by SIGINT: hand out no more seeds.
@@ -79,7 +79,7 @@ fn install_sigint() {
     }
 }
 
-pub fn sweep(args: SweepArgs) -> i32 {
+pub(crate) fn sweep(args: SweepArgs) -> i32 {
     match prepare(&args) {
         Ok(plan) => execute(&args, plan),
         Err(e) => {
@@ -98,7 +98,7 @@ struct Plan {
 
 /// The most seeds one invocation takes: their list is held in memory (8 bytes each). More can
 /// be run as shards, or as several ranges.
-pub const MAX_SEEDS: u64 = 100_000_000;
+pub(crate) const MAX_SEEDS: u64 = 100_000_000;
 
 fn prepare(args: &SweepArgs) -> Result<Plan, String> {
     let count = args.seeds.shard_len(args.shard);

@@ -12,6 +12,11 @@ use super::NodeId;
 
 /// A virtual client's index (0-based, in creation order). Clients are endpoints of the network,
 /// not nodes of the cluster.
+///
+/// ```
+/// use sim::node::ClientId;
+/// assert_eq!(ClientId(2).to_string(), "c2");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct ClientId(pub u32);
@@ -23,6 +28,15 @@ impl fmt::Display for ClientId {
 }
 
 /// One operation of one client: retries of it share the id.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// // A retry keeps the id, so a node can apply a retried write once.
+/// let first = RequestId { client: ClientId(1), seq: 7 };
+/// let retry = RequestId { client: ClientId(1), seq: 7 };
+/// assert_eq!(first, retry);
+/// assert!(first < RequestId { client: ClientId(1), seq: 8 });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RequestId {
     /// The client that issued it.
@@ -32,6 +46,17 @@ pub struct RequestId {
 }
 
 /// A key-value operation. Values are strings: `append` concatenates.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Op, OpResult};
+/// let mut n0 = node(0);
+/// n0.apply(&Op::Put { key: "k".into(), value: "a".into() });
+/// n0.apply(&Op::Append { key: "k".into(), value: "b".into() });
+/// let swap = Op::Cas { key: "k".into(), expect: "ab".into(), new: "c".into() };
+/// assert_eq!(n0.apply(&swap), OpResult::Cas { swapped: true });
+/// assert_eq!(n0.apply(&Op::Get { key: "k".into() }), OpResult::Value { value: Some("c".into()) });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case", tag = "f")]
 pub enum Op {
@@ -67,6 +92,12 @@ pub enum Op {
 
 impl Op {
     /// The key the operation reads or writes.
+    ///
+    /// ```
+    /// use sim::node::Op;
+    /// let op = Op::Cas { key: "k".into(), expect: "a".into(), new: "b".into() };
+    /// assert_eq!(&**op.key(), "k");
+    /// ```
     pub fn key(&self) -> &Arc<str> {
         match self {
             Op::Get { key }
@@ -77,6 +108,12 @@ impl Op {
     }
 
     /// Whether the operation can change the state (and so must be applied at most once).
+    ///
+    /// ```
+    /// use sim::node::Op;
+    /// assert!(!Op::Get { key: "k".into() }.is_write());
+    /// assert!(Op::Append { key: "k".into(), value: "x".into() }.is_write());
+    /// ```
     pub fn is_write(&self) -> bool {
         !matches!(self, Op::Get { .. })
     }
@@ -85,6 +122,32 @@ impl Op {
 /// A client interface: the operations clients ask of a protocol (or a family of protocols)
 /// and what an operation that took effect returns. The key-value one is [`Kv`]; a bank's
 /// transfers or a register that may return siblings are others.
+///
+/// ```
+/// use serde::Serialize;
+/// use sim::node::{ClientApi, ClientId, ClientRequest, Reply, RequestId};
+///
+/// /// A bank's interface: transfers in, the balance after out.
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// enum Bank {}
+///
+/// #[derive(Clone, Debug, PartialEq, Serialize)]
+/// struct Transfer { from: u32, to: u32, amount: u64 }
+///
+/// impl ClientApi for Bank {
+///     type Op = Transfer;
+///     type Output = u64;
+/// }
+///
+/// // A protocol with `type Api = Bank` receives these and answers with those.
+/// let request: ClientRequest<Bank> = ClientRequest {
+///     id: RequestId { client: ClientId(0), seq: 1 },
+///     op: Transfer { from: 0, to: 1, amount: 5 },
+/// };
+/// let answer: Reply<Bank> = Reply::Ok(95);
+/// assert_eq!(request.op.amount, 5);
+/// assert_eq!(answer, Reply::Ok(95));
+/// ```
 pub trait ClientApi: Copy + Debug + PartialEq + 'static {
     /// What a client asks. `Serialize` feeds the trace and its hash.
     type Op: Clone + Debug + PartialEq + Serialize;
@@ -93,6 +156,16 @@ pub trait ClientApi: Copy + Debug + PartialEq + 'static {
 }
 
 /// The key-value interface: [`Op`] in, [`OpResult`] out.
+///
+/// ```
+/// use sim::node::{ClientApi, Kv, Op, OpResult};
+/// // The key-value interface's operations and results.
+/// fn op_of<A: ClientApi>(op: A::Op) -> A::Op { op }
+/// let get: Op = op_of::<Kv>(Op::Get { key: "k".into() });
+/// let result: <Kv as ClientApi>::Output = OpResult::Value { value: None };
+/// assert!(!get.is_write());
+/// assert_eq!(result, OpResult::Value { value: None });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kv {}
 
@@ -102,6 +175,18 @@ impl ClientApi for Kv {
 }
 
 /// A request as a node receives it.
+///
+/// ```
+/// use sim::node::{ClientId, ClientRequest, Op, RequestId};
+/// let request: ClientRequest = ClientRequest {
+///     id: RequestId { client: ClientId(0), seq: 1 },
+///     op: Op::Get { key: "x".into() },
+/// };
+/// // As the trace holds it.
+/// let json = serde_json::to_value(&request).unwrap();
+/// assert_eq!(json["op"]["f"], "get");
+/// assert_eq!(json["id"]["seq"], 1);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(bound = "")]
 pub struct ClientRequest<A: ClientApi = Kv> {
@@ -112,6 +197,16 @@ pub struct ClientRequest<A: ClientApi = Kv> {
 }
 
 /// What the operation did, when it did happen.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Op, OpResult};
+/// let mut n0 = node(0);
+/// assert_eq!(n0.apply(&Op::Get { key: "x".into() }), OpResult::Value { value: None });
+/// assert_eq!(n0.apply(&Op::Put { key: "x".into(), value: "1".into() }), OpResult::Done);
+/// let wrong = Op::Cas { key: "x".into(), expect: "2".into(), new: "3".into() };
+/// assert_eq!(n0.apply(&wrong), OpResult::Cas { swapped: false });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case", tag = "result")]
 pub enum OpResult {
@@ -130,6 +225,20 @@ pub enum OpResult {
 }
 
 /// A node's answer to a request.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, ClientRequest, Effect, Op, OpResult, Reply, RequestId};
+/// let put = ClientRequest {
+///     id: RequestId { client: ClientId(0), seq: 1 },
+///     op: Op::Put { key: "x".into(), value: "1".into() },
+/// };
+/// // Node 0 of Tiny answers Ok; node 1 redirects.
+/// let from_0 = step(&mut node(0), 3, 0, |n, ctx| n.on_request(ctx, put.clone()));
+/// assert!(matches!(from_0.last(), Some(Effect::Reply { reply: Reply::Ok(OpResult::Done), .. })));
+/// let from_1 = step(&mut node(1), 3, 0, |n, ctx| n.on_request(ctx, put));
+/// assert!(matches!(from_1[..], [Effect::Reply { reply: Reply::NotLeader { .. }, .. }]));
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "reply", bound = "")]
 pub enum Reply<A: ClientApi = Kv> {

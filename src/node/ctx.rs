@@ -10,6 +10,17 @@ use super::{
 };
 
 /// One thing a handler asked the world to do.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Effect, Observation, Role};
+///
+/// // What node 0 of Tiny asks for as it starts: the world carries these out in this order.
+/// let effects = step(&mut node(0), 3, 0, |n, ctx| n.on_start(ctx));
+/// assert!(matches!(effects[0], Effect::Observe(Observation::Role { role: Role::Leader, term: 1 })));
+/// assert!(matches!(effects[1], Effect::SetTimer { timer: Timer::Ping, after } if after == 100 * MS));
+/// assert_eq!(effects.len(), 2);
+/// ```
 #[derive(Debug)]
 pub enum Effect<P: Protocol> {
     /// Send `msg` to node `to`.
@@ -127,6 +138,20 @@ pub struct Ctx<'a, P: Protocol> {
 impl<'a, P: Protocol> Ctx<'a, P> {
     /// Built by the world for each handler call (and by protocol unit tests), with what the
     /// node's wall clock (`now`) and monotonic clock read.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{Ctx, Effect, NodeId, Rng, Stream};
+    ///
+    /// // Drive Tiny's node 0 by hand: start it, then read what it asked for.
+    /// let peers = [NodeId(1), NodeId(2)];
+    /// let mut rng = Rng::derive(1, Stream::Node(0));
+    /// let mut effects: Vec<Effect<Tiny>> = Vec::new();
+    /// let mut ctx = Ctx::new(NodeId(0), &peers, 0, 0, &mut rng, &mut effects);
+    /// let mut n0 = node(0);
+    /// n0.on_start(&mut ctx);
+    /// assert_eq!(effects.len(), 2, "a role and a timer");
+    /// ```
     pub fn new(
         id: NodeId,
         peers: &'a [NodeId],
@@ -150,6 +175,20 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// The node's disk as the handler begins (`None`: nothing was ever written). The world
     /// always gives it; a test that drives a protocol by hand gives it if the protocol checks
     /// its log against the disk.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{Disk, Effect, NodeId, Rng, Stream};
+    ///
+    /// // Node 0 restarts with two records on disk, then cuts one.
+    /// let disk = Disk { state: 7, log: vec![(), ()] };
+    /// let (mut rng, mut effects) = (Rng::derive(1, Stream::Node(0)), Vec::<Effect<Tiny>>::new());
+    /// let mut ctx = sim::node::Ctx::new(NodeId(0), &[NodeId(1)], 0, 0, &mut rng, &mut effects)
+    ///     .with_disk(Some(&disk));
+    /// assert_eq!(ctx.durable_log_len(), 2);
+    /// ctx.log_truncate(1);
+    /// assert_eq!(ctx.durable_log(), &[()]);
+    /// ```
     pub fn with_disk(mut self, disk: Option<&'a DiskOf<P>>) -> Self {
         self.untouched = disk.map_or(&[], |d| &d.log[..]);
         self.log_len = self.untouched.len() as u64;
@@ -157,22 +196,45 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     }
 
     /// This node.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::NodeId;
+    /// step(&mut node(2), 3, 0, |_, ctx| assert_eq!(ctx.id(), NodeId(2)));
+    /// ```
     pub fn id(&self) -> NodeId {
         self.id
     }
 
     /// Every other node of the cluster, in cluster order.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::NodeId;
+    /// step(&mut node(1), 3, 0, |_, ctx| assert_eq!(ctx.peers(), [NodeId(0), NodeId(2)]));
+    /// ```
     pub fn peers(&self) -> &[NodeId] {
         self.peers
     }
 
     /// The number of nodes in the cluster, this one included.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// step(&mut node(1), 3, 0, |_, ctx| assert_eq!(ctx.cluster_size(), 3));
+    /// ```
     pub fn cluster_size(&self) -> usize {
         self.peers.len() + 1
     }
 
     /// The node's *wall* clock, the time of day: offset, drift and jumps applied. It can go
     /// backwards. Right for timestamps a human reads; wrong for measuring a duration.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// // `step` sets both clocks to the time it is given.
+    /// step(&mut node(0), 3, 1_500 * MS as i64, |_, ctx| assert_eq!(ctx.now(), 1_500_000_000));
+    /// ```
     pub fn now(&self) -> LocalNanos {
         self.now
     }
@@ -180,11 +242,25 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// The node's *monotonic* clock: it drifts with the node's oscillator (the wall clock's
     /// drift) but never jumps and never goes backwards; it read 0 when the run began. Right for
     /// measuring durations: leases, timeouts, how long ago something was heard.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// step(&mut node(0), 3, 42, |_, ctx| assert_eq!(ctx.monotonic(), 42));
+    /// ```
     pub fn monotonic(&self) -> LocalNanos {
         self.monotonic
     }
 
     /// What the named clock reads.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::ClockKind;
+    /// step(&mut node(0), 3, 9, |_, ctx| {
+    ///     assert_eq!(ctx.clock(ClockKind::Wall), ctx.now());
+    ///     assert_eq!(ctx.clock(ClockKind::Monotonic), ctx.monotonic());
+    /// });
+    /// ```
     pub fn clock(&self, kind: ClockKind) -> LocalNanos {
         match kind {
             ClockKind::Wall => self.now,
@@ -193,11 +269,26 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     }
 
     /// The node's own random stream (kept across crashes).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// // A node's draws come from its own seeded stream: the same seed, the same draws.
+    /// let mut first = 0;
+    /// step(&mut node(0), 3, 0, |_, ctx| first = ctx.rng().below(1_000));
+    /// step(&mut node(0), 3, 0, |_, ctx| assert_eq!(ctx.rng().below(1_000), first));
+    /// ```
     pub fn rng(&mut self) -> &mut Rng {
         self.rng
     }
 
     /// Sends `msg` to node `to` (never to itself: a node changes its own state directly).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{Effect, NodeId};
+    /// let effects = step(&mut node(0), 3, 0, |_, ctx| ctx.send(NodeId(2), 5));
+    /// assert!(matches!(effects[..], [Effect::Send { to: NodeId(2), msg: 5 }]));
+    /// ```
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {
         debug_assert_ne!(
             to, self.id,
@@ -207,6 +298,15 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     }
 
     /// Sends `msg` to every peer, in cluster order.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{Effect, NodeId};
+    /// // Tiny's node 0 pings every peer, in cluster order, when its timer fires.
+    /// let effects = step(&mut node(0), 3, 0, |n, ctx| n.on_timer(ctx, Timer::Ping));
+    /// assert!(matches!(effects[0], Effect::Send { to: NodeId(1), msg: 0 }));
+    /// assert!(matches!(effects[1], Effect::Send { to: NodeId(2), msg: 0 }));
+    /// ```
     pub fn broadcast(&mut self, msg: P::Msg) {
         for &to in self.peers {
             self.effects.push(Effect::Send {
@@ -220,21 +320,58 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// a real timer (`timerfd` on `CLOCK_MONOTONIC`, a Tokio sleep) does: a drifting clock
     /// stretches or shrinks it, a wall-clock jump does not move it. A pending timer with the
     /// same name is replaced.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::Effect;
+    /// let effects = step(&mut node(0), 3, 0, |_, ctx| ctx.set_timer(250 * MS, Timer::Ping));
+    /// assert!(matches!(effects[..], [Effect::SetTimer { timer: Timer::Ping, after: 250_000_000 }]));
+    /// ```
     pub fn set_timer(&mut self, after: Nanos, timer: P::Timer) {
         self.effects.push(Effect::SetTimer { timer, after });
     }
 
     /// Cancels the pending timer with this name, if any.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::Effect;
+    /// let effects = step(&mut node(0), 3, 0, |_, ctx| ctx.cancel_timer(Timer::Ping));
+    /// assert!(matches!(effects[..], [Effect::CancelTimer { timer: Timer::Ping }]));
+    /// ```
     pub fn cancel_timer(&mut self, timer: P::Timer) {
         self.effects.push(Effect::CancelTimer { timer });
     }
 
     /// Replaces the node's small durable state; it is on disk before any later effect happens.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{ClientId, ClientRequest, DiskWrite, Effect, Op, RequestId};
+    /// // Tiny's node 0 persists its write count before it answers the write.
+    /// let put = ClientRequest {
+    ///     id: RequestId { client: ClientId(0), seq: 1 },
+    ///     op: Op::Put { key: "x".into(), value: "1".into() },
+    /// };
+    /// let effects = step(&mut node(0), 3, 0, |n, ctx| n.on_request(ctx, put));
+    /// assert!(matches!(effects[0], Effect::Persist(DiskWrite::State(1))));
+    /// assert!(matches!(effects.last(), Some(Effect::Reply { .. })));
+    /// ```
     pub fn persist(&mut self, state: P::Durable) {
         self.effects.push(Effect::Persist(DiskWrite::State(state)));
     }
 
     /// Adds `record` at the end of the node's durable log; on disk before any later effect.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{DiskWrite, Effect};
+    /// let effects = step(&mut node(0), 3, 0, |_, ctx| {
+    ///     ctx.log_append(());
+    ///     assert_eq!(ctx.durable_log_len(), 1);
+    /// });
+    /// assert!(matches!(effects[..], [Effect::Persist(DiskWrite::Append(()))]));
+    /// ```
     pub fn log_append(&mut self, record: P::Record) {
         self.log_len += 1;
         self.effects
@@ -243,6 +380,18 @@ impl<'a, P: Protocol> Ctx<'a, P> {
 
     /// Keeps the first `len` records of the durable log and deletes the rest; `len` is at most
     /// the log's length.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{DiskWrite, Effect};
+    /// let effects = step(&mut node(0), 3, 0, |_, ctx| {
+    ///     ctx.log_append(());
+    ///     ctx.log_append(());
+    ///     ctx.log_truncate(1);
+    ///     assert_eq!(ctx.durable_log_len(), 1);
+    /// });
+    /// assert!(matches!(effects[2], Effect::Persist(DiskWrite::Truncate(1))));
+    /// ```
     pub fn log_truncate(&mut self, len: u64) {
         debug_assert!(
             len <= self.log_len,
@@ -256,6 +405,15 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     }
 
     /// The durable log's length once this handler's writes so far are carried out.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// step(&mut node(0), 3, 0, |_, ctx| {
+    ///     assert_eq!(ctx.durable_log_len(), 0, "a fresh node's disk is empty");
+    ///     ctx.log_append(());
+    ///     assert_eq!(ctx.durable_log_len(), 1, "counts the appends asked for so far");
+    /// });
+    /// ```
     pub fn durable_log_len(&self) -> u64 {
         self.log_len
     }
@@ -263,22 +421,65 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// The records of the durable log that this handler has not rewritten, as they are on
     /// disk: a prefix of the log. Records appended by this handler are not in it. For
     /// assertions that a protocol's copy of its log agrees with its disk.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// step(&mut node(0), 3, 0, |_, ctx| {
+    ///     ctx.log_append(());
+    ///     assert!(ctx.durable_log().is_empty(), "this handler's own appends are not in it");
+    /// });
+    /// ```
     pub fn durable_log(&self) -> &[P::Record] {
         self.untouched
     }
 
     /// Answers a client's request. A node may answer later than the handler that received it
     /// (once the operation commits), or never (the client then times out).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{ClientId, ClientRequest, Effect, NodeId, Op, Reply, RequestId};
+    /// // Tiny's node 1 sends clients to node 0.
+    /// let id = RequestId { client: ClientId(3), seq: 1 };
+    /// let get = ClientRequest { id, op: Op::Get { key: "x".into() } };
+    /// let effects = step(&mut node(1), 3, 0, |n, ctx| n.on_request(ctx, get));
+    /// assert!(matches!(
+    ///     &effects[..],
+    ///     [Effect::Reply { request, reply: Reply::NotLeader { leader: Some(NodeId(0)) } }] if *request == id
+    /// ));
+    /// ```
     pub fn reply(&mut self, request: RequestId, reply: Reply<P::Api>) {
         self.effects.push(Effect::Reply { request, reply });
     }
 
     /// Reports a common fact to the checkers.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{Effect, Observation, Role};
+    /// let effects = step(&mut node(1), 3, 0, |n, ctx| n.on_start(ctx));
+    /// assert!(matches!(effects[..], [Effect::Observe(Observation::Role { role: Role::Follower, term: 1 })]));
+    /// ```
     pub fn observe(&mut self, observation: Observation) {
         self.effects.push(Effect::Observe(observation));
     }
 
     /// States one of the protocol's own facts, for its own invariants (and the trace).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{ClientId, ClientRequest, Effect, Op, RequestId};
+    /// // Tiny's node 0 states `Wrote { n }` for its n-th write; its invariant `writes_counted` reads it.
+    /// let mut n0 = node(0);
+    /// for seq in 1..=2 {
+    ///     let put = ClientRequest {
+    ///         id: RequestId { client: ClientId(0), seq },
+    ///         op: Op::Put { key: "x".into(), value: seq.to_string().into() },
+    ///     };
+    ///     let effects = step(&mut n0, 3, 0, |n, ctx| n.on_request(ctx, put));
+    ///     assert!(effects.iter().any(|e| matches!(e, Effect::Fact(Wrote { n }) if *n == seq)));
+    /// }
+    /// ```
     pub fn fact(&mut self, fact: P::Fact) {
         self.effects.push(Effect::Fact(fact));
     }

@@ -29,6 +29,14 @@
 //! [`Protocol::new`]: super::Protocol::new
 
 /// One write to a node's disk.
+///
+/// ```
+/// use sim::node::{Disk, DiskWrite};
+/// let mut disk: Disk<u64, &str> = Disk::default();
+/// disk.apply(DiskWrite::State(3));
+/// disk.apply(DiskWrite::Append("a"));
+/// assert_eq!((disk.state, disk.log.as_slice()), (3, ["a"].as_slice()));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DiskWrite<D, R> {
     /// Replaces the small durable state.
@@ -79,6 +87,13 @@ impl<D: Default, R> Default for Disk<D, R> {
 
 impl<D, R> Disk<D, R> {
     /// Carries out one write.
+    ///
+    /// ```
+    /// use sim::node::{Disk, DiskWrite};
+    /// let mut disk: Disk<(), u32> = Disk { state: (), log: vec![1, 2, 3] };
+    /// disk.apply(DiskWrite::Truncate(1));
+    /// assert_eq!(disk.log, [1]);
+    /// ```
     pub fn apply(&mut self, write: DiskWrite<D, R>) {
         match write {
             DiskWrite::State(state) => self.state = state,

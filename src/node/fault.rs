@@ -9,6 +9,24 @@ use serde::Serialize;
 use super::{Nanos, RunView, format_duration_signed};
 
 /// Where a fault came from.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Applied, FaultRecord, Invariant, Origin, Status};
+/// // An invariant's `on_fault` learns which `[[faults]]` entry did what.
+/// let crash = FaultRecord {
+///     at: 1_000 * MS,
+///     origin: Origin::Schedule(0),
+///     written: "crash A".into(),
+///     applied: Applied::Crash { nodes: vec![0] },
+///     lasting: None,
+///     dynamic: false,
+/// };
+/// let mut check = WritesCounted::default();
+/// check.on_fault(crash.at, &crash, &view());
+/// assert_eq!(check.status(), Status::Pass, "writes_counted ignores faults");
+/// assert_eq!(serde_json::to_value(Origin::Schedule(0)).unwrap()["schedule"], 0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
@@ -23,6 +41,15 @@ pub enum Origin {
 }
 
 /// A partition's shape with concrete nodes.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::Resolved;
+/// let split = Resolved::Groups(vec![vec![0], vec![1, 2]]);
+/// assert_eq!(split.describe(&view()), "{A} | {B,C}");
+/// let bridged = Resolved::Bridge { left: vec![0], right: vec![2], bridge: 1 };
+/// assert_eq!(bridged.describe(&view()), "{A} | {C} bridged by B");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolved {
@@ -47,6 +74,14 @@ pub enum Resolved {
 }
 
 /// A fault as it happened.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::Applied;
+/// let jump = Applied::ClockJump { nodes: vec![2], by: -500_000_000 };
+/// assert_eq!(jump.describe(&view()), "clock of C jumps -500ms");
+/// assert_eq!(jump.nodes(), [2]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum Applied {
@@ -125,6 +160,21 @@ pub enum Applied {
 }
 
 /// One line of the concrete schedule.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Applied, FaultRecord, Origin};
+/// // `crash = "leader"` resolved to C, undone after a second.
+/// let record = FaultRecord {
+///     at: 1_000 * MS,
+///     origin: Origin::Schedule(0),
+///     written: "leader".into(),
+///     applied: Applied::Crash { nodes: vec![2] },
+///     lasting: Some(1_000 * MS),
+///     dynamic: true,
+/// };
+/// assert_eq!(record.describe(&view()), "crash C (leader) for 1s");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FaultRecord {
     /// True time it happened, in nanoseconds.
@@ -145,6 +195,12 @@ pub struct FaultRecord {
 
 impl Resolved {
     /// The directed links this partition cuts.
+    ///
+    /// ```
+    /// use sim::node::Resolved;
+    /// let links = Resolved::Groups(vec![vec![0], vec![1]]).cut_links();
+    /// assert_eq!(links, [(0, 1), (1, 0)]);
+    /// ```
     pub fn cut_links(&self) -> Vec<(u32, u32)> {
         let mut links = Vec::new();
         let mut both = |a: u32, b: u32| {
@@ -186,6 +242,13 @@ impl Resolved {
     }
 
     /// The shape with node names: `{A,B} | {C,D,E}`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::Resolved;
+    /// let ring = Resolved::Ring { order: vec![0, 1, 2], reach: 1 };
+    /// assert_eq!(ring.describe(&view()), "ring A-B-C (each sees 1 on either side)");
+    /// ```
     pub fn describe(&self, cluster: &dyn RunView) -> String {
         match self {
             Resolved::Groups(groups) => {
@@ -216,6 +279,13 @@ impl Resolved {
 
 impl Applied {
     /// The fault as it happened, with node names: `partition {A,B} | {C,D,E}`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{Applied, Resolved};
+    /// let p = Applied::Partition { cut: 1, shape: Resolved::Groups(vec![vec![0, 1], vec![2]]) };
+    /// assert_eq!(p.describe(&view()), "partition {A,B} | {C}");
+    /// ```
     pub fn describe(&self, cluster: &dyn RunView) -> String {
         let set = |nodes: &[u32]| {
             if nodes.len() == 1 {
@@ -263,6 +333,13 @@ impl Applied {
     }
 
     /// Every node the fault touched, partitions and repairs included, in cluster order.
+    ///
+    /// ```
+    /// use sim::node::{Applied, Resolved};
+    /// let p = Applied::Partition { cut: 1, shape: Resolved::Groups(vec![vec![2], vec![0, 1]]) };
+    /// assert_eq!(p.touched(), [0, 1, 2]);
+    /// assert_eq!(p.nodes(), [] as [u32; 0], "a partition acts on links, not nodes");
+    /// ```
     pub fn touched(&self) -> Vec<u32> {
         let mut nodes = match self {
             Applied::Partition { shape, .. } => match shape {
@@ -287,6 +364,12 @@ impl Applied {
     }
 
     /// The nodes this fault acted on directly.
+    ///
+    /// ```
+    /// use sim::node::Applied;
+    /// assert_eq!(Applied::Pause { nodes: vec![1] }.nodes(), [1]);
+    /// assert!(Applied::Heal.nodes().is_empty());
+    /// ```
     pub fn nodes(&self) -> &[u32] {
         match self {
             Applied::Crash { nodes }
@@ -302,6 +385,20 @@ impl Applied {
 
 impl FaultRecord {
     /// One line of the schedule: `crash C (leader) for 1s`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{Applied, FaultRecord, Origin};
+    /// let record = FaultRecord {
+    ///     at: 0,
+    ///     origin: Origin::Nemesis,
+    ///     written: "pause B".into(),
+    ///     applied: Applied::Pause { nodes: vec![1] },
+    ///     lasting: Some(200 * MS),
+    ///     dynamic: false,
+    /// };
+    /// assert_eq!(record.describe(&view()), "pause B for 200ms");
+    /// ```
     pub fn describe(&self, cluster: &dyn RunView) -> String {
         let mut s = self.applied.describe(cluster);
         if let Applied::Skipped { .. } = self.applied {

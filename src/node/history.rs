@@ -7,6 +7,13 @@ use std::fmt;
 use serde::Serialize;
 
 /// A value stored under a key.
+///
+/// ```
+/// use sim::node::history::Value;
+/// assert_eq!(Value::Int(3).to_string(), "3");
+/// assert_eq!(Value::Str("c1-4".into()).to_string(), "\"c1-4\"");
+/// assert_eq!(serde_json::to_value(Value::Int(3)).unwrap(), 3, "untagged in JSON");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(untagged)]
 pub enum Value {
@@ -26,6 +33,13 @@ impl fmt::Display for Value {
 }
 
 /// What a client asked for.
+///
+/// ```
+/// use sim::node::history::{Call, Value};
+/// let cas = Call::Cas { from: Value::Int(1), to: Value::Int(2) };
+/// assert_ne!(cas, Call::Write(Value::Int(2)));
+/// assert_eq!(serde_json::to_value(&Call::Read).unwrap(), "Read");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Call {
     /// `get` / `read`.
@@ -62,6 +76,12 @@ pub enum Call {
 }
 
 /// One step of a transaction.
+///
+/// ```
+/// use sim::node::history::{Micro, Value, txn_text};
+/// let steps = [Micro::Read("x".into()), Micro::Write("y".into(), Value::Int(2))];
+/// assert_eq!(txn_text(&steps, None), "[r x, w y 2]");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Micro {
     /// Read a register (what it returned is in [`Output::Txn`]).
@@ -72,6 +92,11 @@ pub enum Micro {
 
 impl Micro {
     /// The register this step reads or writes.
+    ///
+    /// ```
+    /// use sim::node::history::{Micro, Value};
+    /// assert_eq!(Micro::Write("y".into(), Value::Int(2)).key(), "y");
+    /// ```
     pub fn key(&self) -> &str {
         match self {
             Micro::Read(k) | Micro::Write(k, _) => k,
@@ -81,6 +106,13 @@ impl Micro {
 
 /// A transaction as text, `[r x 1, w y 2]`: each read with what it returned when `seen` says
 /// (`nil` for a read that returned nil), else bare (`r x`).
+///
+/// ```
+/// use sim::node::history::{Micro, Value, txn_text};
+/// let steps = [Micro::Read("x".into()), Micro::Read("z".into())];
+/// let seen = [Some(Value::Int(1)), None];
+/// assert_eq!(txn_text(&steps, Some(&seen)), "[r x 1, r z nil]");
+/// ```
 pub fn txn_text(steps: &[Micro], seen: Option<&[Option<Value>]>) -> String {
     let shown: Vec<String> = steps
         .iter()
@@ -100,6 +132,14 @@ pub fn txn_text(steps: &[Micro], seen: Option<&[Option<Value>]>) -> String {
 }
 
 /// What an operation that took effect returned.
+///
+/// ```
+/// use sim::node::history::{Outcome, Output, Value};
+/// let read = Outcome::Ok(Output::Value(Some(Value::Str("c0-1".into()))));
+/// let Outcome::Ok(Output::Value(Some(v))) = &read else { panic!() };
+/// assert_eq!(v.to_string(), "\"c0-1\"");
+/// assert_ne!(Output::Balances(vec![50, 50]), Output::Balances(vec![100, 0]));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Output {
     /// A read's value; `None`: the key was absent (nil).
@@ -117,6 +157,14 @@ pub enum Output {
 }
 
 /// How an operation ended.
+///
+/// ```
+/// use sim::node::history::{Outcome, Output};
+/// // An operation that timed out may or may not have happened: `Info`, never `Fail`.
+/// let unknown = Outcome::Info;
+/// assert_ne!(unknown, Outcome::Fail);
+/// assert_eq!(serde_json::to_value(Outcome::Ok(Output::Done)).unwrap()["Ok"], "Done");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Outcome {
     /// It took effect and returned this.
@@ -128,6 +176,20 @@ pub enum Outcome {
 }
 
 /// One client operation.
+///
+/// ```
+/// use sim::node::history::{Call, Operation, Outcome, Value};
+/// // Client 2's put of key "k", invoked at 5 ms, never answered.
+/// let op = Operation {
+///     process: 2,
+///     key: Some("k".into()),
+///     call: Call::Write(Value::Str("c2-1".into())),
+///     invoke: 5_000_000,
+///     complete: None,
+///     outcome: Outcome::Info,
+/// };
+/// assert!(op.complete.is_none(), "pending at the end of the history");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Operation {
     /// Who issued it: a simulated client's index, or a Jepsen process number.
@@ -146,6 +208,11 @@ pub struct Operation {
 }
 
 /// What the `invoke`/`complete` numbers count.
+///
+/// ```
+/// use sim::node::history::TimeUnit;
+/// assert_eq!(serde_json::to_value(TimeUnit::Event).unwrap(), "event");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeUnit {
@@ -156,6 +223,11 @@ pub enum TimeUnit {
 }
 
 /// The sequential specification a history is judged against.
+///
+/// ```
+/// use sim::node::history::ModelKind;
+/// assert_eq!(serde_json::to_value(ModelKind::CasRegister).unwrap(), "cas-register");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
@@ -172,6 +244,13 @@ pub enum ModelKind {
 }
 
 /// A model and the initial value of every key (`None`: absent, reads return nil).
+///
+/// ```
+/// use sim::node::history::{ModelKind, ModelSpec, Value};
+/// // A register that holds 0 before the first write (Knossos's `cas-register 0`).
+/// let model = ModelSpec { kind: ModelKind::CasRegister, init: Some(Value::Int(0)) };
+/// assert_eq!(serde_json::to_value(&model).unwrap()["init"], 0);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ModelSpec {
     /// The sequential specification.

@@ -13,6 +13,15 @@ use super::{FaultRecord, Nanos, Observation, RunView};
 
 /// Safety: nothing bad ever happens (a violation is final). Liveness: something good happens
 /// within a bound (judged once the faults are over).
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::Property;
+/// // A safety invariant's failure exits 1, a liveness one's 3.
+/// let writes = Tiny::invariants();
+/// assert_eq!(writes[0].info.property, Property::Safety);
+/// assert_eq!(sim::run::exit::of_failure(Property::Liveness, true).code(), 3);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Property {
@@ -23,6 +32,19 @@ pub enum Property {
 }
 
 /// The first violation an invariant found.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Invariant, Status};
+/// // Feed Tiny's `writes_counted` a write that skips one: its first violation says so.
+/// let (mut check, view) = (WritesCounted::default(), view());
+/// check.on_fact(10 * MS, 0, &Wrote { n: 1 }, &view);
+/// check.on_fact(20 * MS, 0, &Wrote { n: 3 }, &view);
+/// let Status::Violated(v) = check.status() else { panic!("a skipped write passed") };
+/// assert_eq!(v.at, 20_000_000);
+/// assert_eq!(v.nodes, ["A"]);
+/// assert_eq!(v.message, "write 3 came after write 1");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// True time of the violation, in nanoseconds.
@@ -36,6 +58,15 @@ pub struct Violation {
 }
 
 /// An invariant's verdict on a run.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Invariant, Status};
+/// let (mut check, view) = (WritesCounted::default(), view());
+/// check.on_fact(0, 0, &Wrote { n: 1 }, &view);
+/// assert_eq!(check.status(), Status::Pass);
+/// assert_eq!(Status::Unknown("the run ended too early".into()).name(), "unknown");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     /// The property held over the whole run.
@@ -48,6 +79,13 @@ pub enum Status {
 
 impl Status {
     /// A safety invariant's status: violated if it found a violation, else holding.
+    ///
+    /// ```
+    /// use sim::node::{Status, Violation};
+    /// assert_eq!(Status::of(&None), Status::Pass);
+    /// let v = Violation { at: 5, nodes: vec!["A".into()], message: "two leaders".into(), evidence: vec![] };
+    /// assert_eq!(Status::of(&Some(v.clone())), Status::Violated(v));
+    /// ```
     pub fn of(violation: &Option<Violation>) -> Status {
         match violation {
             Some(v) => Status::Violated(v.clone()),
@@ -56,6 +94,13 @@ impl Status {
     }
 
     /// The status as reports write it: `pass`, `violation` or `unknown`.
+    ///
+    /// ```
+    /// use sim::node::{Status, Violation};
+    /// let v = Violation { at: 5, nodes: vec![], message: "two leaders".into(), evidence: vec![] };
+    /// assert_eq!(Status::Pass.name(), "pass");
+    /// assert_eq!(Status::Violated(v).name(), "violation");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -155,6 +200,16 @@ pub trait Invariant {
 }
 
 /// What `sim list invariants` prints, and what `[check]` accepts.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::Property;
+/// // What `sim list invariants` shows for Tiny's own invariant.
+/// let info = Tiny::invariants()[0].info;
+/// assert_eq!(info.name, "writes_counted");
+/// assert_eq!(info.property, Property::Safety);
+/// assert!(info.bound.is_none(), "[check] names it in `invariants`, with no duration");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InvariantInfo {
     /// As `[check]` names it.

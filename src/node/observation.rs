@@ -9,6 +9,13 @@ use serde::Serialize;
 use super::{ClockKind, LocalNanos, NodeId};
 
 /// A node's role, in the vocabulary of the protocols we model.
+///
+/// ```
+/// use sim::node::Role;
+/// // As the trace writes a role.
+/// assert_eq!(serde_json::to_string(&Role::PreCandidate).unwrap(), "\"pre_candidate\"");
+/// assert_eq!(Role::PreCandidate.name(), "pre-candidate");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -29,11 +36,22 @@ pub enum Role {
 impl Role {
     /// Leader and master are the roles that lead: the ones `election_safety` counts and that
     /// the `leader` fault target resolves to.
+    ///
+    /// ```
+    /// use sim::node::Role;
+    /// assert!(Role::Leader.leads() && Role::Master.leads());
+    /// assert!(!Role::Candidate.leads() && !Role::Standby.leads());
+    /// ```
     pub fn leads(self) -> bool {
         matches!(self, Role::Leader | Role::Master)
     }
 
     /// The role as traces and reports write it: `pre-candidate`.
+    ///
+    /// ```
+    /// use sim::node::Role;
+    /// assert_eq!(Role::Standby.name(), "standby");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Role::Follower => "follower",
@@ -130,6 +148,12 @@ pub enum Observation {
 
 impl Observation {
     /// A short name for the kind, as written in traces.
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation};
+    /// assert_eq!(Observation::Suspect { peer: NodeId(1) }.kind(), "suspect");
+    /// assert_eq!(Observation::Applied { index: 1, term: 1, digest: 7 }.kind(), "applied");
+    /// ```
     pub fn kind(&self) -> &'static str {
         match self {
             Observation::Role { .. } => "role",

@@ -16,6 +16,19 @@ use super::{
 };
 
 /// A problem with a protocol's `[protocol]` settings that types alone cannot catch.
+///
+/// ```
+/// use sim::node::ConfigError;
+/// // What a protocol's `validate` returns for a heartbeat slower than its timeout.
+/// fn validate(heartbeat_ms: u64, timeout_ms: u64) -> Result<(), ConfigError> {
+///     if heartbeat_ms >= timeout_ms {
+///         return Err(ConfigError::new("heartbeat", "must be shorter than the timeout"));
+///     }
+///     Ok(())
+/// }
+/// assert_eq!(validate(100, 50).unwrap_err().field, "heartbeat");
+/// assert!(validate(50, 100).is_ok());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     /// The key inside `[protocol]` that is wrong (empty when the problem is the cluster).
@@ -26,6 +39,12 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// A problem with the key `field` (`""`: with the cluster).
+    ///
+    /// ```
+    /// use sim::node::ConfigError;
+    /// let e = ConfigError::new("", "needs an odd number of nodes");
+    /// assert_eq!((e.field, e.message.as_str()), ("", "needs an odd number of nodes"));
+    /// ```
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         ConfigError {
             field,
@@ -35,6 +54,15 @@ impl ConfigError {
 }
 
 /// A node's disk, for protocol `P`.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{DiskOf, Protocol};
+/// // Tiny persists its write count: a restarted node reads it back from its disk.
+/// let disk: DiskOf<Tiny> = sim::node::Disk { state: 4, log: Vec::new() };
+/// let restarted = Tiny::new(sim::node::NodeId(0), &[], &Config {}, Some(&disk));
+/// assert_eq!(restarted.writes, 4);
+/// ```
 pub type DiskOf<P> = Disk<<P as Protocol>::Durable, <P as Protocol>::Record>;
 
 /// A distributed protocol, as one node runs it.
@@ -268,5 +296,12 @@ pub trait Protocol: Sized + 'static {
 
 /// The facts of a protocol that states none of its own: it cannot be built, so `ctx.fact` is
 /// never called with one.
+///
+/// ```
+/// use sim::node::{NoFacts, Protocol};
+/// // The built-in heartbeat detector states only common observations.
+/// fn facts_of<P: Protocol>() -> &'static str { std::any::type_name::<P::Fact>() }
+/// assert_eq!(facts_of::<sim::protocols::heartbeat::Heartbeat>(), std::any::type_name::<NoFacts>());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum NoFacts {}

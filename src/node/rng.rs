@@ -10,6 +10,15 @@ use rand_chacha::rand_core::{Rng as _, SeedableRng};
 
 /// What a random stream is for. Each purpose gets its own stream, so that adding a fault does not
 /// shift the latencies drawn for messages, and a node's draws do not depend on another node's.
+///
+/// ```
+/// use sim::node::{Rng, Stream};
+/// // The same seed, two purposes: two independent streams.
+/// let a = Rng::derive(7, Stream::Network(0)).next_u64();
+/// let b = Rng::derive(7, Stream::Faults).next_u64();
+/// assert_ne!(a, b);
+/// assert_eq!(a, Rng::derive(7, Stream::Network(0)).next_u64());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stream {
     /// Latency, loss and duplication of messages sent by one endpoint.
@@ -80,6 +89,13 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 impl Rng {
     /// The stream for `purpose` under run seed `seed`.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// let mut one = Rng::derive(42, Stream::Client(3));
+    /// let mut two = Rng::derive(42, Stream::Client(3));
+    /// assert_eq!(one.next_u64(), two.next_u64());
+    /// ```
     pub fn derive(seed: u64, purpose: Stream) -> Rng {
         let mut state = seed;
         let mut key = [0u8; 32];
@@ -92,12 +108,25 @@ impl Rng {
     }
 
     /// 64 raw random bits.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// let mut rng = Rng::derive(1, Stream::Node(0));
+    /// let (x, y) = (rng.next_u64(), rng.next_u64());
+    /// assert_ne!(x, y);
+    /// ```
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
     }
 
     /// Uniform in `0..n` (Lemire's multiply-and-reject: unbiased). `n` must be positive.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// let mut rng = Rng::derive(1, Stream::Node(0));
+    /// assert!((0..1_000).all(|_| rng.below(3) < 3));
+    /// ```
     #[inline]
     pub fn below(&mut self, n: u64) -> u64 {
         assert!(n > 0, "Rng::below(0)");
@@ -111,6 +140,15 @@ impl Rng {
     }
 
     /// Uniform in `lo..=hi`.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// // An election timeout between 150 and 300 ms, both ends included.
+    /// let mut rng = Rng::derive(1, Stream::Node(0));
+    /// let timeout = rng.between(150, 300);
+    /// assert!((150..=300).contains(&timeout));
+    /// assert_eq!(rng.between(5, 5), 5);
+    /// ```
     #[inline]
     pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
         assert!(lo <= hi, "Rng::between({lo}, {hi})");
@@ -121,12 +159,26 @@ impl Rng {
     }
 
     /// Uniform in `[0, 1)` with 53 bits of precision.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// let mut rng = Rng::derive(1, Stream::Node(0));
+    /// assert!((0..1_000).map(|_| rng.unit()).all(|u| (0.0..1.0).contains(&u)));
+    /// ```
     #[inline]
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// True with probability `p`. Draws nothing when `p` is 0 or 1.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// let mut rng = Rng::derive(1, Stream::Node(0));
+    /// assert!(rng.chance(1.0) && !rng.chance(0.0));
+    /// let hits = (0..10_000).filter(|_| rng.chance(0.25)).count();
+    /// assert!((2_000..3_000).contains(&hits), "{hits}");
+    /// ```
     #[inline]
     pub fn chance(&mut self, p: f64) -> bool {
         if p <= 0.0 {
@@ -139,6 +191,15 @@ impl Rng {
     }
 
     /// Fisher–Yates shuffle.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// let mut order = [0, 1, 2, 3, 4];
+    /// Rng::derive(1, Stream::Faults).shuffle(&mut order);
+    /// let mut sorted = order;
+    /// sorted.sort();
+    /// assert_eq!(sorted, [0, 1, 2, 3, 4], "a permutation of the same items");
+    /// ```
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;
@@ -147,6 +208,13 @@ impl Rng {
     }
 
     /// A standard normal deviate (Box–Muller, one of the pair; libm for portability).
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// let mut rng = Rng::derive(1, Stream::Node(0));
+    /// let mean = (0..10_000).map(|_| rng.standard_normal()).sum::<f64>() / 10_000.0;
+    /// assert!(mean.abs() < 0.05, "{mean}");
+    /// ```
     pub fn standard_normal(&mut self) -> f64 {
         // 1 - unit() is in (0, 1], so the logarithm is finite.
         let u1 = 1.0 - self.unit();
@@ -155,6 +223,15 @@ impl Rng {
     }
 
     /// An exponential deviate with the given mean.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// let mut rng = Rng::derive(1, Stream::Network(0));
+    /// let draws: Vec<f64> = (0..10_000).map(|_| rng.exponential(2.0)).collect();
+    /// assert!(draws.iter().all(|&x| x >= 0.0));
+    /// let mean = draws.iter().sum::<f64>() / 10_000.0;
+    /// assert!((1.9..2.1).contains(&mean), "{mean}");
+    /// ```
     pub fn exponential(&mut self, mean: f64) -> f64 {
         -mean * libm::log(1.0 - self.unit())
     }

@@ -14,6 +14,20 @@ use serde_json::Value;
 use super::{FaultRecord, Nanos, Observation, RunView};
 
 /// One section of a run's report, in the three forms a report takes.
+///
+/// ```
+/// use sim::node::Section;
+/// // What a run's `--json` and `summary.md` print for a section of this shape.
+/// let s = Section {
+///     key: "writes",
+///     title: "writes",
+///     brief: Some("12 writes".into()),
+///     lines: vec!["12 writes on node 0".into()],
+///     json: serde_json::json!({ "count": 12 }),
+/// };
+/// assert_eq!(s.json["count"], 12);
+/// assert_eq!(s.lines.len(), 1, "one line reads `- writes: 12 writes on node 0`");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Section {
     /// Its key in `--json`, in snake_case (`elections`); it must not be a key the report has
@@ -57,6 +71,13 @@ pub struct Section {
 ///         })
 ///     }
 /// }
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+///
+/// let mut s = Suspicions::default();
+/// s.on_observation(5, 0, &Observation::Suspect { peer: sim::node::NodeId(1) }, &view());
+/// let section = s.section(&view()).unwrap();
+/// assert_eq!(section.brief.as_deref(), Some("1 suspicions"));
+/// assert_eq!(section.json, 1);
 /// ```
 pub trait SectionBuilder {
     /// A node observed a common fact (role, suspicion, …).
@@ -71,6 +92,12 @@ pub trait SectionBuilder {
 }
 
 /// `12345678` → `12,345,678`.
+///
+/// ```
+/// use sim::node::section::thousands;
+/// assert_eq!(thousands(12_345_678), "12,345,678");
+/// assert_eq!(thousands(999), "999");
+/// ```
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -84,6 +111,12 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// `1 term`, `2 terms`, `1,000 terms`.
+///
+/// ```
+/// use sim::node::section::plural;
+/// assert_eq!(plural(1, "term"), "1 term");
+/// assert_eq!(plural(1_000, "term"), "1,000 terms");
+/// ```
 pub fn plural(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")

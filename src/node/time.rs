@@ -10,9 +10,22 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Nanoseconds of true virtual time, or a non-negative span of it.
+///
+/// ```
+/// use sim::node::{Nanos, time::NANOS_PER_MILLI};
+/// let deadline: Nanos = 1_500 * NANOS_PER_MILLI;
+/// assert_eq!(sim::node::format_instant(deadline), "1.500s");
+/// ```
 pub type Nanos = u64;
 
 /// A reading of a node's local clock, in nanoseconds. May be negative.
+///
+/// ```
+/// use sim::node::LocalNanos;
+/// // A clock that starts 2 ms behind reads below zero at first.
+/// let reading: LocalNanos = -2_000_000;
+/// assert_eq!(sim::node::format_local_instant(reading), "-0.002s");
+/// ```
 pub type LocalNanos = i64;
 
 /// Which of a node's two clocks a reading or a deadline is on.
@@ -22,6 +35,8 @@ pub type LocalNanos = i64;
 /// (`CLOCK_MONOTONIC`, Rust's `Instant`) only measures elapsed time: it drifts with the
 /// machine's oscillator but never jumps and never goes backwards. Durations belong on the
 /// monotonic clock.
+// No example here: the doc comment is also the description `sim schema` gives the `clock` key
+// (schemars reads it), so it stays prose; `Ctx::clock` shows the kinds in use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
@@ -33,10 +48,25 @@ pub enum ClockKind {
 }
 
 /// Nanoseconds in a microsecond.
+///
+/// ```
+/// use sim::node::{Duration, time::NANOS_PER_MICRO};
+/// assert_eq!("750us".parse::<Duration>().unwrap().nanos(), 750 * NANOS_PER_MICRO);
+/// ```
 pub const NANOS_PER_MICRO: u64 = 1_000;
 /// Nanoseconds in a millisecond.
+///
+/// ```
+/// use sim::node::{Duration, time::NANOS_PER_MILLI};
+/// assert_eq!(Duration::from_millis(150).nanos(), 150 * NANOS_PER_MILLI);
+/// ```
 pub const NANOS_PER_MILLI: u64 = 1_000_000;
 /// Nanoseconds in a second.
+///
+/// ```
+/// use sim::node::{Duration, time::NANOS_PER_SEC};
+/// assert_eq!(Duration::from_secs(2).nanos(), 2 * NANOS_PER_SEC);
+/// ```
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// A non-negative duration written as a string with a unit: `"750us"`, `"150ms"`, `"2s"`,
@@ -55,30 +85,71 @@ pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 pub struct Duration(Nanos);
 
 /// A duration that may be negative, for clock offsets and jumps: `"-500ms"`, `"+2s"`.
+///
+/// ```
+/// use sim::node::SignedDuration;
+/// let back: SignedDuration = "-500ms".parse()?;
+/// assert_eq!(back.nanos(), -500_000_000);
+/// assert_eq!(back.to_string(), "-500ms");
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SignedDuration(i64);
 
 impl Duration {
     /// No time at all.
+    ///
+    /// ```
+    /// use sim::node::Duration;
+    /// assert_eq!(Duration::ZERO.nanos(), 0);
+    /// assert_eq!("0s".parse::<Duration>().unwrap(), Duration::ZERO);
+    /// ```
     pub const ZERO: Duration = Duration(0);
 
     /// A duration of `ns` nanoseconds.
+    ///
+    /// ```
+    /// use sim::node::Duration;
+    /// assert_eq!(Duration::from_nanos(3).to_string(), "3ns");
+    /// ```
     pub const fn from_nanos(ns: Nanos) -> Self {
         Duration(ns)
     }
     /// A duration of `ms` milliseconds.
+    ///
+    /// ```
+    /// use sim::node::Duration;
+    /// assert_eq!(Duration::from_millis(1_500).to_string(), "1.5s");
+    /// ```
     pub const fn from_millis(ms: u64) -> Self {
         Duration(ms * NANOS_PER_MILLI)
     }
     /// A duration of `s` seconds.
+    ///
+    /// ```
+    /// use sim::node::Duration;
+    /// assert_eq!(Duration::from_secs(120).to_string(), "2m");
+    /// ```
     pub const fn from_secs(s: u64) -> Self {
         Duration(s * NANOS_PER_SEC)
     }
     /// The duration in nanoseconds.
+    ///
+    /// ```
+    /// use sim::node::Duration;
+    /// assert_eq!("0.1s".parse::<Duration>().unwrap().nanos(), 100_000_000);
+    /// ```
     pub const fn nanos(self) -> Nanos {
         self.0
     }
     /// The duration as a local-clock delta.
+    ///
+    /// ```
+    /// use sim::node::Duration;
+    /// // A lease deadline on a node's clock: now plus the lease.
+    /// let now: i64 = -2_000_000;
+    /// assert_eq!(now + Duration::from_millis(500).as_local(), 498_000_000);
+    /// ```
     pub fn as_local(self) -> LocalNanos {
         i64::try_from(self.0).unwrap_or(i64::MAX)
     }
@@ -86,10 +157,20 @@ impl Duration {
 
 impl SignedDuration {
     /// A signed duration of `ns` nanoseconds.
+    ///
+    /// ```
+    /// use sim::node::SignedDuration;
+    /// assert_eq!(SignedDuration::from_nanos(-1_000_000).to_string(), "-1ms");
+    /// ```
     pub const fn from_nanos(ns: i64) -> Self {
         SignedDuration(ns)
     }
     /// The duration in nanoseconds, negative for a step backwards.
+    ///
+    /// ```
+    /// use sim::node::SignedDuration;
+    /// assert_eq!("+2s".parse::<SignedDuration>().unwrap().nanos(), 2_000_000_000);
+    /// ```
     pub const fn nanos(self) -> i64 {
         self.0
     }
@@ -185,6 +266,13 @@ fn parse_magnitude(raw: &str) -> Result<(bool, u64), String> {
 }
 
 /// The shortest exact spelling of a duration: `150ms`, `2s`, `1.5s`, `750us`, `3ns`.
+///
+/// ```
+/// use sim::node::format_duration;
+/// assert_eq!(format_duration(150_000_000), "150ms");
+/// assert_eq!(format_duration(1_500_000_000), "1.5s");
+/// assert_eq!(format_duration(0), "0s");
+/// ```
 pub fn format_duration(ns: Nanos) -> String {
     if ns == 0 {
         return "0s".to_string();
@@ -215,12 +303,23 @@ pub fn format_duration(ns: Nanos) -> String {
 }
 
 /// A signed duration, always with its sign: `-500ms`, `+2s`.
+///
+/// ```
+/// use sim::node::format_duration_signed;
+/// assert_eq!(format_duration_signed(-500_000_000), "-500ms");
+/// assert_eq!(format_duration_signed(2_000_000_000), "+2s");
+/// ```
 pub fn format_duration_signed(ns: i64) -> String {
     let sign = if ns < 0 { '-' } else { '+' };
     format!("{sign}{}", format_duration(ns.unsigned_abs()))
 }
 
 /// A point in true time for a story line: seconds with millisecond precision, `12.345s`.
+///
+/// ```
+/// use sim::node::format_instant;
+/// assert_eq!(format_instant(12_345_678_901), "12.345s");
+/// ```
 pub fn format_instant(ns: Nanos) -> String {
     format!(
         "{}.{:03}s",
@@ -231,6 +330,12 @@ pub fn format_instant(ns: Nanos) -> String {
 
 /// A local clock reading (it may be negative: clocks start with an offset) to the millisecond:
 /// `2.147s`, `-0.002s`. Messages carry such readings (a heartbeat's `sent_at`).
+///
+/// ```
+/// use sim::node::format_local_instant;
+/// assert_eq!(format_local_instant(2_147_000_000), "2.147s");
+/// assert_eq!(format_local_instant(-2_000_000), "-0.002s");
+/// ```
 pub fn format_local_instant(ns: LocalNanos) -> String {
     let sign = if ns < 0 { "-" } else { "" };
     format!("{sign}{}", format_instant(ns.unsigned_abs()))

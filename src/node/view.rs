@@ -5,6 +5,16 @@
 use super::{ClockKind, LocalNanos, Nanos};
 
 /// Whether a node is running.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{NodeStatus, RunView};
+/// let mut v = view();
+/// v.crashed.push(1);
+/// assert_eq!(v.status(0), NodeStatus::Up);
+/// assert_eq!(v.status(1), NodeStatus::Crashed);
+/// assert!(v.is_crashed(1));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeStatus {
     /// Running.
@@ -27,6 +37,13 @@ pub enum NodeStatus {
 ///         .map(|n| view.name(n))
 ///         .collect()
 /// }
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+///
+/// // A view of three nodes, B crashed (how an invariant's unit test feeds it by hand).
+/// let mut v = view();
+/// v.crashed.push(1);
+/// assert_eq!(live(&v), ["A", "C"]);
+/// assert_eq!(v.set_name(&[0, 2]), "{A,C}");
 /// ```
 pub trait RunView {
     /// True virtual time now, in nanoseconds.

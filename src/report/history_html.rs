@@ -33,7 +33,7 @@ struct Marks {
 }
 
 /// The whole HTML page.
-pub fn render(
+pub(crate) fn render(
     history: &History,
     model: &ModelSpec,
     analysis: &Analysis,

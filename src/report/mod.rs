@@ -3,9 +3,9 @@
 //! Rendering only: nothing here runs or judges anything, and every renderer reads the same
 //! [`RunReport`](crate::run::RunReport), so the terminal, the file and the JSON never disagree.
 
-pub mod history_html;
+pub(crate) mod history_html;
 pub mod json;
-pub mod narrate;
+pub(crate) mod narrate;
 #[cfg(test)]
 mod section_tests;
 pub mod summary;

@@ -22,24 +22,24 @@ use crate::protocols::{ProtocolInfo, catalog};
 
 /// One event of the trace, told.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Told {
+pub(crate) struct Told {
     /// The record's position in the trace.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// True virtual time, in nanoseconds.
     #[serde(rename = "t_ns")]
-    pub at: Nanos,
+    pub(crate) at: Nanos,
     /// The trace record's kind (`send`, `deliver`, `timer`, `fault`, …).
-    pub kind: String,
+    pub(crate) kind: String,
     /// The nodes the event happens at or travels between (for `--node`).
-    pub nodes: Vec<String>,
+    pub(crate) nodes: Vec<String>,
     /// The event in one sentence, with node names, e.g. `B → A AppendEntries(…) delivered after
     /// 1.4ms`.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 impl Told {
     /// Whether the event happens at `node` or travels to or from it.
-    pub fn involves(&self, node: &str) -> bool {
+    pub(crate) fn involves(&self, node: &str) -> bool {
         self.nodes.iter().any(|n| n == node)
     }
 }
@@ -53,7 +53,7 @@ struct InFlight {
 
 /// Turns trace lines into [`Told`] events, remembering sends and invocations so that later
 /// events can name what they are about.
-pub struct Narrator {
+pub(crate) struct Narrator {
     /// Node names, by index: ids inside messages and replies are indices.
     nodes: Vec<String>,
     /// The trace's protocol, when the catalogue knows it: it may tell its own messages.
@@ -69,13 +69,14 @@ pub struct Narrator {
 impl Narrator {
     /// A narrator for a trace of `protocol` run by `nodes`: the protocol's own narration of its
     /// messages if the catalogue knows it, the generic one otherwise.
-    pub fn new(protocol: &str, nodes: &[String]) -> Self {
+    pub(crate) fn new(protocol: &str, nodes: &[String]) -> Self {
         Narrator::with(find(protocol), nodes)
     }
 
     /// A narrator that learns the protocol and the nodes from the trace's header line, for a
     /// whole `trace.jsonl` read from its first line; generic until then.
-    pub fn from_header() -> Self {
+    #[cfg(test)]
+    pub(crate) fn from_header() -> Self {
         Narrator::with(None, &[])
     }
 
@@ -91,7 +92,7 @@ impl Narrator {
 
     /// One trace line told; `None` for the header, the footer and lines that are not records.
     /// The header is not told but read: it names the protocol and the nodes.
-    pub fn tell(&mut self, line: &str) -> Option<Told> {
+    pub(crate) fn tell(&mut self, line: &str) -> Option<Told> {
         let record: Value = serde_json::from_str(line).ok()?;
         let r = record.as_object()?;
         if r.get("format").and_then(Value::as_str) == Some(crate::run::trace_file::FORMAT) {
@@ -546,7 +547,7 @@ fn node_list(node: &str) -> Vec<String> {
 }
 
 /// An instant of true time to the microsecond: `2.147166s`.
-pub fn instant(ns: Nanos) -> String {
+pub(crate) fn instant(ns: Nanos) -> String {
     format!(
         "{}.{:06}s",
         ns / NANOS_PER_SEC,

@@ -56,6 +56,11 @@ impl Style {
 }
 
 /// Greedy word wrap.
+///
+/// ```
+/// use sim::report::text::wrap;
+/// assert_eq!(wrap("a leader of term 3 steps down", 12), ["a leader of", "term 3 steps", "down"]);
+/// ```
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -75,6 +80,13 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// The run's verdict in capitals, `PASS` in green, `VIOLATION` in red, `UNKNOWN` in yellow.
+///
+/// ```
+/// use sim::report::text::{Style, verdict_word};
+/// use sim::run::Verdict;
+/// assert_eq!(verdict_word(Verdict::Unknown, &Style::default()), "UNKNOWN");
+/// assert_eq!(verdict_word(Verdict::Pass, &Style { color: true }), "\x1b[1;32mPASS\x1b[0m");
+/// ```
 pub fn verdict_word(verdict: Verdict, style: &Style) -> String {
     match verdict {
         Verdict::Pass => style.green("PASS"),

@@ -3,17 +3,17 @@
 
 /// Where two traces first part ways.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Divergence {
+pub(crate) struct Divergence {
     /// The 0-based record number.
-    pub record: usize,
+    pub(crate) record: usize,
     /// That record in the first run (`None`: that run had already ended).
-    pub first: Option<String>,
+    pub(crate) first: Option<String>,
     /// The same record in the second run (`None`: that run had already ended).
-    pub second: Option<String>,
+    pub(crate) second: Option<String>,
 }
 
 /// The first record at which two captured traces differ, if any.
-pub fn first_divergence(first: &[String], second: &[String]) -> Option<Divergence> {
+pub(crate) fn first_divergence(first: &[String], second: &[String]) -> Option<Divergence> {
     let record = first
         .iter()
         .zip(second)
@@ -27,7 +27,7 @@ pub fn first_divergence(first: &[String], second: &[String]) -> Option<Divergenc
 }
 
 /// `t=1.234567s node=A deliver` for a trace line, or a note that the run had ended.
-pub fn describe(line: Option<&str>) -> String {
+pub(crate) fn describe(line: Option<&str>) -> String {
     let Some(value) = line.and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok()) else {
         return "(this run had already ended)".to_string();
     };

@@ -10,6 +10,13 @@ use crate::check::linearizable::LinVerdict;
 use crate::check::{Property, Status};
 
 /// How a `sim` command ended, as its process exit status tells a CI system.
+///
+/// ```
+/// use sim::run::exit::ExitCode;
+/// // What `sim` and a program of one's own exit with.
+/// assert_eq!(ExitCode::SafetyViolated.code(), 1);
+/// assert_eq!(ExitCode::Undecided.meaning(), "a liveness property failed, or the answer is unknown");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExitCode {
     /// 0: everything held. CI: green; nothing to look at.
@@ -33,6 +40,12 @@ pub enum ExitCode {
 
 impl ExitCode {
     /// Every code, in the order of their numbers.
+    ///
+    /// ```
+    /// use sim::run::exit::ExitCode;
+    /// let codes: Vec<i32> = ExitCode::ALL.iter().map(|c| c.code()).collect();
+    /// assert_eq!(codes, [0, 1, 2, 3, 130]);
+    /// ```
     pub const ALL: [ExitCode; 5] = [
         ExitCode::Held,
         ExitCode::SafetyViolated,
@@ -42,6 +55,11 @@ impl ExitCode {
     ];
 
     /// The process exit status.
+    ///
+    /// ```
+    /// use sim::run::exit::ExitCode;
+    /// assert_eq!(ExitCode::Interrupted.code(), 130);
+    /// ```
     pub const fn code(self) -> i32 {
         match self {
             ExitCode::Held => 0,
@@ -53,6 +71,11 @@ impl ExitCode {
     }
 
     /// What the code means, in the words of docs/ARCHITECTURE.md's exit-code table.
+    ///
+    /// ```
+    /// use sim::run::exit::ExitCode;
+    /// assert_eq!(ExitCode::BadInput.meaning(), "bad input or usage");
+    /// ```
     pub const fn meaning(self) -> &'static str {
         match self {
             ExitCode::Held => "everything held",
@@ -79,6 +102,13 @@ impl ExitCode {
     }
 
     /// The worse of two outcomes (see [`worst`]).
+    ///
+    /// ```
+    /// use sim::run::exit::ExitCode;
+    /// // A safety failure outranks an undecided liveness check.
+    /// assert_eq!(ExitCode::Undecided.worse(ExitCode::SafetyViolated), ExitCode::SafetyViolated);
+    /// assert_eq!(ExitCode::Held.worse(ExitCode::Undecided), ExitCode::Undecided);
+    /// ```
     pub const fn worse(self, other: ExitCode) -> ExitCode {
         if other.rank() > self.rank() {
             other
@@ -91,12 +121,26 @@ impl ExitCode {
 /// The worst of many outcomes — of a run's checks, a sweep's seeds, a merge's shards, a command's
 /// steps: bad input, then an interruption, then a safety failure, then an undecided answer; held
 /// only if every one held (and when there is none).
+///
+/// ```
+/// use sim::run::exit::{ExitCode, worst};
+/// assert_eq!(worst([ExitCode::Held, ExitCode::Undecided, ExitCode::Held]), ExitCode::Undecided);
+/// assert_eq!(worst([]), ExitCode::Held);
+/// ```
 pub fn worst(outcomes: impl IntoIterator<Item = ExitCode>) -> ExitCode {
     outcomes.into_iter().fold(ExitCode::Held, ExitCode::worse)
 }
 
 /// A check that did not hold: a violated safety property is a safety failure; a violated
 /// liveness property, or a check of either kind that could not decide, is undecided.
+///
+/// ```
+/// use sim::node::Property;
+/// use sim::run::exit::{ExitCode, of_failure};
+/// assert_eq!(of_failure(Property::Safety, true), ExitCode::SafetyViolated);
+/// assert_eq!(of_failure(Property::Liveness, true), ExitCode::Undecided);
+/// assert_eq!(of_failure(Property::Safety, false), ExitCode::Undecided, "unknown");
+/// ```
 pub fn of_failure(property: Property, violated: bool) -> ExitCode {
     if violated && property == Property::Safety {
         ExitCode::SafetyViolated
@@ -106,6 +150,13 @@ pub fn of_failure(property: Property, violated: bool) -> ExitCode {
 }
 
 /// One invariant's check: held if it passed, else as [`of_failure`] says.
+///
+/// ```
+/// use sim::node::{Property, Status};
+/// use sim::run::exit::{ExitCode, of_check};
+/// assert_eq!(of_check(Property::Safety, &Status::Pass), ExitCode::Held);
+/// assert_eq!(of_check(Property::Liveness, &Status::Unknown("too short".into())), ExitCode::Undecided);
+/// ```
 pub fn of_check(property: Property, status: &Status) -> ExitCode {
     match status {
         Status::Pass => ExitCode::Held,
@@ -116,6 +167,13 @@ pub fn of_check(property: Property, status: &Status) -> ExitCode {
 
 /// One run: the worst of its checks; a run whose verdict is not a pass is at least
 /// undecided, even when no check failed (the event limit cut it short before it could decide).
+///
+/// ```
+/// use sim::run::exit::{ExitCode, of_run};
+/// assert_eq!(of_run([ExitCode::Held], true), ExitCode::Held);
+/// // A run that did not pass never exits 0, even if no check says why.
+/// assert_eq!(of_run([], false), ExitCode::Undecided);
+/// ```
 pub fn of_run(failures: impl IntoIterator<Item = ExitCode>, passed: bool) -> ExitCode {
     let floor = if passed {
         ExitCode::Held
@@ -127,6 +185,13 @@ pub fn of_run(failures: impl IntoIterator<Item = ExitCode>, passed: bool) -> Exi
 
 /// `sim check`: a history that is not linearizable is a safety failure; one the search could not
 /// decide within its limits (`--timeout`, `--max-steps`) is undecided.
+///
+/// ```
+/// use sim::check::linearizable::LinVerdict;
+/// use sim::run::exit::{ExitCode, of_linearizability};
+/// assert_eq!(of_linearizability(&LinVerdict::NotLinearizable), ExitCode::SafetyViolated);
+/// assert_eq!(of_linearizability(&LinVerdict::Linearizable).code(), 0);
+/// ```
 pub fn of_linearizability(verdict: &LinVerdict) -> ExitCode {
     match verdict {
         LinVerdict::Linearizable => ExitCode::Held,

@@ -8,11 +8,11 @@
 
 #[cfg(test)]
 mod api_tests;
-pub mod determinism;
+pub(crate) mod determinism;
 pub mod exit;
 #[cfg(test)]
 mod fact_tests;
-pub mod panic;
+pub(crate) mod panic;
 pub mod registry;
 pub mod story;
 pub mod trace_file;
@@ -62,6 +62,20 @@ pub struct RunOptions {
 }
 
 /// Why a run could not happen.
+///
+/// ```
+/// use sim::run::{RunError, RunOptions};
+/// use sim::scenario::Scenario;
+///
+/// // A scenario that reads fine but names no known protocol fails at run time with a located error.
+/// let scenario = Scenario::parse("typo.toml", "name = \"t\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"raft\"\n")?;
+/// let mut wrong = scenario.clone();
+/// wrong.protocol = "rafft".into();
+/// let err = sim::run::run(&wrong, &RunOptions::default()).err().expect("unknown protocol");
+/// assert!(matches!(err, RunError::Scenario(_)));
+/// assert!(err.to_string().contains("unknown protocol `rafft`"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum RunError {
     /// The scenario (or its `[protocol]` table) is wrong: exit 2.
@@ -93,6 +107,16 @@ impl From<ScenarioError> for RunError {
 }
 
 /// The verdict of a run.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::run::{RunOptions, Verdict};
+/// let registry = registry();
+/// let scenario = registry.scenario("tiny.toml", SCENARIO)?;
+/// let report = registry.run(&scenario, &RunOptions::default(), None)?.report;
+/// assert_eq!(report.verdict, Verdict::Pass);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -107,6 +131,12 @@ pub enum Verdict {
 
 impl Verdict {
     /// The verdict as the reports print it: `pass`, `violation` or `unknown`.
+    ///
+    /// ```
+    /// use sim::run::Verdict;
+    /// assert_eq!(Verdict::Violation.name(), "violation");
+    /// assert_eq!(serde_json::to_value(Verdict::Unknown).unwrap(), "unknown");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
@@ -117,6 +147,21 @@ impl Verdict {
 }
 
 /// One invariant's verdict.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Property, Status};
+/// use sim::run::RunOptions;
+/// let registry = registry();
+/// let scenario = registry.scenario("tiny.toml", SCENARIO)?;
+/// let report = registry.run(&scenario, &RunOptions::default(), None)?.report;
+/// // One per `[check]` entry, in that order.
+/// let names: Vec<&str> = report.invariants.iter().map(|i| i.name.as_str()).collect();
+/// assert_eq!(names, ["election_safety", "writes_counted", "linearizable"]);
+/// let writes = &report.invariants[1];
+/// assert_eq!((writes.property, &writes.status), (Property::Safety, &Status::Pass));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct InvariantReport {
     /// The invariant's name, as `[check]` spells it.
@@ -130,6 +175,20 @@ pub struct InvariantReport {
 }
 
 /// Whether the run did what the scenario's `[expect]` said.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::run::RunOptions;
+/// // The scenario says it must fail `writes_counted`; it passes, so `[expect]` is not met.
+/// let text = format!("{SCENARIO}\n[expect]\nverdict = \"violation\"\nviolates = [\"writes_counted\"]\n");
+/// let registry = registry();
+/// let report = registry.run(&registry.scenario("tiny.toml", &text)?, &RunOptions::default(), None)?.report;
+/// let expect = report.expect.expect("the scenario has [expect]");
+/// assert!(!expect.met);
+/// assert_eq!(expect.violates, ["writes_counted"]);
+/// assert!(!expect.problems.is_empty(), "and says why");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectReport {
     /// The verdict `[expect]` names: `pass` or `violation`.
@@ -209,6 +268,16 @@ impl RunReport {
     /// How the run ends for CI, as [`exit::of_run`] decides it from the checks: held, a safety
     /// property failed, or a liveness property failed or the run could not decide
     /// (docs/ARCHITECTURE.md#exit-codes). `.code()` is the process exit status.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::run::{RunOptions, exit::ExitCode};
+    /// let registry = registry();
+    /// let report = registry.run(&registry.scenario("tiny.toml", SCENARIO)?, &RunOptions::default(), None)?.report;
+    /// assert_eq!(report.exit_code(), ExitCode::Held);
+    /// assert_eq!(report.exit_code().code(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn exit_code(&self) -> ExitCode {
         let checks = self
             .invariants
@@ -219,6 +288,21 @@ impl RunReport {
 }
 
 /// A finished run, with its trace lines when they were captured.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::run::RunOptions;
+/// let registry = registry();
+/// let scenario = registry.scenario("tiny.toml", SCENARIO)?;
+/// let options = RunOptions { capture: true, ..RunOptions::default() };
+/// let out = registry.run(&scenario, &options, None)?;
+/// // The clients' history: every operation Tiny's two clients invoked.
+/// let history = out.history.expect("the scenario has a [workload]");
+/// assert!(history.ops.iter().any(|op| op.process == 1));
+/// assert_eq!(out.records.unwrap().len() as u64, out.report.stats.events);
+/// assert!(out.applied.is_empty(), "no faults");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct RunOutput {
     /// The judged run.
     pub report: RunReport,
@@ -269,7 +353,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutput, RunEr
 /// [`run`], with a test aid: when `panic_at` is given, the run panics at that virtual time (see
 /// [`World::panic_at`]), so that the handling of a protocol's or checker's panic can be tested
 /// end to end without a buggy protocol.
-pub fn run_panicking_at(
+pub(crate) fn run_panicking_at(
     scenario: &Scenario,
     options: &RunOptions,
     panic_at: Option<Nanos>,
@@ -645,6 +729,11 @@ fn judge_expectation(
 /// `sim run FILE --seed N`, quoted for a POSIX shell when needed. A program of one's own
 /// (`cli::main_with`) names itself instead of `sim`: plain `sim` does not know its
 /// protocols.
+///
+/// ```
+/// assert_eq!(sim::run::replay_command("scenarios/x.toml", 7), "sim run scenarios/x.toml --seed 7");
+/// assert_eq!(sim::run::replay_command("my file.toml", 1), "sim run 'my file.toml' --seed 1");
+/// ```
 pub fn replay_command(file: &str, seed: u64) -> String {
     let program = PROGRAM.get().map_or("sim", String::as_str);
     format!("{program} run {} --seed {seed}", shell_quote(file))
@@ -655,7 +744,7 @@ static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Names the program replay lines give (`cargo run --example x --`, or the path of a binary of
 /// one's own), quoted as given. Set once per process; a second call changes nothing.
-pub fn set_program(program: &str) {
+pub(crate) fn set_program(program: &str) {
     let _ = PROGRAM.set(program.to_string());
 }
 

@@ -18,24 +18,24 @@ use crate::world::{PanicPoint, take_panic_point};
 
 /// A caught panic.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Panic {
+pub(crate) struct Panic {
     /// The panic's message.
-    pub message: String,
+    pub(crate) message: String,
     /// `file:line:col` of the `panic!` (or failed assertion), when the hook saw it.
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// Where the world was, when the panic unwound through one (`None`: before the world ran,
     /// e.g. while a protocol's first state was built).
-    pub point: Option<PanicPoint>,
+    pub(crate) point: Option<PanicPoint>,
 }
 
 impl Panic {
     /// Virtual time of the panic, when it happened inside (or after) the run.
-    pub fn at(&self) -> Option<Nanos> {
+    pub(crate) fn at(&self) -> Option<Nanos> {
         self.point.as_ref().map(|p| p.at)
     }
 
     /// `panicked at src/x.rs:10:5: the message`, as the default hook words it.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.location {
             Some(at) => format!("panicked at {at}: {}", self.message),
             None => format!("panicked: {}", self.message),
@@ -43,13 +43,14 @@ impl Panic {
     }
 
     /// One line for a person: what, where in the source, when in virtual time.
-    pub fn sentence(&self) -> String {
+    #[cfg(test)]
+    pub(crate) fn sentence(&self) -> String {
         format!("{} ({})", self.describe(), when(self.at()))
     }
 }
 
 /// When a panic struck, in words: `at 1.500s of virtual time`, or before the run started.
-pub fn when(at: Option<Nanos>) -> String {
+pub(crate) fn when(at: Option<Nanos>) -> String {
     match at {
         Some(at) => format!("at {} of virtual time", format_duration(at)),
         None => "before the run started".to_string(),
@@ -86,7 +87,7 @@ fn backtrace_asked() -> bool {
 }
 
 /// Runs `f`, turning a panic inside it into a [`Panic`]. Nested calls on one thread are fine.
-pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
     install_hook();
     take_panic_point();
     let was = CATCHING.with(|c| c.replace(true));

@@ -70,6 +70,12 @@ pub struct Registry {
 
 impl Registry {
     /// The protocols of this build ([`protocols::each`]).
+    ///
+    /// ```
+    /// use sim::run::registry::Registry;
+    /// let names: Vec<String> = Registry::builtin().catalog().into_iter().map(|p| p.name.to_string()).collect();
+    /// assert!(names.iter().any(|n| n == "raft"), "{names:?}");
+    /// ```
     pub fn builtin() -> Registry {
         struct Build(Registry);
         impl Visitor for Build {
@@ -92,6 +98,17 @@ impl Registry {
     /// # Panics
     /// If a protocol of the same name is already registered: two protocols answering to one
     /// name is a mistake in the program, not in a scenario.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::run::registry::Registry;
+    /// let registry = Registry::builtin().with::<Tiny>();
+    /// assert_eq!(registry.catalog().last().map(|p| p.name), Some("tiny"));
+    /// // Scenarios read against it may name Tiny and its own invariant.
+    /// let scenario = registry.scenario("tiny.toml", SCENARIO)?;
+    /// assert_eq!(scenario.protocol, "tiny");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with<P: Protocol>(mut self) -> Registry
     where
         P::Api: Workload,
@@ -120,6 +137,12 @@ impl Registry {
     }
 
     /// What each protocol is, in registration order.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// let tiny = registry().catalog().pop().unwrap();
+    /// assert_eq!((tiny.name, tiny.summary), ("tiny", "node 0 keeps the store; the others redirect to it"));
+    /// ```
     pub fn catalog(&self) -> Vec<ProtocolInfo> {
         self.entries.iter().map(|e| e.info.clone()).collect()
     }
@@ -127,6 +150,16 @@ impl Registry {
     /// Makes this the registry of the process: scenarios are read against its catalogue and
     /// runs dispatch through it. Call it once, first thing in `main`, before reading any
     /// scenario.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// // First thing in `main`: from then on `Scenario::parse` and `run::run` know Tiny.
+    /// registry().install()?;
+    /// let scenario = sim::scenario::Scenario::parse("tiny.toml", SCENARIO)?;
+    /// let report = sim::run::run(&scenario, &Default::default())?.report;
+    /// assert_eq!(report.protocol, "tiny");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn install(self) -> Result<(), &'static str> {
         let catalog = self.catalog();
         // The dispatch table first: it fails too when a run already fell back to the built-in
@@ -164,7 +197,7 @@ impl Registry {
 
     /// Runs `scenario` with the protocol it names, through this registry (not the process's):
     /// what [`super::run`] does with the installed one. `panic_at` is the test aid of
-    /// [`super::run_panicking_at`]; `None` for a plain run.
+    /// `sim run --panic-at`: the run panics at that virtual time; `None` for a plain run.
     ///
     /// ```
     /// use sim::run::{RunOptions, registry::Registry};
@@ -195,6 +228,12 @@ impl Registry {
 static INSTALLED: OnceLock<Registry> = OnceLock::new();
 
 /// The registry of this process: the installed one, or the built-in protocols.
+///
+/// ```
+/// use sim::run::registry::installed;
+/// // Nothing installed: the built-in protocols.
+/// assert!(installed().catalog().iter().any(|p| p.name == "heartbeat"));
+/// ```
 pub fn installed() -> &'static Registry {
     INSTALLED.get_or_init(Registry::builtin)
 }

@@ -19,6 +19,18 @@ use crate::node::{Nanos, Observation, Role, RunView, Section, SectionBuilder, fo
 use crate::world::{Applied, Cluster, FaultRecord};
 
 /// One line of the story.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::run::RunOptions;
+/// // Tiny's run, told: node A leads term 1 from the start.
+/// let registry = registry();
+/// let report = registry.run(&registry.scenario("tiny.toml", SCENARIO)?, &RunOptions::default(), None)?.report;
+/// let first = &report.story[0];
+/// assert_eq!(first.at, 0);
+/// assert!(first.text.contains("A"), "{}", first.text);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StoryLine {
     /// True time, in nanoseconds.
@@ -29,7 +41,7 @@ pub struct StoryLine {
 
 /// Counts of elections: the `elections` section of a report, in its JSON shape.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Elections {
+pub(crate) struct Elections {
     /// The highest term (or epoch) any node reported.
     pub highest_term: u64,
     /// Terms in which some node led.
@@ -62,7 +74,7 @@ struct Candidacy {
 
 /// The recorder of a run's story: fed every role observation and fault, it keeps the few lines a
 /// reader needs (see the module's notes on how lines are grouped and stamped).
-pub struct Story {
+pub(crate) struct Story {
     lines: Vec<StoryLine>,
     roles: Vec<Option<(Role, u64)>>,
     /// term → the node that led it.
@@ -76,7 +88,7 @@ pub struct Story {
 
 impl Story {
     /// An empty story for a cluster of `nodes` nodes.
-    pub fn new(nodes: usize) -> Self {
+    pub(crate) fn new(nodes: usize) -> Self {
         Story {
             lines: Vec::new(),
             roles: vec![None; nodes],
@@ -92,7 +104,13 @@ impl Story {
 
     /// Reads one observation of `node` at true time `at`: role changes (elections, step-downs,
     /// candidacies) and suspicions become lines; everything else is ignored.
-    pub fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &Cluster) {
+    pub(crate) fn on_observation(
+        &mut self,
+        at: Nanos,
+        node: u32,
+        obs: &Observation,
+        cluster: &Cluster,
+    ) {
         match *obs {
             Observation::Role { role, term } => self.on_role(at, node, role, term, cluster),
             Observation::Suspect { peer } => self.on_suspicion(at, node, peer.0, false, cluster),
@@ -264,7 +282,7 @@ impl Story {
 
     /// Tells a fault (a crash, a partition, a heal…) as one line, and forgets the roles of the
     /// nodes it crashed.
-    pub fn on_fault(&mut self, fault: &FaultRecord, cluster: &Cluster) {
+    pub(crate) fn on_fault(&mut self, fault: &FaultRecord, cluster: &Cluster) {
         if let Applied::Crash { nodes } = &fault.applied {
             for &n in nodes {
                 self.roles[n as usize] = None;
@@ -274,12 +292,12 @@ impl Story {
     }
 
     /// Adds a line that did not come from a record (a violation, the end of the run).
-    pub fn note(&mut self, at: Nanos, text: String) {
+    pub(crate) fn note(&mut self, at: Nanos, text: String) {
         self.push(at, text);
     }
 
     /// The lines in time order, with pending groups flushed.
-    pub fn finish(&mut self, names: &[String]) -> Vec<StoryLine> {
+    pub(crate) fn finish(&mut self, names: &[String]) -> Vec<StoryLine> {
         self.flush_suspicion(names);
         self.fold_failed_elections(u64::MAX, names);
         let mut lines = std::mem::take(&mut self.lines);
@@ -292,7 +310,7 @@ impl Story {
 /// protocol that reports roles gets it. It counts elections as the story tells them: a term is
 /// led once some node reports leading it, and a term in which some node stood as candidate
 /// fails when a later term is led, or when the run ends, with nobody leading it.
-pub struct ElectionsSection {
+pub(crate) struct ElectionsSection {
     /// Each node's last role, forgotten when it crashes: a restarted leader reporting its term
     /// again leads anew.
     roles: Vec<Option<(Role, u64)>>,
@@ -305,7 +323,7 @@ pub struct ElectionsSection {
 
 impl ElectionsSection {
     /// An empty section for a cluster of `nodes` nodes.
-    pub fn new(nodes: usize) -> Self {
+    pub(crate) fn new(nodes: usize) -> Self {
         ElectionsSection {
             roles: vec![None; nodes],
             led: BTreeSet::new(),
@@ -330,7 +348,7 @@ impl ElectionsSection {
     }
 
     /// The counts so far, as if the run ended now.
-    pub fn counts(&self) -> Elections {
+    pub(crate) fn counts(&self) -> Elections {
         Elections {
             highest_term: self.highest_term,
             terms_with_leader: self.led.len() as u64,

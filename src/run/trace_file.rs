@@ -41,12 +41,32 @@ use crate::node::{Nanos, Observation, Protocol};
 use crate::world::{Cluster, Event, Record};
 
 /// The header's `format`: what a reader checks before it reads the rest of the file.
+///
+/// ```
+/// // A reader of `trace.jsonl` checks the first line before the rest.
+/// let first: serde_json::Value = serde_json::from_str(r#"{"format":"sim-trace","version":1}"#).unwrap();
+/// assert_eq!(first["format"], sim::run::trace_file::FORMAT);
+/// ```
 pub const FORMAT: &str = "sim-trace";
 /// The header's `version` of the format. It only grows: new keys may appear, existing keys keep
 /// their meaning.
+///
+/// ```
+/// use sim::run::trace_file::VERSION;
+/// let first: serde_json::Value = serde_json::from_str(r#"{"format":"sim-trace","version":1}"#).unwrap();
+/// assert!(first["version"].as_u64().unwrap() <= u64::from(VERSION), "a version this reader knows");
+/// ```
 pub const VERSION: u32 = 1;
 
 /// The header line's fields.
+///
+/// ```
+/// use sim::run::trace_file::{Header, header};
+/// let nodes = ["A".to_string(), "B".to_string()];
+/// let h = Header { scenario: "s", file: "s.toml", seed: 3, protocol: "raft", nodes: &nodes, duration: 1_000 };
+/// let line: serde_json::Value = serde_json::from_str(&header(&h)).unwrap();
+/// assert_eq!((line["seed"].as_u64(), line["nodes"][1].as_str()), (Some(3), Some("B")));
+/// ```
 pub struct Header<'a> {
     /// The scenario's `name`.
     pub scenario: &'a str,
@@ -108,6 +128,19 @@ pub fn footer(at: Nanos, events: u64, trace_hash: &str) -> String {
 }
 
 /// One record as its trace line (without the newline).
+///
+/// ```
+/// use sim::run::{RunOptions, run};
+/// use sim::scenario::Scenario;
+/// // A run's captured trace lines are this function's output, one JSON object per record.
+/// let scenario = Scenario::parse("x.toml", "name = \"x\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"heartbeat\"\n")?;
+/// let out = run(&scenario, &RunOptions { capture: true, ..RunOptions::default() })?;
+/// let lines = out.records.unwrap();
+/// let first: serde_json::Value = serde_json::from_str(&lines[0])?;
+/// assert_eq!(first["t"], 0);
+/// assert!(lines.iter().all(|l| l.starts_with('{')));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn line<P: Protocol>(record: &Record<'_, P>, cluster: &Cluster) -> String {
     let mut m = Map::new();
     m.insert("seq".into(), record.seq.into());
@@ -251,6 +284,13 @@ fn observation(obs: &Observation, cluster: &Cluster) -> Value {
 }
 
 /// Streams lines to a writer, keeping the first I/O error instead of panicking mid-run.
+///
+/// ```
+/// use sim::run::trace_file::TraceWriter;
+/// let mut w = TraceWriter::new(Vec::new());
+/// w.write_line("{\"kind\":\"end\"}");
+/// w.finish().unwrap();
+/// ```
 pub struct TraceWriter<W: Write> {
     out: W,
     error: Option<io::Error>,
@@ -258,12 +298,33 @@ pub struct TraceWriter<W: Write> {
 
 impl<W: Write> TraceWriter<W> {
     /// A writer over `out`, with no error yet.
+    ///
+    /// ```
+    /// use sim::run::trace_file::TraceWriter;
+    /// let mut buf = Vec::new();
+    /// let mut w = TraceWriter::new(&mut buf);
+    /// w.write_line("a");
+    /// w.finish()?;
+    /// assert_eq!(buf, b"a\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(out: W) -> Self {
         TraceWriter { out, error: None }
     }
 
     /// Writes `line` and a newline; after the first I/O error, writes nothing more and keeps that
     /// error for [`TraceWriter::finish`].
+    ///
+    /// ```
+    /// use sim::run::trace_file::TraceWriter;
+    /// let mut buf = Vec::new();
+    /// let mut w = TraceWriter::new(&mut buf);
+    /// w.write_line("one");
+    /// w.write_line("two");
+    /// w.finish()?;
+    /// assert_eq!(String::from_utf8(buf).unwrap(), "one\ntwo\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn write_line(&mut self, line: &str) {
         if self.error.is_none()
             && let Err(e) = writeln!(self.out, "{line}")
@@ -273,6 +334,22 @@ impl<W: Write> TraceWriter<W> {
     }
 
     /// Flushes, and returns the first I/O error met while writing, if any.
+    ///
+    /// ```
+    /// use std::io::{self, Write};
+    /// use sim::run::trace_file::TraceWriter;
+    ///
+    /// /// A disk that is full.
+    /// struct Full;
+    /// impl Write for Full {
+    ///     fn write(&mut self, _: &[u8]) -> io::Result<usize> { Err(io::Error::other("disk full")) }
+    ///     fn flush(&mut self) -> io::Result<()> { Ok(()) }
+    /// }
+    /// let mut w = TraceWriter::new(Full);
+    /// w.write_line("a"); // no panic mid-run…
+    /// w.write_line("b");
+    /// assert_eq!(w.finish().unwrap_err().to_string(), "disk full"); // …the first error, at the end
+    /// ```
     pub fn finish(mut self) -> io::Result<()> {
         if let Some(e) = self.error.take() {
             return Err(e);

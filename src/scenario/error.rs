@@ -9,6 +9,14 @@ use std::fmt;
 use super::locate;
 
 /// A problem with a scenario file, located in it.
+///
+/// ```
+/// use sim::scenario::Scenario;
+/// let text = "name = \"x\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"raft\"\nbogus = 1\n";
+/// let err = Scenario::parse("x.toml", text).unwrap_err();
+/// assert_eq!((err.file.as_str(), err.line, err.column), ("x.toml", 6, 1));
+/// assert!(err.to_string().starts_with("x.toml:6:1: "), "{err}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
     /// The path as given.

@@ -72,7 +72,7 @@ pub struct Scenario {
     pub nemesis: Option<NemesisSpec>,
     /// `[nemesis] mode = "swarm"`: what each seed draws. `link` and `clocks` then hold each
     /// range's low end, `nemesis` the windows as written; [`Scenario::draw_world`] draws.
-    pub swarm: Option<SwarmSpec>,
+    pub(crate) swarm: Option<SwarmSpec>,
     /// `[workload]`: the virtual clients and what they do; `None`: no clients.
     pub workload: Option<WorkloadSpec>,
     /// `[workload] script`: the operations the clients replay instead of drawing them (only

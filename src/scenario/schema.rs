@@ -25,6 +25,13 @@ const DESCRIPTION: &str = "A scenario for sim, the deterministic distributed-sys
     check. Unknown keys are errors.";
 
 /// The JSON Schema (draft 2020-12) of scenario files whose protocol is one of `protocols`.
+///
+/// ```
+/// use sim::run::registry::Registry;
+/// let schema = sim::scenario::json_schema(&Registry::builtin().catalog());
+/// assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+/// assert!(schema["properties"]["cluster"].is_object());
+/// ```
 pub fn json_schema(protocols: &[ProtocolInfo]) -> Value {
     let mut generator = SchemaSettings::draft2020_12().into_generator();
     let duration = generator.subschema_for::<Duration>().to_value();

@@ -155,6 +155,18 @@ impl super::Scenario {
     /// at that seed, with no swarm left. Its source text has every drawn knob in place of its
     /// range, no `mode` and no `chance`, and no nemesis kind the draw switched off, so a file
     /// written from it (`sim shrink`) runs that world alone. A fixed scenario comes back as is.
+    ///
+    /// ```
+    /// use sim::scenario::Scenario;
+    /// let text = "name = \"s\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"heartbeat\"\n\
+    ///             [network]\nloss = [0.0, 0.3]\n[nemesis]\nmode = \"swarm\"\n";
+    /// let swarm = Scenario::parse("s.toml", text)?;
+    /// let pinned = swarm.pin_world(4)?;
+    /// // The loss seed 4 drew, written in: a fixed world that runs alone.
+    /// assert!(!pinned.to_toml()?.contains("swarm"));
+    /// assert_eq!(pinned.pin_world(9)?.to_toml()?, pinned.to_toml()?, "a fixed scenario comes back as is");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pin_world(&self, seed: u64) -> Result<super::Scenario, String> {
         let Some(swarm) = &self.swarm else {
             return Ok(self.clone());

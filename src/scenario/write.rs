@@ -37,6 +37,16 @@ const LEADING: [&str; 4] = ["cluster", "protocol", "network", "clocks"];
 impl Scenario {
     /// The scenario as a file. Fails only for a fault that has no `[[faults]]` spelling (the
     /// nemesis's final heal).
+    ///
+    /// ```
+    /// use sim::scenario::Scenario;
+    /// let text = "name = \"x\"\nduration = \"1s\"\n[cluster]\nnodes = 2\nprotocol = \"raft\"\n";
+    /// let scenario = Scenario::parse("x.toml", text)?;
+    /// // Written out and read back: the same scenario.
+    /// let again = Scenario::parse("x.toml", &scenario.to_toml()?)?;
+    /// assert_eq!((again.name.as_str(), again.duration), ("x", scenario.duration));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn to_toml(&self) -> Result<String, String> {
         let source: Table = toml::from_str(&self.text)
             .map_err(|e| format!("{}: cannot re-read the source: {e}", self.file))?;

@@ -19,7 +19,7 @@ use super::results::{FailureStatus, Kind, PANICKED};
 use super::{SeedResult, Summary};
 
 /// The XML document for these suites (one per shard, in shard order).
-pub fn render(suites: &[Summary]) -> String {
+pub(crate) fn render(suites: &[Summary]) -> String {
     let tests: u64 = suites.iter().map(suite_tests).sum();
     let failures: u64 = suites.iter().map(suite_failures).sum();
     let errors: u64 = suites.iter().map(Summary::panicked).sum();
@@ -38,7 +38,7 @@ pub fn render(suites: &[Summary]) -> String {
 }
 
 /// Writes the document; an existing file is replaced only with `force`.
-pub fn write(path: &Path, suites: &[Summary], force: bool) -> Result<(), String> {
+pub(crate) fn write(path: &Path, suites: &[Summary], force: bool) -> Result<(), String> {
     let mut options = OpenOptions::new();
     options.write(true);
     if force {
@@ -171,12 +171,12 @@ fn failure_body(s: &Summary, r: &SeedResult) -> String {
 /// Escapes text for an XML attribute value (line breaks kept as character references). Characters
 /// XML 1.0 forbids (most C0 controls) become U+FFFD, so no message can make the document
 /// ill-formed.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     escape_with(s, true)
 }
 
 /// Escapes the text of an element: line breaks stay as they are.
-pub fn escape_text(s: &str) -> String {
+pub(crate) fn escape_text(s: &str) -> String {
     escape_with(s, false)
 }
 

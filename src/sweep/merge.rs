@@ -14,11 +14,11 @@ use super::{SeedResult, Shard, Summary};
 
 /// Merged shards: the whole sweep, and each shard's own summary (for JUnit).
 #[derive(Debug)]
-pub struct Merged {
+pub(crate) struct Merged {
     /// The whole sweep: every shard's results together, as if one process had run them.
-    pub whole: Summary,
+    pub(crate) whole: Summary,
     /// In shard order.
-    pub shards: Vec<Summary>,
+    pub(crate) shards: Vec<Summary>,
 }
 
 /// One directory as read.
@@ -30,7 +30,7 @@ struct Part {
 }
 
 /// Reads and checks the shard directories, then merges them.
-pub fn merge(dirs: &[PathBuf]) -> Result<Merged, String> {
+pub(crate) fn merge(dirs: &[PathBuf]) -> Result<Merged, String> {
     let mut parts = dirs
         .iter()
         .map(|d| read_part(d))

@@ -10,22 +10,22 @@
 //!
 //! - [`runner`]: the worker threads and the deterministic `--fail-fast` cut-off;
 //! - [`results`]: one seed's result, its JSON line, and the summary table;
-//! - [`store`]: the `--out` directory (`sweep.json`, `results.jsonl`) that makes a sweep resumable;
-//! - [`merge`]: shard directories back into one sweep;
-//! - [`junit`]: the JUnit XML that CI systems render;
-//! - [`progress`]: the progress bar or periodic lines on stderr;
+//! - `store`: the `--out` directory (`sweep.json`, `results.jsonl`) that makes a sweep resumable;
+//! - `merge`: shard directories back into one sweep;
+//! - `junit`: the JUnit XML that CI systems render;
+//! - `progress`: the progress bar or periodic lines on stderr;
 //! - [`shrink`]: one failing seed cut down to the smallest scenario that still fails.
 //!
 //! Layering: a sweep sits above the composition root ([`crate::run`]) and the report, and below
 //! the command line; nothing it does reaches inside a run.
 
-pub mod junit;
-pub mod merge;
-pub mod progress;
+pub(crate) mod junit;
+pub(crate) mod merge;
+pub(crate) mod progress;
 pub mod results;
 pub mod runner;
 pub mod shrink;
-pub mod store;
+pub(crate) mod store;
 
 use std::fmt;
 use std::str::FromStr;
@@ -174,7 +174,7 @@ impl FromStr for Shard {
 
 /// A stable fingerprint of a scenario file's bytes (64-bit FNV-1a, hex): it tells a resumed or
 /// merged sweep that the scenario did not change under it. Not a defence against tampering.
-pub fn scenario_hash(bytes: &[u8]) -> String {
+pub(crate) fn scenario_hash(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

@@ -13,10 +13,10 @@ use crate::report::text::thousands;
 use super::SeedResult;
 
 /// How often a plain progress line is printed when stderr is not a terminal.
-pub const PLAIN_EVERY: Duration = Duration::from_secs(2);
+pub(crate) const PLAIN_EVERY: Duration = Duration::from_secs(2);
 
 /// The progress of the seeds this invocation runs (resumed ones are counted apart).
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     /// Plain lines when not on a terminal; nothing at all when `false` and no bar.
     plain: bool,
@@ -29,29 +29,29 @@ pub struct Progress {
 }
 
 /// Wall-clock figures of a finished (or stopped) sweep.
-pub struct Speed {
+pub(crate) struct Speed {
     /// Seeds that finished.
-    pub seeds: u64,
+    pub(crate) seeds: u64,
     /// Simulation events those seeds processed, summed.
-    pub events: u64,
+    pub(crate) events: u64,
     /// Wall-clock time the sweep took (for display only; never part of a result).
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
 }
 
 impl Speed {
     /// Seeds finished per wall-clock second.
-    pub fn seeds_per_sec(&self) -> f64 {
+    pub(crate) fn seeds_per_sec(&self) -> f64 {
         self.seeds as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
     /// Simulation events processed per wall-clock second, over all threads.
-    pub fn events_per_sec(&self) -> f64 {
+    pub(crate) fn events_per_sec(&self) -> f64 {
         self.events as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
 
 impl Progress {
     /// `total` seeds to run; `terminal`: draw a bar; otherwise `plain` periodic lines (or none).
-    pub fn new(total: u64, terminal: bool, plain: bool) -> Progress {
+    pub(crate) fn new(total: u64, terminal: bool, plain: bool) -> Progress {
         // Wall time for the display only; it never reaches a run.
         #[allow(clippy::disallowed_methods)]
         let now = Instant::now();
@@ -86,7 +86,7 @@ impl Progress {
 
     /// Counts one finished seed (and whether it failed), moves the bar, and prints a plain line
     /// if one is due.
-    pub fn seed_done(&mut self, r: &SeedResult) {
+    pub(crate) fn seed_done(&mut self, r: &SeedResult) {
         self.done += 1;
         self.events += r.events;
         if r.failed() {
@@ -104,7 +104,7 @@ impl Progress {
     }
 
     /// Prints a plain line if ~2 s have passed since the last one.
-    pub fn tick(&mut self) {
+    pub(crate) fn tick(&mut self) {
         if !self.plain {
             return;
         }
@@ -136,7 +136,7 @@ impl Progress {
     }
 
     /// Clears the bar and returns the wall-clock figures.
-    pub fn finish(self) -> Speed {
+    pub(crate) fn finish(self) -> Speed {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -191,7 +191,11 @@ impl SeedResult {
     /// A seed whose run panicked: one failure, [`PANICKED`], a safety failure at the virtual
     /// time of the panic, whose message says what panicked and where in the source. Events and
     /// trace hash are those written before the panic (none, if it came before the run).
-    pub fn panicked(seed: u64, panic: &Panic, swarm: Option<Vec<(String, String)>>) -> SeedResult {
+    pub(crate) fn panicked(
+        seed: u64,
+        panic: &Panic,
+        swarm: Option<Vec<(String, String)>>,
+    ) -> SeedResult {
         let point = panic.point.as_ref();
         SeedResult {
             seed,

@@ -14,7 +14,7 @@
 //!
 //! A seed whose run panics (a protocol's `assert!`, a checker's bug, an engine assertion) is a
 //! finding about that seed: the panic is caught on its worker, recorded as a
-//! [`SeedResult::panicked`], and the worker takes the next seed.
+//! `SeedResult::panicked`, and the worker takes the next seed.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

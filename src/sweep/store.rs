@@ -16,35 +16,35 @@ use serde::{Deserialize, Serialize};
 use super::{SeedRange, SeedResult, Shard};
 
 /// The name of a sweep directory's manifest, a [`Manifest`] as JSON.
-pub const SWEEP_FILE: &str = "sweep.json";
+pub(crate) const SWEEP_FILE: &str = "sweep.json";
 /// The name of a sweep directory's results: one [`SeedResult`] JSON line per finished seed,
 /// appended as seeds finish, so an interrupted sweep resumes where it stopped.
-pub const RESULTS_FILE: &str = "results.jsonl";
+pub(crate) const RESULTS_FILE: &str = "results.jsonl";
 /// The `format` of `sweep.json`.
-pub const FORMAT: &str = "sim-sweep/1";
+pub(crate) const FORMAT: &str = "sim-sweep/1";
 
 /// `sweep.json`: which sweep a directory holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// Always [`FORMAT`]: a directory written by another layout is refused, not misread.
-    pub format: String,
+    pub(crate) format: String,
     /// The scenario file as given on the command line (replay lines name it).
-    pub file: String,
+    pub(crate) file: String,
     /// The scenario's `name`.
-    pub scenario: String,
+    pub(crate) scenario: String,
     /// [`super::scenario_hash`] of the file's bytes.
-    pub scenario_hash: String,
+    pub(crate) scenario_hash: String,
     /// The range of seeds this sweep covers.
-    pub seeds: SeedRange,
+    pub(crate) seeds: SeedRange,
     /// The shard (`--shard I/N`) this directory holds; `None` for the whole range.
-    pub shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
     /// Whether the last sweep into this directory ran with `--fail-fast`.
-    pub fail_fast: bool,
+    pub(crate) fail_fast: bool,
 }
 
 impl Manifest {
     /// Why `other` is not the same sweep as `self`, if it is not.
-    pub fn differs(&self, other: &Manifest) -> Option<String> {
+    pub(crate) fn differs(&self, other: &Manifest) -> Option<String> {
         if self.scenario_hash != other.scenario_hash {
             return Some(format!(
                 "it holds a sweep of another scenario ({} with hash {}; this is {} with hash {})",
@@ -71,7 +71,7 @@ impl Manifest {
 }
 
 /// An open `--out` directory, ready to append results.
-pub struct Store {
+pub(crate) struct Store {
     results_path: PathBuf,
     results: File,
 }
@@ -79,7 +79,7 @@ pub struct Store {
 impl Store {
     /// Opens `dir` for the sweep `manifest`. Returns the results already there (a resume), or
     /// none when the directory is new or `force` starts over.
-    pub fn open(
+    pub(crate) fn open(
         dir: &Path,
         manifest: &Manifest,
         force: bool,
@@ -130,7 +130,7 @@ impl Store {
 
     /// Appends one result as a line and flushes it (one `write` call: a kill leaves at most one
     /// line without its newline).
-    pub fn append(&mut self, result: &SeedResult) -> Result<(), String> {
+    pub(crate) fn append(&mut self, result: &SeedResult) -> Result<(), String> {
         let line = result.to_line() + "\n";
         self.results
             .write_all(line.as_bytes())
@@ -162,7 +162,7 @@ fn cut_to(path: &Path, len: u64) -> Result<(), String> {
 }
 
 /// Reads `sweep.json`.
-pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
+pub(crate) fn read_manifest(path: &Path) -> Result<Manifest, String> {
     let text =
         fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let m: Manifest = serde_json::from_str(&text).map_err(|e| {
@@ -186,7 +186,10 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
 /// Reads `results.jsonl`: every complete line must be a result of a seed of this sweep. A last
 /// line with no newline was torn by a kill and is ignored. Returns the results and the length of
 /// the valid prefix in bytes.
-pub fn read_results(path: &Path, manifest: &Manifest) -> Result<(Vec<SeedResult>, u64), String> {
+pub(crate) fn read_results(
+    path: &Path,
+    manifest: &Manifest,
+) -> Result<(Vec<SeedResult>, u64), String> {
     let bytes = fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     parse_results(&bytes, manifest)
         .map_err(|(line, why)| format!("{}:{line}: {why}", path.display()))

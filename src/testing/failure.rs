@@ -22,6 +22,20 @@ pub(super) struct Settings<'a> {
 
 /// The lowest failing seed of a sweep, and what to do about it. Its `Display` is the message
 /// [`super::Sweep::run`] panics with.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::testing::Sweep;
+/// // Tiny's scenario, with node A crashed for good: nobody leads again within 200ms.
+/// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
+/// let dir = std::env::temp_dir().join("sim-doc-failed");
+/// let failed = Sweep::<Tiny>::new(&text).seeds([1]).max_shrink_runs(20).out_dir(&dir).try_run().unwrap_err();
+/// assert_eq!(failed.seed, 1);
+/// assert!(failed.at.is_some_and(|t| t > 500 * MS), "after the crash: {:?}", failed.at);
+/// assert!(failed.written.exists());
+/// let message = failed.to_string();
+/// assert!(message.contains(&failed.replay), "the panic message says how to replay it:\n{message}");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failed {
     /// The scenario file as given (or `<protocol>.toml` for a scenario given as text).

@@ -94,6 +94,14 @@ where
 }
 
 /// What a sweep in which every seed held ran.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// let passed = sim::testing::sweep::<Tiny>(SCENARIO, 0..4);
+/// assert_eq!(passed.seeds, 4);
+/// assert_eq!(passed.checked, ["election_safety", "writes_counted", "linearizable"]);
+/// assert!(passed.events > 0);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Passed {
     /// Seeds run.
@@ -164,6 +172,14 @@ where
 {
     /// A sweep of `scenario` (a path, or the text when it spans lines) over seeds 0..100, on
     /// every core, replayed with `cargo run --release --`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::testing::Sweep;
+    /// // Text (it spans lines) or a path to a scenario file.
+    /// let passed = Sweep::<Tiny>::new(SCENARIO).seeds([7]).run();
+    /// assert_eq!(passed.seeds, 1);
+    /// ```
     pub fn new(scenario: &str) -> Self {
         Sweep {
             scenario: scenario.to_string(),
@@ -177,6 +193,14 @@ where
     }
 
     /// The seeds to run (any order; each once).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::testing::Sweep;
+    /// // Each seed once, whatever the order given.
+    /// let passed = Sweep::<Tiny>::new(SCENARIO).seeds([3, 1, 3, 2]).run();
+    /// assert_eq!(passed.seeds, 3);
+    /// ```
     pub fn seeds(mut self, seeds: impl IntoIterator<Item = u64>) -> Self {
         let mut seeds: Vec<u64> = seeds.into_iter().collect();
         seeds.sort_unstable();
@@ -186,6 +210,14 @@ where
     }
 
     /// Worker threads (at least 1). The result does not depend on it.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::testing::Sweep;
+    /// let one = Sweep::<Tiny>::new(SCENARIO).seeds(0..3).jobs(1).run();
+    /// let two = Sweep::<Tiny>::new(SCENARIO).seeds(0..3).jobs(2).run();
+    /// assert_eq!(one, two, "the result does not depend on the threads");
+    /// ```
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs.max(1);
         self
@@ -195,18 +227,53 @@ where
     /// then `run FILE --seed N`. It must be a program that registers `P`, for example an
     /// example whose `main` calls `sim::cli::main_with`:
     /// `cargo run --release --example primary-backup --`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::testing::Sweep;
+    /// // Tiny's scenario, with node A crashed for good: nobody leads again within 200ms.
+    /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
+    /// let dir = std::env::temp_dir().join("sim-doc-replay-with");
+    /// let failed = Sweep::<Tiny>::new(&text)
+    ///     .seeds([1])
+    ///     .replay_with("cargo run --release --example tiny --")
+    ///     .max_shrink_runs(10)
+    ///     .out_dir(&dir)
+    ///     .try_run()
+    ///     .unwrap_err();
+    /// assert!(failed.replay.starts_with("cargo run --release --example tiny -- run "), "{}", failed.replay);
+    /// ```
     pub fn replay_with(mut self, program: &str) -> Self {
         self.replay = program.to_string();
         self
     }
 
     /// The most runs the shrinker may spend on a failing seed (500 unless set).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::testing::Sweep;
+    /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
+    /// let dir = std::env::temp_dir().join("sim-doc-max-shrink-runs");
+    /// // No shrinking at all: the failing scenario is written as it was, its seed pinned.
+    /// let failed = Sweep::<Tiny>::new(&text).seeds([1]).max_shrink_runs(0).out_dir(&dir).try_run().unwrap_err();
+    /// assert!(failed.written.starts_with(&dir));
+    /// ```
     pub fn max_shrink_runs(mut self, runs: usize) -> Self {
         self.max_shrink_runs = runs;
         self
     }
 
     /// Where failing scenarios are written (`target/sim-failures/` unless set).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::testing::Sweep;
+    /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
+    /// let dir = std::env::temp_dir().join("sim-doc-out-dir");
+    /// let failed = Sweep::<Tiny>::new(&text).seeds([1]).max_shrink_runs(10).out_dir(&dir).try_run().unwrap_err();
+    /// assert!(failed.written.starts_with(&dir) && failed.written.exists());
+    /// ```
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(dir.into());
         self
@@ -216,6 +283,20 @@ where
     ///
     /// # Panics
     /// When a seed fails, and when the scenario cannot be read or does not name `P`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::testing::Sweep;
+    /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
+    /// let dir = std::env::temp_dir().join("sim-doc-run");
+    /// // A failing seed panics with the whole story: invariant, time, seed, written file, replay line.
+    /// let panic = std::panic::catch_unwind(|| {
+    ///     Sweep::<Tiny>::new(&text).seeds([1]).max_shrink_runs(10).out_dir(&dir).run()
+    /// })
+    /// .unwrap_err();
+    /// let message = panic.downcast_ref::<String>().unwrap();
+    /// assert!(message.contains("leader_within") && message.contains("seed 1"), "{message}");
+    /// ```
     pub fn run(self) -> Passed {
         match self.try_run() {
             Ok(passed) => passed,
@@ -227,6 +308,16 @@ where
     ///
     /// # Panics
     /// When the scenario cannot be read or does not name `P`: a mistake in the test.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::testing::Sweep;
+    /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
+    /// let dir = std::env::temp_dir().join("sim-doc-try-run");
+    /// let failed = Sweep::<Tiny>::new(&text).seeds(0..4).max_shrink_runs(10).out_dir(&dir).try_run().unwrap_err();
+    /// assert_eq!(failed.seed, 0, "the lowest failing seed");
+    /// assert!(failed.invariant.starts_with("leader_within"), "{}", failed.invariant);
+    /// ```
     pub fn try_run(self) -> Result<Passed, Box<Failed>> {
         let registry = registry_with::<P>();
         let scenario = self.read(&registry);

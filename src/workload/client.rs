@@ -16,9 +16,34 @@ use super::generator::{Kind, Mix, WorkloadSpec, key_name};
 use super::history::{Call, History, ModelKind, ModelSpec, Output, TimeUnit, Value};
 
 /// The key-value client's timers.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientEffect, ClientId};
+/// use sim::workload::{KvClient, KvTimer};
+/// let mut client = KvClient::new(ClientId(0), &kv_spec());
+/// let effects = client_step(&mut client, 3, 0, |c, ctx| c.on_start(ctx));
+/// assert!(effects.iter().any(|e| matches!(e, ClientEffect::SetTimer { timer: KvTimer::Think, .. })));
+/// ```
 pub type KvTimer = LoopTimer;
 
 /// A virtual key-value client.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientEffect, ClientId, Op};
+/// use sim::workload::{KvClient, KvTimer};
+/// // Its first operation: a get or a put (the mix), of key k0 or k1, valued by client and number.
+/// let mut client = KvClient::new(ClientId(2), &kv_spec());
+/// client_step(&mut client, 3, 0, |c, ctx| c.on_start(ctx));
+/// let effects = client_step(&mut client, 3, 30 * MS, |c, ctx| c.on_timer(ctx, KvTimer::Think));
+/// let Some(ClientEffect::Invoke { request }) = effects.first() else { panic!("{effects:?}") };
+/// match &request.op {
+///     Op::Get { key } => assert!(["k0", "k1"].contains(&&**key)),
+///     Op::Put { key, value } => assert_eq!((["k0", "k1"].contains(&&**key), &**value), (true, "c2-1")),
+///     other => panic!("not in the mix: {other:?}"),
+/// }
+/// ```
 pub type KvClient = ClosedLoop<KvDraw>;
 
 /// The value an operation writes: its client and number (`c2-17`), unique in the run. Written
@@ -49,6 +74,18 @@ const KEY_NAMES_HELD: u32 = 4096;
 
 /// What a key-value client draws: the kind from the mix, then the key; and what it remembers
 /// for its next `cas`.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, Op, Rng, Stream};
+/// use sim::workload::KvDraw;
+/// use sim::workload::closed_loop::Draw;
+/// let mut spec = kv_spec();
+/// spec.mix.get = 0.0; // puts only
+/// let mut draw = KvDraw::new(&spec);
+/// let op = draw.draw(&mut Rng::derive(1, Stream::Client(0)), ClientId(0), 7);
+/// assert!(matches!(op, Op::Put { ref value, .. } if &**value == "c0-7"), "{op:?}");
+/// ```
 #[derive(Clone, Debug)]
 pub struct KvDraw {
     pub(super) mix: Mix,
@@ -64,6 +101,16 @@ pub struct KvDraw {
 
 impl KvDraw {
     /// Draws from `spec`'s mix over its keys.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{ClientId, Rng, Stream};
+    /// use sim::workload::KvDraw;
+    /// use sim::workload::closed_loop::Draw;
+    /// let mut draw = KvDraw::new(&kv_spec());
+    /// let mut rng = Rng::derive(1, Stream::Client(0));
+    /// assert!((1..50).all(|seq| ["k0", "k1"].contains(&&**draw.draw(&mut rng, ClientId(0), seq).key())));
+    /// ```
     pub fn new(spec: &WorkloadSpec) -> Self {
         KvDraw {
             mix: spec.mix,
@@ -83,6 +130,14 @@ impl KvDraw {
 
 impl ClosedLoop<KvDraw> {
     /// A client numbered `id` that draws its operations from `spec`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::ClientId;
+    /// use sim::workload::KvClient;
+    /// let client = KvClient::new(ClientId(0), &kv_spec());
+    /// assert!(client.operations().is_empty());
+    /// ```
     pub fn new(id: ClientId, spec: &WorkloadSpec) -> Self {
         ClosedLoop::drawing(id, spec, KvDraw::new(spec))
     }
@@ -197,6 +252,16 @@ fn output(result: OpResult) -> Output {
 
 /// The run's history: every client's operations, ordered by invocation time (then client),
 /// times in virtual nanoseconds, judged against the key-value model.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::ClientId;
+/// use sim::node::history::{ModelKind, TimeUnit};
+/// use sim::workload::{KvClient, history};
+/// let clients = [KvClient::new(ClientId(0), &kv_spec())];
+/// let h = history(&clients);
+/// assert_eq!((h.time_unit, h.model.map(|m| m.kind)), (TimeUnit::Nanos, Some(ModelKind::Kv)));
+/// ```
 pub fn history(clients: &[KvClient]) -> History {
     History {
         ops: operations(clients),

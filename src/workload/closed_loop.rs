@@ -31,9 +31,30 @@ use super::generator::{WorkloadSpec, think_time};
 use super::history::{Call, Operation, Outcome, Output};
 
 /// An operation of the interface `D` draws for.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, Op, Rng, Stream};
+/// use sim::workload::closed_loop::{Draw, OpOf};
+/// let op: OpOf<GetX> = GetX.draw(&mut Rng::derive(1, Stream::Client(0)), ClientId(0), 1);
+/// assert_eq!(op, Op::Get { key: "x".into() });
+/// ```
 pub type OpOf<D> = <<D as Draw>::Api as ClientApi>::Op;
 
 /// What a closed-loop client asks for, and how what happened reads in a history.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::history::{Call, Output, Value};
+/// use sim::node::{ClientId, Op, OpResult, Rng, Stream};
+/// use sim::workload::closed_loop::Draw;
+/// // `GetX` (hidden) draws `get x` each time and records it as a read of key x.
+/// let mut rng = Rng::derive(1, Stream::Client(0));
+/// let op = GetX.draw(&mut rng, ClientId(0), 1);
+/// assert_eq!(GetX::call(&op), (Some("x".to_string()), Call::Read));
+/// let read = OpResult::Value { value: Some("c0-1".into()) };
+/// assert_eq!(GetX::output(&read), Output::Value(Some(Value::Str("c0-1".into()))));
+/// ```
 pub trait Draw: Clone + Debug + 'static {
     /// The interface it draws operations of.
     type Api: ClientApi;
@@ -57,6 +78,16 @@ pub trait Draw: Clone + Debug + 'static {
 }
 
 /// The client's timers.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientEffect, ClientId};
+/// use sim::workload::closed_loop::{ClosedLoop, LoopTimer};
+/// // A client starts by thinking.
+/// let mut client = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);
+/// let effects = client_step(&mut client, 3, 0, |c, ctx| c.on_start(ctx));
+/// assert!(effects.iter().any(|e| matches!(e, ClientEffect::SetTimer { timer: LoopTimer::Think, .. })));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum LoopTimer {
     /// Begin the next operation.
@@ -68,6 +99,17 @@ pub enum LoopTimer {
 }
 
 /// One operation of a script: invoked at `at`.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientEffect, ClientId, Op};
+/// use sim::workload::closed_loop::{ClosedLoop, LoopTimer, Scripted};
+/// // One put, at 300 ms exactly, instead of drawn operations.
+/// let script = vec![Scripted { at: 300 * MS, op: Op::Put { key: "x".into(), value: "1".into() } }];
+/// let mut client = ClosedLoop::scripted(ClientId(0), &kv_spec(), GetX, script);
+/// let effects = client_step(&mut client, 3, 0, |c, ctx| c.on_start(ctx));
+/// assert!(effects.iter().any(|e| matches!(e, ClientEffect::SetTimer { timer: LoopTimer::Think, after } if *after == 300 * MS)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scripted<O> {
     /// When the client invokes it, in nanoseconds of virtual time since the start of the run.
@@ -86,6 +128,28 @@ struct Outstanding<A: ClientApi> {
 }
 
 /// A virtual client that runs one operation at a time against the cluster and records each.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::history::{Outcome, Output};
+/// use sim::node::{ClientEffect, ClientId, NodeId, OpResult, Reply};
+/// use sim::workload::closed_loop::{ClosedLoop, LoopTimer};
+///
+/// let mut client = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);
+/// client_step(&mut client, 3, 0, |c, ctx| c.on_start(ctx));
+/// // Its think time is over: it invokes `get x` and sends it to a node.
+/// let effects = client_step(&mut client, 3, 40 * MS, |c, ctx| c.on_timer(ctx, LoopTimer::Think));
+/// let Some(ClientEffect::Send { to, request }) = effects.iter().find(|e| matches!(e, ClientEffect::Send { .. })) else {
+///     panic!("nothing sent: {effects:?}")
+/// };
+/// let (to, id) = (*to, request.id);
+/// assert_eq!(client.operations()[0].outcome, Outcome::Info, "pending until answered");
+/// // The node answers: the operation completes with what it read.
+/// let answer = Reply::Ok(OpResult::Value { value: None });
+/// client_step(&mut client, 3, 45 * MS, |c, ctx| c.on_reply(ctx, to, id, answer));
+/// assert_eq!(client.operations()[0].outcome, Outcome::Ok(Output::Value(None)));
+/// assert_eq!(client.operations()[0].invoke, 40 * MS);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ClosedLoop<D: Draw> {
     pub(super) id: ClientId,
@@ -105,6 +169,14 @@ impl<D: Draw> ClosedLoop<D> {
     /// A client numbered `id` that draws its operations with `draw`, paced by `spec`: it
     /// thinks, invokes one operation, waits for its reply (resending after `spec.retry`, giving
     /// up after `spec.timeout`), and begins the next.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::ClientId;
+    /// use sim::workload::closed_loop::ClosedLoop;
+    /// let client = ClosedLoop::drawing(ClientId(3), &kv_spec(), GetX);
+    /// assert!(client.operations().is_empty(), "nothing before it runs");
+    /// ```
     pub fn drawing(id: ClientId, spec: &WorkloadSpec, draw: D) -> Self {
         ClosedLoop {
             id,
@@ -120,6 +192,20 @@ impl<D: Draw> ClosedLoop<D> {
 
     /// A client that invokes `script`'s operations, in order, instead of drawing them;
     /// `spec`'s timeout and retry still apply.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{ClientEffect, ClientId, Op};
+    /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer, Scripted};
+    /// let script = vec![
+    ///     Scripted { at: 100 * MS, op: Op::Get { key: "x".into() } },
+    ///     Scripted { at: 200 * MS, op: Op::Put { key: "x".into(), value: "2".into() } },
+    /// ];
+    /// let mut client = ClosedLoop::scripted(ClientId(0), &kv_spec(), GetX, script);
+    /// client_step(&mut client, 3, 0, |c, ctx| c.on_start(ctx));
+    /// let effects = client_step(&mut client, 3, 100 * MS, |c, ctx| c.on_timer(ctx, LoopTimer::Think));
+    /// assert!(effects.iter().any(|e| matches!(e, ClientEffect::Invoke { request } if request.op == Op::Get { key: "x".into() })));
+    /// ```
     pub fn scripted(
         id: ClientId,
         spec: &WorkloadSpec,
@@ -134,6 +220,18 @@ impl<D: Draw> ClosedLoop<D> {
 
     /// Every operation this client invoked, in invocation order; the one outstanding (if any)
     /// is pending: no completion, outcome `info`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::ClientId;
+    /// use sim::node::history::Call;
+    /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer};
+    /// let mut client = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);
+    /// client_step(&mut client, 3, 0, |c, ctx| c.on_start(ctx));
+    /// client_step(&mut client, 3, 40 * MS, |c, ctx| c.on_timer(ctx, LoopTimer::Think));
+    /// let ops = client.operations();
+    /// assert_eq!((ops.len(), &ops[0].call, ops[0].complete), (1, &Call::Read, None));
+    /// ```
     pub fn operations(&self) -> Vec<Operation> {
         let mut ops = self.done.clone();
         if let Some(out) = &self.current {
@@ -296,6 +394,21 @@ impl<D: Draw> Client for ClosedLoop<D> {
 
 /// Every operation of `clients`, ordered by invocation time (then client): the body of a
 /// history.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::ClientId;
+/// use sim::workload::closed_loop::{ClosedLoop, LoopTimer, operations};
+/// let mut a = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);
+/// let mut b = ClosedLoop::drawing(ClientId(1), &kv_spec(), GetX);
+/// client_step(&mut a, 3, 0, |c, ctx| c.on_start(ctx));
+/// client_step(&mut b, 3, 0, |c, ctx| c.on_start(ctx));
+/// client_step(&mut b, 3, 10 * MS, |c, ctx| c.on_timer(ctx, LoopTimer::Think));
+/// client_step(&mut a, 3, 20 * MS, |c, ctx| c.on_timer(ctx, LoopTimer::Think));
+/// let ops = operations(&[a, b]);
+/// let order: Vec<u64> = ops.iter().map(|op| op.process).collect();
+/// assert_eq!(order, [1, 0], "by invocation time, then client");
+/// ```
 pub fn operations<D: Draw>(clients: &[ClosedLoop<D>]) -> Vec<Operation> {
     let mut ops: Vec<Operation> = clients.iter().flat_map(ClosedLoop::operations).collect();
     ops.sort_by_key(|op| (op.invoke, op.process));

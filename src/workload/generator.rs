@@ -89,6 +89,14 @@ impl Default for Mix {
 }
 
 /// An operation kind, before its key and values are chosen.
+///
+/// ```
+/// use sim::node::{Rng, Stream};
+/// use sim::workload::Mix;
+/// use sim::workload::generator::Kind;
+/// let only_cas = Mix { get: 0.0, put: 0.0, append: 0.0, cas: 1.0 };
+/// assert_eq!(only_cas.draw(&mut Rng::derive(1, Stream::Client(0))), Kind::Cas);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// Read a key.
@@ -103,11 +111,26 @@ pub enum Kind {
 
 impl Mix {
     /// The sum of the weights: the denominator of each kind's probability.
+    ///
+    /// ```
+    /// use sim::workload::Mix;
+    /// assert_eq!(Mix { get: 0.5, put: 0.25, append: 0.25, cas: 0.0 }.total(), 1.0);
+    /// ```
     pub fn total(&self) -> f64 {
         self.get + self.put + self.append + self.cas
     }
 
     /// A kind with probability proportional to its weight. Draws one number.
+    ///
+    /// ```
+    /// use sim::node::{Rng, Stream};
+    /// use sim::workload::Mix;
+    /// use sim::workload::generator::Kind;
+    /// let mix = Mix { get: 1.0, put: 1.0, append: 0.0, cas: 0.0 };
+    /// let mut rng = Rng::derive(9, Stream::Client(0));
+    /// let gets = (0..10_000).filter(|_| mix.draw(&mut rng) == Kind::Get).count();
+    /// assert!((4_700..5_300).contains(&gets), "about half: {gets}");
+    /// ```
     pub fn draw(&self, rng: &mut Rng) -> Kind {
         let mut x = rng.unit() * self.total();
         for (kind, weight) in [
@@ -139,13 +162,13 @@ impl Mix {
 }
 
 /// The key for index `i`.
-pub fn key_name(i: u64) -> String {
+pub(crate) fn key_name(i: u64) -> String {
     format!("k{i}")
 }
 
 /// A think time: exponential with mean `mean`, in whole nanoseconds, at least 1 so that a
 /// client never starts two operations at one instant.
-pub fn think_time(rng: &mut Rng, mean: Nanos) -> Nanos {
+pub(crate) fn think_time(rng: &mut Rng, mean: Nanos) -> Nanos {
     let x = rng.exponential(mean as f64);
     // An hour caps the tail, as for latencies.
     (libm::round(x.clamp(0.0, 3.6e12)) as Nanos).max(1)

@@ -24,23 +24,37 @@ use super::history::History;
 use super::script::{ScriptOp, first_foreign, for_client};
 
 /// The keys of `[workload]` that every kind takes.
-pub const COMMON_KEYS: &[&str] = &[
+pub(crate) const COMMON_KEYS: &[&str] = &[
     "kind", "clients", "rate", "timeout", "retry", "start", "stop", "script",
 ];
 
 /// The key-value kind's own keys, checked with the common ones by the scenario's first pass.
-pub const KV_KEYS: &[&str] = &["mix", "keys"];
+pub(crate) const KV_KEYS: &[&str] = &["mix", "keys"];
 
 /// A client interface with clients to exercise it.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::Kv;
+/// use sim::workload::Workload;
+/// use sim::workload::kind::NoOptions;
+/// // The key-value interface's clients, as a run builds them from `[workload]`.
+/// let mut spec = kv_spec();
+/// spec.clients = 3;
+/// let clients = <Kv as Workload>::clients(&spec, &NoOptions {}, None);
+/// assert_eq!((Kv::KIND, clients.len()), ("kv", 3));
+/// assert!(Kv::history(&clients).ops.is_empty(), "no operation before the run");
+/// ```
 pub trait Workload: ClientApi {
     /// How `[workload] kind` names it (`"kv"`, `"bank"`). A scenario may leave `kind` out; when
     /// it writes one, it must be the kind of the protocol it runs.
     const KIND: &'static str;
 
-    /// The kind's own `[workload]` keys beside the common ones ([`COMMON_KEYS`]), read by a
-    /// second pass over the file so that a bad value is reported at its line and column. Its
-    /// keys are the properties of its JSON Schema; it must not deny unknown fields (the table
-    /// also holds the common keys, and the first pass has already refused unknown ones).
+    /// The kind's own `[workload]` keys beside the common ones (`kind`, `clients`, `rate`,
+    /// `timeout`, `retry`, `start`, `stop`, `script`), read by a second pass over the file so
+    /// that a bad value is reported at its line and column. Its keys are the properties of its
+    /// JSON Schema; it must not deny unknown fields (the table also holds the common keys, and
+    /// the first pass has already refused unknown ones).
     type Options: DeserializeOwned + JsonSchema + Default + Clone + Debug;
 
     /// The virtual client that speaks this interface.
@@ -74,6 +88,17 @@ pub trait Workload: ClientApi {
 
 /// The options of a kind that has none beyond the common keys (the key-value kind's `mix` and
 /// `keys` are read with the common ones).
+///
+/// ```
+/// use sim::node::Kv;
+/// use sim::workload::Workload;
+/// use sim::workload::kind::NoOptions;
+/// // The key-value kind has no keys of its own beyond `mix` and `keys`.
+/// fn options_of<W: Workload>() -> W::Options { W::Options::default() }
+/// let _: NoOptions = options_of::<Kv>();
+/// let schema = schemars::schema_for!(NoOptions);
+/// assert!(schema.get("properties").is_none_or(|p| p.as_object().is_some_and(|o| o.is_empty())));
+/// ```
 #[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
 pub struct NoOptions {}
 
@@ -107,7 +132,7 @@ impl Workload for Kv {
 
 /// The keys a `[workload]` of kind `W` may hold: the common ones, the key-value kind's own,
 /// and the properties of `W::Options`.
-pub fn keys_of(kind: &str, options: &schemars::Schema) -> Vec<String> {
+pub(crate) fn keys_of(kind: &str, options: &schemars::Schema) -> Vec<String> {
     let mut keys: Vec<String> = COMMON_KEYS.iter().map(|k| k.to_string()).collect();
     if kind == Kv::KIND {
         keys.extend(KV_KEYS.iter().map(|k| k.to_string()));

@@ -15,9 +15,9 @@ use crate::node::{LocalNanos, Nanos};
 const PPM: i128 = 1_000_000;
 
 /// The lowest drift a clock may have: it must still move forward.
-pub const MIN_DRIFT_PPM: i64 = -999_999;
+pub(crate) const MIN_DRIFT_PPM: i64 = -999_999;
 /// The highest drift accepted: a clock running at double speed.
-pub const MAX_DRIFT_PPM: i64 = 1_000_000;
+pub(crate) const MAX_DRIFT_PPM: i64 = 1_000_000;
 
 /// One node's clock: what it reads (local nanoseconds) at each instant of true time, with its
 /// offset, its drift in parts per million, and the jumps and drift changes faults gave it.

@@ -357,10 +357,10 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         })
     }
 
-    /// Runs `f` on the world; if it panics, notes where the world was ([`PanicPoint`]) and lets
+    /// Runs `f` on the world; if it panics, notes where the world was (`PanicPoint`) and lets
     /// the panic go on. For work on a run's results after it ended (a checker reading the
     /// history): a panic there is then placed at the run's end.
-    pub fn noting_panics<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+    pub(crate) fn noting_panics<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
         // Unwind safety: after a panic the world is only read (time, record count, hash).
         match panic::catch_unwind(AssertUnwindSafe(|| f(&mut *self))) {
             Ok(r) => r,
@@ -397,7 +397,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// A test aid: the run panics when virtual time reaches `at`, as a protocol or checker bug
     /// would, so that whatever catches panics (sweeps, `sim run`) can be tested end to end. Its
     /// event joins the queue like any other, so events before `at` run exactly as without it.
-    pub fn panic_at(&mut self, at: Nanos) {
+    pub(crate) fn panic_at(&mut self, at: Nanos) {
         self.queue.push(at, Pending::Panic);
     }
 

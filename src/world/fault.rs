@@ -184,7 +184,7 @@ impl FaultAction {
 }
 
 /// Which nodes a fault of each kind may pick from.
-pub fn eligible(action: &FaultAction, cluster: &Cluster) -> Vec<u32> {
+pub(crate) fn eligible(action: &FaultAction, cluster: &Cluster) -> Vec<u32> {
     match action {
         FaultAction::Crash(_) => (0..cluster.len() as u32)
             .filter(|&n| !cluster.is_crashed(n))
@@ -197,7 +197,7 @@ pub fn eligible(action: &FaultAction, cluster: &Cluster) -> Vec<u32> {
 }
 
 /// Resolves a target to concrete nodes among `eligible`.
-pub fn resolve_target(
+pub(crate) fn resolve_target(
     target: &Target,
     eligible: &[u32],
     cluster: &Cluster,
@@ -262,7 +262,11 @@ fn status_word(s: NodeStatus) -> &'static str {
 }
 
 /// Resolves a partition shape to concrete groups.
-pub fn resolve_shape(shape: &Shape, cluster: &Cluster, rng: &mut Rng) -> Result<Resolved, String> {
+pub(crate) fn resolve_shape(
+    shape: &Shape,
+    cluster: &Cluster,
+    rng: &mut Rng,
+) -> Result<Resolved, String> {
     let all: Vec<u32> = (0..cluster.len() as u32).collect();
     let n = all.len();
     let shuffled = |rng: &mut Rng| {
@@ -362,7 +366,7 @@ fn resolve_groups(
 }
 
 /// What `sim list faults` prints: every fault a scenario can write, and what it does.
-pub const CATALOG: &[(&str, &str)] = &[
+pub(crate) const CATALOG: &[(&str, &str)] = &[
     (
         "partition",
         "Cuts the network into groups that cannot reach each other (both directions). Explicit \

@@ -16,7 +16,7 @@ const INIT: u64 = 0x5349_4D2D_5452_4331; // "SIM-TRC1"
 
 /// The running digest of a trace.
 #[derive(Clone, Debug)]
-pub struct TraceHasher {
+pub(crate) struct TraceHasher {
     state: u64,
     words: u64,
 }
@@ -33,14 +33,14 @@ impl Default for TraceHasher {
 impl TraceHasher {
     /// Folds one 64-bit word into the hash.
     #[inline]
-    pub fn word(&mut self, w: u64) {
+    pub(crate) fn word(&mut self, w: u64) {
         self.state = (self.state.rotate_left(23) ^ w).wrapping_mul(K);
         self.words += 1;
     }
 
     /// Folds a byte string into the hash: its length, then its bytes in 8-byte little-endian
     /// words (the last one zero-padded).
-    pub fn bytes(&mut self, bytes: &[u8]) {
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
         self.word(bytes.len() as u64);
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
@@ -56,13 +56,13 @@ impl TraceHasher {
 
     /// Feeds any serializable value: its structure and its contents.
     #[inline]
-    pub fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
+    pub(crate) fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
         // Our serializer never fails.
         let _ = value.serialize(HashSerializer(self));
     }
 
     /// The digest so far, finalised (the state is not consumed).
-    pub fn finish(&self) -> u64 {
+    pub(crate) fn finish(&self) -> u64 {
         let mut z = self.state ^ self.words.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
         z = (z ^ (z >> 33)).wrapping_mul(0xC4CE_B9FE_1A85_EC53);
@@ -70,14 +70,14 @@ impl TraceHasher {
     }
 
     /// The digest as printed: 16 lowercase hex digits.
-    pub fn hex(&self) -> String {
+    pub(crate) fn hex(&self) -> String {
         format!("{:016x}", self.finish())
     }
 }
 
 /// Never produced; serde requires an error type.
 #[derive(Debug)]
-pub struct HashError;
+pub(crate) struct HashError;
 
 impl fmt::Display for HashError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,7 +93,7 @@ impl ser::Error for HashError {
 
 /// Feeds serde's data model into a [`TraceHasher`]. Names are skipped (the Rust types fix
 /// them); variant indices, lengths and `Option` tags are fed, so different shapes differ.
-pub struct HashSerializer<'a>(pub &'a mut TraceHasher);
+pub(crate) struct HashSerializer<'a>(pub &'a mut TraceHasher);
 
 // Tags that keep `None`, `()`, and empty sequences apart from zeros.
 const TAG_NONE: u64 = 0x4E4F_4E45;

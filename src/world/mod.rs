@@ -7,12 +7,12 @@ pub mod clock;
 pub mod cluster;
 mod engine;
 pub mod fault;
-pub mod hash;
+pub(crate) mod hash;
 pub mod nemesis;
 pub mod network;
-pub mod panic_point;
+pub(crate) mod panic_point;
 mod queue;
-pub mod swarm;
+pub(crate) mod swarm;
 pub mod trace;
 mod wire;
 
@@ -23,8 +23,8 @@ pub use engine::{Outcome, Stats, World, WorldSpec};
 pub use fault::{Applied, FaultAction, FaultRecord, FaultSpec, Origin, Shape, Target};
 pub use nemesis::{NemesisSpec, Rhythm};
 pub use network::{Latency, LinkModel};
-pub use panic_point::{PanicPoint, take_panic_point};
-pub use swarm::{ClockKnobs, DrawnWorld, Knob, LatencyKnobs, LinkKnobs, SwarmSpec};
+pub(crate) use panic_point::{PanicPoint, take_panic_point};
+pub(crate) use swarm::{ClockKnobs, Knob, LatencyKnobs, LinkKnobs, SwarmSpec};
 pub use trace::{DropReason, Event, Observer, Record};
 
 #[cfg(test)]

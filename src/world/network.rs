@@ -51,7 +51,7 @@ const LATENCY_CAP: f64 = 3_600_000_000_000.0;
 
 impl Latency {
     /// Draws one latency in nanoseconds from `rng` (capped at an hour, never negative).
-    pub fn sample(&self, rng: &mut Rng) -> Nanos {
+    pub(crate) fn sample(&self, rng: &mut Rng) -> Nanos {
         match *self {
             Latency::Constant(ns) => ns,
             Latency::Uniform { min, max } => rng.between(min, max),
@@ -108,7 +108,7 @@ impl Default for LinkModel {
 
 /// What happens to a message at the moment it is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fate {
+pub(crate) enum Fate {
     /// The network lost it (`loss`); it is never delivered.
     Lost,
     /// The link is cut right now.
@@ -121,7 +121,7 @@ pub enum Fate {
 
 /// The cut links: a petgraph graph whose edge weights count the partitions holding each cut.
 #[derive(Default, Debug)]
-pub struct Cuts {
+pub(crate) struct Cuts {
     graph: DiGraphMap<u32, u32>,
     active: Vec<(u32, Vec<(u32, u32)>)>,
     next_id: u32,
@@ -130,12 +130,12 @@ pub struct Cuts {
 impl Cuts {
     /// True if messages from node `from` to node `to` are dropped by a cut right now.
     #[inline]
-    pub fn is_cut(&self, from: u32, to: u32) -> bool {
+    pub(crate) fn is_cut(&self, from: u32, to: u32) -> bool {
         self.graph.edge_count() != 0 && self.graph.contains_edge(from, to)
     }
 
     /// Cuts `edges` (directed) and returns the id that repairs exactly these cuts.
-    pub fn add(&mut self, edges: Vec<(u32, u32)>) -> u32 {
+    pub(crate) fn add(&mut self, edges: Vec<(u32, u32)>) -> u32 {
         for &(a, b) in &edges {
             match self.graph.edge_weight_mut(a, b) {
                 Some(count) => *count += 1,
@@ -151,7 +151,7 @@ impl Cuts {
     }
 
     /// Repairs the cuts of one partition. False if it was already healed.
-    pub fn remove(&mut self, id: u32) -> bool {
+    pub(crate) fn remove(&mut self, id: u32) -> bool {
         let Some(pos) = self.active.iter().position(|(i, _)| *i == id) else {
             return false;
         };
@@ -170,20 +170,21 @@ impl Cuts {
     }
 
     /// Repairs everything.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.graph.clear();
         self.active.clear();
     }
 
     /// True if no partition or cut is in force.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.active.is_empty()
     }
 }
 
 /// The links between a set of endpoints (nodes, or clients): what each message sent on them
 /// becomes, drawn from one network stream per sender, and which links are cut.
-pub struct Network {
+pub(crate) struct Network {
     model: LinkModel,
     endpoints: usize,
     rngs: Vec<Rng>,
@@ -196,7 +197,7 @@ pub struct Network {
 impl Network {
     /// A network of `endpoints` senders whose links all behave as `model`, its streams derived
     /// from the run's `seed`.
-    pub fn new(model: LinkModel, endpoints: usize, seed: u64) -> Self {
+    pub(crate) fn new(model: LinkModel, endpoints: usize, seed: u64) -> Self {
         let rngs = (0..endpoints as u32)
             .map(|i| Rng::derive(seed, Stream::Network(i)))
             .collect();
@@ -216,7 +217,7 @@ impl Network {
 
     /// Decides the fate of a message sent now from `from` to `to`.
     #[inline]
-    pub fn send(&mut self, from: u32, to: u32, now: Nanos) -> Fate {
+    pub(crate) fn send(&mut self, from: u32, to: u32, now: Nanos) -> Fate {
         let rng = &mut self.rngs[from as usize];
         let lost = rng.chance(self.model.loss);
         let first = now.saturating_add(self.model.latency.sample(rng));

@@ -11,14 +11,14 @@ use crate::node::Nanos;
 
 /// The world's state when a panic unwound through it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PanicPoint {
+pub(crate) struct PanicPoint {
     /// True virtual time of the event being handled (or of the end of the run, for a checker
     /// that panicked after it).
-    pub at: Nanos,
+    pub(crate) at: Nanos,
     /// Trace records written before the panic.
-    pub events: u64,
+    pub(crate) events: u64,
     /// The trace hash of those records.
-    pub trace_hash: String,
+    pub(crate) trace_hash: String,
 }
 
 thread_local! {
@@ -38,6 +38,6 @@ pub(super) fn note(point: impl FnOnce() -> PanicPoint) {
 
 /// Takes this thread's note, leaving none: call before a run to clear a stale one, and after
 /// catching its panic to learn where it was.
-pub fn take_panic_point() -> Option<PanicPoint> {
+pub(crate) fn take_panic_point() -> Option<PanicPoint> {
     LAST.with(|last| last.borrow_mut().take())
 }

@@ -32,7 +32,7 @@ impl<E> Ord for Entry<E> {
     }
 }
 
-pub struct EventQueue<E> {
+pub(crate) struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
 }
@@ -48,7 +48,7 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     #[inline]
-    pub fn push(&mut self, at: Nanos, event: E) {
+    pub(crate) fn push(&mut self, at: Nanos, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Entry { at, seq, event });
@@ -56,7 +56,7 @@ impl<E> EventQueue<E> {
 
     /// The earliest event, if it is due strictly before `end`.
     #[inline]
-    pub fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
+    pub(crate) fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
         if self.heap.peek()?.at >= end {
             return None;
         }

@@ -23,7 +23,7 @@ use super::network::{Latency, LinkModel};
 
 /// One value of the world: written as is, or drawn per seed from `[lo, hi]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Knob<T> {
+pub(crate) enum Knob<T> {
     /// The value the scenario wrote; every seed sees it.
     Set(T),
     /// A range `[lo, hi]` each seed draws its own value from.
@@ -32,21 +32,21 @@ pub enum Knob<T> {
 
 impl<T: Copy> Knob<T> {
     /// The written value, or the low end of the range (what a non-drawing reader sees).
-    pub fn low(&self) -> T {
+    pub(crate) fn low(&self) -> T {
         match *self {
             Knob::Set(v) | Knob::Draw(v, _) => v,
         }
     }
 
     /// True if the value is drawn per seed.
-    pub fn draws(&self) -> bool {
+    pub(crate) fn draws(&self) -> bool {
         matches!(self, Knob::Draw(..))
     }
 }
 
 /// `[network] latency` with a knob per parameter.
 #[derive(Clone, Debug, PartialEq)]
-pub enum LatencyKnobs {
+pub(crate) enum LatencyKnobs {
     /// `latency = "..."`: one fixed latency, in nanoseconds.
     Constant(Knob<Nanos>),
     /// Uniform between `min` and `max`.
@@ -81,24 +81,24 @@ pub enum LatencyKnobs {
 
 /// `[network]` with its knobs.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LinkKnobs {
+pub(crate) struct LinkKnobs {
     /// How long a message takes.
-    pub latency: LatencyKnobs,
+    pub(crate) latency: LatencyKnobs,
     /// Probability that a message is lost, in `[0, 1]`.
-    pub loss: Knob<f64>,
+    pub(crate) loss: Knob<f64>,
     /// Probability that a delivered message arrives twice, in `[0, 1]`.
-    pub duplicate: Knob<f64>,
+    pub(crate) duplicate: Knob<f64>,
     /// Whether later messages may overtake earlier ones on the same link (never drawn).
-    pub reorder: bool,
+    pub(crate) reorder: bool,
 }
 
 /// One node's `[clocks]` entry with its knobs.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ClockKnobs {
+pub(crate) struct ClockKnobs {
     /// What the node's clock reads at true time zero, in nanoseconds (negative: behind).
-    pub offset: Knob<i64>,
+    pub(crate) offset: Knob<i64>,
     /// How fast the clock runs, in parts per million (positive: fast).
-    pub drift_ppm: Knob<i64>,
+    pub(crate) drift_ppm: Knob<i64>,
 }
 
 impl Default for ClockKnobs {
@@ -112,31 +112,31 @@ impl Default for ClockKnobs {
 
 /// What a scenario in swarm mode draws per seed.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SwarmSpec {
+pub(crate) struct SwarmSpec {
     /// The `[network]` section and the knobs it draws.
-    pub link: LinkKnobs,
+    pub(crate) link: LinkKnobs,
     /// One per node.
-    pub clocks: Vec<ClockKnobs>,
+    pub(crate) clocks: Vec<ClockKnobs>,
     /// Per nemesis kind (partition, crash, pause, clock_jump): the chance a seed's world has it.
-    pub chances: [f64; 4],
+    pub(crate) chances: [f64; 4],
 }
 
 /// A seed's world.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DrawnWorld {
+pub(crate) struct DrawnWorld {
     /// The links every message of this seed travels.
-    pub link: LinkModel,
+    pub(crate) link: LinkModel,
     /// Each node's clock, by node index.
-    pub clocks: Vec<Clock>,
+    pub(crate) clocks: Vec<Clock>,
     /// The nemesis this seed runs, if any of its kinds was drawn in.
-    pub nemesis: Option<NemesisSpec>,
+    pub(crate) nemesis: Option<NemesisSpec>,
     /// What was drawn, in a fixed order: (TOML key path, value as TOML would spell it).
-    pub knobs: Vec<(String, String)>,
+    pub(crate) knobs: Vec<(String, String)>,
 }
 
 impl LatencyKnobs {
     /// The low end of every range.
-    pub fn low(&self) -> Latency {
+    pub(crate) fn low(&self) -> Latency {
         match self {
             LatencyKnobs::Constant(v) => Latency::Constant(v.low()),
             LatencyKnobs::Uniform { min, max } => Latency::Uniform {
@@ -161,7 +161,7 @@ impl LatencyKnobs {
 
 impl LinkKnobs {
     /// The link with every range at its low end: the world a non-drawing reader sees.
-    pub fn low(&self) -> LinkModel {
+    pub(crate) fn low(&self) -> LinkModel {
         LinkModel {
             latency: self.latency.low(),
             loss: self.loss.low(),
@@ -173,7 +173,7 @@ impl LinkKnobs {
 
 impl ClockKnobs {
     /// The clock with every range at its low end.
-    pub fn low(&self) -> Clock {
+    pub(crate) fn low(&self) -> Clock {
         Clock::new(self.offset.low(), self.drift_ppm.low())
     }
 }
@@ -189,7 +189,7 @@ const LATENCY_KNOBS: [u32; 2] = [3, 4];
 /// 2 last or by, 3 shapes}`.
 const NEMESIS_KNOBS: u32 = 16;
 /// A node's clock knobs.
-pub fn clock_knob(node: u32, drift: bool) -> u32 {
+pub(crate) fn clock_knob(node: u32, drift: bool) -> u32 {
     1024 + 2 * node + u32::from(drift)
 }
 
@@ -200,7 +200,7 @@ const PROBABILITY_GRID: f64 = 10_000.0;
 
 impl SwarmSpec {
     /// Whether any knob draws (a swarm with nothing to draw is a mistake in the file).
-    pub fn draws_anything(&self, nemesis: Option<&NemesisSpec>) -> bool {
+    pub(crate) fn draws_anything(&self, nemesis: Option<&NemesisSpec>) -> bool {
         let l = &self.link;
         let latency = match &l.latency {
             LatencyKnobs::Constant(v) => v.draws(),
@@ -220,7 +220,12 @@ impl SwarmSpec {
     }
 
     /// The world of `seed`: `names` are the nodes (for knob names), `nemesis` the one written.
-    pub fn draw(&self, seed: u64, names: &[String], nemesis: Option<&NemesisSpec>) -> DrawnWorld {
+    pub(crate) fn draw(
+        &self,
+        seed: u64,
+        names: &[String],
+        nemesis: Option<&NemesisSpec>,
+    ) -> DrawnWorld {
         let mut knobs = Vec::new();
         let link = self.draw_link(seed, &mut knobs);
         let clocks = self

@@ -469,7 +469,7 @@ pub(crate) struct Tracer<O> {
 
 impl<O> Tracer<O> {
     #[inline]
-    pub fn emit<P: Protocol>(&mut self, at: Nanos, cluster: &Cluster, event: Event<'_, P>)
+    pub(crate) fn emit<P: Protocol>(&mut self, at: Nanos, cluster: &Cluster, event: Event<'_, P>)
     where
         O: Observer<P>,
     {

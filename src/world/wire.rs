@@ -3,7 +3,7 @@
 //! each entry made those moves the run's largest cost.
 
 /// A slab of in-flight messages, addressed by slot.
-pub struct Wire<M> {
+pub(crate) struct Wire<M> {
     slots: Vec<Option<M>>,
     free: Vec<u32>,
 }
@@ -20,7 +20,7 @@ impl<M> Default for Wire<M> {
 impl<M> Wire<M> {
     /// Puts a message on the wire; returns its slot.
     #[inline]
-    pub fn put(&mut self, msg: M) -> u32 {
+    pub(crate) fn put(&mut self, msg: M) -> u32 {
         match self.free.pop() {
             Some(slot) => {
                 debug_assert!(self.slots[slot as usize].is_none());
@@ -36,7 +36,7 @@ impl<M> Wire<M> {
 
     /// Takes a message off the wire; its slot is reused.
     #[inline]
-    pub fn take(&mut self, slot: u32) -> M {
+    pub(crate) fn take(&mut self, slot: u32) -> M {
         let msg = self.slots[slot as usize]
             .take()
             .expect("each slot is taken once");
@@ -45,7 +45,7 @@ impl<M> Wire<M> {
     }
 
     /// Messages still on the wire.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.slots.len() - self.free.len()
     }
 }

@@ -28,16 +28,21 @@ use crate::workload::history::{
 };
 
 /// Where a violation is, in a key's compiled ops (indices into its `ops`).
-pub struct Located {
-    pub stuck: usize,
-    pub window: Vec<usize>,
+pub(crate) struct Located {
+    pub(crate) stuck: usize,
+    pub(crate) window: Vec<usize>,
     /// The longest linearizable prefix of the cut that ends at `stuck`'s completion.
-    pub prefix: Vec<Step>,
-    pub refused_in: Vec<Vid>,
+    pub(crate) prefix: Vec<Step>,
+    pub(crate) refused_in: Vec<Vid>,
 }
 
 /// Locates the violation in `ops`, which the search found not linearizable from `init`.
-pub fn locate(ops: &[COp], init: Vid, values: &mut Values, budget: &mut Budget) -> Option<Located> {
+pub(crate) fn locate(
+    ops: &[COp],
+    init: Vid,
+    values: &mut Values,
+    budget: &mut Budget,
+) -> Option<Located> {
     let mut deadlines: Vec<u64> = ops.iter().filter_map(|o| o.ret).collect();
     deadlines.sort_unstable();
     deadlines.dedup();
@@ -172,6 +177,17 @@ fn cut(ops: &[COp], t0: Option<u64>, t: u64) -> (Vec<COp>, Vec<usize>) {
 }
 
 /// A readable account of `analysis`, written for a student at a terminal.
+///
+/// ```
+/// use sim::check::linearizable::generate::{Shape, history, with_bad_read};
+/// use sim::check::linearizable::{Limits, check, explain};
+/// let (good, model) = history(&Shape::etcd_like(1));
+/// let (bad, _) = with_bad_read(&good);
+/// let analysis = check(&bad, &model, &Limits::default())?;
+/// let text = explain(&bad, &analysis);
+/// assert!(text.contains("not linearizable"), "{text}");
+/// # Ok::<(), sim::check::linearizable::ModelError>(())
+/// ```
 pub fn explain(history: &History, analysis: &Analysis) -> String {
     let mut out = String::new();
     let keys = analysis.partitions.len();
@@ -359,7 +375,7 @@ fn show(v: Option<&Value>) -> String {
 
 /// `#7 p2 read k1 -> "3"  [10, 14]`: index, process, call, key, result, [invoke, complete];
 /// times in virtual seconds for the simulator's histories (`[2.25164s, 2.2565s]`).
-pub fn describe(i: usize, op: &Operation, unit: TimeUnit) -> String {
+pub(crate) fn describe(i: usize, op: &Operation, unit: TimeUnit) -> String {
     let key = op.key.as_ref().map_or(String::new(), |k| format!(" {k}"));
     let call = match &op.call {
         Call::Read => format!("read{key}"),

@@ -13,6 +13,17 @@ use crate::workload::history::{
 };
 
 /// What to generate.
+///
+/// ```
+/// use sim::check::linearizable::generate::{Shape, history};
+/// use sim::check::linearizable::{LinVerdict, Limits, check};
+/// // A small shape of one's own: two clients, one cas register.
+/// let shape = Shape { ops: 20, clients: 2, ..Shape::etcd_like(1) };
+/// let (h, model) = history(&shape);
+/// assert_eq!(h.ops.len(), 20);
+/// assert_eq!(check(&h, &model, &Limits::default())?.verdict, LinVerdict::Linearizable);
+/// # Ok::<(), sim::check::linearizable::ModelError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Shape {
     /// The seed of the draws: the same shape and seed give the same history.
@@ -37,6 +48,13 @@ pub struct Shape {
 
 impl Shape {
     /// Jepsen's etcd histories: one cas register, 5 clients, a quarter of the ops timed out.
+    ///
+    /// ```
+    /// use sim::check::linearizable::generate::{Shape, history};
+    /// let (h, _) = history(&Shape::etcd_like(3));
+    /// assert_eq!(h.ops.len(), 77);
+    /// assert!(h.ops.iter().all(|op| op.key.is_none()), "one register");
+    /// ```
     pub fn etcd_like(seed: u64) -> Shape {
         Shape {
             seed,
@@ -52,6 +70,13 @@ impl Shape {
     }
 
     /// Porcupine's kv c50 histories: 50 clients, 10 keys, get/put/append, all ops ok.
+    ///
+    /// ```
+    /// use sim::check::linearizable::generate::Shape;
+    /// use sim::node::history::ModelKind;
+    /// let shape = Shape::c50_like(3);
+    /// assert_eq!((shape.clients, shape.keys, shape.model), (50, 10, ModelKind::Kv));
+    /// ```
     pub fn c50_like(seed: u64) -> Shape {
         Shape {
             seed,
@@ -67,6 +92,12 @@ impl Shape {
     }
 
     /// A long run: 10 keys, 10 clients, reads, writes and cas, 1% unknown outcomes.
+    ///
+    /// ```
+    /// use sim::check::linearizable::generate::{Shape, history};
+    /// let (h, _) = history(&Shape::large(1, 500));
+    /// assert_eq!(h.ops.len(), 500);
+    /// ```
     pub fn large(seed: u64, ops: usize) -> Shape {
         Shape {
             seed,
@@ -106,6 +137,13 @@ struct Draft {
 }
 
 /// A linearizable history of `shape`, with the model to judge it by.
+///
+/// ```
+/// use sim::check::linearizable::generate::{Shape, history};
+/// // The same shape and seed: the same history.
+/// assert_eq!(history(&Shape::etcd_like(5)), history(&Shape::etcd_like(5)));
+/// assert_ne!(history(&Shape::etcd_like(5)).0, history(&Shape::etcd_like(6)).0);
+/// ```
 pub fn history(shape: &Shape) -> (History, ModelSpec) {
     let mut rng = Rng(shape.seed);
     let mut drafts = Vec::with_capacity(shape.ops);
@@ -239,6 +277,16 @@ fn apply_in_order(drafts: &mut [Draft], init: &Option<Value>) {
 
 /// A copy of `history` with one completed read (the first at or after `ops / 2`) changed to
 /// return a value that is never written: certainly not linearizable.
+///
+/// ```
+/// use sim::check::linearizable::generate::{Shape, history, with_bad_read};
+/// use sim::check::linearizable::{LinVerdict, Limits, check};
+/// let (good, model) = history(&Shape::etcd_like(1));
+/// let (bad, i) = with_bad_read(&good);
+/// assert_ne!(bad.ops[i], good.ops[i]);
+/// assert_eq!(check(&bad, &model, &Limits::default())?.verdict, LinVerdict::NotLinearizable);
+/// # Ok::<(), sim::check::linearizable::ModelError>(())
+/// ```
 pub fn with_bad_read(history: &History) -> (History, usize) {
     let mut bad = history.clone();
     let n = bad.ops.len();

@@ -18,12 +18,24 @@ use std::hash::{BuildHasherDefault, Hasher};
 use crate::workload::history::{Call, Micro, ModelKind, Operation, Outcome, Output, Value};
 
 /// A value id; [`ABSENT`] is the absent key.
-pub type Vid = u32;
-pub const ABSENT: Vid = 0;
+pub(crate) type Vid = u32;
+pub(crate) const ABSENT: Vid = 0;
 
 /// The history asks something of the model that it cannot answer: an unsupported call, an output
 /// of the wrong shape, an append to an integer. Found before any search, so a bad input never
 /// looks like a violation.
+///
+/// ```
+/// use sim::check::linearizable::{Limits, check};
+/// use sim::node::history::{Call, History, ModelKind, ModelSpec, Operation, Outcome, TimeUnit, Value};
+/// // A mutex history judged as a register: the model cannot answer `acquire`.
+/// let op = Operation { process: 0, key: None, call: Call::Acquire, invoke: 0, complete: Some(1), outcome: Outcome::Fail };
+/// let history = History { ops: vec![op], time_unit: TimeUnit::Event, model: None };
+/// let model = ModelSpec { kind: ModelKind::Register, init: Some(Value::Int(0)) };
+/// let err = check(&history, &model, &Limits::default()).unwrap_err();
+/// assert_eq!(err.op, Some(0));
+/// assert!(err.to_string().starts_with("operation #0: "), "{err}");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelError {
     /// Index into `history.ops` of the offending operation, when one is to blame.
@@ -45,7 +57,7 @@ impl std::error::Error for ModelError {}
 
 /// A call over interned values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CCall {
+pub(crate) enum CCall {
     Read,
     Write(Vid),
     Append(Vid),
@@ -66,7 +78,7 @@ pub enum CCall {
 
 /// One step of a compiled transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CMicro {
+pub(crate) enum CMicro {
     /// Read register `key`; `expect`: what it must hold (`None`: unknown, anything goes).
     Read {
         key: Vid,
@@ -80,7 +92,7 @@ pub enum CMicro {
 
 /// What a completed operation must have returned; `Unknown` for an `info` one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum COut {
+pub(crate) enum COut {
     Unknown,
     Value(Vid),
     Done,
@@ -89,19 +101,19 @@ pub enum COut {
 
 /// One operation as the search sees it.
 #[derive(Clone, Copy, Debug)]
-pub struct COp {
+pub(crate) struct COp {
     /// Index into `history.ops`.
-    pub hist: usize,
-    pub call: CCall,
-    pub out: COut,
-    pub invoke: u64,
+    pub(crate) hist: usize,
+    pub(crate) call: CCall,
+    pub(crate) out: COut,
+    pub(crate) invoke: u64,
     /// When it returned; `None`: unknown outcome, it may take effect at any instant after
     /// `invoke`, or never.
-    pub ret: Option<u64>,
+    pub(crate) ret: Option<u64>,
 }
 
 impl COp {
-    pub fn is_definite(&self) -> bool {
+    pub(crate) fn is_definite(&self) -> bool {
         self.ret.is_some()
     }
 }
@@ -111,7 +123,7 @@ impl COp {
 /// fifth of a whole check. Not DoS-resistant, which a checker of its own input does not need; and
 /// unseeded, so even iteration order would be the same on every run.
 #[derive(Default, Clone, Copy)]
-pub struct FastHasher(u64);
+pub(crate) struct FastHasher(u64);
 
 impl FastHasher {
     const K: u64 = 0xf135_7aea_2e62_a9c5;
@@ -150,7 +162,7 @@ impl Hasher for FastHasher {
     }
 }
 
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// The interned values of one partition, and the transitions of the register over them. Its
 /// maps are lookup tables, never iterated.
@@ -161,7 +173,7 @@ pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 /// id costs no allocation and no pass over its bytes; only a hash match is confirmed, byte by
 /// byte, so two ids always mean two different values. The search builds one new value per new
 /// (state, suffix) transition, and before this each one was a fresh allocation and a full copy.
-pub struct Values {
+pub(crate) struct Values {
     entries: Vec<Entry>,
     /// Open addressing over ids, probed by `Entry::hash`; `EMPTY` marks a free slot.
     table: Vec<Vid>,
@@ -249,7 +261,7 @@ impl Default for Values {
 }
 
 impl Values {
-    pub fn intern(&mut self, v: &Value) -> Vid {
+    pub(crate) fn intern(&mut self, v: &Value) -> Vid {
         let (hash, len, shift) = match v {
             Value::Str(s) => string_hash(s.as_bytes()),
             Value::Int(i) => (int_hash(*i), 0, 1),
@@ -271,12 +283,12 @@ impl Values {
         })
     }
 
-    pub fn intern_opt(&mut self, v: Option<&Value>) -> Vid {
+    pub(crate) fn intern_opt(&mut self, v: Option<&Value>) -> Vid {
         v.map_or(ABSENT, |v| self.intern(v))
     }
 
     /// The value `id` stands for, built out of its pieces when it is a concatenation.
-    pub fn value(&self, id: Vid) -> Option<Value> {
+    pub(crate) fn value(&self, id: Vid) -> Option<Value> {
         match &self.entries[id as usize].repr {
             Repr::Absent => None,
             Repr::Flat(v) => Some(v.clone()),
@@ -310,13 +322,13 @@ impl Values {
     }
 
     /// Whether `id` is an integer.
-    pub fn is_int(&self, id: Vid) -> bool {
+    pub(crate) fn is_int(&self, id: Vid) -> bool {
         matches!(self.entries[id as usize].repr, Repr::Flat(Value::Int(_)))
     }
 
     /// The state after `op` takes effect in `state`, or `None` if it cannot take effect there.
     /// Appends were checked to be string-only before the search (see [`compile`]).
-    pub fn step(&mut self, state: Vid, op: &COp) -> Option<Vid> {
+    pub(crate) fn step(&mut self, state: Vid, op: &COp) -> Option<Vid> {
         match (op.call, op.out) {
             (CCall::Read, COut::Value(v)) => (v == state).then_some(state),
             (CCall::Read, _) => Some(state),
@@ -332,7 +344,7 @@ impl Values {
     }
 
     /// Interns a transaction's steps.
-    pub fn intern_txn(&mut self, steps: Vec<CMicro>) -> u32 {
+    pub(crate) fn intern_txn(&mut self, steps: Vec<CMicro>) -> u32 {
         let steps = steps.into_boxed_slice();
         if let Some(&id) = self.txn_ids.get(&steps) {
             return id;
@@ -344,7 +356,7 @@ impl Values {
     }
 
     /// The id of the multi-register state `entries` (any order; `ABSENT` for no entry).
-    pub fn intern_map(&mut self, mut entries: Vec<(Vid, Vid)>) -> Vid {
+    pub(crate) fn intern_map(&mut self, mut entries: Vec<(Vid, Vid)>) -> Vid {
         if entries.is_empty() {
             return ABSENT;
         }
@@ -530,7 +542,7 @@ impl Values {
 
 /// Checks `op` (index `i` of the history) against `kind` and compiles it. Returns `Ok(None)` for
 /// operations that constrain nothing: failed ones and reads of unknown outcome.
-pub fn compile(
+pub(crate) fn compile(
     kind: ModelKind,
     i: usize,
     op: &Operation,
@@ -700,7 +712,7 @@ fn output_name(out: &Output) -> &'static str {
 
 /// Appends concatenate strings; an integer anywhere in a partition that appends is a model error
 /// (found up front, so it never depends on the order the search happens to try).
-pub fn check_appends(
+pub(crate) fn check_appends(
     ops: &[COp],
     init: Vid,
     values: &Values,

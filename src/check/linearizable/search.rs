@@ -32,14 +32,14 @@
 use super::model::{CCall, COp, COut, FastMap, Values, Vid};
 
 /// A deterministic budget shared by every search of one check.
-pub struct Budget<'a> {
-    pub max_steps: Option<u64>,
-    pub cancel: Option<&'a (dyn Fn() -> bool + Sync)>,
-    pub used: u64,
+pub(crate) struct Budget<'a> {
+    pub(crate) max_steps: Option<u64>,
+    pub(crate) cancel: Option<&'a (dyn Fn() -> bool + Sync)>,
+    pub(crate) used: u64,
     /// Memo cap, in 64-bit words.
-    pub memo_words: usize,
+    pub(crate) memo_words: usize,
     /// Set once a limit is hit, so every later search stops at once too.
-    pub stopped: Option<String>,
+    pub(crate) stopped: Option<String>,
 }
 
 /// How often the cancellation callback is polled, in steps.
@@ -68,15 +68,15 @@ impl Budget<'_> {
 
 /// One operation taken, and the state right after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// Index into the ops given to [`Search::new`].
-    pub op: usize,
-    pub after: Vid,
+    pub(crate) op: usize,
+    pub(crate) after: Vid,
 }
 
 /// What a search found.
 #[derive(Debug)]
-pub enum Found {
+pub(crate) enum Found {
     /// A full linearization (unknown operations that never took effect are absent).
     Linearizable(Vec<Step>),
     /// No linearization exists; `best` is the longest linearizable prefix met.
@@ -115,7 +115,7 @@ struct Frame {
 }
 
 /// The search over one partition, from one initial state.
-pub struct Search {
+pub(crate) struct Search {
     /// Definite operations first (by invocation), then unknown ones (by invocation).
     ops: Vec<COp>,
     /// `ops[k]` is input op `orig[k]`.
@@ -134,8 +134,8 @@ pub struct Search {
     twin: Vec<u32>,
     taken: Taken,
     /// States in which the watched operation was tried and refused.
-    pub watch: Option<usize>,
-    pub refused_in: Vec<Vid>,
+    pub(crate) watch: Option<usize>,
+    pub(crate) refused_in: Vec<Vid>,
     /// A search its budget stopped, kept so that the next run goes on from there.
     paused: Option<Paused>,
 }
@@ -152,7 +152,7 @@ struct Paused {
 
 impl Search {
     /// Prepares a search over `ops` (any order).
-    pub fn new(ops: &[COp]) -> Search {
+    pub(crate) fn new(ops: &[COp]) -> Search {
         let mut order: Vec<usize> = (0..ops.len()).collect();
         order.sort_by_key(|&i| (!ops[i].is_definite(), ops[i].invoke, i));
         let sorted: Vec<COp> = order.iter().map(|&i| ops[i]).collect();
@@ -179,7 +179,7 @@ impl Search {
     }
 
     /// The input index of the watched op is given; refusals of it are recorded.
-    pub fn watch(&mut self, input_op: usize) {
+    pub(crate) fn watch(&mut self, input_op: usize) {
         self.watch = self.orig.iter().position(|&o| o == input_op);
     }
 
@@ -265,7 +265,7 @@ impl Search {
     /// `Search` may run again from another state. When the budget stops it, it pauses: the next
     /// run from the same `init` goes on where this one stopped, with its memo, so a search given
     /// its steps in several instalments takes the same steps as one given them all at once.
-    pub fn run(&mut self, init: Vid, values: &mut Values, budget: &mut Budget) -> Found {
+    pub(crate) fn run(&mut self, init: Vid, values: &mut Values, budget: &mut Budget) -> Found {
         let Paused {
             mut memo,
             mut stack,
@@ -373,7 +373,7 @@ impl Search {
 
     /// Forgets what a paused search remembered of the nodes it explored, when it holds more
     /// than `words`: resuming then repeats some work, but never gives another answer.
-    pub fn shed_memo(&mut self, words: usize) {
+    pub(crate) fn shed_memo(&mut self, words: usize) {
         if let Some(p) = &mut self.paused
             && p.memo.words() > words
         {

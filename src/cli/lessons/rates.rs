@@ -24,23 +24,23 @@ use crate::sweep::runner::{RunnerOptions, run_seeds};
 
 /// How one lesson fared over seeds 1..=`seeds`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rate {
+pub(crate) struct Rate {
     /// Seeds run: 1..=seeds.
-    pub seeds: u64,
+    pub(crate) seeds: u64,
     /// What the lesson expects; `None` without `[expect]`.
-    pub expected: Option<ExpectedVerdict>,
+    pub(crate) expected: Option<ExpectedVerdict>,
     /// Seeds that showed what the lesson expects: a pass, or every violation it names. Without
     /// `[expect]`, the seeds that passed.
-    pub matched: u64,
+    pub(crate) matched: u64,
     /// Seeds where anything failed (a violation, an unknown, the event limit).
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// The lowest seed where anything failed.
-    pub first_failure: Option<SeedResult>,
+    pub(crate) first_failure: Option<SeedResult>,
 }
 
 impl Rate {
     /// A lesson that expects a pass failed on some seed.
-    pub fn broken(&self) -> bool {
+    pub(crate) fn broken(&self) -> bool {
         self.expected == Some(ExpectedVerdict::Pass) && self.failed > 0
     }
 
@@ -50,7 +50,7 @@ impl Rate {
 
     /// The table cell: `all 1000 pass`, `7/1000 fail (0.7%), first seed 17`,
     /// `412/1000 show it (41.2%)`.
-    pub fn cell(&self) -> String {
+    pub(crate) fn cell(&self) -> String {
         let n = self.seeds;
         match self.expected {
             Some(ExpectedVerdict::Violation) => {
@@ -83,7 +83,7 @@ impl Rate {
     }
 
     /// The problem line of a pass-lesson that failed on some seed; `None` when it held.
-    pub fn problem(&self, file: &str) -> Option<String> {
+    pub(crate) fn problem(&self, file: &str) -> Option<String> {
         if !self.broken() {
             return None;
         }
@@ -98,7 +98,7 @@ impl Rate {
         ))
     }
 
-    pub fn to_json(&self, file: &str) -> Value {
+    pub(crate) fn to_json(&self, file: &str) -> Value {
         let first = self.first_failure.as_ref().map(|r| {
             json!({
                 "seed": r.seed,
@@ -119,7 +119,7 @@ impl Rate {
 }
 
 /// Whether one seed showed what the lesson expects.
-pub fn shows(expect: Option<&Expect>, r: &SeedResult) -> bool {
+pub(crate) fn shows(expect: Option<&Expect>, r: &SeedResult) -> bool {
     match expect {
         Some(e) if e.verdict == ExpectedVerdict::Violation => {
             r.verdict == SeedVerdict::Violation
@@ -134,7 +134,7 @@ pub fn shows(expect: Option<&Expect>, r: &SeedResult) -> bool {
 }
 
 /// Tallies the results of seeds 1..=`seeds` (in any order).
-pub fn tally(expect: Option<&Expect>, seeds: u64, results: &[SeedResult]) -> Rate {
+pub(crate) fn tally(expect: Option<&Expect>, seeds: u64, results: &[SeedResult]) -> Rate {
     let matched = results.iter().filter(|r| shows(expect, r)).count() as u64;
     let first_failure = results
         .iter()
@@ -151,7 +151,7 @@ pub fn tally(expect: Option<&Expect>, seeds: u64, results: &[SeedResult]) -> Rat
 }
 
 /// Runs seeds 1..=`seeds` of `scenario` on `jobs` threads and tallies them.
-pub fn sweep(scenario: &Scenario, seeds: u64, jobs: usize) -> Result<Rate, String> {
+pub(crate) fn sweep(scenario: &Scenario, seeds: u64, jobs: usize) -> Result<Rate, String> {
     let list: Vec<u64> = (1..=seeds).collect();
     let stop = AtomicBool::new(false);
     let options = RunnerOptions::new(jobs, &stop);

@@ -26,7 +26,7 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    pub fn of(call: &Call) -> Kind {
+    pub(crate) fn of(call: &Call) -> Kind {
         match call {
             Call::Read => Kind::Read,
             Call::Write(_) => Kind::Write,
@@ -40,7 +40,7 @@ impl Kind {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Read => "read",
             Kind::Write => "write",
@@ -70,7 +70,7 @@ impl Builder {
         t
     }
 
-    pub fn invoke(
+    pub(crate) fn invoke(
         &mut self,
         at: Pos,
         process: u64,
@@ -100,7 +100,7 @@ impl Builder {
     }
 
     /// The open invocation of `process`, which must be of `kind`.
-    pub fn open_call(&self, at: Pos, process: u64, kind: Kind) -> Result<&Call, ParseError> {
+    pub(crate) fn open_call(&self, at: Pos, process: u64, kind: Kind) -> Result<&Call, ParseError> {
         let Some(&(index, invoked_at)) = self.open.get(&process) else {
             return Err(ParseError::new(
                 at,
@@ -129,7 +129,7 @@ impl Builder {
 
     /// Closes the open invocation of `process` with `outcome`, at this event.
     /// Call [`Builder::open_call`] first: it is the check that one is open.
-    pub fn complete(&mut self, process: u64, outcome: Outcome) {
+    pub(crate) fn complete(&mut self, process: u64, outcome: Outcome) {
         let complete = self.tick();
         if let Some((index, _)) = self.open.remove(&process) {
             let op = &mut self.ops[index];
@@ -139,7 +139,7 @@ impl Builder {
     }
 
     /// The operations in invocation order; whatever is still open stays `Info`, never completed.
-    pub fn finish(self) -> Vec<Operation> {
+    pub(crate) fn finish(self) -> Vec<Operation> {
         self.ops
     }
 }

@@ -8,6 +8,13 @@
 use std::fmt;
 
 /// A 1-based line and column (columns count characters, not bytes).
+///
+/// ```
+/// use sim::workload::history::knossos::parse;
+/// let err = parse("{:process 0, :type :invoke, :f :dance}").unwrap_err();
+/// assert_eq!(err.at.line, 1);
+/// assert!(err.at.to_string().starts_with("1:"), "line:column");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos {
     /// The line, from 1.
@@ -23,6 +30,12 @@ impl fmt::Display for Pos {
 }
 
 /// A complaint about a history file: where, and what was expected there.
+///
+/// ```
+/// use sim::workload::history::datum::{ParseError, Pos};
+/// let e = ParseError::new(Pos { line: 3, col: 7 }, "expected :ok");
+/// assert_eq!((e.at.to_string(), e.message.as_str()), ("3:7".to_string(), "expected :ok"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
     /// Where in the file the problem is.
@@ -33,6 +46,12 @@ pub struct ParseError {
 
 impl ParseError {
     /// A complaint at `at`.
+    ///
+    /// ```
+    /// use sim::workload::history::datum::{ParseError, Pos};
+    /// let e = ParseError::new(Pos { line: 1, col: 1 }, String::from("empty file"));
+    /// assert_eq!(e.message, "empty file");
+    /// ```
     pub fn new(at: Pos, message: impl Into<String>) -> Self {
         ParseError {
             at,
@@ -52,7 +71,7 @@ impl std::error::Error for ParseError {}
 /// One value of the tree. EDN keywords keep their name without the colon; JSON object keys are
 /// `Str`.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Datum {
+pub(crate) enum Datum {
     /// EDN `nil` or JSON `null`.
     Nil,
     /// `true` or `false`.
@@ -77,16 +96,16 @@ pub enum Datum {
 
 /// A datum and the position of its first character.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     /// Where its first character was written.
     pub at: Pos,
     /// The value.
-    pub datum: Datum,
+    pub(crate) datum: Datum,
 }
 
 impl Node {
     /// What kind of thing this is, for "expected X, found Y" messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.datum {
             Datum::Nil => "nil".into(),
             Datum::Bool(b) => b.to_string(),
@@ -102,7 +121,7 @@ impl Node {
     }
 
     /// An error at this node: `expected ..., found ...`.
-    pub fn expected(&self, what: &str) -> ParseError {
+    pub(crate) fn expected(&self, what: &str) -> ParseError {
         ParseError::new(
             self.at,
             format!("expected {what}, found {}", self.describe()),
@@ -110,7 +129,7 @@ impl Node {
     }
 
     /// The value under a map key, comparing keywords (EDN) and strings (JSON) by name.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         let Datum::Map(entries) = &self.datum else {
             return None;
         };
@@ -125,7 +144,7 @@ impl Node {
 /// (a vector of operation maps holding a transaction of micro-operations); the readers recurse
 /// once per level, so without a limit a file of 11,000 `[` overflows the stack and aborts the
 /// process instead of being refused with a location.
-pub const MAX_DEPTH: u32 = 128;
+pub(crate) const MAX_DEPTH: u32 = 128;
 
 /// Walks text one character at a time, keeping the line and column.
 pub(crate) struct Cursor<'a> {
@@ -137,7 +156,7 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Cursor {
             text,
             offset: 0,
@@ -147,7 +166,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Opens a nesting level at `at`, or refuses one level too many. Pair with [`Cursor::leave`].
-    pub fn enter(&mut self, at: Pos) -> Result<(), ParseError> {
+    pub(crate) fn enter(&mut self, at: Pos) -> Result<(), ParseError> {
         if self.depth >= MAX_DEPTH {
             return Err(ParseError::new(
                 at,
@@ -161,24 +180,24 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
-    pub fn leave(&mut self) {
+    pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
-    pub fn pos(&self) -> Pos {
+    pub(crate) fn pos(&self) -> Pos {
         self.pos
     }
 
-    pub fn peek(&self) -> Option<char> {
+    pub(crate) fn peek(&self) -> Option<char> {
         self.text[self.offset..].chars().next()
     }
 
     /// The character after the next one.
-    pub fn peek2(&self) -> Option<char> {
+    pub(crate) fn peek2(&self) -> Option<char> {
         self.text[self.offset..].chars().nth(1)
     }
 
-    pub fn bump(&mut self) -> Option<char> {
+    pub(crate) fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.offset += c.len_utf8();
         if c == '\n' {
@@ -191,7 +210,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Takes characters while `keep` holds.
-    pub fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
+    pub(crate) fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
         let mut out = String::new();
         while let Some(c) = self.peek().filter(|&c| keep(c)) {
             out.push(c);
@@ -202,7 +221,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// The position of byte `offset` of `text` (which must fall on a character boundary).
-pub fn pos_of(text: &str, offset: usize) -> Pos {
+pub(crate) fn pos_of(text: &str, offset: usize) -> Pos {
     let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     Pos {
@@ -215,7 +234,7 @@ pub fn pos_of(text: &str, offset: usize) -> Pos {
 /// control character other than tab, newline and carriage return. No history format has either
 /// (JSON forbids raw control characters, EDN and Jepsen logs are printed text), so either one
 /// means a binary or corrupted file, and saying where beats a parse error about its symptoms.
-pub fn text_of(bytes: &[u8]) -> Result<&str, ParseError> {
+pub(crate) fn text_of(bytes: &[u8]) -> Result<&str, ParseError> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {

@@ -9,7 +9,7 @@
 use super::datum::{Cursor, Datum, Node, ParseError, Pos, number};
 
 /// Every top-level form of `text`, in order.
-pub fn read_all(text: &str) -> Result<Vec<Node>, ParseError> {
+pub(crate) fn read_all(text: &str) -> Result<Vec<Node>, ParseError> {
     let mut reader = Reader {
         cur: Cursor::new(text),
     };

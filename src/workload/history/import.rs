@@ -12,6 +12,12 @@ use super::datum::{ParseError, Pos, text_of};
 use super::{History, ModelKind, ModelSpec, jepsen, json, knossos};
 
 /// The formats `sim check` reads.
+///
+/// ```
+/// use sim::workload::history::import::{Format, detect};
+/// assert_eq!(detect("{:process 0, :type :invoke, :f :read, :value nil}"), Some(Format::Edn));
+/// assert_eq!(Format::JepsenLog.to_string(), "Jepsen log");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Our `sim-history` JSON.
@@ -33,12 +39,25 @@ impl fmt::Display for Format {
 }
 
 /// What to say when no format fits.
+///
+/// ```
+/// use sim::workload::history::import::{ACCEPTED, import};
+/// let err = import("hello", None).unwrap_err();
+/// assert_eq!(err.message, ACCEPTED);
+/// ```
 pub const ACCEPTED: &str = "expected a history: sim-history JSON ({\"format\":\"sim-history\", ...}), \
     a Jepsen log (lines like `INFO  jepsen.util - 0\t:invoke\t:read\tnil`), or EDN operation maps \
     (Knossos, Porcupine: {:process 0, :type :invoke, :f :read, ...})";
 
 /// The format of `text`, or `None` when it is none of ours. Blank text counts as EDN: an empty
 /// history.
+///
+/// ```
+/// use sim::workload::history::import::{Format, detect};
+/// assert_eq!(detect("{\"format\":\"sim-history\"}"), Some(Format::SimJson));
+/// assert_eq!(detect("INFO  jepsen.util - 0\t:invoke\t:read\tnil"), Some(Format::JepsenLog));
+/// assert_eq!(detect("hello"), None);
+/// ```
 pub fn detect(text: &str) -> Option<Format> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     let mut chars = trimmed.chars();
@@ -57,7 +76,13 @@ pub fn detect(text: &str) -> Option<Format> {
     jepsen::looks_like(first_line).then_some(Format::JepsenLog)
 }
 
-/// Reads a file's bytes: [`import`] once they are shown to be text ([`text_of`]).
+/// Reads a file's bytes: [`import`] once they are shown to be text (`text_of`).
+///
+/// ```
+/// use sim::workload::history::import::import_bytes;
+/// let err = import_bytes(&[0xff, 0xfe, 0x00], None).unwrap_err();
+/// assert_eq!(err.at.line, 1, "not text: {}", err.message);
+/// ```
 pub fn import_bytes(
     bytes: &[u8],
     model: Option<ModelKind>,
@@ -66,6 +91,16 @@ pub fn import_bytes(
 }
 
 /// Reads `text` in its detected format. `model` replaces the implied model's kind.
+///
+/// ```
+/// use sim::node::history::ModelKind;
+/// use sim::workload::history::import::{Format, import};
+/// let edn = "{:process 0, :type :invoke, :f :write, :value 1}\n{:process 0, :type :ok, :f :write, :value 1}\n";
+/// let (format, history) = import(edn, Some(ModelKind::Register))?;
+/// assert_eq!((format, history.ops.len()), (Format::Edn, 1));
+/// assert_eq!(history.model.unwrap().kind, ModelKind::Register, "the model given replaces the implied one");
+/// # Ok::<(), sim::workload::history::datum::ParseError>(())
+/// ```
 pub fn import(text: &str, model: Option<ModelKind>) -> Result<(Format, History), ParseError> {
     let format = detect(text).ok_or_else(|| ParseError::new(Pos { line: 1, col: 1 }, ACCEPTED))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

@@ -22,6 +22,12 @@ use super::{Call, History, ModelKind, ModelSpec, Outcome, Output, TimeUnit, edn}
 const PREFIX_END: &str = "jepsen.util - ";
 
 /// Whether a line looks like a Jepsen history event (used to detect the format).
+///
+/// ```
+/// use sim::workload::history::jepsen::looks_like;
+/// assert!(looks_like("INFO  jepsen.util - 0\t:invoke\t:read\tnil"));
+/// assert!(!looks_like("INFO  starting the test"));
+/// ```
 pub fn looks_like(line: &str) -> bool {
     let event = line.split_once(PREFIX_END).map_or(line, |(_, e)| e);
     let fields: Vec<&str> = event.split_whitespace().collect();
@@ -31,6 +37,17 @@ pub fn looks_like(line: &str) -> bool {
 }
 
 /// Reads a Jepsen log.
+///
+/// ```
+/// use sim::node::history::{Call, Outcome};
+/// use sim::workload::history::jepsen::parse;
+/// let log = "INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:read\t3\n";
+/// let history = parse(log)?;
+/// assert_eq!(history.ops.len(), 1);
+/// assert_eq!(history.ops[0].call, Call::Read);
+/// assert!(matches!(history.ops[0].outcome, Outcome::Ok(_)));
+/// # Ok::<(), sim::workload::history::datum::ParseError>(())
+/// ```
 pub fn parse(text: &str) -> Result<History, ParseError> {
     let mut builder = Builder::default();
     for (index, line) in text.lines().enumerate() {

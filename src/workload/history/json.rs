@@ -34,11 +34,43 @@ use super::{
 };
 
 /// The `format` tag that identifies the file.
+///
+/// ```
+/// use sim::node::history::{History, TimeUnit};
+/// use sim::workload::history::json::{FORMAT, to_json};
+/// let text = to_json(&History { ops: vec![], time_unit: TimeUnit::Nanos, model: None });
+/// assert!(text.starts_with(&format!("{{\"format\":\"{FORMAT}\"")), "{text}");
+/// ```
 pub const FORMAT: &str = "sim-history";
 /// The only version so far.
+///
+/// ```
+/// use sim::node::history::{History, TimeUnit};
+/// use sim::workload::history::json::{VERSION, to_json};
+/// let text = to_json(&History { ops: vec![], time_unit: TimeUnit::Event, model: None });
+/// let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+/// assert_eq!(doc["version"], VERSION);
+/// ```
 pub const VERSION: i64 = 1;
 
 /// The history as `sim-history` JSON (module docs), ending with a newline.
+///
+/// ```
+/// use sim::node::history::{Call, History, Operation, Outcome, Output, TimeUnit, Value};
+/// use sim::workload::history::json::{parse, to_json};
+/// let op = Operation {
+///     process: 0,
+///     key: Some("x".into()),
+///     call: Call::Write(Value::Str("c0-1".into())),
+///     invoke: 5,
+///     complete: Some(9),
+///     outcome: Outcome::Ok(Output::Done),
+/// };
+/// let history = History { ops: vec![op], time_unit: TimeUnit::Nanos, model: None };
+/// // Written and read back: the same history.
+/// assert_eq!(parse(&to_json(&history))?, history);
+/// # Ok::<(), sim::workload::history::datum::ParseError>(())
+/// ```
 pub fn to_json(history: &History) -> String {
     let mut out = String::new();
     let unit = match history.time_unit {
@@ -62,6 +94,13 @@ pub fn to_json(history: &History) -> String {
 }
 
 /// The `kind` spelling of a model, as `--model` also takes it.
+///
+/// ```
+/// use sim::node::history::ModelKind;
+/// use sim::workload::history::json::{model_kind, model_name};
+/// assert_eq!(model_name(ModelKind::CasRegister), "cas-register");
+/// assert_eq!(model_kind(model_name(ModelKind::Mutex)), Some(ModelKind::Mutex));
+/// ```
 pub fn model_name(kind: ModelKind) -> &'static str {
     match kind {
         ModelKind::Register => "register",
@@ -142,6 +181,12 @@ fn op_json(out: &mut String, op: &Operation) {
 }
 
 /// Reads a `sim-history` JSON file.
+///
+/// ```
+/// use sim::workload::history::json::parse;
+/// let err = parse("{\"format\":\"sim-history\",\"version\":9}").unwrap_err();
+/// assert!(err.message.contains("version"), "{}", err.message);
+/// ```
 pub fn parse(text: &str) -> Result<History, ParseError> {
     let root = read(text)?;
     let Datum::Map(entries) = &root.datum else {
@@ -238,6 +283,13 @@ fn model(node: &Node) -> Result<ModelSpec, ParseError> {
 }
 
 /// A model kind by name (`register`, `cas-register`, `kv`, `multi-register`, `mutex`).
+///
+/// ```
+/// use sim::node::history::ModelKind;
+/// use sim::workload::history::json::model_kind;
+/// assert_eq!(model_kind("kv"), Some(ModelKind::Kv));
+/// assert_eq!(model_kind("queue"), None);
+/// ```
 pub fn model_kind(name: &str) -> Option<ModelKind> {
     match name {
         "register" => Some(ModelKind::Register),

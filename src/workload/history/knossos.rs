@@ -27,6 +27,16 @@ use super::{Call, History, Micro, ModelKind, ModelSpec, Outcome, Output, TimeUni
 const FS: &str = "an :f of :read, :write, :cas, :get, :put, :append, :txn, :acquire or :release";
 
 /// Reads an EDN history.
+///
+/// ```
+/// use sim::node::history::{Call, Outcome, Value};
+/// use sim::workload::history::knossos::parse;
+/// let edn = "{:process 1, :type :invoke, :f :write, :value 2}\n{:process 1, :type :info, :f :write, :value 2}\n";
+/// let history = parse(edn)?;
+/// assert_eq!(history.ops[0].call, Call::Write(Value::Int(2)));
+/// assert_eq!(history.ops[0].outcome, Outcome::Info, "it may or may not have happened");
+/// # Ok::<(), sim::workload::history::datum::ParseError>(())
+/// ```
 pub fn parse(text: &str) -> Result<History, ParseError> {
     let ops = op_maps(edn::read_all(text)?)?;
     let kv = ops.iter().any(is_kv);

@@ -14,7 +14,7 @@
 
 mod builder;
 pub mod datum;
-pub mod edn;
+pub(crate) mod edn;
 pub mod import;
 pub mod jepsen;
 pub mod json;
