@@ -299,6 +299,18 @@ fn each_invariant_catches_the_bug_it_is_named_for() {
         let out = run(bug, "");
         assert_eq!(failed(&out), expected, "bug {bug}");
     }
+    // The evidence says what happened in words, not as a data structure.
+    let out = run("debit_only", "");
+    let sim::node::Status::Violated(v) = &out.report.invariants[1].status else {
+        unreachable!()
+    };
+    assert!(v.evidence[0].ends_with(" on account 1"), "{:?}", v.evidence);
+    assert!(v.evidence[0].contains(" rolled back c"), "{:?}", v.evidence);
+    assert!(
+        v.evidence[1].starts_with("balances account 0: "),
+        "{:?}",
+        v.evidence
+    );
     // The frozen amount is missing from every read after it, too: reads of a design that
     // means them as snapshots must sum to the total.
     let out = run("stall", "resolved_within = \"1s\"\n");

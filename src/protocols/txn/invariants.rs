@@ -29,6 +29,54 @@ fn txn_name(txn: &TxnId) -> String {
     format!("c{}#{}", txn.client.0, txn.seq)
 }
 
+/// A fact in words, after the node that states it: `rolled back c0#57 on account 1`.
+fn said(fact: &BankFact) -> String {
+    match fact {
+        BankFact::Opened { account, balance } => format!("opened {account} with {balance}"),
+        BankFact::Applied {
+            txn,
+            account,
+            delta,
+            balance,
+        } => format!(
+            "applied {} to {account}: {delta:+}, balance {balance}",
+            txn_name(txn)
+        ),
+        BankFact::Held {
+            txn,
+            account,
+            amount,
+            debit,
+        } => format!(
+            "{} {amount} on {account} for {}",
+            if *debit { "froze" } else { "reserved" },
+            txn_name(txn)
+        ),
+        BankFact::Released {
+            txn,
+            account,
+            amount,
+            applied,
+            ..
+        } => format!(
+            "released {amount} on {account} for {} ({})",
+            txn_name(txn),
+            if *applied { "confirmed" } else { "cancelled" }
+        ),
+        BankFact::Decided { txn, commit } => format!(
+            "decided to {} {}",
+            if *commit { "commit" } else { "abort" },
+            txn_name(txn)
+        ),
+        BankFact::RolledBack { txn, account } => {
+            format!("rolled back {} on {account}", txn_name(txn))
+        }
+        BankFact::Prepared { txn, account } => {
+            format!("prepared {} on {account}", txn_name(txn))
+        }
+    }
+}
+
 fn cast(fact: &dyn Any) -> Option<&BankFact> {
     fact.downcast_ref::<BankFact>()
 }
@@ -281,7 +329,7 @@ impl Invariant for Conservation {
                     (total - self.ledger.opened).abs()
                 ),
                 vec![
-                    format!("{} {} states {fact:?}", format_instant(at), view.name(node)),
+                    format!("{} {} {}", format_instant(at), view.name(node), said(fact)),
                     self.ledger.breakdown(),
                 ],
             );
@@ -352,9 +400,10 @@ impl Invariant for NoNegativeBalance {
                 vec![view.name(node).to_string()],
                 format!("{account} went negative: its balance is {balance}"),
                 vec![format!(
-                    "{} {} states {fact:?}",
+                    "{} {} {}",
                     format_instant(at),
-                    view.name(node)
+                    view.name(node),
+                    said(fact)
                 )],
             );
         }
