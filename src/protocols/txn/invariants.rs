@@ -57,7 +57,7 @@ impl Verdict {
 
 /// `atomicity`.
 #[derive(Default)]
-pub struct Atomicity {
+pub(crate) struct Atomicity {
     /// Per transfer: the accounts it was applied on and rolled back on, with who and when.
     outcomes: BTreeMap<TxnId, Vec<(Account, bool, Nanos, u32)>>,
     verdict: Verdict,
@@ -234,7 +234,7 @@ impl Ledger {
 
 /// `conservation`: no money made or lost, at every fact; with `reads`, every read of all
 /// balances sums to the opening total too.
-pub struct Conservation {
+pub(crate) struct Conservation {
     ledger: Ledger,
     reads: bool,
     verdict: Verdict,
@@ -242,7 +242,7 @@ pub struct Conservation {
 
 impl Conservation {
     /// Judges the facts; with `reads`, the clients' reads of every balance as well.
-    pub fn new(reads: bool) -> Self {
+    pub(crate) fn new(reads: bool) -> Self {
         Conservation {
             ledger: Ledger::default(),
             reads,
@@ -325,7 +325,7 @@ impl Invariant for Conservation {
 
 /// `no_negative_balance`.
 #[derive(Default)]
-pub struct NoNegativeBalance {
+pub(crate) struct NoNegativeBalance {
     ledger: Ledger,
     verdict: Verdict,
 }
@@ -368,7 +368,7 @@ impl Invariant for NoNegativeBalance {
 
 /// `no_double_apply`.
 #[derive(Default)]
-pub struct NoDoubleApply {
+pub(crate) struct NoDoubleApply {
     applied: BTreeMap<(TxnId, Account), Nanos>,
     verdict: Verdict,
 }
@@ -411,7 +411,7 @@ impl Invariant for NoDoubleApply {
 /// `resolved_within D`: liveness — from the last fault (or the start), every transfer that
 /// began settles within `D`: each account it touched applied or rolled back, nothing left
 /// frozen or prepared.
-pub struct ResolvedWithin {
+pub(crate) struct ResolvedWithin {
     bound: Nanos,
     /// The last fault event: where the bound starts.
     quiet_since: Nanos,
@@ -422,7 +422,7 @@ pub struct ResolvedWithin {
 
 impl ResolvedWithin {
     /// Wants every transfer settled within `bound` of the last fault.
-    pub fn new(bound: Nanos) -> Self {
+    pub(crate) fn new(bound: Nanos) -> Self {
         ResolvedWithin {
             bound,
             quiet_since: 0,
