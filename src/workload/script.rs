@@ -134,6 +134,21 @@ pub fn first_foreign<D: Draw>(script: &[ScriptOp]) -> Option<usize> {
 /// (pending ones included), at the instant it was invoked, ordered by time then client.
 /// `None` if an operation is not one the simulated clients have (a transaction, a mutex) or a
 /// key-value operation has no key or a value that is not a string (an imported history).
+///
+/// ```
+/// use sim::workload::history::{Call, History, Operation, Outcome, TimeUnit, Value};
+/// use sim::workload::script::from_history;
+///
+/// let op = |process, invoke, call| Operation { process, key: Some("k".into()), call, invoke, complete: None, outcome: Outcome::Info };
+/// let run = History { ops: vec![op(1, 7, Call::Read), op(0, 7, Call::Write(Value::Str("x".into())))], time_unit: TimeUnit::Nanos, model: None };
+/// // Pending operations too, ordered by time then client: c0's put before c1's get.
+/// let script = from_history(&run).unwrap();
+/// assert_eq!(script.iter().map(|s| (s.client, s.at)).collect::<Vec<_>>(), [(0, 7), (1, 7)]);
+///
+/// // A mutex's acquire is no operation of the simulated clients: no script.
+/// let mutex = History { ops: vec![op(0, 1, Call::Acquire)], ..run };
+/// assert!(from_history(&mutex).is_none());
+/// ```
 pub fn from_history(history: &History) -> Option<Vec<ScriptOp>> {
     let mut script = Vec::with_capacity(history.ops.len());
     for op in &history.ops {
