@@ -515,6 +515,22 @@ impl Invariant for ResolvedWithin {
 // ---- the catalogue entries ----------------------------------------------------------------
 
 /// `atomicity`.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, RequestId, Status};
+/// use sim::protocols::txn::{invariants, Account, BankFact};
+///
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let mut check = (invariants::atomicity().build)(3, None);
+/// // Node A applies the debit of account 0; node B rolls back the credit of account 1.
+/// let debit = BankFact::Applied { txn, account: Account(0), delta: -5, balance: 95 };
+/// check.on_fact(10 * MS, 0, &debit, &view());
+/// assert_eq!(check.status(), Status::Pass);
+/// check.on_fact(20 * MS, 1, &BankFact::RolledBack { txn, account: Account(1) }, &view());
+/// let Status::Violated(v) = check.status() else { panic!("a half-applied transfer passed") };
+/// assert_eq!((v.at, v.nodes), (20 * MS, vec!["A".to_string(), "B".to_string()]));
+/// ```
 pub fn atomicity() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {
