@@ -576,6 +576,21 @@ pub fn conservation_and_reads() -> ProtocolInvariant {
 }
 
 /// `no_negative_balance`.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, RequestId, Status};
+/// use sim::protocols::txn::{invariants, Account, BankFact};
+///
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let mut check = (invariants::no_negative_balance().build)(3, None);
+/// check.on_fact(0, 0, &BankFact::Opened { account: Account(0), balance: 100 }, &view());
+/// // A debit the account could not cover: 150 out of 100.
+/// let overdraft = BankFact::Applied { txn, account: Account(0), delta: -150, balance: -50 };
+/// check.on_fact(10 * MS, 0, &overdraft, &view());
+/// let Status::Violated(v) = check.status() else { panic!("an overdraft passed") };
+/// assert_eq!(v.message, "account 0 went negative: its balance is -50");
+/// ```
 pub fn no_negative_balance() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {
