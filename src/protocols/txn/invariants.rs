@@ -604,6 +604,21 @@ pub fn no_negative_balance() -> ProtocolInvariant {
 }
 
 /// `no_double_apply`.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, RequestId, Status};
+/// use sim::protocols::txn::{invariants, Account, BankFact};
+///
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let mut check = (invariants::no_double_apply().build)(3, None);
+/// // A retried commit that credits account 1 a second time.
+/// check.on_fact(10 * MS, 1, &BankFact::Applied { txn, account: Account(1), delta: 5, balance: 105 }, &view());
+/// assert_eq!(check.status(), Status::Pass);
+/// check.on_fact(30 * MS, 1, &BankFact::Applied { txn, account: Account(1), delta: 5, balance: 110 }, &view());
+/// let Status::Violated(v) = check.status() else { panic!("a double credit passed") };
+/// assert_eq!((v.at, v.nodes), (30 * MS, vec!["B".to_string()]));
+/// ```
 pub fn no_double_apply() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {
