@@ -1,6 +1,6 @@
 //! Protocols: one module each, every one a sans-I/O state machine over the node API.
 //!
-//! A protocol never imports from the world, the checkers or another protocol. [`each`] is the
+//! A protocol never imports from the world, the checkers or another protocol. `each` is the
 //! one list of the protocols this build knows: the layers above build every table they need
 //! from it (the catalogue here, the run layer's dispatch in `run::registry`), so adding a
 //! protocol is one line there and nothing else outside its folder.
@@ -17,7 +17,7 @@ pub mod txn;
 
 /// Receives each protocol type of a list in turn. The run layer implements it to build its
 /// dispatch table; [`catalog`] to collect what can be said of each protocol without its type.
-pub trait Visitor {
+pub(crate) trait Visitor {
     /// Called once per protocol type, in list order.
     fn visit<P: Protocol>(&mut self)
     where
@@ -26,7 +26,7 @@ pub trait Visitor {
 
 /// Every protocol of this build, in the order `sim list protocols` shows them: the one line
 /// to add for a new protocol.
-pub fn each(v: &mut impl Visitor) {
+pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<raft::Raft>();
     v.visit::<heartbeat::Heartbeat>();
     v.visit::<naive_failover::NaiveFailover>();
@@ -57,7 +57,7 @@ pub struct ProtocolInfo {
 
 impl ProtocolInfo {
     /// What can be said of `P` without its type.
-    pub fn of<P: Protocol>() -> ProtocolInfo
+    pub(crate) fn of<P: Protocol>() -> ProtocolInfo
     where
         P::Api: Workload,
     {
@@ -83,7 +83,7 @@ impl std::fmt::Debug for ProtocolInfo {
 }
 
 /// The protocols of [`each`], described.
-pub fn builtin() -> Vec<ProtocolInfo> {
+pub(crate) fn builtin() -> Vec<ProtocolInfo> {
     struct Collect(Vec<ProtocolInfo>);
     impl Visitor for Collect {
         fn visit<P: Protocol>(&mut self)
@@ -112,7 +112,7 @@ pub(crate) fn install(catalog: Vec<ProtocolInfo>) -> Result<(), &'static str> {
 
 /// Every protocol a scenario may name, in the order `sim list protocols` shows them: the
 /// installed registry's, or the built-in ones.
-pub fn catalog() -> Vec<ProtocolInfo> {
+pub(crate) fn catalog() -> Vec<ProtocolInfo> {
     match INSTALLED.get() {
         Some(installed) => installed.clone(),
         None => builtin(),

@@ -1,5 +1,5 @@
 //! The protocol registry: every protocol a run can dispatch to, built from the one list in
-//! [`crate::protocols::each`] (so the catalogue that validates scenarios and the table that runs
+//! `crate::protocols::each` (so the catalogue that validates scenarios and the table that runs
 //! them cannot disagree), plus whatever a program built on sim adds with [`Registry::with`].
 
 use std::path::Path;
@@ -69,7 +69,7 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The protocols of this build ([`protocols::each`]).
+    /// The protocols of this build (`protocols::each`).
     ///
     /// ```
     /// use sim::run::registry::Registry;

@@ -18,6 +18,15 @@ use super::history::{Call, History, Value};
 /// One operation of a script: `client` invokes `call` (on `key`, for a keyed interface) at
 /// `at`. Written in the history's vocabulary ([`Call`]), so that one script format serves every
 /// workload kind: each kind's [`Draw::scripted`] turns the calls it knows into its operations.
+///
+/// ```
+/// use sim::workload::history::{Call, Value};
+/// use sim::workload::ScriptOp;
+///
+/// // `c0` puts "x" on key "k" 5 ms into the run.
+/// let put = ScriptOp { client: 0, at: 5_000_000, key: Some("k".into()), call: Call::Write(Value::Str("x".into())) };
+/// assert_eq!(sim::workload::script::op_name(&put.call), "put");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptOp {
     /// The client's index (`c0` is 0).
@@ -31,6 +40,14 @@ pub struct ScriptOp {
 }
 
 /// The name a script entry gives its operation (`op = "get"`).
+///
+/// ```
+/// use sim::workload::history::Call;
+/// use sim::workload::script::op_name;
+///
+/// assert_eq!(op_name(&Call::Read), "get");
+/// assert_eq!(op_name(&Call::ReadAll), "read-all");
+/// ```
 pub fn op_name(call: &Call) -> &'static str {
     match call {
         Call::Read => "get",
@@ -47,12 +64,37 @@ pub fn op_name(call: &Call) -> &'static str {
 
 /// How many clients a script needs: one more than the highest index it names (clients it does
 /// not name stay idle).
+///
+/// ```
+/// use sim::workload::history::Call;
+/// use sim::workload::script::clients_needed;
+/// use sim::workload::ScriptOp;
+///
+/// let get = |client| ScriptOp { client, at: 0, key: Some("k".into()), call: Call::Read };
+/// // A script naming only `c2` still needs clients 0 and 1 (idle); an empty one needs none.
+/// assert_eq!(clients_needed(&[get(2)]), 3);
+/// assert_eq!(clients_needed(&[]), 0);
+/// ```
 pub fn clients_needed(script: &[ScriptOp]) -> u32 {
     script.iter().map(|s| s.client + 1).max().unwrap_or(0)
 }
 
 /// Client `client`'s operations, in order of `at` (file order among equal times), as `D`'s
 /// operations; `Err(i)`: the script's `i`-th entry is no operation of `D`'s interface.
+///
+/// ```
+/// use sim::node::Op;
+/// use sim::workload::history::Call;
+/// use sim::workload::script::for_client;
+/// use sim::workload::{KvDraw, ScriptOp};
+///
+/// let get = |client, at| ScriptOp { client, at, key: Some("k".into()), call: Call::Read };
+/// let script = [get(0, 9), get(1, 3), get(0, 2)];
+/// // Client 0's two gets, earliest first; client 1's is not among them.
+/// let ops = for_client::<KvDraw>(&script, 0).unwrap();
+/// assert_eq!(ops.iter().map(|s| s.at).collect::<Vec<_>>(), [2, 9]);
+/// assert!(matches!(&ops[0].op, Op::Get { key } if &**key == "k"));
+/// ```
 pub fn for_client<D: Draw>(
     script: &[ScriptOp],
     client: u32,
@@ -71,6 +113,17 @@ pub fn for_client<D: Draw>(
 }
 
 /// The first entry of `script` that is no operation of `D`'s interface, if any.
+///
+/// ```
+/// use sim::workload::history::Call;
+/// use sim::workload::script::first_foreign;
+/// use sim::workload::{KvDraw, ScriptOp};
+///
+/// let op = |call| ScriptOp { client: 0, at: 0, key: Some("k".into()), call };
+/// // The key-value client has no mutex: the script's second entry is foreign to it.
+/// assert_eq!(first_foreign::<KvDraw>(&[op(Call::Read), op(Call::Acquire)]), Some(1));
+/// assert_eq!(first_foreign::<KvDraw>(&[op(Call::Read)]), None);
+/// ```
 pub fn first_foreign<D: Draw>(script: &[ScriptOp]) -> Option<usize> {
     script
         .iter()
@@ -81,6 +134,21 @@ pub fn first_foreign<D: Draw>(script: &[ScriptOp]) -> Option<usize> {
 /// (pending ones included), at the instant it was invoked, ordered by time then client.
 /// `None` if an operation is not one the simulated clients have (a transaction, a mutex) or a
 /// key-value operation has no key or a value that is not a string (an imported history).
+///
+/// ```
+/// use sim::workload::history::{Call, History, Operation, Outcome, TimeUnit, Value};
+/// use sim::workload::script::from_history;
+///
+/// let op = |process, invoke, call| Operation { process, key: Some("k".into()), call, invoke, complete: None, outcome: Outcome::Info };
+/// let run = History { ops: vec![op(1, 7, Call::Read), op(0, 7, Call::Write(Value::Str("x".into())))], time_unit: TimeUnit::Nanos, model: None };
+/// // Pending operations too, ordered by time then client: c0's put before c1's get.
+/// let script = from_history(&run).unwrap();
+/// assert_eq!(script.iter().map(|s| (s.client, s.at)).collect::<Vec<_>>(), [(0, 7), (1, 7)]);
+///
+/// // A mutex's acquire is no operation of the simulated clients: no script.
+/// let mutex = History { ops: vec![op(0, 1, Call::Acquire)], ..run };
+/// assert!(from_history(&mutex).is_none());
+/// ```
 pub fn from_history(history: &History) -> Option<Vec<ScriptOp>> {
     let mut script = Vec::with_capacity(history.ops.len());
     for op in &history.ops {

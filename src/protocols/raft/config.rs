@@ -106,7 +106,7 @@ impl Default for RaftConfig {
 
 impl RaftConfig {
     /// The lease as configured, or 9/10 of the minimum election timeout.
-    pub fn lease(&self) -> Nanos {
+    pub(crate) fn lease(&self) -> Nanos {
         match self.lease_duration {
             Some(lease) => lease.nanos(),
             None => (u128::from(self.election_timeout[0].nanos()) * 9 / 10) as Nanos,
@@ -115,7 +115,7 @@ impl RaftConfig {
 }
 
 /// Checks what the types cannot. Any cluster size works: one node elects itself.
-pub fn validate(cfg: &RaftConfig, _cluster_size: usize) -> Result<(), ConfigError> {
+pub(crate) fn validate(cfg: &RaftConfig, _cluster_size: usize) -> Result<(), ConfigError> {
     let [min, max] = cfg.election_timeout;
     if min.nanos() == 0 {
         return Err(ConfigError::new(

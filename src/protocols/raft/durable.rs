@@ -38,7 +38,7 @@ pub struct RaftDurable {
 
 impl RaftDurable {
     /// currentTerm and votedFor, without the log: what is written to disk when either changes.
-    pub fn hard_state(&self) -> HardState {
+    pub(crate) fn hard_state(&self) -> HardState {
         HardState {
             current_term: self.current_term,
             voted_for: self.voted_for,
@@ -46,7 +46,7 @@ impl RaftDurable {
     }
 
     /// What a server finds on its disk when it (re)starts; empty if it never wrote.
-    pub fn from_disk(disk: Option<&DiskOf<Raft>>) -> Self {
+    pub(crate) fn from_disk(disk: Option<&DiskOf<Raft>>) -> Self {
         let Some(disk) = disk else {
             return RaftDurable::default();
         };

@@ -23,7 +23,7 @@ struct Session {
 /// The replicated state machine: a key-value map, plus each client's last applied request so that
 /// a retried request is answered from memory instead of being applied twice.
 #[derive(Clone, Debug, Default)]
-pub struct KvStore {
+pub(crate) struct KvStore {
     data: BTreeMap<Arc<str>, Arc<str>>,
     sessions: BTreeMap<ClientId, Session>,
 }
@@ -32,7 +32,7 @@ impl KvStore {
     /// Applies `op` for `request` unless that request (or a later one of the same client) was
     /// applied already; returns the result the client should see: the original one for a
     /// retry, `None` for a request older than the client's latest, which nobody waits for.
-    pub fn apply(&mut self, request: RequestId, op: &Op) -> Option<OpResult> {
+    pub(crate) fn apply(&mut self, request: RequestId, op: &Op) -> Option<OpResult> {
         if let Some(session) = self.sessions.get(&request.client) {
             if session.seq == request.seq {
                 return Some(session.result.clone());
@@ -51,7 +51,7 @@ impl KvStore {
     }
 
     /// The result already recorded for `request`, if it was the client's last one applied.
-    pub fn applied_result(&self, request: RequestId) -> Option<&OpResult> {
+    pub(crate) fn applied_result(&self, request: RequestId) -> Option<&OpResult> {
         self.sessions
             .get(&request.client)
             .filter(|s| s.seq == request.seq)
@@ -59,14 +59,14 @@ impl KvStore {
     }
 
     /// Whether `request` is older than the client's latest applied request.
-    pub fn is_superseded(&self, request: RequestId) -> bool {
+    pub(crate) fn is_superseded(&self, request: RequestId) -> bool {
         self.sessions
             .get(&request.client)
             .is_some_and(|s| s.seq > request.seq)
     }
 
     /// Reads a key from the applied state.
-    pub fn get(&self, key: &str) -> OpResult {
+    pub(crate) fn get(&self, key: &str) -> OpResult {
         OpResult::Value {
             value: self.data.get(key).cloned(),
         }

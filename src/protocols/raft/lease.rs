@@ -16,7 +16,7 @@ use crate::node::{LocalNanos, Nanos, NodeId};
 
 /// One leadership's rounds and acknowledgements. Dropped when the leader steps down.
 #[derive(Debug)]
-pub struct Lease {
+pub(crate) struct Lease {
     duration: Nanos,
     /// Acknowledgements needed, the leader's own included.
     majority: usize,
@@ -36,7 +36,7 @@ pub struct Lease {
 
 impl Lease {
     /// A lease for a leadership whose rounds will be numbered from `first_round`.
-    pub fn new(peers: &[NodeId], duration: Nanos, first_round: u64) -> Self {
+    pub(crate) fn new(peers: &[NodeId], duration: Nanos, first_round: u64) -> Self {
         debug_assert!(first_round >= 1, "round 0 means no round");
         let cluster_size = peers.len() + 1;
         Lease {
@@ -53,7 +53,7 @@ impl Lease {
 
     /// Records round `round`, sent now. The leader acknowledges its own round at once, so this
     /// may extend the lease (in a single-node cluster it always does).
-    pub fn sent(&mut self, round: u64, now: LocalNanos) -> Option<LocalNanos> {
+    pub(crate) fn sent(&mut self, round: u64, now: LocalNanos) -> Option<LocalNanos> {
         debug_assert_eq!(round, self.latest + 1, "rounds are consecutive");
         self.latest = round;
         self.sent.push_back((round, now));
@@ -61,7 +61,12 @@ impl Lease {
     }
 
     /// `peer` acknowledged `round`. Returns the new end of the lease if it grew.
-    pub fn acked(&mut self, peer: NodeId, round: u64, now: LocalNanos) -> Option<LocalNanos> {
+    pub(crate) fn acked(
+        &mut self,
+        peer: NodeId,
+        round: u64,
+        now: LocalNanos,
+    ) -> Option<LocalNanos> {
         if round < self.first_round || round > self.latest {
             return None; // an earlier leadership's round, or none at all
         }
@@ -75,12 +80,12 @@ impl Lease {
 
     /// The highest round of this leadership that a majority (the leader included) has
     /// acknowledged; 0 if none has been. A read-index read waits for its round to be confirmed.
-    pub fn confirmed_round(&mut self) -> u64 {
+    pub(crate) fn confirmed_round(&mut self) -> u64 {
         self.majority_round()
     }
 
     /// The end of the lease as last claimed.
-    pub fn until(&self) -> Option<LocalNanos> {
+    pub(crate) fn until(&self) -> Option<LocalNanos> {
         self.until
     }
 

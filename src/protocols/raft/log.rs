@@ -46,17 +46,17 @@ pub struct Entry {
 }
 
 /// The index of the last entry (0 for an empty log).
-pub fn last_index(log: &[Entry]) -> u64 {
+pub(crate) fn last_index(log: &[Entry]) -> u64 {
     log.len() as u64
 }
 
 /// The term of the last entry (0 for an empty log).
-pub fn last_term(log: &[Entry]) -> u64 {
+pub(crate) fn last_term(log: &[Entry]) -> u64 {
     log.last().map_or(0, |e| e.term)
 }
 
 /// The term of the entry at `index`; index 0 has term 0; `None` past the end.
-pub fn term_at(log: &[Entry], index: u64) -> Option<u64> {
+pub(crate) fn term_at(log: &[Entry], index: u64) -> Option<u64> {
     match index {
         0 => Some(0),
         i => log.get(usize::try_from(i - 1).ok()?).map(|e| e.term),
@@ -65,13 +65,17 @@ pub fn term_at(log: &[Entry], index: u64) -> Option<u64> {
 
 /// §5.4.1: a candidate's log is at least as up to date as `log` if its last term is higher, or
 /// the last terms are equal and its log is at least as long.
-pub fn is_up_to_date(log: &[Entry], candidate_last_index: u64, candidate_last_term: u64) -> bool {
+pub(crate) fn is_up_to_date(
+    log: &[Entry],
+    candidate_last_index: u64,
+    candidate_last_term: u64,
+) -> bool {
     (candidate_last_term, candidate_last_index) >= (last_term(log), last_index(log))
 }
 
 /// §5.3, the consistency check: the log holds an entry at `prev_index` whose term is
 /// `prev_term`.
-pub fn matches(log: &[Entry], prev_index: u64, prev_term: u64) -> bool {
+pub(crate) fn matches(log: &[Entry], prev_index: u64, prev_term: u64) -> bool {
     term_at(log, prev_index) == Some(prev_term)
 }
 
@@ -86,7 +90,11 @@ pub fn append(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> boo
 
 /// [`append`], returning the index of the first entry written (`None` if the log already held
 /// them all): every entry from there to the end is new.
-pub fn append_from(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> Option<u64> {
+pub(crate) fn append_from(
+    log: &mut Vec<Entry>,
+    prev_index: u64,
+    entries: Vec<Entry>,
+) -> Option<u64> {
     debug_assert!(
         prev_index <= last_index(log),
         "the consistency check passed"
@@ -117,7 +125,7 @@ pub fn append_from(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -
 /// Where a follower that failed the consistency check at `prev_index` may match the leader
 /// (the hint for the leader's fast backup, §5.3): its last index if its log is shorter; else
 /// the index before the first entry of the conflicting term, skipping that whole term at once.
-pub fn conflict_hint(log: &[Entry], prev_index: u64) -> u64 {
+pub(crate) fn conflict_hint(log: &[Entry], prev_index: u64) -> u64 {
     let Some(conflicting) = term_at(log, prev_index) else {
         return last_index(log);
     };
@@ -131,7 +139,7 @@ pub fn conflict_hint(log: &[Entry], prev_index: u64) -> u64 {
 
 /// The digest of an entry of `term` holding `command`, following an entry with digest `prev`
 /// (0 before the first entry).
-pub fn digest(prev: u64, term: u64, command: &Command) -> u64 {
+pub(crate) fn digest(prev: u64, term: u64, command: &Command) -> u64 {
     let mut h = Fnv::new();
     h.u64(prev);
     h.u64(term);
@@ -174,7 +182,7 @@ fn digest_op(h: &mut Fnv, op: &Op) {
 
 /// The digests of `log`'s entries from `from` (1-based) on, written into `digests` (one per
 /// entry, truncated or extended to the log's length).
-pub fn recompute_digests(log: &[Entry], digests: &mut Vec<u64>, from: u64) {
+pub(crate) fn recompute_digests(log: &[Entry], digests: &mut Vec<u64>, from: u64) {
     let keep = (from.max(1) - 1) as usize;
     digests.truncate(keep.min(log.len()));
     for entry in &log[digests.len()..] {
@@ -210,13 +218,13 @@ impl Fnv {
 }
 
 /// Entry `i` sits at position `i - 1` and terms never decrease.
-pub fn is_well_formed(log: &[Entry]) -> bool {
+pub(crate) fn is_well_formed(log: &[Entry]) -> bool {
     is_well_formed_from(log, 1)
 }
 
 /// [`is_well_formed`] for the entries from index `from` on and where they join the entry
 /// before: all that can break when a well-formed log is written from `from` on.
-pub fn is_well_formed_from(log: &[Entry], from: u64) -> bool {
+pub(crate) fn is_well_formed_from(log: &[Entry], from: u64) -> bool {
     let start = (from.max(1) - 1) as usize;
     let Some(tail) = log.get(start.saturating_sub(1)..) else {
         return true;

@@ -44,7 +44,7 @@
 //! replicas of an older entry is unsafe — Figure 8 — and `commit_rule = "any-term"` does exactly
 //! that, for the lesson `raft/figure8.toml`. Followers learn the commit index from
 //! `leader_commit`. Every server applies committed entries in order to a key-value store with
-//! a session table (see [`kv`]); the commit index and the store are volatile, rebuilt after a
+//! a session table (see `kv`); the commit index and the store are volatile, rebuilt after a
 //! restart by applying again what the leader says is committed.
 //!
 //! **Clients (§8).** A write (and, with `read = "log"`, a read) is appended as a command tagged
@@ -86,7 +86,7 @@
 //! anyone until a minimum election timeout after they received it, so no other leader can exist
 //! before `sent_at(R) + election_timeout.min` (clock drift aside). The leader claims authority
 //! until `sent_at(R) + lease_duration` on its own clock and reports it as an `authority`
-//! observation. See [`lease`]. The promise needs vote stickiness — kept across a crash: a server
+//! observation. See `lease`. The promise needs vote stickiness — kept across a crash: a server
 //! that (re)started less than a minimum election timeout ago votes as if it had just heard from
 //! a leader, since the acknowledgement it may have sent before crashing is not on disk — and
 //! clocks that keep pace. Both sides measure on `lease_clock`: the monotonic clock by default,
@@ -118,8 +118,8 @@
 mod client;
 mod config;
 mod durable;
-pub mod kv;
-pub mod lease;
+pub(crate) mod kv;
+pub(crate) mod lease;
 pub mod log;
 mod narrate;
 mod replication;

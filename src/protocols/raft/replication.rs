@@ -23,7 +23,7 @@ pub(super) struct Progress {
 }
 
 impl Progress {
-    pub fn new(peer: NodeId, next: u64) -> Self {
+    pub(crate) fn new(peer: NodeId, next: u64) -> Self {
         Progress {
             peer,
             next,

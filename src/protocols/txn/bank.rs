@@ -7,6 +7,13 @@ use serde::Serialize;
 use crate::node::{ClientApi, RequestId};
 
 /// An account, numbered from 0.
+///
+/// ```
+/// use sim::protocols::txn::Account;
+/// // Named in words in a violation's message, a bare number in a trace.
+/// assert_eq!(Account(3).to_string(), "account 3");
+/// assert_eq!(serde_json::to_string(&Account(3)).unwrap(), "3");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Account(pub u32);
@@ -18,9 +25,22 @@ impl fmt::Display for Account {
 }
 
 /// A transfer: the client's request id, shared by every retry of it.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::TxnId;
+/// // Transfer ids are per client: client 2's seventh and client 3's seventh are two transfers.
+/// let mine: TxnId = RequestId { client: ClientId(2), seq: 7 };
+/// assert_ne!(mine, RequestId { client: ClientId(3), seq: 7 });
+/// ```
 pub type TxnId = RequestId;
 
 /// What a bank client asks.
+///
+/// ```
+/// use sim::protocols::txn::BankOp;
+/// assert_eq!(serde_json::to_string(&BankOp::Read).unwrap(), r#"{"f":"read"}"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case", tag = "f")]
 pub enum BankOp {
@@ -39,6 +59,17 @@ pub enum BankOp {
 }
 
 /// What a bank operation that took effect returned.
+///
+/// ```
+/// use sim::node::Reply;
+/// use sim::protocols::txn::{Bank, BankOutput};
+///
+/// // A transfer's reply once it committed, and a read's: every balance, by account.
+/// let committed = Reply::<Bank>::Ok(BankOutput::Transferred);
+/// assert!(matches!(committed, Reply::Ok(BankOutput::Transferred)));
+/// let read = BankOutput::Balances { balances: vec![95, 105] };
+/// assert_eq!(serde_json::to_string(&read).unwrap(), r#"{"result":"balances","balances":[95,105]}"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case", tag = "result")]
 pub enum BankOutput {

@@ -105,7 +105,7 @@ impl Verdict {
 
 /// `atomicity`.
 #[derive(Default)]
-pub struct Atomicity {
+pub(crate) struct Atomicity {
     /// Per transfer: the accounts it was applied on and rolled back on, with who and when.
     outcomes: BTreeMap<TxnId, Vec<(Account, bool, Nanos, u32)>>,
     verdict: Verdict,
@@ -282,7 +282,7 @@ impl Ledger {
 
 /// `conservation`: no money made or lost, at every fact; with `reads`, every read of all
 /// balances sums to the opening total too.
-pub struct Conservation {
+pub(crate) struct Conservation {
     ledger: Ledger,
     reads: bool,
     verdict: Verdict,
@@ -290,7 +290,7 @@ pub struct Conservation {
 
 impl Conservation {
     /// Judges the facts; with `reads`, the clients' reads of every balance as well.
-    pub fn new(reads: bool) -> Self {
+    pub(crate) fn new(reads: bool) -> Self {
         Conservation {
             ledger: Ledger::default(),
             reads,
@@ -373,7 +373,7 @@ impl Invariant for Conservation {
 
 /// `no_negative_balance`.
 #[derive(Default)]
-pub struct NoNegativeBalance {
+pub(crate) struct NoNegativeBalance {
     ledger: Ledger,
     verdict: Verdict,
 }
@@ -417,7 +417,7 @@ impl Invariant for NoNegativeBalance {
 
 /// `no_double_apply`.
 #[derive(Default)]
-pub struct NoDoubleApply {
+pub(crate) struct NoDoubleApply {
     applied: BTreeMap<(TxnId, Account), Nanos>,
     verdict: Verdict,
 }
@@ -460,7 +460,7 @@ impl Invariant for NoDoubleApply {
 /// `resolved_within D`: liveness — from the last fault (or the start), every transfer that
 /// began settles within `D`: each account it touched applied or rolled back, nothing left
 /// frozen or prepared.
-pub struct ResolvedWithin {
+pub(crate) struct ResolvedWithin {
     bound: Nanos,
     /// The last fault event: where the bound starts.
     quiet_since: Nanos,
@@ -471,7 +471,7 @@ pub struct ResolvedWithin {
 
 impl ResolvedWithin {
     /// Wants every transfer settled within `bound` of the last fault.
-    pub fn new(bound: Nanos) -> Self {
+    pub(crate) fn new(bound: Nanos) -> Self {
         ResolvedWithin {
             bound,
             quiet_since: 0,
@@ -564,6 +564,22 @@ impl Invariant for ResolvedWithin {
 // ---- the catalogue entries ----------------------------------------------------------------
 
 /// `atomicity`.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, RequestId, Status};
+/// use sim::protocols::txn::{invariants, Account, BankFact};
+///
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let mut check = (invariants::atomicity().build)(3, None);
+/// // Node A applies the debit of account 0; node B rolls back the credit of account 1.
+/// let debit = BankFact::Applied { txn, account: Account(0), delta: -5, balance: 95 };
+/// check.on_fact(10 * MS, 0, &debit, &view());
+/// assert_eq!(check.status(), Status::Pass);
+/// check.on_fact(20 * MS, 1, &BankFact::RolledBack { txn, account: Account(1) }, &view());
+/// let Status::Violated(v) = check.status() else { panic!("a half-applied transfer passed") };
+/// assert_eq!((v.at, v.nodes), (20 * MS, vec!["A".to_string(), "B".to_string()]));
+/// ```
 pub fn atomicity() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {
@@ -609,6 +625,21 @@ pub fn conservation_and_reads() -> ProtocolInvariant {
 }
 
 /// `no_negative_balance`.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, RequestId, Status};
+/// use sim::protocols::txn::{invariants, Account, BankFact};
+///
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let mut check = (invariants::no_negative_balance().build)(3, None);
+/// check.on_fact(0, 0, &BankFact::Opened { account: Account(0), balance: 100 }, &view());
+/// // A debit the account could not cover: 150 out of 100.
+/// let overdraft = BankFact::Applied { txn, account: Account(0), delta: -150, balance: -50 };
+/// check.on_fact(10 * MS, 0, &overdraft, &view());
+/// let Status::Violated(v) = check.status() else { panic!("an overdraft passed") };
+/// assert_eq!(v.message, "account 0 went negative: its balance is -50");
+/// ```
 pub fn no_negative_balance() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {
@@ -622,6 +653,21 @@ pub fn no_negative_balance() -> ProtocolInvariant {
 }
 
 /// `no_double_apply`.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, RequestId, Status};
+/// use sim::protocols::txn::{invariants, Account, BankFact};
+///
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let mut check = (invariants::no_double_apply().build)(3, None);
+/// // A retried commit that credits account 1 a second time.
+/// check.on_fact(10 * MS, 1, &BankFact::Applied { txn, account: Account(1), delta: 5, balance: 105 }, &view());
+/// assert_eq!(check.status(), Status::Pass);
+/// check.on_fact(30 * MS, 1, &BankFact::Applied { txn, account: Account(1), delta: 5, balance: 110 }, &view());
+/// let Status::Violated(v) = check.status() else { panic!("a double credit passed") };
+/// assert_eq!((v.at, v.nodes), (30 * MS, vec!["B".to_string()]));
+/// ```
 pub fn no_double_apply() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {

@@ -61,7 +61,7 @@ impl Default for TccConfig {
 impl TccConfig {
     /// How long to wait before sending a phase's message for the `sent`-th time (`sent` ≥ 1
     /// sends so far): the initial delay, doubled per send already made, capped at the maximum.
-    pub fn backoff(&self, sent: u32) -> Nanos {
+    pub(crate) fn backoff(&self, sent: u32) -> Nanos {
         let [initial, max] = self.retry_backoff;
         let doublings = sent.saturating_sub(1).min(32);
         initial
@@ -72,7 +72,7 @@ impl TccConfig {
 }
 
 /// Checks what the types cannot.
-pub fn validate(cfg: &TccConfig, cluster_size: usize) -> Result<(), ConfigError> {
+pub(crate) fn validate(cfg: &TccConfig, cluster_size: usize) -> Result<(), ConfigError> {
     if cluster_size < 2 {
         return Err(ConfigError::new(
             "",

@@ -31,7 +31,7 @@ pub enum Phase {
 
 /// One transfer, as the initiator follows it.
 #[derive(Clone, Debug)]
-pub struct Transfer {
+pub(crate) struct Transfer {
     /// The source branch (index 0) and the target branch (index 1).
     pub branches: [Branch; 2],
     /// Where it stands.
@@ -48,7 +48,7 @@ pub struct Transfer {
 
 impl Transfer {
     /// A new transfer, before its first try.
-    pub fn new(txn: TxnId, from: Account, to: Account, amount: u64) -> Self {
+    pub(crate) fn new(txn: TxnId, from: Account, to: Account, amount: u64) -> Self {
         let branch = |account, debit| Branch {
             txn,
             account,
@@ -66,21 +66,21 @@ impl Transfer {
     }
 
     /// Enters `phase`, with no branch having answered it yet.
-    pub fn enter(&mut self, phase: Phase) {
+    pub(crate) fn enter(&mut self, phase: Phase) {
         self.phase = phase;
         self.answered = [false; 2];
         self.sent = [0; 2];
     }
 
     /// Which of the two branches `branch` is, if it is one of this transfer's.
-    pub fn index_of(&self, branch: &Branch) -> Option<usize> {
+    pub(crate) fn index_of(&self, branch: &Branch) -> Option<usize> {
         self.branches.iter().position(|b| b == branch)
     }
 }
 
 /// A client's read, waiting for every participant's balances.
 #[derive(Clone, Debug, Default)]
-pub struct PendingRead {
+pub(crate) struct PendingRead {
     /// What each participant answered.
     pub answers: BTreeMap<NodeId, Vec<(Account, i64)>>,
     /// How many times the read was sent.
@@ -89,7 +89,7 @@ pub struct PendingRead {
 
 /// The initiator's state.
 #[derive(Clone, Debug, Default)]
-pub struct Initiator {
+pub(crate) struct Initiator {
     /// Every transfer it took on, settled ones included (to answer retries).
     pub transfers: BTreeMap<TxnId, Transfer>,
     /// Reads waiting for balances (volatile).
@@ -98,7 +98,7 @@ pub struct Initiator {
 
 impl Initiator {
     /// The initiator as its log leaves it.
-    pub fn from_log(log: &[Record]) -> Self {
+    pub(crate) fn from_log(log: &[Record]) -> Self {
         let mut init = Initiator::default();
         for record in log {
             match record {

@@ -18,7 +18,7 @@ use crate::node::{
 use crate::protocols::txn::{Account, BankFact, TxnId};
 
 /// The checker.
-pub struct SettledWithin {
+pub(crate) struct SettledWithin {
     bound: Nanos,
     /// The last fault: where the bound starts.
     quiet_since: Nanos,
@@ -32,7 +32,7 @@ pub struct SettledWithin {
 
 impl SettledWithin {
     /// Wants every decided transfer settled within `bound` of the last fault.
-    pub fn new(bound: Nanos) -> Self {
+    pub(crate) fn new(bound: Nanos) -> Self {
         SettledWithin {
             bound,
             quiet_since: 0,

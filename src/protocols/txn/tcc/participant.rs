@@ -16,7 +16,7 @@ use super::messages::{Branch, Refusal};
 
 /// One account's money as its participant holds it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Holding {
+pub(crate) struct Holding {
     /// What the account can spend: frozen amounts are already taken out of it.
     pub balance: i64,
     /// Set aside on this account as a source, waiting for confirm or cancel.
@@ -27,7 +27,7 @@ pub struct Holding {
 
 /// A participant's state: its accounts and its branch records, all rebuilt from its log.
 #[derive(Clone, Debug, Default)]
-pub struct Participant {
+pub(crate) struct Participant {
     /// The accounts it holds.
     pub accounts: BTreeMap<Account, Holding>,
     /// Each branch's last step.
@@ -38,7 +38,7 @@ pub struct Participant {
 
 /// What a participant answers a phase with, and what it must write and state first.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Why the phase was refused; `None`: done.
     pub refused: Option<Refusal>,
     /// The record to append before answering, if the phase changed anything.
@@ -49,7 +49,11 @@ pub struct Outcome {
 
 impl Participant {
     /// A participant holding `accounts`, each opened with `balance`, rebuilt from `log`.
-    pub fn new(accounts: impl Iterator<Item = Account>, balance: i64, log: &[Record]) -> Self {
+    pub(crate) fn new(
+        accounts: impl Iterator<Item = Account>,
+        balance: i64,
+        log: &[Record],
+    ) -> Self {
         let mut p = Participant {
             accounts: accounts
                 .map(|a| {
@@ -75,7 +79,7 @@ impl Participant {
     }
 
     /// The `Opened` facts and record of a participant's first start; nothing on a restart.
-    pub fn open(&mut self) -> Option<(Record, Vec<BankFact>)> {
+    pub(crate) fn open(&mut self) -> Option<(Record, Vec<BankFact>)> {
         if self.opened {
             return None;
         }
@@ -92,7 +96,7 @@ impl Participant {
     }
 
     /// The balance of each account, for a read.
-    pub fn balances(&self) -> Vec<(Account, i64)> {
+    pub(crate) fn balances(&self) -> Vec<(Account, i64)> {
         self.accounts.iter().map(|(&a, h)| (a, h.balance)).collect()
     }
 
@@ -144,7 +148,7 @@ impl Participant {
     }
 
     /// A try arrived.
-    pub fn on_try(&mut self, cfg: &TccConfig, b: &Branch) -> Outcome {
+    pub(crate) fn on_try(&mut self, cfg: &TccConfig, b: &Branch) -> Outcome {
         match self.status(b) {
             // A copy of a try already carried out, or refused: the same answer again.
             Some(Step::Tried | Step::Confirmed) => return Outcome::default(),
@@ -175,7 +179,7 @@ impl Participant {
     }
 
     /// A confirm arrived.
-    pub fn on_confirm(&mut self, cfg: &TccConfig, b: &Branch) -> Outcome {
+    pub(crate) fn on_confirm(&mut self, cfg: &TccConfig, b: &Branch) -> Outcome {
         match self.status(b) {
             Some(Step::Tried) => {}
             Some(Step::Confirmed) if cfg.idempotent => return Outcome::default(),
@@ -207,7 +211,7 @@ impl Participant {
     }
 
     /// A cancel arrived.
-    pub fn on_cancel(&mut self, cfg: &TccConfig, b: &Branch) -> Outcome {
+    pub(crate) fn on_cancel(&mut self, cfg: &TccConfig, b: &Branch) -> Outcome {
         let rolled_back = BankFact::RolledBack {
             txn: b.txn,
             account: b.account,

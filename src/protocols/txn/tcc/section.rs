@@ -15,7 +15,7 @@ use crate::protocols::txn::{Account, BankFact, TxnId};
 
 /// Watches the bank facts of a TCC run.
 #[derive(Debug, Default)]
-pub struct Transfers {
+pub(crate) struct Transfers {
     confirmed: u64,
     cancelled: u64,
     /// Amounts set aside and not yet released: when, how much, and whether frozen (a debit).

@@ -69,7 +69,7 @@ impl Default for TwoPcConfig {
 }
 
 /// Checks what the types cannot.
-pub fn validate(cfg: &TwoPcConfig, cluster_size: usize) -> Result<(), ConfigError> {
+pub(crate) fn validate(cfg: &TwoPcConfig, cluster_size: usize) -> Result<(), ConfigError> {
     if cfg.coordinator as usize >= cluster_size {
         return Err(ConfigError::new(
             "coordinator",

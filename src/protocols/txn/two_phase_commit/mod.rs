@@ -47,7 +47,7 @@ mod tests;
 
 pub use config::TwoPcConfig;
 pub use messages::{Change, Durable, Msg, Record, Refusal, Timer, Transfer};
-pub use section::TxnSection;
+pub(crate) use section::TxnSection;
 
 use crate::node::{
     ClientRequest, ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant, Reply,

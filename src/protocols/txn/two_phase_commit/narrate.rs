@@ -73,7 +73,7 @@ fn record(v: &Value) -> Option<String> {
 }
 
 /// One message in words; `None` for a shape this protocol does not send.
-pub fn message(msg: &Value, _names: &[String]) -> Option<String> {
+pub(crate) fn message(msg: &Value, _names: &[String]) -> Option<String> {
     if msg.as_str() == Some("alive") {
         return Some("Alive".into());
     }

@@ -18,7 +18,7 @@ use crate::node::{Nanos, RunView, Section, SectionBuilder, format_duration};
 use crate::protocols::txn::{Account, BankFact, TxnId};
 
 /// Watches a run's bank facts and answers the `transactions` section.
-pub struct TxnSection {
+pub(crate) struct TxnSection {
     /// Each transaction's first decision, and whether another decision contradicted it.
     decided: BTreeMap<TxnId, (bool, bool)>,
     /// (participant, transaction) → when it prepared.
@@ -32,7 +32,7 @@ pub struct TxnSection {
 
 impl TxnSection {
     /// A section for a run of `nodes` nodes.
-    pub fn new(nodes: usize) -> TxnSection {
+    pub(crate) fn new(nodes: usize) -> TxnSection {
         TxnSection {
             decided: BTreeMap::new(),
             prepared: BTreeMap::new(),
