@@ -457,13 +457,54 @@ impl Invariant for NoDoubleApply {
 
 // ---- resolved_within ----------------------------------------------------------------------
 
+/// A liveness bound counted from the last fault that changed something (or the start of the
+/// run): what `resolved_within` and TCC's `settled_within` share.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FromLastFault {
+    /// The bound.
+    pub(crate) bound: Nanos,
+    /// The last fault event: where the bound starts.
+    pub(crate) quiet_since: Nanos,
+}
+
+impl FromLastFault {
+    pub(crate) fn new(bound: Nanos) -> Self {
+        FromLastFault {
+            bound,
+            quiet_since: 0,
+        }
+    }
+
+    /// Notes a fault; a skipped one changed nothing and does not restart the bound.
+    pub(crate) fn on_fault(&mut self, at: Nanos, fault: &FaultRecord) {
+        if !matches!(fault.applied, FaultApplied::Skipped { .. }) {
+            self.quiet_since = at;
+        }
+    }
+
+    /// Where the bound of something that began at `began` starts: its beginning, or the last
+    /// fault if that came later.
+    pub(crate) fn start(&self, began: Nanos) -> Nanos {
+        began.max(self.quiet_since)
+    }
+
+    /// When something that began at `began` must be settled by.
+    pub(crate) fn due(&self, began: Nanos) -> Nanos {
+        self.start(began).saturating_add(self.bound)
+    }
+
+    /// Whether a run ending at `now` ended before the bound from the last fault had passed:
+    /// then what is still unsettled is unknown, not late.
+    pub(crate) fn cut_short(&self, now: Nanos) -> bool {
+        now < self.quiet_since.saturating_add(self.bound)
+    }
+}
+
 /// `resolved_within D`: liveness — from the last fault (or the start), every transfer that
 /// began settles within `D`: each account it touched applied or rolled back, nothing left
 /// frozen or prepared.
 pub(crate) struct ResolvedWithin {
-    bound: Nanos,
-    /// The last fault event: where the bound starts.
-    quiet_since: Nanos,
+    bound: FromLastFault,
     /// Transfers begun and not settled: when each began, and its open parts.
     open: BTreeMap<TxnId, (Nanos, BTreeMap<Account, &'static str>)>,
     status: Status,
@@ -473,8 +514,7 @@ impl ResolvedWithin {
     /// Wants every transfer settled within `bound` of the last fault.
     pub(crate) fn new(bound: Nanos) -> Self {
         ResolvedWithin {
-            bound,
-            quiet_since: 0,
+            bound: FromLastFault::new(bound),
             open: BTreeMap::new(),
             status: Status::Unknown("the run has not ended".into()),
         }
@@ -483,7 +523,7 @@ impl ResolvedWithin {
 
 impl Invariant for ResolvedWithin {
     fn name(&self) -> String {
-        format!("resolved_within {}", format_duration(self.bound))
+        format!("resolved_within {}", format_duration(self.bound.bound))
     }
     fn property(&self) -> Property {
         Property::Liveness
@@ -516,26 +556,25 @@ impl Invariant for ResolvedWithin {
         }
     }
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _: &dyn RunView) {
-        if !matches!(fault.applied, FaultApplied::Skipped { .. }) {
-            self.quiet_since = at;
-        }
+        self.bound.on_fault(at, fault);
     }
     fn on_end(&mut self, view: &dyn RunView) {
         let now = view.now();
-        let deadline = self.quiet_since.saturating_add(self.bound);
         // The oldest unsettled transfer whose own bound has passed.
-        let late = self.open.iter().find(|(_, (began, _))| {
-            (*began).max(self.quiet_since).saturating_add(self.bound) <= now
-        });
+        let late = self
+            .open
+            .iter()
+            .filter(|(_, (began, _))| self.bound.due(*began) <= now)
+            .min_by_key(|(_, (began, _))| *began);
         self.status = match late {
             Some((txn, (began, parts))) => {
-                let from = (*began).max(self.quiet_since);
+                let from = self.bound.start(*began);
                 let evidence = parts
                     .iter()
                     .map(|(account, what)| format!("{account} is still {what}"))
                     .collect();
                 Status::Violated(Violation {
-                    at: from.saturating_add(self.bound),
+                    at: self.bound.due(*began),
                     nodes: Vec::new(),
                     message: format!(
                         "transfer {} began at {} and was still unsettled {} later, at the end of the run",
@@ -546,11 +585,11 @@ impl Invariant for ResolvedWithin {
                     evidence,
                 })
             }
-            None if now < deadline && !self.open.is_empty() => Status::Unknown(format!(
+            None if self.bound.cut_short(now) && !self.open.is_empty() => Status::Unknown(format!(
                 "the run ended {} after the last fault, before the bound of {} had passed, with \
                  {} transfer(s) unsettled",
-                format_duration(now - self.quiet_since),
-                format_duration(self.bound),
+                format_duration(now - self.bound.quiet_since),
+                format_duration(self.bound.bound),
                 self.open.len()
             )),
             None => Status::Pass,

@@ -12,16 +12,15 @@ use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::node::{
-    Applied as FaultApplied, BoundInfo, FaultRecord, Invariant, InvariantInfo, Nanos, Observation,
-    Property, ProtocolInvariant, RunView, Status, Violation, format_duration, format_instant,
+    BoundInfo, FaultRecord, Invariant, InvariantInfo, Nanos, Observation, Property,
+    ProtocolInvariant, RunView, Status, Violation, format_duration, format_instant,
 };
+use crate::protocols::txn::invariants::FromLastFault;
 use crate::protocols::txn::{Account, BankFact, TxnId};
 
 /// The checker.
 pub(crate) struct SettledWithin {
-    bound: Nanos,
-    /// The last fault: where the bound starts.
-    quiet_since: Nanos,
+    bound: FromLastFault,
     /// Decided transfers not yet carried out on both branches: when decided, whether to
     /// confirm, and the accounts that have carried it out.
     /// (The initiator decides before it sends the decision, so no branch states an outcome
@@ -34,8 +33,7 @@ impl SettledWithin {
     /// Wants every decided transfer settled within `bound` of the last fault.
     pub(crate) fn new(bound: Nanos) -> Self {
         SettledWithin {
-            bound,
-            quiet_since: 0,
+            bound: FromLastFault::new(bound),
             open: BTreeMap::new(),
             status: Status::Unknown("the run has not ended".into()),
         }
@@ -44,7 +42,7 @@ impl SettledWithin {
 
 impl Invariant for SettledWithin {
     fn name(&self) -> String {
-        format!("settled_within {}", format_duration(self.bound))
+        format!("settled_within {}", format_duration(self.bound.bound))
     }
     fn property(&self) -> Property {
         Property::Liveness
@@ -73,13 +71,11 @@ impl Invariant for SettledWithin {
         }
     }
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _: &dyn RunView) {
-        if !matches!(fault.applied, FaultApplied::Skipped { .. }) {
-            self.quiet_since = at;
-        }
+        self.bound.on_fault(at, fault);
     }
     fn on_end(&mut self, view: &dyn RunView) {
         let now = view.now();
-        let due = |decided: Nanos| decided.max(self.quiet_since).saturating_add(self.bound);
+        let due = |decided: Nanos| self.bound.due(decided);
         let late = self
             .open
             .iter()
@@ -102,7 +98,7 @@ impl Invariant for SettledWithin {
                         txn.client.0,
                         txn.seq,
                         format_instant(*decided),
-                        format_duration(now - (*decided).max(self.quiet_since))
+                        format_duration(now - self.bound.start(*decided))
                     ),
                     evidence: vec![match carried.len() {
                         0 => format!("no branch has {verb} it"),
@@ -112,15 +108,13 @@ impl Invariant for SettledWithin {
             }
             // Transfers decided too late for their bound to have passed are not late; only a
             // run that ends within the bound of the last fault cannot tell.
-            None if now < self.quiet_since.saturating_add(self.bound) && !self.open.is_empty() => {
-                Status::Unknown(format!(
-                    "the run ended {} after the last fault, before the bound of {} had passed, \
+            None if self.bound.cut_short(now) && !self.open.is_empty() => Status::Unknown(format!(
+                "the run ended {} after the last fault, before the bound of {} had passed, \
                      with {} decided transfer(s) not yet settled",
-                    format_duration(now - self.quiet_since),
-                    format_duration(self.bound),
-                    self.open.len()
-                ))
-            }
+                format_duration(now - self.bound.quiet_since),
+                format_duration(self.bound.bound),
+                self.open.len()
+            )),
             None => Status::Pass,
         };
     }
