@@ -154,6 +154,10 @@ pub enum Output {
     Txn(Vec<Option<Value>>),
     /// A bank read: every account's balance, by account number.
     Balances(Vec<i64>),
+    /// A read that returned several versions no replica could order (siblings, at least
+    /// two). Linearizable when the register's value at the read's instant is one of them:
+    /// the client may pick it.
+    Siblings(Vec<Value>),
 }
 
 /// How an operation ended.

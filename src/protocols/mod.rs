@@ -13,6 +13,7 @@ use crate::workload::Workload;
 pub mod heartbeat;
 pub mod naive_failover;
 pub mod raft;
+pub mod replica;
 pub mod txn;
 
 /// Receives each protocol type of a list in turn. The run layer implements it to build its

@@ -324,6 +324,10 @@ fn short(op: &Operation) -> String {
     let out = match &op.outcome {
         Outcome::Ok(Output::Value(Some(v))) => format!(" {}", value(v)),
         Outcome::Ok(Output::Value(None)) => " nil".to_string(),
+        Outcome::Ok(Output::Siblings(vs)) => {
+            let shown: Vec<String> = vs.iter().map(value).collect();
+            format!(" {{{}}}", shown.join(", "))
+        }
         Outcome::Ok(Output::Cas(false)) => " ✗".to_string(),
         Outcome::Info => " ?".to_string(),
         _ => String::new(),

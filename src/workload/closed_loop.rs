@@ -75,6 +75,17 @@ pub trait Draw: Clone + Debug + 'static {
     /// The operation a script's entry asks for — the inverse of [`Draw::call`] — or `None` when
     /// it is no operation of this interface.
     fn scripted(key: Option<&str>, call: &Call) -> Option<OpOf<Self>>;
+
+    /// Completes a scripted operation, just before it is invoked, with what the client knows
+    /// and the script does not say (a register client's put carries the context of its last
+    /// read). A drawn operation is complete as drawn.
+    fn prepare(&self, _op: &mut OpOf<Self>) {}
+
+    /// The node client `client` talks to first, when it has one of its own (a client that sits
+    /// beside a replica); `None`: a node drawn from the client's stream.
+    fn home(&self, _client: ClientId, _nodes: u32) -> Option<u32> {
+        None
+    }
 }
 
 /// The client's timers.
@@ -280,8 +291,9 @@ impl<D: Draw> ClosedLoop<D> {
                 self.draw.draw(ctx.rng(), self.id, self.last_seq)
             }
             Some(script) => match script.pop_front() {
-                Some(next) => {
+                Some(mut next) => {
                     self.last_seq += 1;
+                    self.draw.prepare(&mut next.op);
                     next.op
                 }
                 None => return,
@@ -351,7 +363,10 @@ impl<D: Draw> Client for ClosedLoop<D> {
 
     fn on_start(&mut self, ctx: &mut ClientCtx<'_, Self>) {
         let nodes = u64::from(ctx.nodes());
-        self.guess = ctx.rng().below(nodes) as u32;
+        // Drawn even for a client with a home, so that its stream stays where a drawing
+        // client's is.
+        let drawn = ctx.rng().below(nodes) as u32;
+        self.guess = self.draw.home(self.id, ctx.nodes()).unwrap_or(drawn);
         let start = self.spec.start.max(ctx.now());
         self.think(ctx, start);
     }

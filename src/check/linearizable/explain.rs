@@ -294,6 +294,11 @@ fn why(op: &Operation, refused_in: &[Option<Value>]) -> String {
         }
     };
     match (&op.call, &op.outcome) {
+        (Call::Read, Outcome::Ok(Output::Siblings(vs))) => format!(
+            "it returned the siblings {}, but at any point where it could take effect {}",
+            siblings_text(vs),
+            could()
+        ),
         (Call::Read, Outcome::Ok(Output::Value(v))) => {
             format!(
                 "it returned {}, but at any point where it could take effect {}",
@@ -397,6 +402,7 @@ pub(crate) fn describe(i: usize, op: &Operation, unit: TimeUnit) -> String {
             _ => " -> ok".to_string(),
         },
         Outcome::Ok(Output::Balances(b)) => format!(" -> {b:?}"),
+        Outcome::Ok(Output::Siblings(vs)) => format!(" -> siblings {}", siblings_text(vs)),
         Outcome::Fail => " -> fail".to_string(),
         Outcome::Info => " -> unknown".to_string(),
     };
@@ -423,4 +429,10 @@ fn instant(t: u64, unit: TimeUnit) -> String {
             }
         }
     }
+}
+
+/// Siblings as `{2, 5}`.
+fn siblings_text(vs: &[Value]) -> String {
+    let shown: Vec<String> = vs.iter().map(|v| v.to_string()).collect();
+    format!("{{{}}}", shown.join(", "))
 }

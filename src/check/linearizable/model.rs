@@ -95,6 +95,8 @@ pub(crate) enum CMicro {
 pub(crate) enum COut {
     Unknown,
     Value(Vid),
+    /// A read of siblings: index into `Values::siblings`; legal when the state is one of them.
+    Siblings(u32),
     Done,
     Cas(bool),
 }
@@ -186,6 +188,8 @@ pub(crate) struct Values {
     txn_ids: FastMap<Box<[CMicro]>, u32>,
     /// (state, transaction) to the state after it, or `None` if it cannot take effect there.
     txn_steps: FastMap<(Vid, u32), Option<Vid>>,
+    /// The value sets reads of siblings returned, each sorted.
+    siblings: Vec<Box<[Vid]>>,
 }
 
 /// One interned value.
@@ -256,6 +260,7 @@ impl Default for Values {
             txns: Vec::new(),
             txn_ids: FastMap::default(),
             txn_steps: FastMap::default(),
+            siblings: Vec::new(),
         }
     }
 }
@@ -281,6 +286,15 @@ impl Values {
                 shift,
             })
         })
+    }
+
+    /// Interns the values of a read of siblings, as one set.
+    pub(crate) fn intern_siblings(&mut self, vs: &[Value]) -> u32 {
+        let mut ids: Vec<Vid> = vs.iter().map(|v| self.intern(v)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.siblings.push(ids.into_boxed_slice());
+        (self.siblings.len() - 1) as u32
     }
 
     pub(crate) fn intern_opt(&mut self, v: Option<&Value>) -> Vid {
@@ -331,6 +345,10 @@ impl Values {
     pub(crate) fn step(&mut self, state: Vid, op: &COp) -> Option<Vid> {
         match (op.call, op.out) {
             (CCall::Read, COut::Value(v)) => (v == state).then_some(state),
+            (CCall::Read, COut::Siblings(s)) => self.siblings[s as usize]
+                .binary_search(&state)
+                .is_ok()
+                .then_some(state),
             (CCall::Read, _) => Some(state),
             (CCall::Write(v), _) => Some(v),
             (CCall::Append(s), _) => Some(self.append(state, s)),
@@ -673,6 +691,7 @@ fn check_supported(kind: ModelKind, call: &Call) -> Result<(), String> {
 fn compile_output(call: &Call, out: &Output, values: &mut Values) -> Result<COut, String> {
     match (call, out) {
         (Call::Read, Output::Value(v)) => Ok(COut::Value(values.intern_opt(v.as_ref()))),
+        (Call::Read, Output::Siblings(vs)) => Ok(COut::Siblings(values.intern_siblings(vs))),
         (Call::Write(_) | Call::Append(_), Output::Done) => Ok(COut::Done),
         (Call::Cas { .. }, Output::Cas(b)) => Ok(COut::Cas(*b)),
         // What a transaction read is part of its compiled call.
@@ -707,6 +726,7 @@ fn output_name(out: &Output) -> &'static str {
         Output::Cas(_) => "a cas result",
         Output::Txn(_) => "a txn result",
         Output::Balances(_) => "balances",
+        Output::Siblings(_) => "siblings",
     }
 }
 

@@ -75,6 +75,42 @@ fn verdict(ops: Vec<Operation>, kind: ModelKind) -> LinVerdict {
 
 use LinVerdict::{Linearizable as Lin, NotLinearizable as NotLin};
 
+fn siblings(p: u64, vs: &[i64], t: (u64, u64)) -> Operation {
+    let vs = vs.iter().map(|&v| int(v)).collect();
+    op(p, Call::Read, t.0, t.1, Outcome::Ok(Output::Siblings(vs)))
+}
+
+#[test]
+fn a_read_of_siblings_is_legal_when_the_value_is_one_of_them() {
+    // Two concurrent writes, then a read of both as siblings: the value is one of them.
+    let both = vec![
+        w(0, 1, (0, 2)),
+        w(1, 2, (1, 3)),
+        siblings(2, &[1, 2], (4, 5)),
+    ];
+    assert_eq!(verdict(both, ModelKind::Register), Lin);
+    // After 3 is written, a read of the siblings {1, 2} is stale: 3 is neither.
+    let stale = vec![
+        w(0, 1, (0, 2)),
+        w(1, 2, (1, 3)),
+        w(0, 3, (4, 5)),
+        siblings(2, &[1, 2], (6, 7)),
+    ];
+    assert_eq!(verdict(stale, ModelKind::Register), NotLin);
+    // The siblings say which values were current: a later plain read of 1 after siblings
+    // {1, 2} is fine, of a value never written is not.
+    let then = |v| {
+        vec![
+            w(0, 1, (0, 2)),
+            w(1, 2, (1, 3)),
+            siblings(2, &[1, 2], (4, 5)),
+            r(2, Some(v), (6, 7)),
+        ]
+    };
+    assert_eq!(verdict(then(1), ModelKind::Kv), Lin);
+    assert_eq!(verdict(then(9), ModelKind::Kv), NotLin);
+}
+
 #[test]
 fn sequential_write_then_read_is_linearizable() {
     let ops = vec![w(0, 1, (0, 1)), r(1, Some(1), (2, 3))];

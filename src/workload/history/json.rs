@@ -13,7 +13,8 @@
 //! bytes). `type` is `ok` (took effect), `fail` (did not take effect) or `info` (unknown).
 //! `fail` means the same for every `f`: a cas that ran and found another value is
 //! `"type":"ok","output":false`, not `fail` (Porcupine's etcd logs spell it `:fail`; the Jepsen
-//! importer translates). An `ok` read's `output` is the value read, `null` for absent; an `ok`
+//! importer translates). An `ok` read's `output` is the value read, `null` for absent, or
+//! `{"siblings":["2","5"]}` for a read of replicas that returned several versions; an `ok`
 //! cas's `output` is whether it swapped (`true` when left out). `complete` is absent for an
 //! operation that never completed. `get`/`put` are accepted for `read`/`write`.
 //!
@@ -164,6 +165,10 @@ fn op_json(out: &mut String, op: &Operation) {
                 .map(|v| v.as_ref().map_or("null".into(), value_json))
                 .collect();
             ("ok", Some(format!("[{}]", seen.join(","))))
+        }
+        Outcome::Ok(Output::Siblings(vs)) => {
+            let vs: Vec<String> = vs.iter().map(value_json).collect();
+            ("ok", Some(format!("{{\"siblings\":[{}]}}", vs.join(","))))
         }
         Outcome::Ok(Output::Balances(balances)) => {
             let balances: Vec<String> = balances.iter().map(i64::to_string).collect();
@@ -508,11 +513,25 @@ fn outcome(node: &Node, kind: Kind, call: &Call) -> Result<Outcome, ParseError> 
             let o = output.ok_or_else(|| {
                 ParseError::new(
                     node.at,
-                    "expected an \"output\" for an ok read: the value read, or null for absent",
+                    "expected an \"output\" for an ok read: the value read, null for absent, or {\"siblings\": [..]}",
                 )
             })?;
             match &o.datum {
                 Datum::Nil => Output::Value(None),
+                Datum::Map(entries) => {
+                    known_keys(entries, &["siblings"])?;
+                    let vs = required(o, "siblings")?;
+                    match &vs.datum {
+                        Datum::Seq(items) if items.len() >= 2 => Output::Siblings(
+                            items.iter().map(value).collect::<Result<Vec<Value>, _>>()?,
+                        ),
+                        _ => {
+                            return Err(
+                                vs.expected("an array of at least two values (a read's siblings)")
+                            );
+                        }
+                    }
+                }
                 _ => Output::Value(Some(value(o)?)),
             }
         }
@@ -968,6 +987,33 @@ mod tests {
             parse(&bad).unwrap_err().to_string(),
             "2:37: expected a transfer value [from, to, amount], found a sequence"
         );
+    }
+
+    #[test]
+    fn a_read_of_siblings_round_trips_and_needs_two_values() {
+        let text = r#"{"format":"sim-history","version":1,"time_unit":"ns","model":null,"ops":[
+{"process":0,"key":"x","f":"read","invoke":0,"complete":3,"type":"ok","output":{"siblings":["2","5"]}}
+]}
+"#;
+        let h = parse(text).unwrap();
+        assert_eq!(
+            h.ops[0].outcome,
+            Outcome::Ok(Output::Siblings(vec![
+                Value::Str("2".into()),
+                Value::Str("5".into())
+            ]))
+        );
+        assert_eq!(to_json(&h), text);
+        let one = text.replace(r#"["2","5"]"#, r#"["2"]"#);
+        assert!(
+            parse(&one)
+                .unwrap_err()
+                .to_string()
+                .contains("expected an array of at least two values (a read's siblings)"),
+            "one sibling is a plain value"
+        );
+        let other = text.replace("siblings", "versions");
+        assert!(parse(&other).is_err(), "an unknown key in a read's output");
     }
 
     #[test]
