@@ -54,6 +54,8 @@ pub struct ProtocolInfo {
     pub workload_kind: &'static str,
     /// The JSON Schema of that kind's own `[workload]` keys ([`Workload::Options`]).
     pub workload_schema: fn() -> schemars::Schema,
+    /// Whether `linearizable` judges that kind's histories ([`Workload::LINEARIZABLE`]).
+    pub linearizable: bool,
 }
 
 impl ProtocolInfo {
@@ -71,6 +73,7 @@ impl ProtocolInfo {
             narrate_message: P::narrate_message,
             workload_kind: <P::Api as Workload>::KIND,
             workload_schema: || schemars::schema_for!(<P::Api as Workload>::Options),
+            linearizable: <P::Api as Workload>::LINEARIZABLE,
         }
     }
 }
