@@ -403,3 +403,16 @@ pub(crate) fn step_any<P: Protocol>(
 pub(crate) fn peers_of(id: u32, nodes: u32) -> Vec<NodeId> {
     (0..nodes).map(NodeId).filter(|&p| p != NodeId(id)).collect()
 }
+
+/// A world of `n` nodes named A, B, … on 1 ms links, honest clocks, no faults.
+pub(crate) fn world_spec(n: usize, seed: u64, duration: Nanos) -> sim::world::WorldSpec {
+    sim::world::WorldSpec {
+        seed,
+        names: (0..n).map(|i| ((b'A' + i as u8) as char).to_string()).collect(),
+        duration,
+        max_events: 1_000_000,
+        link: sim::world::LinkModel::default(),
+        clocks: vec![sim::world::Clock::honest(); n],
+        faults: Vec::new(),
+    }
+}
