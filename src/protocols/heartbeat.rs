@@ -31,6 +31,8 @@ use crate::node::{
 /// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `heartbeat`.")]
 pub struct HeartbeatConfig {
     /// How often each node sends a heartbeat to every other node.
     pub interval: Duration,

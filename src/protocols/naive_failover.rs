@@ -28,6 +28,8 @@ use crate::node::{
 /// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `naive-failover`.")]
 pub struct FailoverConfig {
     /// How often the standby pings the master.
     pub ping_interval: Duration,

@@ -29,6 +29,8 @@ const DEFAULT_READS: f64 = 0.2;
 /// assert_eq!((options.accounts, options.amount, options.reads), (Some(4), Some([1, 500]), None));
 /// ```
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "The bank kind's own `[workload]` keys.")]
 pub struct BankOptions {
     /// How many accounts clients move money between, numbered from 0 (account 0 could be A's
     /// payment account, account 1 B's savings fund); at least 2. The protocol's `accounts`

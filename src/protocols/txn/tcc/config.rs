@@ -19,6 +19,8 @@ use crate::node::{ConfigError, Duration, Nanos};
 /// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `tcc`.")]
 pub struct TccConfig {
     /// How many accounts the bank has, numbered from 0. Account `i` is held by participant
     /// `i % participants`, participants being every node but the initiator, in cluster order.

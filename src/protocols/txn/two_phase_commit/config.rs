@@ -21,6 +21,8 @@ use crate::node::{ConfigError, Duration};
 /// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `two-phase-commit`.")]
 pub struct TwoPcConfig {
     /// How many accounts the bank has, numbered from 0. Account `i` is held by participant
     /// `i % participants` (participants are the nodes that neither coordinate nor stand by, in
