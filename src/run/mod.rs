@@ -534,7 +534,7 @@ where
     let history = scenario
         .workload
         .as_ref()
-        .map(|_| <P::Api as Workload>::history(world.clients()));
+        .map(|_| <P::Api as Workload>::into_history(world.take_clients()));
     if let Some(h) = &history {
         // A checker that panics on the history is placed at the run's end.
         world.noting_panics(|w| {

@@ -472,6 +472,12 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         &self.clients
     }
 
+    /// Takes the clients out of a world that is done with them (their records are then moved
+    /// instead of copied); the world has none afterwards.
+    pub fn take_clients(&mut self) -> Vec<C> {
+        std::mem::take(&mut self.clients)
+    }
+
     fn step(&mut self, event: Pending) {
         match event {
             Pending::Start(node) => self.start(node, false),
