@@ -113,6 +113,7 @@ impl Stats {
 }
 
 /// An event waiting in the queue.
+#[derive(Clone, Copy)]
 enum Pending {
     Start(u32),
     /// The message itself waits on the [`Wire`], in `slot`.
