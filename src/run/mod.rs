@@ -361,6 +361,9 @@ pub(crate) fn run_panicking_at(
     registry::installed().run(scenario, options, panic_at)
 }
 
+/// Positions of readers of observations (checkers or sections), each with the kinds it reads.
+type Readers = Vec<(ObservationKinds, usize)>;
+
 /// The one observer of a run: checkers, report sections, story, and the trace when asked.
 struct RunObserver {
     invariants: Vec<Box<dyn Invariant>>,
@@ -368,10 +371,7 @@ struct RunObserver {
     /// The invariants, then the sections, that read any observation at all, each with the kinds
     /// it reads: an observation goes only to those that read its kind, without a call to each
     /// of the others (a run with clients observes every log entry three times on every node).
-    observing: (
-        Vec<(ObservationKinds, usize)>,
-        Vec<(ObservationKinds, usize)>,
-    ),
+    observing: (Readers, Readers),
     story: Story,
     trace: Option<TraceWriter<BufWriter<File>>>,
     capture: Option<Vec<String>>,
