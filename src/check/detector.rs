@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::node::{Applied, FaultRecord, RunView, Section, SectionBuilder};
-use crate::node::{Nanos, Observation, format_duration};
+use crate::node::{Nanos, Observation, ObservationKinds, format_duration};
 
 /// The running failure-detector figures of one run: when each node crashed, how long each
 /// suspicion of a crashed node took, and how many suspicions hit a node that was up.
@@ -87,6 +87,10 @@ impl DetectorStats {
 }
 
 impl SectionBuilder for DetectorStats {
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::SUSPECT
+    }
+
     fn on_observation(&mut self, at: Nanos, _node: u32, obs: &Observation, view: &dyn RunView) {
         DetectorStats::on_observation(self, at, obs, view);
     }

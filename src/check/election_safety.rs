@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::node::{FaultRecord, RunView};
-use crate::node::{Nanos, Observation, format_instant};
+use crate::node::{Nanos, Observation, ObservationKinds, format_instant};
 
 use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
@@ -30,6 +30,10 @@ impl Invariant for ElectionSafety {
 
     fn property(&self) -> Property {
         Property::Safety
+    }
+
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::ROLE
     }
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {

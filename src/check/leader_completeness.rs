@@ -10,7 +10,7 @@
 //! it, that covers every entry committed before it too.
 
 use crate::node::RunView;
-use crate::node::{Nanos, Observation, format_instant};
+use crate::node::{Nanos, Observation, ObservationKinds, format_instant};
 
 use super::{Invariant, Property, Status, Violation};
 
@@ -173,6 +173,12 @@ impl Invariant for LeaderCompleteness {
 
     fn property(&self) -> Property {
         Property::Safety
+    }
+
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::APPENDED
+            .with(ObservationKinds::COMMITTED)
+            .with(ObservationKinds::ROLE)
     }
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {

@@ -8,7 +8,7 @@
 //! leader appeared, the verdict is unknown, not a failure.
 
 use crate::node::{Applied, FaultRecord, RunView};
-use crate::node::{Nanos, Observation, Role, format_duration, format_instant};
+use crate::node::{Nanos, Observation, ObservationKinds, Role, format_duration, format_instant};
 
 use super::{Invariant, Property, Status, Violation};
 
@@ -73,6 +73,10 @@ impl Invariant for LeaderWithin {
 
     fn property(&self) -> Property {
         Property::Liveness
+    }
+
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::ROLE
     }
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {

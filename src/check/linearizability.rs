@@ -6,7 +6,7 @@
 //! seed; a history too hard for the budget is `unknown`, never a guess.
 
 use crate::node::RunView;
-use crate::node::{Nanos, Observation};
+use crate::node::{Nanos, Observation, ObservationKinds};
 use crate::workload::history::{History, ModelKind, ModelSpec};
 
 use super::linearizable::{self, Limits, LinVerdict};
@@ -100,6 +100,10 @@ impl Invariant for Linearizable {
 
     fn property(&self) -> Property {
         Property::Safety
+    }
+
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::NONE
     }
 
     fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}

@@ -13,7 +13,8 @@
 
 use crate::node::{Applied, FaultRecord, RunView};
 use crate::node::{
-    ClockKind, LocalNanos, Nanos, Observation, format_duration_signed, format_instant,
+    ClockKind, LocalNanos, Nanos, Observation, ObservationKinds, format_duration_signed,
+    format_instant,
 };
 
 use super::blame::{Faults, line};
@@ -132,6 +133,10 @@ impl Invariant for NoSplitBrain {
 
     fn property(&self) -> Property {
         Property::Safety
+    }
+
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::AUTHORITY.with(ObservationKinds::ROLE)
     }
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {

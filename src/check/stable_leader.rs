@@ -9,7 +9,7 @@
 //! was healthy at the last fault event, there is nothing to keep and the check passes.
 
 use crate::node::{Applied, FaultRecord, RunView};
-use crate::node::{Nanos, Observation, Role, format_instant};
+use crate::node::{Nanos, Observation, ObservationKinds, Role, format_instant};
 
 use super::leader_within::leader_with_majority;
 use super::{Invariant, Property, Status, Violation};
@@ -42,6 +42,10 @@ impl Invariant for StableLeader {
 
     fn property(&self) -> Property {
         Property::Liveness
+    }
+
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::ROLE
     }
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::node::RunView;
-use crate::node::{Nanos, Observation, format_instant};
+use crate::node::{Nanos, Observation, ObservationKinds, format_instant};
 
 use super::{Invariant, Property, Status, Violation};
 
@@ -72,6 +72,10 @@ impl Invariant for StateMachineSafety {
 
     fn property(&self) -> Property {
         Property::Safety
+    }
+
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::APPLIED
     }
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {

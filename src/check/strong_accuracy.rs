@@ -5,7 +5,7 @@
 //! this under any of them — the point of the lesson: a heartbeat cannot tell slow from dead.
 
 use crate::node::{FaultRecord, NodeStatus, RunView};
-use crate::node::{Nanos, Observation};
+use crate::node::{Nanos, Observation, ObservationKinds};
 
 use super::blame::{Faults, line};
 use super::{Invariant, Property, Status, Violation};
@@ -34,6 +34,10 @@ impl Invariant for StrongAccuracy {
 
     fn property(&self) -> Property {
         Property::Safety
+    }
+
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::SUSPECT
     }
 
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, cluster: &dyn RunView) {

@@ -9,7 +9,7 @@ use std::any::Any;
 use serde::Serialize;
 
 use super::history::History;
-use super::{FaultRecord, Nanos, Observation, RunView};
+use super::{FaultRecord, Nanos, Observation, ObservationKinds, RunView};
 
 /// Safety: nothing bad ever happens (a violation is final). Liveness: something good happens
 /// within a bound (judged once the faults are over).
@@ -181,6 +181,12 @@ pub trait Invariant {
     fn property(&self) -> Property;
     /// A node observed a common fact (role, authority, log appended, …).
     fn on_observation(&mut self, at: Nanos, node: u32, obs: &Observation, view: &dyn RunView);
+    /// The kinds of observation [`Invariant::on_observation`] reads: a run hands it only
+    /// those. Every kind unless it says otherwise; a checker that names too few misses facts,
+    /// so name exactly those its `on_observation` matches.
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::ALL
+    }
     /// A node stated one of its protocol's own facts (`Protocol::Fact`). An invariant of that
     /// protocol (or family) reads it with `fact.downcast_ref::<TheFact>()`; the common ones
     /// ignore it.

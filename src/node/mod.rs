@@ -29,7 +29,7 @@ pub use id::NodeId;
 pub use invariant::{
     BoundInfo, Invariant, InvariantInfo, Property, ProtocolInvariant, Status, Violation,
 };
-pub use observation::{Observation, Role};
+pub use observation::{Observation, ObservationKinds, Role};
 pub use protocol::{ConfigError, DiskOf, NoFacts, Protocol};
 pub use rng::{Rng, Stream};
 pub use section::{Section, SectionBuilder};

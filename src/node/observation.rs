@@ -146,7 +146,67 @@ pub enum Observation {
     },
 }
 
+/// A set of observation kinds: the ones a checker or a report section reads, so that a run
+/// hands it those and no others. Most read one or two kinds, and the log's observations
+/// (appended, committed, applied) outnumber all others in a run with clients.
+///
+/// ```
+/// use sim::node::{NodeId, Observation, ObservationKinds};
+/// let logs = ObservationKinds::APPENDED.with(ObservationKinds::COMMITTED);
+/// assert!(logs.contains(&Observation::Appended { index: 1, term: 1, digest: 7 }));
+/// assert!(!logs.contains(&Observation::Suspect { peer: NodeId(1) }));
+/// assert!(ObservationKinds::ALL.contains(&Observation::Suspect { peer: NodeId(1) }));
+/// assert!(!ObservationKinds::NONE.contains(&Observation::Suspect { peer: NodeId(1) }));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObservationKinds(u8);
+
+impl ObservationKinds {
+    /// No kind: for a checker that reads only faults, facts or the history.
+    pub const NONE: Self = ObservationKinds(0);
+    /// Every kind: what a checker that says nothing is handed.
+    pub const ALL: Self = ObservationKinds(0x7f);
+    /// [`Observation::Role`].
+    pub const ROLE: Self = ObservationKinds(1);
+    /// [`Observation::Authority`].
+    pub const AUTHORITY: Self = ObservationKinds(1 << 1);
+    /// [`Observation::Suspect`].
+    pub const SUSPECT: Self = ObservationKinds(1 << 2);
+    /// [`Observation::Trust`].
+    pub const TRUST: Self = ObservationKinds(1 << 3);
+    /// [`Observation::Appended`].
+    pub const APPENDED: Self = ObservationKinds(1 << 4);
+    /// [`Observation::Committed`].
+    pub const COMMITTED: Self = ObservationKinds(1 << 5);
+    /// [`Observation::Applied`].
+    pub const APPLIED: Self = ObservationKinds(1 << 6);
+
+    /// Both sets together.
+    pub const fn with(self, other: Self) -> Self {
+        ObservationKinds(self.0 | other.0)
+    }
+
+    /// Whether `obs` is of a kind in the set.
+    pub fn contains(self, obs: &Observation) -> bool {
+        self.0 & obs.kind_bit() != 0
+    }
+}
+
 impl Observation {
+    /// The kind's bit in an [`ObservationKinds`].
+    fn kind_bit(&self) -> u8 {
+        let kind = match self {
+            Observation::Role { .. } => ObservationKinds::ROLE,
+            Observation::Authority { .. } => ObservationKinds::AUTHORITY,
+            Observation::Suspect { .. } => ObservationKinds::SUSPECT,
+            Observation::Trust { .. } => ObservationKinds::TRUST,
+            Observation::Appended { .. } => ObservationKinds::APPENDED,
+            Observation::Committed { .. } => ObservationKinds::COMMITTED,
+            Observation::Applied { .. } => ObservationKinds::APPLIED,
+        };
+        kind.0
+    }
+
     /// A short name for the kind, as written in traces.
     ///
     /// ```

@@ -11,7 +11,7 @@ use std::any::Any;
 
 use serde_json::Value;
 
-use super::{FaultRecord, Nanos, Observation, RunView};
+use super::{FaultRecord, Nanos, Observation, ObservationKinds, RunView};
 
 /// One section of a run's report, in the three forms a report takes.
 ///
@@ -82,6 +82,11 @@ pub struct Section {
 pub trait SectionBuilder {
     /// A node observed a common fact (role, suspicion, …).
     fn on_observation(&mut self, _at: Nanos, _node: u32, _obs: &Observation, _view: &dyn RunView) {}
+    /// The kinds of observation [`SectionBuilder::on_observation`] reads: a run hands it only
+    /// those (every kind unless it says otherwise).
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::ALL
+    }
     /// A node stated one of its protocol's own facts; read it with
     /// `fact.downcast_ref::<TheFact>()`.
     fn on_fact(&mut self, _at: Nanos, _node: u32, _fact: &dyn Any, _view: &dyn RunView) {}

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::check::detector::DetectorStats;
 use crate::check::{self, Invariant, Property, Status};
-use crate::node::{Nanos, Protocol, Section, SectionBuilder};
+use crate::node::{Nanos, ObservationKinds, Protocol, Section, SectionBuilder};
 use crate::scenario::{ExpectedVerdict, Scenario, ScenarioError};
 use crate::workload::Workload;
 use crate::workload::history::{History, Outcome as OpOutcome};
@@ -361,10 +361,17 @@ pub(crate) fn run_panicking_at(
     registry::installed().run(scenario, options, panic_at)
 }
 
+/// Positions of readers of observations (checkers or sections), each with the kinds it reads.
+type Readers = Vec<(ObservationKinds, usize)>;
+
 /// The one observer of a run: checkers, report sections, story, and the trace when asked.
 struct RunObserver {
     invariants: Vec<Box<dyn Invariant>>,
     sections: Vec<Box<dyn SectionBuilder>>,
+    /// The invariants, then the sections, that read any observation at all, each with the kinds
+    /// it reads: an observation goes only to those that read its kind, without a call to each
+    /// of the others (a run with clients observes every log entry three times on every node).
+    observing: (Readers, Readers),
     story: Story,
     trace: Option<TraceWriter<BufWriter<File>>>,
     capture: Option<Vec<String>>,
@@ -375,11 +382,16 @@ impl<P: Protocol> Observer<P> for RunObserver {
     fn on_record(&mut self, record: &Record<'_, P>, cluster: &Cluster) {
         match &record.event {
             Event::Observe { node, obs } => {
-                for inv in &mut self.invariants {
-                    inv.on_observation(record.at, *node, obs, cluster);
+                let (invariants, sections) = &self.observing;
+                for &(kinds, i) in invariants {
+                    if kinds.contains(obs) {
+                        self.invariants[i].on_observation(record.at, *node, obs, cluster);
+                    }
                 }
-                for s in &mut self.sections {
-                    s.on_observation(record.at, *node, obs, cluster);
+                for &(kinds, i) in sections {
+                    if kinds.contains(obs) {
+                        self.sections[i].on_observation(record.at, *node, obs, cluster);
+                    }
                 }
                 self.story.on_observation(record.at, *node, obs, cluster);
             }
@@ -511,9 +523,15 @@ where
             Some(w)
         }
     };
+    let sections = report_sections::<P>(scenario.nodes.len());
+    let observing = (
+        interested(invariants.iter().map(|i| i.observes())),
+        interested(sections.iter().map(|s| s.observes())),
+    );
     let observer = RunObserver {
         invariants,
-        sections: report_sections::<P>(scenario.nodes.len()),
+        sections,
+        observing,
         story: Story::new(scenario.nodes.len()),
         trace,
         capture: options.capture.then(Vec::new),
@@ -534,7 +552,7 @@ where
     let history = scenario
         .workload
         .as_ref()
-        .map(|_| <P::Api as Workload>::history(world.clients()));
+        .map(|_| <P::Api as Workload>::into_history(world.take_clients()));
     if let Some(h) = &history {
         // A checker that panics on the history is placed at the run's end.
         world.noting_panics(|w| {
@@ -653,6 +671,15 @@ where
         history,
         applied,
     })
+}
+
+/// The position of each reader that reads some kind of observation, with the kinds it reads.
+fn interested(kinds: impl Iterator<Item = ObservationKinds>) -> Vec<(ObservationKinds, usize)> {
+    kinds
+        .enumerate()
+        .filter(|(_, k)| *k != ObservationKinds::NONE)
+        .map(|(i, k)| (k, i))
+        .collect()
 }
 
 /// The builders of a run's report sections: the common ones, then the protocol's own.
@@ -817,6 +844,81 @@ missed_pings = 3
         let caught = panic::catch(|| run(&scenario, &options)).unwrap().unwrap();
         let plain = run(&scenario, &options).unwrap();
         assert_eq!(caught.report.trace_hash, plain.report.trace_hash);
+    }
+
+    /// Counts the observations it is handed.
+    struct Reads(ObservationKinds, std::rc::Rc<std::cell::Cell<u32>>);
+
+    impl Invariant for Reads {
+        fn name(&self) -> String {
+            "reads".into()
+        }
+        fn property(&self) -> Property {
+            Property::Safety
+        }
+        fn observes(&self) -> ObservationKinds {
+            self.0
+        }
+        fn on_observation(
+            &mut self,
+            _: Nanos,
+            _: u32,
+            _: &crate::node::Observation,
+            _: &dyn crate::node::RunView,
+        ) {
+            self.1.set(self.1.get() + 1);
+        }
+        fn status(&self) -> Status {
+            Status::Pass
+        }
+    }
+
+    #[test]
+    fn an_observation_reaches_the_readers_of_its_kind_and_no_others() {
+        use crate::node::Observation;
+        use crate::protocols::raft::Raft;
+        use std::cell::Cell;
+        use std::rc::Rc;
+        let counts: Vec<Rc<Cell<u32>>> = (0..3).map(|_| Rc::default()).collect();
+        let invariants: Vec<Box<dyn Invariant>> = vec![
+            Box::new(Reads(ObservationKinds::APPENDED, counts[0].clone())),
+            Box::new(Reads(ObservationKinds::NONE, counts[1].clone())),
+            Box::new(Reads(ObservationKinds::ALL, counts[2].clone())),
+        ];
+        let observing = (
+            interested(invariants.iter().map(|i| i.observes())),
+            Vec::new(),
+        );
+        assert_eq!(observing.0.len(), 2, "a reader of no kind is not asked");
+        let mut observer = RunObserver {
+            invariants,
+            sections: Vec::new(),
+            observing,
+            story: Story::new(2),
+            trace: None,
+            capture: None,
+        };
+        let cluster = crate::check::tests::cluster(2);
+        let appended = Observation::Appended {
+            index: 1,
+            term: 1,
+            digest: 7,
+        };
+        let applied = Observation::Applied {
+            index: 1,
+            term: 1,
+            digest: 7,
+        };
+        for obs in [&appended, &applied, &appended] {
+            let record = Record::<Raft> {
+                seq: 0,
+                at: 0,
+                event: Event::Observe { node: 0, obs },
+            };
+            observer.on_record(&record, &cluster);
+        }
+        let seen: Vec<u32> = counts.iter().map(|c| c.get()).collect();
+        assert_eq!(seen, [2, 0, 3], "appended twice; none; everything");
     }
 
     #[test]

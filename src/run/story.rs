@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::node::section::plural;
-use crate::node::{Nanos, Observation, Role, RunView, Section, SectionBuilder, format_instant};
+use crate::node::{
+    Nanos, Observation, ObservationKinds, Role, RunView, Section, SectionBuilder, format_instant,
+};
 use crate::world::{Applied, Cluster, FaultRecord};
 
 /// One line of the story.
@@ -358,6 +360,10 @@ impl ElectionsSection {
 }
 
 impl SectionBuilder for ElectionsSection {
+    fn observes(&self) -> ObservationKinds {
+        ObservationKinds::ROLE
+    }
+
     fn on_observation(&mut self, _at: Nanos, node: u32, obs: &Observation, _view: &dyn RunView) {
         if let Observation::Role { role, term } = *obs {
             self.on_role(node, role, term);

@@ -244,11 +244,17 @@ impl<D: Draw> ClosedLoop<D> {
     /// assert_eq!((ops.len(), &ops[0].call, ops[0].complete), (1, &Call::Read, None));
     /// ```
     pub fn operations(&self) -> Vec<Operation> {
-        let mut ops = self.done.clone();
-        if let Some(out) = &self.current {
-            ops.push(self.operation(&out.request.op, out.invoke, None, Outcome::Info));
+        self.clone().into_operations()
+    }
+
+    /// [`Self::operations`], taking them instead of copying them: what a finished run does
+    /// with its clients.
+    pub fn into_operations(mut self) -> Vec<Operation> {
+        if let Some(out) = self.current.take() {
+            let pending = self.operation(&out.request.op, out.invoke, None, Outcome::Info);
+            self.done.push(pending);
         }
-        ops
+        self.done
     }
 
     fn operation(
@@ -425,7 +431,65 @@ impl<D: Draw> Client for ClosedLoop<D> {
 /// assert_eq!(order, [1, 0], "by invocation time, then client");
 /// ```
 pub fn operations<D: Draw>(clients: &[ClosedLoop<D>]) -> Vec<Operation> {
-    let mut ops: Vec<Operation> = clients.iter().flat_map(ClosedLoop::operations).collect();
-    ops.sort_by_key(|op| (op.invoke, op.process));
-    ops
+    merge_by_invocation(clients.iter().map(ClosedLoop::operations).collect())
+}
+
+/// [`operations`], taking the clients' records instead of copying them.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::ClientId;
+/// use sim::workload::closed_loop::{ClosedLoop, LoopTimer, into_operations, operations};
+/// let mut a = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);
+/// let mut b = ClosedLoop::drawing(ClientId(1), &kv_spec(), GetX);
+/// client_step(&mut a, 3, 0, |c, ctx| c.on_start(ctx));
+/// client_step(&mut b, 3, 0, |c, ctx| c.on_start(ctx));
+/// client_step(&mut b, 3, 10 * MS, |c, ctx| c.on_timer(ctx, LoopTimer::Think));
+/// let copied = operations(&[a.clone(), b.clone()]);
+/// assert_eq!(into_operations(vec![a, b]), copied);
+/// ```
+pub fn into_operations<D: Draw>(clients: Vec<ClosedLoop<D>>) -> Vec<Operation> {
+    merge_by_invocation(
+        clients
+            .into_iter()
+            .map(ClosedLoop::into_operations)
+            .collect(),
+    )
+}
+
+/// One list of every client's operations, ordered by (invocation, client). A closed-loop
+/// client's own list is in invocation order already (one operation at a time), so the lists
+/// are merged, which moves each operation once; a list out of order is sorted first.
+fn merge_by_invocation(mut lists: Vec<Vec<Operation>>) -> Vec<Operation> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let key = |op: &Operation| (op.invoke, op.process);
+    for list in &mut lists {
+        if !list.is_sorted_by_key(key) {
+            list.sort_by_key(key);
+        }
+    }
+    let total = lists.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(total);
+    let mut iters: Vec<_> = lists
+        .into_iter()
+        .map(|l| l.into_iter().peekable())
+        .collect();
+    // (key of the list's next operation, the list's position): ties go to the earlier list,
+    // as the stable sort this replaces kept them.
+    let mut heads: BinaryHeap<Reverse<((u64, u64), usize)>> = iters
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, it)| it.peek().map(|op| Reverse((key(op), i))))
+        .collect();
+    while let Some(Reverse((_, i))) = heads.pop() {
+        let op = iters[i]
+            .next()
+            .expect("a list in the heap has a next operation");
+        out.push(op);
+        if let Some(next) = iters[i].peek() {
+            heads.push(Reverse((key(next), i)));
+        }
+    }
+    out
 }

@@ -91,6 +91,12 @@ pub trait Workload: ClientApi {
 
     /// What the clients saw, every operation in invocation order, for the history checkers.
     fn history(clients: &[Self::Client]) -> History;
+
+    /// [`Workload::history`] from clients that are done with: what a run does at its end. The
+    /// default copies; a kind whose clients can give their records away moves them instead.
+    fn into_history(clients: Vec<Self::Client>) -> History {
+        Self::history(&clients)
+    }
 }
 
 /// The options of a kind that has none beyond the common keys (the key-value kind's `mix` and
@@ -135,6 +141,13 @@ impl Workload for Kv {
 
     fn history(clients: &[KvClient]) -> History {
         history(clients)
+    }
+
+    fn into_history(clients: Vec<KvClient>) -> History {
+        History {
+            ops: crate::workload::closed_loop::into_operations(clients),
+            ..history(&[])
+        }
     }
 }
 

@@ -158,6 +158,7 @@ impl Stats {
 }
 
 /// An event waiting in the queue.
+#[derive(Clone, Copy)]
 enum Pending {
     Start(u32),
     /// The message itself waits on the [`Wire`], in `slot`.
@@ -678,6 +679,12 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// ```
     pub fn clients(&self) -> &[C] {
         &self.clients
+    }
+
+    /// Takes the clients out of a world that is done with them (their records are then moved
+    /// instead of copied); the world has none afterwards.
+    pub fn take_clients(&mut self) -> Vec<C> {
+        std::mem::take(&mut self.clients)
     }
 
     fn step(&mut self, event: Pending) {

@@ -506,18 +506,24 @@ fn partitions(history: &History) -> BTreeMap<Option<String>, Vec<usize>> {
         .into_iter()
         .map(|(r, keys)| (r, keys.join("+")))
         .collect();
-    let mut by_key: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+    // Keys are borrowed while the operations are sorted into them (a copy of the key per
+    // operation cost more than the rest), and copied once each at the end; `&str` sorts as
+    // `String` does.
+    let mut by_key: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
     for (i, op) in history.ops.iter().enumerate() {
         let key = match &op.call {
             Call::Txn(steps) => steps.first().map(|s| {
                 let r = root(&mut parent, component[s.key()]);
-                name_of[&r].clone()
+                name_of[&r].as_str()
             }),
-            _ => op.key.clone(),
+            _ => op.key.as_deref(),
         };
         by_key.entry(key).or_default().push(i);
     }
     by_key
+        .into_iter()
+        .map(|(key, ops)| (key.map(str::to_string), ops))
+        .collect()
 }
 
 /// The distinct registers the transactions among `indices` touch.

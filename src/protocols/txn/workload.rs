@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::node::{ClientId, ConfigError, Rng};
-use crate::workload::closed_loop::{ClosedLoop, Draw, operations};
+use crate::workload::closed_loop::{ClosedLoop, Draw, into_operations, operations};
 use crate::workload::history::{Call, History, Output, TimeUnit};
 use crate::workload::script::{first_foreign, for_client};
 use crate::workload::{ScriptOp, Workload, WorkloadSpec};
@@ -219,6 +219,14 @@ impl Workload for Bank {
     fn history(clients: &[BankClient]) -> History {
         History {
             ops: operations(clients),
+            time_unit: TimeUnit::Nanos,
+            model: None,
+        }
+    }
+
+    fn into_history(clients: Vec<BankClient>) -> History {
+        History {
+            ops: into_operations(clients),
             time_unit: TimeUnit::Nanos,
             model: None,
         }
