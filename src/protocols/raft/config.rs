@@ -13,8 +13,18 @@ use serde::Deserialize;
 use crate::node::{ClockKind, ConfigError, Duration, Nanos};
 
 /// `[protocol]` settings of `raft`.
+///
+/// ```
+/// use sim::protocols::raft::{RaftConfig, ReadMode};
+/// // `[protocol]` of a key-value lesson: lease reads, the rest as the thesis recommends.
+/// let config: RaftConfig = toml::from_str("read = \"lease\"\nlease_duration = \"100ms\"").unwrap();
+/// assert_eq!(config.read, ReadMode::Lease);
+/// assert!(config.pre_vote && config.check_quorum, "the thesis's defaults stay on");
+/// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `raft`.")]
 pub struct RaftConfig {
     /// The range `[min, max]` each election timeout is drawn from, uniformly at nanosecond
     /// granularity, every time a follower or candidate arms its election timer (Raft §5.2).
@@ -55,8 +65,17 @@ pub struct RaftConfig {
 }
 
 /// How reads are served.
+///
+/// ```
+/// use sim::protocols::raft::{RaftConfig, ReadMode};
+/// let config: RaftConfig = toml::from_str("read = \"read-index\"").unwrap();
+/// assert_eq!(config.read, ReadMode::ReadIndex);
+/// assert_eq!(ReadMode::default(), ReadMode::Log, "through the log unless told otherwise");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "How reads are served.")]
 pub enum ReadMode {
     /// A `get` is appended to the log and answered once applied, like a write. Linearizable.
     #[default]
@@ -75,8 +94,18 @@ pub enum ReadMode {
 }
 
 /// When a leader may mark an entry committed.
+///
+/// ```
+/// use sim::protocols::raft::{CommitRule, RaftConfig};
+/// // The broken Figure 8 rule, as a lesson writes it.
+/// let config: RaftConfig = toml::from_str("commit_rule = \"any-term\"").unwrap();
+/// assert_eq!(config.commit_rule, CommitRule::AnyTerm);
+/// assert_eq!(CommitRule::default(), CommitRule::CurrentTerm);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "When a leader may mark an entry committed.")]
 pub enum CommitRule {
     /// Only an entry of the leader's current term is committed by counting replicas; earlier
     /// entries are committed with it (§5.4.2). Correct.

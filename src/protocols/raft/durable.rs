@@ -17,6 +17,14 @@ use super::Raft;
 use super::log::{self, Entry};
 
 /// Figure 2's currentTerm and votedFor: the small durable state.
+///
+/// ```
+/// use sim::node::NodeId;
+/// use sim::protocols::raft::HardState;
+/// // Voted for C in term 4: after a crash it must not vote for anyone else in term 4.
+/// let hard = HardState { current_term: 4, voted_for: Some(NodeId(2)) };
+/// assert_eq!(serde_json::to_string(&hard).unwrap(), r#"{"current_term":4,"voted_for":2}"#);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HardState {
     /// The latest term this server has seen; starts at 0, only grows.
@@ -26,6 +34,13 @@ pub struct HardState {
 }
 
 /// Figure 2's persistent state as the server holds it in memory.
+///
+/// ```
+/// use sim::protocols::raft::RaftDurable;
+/// // A server that has never run: term 0, no vote, an empty log.
+/// let fresh = RaftDurable::default();
+/// assert_eq!((fresh.current_term, fresh.voted_for, fresh.log.len()), (0, None, 0));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RaftDurable {
     /// The latest term this server has seen; starts at 0, only grows.

@@ -16,6 +16,15 @@ use serde::Serialize;
 use crate::node::{Op, RequestId};
 
 /// What a log entry asks the state machine to do.
+///
+/// ```
+/// use sim::node::{ClientId, Op, RequestId};
+/// use sim::protocols::raft::log::Command;
+/// // A new leader's first entry, and a client's put.
+/// assert_eq!(serde_json::to_string(&Command::Noop).unwrap(), "\"noop\"");
+/// let put = Command::Client { request: RequestId { client: ClientId(0), seq: 1 }, op: Op::Put { key: "k".into(), value: "v".into() } };
+/// assert_eq!(serde_json::to_value(&put).unwrap()["client"]["op"]["f"], "put");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Command {
@@ -33,6 +42,13 @@ pub enum Command {
 }
 
 /// One entry of the replicated log.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sim::protocols::raft::log::{Command, Entry};
+/// let first = Entry { index: 1, term: 1, command: Arc::new(Command::Noop) };
+/// assert_eq!(serde_json::to_string(&first).unwrap(), r#"{"index":1,"term":1,"command":"noop"}"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// The entry's position in the log, from 1 (Raft's log index).
@@ -84,6 +100,19 @@ pub(crate) fn matches(log: &[Entry], prev_index: u64, prev_term: u64) -> bool {
 /// it, and the new entries not already in the log are appended. Entries the log already holds
 /// are left alone, so a stale or duplicated AppendEntries never truncates the log. Returns
 /// whether the log changed.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sim::protocols::raft::log::{Command, Entry, append};
+/// let entry = |index, term| Entry { index, term, command: Arc::new(Command::Noop) };
+/// let mut log = vec![entry(1, 1), entry(2, 1), entry(3, 2)];
+/// // A new leader of term 3 overwrites the conflicting entry 3 (term 2) after entry 2.
+/// assert!(append(&mut log, 2, vec![entry(3, 3), entry(4, 3)]));
+/// assert_eq!(log.iter().map(|e| e.term).collect::<Vec<_>>(), [1, 1, 3, 3]);
+/// // Entries it already has change nothing: a repeated append truncates nothing.
+/// assert!(!append(&mut log, 2, vec![entry(3, 3)]));
+/// assert_eq!(log.len(), 4);
+/// ```
 pub fn append(log: &mut Vec<Entry>, prev_index: u64, entries: Vec<Entry>) -> bool {
     append_from(log, prev_index, entries).is_some()
 }
