@@ -163,30 +163,89 @@ pub struct ObservationKinds(u8);
 
 impl ObservationKinds {
     /// No kind: for a checker that reads only faults, facts or the history.
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(!ObservationKinds::NONE.contains(&Observation::Role { role: Role::Leader, term: 1 }));
+    /// ```
     pub const NONE: Self = ObservationKinds(0);
     /// Every kind: what a checker that says nothing is handed.
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(ObservationKinds::ALL.contains(&Observation::Applied { index: 3, term: 1 }));
+    /// ```
     pub const ALL: Self = ObservationKinds(0x7f);
     /// [`Observation::Role`].
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(ObservationKinds::ROLE.contains(&Observation::Role { role: Role::Follower, term: 2 }));
+    /// ```
     pub const ROLE: Self = ObservationKinds(1);
     /// [`Observation::Authority`].
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(ObservationKinds::AUTHORITY.contains(&Observation::Authority { term: 2, until: None }));
+    /// ```
     pub const AUTHORITY: Self = ObservationKinds(1 << 1);
     /// [`Observation::Suspect`].
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(ObservationKinds::SUSPECT.contains(&Observation::Suspect { peer: NodeId(1) }));
+    /// ```
     pub const SUSPECT: Self = ObservationKinds(1 << 2);
     /// [`Observation::Trust`].
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(ObservationKinds::TRUST.contains(&Observation::Trust { peer: NodeId(1) }));
+    /// ```
     pub const TRUST: Self = ObservationKinds(1 << 3);
     /// [`Observation::Appended`].
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(ObservationKinds::APPENDED.contains(&Observation::Appended { index: 1, term: 1, digest: 7 }));
+    /// ```
     pub const APPENDED: Self = ObservationKinds(1 << 4);
     /// [`Observation::Committed`].
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(ObservationKinds::COMMITTED.contains(&Observation::Committed { index: 1, term: 1 }));
+    /// ```
     pub const COMMITTED: Self = ObservationKinds(1 << 5);
     /// [`Observation::Applied`].
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(!ObservationKinds::APPLIED.contains(&Observation::Committed { index: 1, term: 1 }));
+    /// ```
     pub const APPLIED: Self = ObservationKinds(1 << 6);
 
     /// Both sets together.
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// // What a failure detector's checker reads.
+    /// let detector = ObservationKinds::SUSPECT.with(ObservationKinds::TRUST);
+    /// assert!(detector.contains(&Observation::Trust { peer: NodeId(2) }));
+    /// assert!(!detector.contains(&Observation::Role { role: Role::Leader, term: 1 }));
+    /// ```
     pub const fn with(self, other: Self) -> Self {
         ObservationKinds(self.0 | other.0)
     }
 
     /// Whether `obs` is of a kind in the set.
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
+    /// assert!(ObservationKinds::ROLE.contains(&Observation::Role { role: Role::Candidate, term: 5 }));
+    /// assert!(!ObservationKinds::ROLE.contains(&Observation::Suspect { peer: NodeId(0) }));
+    /// ```
     pub fn contains(self, obs: &Observation) -> bool {
         self.0 & obs.kind_bit() != 0
     }

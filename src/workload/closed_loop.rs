@@ -249,6 +249,17 @@ impl<D: Draw> ClosedLoop<D> {
 
     /// [`Self::operations`], taking them instead of copying them: what a finished run does
     /// with its clients.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::ClientId;
+    /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer};
+    /// let mut client = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);
+    /// client_step(&mut client, 3, 0, |c, ctx| c.on_start(ctx));
+    /// client_step(&mut client, 3, 40 * MS, |c, ctx| c.on_timer(ctx, LoopTimer::Think));
+    /// // The same operations as `operations`, the pending one included.
+    /// assert_eq!(client.operations(), client.clone().into_operations());
+    /// ```
     pub fn into_operations(mut self) -> Vec<Operation> {
         if let Some(out) = self.current.take() {
             let pending = self.operation(&out.request.op, out.invoke, None, Outcome::Info);

@@ -683,6 +683,19 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
 
     /// Takes the clients out of a world that is done with them (their records are then moved
     /// instead of copied); the world has none afterwards.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::ClientId;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::workload::KvClient;
+    /// use sim::world::World;
+    /// let clients = vec![KvClient::new(ClientId(0), &kv_spec())];
+    /// let mut world: World<Raft, (), KvClient> = World::with_clients(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), (), clients);
+    /// world.run();
+    /// let taken = world.take_clients();
+    /// assert_eq!((taken.len(), world.clients().len()), (1, 0));
+    /// ```
     pub fn take_clients(&mut self) -> Vec<C> {
         std::mem::take(&mut self.clients)
     }
