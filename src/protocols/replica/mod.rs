@@ -8,6 +8,7 @@
 
 pub mod clocks;
 pub mod register;
+pub mod vector_clock;
 pub mod workload;
 
 pub use clocks::{Causality, LamportClock, VectorClock};

@@ -1,0 +1,390 @@
+//! The replica's rules, as pure functions over what it holds of one key: how a client's put
+//! makes a new version, and what an incoming update does — before, after, equal or concurrent.
+//!
+//! Every version carries its *dot* (the replica that wrote it and that replica's counter) and
+//! its *context* (the clock of what its write had seen); its clock is the two together. The
+//! basic rule and last-write-wins hold one version per key; `siblings` holds every version no
+//! other one supersedes, and a version supersedes exactly those whose dot its context covers —
+//! what its writer had seen — not everything its clock happens to dominate, so that a blind put
+//! never drops a sibling its client did not read.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::node::NodeId;
+
+use super::config::Resolve;
+use crate::protocols::replica::{Causality, VectorClock, Version};
+
+/// Which write made a version: the replica that took the put, and that replica's count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Dot {
+    /// The replica (node index).
+    pub node: u32,
+    /// Its counter: the version's entry for that replica.
+    pub counter: u64,
+}
+
+/// A version as a replica keeps and sends it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stored {
+    /// The value.
+    pub value: Arc<str>,
+    /// What clients see: the context with the dot added (empty under last-write-wins).
+    pub clock: VectorClock,
+    /// What the write had seen.
+    pub context: VectorClock,
+    /// The write that made it; `None` for the value every replica starts with.
+    pub dot: Option<Dot>,
+    /// The writer's wall-clock reading when it took the put (last-write-wins orders by it).
+    pub wall: i64,
+    /// The client that wrote it (`None` for the initial value).
+    pub writer: Option<u32>,
+}
+
+impl Stored {
+    /// The value every replica starts with: the empty clock, older than any write.
+    pub fn initial(value: &str) -> Stored {
+        Stored {
+            value: value.into(),
+            clock: VectorClock::new(),
+            context: VectorClock::new(),
+            dot: None,
+            wall: i64::MIN,
+            writer: None,
+        }
+    }
+
+    /// As a client reads it.
+    pub fn version(&self) -> Version {
+        Version {
+            value: self.value.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Whether this version's write had seen `other`'s: the initial value is seen by all.
+    fn covers(&self, other: &Stored) -> bool {
+        match other.dot {
+            None => true,
+            Some(d) => self.dot == Some(d) || self.context.get(NodeId(d.node)) >= d.counter,
+        }
+    }
+
+    /// Last-write-wins order: wall clock, then replica, then that replica's count.
+    fn lww_key(&self) -> (i64, u32, u64) {
+        self.dot
+            .map_or((i64::MIN, 0, 0), |d| (self.wall, d.node, d.counter))
+    }
+}
+
+/// What an incoming update did at a replica (the answer it sends the writer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It came before what the replica holds: discarded.
+    Older,
+    /// The replica already held it.
+    Same,
+    /// It came after what the replica holds (or supersedes every sibling): taken.
+    Newer,
+    /// Concurrent with what the replica holds, which it kept (the basic rule).
+    Concurrent {
+        /// What it kept.
+        kept: Vec<Version>,
+    },
+    /// Concurrent with some of what the replica holds: kept beside them as a sibling.
+    Siblings,
+}
+
+/// The `n`-entry clock with only `node`'s entry, `counter`.
+fn dot_clock(node: u32, counter: u64) -> VectorClock {
+    let mut counts = vec![0; node as usize + 1];
+    counts[node as usize] = counter;
+    VectorClock::from_counts(&counts)
+}
+
+/// A client's put at replica `at`.
+pub struct Put<'a> {
+    /// The value.
+    pub value: &'a Arc<str>,
+    /// The put's context: the clocks of what its client had read.
+    pub context: &'a VectorClock,
+    /// The client.
+    pub client: u32,
+    /// The replica's wall clock now.
+    pub wall: i64,
+    /// The replica's count of the puts it has taken (orders last-write-wins ties).
+    pub seq: u64,
+}
+
+/// A put at replica `at` holding `held`: the new version, and what the replica holds after it
+/// (`None` if unchanged: last-write-wins found the put older than what it holds).
+pub fn put(
+    resolve: Resolve,
+    at: u32,
+    held: &[Stored],
+    p: &Put<'_>,
+) -> (Stored, Option<Vec<Stored>>) {
+    let me = NodeId(at);
+    let context = match resolve {
+        // The textbook rule: the replica's own clock, merged with what the client read.
+        Resolve::Conflict => held
+            .iter()
+            .fold(p.context.clone(), |c, s| c.merged(&s.clock)),
+        // The client's writes are ordered (one at a time): its earlier ones, and the initial
+        // value, are superseded with what it read; nothing else it did not read is.
+        Resolve::Siblings => held
+            .iter()
+            .filter(|s| s.dot.is_none() || s.writer == Some(p.client))
+            .fold(p.context.clone(), |c, s| c.merged(&s.clock)),
+        Resolve::Lww => VectorClock::new(),
+    };
+    let counter = match resolve {
+        Resolve::Lww => p.seq,
+        _ => {
+            held.iter()
+                .map(|s| s.clock.get(me))
+                .max()
+                .unwrap_or(0)
+                .max(context.get(me))
+                + 1
+        }
+    };
+    let clock = match resolve {
+        Resolve::Lww => VectorClock::new(),
+        _ => context.merged(&dot_clock(at, counter)),
+    };
+    let new = Stored {
+        value: p.value.clone(),
+        clock,
+        context,
+        dot: Some(Dot { node: at, counter }),
+        wall: p.wall,
+        writer: Some(p.client),
+    };
+    let after = match resolve {
+        Resolve::Conflict => Some(vec![new.clone()]),
+        Resolve::Lww => match held.first() {
+            Some(old) if old.lww_key() >= new.lww_key() => None,
+            _ => Some(vec![new.clone()]),
+        },
+        Resolve::Siblings => Some(
+            held.iter()
+                .filter(|s| !new.covers(s))
+                .cloned()
+                .chain([new.clone()])
+                .collect(),
+        ),
+    };
+    (new, after)
+}
+
+/// An update `incoming` arriving at a replica holding `held`: what it did, and what the
+/// replica holds after it (`None` if unchanged).
+pub fn receive(
+    resolve: Resolve,
+    held: &[Stored],
+    incoming: &Stored,
+) -> (Outcome, Option<Vec<Stored>>) {
+    match resolve {
+        Resolve::Conflict => {
+            let Some(own) = held.first() else {
+                return (Outcome::Newer, Some(vec![incoming.clone()]));
+            };
+            match incoming.clock.compare(&own.clock) {
+                Causality::Before => (Outcome::Older, None),
+                Causality::Equal => (Outcome::Same, None),
+                Causality::After => (Outcome::Newer, Some(vec![incoming.clone()])),
+                Causality::Concurrent => (
+                    Outcome::Concurrent {
+                        kept: vec![own.version()],
+                    },
+                    None,
+                ),
+            }
+        }
+        Resolve::Lww => match held.first() {
+            Some(own) if own.lww_key() == incoming.lww_key() => (Outcome::Same, None),
+            Some(own) if own.lww_key() > incoming.lww_key() => (Outcome::Older, None),
+            _ => (Outcome::Newer, Some(vec![incoming.clone()])),
+        },
+        Resolve::Siblings => {
+            if held.iter().any(|s| s.dot == incoming.dot) {
+                return (Outcome::Same, None);
+            }
+            if held.iter().any(|s| s.covers(incoming)) {
+                return (Outcome::Older, None);
+            }
+            let kept: Vec<Stored> = held
+                .iter()
+                .filter(|s| !incoming.covers(s))
+                .cloned()
+                .collect();
+            let outcome = if kept.is_empty() {
+                Outcome::Newer
+            } else {
+                Outcome::Siblings
+            };
+            (
+                outcome,
+                Some(kept.into_iter().chain([incoming.clone()]).collect()),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put_at(
+        resolve: Resolve,
+        at: u32,
+        held: &[Stored],
+        value: &str,
+        client: u32,
+    ) -> (Stored, Option<Vec<Stored>>) {
+        put_ctx(resolve, at, held, value, client, &VectorClock::new(), 0)
+    }
+
+    fn put_ctx(
+        resolve: Resolve,
+        at: u32,
+        held: &[Stored],
+        value: &str,
+        client: u32,
+        context: &VectorClock,
+        wall: i64,
+    ) -> (Stored, Option<Vec<Stored>>) {
+        let value: Arc<str> = value.into();
+        put(
+            resolve,
+            at,
+            held,
+            &Put {
+                value: &value,
+                context,
+                client,
+                wall,
+                seq: 1,
+            },
+        )
+    }
+
+    fn shown(held: &[Stored]) -> Vec<String> {
+        held.iter()
+            .map(|s| format!("{} {}", s.value, s.clock.padded(3)))
+            .collect()
+    }
+
+    /// The example, rule by rule: A writes 1, C (having 1) writes 5, A (not having 5)
+    /// writes 2; the basic rule at C finds 2 concurrent and keeps 5.
+    #[test]
+    fn the_textbook_rule_increments_the_writers_entry_and_refuses_a_concurrent_update() {
+        let zero = vec![Stored::initial("0")];
+        let (one, a) = put_at(Resolve::Conflict, 0, &zero, "1", 0);
+        assert_eq!(shown(&a.unwrap()), ["1 [1,0,0]"]);
+        let (outcome, c) = receive(Resolve::Conflict, &zero, &one);
+        assert_eq!(outcome, Outcome::Newer, "after the initial value: taken");
+        let c = c.unwrap();
+        let (five, c) = put_at(Resolve::Conflict, 2, &c, "5", 2);
+        let c = c.unwrap();
+        assert_eq!(shown(&c), ["5 [1,0,1]"]);
+        let (two, a) = put_at(Resolve::Conflict, 0, &[one.clone()], "2", 0);
+        assert_eq!(shown(&a.unwrap()), ["2 [2,0,0]"]);
+        // Concurrent: kept 5, reported.
+        let (outcome, after) = receive(Resolve::Conflict, &c, &two);
+        assert_eq!(
+            outcome,
+            Outcome::Concurrent {
+                kept: vec![five.version()]
+            }
+        );
+        assert_eq!(after, None);
+        // Before: 1 arriving late at C, which holds 5 [1,0,1], is discarded.
+        assert_eq!(receive(Resolve::Conflict, &c, &one), (Outcome::Older, None));
+        // Equal: 5 again.
+        assert_eq!(receive(Resolve::Conflict, &c, &five), (Outcome::Same, None));
+        // After: 5 reaching B, which holds 1.
+        let (outcome, b) = receive(Resolve::Conflict, &[one], &five);
+        assert_eq!(outcome, Outcome::Newer);
+        assert_eq!(shown(&b.unwrap()), ["5 [1,0,1]"]);
+    }
+
+    #[test]
+    fn a_put_merges_its_context_into_the_replicas_clock() {
+        let held = vec![Stored::initial("0")];
+        let ctx = VectorClock::from_counts(&[0, 3, 1]);
+        let (new, _) = put_ctx(Resolve::Conflict, 0, &held, "v", 0, &ctx, 0);
+        assert_eq!(new.clock.padded(3), "[1,3,1]");
+    }
+
+    #[test]
+    fn siblings_keep_a_concurrent_version_and_a_put_that_read_both_merges_them() {
+        let zero = vec![Stored::initial("0")];
+        let (one, a) = put_at(Resolve::Siblings, 0, &zero, "1", 0);
+        let a = a.unwrap();
+        assert_eq!(
+            shown(&a),
+            ["1 [1,0,0]"],
+            "the initial value is superseded by any write"
+        );
+        // C's client never read 1: its blind put does not supersede it.
+        let (_, c) = receive(Resolve::Siblings, &zero, &one);
+        let (five, c) = put_at(Resolve::Siblings, 2, &c.unwrap(), "5", 2);
+        let c = c.unwrap();
+        assert_eq!(shown(&c), ["1 [1,0,0]", "5 [0,0,1]"]);
+        // A's client writes 2 after its own 1: that one it supersedes, 5 it never saw.
+        let (two, a) = put_at(Resolve::Siblings, 0, &a, "2", 0);
+        assert_eq!(shown(&a.unwrap()), ["2 [2,0,0]"]);
+        let (outcome, c) = receive(Resolve::Siblings, &c, &two);
+        assert_eq!(outcome, Outcome::Siblings);
+        let c = c.unwrap();
+        assert_eq!(shown(&c), ["5 [0,0,1]", "2 [2,0,0]"]);
+        // A stale copy of 1 arriving now is older than 2, which had seen it.
+        assert_eq!(receive(Resolve::Siblings, &c, &one), (Outcome::Older, None));
+        assert_eq!(receive(Resolve::Siblings, &c, &five), (Outcome::Same, None));
+        // A client that read both siblings merges them with its put.
+        let read = c.iter().fold(VectorClock::new(), |m, s| m.merged(&s.clock));
+        let (merged, c2) = put_ctx(Resolve::Siblings, 2, &c, "7", 5, &read, 0);
+        assert_eq!(shown(&c2.unwrap()), ["7 [2,0,2]"]);
+        // Elsewhere it supersedes both as well.
+        let (outcome, b) = receive(Resolve::Siblings, &c, &merged);
+        assert_eq!(outcome, Outcome::Newer);
+        assert_eq!(shown(&b.unwrap()), ["7 [2,0,2]"]);
+    }
+
+    #[test]
+    fn last_write_wins_by_wall_clock_then_node_and_drops_the_other_silently() {
+        let zero = vec![Stored::initial("0")];
+        let (early, _) = put_ctx(Resolve::Lww, 2, &zero, "5", 2, &VectorClock::new(), 100);
+        let (late, _) = put_ctx(Resolve::Lww, 0, &zero, "2", 0, &VectorClock::new(), 200);
+        assert_eq!(early.clock, VectorClock::new(), "no vector is kept");
+        let (outcome, after) = receive(Resolve::Lww, &[early.clone()], &late);
+        assert_eq!(outcome, Outcome::Newer);
+        assert_eq!(after.unwrap()[0].value.as_ref(), "2");
+        assert_eq!(
+            receive(Resolve::Lww, &[late.clone()], &early),
+            (Outcome::Older, None)
+        );
+        assert_eq!(
+            receive(Resolve::Lww, &[late.clone()], &late),
+            (Outcome::Same, None)
+        );
+        // The same wall reading: the higher node index wins.
+        let (tie_c, _) = put_ctx(Resolve::Lww, 2, &zero, "c", 2, &VectorClock::new(), 200);
+        assert_eq!(
+            receive(Resolve::Lww, &[late.clone()], &tie_c).0,
+            Outcome::Newer
+        );
+        assert_eq!(
+            receive(Resolve::Lww, &[tie_c.clone()], &late).0,
+            Outcome::Older
+        );
+        // A writer whose clock is behind loses its own, later, write on the spot.
+        let (_, at_writer) = put_ctx(Resolve::Lww, 0, &[early], "9", 0, &VectorClock::new(), 50);
+        assert_eq!(at_writer, None);
+    }
+}

@@ -1,0 +1,134 @@
+//! The `replicas` report section: the conflicts the basic rule reported (who kept what, who
+//! refused what) and what each replica holds at the end, values with their clocks — the
+//! textbook picture of a run.
+//!
+//! Built from the family's facts alone (`Holds`, `Conflict`), so it reads any replica run.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::node::section::plural;
+use crate::node::{Nanos, RunView, Section, SectionBuilder, format_instant};
+use crate::protocols::replica::{ReplicaFact, Version};
+
+/// Conflicts listed one by one; beyond, only counted.
+const LISTED: usize = 20;
+
+/// Watches `Holds` and `Conflict` facts and answers the `replicas` section.
+pub(crate) struct ReplicaSection {
+    nodes: usize,
+    /// Per node, key → what it holds last.
+    holds: Vec<BTreeMap<Arc<str>, Vec<Version>>>,
+    conflicts: Vec<(Nanos, u32, Arc<str>, Version, Version)>,
+    count: u64,
+}
+
+impl ReplicaSection {
+    pub(crate) fn new(nodes: usize) -> ReplicaSection {
+        ReplicaSection {
+            nodes,
+            holds: vec![BTreeMap::new(); nodes],
+            conflicts: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// `5 [1,0,1]` (last-write-wins keeps no vector: its versions show the empty one).
+    fn shown(&self, v: &Version) -> String {
+        format!("{} {}", v.value, v.clock.padded(self.nodes))
+    }
+
+    fn list(&self, versions: &[Version]) -> String {
+        match versions {
+            [] => "nothing".into(),
+            [one] => self.shown(one),
+            many => {
+                let all: Vec<String> = many.iter().map(|v| self.shown(v)).collect();
+                format!("siblings {}", all.join(" | "))
+            }
+        }
+    }
+}
+
+impl SectionBuilder for ReplicaSection {
+    fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, _: &dyn RunView) {
+        match fact.downcast_ref::<ReplicaFact>() {
+            Some(ReplicaFact::Holds { key, versions }) => {
+                if let Some(h) = self.holds.get_mut(node as usize) {
+                    h.insert(key.clone(), versions.clone());
+                }
+            }
+            Some(ReplicaFact::Conflict { key, kept, refused }) => {
+                self.count += 1;
+                if self.conflicts.len() < LISTED {
+                    self.conflicts
+                        .push((at, node, key.clone(), kept.clone(), refused.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn section(&self, view: &dyn RunView) -> Option<Section> {
+        let mut lines = Vec::new();
+        let mut conflicts = Vec::new();
+        for (at, node, key, kept, refused) in &self.conflicts {
+            let name = view.name(*node);
+            lines.push(format!(
+                "{} {name} kept {key} = {}, refused {} (concurrent)",
+                format_instant(*at),
+                self.shown(kept),
+                self.shown(refused)
+            ));
+            conflicts.push(json!({
+                "at_ns": at, "node": name, "key": key.as_ref(),
+                "kept": self.shown(kept), "refused": self.shown(refused),
+            }));
+        }
+        if self.count > LISTED as u64 {
+            lines.push(format!(
+                "… {} more",
+                plural(self.count - LISTED as u64, "conflict")
+            ));
+        }
+        let mut holds = serde_json::Map::new();
+        let mut siblings = 0;
+        for (node, keys) in self.holds.iter().enumerate() {
+            let name = view.name(node as u32).to_string();
+            let told: Vec<String> = keys
+                .iter()
+                .map(|(k, vs)| format!("{k} = {}", self.list(vs)))
+                .collect();
+            siblings += keys.values().filter(|vs| vs.len() > 1).count();
+            if !told.is_empty() {
+                lines.push(format!("at the end {name} holds {}", told.join(", ")));
+            }
+            let by_key: serde_json::Map<String, Value> = keys
+                .iter()
+                .map(|(k, vs)| {
+                    let shown: Vec<String> = vs.iter().map(|v| self.shown(v)).collect();
+                    (k.to_string(), json!(shown))
+                })
+                .collect();
+            holds.insert(name, Value::Object(by_key));
+        }
+        Some(Section {
+            key: "replicas",
+            title: "replicas",
+            brief: Some(format!(
+                "{} reported, {} held at the end",
+                plural(self.count, "conflict"),
+                if siblings == 1 {
+                    "1 key with siblings".to_string()
+                } else {
+                    format!("{siblings} keys with siblings")
+                }
+            )),
+            lines,
+            json: json!({ "conflicts": self.count, "listed": conflicts, "holds": holds }),
+        })
+    }
+}
