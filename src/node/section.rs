@@ -89,6 +89,12 @@ pub trait SectionBuilder {
     fn on_fault(&mut self, _at: Nanos, _fault: &FaultRecord, _view: &dyn RunView) {}
     /// The run is over (`view.now()` is when it ended): the section, or `None` to add none.
     fn section(&self, view: &dyn RunView) -> Option<Section>;
+    /// The run is over: lines this section adds to the run's story, each at its true time (a
+    /// replica taking a value with its clock, a conflict found). The default adds none; keep
+    /// them few, the story is what a reader reads first.
+    fn story(&self, _view: &dyn RunView) -> Vec<(Nanos, String)> {
+        Vec::new()
+    }
 }
 
 /// `12345678` → `12,345,678`.

@@ -16,6 +16,22 @@ use crate::protocols::replica::{ReplicaFact, Version};
 
 /// Conflicts listed one by one; beyond, only counted.
 const LISTED: usize = 20;
+/// Story lines (changes of what replicas hold, conflicts); beyond, one line counts the rest.
+const TOLD: usize = 40;
+
+/// A story line in the making: what one or more replicas did at one instant.
+#[derive(Clone, Debug, PartialEq)]
+enum Told {
+    Holds {
+        key: Arc<str>,
+        versions: Vec<Version>,
+    },
+    Conflict {
+        key: Arc<str>,
+        kept: Version,
+        refused: Version,
+    },
+}
 
 /// Watches `Holds` and `Conflict` facts and answers the `replicas` section.
 pub(crate) struct ReplicaSection {
@@ -24,6 +40,11 @@ pub(crate) struct ReplicaSection {
     holds: Vec<BTreeMap<Arc<str>, Vec<Version>>>,
     conflicts: Vec<(Nanos, u32, Arc<str>, Version, Version)>,
     count: u64,
+    /// The story: what happened, at which instant, to which replicas (same thing, same
+    /// instant: one line).
+    told: Vec<(Nanos, Vec<u32>, Told)>,
+    /// Events past [`TOLD`]: when the first was, and how many.
+    untold: Option<(Nanos, u64)>,
 }
 
 impl ReplicaSection {
@@ -33,6 +54,23 @@ impl ReplicaSection {
             holds: vec![BTreeMap::new(); nodes],
             conflicts: Vec::new(),
             count: 0,
+            told: Vec::new(),
+            untold: None,
+        }
+    }
+
+    fn tell(&mut self, at: Nanos, node: u32, what: Told) {
+        if let Some((last_at, nodes, last)) = self.told.last_mut()
+            && *last_at == at
+            && *last == what
+        {
+            nodes.push(node);
+            return;
+        }
+        if self.told.len() < TOLD {
+            self.told.push((at, vec![node], what));
+        } else {
+            self.untold.get_or_insert((at, 0)).1 += 1;
         }
     }
 
@@ -60,9 +98,20 @@ impl SectionBuilder for ReplicaSection {
                 if let Some(h) = self.holds.get_mut(node as usize) {
                     h.insert(key.clone(), versions.clone());
                 }
+                let what = Told::Holds {
+                    key: key.clone(),
+                    versions: versions.clone(),
+                };
+                self.tell(at, node, what);
             }
             Some(ReplicaFact::Conflict { key, kept, refused }) => {
                 self.count += 1;
+                let what = Told::Conflict {
+                    key: key.clone(),
+                    kept: kept.clone(),
+                    refused: refused.clone(),
+                };
+                self.tell(at, node, what);
                 if self.conflicts.len() < LISTED {
                     self.conflicts
                         .push((at, node, key.clone(), kept.clone(), refused.clone()));
@@ -70,6 +119,51 @@ impl SectionBuilder for ReplicaSection {
             }
             _ => {}
         }
+    }
+
+    /// `A, B, C hold x = 0 [0,0,0]`, `B finds x = 2 [2,0,0] concurrent with its 5 [1,0,1]:
+    /// keeps 5, reports a conflict`.
+    fn story(&self, view: &dyn RunView) -> Vec<(Nanos, String)> {
+        let mut lines: Vec<(Nanos, String)> = self
+            .told
+            .iter()
+            .map(|(at, nodes, what)| {
+                let names: Vec<&str> = nodes.iter().map(|&n| view.name(n)).collect();
+                let who = names.join(", ");
+                let text = match what {
+                    Told::Holds { key, versions } => format!(
+                        "{who} {} {key} = {}",
+                        if nodes.len() == 1 { "holds" } else { "hold" },
+                        self.list(versions)
+                    ),
+                    Told::Conflict { key, kept, refused } => format!(
+                        "{who} {} {key} = {} concurrent with {} {}: {} {}, {} a conflict",
+                        if nodes.len() == 1 { "finds" } else { "find" },
+                        self.shown(refused),
+                        if nodes.len() == 1 { "its" } else { "their" },
+                        self.shown(kept),
+                        if nodes.len() == 1 { "keeps" } else { "keep" },
+                        kept.value,
+                        if nodes.len() == 1 {
+                            "reports"
+                        } else {
+                            "report"
+                        },
+                    ),
+                };
+                (*at, text)
+            })
+            .collect();
+        if let Some((at, n)) = self.untold {
+            lines.push((
+                at,
+                format!(
+                    "… and {} more (the replicas section has the end state; sim replay has every one)",
+                    plural(n, "change")
+                ),
+            ));
+        }
+        lines
     }
 
     fn section(&self, view: &dyn RunView) -> Option<Section> {
