@@ -17,7 +17,7 @@ use crate::protocols::replica::{ReplicaFact, Version};
 /// Conflicts listed one by one; beyond, only counted.
 const LISTED: usize = 20;
 /// Story lines (changes of what replicas hold, conflicts); beyond, one line counts the rest.
-const TOLD: usize = 40;
+const TOLD: usize = 24;
 
 /// A story line in the making: what one or more replicas did at one instant.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +45,9 @@ pub(crate) struct ReplicaSection {
     told: Vec<(Nanos, Vec<u32>, Told)>,
     /// Events past [`TOLD`]: when the first was, and how many.
     untold: Option<(Nanos, u64)>,
+    /// Whether any version had a clock: last-write-wins keeps none, and its versions are
+    /// shown as bare values rather than with a vector of zeros that would mislead.
+    vectors: bool,
 }
 
 impl ReplicaSection {
@@ -56,6 +59,7 @@ impl ReplicaSection {
             count: 0,
             told: Vec::new(),
             untold: None,
+            vectors: false,
         }
     }
 
@@ -74,9 +78,13 @@ impl ReplicaSection {
         }
     }
 
-    /// `5 [1,0,1]` (last-write-wins keeps no vector: its versions show the empty one).
+    /// `5 [1,0,1]`; `5` in a run without vectors (last-write-wins).
     fn shown(&self, v: &Version) -> String {
-        format!("{} {}", v.value, v.clock.padded(self.nodes))
+        if self.vectors {
+            format!("{} {}", v.value, v.clock.padded(self.nodes))
+        } else {
+            v.value.to_string()
+        }
     }
 
     fn list(&self, versions: &[Version]) -> String {
@@ -95,6 +103,7 @@ impl SectionBuilder for ReplicaSection {
     fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, _: &dyn RunView) {
         match fact.downcast_ref::<ReplicaFact>() {
             Some(ReplicaFact::Holds { key, versions }) => {
+                self.vectors |= versions.iter().any(|v| !v.clock.counts().is_empty());
                 if let Some(h) = self.holds.get_mut(node as usize) {
                     h.insert(key.clone(), versions.clone());
                 }
