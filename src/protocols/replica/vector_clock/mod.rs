@@ -50,6 +50,7 @@ use crate::node::{
 };
 use crate::protocols::replica::{
     LamportClock, Register, RegisterOp, RegisterOutput, ReplicaFact, VectorClock, Version,
+    invariants,
 };
 
 /// A put waiting for the other replicas' answers.
@@ -144,6 +145,7 @@ impl VectorClockReplica {
                 client: request.client.0,
                 wall: ctx.now(),
                 seq: self.durable.writes,
+                request: request.seq,
             },
         );
         match after {
@@ -247,7 +249,7 @@ type C<'a, 'b> = Ctx<'a, VectorClockReplica>;
 impl Protocol for VectorClockReplica {
     const NAME: &'static str = "vector-clock";
     const SUMMARY: &'static str = "Dynamo-style replicas of every key with vector clocks: the basic conflict rule, siblings, or last-write-wins";
-    const DEFAULT_INVARIANTS: &'static [&'static str] = &[];
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &["no_lost_update", "siblings_kept"];
     type Msg = Msg;
     type Timer = Timer;
     type Config = VcConfig;
@@ -261,7 +263,11 @@ impl Protocol for VectorClockReplica {
     }
 
     fn invariants() -> Vec<ProtocolInvariant> {
-        Vec::new()
+        vec![
+            invariants::no_lost_update(),
+            invariants::siblings_kept(),
+            invariants::causal_order(),
+        ]
     }
 
     fn report_sections(nodes: usize) -> Vec<Box<dyn SectionBuilder>> {

@@ -1,12 +1,19 @@
 //! The replica's rules, as pure functions over what it holds of one key: how a client's put
 //! makes a new version, and what an incoming update does — before, after, equal or concurrent.
 //!
-//! Every version carries its *dot* (the replica that wrote it and that replica's counter) and
-//! its *context* (the clock of what its write had seen); its clock is the two together. The
-//! basic rule and last-write-wins hold one version per key; `siblings` holds every version no
-//! other one supersedes, and a version supersedes exactly those whose dot its context covers —
-//! what its writer had seen — not everything its clock happens to dominate, so that a blind put
-//! never drops a sibling its client did not read.
+//! The basic rule and last-write-wins hold one version per key. The basic rule's vector has
+//! one entry per replica, as the textbook draws it: a put increments the entry of the replica
+//! that took it.
+//!
+//! `siblings` holds every version no other one supersedes, and a version supersedes exactly
+//! those its clock dominates. For that to mean "its writer had seen them", the entries must be
+//! exact, and a per-replica entry is not: a replica that takes two blind puts from two clients
+//! gives the second a larger entry than the first, so that it seems to have seen the first when
+//! its client never read it (the gap dotted version vectors close). So under `siblings` the
+//! vector has one entry per **client**: a client's puts are ordered (one at a time), its k-th
+//! request's version carries entry k, and its clock is the merge of what the client read (the
+//! put's context), of its own earlier versions the replica holds, and that entry. A blind put
+//! then supersedes its own client's earlier writes, and nothing it did not see.
 
 use std::sync::Arc;
 
@@ -17,12 +24,13 @@ use crate::node::NodeId;
 use super::config::Resolve;
 use crate::protocols::replica::{Causality, VectorClock, Version};
 
-/// Which write made a version: the replica that took the put, and that replica's count.
+/// Which write made a version: its own entry of the vector, and that entry's count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Dot {
-    /// The replica (node index).
+    /// The entry: the replica that took the put (node index); under `siblings`, the client.
     pub node: u32,
-    /// Its counter: the version's entry for that replica.
+    /// The count: the version's value of that entry (last-write-wins: the replica's count of
+    /// the puts it took).
     pub counter: u64,
 }
 
@@ -31,10 +39,8 @@ pub struct Dot {
 pub struct Stored {
     /// The value.
     pub value: Arc<str>,
-    /// What clients see: the context with the dot added (empty under last-write-wins).
+    /// Its vector clock (empty under last-write-wins).
     pub clock: VectorClock,
-    /// What the write had seen.
-    pub context: VectorClock,
     /// The write that made it; `None` for the value every replica starts with.
     pub dot: Option<Dot>,
     /// The writer's wall-clock reading when it took the put (last-write-wins orders by it).
@@ -49,7 +55,6 @@ impl Stored {
         Stored {
             value: value.into(),
             clock: VectorClock::new(),
-            context: VectorClock::new(),
             dot: None,
             wall: i64::MIN,
             writer: None,
@@ -61,14 +66,6 @@ impl Stored {
         Version {
             value: self.value.clone(),
             clock: self.clock.clone(),
-        }
-    }
-
-    /// Whether this version's write had seen `other`'s: the initial value is seen by all.
-    fn covers(&self, other: &Stored) -> bool {
-        match other.dot {
-            None => true,
-            Some(d) => self.dot == Some(d) || self.context.get(NodeId(d.node)) >= d.counter,
         }
     }
 
@@ -117,6 +114,8 @@ pub struct Put<'a> {
     pub wall: i64,
     /// The replica's count of the puts it has taken (orders last-write-wins ties).
     pub seq: u64,
+    /// The client's number for the request (its entry under `siblings`).
+    pub request: u64,
 }
 
 /// A put at replica `at` holding `held`: the new version, and what the replica holds after it
@@ -127,40 +126,44 @@ pub fn put(
     held: &[Stored],
     p: &Put<'_>,
 ) -> (Stored, Option<Vec<Stored>>) {
-    let me = NodeId(at);
-    let context = match resolve {
-        // The textbook rule: the replica's own clock, merged with what the client read.
-        Resolve::Conflict => held
-            .iter()
-            .fold(p.context.clone(), |c, s| c.merged(&s.clock)),
-        // The client's writes are ordered (one at a time): its earlier ones, and the initial
-        // value, are superseded with what it read; nothing else it did not read is.
-        Resolve::Siblings => held
-            .iter()
-            .filter(|s| s.dot.is_none() || s.writer == Some(p.client))
-            .fold(p.context.clone(), |c, s| c.merged(&s.clock)),
-        Resolve::Lww => VectorClock::new(),
-    };
-    let counter = match resolve {
-        Resolve::Lww => p.seq,
-        _ => {
-            held.iter()
-                .map(|s| s.clock.get(me))
-                .max()
-                .unwrap_or(0)
-                .max(context.get(me))
-                + 1
+    let (clock, dot) = match resolve {
+        // The textbook rule: the replica's own clock, merged with what the client read, then
+        // the replica's own entry incremented.
+        Resolve::Conflict => {
+            let context = held
+                .iter()
+                .fold(p.context.clone(), |c, s| c.merged(&s.clock));
+            let counter = context.get(NodeId(at)) + 1;
+            let clock = context.merged(&dot_clock(at, counter));
+            (clock, Dot { node: at, counter })
         }
-    };
-    let clock = match resolve {
-        Resolve::Lww => VectorClock::new(),
-        _ => context.merged(&dot_clock(at, counter)),
+        // What the client read, its own earlier writes (and the initial value), and its entry.
+        Resolve::Siblings => {
+            let context = held
+                .iter()
+                .filter(|s| s.dot.is_none() || s.writer == Some(p.client))
+                .fold(p.context.clone(), |c, s| c.merged(&s.clock));
+            let clock = context.merged(&dot_clock(p.client, p.request));
+            (
+                clock,
+                Dot {
+                    node: p.client,
+                    counter: p.request,
+                },
+            )
+        }
+        Resolve::Lww => (
+            VectorClock::new(),
+            Dot {
+                node: at,
+                counter: p.seq,
+            },
+        ),
     };
     let new = Stored {
         value: p.value.clone(),
         clock,
-        context,
-        dot: Some(Dot { node: at, counter }),
+        dot: Some(dot),
         wall: p.wall,
         writer: Some(p.client),
     };
@@ -172,7 +175,7 @@ pub fn put(
         },
         Resolve::Siblings => Some(
             held.iter()
-                .filter(|s| !new.covers(s))
+                .filter(|s| !new.clock.dominates(&s.clock))
                 .cloned()
                 .chain([new.clone()])
                 .collect(),
@@ -214,12 +217,12 @@ pub fn receive(
             if held.iter().any(|s| s.dot == incoming.dot) {
                 return (Outcome::Same, None);
             }
-            if held.iter().any(|s| s.covers(incoming)) {
+            if held.iter().any(|s| s.clock.dominates(&incoming.clock)) {
                 return (Outcome::Older, None);
             }
             let kept: Vec<Stored> = held
                 .iter()
-                .filter(|s| !incoming.covers(s))
+                .filter(|s| !incoming.clock.dominates(&s.clock))
                 .cloned()
                 .collect();
             let outcome = if kept.is_empty() {
@@ -246,7 +249,15 @@ mod tests {
         value: &str,
         client: u32,
     ) -> (Stored, Option<Vec<Stored>>) {
-        put_ctx(resolve, at, held, value, client, &VectorClock::new(), 0)
+        put_ctx(
+            resolve,
+            at,
+            held,
+            value,
+            (client, 1),
+            &VectorClock::new(),
+            0,
+        )
     }
 
     fn put_ctx(
@@ -254,7 +265,7 @@ mod tests {
         at: u32,
         held: &[Stored],
         value: &str,
-        client: u32,
+        (client, request): (u32, u64),
         context: &VectorClock,
         wall: i64,
     ) -> (Stored, Option<Vec<Stored>>) {
@@ -269,6 +280,7 @@ mod tests {
                 client,
                 wall,
                 seq: 1,
+                request,
             },
         )
     }
@@ -317,7 +329,7 @@ mod tests {
     fn a_put_merges_its_context_into_the_replicas_clock() {
         let held = vec![Stored::initial("0")];
         let ctx = VectorClock::from_counts(&[0, 3, 1]);
-        let (new, _) = put_ctx(Resolve::Conflict, 0, &held, "v", 0, &ctx, 0);
+        let (new, _) = put_ctx(Resolve::Conflict, 0, &held, "v", (0, 1), &ctx, 0);
         assert_eq!(new.clock.padded(3), "[1,3,1]");
     }
 
@@ -336,8 +348,17 @@ mod tests {
         let (five, c) = put_at(Resolve::Siblings, 2, &c.unwrap(), "5", 2);
         let c = c.unwrap();
         assert_eq!(shown(&c), ["1 [1,0,0]", "5 [0,0,1]"]);
-        // A's client writes 2 after its own 1: that one it supersedes, 5 it never saw.
-        let (two, a) = put_at(Resolve::Siblings, 0, &a, "2", 0);
+        // A's client writes 2 (its request 2) after its own 1: that one it supersedes, 5 it
+        // never saw.
+        let (two, a) = put_ctx(
+            Resolve::Siblings,
+            0,
+            &a,
+            "2",
+            (0, 2),
+            &VectorClock::new(),
+            0,
+        );
         assert_eq!(shown(&a.unwrap()), ["2 [2,0,0]"]);
         let (outcome, c) = receive(Resolve::Siblings, &c, &two);
         assert_eq!(outcome, Outcome::Siblings);
@@ -346,21 +367,53 @@ mod tests {
         // A stale copy of 1 arriving now is older than 2, which had seen it.
         assert_eq!(receive(Resolve::Siblings, &c, &one), (Outcome::Older, None));
         assert_eq!(receive(Resolve::Siblings, &c, &five), (Outcome::Same, None));
-        // A client that read both siblings merges them with its put.
+        // C's client, having read both siblings, writes 7 (its request 3): it supersedes both.
         let read = c.iter().fold(VectorClock::new(), |m, s| m.merged(&s.clock));
-        let (merged, c2) = put_ctx(Resolve::Siblings, 2, &c, "7", 5, &read, 0);
-        assert_eq!(shown(&c2.unwrap()), ["7 [2,0,2]"]);
+        assert_eq!(read.padded(3), "[2,0,1]");
+        let (merged, c2) = put_ctx(Resolve::Siblings, 2, &c, "7", (2, 3), &read, 0);
+        assert_eq!(shown(&c2.unwrap()), ["7 [2,0,3]"]);
         // Elsewhere it supersedes both as well.
         let (outcome, b) = receive(Resolve::Siblings, &c, &merged);
         assert_eq!(outcome, Outcome::Newer);
-        assert_eq!(shown(&b.unwrap()), ["7 [2,0,2]"]);
+        assert_eq!(shown(&b.unwrap()), ["7 [2,0,3]"]);
+    }
+
+    /// The gap a per-replica entry leaves: two blind puts at one replica. With one entry per
+    /// client the second does not seem to have seen the first.
+    #[test]
+    fn two_blind_puts_from_two_clients_at_one_replica_stay_siblings() {
+        let zero = vec![Stored::initial("0")];
+        let (_, a) = put_at(Resolve::Siblings, 0, &zero, "p", 3);
+        let (_, a) = put_at(Resolve::Siblings, 0, &a.unwrap(), "q", 0);
+        let a = a.unwrap();
+        assert_eq!(shown(&a), ["p [0,0,0,1]", "q [1,0,0]"]);
+        // Under the basic rule the second simply replaces the first.
+        let (_, a) = put_at(Resolve::Conflict, 0, &zero, "p", 3);
+        let (_, a) = put_at(Resolve::Conflict, 0, &a.unwrap(), "q", 0);
+        assert_eq!(shown(&a.unwrap()), ["q [2,0,0]"]);
     }
 
     #[test]
     fn last_write_wins_by_wall_clock_then_node_and_drops_the_other_silently() {
         let zero = vec![Stored::initial("0")];
-        let (early, _) = put_ctx(Resolve::Lww, 2, &zero, "5", 2, &VectorClock::new(), 100);
-        let (late, _) = put_ctx(Resolve::Lww, 0, &zero, "2", 0, &VectorClock::new(), 200);
+        let (early, _) = put_ctx(
+            Resolve::Lww,
+            2,
+            &zero,
+            "5",
+            (2, 1),
+            &VectorClock::new(),
+            100,
+        );
+        let (late, _) = put_ctx(
+            Resolve::Lww,
+            0,
+            &zero,
+            "2",
+            (0, 1),
+            &VectorClock::new(),
+            200,
+        );
         assert_eq!(early.clock, VectorClock::new(), "no vector is kept");
         let (outcome, after) = receive(Resolve::Lww, &[early.clone()], &late);
         assert_eq!(outcome, Outcome::Newer);
@@ -374,7 +427,15 @@ mod tests {
             (Outcome::Same, None)
         );
         // The same wall reading: the higher node index wins.
-        let (tie_c, _) = put_ctx(Resolve::Lww, 2, &zero, "c", 2, &VectorClock::new(), 200);
+        let (tie_c, _) = put_ctx(
+            Resolve::Lww,
+            2,
+            &zero,
+            "c",
+            (2, 1),
+            &VectorClock::new(),
+            200,
+        );
         assert_eq!(
             receive(Resolve::Lww, &[late.clone()], &tie_c).0,
             Outcome::Newer
@@ -384,7 +445,15 @@ mod tests {
             Outcome::Older
         );
         // A writer whose clock is behind loses its own, later, write on the spot.
-        let (_, at_writer) = put_ctx(Resolve::Lww, 0, &[early], "9", 0, &VectorClock::new(), 50);
+        let (_, at_writer) = put_ctx(
+            Resolve::Lww,
+            0,
+            &[early],
+            "9",
+            (0, 2),
+            &VectorClock::new(),
+            50,
+        );
         assert_eq!(at_writer, None);
     }
 }

@@ -222,13 +222,9 @@ impl SectionBuilder for ReplicaSection {
             key: "replicas",
             title: "replicas",
             brief: Some(format!(
-                "{} reported, {} held at the end",
+                "{} reported, siblings on {} at the end",
                 plural(self.count, "conflict"),
-                if siblings == 1 {
-                    "1 key with siblings".to_string()
-                } else {
-                    format!("{siblings} keys with siblings")
-                }
+                plural(siblings as u64, "replica")
             )),
             lines,
             json: json!({ "conflicts": self.count, "listed": conflicts, "holds": holds }),
