@@ -207,4 +207,13 @@ mod tests {
         check.on_fact(4, 1, &holds(vec![version("b", &[])]), &view);
         assert!(matches!(check.status(), Status::Unknown(why) if why.contains("last-write-wins")));
     }
+
+    #[test]
+    fn the_initial_value_replaced_by_a_write_with_a_clock_is_judged() {
+        let view = View::abc();
+        let mut check = SiblingsKept::default();
+        check.on_fact(0, 0, &holds(vec![version("0", &[])]), &view);
+        check.on_fact(1, 0, &holds(vec![version("1", &[1])]), &view);
+        assert_eq!(check.status(), Status::Pass, "every write follows the initial value");
+    }
 }
