@@ -176,7 +176,18 @@ fn the_textbook_example_reaches_exactly_its_values_and_clocks() {
 #[test]
 fn the_story_and_the_replay_tell_the_example() {
     let r = run(CONFLICT, &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "siblings_kept fails: {}", r.stderr);
+    let (status, message) = verdict(&r, "siblings_kept");
+    assert_eq!(status, "violation");
+    assert!(
+        message.starts_with("B refused x = 2 [2,0,0], concurrent with its 5 [1,0,1]"),
+        "{message}"
+    );
+    assert_eq!(
+        verdict(&r, "no_lost_update").0,
+        "pass",
+        "2 and 5 are both held somewhere"
+    );
     let story: Vec<String> = r
         .story()
         .into_iter()
@@ -230,4 +241,192 @@ fn the_story_and_the_replay_tell_the_example() {
     );
     assert!(lost < sent && sent < refused);
     has(&lines, "A → C Update(x = 1 [1,0,0]) delivered");
+}
+
+/// `(status, message)` of invariant `name` in a run's JSON.
+fn verdict(r: &common::Run, name: &str) -> (String, String) {
+    let inv = r.invariant(name);
+    (
+        inv["status"].as_str().unwrap().to_string(),
+        inv["violation"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+fn story(r: &common::Run) -> Vec<String> {
+    r.story().into_iter().map(|(_, t)| t).collect()
+}
+
+#[test]
+fn last_write_wins_takes_the_later_stamp_and_loses_5_without_a_conflict() {
+    let file = "scenarios/clocks/lww-loses-a-write.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (status, message) = verdict(&r, "no_lost_update");
+    assert_eq!(status, "violation");
+    assert!(
+        message.starts_with("c2's acknowledged put of x = 5 is lost"),
+        "{message}"
+    );
+    let s = story(&r);
+    for line in [
+        "C holds x = 5",
+        "B holds x = 5",
+        "A holds x = 2",
+        "B, C hold x = 2",
+    ] {
+        assert!(s.iter().any(|l| l == line), "no {line:?} in {s:#?}");
+    }
+    assert!(!s.iter().any(|l| l.contains("conflict")), "{s:#?}");
+    assert_eq!(r.json["replicas"]["conflicts"], 0);
+    for node in ["A", "B", "C"] {
+        assert_eq!(
+            r.json["replicas"]["holds"][node]["x"],
+            serde_json::json!(["2"])
+        );
+    }
+    // Every put was answered ok: nobody was told.
+    let t = trace(file, "lww");
+    let results: Vec<String> = completions(&t)
+        .iter()
+        .map(|(_, _, r)| r["result"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(results, ["written", "written", "written", "read"]);
+    let lines = replay(file);
+    has(
+        &lines,
+        "A → B Update(x = 2 written at 3.001s by A) delivered",
+    );
+    has(&lines, "B → A Ack(x: newer, taken) sent");
+}
+
+#[test]
+fn under_a_clock_step_last_write_wins_loses_the_later_write() {
+    let file = "scenarios/clocks/lww-clock-skew.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (status, message) = verdict(&r, "no_lost_update");
+    assert_eq!(status, "violation");
+    assert!(
+        message.starts_with("c0's acknowledged put of x = 2 is lost"),
+        "{message}"
+    );
+    let s = story(&r);
+    assert!(s.iter().any(|l| l == "clock of A jumps -1.5s"), "{s:#?}");
+    assert!(
+        !s.iter()
+            .any(|l| l.contains("hold x = 2") || l.contains("holds x = 2")),
+        "nobody ever holds 2: {s:#?}"
+    );
+    for node in ["A", "B", "C"] {
+        assert_eq!(
+            r.json["replicas"]["holds"][node]["x"],
+            serde_json::json!(["5"])
+        );
+    }
+    let lines = replay(file);
+    // A stamps its 3s write by its stepped clock: before C's 5, stamped 2.001s.
+    has(&lines, "A → B Update(x = 2 written at 1.501s by A) sent");
+    has(
+        &lines,
+        "C → A Update(x = 5 written at 2.001s by C) delivered",
+    );
+    has(&lines, "B → A Ack(x: older than mine, discarded) sent");
+}
+
+#[test]
+fn siblings_keep_both_concurrent_writes_under_the_same_faults() {
+    let file = "scenarios/clocks/siblings-keep-both.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(verdict(&r, "no_lost_update").0, "pass");
+    assert_eq!(verdict(&r, "siblings_kept").0, "pass");
+    let s = story(&r);
+    for line in [
+        "A holds x = 1 [1,0,0]",
+        "B, C hold x = 1 [1,0,0]",
+        "C holds x = siblings 1 [1,0,0] | 5 [0,0,1]",
+        "B holds x = siblings 1 [1,0,0] | 5 [0,0,1]",
+        "A holds x = 2 [2,0,0]",
+        "B, C hold x = siblings 5 [0,0,1] | 2 [2,0,0]",
+    ] {
+        assert!(s.iter().any(|l| l == line), "no {line:?} in {s:#?}");
+    }
+    let t = trace(file, "siblings");
+    let c = completions(&t);
+    let read: Vec<String> = c[3].2["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(version)
+        .collect();
+    assert_eq!(
+        (c[3].0, read),
+        (1, vec!["5 [0,0,1]".to_string(), "2 [2,0,0]".to_string()])
+    );
+}
+
+/// The example's script under each design: the basic rule refuses a concurrent version
+/// (`siblings_kept` fails), last-write-wins drops one (`no_lost_update` fails), siblings keep
+/// both (both hold).
+#[test]
+fn the_family_invariants_fail_the_broken_designs_and_pass_siblings() {
+    let text = std::fs::read_to_string(common::root().join(CONFLICT)).unwrap();
+    let mut seen = Vec::new();
+    for resolve in ["conflict", "lww", "siblings"] {
+        let body = text
+            .replace(
+                r#"resolve = "conflict""#,
+                &format!(r#"resolve = "{resolve}""#),
+            )
+            .replace("[expect]", "[expect_]")
+            .replace(r#"verdict = "violation""#, "")
+            .replace(r#"violates = ["siblings_kept"]"#, "")
+            .replace("[expect_]\n", "");
+        let path =
+            std::env::temp_dir().join(format!("sim-vc-{}-{resolve}.toml", std::process::id()));
+        std::fs::write(&path, body.replace("../../reports", "reports")).unwrap();
+        let r = run(path.to_str().unwrap(), &[]);
+        let _ = std::fs::remove_file(&path);
+        assert_ne!(r.code, 2, "{}", r.stderr);
+        seen.push((
+            resolve,
+            verdict(&r, "no_lost_update").0,
+            verdict(&r, "siblings_kept").0,
+        ));
+    }
+    let s = |a: &str| a.to_string();
+    assert_eq!(
+        seen,
+        [
+            ("conflict", s("pass"), s("violation")),
+            ("lww", s("violation"), s("unknown")),
+            ("siblings", s("pass"), s("pass")),
+        ]
+    );
+}
+
+#[test]
+fn wall_clock_stamps_contradict_causality_and_lamport_stamps_never_do() {
+    let r = run("scenarios/clocks/wall-clock-stamps.toml", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (status, message) = verdict(&r, "causal_order");
+    assert_eq!(status, "violation");
+    // B's clock runs 300ms behind: its receipt of A's update is stamped before the send.
+    assert!(
+        message.starts_with("B stamped its receipt of message"),
+        "{message}"
+    );
+    assert!(message.contains("not after A's send stamp"), "{message}");
+    let lamport = run("scenarios/clocks/lamport-stamps.toml", &[]);
+    assert_eq!(lamport.code, 0, "{}", lamport.stderr);
+    assert_eq!(verdict(&lamport, "causal_order").0, "pass");
+    let lines = replay("scenarios/clocks/lamport-stamps.toml");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Update(") && l.contains(", stamped "))
+    );
 }
