@@ -214,6 +214,10 @@ mod tests {
         let mut check = SiblingsKept::default();
         check.on_fact(0, 0, &holds(vec![version("0", &[])]), &view);
         check.on_fact(1, 0, &holds(vec![version("1", &[1])]), &view);
-        assert_eq!(check.status(), Status::Pass, "every write follows the initial value");
+        assert_eq!(
+            check.status(),
+            Status::Pass,
+            "every write follows the initial value"
+        );
     }
 }
