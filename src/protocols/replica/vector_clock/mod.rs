@@ -150,7 +150,7 @@ impl VectorClockReplica {
         );
         match after {
             Some(after) => self.keep(ctx, &key, after),
-            // Last-write-wins found it older than what is held: dropped here too, silently.
+            // Older than what is held (last-write-wins; a late request under siblings): dropped.
             None => ctx.persist(self.durable.clone()),
         }
         self.puts += 1;

@@ -119,7 +119,8 @@ pub struct Put<'a> {
 }
 
 /// A put at replica `at` holding `held`: the new version, and what the replica holds after it
-/// (`None` if unchanged: last-write-wins found the put older than what it holds).
+/// (`None` if unchanged: the put is older than what it holds — by wall clock under
+/// last-write-wins, or a late request its client's later write has seen under siblings).
 pub fn put(
     resolve: Resolve,
     at: u32,
@@ -138,10 +139,16 @@ pub fn put(
             (clock, Dot { node: at, counter })
         }
         // What the client read, its own earlier writes (and the initial value), and its entry.
+        // Earlier by the client's numbering, not by arrival: a request delayed in the network
+        // may arrive after the client's next one, whose version it must not claim to have seen.
         Resolve::Siblings => {
+            let earlier = |s: &&Stored| match s.dot {
+                None => true,
+                Some(d) => s.writer == Some(p.client) && d.counter < p.request,
+            };
             let context = held
                 .iter()
-                .filter(|s| s.dot.is_none() || s.writer == Some(p.client))
+                .filter(earlier)
                 .fold(p.context.clone(), |c, s| c.merged(&s.clock));
             let clock = context.merged(&dot_clock(p.client, p.request));
             (
@@ -173,6 +180,8 @@ pub fn put(
             Some(old) if old.lww_key() >= new.lww_key() => None,
             _ => Some(vec![new.clone()]),
         },
+        // Its client's later write, already here, has seen it: nothing changes.
+        Resolve::Siblings if held.iter().any(|s| s.clock.dominates(&new.clock)) => None,
         Resolve::Siblings => Some(
             held.iter()
                 .filter(|s| !new.clock.dominates(&s.clock))
@@ -455,5 +464,17 @@ mod tests {
             50,
         );
         assert_eq!(at_writer, None);
+    }
+
+    /// A put delayed in the network arrives after its client's next one: it must not take the
+    /// later version's clock as its own past, or the two would have equal clocks.
+    #[test]
+    fn a_late_request_does_not_claim_its_clients_later_write() {
+        let zero = vec![Stored::initial("0")];
+        let none = VectorClock::new();
+        let (_, a) = put_ctx(Resolve::Siblings, 0, &zero, "c0-5", (0, 5), &none, 0);
+        let (four, after) = put_ctx(Resolve::Siblings, 0, &a.unwrap(), "c0-4", (0, 4), &none, 0);
+        assert_eq!(four.clock.padded(3), "[4,0,0]");
+        assert_eq!(after, None, "4 arrives late: 5 has already seen it");
     }
 }
