@@ -18,8 +18,8 @@
 //!
 //! `resolve = "siblings"` keeps concurrent versions side by side: a get returns them all and a
 //! put whose context covers them replaces them. A put supersedes exactly what its writer had
-//! seen (its client's reads, its client's own earlier writes), never a version that merely has
-//! a smaller clock at that replica — see [`rules`]. `resolve = "lww"` keeps one value, the one
+//! seen (its client's reads, its client's own earlier writes), so under `siblings` the vector
+//! has one entry per client rather than per replica — see [`rules`] for why. `resolve = "lww"` keeps one value, the one
 //! with the latest writer wall-clock reading (ties: the higher node index), and drops the
 //! other without a word: it loses a write, and under clock skew the later one.
 //!

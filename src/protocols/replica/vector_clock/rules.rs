@@ -313,7 +313,7 @@ mod tests {
         let (five, c) = put_at(Resolve::Conflict, 2, &c, "5", 2);
         let c = c.unwrap();
         assert_eq!(shown(&c), ["5 [1,0,1]"]);
-        let (two, a) = put_at(Resolve::Conflict, 0, &[one.clone()], "2", 0);
+        let (two, a) = put_at(Resolve::Conflict, 0, std::slice::from_ref(&one), "2", 0);
         assert_eq!(shown(&a.unwrap()), ["2 [2,0,0]"]);
         // Concurrent: kept 5, reported.
         let (outcome, after) = receive(Resolve::Conflict, &c, &two);
@@ -424,15 +424,15 @@ mod tests {
             200,
         );
         assert_eq!(early.clock, VectorClock::new(), "no vector is kept");
-        let (outcome, after) = receive(Resolve::Lww, &[early.clone()], &late);
+        let (outcome, after) = receive(Resolve::Lww, std::slice::from_ref(&early), &late);
         assert_eq!(outcome, Outcome::Newer);
         assert_eq!(after.unwrap()[0].value.as_ref(), "2");
         assert_eq!(
-            receive(Resolve::Lww, &[late.clone()], &early),
+            receive(Resolve::Lww, std::slice::from_ref(&late), &early),
             (Outcome::Older, None)
         );
         assert_eq!(
-            receive(Resolve::Lww, &[late.clone()], &late),
+            receive(Resolve::Lww, std::slice::from_ref(&late), &late),
             (Outcome::Same, None)
         );
         // The same wall reading: the higher node index wins.
@@ -446,11 +446,11 @@ mod tests {
             200,
         );
         assert_eq!(
-            receive(Resolve::Lww, &[late.clone()], &tie_c).0,
+            receive(Resolve::Lww, std::slice::from_ref(&late), &tie_c).0,
             Outcome::Newer
         );
         assert_eq!(
-            receive(Resolve::Lww, &[tie_c.clone()], &late).0,
+            receive(Resolve::Lww, std::slice::from_ref(&tie_c), &late).0,
             Outcome::Older
         );
         // A writer whose clock is behind loses its own, later, write on the spot.
