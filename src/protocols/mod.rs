@@ -37,6 +37,16 @@ pub(crate) fn each(v: &mut impl Visitor) {
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
+///
+/// ```
+/// use sim::run::registry::Registry;
+/// // What `sim list protocols` is built from.
+/// let infos = Registry::builtin().catalog();
+/// let raft = infos.iter().find(|p| p.name == "raft").unwrap();
+/// assert_eq!((raft.workload_kind, raft.linearizable), ("kv", true));
+/// let twopc = infos.iter().find(|p| p.name == "two-phase-commit").unwrap();
+/// assert_eq!((twopc.workload_kind, twopc.linearizable), ("bank", false));
+/// ```
 #[derive(Clone)]
 pub struct ProtocolInfo {
     /// As `cluster.protocol` names it.
@@ -55,6 +65,8 @@ pub struct ProtocolInfo {
     pub workload_kind: &'static str,
     /// The JSON Schema of that kind's own `[workload]` keys ([`Workload::Options`]).
     pub workload_schema: fn() -> schemars::Schema,
+    /// Whether `linearizable` judges that kind's histories ([`Workload::LINEARIZABLE`]).
+    pub linearizable: bool,
 }
 
 impl ProtocolInfo {
@@ -72,6 +84,7 @@ impl ProtocolInfo {
             narrate_message: P::narrate_message,
             workload_kind: <P::Api as Workload>::KIND,
             workload_schema: || schemars::schema_for!(<P::Api as Workload>::Options),
+            linearizable: <P::Api as Workload>::LINEARIZABLE,
         }
     }
 }

@@ -649,6 +649,7 @@ mod tests {
             narrate_message: narrate,
             workload_kind: "kv",
             workload_schema: || schemars::json_schema!({}),
+            linearizable: true,
         }
     }
 

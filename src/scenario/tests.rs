@@ -32,6 +32,7 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             narrate_message: |_, _| None,
             workload_kind: "kv",
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
+            linearizable: true,
         },
         ProtocolInfo {
             name: "heartbeat",
@@ -42,6 +43,7 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             narrate_message: |_, _| None,
             workload_kind: "kv",
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
+            linearizable: true,
         },
     ]
 }

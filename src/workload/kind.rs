@@ -50,6 +50,13 @@ pub trait Workload: ClientApi {
     /// it writes one, it must be the kind of the protocol it runs.
     const KIND: &'static str;
 
+    /// Whether the `linearizable` checker can judge this kind's histories: its operations are
+    /// reads and writes of registers (a key-value store, replicas that may return siblings).
+    /// Then `linearizable` is checked by default when a scenario has clients; a kind that
+    /// judges its histories otherwise (a bank's transfers) leaves it `false`, and a scenario
+    /// that names `linearizable` is refused.
+    const LINEARIZABLE: bool = false;
+
     /// The kind's own `[workload]` keys beside the common ones (`kind`, `clients`, `rate`,
     /// `timeout`, `retry`, `start`, `stop`, `script`), read by a second pass over the file so
     /// that a bad value is reported at its line and column. Its keys are the properties of its
@@ -104,6 +111,7 @@ pub struct NoOptions {}
 
 impl Workload for Kv {
     const KIND: &'static str = "kv";
+    const LINEARIZABLE: bool = true;
     type Options = NoOptions;
     type Client = KvClient;
 

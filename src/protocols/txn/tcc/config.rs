@@ -11,6 +11,12 @@ use serde::Deserialize;
 use crate::node::{ConfigError, Duration, Nanos};
 
 /// `[protocol]` settings of `tcc`.
+///
+/// ```
+/// use sim::protocols::txn::tcc::TccConfig;
+/// let config: TccConfig = toml::from_str("accounts = 2\nbalance = 100\ninitiator = 0").unwrap();
+/// assert_eq!((config.accounts, config.balance, config.initiator), (2, 100, 0));
+/// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TccConfig {

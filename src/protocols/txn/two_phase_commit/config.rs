@@ -11,6 +11,14 @@ use serde::Deserialize;
 use crate::node::{ConfigError, Duration};
 
 /// `[protocol]` settings of `two-phase-commit`.
+///
+/// ```
+/// use sim::protocols::txn::two_phase_commit::TwoPcConfig;
+/// // The lesson's broken design: the coordinator forgets its decisions in a crash.
+/// let config: TwoPcConfig = toml::from_str("accounts = 2\nbalance = 100\ndecision_log = false").unwrap();
+/// assert_eq!((config.accounts, config.balance, config.decision_log), (2, 100, false));
+/// assert!(!config.cooperative_termination, "the textbook's other defaults stay");
+/// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TwoPcConfig {
