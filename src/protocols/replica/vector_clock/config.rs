@@ -13,6 +13,13 @@ use serde::{Deserialize, Serialize};
 use crate::node::{ConfigError, Duration};
 
 /// What a replica does with an incoming version concurrent with its own.
+///
+/// ```
+/// use sim::protocols::replica::vector_clock::Resolve;
+/// let r: Resolve = serde_json::from_str(r#""siblings""#).unwrap();
+/// assert_eq!(r, Resolve::Siblings);
+/// assert_eq!(Resolve::default(), Resolve::Conflict, "the textbook rule");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolve {
@@ -29,6 +36,13 @@ pub enum Resolve {
 }
 
 /// How messages between replicas are timestamped (for the `causal_order` invariant).
+///
+/// ```
+/// use sim::protocols::replica::vector_clock::StampKind;
+/// let s: StampKind = serde_json::from_str(r#""lamport""#).unwrap();
+/// assert_eq!(s, StampKind::Lamport);
+/// assert_eq!(StampKind::default(), StampKind::None);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stamp {
@@ -43,6 +57,15 @@ pub enum Stamp {
 }
 
 /// `[protocol]` settings of `vector-clock`.
+///
+/// ```
+/// use sim::protocols::replica::vector_clock::{Resolve, VcConfig};
+/// // The textbook example's replicas: all start with x = 0.
+/// let config: VcConfig = toml::from_str("resolve = \"conflict\"\ninitial = { x = \"0\" }").unwrap();
+/// assert_eq!(config.resolve, Resolve::Conflict);
+/// assert_eq!(config.initial["x"], "0");
+/// assert_eq!(config.ack_timeout.to_string(), "50ms");
+/// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct VcConfig {

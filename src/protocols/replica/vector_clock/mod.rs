@@ -19,7 +19,7 @@
 //! `resolve = "siblings"` keeps concurrent versions side by side: a get returns them all and a
 //! put whose context covers them replaces them. A put supersedes exactly what its writer had
 //! seen (its client's reads, its client's own earlier writes), so under `siblings` the vector
-//! has one entry per client rather than per replica — see [`rules`] for why. `resolve = "lww"` keeps one value, the one
+//! has one entry per client rather than per replica (the rules module says why). `resolve = "lww"` keeps one value, the one
 //! with the latest writer wall-clock reading (ties: the higher node index), and drops the
 //! other without a word: it loses a write, and under clock skew the later one.
 //!
@@ -32,7 +32,7 @@
 mod config;
 mod messages;
 mod narrate;
-pub mod rules;
+mod rules;
 mod section;
 #[cfg(test)]
 mod tests;
@@ -64,6 +64,14 @@ struct Pending {
 }
 
 /// One vector-clock replica.
+///
+/// ```
+/// use sim::node::{NodeId, Protocol};
+/// use sim::protocols::replica::vector_clock::{VcConfig, VectorClockReplica};
+/// let config: VcConfig = toml::from_str("initial = { x = \"0\" }").unwrap();
+/// let a = VectorClockReplica::new(NodeId(0), &[NodeId(1), NodeId(2)], &config, None);
+/// assert_eq!(a.holds("x")[0].version().to_string(), "0 []");
+/// ```
 pub struct VectorClockReplica {
     cfg: VcConfig,
     durable: Durable,
@@ -77,6 +85,13 @@ pub struct VectorClockReplica {
 
 impl VectorClockReplica {
     /// The versions this replica holds of `key`.
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Protocol};
+    /// use sim::protocols::replica::vector_clock::{VcConfig, VectorClockReplica};
+    /// let b = VectorClockReplica::new(NodeId(1), &[NodeId(0)], &VcConfig::default(), None);
+    /// assert!(b.holds("x").is_empty(), "no initial value, no write yet");
+    /// ```
     pub fn holds(&self, key: &str) -> &[Stored] {
         self.durable.store.get(key).map_or(&[], |v| &v[..])
     }

@@ -25,6 +25,13 @@ use super::config::Resolve;
 use crate::protocols::replica::{Causality, VectorClock, Version};
 
 /// Which write made a version: its own entry of the vector, and that entry's count.
+///
+/// ```
+/// use sim::protocols::replica::vector_clock::Dot;
+/// // C's first write under the basic rule: entry 2 (C), count 1.
+/// let dot = Dot { node: 2, counter: 1 };
+/// assert_eq!(serde_json::to_string(&dot).unwrap(), r#"{"node":2,"counter":1}"#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Dot {
     /// The entry: the replica that took the put (node index); under `siblings`, the client.
@@ -35,6 +42,15 @@ pub struct Dot {
 }
 
 /// A version as a replica keeps and sends it.
+///
+/// ```
+/// use sim::protocols::replica::vector_clock::Stored;
+/// // What every replica holds at the start with `initial = { x = "0" }`: 0 with [0,0,0].
+/// let zero = Stored::initial("0");
+/// assert_eq!(zero.version().to_string(), "0 []");
+/// assert_eq!(zero.clock.padded(3), "[0,0,0]");
+/// assert_eq!(zero.dot, None, "no write made it: every write supersedes it");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stored {
     /// The value.
@@ -51,6 +67,11 @@ pub struct Stored {
 
 impl Stored {
     /// The value every replica starts with: the empty clock, older than any write.
+    ///
+    /// ```
+    /// use sim::protocols::replica::vector_clock::Stored;
+    /// assert_eq!(&*Stored::initial("0").value, "0");
+    /// ```
     pub fn initial(value: &str) -> Stored {
         Stored {
             value: value.into(),
@@ -62,6 +83,13 @@ impl Stored {
     }
 
     /// As a client reads it.
+    ///
+    /// ```
+    /// use sim::protocols::replica::VectorClock;
+    /// use sim::protocols::replica::vector_clock::Stored;
+    /// let five = Stored { clock: VectorClock::from_counts(&[1, 0, 1]), ..Stored::initial("5") };
+    /// assert_eq!(five.version().to_string(), "5 [1,0,1]");
+    /// ```
     pub fn version(&self) -> Version {
         Version {
             value: self.value.clone(),
@@ -77,6 +105,19 @@ impl Stored {
 }
 
 /// What an incoming update did at a replica (the answer it sends the writer).
+///
+/// ```
+/// use sim::protocols::replica::{VectorClock, Version};
+/// use sim::protocols::replica::vector_clock::Outcome;
+/// // B's answer to A's 2 [2,0,0] in the textbook example: concurrent, it kept 5 [1,0,1].
+/// let kept = Version { value: "5".into(), clock: VectorClock::from_counts(&[1, 0, 1]) };
+/// let refused = Outcome::Concurrent { kept: vec![kept] };
+/// assert_eq!(
+///     serde_json::to_string(&refused).unwrap(),
+///     r#"{"concurrent":{"kept":[{"value":"5","clock":[1,0,1]}]}}"#
+/// );
+/// assert_eq!(serde_json::to_string(&Outcome::Older).unwrap(), r#""older""#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -103,25 +144,25 @@ fn dot_clock(node: u32, counter: u64) -> VectorClock {
 }
 
 /// A client's put at replica `at`.
-pub struct Put<'a> {
+pub(crate) struct Put<'a> {
     /// The value.
-    pub value: &'a Arc<str>,
+    pub(crate) value: &'a Arc<str>,
     /// The put's context: the clocks of what its client had read.
-    pub context: &'a VectorClock,
+    pub(crate) context: &'a VectorClock,
     /// The client.
-    pub client: u32,
+    pub(crate) client: u32,
     /// The replica's wall clock now.
-    pub wall: i64,
+    pub(crate) wall: i64,
     /// The replica's count of the puts it has taken (orders last-write-wins ties).
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// The client's number for the request (its entry under `siblings`).
-    pub request: u64,
+    pub(crate) request: u64,
 }
 
 /// A put at replica `at` holding `held`: the new version, and what the replica holds after it
 /// (`None` if unchanged: the put is older than what it holds — by wall clock under
 /// last-write-wins, or a late request its client's later write has seen under siblings).
-pub fn put(
+pub(crate) fn put(
     resolve: Resolve,
     at: u32,
     held: &[Stored],
@@ -195,7 +236,7 @@ pub fn put(
 
 /// An update `incoming` arriving at a replica holding `held`: what it did, and what the
 /// replica holds after it (`None` if unchanged).
-pub fn receive(
+pub(crate) fn receive(
     resolve: Resolve,
     held: &[Stored],
     incoming: &Stored,
