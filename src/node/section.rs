@@ -94,6 +94,28 @@ pub trait SectionBuilder {
     fn on_fault(&mut self, _at: Nanos, _fault: &FaultRecord, _view: &dyn RunView) {}
     /// The run is over (`view.now()` is when it ended): the section, or `None` to add none.
     fn section(&self, view: &dyn RunView) -> Option<Section>;
+    /// The run is over: lines this section adds to the run's story, each at its true time (a
+    /// replica taking a value with its clock, a conflict found). The default adds none; keep
+    /// them few, the story is what a reader reads first.
+    ///
+    /// ```
+    /// use sim::node::{Nanos, RunView, Section, SectionBuilder};
+    /// /// Tells the run's end, and nothing else.
+    /// struct End;
+    /// impl SectionBuilder for End {
+    ///     fn section(&self, _: &dyn RunView) -> Option<Section> {
+    ///         None
+    ///     }
+    ///     fn story(&self, view: &dyn RunView) -> Vec<(Nanos, String)> {
+    ///         vec![(view.now(), format!("{} replicas at the end", view.len()))]
+    ///     }
+    /// }
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// assert_eq!(End.story(&view())[0].1, "3 replicas at the end");
+    /// ```
+    fn story(&self, _view: &dyn RunView) -> Vec<(Nanos, String)> {
+        Vec::new()
+    }
 }
 
 /// `12345678` → `12,345,678`.

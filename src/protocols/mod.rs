@@ -33,6 +33,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<naive_failover::NaiveFailover>();
     v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
     v.visit::<txn::tcc::Tcc>();
+    v.visit::<replica::vector_clock::VectorClockReplica>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.

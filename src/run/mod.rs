@@ -590,8 +590,17 @@ where
         .iter()
         .filter_map(|s| s.section(world.cluster()))
         .collect();
+    let told: Vec<(Nanos, String)> = world
+        .observer()
+        .sections
+        .iter()
+        .flat_map(|s| s.story(world.cluster()))
+        .collect();
     let (story, trace, records) = {
         let mut observer = world.into_observer();
+        for (at, text) in told {
+            observer.story.note(at, text);
+        }
         for inv in &invariants {
             if let Status::Violated(v) = &inv.status {
                 observer

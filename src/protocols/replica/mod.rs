@@ -9,6 +9,7 @@
 pub mod clocks;
 pub mod invariants;
 pub mod register;
+pub mod vector_clock;
 pub mod workload;
 
 pub use clocks::{Causality, LamportClock, VectorClock};

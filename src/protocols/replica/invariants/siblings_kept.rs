@@ -51,7 +51,10 @@ impl Invariant for SiblingsKept {
                     let dominated = versions
                         .iter()
                         .any(|kept| kept.clock.dominates(&gone.clock) && kept.clock != gone.clock);
-                    if gone.clock.counts().is_empty() {
+                    // An empty clock is judged when something kept has a clock (the initial
+                    // value, which every write follows); only clockless designs go unjudged.
+                    let clockless = versions.iter().all(|v| v.clock.counts().is_empty());
+                    if gone.clock.counts().is_empty() && clockless {
                         self.unjudged += 1;
                     } else if !dominated {
                         let kept: Vec<String> = versions.iter().map(|v| shown(v, n)).collect();
@@ -203,5 +206,18 @@ mod tests {
         check.on_fact(3, 1, &holds(vec![version("a", &[])]), &view);
         check.on_fact(4, 1, &holds(vec![version("b", &[])]), &view);
         assert!(matches!(check.status(), Status::Unknown(why) if why.contains("last-write-wins")));
+    }
+
+    #[test]
+    fn the_initial_value_replaced_by_a_write_with_a_clock_is_judged() {
+        let view = View::abc();
+        let mut check = SiblingsKept::default();
+        check.on_fact(0, 0, &holds(vec![version("0", &[])]), &view);
+        check.on_fact(1, 0, &holds(vec![version("1", &[1])]), &view);
+        assert_eq!(
+            check.status(),
+            Status::Pass,
+            "every write follows the initial value"
+        );
     }
 }
