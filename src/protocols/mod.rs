@@ -33,6 +33,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<naive_failover::NaiveFailover>();
     v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
     v.visit::<txn::tcc::Tcc>();
+    v.visit::<replica::quorum::Quorum>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
@@ -52,6 +53,8 @@ pub struct ProtocolInfo {
     pub narrate_message: fn(&serde_json::Value, &[String]) -> Option<String>,
     /// The `[workload] kind` its clients run ([`Workload::KIND`] of its `Api`).
     pub workload_kind: &'static str,
+    /// Whether `linearizable` can judge its clients' histories ([`Workload::LINEARIZABLE`]).
+    pub linearizable_history: bool,
     /// The JSON Schema of that kind's own `[workload]` keys ([`Workload::Options`]).
     pub workload_schema: fn() -> schemars::Schema,
 }
@@ -70,6 +73,7 @@ impl ProtocolInfo {
             invariants: P::invariants,
             narrate_message: P::narrate_message,
             workload_kind: <P::Api as Workload>::KIND,
+            linearizable_history: <P::Api as Workload>::LINEARIZABLE,
             workload_schema: || schemars::schema_for!(<P::Api as Workload>::Options),
         }
     }

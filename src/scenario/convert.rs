@@ -457,7 +457,7 @@ fn check(
     if let (Some(names), Some(list)) = (&invariants, &raw.invariants)
         && let Some(at) = names.iter().position(|n| n == check::HISTORY_DEFAULT)
         && has_clients
-        && protocol.workload_kind != Kv::KIND
+        && !protocol.linearizable_history
     {
         return Err(src.error(
             &list[at].span,

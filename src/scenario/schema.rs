@@ -316,6 +316,7 @@ mod tests {
             invariants: Vec::new,
             narrate_message: |_, _| None,
             workload_kind: "kv",
+            linearizable_history: true,
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         }
     }

@@ -31,6 +31,7 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             invariants: Vec::new,
             narrate_message: |_, _| None,
             workload_kind: "kv",
+            linearizable_history: true,
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         },
         ProtocolInfo {
@@ -41,6 +42,7 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             invariants: Vec::new,
             narrate_message: |_, _| None,
             workload_kind: "kv",
+            linearizable_history: true,
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         },
     ]

@@ -50,6 +50,11 @@ pub trait Workload: ClientApi {
     /// it writes one, it must be the kind of the protocol it runs.
     const KIND: &'static str;
 
+    /// Whether its histories are maps of registers that the `linearizable` checker can judge
+    /// (key-value and register clients); a scenario naming `linearizable` for another kind is
+    /// refused.
+    const LINEARIZABLE: bool = false;
+
     /// The kind's own `[workload]` keys beside the common ones (`kind`, `clients`, `rate`,
     /// `timeout`, `retry`, `start`, `stop`, `script`), read by a second pass over the file so
     /// that a bad value is reported at its line and column. Its keys are the properties of its
@@ -104,6 +109,7 @@ pub struct NoOptions {}
 
 impl Workload for Kv {
     const KIND: &'static str = "kv";
+    const LINEARIZABLE: bool = true;
     type Options = NoOptions;
     type Client = KvClient;
 

@@ -7,9 +7,12 @@
 //! logical clocks they stamp versions and messages with.
 
 pub mod clocks;
+pub mod quorum;
 pub mod register;
+pub mod staleness;
 pub mod workload;
 
 pub use clocks::{Causality, LamportClock, VectorClock};
 pub use register::{Register, RegisterOp, RegisterOutput, ReplicaFact, Version};
+pub use staleness::Staleness;
 pub use workload::{Home, RegisterClient, RegisterDraw, RegisterOptions};

@@ -192,6 +192,7 @@ impl Draw for RegisterDraw {
 
 impl Workload for Register {
     const KIND: &'static str = "register";
+    const LINEARIZABLE: bool = true;
     type Options = RegisterOptions;
     type Client = RegisterClient;
 
