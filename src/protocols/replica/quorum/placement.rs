@@ -69,6 +69,8 @@ impl Ring {
 mod tests {
     use super::*;
 
+    const PINNED_X: u64 = 3_204_358_148_266_727_566;
+
     #[test]
     fn the_hash_is_fixed_by_this_file() {
         // Pinned: a change would move every ring placement, and every trace with it.

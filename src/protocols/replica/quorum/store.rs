@@ -106,8 +106,9 @@ impl fmt::Display for Stamped {
 }
 
 /// Merges `incoming` into `held` by the rule: a version is dropped when a held one is equal
-/// to or after it; otherwise it is kept and every held version before it is dropped. Returns
-/// whether `held` changed.
+/// to or after it; otherwise it is kept and every held version before it is dropped. Siblings
+/// are kept in value order, so that replicas holding the same versions hold them alike.
+/// Returns whether `held` changed.
 pub(crate) fn absorb(held: &mut Vec<Stamped>, incoming: &[Stamped]) -> bool {
     let mut changed = false;
     for v in incoming {
@@ -122,6 +123,9 @@ pub(crate) fn absorb(held: &mut Vec<Stamped>, incoming: &[Stamped]) -> bool {
         held.retain(|h| h.stamp.compare(&v.stamp) != Causality::Before);
         held.push(v.clone());
         changed = true;
+    }
+    if changed {
+        held.sort_by(|a, b| a.value.cmp(&b.value));
     }
     changed
 }
@@ -219,7 +223,7 @@ mod tests {
             absorb(&mut held, &[clock("2", &[2, 0, 0])]),
             "concurrent: kept"
         );
-        assert_eq!(held, [clock("5", &[1, 0, 1]), clock("2", &[2, 0, 0])]);
+        assert_eq!(held, [clock("2", &[2, 0, 0]), clock("5", &[1, 0, 1])]);
         assert!(
             !absorb(&mut held, &[clock("1", &[1, 0, 0])]),
             "covered: dropped"
