@@ -147,8 +147,8 @@ pub(crate) fn validate(cfg: &QuorumConfig, nodes: usize) -> Result<(), ConfigErr
     if cfg.tags && cfg.resolve != Resolve::Lww {
         return Err(ConfigError::new(
             "tags",
-            "tags order versions for last-write-wins; with resolve = \"vector-clock\" a put's \
-             context orders them (remove tags, or set resolve = \"lww\")",
+            "only with resolve = \"lww\": with \"vector-clock\" a put's context orders \
+             versions (remove tags, or set resolve = \"lww\")",
         ));
     }
     if cfg.request_timeout.nanos() == 0 {
