@@ -108,20 +108,26 @@ impl Quorum {
                             at,
                             node: self.id.0,
                         };
-                        (stamp, VectorClock::new(), at)
+                        (stamp, VectorClock::new(), Some(at))
                     }
                     Resolve::VectorClock => {
-                        // Above both the context's entry and any this node gave before: two
-                        // puts it coordinates never share a clock.
-                        let mine = (context.get(self.id) as i64).max(self.durable.issued) + 1;
+                        // The writing client is the clock's actor, its request's sequence
+                        // number the entry: above every put it made before, and no other
+                        // client's entry moves, so the new clock covers exactly the context
+                        // and this client's earlier puts. (With the coordinating node as the
+                        // actor, two blind puts through one node would look ordered and the
+                        // later would silently replace the earlier.)
+                        let actor = NodeId(request.id.client.0);
                         let mut clock = context;
-                        while (clock.get(self.id) as i64) < mine {
-                            clock.increment(self.id);
+                        while clock.get(actor) < request.id.seq {
+                            clock.increment(actor);
                         }
-                        (Stamp::Clock(clock.clone()), clock, mine)
+                        (Stamp::Clock(clock.clone()), clock, None)
                     }
                 };
-                self.issue(ctx, issued);
+                if let Some(n) = issued {
+                    self.issue(ctx, n);
+                }
                 let op = self.next_op();
                 self.pending.insert(
                     op,

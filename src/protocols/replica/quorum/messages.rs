@@ -77,9 +77,9 @@ pub struct Durable {
     /// How many times the node has started: the high half of its request ids, so that replies
     /// to a request from before a crash never match one after it.
     pub incarnation: u64,
-    /// The greatest stamp number this node has given a version as coordinator (a wall-clock
-    /// reading, a tag, or its own vector-clock entry), so that two puts it coordinates never
-    /// share a stamp, even across a crash.
+    /// The greatest last-write-wins stamp this node has given a version as coordinator (a
+    /// wall-clock reading or a tag), so that two puts it coordinates never share a stamp, even
+    /// across a crash.
     pub issued: i64,
 }
 

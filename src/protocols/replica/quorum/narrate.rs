@@ -1,6 +1,6 @@
 //! The quorum store's messages in words, for `sim replay` and the story:
 //! `Read(x)`, `Versions(x: c0-1 @1.002s by A)`, `Put(x = c0-1 tag 3.B)`,
-//! `Repair(x = c1-2 [A:2, C:1])`, `WriteBack(x = …)`, `Ack(x)`.
+//! `Repair(x = c1-2 [c0:2, c1:1])` (a clock's entries are the writing clients'), `WriteBack(x = …)`, `Ack(x)`.
 
 use serde_json::Value;
 
@@ -38,15 +38,17 @@ fn version(v: &Value, names: &[String]) -> Option<String> {
             name(names, t.get("node")?)?
         ));
     }
-    let counts: Option<Vec<u64>> = stamp
+    // A clock's actors are the writing clients (see `coordinator`).
+    let counts: Vec<u64> = stamp
         .get("clock")?
         .as_array()?
         .iter()
         .map(Value::as_u64)
-        .collect();
+        .collect::<Option<_>>()?;
+    let clients: Vec<String> = (0..counts.len()).map(|i| format!("c{i}")).collect();
     Some(format!(
         "{value} {}",
-        VectorClock::from_counts(&counts?).named(names)
+        VectorClock::from_counts(&counts).named(&clients)
     ))
 }
 
@@ -160,7 +162,7 @@ mod tests {
                 versions: vec![clocked("2", &[2, 0, 0]), clocked("5", &[1, 0, 1])],
                 why: Why::Repair,
             }),
-            "Repair(x = 2 [A:2] | 5 [A:1, C:1])"
+            "Repair(x = 2 [c0:2] | 5 [c0:1, c2:1])"
         );
         assert_eq!(
             told(Msg::Write {

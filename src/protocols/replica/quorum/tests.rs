@@ -135,11 +135,11 @@ impl Cluster {
         }
     }
 
-    /// A client request to node `at`.
+    /// A client request to node `at`, from the client beside it (client i asks node i).
     fn request(&mut self, at: u32, op: RegisterOp) -> RequestId {
         self.seq += 1;
         let id = RequestId {
-            client: ClientId(0),
+            client: ClientId(at),
             seq: self.seq,
         };
         self.run(at, |n, ctx| n.on_request(ctx, ClientRequest { id, op }));
@@ -408,7 +408,8 @@ fn vector_clocks_keep_concurrent_puts_as_siblings_and_a_put_with_their_context_r
     };
     assert_eq!(
         (clock(&c, a).to_string(), clock(&c, b).to_string()),
-        ("[1]".into(), "[0,1]".into())
+        ("[1]".into(), "[0,2]".into()),
+        "each client's entry is its request's number"
     );
     for n in 0..3 {
         assert_eq!(c.held(n, "x"), ["a", "b"], "N{n} keeps both");
@@ -421,7 +422,7 @@ fn vector_clocks_keep_concurrent_puts_as_siblings_and_a_put_with_their_context_r
     };
     let merged = c.put_with(2, "c", read.context());
     c.settle();
-    assert_eq!(clock(&c, merged).to_string(), "[1,1,1]");
+    assert_eq!(clock(&c, merged).to_string(), "[1,2,4]");
     for n in 0..3 {
         assert_eq!(c.held(n, "x"), ["c"], "the merge supersedes both siblings");
     }
