@@ -356,8 +356,8 @@ fn the_bank_workload_refuses_bad_options_where_they_are_written() {
             .scenario("vault.toml", &text)
             .unwrap_err()
             .to_string(),
-        "vault.toml:16:28: linearizable judges key-value histories, and vault's clients run the \
-         bank workload: its own invariants judge them"
+        "vault.toml:16:28: linearizable judges histories of reads and writes, and vault's \
+         clients run the bank workload: its own invariants judge them"
     );
 }
 

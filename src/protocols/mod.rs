@@ -53,10 +53,10 @@ pub struct ProtocolInfo {
     pub narrate_message: fn(&serde_json::Value, &[String]) -> Option<String>,
     /// The `[workload] kind` its clients run ([`Workload::KIND`] of its `Api`).
     pub workload_kind: &'static str,
-    /// Whether `linearizable` can judge its clients' histories ([`Workload::LINEARIZABLE`]).
-    pub linearizable_history: bool,
     /// The JSON Schema of that kind's own `[workload]` keys ([`Workload::Options`]).
     pub workload_schema: fn() -> schemars::Schema,
+    /// Whether `linearizable` judges that kind's histories ([`Workload::LINEARIZABLE`]).
+    pub linearizable: bool,
 }
 
 impl ProtocolInfo {
@@ -73,8 +73,8 @@ impl ProtocolInfo {
             invariants: P::invariants,
             narrate_message: P::narrate_message,
             workload_kind: <P::Api as Workload>::KIND,
-            linearizable_history: <P::Api as Workload>::LINEARIZABLE,
             workload_schema: || schemars::schema_for!(<P::Api as Workload>::Options),
+            linearizable: <P::Api as Workload>::LINEARIZABLE,
         }
     }
 }

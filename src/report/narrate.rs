@@ -648,8 +648,8 @@ mod tests {
             invariants: Vec::new,
             narrate_message: narrate,
             workload_kind: "kv",
-            linearizable_history: true,
             workload_schema: || schemars::json_schema!({}),
+            linearizable: true,
         }
     }
 

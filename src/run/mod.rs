@@ -475,9 +475,9 @@ where
             .iter()
             .copied()
             .chain(
-                // Linearizability judges key-value histories; other kinds bring their own.
-                (scenario.workload.is_some()
-                    && <P::Api as Workload>::KIND == crate::node::Kv::KIND)
+                // Linearizability judges histories of reads and writes; other kinds bring
+                // their own checks.
+                (scenario.workload.is_some() && <P::Api as Workload>::LINEARIZABLE)
                     .then_some(check::HISTORY_DEFAULT),
             )
             .map(str::to_string)

@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::check;
-use crate::node::{Duration, Kv, Nanos, ProtocolInvariant, format_duration};
+use crate::node::{Duration, Nanos, ProtocolInvariant, format_duration};
 use crate::protocols::ProtocolInfo;
-use crate::workload::Workload;
 use crate::world::clock::{MAX_DRIFT_PPM, MIN_DRIFT_PPM};
 use crate::world::{ClockKnobs, Knob, LatencyKnobs, LinkKnobs, LinkModel, SwarmSpec, Target};
 
@@ -457,13 +456,13 @@ fn check(
     if let (Some(names), Some(list)) = (&invariants, &raw.invariants)
         && let Some(at) = names.iter().position(|n| n == check::HISTORY_DEFAULT)
         && has_clients
-        && !protocol.linearizable_history
+        && !protocol.linearizable
     {
         return Err(src.error(
             &list[at].span,
             format!(
-                "linearizable judges key-value histories, and {}'s clients run the {} workload: \
-                 its own invariants judge them",
+                "linearizable judges histories of reads and writes, and {}'s clients run the {} \
+                 workload: its own invariants judge them",
                 protocol.name, protocol.workload_kind
             ),
         ));
@@ -609,9 +608,7 @@ fn expect(
                 Some(listed) => (!listed.contains(name))
                     .then(|| format!("[check] invariants does not list `{name}`")),
                 None => (!(protocol.default_invariants.contains(&name.as_str())
-                    || has_clients
-                        && protocol.workload_kind == Kv::KIND
-                        && name == check::HISTORY_DEFAULT))
+                    || has_clients && protocol.linearizable && name == check::HISTORY_DEFAULT))
                     .then(|| {
                         let defaults = match protocol.default_invariants {
                             [] => "none".to_string(),

@@ -316,7 +316,7 @@ mod tests {
             invariants: Vec::new,
             narrate_message: |_, _| None,
             workload_kind: "kv",
-            linearizable_history: true,
+            linearizable: true,
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         }
     }

@@ -31,8 +31,8 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             invariants: Vec::new,
             narrate_message: |_, _| None,
             workload_kind: "kv",
-            linearizable_history: true,
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
+            linearizable: true,
         },
         ProtocolInfo {
             name: "heartbeat",
@@ -42,8 +42,8 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             invariants: Vec::new,
             narrate_message: |_, _| None,
             workload_kind: "kv",
-            linearizable_history: true,
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
+            linearizable: true,
         },
     ]
 }

@@ -58,11 +58,25 @@ impl SeedRange {
     }
 
     /// True when the range holds no seed (a parsed range never is: it needs at least one).
+    ///
+    /// ```
+    /// use sim::sweep::SeedRange;
+    /// assert!(!"7..8".parse::<SeedRange>().unwrap().is_empty());
+    /// assert!(SeedRange { start: 3, end: 3 }.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.end == self.start
     }
 
     /// The seeds of one shard (every seed when `shard` is `None`), in increasing order.
+    ///
+    /// ```
+    /// use sim::sweep::{SeedRange, Shard};
+    /// let range: SeedRange = "1..=10".parse().unwrap();
+    /// let second_of_three: Vec<u64> = range.seeds(Some(Shard { index: 1, count: 3 })).collect();
+    /// assert_eq!(second_of_three, [2, 5, 8]);
+    /// assert_eq!(range.seeds(None).count(), 10);
+    /// ```
     pub fn seeds(&self, shard: Option<Shard>) -> impl Iterator<Item = u64> + use<> {
         let Shard { index, count } = shard.unwrap_or(Shard::WHOLE);
         let start = self.start;
@@ -70,6 +84,13 @@ impl SeedRange {
     }
 
     /// The number of seeds in one shard: those whose offset in the range is ≡ index mod count.
+    ///
+    /// ```
+    /// use sim::sweep::{SeedRange, Shard};
+    /// let range: SeedRange = "1..=10".parse().unwrap();
+    /// let lens: Vec<u64> = (0..3).map(|index| range.shard_len(Some(Shard { index, count: 3 }))).collect();
+    /// assert_eq!(lens, [4, 3, 3], "interleaved: 1,4,7,10 / 2,5,8 / 3,6,9");
+    /// ```
     pub fn shard_len(&self, shard: Option<Shard>) -> u64 {
         let Shard { index, count } = shard.unwrap_or(Shard::WHOLE);
         let n = self.len();
@@ -77,6 +98,12 @@ impl SeedRange {
     }
 
     /// Whether `seed` lies in `start..end`.
+    ///
+    /// ```
+    /// use sim::sweep::SeedRange;
+    /// let range: SeedRange = "1..1001".parse().unwrap();
+    /// assert!(range.contains(1) && range.contains(1000) && !range.contains(1001));
+    /// ```
     pub fn contains(&self, seed: u64) -> bool {
         (self.start..self.end).contains(&seed)
     }
@@ -124,6 +151,14 @@ impl FromStr for SeedRange {
 }
 
 /// `--shard I/N`: the I-th (0-based) of N interleaved parts of a seed range.
+///
+/// ```
+/// use sim::sweep::Shard;
+/// let shard: Shard = "2/8".parse().unwrap();
+/// assert_eq!((shard.index, shard.count), (2, 8));
+/// assert_eq!(shard.to_string(), "2/8");
+/// assert!("8/8".parse::<Shard>().is_err(), "indexes run from 0 to count - 1");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Shard {
     /// Which part this is, 0-based: it runs the seeds whose offset in the range is ≡ `index` mod
@@ -135,6 +170,12 @@ pub struct Shard {
 
 impl Shard {
     /// The whole range: one shard of one.
+    ///
+    /// ```
+    /// use sim::sweep::{SeedRange, Shard};
+    /// let range: SeedRange = "1..5".parse().unwrap();
+    /// assert_eq!(range.shard_len(Some(Shard::WHOLE)), range.len());
+    /// ```
     pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 }
 

@@ -22,12 +22,30 @@ use crate::world::Outcome;
 use super::{SeedRange, Shard};
 
 /// The name under which a run that hit its event limit is counted (no invariant could decide).
+///
+/// ```
+/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// let limited = undecided(7, sim::sweep::results::EVENT_LIMIT);
+/// assert_eq!(limited.failures[0].invariant, "event_limit");
+/// ```
 pub const EVENT_LIMIT: &str = "event_limit";
 
 /// The name under which a seed whose run panicked is counted: a broken run is a safety failure.
+///
+/// ```
+/// use sim::sweep::results::{PANICKED, SeedVerdict};
+/// assert_eq!(SeedVerdict::Panicked.name(), PANICKED);
+/// ```
 pub const PANICKED: &str = "panicked";
 
 /// A seed's verdict, as stored.
+///
+/// ```
+/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// use sim::sweep::results::SeedVerdict;
+/// assert_eq!(violated(2, "no_split_brain", 5).verdict, SeedVerdict::Violation);
+/// assert_eq!(serde_json::to_string(&SeedVerdict::Unknown).unwrap(), "\"unknown\"");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SeedVerdict {
@@ -44,6 +62,11 @@ pub enum SeedVerdict {
 
 impl SeedVerdict {
     /// The verdict as stored and printed: `pass`, `violation`, `unknown` or `panicked`.
+    ///
+    /// ```
+    /// use sim::sweep::results::SeedVerdict;
+    /// assert_eq!(SeedVerdict::Violation.name(), "violation");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             SeedVerdict::Pass => "pass",
@@ -55,6 +78,12 @@ impl SeedVerdict {
 }
 
 /// Whether an invariant was violated or could not be decided.
+///
+/// ```
+/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// use sim::sweep::results::FailureStatus;
+/// assert_eq!(undecided(3, "leader_within 2s").failures[0].status, FailureStatus::Unknown);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureStatus {
@@ -66,6 +95,13 @@ pub enum FailureStatus {
 }
 
 /// Safety or liveness, as stored.
+///
+/// ```
+/// use sim::node::Property;
+/// use sim::sweep::results::Kind;
+/// assert_eq!(Property::from(Kind::Liveness), Property::Liveness);
+/// assert_eq!(serde_json::to_string(&Kind::Safety).unwrap(), "\"safety\"");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -85,6 +121,13 @@ impl From<Kind> for Property {
 }
 
 /// One invariant that did not hold in one seed.
+///
+/// ```
+/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// let seed = violated(2, "no_split_brain", 1_400_000_000);
+/// let failure = &seed.failures[0];
+/// assert_eq!((failure.invariant.as_str(), failure.at_ns), ("no_split_brain", Some(1_400_000_000)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// The invariant's name as `[check]` spells it, or [`EVENT_LIMIT`] / [`PANICKED`].
@@ -101,6 +144,12 @@ pub struct Failure {
 
 impl Failure {
     /// `no_split_brain@1.405s`, or `leader_within 2s (unknown)`.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(violated(2, "no_split_brain", 1_405_000_000).failures[0].short(), "no_split_brain@1.405s");
+    /// assert_eq!(undecided(3, "leader_within 2s").failures[0].short(), "leader_within 2s (unknown)");
+    /// ```
     pub fn short(&self) -> String {
         match (self.status, self.at_ns) {
             (FailureStatus::Violation, Some(at)) => {
@@ -113,6 +162,14 @@ impl Failure {
 }
 
 /// What one seed's run computed. Stored as one line of `results.jsonl`.
+///
+/// ```
+/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// // A stored line reads back as the same result.
+/// let seed = violated(2, "no_split_brain", 1_400_000_000);
+/// let back: sim::sweep::SeedResult = serde_json::from_str(&seed.to_line()).unwrap();
+/// assert_eq!(back, seed);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedResult {
     /// The seed that was run.
@@ -138,6 +195,18 @@ pub struct SeedResult {
 
 impl SeedResult {
     /// Reads what a sweep keeps from a finished run.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::run::RunOptions;
+    /// use sim::sweep::SeedResult;
+    /// use sim::sweep::results::SeedVerdict;
+    /// let registry = registry();
+    /// let run = registry.run(&registry.scenario("tiny.toml", SCENARIO)?, &RunOptions::default(), None)?;
+    /// let seed = SeedResult::from_report(&run.report);
+    /// assert_eq!((seed.verdict, seed.trace_hash.len()), (SeedVerdict::Pass, 16));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_report(report: &RunReport) -> SeedResult {
         let mut failures: Vec<Failure> = report
             .invariants
@@ -216,12 +285,25 @@ impl SeedResult {
     }
 
     /// True when the run panicked rather than reaching a verdict.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert!(!violated(2, "no_split_brain", 5).is_panic());
+    /// ```
     pub fn is_panic(&self) -> bool {
         self.verdict == SeedVerdict::Panicked
     }
 
     /// As `sim run` would exit: 1 a safety violation (a panic is one), 3 a liveness failure or
     /// unknown, else 0 ([`exit::of_run`]).
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// use sim::run::exit::ExitCode;
+    /// assert_eq!(violated(2, "no_split_brain", 5).exit_code(), ExitCode::SafetyViolated);
+    /// assert_eq!(undecided(3, "leader_within 2s").exit_code().code(), 3);
+    /// assert_eq!(pass(1).exit_code(), ExitCode::Held);
+    /// ```
     pub fn exit_code(&self) -> ExitCode {
         let failures = self
             .failures
@@ -232,17 +314,37 @@ impl SeedResult {
 
     /// True when the seed counts as a failure: its exit code is not 0 (a violation, an unknown or a
     /// panic).
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert!(undecided(3, "leader_within 2s").failed(), "an unknown counts as a failure");
+    /// assert!(!pass(1).failed());
+    /// ```
     pub fn failed(&self) -> bool {
         self.exit_code() != ExitCode::Held
     }
 
     /// The line stored in `results.jsonl` (no newline).
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// let line = pass(1).to_line();
+    /// assert!(line.starts_with("{\"seed\":1,\"verdict\":\"pass\""), "{line}");
+    /// assert!(!line.contains('\n'));
+    /// ```
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 }
 
 /// One row of the per-invariant table.
+///
+/// ```
+/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// let rows = summary().tallies();
+/// let split = rows.iter().find(|r| r.name == "no_split_brain").unwrap();
+/// assert_eq!((split.violated, split.unknown, split.first_seed), (1, 0, Some(2)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvariantTally {
     /// The invariant's name as `[check]` spells it.
@@ -256,6 +358,13 @@ pub struct InvariantTally {
 }
 
 /// A whole sweep (or shard), ready to print: results sorted by seed.
+///
+/// ```
+/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// let sweep = summary();
+/// assert_eq!(sweep.results.iter().map(|r| r.seed).collect::<Vec<_>>(), [1, 2, 3, 4], "sorted by seed");
+/// assert_eq!((sweep.expected, sweep.stopped_at), (4, None));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Summary {
     /// The scenario file as given on the command line: replay lines name it.
@@ -279,6 +388,15 @@ pub struct Summary {
 impl Summary {
     /// Sorts, drops duplicate seeds (the first kept), and under `fail_fast` keeps exactly the
     /// seeds up to and including the lowest failure: a function of the results alone.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// use sim::sweep::{SeedRange, Summary};
+    /// // Under --fail-fast, the seeds up to the lowest failure, whatever order they finished in.
+    /// let results = vec![pass(4), undecided(3, "leader_within 2s"), violated(2, "no_split_brain", 5), pass(1)];
+    /// let cut = Summary::new("x.toml", "x", SeedRange { start: 1, end: 5 }, None, results, true);
+    /// assert_eq!((cut.stopped_at, cut.run()), (Some(2), 2));
+    /// ```
     pub fn new(
         file: &str,
         scenario: &str,
@@ -310,31 +428,62 @@ impl Summary {
     }
 
     /// Seeds that ran (and are kept: under `--fail-fast`, those up to the lowest failure).
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().run(), 4);
+    /// ```
     pub fn run(&self) -> u64 {
         self.results.len() as u64
     }
 
     /// The seeds that failed, in seed order.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// let seeds: Vec<u64> = summary().failures().map(|r| r.seed).collect();
+    /// assert_eq!(seeds, [2, 3]);
+    /// ```
     pub fn failures(&self) -> impl Iterator<Item = &SeedResult> {
         self.results.iter().filter(|r| r.failed())
     }
 
     /// How many seeds failed (violation, unknown or panic).
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().failed(), 2);
+    /// ```
     pub fn failed(&self) -> u64 {
         self.failures().count() as u64
     }
 
     /// How many seeds passed.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().passed(), 2);
+    /// ```
     pub fn passed(&self) -> u64 {
         self.run() - self.failed()
     }
 
     /// Seeds whose run panicked.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().panicked(), 0);
+    /// ```
     pub fn panicked(&self) -> u64 {
         self.results.iter().filter(|r| r.is_panic()).count() as u64
     }
 
     /// Seeds whose verdict is unknown.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().unknown(), 1);
+    /// ```
     pub fn unknown(&self) -> u64 {
         self.results
             .iter()
@@ -343,21 +492,42 @@ impl Summary {
     }
 
     /// The failing seed with the lowest number: the one to replay first.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().first_failure().map(|r| r.seed), Some(2));
+    /// ```
     pub fn first_failure(&self) -> Option<&SeedResult> {
         self.failures().next()
     }
 
     /// Simulation events over all seeds that ran.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().events(), 4_000, "1,000 events in each of 4 seeds");
+    /// ```
     pub fn events(&self) -> u64 {
         self.results.iter().map(|r| r.events).sum()
     }
 
     /// Virtual time simulated over all seeds that ran, in nanoseconds.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().virtual_time_ns(), 40_000_000_000, "10 s in each of 4 seeds");
+    /// ```
     pub fn virtual_time_ns(&self) -> u64 {
         self.results.iter().map(|r| r.virtual_time_ns).sum()
     }
 
     /// Every invariant checked or failed, in the order first seen, with its counts.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// let names: Vec<String> = summary().tallies().into_iter().map(|r| r.name).collect();
+    /// assert_eq!(names, ["no_split_brain", "leader_within 2s"]);
+    /// ```
     pub fn tallies(&self) -> Vec<InvariantTally> {
         let mut order: Vec<String> = Vec::new();
         let mut rows: BTreeMap<String, InvariantTally> = BTreeMap::new();
@@ -396,12 +566,24 @@ impl Summary {
 
     /// 1 if any seed broke a safety property, else 3 if any failed liveness or was unknown, else 0:
     /// the worst seed ([`exit::worst`]).
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// use sim::run::exit::ExitCode;
+    /// // A safety violation outranks the unknown liveness seed.
+    /// assert_eq!(summary().exit_code(), ExitCode::SafetyViolated);
+    /// ```
     pub fn exit_code(&self) -> ExitCode {
         exit::worst(self.results.iter().map(SeedResult::exit_code))
     }
 
     /// The command line that replays `seed` of this sweep's scenario file, e.g.
     /// `sim run scenarios/x.toml --seed 42`.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// assert_eq!(summary().replay(2), "sim run scenarios/raft/x.toml --seed 2");
+    /// ```
     pub fn replay(&self, seed: u64) -> String {
         replay_command(&self.file, seed)
     }
@@ -436,6 +618,13 @@ impl Summary {
     }
 
     /// The table printed on stdout: deterministic, no wall-clock figure.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// let table = summary().render_text();
+    /// assert!(table.contains("VIOLATION: 2 of 4 seeds failed"), "{table}");
+    /// assert!(table.contains("sim run scenarios/raft/x.toml --seed 2"), "{table}");
+    /// ```
     pub fn render_text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "{:<11} {}  ({})", "sweep", self.scenario, self.file);
@@ -569,6 +758,12 @@ impl Summary {
     }
 
     /// The `--json` document: the same facts as the table.
+    ///
+    /// ```
+    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// let json = summary().to_json();
+    /// assert_eq!(json["failed"], 2, "{json}");
+    /// ```
     pub fn to_json(&self) -> Value {
         let invariants: Vec<Value> = self
             .tallies()

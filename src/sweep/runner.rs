@@ -31,6 +31,15 @@ use crate::scenario::Scenario;
 use super::SeedResult;
 
 /// How to run a batch of seeds.
+///
+/// ```
+/// use std::sync::atomic::AtomicBool;
+/// use sim::sweep::runner::RunnerOptions;
+/// let stop = AtomicBool::new(false);
+/// // Four threads, stopping above the lowest failure.
+/// let options = RunnerOptions { fail_fast: true, ..RunnerOptions::new(4, &stop) };
+/// assert_eq!((options.jobs, options.fail_fast, options.known_failure), (4, true, None));
+/// ```
 pub struct RunnerOptions<'a> {
     /// Worker threads (at least 1).
     pub jobs: usize,
@@ -52,6 +61,15 @@ pub struct RunnerOptions<'a> {
 impl<'a> RunnerOptions<'a> {
     /// Every seed runs on `jobs` threads until done or `stop` is set: no fail-fast, no panic aid,
     /// woken once a second. Callers change what they need with `..RunnerOptions::new(..)`.
+    ///
+    /// ```
+    /// use std::sync::atomic::AtomicBool;
+    /// use sim::sweep::runner::RunnerOptions;
+    /// let stop = AtomicBool::new(false);
+    /// let options = RunnerOptions::new(2, &stop);
+    /// assert_eq!(options.tick, std::time::Duration::from_secs(1));
+    /// assert!(options.panic_at.is_none());
+    /// ```
     pub fn new(jobs: usize, stop: &'a AtomicBool) -> Self {
         RunnerOptions {
             jobs,
@@ -68,6 +86,13 @@ impl<'a> RunnerOptions<'a> {
 /// A test aid, `--panic-at SEEDS@TIME` (hidden): the runs of these seeds panic at this virtual
 /// time, as a buggy protocol would, so that a sweep's handling of panics can be tested end to
 /// end. `3,7@1.5s` makes seeds 3 and 7 panic at 1.5 s.
+///
+/// ```
+/// use sim::sweep::runner::PanicAid;
+/// let aid: PanicAid = "3,7@1.5s".parse().unwrap();
+/// assert_eq!((aid.seeds, aid.at), (vec![3, 7], 1_500_000_000));
+/// assert!("3,x@1s".parse::<PanicAid>().is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PanicAid {
     /// The seeds whose runs panic.
@@ -78,6 +103,12 @@ pub struct PanicAid {
 
 impl PanicAid {
     /// When this seed's run panics, if it does.
+    ///
+    /// ```
+    /// use sim::sweep::runner::PanicAid;
+    /// let aid: PanicAid = "3,7@1.5s".parse().unwrap();
+    /// assert_eq!((aid.for_seed(7), aid.for_seed(8)), (Some(1_500_000_000), None));
+    /// ```
     pub fn for_seed(&self, seed: u64) -> Option<Nanos> {
         self.seeds.contains(&seed).then_some(self.at)
     }
@@ -105,6 +136,19 @@ impl FromStr for PanicAid {
 }
 
 /// What the calling thread is told while the workers run.
+///
+/// ```
+/// use sim::sweep::runner::Event;
+/// // What a progress display does with each.
+/// fn count(event: Event<'_>, done: &mut u64) {
+///     if let Event::Done(_) = event {
+///         *done += 1;
+///     }
+/// }
+/// let mut done = 0;
+/// count(Event::Tick, &mut done);
+/// assert_eq!(done, 0);
+/// ```
 pub enum Event<'a> {
     /// A seed finished.
     Done(&'a SeedResult),

@@ -1,12 +1,12 @@
 //! `sim shrink`: cut a failing run down to the smallest scenario that still fails the same way.
 //!
 //! 1. Run the seed and pick the target: the first invariant that failed (or the one named).
-//! 2. Make the run explicit ([`explicit`]): the fault schedule the world applied, nemesis
+//! 2. Make the run explicit (module `explicit`): the fault schedule the world applied, nemesis
 //!    included, becomes `[[faults]]` entries naming their nodes, and the clients' history
 //!    becomes a workload script. Check that this explicit scenario still fails.
 //! 3. Minimise, each candidate one [`run::run`] of the same seed, keeping it only if the target
 //!    invariant still fails: cut the run to just after the violation; drop faults, clients and
-//!    operations by delta debugging ([`ddmin()`](ddmin::ddmin)); shorten each fault's `for` and the run's
+//!    operations by delta debugging (`ddmin`); shorten each fault's `for` and the run's
 //!    `duration` by bisection; repeat while anything got smaller. Last, renumber the clients
 //!    left from 0, if the failure survives it.
 //!
@@ -16,8 +16,8 @@
 //! its index (and so its streams) until the final renumbering, which is itself tested. The
 //! number of runs is capped: at the cap the smallest failing scenario found so far is kept.
 
-pub mod ddmin;
-pub mod explicit;
+pub(crate) mod ddmin;
+pub(crate) mod explicit;
 
 use std::fmt;
 
@@ -34,9 +34,27 @@ use ddmin::{Probe, ddmin, shortest};
 use explicit::{Unit, flatten, units};
 
 /// The default cap on candidate runs.
+///
+/// ```
+/// use sim::sweep::shrink::{DEFAULT_MAX_RUNS, ShrinkOptions};
+/// let options = ShrinkOptions { seed: None, invariant: None, max_runs: DEFAULT_MAX_RUNS };
+/// assert_eq!(options.max_runs, 2000);
+/// ```
 pub const DEFAULT_MAX_RUNS: usize = 2000;
 
 /// What to shrink.
+///
+/// ```
+/// use sim::sweep::shrink::{ShrinkOptions, shrink};
+/// let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/failover/naive-split-brain.toml"));
+/// let scenario = sim::scenario::Scenario::parse("naive-split-brain.toml", text)?;
+/// // Seed 1, and it must keep failing no_split_brain.
+/// let options = ShrinkOptions { seed: Some(1), invariant: Some("no_split_brain".into()), max_runs: 100 };
+/// let shrunk = shrink(&scenario, &options)?;
+/// assert_eq!((shrunk.seed, shrunk.invariant.as_str()), (1, "no_split_brain"));
+/// assert!(shrunk.runs <= 100);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ShrinkOptions {
     /// The failing seed (the scenario's own when `None`).
@@ -48,6 +66,18 @@ pub struct ShrinkOptions {
 }
 
 /// The size of a scenario, as `sim shrink` reports it.
+///
+/// ```
+/// use sim::sweep::shrink::{DEFAULT_MAX_RUNS, ShrinkOptions, shrink};
+/// let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/failover/naive-split-brain.toml"));
+/// let scenario = sim::scenario::Scenario::parse("naive-split-brain.toml", text)?;
+/// let options = ShrinkOptions { seed: None, invariant: None, max_runs: DEFAULT_MAX_RUNS };
+/// let shrunk = shrink(&scenario, &options)?;
+/// // Never larger than what it started from, in any dimension.
+/// assert!(shrunk.minimal.faults <= shrunk.original.faults);
+/// assert!(shrunk.minimal.duration <= shrunk.original.duration);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sizes {
     /// `[[faults]]` entries (for the original: entries plus drawn nemesis faults).
@@ -61,6 +91,19 @@ pub struct Sizes {
 }
 
 /// A shrunk scenario and how it was reached.
+///
+/// ```
+/// use sim::sweep::shrink::{DEFAULT_MAX_RUNS, ShrinkOptions, shrink};
+/// let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/failover/naive-split-brain.toml"));
+/// let scenario = sim::scenario::Scenario::parse("naive-split-brain.toml", text)?;
+/// let options = ShrinkOptions { seed: None, invariant: None, max_runs: DEFAULT_MAX_RUNS };
+/// let shrunk = shrink(&scenario, &options)?;
+/// // The minimal scenario runs on its own, at its seed, and still fails the same invariant.
+/// assert_eq!(shrunk.scenario.seed, shrunk.seed);
+/// assert!(shrunk.violation_at <= shrunk.minimal.duration);
+/// assert!(!shrunk.hit_limit);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Shrunk {
     /// The minimal scenario: explicit faults, scripted workload, `seed` and `[expect]` set.
@@ -84,6 +127,17 @@ pub struct Shrunk {
 }
 
 /// Why there is nothing to shrink.
+///
+/// ```
+/// use sim::sweep::shrink::{ShrinkError, ShrinkOptions, shrink};
+/// let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/failover/naive-split-brain.toml"));
+/// let scenario = sim::scenario::Scenario::parse("naive-split-brain.toml", text)?;
+/// let options = ShrinkOptions { seed: None, invariant: Some("linearizable".into()), max_runs: 10 };
+/// let err = shrink(&scenario, &options).unwrap_err();
+/// assert!(matches!(&err, ShrinkError::UnknownInvariant { name, .. } if name == "linearizable"));
+/// assert!(err.to_string().contains("linearizable"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum ShrinkError {
     /// The scenario cannot run.
@@ -261,12 +315,35 @@ fn violated_at(invariants: &[run::InvariantReport], name: &str) -> Option<Nanos>
 }
 
 /// Shrinks `scenario`'s failing seed. See the module doc for the steps.
+///
+/// ```
+/// use sim::sweep::shrink::{DEFAULT_MAX_RUNS, ShrinkOptions, shrink};
+/// let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/failover/naive-split-brain.toml"));
+/// let scenario = sim::scenario::Scenario::parse("naive-split-brain.toml", text)?;
+/// let options = ShrinkOptions { seed: None, invariant: None, max_runs: DEFAULT_MAX_RUNS };
+/// let shrunk = shrink(&scenario, &options)?;
+/// assert_eq!(shrunk.invariant, "no_split_brain");
+/// assert!(shrunk.minimal.faults >= 1, "a split brain needs a fault");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn shrink(scenario: &Scenario, options: &ShrinkOptions) -> Result<Shrunk, ShrinkError> {
     shrink_with(registry::installed(), scenario, options)
 }
 
 /// [`shrink`] through a given registry rather than the process's: what the test harness
 /// (`sim::testing`) uses for a protocol it registered itself.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::sweep::shrink::{ShrinkError, ShrinkOptions, shrink_with};
+/// // Tiny's scenario passes: there is nothing to shrink.
+/// let registry = registry();
+/// let scenario = registry.scenario("tiny.toml", SCENARIO)?;
+/// let options = ShrinkOptions { seed: None, invariant: None, max_runs: 10 };
+/// let err = shrink_with(&registry, &scenario, &options).unwrap_err();
+/// assert!(matches!(err, ShrinkError::NoFailure { seed: 1, .. }), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn shrink_with(
     registry: &Registry,
     scenario: &Scenario,

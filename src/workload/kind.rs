@@ -50,9 +50,11 @@ pub trait Workload: ClientApi {
     /// it writes one, it must be the kind of the protocol it runs.
     const KIND: &'static str;
 
-    /// Whether its histories are maps of registers that the `linearizable` checker can judge
-    /// (key-value and register clients); a scenario naming `linearizable` for another kind is
-    /// refused.
+    /// Whether the `linearizable` checker can judge this kind's histories: its operations are
+    /// reads and writes of registers (a key-value store, replicas that may return siblings).
+    /// Then `linearizable` is checked by default when a scenario has clients; a kind that
+    /// judges its histories otherwise (a bank's transfers) leaves it `false`, and a scenario
+    /// that names `linearizable` is refused.
     const LINEARIZABLE: bool = false;
 
     /// The kind's own `[workload]` keys beside the common ones (`kind`, `clients`, `rate`,

@@ -333,6 +333,11 @@ pub struct LamportClock(u64);
 
 impl LamportClock {
     /// A clock that has seen nothing (time 0).
+    ///
+    /// ```
+    /// use sim::protocols::replica::LamportClock;
+    /// assert_eq!(LamportClock::new().now(), 0);
+    /// ```
     pub fn new() -> LamportClock {
         LamportClock(0)
     }
@@ -350,6 +355,12 @@ impl LamportClock {
     }
 
     /// A local event or a send: advances the clock and returns the event's timestamp.
+    ///
+    /// ```
+    /// use sim::protocols::replica::LamportClock;
+    /// let mut clock = LamportClock::new();
+    /// assert_eq!((clock.tick(), clock.tick()), (1, 2));
+    /// ```
     pub fn tick(&mut self) -> u64 {
         self.0 = self
             .0
@@ -360,6 +371,13 @@ impl LamportClock {
 
     /// A receipt of a message stamped `stamp`: the clock jumps past both its own time and the
     /// stamp, and returns the receipt's timestamp.
+    ///
+    /// ```
+    /// use sim::protocols::replica::LamportClock;
+    /// let mut clock = LamportClock::new();
+    /// assert_eq!(clock.observe(41), 42, "past a stamp from ahead");
+    /// assert_eq!(clock.observe(7), 43, "and past its own time for one from behind");
+    /// ```
     pub fn observe(&mut self, stamp: u64) -> u64 {
         self.0 = self.0.max(stamp);
         self.tick()

@@ -7,6 +7,7 @@
 //! logical clocks they stamp versions and messages with.
 
 pub mod clocks;
+pub mod invariants;
 pub mod quorum;
 pub mod register;
 pub mod staleness;

@@ -65,6 +65,12 @@ pub enum RegisterOp {
 
 impl RegisterOp {
     /// The key it reads or writes.
+    ///
+    /// ```
+    /// use sim::protocols::replica::{RegisterOp, VectorClock};
+    /// let put = RegisterOp::Put { key: "y".into(), value: "1".into(), context: VectorClock::new() };
+    /// assert_eq!(&**put.key(), "y");
+    /// ```
     pub fn key(&self) -> &Arc<str> {
         match self {
             RegisterOp::Get { key } | RegisterOp::Put { key, .. } => key,
@@ -132,7 +138,15 @@ pub enum RegisterOutput {
 
 impl RegisterOutput {
     /// The context a client's next put of the key carries after this: the merge of the clocks
-    /// it has seen (empty for a put's output: a write's context comes from reads).
+    /// it has seen.
+    ///
+    /// ```
+    /// use sim::protocols::replica::{RegisterOutput, VectorClock};
+    /// let nothing = RegisterOutput::Read { versions: vec![] };
+    /// assert_eq!(nothing.context(), VectorClock::new(), "a read of nothing supersedes nothing");
+    /// let wrote = RegisterOutput::Written { clock: VectorClock::from_counts(&[0, 1]) };
+    /// assert_eq!(wrote.context().to_string(), "[0,1]");
+    /// ```
     pub fn context(&self) -> VectorClock {
         match self {
             RegisterOutput::Read { versions } => {

@@ -25,6 +25,13 @@ const DEFAULT_REGISTERS: u32 = 1;
 const DEFAULT_READS: f64 = 0.5;
 
 /// Which node a register client sends its requests to first.
+///
+/// ```
+/// use sim::protocols::replica::Home;
+/// let own: Home = serde_json::from_str("\"own\"").unwrap();
+/// assert_eq!(own, Home::Own);
+/// assert_eq!(Home::default(), Home::Any);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Home {
@@ -37,6 +44,13 @@ pub enum Home {
 }
 
 /// The register kind's own `[workload]` keys.
+///
+/// ```
+/// use sim::protocols::replica::{Home, RegisterOptions};
+/// // `[workload]` with `registers = 2` and `home = "own"`, beside the common keys.
+/// let options: RegisterOptions = toml::from_str("clients = 3\nregisters = 2\nhome = \"own\"").unwrap();
+/// assert_eq!((options.registers, options.home, options.reads), (Some(2), Some(Home::Own), None));
+/// ```
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 pub struct RegisterOptions {
     /// How many keys clients read and write: `x` when 1, else `x0`, `x1`, …; at least 1.
@@ -96,6 +110,15 @@ pub struct RegisterDraw {
 
 impl RegisterDraw {
     /// Draws as `options` say.
+    ///
+    /// ```
+    /// use sim::node::{ClientId, Rng, Stream};
+    /// use sim::protocols::replica::{RegisterDraw, RegisterOp, RegisterOptions};
+    /// use sim::workload::closed_loop::Draw;
+    /// let mut only_gets = RegisterDraw::new(&RegisterOptions { reads: Some(1.0), ..Default::default() });
+    /// let op = only_gets.draw(&mut Rng::derive(1, Stream::Client(0)), ClientId(0), 1);
+    /// assert_eq!(op, RegisterOp::Get { key: "x".into() });
+    /// ```
     pub fn new(options: &RegisterOptions) -> Self {
         RegisterDraw {
             registers: options.registers(),
@@ -111,6 +134,16 @@ impl RegisterDraw {
 }
 
 /// A virtual register client.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::ClientId;
+/// use sim::protocols::replica::{RegisterClient, RegisterDraw, RegisterOptions};
+/// use sim::workload::closed_loop::ClosedLoop;
+/// let draw = RegisterDraw::new(&RegisterOptions::default());
+/// let client: RegisterClient = ClosedLoop::drawing(ClientId(0), &kv_spec(), draw);
+/// assert!(client.operations().is_empty());
+/// ```
 pub type RegisterClient = ClosedLoop<RegisterDraw>;
 
 impl Draw for RegisterDraw {
