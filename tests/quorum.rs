@@ -37,11 +37,19 @@ fn history(file: &str, name: &str) -> Vec<(u64, String, String, String)> {
         .iter()
         .map(|o| {
             let s = |k: &str| o[k].as_str().unwrap_or("").to_string();
-            let v = if s("f") == "read" {
-                s("output")
-            } else {
-                s("value")
+            // A read of nothing is `nil`, of siblings `a|b`.
+            let out = match &o["output"] {
+                Value::Null => "nil".to_string(),
+                Value::String(v) => v.clone(),
+                other => other["siblings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("|"),
             };
+            let v = if s("f") == "read" { out } else { s("value") };
             (o["process"].as_u64().unwrap(), s("f"), v, s("type"))
         })
         .collect()
@@ -231,5 +239,58 @@ fn bad_quorum_sizes_are_refused_at_their_key() {
     assert!(
         err.contains(":19:1: r: how many replies a get waits for, from 1 to n = 5 (got 6)"),
         "{err}"
+    );
+}
+
+#[test]
+fn lww_clock_skew_a_later_put_through_a_slow_clock_is_acknowledged_and_lost() {
+    let file = "scenarios/quorum/lww-clock-skew.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.json["verdict"], "violation", "{}", r.stderr);
+    let lost = r.invariant("no_lost_update");
+    assert_eq!(lost["status"], "violation");
+    assert_eq!(
+        lost["violation"]["message"],
+        "c1's acknowledged put of x = c1-2 is lost: no replica holds it, nor a value whose put had seen it"
+    );
+    let lines = replay(file, "0.2s", "0.34s");
+    // A put through A (300ms fast) completed at 0.206s, stamped 0.499s; c1's put through B
+    // (200ms slow) begins later, at 0.327s, stamped 0.131s: older, dropped by every replica.
+    assert!(has(&lines, "client 0 put x=c0-2 → ok (#2)"));
+    assert!(has(&lines, "A → B Put(x = c0-2 @0.498736s by A) delivered"));
+    assert!(has(&lines, "client 1 invokes put x=c1-2 (#2)"));
+    assert!(has(&lines, "B → A Put(x = c1-2 @0.130504s by B) delivered"));
+    let c0 = lines
+        .iter()
+        .position(|l| l.contains("client 0 put x=c0-2 → ok"))
+        .unwrap();
+    let c1 = lines
+        .iter()
+        .position(|l| l.contains("client 1 invokes put x=c1-2"))
+        .unwrap();
+    assert!(c0 < c1, "the lost put is the later one");
+}
+
+#[test]
+fn vector_clock_siblings_the_same_world_keeps_every_acknowledged_put() {
+    let file = "scenarios/quorum/vector-clock-siblings.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.json["verdict"], "pass", "{}", r.stderr);
+    assert_eq!(r.invariant("no_lost_update")["status"], "pass");
+    assert_eq!(r.invariant("siblings_kept")["status"], "pass");
+    let siblings = history(file, "vcs")
+        .iter()
+        .filter(|(_, f, v, _)| f == "read" && v.contains('|'))
+        .count();
+    assert!(
+        siblings > 10,
+        "concurrent puts came back together as siblings: {siblings}"
+    );
+    let sweep = sim(&["sweep", "--seeds", "1..101", file]);
+    assert_eq!(
+        sweep.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sweep.stderr)
     );
 }
