@@ -1,5 +1,5 @@
 //! Which nodes hold a key: every node, or the `n` successors of the key on a consistent-hash
-//! ring (seed text 004 §「一致性哈希」's ring, with `n` replicas as in Dynamo).
+//! ring (seed text 004 §1.5.1 「一致性哈希」's ring, with `n` replicas as in Dynamo).
 //!
 //! The hash is FNV-1a followed by a SplitMix64 finaliser: fixed by this file, the same on every
 //! machine and run, and free of any `HashMap` order. Each node sits at the hash of its index
