@@ -294,3 +294,30 @@ fn vector_clock_siblings_the_same_world_keeps_every_acknowledged_put() {
         String::from_utf8_lossy(&sweep.stderr)
     );
 }
+
+#[test]
+fn abd_ring_each_key_lives_on_three_of_five_nodes_and_stays_linearizable() {
+    let file = "scenarios/quorum/abd-ring.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.json["verdict"], "pass", "{}", r.stderr);
+    let lin = r.invariant("linearizable");
+    assert!(
+        lin["detail"].as_str().unwrap().contains("over 4 keys"),
+        "{lin}"
+    );
+    // Each key changes on exactly its three replicas: 4 keys over 5 nodes, so no node holds
+    // them all, and every node holds some.
+    let changes = &r.json["quorum"]["replica_changes"];
+    let per_node: Vec<u64> = ["A", "B", "C", "D", "E"]
+        .iter()
+        .map(|n| changes[n].as_u64().unwrap())
+        .collect();
+    assert!(per_node.iter().all(|&c| c > 0), "{per_node:?}");
+    let sweep = sim(&["sweep", "--seeds", "1..101", file]);
+    assert_eq!(
+        sweep.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sweep.stderr)
+    );
+}

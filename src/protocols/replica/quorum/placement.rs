@@ -2,9 +2,9 @@
 //! ring (seed text 004 §1.5.1 「一致性哈希」's ring, with `n` replicas as in Dynamo).
 //!
 //! The hash is FNV-1a followed by a SplitMix64 finaliser: fixed by this file, the same on every
-//! machine and run, and free of any `HashMap` order. Each node sits at the hash of its index
-//! (a node knows its peers by index, not by name), once: no virtual nodes, so with few nodes
-//! the arcs are uneven — enough to show placement, not to balance load.
+//! machine and run, and free of any `HashMap` order. Each node sits at [`TOKENS`] points of the
+//! ring, the hashes of its index and the point's number (a node knows its peers by index, not
+//! by name): virtual nodes, so that with five nodes the keys do not all fall on the same three.
 
 use crate::node::NodeId;
 
@@ -22,11 +22,15 @@ pub(crate) fn ring_hash(bytes: &[u8]) -> u64 {
     h ^ (h >> 31)
 }
 
+/// How many points of the ring each node holds.
+pub(crate) const TOKENS: u32 = 16;
+
 /// Where each key's replicas are, the same on every node.
 #[derive(Clone, Debug)]
 pub(crate) struct Ring {
-    /// Every node, ordered by its position on the ring (all the same with `Placement::All`).
+    /// Every node's points, ordered by position on the ring.
     tokens: Vec<(u64, NodeId)>,
+    nodes: usize,
     placement: Placement,
     n: usize,
 }
@@ -35,31 +39,38 @@ impl Ring {
     /// The placement of a cluster of `nodes` nodes with `n` replicas per key.
     pub(crate) fn new(placement: Placement, nodes: usize, n: usize) -> Ring {
         let mut tokens: Vec<(u64, NodeId)> = (0..nodes as u32)
-            .map(|i| (ring_hash(format!("node-{i}").as_bytes()), NodeId(i)))
+            .flat_map(|i| {
+                (0..TOKENS).map(move |t| (ring_hash(format!("node-{i}/{t}").as_bytes()), NodeId(i)))
+            })
             .collect();
         tokens.sort_unstable();
         Ring {
             tokens,
+            nodes,
             placement,
             n: n.min(nodes),
         }
     }
 
-    /// The replicas of `key`: all nodes in cluster order, or the `n` nodes met walking
-    /// clockwise from the key's hash (the first at or after it, wrapping around).
+    /// The replicas of `key`: all nodes in cluster order, or the first `n` distinct nodes met
+    /// walking clockwise from the key's hash (from the first point at or after it, wrapping).
     pub(crate) fn replicas(&self, key: &str) -> Vec<NodeId> {
         match self.placement {
-            Placement::All => {
-                let mut all: Vec<NodeId> = self.tokens.iter().map(|t| t.1).collect();
-                all.sort_unstable();
-                all
-            }
+            Placement::All => (0..self.nodes as u32).map(NodeId).collect(),
             Placement::Ring => {
                 let h = ring_hash(key.as_bytes());
                 let start = self.tokens.partition_point(|t| t.0 < h);
-                (0..self.n)
-                    .map(|i| self.tokens[(start + i) % self.tokens.len()].1)
-                    .collect()
+                let mut out: Vec<NodeId> = Vec::with_capacity(self.n);
+                for i in 0..self.tokens.len() {
+                    let node = self.tokens[(start + i) % self.tokens.len()].1;
+                    if !out.contains(&node) {
+                        out.push(node);
+                        if out.len() == self.n {
+                            break;
+                        }
+                    }
+                }
+                out
             }
         }
     }
@@ -98,23 +109,31 @@ mod tests {
             assert_eq!(reps.len(), 3);
             let distinct: std::collections::BTreeSet<_> = reps.iter().collect();
             assert_eq!(distinct.len(), 3, "{key}: {reps:?}");
-            // The first replica is the first token at or after the key's hash, wrapping.
+            // The replicas are the distinct owners of the points met clockwise from the
+            // key's hash, in that order.
             let h = ring_hash(key.as_bytes());
-            let first = ring
+            let mut walk: Vec<NodeId> = ring
                 .tokens
                 .iter()
-                .find(|t| t.0 >= h)
-                .unwrap_or(&ring.tokens[0])
-                .1;
-            assert_eq!(reps[0], first, "{key}");
-            // The others follow it in ring order.
-            let pos = ring.tokens.iter().position(|t| t.1 == first).unwrap();
-            assert_eq!(reps[1], ring.tokens[(pos + 1) % 5].1);
-            assert_eq!(reps[2], ring.tokens[(pos + 2) % 5].1);
+                .filter(|t| t.0 >= h)
+                .map(|t| t.1)
+                .collect();
+            walk.extend(ring.tokens.iter().filter(|t| t.0 < h).map(|t| t.1));
+            walk.dedup();
+            let mut distinct = Vec::new();
+            for n in walk {
+                if !distinct.contains(&n) {
+                    distinct.push(n);
+                }
+            }
+            assert_eq!(reps, distinct[..3], "{key}");
             firsts.insert(reps[0]);
             // The same on every call: no map order, no randomness.
             assert_eq!(ring.replicas(&key), reps);
         }
         assert_eq!(firsts.len(), 5, "every node is some key's first replica");
+        // Even four keys spread over all five nodes (each node has several points).
+        let four: Vec<Vec<NodeId>> = (0..4).map(|k| ring.replicas(&format!("x{k}"))).collect();
+        assert!((0..5).all(|n| four.iter().any(|r| r.contains(&NodeId(n)))), "{four:?}");
     }
 }
