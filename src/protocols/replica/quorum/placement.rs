@@ -134,6 +134,9 @@ mod tests {
         assert_eq!(firsts.len(), 5, "every node is some key's first replica");
         // Even four keys spread over all five nodes (each node has several points).
         let four: Vec<Vec<NodeId>> = (0..4).map(|k| ring.replicas(&format!("x{k}"))).collect();
-        assert!((0..5).all(|n| four.iter().any(|r| r.contains(&NodeId(n)))), "{four:?}");
+        assert!(
+            (0..5).all(|n| four.iter().any(|r| r.contains(&NodeId(n)))),
+            "{four:?}"
+        );
     }
 }
