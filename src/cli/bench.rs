@@ -16,6 +16,13 @@ use crate::scenario::Scenario;
 use crate::workload::history::{Call, Outcome};
 
 /// `sim bench`: the engine's speed on the bundled workloads, or another benchmark.
+///
+/// ```
+/// use sim::cli::bench::BenchArgs;
+/// // What `cargo bench` runs: every workload, fastest of five.
+/// let args = BenchArgs { runs: 5, ..Default::default() };
+/// assert_eq!((args.filter, args.json, args.target.is_none()), (None, false, true));
+/// ```
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
     /// Only the workloads whose name contains this.
@@ -33,6 +40,15 @@ pub struct BenchArgs {
 }
 
 /// `sim bench <target>`: benchmarks other than the engine's.
+///
+/// ```
+/// use sim::cli::bench::{BenchArgs, BenchTarget};
+/// use sim::cli::bench_sweep::BenchSweepArgs;
+/// // `sim bench sweep --seeds 200`, as a program builds it.
+/// let sweep = BenchSweepArgs { seeds: 200, runs: 1, json: true };
+/// let args = BenchArgs { target: Some(BenchTarget::Sweep(sweep)), ..Default::default() };
+/// assert!(matches!(args.target, Some(BenchTarget::Sweep(BenchSweepArgs { seeds: 200, .. }))));
+/// ```
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum BenchTarget {
     /// The linearizability checker on a data set with published verdicts and Porcupine's times.
@@ -189,6 +205,13 @@ fn si(x: f64) -> String {
 
 /// `sim bench`: runs the workloads (or another target) and prints the table or JSON; returns the
 /// exit code (0, or 2 on bad input).
+///
+/// ```
+/// use sim::cli::bench::{BenchArgs, main};
+/// // Only the 5-node mesh, once: exit 0 once the table is printed.
+/// let args = BenchArgs { filter: Some("mesh-5".into()), runs: 1, ..Default::default() };
+/// assert_eq!(main(&args), 0);
+/// ```
 pub fn main(args: &BenchArgs) -> i32 {
     match &args.target {
         Some(BenchTarget::Check(check)) => return super::bench_check::main(check),

@@ -24,6 +24,21 @@ use super::check::{check_within, load};
 use super::display;
 
 /// `sim bench check`: the linearizability checker against published verdicts and times.
+///
+/// ```
+/// use sim::cli::bench_check::BenchCheckArgs;
+/// use sim::node::Duration;
+/// // `sim bench check DATA --filter etcd`: a data set directory holding MANIFEST.tsv.
+/// let args = BenchCheckArgs {
+///     dir: Some("data/lin".into()),
+///     data: None,
+///     runs: 5,
+///     filter: Some("etcd".into()),
+///     timeout: "60s".parse::<Duration>().unwrap(),
+///     json: false,
+/// };
+/// assert_eq!(args.dir.as_deref(), Some(std::path::Path::new("data/lin")));
+/// ```
 #[derive(Args, Debug, Clone)]
 pub struct BenchCheckArgs {
     /// The data set: a directory holding MANIFEST.tsv (default: $SIM_LIN_DATA; the README says

@@ -28,6 +28,13 @@ const TEXT: &str = include_str!("../../scenarios/raft/nemesis-partitions.toml");
 pub(crate) const BAR: f64 = 1.8;
 
 /// `sim bench sweep`: a sweep's speed-up from 1 job to 2.
+///
+/// ```
+/// use sim::cli::bench_sweep::BenchSweepArgs;
+/// // `sim bench sweep --seeds 200 --runs 3 --json`.
+/// let args = BenchSweepArgs { seeds: 200, runs: 3, json: true };
+/// assert_eq!(args.seeds, 200);
+/// ```
 #[derive(Args, Debug, Clone)]
 pub struct BenchSweepArgs {
     /// Seeds per sweep (from seed 1).

@@ -134,6 +134,14 @@ pub fn main_with(registry: crate::run::registry::Registry) -> i32 {
 
 /// Parses the command line and runs the command over the process's protocol registry (the
 /// built-in protocols unless [`main_with`] installed another); returns the exit code.
+///
+/// ```
+/// // The `sim` binary is this, over the built-in protocols.
+/// fn main() {
+///     std::process::exit(sim::cli::main());
+/// }
+/// # let _ = main;
+/// ```
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {

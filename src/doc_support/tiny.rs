@@ -381,3 +381,38 @@ impl Draw for GetX {
         }
     }
 }
+
+/// Runs `handler` on `node`, any protocol's node `id` of a cluster of `nodes`, outside any
+/// world, both clocks reading `now`; returns the effects it asked for, in order.
+pub(crate) fn step_any<P: Protocol>(
+    node: &mut P,
+    id: u32,
+    nodes: u32,
+    now: LocalNanos,
+    handler: impl FnOnce(&mut P, &mut Ctx<'_, P>),
+) -> Vec<Effect<P>> {
+    let peers: Vec<NodeId> = (0..nodes).map(NodeId).filter(|&p| p != NodeId(id)).collect();
+    let mut rng = Rng::derive(1, Stream::Node(id));
+    let mut effects = Vec::new();
+    let mut ctx = Ctx::new(NodeId(id), &peers, now, now, &mut rng, &mut effects);
+    handler(node, &mut ctx);
+    effects
+}
+
+/// The ids of a cluster of `nodes` other than `id`.
+pub(crate) fn peers_of(id: u32, nodes: u32) -> Vec<NodeId> {
+    (0..nodes).map(NodeId).filter(|&p| p != NodeId(id)).collect()
+}
+
+/// A world of `n` nodes named A, B, … on 1 ms links, honest clocks, no faults.
+pub(crate) fn world_spec(n: usize, seed: u64, duration: Nanos) -> sim::world::WorldSpec {
+    sim::world::WorldSpec {
+        seed,
+        names: (0..n).map(|i| ((b'A' + i as u8) as char).to_string()).collect(),
+        duration,
+        max_events: 1_000_000,
+        link: sim::world::LinkModel::default(),
+        clocks: vec![sim::world::Clock::honest(); n],
+        faults: Vec::new(),
+    }
+}

@@ -35,10 +35,20 @@ pub type LocalNanos = i64;
 /// (`CLOCK_MONOTONIC`, Rust's `Instant`) only measures elapsed time: it drifts with the
 /// machine's oscillator but never jumps and never goes backwards. Durations belong on the
 /// monotonic clock.
-// No example here: the doc comment is also the description `sim schema` gives the `clock` key
-// (schemars reads it), so it stays prose; `Ctx::clock` shows the kinds in use.
+///
+/// ```
+/// use sim::node::ClockKind;
+/// // As a scenario writes it (a Raft lease measured on the wall clock: the broken design).
+/// let kind: ClockKind = serde_json::from_str("\"wall\"").unwrap();
+/// assert_eq!(kind, ClockKind::Wall);
+/// assert_eq!(ClockKind::default(), ClockKind::Monotonic);
+/// ```
+// The description `sim schema` gives the `clock` key: the prose above, without the example.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(
+    description = "Which of a node's two clocks a reading or a deadline is on.\n\nReal machines have both: the *wall* clock (`CLOCK_REALTIME`) tells the time of day and is stepped by NTP or an operator, forwards or backwards; the *monotonic* clock (`CLOCK_MONOTONIC`, Rust's `Instant`) only measures elapsed time: it drifts with the machine's oscillator but never jumps and never goes backwards. Durations belong on the monotonic clock."
+)]
 pub enum ClockKind {
     /// Offset, drift and jumps: the time of day.
     Wall,

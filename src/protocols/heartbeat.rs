@@ -21,8 +21,18 @@ use crate::node::{
 };
 
 /// `[protocol]` settings of `heartbeat`.
+///
+/// ```
+/// use sim::protocols::heartbeat::HeartbeatConfig;
+/// // `[protocol]` with only a timeout: the interval keeps its default.
+/// let config: HeartbeatConfig = toml::from_str("timeout = \"500ms\"").unwrap();
+/// assert_eq!((config.interval.nanos(), config.timeout.nanos()), (100_000_000, 500_000_000));
+/// assert!(toml::from_str::<HeartbeatConfig>("period = \"1s\"").is_err(), "unknown keys are refused");
+/// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `heartbeat`.")]
 pub struct HeartbeatConfig {
     /// How often each node sends a heartbeat to every other node.
     pub interval: Duration,
@@ -40,6 +50,16 @@ impl Default for HeartbeatConfig {
 }
 
 /// The heartbeat: a sequence number and the sender's clock reading (16 bytes).
+///
+/// ```
+/// use sim::node::Protocol;
+/// use sim::protocols::heartbeat::{Beat, Heartbeat};
+/// let beat = Beat { seq: 21, sent_at: 2_000_000_000 };
+/// assert_eq!(serde_json::to_string(&beat).unwrap(), r#"{"seq":21,"sent_at":2000000000}"#);
+/// // How `sim replay` tells it.
+/// let told = Heartbeat::narrate_message(&serde_json::to_value(beat).unwrap(), &[]);
+/// assert_eq!(told.as_deref(), Some("Heartbeat(sent at 2.000s, seq 21)"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Beat {
     /// Numbers this node's heartbeats, from 1.
@@ -49,6 +69,16 @@ pub struct Beat {
 }
 
 /// The detector's one timer.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Effect, Protocol};
+/// use sim::protocols::heartbeat::{Heartbeat, HeartbeatConfig, HeartbeatTimer};
+/// let mut a = Heartbeat::new(sim::node::NodeId(0), &peers_of(0, 3), &HeartbeatConfig::default(), None);
+/// let effects = step_any(&mut a, 0, 3, 0, |n, ctx| n.on_start(ctx));
+/// // It beats to both peers at once, then ticks every interval.
+/// assert!(effects.iter().any(|e| matches!(e, Effect::SetTimer { timer: HeartbeatTimer::Tick, after: 100_000_000 })));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum HeartbeatTimer {
     /// Every `interval`: suspect the peers silent for over `timeout`, then beat to every peer.
@@ -57,6 +87,20 @@ pub enum HeartbeatTimer {
 
 /// One node of the all-to-all heartbeat detector: it beats to every peer and suspects or trusts
 /// each of them.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Effect, NodeId, Observation, Protocol};
+/// use sim::protocols::heartbeat::{Heartbeat, HeartbeatConfig, HeartbeatTimer};
+/// const MS: i64 = 1_000_000;
+/// let mut a = Heartbeat::new(NodeId(0), &peers_of(0, 3), &HeartbeatConfig::default(), None);
+/// step_any(&mut a, 0, 3, 0, |n, ctx| n.on_start(ctx));
+/// // B keeps beating, C falls silent: at 400 ms, past the 300 ms timeout, A suspects C only.
+/// step_any(&mut a, 0, 3, 350 * MS, |n, ctx| n.on_message(ctx, NodeId(1), sim::protocols::heartbeat::Beat { seq: 4, sent_at: 350 * MS }));
+/// let effects = step_any(&mut a, 0, 3, 400 * MS, |n, ctx| n.on_timer(ctx, HeartbeatTimer::Tick));
+/// assert!(effects.iter().any(|e| matches!(e, Effect::Observe(Observation::Suspect { peer: NodeId(2) }))));
+/// assert!(a.suspects(NodeId(2)) && !a.suspects(NodeId(1)));
+/// ```
 pub struct Heartbeat {
     interval: u64,
     timeout: LocalNanos,
@@ -68,6 +112,14 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     /// Whether this node currently suspects `peer`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{NodeId, Protocol};
+    /// use sim::protocols::heartbeat::{Heartbeat, HeartbeatConfig};
+    /// let a = Heartbeat::new(NodeId(0), &peers_of(0, 3), &HeartbeatConfig::default(), None);
+    /// assert!(!a.suspects(NodeId(1)), "nobody is suspected before the first tick");
+    /// ```
     pub fn suspects(&self, peer: NodeId) -> bool {
         self.suspected[peer.index()]
     }

@@ -37,6 +37,16 @@ pub(crate) fn each(v: &mut impl Visitor) {
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
+///
+/// ```
+/// use sim::run::registry::Registry;
+/// // What `sim list protocols` is built from.
+/// let infos = Registry::builtin().catalog();
+/// let raft = infos.iter().find(|p| p.name == "raft").unwrap();
+/// assert_eq!((raft.workload_kind, raft.linearizable), ("kv", true));
+/// let twopc = infos.iter().find(|p| p.name == "two-phase-commit").unwrap();
+/// assert_eq!((twopc.workload_kind, twopc.linearizable), ("bank", false));
+/// ```
 #[derive(Clone)]
 pub struct ProtocolInfo {
     /// As `cluster.protocol` names it.

@@ -20,8 +20,16 @@ use crate::node::{
 };
 
 /// `[protocol]` settings of `naive-failover`.
+///
+/// ```
+/// use sim::protocols::naive_failover::FailoverConfig;
+/// let config: FailoverConfig = toml::from_str("missed_pings = 5").unwrap();
+/// assert_eq!((config.ping_interval.nanos(), config.missed_pings), (100_000_000, 5));
+/// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `naive-failover`.")]
 pub struct FailoverConfig {
     /// How often the standby pings the master.
     pub ping_interval: Duration,
@@ -39,6 +47,12 @@ impl Default for FailoverConfig {
 }
 
 /// The fail-over's two messages: the standby's liveness probe and the master's answer.
+///
+/// ```
+/// use sim::protocols::naive_failover::FailoverMsg;
+/// // As the trace holds them.
+/// assert_eq!(serde_json::to_string(&FailoverMsg::Ping { seq: 3 }).unwrap(), r#"{"Ping":{"seq":3}}"#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum FailoverMsg {
     /// The standby asks whether the master is alive.
@@ -54,6 +68,21 @@ pub enum FailoverMsg {
 }
 
 /// The fail-over's one timer.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{Effect, NodeId, Protocol};
+/// use sim::protocols::naive_failover::{FailoverConfig, FailoverMsg, FailoverTimer, NaiveFailover};
+/// // The standby's first tick pings the master; the next, finding it unanswered, counts one miss
+/// // and pings again.
+/// let mut standby = NaiveFailover::new(NodeId(1), &[NodeId(0)], &FailoverConfig::default(), None);
+/// step_any(&mut standby, 1, 2, 0, |n, ctx| n.on_start(ctx));
+/// let tick = |n: &mut NaiveFailover, ctx: &mut sim::node::Ctx<'_, NaiveFailover>| n.on_timer(ctx, FailoverTimer::Ping);
+/// let first = step_any(&mut standby, 1, 2, 100_000_000, tick);
+/// assert!(first.iter().any(|e| matches!(e, Effect::Send { msg: FailoverMsg::Ping { seq: 1 }, .. })));
+/// let second = step_any(&mut standby, 1, 2, 200_000_000, tick);
+/// assert!(second.iter().any(|e| matches!(e, Effect::Send { msg: FailoverMsg::Ping { seq: 2 }, .. })));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum FailoverTimer {
     /// Every `ping_interval` on the standby: count the last ping as missed if unanswered
@@ -63,6 +92,19 @@ pub enum FailoverTimer {
 
 /// A node of the naive fail-over: the master (node 0) or its standby (node 1). See the module's
 /// notes for why it splits brains.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{NodeId, Protocol, Role};
+/// use sim::protocols::naive_failover::{FailoverConfig, FailoverTimer, NaiveFailover};
+/// // Three pings unanswered: the standby promotes itself, whatever the master is doing.
+/// let mut standby = NaiveFailover::new(NodeId(1), &[NodeId(0)], &FailoverConfig::default(), None);
+/// step_any(&mut standby, 1, 2, 0, |n, ctx| n.on_start(ctx));
+/// for tick in 1..=4 {
+///     step_any(&mut standby, 1, 2, tick * 100_000_000, |n, ctx| n.on_timer(ctx, FailoverTimer::Ping));
+/// }
+/// assert_eq!(standby.role(), Role::Master);
+/// ```
 pub struct NaiveFailover {
     role: Role,
     epoch: u64,
@@ -78,6 +120,15 @@ const MASTER: NodeId = NodeId(0);
 
 impl NaiveFailover {
     /// Master or standby, as this node now believes.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{NodeId, Protocol, Role};
+    /// use sim::protocols::naive_failover::{FailoverConfig, NaiveFailover};
+    /// let mut master = NaiveFailover::new(NodeId(0), &[NodeId(1)], &FailoverConfig::default(), None);
+    /// step_any(&mut master, 0, 2, 0, |n, ctx| n.on_start(ctx));
+    /// assert_eq!(master.role(), Role::Master);
+    /// ```
     pub fn role(&self) -> Role {
         self.role
     }

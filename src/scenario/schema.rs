@@ -328,6 +328,17 @@ mod tests {
     }
 
     #[test]
+    fn no_description_carries_a_doc_example() {
+        // schemars takes a type's doc comment as its description: a type with a doc example
+        // needs `#[schemars(description = ...)]`, or editors show Rust code as help.
+        let schema = json_schema(&crate::protocols::catalog()).to_string();
+        assert!(
+            !schema.contains("```"),
+            "a doc example leaked into the schema"
+        );
+    }
+
+    #[test]
     fn schema_is_titled_2020_12_and_lists_every_table() {
         let schema = json_schema(&[]);
         let text = serde_json::to_string(&schema).unwrap();

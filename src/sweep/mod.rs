@@ -35,6 +35,14 @@ use serde::{Deserialize, Serialize};
 pub use results::{Failure, SeedResult, Summary};
 
 /// A half-open range of seeds, `start..end`, as Rust writes it (`1..1001` is 1,000 seeds).
+///
+/// ```
+/// use sim::sweep::SeedRange;
+/// let range: SeedRange = "1..=1000".parse().unwrap();
+/// assert_eq!((range.start, range.end), (1, 1001), "half-open inside");
+/// assert_eq!(range.to_string(), "1..1001");
+/// assert!("5..5".parse::<SeedRange>().is_err(), "a range holds at least one seed");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedRange {
     /// The first seed of the range, included.

@@ -24,6 +24,16 @@ use super::network::{Latency, LinkModel};
 
 /// The client type of a world that has none, for a protocol serving interface `A`. It cannot
 /// be built, so a world of `NoClients` holds an empty list and every client code path is dead.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::Kv;
+/// use sim::protocols::raft::{Raft, RaftConfig};
+/// use sim::world::{NoClients, World};
+/// // `World::new` is a world of `NoClients`: its client list is empty.
+/// let world: World<Raft, (), NoClients<Kv>> = World::new(world_spec(3, 1, 100 * MS), RaftConfig::default(), ());
+/// assert!(world.clients().is_empty());
+/// ```
 #[derive(Debug)]
 pub struct NoClients<A>(Infallible, PhantomData<A>);
 

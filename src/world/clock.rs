@@ -21,6 +21,14 @@ pub(crate) const MAX_DRIFT_PPM: i64 = 1_000_000;
 
 /// One node's clock: what it reads (local nanoseconds) at each instant of true time, with its
 /// offset, its drift in parts per million, and the jumps and drift changes faults gave it.
+///
+/// ```
+/// use sim::world::Clock;
+/// const S: u64 = 1_000_000_000;
+/// // 2 s ahead and 100 ppm fast: after 10 s of true time it reads 12.001 s.
+/// let clock = Clock::new(2 * S as i64, 100);
+/// assert_eq!(clock.local_at(10 * S), 12_001_000_000);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Clock {
     base_true: Nanos,
@@ -30,6 +38,14 @@ pub struct Clock {
 
 impl Clock {
     /// A clock that reads `offset` at true time zero and gains `drift_ppm` per million.
+    ///
+    /// ```
+    /// use sim::world::Clock;
+    /// // 50 ms behind, 1,000 ppm slow: it reads -50 ms at true time zero.
+    /// let clock = Clock::new(-50_000_000, -1_000);
+    /// assert_eq!(clock.local_at(0), -50_000_000);
+    /// assert_eq!(clock.local_at(1_000_000_000), 949_000_000);
+    /// ```
     pub fn new(offset: LocalNanos, drift_ppm: i64) -> Self {
         debug_assert!((MIN_DRIFT_PPM..=MAX_DRIFT_PPM).contains(&drift_ppm));
         Clock {
@@ -40,11 +56,24 @@ impl Clock {
     }
 
     /// A perfect clock.
+    ///
+    /// ```
+    /// use sim::world::Clock;
+    /// assert_eq!(Clock::honest().local_at(123), 123);
+    /// ```
     pub fn honest() -> Self {
         Clock::new(0, 0)
     }
 
     /// The monotonic clock of a node whose wall clock starts as `self`: no offset, same drift.
+    ///
+    /// ```
+    /// use sim::world::Clock;
+    /// const S: u64 = 1_000_000_000;
+    /// // The monotonic clock drops the wall clock's offset and keeps its drift.
+    /// let wall = Clock::new(5 * S as i64, 1_000);
+    /// assert_eq!(wall.monotonic_twin().local_at(S), 1_001_000_000);
+    /// ```
     pub fn monotonic_twin(&self) -> Clock {
         Clock::new(0, self.drift_ppm)
     }
@@ -55,6 +84,12 @@ impl Clock {
 
     /// What the clock reads at true time `t` (not before the current piece began).
     #[inline]
+    ///
+    /// ```
+    /// use sim::world::Clock;
+    /// // 10 ppm fast: one second of true time reads 10 µs more.
+    /// assert_eq!(Clock::new(0, 10).local_at(1_000_000_000), 1_000_010_000);
+    /// ```
     pub fn local_at(&self, t: Nanos) -> LocalNanos {
         debug_assert!(t >= self.base_true);
         if self.drift_ppm == 0 {
@@ -67,6 +102,15 @@ impl Clock {
     }
 
     /// The first true instant at or after `now` when the clock reads at least `deadline`.
+    ///
+    /// ```
+    /// use sim::world::Clock;
+    /// // A timer for local time 2 s on a clock running at half speed fires at true time 4 s.
+    /// let slow = Clock::new(0, -500_000);
+    /// assert_eq!(slow.true_time_of(2_000_000_000, 0), 4_000_000_000);
+    /// // A deadline already passed fires now.
+    /// assert_eq!(slow.true_time_of(0, 7), 7);
+    /// ```
     pub fn true_time_of(&self, deadline: LocalNanos, now: Nanos) -> Nanos {
         let now = now.max(self.base_true);
         if self.local_at(now) >= deadline {
@@ -80,6 +124,16 @@ impl Clock {
     }
 
     /// Steps the clock by `by` at true time `now` (negative: backwards).
+    ///
+    /// ```
+    /// use sim::world::Clock;
+    /// const S: u64 = 1_000_000_000;
+    /// // An NTP step back by 400 ms at true time 1 s.
+    /// let mut clock = Clock::honest();
+    /// clock.jump(-400_000_000, S);
+    /// assert_eq!(clock.local_at(S), 600_000_000);
+    /// assert_eq!(clock.local_at(2 * S), 1_600_000_000);
+    /// ```
     pub fn jump(&mut self, by: i64, now: Nanos) {
         let reading = self.local_at(now);
         self.base_true = now;
@@ -87,6 +141,16 @@ impl Clock {
     }
 
     /// Changes the drift from true time `now` on.
+    ///
+    /// ```
+    /// use sim::world::Clock;
+    /// const S: u64 = 1_000_000_000;
+    /// // Honest for a second, then 1,000 ppm fast: no jump at the change.
+    /// let mut clock = Clock::honest();
+    /// clock.set_drift(1_000, S);
+    /// assert_eq!(clock.local_at(S), S as i64);
+    /// assert_eq!(clock.local_at(2 * S), 2_001_000_000);
+    /// ```
     pub fn set_drift(&mut self, drift_ppm: i64, now: Nanos) {
         let reading = self.local_at(now);
         self.base_true = now;

@@ -45,6 +45,22 @@ mod enact;
 
 /// Everything about a run that is not the protocol: who, for how long, over what network, with
 /// which clocks and faults.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::world::{Clock, FaultAction, FaultSpec, LinkModel, Origin, Target, WorldSpec};
+/// // Three nodes for 5 s; B crashes at 1 s.
+/// let spec = WorldSpec {
+///     seed: 1,
+///     names: vec!["A".into(), "B".into(), "C".into()],
+///     duration: 5_000 * MS,
+///     max_events: 1_000_000,
+///     link: LinkModel::default(),
+///     clocks: vec![Clock::honest(); 3],
+///     faults: vec![FaultSpec { at: 1_000 * MS, action: FaultAction::Crash(Target::Node(1)), lasting: None, origin: Origin::Schedule(0) }],
+/// };
+/// assert_eq!(spec.names.len(), spec.clocks.len(), "one clock per node");
+/// ```
 #[derive(Clone, Debug)]
 pub struct WorldSpec {
     /// The run's seed: every random stream (network, nodes, faults, clients) derives from it, so
@@ -65,6 +81,18 @@ pub struct WorldSpec {
 }
 
 /// How a run ended.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::protocols::raft::{Raft, RaftConfig};
+/// use sim::world::{Outcome, World};
+/// // Ten events are not enough for a second of Raft.
+/// let mut spec = world_spec(3, 1, 1_000 * MS);
+/// spec.max_events = 10;
+/// let mut world: World<Raft, ()> = World::new(spec, RaftConfig::default(), ());
+/// assert_eq!(world.run(), Outcome::EventLimit);
+/// assert_eq!(world.stats().events, 10);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Virtual time reached the scenario's duration.
@@ -74,6 +102,17 @@ pub enum Outcome {
 }
 
 /// Counters of a run.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::protocols::raft::{Raft, RaftConfig};
+/// use sim::world::World;
+/// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+/// world.run();
+/// let stats = world.stats();
+/// // Every message copy is delivered, dropped or still in flight.
+/// assert_eq!(stats.sent + stats.duplicated, stats.delivered + stats.dropped() + stats.in_flight);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Trace records.
@@ -95,18 +134,24 @@ pub struct Stats {
     pub timers_fired: u64,
     /// Messages still on the wire (or held for a paused node) when the run stopped.
     pub in_flight: u64,
-    /// Requests and replies between clients and nodes, counted apart from node messages.
+    /// Requests and replies clients and nodes sent (counted apart from node messages).
     pub client_sent: u64,
-    /// Requests and replies clients and nodes sent.
-    pub client_delivered: u64,
     /// Requests and replies that arrived.
-    pub client_dropped: u64,
+    pub client_delivered: u64,
     /// Requests and replies that were lost, cut, or met a crashed node.
+    pub client_dropped: u64,
+    /// Requests and replies still on their way when the run stopped.
     pub client_in_flight: u64,
 }
 
 impl Stats {
     /// Node messages dropped for any reason: loss, partition, or a receiver that was down.
+    ///
+    /// ```
+    /// use sim::world::Stats;
+    /// let stats = Stats { dropped_loss: 2, dropped_partition: 3, dropped_node_down: 1, ..Stats::default() };
+    /// assert_eq!(stats.dropped(), 6);
+    /// ```
     pub fn dropped(&self) -> u64 {
         self.dropped_loss + self.dropped_partition + self.dropped_node_down
     }
@@ -274,6 +319,14 @@ pub struct World<
 
 impl<P: Protocol, O: Observer<P>> World<P, O, NoClients<P::Api>> {
     /// A world of nodes only.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+    /// assert_eq!(world.now(), 0, "nothing has run yet");
+    /// ```
     pub fn new(spec: WorldSpec, config: P::Config, observer: O) -> Self {
         World::with_clients(spec, config, observer, Vec::new())
     }
@@ -282,6 +335,19 @@ impl<P: Protocol, O: Observer<P>> World<P, O, NoClients<P::Api>> {
 impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// A world whose nodes serve `clients`; client `i` is `ClientId(i)`. Clients start at time
     /// zero, after the nodes.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::ClientId;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::workload::KvClient;
+    /// use sim::world::World;
+    /// // Two key-value clients against three Raft nodes for two seconds.
+    /// let clients = vec![KvClient::new(ClientId(0), &kv_spec()), KvClient::new(ClientId(1), &kv_spec())];
+    /// let mut world: World<Raft, (), KvClient> = World::with_clients(world_spec(3, 1, 2_000 * MS), RaftConfig::default(), (), clients);
+    /// world.run();
+    /// assert!(world.clients().iter().all(|c| !c.operations().is_empty()), "both clients ran operations");
+    /// ```
     pub fn with_clients(spec: WorldSpec, config: P::Config, observer: O, clients: Vec<C>) -> Self {
         let n = spec.names.len();
         assert!(n > 0, "a world needs at least one node");
@@ -345,6 +411,15 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     }
 
     /// Runs to the end of the scenario's duration, or to the event limit.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+    /// assert_eq!(world.run(), sim::world::Outcome::Completed);
+    /// assert!(world.now() <= 1_000 * MS);
+    /// ```
     pub fn run(&mut self) -> Outcome {
         self.noting_panics(|w| {
             let outcome = w.step_until(w.spec.duration);
@@ -376,6 +451,19 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     }
 
     /// Runs every event due strictly before `until` (or until the event limit).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+    /// // Stop at 300 ms to look, then go on.
+    /// world.run_until(300 * MS);
+    /// assert!(world.now() < 300 * MS);
+    /// let events = world.stats().events;
+    /// world.run();
+    /// assert!(world.stats().events > events);
+    /// ```
     pub fn run_until(&mut self, until: Nanos) -> Outcome {
         self.noting_panics(|w| w.step_until(until))
     }
@@ -402,16 +490,42 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     }
 
     /// True time now.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+    /// world.run_until(250 * MS);
+    /// assert!(world.now() < 250 * MS);
+    /// ```
     pub fn now(&self) -> Nanos {
         self.now
     }
 
     /// The nodes as they are now: names, who is up, paused or crashed, what each clock reads.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+    /// assert_eq!(world.cluster().names(), ["A", "B", "C"]);
+    /// ```
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
     }
 
     /// The run's counters so far; every message copy is delivered, dropped or in flight.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+    /// world.run();
+    /// assert!(world.stats().timers_fired > 0);
+    /// ```
     pub fn stats(&self) -> Stats {
         let stats = Stats {
             events: self.tracer.records,
@@ -433,41 +547,135 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     }
 
     /// The trace hash so far, as printed.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// // The same spec gives the same trace, so the same hash.
+    /// let hash = || {
+    ///     let mut world: World<Raft, ()> = World::new(world_spec(3, 7, 500 * MS), RaftConfig::default(), ());
+    ///     world.run();
+    ///     world.trace_hash()
+    /// };
+    /// assert_eq!(hash(), hash());
+    /// assert_eq!(hash().len(), 16);
+    /// ```
     pub fn trace_hash(&self) -> String {
         self.tracer.hasher.hex()
     }
 
     /// The concrete fault schedule so far.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Applied, FaultAction, FaultSpec, Origin, Target, World};
+    /// let mut spec = world_spec(3, 1, 1_000 * MS);
+    /// spec.faults.push(FaultSpec { at: 500 * MS, action: FaultAction::Crash(Target::Node(2)), lasting: None, origin: Origin::Schedule(0) });
+    /// let mut world: World<Raft, ()> = World::new(spec, RaftConfig::default(), ());
+    /// world.run();
+    /// assert_eq!(world.faults()[0].applied, Applied::Crash { nodes: vec![2] });
+    /// ```
     pub fn faults(&self) -> &[FaultRecord] {
         &self.applied
     }
 
     /// The observer, to read what it gathered so far.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Cluster, Observer, Record, World};
+    /// struct Count(u64);
+    /// impl Observer<Raft> for Count {
+    ///     fn on_record(&mut self, _: &Record<'_, Raft>, _: &Cluster) { self.0 += 1; }
+    /// }
+    /// let mut world = World::new(world_spec(3, 1, 200 * MS), RaftConfig::default(), Count(0));
+    /// world.run();
+    /// assert_eq!(world.observer().0, world.stats().events);
+    /// ```
     pub fn observer(&self) -> &O {
         &self.tracer.observer
     }
 
     /// The observer, to change or drain it between steps of `run_until`.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Cluster, Observer, Record, World};
+    /// struct Count(u64);
+    /// impl Observer<Raft> for Count {
+    ///     fn on_record(&mut self, _: &Record<'_, Raft>, _: &Cluster) { self.0 += 1; }
+    /// }
+    /// let mut world = World::new(world_spec(3, 1, 400 * MS), RaftConfig::default(), Count(0));
+    /// world.run_until(200 * MS);
+    /// world.observer_mut().0 = 0; // count only the second half
+    /// world.run();
+    /// assert!(world.observer().0 < world.stats().events);
+    /// ```
     pub fn observer_mut(&mut self) -> &mut O {
         &mut self.tracer.observer
     }
 
     /// Ends the world and hands back its observer, with everything it gathered.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Cluster, Observer, Record, World};
+    /// struct Count(u64);
+    /// impl Observer<Raft> for Count {
+    ///     fn on_record(&mut self, _: &Record<'_, Raft>, _: &Cluster) { self.0 += 1; }
+    /// }
+    /// let mut world = World::new(world_spec(3, 1, 200 * MS), RaftConfig::default(), Count(0));
+    /// world.run();
+    /// let events = world.stats().events;
+    /// assert_eq!(world.into_observer().0, events);
+    /// ```
     pub fn into_observer(self) -> O {
         self.tracer.observer
     }
 
     /// A node's protocol state (`None` while crashed), for tests and reports.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{FaultAction, FaultSpec, Origin, Target, World};
+    /// let mut spec = world_spec(3, 1, 1_000 * MS);
+    /// spec.faults.push(FaultSpec { at: 500 * MS, action: FaultAction::Crash(Target::Node(2)), lasting: None, origin: Origin::Schedule(0) });
+    /// let mut world: World<Raft, ()> = World::new(spec, RaftConfig::default(), ());
+    /// world.run();
+    /// assert!(world.node(0).is_some() && world.node(2).is_none(), "C is crashed");
+    /// ```
     pub fn node(&self, node: u32) -> Option<&P> {
         self.slots[node as usize].state.as_ref()
     }
 
     /// The spec the world was built from.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+    /// assert_eq!(world.spec().duration, 1_000 * MS);
+    /// ```
     pub fn spec(&self) -> &WorldSpec {
         &self.spec
     }
 
     /// The clients, in id order: what they recorded is theirs to give.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::World;
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
+    /// assert!(world.clients().is_empty());
+    /// ```
     pub fn clients(&self) -> &[C] {
         &self.clients
     }

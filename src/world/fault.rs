@@ -12,6 +12,14 @@ use super::cluster::{Cluster, NodeStatus};
 pub use crate::node::fault::{Applied, FaultRecord, Origin, Resolved};
 
 /// Who a fault hits, as written in the scenario.
+///
+/// ```
+/// use sim::world::{Clock, Cluster, Target};
+/// let cluster = Cluster::new(vec!["A".into(), "B".into(), "C".into()], vec![Clock::honest(); 3]);
+/// // A fixed node is named; a dynamic target is resolved when its fault fires.
+/// assert_eq!(Target::Node(1).describe(&cluster), "B");
+/// assert_eq!(Target::Leader.describe(&cluster), "leader");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     /// One named node, by its index in the cluster.
@@ -29,6 +37,14 @@ pub enum Target {
 }
 
 /// The shape of a partition, as written.
+///
+/// ```
+/// use sim::world::{Clock, Cluster, FaultAction, Shape, Target};
+/// let cluster = Cluster::new(vec!["A".into(), "B".into(), "C".into()], vec![Clock::honest(); 3]);
+/// let split = FaultAction::Partition(Shape::Groups(vec![vec![Target::Node(0)], vec![Target::Node(1), Target::Node(2)]]));
+/// assert_eq!(split.describe(&cluster), "partition [[A], [B, C]]");
+/// assert_eq!(FaultAction::Partition(Shape::Isolate(Target::Leader)).describe(&cluster), "isolate leader");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Shape {
     /// Explicit groups; nodes not listed form one more group.
@@ -46,6 +62,15 @@ pub enum Shape {
 }
 
 /// A fault, as written.
+///
+/// ```
+/// use sim::world::{Clock, Cluster, FaultAction, Target};
+/// let cluster = Cluster::new(vec!["A".into(), "B".into(), "C".into()], vec![Clock::honest(); 3]);
+/// let one_way = FaultAction::Cut { from: vec![Target::Node(2)], to: vec![Target::Node(0)] };
+/// assert_eq!(one_way.describe(&cluster), "cut [C] -> [A]");
+/// let step = FaultAction::ClockJump { target: Target::Node(0), by: -400_000_000 };
+/// assert_eq!(step.describe(&cluster), "clock jump A by -400ms");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultAction {
     /// Cuts the cluster into groups that cannot reach each other.
@@ -87,6 +112,18 @@ pub enum FaultAction {
 }
 
 /// A fault to fire at `at`, undone `lasting` later when given.
+///
+/// ```
+/// use sim::world::{FaultAction, FaultSpec, Origin, Target};
+/// // The first `[[faults]]` entry: crash the leader at 2 s, restart it 1 s later.
+/// let crash = FaultSpec {
+///     at: 2_000_000_000,
+///     action: FaultAction::Crash(Target::Leader),
+///     lasting: Some(1_000_000_000),
+///     origin: Origin::Schedule(0),
+/// };
+/// assert!(crash.action.is_dynamic(), "which node is the leader is known only at 2 s");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultSpec {
     /// When it fires, in nanoseconds of true time since the start of the run.
@@ -103,6 +140,12 @@ pub struct FaultSpec {
 impl Target {
     /// The target as the story and `summary.md` print it: a node's name, or `leader`, `random`,
     /// `random-follower`, `minority`, `majority`.
+    ///
+    /// ```
+    /// use sim::world::{Clock, Cluster, Target};
+    /// let cluster = Cluster::new(vec!["A".into(), "B".into(), "C".into()], vec![Clock::honest(); 3]);
+    /// assert_eq!(Target::Minority.describe(&cluster), "minority");
+    /// ```
     pub fn describe(&self, cluster: &Cluster) -> String {
         match self {
             Target::Node(n) => cluster.name(*n).to_string(),
@@ -126,6 +169,13 @@ fn list(targets: &[Target], cluster: &Cluster) -> String {
 
 impl FaultAction {
     /// The fault as written, in scenario words.
+    ///
+    /// ```
+    /// use sim::world::{Clock, Cluster, FaultAction, Target};
+    /// let cluster = Cluster::new(vec!["A".into(), "B".into(), "C".into()], vec![Clock::honest(); 3]);
+    /// assert_eq!(FaultAction::Pause(Target::Node(2)).describe(&cluster), "pause C");
+    /// assert_eq!(FaultAction::ClockDrift { target: Target::Random, ppm: 500 }.describe(&cluster), "clock drift random +500ppm");
+    /// ```
     pub fn describe(&self, cluster: &Cluster) -> String {
         match self {
             FaultAction::Partition(shape) => match shape {
@@ -164,6 +214,12 @@ impl FaultAction {
 
 impl FaultAction {
     /// Whether the fault names a target or a shape that is only resolved when it fires.
+    ///
+    /// ```
+    /// use sim::world::{FaultAction, Shape, Target};
+    /// assert!(!FaultAction::Crash(Target::Node(0)).is_dynamic());
+    /// assert!(FaultAction::Partition(Shape::Halves).is_dynamic(), "which halves is drawn when it fires");
+    /// ```
     pub fn is_dynamic(&self) -> bool {
         match self {
             FaultAction::Partition(shape) => match shape {

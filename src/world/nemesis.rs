@@ -15,6 +15,14 @@ use crate::node::{Nanos, Rng, Stream};
 use super::fault::{FaultAction, FaultSpec, Origin, Shape, Target};
 
 /// `every`: the quiet interval before each fault; `last`: how long each fault lasts.
+///
+/// ```
+/// use sim::world::Rhythm;
+/// const MS: u64 = 1_000_000;
+/// // Quiet for 0.5-3 s between faults, each lasting 0.2-2 s.
+/// let rhythm = Rhythm { every: (500 * MS, 3_000 * MS), last: (200 * MS, 2_000 * MS) };
+/// assert!(rhythm.every.0 <= rhythm.every.1);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rhythm {
     /// The range `[lo, hi]` the quiet interval before each fault is drawn from, in nanoseconds.
@@ -26,6 +34,20 @@ pub struct Rhythm {
 /// `[nemesis]`: random faults drawn from the fault stream until `until`, then a final heal
 /// (every cut repaired, paused nodes resumed, crashed nodes restarted). Each kind of fault
 /// that is present keeps its own rhythm.
+///
+/// ```
+/// use sim::world::{NemesisSpec, Rhythm, Target};
+/// const S: u64 = 1_000_000_000;
+/// // Crashes of random nodes until 20 s, then the final heal.
+/// let nemesis = NemesisSpec {
+///     until: 20 * S,
+///     partition: None,
+///     crash: Some((Rhythm { every: (S, 3 * S), last: (S, 2 * S) }, Target::Random)),
+///     pause: None,
+///     clock_jump: None,
+/// };
+/// assert!(!nemesis.expand(1).is_empty());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NemesisSpec {
     /// When the nemesis stops and the final heal happens.
@@ -42,6 +64,23 @@ pub struct NemesisSpec {
 
 impl NemesisSpec {
     /// The concrete schedule for `seed`, ending with the final heal at `until`.
+    ///
+    /// ```
+    /// use sim::world::{FaultAction, NemesisSpec, Rhythm, Shape};
+    /// const S: u64 = 1_000_000_000;
+    /// let nemesis = NemesisSpec {
+    ///     until: 10 * S,
+    ///     partition: Some((Rhythm { every: (S, 2 * S), last: (S, 2 * S) }, vec![Shape::Halves])),
+    ///     crash: None,
+    ///     pause: None,
+    ///     clock_jump: None,
+    /// };
+    /// let schedule = nemesis.expand(7);
+    /// // The same seed draws the same schedule; it ends with the final heal at `until`.
+    /// assert_eq!(schedule, nemesis.expand(7));
+    /// let last = schedule.last().unwrap();
+    /// assert_eq!((last.at, &last.action), (10 * S, &FaultAction::Recover));
+    /// ```
     pub fn expand(&self, seed: u64) -> Vec<FaultSpec> {
         let mut out = Vec::new();
         if let Some((rhythm, shapes)) = &self.partition {

@@ -12,6 +12,13 @@ use petgraph::graphmap::DiGraphMap;
 use crate::node::{Nanos, Rng, Stream};
 
 /// A one-way latency distribution. All parameters are nanoseconds.
+///
+/// ```
+/// use sim::world::Latency;
+/// const MS: u64 = 1_000_000;
+/// // 1-8 ms, uniformly: no message arrives sooner than 1 ms.
+/// assert_eq!(Latency::Uniform { min: MS, max: 8 * MS }.floor(), MS);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Latency {
     /// Every message takes exactly this long.
@@ -68,6 +75,12 @@ impl Latency {
     }
 
     /// The smallest latency the distribution can produce.
+    ///
+    /// ```
+    /// use sim::world::Latency;
+    /// assert_eq!(Latency::Constant(1_000_000).floor(), 1_000_000);
+    /// assert_eq!(Latency::LogNormal { median: 5_000_000, sigma: 0.5 }.floor(), 0, "no lower bound");
+    /// ```
     pub fn floor(&self) -> Nanos {
         match *self {
             Latency::Constant(ns) => ns,
@@ -83,6 +96,14 @@ fn to_nanos(x: f64) -> Nanos {
 }
 
 /// How every link behaves.
+///
+/// ```
+/// use sim::world::{Latency, LinkModel};
+/// // A lossy link: 1 ms, one message in ten lost, one in a hundred duplicated, reordered.
+/// let lossy = LinkModel { latency: Latency::Constant(1_000_000), loss: 0.1, duplicate: 0.01, reorder: true };
+/// assert_eq!(LinkModel::default().loss, 0.0);
+/// assert!(lossy.reorder);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkModel {
     /// How long a message takes from send to arrival.

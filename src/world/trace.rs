@@ -15,6 +15,11 @@ use super::fault::FaultRecord;
 use super::hash::TraceHasher;
 
 /// Why a message was not delivered.
+///
+/// ```
+/// use sim::world::DropReason;
+/// assert_eq!(serde_json::to_string(&DropReason::NodeDown).unwrap(), "\"node_down\"");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DropReason {
@@ -32,6 +37,11 @@ pub enum DropReason {
 impl DropReason {
     /// The reason as `trace.jsonl` writes it: `loss`, `partition`, `node_down` or
     /// `crashed_while_paused`.
+    ///
+    /// ```
+    /// use sim::world::DropReason;
+    /// assert_eq!(DropReason::CrashedWhilePaused.name(), "crashed_while_paused");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             DropReason::Loss => "loss",
@@ -43,6 +53,29 @@ impl DropReason {
 }
 
 /// One event of a run.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use std::collections::BTreeMap;
+/// use sim::protocols::raft::{Raft, RaftConfig};
+/// use sim::world::{Cluster, Observer, Record, World};
+/// /// Counts the records of each kind, and the nodes and clients they name.
+/// #[derive(Default)]
+/// struct Kinds { count: BTreeMap<&'static str, u64>, at_a_node: u64, at_a_client: u64 }
+/// impl Observer<Raft> for Kinds {
+///     fn on_record(&mut self, record: &Record<'_, Raft>, _: &Cluster) {
+///         *self.count.entry(record.event.kind()).or_default() += 1;
+///         self.at_a_node += u64::from(record.event.node().is_some());
+///         self.at_a_client += u64::from(record.event.client().is_some());
+///     }
+/// }
+/// let mut world = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), Kinds::default());
+/// world.run();
+/// let kinds = world.into_observer();
+/// // Three starts; every message sent was delivered (no faults, no loss).
+/// assert_eq!(kinds.count["start"], 3);
+/// assert_eq!(kinds.count["send"], kinds.count["deliver"]);
+/// ```
 pub enum Event<'a, P: Protocol> {
     /// A node starts: at time zero, or again after a crash.
     Start {
@@ -183,6 +216,27 @@ pub enum Event<'a, P: Protocol> {
 
 impl<P: Protocol> Event<'_, P> {
     /// The trace's name for the kind.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use std::collections::BTreeMap;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Cluster, Observer, Record, World};
+    /// /// Counts the records of each kind, and the nodes and clients they name.
+    /// #[derive(Default)]
+    /// struct Kinds { count: BTreeMap<&'static str, u64>, at_a_node: u64, at_a_client: u64 }
+    /// impl Observer<Raft> for Kinds {
+    ///     fn on_record(&mut self, record: &Record<'_, Raft>, _: &Cluster) {
+    ///         *self.count.entry(record.event.kind()).or_default() += 1;
+    ///         self.at_a_node += u64::from(record.event.node().is_some());
+    ///         self.at_a_client += u64::from(record.event.client().is_some());
+    ///     }
+    /// }
+    /// let mut world = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), Kinds::default());
+    /// world.run();
+    /// let kinds = world.into_observer();
+    /// assert!(kinds.count.contains_key("timer") && !kinds.count.contains_key("drop"));
+    /// ```
     pub fn kind(&self) -> &'static str {
         match self {
             Event::Start { .. } => "start",
@@ -204,6 +258,27 @@ impl<P: Protocol> Event<'_, P> {
     }
 
     /// The client the event concerns, if it concerns one.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use std::collections::BTreeMap;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Cluster, Observer, Record, World};
+    /// /// Counts the records of each kind, and the nodes and clients they name.
+    /// #[derive(Default)]
+    /// struct Kinds { count: BTreeMap<&'static str, u64>, at_a_node: u64, at_a_client: u64 }
+    /// impl Observer<Raft> for Kinds {
+    ///     fn on_record(&mut self, record: &Record<'_, Raft>, _: &Cluster) {
+    ///         *self.count.entry(record.event.kind()).or_default() += 1;
+    ///         self.at_a_node += u64::from(record.event.node().is_some());
+    ///         self.at_a_client += u64::from(record.event.client().is_some());
+    ///     }
+    /// }
+    /// let mut world = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), Kinds::default());
+    /// world.run();
+    /// let kinds = world.into_observer();
+    /// assert_eq!(kinds.at_a_client, 0, "a world without clients");
+    /// ```
     pub fn client(&self) -> Option<u32> {
         match *self {
             Event::Invoke { client, .. }
@@ -218,6 +293,28 @@ impl<P: Protocol> Event<'_, P> {
     }
 
     /// The node the event happened at, if it happened at one.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use std::collections::BTreeMap;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Cluster, Observer, Record, World};
+    /// /// Counts the records of each kind, and the nodes and clients they name.
+    /// #[derive(Default)]
+    /// struct Kinds { count: BTreeMap<&'static str, u64>, at_a_node: u64, at_a_client: u64 }
+    /// impl Observer<Raft> for Kinds {
+    ///     fn on_record(&mut self, record: &Record<'_, Raft>, _: &Cluster) {
+    ///         *self.count.entry(record.event.kind()).or_default() += 1;
+    ///         self.at_a_node += u64::from(record.event.node().is_some());
+    ///         self.at_a_client += u64::from(record.event.client().is_some());
+    ///     }
+    /// }
+    /// let mut world = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), Kinds::default());
+    /// world.run();
+    /// let kinds = world.into_observer();
+    /// // Every event of a run without clients or faults happens at a node.
+    /// assert_eq!(kinds.at_a_node, kinds.count.values().sum::<u64>());
+    /// ```
     pub fn node(&self) -> Option<u32> {
         match *self {
             Event::Start { node, .. }
@@ -350,6 +447,25 @@ impl<P: Protocol> Event<'_, P> {
 }
 
 /// A numbered event at a true instant.
+///
+/// ```
+/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::protocols::raft::{Raft, RaftConfig};
+/// use sim::world::{Cluster, Observer, Record, World};
+/// /// Checks that records come numbered from 0, in time order.
+/// #[derive(Default)]
+/// struct InOrder { next: u64, last_at: u64 }
+/// impl Observer<Raft> for InOrder {
+///     fn on_record(&mut self, record: &Record<'_, Raft>, _: &Cluster) {
+///         assert_eq!(record.seq, self.next);
+///         assert!(record.at >= self.last_at);
+///         (self.next, self.last_at) = (record.seq + 1, record.at);
+///     }
+/// }
+/// let mut world = World::new(world_spec(3, 1, 500 * MS), RaftConfig::default(), InOrder::default());
+/// world.run();
+/// assert_eq!(world.observer().next, world.stats().events);
+/// ```
 pub struct Record<'a, P: Protocol> {
     /// The record's position in the trace (0-based).
     pub seq: u64,

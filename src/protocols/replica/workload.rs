@@ -34,6 +34,8 @@ const DEFAULT_READS: f64 = 0.5;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "Which node a register client sends its requests to first.")]
 pub enum Home {
     /// A node drawn from the client's own stream (then whichever served it last).
     #[default]
@@ -52,6 +54,8 @@ pub enum Home {
 /// assert_eq!((options.registers, options.home, options.reads), (Some(2), Some(Home::Own), None));
 /// ```
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "The register kind's own `[workload]` keys.")]
 pub struct RegisterOptions {
     /// How many keys clients read and write: `x` when 1, else `x0`, `x1`, …; at least 1.
     /// Default 1.

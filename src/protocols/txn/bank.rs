@@ -113,6 +113,16 @@ impl ClientApi for Bank {
 /// promise, not money). Two-phase commit holds nothing between its changes, so for it this is
 /// true at every instant; TCC's confirm debits and credits on different nodes, so for it only
 /// once every transfer has settled.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::{Account, BankFact};
+/// // Participant B commits its half of c0#1: account 1 gains 100.
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let applied = BankFact::Applied { txn, account: Account(1), delta: 100, balance: 200 };
+/// let json = serde_json::to_value(&applied).unwrap();
+/// assert_eq!((json["applied"]["delta"].as_i64(), json["applied"]["balance"].as_i64()), (Some(100), Some(200)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BankFact {

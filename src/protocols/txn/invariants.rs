@@ -633,6 +633,23 @@ pub fn atomicity() -> ProtocolInvariant {
 }
 
 /// `conservation` from the facts alone: for a design whose reads are not snapshots (TCC).
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::{ClientId, RequestId, Status};
+/// use sim::protocols::txn::{invariants, Account, BankFact};
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let mut check = (invariants::conservation().build)(3, None);
+/// check.on_fact(0, 1, &BankFact::Opened { account: Account(0), balance: 100 }, &view());
+/// check.on_fact(0, 2, &BankFact::Opened { account: Account(1), balance: 100 }, &view());
+/// // A transfer that debits 50 and credits 80 makes 30 from nothing.
+/// let debit = BankFact::Applied { txn, account: Account(0), delta: -50, balance: 50 };
+/// check.on_fact(10 * MS, 1, &debit, &view());
+/// let credit = BankFact::Applied { txn, account: Account(1), delta: 80, balance: 180 };
+/// check.on_fact(20 * MS, 2, &credit, &view());
+/// let Status::Violated(v) = check.status() else { panic!("money made from nothing passed") };
+/// assert!(v.message.starts_with("the bank holds 230 but was opened with 200"), "{}", v.message);
+/// ```
 pub fn conservation() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {
@@ -649,6 +666,21 @@ pub fn conservation() -> ProtocolInvariant {
 
 /// `conservation` from the facts and the clients' reads: for a design whose reads are
 /// snapshots (two-phase commit).
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::Status;
+/// use sim::node::history::{Call, History, Operation, Outcome, Output, TimeUnit};
+/// use sim::protocols::txn::{invariants, Account, BankFact};
+/// let mut check = (invariants::conservation_and_reads().build)(3, None);
+/// check.on_fact(0, 1, &BankFact::Opened { account: Account(0), balance: 100 }, &view());
+/// check.on_fact(0, 2, &BankFact::Opened { account: Account(1), balance: 100 }, &view());
+/// // A read saw the debit of a transfer but not its credit: no snapshot.
+/// let read = Operation { process: 0, key: None, call: Call::ReadAll, invoke: 5, complete: Some(9), outcome: Outcome::Ok(Output::Balances(vec![0, 100])) };
+/// check.on_history(&History { ops: vec![read], time_unit: TimeUnit::Nanos, model: None });
+/// let Status::Violated(v) = check.status() else { panic!("a torn read passed") };
+/// assert!(v.message.contains("summing to 100"), "{}", v.message);
+/// ```
 pub fn conservation_and_reads() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {
@@ -720,6 +752,15 @@ pub fn no_double_apply() -> ProtocolInvariant {
 }
 
 /// `resolved_within D`.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::protocols::txn::invariants;
+/// // `[check] resolved_within = "2s"` enables it with that bound.
+/// let entry = invariants::resolved_within();
+/// assert!(entry.info.bound.is_some());
+/// assert_eq!((entry.build)(3, Some(2_000 * MS)).name(), "resolved_within 2s");
+/// ```
 pub fn resolved_within() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {

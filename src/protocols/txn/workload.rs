@@ -21,7 +21,16 @@ const DEFAULT_AMOUNT: [u64; 2] = [1, 150];
 const DEFAULT_READS: f64 = 0.2;
 
 /// The bank kind's own `[workload]` keys.
+///
+/// ```
+/// use sim::protocols::txn::BankOptions;
+/// // `[workload]` of a bank scenario, beside the common keys.
+/// let options: BankOptions = toml::from_str("clients = 2\naccounts = 4\namount = [1, 500]").unwrap();
+/// assert_eq!((options.accounts, options.amount, options.reads), (Some(4), Some([1, 500]), None));
+/// ```
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "The bank kind's own `[workload]` keys.")]
 pub struct BankOptions {
     /// How many accounts clients move money between, numbered from 0 (account 0 could be A's
     /// payment account, account 1 B's savings fund); at least 2. The protocol's `accounts`
@@ -48,6 +57,19 @@ impl BankOptions {
 }
 
 /// What a bank client draws.
+///
+/// ```
+/// use sim::node::{ClientId, Rng, Stream};
+/// use sim::protocols::txn::{BankDraw, BankOp, BankOptions};
+/// use sim::workload::closed_loop::Draw;
+/// // Transfers only, always between two different accounts, amounts from the range.
+/// let mut draw = BankDraw::new(&BankOptions { reads: Some(0.0), amount: Some([10, 20]), ..Default::default() });
+/// let mut rng = Rng::derive(1, Stream::Client(0));
+/// for seq in 1..=50 {
+///     let BankOp::Transfer { from, to, amount } = draw.draw(&mut rng, ClientId(0), seq) else { panic!("a read") };
+///     assert!(from != to && (10..=20).contains(&amount));
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct BankDraw {
     accounts: u32,
@@ -57,6 +79,14 @@ pub struct BankDraw {
 
 impl BankDraw {
     /// Draws as `options` say.
+    ///
+    /// ```
+    /// use sim::node::{ClientId, Rng, Stream};
+    /// use sim::protocols::txn::{BankDraw, BankOp, BankOptions};
+    /// use sim::workload::closed_loop::Draw;
+    /// let mut reads_only = BankDraw::new(&BankOptions { reads: Some(1.0), ..Default::default() });
+    /// assert_eq!(reads_only.draw(&mut Rng::derive(1, Stream::Client(0)), ClientId(0), 1), BankOp::Read);
+    /// ```
     pub fn new(options: &BankOptions) -> Self {
         BankDraw {
             accounts: options.accounts(),
@@ -67,6 +97,15 @@ impl BankDraw {
 }
 
 /// A virtual bank client.
+///
+/// ```
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// use sim::node::ClientId;
+/// use sim::protocols::txn::{BankClient, BankDraw, BankOptions};
+/// use sim::workload::closed_loop::ClosedLoop;
+/// let client: BankClient = ClosedLoop::drawing(ClientId(0), &kv_spec(), BankDraw::new(&BankOptions::default()));
+/// assert!(client.operations().is_empty());
+/// ```
 pub type BankClient = ClosedLoop<BankDraw>;
 
 impl Draw for BankDraw {

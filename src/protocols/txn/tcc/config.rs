@@ -11,8 +11,16 @@ use serde::Deserialize;
 use crate::node::{ConfigError, Duration, Nanos};
 
 /// `[protocol]` settings of `tcc`.
+///
+/// ```
+/// use sim::protocols::txn::tcc::TccConfig;
+/// let config: TccConfig = toml::from_str("accounts = 2\nbalance = 100\ninitiator = 0").unwrap();
+/// assert_eq!((config.accounts, config.balance, config.initiator), (2, 100, 0));
+/// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `tcc`.")]
 pub struct TccConfig {
     /// How many accounts the bank has, numbered from 0. Account `i` is held by participant
     /// `i % participants`, participants being every node but the initiator, in cluster order.

@@ -12,6 +12,19 @@ use crate::protocols::txn::{Account, TxnId};
 use super::messages::{Branch, Refusal};
 
 /// One record of a TCC node's durable log.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::{Account, TxnId};
+/// use sim::protocols::txn::tcc::Record;
+/// // The initiator logs the transfer before its first try, and the decision before it acts on it.
+/// let txn: TxnId = RequestId { client: ClientId(0), seq: 1 };
+/// let log = vec![
+///     Record::Begun { txn, from: Account(0), to: Account(1), amount: 100 },
+///     Record::Decided { txn, commit: false, reason: Some("account 0 holds 40".into()) },
+/// ];
+/// assert!(matches!(&log[1], Record::Decided { commit: false, .. }));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
     /// A participant opened its accounts (written at its first start, so that a restart does
@@ -52,6 +65,17 @@ pub enum Record {
 }
 
 /// What a participant did to a branch; the last step of a branch is its state.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::Account;
+/// use sim::protocols::txn::tcc::{Branch, Record, Step};
+/// // A participant's record that it froze the debit: replayed after a crash, it freezes it again.
+/// let branch = Branch { txn: RequestId { client: ClientId(0), seq: 1 }, account: Account(0), amount: 100, debit: true };
+/// let tried = Record::Branch { branch, step: Step::Tried };
+/// assert!(matches!(tried, Record::Branch { step: Step::Tried, .. }));
+/// assert_ne!(Step::Cancelled { released: true }, Step::Cancelled { released: false });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     /// The try set the amount aside: frozen on the source (the balance lowered by it),

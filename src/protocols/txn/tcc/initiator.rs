@@ -17,6 +17,13 @@ use super::durable::Record;
 use super::messages::Branch;
 
 /// Where a transfer stands at the initiator.
+///
+/// ```
+/// use sim::protocols::txn::tcc::Phase;
+/// // A transfer moves forward through these, never back: tried, then confirmed or cancelled.
+/// let path = [Phase::Trying, Phase::Cancelling, Phase::Settled];
+/// assert_ne!(path[1], Phase::Confirming);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Trying both branches.

@@ -124,6 +124,14 @@ impl Invariant for SettledWithin {
 }
 
 /// `settled_within`'s catalogue entry.
+///
+/// ```
+/// use sim::node::Property;
+/// use sim::protocols::txn::tcc::invariant::settled_within;
+/// let entry = settled_within();
+/// assert_eq!((entry.info.name, entry.info.property), ("settled_within", Property::Liveness));
+/// assert!(entry.info.bound.is_some(), "[check] settled_within = \"2s\" sets its bound");
+/// ```
 pub fn settled_within() -> ProtocolInvariant {
     ProtocolInvariant {
         info: InvariantInfo {

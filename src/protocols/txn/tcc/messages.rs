@@ -10,6 +10,18 @@ use crate::protocols::txn::{Account, TxnId};
 
 /// One branch of a transfer: its part on one account. A transfer has two, the source (`debit`)
 /// and the target.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::Account;
+/// use sim::protocols::txn::tcc::Branch;
+/// // The debit half of moving 100 out of account 0.
+/// let branch = Branch { txn: RequestId { client: ClientId(0), seq: 1 }, account: Account(0), amount: 100, debit: true };
+/// assert_eq!(
+///     serde_json::to_string(&branch).unwrap(),
+///     r#"{"txn":{"client":0,"seq":1},"account":0,"amount":100,"debit":true}"#
+/// );
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Branch {
     /// The transfer.
@@ -23,6 +35,18 @@ pub struct Branch {
 }
 
 /// TCC's messages.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::Account;
+/// use sim::protocols::txn::tcc::{Branch, Msg, Refusal};
+/// let branch = Branch { txn: RequestId { client: ClientId(0), seq: 1 }, account: Account(0), amount: 100, debit: true };
+/// // A try refused for lack of funds; the refusal is left out of an acceptance.
+/// let refused = Msg::TryAck { branch, refused: Some(Refusal::InsufficientFunds { balance: 40 }) };
+/// assert_eq!(serde_json::to_value(&refused).unwrap()["try_ack"]["refused"]["insufficient_funds"]["balance"], 40);
+/// let accepted = serde_json::to_value(Msg::TryAck { branch, refused: None }).unwrap();
+/// assert!(accepted["try_ack"].get("refused").is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Msg {
@@ -76,6 +100,12 @@ pub enum Msg {
 }
 
 /// Why a participant refused a phase.
+///
+/// ```
+/// use sim::protocols::txn::tcc::Refusal;
+/// // A cancel for a branch whose try never arrived: the empty rollback.
+/// assert_eq!(serde_json::to_string(&Refusal::NothingToCancel).unwrap(), r#""nothing_to_cancel""#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Refusal {
@@ -95,6 +125,13 @@ pub enum Refusal {
 }
 
 /// The initiator's timers.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::tcc::Timer;
+/// let retry = Timer::Retry(RequestId { client: ClientId(2), seq: 5 });
+/// assert_eq!(serde_json::to_string(&retry).unwrap(), r#"{"retry":{"client":2,"seq":5}}"#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Timer {

@@ -11,8 +11,18 @@ use serde::Deserialize;
 use crate::node::{ConfigError, Duration};
 
 /// `[protocol]` settings of `two-phase-commit`.
+///
+/// ```
+/// use sim::protocols::txn::two_phase_commit::TwoPcConfig;
+/// // The lesson's broken design: the coordinator forgets its decisions in a crash.
+/// let config: TwoPcConfig = toml::from_str("accounts = 2\nbalance = 100\ndecision_log = false").unwrap();
+/// assert_eq!((config.accounts, config.balance, config.decision_log), (2, 100, false));
+/// assert!(!config.cooperative_termination, "the textbook's other defaults stay");
+/// ```
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "`[protocol]` settings of `two-phase-commit`.")]
 pub struct TwoPcConfig {
     /// How many accounts the bank has, numbered from 0. Account `i` is held by participant
     /// `i % participants` (participants are the nodes that neither coordinate nor stand by, in

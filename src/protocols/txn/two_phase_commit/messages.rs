@@ -8,6 +8,14 @@ use crate::protocols::txn::{Account, TxnId};
 
 /// One account's part of a transfer, as a participant runs it: `delta` is added to the balance
 /// on commit (negative for the debit).
+///
+/// ```
+/// use sim::protocols::txn::Account;
+/// use sim::protocols::txn::two_phase_commit::Change;
+/// // Moving 100 out of account 0: its participant adds -100 on commit.
+/// let debit = Change { account: Account(0), delta: -100 };
+/// assert_eq!(serde_json::to_string(&debit).unwrap(), r#"{"account":0,"delta":-100}"#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// The account changed.
@@ -17,6 +25,16 @@ pub struct Change {
 }
 
 /// Why a participant votes no.
+///
+/// ```
+/// use sim::protocols::txn::Account;
+/// use sim::protocols::txn::two_phase_commit::Refusal;
+/// let short = Refusal::InsufficientFunds { account: Account(0), balance: 40, amount: 100 };
+/// assert_eq!(
+///     serde_json::to_string(&short).unwrap(),
+///     r#"{"insufficient_funds":{"account":0,"balance":40,"amount":100}}"#
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Refusal {
@@ -43,6 +61,22 @@ pub enum Refusal {
 }
 
 /// A message between the coordinator (or its backup) and the participants.
+///
+/// ```
+/// use sim::node::{ClientId, NodeId, RequestId};
+/// use sim::protocols::txn::Account;
+/// use sim::protocols::txn::two_phase_commit::{Change, Msg};
+/// let txn = RequestId { client: ClientId(0), seq: 1 };
+/// let prepare = Msg::Prepare {
+///     txn,
+///     changes: vec![Change { account: Account(0), delta: -100 }],
+///     read: false,
+///     participants: vec![NodeId(1), NodeId(2)],
+/// };
+/// let json = serde_json::to_value(&prepare).unwrap();
+/// assert_eq!(json["prepare"]["changes"][0]["delta"], -100);
+/// assert_eq!(serde_json::to_string(&Msg::Ack { txn }).unwrap(), r#"{"ack":{"txn":{"client":0,"seq":1}}}"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Msg {
@@ -101,6 +135,14 @@ pub enum Msg {
 }
 
 /// The timers of two-phase commit.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::two_phase_commit::Timer;
+/// let timeout = Timer::VoteTimeout(RequestId { client: ClientId(0), seq: 1 });
+/// assert_eq!(serde_json::to_string(&timeout).unwrap(), r#"{"vote_timeout":{"client":0,"seq":1}}"#);
+/// assert_eq!(serde_json::to_string(&Timer::Retry).unwrap(), r#""retry""#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Timer {
@@ -115,6 +157,14 @@ pub enum Timer {
 }
 
 /// The transfer a coordinator logs before it prepares it.
+///
+/// ```
+/// use sim::protocols::txn::Account;
+/// use sim::protocols::txn::two_phase_commit::Transfer;
+/// // The classroom example: 100 from A's payment account to B's savings fund.
+/// let transfer = Transfer { from: Account(0), to: Account(1), amount: 100 };
+/// assert_eq!(serde_json::to_string(&transfer).unwrap(), r#"{"from":0,"to":1,"amount":100}"#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Transfer {
     /// The account debited.
@@ -127,6 +177,14 @@ pub struct Transfer {
 
 /// One record of a node's durable log: the coordinator's (and its backup's copy of it) or a
 /// participant's.
+///
+/// ```
+/// use sim::node::{ClientId, RequestId};
+/// use sim::protocols::txn::two_phase_commit::Record;
+/// // The coordinator's decision, on disk before it is sent.
+/// let decided = Record::Decision { txn: RequestId { client: ClientId(0), seq: 1 }, commit: true };
+/// assert_eq!(serde_json::to_value(&decided).unwrap()["decision"]["commit"], true);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Record {
@@ -182,6 +240,14 @@ pub enum Record {
 
 impl Record {
     /// The transaction the record is about.
+    ///
+    /// ```
+    /// use sim::node::{ClientId, RequestId};
+    /// use sim::protocols::txn::two_phase_commit::Record;
+    /// let txn = RequestId { client: ClientId(3), seq: 9 };
+    /// assert_eq!(Record::End { txn }.txn(), txn);
+    /// assert_eq!(Record::Done { txn, commit: false }.txn(), txn);
+    /// ```
     pub fn txn(&self) -> TxnId {
         match self {
             Record::Begin { txn, .. }
@@ -195,6 +261,13 @@ impl Record {
 }
 
 /// The small durable state: what the log cannot say.
+///
+/// ```
+/// use sim::protocols::txn::two_phase_commit::Durable;
+/// // A node that never ran: its accounts are opened on its first start, once.
+/// let fresh = Durable::default();
+/// assert!(!fresh.started && !fresh.taken_over);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Durable {
     /// The node has started once: its accounts are opened (stated once per run, not again
