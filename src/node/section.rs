@@ -11,6 +11,7 @@ use std::any::Any;
 
 use serde_json::Value;
 
+use super::history::History;
 use super::{FaultRecord, Nanos, Observation, ObservationKinds, RunView};
 
 /// One section of a run's report, in the three forms a report takes.
@@ -92,6 +93,10 @@ pub trait SectionBuilder {
     fn on_fact(&mut self, _at: Nanos, _node: u32, _fact: &dyn Any, _view: &dyn RunView) {}
     /// A fault happened.
     fn on_fault(&mut self, _at: Nanos, _fault: &FaultRecord, _view: &dyn RunView) {}
+    /// The run is over and had clients: their history, every operation with what it
+    /// returned (called once, before [`SectionBuilder::section`]; not at all for a run without
+    /// a workload).
+    fn on_history(&mut self, _history: &History) {}
     /// The run is over (`view.now()` is when it ended): the section, or `None` to add none.
     fn section(&self, view: &dyn RunView) -> Option<Section>;
     /// The run is over: lines this section adds to the run's story, each at its true time (a

@@ -34,6 +34,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
     v.visit::<txn::tcc::Tcc>();
     v.visit::<replica::vector_clock::VectorClockReplica>();
+    v.visit::<replica::quorum::Quorum>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.

@@ -139,8 +139,55 @@ impl Protocol for Clash {
     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
 }
 
+/// A section that counts the clients' operations, from the history given once the run is over.
+#[derive(Default)]
+struct Operations(Option<usize>);
+
+impl SectionBuilder for Operations {
+    fn on_history(&mut self, history: &crate::node::history::History) {
+        self.0 = Some(history.ops.len());
+    }
+    fn section(&self, _: &dyn RunView) -> Option<Section> {
+        Some(Section {
+            key: "operations",
+            title: "operations",
+            brief: None,
+            lines: Vec::new(),
+            json: json!(self.0),
+        })
+    }
+}
+
+/// Refuses every client request (the default), and reports how many there were.
+struct Refuser;
+
+impl Protocol for Refuser {
+    const NAME: &'static str = "refuser";
+    const SUMMARY: &'static str = "refuses clients and counts them";
+    type Msg = ();
+    type Timer = ();
+    type Config = TallyConfig;
+    type Durable = ();
+    type Api = crate::node::Kv;
+    type Fact = crate::node::NoFacts;
+    type Record = ();
+
+    fn report_sections(_: usize) -> Vec<Box<dyn SectionBuilder>> {
+        vec![Box::new(Operations::default())]
+    }
+    fn new(_: NodeId, _: &[NodeId], _: &TallyConfig, _: Option<&DiskOf<Self>>) -> Self {
+        Refuser
+    }
+    fn on_start(&mut self, _: &mut Ctx<'_, Self>) {}
+    fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+    fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: ()) {}
+}
+
 fn run(protocol: &str, protocol_table: &str) -> RunReport {
-    let registry = Registry::builtin().with::<Tally>().with::<Clash>();
+    let registry = Registry::builtin()
+        .with::<Tally>()
+        .with::<Clash>()
+        .with::<Refuser>();
     let text = format!(
         "name = \"t\"\nduration = \"1s\"\n[cluster]\nnodes = [\"A\", \"B\", \"C\"]\n\
          protocol = \"{protocol}\"\n{protocol_table}"
@@ -210,4 +257,21 @@ fn a_section_may_not_hide_a_field_of_the_json() {
     let r = run("clash", "");
     assert_eq!(r.sections.last().map(|s| s.key), Some("seed"));
     json::report(&r);
+}
+
+#[test]
+fn a_section_is_given_the_clients_history_and_none_without_clients() {
+    let r = run(
+        "refuser",
+        "[workload]\nclients = 2\nrate = \"10/s\"\n[check]\ninvariants = [\"election_safety\"]\n",
+    );
+    let ops = r.sections.iter().find(|s| s.key == "operations").unwrap();
+    let n = ops.json.as_u64().expect("the history was given");
+    assert!(
+        n > 10,
+        "two clients for 1s at 10/s, every request refused: {n}"
+    );
+    let r = run("refuser", "");
+    let ops = r.sections.iter().find(|s| s.key == "operations").unwrap();
+    assert_eq!(ops.json, serde_json::Value::Null, "no clients, no history");
 }

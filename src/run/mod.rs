@@ -559,6 +559,9 @@ where
             for inv in w.observer_mut().invariants.iter_mut() {
                 inv.on_history(h);
             }
+            for s in w.observer_mut().sections.iter_mut() {
+                s.on_history(h);
+            }
         });
     }
     let stats = world.stats();

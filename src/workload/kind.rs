@@ -112,7 +112,11 @@ pub trait Workload: ClientApi {
 /// let schema = schemars::schema_for!(NoOptions);
 /// assert!(schema.get("properties").is_none_or(|p| p.as_object().is_some_and(|o| o.is_empty())));
 /// ```
+// The schema's description: the first paragraph above, without the example.
 #[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[schemars(
+    description = "The options of a kind that has none beyond the common keys (the key-value kind's `mix` and `keys` are read with the common ones)."
+)]
 pub struct NoOptions {}
 
 impl Workload for Kv {

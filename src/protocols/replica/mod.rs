@@ -8,10 +8,13 @@
 
 pub mod clocks;
 pub mod invariants;
+pub mod quorum;
 pub mod register;
+pub mod staleness;
 pub mod vector_clock;
 pub mod workload;
 
 pub use clocks::{Causality, LamportClock, VectorClock};
 pub use register::{Register, RegisterOp, RegisterOutput, ReplicaFact, Version};
+pub use staleness::Staleness;
 pub use workload::{Home, RegisterClient, RegisterDraw, RegisterOptions};

@@ -1055,7 +1055,7 @@ mod tests {
         );
         assert_eq!(
             error(r#"{"process":0,"f":"read","invoke":0,"complete":1,"type":"ok"}"#),
-            r#"2:1: expected an "output" for an ok read: the value read, or null for absent"#
+            r#"2:1: expected an "output" for an ok read: the value read, null for absent, or {"siblings": [..]}"#
         );
         assert_eq!(
             error(

@@ -20,7 +20,9 @@ use crate::node::{ConfigError, Duration};
 /// assert_eq!(r, Resolve::Siblings);
 /// assert_eq!(Resolve::default(), Resolve::Conflict, "the textbook rule");
 /// ```
+// The schema's description: the first paragraph above, without the example.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[schemars(description = "What a replica does with an incoming version concurrent with its own.")]
 #[serde(rename_all = "snake_case")]
 pub enum Resolve {
     /// The basic rule: keep its own value and report a conflict (to the writer, whose client
@@ -43,7 +45,11 @@ pub enum Resolve {
 /// assert_eq!(s, StampKind::Lamport);
 /// assert_eq!(StampKind::default(), StampKind::None);
 /// ```
+// The schema's description: the first paragraph above, without the example.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[schemars(
+    description = "How messages between replicas are timestamped (for the `causal_order` invariant)."
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stamp {
     /// No timestamps, no `Sent`/`Received` facts.
@@ -66,7 +72,9 @@ pub enum Stamp {
 /// assert_eq!(config.initial["x"], "0");
 /// assert_eq!(config.ack_timeout.to_string(), "50ms");
 /// ```
+// The schema's description: the first paragraph above, without the example.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(description = "`[protocol]` settings of `vector-clock`.")]
 #[serde(deny_unknown_fields, default)]
 pub struct VcConfig {
     /// "conflict" (default): the textbook rule, a concurrent update is refused and reported;
