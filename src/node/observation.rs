@@ -173,7 +173,7 @@ impl ObservationKinds {
     ///
     /// ```
     /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
-    /// assert!(ObservationKinds::ALL.contains(&Observation::Applied { index: 3, term: 1 }));
+    /// assert!(ObservationKinds::ALL.contains(&Observation::Applied { index: 3, term: 1, digest: 7 }));
     /// ```
     pub const ALL: Self = ObservationKinds(0x7f);
     /// [`Observation::Role`].
@@ -187,7 +187,7 @@ impl ObservationKinds {
     ///
     /// ```
     /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
-    /// assert!(ObservationKinds::AUTHORITY.contains(&Observation::Authority { term: 2, until: None }));
+    /// assert!(ObservationKinds::AUTHORITY.contains(&Observation::Authority { term: 2, until: None, clock: sim::node::ClockKind::Monotonic }));
     /// ```
     pub const AUTHORITY: Self = ObservationKinds(1 << 1);
     /// [`Observation::Suspect`].
@@ -215,14 +215,14 @@ impl ObservationKinds {
     ///
     /// ```
     /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
-    /// assert!(ObservationKinds::COMMITTED.contains(&Observation::Committed { index: 1, term: 1 }));
+    /// assert!(ObservationKinds::COMMITTED.contains(&Observation::Committed { index: 1, term: 1, digest: 7 }));
     /// ```
     pub const COMMITTED: Self = ObservationKinds(1 << 5);
     /// [`Observation::Applied`].
     ///
     /// ```
     /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
-    /// assert!(!ObservationKinds::APPLIED.contains(&Observation::Committed { index: 1, term: 1 }));
+    /// assert!(!ObservationKinds::APPLIED.contains(&Observation::Committed { index: 1, term: 1, digest: 7 }));
     /// ```
     pub const APPLIED: Self = ObservationKinds(1 << 6);
 
