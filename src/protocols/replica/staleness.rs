@@ -24,6 +24,28 @@ use crate::node::section::plural;
 use crate::node::{Nanos, RunView, Section, SectionBuilder, format_duration};
 
 /// What the staleness report measured.
+///
+/// ```
+/// use sim::node::history::{Call, History, Operation, Outcome, Output, TimeUnit, Value};
+/// let op = |call, invoke, complete, out| Operation {
+///     process: 0, key: Some("x".into()), call, invoke, complete: Some(complete),
+///     outcome: Outcome::Ok(out),
+/// };
+/// let s = |v: &str| Value::Str(v.into());
+/// // b completes at 30; one read after it returns a (stale), one returns b.
+/// let history = History {
+///     ops: vec![
+///         op(Call::Write(s("a")), 0, 10, Output::Done),
+///         op(Call::Write(s("b")), 20, 30, Output::Done),
+///         op(Call::Read, 50, 60, Output::Value(Some(s("a")))),
+///         op(Call::Read, 70, 80, Output::Value(Some(s("b")))),
+///     ],
+///     time_unit: TimeUnit::Nanos,
+///     model: None,
+/// };
+/// let m = sim::protocols::replica::staleness::measure(&history);
+/// assert_eq!((m.reads, m.stale, m.stale_by.clone()), (2, 1, vec![20]));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Measure {
     /// Reads that returned something (ok).
@@ -38,6 +60,29 @@ pub struct Measure {
 
 impl Measure {
     /// The share of reads that were stale (0 with no reads).
+    ///
+    /// ```
+    /// use sim::node::history::{Call, History, Operation, Outcome, Output, TimeUnit, Value};
+    /// let op = |call, invoke, complete, out| Operation {
+    ///     process: 0, key: Some("x".into()), call, invoke, complete: Some(complete),
+    ///     outcome: Outcome::Ok(out),
+    /// };
+    /// let s = |v: &str| Value::Str(v.into());
+    /// // b completes at 30; one read after it returns a (stale), one returns b.
+    /// let history = History {
+    ///     ops: vec![
+    ///         op(Call::Write(s("a")), 0, 10, Output::Done),
+    ///         op(Call::Write(s("b")), 20, 30, Output::Done),
+    ///         op(Call::Read, 50, 60, Output::Value(Some(s("a")))),
+    ///         op(Call::Read, 70, 80, Output::Value(Some(s("b")))),
+    ///     ],
+    ///     time_unit: TimeUnit::Nanos,
+    ///     model: None,
+    /// };
+    /// let m = sim::protocols::replica::staleness::measure(&history);
+    /// assert_eq!(m.share(), 0.5);
+    /// assert_eq!(sim::protocols::replica::staleness::Measure::default().share(), 0.0, "no reads");
+    /// ```
     pub fn share(&self) -> f64 {
         if self.reads == 0 {
             0.0
@@ -164,6 +209,32 @@ fn spread(mut xs: Vec<Nanos>) -> (String, Json) {
 }
 
 /// The `staleness` report section, for any protocol whose clients read and write registers.
+///
+/// ```
+/// use sim::node::history::{Call, History, Operation, Outcome, Output, TimeUnit, Value};
+/// let op = |call, invoke, complete, out| Operation {
+///     process: 0, key: Some("x".into()), call, invoke, complete: Some(complete),
+///     outcome: Outcome::Ok(out),
+/// };
+/// let s = |v: &str| Value::Str(v.into());
+/// // b completes at 30; one read after it returns a (stale), one returns b.
+/// let history = History {
+///     ops: vec![
+///         op(Call::Write(s("a")), 0, 10, Output::Done),
+///         op(Call::Write(s("b")), 20, 30, Output::Done),
+///         op(Call::Read, 50, 60, Output::Value(Some(s("a")))),
+///         op(Call::Read, 70, 80, Output::Value(Some(s("b")))),
+///     ],
+///     time_unit: TimeUnit::Nanos,
+///     model: None,
+/// };
+/// use sim::node::SectionBuilder;
+/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// let mut section = sim::protocols::replica::staleness::Staleness::default();
+/// section.on_history(&history);
+/// let shown = section.section(&view()).expect("a section once there is a history");
+/// assert_eq!(shown.key, "staleness");
+/// ```
 #[derive(Default)]
 pub struct Staleness {
     measure: Option<Measure>,

@@ -11,7 +11,16 @@ use serde::Deserialize;
 use crate::node::{ConfigError, Duration};
 
 /// Which nodes hold the replicas of a key.
+///
+/// ```
+/// use sim::protocols::replica::quorum::{Placement, QuorumConfig};
+/// let config: QuorumConfig = toml::from_str("placement = \"ring\"\nn = 3").unwrap();
+/// assert_eq!((config.placement, config.n), (Placement::Ring, Some(3)));
+/// assert_eq!(Placement::default(), Placement::All);
+/// ```
+// The schema's description: the first paragraph above, without the example.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(description = "Which nodes hold the replicas of a key.")]
 #[serde(rename_all = "snake_case")]
 pub enum Placement {
     /// Every node holds every key: `n` is the cluster size.
@@ -23,7 +32,16 @@ pub enum Placement {
 }
 
 /// How a replica orders the versions of a key it is sent.
+///
+/// ```
+/// use sim::protocols::replica::quorum::{QuorumConfig, Resolve};
+/// let config: QuorumConfig = toml::from_str("resolve = \"vector-clock\"").unwrap();
+/// assert_eq!(config.resolve, Resolve::VectorClock);
+/// assert_eq!(Resolve::default(), Resolve::Lww);
+/// ```
+// The schema's description: the first paragraph above, without the example.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(description = "How a replica orders the versions of a key it is sent.")]
 #[serde(rename_all = "kebab-case")]
 pub enum Resolve {
     /// Last write wins: each version carries a timestamp (the coordinator's wall clock, or a
@@ -38,7 +56,17 @@ pub enum Resolve {
 }
 
 /// `[protocol]` settings of `quorum`.
+///
+/// ```
+/// use sim::protocols::replica::quorum::QuorumConfig;
+/// // The textbook quorum of the w1-r3 lesson: a put waits for one ack, a get for three replies.
+/// let config: QuorumConfig = toml::from_str("n = 5\nr = 3\nw = 1").unwrap();
+/// assert_eq!((config.n, config.r, config.w), (Some(5), Some(3), Some(1)));
+/// assert!(!config.write_back, "reads do not write back unless asked");
+/// ```
+// The schema's description: the first paragraph above, without the example.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(description = "`[protocol]` settings of `quorum`.")]
 #[serde(deny_unknown_fields, default)]
 pub struct QuorumConfig {
     /// How many replicas hold each key, at most the cluster size. Default: the cluster size.

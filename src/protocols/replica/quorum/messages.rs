@@ -8,6 +8,11 @@ use serde::Serialize;
 use super::store::Stamped;
 
 /// Why a coordinator sends versions to a replica.
+///
+/// ```
+/// use sim::protocols::replica::quorum::Why;
+/// assert_eq!(serde_json::to_string(&Why::WriteBack).unwrap(), "\"write_back\"");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Why {
@@ -22,6 +27,13 @@ pub enum Why {
 /// A message between a coordinator (the node a client asked) and a key's replicas. `op` names
 /// the coordinator's request, so that replies find it; it is unique per coordinator across
 /// restarts.
+///
+/// ```
+/// use sim::protocols::replica::quorum::Msg;
+/// // A coordinator asks a replica for its versions of x, as the trace holds it.
+/// let read = Msg::Read { op: 7, key: "x".into() };
+/// assert_eq!(serde_json::to_string(&read).unwrap(), r#"{"read":{"op":7,"key":"x"}}"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Msg {
@@ -64,6 +76,11 @@ pub enum Msg {
 }
 
 /// A coordinator's per-request deadline: `op` gives up `request_timeout` after it began.
+///
+/// ```
+/// use sim::protocols::replica::quorum::Timer;
+/// assert_eq!(serde_json::to_string(&Timer::Expire(7)).unwrap(), r#"{"expire":7}"#);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Timer {
@@ -72,6 +89,12 @@ pub enum Timer {
 }
 
 /// What survives a crash besides the log of versions.
+///
+/// ```
+/// use sim::protocols::replica::quorum::Durable;
+/// // A node that never ran: no restart yet, no stamp issued.
+/// assert_eq!(Durable::default(), Durable { incarnation: 0, issued: 0 });
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Durable {
     /// How many times the node has started: the high half of its request ids, so that replies
@@ -84,6 +107,13 @@ pub struct Durable {
 }
 
 /// One record of a replica's log: the versions of `key` it holds from now on.
+///
+/// ```
+/// use sim::protocols::replica::quorum::Record;
+/// // A replica that now holds nothing of x (as a restart reloads it).
+/// let record = Record { key: "x".into(), versions: Vec::new() };
+/// assert!(record.versions.is_empty());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     /// The key.
