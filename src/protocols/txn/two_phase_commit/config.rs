@@ -172,7 +172,10 @@ fn validate_raft(cfg: &TwoPcConfig, cluster_size: usize) -> Result<(), ConfigErr
         ));
     }
     if let Err(e) = <Raft as Protocol>::validate(&cfg.raft, cfg.coordinators as usize) {
-        return Err(ConfigError::new("raft", format!("{}: {}", e.field, e.message)));
+        return Err(ConfigError::new(
+            "raft",
+            format!("{}: {}", e.field, e.message),
+        ));
     }
     validate_common(cfg)
 }

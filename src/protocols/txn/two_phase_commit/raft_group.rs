@@ -67,7 +67,11 @@ impl RaftGroup {
                 })
                 .collect(),
         };
-        debug_assert_eq!(disk.log.len(), log.len(), "a replica logs only Raft's entries");
+        debug_assert_eq!(
+            disk.log.len(),
+            log.len(),
+            "a replica logs only Raft's entries"
+        );
         let peers: Vec<NodeId> = members.iter().copied().filter(|&m| m != id).collect();
         let raft = Raft::new(id, &peers, cfg, Some(&disk));
         RaftGroup {
@@ -261,7 +265,9 @@ mod tests {
         );
         assert!(!n.group.leads_caught_up());
         let won = n.step(0, 3, 300 * MS, |g, ctx, d| {
-            g.drive(ctx, d, |r, c| r.on_timer(c, crate::protocols::raft::Timer::Election))
+            g.drive(ctx, d, |r, c| {
+                r.on_timer(c, crate::protocols::raft::Timer::Election)
+            })
         });
         assert!(
             won.iter().any(|e| matches!(
@@ -277,14 +283,23 @@ mod tests {
             !won.iter().any(|e| matches!(e, Effect::Send { .. })),
             "a group of one sends to nobody, though the cluster has three nodes"
         );
-        assert_eq!(n.group.committed(), Vec::<Arc<Command>>::new(), "the no-op is not handed over");
+        assert_eq!(
+            n.group.committed(),
+            Vec::<Arc<Command>>::new(),
+            "the no-op is not handed over"
+        );
         assert!(n.group.leads_caught_up(), "its no-op committed at once");
         n.step(0, 3, 301 * MS, |g, ctx, d| g.propose(ctx, d, put("k")));
         let handed = n.group.committed();
         assert_eq!(handed.len(), 1);
-        assert!(matches!(&*handed[0], Command::Client { request, op: Op::Put { key, .. } }
-            if request.client == ClientId(0) && request.seq == (1 << 32) | 1 && &**key == "k"));
-        assert!(n.group.committed().is_empty(), "each command is handed over once");
+        assert!(
+            matches!(&*handed[0], Command::Client { request, op: Op::Put { key, .. } }
+            if request.client == ClientId(0) && request.seq == (1 << 32) | 1 && &**key == "k")
+        );
+        assert!(
+            n.group.committed().is_empty(),
+            "each command is handed over once"
+        );
         // On disk: Raft's term and vote beside 2PC's flags, and only Raft entries in the log.
         assert_eq!(n.disk.state.raft.map(|h| h.current_term), Some(1));
         assert_eq!(n.disk.log.len(), 2);
@@ -297,10 +312,16 @@ mod tests {
         assert_eq!(back.group.term(), 1);
         back.step(0, 3, 0, |g, ctx, d| g.drive(ctx, d, |r, c| r.on_start(c)));
         back.step(0, 3, 400 * MS, |g, ctx, d| {
-            g.drive(ctx, d, |r, c| r.on_timer(c, crate::protocols::raft::Timer::Election))
+            g.drive(ctx, d, |r, c| {
+                r.on_timer(c, crate::protocols::raft::Timer::Election)
+            })
         });
         assert_eq!(back.group.term(), 2);
-        assert_eq!(back.group.committed().len(), 1, "the put, handed over again");
+        assert_eq!(
+            back.group.committed().len(),
+            1,
+            "the put, handed over again"
+        );
     }
 
     #[test]
@@ -309,7 +330,9 @@ mod tests {
         let mut n = Node::new(1, &members, None);
         n.step(1, 5, 0, |g, ctx, d| g.drive(ctx, d, |r, c| r.on_start(c)));
         let asked = n.step(1, 5, 300 * MS, |g, ctx, d| {
-            g.drive(ctx, d, |r, c| r.on_timer(c, crate::protocols::raft::Timer::Election))
+            g.drive(ctx, d, |r, c| {
+                r.on_timer(c, crate::protocols::raft::Timer::Election)
+            })
         });
         let to: Vec<u32> = asked
             .iter()
@@ -321,10 +344,16 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(to, [0, 2], "pre-votes to the group, not to the participants 3 and 4");
+        assert_eq!(
+            to,
+            [0, 2],
+            "pre-votes to the group, not to the participants 3 and 4"
+        );
         let proposed = n.step(1, 5, 301 * MS, |g, ctx, d| g.propose(ctx, d, put("k")));
         assert!(
-            proposed.iter().all(|e| !matches!(e, Effect::Persist(DiskWrite::Append(_)))),
+            proposed
+                .iter()
+                .all(|e| !matches!(e, Effect::Persist(DiskWrite::Append(_)))),
             "a follower appends nothing"
         );
         assert!(n.group.committed().is_empty());

@@ -559,7 +559,13 @@ impl Replicated {
         }
     }
 
-    pub(super) fn on_timer(&mut self, s: &Setup, ctx: &mut C<'_, '_>, d: &mut Durable, timer: Timer) {
+    pub(super) fn on_timer(
+        &mut self,
+        s: &Setup,
+        ctx: &mut C<'_, '_>,
+        d: &mut Durable,
+        timer: Timer,
+    ) {
         match timer {
             Timer::Raft(timer) => {
                 self.group.drive(ctx, d, |raft, sub| {
