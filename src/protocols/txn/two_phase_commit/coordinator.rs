@@ -413,12 +413,12 @@ impl Coordinator {
     }
 }
 
+/// Each participant of a transaction and its changes.
+pub(super) type Parts = Vec<(NodeId, Vec<Change>)>;
+
 /// What a client's operation asks of the participants: the transfer (`None` for a read of every
 /// balance) and each participant's changes, in node order; or why it is refused outright.
-pub(super) fn plan(
-    s: &Setup,
-    op: BankOp,
-) -> Result<(Option<Transfer>, Vec<(NodeId, Vec<Change>)>), String> {
+pub(super) fn plan(s: &Setup, op: BankOp) -> Result<(Option<Transfer>, Parts), String> {
     match op {
         BankOp::Transfer { from, to, amount } => {
             let accounts = s.cfg.accounts;
