@@ -317,6 +317,34 @@ fn with_the_decision_on_raft_the_partition_leaves_one_decision_on_both_sides() {
 }
 
 #[test]
+fn with_the_decision_on_raft_a_crashed_coordinator_blocks_nobody() {
+    let file = "scenarios/txn/2pc-raft-leader-crash.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in SAFETY {
+        assert_eq!(r.status(name), "pass", "{name}");
+    }
+    assert_eq!(
+        r.status("resolved_within"),
+        "pass",
+        "where one coordinator's crash blocks"
+    );
+    r.line("crash TC2 (crash leader)");
+    let (elected, _) = r.line("TC3 becomes leader of term 2");
+    assert!(
+        elected > 2 * S && elected < 2 * S + 500 * MS,
+        "the group elects within 500ms"
+    );
+    let lines = replay(file, "3s", "6s");
+    let commits = lines
+        .iter()
+        .filter(|l| l.contains("TC3 states Decided(commit true"))
+        .count();
+    assert!(commits > 50, "TC3 goes on committing transfers: {commits}");
+    assert!(!lines.iter().any(|l| l.contains("TC2 →")));
+}
+
+#[test]
 fn under_a_random_nemesis_the_decision_on_raft_stays_safe_and_settles() {
     let r = run("scenarios/txn/2pc-raft-nemesis.toml", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
