@@ -531,3 +531,62 @@ fn the_layers_import_exactly_what_the_architecture_says() {
         }
     }
 }
+
+/// The protocols of `src/protocols/`, as `crate::protocols::` paths name them.
+const PROTOCOLS: [&str; 6] = [
+    "raft",
+    "heartbeat",
+    "naive_failover",
+    "replica",
+    "txn::two_phase_commit",
+    "txn::tcc",
+];
+
+/// Each (file under `src/protocols/`, protocol it names by a `crate::protocols::` path) where
+/// the protocol is not the file's own. The registry (`src/protocols/mod.rs`) names them all.
+fn cross_protocol_imports() -> Vec<(String, &'static str)> {
+    let mut found = Vec::new();
+    for (path, text) in project_texts() {
+        let Some(rel) = path.split("/src/protocols/").nth(1) else {
+            continue;
+        };
+        if rel == "mod.rs" {
+            continue;
+        }
+        let own = rel.trim_end_matches(".rs").replace('/', "::");
+        for other in PROTOCOLS {
+            if own == other || own.starts_with(&format!("{other}::")) {
+                continue;
+            }
+            let needle = format!("crate::protocols::{other}");
+            let named = text.match_indices(&needle).any(|(at, _)| {
+                !text[at + needle.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            });
+            if named {
+                found.push((rel.to_string(), other));
+            }
+        }
+    }
+    found
+}
+
+/// A protocol never imports another (`src/protocols/mod.rs`), with one documented exception:
+/// two-phase commit's `decision_on = "raft"` runs the `raft` protocol itself as its
+/// coordinators' group (`two_phase_commit/raft_group.rs` says why). Nothing else may follow.
+#[test]
+fn a_protocol_imports_no_other_protocol_but_two_phase_commit_its_raft_group() {
+    let found = cross_protocol_imports();
+    for (file, other) in &found {
+        assert!(
+            file.starts_with("txn/two_phase_commit/") && *other == "raft",
+            "src/protocols/{file} imports crate::protocols::{other}: a protocol never imports \
+             another (the one exception is two-phase commit's Raft group)"
+        );
+    }
+    assert!(
+        found
+            .iter()
+            .any(|(file, _)| file == "txn/two_phase_commit/raft_group.rs"),
+        "the exception is where it is documented: {found:?}"
+    );
+}

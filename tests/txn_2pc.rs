@@ -263,6 +263,104 @@ fn a_backup_coordinator_cut_off_decides_against_the_coordinator() {
 }
 
 #[test]
+fn with_the_decision_on_raft_the_partition_leaves_one_decision_on_both_sides() {
+    let file = "scenarios/txn/2pc-decision-on-raft.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.expectation_met());
+    for name in SAFETY {
+        assert_eq!(r.status(name), "pass", "{name}");
+    }
+    assert_eq!(r.status("election_safety"), "pass");
+    assert_eq!(r.status("resolved_within"), "pass");
+    assert_eq!(transactions(&r)["decided_both_ways"], 0);
+    // TC2 leads the group when the partition puts it with A; the majority side elects TC1.
+    let (first, _) = r.line("TC2 becomes leader of term 1");
+    let (second, _) = r.line("TC1 becomes leader of term 2");
+    assert!(first < 2 * S && second > 2 * S && second < 3 * S);
+
+    let lines = replay(file, "1.9s", "4.1s");
+    // A transfer TC2 had both votes for when the partition fell: its commit reached the
+    // majority's logs, not TC2's commit index, so TC2 never sent it; TC1's first entry
+    // commits it, and TC1 sends it to both.
+    let txn = first_txn(&lines, |l| {
+        l.contains("TC1 → A Commit(t") && l.contains("dropped: the partition cuts the link")
+    });
+    let story = about(&lines, &txn);
+    let prepared = position(&story, "A states Prepared");
+    let b_applies = position(&story, "B states Applied");
+    let a_applies = position(&story, "A states Applied");
+    assert!(prepared < b_applies && b_applies < a_applies, "{story:#?}");
+    assert!(
+        !story.iter().any(|l| l.contains("RolledBack")),
+        "one decision on both sides: {story:#?}"
+    );
+    assert!(
+        !story
+            .iter()
+            .any(|l| l.contains("TC2 → ") && (l.contains("Commit(") || l.contains("Abort("))),
+        "the cut-off leader sends no decision it could not commit: {story:#?}"
+    );
+    let a_at = story[a_applies].trim_start();
+    assert!(
+        a_at.starts_with("4.0"),
+        "A learns it after the heal at 4s: {a_at}"
+    );
+    let asked = story
+        .iter()
+        .filter(|l| l.contains("A → TC2 Inquiry") && l.contains("delivered"))
+        .count();
+    assert!(
+        asked >= 2,
+        "A asks TC2, on its side, which stays silent: {story:#?}"
+    );
+}
+
+#[test]
+fn with_the_decision_on_raft_a_crashed_coordinator_blocks_nobody() {
+    let file = "scenarios/txn/2pc-raft-leader-crash.toml";
+    let r = run(file, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in SAFETY {
+        assert_eq!(r.status(name), "pass", "{name}");
+    }
+    assert_eq!(
+        r.status("resolved_within"),
+        "pass",
+        "where one coordinator's crash blocks"
+    );
+    r.line("crash TC2 (crash leader)");
+    let (elected, _) = r.line("TC3 becomes leader of term 2");
+    assert!(
+        elected > 2 * S && elected < 2 * S + 500 * MS,
+        "the group elects within 500ms"
+    );
+    let lines = replay(file, "3s", "6s");
+    let commits = lines
+        .iter()
+        .filter(|l| l.contains("TC3 states Decided(commit true"))
+        .count();
+    assert!(commits > 50, "TC3 goes on committing transfers: {commits}");
+    assert!(!lines.iter().any(|l| l.contains("TC2 →")));
+}
+
+#[test]
+fn under_a_random_nemesis_the_decision_on_raft_stays_safe_and_settles() {
+    let r = run("scenarios/txn/2pc-raft-nemesis.toml", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in SAFETY {
+        assert_eq!(r.status(name), "pass", "{name}");
+    }
+    assert_eq!(r.status("election_safety"), "pass");
+    assert_eq!(r.status("resolved_within"), "pass");
+    let committed = transactions(&r)["committed"].as_u64().unwrap();
+    assert!(
+        committed > 10,
+        "transfers go through the faults: {committed}"
+    );
+}
+
+#[test]
 fn under_a_random_nemesis_the_correct_design_stays_safe_and_settles() {
     let r = run("scenarios/txn/2pc-nemesis.toml", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -286,6 +384,11 @@ fn a_bad_protocol_setting_exits_2_at_its_key() {
         (
             "inquiry_interval = \"0s\"",
             "inquiry_interval: must be greater than zero (got 0s)",
+        ),
+        (
+            "coordinators = 3\ndecision_on = \"raft\"",
+            "coordinators: must leave at least one participant: fewer than the cluster's 3 \
+             nodes (got 3)",
         ),
     ] {
         let file = dir.join("bad.toml");

@@ -1,6 +1,9 @@
 //! Protocols: one module each, every one a sans-I/O state machine over the node API.
 //!
-//! A protocol never imports from the world, the checkers or another protocol. `each` is the
+//! A protocol never imports from the world, the checkers or another protocol — with one
+//! exception, checked by `tests/readme.rs`: two-phase commit's `decision_on = "raft"` runs the
+//! `raft` protocol, unchanged, as its coordinators' group (`txn/two_phase_commit/raft_group.rs`
+//! says why). `each` is the
 //! one list of the protocols this build knows: the layers above build every table they need
 //! from it (the catalogue here, the run layer's dispatch in `run::registry`), so adding a
 //! protocol is one line there and nothing else outside its folder.

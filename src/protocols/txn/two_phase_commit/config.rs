@@ -8,7 +8,8 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::node::{ConfigError, Duration};
+use crate::node::{ConfigError, Duration, Protocol};
+use crate::protocols::raft::{Raft, RaftConfig};
 
 /// `[protocol]` settings of `two-phase-commit`.
 ///
@@ -58,6 +59,40 @@ pub struct TwoPcConfig {
     /// How long the backup waits without hearing the coordinator before taking over (with
     /// `backup_coordinator`).
     pub takeover_timeout: Duration,
+    /// Where the coordinator's log, and so its decision, lives: `"coordinator"` (its own disk,
+    /// the textbook) or `"raft"` (a Raft group of `coordinators` replicas).
+    pub decision_on: DecisionOn,
+    /// With `decision_on = "raft"`: how many nodes, from `coordinator` on in `[cluster] nodes`
+    /// order, form the coordinator's Raft group. A majority of them must be up and connected
+    /// for transfers to proceed.
+    pub coordinators: u32,
+    /// With `decision_on = "raft"`: the settings of the coordinator replicas' Raft servers, as
+    /// `[protocol.raft]` (the `raft` protocol's own keys).
+    pub raft: RaftConfig,
+}
+
+/// Where the coordinator keeps its log and makes its decision.
+///
+/// ```
+/// use sim::protocols::txn::two_phase_commit::{DecisionOn, TwoPcConfig};
+/// let config: TwoPcConfig = toml::from_str("decision_on = \"raft\"\ncoordinators = 3").unwrap();
+/// assert_eq!((config.decision_on, config.coordinators), (DecisionOn::Raft, 3));
+/// ```
+// The schema's description: the first paragraph above, without the example.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(description = "Where the coordinator keeps its log and makes its decision.")]
+#[serde(rename_all = "kebab-case")]
+pub enum DecisionOn {
+    /// One coordinator's own disk (and its backup's copy, with `backup_coordinator`): the
+    /// textbook.
+    #[default]
+    Coordinator,
+    /// Every record the coordinator writes — begin, decision, end — is a command replicated by
+    /// a Raft group of coordinator replicas (the existing `raft` protocol); only the group's
+    /// leader coordinates, and a decision counts once committed, the first one for a
+    /// transaction winning. Atomic under partitions, and it proceeds while a majority of the
+    /// replicas is up.
+    Raft,
 }
 
 impl Default for TwoPcConfig {
@@ -74,6 +109,9 @@ impl Default for TwoPcConfig {
             backup_coordinator: false,
             heartbeat_interval: Duration::from_millis(50),
             takeover_timeout: Duration::from_millis(500),
+            decision_on: DecisionOn::Coordinator,
+            coordinators: 3,
+            raft: RaftConfig::default(),
         }
     }
 }
@@ -89,6 +127,9 @@ pub(crate) fn validate(cfg: &TwoPcConfig, cluster_size: usize) -> Result<(), Con
                 cfg.coordinator
             ),
         ));
+    }
+    if cfg.decision_on == DecisionOn::Raft {
+        return validate_raft(cfg, cluster_size);
     }
     let deciders = if cfg.backup_coordinator { 2 } else { 1 };
     if cluster_size <= deciders {
@@ -106,6 +147,44 @@ pub(crate) fn validate(cfg: &TwoPcConfig, cluster_size: usize) -> Result<(), Con
             ),
         ));
     }
+    validate_common(cfg)
+}
+
+/// `decision_on = "raft"`: a group of at least one replica, a participant besides, no standby
+/// (the group replaces it), and Raft settings Raft accepts.
+fn validate_raft(cfg: &TwoPcConfig, cluster_size: usize) -> Result<(), ConfigError> {
+    if cfg.backup_coordinator {
+        return Err(ConfigError::new(
+            "backup_coordinator",
+            "cannot be combined with decision_on = \"raft\": the Raft group replaces the backup",
+        ));
+    }
+    if cfg.coordinators == 0 {
+        return Err(ConfigError::new(
+            "coordinators",
+            "must be at least 1 (got 0)",
+        ));
+    }
+    if cfg.coordinators as usize >= cluster_size {
+        return Err(ConfigError::new(
+            "coordinators",
+            format!(
+                "must leave at least one participant: fewer than the cluster's {cluster_size} \
+                 nodes (got {})",
+                cfg.coordinators
+            ),
+        ));
+    }
+    if let Err(e) = <Raft as Protocol>::validate(&cfg.raft, cfg.coordinators as usize) {
+        return Err(ConfigError::new(
+            "raft",
+            format!("{}: {}", e.field, e.message),
+        ));
+    }
+    validate_common(cfg)
+}
+
+fn validate_common(cfg: &TwoPcConfig) -> Result<(), ConfigError> {
     if cfg.accounts == 0 {
         return Err(ConfigError::new("accounts", "must be at least 1 (got 0)"));
     }
@@ -165,5 +244,30 @@ mod tests {
             ..TwoPcConfig::default()
         };
         assert_eq!(validate(&zero, 3).unwrap_err().field, "vote_timeout");
+    }
+
+    #[test]
+    fn a_raft_group_leaves_a_participant_and_replaces_the_backup() {
+        let raft = TwoPcConfig {
+            decision_on: DecisionOn::Raft,
+            ..TwoPcConfig::default()
+        };
+        assert_eq!(validate(&raft, 4), Ok(()));
+        assert_eq!(validate(&raft, 3).unwrap_err().field, "coordinators");
+        let both = TwoPcConfig {
+            backup_coordinator: true,
+            ..raft.clone()
+        };
+        assert_eq!(validate(&both, 5).unwrap_err().field, "backup_coordinator");
+        let none = TwoPcConfig {
+            coordinators: 0,
+            ..raft.clone()
+        };
+        assert_eq!(validate(&none, 5).unwrap_err().field, "coordinators");
+        let mut bad_raft = raft.clone();
+        bad_raft.raft.heartbeat_interval = Duration::ZERO;
+        let e = validate(&bad_raft, 5).unwrap_err();
+        assert_eq!(e.field, "raft");
+        assert!(e.message.starts_with("heartbeat_interval"), "{}", e.message);
     }
 }

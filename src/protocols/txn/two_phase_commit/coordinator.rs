@@ -112,7 +112,10 @@ impl Coordinator {
                     t.ended = true;
                 }
             }
-            Record::Prepared { .. } | Record::Refused { .. } | Record::Done { .. } => {}
+            Record::Prepared { .. }
+            | Record::Refused { .. }
+            | Record::Done { .. }
+            | Record::Raft(_) => {}
         }
     }
 
@@ -184,42 +187,12 @@ impl Coordinator {
             }
             return;
         }
-        let (transfer, parts) = match request.op {
-            BankOp::Transfer { from, to, amount } => {
-                let accounts = s.cfg.accounts;
-                let refuse = if from.0 >= accounts || to.0 >= accounts {
-                    Some(format!(
-                        "no such account: the bank has accounts 0 to {}",
-                        accounts - 1
-                    ))
-                } else if from == to {
-                    Some(format!("a transfer from {from} to itself"))
-                } else if amount == 0 || amount > i64::MAX as u64 {
-                    Some(format!("an amount of {amount}"))
-                } else {
-                    None
-                };
-                if let Some(reason) = refuse {
-                    ctx.reply(txn, Reply::Fail { reason });
-                    return;
-                }
-                let transfer = Transfer { from, to, amount };
-                let mut parts: Vec<(NodeId, Vec<Change>)> = Vec::new();
-                for (account, delta) in [(from, -(amount as i64)), (to, amount as i64)] {
-                    let change = Change { account, delta };
-                    let holder = s.holder(account);
-                    match parts.iter_mut().find(|(n, _)| *n == holder) {
-                        Some((_, changes)) => changes.push(change),
-                        None => parts.push((holder, vec![change])),
-                    }
-                }
-                parts.sort_by_key(|(n, _)| *n);
-                (Some(transfer), parts)
+        let (transfer, parts) = match plan(s, request.op) {
+            Ok(plan) => plan,
+            Err(reason) => {
+                ctx.reply(txn, Reply::Fail { reason });
+                return;
             }
-            BankOp::Read => (
-                None,
-                s.participants.iter().map(|&p| (p, Vec::new())).collect(),
-            ),
         };
         if let Some(transfer) = transfer {
             // Logged before any prepare leaves: a restart finds it and aborts it, so no
@@ -327,7 +300,7 @@ impl Coordinator {
                 };
                 ctx.send(from, Msg::Decision { txn, commit });
             }
-            Msg::Prepare { .. } | Msg::Decision { .. } | Msg::Uncertain { .. } => {}
+            Msg::Prepare { .. } | Msg::Decision { .. } | Msg::Uncertain { .. } | Msg::Raft(_) => {}
         }
     }
 
@@ -434,10 +407,55 @@ impl Coordinator {
                     ctx.set_timer(s.cfg.heartbeat_interval.nanos(), Timer::Heartbeat);
                 }
             }
-            Timer::Inquire => {}
+            Timer::Inquire | Timer::Raft(_) => {}
         }
         false
     }
+}
+
+/// Each participant of a transaction and its changes.
+pub(super) type Parts = Vec<(NodeId, Vec<Change>)>;
+
+/// What a client's operation asks of the participants: the transfer (`None` for a read of every
+/// balance) and each participant's changes, in node order; or why it is refused outright.
+pub(super) fn plan(s: &Setup, op: BankOp) -> Result<(Option<Transfer>, Parts), String> {
+    match op {
+        BankOp::Transfer { from, to, amount } => {
+            let accounts = s.cfg.accounts;
+            if from.0 >= accounts || to.0 >= accounts {
+                return Err(format!(
+                    "no such account: the bank has accounts 0 to {}",
+                    accounts - 1
+                ));
+            } else if from == to {
+                return Err(format!("a transfer from {from} to itself"));
+            } else if amount == 0 || amount > i64::MAX as u64 {
+                return Err(format!("an amount of {amount}"));
+            }
+            let transfer = Transfer { from, to, amount };
+            Ok((Some(transfer), parts_of(s, &transfer)))
+        }
+        BankOp::Read => Ok((
+            None,
+            s.participants.iter().map(|&p| (p, Vec::new())).collect(),
+        )),
+    }
+}
+
+/// Each participant of `transfer` and its changes, in node order.
+pub(super) fn parts_of(s: &Setup, transfer: &Transfer) -> Vec<(NodeId, Vec<Change>)> {
+    let Transfer { from, to, amount } = *transfer;
+    let mut parts: Vec<(NodeId, Vec<Change>)> = Vec::new();
+    for (account, delta) in [(from, -(amount as i64)), (to, amount as i64)] {
+        let change = Change { account, delta };
+        let holder = s.holder(account);
+        match parts.iter_mut().find(|(n, _)| *n == holder) {
+            Some((_, changes)) => changes.push(change),
+            None => parts.push((holder, vec![change])),
+        }
+    }
+    parts.sort_by_key(|(n, _)| *n);
+    parts
 }
 
 /// Why a participant voted no, in words (for the client's `Fail` and the story).

@@ -4,6 +4,10 @@
 use serde::Serialize;
 
 use crate::node::NodeId;
+// The one place a protocol uses another: with `decision_on = "raft"` the coordinator replicas
+// carry Raft's messages, timers, log entries and term/vote inside two-phase commit's own (see
+// `raft_group`).
+use crate::protocols::raft;
 use crate::protocols::txn::{Account, TxnId};
 
 /// One account's part of a transfer, as a participant runs it: `delta` is added to the balance
@@ -132,6 +136,9 @@ pub enum Msg {
     },
     /// Coordinator → backup: still alive.
     Alive,
+    /// Between the coordinator replicas of `decision_on = "raft"`: a message of their Raft
+    /// group, which replicates the coordinator's log.
+    Raft(raft::Msg),
 }
 
 /// The timers of two-phase commit.
@@ -154,6 +161,8 @@ pub enum Timer {
     Inquire,
     /// The coordinator tells its backup it is alive; the backup checks it heard it lately.
     Heartbeat,
+    /// A timer of a coordinator replica's Raft server (`decision_on = "raft"`).
+    Raft(raft::Timer),
 }
 
 /// The transfer a coordinator logs before it prepares it.
@@ -236,26 +245,31 @@ pub enum Record {
         /// Committed or aborted.
         commit: bool,
     },
+    /// Coordinator replica (`decision_on = "raft"`): an entry of its Raft log. Its whole log is
+    /// Raft's, since Raft cuts its log back by length; the coordinator's begin, decision and
+    /// end are commands inside these entries.
+    Raft(raft::Entry),
 }
 
 impl Record {
-    /// The transaction the record is about.
+    /// The transaction the record is about (`None` for a Raft entry, which may hold any).
     ///
     /// ```
     /// use sim::node::{ClientId, RequestId};
     /// use sim::protocols::txn::two_phase_commit::Record;
     /// let txn = RequestId { client: ClientId(3), seq: 9 };
-    /// assert_eq!(Record::End { txn }.txn(), txn);
-    /// assert_eq!(Record::Done { txn, commit: false }.txn(), txn);
+    /// assert_eq!(Record::End { txn }.txn(), Some(txn));
+    /// assert_eq!(Record::Done { txn, commit: false }.txn(), Some(txn));
     /// ```
-    pub fn txn(&self) -> TxnId {
+    pub fn txn(&self) -> Option<TxnId> {
         match self {
             Record::Begin { txn, .. }
             | Record::Decision { txn, .. }
             | Record::End { txn }
             | Record::Prepared { txn, .. }
             | Record::Refused { txn }
-            | Record::Done { txn, .. } => *txn,
+            | Record::Done { txn, .. } => Some(*txn),
+            Record::Raft(_) => None,
         }
     }
 }
@@ -275,4 +289,8 @@ pub struct Durable {
     pub started: bool,
     /// The backup has taken over from the coordinator (it never hands back).
     pub taken_over: bool,
+    /// A coordinator replica's Raft currentTerm and votedFor (`decision_on = "raft"`). Left
+    /// out of the trace when absent, so the other designs' traces are unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raft: Option<raft::HardState>,
 }

@@ -41,11 +41,13 @@ mod coordinator;
 mod messages;
 mod narrate;
 mod participant;
+mod raft_group;
+mod replicated;
 mod section;
 #[cfg(test)]
 mod tests;
 
-pub use config::TwoPcConfig;
+pub use config::{DecisionOn, TwoPcConfig};
 pub use messages::{Change, Durable, Msg, Record, Refusal, Timer, Transfer};
 pub(crate) use section::TxnSection;
 
@@ -57,6 +59,7 @@ use crate::protocols::txn::{Account, Bank, BankFact, invariants};
 
 use coordinator::Coordinator;
 use participant::Participant;
+use replicated::Replicated;
 
 /// Who does what in the cluster: the same on every node, from the config and the node list.
 #[derive(Clone, Debug)]
@@ -64,23 +67,34 @@ pub(crate) struct Setup {
     cfg: TwoPcConfig,
     coordinator: NodeId,
     backup: Option<NodeId>,
+    /// Who may know a decision, whom an in-doubt participant asks: the coordinator and its
+    /// backup, or the replicas of the coordinator's Raft group (`decision_on = "raft"`).
+    deciders: Vec<NodeId>,
     participants: Vec<NodeId>,
 }
 
 impl Setup {
     fn new(cfg: &TwoPcConfig, cluster_size: usize) -> Setup {
         let coordinator = NodeId(cfg.coordinator);
-        let backup = cfg
-            .backup_coordinator
+        let raft = cfg.decision_on == DecisionOn::Raft;
+        let backup = (cfg.backup_coordinator && !raft)
             .then(|| NodeId((cfg.coordinator + 1) % cluster_size as u32));
+        let deciders: Vec<NodeId> = if raft {
+            (0..cfg.coordinators.min(cluster_size as u32))
+                .map(|i| NodeId((cfg.coordinator + i) % cluster_size as u32))
+                .collect()
+        } else {
+            std::iter::once(coordinator).chain(backup).collect()
+        };
         let participants = (0..cluster_size as u32)
             .map(NodeId)
-            .filter(|&n| n != coordinator && Some(n) != backup)
+            .filter(|n| !deciders.contains(n))
             .collect();
         Setup {
             cfg: cfg.clone(),
             coordinator,
             backup,
+            deciders,
             participants,
         }
     }
@@ -107,6 +121,8 @@ impl Setup {
 enum Part {
     /// The coordinator, or its backup.
     Coordinator(Coordinator),
+    /// A replica of the coordinator's Raft group (`decision_on = "raft"`).
+    Replica(Box<Replicated>),
     /// A database node holding accounts.
     Participant(Participant),
 }
@@ -123,7 +139,7 @@ impl TwoPhaseCommit {
     pub fn balances(&self) -> Vec<(Account, i64)> {
         match &self.part {
             Part::Participant(p) => p.balances(),
-            Part::Coordinator(_) => Vec::new(),
+            Part::Coordinator(_) | Part::Replica(_) => Vec::new(),
         }
     }
 
@@ -131,7 +147,7 @@ impl TwoPhaseCommit {
     pub fn in_doubt(&self) -> Vec<crate::protocols::txn::TxnId> {
         match &self.part {
             Part::Participant(p) => p.in_doubt(),
-            Part::Coordinator(_) => Vec::new(),
+            Part::Coordinator(_) | Part::Replica(_) => Vec::new(),
         }
     }
 }
@@ -190,6 +206,8 @@ impl Protocol for TwoPhaseCommit {
         let durable = disk.map_or(Durable::default(), |d| d.state);
         let part = if setup.is_participant(id) {
             Part::Participant(Participant::from_log(&setup, id, log))
+        } else if setup.cfg.decision_on == DecisionOn::Raft {
+            Part::Replica(Box::new(Replicated::new(&setup, id, &durable, log)))
         } else {
             let backup = Some(id) == setup.backup;
             Part::Coordinator(Coordinator::from_log(log, backup && !durable.taken_over))
@@ -210,6 +228,7 @@ impl Protocol for TwoPhaseCommit {
         match &mut self.part {
             Part::Participant(p) => p.start(&self.setup, ctx, first),
             Part::Coordinator(c) => c.start(&self.setup, ctx),
+            Part::Replica(r) => r.start(&self.setup, ctx, &mut self.durable),
         }
     }
 
@@ -217,6 +236,7 @@ impl Protocol for TwoPhaseCommit {
         match &mut self.part {
             Part::Participant(p) => p.on_message(&self.setup, ctx, from, msg),
             Part::Coordinator(c) => c.on_message(&self.setup, ctx, from, msg),
+            Part::Replica(r) => r.on_message(&self.setup, ctx, &mut self.durable, from, msg),
         }
     }
 
@@ -230,6 +250,7 @@ impl Protocol for TwoPhaseCommit {
                     c.take_over(&self.setup, ctx);
                 }
             }
+            Part::Replica(r) => r.on_timer(&self.setup, ctx, &mut self.durable, timer),
         }
     }
 
@@ -238,6 +259,7 @@ impl Protocol for TwoPhaseCommit {
             Part::Coordinator(c) if ctx.id() == self.setup.coordinator => {
                 c.on_request(&self.setup, ctx, request)
             }
+            Part::Replica(r) => r.on_request(&self.setup, ctx, &mut self.durable, request),
             _ => ctx.reply(
                 request.id,
                 Reply::NotLeader {

@@ -73,7 +73,7 @@ fn record(v: &Value) -> Option<String> {
 }
 
 /// One message in words; `None` for a shape this protocol does not send.
-pub(crate) fn message(msg: &Value, _names: &[String]) -> Option<String> {
+pub(crate) fn message(msg: &Value, names: &[String]) -> Option<String> {
     if msg.as_str() == Some("alive") {
         return Some("Alive".into());
     }
@@ -114,6 +114,11 @@ pub(crate) fn message(msg: &Value, _names: &[String]) -> Option<String> {
         "inquiry" => format!("Inquiry({}: what was decided?)", t()?),
         "uncertain" => format!("Uncertain({}: in doubt too)", t()?),
         "sync" => format!("Sync({})", record(body.get("record")?)?),
+        // The coordinator group's Raft, in Raft's own words.
+        "raft" => {
+            use crate::node::Protocol;
+            crate::protocols::raft::Raft::narrate_message(body, names)?
+        }
         _ => return None,
     })
 }

@@ -90,7 +90,10 @@ impl Participant {
                         }
                     }
                 }
-                Record::Begin { .. } | Record::Decision { .. } | Record::End { .. } => {}
+                Record::Begin { .. }
+                | Record::Decision { .. }
+                | Record::End { .. }
+                | Record::Raft(_) => {}
             }
         }
         let prepared: Vec<(TxnId, Part)> = p
@@ -233,7 +236,8 @@ impl Participant {
             | Msg::Ack { .. }
             | Msg::Uncertain { .. }
             | Msg::Sync { .. }
-            | Msg::Alive => {}
+            | Msg::Alive
+            | Msg::Raft(_) => {}
         }
     }
 
@@ -369,9 +373,8 @@ impl Participant {
             if part.state != State::Prepared || now - part.since < interval {
                 continue;
             }
-            ctx.send(s.coordinator, Msg::Inquiry { txn });
-            if let Some(backup) = s.backup {
-                ctx.send(backup, Msg::Inquiry { txn });
+            for &decider in &s.deciders {
+                ctx.send(decider, Msg::Inquiry { txn });
             }
             if s.cfg.cooperative_termination {
                 for &peer in &part.participants {

@@ -779,3 +779,142 @@ fn a_coordinator_answers_an_inquiry_about_a_transaction_it_never_logged_with_abo
     c.deliver();
     assert_eq!(c.reply(2), Some(&Reply::Ok(BankOutput::Transferred)));
 }
+
+// ---- decision_on = "raft" ------------------------------------------------------------------
+
+/// Five nodes: N0, N1 and N2 replicate the coordinator; N3 holds account 0, N4 account 1.
+fn on_raft() -> Cluster {
+    Cluster::new(
+        5,
+        TwoPcConfig {
+            decision_on: DecisionOn::Raft,
+            ..TwoPcConfig::default()
+        },
+    )
+}
+
+/// Lets time pass in 10ms steps, delivering what is not dropped after each.
+fn run_for(c: &mut Cluster, ms: u64, mut drop: impl FnMut(NodeId, NodeId, &Msg) -> bool) {
+    for _ in 0..ms / 10 {
+        c.advance(10 * MS);
+        c.deliver_unless(&mut drop);
+    }
+}
+
+/// The replica that coordinates in the latest term led, once it has caught up.
+fn coordinating(c: &Cluster) -> u32 {
+    (0..3)
+        .filter_map(|i| match &c.node(i).part {
+            Part::Replica(r) => r.leading().map(|term| (term, i)),
+            _ => None,
+        })
+        .max()
+        .expect("a replica coordinates")
+        .1
+}
+
+#[test]
+fn on_raft_only_the_leader_coordinates_and_a_decision_leaves_once_committed() {
+    let mut c = on_raft();
+    run_for(&mut c, 1_000, |_, _, _| false);
+    let leader = coordinating(&c);
+    let follower = (0..3).find(|&i| i != leader).unwrap();
+    c.request(follower, 1, transfer(0, 1, 30));
+    assert!(
+        matches!(c.reply(1), Some(Reply::NotLeader { leader: Some(l) }) if l.0 == leader),
+        "a follower replica redirects to the leader"
+    );
+    let before = c.told.len();
+    c.request(leader, 1, transfer(0, 1, 30));
+    run_for(&mut c, 500, |_, _, _| false);
+    let phases: Vec<&String> = c.told[before..]
+        .iter()
+        .filter(|l| !l.contains("Append") && !l.contains("Heartbeat"))
+        .collect();
+    let names = |kind: &str| format!("N{leader}->N3: {kind}(t c0#1");
+    let prepare = phases.iter().position(|l| l.starts_with(&names("Prepare")));
+    let commit = phases.iter().position(|l| l.starts_with(&names("Commit")));
+    assert!(prepare.is_some() && prepare < commit, "{phases:#?}");
+    assert_eq!(
+        c.story(),
+        [
+            (3, prepared(req(1), 0)),
+            (4, prepared(req(1), 1)),
+            (leader, decided(req(1), true)),
+            (3, applied(req(1), 0, -30, 70)),
+            (4, applied(req(1), 1, 30, 130)),
+        ]
+    );
+    assert_eq!(c.reply(1), Some(&Reply::Ok(BankOutput::Transferred)));
+    // Every replica's durable log is Raft's alone, the same on all three.
+    let logs: Vec<Vec<Record>> = (0..3).map(|i| c.coordinator_log(i)).collect();
+    assert!(logs[0].iter().all(|r| matches!(r, Record::Raft(_))));
+    assert!(
+        logs[0].len() >= 4,
+        "no-op, begin, decision, end: {}",
+        logs[0].len()
+    );
+    assert_eq!(logs[0], logs[1]);
+    assert_eq!(logs[1], logs[2]);
+}
+
+#[test]
+fn on_raft_a_leader_cut_off_with_its_votes_sends_no_decision_and_the_new_leader_aborts() {
+    let mut c = on_raft();
+    run_for(&mut c, 1_000, |_, _, _| false);
+    let old = NodeId(coordinating(&c));
+    c.request(old.0, 1, transfer(0, 1, 30));
+    // Both votes reach the leader; from then on it is cut off from everyone: the commit it
+    // proposes reaches no other replica.
+    let mut votes = 0;
+    c.deliver_unless(|from, to, msg| {
+        if votes == 2 {
+            return from == old || to == old;
+        }
+        if to == old && matches!(msg, Msg::Vote { .. }) {
+            votes += 1;
+        }
+        false
+    });
+    assert_eq!(votes, 2);
+    run_for(&mut c, 2_000, |from, to, _| from == old || to == old);
+    let new = coordinating(&c);
+    assert_ne!(new, old.0, "the majority elected another leader");
+    assert!(
+        !c.told
+            .iter()
+            .any(|l| l.starts_with(&format!("N{}->", old.0)) && l.contains("Commit(t c0#1)")),
+        "the cut-off leader never sent the commit it could not get stored"
+    );
+    assert_eq!(
+        c.story(),
+        [
+            (3, prepared(req(1), 0)),
+            (4, prepared(req(1), 1)),
+            (new, decided(req(1), false)),
+            (3, rolled_back(req(1), 0)),
+            (4, rolled_back(req(1), 1)),
+        ]
+    );
+    // The client, retrying at the new leader, learns the one outcome.
+    c.request(new, 1, transfer(0, 1, 30));
+    assert!(
+        matches!(c.reply(1), Some(Reply::Fail { reason }) if reason.contains("leader changed"))
+    );
+    // Healed, the old leader follows and adopts the abort: it answers an inquiry with it.
+    run_for(&mut c, 1_000, |_, _, _| false);
+    c.run(old.0, |n, ctx| {
+        n.on_message(ctx, NodeId(3), Msg::Inquiry { txn: req(1) })
+    });
+    let last = c.queue.back().expect("an answer");
+    assert_eq!(
+        (last.0, last.2.clone()),
+        (
+            old,
+            Msg::Decision {
+                txn: req(1),
+                commit: false
+            }
+        )
+    );
+}
