@@ -316,3 +316,33 @@ pub struct ProtocolInvariant {
     /// invariant may take it as given.
     pub build: fn(nodes: usize, bound: Option<Nanos>) -> Box<dyn Invariant>,
 }
+
+/// A safety invariant's state: its first violation, if any (a violation is final, so later
+/// ones are not kept). What most invariants over a protocol's facts hold.
+#[derive(Default)]
+pub(crate) struct FirstViolation(Option<Violation>);
+
+impl FirstViolation {
+    /// Keeps this violation unless one was found before.
+    pub(crate) fn fail(
+        &mut self,
+        at: Nanos,
+        nodes: Vec<String>,
+        message: String,
+        evidence: Vec<String>,
+    ) {
+        if self.0.is_none() {
+            self.0 = Some(Violation {
+                at,
+                nodes,
+                message,
+                evidence,
+            });
+        }
+    }
+
+    /// Violated if a violation was found, else holding.
+    pub(crate) fn status(&self) -> Status {
+        Status::of(&self.0)
+    }
+}

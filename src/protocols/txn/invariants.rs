@@ -16,6 +16,7 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 
+use crate::node::invariant::FirstViolation;
 use crate::node::{Applied as FaultApplied, BoundInfo};
 use crate::node::{
     FaultRecord, Invariant, InvariantInfo, Nanos, Observation, Property, ProtocolInvariant,
@@ -81,26 +82,6 @@ fn cast(fact: &dyn Any) -> Option<&BankFact> {
     fact.downcast_ref::<BankFact>()
 }
 
-/// A safety invariant's state: its first violation, if any.
-#[derive(Default)]
-struct Verdict(Option<Violation>);
-
-impl Verdict {
-    fn fail(&mut self, at: Nanos, nodes: Vec<String>, message: String, evidence: Vec<String>) {
-        if self.0.is_none() {
-            self.0 = Some(Violation {
-                at,
-                nodes,
-                message,
-                evidence,
-            });
-        }
-    }
-    fn status(&self) -> Status {
-        Status::of(&self.0)
-    }
-}
-
 // ---- atomicity ----------------------------------------------------------------------------
 
 /// `atomicity`.
@@ -108,7 +89,7 @@ impl Verdict {
 pub(crate) struct Atomicity {
     /// Per transfer: the accounts it was applied on and rolled back on, with who and when.
     outcomes: BTreeMap<TxnId, Vec<(Account, bool, Nanos, u32)>>,
-    verdict: Verdict,
+    verdict: FirstViolation,
 }
 
 impl Invariant for Atomicity {
@@ -285,7 +266,7 @@ impl Ledger {
 pub(crate) struct Conservation {
     ledger: Ledger,
     reads: bool,
-    verdict: Verdict,
+    verdict: FirstViolation,
 }
 
 impl Conservation {
@@ -294,7 +275,7 @@ impl Conservation {
         Conservation {
             ledger: Ledger::default(),
             reads,
-            verdict: Verdict::default(),
+            verdict: FirstViolation::default(),
         }
     }
 }
@@ -375,7 +356,7 @@ impl Invariant for Conservation {
 #[derive(Default)]
 pub(crate) struct NoNegativeBalance {
     ledger: Ledger,
-    verdict: Verdict,
+    verdict: FirstViolation,
 }
 
 impl Invariant for NoNegativeBalance {
@@ -419,7 +400,7 @@ impl Invariant for NoNegativeBalance {
 #[derive(Default)]
 pub(crate) struct NoDoubleApply {
     applied: BTreeMap<(TxnId, Account), Nanos>,
-    verdict: Verdict,
+    verdict: FirstViolation,
 }
 
 impl Invariant for NoDoubleApply {

@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use crate::node::{Invariant, Nanos, Observation, Property, RunView, Status};
 
 use super::super::register::ReplicaFact;
-use super::{Verdict, cast, line};
+use super::{cast, line};
+use crate::node::invariant::FirstViolation;
 
 /// `causal_order`.
 #[derive(Default)]
 pub(crate) struct CausalOrder {
     /// Each message sent: who sent it, when, and its stamp.
     sent: BTreeMap<u64, (u32, Nanos, i64)>,
-    verdict: Verdict,
+    verdict: FirstViolation,
 }
 
 impl Invariant for CausalOrder {

@@ -10,9 +10,7 @@
 
 use std::any::Any;
 
-use crate::node::{
-    InvariantInfo, Nanos, Property, ProtocolInvariant, RunView, Status, Violation, format_instant,
-};
+use crate::node::{InvariantInfo, Nanos, Property, ProtocolInvariant, RunView, format_instant};
 
 use super::register::ReplicaFact;
 
@@ -26,26 +24,6 @@ pub(crate) use siblings_kept::SiblingsKept;
 
 fn cast(fact: &dyn Any) -> Option<&ReplicaFact> {
     fact.downcast_ref::<ReplicaFact>()
-}
-
-/// A safety invariant's state: its first violation, if any.
-#[derive(Default)]
-struct Verdict(Option<Violation>);
-
-impl Verdict {
-    fn fail(&mut self, at: Nanos, nodes: Vec<String>, message: String, evidence: Vec<String>) {
-        if self.0.is_none() {
-            self.0 = Some(Violation {
-                at,
-                nodes,
-                message,
-                evidence,
-            });
-        }
-    }
-    fn status(&self) -> Status {
-        Status::of(&self.0)
-    }
 }
 
 /// `at name: what`, one evidence line.

@@ -18,7 +18,8 @@ use crate::node::{
 
 use super::super::clocks::VectorClock;
 use super::super::register::ReplicaFact;
-use super::{Verdict, cast};
+use super::cast;
+use crate::node::invariant::FirstViolation;
 
 /// Why a replica stopped holding a value: when, who, and what it held instead.
 #[derive(Clone, Debug)]
@@ -37,7 +38,7 @@ pub(crate) struct NoLostUpdate {
     /// The last time each (key, value) was dropped by a replica.
     dropped: BTreeMap<(Arc<str>, Arc<str>), Drop>,
     names: Vec<String>,
-    verdict: Verdict,
+    verdict: FirstViolation,
 }
 
 impl NoLostUpdate {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::node::{Applied, FaultRecord, Invariant, Nanos, Observation, Property, RunView, Status};
 
 use super::super::register::{ReplicaFact, Version};
-use super::{Verdict, cast, line};
+use super::{cast, line};
+use crate::node::invariant::FirstViolation;
 
 /// A version as a story shows it: its value and its full vector, `5 [1,0,1]`.
 fn shown(v: &Version, nodes: usize) -> String {
@@ -22,7 +23,7 @@ pub(crate) struct SiblingsKept {
     holds: BTreeMap<(u32, Arc<str>), Vec<Version>>,
     /// Versions dropped that carried no clock, so the rule could not judge them.
     unjudged: u64,
-    verdict: Verdict,
+    verdict: FirstViolation,
 }
 
 impl Invariant for SiblingsKept {
