@@ -14,6 +14,15 @@ use serde::Serialize;
 use crate::protocols::replica::{Causality, VectorClock, Version};
 
 /// What orders a version.
+///
+/// ```
+/// use sim::protocols::replica::Causality;
+/// use sim::protocols::replica::quorum::Stamp;
+/// // Last-write-wins by wall clock: the later reading wins, ties by node.
+/// let a = Stamp::Wall { at: 1_500, node: 0 };
+/// let b = Stamp::Wall { at: 1_200, node: 1 };
+/// assert_eq!(a.compare(&b), Causality::After);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stamp {
@@ -38,6 +47,16 @@ pub enum Stamp {
 impl Stamp {
     /// How `self` stands to `other`: last-write-wins stamps are totally ordered, clocks
     /// partially.
+    ///
+    /// ```
+    /// use sim::protocols::replica::{Causality, VectorClock};
+    /// use sim::protocols::replica::quorum::Stamp;
+    /// let x = Stamp::Clock(VectorClock::from_counts(&[1, 0]));
+    /// let y = Stamp::Clock(VectorClock::from_counts(&[0, 1]));
+    /// assert_eq!(x.compare(&y), Causality::Concurrent, "vector clocks: siblings");
+    /// let t = Stamp::Tag { tag: 3, node: 1 };
+    /// assert_eq!(t.compare(&Stamp::Tag { tag: 3, node: 2 }), Causality::Before, "tags tie-break by node");
+    /// ```
     pub fn compare(&self, other: &Stamp) -> Causality {
         let total = |a: (i64, u32), b: (i64, u32)| match a.cmp(&b) {
             std::cmp::Ordering::Less => Causality::Before,
@@ -64,6 +83,13 @@ impl Stamp {
     }
 
     /// The number a last-write-wins stamp orders by (0 for a clock).
+    ///
+    /// ```
+    /// use sim::protocols::replica::VectorClock;
+    /// use sim::protocols::replica::quorum::Stamp;
+    /// assert_eq!(Stamp::Tag { tag: 7, node: 0 }.number(), 7);
+    /// assert_eq!(Stamp::Clock(VectorClock::new()).number(), 0);
+    /// ```
     pub fn number(&self) -> i64 {
         match self {
             Stamp::Wall { at, .. } => *at,
@@ -74,6 +100,12 @@ impl Stamp {
 }
 
 /// A value with its stamp.
+///
+/// ```
+/// use sim::protocols::replica::quorum::{Stamp, Stamped};
+/// let v = Stamped { value: "c0-1".into(), stamp: Stamp::Tag { tag: 1, node: 0 } };
+/// assert_eq!(serde_json::to_value(&v).unwrap()["stamp"]["tag"]["tag"], 1);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stamped {
     /// The value.
@@ -84,6 +116,16 @@ pub struct Stamped {
 
 impl Stamped {
     /// As the family's facts and the client see it: the clock, or none for last-write-wins.
+    ///
+    /// ```
+    /// use sim::protocols::replica::VectorClock;
+    /// use sim::protocols::replica::quorum::{Stamp, Stamped};
+    /// // What the family's facts and a client see: the value, and its clock when it has one.
+    /// let v = Stamped { value: "c0-1".into(), stamp: Stamp::Clock(VectorClock::from_counts(&[2])) };
+    /// assert_eq!(v.version().clock, VectorClock::from_counts(&[2]));
+    /// let lww = Stamped { value: "c0-2".into(), stamp: Stamp::Wall { at: 5, node: 0 } };
+    /// assert!(lww.version().clock.counts().is_empty());
+    /// ```
     pub fn version(&self) -> Version {
         Version {
             value: self.value.clone(),
