@@ -102,7 +102,23 @@ impl Cluster {
         let Some(node) = self.nodes[id as usize].as_mut() else {
             return;
         };
-        let effects = crate::node::step(node, NodeId(id), &peers, self.now, handler);
+        // With the node's disk, as the world gives it: the Raft group's log truncates by
+        // length, and the context checks that against what is on disk.
+        let mut rng = crate::node::Rng::derive(0, crate::node::Stream::Node(id));
+        let mut effects = Vec::new();
+        let disk = self.disks[id as usize].as_ref();
+        handler(
+            node,
+            &mut Ctx::new(
+                NodeId(id),
+                &peers,
+                self.now,
+                self.now,
+                &mut rng,
+                &mut effects,
+            )
+            .with_disk(disk),
+        );
         let names: Vec<String> = (0..self.nodes.len()).map(|i| format!("N{i}")).collect();
         for effect in effects {
             match effect {
