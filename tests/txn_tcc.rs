@@ -95,6 +95,15 @@ fn happy_transfers_go_try_then_confirm_and_refused_ones_cancel_everywhere() {
     assert_eq!(n(&s["unsettled"]), 0);
     assert_eq!(n(&s["still_held"]["branches"]), 0);
     assert_eq!(n(&s["applied_more_than_once"]), 0);
+    // Nothing is lost, every answer beats its backoff: no transfer is retried, and each one
+    // decided counts with its 0.
+    let retries = &s["retries"];
+    assert_eq!(n(&retries["total"]), 0, "{s}");
+    assert_eq!(n(&retries["max"]), 0, "{s}");
+    assert_eq!(
+        n(&retries["transfers"]),
+        n(&s["confirmed"]) + n(&s["cancelled"])
+    );
 
     // The first confirmed transfer, phase by phase.
     let lines = replay(HAPPY, &["--to", "2s"]);
@@ -167,6 +176,43 @@ fn under_heavy_loss_and_duplication_retries_converge() {
         lines
             .iter()
             .any(|l| l.contains("retry") && l.contains("timer fired"))
+    );
+}
+
+#[test]
+fn retries_per_transfer_count_every_step_sent_again() {
+    let r = run(LOSS, &[]);
+    let s = tcc(&r);
+    let retries = &s["retries"];
+    let (total, transfers) = (n(&retries["total"]), n(&retries["transfers"]));
+    assert_eq!(transfers, n(&s["confirmed"]) + n(&s["cancelled"]), "{s}");
+    assert!(total > transfers, "heavy loss retries most transfers: {s}");
+    let (p50, p99, max) = (n(&retries["p50"]), n(&retries["p99"]), n(&retries["max"]));
+    assert!(0 < p50 && p50 <= p99 && p99 <= max, "{s}");
+    // The story agrees: one `Retried` per step sent again, and with no crash every other send
+    // is a transfer's first try or first decision on each of its two branches.
+    let lines = replay(LOSS, &[]);
+    let stated = lines
+        .iter()
+        .filter(|l| l.contains("A states Retried("))
+        .count() as u64;
+    assert_eq!(stated, total);
+    let sent = lines
+        .iter()
+        .filter(|l| {
+            l.ends_with(" sent")
+                && ["A → B ", "A → C "].iter().any(|p| l.contains(p))
+                && ["Try(", "Confirm(", "Cancel("]
+                    .iter()
+                    .any(|m| l.contains(m))
+        })
+        .count() as u64;
+    assert_eq!(sent, 4 * transfers + total);
+    // The terminal's verdict line says it too (on stderr, beside --json).
+    assert!(
+        r.stderr.contains(&format!("{total} messages retried")),
+        "{}",
+        r.stderr
     );
 }
 

@@ -199,4 +199,18 @@ pub enum BankFact {
         /// The account it locked.
         account: Account,
     },
+    /// The node that drives `txn` (TCC's initiator) sent its current step again to the branch
+    /// on `account`: its backoff ran out before that branch answered. Stated once per message
+    /// sent again, so a transfer's retries are the count of these (the report's retries per
+    /// transfer).
+    Retried {
+        /// The transfer.
+        txn: TxnId,
+        /// The account of the branch that had not answered.
+        account: Account,
+        /// The step sent again: `try`, `confirm` or `cancel`.
+        step: &'static str,
+        /// How many times that step has now been sent to the branch (2 at the first retry).
+        send: u32,
+    },
 }

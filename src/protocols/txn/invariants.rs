@@ -75,6 +75,15 @@ fn said(fact: &BankFact) -> String {
         BankFact::Prepared { txn, account } => {
             format!("prepared {} on {account}", txn_name(txn))
         }
+        BankFact::Retried {
+            txn,
+            account,
+            step,
+            send,
+        } => format!(
+            "sent {step} of {} to {account} again (send {send})",
+            txn_name(txn)
+        ),
     }
 }
 

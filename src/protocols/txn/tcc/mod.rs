@@ -36,7 +36,7 @@
 //! Facts (see [`BankFact`]): a participant states `Opened` for each account it holds at its
 //! first start, `Held` at a try it carries out, `Released` then `Applied` at a confirm,
 //! `Released` (if a try had set something aside) then `RolledBack` at a cancel; the initiator
-//! states `Decided`.
+//! states `Decided`, and `Retried` for each message it sends again when a backoff runs out.
 
 mod config;
 pub mod durable;
@@ -170,7 +170,7 @@ impl Protocol for Tcc {
                     .map(|(&txn, _)| txn)
                     .collect();
                 for txn in unsettled {
-                    self.send_unanswered(ctx, txn);
+                    self.send_unanswered(ctx, txn, false);
                 }
             }
         }
@@ -347,12 +347,14 @@ impl Tcc {
         let mut t = Transfer::new(txn, from, to, amount);
         t.waiting = true;
         self.init().transfers.insert(txn, t);
-        self.send_unanswered(ctx, txn);
+        self.send_unanswered(ctx, txn, false);
     }
 
     /// Sends the transfer's current phase to each branch that has not answered it, and arms
-    /// the retry for the longest backoff among them.
-    fn send_unanswered(&mut self, ctx: &mut Ctx<'_, Self>, txn: TxnId) {
+    /// the retry for the longest backoff among them. `retry`: the backoff ran out, and each
+    /// send is stated as a [`BankFact::Retried`] (not so the first send of a phase, nor the
+    /// resend of a restarted initiator, which comes from its log rather than a backoff).
+    fn send_unanswered(&mut self, ctx: &mut Ctx<'_, Self>, txn: TxnId, retry: bool) {
         let Some(t) = self.init().transfers.get(&txn).cloned() else {
             return;
         };
@@ -361,16 +363,25 @@ impl Tcc {
             if t.answered[i] {
                 continue;
             }
-            let msg = match t.phase {
-                Phase::Trying => Msg::Try(*b),
-                Phase::Confirming => Msg::Confirm(*b),
-                Phase::Cancelling => Msg::Cancel(*b),
+            let (msg, step) = match t.phase {
+                Phase::Trying => (Msg::Try(*b), "try"),
+                Phase::Confirming => (Msg::Confirm(*b), "confirm"),
+                Phase::Cancelling => (Msg::Cancel(*b), "cancel"),
                 Phase::Settled => return,
             };
-            ctx.send(self.holder(b.account), msg);
             let sent = &mut self.init().transfers.get_mut(&txn).expect("present").sent[i];
             *sent += 1;
-            most = most.max(*sent);
+            let send = *sent;
+            most = most.max(send);
+            if retry {
+                ctx.fact(BankFact::Retried {
+                    txn,
+                    account: b.account,
+                    step,
+                    send,
+                });
+            }
+            ctx.send(self.holder(b.account), msg);
         }
         ctx.set_timer(self.config.backoff(most), Timer::Retry(txn));
     }
@@ -397,7 +408,7 @@ impl Tcc {
                 return;
             }
         }
-        self.send_unanswered(ctx, txn);
+        self.send_unanswered(ctx, txn, true);
     }
 
     /// A branch answered `phase` (`refusal`: a try refused, and why).
@@ -464,7 +475,7 @@ impl Tcc {
             Phase::Cancelling
         });
         t.reason = reason;
-        self.send_unanswered(ctx, txn);
+        self.send_unanswered(ctx, txn, false);
     }
 
     /// Every branch answered the decision: nothing is left to send.

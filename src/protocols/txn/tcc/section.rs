@@ -2,7 +2,8 @@
 //! confirmed and cancelled, how long money stayed frozen on a source (from the try that froze
 //! it to the confirm or cancel that released it), what is still set aside when the run ends,
 //! and the marks of a broken participant — cancels with nothing to release (empty rollbacks
-//! and the cancels of refused tries) and changes applied more than once.
+//! and the cancels of refused tries) and changes applied more than once; and how many times
+//! the initiator sent a step again per transfer (its retries, from `Retried`).
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ pub(crate) struct Transfers {
     /// Each decided transfer, and the accounts on which its decision was carried out (an
     /// apply for a confirm, a rollback for a cancel): settled once both of its branches are.
     decided: BTreeMap<TxnId, BTreeMap<Account, ()>>,
+    /// Messages sent again per transfer, for every transfer decided or retried.
+    retries: BTreeMap<TxnId, u64>,
 }
 
 impl SectionBuilder for Transfers {
@@ -46,6 +49,10 @@ impl SectionBuilder for Transfers {
                     self.cancelled += 1;
                 }
                 self.decided.entry(txn).or_default();
+                self.retries.entry(txn).or_default();
+            }
+            BankFact::Retried { txn, .. } => {
+                *self.retries.entry(txn).or_default() += 1;
             }
             BankFact::Held {
                 txn,
@@ -78,14 +85,20 @@ impl SectionBuilder for Transfers {
     fn section(&self, _view: &dyn RunView) -> Option<Section> {
         let mut frozen = self.frozen_for.clone();
         frozen.sort_unstable();
-        let pct = |p: f64| -> Nanos {
-            if frozen.is_empty() {
-                return 0;
-            }
-            let rank = ((p * frozen.len() as f64).ceil() as usize).clamp(1, frozen.len());
-            frozen[rank - 1]
+        let (p50, p99, max) = (
+            percentile(&frozen, 0.50),
+            percentile(&frozen, 0.99),
+            frozen.last().copied().unwrap_or(0),
+        );
+        let mut retries: Vec<u64> = self.retries.values().copied().collect();
+        retries.sort_unstable();
+        let retried = Retries {
+            transfers: retries.len() as u64,
+            total: retries.iter().sum(),
+            p50: percentile(&retries, 0.50),
+            p99: percentile(&retries, 0.99),
+            max: retries.last().copied().unwrap_or(0),
         };
-        let (p50, p99, max) = (pct(0.50), pct(0.99), frozen.last().copied().unwrap_or(0));
         let still_frozen: u64 = self
             .held
             .values()
@@ -99,6 +112,16 @@ impl SectionBuilder for Transfers {
             "{} confirmed, {} cancelled",
             self.confirmed, self.cancelled
         )];
+        if retried.transfers > 0 {
+            lines.push(format!(
+                "retries per transfer: p50 {}, p99 {}, max {} ({} sent again over {})",
+                retried.p50,
+                retried.p99,
+                retried.max,
+                plural(retried.total, "message"),
+                plural(retried.transfers, "transfer")
+            ));
+        }
         if !frozen.is_empty() {
             lines.push(format!(
                 "time frozen on a source: p50 {}, p99 {}, max {} ({})",
@@ -130,6 +153,9 @@ impl SectionBuilder for Transfers {
             lines.push(format!("{} applied more than once", branches(repeated)));
         }
         let mut brief = format!("{} confirmed, {} cancelled", self.confirmed, self.cancelled);
+        if retried.total > 0 {
+            brief.push_str(&format!(", {} retried", plural(retried.total, "message")));
+        }
         if unsettled > 0 {
             brief.push_str(&format!(", {unsettled} unsettled"));
         }
@@ -149,9 +175,34 @@ impl SectionBuilder for Transfers {
                 "still_held": { "branches": self.held.len(), "frozen": still_frozen },
                 "nothing_to_release": self.nothing_to_release,
                 "applied_more_than_once": repeated,
+                "retries": {
+                    "transfers": retried.transfers,
+                    "total": retried.total,
+                    "p50": retried.p50,
+                    "p99": retried.p99,
+                    "max": retried.max,
+                },
             }),
         })
     }
+}
+
+/// Messages sent again per transfer, over the transfers decided or retried.
+struct Retries {
+    transfers: u64,
+    total: u64,
+    p50: u64,
+    p99: u64,
+    max: u64,
+}
+
+/// The nearest-rank percentile `p` of `sorted`; 0 when it is empty.
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
 }
 
 fn branches(n: u64) -> String {

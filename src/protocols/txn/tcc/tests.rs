@@ -721,6 +721,58 @@ fn an_undecided_transfer_is_tried_again_after_the_initiator_restarts() {
     assert_eq!(c.holding(1), (130, 0, 0));
 }
 
+fn retried(seq: u64, account: u32, step: &'static str, send: u32) -> BankFact {
+    BankFact::Retried {
+        txn: txn(seq),
+        account: Account(account),
+        step,
+        send,
+    }
+}
+
+#[test]
+fn a_step_sent_again_after_its_backoff_is_stated_once_per_branch_a_restart_is_not() {
+    let mut c = Cluster::new(TccConfig::default());
+    c.transfer(1, 0, 1, 30);
+    // The try to C is lost; B's answers. The backoff resends to C alone.
+    c.next(|_, _, _| Fate::Deliver);
+    c.next(|_, _, _| Fate::Drop);
+    c.settle_network();
+    assert!(
+        !c.story()
+            .iter()
+            .any(|f| matches!(f, BankFact::Retried { .. }))
+    );
+    c.fire_timers();
+    assert_eq!(c.story().last(), Some(&retried(1, 1, "try", 2)));
+    // C tries, A hears it and decides: both branches' confirms are lost once, and each is
+    // sent again, stated per branch.
+    c.next(|_, _, _| Fate::Deliver);
+    c.next(|_, _, _| Fate::Deliver);
+    assert_eq!(c.phase(1), Some(Phase::Confirming));
+    c.next(|_, _, _| Fate::Drop);
+    c.next(|_, _, _| Fate::Drop);
+    c.fire_timers();
+    let story = c.story();
+    assert_eq!(
+        story[story.len() - 2..],
+        [retried(1, 0, "confirm", 2), retried(1, 1, "confirm", 2)]
+    );
+    c.settle_network();
+    assert_eq!(c.phase(1), Some(Phase::Settled));
+    // A restarted initiator resends an undecided transfer from its log: not a backoff's retry.
+    c.transfer(2, 0, 1, 10);
+    c.flight.clear();
+    c.crash_restart(A);
+    assert_eq!(c.flight.len(), 2);
+    let retries = c
+        .story()
+        .iter()
+        .filter(|f| matches!(f, BankFact::Retried { .. }))
+        .count();
+    assert_eq!(retries, 3);
+}
+
 #[test]
 fn the_report_section_counts_outcomes_and_what_stays_frozen() {
     use crate::node::SectionBuilder;
@@ -760,6 +812,62 @@ fn the_report_section_counts_outcomes_and_what_stays_frozen() {
     assert_eq!(sec.json["frozen_ns"]["max"], 40);
     assert_eq!(sec.json["still_held"]["frozen"], 5);
     assert_eq!(sec.json["nothing_to_release"], 1);
+    // Two transfers decided, none retried.
+    assert_eq!(sec.json["retries"]["transfers"], 2);
+    assert_eq!(sec.json["retries"]["total"], 0);
+}
+
+#[test]
+fn the_report_section_gives_retries_per_transfer() {
+    use crate::node::SectionBuilder;
+    let mut s = super::section::Transfers::default();
+    struct NoView;
+    impl crate::node::RunView for NoView {
+        fn now(&self) -> u64 {
+            0
+        }
+        fn names(&self) -> &[String] {
+            &[]
+        }
+        fn status(&self, _: u32) -> crate::node::NodeStatus {
+            unimplemented!("the section reads no node")
+        }
+        fn read_clock(&self, _: u32, _: crate::node::ClockKind) -> i64 {
+            0
+        }
+    }
+    let v = NoView;
+    // Transfer 1: no retry. Transfer 2: a try and a confirm sent again (2). Transfer 3, still
+    // trying at the end: its try sent again on both branches, then once more on one (3).
+    let facts = [
+        decided(1, true),
+        retried(2, 1, "try", 2),
+        decided(2, true),
+        retried(2, 0, "confirm", 2),
+        retried(3, 0, "try", 2),
+        retried(3, 1, "try", 2),
+        retried(3, 1, "try", 3),
+    ];
+    for f in facts {
+        s.on_fact(0, 0, &f, &v);
+    }
+    let sec = s.section(&v).unwrap();
+    assert_eq!(
+        sec.json["retries"],
+        serde_json::json!({ "transfers": 3, "total": 5, "p50": 2, "p99": 3, "max": 3 })
+    );
+    assert!(
+        sec.lines.contains(
+            &"retries per transfer: p50 2, p99 3, max 3 (5 messages sent again over 3 transfers)"
+                .to_string()
+        ),
+        "{:?}",
+        sec.lines
+    );
+    assert_eq!(
+        sec.brief.as_deref(),
+        Some("2 confirmed, 0 cancelled, 5 messages retried, 2 unsettled")
+    );
 }
 
 /// What went wrong in a run, once the network is quiet again.

@@ -98,7 +98,10 @@ impl SectionBuilder for TxnSection {
             BankFact::Applied { txn, account, .. } | BankFact::RolledBack { txn, account } => {
                 self.resolved(at, node, txn, account);
             }
-            BankFact::Opened { .. } | BankFact::Held { .. } | BankFact::Released { .. } => {}
+            BankFact::Opened { .. }
+            | BankFact::Held { .. }
+            | BankFact::Released { .. }
+            | BankFact::Retried { .. } => {}
         }
     }
 
