@@ -18,6 +18,7 @@
 
 pub(crate) mod ddmin;
 pub(crate) mod explicit;
+pub(crate) mod wider;
 
 use std::fmt;
 
@@ -31,7 +32,7 @@ use crate::workload::script::{clients_needed, from_history};
 use crate::workload::{Mix, ScriptOp};
 
 use ddmin::{Probe, ddmin, shortest};
-use explicit::{Unit, flatten, units};
+use explicit::{Unit, flatten, folded, units};
 
 /// The default cap on candidate runs.
 ///
@@ -394,13 +395,21 @@ pub fn shrink_with(
             best = cut_after_violation(&mut judge, best, violation_at);
             first_pass = false;
         }
+        best = fold_restarts(&mut judge, best);
         best = drop_faults(&mut judge, best);
         best = drop_clients(&mut judge, best);
         best = drop_operations(&mut judge, best);
         best = shorten_faults(&mut judge, best);
         best = shorten_run(&mut judge, best);
-        if best.sizes() == before || judge.hit_limit {
+        if judge.hit_limit {
             break;
+        }
+        if best.sizes() == before {
+            // Converged: a wider search for fewer operations, then round again if it found some.
+            match fewer_operations(&mut judge, &best, explicit.script.as_deref()) {
+                Some(smaller) => best = smaller,
+                None => break,
+            }
         }
     }
     best = renumber_clients(&mut judge, best);
@@ -496,6 +505,71 @@ fn cut_after_violation(judge: &mut Judge<'_>, best: Candidate, at: Nanos) -> Can
     } else {
         best
     }
+}
+
+/// Each crash (pause) and the restart (resume) that ends it as one crash with a `for`, where
+/// the failure survives it (`explicit::folded`), until none is left to fold.
+fn fold_restarts(judge: &mut Judge<'_>, mut best: Candidate) -> Candidate {
+    'again: loop {
+        let live: Vec<Unit> = best
+            .faults
+            .iter()
+            .filter(|u| u.at() < best.duration)
+            .cloned()
+            .collect();
+        for faults in folded(&live) {
+            let c = Candidate {
+                faults,
+                ..best.clone()
+            };
+            match judge.probe(&c) {
+                Probe::Fails => {
+                    best = c;
+                    continue 'again;
+                }
+                Probe::Passes => {}
+                Probe::Exhausted => return best,
+            }
+        }
+        return best;
+    }
+}
+
+/// The share of the run cap one wider search may spend (module `wider`): it must leave the
+/// rounds after it, and the final run, their runs.
+const WIDER_SHARE: usize = 4;
+
+/// Fewer operations than delta debugging left, by the wider search of module `wider` over the
+/// operations left and those of the explicit run (`pool`), within its share of the cap.
+fn fewer_operations(
+    judge: &mut Judge<'_>,
+    best: &Candidate,
+    pool: Option<&[ScriptOp]>,
+) -> Option<Candidate> {
+    let script = best.script.as_ref()?;
+    let live: Vec<ScriptOp> = script
+        .iter()
+        .filter(|o| o.at < best.duration)
+        .cloned()
+        .collect();
+    let pool: Vec<ScriptOp> = pool
+        .unwrap_or_default()
+        .iter()
+        .filter(|o| o.at < best.duration)
+        .cloned()
+        .collect();
+    let left = judge.max_runs.saturating_sub(judge.runs + 2);
+    let budget = (judge.max_runs / WIDER_SHARE).min(left);
+    let ops = wider::fewer(&live, &pool, budget, |ops| {
+        judge.probe(&Candidate {
+            script: Some(ops.to_vec()),
+            ..best.clone()
+        })
+    })?;
+    Some(Candidate {
+        script: Some(ops),
+        ..best.clone()
+    })
 }
 
 fn drop_faults(judge: &mut Judge<'_>, best: Candidate) -> Candidate {

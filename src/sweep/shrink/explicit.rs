@@ -82,6 +82,64 @@ pub fn flatten(units: &[Unit]) -> Vec<FaultSpec> {
         .collect()
 }
 
+/// The schedule with one crash (or pause) and the restart (or resume) that ends it written as
+/// one fault: the crash with the `for` that ends where the restart was. A crash and its restart
+/// are one fault to a reader, and `for` says so; the explicit form writes them apart because
+/// the run applied them apart (a scripted restart, the nemesis's final heal). One candidate per
+/// crash or pause unit whose every node has a later restart (resume), all at one instant, in
+/// firing order; the world may order the two spellings' events differently at that instant, so
+/// each candidate is judged by a run like any other.
+pub fn folded(units: &[Unit]) -> Vec<Vec<Unit>> {
+    (0..units.len()).filter_map(|i| fold_at(units, i)).collect()
+}
+
+/// `units` with unit `i` folded into the restarts (resumes) that end it, if it has them.
+fn fold_at(units: &[Unit], i: usize) -> Option<Vec<Unit>> {
+    let u = &units[i];
+    let mut ends = Vec::new(); // (unit, entry) of each partner
+    for e in &u.entries {
+        if e.lasting.is_some() {
+            return None;
+        }
+        let wanted = match &e.action {
+            FaultAction::Crash(t @ Target::Node(_)) => FaultAction::Restart(t.clone()),
+            FaultAction::Pause(t @ Target::Node(_)) => FaultAction::Resume(t.clone()),
+            _ => return None,
+        };
+        let partner = units
+            .iter()
+            .enumerate()
+            .skip(i + 1)
+            .flat_map(|(j, v)| v.entries.iter().enumerate().map(move |(k, f)| (j, k, f)))
+            .find(|(_, _, f)| f.action == wanted)?;
+        ends.push((partner.0, partner.1, partner.2.at));
+    }
+    let end = ends.first()?.2;
+    if end <= u.at() || ends.iter().any(|&(_, _, at)| at != end) {
+        return None;
+    }
+    let mut out: Vec<Unit> = Vec::with_capacity(units.len());
+    for (j, v) in units.iter().enumerate() {
+        let entries: Vec<FaultSpec> = v
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| !ends.iter().any(|&(pj, pk, _)| (pj, pk) == (j, k)))
+            .map(|(_, f)| f.clone())
+            .collect();
+        if entries.is_empty() {
+            continue;
+        }
+        let unit = Unit { entries };
+        out.push(if j == i {
+            unit.lasting_for(end - u.at())
+        } else {
+            unit
+        });
+    }
+    Some(out)
+}
+
 fn nodes(ns: &[u32]) -> Vec<Target> {
     ns.iter().map(|&n| Target::Node(n)).collect()
 }
@@ -233,6 +291,97 @@ mod tests {
         assert_eq!(flat.len(), 5);
         assert_eq!(flat[4].origin, Origin::Schedule(4));
         assert_eq!(units[1].lasting_for(1).entries[1].lasting, Some(1));
+    }
+
+    fn entry(at: Nanos, action: FaultAction) -> FaultSpec {
+        FaultSpec {
+            at,
+            action,
+            lasting: None,
+            origin: Origin::Schedule(0),
+        }
+    }
+
+    #[test]
+    fn a_crash_and_its_restart_fold_into_one_crash_with_a_for() {
+        let node = Target::Node;
+        let cut = Unit {
+            entries: vec![entry(
+                5,
+                FaultAction::Cut {
+                    from: vec![node(0)],
+                    to: vec![node(2)],
+                },
+            )],
+        };
+        let crash = Unit {
+            entries: vec![entry(10, FaultAction::Crash(node(0)))],
+        };
+        let pause = Unit {
+            entries: vec![
+                entry(12, FaultAction::Pause(node(1))),
+                entry(12, FaultAction::Pause(node(2))),
+            ],
+        };
+        let restart = Unit {
+            entries: vec![entry(30, FaultAction::Restart(node(0)))],
+        };
+        // The nemesis's final heal: a heal, then the resumes.
+        let heal = Unit {
+            entries: vec![
+                entry(40, FaultAction::Heal),
+                entry(40, FaultAction::Resume(node(1))),
+                entry(40, FaultAction::Resume(node(2))),
+            ],
+        };
+        let units = vec![cut.clone(), crash, pause, restart, heal];
+        let candidates = folded(&units);
+        assert_eq!(candidates.len(), 2, "{candidates:#?}");
+        // The crash lasts until its restart, which is gone.
+        assert_eq!(candidates[0].len(), 4);
+        assert_eq!(
+            candidates[0][1].entries[0].action,
+            FaultAction::Crash(node(0))
+        );
+        assert_eq!(candidates[0][1].lasting(), Some(20));
+        assert!(
+            candidates[0]
+                .iter()
+                .flat_map(|u| &u.entries)
+                .all(|e| !matches!(e.action, FaultAction::Restart(_)))
+        );
+        // Both pauses last until the heal's resumes; the heal stays, alone.
+        let paused = &candidates[1];
+        assert_eq!(paused[2].lasting(), Some(28));
+        assert_eq!(paused[4].entries, [entry(40, FaultAction::Heal)]);
+        let count = |us: &[Unit]| us.iter().map(|u| u.entries.len()).sum::<usize>();
+        assert_eq!((count(&units), count(&candidates[1])), (8, 6));
+        // Nothing to fold: a crash never restarted, a crash that already has its `for`, and
+        // pauses resumed at different instants.
+        let lone = Unit {
+            entries: vec![entry(10, FaultAction::Crash(node(1)))],
+        };
+        assert!(folded(&[cut.clone(), lone.clone()]).is_empty());
+        let timed = lone.lasting_for(3);
+        let later = Unit {
+            entries: vec![entry(20, FaultAction::Restart(node(1)))],
+        };
+        assert!(folded(&[timed, later]).is_empty());
+        let apart = vec![
+            Unit {
+                entries: vec![
+                    entry(1, FaultAction::Pause(node(0))),
+                    entry(1, FaultAction::Pause(node(1))),
+                ],
+            },
+            Unit {
+                entries: vec![entry(5, FaultAction::Resume(node(0)))],
+            },
+            Unit {
+                entries: vec![entry(6, FaultAction::Resume(node(1)))],
+            },
+        ];
+        assert!(folded(&apart).is_empty());
     }
 
     #[test]
