@@ -5,16 +5,23 @@
 //!    included, becomes `[[faults]]` entries naming their nodes, and the clients' history
 //!    becomes a workload script. Check that this explicit scenario still fails.
 //! 3. Minimise, each candidate one [`run::run`] of the same seed, keeping it only if the target
-//!    invariant still fails: cut the run to just after the violation; drop faults, clients and
-//!    operations by delta debugging (`ddmin`); shorten each fault's `for` and the run's
-//!    `duration` by bisection; repeat while anything got smaller. Last, renumber the clients
-//!    left from 0, if the failure survives it.
+//!    invariant still fails: cut the run to just after the violation; fold each crash (pause)
+//!    and the restart (resume) that ends it into one crash with a `for` (`explicit::folded`);
+//!    drop faults, clients and operations by delta debugging (`ddmin`); shorten each fault's
+//!    `for` and the run's `duration` by bisection; repeat while anything got smaller. When
+//!    nothing did, search wider for fewer operations (module `wider`: each alone, moved a
+//!    little, in pairs, with another filler; with clients renumbered), and if that finds some,
+//!    go round again. Last, renumber the clients left from 0, if the failure survives it.
 //!
 //! The rule it keeps: every candidate is judged by a real run, and what comes out is a scenario
-//! that fails on its own. Removing faults and operations is safe to try because the network,
-//! the nodes and each client draw from their own streams (docs/ARCHITECTURE.md#randomness); a client keeps
-//! its index (and so its streams) until the final renumbering, which is itself tested. The
-//! number of runs is capped: at the cap the smallest failing scenario found so far is kept.
+//! that fails on its own. Removing faults is safe to try because the network, the nodes and
+//! each client draw from their own streams (docs/ARCHITECTURE.md#randomness), and explicit
+//! faults draw nothing. Removing an operation is not always: the messages it caused drew from
+//! their senders' streams, so every later message of those senders draws differently, and a
+//! failure that rode on those draws may go — which is why delta debugging can leave fillers
+//! behind, and why the wider search tries other fillers and other client streams. A client
+//! keeps its index (and so its streams) until the final renumbering, which is itself tested.
+//! The number of runs is capped: at the cap the smallest failing scenario found so far is kept.
 
 pub(crate) mod ddmin;
 pub(crate) mod explicit;
@@ -537,7 +544,7 @@ fn fold_restarts(judge: &mut Judge<'_>, mut best: Candidate) -> Candidate {
 
 /// The share of the run cap one wider search may spend (module `wider`): it must leave the
 /// rounds after it, and the final run, their runs.
-const WIDER_SHARE: usize = 4;
+const WIDER_SHARE: usize = 2;
 
 /// Fewer operations than delta debugging left, by the wider search of module `wider` over the
 /// operations left and those of the explicit run (`pool`), within its share of the cap.

@@ -7,16 +7,23 @@
 //! later message that node sends, and the failure that rode on them disappears. The operations
 //! left are then the failing one plus fillers that keep the stream where it was.
 //!
-//! This search tries what ddmin does not: the smallest lists first — each operation alone, then
-//! each pair of the ones left, then each of them with one operation from the whole run (a
-//! different filler) — each one as it is and with its clients renumbered from 0 (every client
+//! This search tries what ddmin does not: the smallest lists first — each operation alone;
+//! each alone again, moved a little earlier or later (`SHIFTS_MS`: its failure may hang on
+//! where it falls against a fault or a timer, which the draws of the operations gone had
+//! moved); each pair of the ones left; each of them with one operation from the whole run (a
+//! different filler) — as they are and with their clients renumbered from 0 (every client
 //! draws its link's latencies from a stream of its own, so a new number is a new draw). It
-//! stops at the first list that fails, or when its budget of runs is spent; it never changes
-//! an operation's time or call, so whatever it finds is still a part of the run it began from.
+//! stops at the first list that fails, or when its budget of runs is spent. It never changes
+//! what an operation asks.
 
+use crate::node::time::NANOS_PER_MILLI;
 use crate::workload::ScriptOp;
 
 use super::ddmin::Probe;
+
+/// How far a lone operation is moved, earlier and later, in milliseconds: dense near where it
+/// was, sparser further out.
+const SHIFTS_MS: &[u64] = &[1, 2, 3, 5, 8, 13, 21, 34, 55, 89];
 
 /// A failing list of fewer than `current.len()` operations (at most two), from `current` and
 /// `pool`, tried in the order of the module doc, in at most `budget` calls of `test`; `None`
@@ -61,8 +68,21 @@ pub fn fewer(
             None => continue,
         }
     }
+    // Each one alone again, a little earlier or later.
+    for a in current.iter().rev() {
+        for &ms in SHIFTS_MS {
+            let delta = ms * NANOS_PER_MILLI;
+            for at in [a.at.checked_sub(delta), a.at.checked_add(delta)] {
+                let Some(at) = at else { continue };
+                let moved = ScriptOp { at, ..a.clone() };
+                if let Some(found) = attempt(vec![&moved])? {
+                    return Some(found);
+                }
+            }
+        }
+    }
     if n == 2 {
-        return None;
+        return None; // a pair is no smaller
     }
     // Each pair of those left.
     for i in (0..n).rev() {
@@ -142,6 +162,21 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_operation_that_fails_only_moved_is_found_near_where_it_was() {
+        let ms = NANOS_PER_MILLI;
+        let current = [op(0, 100 * ms), op(0, 200 * ms)];
+        // Fails only when the operation lands in [205ms, 215ms).
+        let found = fewer(&current, &[], 1000, |ops| {
+            if ops.len() == 1 && (205 * ms..215 * ms).contains(&ops[0].at) {
+                Probe::Fails
+            } else {
+                Probe::Passes
+            }
+        });
+        assert_eq!(shape(&found.expect("found")), [(0, 205 * ms)]);
+    }
+
+    #[test]
     fn a_pair_with_a_filler_from_the_run_is_found_nearest_first() {
         let current = [op(0, 10), op(1, 50), op(0, 90)];
         let pool: Vec<ScriptOp> = (0..10).map(|i| op(3, i * 10 + 5)).collect();
@@ -157,14 +192,17 @@ mod tests {
         });
         // Its nearest filler, 85, kept as it is (the renumbered form comes second).
         assert_eq!(shape(&found.expect("found")), [(3, 85), (0, 90)]);
-        // Each of the three alone came first (renumbered where that differs), then their
-        // pairs, then the filler.
+        // Each of the three alone came first (renumbered where that differs), then each alone
+        // moved, then their pairs, then the filler.
         assert_eq!(
             tried[..4],
             [vec![(0, 90)], vec![(1, 50)], vec![(0, 50)], vec![(0, 10)]]
         );
-        assert_eq!(tried.len(), 9, "{tried:?}");
-        assert!(tried[4..8].iter().all(|t| t.len() == 2), "{tried:?}");
+        let moved = tried.iter().skip(4).take_while(|t| t.len() == 1).count();
+        assert!(moved > 3 * SHIFTS_MS.len(), "{tried:?}");
+        let rest = &tried[4 + moved..];
+        assert_eq!(rest.len(), 5, "{rest:?}");
+        assert!(rest.iter().all(|t| t.len() == 2), "{rest:?}");
     }
 
     #[test]
