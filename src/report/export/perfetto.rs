@@ -8,8 +8,8 @@
 //! - `messages`: a short slice per step of the node (a delivery, a timer, a start, and the
 //!   messages sent at that instant), and every delivered message as a flow (`ph:"s"` at its
 //!   send's step, `ph:"f"` at its delivery's); a lost message is an instant (`ph:"i"`);
-//! - `faults` (nodes): an instant per fault that touched the node, and a slice for the time a
-//!   timed fault lasts or a crash keeps the node down.
+//! - `faults` (nodes): an instant per fault that touched the node, and an async interval
+//!   (`ph:"b"`/`"e"`) for the time a timed fault lasts or a crash keeps the node down.
 //!
 //! The first violation is a global instant named `VIOLATION <invariant>`, with its message and
 //! evidence in its arguments, and an instant on each node it names. Times are microseconds
@@ -266,10 +266,24 @@ fn operations(trace: &Trace, out: &mut Vec<Value>) {
     }
 }
 
-/// Faults: an instant on each node touched (global when none is), a slice while a timed fault
-/// lasts, and a `down` slice from a crash to the restart.
+/// Faults: an instant on each node touched (global when none is), and an interval while a timed
+/// fault lasts or a crash keeps the node down. Intervals may overlap (a pause inside a
+/// partition), which slices on one thread may not, so they are async events (`ph:"b"`/`"e"`).
 fn faults(trace: &Trace, out: &mut Vec<Value>) {
     let mut down: BTreeMap<Who, Nanos> = BTreeMap::new();
+    let mut intervals = 0u64;
+    let mut interval =
+        |name: &str, who: Who, from: Nanos, to: Nanos, args: Value, out: &mut Vec<Value>| {
+            intervals += 1;
+            out.push(
+                json!({"ph": "b", "id": intervals, "name": name, "cat": "fault", "pid": pid(who),
+            "tid": FAULTS, "ts": us(from), "args": args}),
+            );
+            out.push(
+                json!({"ph": "e", "id": intervals, "name": name, "cat": "fault", "pid": pid(who),
+            "tid": FAULTS, "ts": us(to.max(from))}),
+            );
+        };
     for e in &trace.events {
         match &e.what {
             What::Fault { fault } => {
@@ -285,7 +299,7 @@ fn faults(trace: &Trace, out: &mut Vec<Value>) {
                         "pid": pid(who), "tid": FAULTS, "ts": us(f.t), "args": args}));
                     if let Some(d) = f.lasting {
                         let to = f.t.saturating_add(d).min(trace.end.max(f.t));
-                        out.push(slice(&f.text, "fault", who, FAULTS, f.t, to, args.clone()));
+                        interval(&f.text, who, f.t, to, args.clone(), out);
                     }
                     if f.kind == "crash" {
                         down.entry(who).or_insert(f.t);
@@ -294,22 +308,14 @@ fn faults(trace: &Trace, out: &mut Vec<Value>) {
             }
             What::Start { restart: true } => {
                 if let Some(from) = down.remove(&e.who) {
-                    out.push(slice("down", "fault", e.who, FAULTS, from, e.t, json!({})));
+                    interval("down", e.who, from, e.t, json!({}), out);
                 }
             }
             _ => {}
         }
     }
     for (who, from) in down {
-        out.push(slice(
-            "down",
-            "fault",
-            who,
-            FAULTS,
-            from,
-            trace.end,
-            json!({}),
-        ));
+        interval("down", who, from, trace.end, json!({}), out);
     }
 }
 
@@ -528,7 +534,12 @@ mod tests {
         assert_eq!((f["pid"].as_u64(), f["ts"].as_f64()), (Some(2), Some(0.6)));
         assert_eq!(named("i", "lost append_entries t1").len(), 1);
         assert_eq!(named("i", "crash A").len(), 1);
-        assert_eq!(named("X", "down").len(), 1, "A never restarts");
+        assert_eq!(named("b", "down").len(), 1, "A never restarts");
+        assert_eq!(
+            named("e", "down")[0]["ts"].as_f64(),
+            Some(10.0),
+            "down to the end"
+        );
         // The step that sent both messages lasts 1 µs; the flow's start lies inside it.
         let step = &named("X", "send append_entries t1 to B")[0];
         assert_eq!(
