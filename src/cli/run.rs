@@ -76,9 +76,10 @@ fn report_panic(scenario: &Scenario, seed: u64, panic: &Panic, args: &RunArgs) -
     }
     if let Some(dir) = &args.out {
         eprintln!(
-            "{:<11} {} holds the records up to the panic",
+            "{:<11} {} holds the records up to the panic; `sim report {}` draws them",
             "out",
-            display(&dir.join("trace.jsonl"))
+            display(&dir.join("trace.jsonl")),
+            display(dir)
         );
     }
     eprintln!(

@@ -550,6 +550,35 @@ mod tests {
     }
 
     #[test]
+    fn a_duplicated_message_is_one_send_and_two_flows() {
+        let twice = TRACE.replace(
+            "{\"from\":\"A\",\"id\":0,\"kind\":\"deliver\",\"local\":2,\"node\":\"B\",\"seq\":4,\"t\":600}\n",
+            "{\"from\":\"A\",\"id\":0,\"kind\":\"deliver\",\"local\":2,\"node\":\"B\",\"seq\":4,\"t\":600}\n\
+             {\"from\":\"A\",\"id\":0,\"kind\":\"deliver\",\"local\":2,\"node\":\"B\",\"seq\":5,\"t\":650}\n",
+        );
+        let trace = parse("t", &twice).unwrap();
+        assert_eq!(trace.deliveries(), 2);
+        let (text, _) = render(&trace, None, &Window::default());
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let flows: Vec<&Value> = doc["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ph"] == "s" || e["ph"] == "f")
+            .collect();
+        let ids: Vec<(&str, u64)> = flows
+            .iter()
+            .map(|e| (e["ph"].as_str().unwrap(), e["id"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(
+            ids,
+            [("s", 1), ("f", 1), ("s", 2), ("f", 2)],
+            "each copy its own flow"
+        );
+        assert_eq!(flows[0]["ts"], flows[2]["ts"], "both from the one send");
+    }
+
+    #[test]
     fn nice_buckets() {
         assert_eq!(
             (nice(1), nice(3), nice(7), nice(3_600_000)),
