@@ -13,7 +13,6 @@
 
 use std::fmt::Write as _;
 
-use super::perfetto::describe;
 use super::trace_model::{Trace, What, Who};
 use super::verdict::Verdict;
 use super::{Window, instant, select};
@@ -126,18 +125,14 @@ pub(crate) fn render(
                 let text = format!(
                     "{} {} at {}",
                     trace.name(e.who),
-                    describe(trace, &labels, e.who, &e.what),
+                    trace.describe(&labels, &e.what),
                     instant(e.t)
                 );
                 let _ = writeln!(s, "    Note over {}: {}", id(e.who), wrapped(&text));
             }
             What::Fault { fault } => {
                 let f = &trace.faults[*fault];
-                let text = format!(
-                    "{} at {}",
-                    describe(trace, &labels, e.who, &e.what),
-                    instant(f.t)
-                );
+                let text = format!("{} at {}", trace.describe(&labels, &e.what), instant(f.t));
                 let _ = writeln!(s, "    Note over {}: {}", over(&f.nodes), wrapped(&text));
             }
             _ => {}

@@ -371,7 +371,7 @@ fn messages(trace: &Trace, chosen: &[usize], span: Option<(Nanos, Nanos)>, out: 
         let next = keys.get(k + 1).filter(|n| n.0 == who).map(|n| n.1);
         let end = next.map_or(t + STEP, |n| n.min(t + STEP));
         let e = &trace.events[step.first];
-        let name = describe(trace, &labels, e.who, &e.what);
+        let name = trace.describe(&labels, &e.what);
         out.push(slice(
             &name,
             "step",
@@ -414,45 +414,6 @@ fn messages(trace: &Trace, chosen: &[usize], span: Option<(Nanos, Nanos)>, out: 
                 "args": {"from": trace.name(sender), "reason": trace.label(reason)}}),
             );
         }
-    }
-}
-
-/// A record in a few words, for a step's name.
-pub(crate) fn describe(
-    trace: &Trace,
-    labels: &BTreeMap<MsgId, Label>,
-    _who: Who,
-    what: &What,
-) -> String {
-    let msg = |id: &MsgId| labels.get(id).map_or("message", |&l| trace.label(l));
-    match what {
-        What::Start { restart: false } => "start".to_string(),
-        What::Start { restart: true } => "restart".to_string(),
-        What::Send { to, label, .. } => {
-            format!("send {} to {}", trace.label(*label), trace.name(*to))
-        }
-        What::Deliver { from, id } => format!("recv {} from {}", msg(id), trace.name(*from)),
-        What::Drop { from, id, reason } => format!(
-            "lost {} from {} ({})",
-            msg(id),
-            trace.name(*from),
-            trace.label(*reason)
-        ),
-        What::Timer { timer } => format!("timer {}", trace.label(*timer)),
-        What::Role { role, term } => match term {
-            Some(t) => format!("becomes {} t{t}", trace.label(*role)),
-            None => format!("becomes {}", trace.label(*role)),
-        },
-        What::Fault { fault } => {
-            let f = &trace.faults[*fault];
-            if f.written.is_empty() || f.written == f.text {
-                format!("fault: {}", f.text)
-            } else {
-                format!("fault: {} ({})", f.text, f.written)
-            }
-        }
-        What::Invoke { req, op } => format!("invoke #{req} {}", trace.label(*op)),
-        What::Complete { req, outcome } => format!("complete #{req} {}", trace.label(*outcome)),
     }
 }
 

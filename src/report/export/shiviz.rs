@@ -24,7 +24,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::perfetto::describe;
 use super::trace_model::{MsgId, Trace, What, Who};
 use super::verdict::Verdict;
 use super::{Window, instant, select};
@@ -72,11 +71,7 @@ pub(crate) fn render(
             entries.extend(violation_entries(trace, v, entries.last().map(|x| x.who)));
             violation_left = None;
         }
-        let text = format!(
-            "{} {}",
-            instant(e.t),
-            describe(trace, &labels, e.who, &e.what)
-        );
+        let text = format!("{} {}", instant(e.t), trace.describe(&labels, &e.what));
         let entry = |who| Entry {
             who,
             text: text.clone(),

@@ -144,6 +144,41 @@ impl Trace {
             .collect()
     }
 
+    /// A record in a few words: a step's name in Perfetto, a note in Mermaid, an event in ShiViz.
+    pub(crate) fn describe(&self, labels: &BTreeMap<MsgId, Label>, what: &What) -> String {
+        let trace = self;
+        let msg = |id: &MsgId| labels.get(id).map_or("message", |&l| trace.label(l));
+        match what {
+            What::Start { restart: false } => "start".to_string(),
+            What::Start { restart: true } => "restart".to_string(),
+            What::Send { to, label, .. } => {
+                format!("send {} to {}", trace.label(*label), trace.name(*to))
+            }
+            What::Deliver { from, id } => format!("recv {} from {}", msg(id), trace.name(*from)),
+            What::Drop { from, id, reason } => format!(
+                "lost {} from {} ({})",
+                msg(id),
+                trace.name(*from),
+                trace.label(*reason)
+            ),
+            What::Timer { timer } => format!("timer {}", trace.label(*timer)),
+            What::Role { role, term } => match term {
+                Some(t) => format!("becomes {} t{t}", trace.label(*role)),
+                None => format!("becomes {}", trace.label(*role)),
+            },
+            What::Fault { fault } => {
+                let f = &trace.faults[*fault];
+                if f.written.is_empty() || f.written == f.text {
+                    format!("fault: {}", f.text)
+                } else {
+                    format!("fault: {} ({})", f.text, f.written)
+                }
+            }
+            What::Invoke { req, op } => format!("invoke #{req} {}", trace.label(*op)),
+            What::Complete { req, outcome } => format!("complete #{req} {}", trace.label(*outcome)),
+        }
+    }
+
     /// Deliveries in the trace (node and client links), each one an arrow in every picture.
     #[cfg(test)]
     pub(crate) fn deliveries(&self) -> usize {
