@@ -29,6 +29,7 @@ mod list;
 mod merge;
 mod regressions;
 mod replay;
+mod report;
 mod run;
 mod shrink;
 mod sweep;
@@ -85,6 +86,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge the --out directories of a sharded sweep into the unsharded sweep's table.
     Merge(merge::MergeArgs),
+    /// Re-render a run's pictures (Perfetto, Mermaid, ShiViz) from its `sim run --out` directory.
+    Report(report::ReportArgs),
 }
 
 /// The whole `sim` command line over `registry`: for a program of your own that adds protocols
@@ -167,6 +170,7 @@ pub fn main() -> i32 {
         Command::Shrink(args) => shrink::shrink_command(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => merge::merge(args),
+        Command::Report(args) => report::report(args),
     }
 }
 

@@ -1,4 +1,8 @@
-//! `sim run FILE [--seed N] [--json] [--out DIR] [--force] [--check-determinism]`
+//! `sim run FILE [--seed N] [--json] [--out DIR [--from T] [--to T]] [--force] [--check-determinism]`
+//!
+//! With `--out`, the run's files — `trace.jsonl`, `summary.md`, `verdict.json` (the `--json`
+//! document), `history.json` with clients — and its pictures beside them (`report::export`),
+//! drawn from those files exactly as `sim report DIR` draws them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,10 +31,16 @@ pub(crate) struct RunArgs {
     /// Print one JSON object on stdout (the human report goes to stderr).
     #[arg(long)]
     pub(crate) json: bool,
-    /// Write trace.jsonl, summary.md and (with clients) history.json into this directory
-    /// (created if missing).
+    /// Write trace.jsonl, summary.md, verdict.json, (with clients) history.json and the
+    /// pictures perfetto.json, sequence.mmd and shiviz.log into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+    /// With --out: the Mermaid diagram and the ShiViz log start at this virtual time.
+    #[arg(long, value_name = "T", requires = "out", value_parser = super::report::parse_time)]
+    pub(crate) from: Option<crate::node::Duration>,
+    /// With --out: … and end at this one, included.
+    #[arg(long, value_name = "T", requires = "out", value_parser = super::report::parse_time)]
+    pub(crate) to: Option<crate::node::Duration>,
     /// Replace those files if they already exist in --out.
     #[arg(long, requires = "out")]
     pub(crate) force: bool,
@@ -42,8 +52,9 @@ pub(crate) struct RunArgs {
     pub(crate) panic_at: Option<crate::node::Duration>,
 }
 
-/// What `--out` writes (`history.json` only when the scenario has clients).
-const OUTPUTS: [&str; 3] = ["trace.jsonl", "summary.md", "history.json"];
+/// What `--out` writes besides the pictures (`history.json` only when the scenario has clients).
+const OUTPUTS: [&str; 4] = ["trace.jsonl", "summary.md", "history.json", VERDICT];
+const VERDICT: &str = crate::report::export::verdict::FILE;
 
 /// A run that panicked: what, where and when, the trace so far, and the replay line; a panic
 /// is a safety failure (exit 1), as in a sweep. The backtrace only when `RUST_BACKTRACE` asks.
@@ -99,7 +110,7 @@ fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
     fs::create_dir_all(dir)
         .map_err(|e| format!("{}: cannot create the directory: {e}", display(dir)))?;
     if !force {
-        for name in OUTPUTS {
+        for name in OUTPUTS.iter().chain(&crate::report::export::OUTPUTS) {
             let path = dir.join(name);
             if path.exists() {
                 return Err(format!(
@@ -117,6 +128,13 @@ pub(crate) fn run(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
+            return ExitCode::BadInput.code();
+        }
+    };
+    let window = match super::report::window(args.from, args.to) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("sim: {e}");
             return ExitCode::BadInput.code();
         }
     };
@@ -174,7 +192,25 @@ pub(crate) fn run(args: RunArgs) -> i32 {
                 return ExitCode::BadInput.code();
             }
         }
+        let path = dir.join(VERDICT);
+        let verdict = report::json::report(report);
+        let text = serde_json::to_string_pretty(&verdict).unwrap_or_default() + "\n";
+        if let Err(e) = fs::write(&path, text) {
+            eprintln!("sim: {}: cannot write: {e}", display(&path));
+            return ExitCode::BadInput.code();
+        }
     }
+    // The pictures are drawn from the files just written, as `sim report` draws them.
+    let notes = match &args.out {
+        Some(dir) => match crate::report::export::write(dir, &window) {
+            Ok(notes) => notes,
+            Err(e) => {
+                eprintln!("sim: {e}");
+                return ExitCode::BadInput.code();
+            }
+        },
+        None => Vec::new(),
+    };
 
     let style = style_for(args.json);
     let mut human = report::text::render(report, &style);
@@ -182,16 +218,16 @@ pub(crate) fn run(args: RunArgs) -> i32 {
         human.push_str(&d.text);
     }
     if let Some(dir) = &args.out {
-        let files = if first.history.is_some() {
-            "{trace.jsonl,summary.md,history.json}"
-        } else {
-            "{trace.jsonl,summary.md}"
-        };
-        human.push_str(&format!(
-            "{:<11} {}\n",
-            "written",
-            display(&dir.join(files))
-        ));
+        for note in &notes {
+            human.push_str(&format!("{:<11} {note}\n", "note"));
+        }
+        let files: Vec<&str> = OUTPUTS
+            .iter()
+            .chain(&crate::report::export::OUTPUTS)
+            .copied()
+            .filter(|&f| f != "history.json" || first.history.is_some())
+            .collect();
+        human.push_str(&super::report::written(dir, &files));
     }
     if args.json {
         eprint!("{human}");
