@@ -119,3 +119,42 @@ fn a_line_after_the_end_is_an_error_at_its_time() {
         "{err}"
     );
 }
+
+#[test]
+fn list_lessons_shows_every_lesson_by_topic_with_what_it_expects() {
+    let out = sim(&["list", "lessons"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // One line per scenario file of the catalogue (regressions.toml is not a lesson).
+    let mut files = 0;
+    let mut pending = vec![root().join("scenarios")];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                pending.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml")
+                && p.file_name().unwrap() != "regressions.toml"
+            {
+                files += 1;
+            }
+        }
+    }
+    let listed = text
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .count();
+    assert_eq!(listed, files, "{text}");
+    // Topics in teaching order, each lesson with its verdict and first sentence.
+    let raft = text.find("Raft: elections").unwrap();
+    let txn = text.find("Distributed transactions").unwrap();
+    assert!(raft < txn);
+    assert!(
+        text.contains(
+            "  raft/figure8  expects state_machine_safety, leader_completeness to fail\n"
+        )
+    );
+    assert!(
+        text.contains("  raft/basic-election  expects pass\n      Three nodes start as followers")
+    );
+}
