@@ -82,6 +82,9 @@ pub(crate) fn list(what: What) -> i32 {
     ExitCode::Held.code()
 }
 
+/// A lesson's path in the catalogue, and its scenario or why it does not load.
+type Listed = (String, Result<Scenario, String>);
+
 /// What each folder of the catalogue is about.
 const TOPICS: [(&str, &str); 6] = [
     ("raft", "Raft: elections, replication, leases and reads"),
@@ -105,7 +108,7 @@ fn lessons(dir: &Path) -> i32 {
             return ExitCode::BadInput.code();
         }
     };
-    let mut by_topic: BTreeMap<String, Vec<(String, Result<Scenario, String>)>> = BTreeMap::new();
+    let mut by_topic: BTreeMap<String, Vec<Listed>> = BTreeMap::new();
     for f in &files {
         let name = super::lessons::relative(f, dir);
         let topic = name.split_once('/').map_or("", |(t, _)| t).to_string();
