@@ -278,7 +278,7 @@ fn parallel<T: Sync, R: Send>(jobs: usize, items: &[T], f: impl Fn(&T) -> R + Sy
 }
 
 /// Every `.toml` below `dir` except the regression file, sorted.
-fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     if !dir.is_dir() {
         return Err(format!("{}: not a directory", display(dir)));
     }
@@ -304,7 +304,7 @@ fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// `path` relative to `dir`, with `/` between components on every platform.
-fn relative(path: &Path, dir: &Path) -> String {
+pub(crate) fn relative(path: &Path, dir: &Path) -> String {
     let rel = path.strip_prefix(dir).unwrap_or(path);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())

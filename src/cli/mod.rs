@@ -65,7 +65,7 @@ pub(crate) struct Cli {
 enum Command {
     /// Run one scenario with one seed: the verdict, a short story, the trace hash and the replay line.
     Run(run::RunArgs),
-    /// List what exists: protocols, invariants or faults, with their definitions.
+    /// List what exists: protocols, invariants or faults with their definitions, or the lessons by topic.
     List {
         #[arg(value_enum)]
         what: list::What,

@@ -519,6 +519,7 @@ where
                 protocol: &scenario.protocol,
                 nodes: &scenario.nodes,
                 duration: scenario.duration,
+                narration: &scenario.narration,
             }));
             Some(w)
         }
@@ -603,6 +604,10 @@ where
         let mut observer = world.into_observer();
         for (at, text) in told {
             observer.story.note(at, text);
+        }
+        // The teacher's lines, marked so the class tells them from what the run did.
+        for line in &scenario.narration {
+            observer.story.note(line.at, format!("» {}", line.text));
         }
         for inv in &invariants {
             if let Status::Violated(v) = &inv.status {

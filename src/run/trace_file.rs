@@ -4,7 +4,7 @@
 //! versioned and only grows: new keys may appear, existing keys keep their meaning.
 //!
 //! - Line 1, the header: `{"format":"sim-trace","version":1,"scenario":…,"file":…,"seed":…,
-//!   "protocol":…,"nodes":[names…],"duration_ns":…}`.
+//!   "protocol":…,"nodes":[names…],"duration_ns":…}`, and `"narration":[{"at":ns,"text":…}]` when the scenario has `[teaching]` lines.
 //! - Then one line per record, in order, each with `seq` (0-based position), `t` (true time in
 //!   ns) and `kind`, plus:
 //!   - `start`: `node`, `local` (its clock), `restart` (bool);
@@ -38,6 +38,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use crate::node::{Nanos, Observation, Protocol};
+use crate::scenario::Narration;
 use crate::world::{Cluster, Event, Record};
 
 /// The header's `format`: what a reader checks before it reads the rest of the file.
@@ -63,7 +64,7 @@ pub const VERSION: u32 = 1;
 /// ```
 /// use sim::run::trace_file::{Header, header};
 /// let nodes = ["A".to_string(), "B".to_string()];
-/// let h = Header { scenario: "s", file: "s.toml", seed: 3, protocol: "raft", nodes: &nodes, duration: 1_000 };
+/// let h = Header { scenario: "s", file: "s.toml", seed: 3, protocol: "raft", nodes: &nodes, duration: 1_000, narration: &[] };
 /// let line: serde_json::Value = serde_json::from_str(&header(&h)).unwrap();
 /// assert_eq!((line["seed"].as_u64(), line["nodes"][1].as_str()), (Some(3), Some("B")));
 /// ```
@@ -80,6 +81,9 @@ pub struct Header<'a> {
     pub nodes: &'a [String],
     /// The virtual time the run is asked to last, in nanoseconds (`duration_ns`).
     pub duration: Nanos,
+    /// `[teaching] narration`, written as `narration: [{"at": ns, "text": …}]` only when there
+    /// is some, so pictures re-rendered from the trace tell it too.
+    pub narration: &'a [Narration],
 }
 
 /// The first line of `trace.jsonl` (no newline): the format, its version and what was run.
@@ -95,13 +99,14 @@ pub struct Header<'a> {
 ///     protocol: "raft",
 ///     nodes: &nodes,
 ///     duration: 2_000_000_000,
+///     narration: &[],
 /// });
 /// let first: serde_json::Value = serde_json::from_str(&line).unwrap();
 /// assert_eq!((&first["format"], &first["version"]), (&"sim-trace".into(), &1.into()));
 /// assert_eq!(first["duration_ns"], 2_000_000_000u64);
 /// ```
 pub fn header(h: &Header<'_>) -> String {
-    json!({
+    let mut line = json!({
         "format": FORMAT,
         "version": VERSION,
         "scenario": h.scenario,
@@ -110,8 +115,11 @@ pub fn header(h: &Header<'_>) -> String {
         "protocol": h.protocol,
         "nodes": h.nodes,
         "duration_ns": h.duration,
-    })
-    .to_string()
+    });
+    if !h.narration.is_empty() {
+        line["narration"] = json!(h.narration);
+    }
+    line.to_string()
 }
 
 /// The last line of `trace.jsonl` (no newline): where virtual time stopped (`t`, nanoseconds),

@@ -18,7 +18,7 @@ use super::error::ScenarioError;
 use super::raw::{self, ScenarioFile};
 use super::swarm::{self, At};
 use super::values::{Dist, LatencySpec, Located, MAX_NODES, Nodes, TARGET_WORDS, TargetWord};
-use super::{CheckSpec, Expect, ExpectedVerdict, Scenario, faults, locate, workload};
+use super::{CheckSpec, Expect, ExpectedVerdict, Narration, Scenario, faults, locate, workload};
 
 /// `max_events` when the file gives none.
 pub(super) const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
@@ -160,6 +160,7 @@ pub(super) fn scenario(
         Some(e) => Some(expect(src, e, &check, protocol, workload.is_some())?),
         None => None,
     };
+    let narration = narration(src, raw.teaching.as_ref(), duration)?;
     Ok(Scenario {
         file: src.file.to_string(),
         name: raw.name.value,
@@ -178,8 +179,47 @@ pub(super) fn scenario(
         script,
         check,
         expect,
+        narration,
         text: src.text.to_string(),
     })
+}
+
+/// `[teaching] narration`, checked (each line within the run, with some text) and put in time
+/// order; lines at the same instant keep the order written.
+fn narration(
+    src: &Source<'_>,
+    teaching: Option<&raw::Teaching>,
+    duration: Nanos,
+) -> Result<Vec<Narration>, ScenarioError> {
+    let Some(teaching) = teaching else {
+        return Ok(Vec::new());
+    };
+    let mut lines = Vec::with_capacity(teaching.narration.len());
+    for line in &teaching.narration {
+        let at = line.value.at.value.nanos();
+        if at > duration {
+            return Err(src.error(
+                &line.value.at.span,
+                format!(
+                    "narration at {} is after the run ends (duration {}); expected a time up to the duration",
+                    format_duration(at),
+                    format_duration(duration)
+                ),
+            ));
+        }
+        if line.value.text.value.trim().is_empty() {
+            return Err(src.error(
+                &line.value.text.span,
+                "narration text is empty; expected a sentence to tell the class",
+            ));
+        }
+        lines.push(Narration {
+            at,
+            text: line.value.text.value.clone(),
+        });
+    }
+    lines.sort_by_key(|l| l.at);
+    Ok(lines)
 }
 
 fn nodes(src: &Source<'_>, nodes: &Located<Nodes>) -> Result<Vec<String>, ScenarioError> {

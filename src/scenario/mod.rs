@@ -82,6 +82,8 @@ pub struct Scenario {
     pub check: CheckSpec,
     /// `[expect]`: the verdict the author expects, when written.
     pub expect: Option<Expect>,
+    /// `[teaching] narration`: lines for the class, in time order (stable for equal times).
+    pub narration: Vec<Narration>,
     /// The source text, for locating keys in later errors.
     text: String,
 }
@@ -103,6 +105,34 @@ pub struct Expect {
     pub verdict: ExpectedVerdict,
     /// Invariants expected to fail; empty unless the verdict is a violation.
     pub violates: Vec<String>,
+}
+
+/// One `[teaching] narration` line: told at `at`, woven into the story (marked `»`) and the
+/// pictures. It never changes the run: the trace hash is the same with or without it.
+///
+/// ```
+/// use sim::run::Registry;
+/// let toml = r#"
+/// name = "told"
+/// duration = "3s"
+/// [cluster]
+/// nodes = 3
+/// protocol = "raft"
+/// [teaching]
+/// narration = [{ at = "2s", text = "Watch B." }, { at = "1s", text = "First, an election." }]
+/// "#;
+/// let scenario = Registry::builtin().scenario("told.toml", toml)?;
+/// // In time order, whatever the order written.
+/// assert_eq!(scenario.narration[0].text, "First, an election.");
+/// assert_eq!(scenario.narration[1].at, 2_000_000_000);
+/// # Ok::<(), sim::scenario::ScenarioError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Narration {
+    /// When it is told, in nanoseconds of true time.
+    pub at: Nanos,
+    /// What is told.
+    pub text: String,
 }
 
 /// The verdict an `[expect]` table names.

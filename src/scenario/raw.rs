@@ -54,6 +54,28 @@ pub(super) struct ScenarioFile {
     pub check: Option<Check>,
     /// The verdict this scenario is expected to reach (for lessons and regressions).
     pub expect: Option<Expect>,
+    /// What a teacher adds for the class: lines woven into the story and the pictures.
+    pub teaching: Option<Teaching>,
+}
+
+/// `[teaching]`: what a teacher adds for the class. It never changes the run or its trace hash.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Teaching {
+    /// Lines told at a virtual time, woven into the story and the timeline, e.g.
+    /// `[{ at = "2s", text = "Now the leader pauses." }]`.
+    #[serde(default)]
+    pub narration: Vec<Located<NarrationLine>>,
+}
+
+/// One `[teaching] narration` line.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NarrationLine {
+    /// When the line is told, e.g. "5s"; at most the scenario's `duration`.
+    pub at: Located<Duration>,
+    /// What to tell the class at that instant.
+    pub text: Located<String>,
 }
 
 /// `[cluster]`: the nodes and the protocol they run.

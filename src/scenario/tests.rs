@@ -1088,3 +1088,61 @@ fn workload_errors_point_at_the_value() {
         "clients must be at most 10000",
     );
 }
+
+#[test]
+fn teaching_narration_is_read_in_time_order_and_written_back() {
+    let s = parse(&with(
+        "[teaching]\nnarration = [\n  { at = \"4s\", text = \"Then B.\" },\n  { at = \"1s\", text = \"First A.\" },\n  { at = \"4s\", text = \"And C.\" },\n]\n",
+    ))
+    .unwrap();
+    let told: Vec<(u64, &str)> = s
+        .narration
+        .iter()
+        .map(|l| (l.at, l.text.as_str()))
+        .collect();
+    // Sorted by time; lines at the same instant keep the order written.
+    assert_eq!(
+        told,
+        [(S, "First A."), (4 * S, "Then B."), (4 * S, "And C.")]
+    );
+    let again = parse(&s.to_toml().unwrap()).unwrap();
+    assert_eq!(again.narration, s.narration);
+    // A tool that shortens the run drops the lines after its end, so the file still parses.
+    let mut short = s.clone();
+    short.duration = 2 * S;
+    let shortened = parse(&short.to_toml().unwrap()).unwrap();
+    assert_eq!(shortened.narration.len(), 1);
+    assert_eq!(shortened.narration[0].text, "First A.");
+    // No [teaching]: nothing written, nothing told.
+    let plain = parse(BASE).unwrap();
+    assert!(plain.narration.is_empty());
+    assert!(!plain.to_toml().unwrap().contains("teaching"));
+}
+
+#[test]
+fn teaching_narration_errors_point_at_the_line() {
+    assert_error(
+        &with("[teaching]\nnarration = [{ at = \"11s\", text = \"late\" }]\n"),
+        8,
+        21,
+        "narration at 11s is after the run ends (duration 10s)",
+    );
+    assert_error(
+        &with("[teaching]\nnarration = [{ at = \"1s\", text = \"  \" }]\n"),
+        8,
+        34,
+        "narration text is empty",
+    );
+    assert_error(
+        &with("[teaching]\nnarration = [{ at = \"1s\", says = \"x\" }]\n"),
+        8,
+        27,
+        "unknown key `says` in [[teaching.narration]]; expected `at` or `text`",
+    );
+    assert_error(
+        &with("[teaching]\nnotes = 3\n"),
+        8,
+        1,
+        "unknown key `notes` in [teaching]",
+    );
+}

@@ -3,7 +3,7 @@
 //!
 //! The rule it keeps: what is written runs exactly what the in-memory scenario runs. The parts a
 //! tool changes — the header (name, description, seed, duration, max_events), `[[faults]]`,
-//! `[workload]` when it is scripted, and `[expect]` — are written from the model; everything
+//! `[workload]` when it is scripted, `[expect]` and `[teaching]` — are written from the model; everything
 //! else (`[cluster]`, `[protocol]`, `[network]`, `[clocks]`, `[check]`, the `[nemesis]` while
 //! the model still has one, tables added later) is copied from the source file as values, so a
 //! setting this module does not know is never lost. Comments and key order of copied tables are
@@ -20,7 +20,7 @@ use crate::world::{FaultAction, FaultSpec, Shape, Target};
 use super::{ExpectedVerdict, Scenario};
 
 /// Top-level keys written from the model, never copied.
-const FROM_MODEL: [&str; 8] = [
+const FROM_MODEL: [&str; 9] = [
     "name",
     "description",
     "seed",
@@ -29,6 +29,7 @@ const FROM_MODEL: [&str; 8] = [
     "faults",
     "workload",
     "expect",
+    "teaching",
 ];
 
 /// Tables copied first, in the order a reader expects them; others follow in file order.
@@ -81,7 +82,30 @@ impl Scenario {
             copy_table(&mut out, &source, "check")?;
         }
         self.expect_table(&mut out);
+        self.teaching_table(&mut out);
         Ok(out)
+    }
+
+    /// `[teaching]`, from the model: a tool that shortens the run (`sim shrink`) drops the lines
+    /// told after its new end, so what it writes still parses.
+    fn teaching_table(&self, out: &mut String) {
+        let lines: Vec<_> = self
+            .narration
+            .iter()
+            .filter(|l| l.at <= self.duration)
+            .collect();
+        if lines.is_empty() {
+            return;
+        }
+        *out += "\n[teaching]\nnarration = [\n";
+        for l in lines {
+            *out += &format!(
+                "  {{ at = {}, text = {} }},\n",
+                quote(&format_duration(l.at)),
+                quote(&l.text)
+            );
+        }
+        *out += "]\n";
     }
 
     fn header(&self, out: &mut String, source: &Table) {

@@ -1,6 +1,7 @@
 //! Pictures of a run for the tools people already use, drawn from `trace.jsonl` and
 //! `verdict.json` alone, so `sim run --out DIR` and `sim report DIR` write the same bytes:
 //!
+//! - `timeline.html`: a space-time diagram that opens from disk in any browser (`timeline.rs`);
 //! - `perfetto.json`: Chrome trace-event JSON for Perfetto UI (`perfetto.rs`);
 //! - `sequence.mmd`: a Mermaid sequence diagram of a window, which GitHub renders (`mermaid.rs`);
 //! - `shiviz.log`: the log ShiViz reads, with vector clocks from the run's causality (`shiviz.rs`).
@@ -13,6 +14,7 @@
 pub(crate) mod mermaid;
 pub(crate) mod perfetto;
 pub(crate) mod shiviz;
+pub(crate) mod timeline;
 pub(crate) mod trace_model;
 pub(crate) mod verdict;
 
@@ -25,7 +27,7 @@ use trace_model::Trace;
 use verdict::Verdict;
 
 /// The files the pictures are written to, beside `trace.jsonl`.
-pub(crate) const OUTPUTS: [&str; 3] = [perfetto::FILE, mermaid::FILE, shiviz::FILE];
+pub(crate) const OUTPUTS: [&str; 4] = [timeline::FILE, perfetto::FILE, mermaid::FILE, shiviz::FILE];
 
 /// A window of virtual time asked for with `--from`/`--to` (both ends included).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,6 +117,9 @@ pub(crate) fn render(
 ) -> (Vec<(&'static str, String)>, Vec<String>) {
     let mut notes = Vec::new();
     let mut files = Vec::new();
+    let (text, note) = timeline::render(trace, verdict, window);
+    files.push((timeline::FILE, text));
+    notes.extend(note);
     let (text, note) = perfetto::render(trace, verdict, window);
     files.push((perfetto::FILE, text));
     notes.extend(note);

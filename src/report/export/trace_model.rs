@@ -104,6 +104,8 @@ pub(crate) struct Trace {
     pub(crate) trace_hash: Option<String>,
     /// Records in the file, including those no picture draws.
     pub(crate) records: u64,
+    /// The scenario's `[teaching] narration`, from the header: (time, text) in time order.
+    pub(crate) narration: Vec<(Nanos, String)>,
     interned: BTreeMap<String, Label>,
 }
 
@@ -232,6 +234,15 @@ struct Header {
     protocol: Option<String>,
     seed: Option<u64>,
     nodes: Option<Vec<String>>,
+    #[serde(default)]
+    narration: Vec<NarrationLine>,
+}
+
+/// A `narration` entry of the header.
+#[derive(Deserialize)]
+struct NarrationLine {
+    at: Nanos,
+    text: String,
 }
 
 /// Reads `path` (a `trace.jsonl`); a bad file is an error naming `file:line:col` and what was
@@ -359,6 +370,7 @@ impl<'p> Reader<'p> {
         self.trace.scenario = h.scenario.unwrap_or_default();
         self.trace.protocol = h.protocol.unwrap_or_default();
         self.trace.seed = h.seed.unwrap_or_default();
+        self.trace.narration = h.narration.into_iter().map(|l| (l.at, l.text)).collect();
         self.header = true;
         Ok(())
     }
