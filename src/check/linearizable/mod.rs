@@ -156,6 +156,7 @@ const FIRST_ROUND_STEPS: u64 = 50_000;
 ///     invoke,
 ///     complete: Some(complete),
 ///     outcome: Outcome::Ok(out),
+///     node: None,
 /// };
 /// let register = ModelSpec { kind: ModelKind::Register, init: None };
 /// let history = |read: Option<i64>| History {
