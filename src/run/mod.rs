@@ -543,7 +543,10 @@ where
         story: Story::new(scenario.nodes.len()),
         trace,
         capture: options.capture.then(Vec::new),
-        answers: scenario.workload.as_ref().map(|_| answers::Answers::default()),
+        answers: scenario
+            .workload
+            .as_ref()
+            .map(|_| answers::Answers::default()),
     };
 
     // The clients of the interface the protocol serves.
@@ -921,6 +924,7 @@ missed_pings = 3
             story: Story::new(2),
             trace: None,
             capture: None,
+            answers: None,
         };
         let cluster = crate::check::tests::cluster(2);
         let appended = Observation::Appended {

@@ -41,6 +41,7 @@
 mod explain;
 pub mod generate;
 mod model;
+mod reason;
 mod search;
 #[cfg(test)]
 mod tests;
@@ -52,8 +53,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::workload::history::{Call, History, ModelKind, ModelSpec, Value};
 
+pub(crate) use explain::describe;
 pub use explain::explain;
 pub use model::ModelError;
+pub(crate) use reason::{call_phrase, reason};
 
 use model::{COp, Values};
 use search::{Budget, Found, Search};
