@@ -395,6 +395,14 @@ const SCRIPT: &str = r#"
   var go = document.getElementById('go-violation');
   if (go) { go.onclick = function (e) { e.preventDefault(); show(); }; }
   show();
+  // For tests in a headless browser (and the curious): did the violation land on screen?
+  if (v) {
+    var b = v.getBoundingClientRect();
+    var seen = b.left >= 0 && b.right <= window.innerWidth && b.top >= 0 &&
+      b.bottom <= window.innerHeight;
+    document.body.setAttribute('data-violation-on-screen', seen ? 'yes' : 'no');
+  }
+  document.body.setAttribute('data-ready', 'yes');
 })();
 "#;
 
