@@ -22,10 +22,12 @@ pub(crate) fn reason(history: &History, p: &PartitionResult) -> Option<String> {
     let unit = history.time_unit;
     let kind = history.model.as_ref().map(|m| m.kind);
     let mutex = kind == Some(ModelKind::Mutex);
+    // The simulator's histories name their nodes, and their processes are clients.
+    let simulated = history.ops.iter().any(|o| o.node.is_some());
     let subject = format!(
         "The {} by {}{} at {}",
         call_phrase(op),
-        who(op.process),
+        who(op.process, simulated),
         op.node
             .as_ref()
             .map_or(String::new(), |n| format!(" (answered by node {n})")),
@@ -82,7 +84,7 @@ pub(crate) fn reason(history: &History, p: &PartitionResult) -> Option<String> {
         ),
     };
     let cause = match p.refused_in.as_slice() {
-        [only] => cause(history, p, op, only.as_ref(), kind),
+        [only] => cause(history, p, op, only.as_ref(), kind, simulated),
         _ => String::new(),
     };
     Some(format!("{subject} {claim}{cause}."))
@@ -97,6 +99,7 @@ fn cause(
     op: &Operation,
     value: Option<&Value>,
     kind: Option<ModelKind>,
+    simulated: bool,
 ) -> String {
     let mut before: Option<&Value> = None;
     let mut found: Option<(usize, Option<&Value>)> = None;
@@ -130,16 +133,20 @@ fn cause(
     };
     format!(
         ": {}'s {} completed at {}, before this {what} began, and replaced {}",
-        who(other.process),
+        who(other.process, simulated),
         call_phrase(other),
         instant(done, history.time_unit),
         state_text(kind, replaced)
     )
 }
 
-/// `client 3`: the simulator's clients and Jepsen's processes alike are numbered.
-fn who(process: u64) -> String {
-    format!("client {process}")
+/// `client 3` in the simulator's histories, `process 3` in imported ones (Jepsen's word).
+fn who(process: u64, simulated: bool) -> String {
+    if simulated {
+        format!("client {process}")
+    } else {
+        format!("process {process}")
+    }
 }
 
 /// `read of k0`, `write of 5 to x`, `cas of x from 1 to 2`, `acquire`.

@@ -488,8 +488,17 @@ fn label(op: &Operation, keyed: bool) -> String {
         _ => String::new(),
     };
     let node = op.node.as_ref().map_or(String::new(), |n| format!(" @{n}"));
-    format!("{key}{call}{out}{node}")
+    // A long value (an append history's growing string) would take the row: cut it, keeping
+    // who answered; the hover title has it whole.
+    let what = layout::fit(
+        &format!("{key}{call}{out}"),
+        layout::label_px(&"m".repeat(LABEL_CHARS)),
+    );
+    format!("{what}{node}")
 }
+
+/// The most characters of a label before the node.
+const LABEL_CHARS: usize = 30;
 
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -108,8 +108,8 @@ fn every_model_gets_a_sentence_from_what_the_checker_proved() {
     let (_, page) = page_of(&h, &model);
     assert!(
         page.contains(
-            "The acquire by client 1 at 2 acquired the mutex, but at every point where it could \
-             take effect the mutex was held: client 0's acquire completed at 1, before this \
+            "The acquire by process 1 at 2 acquired the mutex, but at every point where it could \
+             take effect the mutex was held: process 0's acquire completed at 1, before this \
              acquire began, and replaced free."
         ),
         "{page}"
@@ -123,7 +123,7 @@ fn every_model_gets_a_sentence_from_what_the_checker_proved() {
     let model = h.model.clone().unwrap();
     let (_, page) = page_of(&h, &model);
     assert!(
-        page.contains("The cas from 0 to 1 by client 0 at 0 failed, so the register was not 0; but at every point where it could take effect the register was 0"),
+        page.contains("The cas from 0 to 1 by process 0 at 0 failed, so the register was not 0; but at every point where it could take effect the register was 0"),
         "{page}"
     );
 }
