@@ -960,6 +960,23 @@ mod tests {
     }
 
     #[test]
+    fn the_answering_node_is_optional_written_last_and_read_back() {
+        let mut h = sample();
+        h.ops[0].node = Some("D".into());
+        let text = to_json(&h);
+        let first = text.lines().nth(1).unwrap();
+        assert!(first.ends_with(r#","node":"D"},"#), "{first}");
+        assert_eq!(text.matches("\"node\"").count(), 1, "left out when unknown");
+        assert_eq!(parse(&text).unwrap(), h);
+        assert_eq!(
+            error(
+                r#"{"process":0,"f":"write","value":1,"invoke":0,"complete":1,"type":"ok","node":3}"#
+            ),
+            "2:79: expected a node name (a string), found the integer 3"
+        );
+    }
+
+    #[test]
     fn hand_written_files_may_use_aliases_and_leave_out_a_swapped_cas_output() {
         let h = parse(
             r#"{"format":"sim-history","version":1,"time_unit":"event","ops":[
@@ -1078,7 +1095,7 @@ mod tests {
             error(
                 r#"{"process":0,"f":"write","value":1,"invoke":0,"complete":1,"type":"fail","ouput":3}"#
             ),
-            "2:74: expected one of the fields process, key, f, value, invoke, complete, type, output, found the string \"ouput\""
+            "2:74: expected one of the fields process, key, f, value, invoke, complete, type, output, node, found the string \"ouput\""
         );
         assert_eq!(
             error(r#"{"process":0,"f":"cas","value":[1],"invoke":0,"complete":1,"type":"ok"}"#),
