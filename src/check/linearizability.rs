@@ -13,7 +13,7 @@ use super::linearizable::{self, Limits, LinVerdict};
 use super::{Invariant, Property, Status, Violation};
 
 /// Search steps a run's history may take (a few seconds at worst).
-const MAX_STEPS: u64 = 200_000_000;
+pub(crate) const MAX_STEPS: u64 = 200_000_000;
 
 /// Lines of the checker's explanation kept as evidence.
 const EVIDENCE_LINES: usize = 40;

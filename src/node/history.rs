@@ -191,6 +191,7 @@ pub enum Outcome {
 ///     invoke: 5_000_000,
 ///     complete: None,
 ///     outcome: Outcome::Info,
+///     node: None,
 /// };
 /// assert!(op.complete.is_none(), "pending at the end of the history");
 /// ```
@@ -209,6 +210,11 @@ pub struct Operation {
     pub complete: Option<u64>,
     /// How it ended.
     pub outcome: Outcome,
+    /// The name of the node whose answer ended it, when the history records one: the
+    /// simulator's runs do (the node that replied `ok` or `fail`); imported histories, and
+    /// operations that timed out or never ended, have `None`. Only pictures and reports read it:
+    /// the checkers judge what was answered, not who answered.
+    pub node: Option<String>,
 }
 
 /// What the `invoke`/`complete` numbers count.
@@ -280,6 +286,7 @@ pub struct ModelSpec {
 ///     invoke,
 ///     complete: Some(complete),
 ///     outcome: Outcome::Ok(out),
+///     node: None,
 /// };
 /// let history = History {
 ///     ops: vec![

@@ -116,6 +116,7 @@ impl Workload for Counter {
                     invoke,
                     complete: Some(complete),
                     outcome: Outcome::Ok(Output::Value(Some(Value::Int(count as i64)))),
+                    node: None,
                 })
             })
             .collect();

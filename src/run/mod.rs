@@ -6,6 +6,7 @@
 //! the trace writer — all behind one observer — runs it, and turns what they saw into a
 //! [`RunReport`]. The engine knows none of these; they know no protocol.
 
+mod answers;
 #[cfg(test)]
 mod api_tests;
 pub(crate) mod determinism;
@@ -375,6 +376,8 @@ struct RunObserver {
     story: Story,
     trace: Option<TraceWriter<BufWriter<File>>>,
     capture: Option<Vec<String>>,
+    /// Who answered each client operation (a run with clients).
+    answers: Option<answers::Answers>,
 }
 
 impl<P: Protocol> Observer<P> for RunObserver {
@@ -411,6 +414,11 @@ impl<P: Protocol> Observer<P> for RunObserver {
                     s.on_fault(record.at, fault, cluster);
                 }
                 self.story.on_fault(fault, cluster);
+            }
+            Event::Invoke { .. } | Event::ReplyDeliver { .. } | Event::Complete { .. } => {
+                if let Some(a) = &mut self.answers {
+                    a.on_record(record);
+                }
             }
             _ => {}
         }
@@ -536,6 +544,10 @@ where
         story: Story::new(scenario.nodes.len()),
         trace,
         capture: options.capture.then(Vec::new),
+        answers: scenario
+            .workload
+            .as_ref()
+            .map(|_| answers::Answers::default()),
     };
 
     // The clients of the interface the protocol serves.
@@ -550,10 +562,13 @@ where
         world.panic_at(at);
     }
     let outcome = world.run();
-    let history = scenario
+    let mut history = scenario
         .workload
         .as_ref()
         .map(|_| <P::Api as Workload>::into_history(world.take_clients()));
+    if let (Some(h), Some(a)) = (&mut history, &world.observer().answers) {
+        a.name(h, &scenario.nodes);
+    }
     if let Some(h) = &history {
         // A checker that panics on the history is placed at the run's end.
         world.noting_panics(|w| {
@@ -914,6 +929,7 @@ missed_pings = 3
             story: Story::new(2),
             trace: None,
             capture: None,
+            answers: None,
         };
         let cluster = crate::check::tests::cluster(2);
         let appended = Observation::Appended {

@@ -283,6 +283,7 @@ impl<D: Draw> ClosedLoop<D> {
             invoke,
             complete,
             outcome,
+            node: None,
         }
     }
 

@@ -139,7 +139,7 @@ pub fn first_foreign<D: Draw>(script: &[ScriptOp]) -> Option<usize> {
 /// use sim::workload::history::{Call, History, Operation, Outcome, TimeUnit, Value};
 /// use sim::workload::script::from_history;
 ///
-/// let op = |process, invoke, call| Operation { process, key: Some("k".into()), call, invoke, complete: None, outcome: Outcome::Info };
+/// let op = |process, invoke, call| Operation { process, key: Some("k".into()), call, invoke, complete: None, outcome: Outcome::Info, node: None };
 /// let run = History { ops: vec![op(1, 7, Call::Read), op(0, 7, Call::Write(Value::Str("x".into())))], time_unit: TimeUnit::Nanos, model: None };
 /// // Pending operations too, ordered by time then client: c0's put before c1's get.
 /// let script = from_history(&run).unwrap();
@@ -189,6 +189,7 @@ mod tests {
             invoke,
             complete: None,
             outcome: Outcome::Ok(Output::Done),
+            node: None,
         }
     }
 

@@ -374,7 +374,7 @@ fn show_state(history: &History, v: Option<&Value>) -> String {
     }
 }
 
-fn show(v: Option<&Value>) -> String {
+pub(super) fn show(v: Option<&Value>) -> String {
     v.map_or("absent".to_string(), Value::to_string)
 }
 
@@ -416,7 +416,7 @@ pub(crate) fn describe(i: usize, op: &Operation, unit: TimeUnit) -> String {
 
 /// An instant as the history counts it: event positions as they are, nanoseconds as seconds
 /// with every significant digit (two operations may be nanoseconds apart).
-fn instant(t: u64, unit: TimeUnit) -> String {
+pub(super) fn instant(t: u64, unit: TimeUnit) -> String {
     match unit {
         TimeUnit::Event => t.to_string(),
         TimeUnit::Nanos => {

@@ -168,6 +168,7 @@ pub fn history(shape: &Shape) -> (History, ModelSpec) {
             } else {
                 Outcome::Ok(Output::Done)
             },
+            node: None,
         };
         if info {
             process[c] += clock.len() as u64;

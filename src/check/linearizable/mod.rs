@@ -41,6 +41,7 @@
 mod explain;
 pub mod generate;
 mod model;
+mod reason;
 mod search;
 #[cfg(test)]
 mod tests;
@@ -52,8 +53,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::workload::history::{Call, History, ModelKind, ModelSpec, Value};
 
+pub(crate) use explain::describe;
 pub use explain::explain;
 pub use model::ModelError;
+pub(crate) use reason::{call_phrase, reason};
 
 use model::{COp, Values};
 use search::{Budget, Found, Search};
@@ -156,6 +159,7 @@ const FIRST_ROUND_STEPS: u64 = 50_000;
 ///     invoke,
 ///     complete: Some(complete),
 ///     outcome: Outcome::Ok(out),
+///     node: None,
 /// };
 /// let register = ModelSpec { kind: ModelKind::Register, init: None };
 /// let history = |read: Option<i64>| History {

@@ -29,7 +29,7 @@ pub(crate) const ABSENT: Vid = 0;
 /// use sim::check::linearizable::{Limits, check};
 /// use sim::node::history::{Call, History, ModelKind, ModelSpec, Operation, Outcome, TimeUnit, Value};
 /// // A mutex history judged as a register: the model cannot answer `acquire`.
-/// let op = Operation { process: 0, key: None, call: Call::Acquire, invoke: 0, complete: Some(1), outcome: Outcome::Fail };
+/// let op = Operation { process: 0, key: None, call: Call::Acquire, invoke: 0, complete: Some(1), outcome: Outcome::Fail, node: None };
 /// let history = History { ops: vec![op], time_unit: TimeUnit::Event, model: None };
 /// let model = ModelSpec { kind: ModelKind::Register, init: Some(Value::Int(0)) };
 /// let err = check(&history, &model, &Limits::default()).unwrap_err();

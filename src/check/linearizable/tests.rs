@@ -20,6 +20,7 @@ fn op(process: u64, call: Call, invoke: u64, complete: u64, outcome: Outcome) ->
         invoke,
         complete: Some(complete),
         outcome,
+        node: None,
     }
 }
 

@@ -30,6 +30,7 @@ use crate::node::{Nanos, RunView, Section, SectionBuilder, format_duration};
 /// let op = |call, invoke, complete, out| Operation {
 ///     process: 0, key: Some("x".into()), call, invoke, complete: Some(complete),
 ///     outcome: Outcome::Ok(out),
+///     node: None,
 /// };
 /// let s = |v: &str| Value::Str(v.into());
 /// // b completes at 30; one read after it returns a (stale), one returns b.
@@ -66,6 +67,7 @@ impl Measure {
     /// let op = |call, invoke, complete, out| Operation {
     ///     process: 0, key: Some("x".into()), call, invoke, complete: Some(complete),
     ///     outcome: Outcome::Ok(out),
+    ///     node: None,
     /// };
     /// let s = |v: &str| Value::Str(v.into());
     /// // b completes at 30; one read after it returns a (stale), one returns b.
@@ -106,6 +108,7 @@ struct Write {
 /// let op = |call, invoke, complete, out| Operation {
 ///     process: 0, key: Some("x".into()), call, invoke, complete: Some(complete),
 ///     outcome: Outcome::Ok(out),
+///     node: None,
 /// };
 /// let s = |v: &str| Value::Str(v.into());
 /// let h = History {
@@ -215,6 +218,7 @@ fn spread(mut xs: Vec<Nanos>) -> (String, Json) {
 /// let op = |call, invoke, complete, out| Operation {
 ///     process: 0, key: Some("x".into()), call, invoke, complete: Some(complete),
 ///     outcome: Outcome::Ok(out),
+///     node: None,
 /// };
 /// let s = |v: &str| Value::Str(v.into());
 /// // b completes at 30; one read after it returns a (stale), one returns b.
@@ -292,6 +296,7 @@ mod tests {
             invoke,
             complete,
             outcome,
+            node: None,
         }
     }
 

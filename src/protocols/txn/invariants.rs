@@ -666,7 +666,7 @@ pub fn conservation() -> ProtocolInvariant {
 /// check.on_fact(0, 1, &BankFact::Opened { account: Account(0), balance: 100 }, &view());
 /// check.on_fact(0, 2, &BankFact::Opened { account: Account(1), balance: 100 }, &view());
 /// // A read saw the debit of a transfer but not its credit: no snapshot.
-/// let read = Operation { process: 0, key: None, call: Call::ReadAll, invoke: 5, complete: Some(9), outcome: Outcome::Ok(Output::Balances(vec![0, 100])) };
+/// let read = Operation { process: 0, key: None, call: Call::ReadAll, invoke: 5, complete: Some(9), outcome: Outcome::Ok(Output::Balances(vec![0, 100])), node: None };
 /// check.on_history(&History { ops: vec![read], time_unit: TimeUnit::Nanos, model: None });
 /// let Status::Violated(v) = check.status() else { panic!("a torn read passed") };
 /// assert!(v.message.contains("summing to 100"), "{}", v.message);

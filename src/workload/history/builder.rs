@@ -95,6 +95,7 @@ impl Builder {
             invoke,
             complete: None,
             outcome: Outcome::Info,
+            node: None,
         });
         Ok(())
     }

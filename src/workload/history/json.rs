@@ -16,7 +16,9 @@
 //! importer translates). An `ok` read's `output` is the value read, `null` for absent, or
 //! `{"siblings":["2","5"]}` for a read of replicas that returned several versions; an `ok`
 //! cas's `output` is whether it swapped (`true` when left out). `complete` is absent for an
-//! operation that never completed. `get`/`put` are accepted for `read`/`write`.
+//! operation that never completed. `get`/`put` are accepted for `read`/`write`. `node`, optional,
+//! names the node whose answer ended the operation (the simulator writes it; pictures show it,
+//! checkers ignore it).
 //!
 //! A transaction (model `multi-register`) is `"f":"txn","value":[["r","x"],["w","y",2]]`, and an
 //! `ok` one's `output` lists what each step returned (`[1,null]`: the read saw 1, the write
@@ -66,6 +68,7 @@ pub const VERSION: i64 = 1;
 ///     invoke: 5,
 ///     complete: Some(9),
 ///     outcome: Outcome::Ok(Output::Done),
+///     node: None,
 /// };
 /// let history = History { ops: vec![op], time_unit: TimeUnit::Nanos, model: None };
 /// // Written and read back: the same history.
@@ -181,6 +184,9 @@ fn op_json(out: &mut String, op: &Operation) {
     let _ = write!(out, ",\"type\":\"{typ}\"");
     if let Some(output) = output {
         let _ = write!(out, ",\"output\":{output}");
+    }
+    if let Some(node) = &op.node {
+        let _ = write!(out, ",\"node\":{}", key_json(node));
     }
     out.push('}');
 }
@@ -324,8 +330,8 @@ fn time(node: &Node) -> Result<u64, ParseError> {
 const F_NAMES: &str = "an f of \"read\", \"write\", \"append\", \"cas\", \"txn\", \"acquire\", \"release\", \
      \"transfer\" or \"read-all\"";
 
-const OP_FIELDS: [&str; 8] = [
-    "process", "key", "f", "value", "invoke", "complete", "type", "output",
+const OP_FIELDS: [&str; 9] = [
+    "process", "key", "f", "value", "invoke", "complete", "type", "output", "node",
 ];
 
 fn operation(node: &Node) -> Result<Operation, ParseError> {
@@ -385,6 +391,15 @@ fn operation(node: &Node) -> Result<Operation, ParseError> {
             "expected a \"complete\" time: only an \"info\" operation may lack one",
         ));
     }
+    // Optional (the simulator writes it since histories named their nodes): who answered.
+    let answered_by = match node.get("node") {
+        None => None,
+        Some(n) => match &n.datum {
+            Datum::Str(s) => Some(s.clone()),
+            Datum::Nil => None,
+            _ => return Err(n.expected("a node name (a string)")),
+        },
+    };
     Ok(Operation {
         process,
         key,
@@ -392,6 +407,7 @@ fn operation(node: &Node) -> Result<Operation, ParseError> {
         invoke,
         complete,
         outcome,
+        node: answered_by,
     })
 }
 
@@ -821,6 +837,7 @@ mod tests {
             invoke,
             complete,
             outcome,
+            node: None,
         };
         let s = |v: &str| Value::Str(v.into());
         History {
@@ -943,6 +960,23 @@ mod tests {
     }
 
     #[test]
+    fn the_answering_node_is_optional_written_last_and_read_back() {
+        let mut h = sample();
+        h.ops[0].node = Some("D".into());
+        let text = to_json(&h);
+        let first = text.lines().nth(1).unwrap();
+        assert!(first.ends_with(r#","node":"D"},"#), "{first}");
+        assert_eq!(text.matches("\"node\"").count(), 1, "left out when unknown");
+        assert_eq!(parse(&text).unwrap(), h);
+        assert_eq!(
+            error(
+                r#"{"process":0,"f":"write","value":1,"invoke":0,"complete":1,"type":"ok","node":3}"#
+            ),
+            "2:79: expected a node name (a string), found the integer 3"
+        );
+    }
+
+    #[test]
     fn hand_written_files_may_use_aliases_and_leave_out_a_swapped_cas_output() {
         let h = parse(
             r#"{"format":"sim-history","version":1,"time_unit":"event","ops":[
@@ -1061,7 +1095,7 @@ mod tests {
             error(
                 r#"{"process":0,"f":"write","value":1,"invoke":0,"complete":1,"type":"fail","ouput":3}"#
             ),
-            "2:74: expected one of the fields process, key, f, value, invoke, complete, type, output, found the string \"ouput\""
+            "2:74: expected one of the fields process, key, f, value, invoke, complete, type, output, node, found the string \"ouput\""
         );
         assert_eq!(
             error(r#"{"process":0,"f":"cas","value":[1],"invoke":0,"complete":1,"type":"ok"}"#),

@@ -326,6 +326,7 @@ mod tests {
             invoke,
             complete: Some(complete),
             outcome: Outcome::Ok(out),
+            node: None,
         }
     }
 

@@ -165,6 +165,7 @@ mod tests {
             invoke: 0,
             complete: Some(1),
             outcome,
+            node: None,
         };
         let put = || Call::Write(Value::Str("a".into()));
         let two = Output::Siblings(vec![Value::Str("a".into()), Value::Str("b".into())]);
