@@ -309,9 +309,15 @@ fn a_failing_run_marks_its_violation_in_every_picture() {
 fn sim_report_draws_the_same_bytes_again_and_refuses_to_overwrite() {
     let file = "scenarios/raft/kv-follower-read.toml";
     let dir = run_out(file, "again", &["--from", "2s", "--to", "2.3s"]);
-    let names = ["perfetto.json", "sequence.mmd", "shiviz.log"];
+    let names = [
+        "timeline.html",
+        "perfetto.json",
+        "sequence.mmd",
+        "shiviz.log",
+        "history.html",
+    ];
     let first: Vec<String> = names.iter().map(|n| read(&dir, n)).collect();
-    let mmd = &first[1];
+    let mmd = &first[2];
     assert!(
         mmd.contains("2.000"),
         "the window starts at 2s:\n{}",
@@ -322,11 +328,11 @@ fn sim_report_draws_the_same_bytes_again_and_refuses_to_overwrite() {
     let out = sim(&["report", d, "--from", "2s", "--to", "2.3s"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains("perfetto.json: already exists; pass --force"),
+        text(&out).contains("timeline.html: already exists; pass --force"),
         "{}",
         text(&out)
     );
-    assert_eq!(read(&dir, "perfetto.json"), first[0], "nothing replaced");
+    assert_eq!(read(&dir, "perfetto.json"), first[1], "nothing replaced");
 
     let out = sim(&["report", d, "--from", "2s", "--to", "2.3s", "--force"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -452,4 +458,35 @@ fn an_hour_long_run_gives_small_pictures() {
         .count();
     assert_eq!(roles, 1, "every role is drawn: one leader for the hour");
     fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn out_draws_the_history_when_its_model_can_judge_it() {
+    // A key-value run: history.html beside history.json, opening at the stale read D answered.
+    let kv = run_out(
+        "scenarios/raft/kv-follower-read.toml",
+        "hist-kv",
+        &["--seed", "2"],
+    );
+    let page = read(&kv, "history.html");
+    assert!(page.contains("id=\"violation\""));
+    assert!(
+        page.contains("answered by node D"),
+        "the node that answered"
+    );
+    // A bank's transfers name no model: no page, and none listed as written.
+    let bank = scratch("hist-bank");
+    let out = sim(&[
+        "run",
+        "scenarios/txn/2pc-happy.toml",
+        "--out",
+        bank.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!bank.join("history.html").exists());
+    assert!(bank.join("history.json").exists());
+    assert!(!text(&out).contains("history.html"), "{}", text(&out));
+    fs::remove_dir_all(&kv).unwrap();
+    fs::remove_dir_all(&bank).unwrap();
 }

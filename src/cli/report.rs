@@ -101,17 +101,22 @@ pub(crate) fn report(args: ReportArgs) -> i32 {
             return ExitCode::BadInput.code();
         }
     };
-    if let Err(e) = check_outputs(dir, &export::OUTPUTS, args.force) {
+    let outputs: Vec<&str> = export::OUTPUTS
+        .iter()
+        .copied()
+        .chain(std::iter::once(export::HISTORY_HTML))
+        .collect();
+    if let Err(e) = check_outputs(dir, &outputs, args.force) {
         eprintln!("sim: {e}");
         return ExitCode::BadInput.code();
     }
     match export::write(dir, &window) {
-        Ok(notes) => {
+        Ok(done) => {
             let mut text = String::new();
-            for note in notes {
+            for note in done.notes {
                 text.push_str(&format!("{:<11} {note}\n", "note"));
             }
-            text.push_str(&written(dir, &export::OUTPUTS));
+            text.push_str(&written(dir, &done.files));
             out!("{text}");
             ExitCode::Held.code()
         }

@@ -52,7 +52,8 @@ pub(crate) struct RunArgs {
     pub(crate) panic_at: Option<crate::node::Duration>,
 }
 
-/// What `--out` writes besides the pictures (`history.json` only when the scenario has clients).
+/// What `--out` writes besides the pictures (`history.json` only when the scenario has clients;
+/// `history.html` beside it when its model can judge it).
 const OUTPUTS: [&str; 4] = ["trace.jsonl", "summary.md", "history.json", VERDICT];
 const VERDICT: &str = crate::report::export::verdict::FILE;
 
@@ -111,7 +112,10 @@ fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
     fs::create_dir_all(dir)
         .map_err(|e| format!("{}: cannot create the directory: {e}", display(dir)))?;
     if !force {
-        for name in OUTPUTS.iter().chain(&crate::report::export::OUTPUTS) {
+        let pictures = crate::report::export::OUTPUTS
+            .iter()
+            .chain(std::iter::once(&crate::report::export::HISTORY_HTML));
+        for name in OUTPUTS.iter().chain(pictures) {
             let path = dir.join(name);
             if path.exists() {
                 return Err(format!(
@@ -202,15 +206,15 @@ pub(crate) fn run(args: RunArgs) -> i32 {
         }
     }
     // The pictures are drawn from the files just written, as `sim report` draws them.
-    let notes = match &args.out {
+    let drawn = match &args.out {
         Some(dir) => match crate::report::export::write(dir, &window) {
-            Ok(notes) => notes,
+            Ok(done) => Some(done),
             Err(e) => {
                 eprintln!("sim: {e}");
                 return ExitCode::BadInput.code();
             }
         },
-        None => Vec::new(),
+        None => None,
     };
 
     let style = style_for(args.json);
@@ -218,15 +222,15 @@ pub(crate) fn run(args: RunArgs) -> i32 {
     if let Some(d) = &determinism {
         human.push_str(&d.text);
     }
-    if let Some(dir) = &args.out {
-        for note in &notes {
+    if let (Some(dir), Some(drawn)) = (&args.out, &drawn) {
+        for note in &drawn.notes {
             human.push_str(&format!("{:<11} {note}\n", "note"));
         }
         let files: Vec<&str> = OUTPUTS
             .iter()
-            .chain(&crate::report::export::OUTPUTS)
             .copied()
             .filter(|&f| f != "history.json" || first.history.is_some())
+            .chain(drawn.files.iter().copied())
             .collect();
         human.push_str(&super::report::written(dir, &files));
     }

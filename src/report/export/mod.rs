@@ -132,10 +132,20 @@ pub(crate) fn render(
     (files, notes)
 }
 
-/// Reads `dir/trace.jsonl` and `dir/verdict.json` and writes every picture beside them,
-/// replacing what is there (the caller decides whether that is allowed). Returns the notes of
-/// [`render`], and one when there is no verdict to mark.
-pub(crate) fn write(dir: &Path, window: &Window) -> Result<Vec<String>, String> {
+/// The history picture's file, written beside `history.json` when the run has one.
+pub(crate) const HISTORY_HTML: &str = "history.html";
+
+/// What [`write`] did: the files it wrote, in order, and its notes.
+pub(crate) struct Written {
+    pub(crate) files: Vec<&'static str>,
+    pub(crate) notes: Vec<String>,
+}
+
+/// Reads `dir/trace.jsonl` and `dir/verdict.json` and writes every picture beside them, and
+/// `history.html` when `dir/history.json` exists and names a model the checker knows, replacing
+/// what is there (the caller decides whether that is allowed). Returns the files written and the
+/// notes of [`render`], with one when there is no verdict to mark.
+pub(crate) fn write(dir: &Path, window: &Window) -> Result<Written, String> {
     let trace = trace_model::read(&dir.join("trace.jsonl"))?;
     let verdict = verdict::read(dir)?;
     let (files, mut notes) = render(&trace, verdict.as_ref(), window);
@@ -148,12 +158,40 @@ pub(crate) fn write(dir: &Path, window: &Window) -> Result<Vec<String>, String> 
             ),
         );
     }
+    let mut written = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);
         std::fs::write(&path, text)
             .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        written.push(name);
     }
-    Ok(notes)
+    if let Some(page) = history_page(dir)? {
+        let path = dir.join(HISTORY_HTML);
+        std::fs::write(&path, page)
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        written.push(HISTORY_HTML);
+    }
+    Ok(Written {
+        files: written,
+        notes,
+    })
+}
+
+/// The picture of `dir/history.json`, when there is one and its model can judge it (a bank's
+/// transfers name none).
+fn history_page(dir: &Path) -> Result<Option<String>, String> {
+    let path = dir.join("history.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(&path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let (_, history) = crate::workload::history::import::import_bytes(&bytes, None)
+        .map_err(|e| format!("{shown}:{e}"))?;
+    Ok(crate::report::history_html::render_for_run(
+        &history,
+        "history.json",
+    ))
 }
 
 /// An instant for a picture's text: `2.279226s`.

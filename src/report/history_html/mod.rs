@@ -158,7 +158,6 @@ pub(crate) fn render(
 /// own (`linearizable`'s), so the picture agrees with the run's verdict and depends on nothing
 /// but the history. `None` when the history names no model the checker knows (a bank's
 /// transfers) or the model cannot judge it.
-#[allow(dead_code)] // Until `sim run --out` calls it (src/cli/run.rs).
 pub(crate) fn render_for_run(history: &History, title: &str) -> Option<String> {
     let model = history.model.clone()?;
     let limits = Limits {
