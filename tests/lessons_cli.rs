@@ -462,3 +462,64 @@ fn seeds_and_jobs_must_be_at_least_one() {
         assert!(r.stderr.contains(bad[0]), "{}", r.stderr);
     }
 }
+
+#[test]
+fn out_writes_a_gallery_of_every_lesson_with_an_index_and_refuses_to_overwrite() {
+    let out = temp_dir("gallery");
+    let gallery = out.join("reports");
+    let g = gallery.to_str().unwrap();
+    let args = [
+        "lessons",
+        "scenarios",
+        "--filter",
+        "raft/kv-follower-read",
+        "--filter",
+        "txn/2pc-happy",
+        "--out",
+        g,
+    ];
+    let first = sim(&args);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // Each lesson's run as `sim run --out` writes it, under its own path.
+    let kv = gallery.join("raft/kv-follower-read");
+    for f in [
+        "trace.jsonl",
+        "summary.md",
+        "verdict.json",
+        "timeline.html",
+        "history.html",
+    ] {
+        assert!(kv.join(f).exists(), "{f}");
+    }
+    let bank = gallery.join("txn/2pc-happy");
+    assert!(bank.join("timeline.html").exists());
+    assert!(
+        !bank.join("history.html").exists(),
+        "a bank's history has no model"
+    );
+    // The index lists both, by topic, with the verdict and links that resolve.
+    let index = fs::read_to_string(gallery.join("index.html")).unwrap();
+    assert!(index.contains("2 lessons, 2 as expected"), "{index}");
+    let raft = index.find("Raft: elections").unwrap();
+    let txn = index.find("Distributed transactions").unwrap();
+    assert!(raft < txn);
+    assert!(index.contains("<a href=\"raft/kv-follower-read/history.html\">history</a>"));
+    assert!(index.contains("class=\"violation\">violation</td><td>linearizable fails</td>"));
+    for link in index.split("href=\"").skip(1) {
+        let target = &link[..link.find('"').unwrap()];
+        assert!(gallery.join(target).exists(), "{target}");
+    }
+    // Nothing is replaced without --force.
+    let again = sim(&args);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists; pass --force"));
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert_eq!(sim(&forced).status.code(), Some(0));
+    fs::remove_dir_all(&out).unwrap();
+}

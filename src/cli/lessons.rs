@@ -38,6 +38,7 @@ use crate::scenario::{ExpectedVerdict, Scenario};
 
 use super::regressions::{self, Edit, Regression};
 
+mod gallery;
 mod rates;
 
 use super::display;
@@ -68,6 +69,13 @@ pub(crate) struct LessonsArgs {
     /// Worker threads (default: one per core). The output is the same for any number.
     #[arg(long, short = 'j', value_name = "J", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub(crate) jobs: Option<u64>,
+    /// Write each lesson's run under DIR/<lesson>/ (its trace, summary and pictures, as
+    /// `sim run --out` writes them) and DIR/index.html listing them with their verdicts.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// With --out: replace files a previous gallery wrote.
+    #[arg(long, requires = "out")]
+    pub(crate) force: bool,
 }
 
 /// What became of one scenario of the catalogue.
@@ -143,10 +151,17 @@ pub(crate) fn lessons(args: LessonsArgs) -> i32 {
         .filter(|e| wanted(&e.scenario))
         .collect();
 
+    if let Some(out) = &args.out
+        && let Err(e) = gallery::prepare(out, &names, args.force)
+    {
+        eprintln!("sim: {e}");
+        return ExitCode::BadInput.code();
+    }
     #[allow(clippy::disallowed_methods)] // wall clock for the seconds column: cli code only
     let started = Instant::now();
     let mut lessons = parallel(jobs, &names, |name| {
-        let (seconds, outcome) = timed(|| run_file(&args.dir.join(name), None));
+        let out = args.out.as_ref().map(|d| gallery::lesson_dir(d, name));
+        let (seconds, outcome) = timed(|| run_file(&args.dir.join(name), None, out.as_deref()));
         Lesson {
             name: name.clone(),
             seconds,
@@ -184,7 +199,7 @@ pub(crate) fn lessons(args: LessonsArgs) -> i32 {
         }
     }
     let checked = parallel(jobs, &entries, |entry| {
-        let (seconds, outcome) = timed(|| run_file(&entry.path, Some(entry.seed)));
+        let (seconds, outcome) = timed(|| run_file(&entry.path, Some(entry.seed), None));
         Checked {
             entry: entry.clone(),
             seconds,
@@ -194,6 +209,18 @@ pub(crate) fn lessons(args: LessonsArgs) -> i32 {
     let seconds = started.elapsed().as_secs_f64();
 
     let mut problems: Vec<String> = file_error.iter().cloned().collect();
+    if let Some(out) = &args.out {
+        let listed: Vec<gallery::Listed<'_>> = lessons
+            .iter()
+            .map(|l| gallery::Listed {
+                name: &l.name,
+                outcome: l.outcome.as_ref().map_err(String::as_str),
+            })
+            .collect();
+        if let Err(e) = gallery::index(out, &args.dir, &listed) {
+            problems.push(e);
+        }
+    }
     let blessed = if args.bless && file_error.is_none() {
         match bless(&regression_file, &checked) {
             Ok(lines) => lines,
@@ -231,16 +258,24 @@ fn read_regressions(path: &Path) -> Result<Vec<Regression>, String> {
     regressions::parse(path, &text).map_err(|e| e.0)
 }
 
-/// Loads and runs one scenario; a bad file is its located error.
-fn run_file(path: &Path, seed: Option<u64>) -> Result<RunReport, String> {
+/// Loads and runs one scenario; a bad file is its located error. With `out`, the run's files and
+/// pictures are written there, as `sim run --out` writes them.
+fn run_file(path: &Path, seed: Option<u64>, out: Option<&Path>) -> Result<RunReport, String> {
     let scenario = Scenario::load(path).map_err(|e| e.to_string())?;
+    if let Some(dir) = out {
+        fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: cannot create the directory: {e}", display(dir)))?;
+    }
     let options = RunOptions {
         seed,
+        trace_path: out.map(|d| d.join("trace.jsonl")),
         ..RunOptions::default()
     };
-    crate::run::run(&scenario, &options)
-        .map(|out| out.report)
-        .map_err(|e| e.to_string())
+    let run = crate::run::run(&scenario, &options).map_err(|e| e.to_string())?;
+    if let Some(dir) = out {
+        super::run::write_out(dir, &run, &Default::default())?;
+    }
+    Ok(run.report)
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (f64, T) {

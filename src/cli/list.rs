@@ -86,7 +86,7 @@ pub(crate) fn list(what: What) -> i32 {
 type Listed = (String, Result<Scenario, String>);
 
 /// What each folder of the catalogue is about.
-const TOPICS: [(&str, &str); 6] = [
+pub(crate) const TOPICS: [(&str, &str); 6] = [
     ("raft", "Raft: elections, replication, leases and reads"),
     ("failover", "Failure detection and naive fail-over"),
     ("txn", "Distributed transactions: two-phase commit and TCC"),
@@ -169,7 +169,7 @@ fn lessons(dir: &Path) -> i32 {
 }
 
 /// The description up to its first full stop followed by a space (or all of it).
-fn first_sentence(text: &str) -> &str {
+pub(crate) fn first_sentence(text: &str) -> &str {
     let text = text.trim();
     let mut from = 0;
     while let Some(i) = text[from..].find(". ") {

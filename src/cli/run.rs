@@ -107,23 +107,59 @@ fn report_panic(scenario: &Scenario, seed: u64, panic: &Panic, args: &RunArgs) -
     ExitCode::SafetyViolated.code()
 }
 
+/// Writes a finished run's files into `dir` (whose `trace.jsonl` the run wrote): `summary.md`,
+/// `verdict.json`, `history.json` when it has clients, then the pictures drawn from them.
+/// Returns every file now in `dir` for this run, in order, and the pictures' notes.
+pub(crate) fn write_out(
+    dir: &Path,
+    run: &RunOutput,
+    window: &crate::report::export::Window,
+) -> Result<crate::report::export::Written, String> {
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", display(&path)))
+    };
+    let report = &run.report;
+    let mut files = vec!["trace.jsonl"];
+    write("summary.md", report::summary::render(report))?;
+    files.push("summary.md");
+    if let Some(history) = &run.history {
+        write("history.json", history_json::to_json(history))?;
+        files.push("history.json");
+    }
+    let verdict = report::json::report(report);
+    write(
+        VERDICT,
+        serde_json::to_string_pretty(&verdict).unwrap_or_default() + "\n",
+    )?;
+    files.push(VERDICT);
+    let mut drawn = crate::report::export::write(dir, window)?;
+    files.append(&mut drawn.files);
+    drawn.files = files;
+    Ok(drawn)
+}
+
+/// Whether any file a run's `--out` writes is already in `dir` (the first one found).
+pub(crate) fn existing_output(dir: &Path) -> Option<PathBuf> {
+    let pictures = crate::report::export::OUTPUTS
+        .iter()
+        .chain(std::iter::once(&crate::report::export::HISTORY_HTML));
+    OUTPUTS
+        .iter()
+        .chain(pictures)
+        .map(|name| dir.join(name))
+        .find(|p| p.exists())
+}
+
 /// Creates the output directory; refuses to overwrite earlier results without --force.
 fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
     fs::create_dir_all(dir)
         .map_err(|e| format!("{}: cannot create the directory: {e}", display(dir)))?;
-    if !force {
-        let pictures = crate::report::export::OUTPUTS
-            .iter()
-            .chain(std::iter::once(&crate::report::export::HISTORY_HTML));
-        for name in OUTPUTS.iter().chain(pictures) {
-            let path = dir.join(name);
-            if path.exists() {
-                return Err(format!(
-                    "{}: already exists; pass --force to replace it, or choose another --out",
-                    display(&path)
-                ));
-            }
-        }
+    if !force && let Some(path) = existing_output(dir) {
+        return Err(format!(
+            "{}: already exists; pass --force to replace it, or choose another --out",
+            display(&path)
+        ));
     }
     Ok(())
 }
@@ -184,30 +220,9 @@ pub(crate) fn run(args: RunArgs) -> i32 {
     };
 
     let report = &first.report;
-    if let Some(dir) = &args.out {
-        let path = dir.join("summary.md");
-        if let Err(e) = fs::write(&path, report::summary::render(report)) {
-            eprintln!("sim: {}: cannot write: {e}", display(&path));
-            return ExitCode::BadInput.code();
-        }
-        if let Some(history) = &first.history {
-            let path = dir.join("history.json");
-            if let Err(e) = fs::write(&path, history_json::to_json(history)) {
-                eprintln!("sim: {}: cannot write: {e}", display(&path));
-                return ExitCode::BadInput.code();
-            }
-        }
-        let path = dir.join(VERDICT);
-        let verdict = report::json::report(report);
-        let text = serde_json::to_string_pretty(&verdict).unwrap_or_default() + "\n";
-        if let Err(e) = fs::write(&path, text) {
-            eprintln!("sim: {}: cannot write: {e}", display(&path));
-            return ExitCode::BadInput.code();
-        }
-    }
-    // The pictures are drawn from the files just written, as `sim report` draws them.
+    // The files, then the pictures drawn from them, as `sim report` draws them.
     let drawn = match &args.out {
-        Some(dir) => match crate::report::export::write(dir, &window) {
+        Some(dir) => match write_out(dir, &first, &window) {
             Ok(done) => Some(done),
             Err(e) => {
                 eprintln!("sim: {e}");
@@ -226,13 +241,8 @@ pub(crate) fn run(args: RunArgs) -> i32 {
         for note in &drawn.notes {
             human.push_str(&format!("{:<11} {note}\n", "note"));
         }
-        let files: Vec<&str> = OUTPUTS
-            .iter()
-            .copied()
-            .filter(|&f| f != "history.json" || first.history.is_some())
-            .chain(drawn.files.iter().copied())
-            .collect();
-        human.push_str(&super::report::written(dir, &files));
+        let files = &drawn.files;
+        human.push_str(&super::report::written(dir, files));
     }
     if args.json {
         eprint!("{human}");
