@@ -24,6 +24,7 @@ pub mod bench;
 pub mod bench_check;
 pub mod bench_sweep;
 mod check;
+mod find;
 mod lessons;
 mod list;
 mod merge;
@@ -31,6 +32,7 @@ mod regressions;
 mod replay;
 mod run;
 mod shrink;
+mod step;
 mod sweep;
 
 use std::fmt;
@@ -85,6 +87,10 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge the --out directories of a sharded sweep into the unsharded sweep's table.
     Merge(merge::MergeArgs),
+    /// Step through one run interactively: next event, run to a role change, fault or time, a node's state.
+    Step(step::StepArgs),
+    /// Find the lowest seed in which a named situation happens (a split vote, a transaction in doubt).
+    Find(find::FindArgs),
 }
 
 /// The whole `sim` command line over `registry`: for a program of your own that adds protocols
@@ -167,6 +173,8 @@ pub fn main() -> i32 {
         Command::Shrink(args) => shrink::shrink_command(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => merge::merge(args),
+        Command::Step(args) => step::step(args),
+        Command::Find(args) => find::find(args),
     }
 }
 
