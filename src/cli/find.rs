@@ -215,10 +215,11 @@ fn report(scenario: &Scenario, range: SeedRange, situation: Situation, search: S
     );
     outln!("what        {}", found.text);
     outln!(
-        "searched    seeds {}..{} ({} runs)",
+        "searched    seeds {}..{} ({} run{})",
         range.start,
         seed + 1,
-        search.ran
+        search.ran,
+        if search.ran == 1 { "" } else { "s" }
     );
     outln!("replay      {replay}");
     outln!(

@@ -107,6 +107,10 @@ impl Protocol for Quorum {
     type Fact = ReplicaFact;
     type Record = Record;
 
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::situations::all()
+    }
+
     fn validate(config: &QuorumConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
     }

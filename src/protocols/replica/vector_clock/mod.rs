@@ -273,6 +273,10 @@ impl Protocol for VectorClockReplica {
     type Fact = ReplicaFact;
     type Record = ();
 
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::situations::all()
+    }
+
     fn validate(config: &VcConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
     }

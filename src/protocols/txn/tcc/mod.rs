@@ -102,6 +102,10 @@ impl Protocol for Tcc {
     type Fact = BankFact;
     type Record = Record;
 
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::situations::tcc()
+    }
+
     /// The family's invariants — conservation from the facts alone, since a read takes no lock
     /// and may miss money in flight — and TCC's own `settled_within`.
     fn invariants() -> Vec<ProtocolInvariant> {

@@ -171,6 +171,10 @@ impl Protocol for TwoPhaseCommit {
     type Fact = BankFact;
     type Record = Record;
 
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::situations::two_phase_commit()
+    }
+
     fn validate(config: &TwoPcConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
     }
