@@ -39,6 +39,7 @@
 //! states `Decided`.
 
 mod config;
+mod describe;
 pub mod durable;
 mod initiator;
 pub mod invariant;
@@ -104,6 +105,10 @@ impl Protocol for Tcc {
 
     fn situations() -> Vec<crate::node::situation::Situation> {
         super::situations::tcc()
+    }
+
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        self.describe()
     }
 
     /// The family's invariants — conservation from the facts alone, since a read takes no lock
