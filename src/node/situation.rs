@@ -12,6 +12,12 @@ use serde_json::Value;
 use super::Nanos;
 
 /// When a situation happened and what it was, in one line with node names.
+///
+/// ```
+/// use sim::node::situation::Found;
+/// let found = Found { at: 401_987_826, text: "term 1 ends with no leader".into() };
+/// assert_eq!(sim::node::format_instant(found.at), "0.401s");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     /// True virtual time of the record at which the situation is first complete.
@@ -22,6 +28,18 @@ pub struct Found {
 
 /// A detector: the records of one run (trace lines as JSON, header excluded) → the first
 /// occurrence, if any. Node names are strings in the records already.
+///
+/// ```
+/// use serde_json::{Value, json};
+/// use sim::node::situation::{Detect, Found};
+/// // The first message dropped, wherever it was going.
+/// let first_drop: Detect = |records: &[Value]| {
+///     let r = records.iter().find(|r| r["kind"] == "drop")?;
+///     Some(Found { at: r["t"].as_u64()?, text: format!("{} loses a message", r["node"].as_str()?) })
+/// };
+/// let found = first_drop(&[json!({"kind": "drop", "node": "B", "t": 5})]);
+/// assert_eq!(found.map(|f| f.text), Some("B loses a message".to_string()));
+/// ```
 pub type Detect = fn(&[Value]) -> Option<Found>;
 
 /// One named situation of a protocol: its name on the command line, a one-line definition and
