@@ -26,6 +26,7 @@
 
 mod config;
 mod coordinator;
+mod describe;
 mod messages;
 mod narrate;
 mod placement;
@@ -109,6 +110,10 @@ impl Protocol for Quorum {
 
     fn situations() -> Vec<crate::node::situation::Situation> {
         super::situations::all()
+    }
+
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        self.describe()
     }
 
     fn validate(config: &QuorumConfig, cluster_size: usize) -> Result<(), ConfigError> {
