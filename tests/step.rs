@@ -176,3 +176,33 @@ fn a_bad_file_or_seed_exits_2_before_any_prompt() {
     let bad_seed = sim(&["step", LEADER_CRASH, "--seed", "x"]);
     assert_eq!(bad_seed.status.code(), Some(2));
 }
+
+#[test]
+fn a_participant_blocked_by_the_crashed_coordinator_shows_its_transaction_in_doubt() {
+    // The lesson's story: TC crashes at 2s with transfer c1#51 prepared at A and B.
+    let file = "scenarios/txn/2pc-coordinator-crash-blocks.toml";
+    let (out, _, code) = step(&[file], "until fault\nuntil 3s\nstate TC\nstate A\n");
+    assert_eq!(code, 0);
+    assert!(line_with(&out, "s  crash ").ends_with("crash TC"), "{out}");
+    assert!(out.contains("TC at 2.9"), "the last event before 3s: {out}");
+    assert!(
+        line_with(&out, "TC at").ends_with("crashed (only its disk survives)"),
+        "{out}"
+    );
+    assert!(out.contains("account 0  balance"), "{out}");
+    assert!(
+        line_with(&out, "account 0").ends_with("locked by c1#51"),
+        "{out}"
+    );
+    assert!(
+        out.contains("in doubt    c1#51 (prepared, awaiting the decision)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_vector_clock_replica_shows_its_siblings() {
+    let file = "scenarios/clocks/siblings-keep-both.toml";
+    let (out, _, _) = step(&[file, "--until", "2.5s"], "state C\n");
+    assert!(out.contains("  key x         1 [1] | 5 [0,0,1]\n"), "{out}");
+}

@@ -38,6 +38,7 @@
 
 mod config;
 mod coordinator;
+mod describe;
 mod messages;
 mod narrate;
 mod participant;
@@ -173,6 +174,10 @@ impl Protocol for TwoPhaseCommit {
 
     fn situations() -> Vec<crate::node::situation::Situation> {
         super::situations::two_phase_commit()
+    }
+
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        self.describe()
     }
 
     fn validate(config: &TwoPcConfig, cluster_size: usize) -> Result<(), ConfigError> {
