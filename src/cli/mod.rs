@@ -24,6 +24,7 @@ pub mod bench;
 pub mod bench_check;
 pub mod bench_sweep;
 mod check;
+mod find;
 mod lessons;
 mod list;
 mod merge;
@@ -32,6 +33,7 @@ mod replay;
 mod report;
 mod run;
 mod shrink;
+mod step;
 mod sweep;
 
 use std::fmt;
@@ -88,6 +90,10 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Re-render a run's pictures (Perfetto, Mermaid, ShiViz) from its `sim run --out` directory.
     Report(report::ReportArgs),
+    /// Step through one run interactively: next event, run to a role change, fault or time, a node's state.
+    Step(step::StepArgs),
+    /// Find the lowest seed in which a named situation happens (a split vote, a transaction in doubt).
+    Find(find::FindArgs),
 }
 
 /// The whole `sim` command line over `registry`: for a program of your own that adds protocols
@@ -171,6 +177,8 @@ pub fn main() -> i32 {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => merge::merge(args),
         Command::Report(args) => report::report(args),
+        Command::Step(args) => step::step(args),
+        Command::Find(args) => find::find(args),
     }
 }
 

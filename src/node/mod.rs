@@ -15,6 +15,7 @@ mod observation;
 mod protocol;
 pub mod rng;
 pub mod section;
+pub mod situation;
 pub mod time;
 mod view;
 

@@ -282,6 +282,39 @@ pub trait Protocol: Sized + 'static {
         None
     }
 
+    /// This node's state in a few lines, for `sim step`'s `state` command: what a teacher would
+    /// write on the board (Raft's term, vote, role, log, commit index, lease). `names` names node
+    /// ids. The default, empty, says the protocol does not describe its state.
+    ///
+    /// ```
+    /// # struct Counter { value: u64, leader: Option<usize> }
+    /// # impl Counter {
+    /// // In `impl Protocol for Counter`:
+    /// fn describe_state(&self, names: &[String]) -> Vec<String> {
+    ///     let leader = self.leader.map_or("none", |i| names[i].as_str());
+    ///     vec![format!("value   {}", self.value), format!("leader  {leader}")]
+    /// }
+    /// # }
+    /// # let names = ["A".to_string(), "B".to_string()];
+    /// # let lines = Counter { value: 3, leader: Some(1) }.describe_state(&names);
+    /// # assert_eq!(lines, ["value   3", "leader  B"]);
+    /// ```
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The named situations `sim find --where` looks for in runs of this protocol (see
+    /// [`Situation`](crate::node::situation::Situation)); default none.
+    ///
+    /// ```
+    /// use sim::node::Protocol;
+    /// use sim::protocols::raft::Raft;
+    /// assert!(Raft::situations().iter().any(|s| s.name == "split-vote"));
+    /// ```
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        Vec::new()
+    }
+
     /// A client's request arrived. Protocols without a client interface keep this default,
     /// which refuses every request.
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest<Self::Api>) {

@@ -159,6 +159,10 @@ impl Protocol for Heartbeat {
     type Fact = crate::node::NoFacts;
     type Record = ();
 
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::failover_situations::heartbeat()
+    }
+
     fn validate(config: &HeartbeatConfig, _cluster_size: usize) -> Result<(), ConfigError> {
         if config.interval == Duration::ZERO {
             return Err(ConfigError::new(

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use crate::node::{Protocol, ProtocolInvariant};
 use crate::workload::Workload;
 
+mod failover_situations;
 pub mod heartbeat;
 pub mod naive_failover;
 pub mod raft;

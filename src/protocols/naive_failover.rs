@@ -164,6 +164,10 @@ impl Protocol for NaiveFailover {
     type Fact = crate::node::NoFacts;
     type Record = ();
 
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::failover_situations::naive_failover()
+    }
+
     fn validate(config: &FailoverConfig, cluster_size: usize) -> Result<(), ConfigError> {
         if cluster_size != 2 {
             return Err(ConfigError::new(

@@ -14,6 +14,7 @@ pub mod exit;
 #[cfg(test)]
 mod fact_tests;
 pub(crate) mod panic;
+pub(crate) mod probe;
 pub mod registry;
 pub mod story;
 pub mod trace_file;

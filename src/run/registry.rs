@@ -5,19 +5,26 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use crate::node::situation::Situation;
 use crate::node::{Nanos, Protocol};
 use crate::protocols::{self, ProtocolInfo, Visitor};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::workload::Workload;
 
+use super::probe::Probe;
 use super::{RunError, RunOptions, RunOutput, run_protocol};
 
 /// Runs one scenario with one protocol type, monomorphised when the protocol is registered.
 type RunFn = fn(&Scenario, &RunOptions, Option<Nanos>) -> Result<RunOutput, RunError>;
 
+/// Builds a probe of one scenario at one seed for `sim step` (see [`super::probe`]).
+type ProbeFn = fn(&Scenario, u64) -> Result<Box<dyn Probe>, RunError>;
+
 struct Entry {
     info: ProtocolInfo,
     run: RunFn,
+    probe: ProbeFn,
+    situations: fn() -> Vec<Situation>,
 }
 
 /// Protocols by name: what each is, and how to run it.
@@ -129,6 +136,8 @@ impl Registry {
         self.entries.push(Entry {
             info: ProtocolInfo::of::<P>(),
             run: run_protocol::<P>,
+            probe: super::probe::probe::<P>,
+            situations: P::situations,
         });
     }
 
@@ -222,6 +231,26 @@ impl Registry {
                 )
                 .into()),
         }
+    }
+
+    /// A probe of `scenario` at `seed` with the protocol it names: a second copy of the run
+    /// that `sim step` advances with its cursor to show a node's state.
+    pub(crate) fn probe(&self, scenario: &Scenario, seed: u64) -> Result<Box<dyn Probe>, RunError> {
+        match self.get(&scenario.protocol) {
+            Some(entry) => (entry.probe)(scenario, seed),
+            None => Err(scenario
+                .error_at(
+                    &["cluster", "protocol"],
+                    format!("unknown protocol `{}`", scenario.protocol),
+                )
+                .into()),
+        }
+    }
+
+    /// The named situations `sim find` knows for the protocol `name` (`Protocol::situations`);
+    /// `None` when no protocol has that name.
+    pub(crate) fn situations(&self, name: &str) -> Option<Vec<Situation>> {
+        self.get(name).map(|e| (e.situations)())
     }
 }
 

@@ -117,12 +117,14 @@
 
 mod client;
 mod config;
+mod describe;
 mod durable;
 pub(crate) mod kv;
 pub(crate) mod lease;
 pub mod log;
 mod narrate;
 mod replication;
+mod situations;
 
 use std::collections::BTreeSet;
 
@@ -338,6 +340,14 @@ impl Protocol for Raft {
 
     fn validate(config: &RaftConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
+    }
+
+    fn describe_state(&self, names: &[String]) -> Vec<String> {
+        self.describe(names)
+    }
+
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        situations::all()
     }
 
     fn narrate_message(msg: &serde_json::Value, names: &[String]) -> Option<String> {

@@ -10,6 +10,7 @@ pub mod clocks;
 pub mod invariants;
 pub mod quorum;
 pub mod register;
+mod situations;
 pub mod staleness;
 pub mod vector_clock;
 pub mod workload;

@@ -12,6 +12,7 @@
 
 pub mod bank;
 pub mod invariants;
+mod situations;
 pub mod tcc;
 pub mod two_phase_commit;
 pub mod workload;

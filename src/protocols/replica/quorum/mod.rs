@@ -26,6 +26,7 @@
 
 mod config;
 mod coordinator;
+mod describe;
 mod messages;
 mod narrate;
 mod placement;
@@ -106,6 +107,14 @@ impl Protocol for Quorum {
     type Api = Register;
     type Fact = ReplicaFact;
     type Record = Record;
+
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::situations::all()
+    }
+
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        self.describe()
+    }
 
     fn validate(config: &QuorumConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)

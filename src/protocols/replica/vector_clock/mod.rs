@@ -30,6 +30,7 @@
 //! restarted replica states `Holds` again for every key it recovered.
 
 mod config;
+mod describe;
 mod messages;
 mod narrate;
 mod rules;
@@ -272,6 +273,14 @@ impl Protocol for VectorClockReplica {
     type Api = Register;
     type Fact = ReplicaFact;
     type Record = ();
+
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::situations::all()
+    }
+
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        self.describe()
+    }
 
     fn validate(config: &VcConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)

@@ -39,6 +39,7 @@
 //! states `Decided`, and `Retried` for each message it sends again when a backoff runs out.
 
 mod config;
+mod describe;
 pub mod durable;
 mod initiator;
 pub mod invariant;
@@ -101,6 +102,14 @@ impl Protocol for Tcc {
     type Api = Bank;
     type Fact = BankFact;
     type Record = Record;
+
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::situations::tcc()
+    }
+
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        self.describe()
+    }
 
     /// The family's invariants — conservation from the facts alone, since a read takes no lock
     /// and may miss money in flight — and TCC's own `settled_within`.

@@ -11,6 +11,8 @@ use crate::protocols::txn::{Account, Bank, BankFact, BankOp, BankOutput, TxnId};
 use super::messages::{Change, Msg, Record, Refusal, Timer, Transfer};
 use super::{C, Setup};
 
+mod describe;
+
 /// One transaction as the coordinator follows it.
 #[derive(Clone, Debug)]
 struct Txn {

@@ -38,6 +38,7 @@
 
 mod config;
 mod coordinator;
+mod describe;
 mod messages;
 mod narrate;
 mod participant;
@@ -170,6 +171,14 @@ impl Protocol for TwoPhaseCommit {
     type Api = Bank;
     type Fact = BankFact;
     type Record = Record;
+
+    fn situations() -> Vec<crate::node::situation::Situation> {
+        super::situations::two_phase_commit()
+    }
+
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        self.describe()
+    }
 
     fn validate(config: &TwoPcConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)

@@ -10,6 +10,8 @@ use crate::protocols::txn::{Account, BankFact, TxnId};
 use super::messages::{Change, Msg, Record, Refusal, Timer};
 use super::{C, Setup};
 
+mod describe;
+
 /// Where a participant is with one transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
