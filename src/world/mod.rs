@@ -12,6 +12,7 @@ pub mod nemesis;
 pub mod network;
 pub(crate) mod panic_point;
 mod queue;
+mod timing;
 pub(crate) mod swarm;
 pub mod trace;
 mod wire;
@@ -25,6 +26,7 @@ pub use nemesis::{NemesisSpec, Rhythm};
 pub use network::{Latency, LinkModel};
 pub(crate) use panic_point::{PanicPoint, take_panic_point};
 pub(crate) use swarm::{ClockKnobs, Knob, LatencyKnobs, LinkKnobs, SwarmSpec};
+pub use timing::Timing;
 pub use trace::{DropReason, Event, Observer, Record};
 
 #[cfg(test)]
