@@ -24,6 +24,7 @@ pub mod bench;
 pub mod bench_check;
 pub mod bench_sweep;
 mod check;
+mod experiment;
 mod lessons;
 mod list;
 mod merge;
@@ -85,6 +86,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge the --out directories of a sharded sweep into the unsharded sweep's table.
     Merge(merge::MergeArgs),
+    /// Measure a metric over many trials of a series of parameter values: results.csv, a table, CDF plots.
+    Experiment(experiment::ExperimentArgs),
 }
 
 /// The whole `sim` command line over `registry`: for a program of your own that adds protocols
@@ -167,6 +170,7 @@ pub fn main() -> i32 {
         Command::Shrink(args) => shrink::shrink_command(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => merge::merge(args),
+        Command::Experiment(args) => experiment::experiment(args),
     }
 }
 
