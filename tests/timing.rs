@@ -100,7 +100,10 @@ fn vote_delay(v: &Votes) -> Vec<Nanos> {
 fn a_vote_reply_waits_for_the_synced_write_of_the_vote() {
     // Without a disk the vote leaves the instant the request arrives (Raft §5.2 persists the
     // vote first, but persisting takes no time).
-    let instant = raft(RaftConfig::default(), spec(3, 1, 2_000 * MS, Timing::default()));
+    let instant = raft(
+        RaftConfig::default(),
+        spec(3, 1, 2_000 * MS, Timing::default()),
+    );
     let delays = vote_delay(&instant);
     assert!(!delays.is_empty(), "someone was elected");
     assert!(delays.iter().all(|&d| d == 0), "{delays:?}");
@@ -190,14 +193,12 @@ impl Observer<WriteThenTell> for Kinds {
 fn tell(crash_at: Option<Nanos>, timing: Timing) -> (Vec<(Nanos, &'static str)>, bool) {
     let mut spec = spec(2, 1, 100 * MS, timing);
     if let Some(at) = crash_at {
-        spec.faults = vec![
-            FaultSpec {
-                at,
-                action: FaultAction::Crash(Target::Node(0)),
-                lasting: Some(10 * MS),
-                origin: Origin::Schedule(0),
-            },
-        ];
+        spec.faults = vec![FaultSpec {
+            at,
+            action: FaultAction::Crash(Target::Node(0)),
+            lasting: Some(10 * MS),
+            origin: Origin::Schedule(0),
+        }];
     }
     let mut world: World<WriteThenTell, Kinds> = World::new(spec, NoConfig {}, Kinds::default());
     world.run();
@@ -219,8 +220,16 @@ fn a_send_after_a_write_leaves_when_the_sync_ends_and_a_crash_before_loses_it() 
         sync: Some(Latency::Constant(10 * MS)),
         ..Timing::default()
     };
-    assert_eq!(sends(&tell(None, Timing::default()).0), [0], "no disk: at once");
-    assert_eq!(sends(&tell(None, disk.clone()).0), [10 * MS], "after the sync");
+    assert_eq!(
+        sends(&tell(None, Timing::default()).0),
+        [0],
+        "no disk: at once"
+    );
+    assert_eq!(
+        sends(&tell(None, disk.clone()).0),
+        [10 * MS],
+        "after the sync"
+    );
     // Crashed at 5 ms, before the sync ends: the send never leaves, but the write survives,
     // so the restarted node finds it on disk (and does not write again).
     let (records, restored) = tell(Some(5 * MS), disk.clone());

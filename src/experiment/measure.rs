@@ -2,7 +2,7 @@
 //! instant, and the metric read off the trace records as they happen. The run stops as soon as
 //! the metric is known.
 
-use crate::node::{Nanos, Observation, Protocol, Role, Rng, Stream};
+use crate::node::{Nanos, Observation, Protocol, Rng, Role, Stream};
 use crate::protocols::{Visitor, each};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::workload::Workload;
@@ -103,11 +103,15 @@ impl<P: Protocol> Observer<P> for Downtime {
 }
 
 /// Runs trial `seed` of `scenario` with its protocol, the leader crashed at `crash_at`.
-pub(crate) fn trial(scenario: &Scenario, seed: u64, crash_at: Nanos) -> Result<Trial, ScenarioError> {
+pub(crate) fn trial(
+    scenario: &Scenario,
+    seed: u64,
+    crash: (Nanos, Nanos),
+) -> Result<Trial, ScenarioError> {
     struct Find<'a> {
         scenario: &'a Scenario,
         seed: u64,
-        crash_at: Nanos,
+        crash: (Nanos, Nanos),
         out: Option<Result<Trial, ScenarioError>>,
     }
     impl Visitor for Find<'_> {
@@ -116,29 +120,68 @@ pub(crate) fn trial(scenario: &Scenario, seed: u64, crash_at: Nanos) -> Result<T
             P::Api: Workload,
         {
             if self.out.is_none() && P::NAME == self.scenario.protocol {
-                self.out = Some(run::<P>(self.scenario, self.seed, self.crash_at));
+                self.out = Some(run::<P>(self.scenario, self.seed, self.crash));
             }
         }
     }
     let mut find = Find {
         scenario,
         seed,
-        crash_at,
+        crash,
         out: None,
     };
     each(&mut find);
     find.out.unwrap_or_else(|| {
         Err(scenario.error_at(
             &["cluster", "protocol"],
-            format!("`sim experiment` runs the built-in protocols; `{}` is not one", scenario.protocol),
+            format!(
+                "`sim experiment` runs the built-in protocols; `{}` is not one",
+                scenario.protocol
+            ),
+        ))
+    })
+}
+
+/// Whether a line's scenario can run: its protocol's settings read and pass the protocol's
+/// own checks (an empty or reversed timeout range is refused here, before any trial).
+pub(crate) fn check(scenario: &Scenario) -> Result<(), String> {
+    struct Check<'a>(&'a Scenario, Option<Result<(), String>>);
+    impl Visitor for Check<'_> {
+        fn visit<P: Protocol>(&mut self)
+        where
+            P::Api: Workload,
+        {
+            if self.1.is_none() && P::NAME == self.0.protocol {
+                self.1 = Some(
+                    self.0
+                        .protocol_config::<P::Config>()
+                        .map_err(|e| e.message)
+                        .and_then(|c| {
+                            P::validate(&c, self.0.nodes.len())
+                                .map_err(|e| format!("{}: {}", e.field, e.message))
+                        }),
+                );
+            }
+        }
+    }
+    let mut c = Check(scenario, None);
+    each(&mut c);
+    c.1.unwrap_or_else(|| {
+        Err(format!(
+            "`sim experiment` runs the built-in protocols; `{}` is not one",
+            scenario.protocol
         ))
     })
 }
 
 /// How often a trial looks whether its metric is known yet.
-const LOOK_EVERY: Nanos = 50_000_000;
+const LOOK_EVERY: Nanos = 10_000_000;
 
-fn run<P: Protocol>(scenario: &Scenario, seed: u64, crash_at: Nanos) -> Result<Trial, ScenarioError>
+fn run<P: Protocol>(
+    scenario: &Scenario,
+    seed: u64,
+    (after, window): (Nanos, Nanos),
+) -> Result<Trial, ScenarioError>
 where
     P::Api: Workload,
 {
@@ -148,16 +191,35 @@ where
         Some(w) => <P::Api as Workload>::clients(w, &options, scenario.script.as_deref()),
         None => Vec::new(),
     };
-    let mut spec = scenario.world_spec(seed);
-    spec.faults.push(FaultSpec {
+    let spec = scenario.world_spec(seed);
+    let end = spec.duration;
+    let mut world: World<P, Downtime, <P::Api as Workload>::Client> =
+        World::with_clients(spec, config, Downtime::default(), clients);
+    // From `after`, look for a leader; once there is one, crash it at a uniform instant of the
+    // next window (a heartbeat interval): whatever the look's phase against the leader's
+    // heartbeats, the crash's phase is then uniform.
+    let mut look = after;
+    let crash_at = loop {
+        world.run_until(look);
+        if look >= end {
+            return Ok(Trial {
+                seed,
+                crash_at: end,
+                value: None,
+                crashed: false,
+            });
+        }
+        if world.observer().leading.iter().any(Option::is_some) {
+            break crash_instant(seed, look, window);
+        }
+        look = look.saturating_add(LOOK_EVERY).min(end);
+    };
+    world.schedule(FaultSpec {
         at: crash_at,
         action: FaultAction::Crash(Target::Leader),
         lasting: None,
         origin: Origin::Schedule(scenario.faults.len() as u32),
     });
-    let end = spec.duration;
-    let mut world: World<P, Downtime, <P::Api as Workload>::Client> =
-        World::with_clients(spec, config, Downtime::default(), clients);
     let mut until = crash_at;
     loop {
         world.run_until(until);

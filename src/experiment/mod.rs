@@ -106,15 +106,18 @@ pub fn run(
                     };
                     let line = &experiment.series[s].lines[l];
                     let seed = experiment.seed.wrapping_add(i);
-                    let at = measure::crash_instant(seed, experiment.crash_at, line.crash_window);
-                    let trial = measure::trial(&line.scenario, seed, at);
+                    let crash = (experiment.crash_at, line.crash_window);
+                    let trial = measure::trial(&line.scenario, seed, crash);
                     results.lock().expect("no thread panics holding it")[k] = Some(trial);
                     tick();
                 }
             });
         }
     });
-    let mut results = results.into_inner().expect("no thread panicked").into_iter();
+    let mut results = results
+        .into_inner()
+        .expect("no thread panicked")
+        .into_iter();
     let mut out = Vec::new();
     for (s, series) in experiment.series.iter().enumerate() {
         for (l, line) in series.lines.iter().enumerate() {
@@ -146,8 +149,8 @@ fn csv_field(s: &str) -> String {
 }
 
 /// `results.csv`: one row per trial — series, line, every key the line set, the trial's seed,
-/// when the leader was crashed, and the metric in milliseconds (empty when the run ended
-/// before it was known, or there was no leader to crash).
+/// when the leader was crashed, the metric in milliseconds, and the outcome: `measured`, or
+/// why the metric is empty (no new leader heard before the run's end; no leader to crash).
 ///
 /// ```
 /// use sim::experiment::{Experiment, LineResult, Trial, csv};
@@ -156,12 +159,12 @@ fn csv_field(s: &str) -> String {
 /// # let experiment = Experiment::parse("x.toml", text, dir, &sim::run::registry::Registry::builtin())?;
 /// let trial = Trial { seed: 1, crash_at: 2_000_000_000, value: Some(250_500_000), crashed: true };
 /// let text = csv(&experiment, &[LineResult { series: 0, line: 0, trials: vec![trial] }]);
-/// assert_eq!(text.lines().nth(1), Some("0,150-300ms,protocol.election_timeout=[\"\"150ms\"\", \"\"300ms\"\"],1,2000,250.5"));
+/// assert_eq!(text.lines().nth(1), Some("0,150-300ms,protocol.election_timeout=[150ms 300ms],1,2000,250.5,measured"));
 /// # Ok::<(), sim::scenario::ScenarioError>(())
 /// ```
 pub fn csv(experiment: &Experiment, results: &[LineResult]) -> String {
     let mut out = format!(
-        "series,line,settings,seed,crash_at_ms,{}_ms\n",
+        "series,line,settings,seed,crash_at_ms,{}_ms,outcome\n",
         experiment.metric.name()
     );
     for r in results {
@@ -173,8 +176,13 @@ pub fn csv(experiment: &Experiment, results: &[LineResult]) -> String {
             .collect();
         let settings = csv_field(&settings.join(";"));
         for t in &r.trials {
+            let outcome = match (t.value, t.crashed) {
+                (Some(_), _) => "measured",
+                (None, true) => "no new leader heard by the end",
+                (None, false) => "no leader to crash",
+            };
             out += &format!(
-                "{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{outcome}\n",
                 r.series,
                 csv_field(&line.label),
                 settings,
@@ -188,7 +196,9 @@ pub fn csv(experiment: &Experiment, results: &[LineResult]) -> String {
 }
 
 /// A Markdown table: per line, the trials, how many measured, and the median, 90th and 99th
-/// percentiles and maximum in milliseconds.
+/// percentiles and maximum in milliseconds, over every trial: a trial that measured nothing
+/// (no new leader heard before the run ended, or none to crash) ranks above all the others,
+/// and a percentile that falls among them reads `none`.
 ///
 /// ```
 /// # use sim::experiment::{Experiment, LineResult, Trial, table};
@@ -197,20 +207,28 @@ pub fn csv(experiment: &Experiment, results: &[LineResult]) -> String {
 /// # let experiment = Experiment::parse("x.toml", text, dir, &sim::run::registry::Registry::builtin())?;
 /// let t = |v| Trial { seed: 1, crash_at: 0, value: v, crashed: true };
 /// let md = table(&experiment, &[LineResult { series: 0, line: 0, trials: vec![t(Some(200_000_000)), t(None)] }]);
-/// assert!(md.contains("| 150-300ms | 2 | 1 | 200 | 200 | 200 | 200 |"), "{md}");
+/// assert!(md.contains("| 150-300ms | 2 | 1 | 200 | none | none | none |"), "{md}");
 /// # Ok::<(), sim::scenario::ScenarioError>(())
 /// ```
 pub fn table(experiment: &Experiment, results: &[LineResult]) -> String {
     let mut out = String::new();
     for (s, series) in experiment.series.iter().enumerate() {
         out += &format!(
-            "\n**{}** ({}, ms)\n\n| line | trials | measured | median | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+            "\n**{}** ({}, ms; `none`: no new leader was heard within the run)\n\n| line | trials | measured | median | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
             series.title,
             experiment.metric.name()
         );
         for r in results.iter().filter(|r| r.series == s) {
             let v = r.sorted();
-            let q = |q| quantile(&v, q).map(ms).unwrap_or_else(|| "-".into());
+            // Over every trial: one that never measured counts as longer than any that did.
+            let q = |q: f64| {
+                let rank = ((q * r.trials.len() as f64).ceil() as usize).max(1);
+                if rank <= v.len() {
+                    ms(v[rank - 1])
+                } else {
+                    "none".into()
+                }
+            };
             out += &format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",
                 series.lines[r.line].label,
@@ -248,10 +266,19 @@ pub fn plots(experiment: &Experiment, results: &[LineResult]) -> Vec<(String, St
             let lines: Vec<(String, Vec<Nanos>, usize)> = results
                 .iter()
                 .filter(|r| r.series == s)
-                .map(|r| (series.lines[r.line].label.clone(), r.sorted(), r.trials.len()))
+                .map(|r| {
+                    (
+                        series.lines[r.line].label.clone(),
+                        r.sorted(),
+                        r.trials.len(),
+                    )
+                })
                 .collect();
             let name = format!("{}-{}.svg", experiment.name, s + 1);
-            (name, plot::cdf(&series.title, experiment.metric.name(), &lines))
+            (
+                name,
+                plot::cdf(&series.title, experiment.metric.name(), &lines),
+            )
         })
         .collect()
 }

@@ -151,7 +151,10 @@ mod tests {
         // Line a ends at 100% (y = TOP), line b at 50% of the plot's height.
         assert!(svg.contains(&format!(",{TOP:.1}\" fill=\"none\"")), "{svg}");
         let half = TOP + (H - TOP - BOTTOM) / 2.0;
-        assert!(svg.contains(&format!(",{half:.1}\" fill=\"none\"")), "{svg}");
+        assert!(
+            svg.contains(&format!(",{half:.1}\" fill=\"none\"")),
+            "{svg}"
+        );
         assert!(svg.contains(">a</text>") && svg.contains(">b</text>"));
     }
 }

@@ -170,7 +170,12 @@ impl Experiment {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| ScenarioError::unlocated(&file, format!("cannot read: {e}")))?;
-        Experiment::parse(&file, &text, path.parent().unwrap_or(Path::new(".")), registry)
+        Experiment::parse(
+            &file,
+            &text,
+            path.parent().unwrap_or(Path::new(".")),
+            registry,
+        )
     }
 
     /// [`Experiment::load`] from text; `dir` is where the base scenario's path starts.
@@ -268,28 +273,38 @@ impl Experiment {
             let mut lines = Vec::new();
             for (i, value) in values.iter().enumerate() {
                 let mut table = base.clone();
-                let mut settings = vec![(v.key.get_ref().clone(), value.get_ref().to_string())];
+                let mut settings = vec![(v.key.get_ref().clone(), plain(value.get_ref()))];
                 set(&mut table, v.key.get_ref(), value.get_ref().clone())
                     .map_err(|m| src.error(v.key.span(), m))?;
                 for (key, list) in &also {
                     set(&mut table, key, list[i].clone()).map_err(|m| src.error(vary.span(), m))?;
-                    settings.push((key.clone(), list[i].to_string()));
+                    settings.push((key.clone(), plain(&list[i])));
                 }
                 let text = toml::to_string(&table).expect("a table serializes");
                 let scenario = registry.scenario(&base_file, &text).map_err(|e| {
                     src.error(
                         value.span(),
-                        format!("with {} = {}: {}", v.key.get_ref(), value.get_ref(), e.message),
+                        format!(
+                            "with {} = {}: {}",
+                            v.key.get_ref(),
+                            value.get_ref(),
+                            e.message
+                        ),
+                    )
+                })?;
+                super::measure::check(&scenario).map_err(|m| {
+                    src.error(
+                        value.span(),
+                        format!("with {} = {}: {m}", v.key.get_ref(), value.get_ref()),
                     )
                 })?;
                 let crash_window = match &measure.crash_window {
                     None => 0,
-                    Some(w) => window(&table, w.get_ref())
-                        .map_err(|m| src.error(w.span(), m))?,
+                    Some(w) => window(&table, w.get_ref()).map_err(|m| src.error(w.span(), m))?,
                 };
                 let label = match &v.labels {
                     Some(l) => l.get_ref()[i].clone(),
-                    None => value.get_ref().to_string().replace('"', ""),
+                    None => plain(value.get_ref()),
                 };
                 let trials = v
                     .trials
@@ -325,7 +340,9 @@ impl Experiment {
 fn set(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("`{key}` is no dotted key such as \"protocol.election_timeout\""));
+        return Err(format!(
+            "`{key}` is no dotted key such as \"protocol.election_timeout\""
+        ));
     }
     let (last, path) = parts.split_last().expect("split gives one part at least");
     let mut at = table;
@@ -360,4 +377,13 @@ fn window(table: &toml::Table, written: &str) -> Result<Nanos, String> {
              such as \"protocol.heartbeat_interval\"; `{written}` is neither"
         )),
     }
+}
+
+/// A value as the CSV and labels show it: no quotes, no commas (`[150ms 300ms]`).
+fn plain(value: &toml::Value) -> String {
+    value
+        .to_string()
+        .replace('"', "")
+        .replace(", ", " ")
+        .replace(',', " ")
 }

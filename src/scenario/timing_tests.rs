@@ -34,7 +34,11 @@ fn storage_and_timing_are_read_as_distributions() {
             }),
         }
     );
-    assert_eq!(scenario.world_spec(3).timing, scenario.timing, "every seed's world");
+    assert_eq!(
+        scenario.world_spec(3).timing,
+        scenario.timing,
+        "every seed's world"
+    );
 }
 
 #[test]
@@ -46,17 +50,17 @@ fn bad_timing_values_are_refused_at_their_key() {
         8,
         "uniform sync: min = \"15ms\" is above max = \"10ms\"",
     );
-    assert_error(
-        &with("[storage]\nsync = \"soon\"\n"),
-        8,
-        8,
-        "duration",
-    );
+    assert_error(&with("[storage]\nsync = \"soon\"\n"), 8, 8, "duration");
     assert_error(
         &with("[timing]\ntimer_jitter = [\"0ms\", \"1ms\"]\n"),
         8,
         16,
         "swarm",
     );
-    assert_error(&with("[timing]\njitter = \"1ms\"\n"), 8, 1, "unknown key `jitter` in [timing]; expected `timer_jitter` or `processing`");
+    assert_error(
+        &with("[timing]\njitter = \"1ms\"\n"),
+        8,
+        1,
+        "unknown key `jitter` in [timing]; expected `timer_jitter` or `processing`",
+    );
 }

@@ -508,6 +508,27 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         Outcome::Completed
     }
 
+    /// Adds a fault to the schedule while the world runs, for a driver that decides what to do
+    /// from what it saw (`sim experiment` crashes the leader once there is one). It must not lie
+    /// in the past.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Applied, FaultAction, FaultSpec, Origin, Target, World};
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 2_000 * MS), RaftConfig::default(), ());
+    /// world.run_until(1_000 * MS);
+    /// world.schedule(FaultSpec { at: 1_000 * MS, action: FaultAction::Crash(Target::Leader), lasting: None, origin: Origin::Schedule(0) });
+    /// world.run();
+    /// assert!(matches!(world.faults()[0].applied, Applied::Crash { .. }), "the leader of the moment crashed");
+    /// ```
+    pub fn schedule(&mut self, fault: FaultSpec) {
+        assert!(fault.at >= self.now, "a fault in the past");
+        self.queue
+            .push(fault.at, Pending::Fault(self.spec.faults.len() as u32));
+        self.spec.faults.push(fault);
+    }
+
     /// A test aid: the run panics when virtual time reaches `at`, as a protocol or checker bug
     /// would, so that whatever catches panics (sweeps, `sim run`) can be tested end to end. Its
     /// event joins the queue like any other, so events before `at` run exactly as without it.
@@ -910,10 +931,8 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 }
             };
             let slot = &mut self.slots[n];
-            let mut at = *ready.get_or_insert_with(|| {
-                self.now
-                    .saturating_add(slot.timing.processing(timing))
-            });
+            let mut at = *ready
+                .get_or_insert_with(|| self.now.saturating_add(slot.timing.processing(timing)));
             if unsynced {
                 unsynced = false;
                 at = slot.timing.sync(timing, at);

@@ -12,8 +12,8 @@ pub mod nemesis;
 pub mod network;
 pub(crate) mod panic_point;
 mod queue;
-mod timing;
 pub(crate) mod swarm;
+mod timing;
 pub mod trace;
 mod wire;
 
