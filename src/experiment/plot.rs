@@ -121,11 +121,20 @@ pub(super) fn cdf(title: &str, metric: &str, lines: &[(String, Vec<Nanos>, usize
             lx + 22.0,
             ly - 4.0,
             lx + 28.0,
-            escape(label)
+            escape(&legend(label, values.len(), *trials))
         );
     }
     out += "</svg>\n";
     out
+}
+
+/// A line's legend; one whose trials did not all measure says how many did.
+fn legend(label: &str, measured: usize, trials: usize) -> String {
+    if measured == trials {
+        label.to_string()
+    } else {
+        format!("{label} ({measured}/{trials})")
+    }
 }
 
 fn trim(ms: f64) -> String {
