@@ -11,6 +11,13 @@ use crate::world::{
 };
 
 /// What one trial gave.
+///
+/// ```
+/// use sim::experiment::Trial;
+/// // The leader died at 2.03 s; a new leader was heard 190 ms later.
+/// let t = Trial { seed: 7, crash_at: 2_030_000_000, value: Some(190_000_000), crashed: true };
+/// assert!(t.crashed && t.value.is_some());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Trial {
     /// The trial's seed.

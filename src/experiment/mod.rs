@@ -20,6 +20,12 @@ pub use measure::Trial;
 pub use spec::{Experiment, Line, Metric, Series};
 
 /// The trials of one line, in trial order.
+///
+/// ```
+/// use sim::experiment::{LineResult, Trial};
+/// let r = LineResult { series: 0, line: 1, trials: vec![Trial { seed: 1, crash_at: 0, value: None, crashed: false }] };
+/// assert!(r.sorted().is_empty(), "no leader to crash: nothing measured");
+/// ```
 #[derive(Clone, Debug)]
 pub struct LineResult {
     /// Which series (index in [`Experiment::series`]).

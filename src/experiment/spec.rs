@@ -104,6 +104,14 @@ impl Metric {
 }
 
 /// One line of a plot: a value of the varied key, its scenario, and its trials.
+/// ```
+/// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
+/// let experiment = sim::experiment::Experiment::load(&dir.join("raft-election-downtime.toml"), &sim::run::registry::Registry::builtin())?;
+/// let line = &experiment.series[0].lines[2];
+/// assert_eq!((line.label.as_str(), line.trials), ("150-155ms", 1000));
+/// assert_eq!(line.crash_window, 75_000_000, "the heartbeat interval");
+/// # Ok::<(), sim::scenario::ScenarioError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Line {
     /// The line's name in the plot, the table and the CSV.
@@ -119,6 +127,14 @@ pub struct Line {
 }
 
 /// One `[[vary]]`: a series of lines over one key, drawn as one plot.
+/// ```
+/// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
+/// let experiment = sim::experiment::Experiment::load(&dir.join("raft-election-downtime.toml"), &sim::run::registry::Registry::builtin())?;
+/// let bottom = &experiment.series[1];
+/// assert_eq!(bottom.key, "protocol.election_timeout");
+/// assert_eq!(bottom.lines.len(), 5);
+/// # Ok::<(), sim::scenario::ScenarioError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Series {
     /// The plot's title.
@@ -130,6 +146,13 @@ pub struct Series {
 }
 
 /// A checked experiment, ready to run.
+/// ```
+/// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
+/// let experiment = sim::experiment::Experiment::load(&dir.join("raft-election-downtime.toml"), &sim::run::registry::Registry::builtin())?;
+/// assert_eq!(experiment.metric, sim::experiment::Metric::ElectionDowntime);
+/// assert_eq!(experiment.series.len(), 2, "Figure 16's two graphs");
+/// # Ok::<(), sim::scenario::ScenarioError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Experiment {
     /// The file as given.
