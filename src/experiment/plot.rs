@@ -164,6 +164,10 @@ mod tests {
             svg.contains(&format!(",{half:.1}\" fill=\"none\"")),
             "{svg}"
         );
-        assert!(svg.contains(">a</text>") && svg.contains(">b</text>"));
+        // b measured one trial of two, and its legend says so.
+        assert!(
+            svg.contains(">a</text>") && svg.contains(">b (1/2)</text>"),
+            "{svg}"
+        );
     }
 }
