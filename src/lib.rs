@@ -13,6 +13,7 @@
 //!
 //! - [`cli`]: the `sim` command line ([`cli::main_with`] reuses it with your own protocols);
 //! - [`testing`]: a harness for tests of your own protocol ([`testing::sweep`]);
+//! - [`experiment`]: many measured trials over a series of parameter values (`sim experiment`);
 //! - [`sweep`]: many seeds of one scenario, in parallel, and shrinking a failure;
 //! - [`report`]: a judged run as text, `summary.md` or JSON;
 //! - [`run`]: the composition root — one scenario and one seed in, one judged run out
@@ -57,6 +58,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod experiment;
 pub mod node;
 pub mod protocols;
 pub mod report;

@@ -47,6 +47,7 @@ fn spec(n: usize, seed: u64, duration: Nanos, faults: Vec<FaultSpec>) -> WorldSp
         link: LinkModel::default(),
         clocks: vec![Clock::honest(); n],
         faults,
+        timing: Default::default(),
     }
 }
 

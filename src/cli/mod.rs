@@ -24,6 +24,7 @@ pub mod bench;
 pub mod bench_check;
 pub mod bench_sweep;
 mod check;
+mod experiment;
 mod find;
 mod lessons;
 mod list;
@@ -94,6 +95,8 @@ enum Command {
     Step(step::StepArgs),
     /// Find the lowest seed in which a named situation happens (a split vote, a transaction in doubt).
     Find(find::FindArgs),
+    /// Measure a metric over many trials of a series of parameter values: results.csv, a table, CDF plots.
+    Experiment(experiment::ExperimentArgs),
 }
 
 /// The whole `sim` command line over `registry`: for a program of your own that adds protocols
@@ -179,6 +182,7 @@ pub fn main() -> i32 {
         Command::Report(args) => report::report(args),
         Command::Step(args) => step::step(args),
         Command::Find(args) => find::find(args),
+        Command::Experiment(args) => experiment::experiment(args),
     }
 }
 

@@ -414,5 +414,6 @@ pub(crate) fn world_spec(n: usize, seed: u64, duration: Nanos) -> sim::world::Wo
         link: sim::world::LinkModel::default(),
         clocks: vec![sim::world::Clock::honest(); n],
         faults: Vec::new(),
+        timing: Default::default(),
     }
 }

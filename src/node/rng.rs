@@ -38,6 +38,13 @@ pub enum Stream {
     /// from the client's own stream, so that the network's settings do not change which
     /// operations the client generates.
     ClientLink(u32),
+    /// How long each synced write of one node's disk takes (`[storage] sync`).
+    Disk(u32),
+    /// How late each of one node's timers fires (`[timing] timer_jitter`).
+    TimerJitter(u32),
+    /// How long one node takes to process an input before its sends leave
+    /// (`[timing] processing`).
+    Processing(u32),
 }
 
 impl Stream {
@@ -52,6 +59,9 @@ impl Stream {
             Stream::Client(i) => (5, i),
             Stream::World(i) => (6, i),
             Stream::ClientLink(i) => (7, i),
+            Stream::Disk(i) => (8, i),
+            Stream::TimerJitter(i) => (9, i),
+            Stream::Processing(i) => (10, i),
         };
         (tag << 32) | u64::from(index)
     }

@@ -102,6 +102,7 @@ mod tests {
             link: LinkModel::default(),
             clocks: vec![Clock::honest(); 2],
             faults: vec![],
+            timing: Default::default(),
         };
         let mut w = World::new(spec, NoConfig {}, Capture::default());
         w.run();

@@ -12,7 +12,9 @@ use crate::check;
 use crate::node::{Duration, Nanos, ProtocolInvariant, format_duration};
 use crate::protocols::ProtocolInfo;
 use crate::world::clock::{MAX_DRIFT_PPM, MIN_DRIFT_PPM};
-use crate::world::{ClockKnobs, Knob, LatencyKnobs, LinkKnobs, LinkModel, SwarmSpec, Target};
+use crate::world::{
+    ClockKnobs, Knob, LatencyKnobs, LinkKnobs, LinkModel, SwarmSpec, Target, Timing,
+};
 
 use super::error::ScenarioError;
 use super::raw::{self, ScenarioFile};
@@ -130,6 +132,7 @@ pub(super) fn scenario(
         None => fixed_link(LinkModel::default()),
     };
     let clocks = clocks(src, &raw.clocks, &set, swarm)?;
+    let timing = timing(src, &raw)?;
     let faults = faults::scripted(src, &raw.faults, &set, duration)?;
     let nemesis = match &raw.nemesis {
         Some(n) if swarm && swarm::has_no_kind(src, n)? => None,
@@ -172,6 +175,7 @@ pub(super) fn scenario(
         protocol: protocol.name.to_string(),
         link: link.low(),
         clocks: clocks.iter().map(ClockKnobs::low).collect(),
+        timing,
         faults,
         nemesis,
         swarm,
@@ -368,10 +372,21 @@ fn latency(
     latency: &Located<LatencySpec>,
     swarm: bool,
 ) -> Result<LatencyKnobs, ScenarioError> {
+    latency_at(src, latency, swarm, ["network", "latency"])
+}
+
+/// A distribution written as `network.latency` is, at the table and key `path` names.
+fn latency_at(
+    src: &Source<'_>,
+    latency: &Located<LatencySpec>,
+    swarm: bool,
+    path: [&str; 2],
+) -> Result<LatencyKnobs, ScenarioError> {
     let time = |key: &str, d: &super::values::OneOrRange<crate::node::Duration>| {
+        let key_path = [path[0], path[1], key];
         let at = match key {
             "" => At::Span(&latency.span),
-            key => At::Key(&["network", "latency", key]),
+            _ => At::Key(&key_path),
         };
         swarm::knob(src, swarm, at, d, |d| Ok(d.nanos()))
     };
@@ -390,7 +405,8 @@ fn latency(
                 return Err(src.error(
                     &latency.span,
                     format!(
-                        "uniform latency: min = \"{}\" is above max = \"{}\"",
+                        "uniform {}: min = \"{}\" is above max = \"{}\"",
+                        path[1],
                         format_duration(lo),
                         format_duration(hi)
                     ),
@@ -403,7 +419,8 @@ fn latency(
             stddev: time("stddev", stddev)?,
         },
         Dist::LogNormal { median, sigma } => {
-            let at = At::Key(&["network", "latency", "sigma"]);
+            let sigma_path = [path[0], path[1], "sigma"];
+            let at = At::Key(&sigma_path);
             let sigma = swarm::knob(src, swarm, at, sigma, |sigma: f64| {
                 if sigma.is_finite() && sigma >= 0.0 {
                     Ok(sigma)
@@ -425,6 +442,29 @@ fn latency(
                 None => Knob::Set(0),
             },
         },
+    })
+}
+
+/// `[storage]` and `[timing]`: one distribution each, never a swarm range (a range there is
+/// refused at its key, as anywhere outside swarm mode).
+fn timing(src: &Source<'_>, raw: &ScenarioFile) -> Result<Timing, ScenarioError> {
+    let one = |written: Option<&Located<LatencySpec>>, path: [&str; 2]| {
+        written
+            .map(|w| latency_at(src, w, false, path).map(|k| k.low()))
+            .transpose()
+    };
+    let storage = raw.storage.as_ref();
+    let table = raw.timing.as_ref();
+    Ok(Timing {
+        sync: one(storage.and_then(|s| s.sync.as_ref()), ["storage", "sync"])?,
+        timer_jitter: one(
+            table.and_then(|t| t.timer_jitter.as_ref()),
+            ["timing", "timer_jitter"],
+        )?,
+        processing: one(
+            table.and_then(|t| t.processing.as_ref()),
+            ["timing", "processing"],
+        )?,
     })
 }
 

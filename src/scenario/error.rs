@@ -31,7 +31,7 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     /// An error at byte `offset` of `text`.
-    pub(super) fn at_offset(
+    pub(crate) fn at_offset(
         file: &str,
         text: &str,
         offset: usize,
@@ -47,7 +47,7 @@ impl ScenarioError {
     }
 
     /// An error about the whole file.
-    pub(super) fn unlocated(file: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn unlocated(file: &str, message: impl Into<String>) -> Self {
         ScenarioError {
             file: file.to_string(),
             line: 0,

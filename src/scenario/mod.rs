@@ -28,6 +28,8 @@ mod bad_input_tests;
 mod check_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timing_tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,7 +40,7 @@ use serde::de::DeserializeOwned;
 use crate::node::Nanos;
 use crate::protocols::ProtocolInfo;
 use crate::workload::{ScriptOp, WorkloadSpec};
-use crate::world::{Clock, FaultSpec, LinkModel, NemesisSpec, SwarmSpec, WorldSpec};
+use crate::world::{Clock, FaultSpec, LinkModel, NemesisSpec, SwarmSpec, Timing, WorldSpec};
 
 pub use error::ScenarioError;
 pub use schema::json_schema;
@@ -66,6 +68,9 @@ pub struct Scenario {
     pub link: LinkModel,
     /// One per node, [`Clock::honest`] unless `[clocks]` says otherwise.
     pub clocks: Vec<Clock>,
+    /// `[storage]` and `[timing]`: how long disk syncs, timers and processing take inside
+    /// every node; the default takes no time.
+    pub timing: Timing,
     /// The `[[faults]]` entries in file order, each with origin `Origin::Schedule(i)`.
     pub faults: Vec<FaultSpec>,
     /// `[nemesis]`: faults drawn from the seed, when present.
@@ -333,6 +338,7 @@ impl Scenario {
             link: link.clone(),
             clocks: clocks.clone(),
             faults,
+            timing: self.timing.clone(),
         };
         (spec, drawn.map(|d| d.knobs))
     }

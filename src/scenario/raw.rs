@@ -40,6 +40,10 @@ pub(super) struct ScenarioFile {
     pub protocol: Option<ProtocolTable>,
     /// How every link behaves. Default: 1ms constant latency, no loss, no duplication, FIFO.
     pub network: Option<Network>,
+    /// Every node's disk: how long a synced write takes. Default: no time.
+    pub storage: Option<Storage>,
+    /// Scheduling noise inside every node: late timers, processing before a send. Default: none.
+    pub timing: Option<TimingTable>,
     /// Per-node clocks, keyed by node name. Nodes not listed have a perfect clock.
     #[serde(default)]
     pub clocks: BTreeMap<String, ClockEntry>,
@@ -512,4 +516,28 @@ pub(super) enum Verdict {
     Pass,
     /// Some invariant fails.
     Violation,
+}
+
+/// `[storage]`: every node's disk.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Storage {
+    /// How long one sync of the writes a handler asked for takes: a duration ("10ms") or a
+    /// distribution table as for `network.latency`. The sends and replies that follow the
+    /// writes wait for it (Raft's vote and append replies wait for their persist); a node's
+    /// syncs queue on its one disk. Default: no time.
+    pub sync: Option<Located<LatencySpec>>,
+}
+
+/// `[timing]`: scheduling noise inside every node.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TimingTable {
+    /// How late a timer fires after its deadline: a duration or a distribution table as for
+    /// `network.latency`, e.g. { dist = "uniform", min = "0ms", max = "1ms" }. Equal election
+    /// timeouts then no longer fire at the same instant. Default: exactly on time.
+    pub timer_jitter: Option<Located<LatencySpec>>,
+    /// How long a node works on an input before its first send leaves: a duration or a
+    /// distribution table as for `network.latency`. Default: no time.
+    pub processing: Option<Located<LatencySpec>>,
 }

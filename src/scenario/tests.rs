@@ -48,7 +48,7 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
     ]
 }
 
-fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+pub(super) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     Scenario::parse_with("s.toml", text, &catalog())
 }
 
@@ -61,7 +61,7 @@ nodes = [\"A\", \"B\", \"C\", \"D\", \"E\"]
 protocol = \"raft\"
 ";
 
-fn with(extra: &str) -> String {
+pub(super) fn with(extra: &str) -> String {
     format!("{BASE}{extra}")
 }
 

@@ -24,6 +24,7 @@
 //! [`World::new`] has no clients and runs exactly as it did before clients existed: no client
 //! event is queued, no client stream is drawn from, no record is added.
 
+use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::node::{
@@ -38,6 +39,7 @@ use super::fault::{FaultRecord, FaultSpec};
 use super::network::{Fate, LinkModel, Network};
 use super::panic_point::{self, PanicPoint};
 use super::queue::EventQueue;
+use super::timing::{NodeTiming, Timing};
 use super::trace::{DropReason, Event, Observer, Tracer};
 use super::wire::Wire;
 
@@ -58,6 +60,7 @@ mod enact;
 ///     link: LinkModel::default(),
 ///     clocks: vec![Clock::honest(); 3],
 ///     faults: vec![FaultSpec { at: 1_000 * MS, action: FaultAction::Crash(Target::Node(1)), lasting: None, origin: Origin::Schedule(0) }],
+///     timing: Default::default(),
 /// };
 /// assert_eq!(spec.names.len(), spec.clocks.len(), "one clock per node");
 /// ```
@@ -78,6 +81,9 @@ pub struct WorldSpec {
     pub clocks: Vec<Clock>,
     /// Scripted and nemesis faults together.
     pub faults: Vec<FaultSpec>,
+    /// How long disk syncs, timers and processing take inside each node; the default takes no
+    /// time (see [`Timing`]).
+    pub timing: Timing,
 }
 
 /// How a run ended.
@@ -197,6 +203,18 @@ enum Pending {
     },
     /// A test aid: the world panics here (see [`World::panic_at`]).
     Panic,
+    /// The front of a node's outgoing queue leaves now, if its `token` is still there (a crash
+    /// empties the queue).
+    Outbox {
+        node: u32,
+        token: u64,
+    },
+}
+
+/// A send or reply waiting in a node's outgoing queue for a sync or its processing delay.
+enum Outgoing<P: Protocol> {
+    Msg(u32, P::Msg),
+    Reply(RequestId, Reply<P::Api>),
 }
 
 /// A pending timer. Its `deadline` on the node's clock is the truth; `due` is when its one live
@@ -220,6 +238,10 @@ struct Slot<P: Protocol> {
     timers: Vec<PendingTimer<P::Timer>>,
     /// Inputs held while paused, in arrival order.
     held: Vec<Pending>,
+    /// Its disk, timer and processing draws, and when its disk and outgoing queue are free.
+    timing: NodeTiming,
+    /// Sends waiting to leave, in order, each with the token of its `Outbox` event.
+    outbox: VecDeque<(u64, Outgoing<P>)>,
 }
 
 /// A simulated cluster: one protocol state machine per node, clients, a network, clocks and
@@ -277,6 +299,7 @@ struct Slot<P: Protocol> {
 ///     link: LinkModel::default(),
 ///     clocks: vec![Clock::honest(); 3],
 ///     faults: vec![],
+///     timing: Default::default(),
 /// };
 /// let mut world: World<Hello, ()> = World::new(spec.clone(), Config::default(), ());
 /// assert_eq!(world.run(), Outcome::Completed);
@@ -366,6 +389,8 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 rng: Rng::derive(spec.seed, Stream::Node(id.0)),
                 timers: Vec::new(),
                 held: Vec::new(),
+                timing: NodeTiming::new(spec.seed, id),
+                outbox: VecDeque::new(),
             })
             .collect();
         let mut queue = EventQueue::default();
@@ -481,6 +506,27 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             }
         }
         Outcome::Completed
+    }
+
+    /// Adds a fault to the schedule while the world runs, for a driver that decides what to do
+    /// from what it saw (`sim experiment` crashes the leader once there is one). It must not lie
+    /// in the past.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::protocols::raft::{Raft, RaftConfig};
+    /// use sim::world::{Applied, FaultAction, FaultSpec, Origin, Target, World};
+    /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 2_000 * MS), RaftConfig::default(), ());
+    /// world.run_until(1_000 * MS);
+    /// world.schedule(FaultSpec { at: 1_000 * MS, action: FaultAction::Crash(Target::Leader), lasting: None, origin: Origin::Schedule(0) });
+    /// world.run();
+    /// assert!(matches!(world.faults()[0].applied, Applied::Crash { .. }), "the leader of the moment crashed");
+    /// ```
+    pub fn schedule(&mut self, fault: FaultSpec) {
+        assert!(fault.at >= self.now, "a fault in the past");
+        self.queue
+            .push(fault.at, Pending::Fault(self.spec.faults.len() as u32));
+        self.spec.faults.push(fault);
     }
 
     /// A test aid: the run panics when virtual time reaches `at`, as a protocol or checker bug
@@ -721,6 +767,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 slot,
             } => self.deliver_reply(from, client, id, slot),
             Pending::ClientTimer { client, token } => self.fire_client(client, token),
+            Pending::Outbox { node, token } => self.leave(node, token),
             Pending::Panic => panic!(
                 "a deliberate panic at {} of virtual time (the test aid --panic-at)",
                 crate::node::format_duration(self.now)
@@ -849,10 +896,85 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             .with_disk(slot.disk.as_ref());
             handler(state, &mut ctx);
         }
-        for effect in effects.drain(..) {
-            self.apply(node, monotonic, effect);
+        if self.spec.timing.is_instant() {
+            for effect in effects.drain(..) {
+                self.apply(node, monotonic, effect);
+            }
+        } else {
+            self.apply_timed(node, monotonic, &mut effects);
         }
         self.effects = effects;
+    }
+
+    /// [`Self::apply`] with time inside the node (`world/timing.rs`): sends wait for the
+    /// handler's processing delay and for the sync of every write asked for before them, and
+    /// leave in order through the node's outgoing queue.
+    fn apply_timed(&mut self, node: u32, monotonic: LocalNanos, effects: &mut Vec<Effect<P>>) {
+        let timing = self.spec.timing.clone();
+        let timing = &timing;
+        let n = node as usize;
+        // When this handler's sends may leave: after its processing, then after each sync.
+        let mut ready: Option<Nanos> = None;
+        let mut unsynced = false;
+        for effect in effects.drain(..) {
+            let outgoing = match effect {
+                Effect::Persist(_) => {
+                    unsynced = true;
+                    self.apply(node, monotonic, effect);
+                    continue;
+                }
+                Effect::Send { to, msg } => Outgoing::Msg(to.0, msg),
+                Effect::Reply { request, reply } => Outgoing::Reply(request, reply),
+                effect => {
+                    self.apply(node, monotonic, effect);
+                    continue;
+                }
+            };
+            let slot = &mut self.slots[n];
+            let mut at = *ready
+                .get_or_insert_with(|| self.now.saturating_add(slot.timing.processing(timing)));
+            if unsynced {
+                unsynced = false;
+                at = slot.timing.sync(timing, at);
+                ready = Some(at);
+            }
+            let at = at.max(slot.timing.out_free);
+            if at == self.now && slot.outbox.is_empty() {
+                self.send_outgoing(node, outgoing);
+            } else {
+                slot.timing.out_free = at;
+                self.next_token += 1;
+                slot.outbox.push_back((self.next_token, outgoing));
+                let token = self.next_token;
+                self.queue.push(at, Pending::Outbox { node, token });
+            }
+        }
+        if unsynced {
+            // Nothing waits for it, but the disk is busy until it ends.
+            let at = ready.unwrap_or(self.now);
+            self.slots[n].timing.sync(timing, at);
+        }
+    }
+
+    /// A waiting send's time has come: it leaves now, unless a crash took it.
+    fn leave(&mut self, node: u32, token: u64) {
+        let slot = &mut self.slots[node as usize];
+        if slot.outbox.front().is_none_or(|(t, _)| *t != token) {
+            return; // lost in a crash
+        }
+        if self.cluster.status(node) == NodeStatus::Paused {
+            slot.held.push(Pending::Outbox { node, token });
+            return;
+        }
+        let (_, outgoing) = slot.outbox.pop_front().expect("checked above");
+        self.send_outgoing(node, outgoing);
+    }
+
+    fn send_outgoing(&mut self, node: u32, outgoing: Outgoing<P>) {
+        match outgoing {
+            Outgoing::Msg(to, msg) => self.send(node, to, msg),
+            Outgoing::Reply(request, reply) => self.send_reply(node, request, reply),
+        }
     }
 
     /// `monotonic`: what the node's monotonic clock read when the handler ran; timers count
@@ -861,6 +983,8 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         match effect {
             Effect::Send { to, msg } => self.send(node, to.0, msg),
             Effect::SetTimer { timer, after } => {
+                let slot = &mut self.slots[node as usize];
+                let after = after.saturating_add(slot.timing.timer_jitter(&self.spec.timing));
                 let deadline = monotonic.saturating_add(i64::try_from(after).unwrap_or(i64::MAX));
                 let at = self
                     .cluster

@@ -13,6 +13,7 @@ pub mod network;
 pub(crate) mod panic_point;
 mod queue;
 pub(crate) mod swarm;
+mod timing;
 pub mod trace;
 mod wire;
 
@@ -25,6 +26,7 @@ pub use nemesis::{NemesisSpec, Rhythm};
 pub use network::{Latency, LinkModel};
 pub(crate) use panic_point::{PanicPoint, take_panic_point};
 pub(crate) use swarm::{ClockKnobs, Knob, LatencyKnobs, LinkKnobs, SwarmSpec};
+pub use timing::Timing;
 pub use trace::{DropReason, Event, Observer, Record};
 
 #[cfg(test)]

@@ -101,6 +101,7 @@ fn spec(n: usize, faults: Vec<FaultSpec>) -> WorldSpec {
         link: LinkModel::default(),
         clocks: vec![Clock::honest(); n],
         faults,
+        timing: Default::default(),
     }
 }
 

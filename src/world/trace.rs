@@ -542,6 +542,7 @@ pub struct Record<'a, P: Protocol> {
 ///     link: LinkModel::default(),
 ///     clocks: vec![Clock::honest(); 3],
 ///     faults: vec![],
+///     timing: Default::default(),
 /// };
 /// let mut world = World::new(spec, Config::default(), Leaders::default());
 /// world.run();

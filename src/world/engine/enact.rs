@@ -202,6 +202,9 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         slot.state = None;
         // Held timer entries need nothing: their timers are gone with the rest of the state.
         slot.timers.clear();
+        // Sends still waiting for a sync never leave; their `Outbox` events find them gone.
+        slot.outbox.clear();
+        slot.timing.out_free = 0;
         self.lost
             .extend(slot.held.drain(..).map(|event| (node, event)));
         self.cluster.set_status(node, NodeStatus::Crashed);
@@ -223,7 +226,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                     drop(self.requests.take(slot));
                     self.drop_client_message(client, node, id, true, reason);
                 }
-                Pending::Timer { .. } => {}
+                Pending::Timer { .. } | Pending::Outbox { .. } => {}
                 _ => unreachable!("a node holds only deliveries, requests and timers"),
             }
         }
