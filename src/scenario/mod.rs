@@ -116,7 +116,7 @@ pub struct Expect {
 /// pictures. It never changes the run: the trace hash is the same with or without it.
 ///
 /// ```
-/// use sim::run::Registry;
+/// use sim::run::registry::Registry;
 /// let toml = r#"
 /// name = "told"
 /// duration = "3s"
