@@ -20,7 +20,7 @@ use crate::node::{Duration, Nanos};
 use crate::report::narrate::{Narrator, Told, instant};
 use crate::report::text::{thousands, verdict_word};
 use crate::run::exit::ExitCode;
-use crate::run::{RunOptions, RunReport};
+use crate::run::{RunOptions, RunOutput, RunReport};
 use crate::scenario::Scenario;
 
 use super::style_for;
@@ -82,17 +82,9 @@ pub(crate) fn replay(args: ReplayArgs) -> i32 {
         );
         return ExitCode::BadInput.code();
     }
-    let options = RunOptions {
-        seed: args.seed,
-        trace_path: None,
-        capture: true,
-    };
-    let out = match crate::run::run(&scenario, &options) {
+    let out = match captured(&scenario, args.seed) {
         Ok(out) => out,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::BadInput.code();
-        }
+        Err(code) => return code,
     };
     let events = window(
         &scenario.protocol,
@@ -225,4 +217,18 @@ fn ending(report: &RunReport, hash_ok: Option<bool>, style: &crate::report::text
     }
     out.push('\n');
     out
+}
+
+/// One seed's run with every record kept, for the commands that tell it event by event
+/// (`sim replay`, `sim step`); a scenario the run refuses is exit 2, said on stderr.
+pub(crate) fn captured(scenario: &Scenario, seed: Option<u64>) -> Result<RunOutput, i32> {
+    let options = RunOptions {
+        seed,
+        trace_path: None,
+        capture: true,
+    };
+    crate::run::run(scenario, &options).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::BadInput.code()
+    })
 }

@@ -23,10 +23,10 @@ use serde_json::Value;
 use crate::check::Status;
 use crate::node::{Duration, Nanos};
 use crate::report::narrate::{Narrator, Told, instant};
+use crate::run::RunReport;
 use crate::run::exit::ExitCode;
 use crate::run::probe::Probe;
 use crate::run::registry::installed;
-use crate::run::{RunOptions, RunReport};
 use crate::scenario::Scenario;
 
 #[derive(Args, Debug)]
@@ -69,17 +69,9 @@ pub(crate) fn step(args: StepArgs) -> i32 {
             return ExitCode::BadInput.code();
         }
     };
-    let options = RunOptions {
-        seed: args.seed,
-        trace_path: None,
-        capture: true,
-    };
-    let out = match crate::run::run(&scenario, &options) {
+    let out = match super::replay::captured(&scenario, args.seed) {
         Ok(out) => out,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::BadInput.code();
-        }
+        Err(code) => return code,
     };
     let mut session = Session::new(&scenario, out.report, out.records.unwrap_or_default());
     outln!(

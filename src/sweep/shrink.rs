@@ -233,18 +233,21 @@ impl Candidate {
         }
     }
 
+    /// The faults that fire before the run ends (a shortened run leaves the later ones out).
+    fn live_faults(&self) -> Vec<Unit> {
+        self.faults
+            .iter()
+            .filter(|u| u.at() < self.duration)
+            .cloned()
+            .collect()
+    }
+
     /// The scenario this candidate runs: `base` with its faults, script and duration.
     fn scenario(&self, base: &Scenario) -> Scenario {
         let mut s = base.clone();
         s.duration = self.duration;
         s.nemesis = None;
-        let kept: Vec<Unit> = self
-            .faults
-            .iter()
-            .filter(|u| u.at() < self.duration)
-            .cloned()
-            .collect();
-        s.faults = flatten(&kept);
+        s.faults = flatten(&self.live_faults());
         let Some(script) = &self.script else {
             return s; // no clients, or (never for our own clients) a history with no script
         };
@@ -518,12 +521,7 @@ fn cut_after_violation(judge: &mut Judge<'_>, best: Candidate, at: Nanos) -> Can
 /// the failure survives it (`explicit::folded`), until none is left to fold.
 fn fold_restarts(judge: &mut Judge<'_>, mut best: Candidate) -> Candidate {
     'again: loop {
-        let live: Vec<Unit> = best
-            .faults
-            .iter()
-            .filter(|u| u.at() < best.duration)
-            .cloned()
-            .collect();
+        let live = best.live_faults();
         for faults in folded(&live) {
             let c = Candidate {
                 faults,
