@@ -206,3 +206,46 @@ fn a_vector_clock_replica_shows_its_siblings() {
     let (out, _, _) = step(&[file, "--until", "2.5s"], "state C\n");
     assert!(out.contains("  key x         1 [1] | 5 [0,0,1]\n"), "{out}");
 }
+
+#[test]
+fn the_heartbeat_detector_shows_whom_it_suspects_and_since_when() {
+    let (out, err, code) = step(
+        &["scenarios/failover/heartbeat-false-suspicion.toml"],
+        "until 2.5s\nstate B\nuntil 5.6s\nstate B\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    // During A's GC pause B suspects A, heard last before the pause; after D's crash, D.
+    let paused = &out[out.find("B at 2.500000s:").unwrap()..];
+    assert!(
+        paused.contains("A           last heard at 1.901s (monotonic), suspected"),
+        "{out}"
+    );
+    assert!(line_with(paused, "  C ").ends_with("(monotonic)"), "{out}");
+    let crashed = &out[out.find("B at 5.600000s:").unwrap()..];
+    assert!(
+        line_with(crashed, "  A ").ends_with("(monotonic)"),
+        "A is trusted again: {out}"
+    );
+    assert!(line_with(crashed, "  D ").ends_with("suspected"), "{out}");
+}
+
+#[test]
+fn the_naive_standby_promotes_itself_while_the_master_still_leads() {
+    let (out, err, code) = step(
+        &["scenarios/failover/naive-split-brain.toml"],
+        "until fault\nstate standby\nuntil 3s\nstate standby\nstate master\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let before = &out[out.find("standby at 1.000000s:").unwrap()..];
+    assert!(line_with(before, "role").ends_with("standby"), "{out}");
+    assert!(
+        line_with(before, "pings").contains("unanswered in a row (promotes at 3)"),
+        "{out}"
+    );
+    // After the partition: two masters, the standby in epoch 1 — the split brain, in state.
+    let after = &out[out.rfind("standby at").unwrap()..];
+    assert!(line_with(after, "role").ends_with("master"), "{out}");
+    assert!(line_with(after, "epoch").ends_with('1'), "{out}");
+    let master = &out[out.rfind("master at").unwrap()..];
+    assert!(line_with(master, "role").ends_with("master"), "{out}");
+}

@@ -102,6 +102,8 @@ pub enum HeartbeatTimer {
 /// assert!(a.suspects(NodeId(2)) && !a.suspects(NodeId(1)));
 /// ```
 pub struct Heartbeat {
+    /// This node's index, left out of `describe_state`'s peers.
+    me: usize,
     interval: u64,
     timeout: LocalNanos,
     /// Indexed by node index; this node's own entry is unused.
@@ -163,6 +165,23 @@ impl Protocol for Heartbeat {
         super::failover_situations::heartbeat()
     }
 
+    /// For `sim step`: the beats sent, and for each peer when it was last heard (on this node's
+    /// monotonic clock) and whether it is suspected.
+    fn describe_state(&self, names: &[String]) -> Vec<String> {
+        let mut lines = vec![format!("beats sent  {}", self.seq)];
+        for (i, name) in names.iter().enumerate() {
+            if i == self.me || i >= self.last_heard.len() {
+                continue;
+            }
+            lines.push(format!(
+                "{name:<11} last heard at {} (monotonic){}",
+                format_local_instant(self.last_heard[i]),
+                if self.suspected[i] { ", suspected" } else { "" }
+            ));
+        }
+        lines
+    }
+
     fn validate(config: &HeartbeatConfig, _cluster_size: usize) -> Result<(), ConfigError> {
         if config.interval == Duration::ZERO {
             return Err(ConfigError::new(
@@ -191,13 +210,14 @@ impl Protocol for Heartbeat {
     }
 
     fn new(
-        _id: NodeId,
+        id: NodeId,
         peers: &[NodeId],
         config: &HeartbeatConfig,
         _: Option<&DiskOf<Self>>,
     ) -> Self {
         let n = peers.len() + 1;
         Heartbeat {
+            me: id.index(),
             interval: config.interval.nanos(),
             timeout: config.timeout.as_local(),
             last_heard: vec![0; n],

@@ -168,6 +168,29 @@ impl Protocol for NaiveFailover {
         super::failover_situations::naive_failover()
     }
 
+    /// For `sim step`: what this node believes it is, its epoch, and the standby's pinging.
+    fn describe_state(&self, _names: &[String]) -> Vec<String> {
+        let role = match self.role {
+            Role::Master => "master",
+            _ => "standby",
+        };
+        let mut lines = vec![
+            format!("role        {role}"),
+            format!("epoch       {}", self.epoch),
+        ];
+        if self.role != Role::Master {
+            lines.push(format!(
+                "pings       {} sent; {} unanswered in a row (promotes at {}){}",
+                self.seq,
+                self.missed,
+                self.missed_pings,
+                self.outstanding
+                    .map_or(String::new(), |seq| format!("; waiting for pong {seq}"))
+            ));
+        }
+        lines
+    }
+
     fn validate(config: &FailoverConfig, cluster_size: usize) -> Result<(), ConfigError> {
         if cluster_size != 2 {
             return Err(ConfigError::new(
