@@ -2,45 +2,14 @@
 //! script without a console message, and draws one lane per participant and one arrow per
 //! delivered message; a failing run's page opens with the violation on its first screen.
 //!
-//! Chromium is found as `chromium` (Debian's package, which `.ci/run` installs) or
-//! `chromium-browser` on the PATH, or at `$SIM_CHROMIUM`. Without one these tests say so and
-//! pass, except under CI (`CI` set), where a missing browser fails them.
+//! Chromium is found by `common::browser`; without one these tests say so and pass, except under
+//! CI (`CI` set), where a missing browser fails them.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{root, sim};
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("SIM_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// The browser, or `None` (with a message) when tests may go without it.
-fn browser() -> Option<PathBuf> {
-    let found = chromium();
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "no chromium on the PATH: .ci/run installs Debian's `chromium` package"
-        );
-        eprintln!("skipped: no chromium on the PATH (set SIM_CHROMIUM or install chromium)");
-    }
-    found
-}
+use common::{browser, root, sim};
 
 /// What the page's script left on `<body data-…>` after its first drawing, and every console
 /// line the browser logged.
@@ -64,30 +33,8 @@ impl Loaded {
 }
 
 fn load(browser: &Path, page: &Path, screenshot: Option<&Path>) -> Loaded {
-    let mut cmd = Command::new(browser);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--enable-logging=stderr",
-        "--v=0",
-        "--window-size=1400,900",
-    ]);
-    match screenshot {
-        Some(png) => cmd.arg(format!("--screenshot={}", png.display())),
-        None => cmd.arg("--dump-dom"),
-    };
-    let out = cmd
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let console = stderr
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .map(str::to_string)
-        .collect();
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let loaded = browser::load(browser, page, screenshot, (1400, 900));
+    let dom = loaded.dom;
     let body = dom.find("<body").map_or("", |i| &dom[i..]);
     let tag = &body[..body.find('>').unwrap_or(0)];
     let mut data = Vec::new();
@@ -101,7 +48,10 @@ fn load(browser: &Path, page: &Path, screenshot: Option<&Path>) -> Loaded {
         data.push((key, rest[value_start..value_end].to_string()));
         rest = &rest[value_end..];
     }
-    Loaded { data, console }
+    Loaded {
+        data,
+        console: loaded.console,
+    }
 }
 
 fn out_dir(name: &str) -> PathBuf {
@@ -136,7 +86,9 @@ fn count(trace: &Path, kinds: &[&str]) -> u64 {
 
 #[test]
 fn a_small_run_draws_one_lane_per_node_and_one_arrow_per_delivery() {
-    let Some(browser) = browser() else { return };
+    let Some(browser) = browser::browser() else {
+        return;
+    };
     let dir = run_out("scenarios/raft/basic-election.toml", &[], "small");
     let page = load(&browser, &dir.join("timeline.html"), None);
     assert!(page.console.is_empty(), "console: {:?}", page.console);
@@ -153,7 +105,9 @@ fn a_small_run_draws_one_lane_per_node_and_one_arrow_per_delivery() {
 
 #[test]
 fn clients_get_lanes_and_lost_messages_end_in_crosses() {
-    let Some(browser) = browser() else { return };
+    let Some(browser) = browser::browser() else {
+        return;
+    };
     // Five nodes, five clients, partitions: requests, replies and drops.
     let dir = run_out(
         "scenarios/raft/kv-follower-read.toml",
@@ -189,7 +143,9 @@ fn clients_get_lanes_and_lost_messages_end_in_crosses() {
 
 #[test]
 fn every_family_draws_without_a_console_message() {
-    let Some(browser) = browser() else { return };
+    let Some(browser) = browser::browser() else {
+        return;
+    };
     for (i, scenario) in [
         "scenarios/txn/2pc-no-decision-log.toml",
         "scenarios/txn/tcc-happy.toml",

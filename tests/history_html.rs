@@ -8,10 +8,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use common::sim;
+use common::{browser, sim};
 use serde_json::Value;
 
 fn dir(name: &str) -> PathBuf {
@@ -138,47 +137,12 @@ fn the_history_of_a_run_names_the_node_that_answered_every_answered_operation() 
     }
 }
 
-/// Chromium, if installed.
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// Loads `page` headless: (the DOM after its scripts ran, the console errors).
-fn load(browser: &Path, page: &Path, shot: Option<&Path>) -> (String, Vec<String>) {
-    let url = format!("file://{}", page.display());
-    let mut args = vec![
-        "--headless".to_string(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--window-size=1280,800".into(),
-        "--enable-logging=stderr".into(),
-        "--v=0".into(),
-    ];
-    match shot {
-        Some(s) => args.push(format!("--screenshot={}", s.display())),
-        None => args.push("--dump-dom".into()),
-    }
-    args.push(url);
-    let out = Command::new(browser)
-        .args(&args)
-        .output()
-        .expect("chromium runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors = stderr
-        .lines()
-        .filter(|l| l.contains(":CONSOLE(") || l.contains("Uncaught"))
-        .map(str::to_string)
-        .collect();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), errors)
-}
+/// The window the page is judged in: its first screen.
+const SCREEN: (u32, u32) = (1280, 800);
 
 #[test]
 fn in_a_headless_browser_the_page_runs_cleanly_and_opens_with_the_violation_on_screen() {
-    let Some(browser) = chromium() else {
-        eprintln!("skipped: chromium is not installed");
+    let Some(browser) = browser::browser() else {
         return;
     };
     // The detector must be able to fail: a page whose script throws is caught.
@@ -188,7 +152,7 @@ fn in_a_headless_browser_the_page_runs_cleanly_and_opens_with_the_violation_on_s
         "<!DOCTYPE html><html><body><script>noSuchFunction();</script></body></html>",
     )
     .unwrap();
-    let (_, errors) = load(&browser, &broken, None);
+    let errors = browser::load(&browser, &broken, None, SCREEN).console;
     assert!(!errors.is_empty(), "a throwing script is reported");
 
     let (html, _, _) = picture(
@@ -196,7 +160,10 @@ fn in_a_headless_browser_the_page_runs_cleanly_and_opens_with_the_violation_on_s
         "2",
         "browser-follower-read",
     );
-    let (dom, errors) = load(&browser, &html, None);
+    let browser::Loaded {
+        dom,
+        console: errors,
+    } = browser::load(&browser, &html, None, SCREEN);
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     assert!(
         dom.contains("data-ready=\"yes\""),
@@ -208,7 +175,7 @@ fn in_a_headless_browser_the_page_runs_cleanly_and_opens_with_the_violation_on_s
     );
     let shot = html.with_extension("png");
     let _ = std::fs::remove_file(&shot);
-    let (_, errors) = load(&browser, &html, Some(&shot));
+    let errors = browser::load(&browser, &html, Some(&shot), SCREEN).console;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     assert!(
         std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),

@@ -4,6 +4,7 @@
 //! byte-for-byte the same on every machine.
 
 use crate::node::Nanos;
+use crate::report::escape_html as escape;
 
 const W: f64 = 760.0;
 const H: f64 = 420.0;
@@ -14,12 +15,6 @@ const BOTTOM: f64 = 60.0;
 const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
 
 /// The SVG of the CDFs of `lines`: (label, sorted values in ns, trials). A line reaches
 /// `measured / trials`: censored trials keep it below 100%.

@@ -11,3 +11,19 @@ pub(crate) mod narrate;
 mod section_tests;
 pub mod summary;
 pub mod text;
+
+/// Text made safe inside HTML or SVG, as element text or a quoted attribute value: `<`, `>`, `&`
+/// and `"` as entities. Every page and plot the reports write escapes through this one.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests of the `sim` binary: run it, parse its JSON, read its story.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod browser;
 pub mod xml;
 
 use std::path::PathBuf;

@@ -7,6 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::report::escape_html;
 use crate::run::RunReport;
 use crate::run::Verdict;
 
@@ -92,7 +93,7 @@ fn render(catalogue: &str, lessons: &[Listed<'_>], has: impl Fn(&str, &str) -> b
         "<h1>Lessons of <code>{}</code></h1>\n<p>{} lessons, {met} as expected. Each lesson: its \
          verdict at its pinned seed, what it expects, and its pictures (open \
          <code>timeline.html</code> first).</p>\n",
-        esc(catalogue),
+        escape_html(catalogue),
         lessons.len()
     ));
     for topic in &topics {
@@ -102,15 +103,15 @@ fn render(catalogue: &str, lessons: &[Listed<'_>], has: impl Fn(&str, &str) -> b
             .map_or(topic.as_str(), |(_, t)| t);
         html.push_str(&format!(
             "<h2>{}</h2>\n<table><tr><th>lesson</th><th>verdict</th><th>expects</th><th>what it shows</th><th>pictures</th></tr>\n",
-            esc(title)
+            escape_html(title)
         ));
         for l in lessons.iter().filter(|l| topic_of(l.name) == *topic) {
             let lesson = l.name.trim_end_matches(".toml");
             let row = match l.outcome {
                 Err(e) => format!(
                     "<tr class=\"unmet\"><td>{}</td><td class=\"violation\">does not run</td><td></td><td class=\"why\">{}</td><td></td></tr>\n",
-                    esc(lesson),
-                    esc(e)
+                    escape_html(lesson),
+                    escape_html(e)
                 ),
                 Ok(r) => {
                     let verdict = r.verdict.name();
@@ -141,17 +142,17 @@ fn render(catalogue: &str, lessons: &[Listed<'_>], has: impl Fn(&str, &str) -> b
                         if has(l.name, file) {
                             links.push_str(&format!(
                                 "<a href=\"{}/{file}\">{label}</a>",
-                                esc(lesson)
+                                escape_html(lesson)
                             ));
                         }
                     }
                     format!(
                         "<tr{}><td><a href=\"{}/timeline.html\">{}</a></td><td class=\"{verdict}\">{verdict}</td><td>{}</td><td class=\"why\">{}</td><td>{links}</td></tr>\n",
                         if unmet { " class=\"unmet\"" } else { "" },
-                        esc(lesson),
-                        esc(lesson),
-                        esc(&expects),
-                        esc(first_sentence(&r.description)),
+                        escape_html(lesson),
+                        escape_html(lesson),
+                        escape_html(&expects),
+                        escape_html(first_sentence(&r.description)),
                     )
                 }
             };
@@ -169,11 +170,4 @@ fn expected(e: &crate::run::ExpectReport) -> &'static str {
         crate::scenario::ExpectedVerdict::Pass => Verdict::Pass.name(),
         crate::scenario::ExpectedVerdict::Violation => Verdict::Violation.name(),
     }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -125,7 +125,7 @@ pub(crate) fn render(
     let page = PAGE
         .replacen(
             "__TITLE__",
-            &html_escape(data["title"].as_str().unwrap_or_default()),
+            &crate::report::escape_html(data["title"].as_str().unwrap_or_default()),
             1,
         )
         .replacen("__DATA__", &script_safe(&data.to_string()), 1);
@@ -453,12 +453,6 @@ fn explanation(message: &str, evidence: &[String]) -> String {
         ));
     }
     text
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// JSON that cannot end the `<script>` element holding it: every `<` (which only strings can

@@ -499,19 +499,7 @@ fn label(op: &Operation, keyed: bool) -> String {
 /// The most characters of a label before the node.
 const LABEL_CHARS: usize = 30;
 
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use super::escape_html as escape;
 
 #[cfg(test)]
 mod tests;
