@@ -12,7 +12,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output};
 
-use common::deploy::{assert_merge_is_the_unsharded_sweep, script, workdir};
+use common::deploy::{BAD_SCENARIO, assert_merge_is_the_unsharded_sweep, script, workdir};
 use common::xml::Xml;
 use common::yaml::Yaml;
 use common::{code, root, scratch, show, sim, text, wait_for_lines};
@@ -278,6 +278,20 @@ fn exit_code(status: ExitStatus) -> i32 {
         .unwrap()
 }
 
+/// The Job as the manifest writes it, and a scratch directory with the image and volume.
+fn cluster(name: &str) -> (Job, PathBuf, Node) {
+    let job = job();
+    let dir = scratch(name);
+    let node = Node::new(&dir, &job);
+    (job, dir, node)
+}
+
+/// The pod's end completes its index.
+fn assert_completes(job: &Job, pod: &Output) {
+    let outcome = job.outcome(exit_code(pod.status));
+    assert_eq!(outcome, Outcome::Succeeded, "{}", show(pod));
+}
+
 fn kill_pod(pod: &mut Child) {
     let group = format!("-{}", pod.id());
     let status = Command::new("kill")
@@ -289,10 +303,8 @@ fn kill_pod(pod: &mut Child) {
 
 #[test]
 fn the_pods_sweep_their_shards_a_killed_one_resumes_and_the_merge_is_the_unsharded_table() {
-    let job = job();
+    let (job, dir, node) = cluster("k8s-job");
     let n = job.completions;
-    let dir = scratch("k8s-job");
-    let node = Node::new(&dir, &job);
     let scenario = job.env_value("SCENARIO");
     // 150 seeds per shard instead of the manifest's 12,500.
     let seeds = format!("1..{}", 150 * n + 1);
@@ -321,7 +333,7 @@ fn the_pods_sweep_their_shards_a_killed_one_resumes_and_the_merge_is_the_unshard
                 "a killed pod is retried"
             );
         } else {
-            assert_eq!(job.outcome(exit), Outcome::Succeeded, "{}", show(&out));
+            assert_completes(&job, &out);
             let stdout = text(&out.stdout);
             assert!(
                 stdout.contains(&format!("shard {i}/{n} · 150 seeds")),
@@ -338,12 +350,7 @@ fn the_pods_sweep_their_shards_a_killed_one_resumes_and_the_merge_is_the_unshard
 
     // The retry: the same pod again, which finds its shard's results on the volume.
     let retry = job.pod(victim, &set, &node).output().unwrap();
-    assert_eq!(
-        job.outcome(exit_code(retry.status)),
-        Outcome::Succeeded,
-        "{}",
-        show(&retry)
-    );
+    assert_completes(&job, &retry);
     let note = format!("{done} seeds already done, {} to run", 150 - done);
     assert!(text(&retry.stderr).contains(&note), "{}", show(&retry));
     let stored = fs::read_to_string(&victim_results).unwrap();
@@ -365,17 +372,11 @@ fn the_pods_sweep_their_shards_a_killed_one_resumes_and_the_merge_is_the_unshard
 
 #[test]
 fn a_bad_scenario_fails_the_job_at_once_and_failing_seeds_complete_their_shard() {
-    let job = job();
+    let (job, dir, node) = cluster("k8s-exit-codes");
     let n = job.completions;
-    let dir = scratch("k8s-exit-codes");
-    let node = Node::new(&dir, &job);
 
     // Bad input: sim says where, exits 2, and the podFailurePolicy fails the whole Job.
-    fs::write(
-        node.workdir.join("bad.toml"),
-        "name = \"bad\"\nduration = 3\n",
-    )
-    .unwrap();
+    fs::write(node.workdir.join("bad.toml"), BAD_SCENARIO).unwrap();
     let bad = job
         .pod(0, &[("SCENARIO", "bad.toml"), ("SEEDS", "1..9")], &node)
         .output()
@@ -391,12 +392,7 @@ fn a_bad_scenario_fails_the_job_at_once_and_failing_seeds_complete_their_shard()
     let set = [("SCENARIO", scenario), ("SEEDS", seeds.as_str())];
     for i in 0..n {
         let out = job.pod(i, &set, &node).output().unwrap();
-        assert_eq!(
-            job.outcome(exit_code(out.status)),
-            Outcome::Succeeded,
-            "{}",
-            show(&out)
-        );
+        assert_completes(&job, &out);
     }
     let direct = sim(&["sweep", scenario, "--seeds", &seeds]);
     assert_eq!(code(&direct), 1, "the pods succeeded although seeds failed");

@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::deploy::{assert_merge_is_the_unsharded_sweep, script, sim_dir, workdir};
+use common::deploy::{BAD_SCENARIO, assert_merge_is_the_unsharded_sweep, script, sim_dir, workdir};
 use common::yaml::Yaml;
 use common::{code, root, scratch, show, sim, text};
 
@@ -305,7 +305,7 @@ fn failing_seeds_pass_the_shard_jobs_and_fail_the_merge_job_and_bad_input_fails_
     // Bad input: every shard job fails with sim's exit 2 and the merge job is skipped.
     fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
-    fs::write(&bad, "name = \"bad\"\nduration = 3\n").unwrap();
+    fs::write(&bad, BAD_SCENARIO).unwrap();
     let run = run_workflow(
         &wf,
         &dir.join("bad"),

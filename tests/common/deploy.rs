@@ -9,6 +9,9 @@ use std::process::{Command, Output, Stdio};
 
 use super::{code, root, show, sim, text};
 
+/// A scenario sim refuses at line 2 (exit 2): a duration must be a string such as "2s".
+pub const BAD_SCENARIO: &str = "name = \"bad\"\nduration = 3\n";
+
 /// The directory of the `sim` under test (what an image's PATH or a build step provides).
 pub fn sim_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_sim"))
