@@ -4,12 +4,11 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use common::xml::Xml;
-use common::{root, sim};
+use common::{code, root, scratch, show, sim, text};
 use serde_json::Value;
 
 /// Naive fail-over under short random partitions: some seeds split brain, most do not.
@@ -59,41 +58,16 @@ leader_within = "2s"
 
 const NEMESIS: &str = "scenarios/raft/nemesis-partitions.toml";
 
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sim-sweep-e2e-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     fs::write(&path, text).unwrap();
     path.display().to_string()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("sim exits with a code")
-}
-
 fn sweep(args: &[&str]) -> Output {
     let mut all = vec!["sweep"];
     all.extend_from_slice(args);
     sim(&all)
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 #[test]
@@ -292,20 +266,8 @@ fn spawn_until(args: &[&str], results: &Path, lines: usize) -> std::process::Chi
         .stderr(Stdio::piped())
         .spawn()
         .expect("sim starts");
-    // Polls every 5ms for at most 120s (counted in polls: tests keep off the wall clock too).
-    for _ in 0..24_000 {
-        let n = fs::read_to_string(results)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if n >= lines {
-            return child;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the sweep finished ({status}) before it could be interrupted");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("no {lines} results after 120s");
+    common::wait_for_lines(&mut child, results, lines);
+    child
 }
 
 #[test]

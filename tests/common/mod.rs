@@ -2,10 +2,14 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod browser;
+pub mod deploy;
 pub mod xml;
+pub mod yaml;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -24,6 +28,50 @@ pub fn sim(args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("the sim binary runs")
+}
+
+/// A fresh scratch directory for one test (named by the test process, so runs never share one).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sim-e2e-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().expect("sim exits with a code")
+}
+
+/// A process's exit and output, for assertion messages.
+pub fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+/// Waits until the file at `path` has at least `lines` lines while `child` still runs. Polls
+/// every 2ms, at most 60,000 times (counted in polls: tests keep off the wall clock too).
+pub fn wait_for_lines(child: &mut Child, path: &Path, lines: usize) {
+    for _ in 0..60_000 {
+        let n = fs::read_to_string(path)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if n >= lines {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the process finished ({status}) before {lines} lines were in {path:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("no {lines} lines in {path:?} after 60,000 polls");
 }
 
 /// A finished `sim run --json`.
