@@ -67,8 +67,9 @@ pub(super) fn cdf_linear(title: &str, metric: &str, lines: &[(String, Vec<f64>, 
         .iter()
         .flat_map(|(_, v, _)| v.iter().copied())
         .fold(0.0f64, f64::max);
-    // The smallest of 0.01, 0.1 and 1 that holds every value, so small shares stay readable.
-    let top = [0.01, 0.1, 1.0]
+    // The smallest of 1, 2 and 5 hundredths, of tenths, or 1 that holds every value, so that
+    // small shares stay readable.
+    let top = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
         .into_iter()
         .find(|&t| hi <= t)
         .unwrap_or(hi);
@@ -77,7 +78,11 @@ pub(super) fn cdf_linear(title: &str, metric: &str, lines: &[(String, Vec<f64>, 
     let ticks: Vec<(f64, String)> = (0..=4)
         .map(|q| {
             let v = top * q as f64 / 4.0;
-            (x(v), trim(v))
+            let text = format!("{v:.4}");
+            (
+                x(v),
+                text.trim_end_matches('0').trim_end_matches('.').to_string(),
+            )
         })
         .collect();
     draw(title, metric, lines, &x, &ticks)
@@ -182,6 +187,23 @@ fn trim(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_are_drawn_on_a_linear_axis_just_wide_enough() {
+        let svg = cdf_linear(
+            "t",
+            "stale_read_rate",
+            &[("a".into(), vec![0.0, 0.03, 0.15], 3)],
+        );
+        // 0.15 fits under 0.2: ticks by 0.05, the rightmost at the plot's right edge.
+        assert!(
+            svg.contains(">0.05</text>") && svg.contains(">0.2</text>"),
+            "{svg}"
+        );
+        assert!(!svg.contains(">1</text>"), "{svg}");
+        assert!(svg.contains(&format!("x=\"{:.1}\"", W - RIGHT)), "{svg}");
+        assert_eq!(svg.matches("<path").count(), 1);
+    }
 
     #[test]
     fn each_line_is_a_path_that_climbs_to_its_measured_share() {
