@@ -29,7 +29,8 @@ use super::spec::CrashLeader;
 pub struct Trial {
     /// The trial's seed.
     pub seed: u64,
-    /// When the nemesis crashed a leader (true time), and which node it was.
+    /// When a leading node was first crashed (true time), and which: the nemesis's crash, or
+    /// one of the scenario's own faults.
     pub crash: Option<(Nanos, u32)>,
     /// The measurement in the metric's unit (nanoseconds for a time); `None` when there was
     /// nothing to measure (`outcome` says why).

@@ -181,7 +181,8 @@ fn csv_field(s: &str) -> String {
 }
 
 /// `results.csv`: one row per trial — series, line, one column per varied key (empty where the
-/// line does not set it), the trial's seed, when the nemesis crashed a leader and which node,
+/// line does not set it), the trial's seed, when a leading node was first crashed and which (by
+/// the `[nemesis]`, or by one of the scenario's own faults),
 /// the metric (milliseconds for a time), how many samples it summarises, and the outcome:
 /// `measured`, or why the metric is empty.
 ///
