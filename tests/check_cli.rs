@@ -346,3 +346,38 @@ fn bench_check_without_a_data_set_is_bad_usage_and_the_variable_names_one() {
     assert!(err.contains("MANIFEST.tsv: cannot read"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_one_sentence_why_is_in_the_terminal_report_and_the_json() {
+    let path = file(
+        "why.json",
+        &history(KV, &[WRITE_X1, READ_Y_ABSENT, READ_X2]),
+    );
+    let human = check(&[path.to_str().unwrap()]);
+    assert_eq!(human.code, 1, "{}{}", human.stdout, human.stderr);
+    // Second line after the header: the sentence the history picture shows, naming the read
+    // that cannot be placed, what it returned and what the key held wherever it could go.
+    let why_line = human
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("  why: "))
+        .unwrap_or_else(|| panic!("no why line:\n{}", human.stdout));
+    assert!(why_line.contains("read"), "{why_line}");
+    assert!(why_line.contains("returned 2"), "{why_line}");
+    assert!(why_line.contains("x was 1"), "{why_line}");
+    assert!(why_line.ends_with('.'), "one sentence: {why_line}");
+    let j = json(&check(&[path.to_str().unwrap(), "--json"]));
+    assert_eq!(j["why"].as_str(), Some(why_line), "the same sentence");
+    let parts = j["partitions"].as_array().unwrap();
+    let x = parts.iter().find(|p| p["key"] == "x").unwrap();
+    assert_eq!(x["why"].as_str(), Some(why_line));
+    let y = parts.iter().find(|p| p["key"] == "y").unwrap();
+    assert_eq!(y["why"], Value::Null, "an unsearched key has no culprit");
+    // A linearizable history has nothing to explain.
+    let ok = file("why-ok.json", &history(KV, &[WRITE_X1, READ_X1]));
+    let out = check(&[ok.to_str().unwrap()]);
+    assert_eq!(out.code, 0);
+    assert!(!out.stdout.contains("why:"), "{}", out.stdout);
+    let j = json(&check(&[ok.to_str().unwrap(), "--json"]));
+    assert_eq!(j["why"], Value::Null);
+}

@@ -4,7 +4,8 @@
 //! Reads sim-history JSON, Jepsen logs and EDN operation maps (the format is told by the content,
 //! [`import_bytes`]), checks with [`crate::check::linearizable`] and exits 0 linearizable, 1 not, 2 bad
 //! input, 3 unknown (the timeout or the step limit was hit first), as [`exit::of_linearizability`]
-//! decides. The timeout is wall-clock time, read here in the command line and handed to the
+//! decides. A history that is not linearizable gets one sentence saying why (the one the history
+//! picture shows): a `why:` line in the report, a `why` field in the JSON. The timeout is wall-clock time, read here in the command line and handed to the
 //! checker as its cancel callback: the checker itself never reads a clock.
 
 use std::path::PathBuf;
@@ -157,6 +158,7 @@ pub(crate) fn check(args: CheckArgs) -> i32 {
         LinVerdict::NotLinearizable => linearizable::explain(&loaded.history, &analysis),
         _ => String::new(),
     };
+    let why = why(&loaded.history, &analysis);
     if let Some(path) = &args.html {
         let page = history_html::render(
             &loaded.history,
@@ -173,15 +175,43 @@ pub(crate) fn check(args: CheckArgs) -> i32 {
     if args.json {
         outln!(
             "{}",
-            report_json(&name, &loaded, &analysis, &explanation, elapsed)
+            report_json(
+                &name,
+                &loaded,
+                &analysis,
+                &explanation,
+                why.as_deref(),
+                elapsed
+            )
         );
     } else {
-        human(&name, &loaded, &analysis, &explanation, elapsed);
+        human(
+            &name,
+            &loaded,
+            &analysis,
+            &explanation,
+            why.as_deref(),
+            elapsed,
+        );
         if let Some(path) = &args.html {
             outln!("picture: {}", display(path));
         }
     }
     exit::of_linearizability(&analysis.verdict).code()
+}
+
+/// The one sentence that says why the history is not linearizable — the same one the history
+/// picture shows — from the first violating key whose culprit the checker singled out; `None`
+/// for any other verdict, or when no operation was singled out.
+fn why(history: &History, analysis: &Analysis) -> Option<String> {
+    if analysis.verdict != LinVerdict::NotLinearizable {
+        return None;
+    }
+    analysis
+        .partitions
+        .iter()
+        .filter(|p| p.verdict == LinVerdict::NotLinearizable)
+        .find_map(|p| linearizable::reason(history, p))
 }
 
 fn init_text(model: &ModelSpec) -> String {
@@ -199,6 +229,7 @@ fn human(
     loaded: &Loaded,
     analysis: &Analysis,
     explanation: &str,
+    why: Option<&str>,
     elapsed: std::time::Duration,
 ) {
     outln!("{}: {name}", analysis.verdict.name());
@@ -223,6 +254,9 @@ fn human(
     if let LinVerdict::Unknown { reason } = &analysis.verdict {
         outln!("  unknown: {reason}");
     }
+    if let Some(why) = why {
+        outln!("  why: {why}");
+    }
     if !explanation.is_empty() {
         outln!("");
         outln!("{}", explanation.trim_end());
@@ -242,6 +276,7 @@ fn report_json(
     loaded: &Loaded,
     analysis: &Analysis,
     explanation: &str,
+    why: Option<&str>,
     elapsed: std::time::Duration,
 ) -> Json {
     let partitions: Vec<Json> = analysis
@@ -258,6 +293,10 @@ fn report_json(
                 "ops": p.ops,
                 "linearization": p.linearization,
                 "stuck": p.stuck,
+                "why": match p.verdict {
+                    LinVerdict::NotLinearizable => linearizable::reason(&loaded.history, p),
+                    _ => None,
+                },
                 "window": p.window,
             })
         })
@@ -271,6 +310,7 @@ fn report_json(
         "format": loaded.format.to_string(),
         "verdict": verdict_json(&analysis.verdict),
         "reason": reason,
+        "why": why,
         "model": { "kind": model_name(loaded.model.kind), "init": loaded.model.init },
         "ops": loaded.history.ops.len(),
         "steps": analysis.steps,

@@ -13,7 +13,8 @@ use crate::run::registry;
 
 #[derive(Args, Debug)]
 pub(crate) struct ExperimentArgs {
-    /// The experiment file: a base scenario, `[[vary]]` series, trials, `[measure]`.
+    /// The experiment file: a base scenario, `[[vary]]` series (or a `grid` of them), trials,
+    /// `[measure]` and an optional `[nemesis]`.
     file: PathBuf,
     /// Where to write results.csv, table.md and the plots. Default:
     /// reports/experiments/<name>.
@@ -28,6 +29,16 @@ pub(crate) struct ExperimentArgs {
     /// Replace files already in the output directory.
     #[arg(long)]
     force: bool,
+}
+
+/// The command that makes these results, for `table.md`: the file and the flags that change
+/// what is measured (`--trials`); not `--jobs`, `--out` or `--force`, which do not.
+fn command(args: &ExperimentArgs) -> String {
+    let mut c = format!("sim experiment {}", super::display(&args.file));
+    if let Some(n) = args.trials {
+        c += &format!(" --trials {n}");
+    }
+    c
 }
 
 pub(crate) fn experiment(args: ExperimentArgs) -> i32 {
@@ -99,7 +110,13 @@ pub(crate) fn experiment(args: ExperimentArgs) -> i32 {
         ("results.csv".to_string(), experiment::csv(&exp, &results)),
         (
             "table.md".to_string(),
-            format!("# {}\n\n{}\n{}", exp.name, exp.description, table),
+            format!(
+                "# {}\n\n{}\n\nMade with `{}`.\n{}",
+                exp.name,
+                exp.description,
+                command(&args),
+                table
+            ),
         ),
     ];
     files.extend(experiment::plots(&exp, &results));

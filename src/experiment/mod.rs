@@ -1,12 +1,14 @@
-//! `sim experiment`: many trials of one scenario over a series of parameter values, each trial
-//! measured directly (the election downtime after a leader crash), with the per-trial values in
-//! `results.csv`, a table of percentiles and a CDF plot per series.
+//! `sim experiment`: many trials of one scenario over series of parameter values (or a grid of
+//! their combinations), each trial measured directly (the election downtime after a leader
+//! crash, the commit latency, the share of stale reads, a protocol's own metric), with the
+//! per-trial values in `results.csv`, a table of percentiles and a CDF plot per series.
 //!
 //! Trials run on threads, each a whole single-threaded run; trial `i` of every line uses seed
 //! `seed + i`, so lines are compared on the same seeds, and the results do not depend on the
 //! number of threads (they are stored by trial index, never in finishing order).
 
 mod measure;
+mod metric;
 mod plot;
 mod spec;
 
@@ -17,13 +19,14 @@ use crate::node::Nanos;
 use crate::scenario::ScenarioError;
 
 pub use measure::Trial;
-pub use spec::{Experiment, Line, Metric, Series};
+pub use metric::{Metric, Unit, commit_latency, stale_read_rate};
+pub use spec::{CrashLeader, Experiment, Line, Series};
 
 /// The trials of one line, in trial order.
 ///
 /// ```
 /// use sim::experiment::{LineResult, Trial};
-/// let r = LineResult { series: 0, line: 1, trials: vec![Trial { seed: 1, crash_at: 0, value: None, crashed: false }] };
+/// let r = LineResult { series: 0, line: 1, trials: vec![Trial { seed: 1, crash: None, value: None, samples: 0, outcome: "no leader to crash" }] };
 /// assert!(r.sorted().is_empty(), "no leader to crash: nothing measured");
 /// ```
 #[derive(Clone, Debug)]
@@ -37,17 +40,18 @@ pub struct LineResult {
 }
 
 impl LineResult {
-    /// The measured values in nanoseconds, sorted; censored trials are left out.
+    /// The measured values in the metric's unit, sorted; trials that measured nothing are left
+    /// out.
     ///
     /// ```
     /// use sim::experiment::{LineResult, Trial};
-    /// let t = |v| Trial { seed: 1, crash_at: 0, value: v, crashed: true };
-    /// let r = LineResult { series: 0, line: 0, trials: vec![t(Some(3)), t(None), t(Some(1))] };
-    /// assert_eq!(r.sorted(), [1, 3]);
+    /// let t = |v| Trial { seed: 1, crash: None, value: v, samples: 1, outcome: "" };
+    /// let r = LineResult { series: 0, line: 0, trials: vec![t(Some(3.0)), t(None), t(Some(1.0))] };
+    /// assert_eq!(r.sorted(), [1.0, 3.0]);
     /// ```
-    pub fn sorted(&self) -> Vec<Nanos> {
-        let mut v: Vec<Nanos> = self.trials.iter().filter_map(|t| t.value).collect();
-        v.sort_unstable();
+    pub fn sorted(&self) -> Vec<f64> {
+        let mut v: Vec<f64> = self.trials.iter().filter_map(|t| t.value).collect();
+        v.sort_unstable_by(f64::total_cmp);
         v
     }
 }
@@ -79,7 +83,8 @@ pub fn quantile(sorted: &[Nanos], q: f64) -> Option<Nanos> {
 /// let text = "name = \"x\"\nscenario = \"raft-election-downtime.scenario.toml\"\ntrials = 2\n\
 ///     [[vary]]\nkey = \"protocol.election_timeout\"\nvalues = [[\"150ms\", \"300ms\"]]\n\
 ///     also = { \"protocol.heartbeat_interval\" = [\"75ms\"] }\n\
-///     [measure]\nmetric = \"election_downtime\"\ncrash_at = \"2s\"\ncrash_window = \"protocol.heartbeat_interval\"\n";
+///     [measure]\nmetric = \"election_downtime\"\n\
+///     [nemesis]\ncrash = \"leader\"\nafter = \"2s\"\nwithin = \"protocol.heartbeat_interval\"\n";
 /// let registry = sim::run::registry::Registry::builtin();
 /// let experiment = Experiment::parse("x.toml", text, dir, &registry)?;
 /// let one = run(&experiment, 1, &|| {})?;
@@ -112,8 +117,12 @@ pub fn run(
                     };
                     let line = &experiment.series[s].lines[l];
                     let seed = experiment.seed.wrapping_add(i);
-                    let crash = (experiment.crash_at, line.crash_window);
-                    let trial = measure::trial(&line.scenario, seed, crash);
+                    let plan = measure::Plan {
+                        metric: experiment.metric,
+                        nemesis: experiment.nemesis,
+                        window: line.crash_window,
+                    };
+                    let trial = measure::trial(&line.scenario, seed, plan);
                     results.lock().expect("no thread panics holding it")[k] = Some(trial);
                     tick();
                 }
@@ -141,9 +150,26 @@ pub fn run(
     Ok(out)
 }
 
-fn ms(n: Nanos) -> String {
-    let s = format!("{:.3}", n as f64 / 1e6);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+/// A value as the CSV and the table write it: milliseconds for a time (to the microsecond), a
+/// share to four decimals for a ratio.
+fn show(unit: Unit, v: f64) -> String {
+    let s = match unit {
+        Unit::Time => format!("{:.3}", v / 1e6),
+        Unit::Ratio => format!("{v:.4}"),
+    };
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// The unit's suffix in column names and headings.
+fn unit_suffix(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Time => "ms",
+        Unit::Ratio => "share",
+    }
 }
 
 fn csv_field(s: &str) -> String {
@@ -154,47 +180,66 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// `results.csv`: one row per trial — series, line, every key the line set, the trial's seed,
-/// when the leader was crashed, the metric in milliseconds, and the outcome: `measured`, or
-/// why the metric is empty (no new leader heard before the run's end; no leader to crash).
+/// `results.csv`: one row per trial — series, line, one column per varied key (empty where the
+/// line does not set it), the trial's seed, when a leading node was first crashed and which (by
+/// the `[nemesis]`, or by one of the scenario's own faults),
+/// the metric (milliseconds for a time), how many samples it summarises, and the outcome:
+/// `measured`, or why the metric is empty.
 ///
 /// ```
 /// use sim::experiment::{Experiment, LineResult, Trial, csv};
 /// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
-/// # let text = "name = \"x\"\nscenario = \"raft-election-downtime.scenario.toml\"\ntrials = 1\n[[vary]]\nkey = \"protocol.election_timeout\"\nvalues = [[\"150ms\", \"300ms\"]]\nlabels = [\"150-300ms\"]\n[measure]\nmetric = \"election_downtime\"\n";
+/// # let text = "name = \"x\"\nscenario = \"raft-election-downtime.scenario.toml\"\ntrials = 1\n[[vary]]\nkey = \"protocol.election_timeout\"\nvalues = [[\"150ms\", \"300ms\"]]\nlabels = [\"150-300ms\"]\n[measure]\nmetric = \"election_downtime\"\n[nemesis]\ncrash = \"leader\"\n";
 /// # let experiment = Experiment::parse("x.toml", text, dir, &sim::run::registry::Registry::builtin())?;
-/// let trial = Trial { seed: 1, crash_at: 2_000_000_000, value: Some(250_500_000), crashed: true };
+/// let trial = Trial { seed: 1, crash: Some((2_000_000_000, 1)), value: Some(250.5e6), samples: 1, outcome: "measured" };
 /// let text = csv(&experiment, &[LineResult { series: 0, line: 0, trials: vec![trial] }]);
-/// assert_eq!(text.lines().nth(1), Some("0,150-300ms,protocol.election_timeout=[150ms 300ms],1,2000,250.5,measured"));
+/// assert_eq!(text.lines().next(), Some("series,line,protocol.election_timeout,seed,crash_at_ms,crashed,election_downtime_ms,samples,outcome"));
+/// assert_eq!(text.lines().nth(1), Some("0,150-300ms,[150ms 300ms],1,2000,n2,250.5,1,measured"));
 /// # Ok::<(), sim::scenario::ScenarioError>(())
 /// ```
 pub fn csv(experiment: &Experiment, results: &[LineResult]) -> String {
+    let keys = experiment.keys();
+    let unit = experiment.metric.unit();
     let mut out = format!(
-        "series,line,settings,seed,crash_at_ms,{}_ms,outcome\n",
-        experiment.metric.name()
+        "series,line,{},seed,crash_at_ms,crashed,{}_{},samples,outcome\n",
+        keys.iter()
+            .map(|k| csv_field(k))
+            .collect::<Vec<_>>()
+            .join(","),
+        experiment.metric.name(),
+        unit_suffix(unit)
     );
     for r in results {
         let line = &experiment.series[r.series].lines[r.line];
-        let settings: Vec<String> = line
-            .settings
+        let settings: Vec<String> = keys
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|k| {
+                let v = line.settings.iter().find(|(key, _)| key == k);
+                csv_field(v.map_or("", |(_, v)| v.as_str()))
+            })
             .collect();
-        let settings = csv_field(&settings.join(";"));
+        let settings = settings.join(",");
         for t in &r.trials {
-            let outcome = match (t.value, t.crashed) {
-                (Some(_), _) => "measured",
-                (None, true) => "no new leader heard by the end",
-                (None, false) => "no leader to crash",
+            let (crash_at, crashed) = match t.crash {
+                Some((at, node)) => (
+                    show(Unit::Time, at as f64),
+                    line.scenario
+                        .nodes
+                        .get(node as usize)
+                        .cloned()
+                        .unwrap_or_else(|| node.to_string()),
+                ),
+                None => (String::new(), String::new()),
             };
             out += &format!(
-                "{},{},{},{},{},{},{outcome}\n",
+                "{},{},{settings},{},{crash_at},{},{},{},{}\n",
                 r.series,
                 csv_field(&line.label),
-                settings,
                 t.seed,
-                ms(t.crash_at),
-                t.value.map(ms).unwrap_or_default()
+                csv_field(&crashed),
+                t.value.map(|v| show(unit, v)).unwrap_or_default(),
+                t.samples,
+                t.outcome
             );
         }
     }
@@ -202,27 +247,30 @@ pub fn csv(experiment: &Experiment, results: &[LineResult]) -> String {
 }
 
 /// A Markdown table: per line, the trials, how many measured, and the median, 90th and 99th
-/// percentiles and maximum in milliseconds, over every trial: a trial that measured nothing
-/// (no new leader heard before the run ended, or none to crash) ranks above all the others,
-/// and a percentile that falls among them reads `none`.
+/// percentiles and maximum (in milliseconds for a time), over every trial: a trial that
+/// measured nothing (no new leader heard before the run ended, no operation acknowledged)
+/// ranks above all the others, and a percentile that falls among them reads `none`.
 ///
 /// ```
 /// # use sim::experiment::{Experiment, LineResult, Trial, table};
 /// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
-/// # let text = "name = \"x\"\nscenario = \"raft-election-downtime.scenario.toml\"\ntrials = 2\n[[vary]]\nkey = \"protocol.election_timeout\"\nvalues = [[\"150ms\", \"300ms\"]]\nlabels = [\"150-300ms\"]\n[measure]\nmetric = \"election_downtime\"\n";
+/// # let text = "name = \"x\"\nscenario = \"raft-election-downtime.scenario.toml\"\ntrials = 2\n[[vary]]\nkey = \"protocol.election_timeout\"\nvalues = [[\"150ms\", \"300ms\"]]\nlabels = [\"150-300ms\"]\n[measure]\nmetric = \"election_downtime\"\n[nemesis]\ncrash = \"leader\"\n";
 /// # let experiment = Experiment::parse("x.toml", text, dir, &sim::run::registry::Registry::builtin())?;
-/// let t = |v| Trial { seed: 1, crash_at: 0, value: v, crashed: true };
-/// let md = table(&experiment, &[LineResult { series: 0, line: 0, trials: vec![t(Some(200_000_000)), t(None)] }]);
+/// let t = |v| Trial { seed: 1, crash: None, value: v, samples: 1, outcome: "" };
+/// let md = table(&experiment, &[LineResult { series: 0, line: 0, trials: vec![t(Some(200e6)), t(None)] }]);
 /// assert!(md.contains("| 150-300ms | 2 | 1 | 200 | none | none | none |"), "{md}");
 /// # Ok::<(), sim::scenario::ScenarioError>(())
 /// ```
 pub fn table(experiment: &Experiment, results: &[LineResult]) -> String {
+    let unit = experiment.metric.unit();
     let mut out = String::new();
     for (s, series) in experiment.series.iter().enumerate() {
         out += &format!(
-            "\n**{}** ({}, ms; `none`: no new leader was heard within the run)\n\n| line | trials | measured | median | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+            "\n**{}** ({}, {}; `none`: {})\n\n| line | trials | measured | median | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
             series.title,
-            experiment.metric.name()
+            experiment.metric.name(),
+            unit_suffix(unit),
+            experiment.metric.missing()
         );
         for r in results.iter().filter(|r| r.series == s) {
             let v = r.sorted();
@@ -230,7 +278,7 @@ pub fn table(experiment: &Experiment, results: &[LineResult]) -> String {
             let q = |q: f64| {
                 let rank = ((q * r.trials.len() as f64).ceil() as usize).max(1);
                 if rank <= v.len() {
-                    ms(v[rank - 1])
+                    show(unit, v[rank - 1])
                 } else {
                     "none".into()
                 }
@@ -250,26 +298,28 @@ pub fn table(experiment: &Experiment, results: &[LineResult]) -> String {
     out
 }
 
-/// One SVG per series: the CDF of each line, on a logarithmic time axis.
+/// One SVG per series: the CDF of each line, times on a logarithmic axis, shares on a linear
+/// one.
 ///
 /// ```
 /// # use sim::experiment::{Experiment, LineResult, Trial, plots};
 /// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
-/// # let text = "name = \"x\"\nscenario = \"raft-election-downtime.scenario.toml\"\ntrials = 2\n[[vary]]\nkey = \"protocol.election_timeout\"\nvalues = [[\"150ms\", \"300ms\"]]\n[measure]\nmetric = \"election_downtime\"\n";
+/// # let text = "name = \"x\"\nscenario = \"raft-election-downtime.scenario.toml\"\ntrials = 2\n[[vary]]\nkey = \"protocol.election_timeout\"\nvalues = [[\"150ms\", \"300ms\"]]\n[measure]\nmetric = \"election_downtime\"\n[nemesis]\ncrash = \"leader\"\n";
 /// # let experiment = Experiment::parse("x.toml", text, dir, &sim::run::registry::Registry::builtin())?;
-/// let t = |v| Trial { seed: 1, crash_at: 0, value: Some(v), crashed: true };
-/// let svgs = plots(&experiment, &[LineResult { series: 0, line: 0, trials: vec![t(200_000_000), t(300_000_000)] }]);
+/// let t = |v| Trial { seed: 1, crash: None, value: Some(v), samples: 1, outcome: "measured" };
+/// let svgs = plots(&experiment, &[LineResult { series: 0, line: 0, trials: vec![t(200e6), t(300e6)] }]);
 /// assert_eq!(svgs.len(), 1);
 /// assert!(svgs[0].1.starts_with("<svg") && svgs[0].1.contains("<path"));
 /// # Ok::<(), sim::scenario::ScenarioError>(())
 /// ```
 pub fn plots(experiment: &Experiment, results: &[LineResult]) -> Vec<(String, String)> {
+    let unit = experiment.metric.unit();
     experiment
         .series
         .iter()
         .enumerate()
         .map(|(s, series)| {
-            let lines: Vec<(String, Vec<Nanos>, usize)> = results
+            let lines: Vec<(String, Vec<f64>, usize)> = results
                 .iter()
                 .filter(|r| r.series == s)
                 .map(|r| {
@@ -281,10 +331,11 @@ pub fn plots(experiment: &Experiment, results: &[LineResult]) -> Vec<(String, St
                 })
                 .collect();
             let name = format!("{}-{}.svg", experiment.name, s + 1);
-            (
-                name,
-                plot::cdf(&series.title, experiment.metric.name(), &lines),
-            )
+            let svg = match unit {
+                Unit::Time => plot::cdf(&series.title, experiment.metric.name(), &lines),
+                Unit::Ratio => plot::cdf_linear(&series.title, experiment.metric.name(), &lines),
+            };
+            (name, svg)
         })
         .collect()
 }

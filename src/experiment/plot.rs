@@ -1,9 +1,8 @@
 //! A small SVG writer for cumulative distributions: one step line per series value, time on a
-//! logarithmic axis as in the Raft paper's Figure 16. Hand-written rather than a plotting
+//! logarithmic axis as in the Raft paper's Figure 16, shares on a linear one. Hand-written rather than a plotting
 //! crate: a few dozen lines of SVG need no font stack, no new dependency, and the output is
 //! byte-for-byte the same on every machine.
 
-use crate::node::Nanos;
 use crate::report::escape_html as escape;
 
 const W: f64 = 760.0;
@@ -16,18 +15,18 @@ const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
 
-/// The SVG of the CDFs of `lines`: (label, sorted values in ns, trials). A line reaches
-/// `measured / trials`: censored trials keep it below 100%.
-pub(super) fn cdf(title: &str, metric: &str, lines: &[(String, Vec<Nanos>, usize)]) -> String {
+/// The SVG of the CDFs of `lines`: (label, sorted values in ns, trials), on a logarithmic axis
+/// of milliseconds. A line reaches `measured / trials`: censored trials keep it below 100%.
+pub(super) fn cdf(title: &str, metric: &str, lines: &[(String, Vec<f64>, usize)]) -> String {
     let all = lines.iter().flat_map(|(_, v, _)| v.iter().copied());
-    let (lo, hi) = all.fold((u64::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = all.fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     // Whole decades of milliseconds around the data.
-    let decade = |ns: u64, up: bool| {
-        let ms = (ns.max(1) as f64 / 1e6).max(1e-3);
+    let decade = |ns: f64, up: bool| {
+        let ms = (ns.max(1.0) / 1e6).max(1e-3);
         let e = ms.log10();
         if up { e.ceil() } else { e.floor() }
     };
-    let (d0, mut d1) = if hi == 0 {
+    let (d0, mut d1) = if hi == 0.0 {
         (1.0, 3.0)
     } else {
         (decade(lo, false), decade(hi, true))
@@ -36,11 +35,68 @@ pub(super) fn cdf(title: &str, metric: &str, lines: &[(String, Vec<Nanos>, usize
         d1 = d0 + 1.0;
     }
     let pw = W - LEFT - RIGHT;
-    let ph = H - TOP - BOTTOM;
-    let x = |ns: Nanos| {
-        let ms = (ns.max(1) as f64 / 1e6).max(1e-3);
+    let x = move |ns: f64| {
+        let ms = (ns.max(1.0) / 1e6).max(1e-3);
         LEFT + (ms.log10() - d0) / (d1 - d0) * pw
     };
+    // Ticks at 1, 2, 5 of each decade.
+    let mut ticks = Vec::new();
+    let mut d = d0;
+    while d <= d1 {
+        for m in [1.0, 2.0, 5.0] {
+            let ms = 10f64.powf(d) * m;
+            if ms.log10() > d1 + 1e-9 {
+                break;
+            }
+            ticks.push((LEFT + (ms.log10() - d0) / (d1 - d0) * pw, trim(ms)));
+        }
+        d += 1.0;
+    }
+    draw(
+        title,
+        &format!("{metric} (ms, log scale)"),
+        lines,
+        &x,
+        &ticks,
+    )
+}
+
+/// The SVG of the CDFs of `lines` whose values are shares from 0 to 1, on a linear axis.
+pub(super) fn cdf_linear(title: &str, metric: &str, lines: &[(String, Vec<f64>, usize)]) -> String {
+    let hi = lines
+        .iter()
+        .flat_map(|(_, v, _)| v.iter().copied())
+        .fold(0.0f64, f64::max);
+    // The smallest of 1, 2 and 5 hundredths, of tenths, or 1 that holds every value, so that
+    // small shares stay readable.
+    let top = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+        .into_iter()
+        .find(|&t| hi <= t)
+        .unwrap_or(hi);
+    let pw = W - LEFT - RIGHT;
+    let x = move |v: f64| LEFT + v / top * pw;
+    let ticks: Vec<(f64, String)> = (0..=4)
+        .map(|q| {
+            let v = top * q as f64 / 4.0;
+            let text = format!("{v:.4}");
+            (
+                x(v),
+                text.trim_end_matches('0').trim_end_matches('.').to_string(),
+            )
+        })
+        .collect();
+    draw(title, metric, lines, &x, &ticks)
+}
+
+fn draw(
+    title: &str,
+    axis: &str,
+    lines: &[(String, Vec<f64>, usize)],
+    x: &dyn Fn(f64) -> f64,
+    ticks: &[(f64, String)],
+) -> String {
+    let pw = W - LEFT - RIGHT;
+    let ph = H - TOP - BOTTOM;
     let y = |frac: f64| TOP + (1.0 - frac) * ph;
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
@@ -49,24 +105,15 @@ pub(super) fn cdf(title: &str, metric: &str, lines: &[(String, Vec<Nanos>, usize
         LEFT + pw / 2.0,
         escape(title)
     );
-    // Grid and ticks: 1, 2, 5 of each decade; 0-100% by quarters.
-    let mut d = d0;
-    while d <= d1 {
-        for m in [1.0, 2.0, 5.0] {
-            let ms = 10f64.powf(d) * m;
-            if ms.log10() > d1 + 1e-9 {
-                break;
-            }
-            let px = LEFT + (ms.log10() - d0) / (d1 - d0) * pw;
-            out += &format!(
-                "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/>\n\
-                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n",
-                TOP + ph,
-                TOP + ph + 16.0,
-                trim(ms)
-            );
-        }
-        d += 1.0;
+    // Grid and ticks; 0-100% by quarters.
+    for (px, text) in ticks {
+        out += &format!(
+            "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/>\n\
+             <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n",
+            TOP + ph,
+            TOP + ph + 16.0,
+            escape(text)
+        );
     }
     for q in 0..=4 {
         let py = y(q as f64 / 4.0);
@@ -81,11 +128,11 @@ pub(super) fn cdf(title: &str, metric: &str, lines: &[(String, Vec<Nanos>, usize
     }
     out += &format!(
         "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"black\"/>\n\
-         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{} (ms, log scale)</text>\n\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n\
          <text x=\"18\" y=\"{:.1}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {:.1})\">cumulative percent of trials</text>\n",
         LEFT + pw / 2.0,
         H - 16.0,
-        escape(metric),
+        escape(axis),
         TOP + ph / 2.0,
         TOP + ph / 2.0
     );
@@ -142,13 +189,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shares_are_drawn_on_a_linear_axis_just_wide_enough() {
+        let svg = cdf_linear(
+            "t",
+            "stale_read_rate",
+            &[("a".into(), vec![0.0, 0.03, 0.15], 3)],
+        );
+        // 0.15 fits under 0.2: ticks by 0.05, the rightmost at the plot's right edge.
+        assert!(
+            svg.contains(">0.05</text>") && svg.contains(">0.2</text>"),
+            "{svg}"
+        );
+        assert!(!svg.contains(">1</text>"), "{svg}");
+        assert!(svg.contains(&format!("x=\"{:.1}\"", W - RIGHT)), "{svg}");
+        assert_eq!(svg.matches("<path").count(), 1);
+    }
+
+    #[test]
     fn each_line_is_a_path_that_climbs_to_its_measured_share() {
         let svg = cdf(
             "t",
             "m",
             &[
-                ("a".into(), vec![100_000_000, 200_000_000], 2),
-                ("b".into(), vec![150_000_000], 2),
+                ("a".into(), vec![100e6, 200e6], 2),
+                ("b".into(), vec![150e6], 2),
             ],
         );
         assert_eq!(svg.matches("<path").count(), 2);

@@ -11,6 +11,8 @@ use crate::node::{Duration, Nanos};
 use crate::run::registry::Registry;
 use crate::scenario::{Scenario, ScenarioError};
 
+use super::metric::Metric;
+
 /// The experiment file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,8 +27,14 @@ struct File {
     /// Trial `i` of every line runs with seed `seed + i`.
     #[serde(default = "one")]
     seed: u64,
+    /// false (the default): each `[[vary]]` is a series of its own, one line per value.
+    /// true: the `[[vary]]` tables are the axes of one grid, one line per combination of their
+    /// values (their cross product).
+    #[serde(default)]
+    grid: bool,
     vary: Vec<Spanned<Vary>>,
     measure: Spanned<Measure>,
+    nemesis: Option<Spanned<NemesisFile>>,
 }
 
 fn one() -> u64 {
@@ -55,55 +63,50 @@ struct Vary {
 #[serde(deny_unknown_fields)]
 struct Measure {
     metric: Spanned<String>,
-    /// election_downtime: the leader is crashed at `crash_at` plus a uniform draw in
-    /// `[0, crash_window)`.
-    crash_at: Option<Spanned<Duration>>,
-    /// A duration, or a scenario key naming one (the heartbeat interval).
-    crash_window: Option<Spanned<String>>,
 }
 
-/// What a trial measures.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NemesisFile {
+    /// What to crash: "leader".
+    crash: Spanned<String>,
+    /// Look for a stable leader from this instant on. Default 0.
+    after: Option<Duration>,
+    /// A leader is stable once it has led this long. Default 0: as soon as there is one.
+    stable_for: Option<Duration>,
+    /// The crash falls at a uniform instant of this window after the leader is found stable:
+    /// a duration, or a scenario key naming one (the heartbeat interval). Default 0.
+    within: Option<Spanned<String>>,
+}
+
+/// The experiment's nemesis: crash the current leader once, at a random instant of a window
+/// after it is stable.
+///
+/// From `after` on, the trial looks every 10 ms of virtual time for a node that has led for at
+/// least `stable_for`; at the first look that finds one, it draws the crash instant uniformly in
+/// `[look, look + within)` (each line's `within`, [`Line::crash_window`]) from a stream of the
+/// trial's seed that the run itself never draws from, and crashes whichever node leads at that
+/// instant (the `leader` fault target: the crash is skipped if none does). Whatever the look's
+/// phase against the leader's heartbeats, a window of one heartbeat interval makes the crash's
+/// phase uniform in it: Figure 16's "crashed at a random point of its heartbeat interval".
 ///
 /// ```
-/// use sim::experiment::Metric;
-/// assert_eq!(Metric::parse("election_downtime"), Some(Metric::ElectionDowntime));
-/// assert_eq!(Metric::ElectionDowntime.name(), "election_downtime");
+/// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
+/// let experiment = sim::experiment::Experiment::load(&dir.join("raft-election-downtime.toml"), &sim::run::registry::Registry::builtin())?;
+/// let crash = experiment.nemesis.expect("Figure 16 crashes the leader");
+/// assert_eq!((crash.after, crash.stable_for), (2_000_000_000, 0));
+/// # Ok::<(), sim::scenario::ScenarioError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Metric {
-    /// From the leader's crash until a node first hears the next leader (a message the new
-    /// leader sent once it led: its first heartbeat).
-    ElectionDowntime,
+pub struct CrashLeader {
+    /// Look for a stable leader from this instant on.
+    pub after: Nanos,
+    /// How long a node must have led to be stable.
+    pub stable_for: Nanos,
 }
 
-impl Metric {
-    /// The metric a name names.
-    ///
-    /// ```
-    /// use sim::experiment::Metric;
-    /// assert_eq!(Metric::parse("throughput"), None);
-    /// ```
-    pub fn parse(name: &str) -> Option<Metric> {
-        match name {
-            "election_downtime" => Some(Metric::ElectionDowntime),
-            _ => None,
-        }
-    }
-
-    /// The metric's name, as files and the CSV spell it.
-    ///
-    /// ```
-    /// use sim::experiment::Metric;
-    /// assert_eq!(Metric::ElectionDowntime.name(), "election_downtime");
-    /// ```
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::ElectionDowntime => "election_downtime",
-        }
-    }
-}
-
-/// One line of a plot: a value of the varied key, its scenario, and its trials.
+/// One line of a plot: a value of the varied key (or a combination of the grid's values), its
+/// scenario, and its trials.
 /// ```
 /// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
 /// let experiment = sim::experiment::Experiment::load(&dir.join("raft-election-downtime.toml"), &sim::run::registry::Registry::builtin())?;
@@ -122,11 +125,11 @@ pub struct Line {
     pub scenario: Scenario,
     /// How many trials.
     pub trials: u64,
-    /// The window the crash instant is drawn from (election_downtime).
+    /// The window the nemesis's crash instant is drawn from (0 without a nemesis).
     pub crash_window: Nanos,
 }
 
-/// One `[[vary]]`: a series of lines over one key, drawn as one plot.
+/// A series of lines drawn as one plot: one `[[vary]]` over one key, or a whole grid.
 /// ```
 /// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
 /// let experiment = sim::experiment::Experiment::load(&dir.join("raft-election-downtime.toml"), &sim::run::registry::Registry::builtin())?;
@@ -139,9 +142,9 @@ pub struct Line {
 pub struct Series {
     /// The plot's title.
     pub title: String,
-    /// The varied key.
+    /// The varied key; a grid's keys joined with " × ".
     pub key: String,
-    /// One per value.
+    /// One per value (per combination, in a grid).
     pub lines: Vec<Line>,
 }
 
@@ -165,10 +168,32 @@ pub struct Experiment {
     pub seed: u64,
     /// What each trial measures.
     pub metric: Metric,
-    /// When the leader is crashed, before the drawn part.
-    pub crash_at: Nanos,
-    /// The series, in file order.
+    /// The `[nemesis]`, if any.
+    pub nemesis: Option<CrashLeader>,
+    /// The series, in file order (one, for a grid).
     pub series: Vec<Series>,
+}
+
+impl Experiment {
+    /// Every varied key, in the order lines first set them: the CSV's columns.
+    ///
+    /// ```
+    /// # let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments"));
+    /// let experiment = sim::experiment::Experiment::load(&dir.join("raft-election-downtime.toml"), &sim::run::registry::Registry::builtin())?;
+    /// assert_eq!(experiment.keys(), ["protocol.election_timeout", "protocol.heartbeat_interval"]);
+    /// # Ok::<(), sim::scenario::ScenarioError>(())
+    /// ```
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for line in self.series.iter().flat_map(|s| &s.lines) {
+            for (k, _) in &line.settings {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+        keys
+    }
 }
 
 struct Src<'a> {
@@ -180,6 +205,151 @@ impl Src<'_> {
     fn error(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at_offset(self.file, self.text, span.start, message)
     }
+}
+
+/// One value of a `[[vary]]`: its label, the keys it sets, its trials, where it is written.
+#[derive(Clone)]
+struct Entry {
+    label: String,
+    settings: Vec<(String, toml::Value)>,
+    trials: Option<u64>,
+    span: std::ops::Range<usize>,
+}
+
+/// The values of one `[[vary]]`, checked.
+fn entries(src: &Src<'_>, vary: &Spanned<Vary>) -> Result<Vec<Entry>, ScenarioError> {
+    let v = vary.get_ref();
+    let values = v.values.get_ref();
+    if values.is_empty() {
+        return Err(src.error(v.values.span(), "values must not be empty"));
+    }
+    let n = values.len();
+    let check_len = |span, len: usize, what: &str| {
+        if len == n {
+            Ok(())
+        } else {
+            Err(src.error(
+                span,
+                format!("{what} has {len} entries; expected {n}, one per value"),
+            ))
+        }
+    };
+    if let Some(l) = &v.labels {
+        check_len(l.span(), l.get_ref().len(), "labels")?;
+    }
+    if let Some(t) = &v.trials {
+        check_len(t.span(), t.get_ref().len(), "trials")?;
+        if t.get_ref().contains(&0) {
+            return Err(src.error(t.span(), "every trial count must be at least 1"));
+        }
+    }
+    let mut also = Vec::new();
+    for (key, list) in &v.also {
+        let Some(list) = list.as_array() else {
+            return Err(src.error(
+                vary.span(),
+                format!("also.\"{key}\" must be a list of values, one per value"),
+            ));
+        };
+        check_len(vary.span(), list.len(), &format!("also.\"{key}\""))?;
+        also.push((key.clone(), list.clone()));
+    }
+    Ok(values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let mut settings = vec![(v.key.get_ref().clone(), value.get_ref().clone())];
+            settings.extend(also.iter().map(|(k, list)| (k.clone(), list[i].clone())));
+            Entry {
+                label: match &v.labels {
+                    Some(l) => l.get_ref()[i].clone(),
+                    None => plain(value.get_ref()),
+                },
+                settings,
+                trials: v.trials.as_ref().map(|t| t.get_ref()[i]),
+                span: value.span(),
+            }
+        })
+        .collect())
+}
+
+/// The series of a file: one per `[[vary]]`, or, for a grid, one whose lines are every
+/// combination of the tables' values, the first table's outermost (its value changes slowest),
+/// labelled with their labels joined by ", ".
+fn combine(src: &Src<'_>, raw: &File) -> Result<Vec<(String, String, Vec<Entry>)>, ScenarioError> {
+    let mut axes = Vec::new();
+    for vary in &raw.vary {
+        axes.push((vary, entries(src, vary)?));
+    }
+    if !raw.grid {
+        return Ok(axes
+            .into_iter()
+            .map(|(vary, entries)| {
+                let v = vary.get_ref();
+                let title = v.title.clone().unwrap_or_else(|| v.key.get_ref().clone());
+                (title, v.key.get_ref().clone(), entries)
+            })
+            .collect());
+    }
+    let mut keys: Vec<String> = Vec::new();
+    for (vary, _) in &axes {
+        let v = vary.get_ref();
+        if v.trials.is_some() {
+            return Err(src.error(
+                v.trials.as_ref().map_or(vary.span(), Spanned::span),
+                "a grid's lines are combinations: give their trials as the file's `trials`, \
+                 not per value",
+            ));
+        }
+        let mine = std::iter::once(v.key.get_ref()).chain(v.also.keys());
+        for key in mine {
+            if keys.contains(key) {
+                return Err(src.error(
+                    v.key.span(),
+                    format!("`{key}` is set by two [[vary]] tables of the grid; each key must be one axis"),
+                ));
+            }
+            keys.push(key.clone());
+        }
+    }
+    let mut lines = vec![Entry {
+        label: String::new(),
+        settings: Vec::new(),
+        trials: None,
+        span: 0..0,
+    }];
+    for (_, entries) in &axes {
+        let mut next = Vec::new();
+        for done in &lines {
+            for e in entries {
+                let mut settings = done.settings.clone();
+                settings.extend(e.settings.iter().cloned());
+                next.push(Entry {
+                    label: if done.label.is_empty() {
+                        e.label.clone()
+                    } else {
+                        format!("{}, {}", done.label, e.label)
+                    },
+                    settings,
+                    trials: None,
+                    span: e.span.clone(),
+                });
+            }
+        }
+        lines = next;
+    }
+    let titles: Vec<String> = axes
+        .iter()
+        .map(|(v, _)| {
+            let v = v.get_ref();
+            v.title.clone().unwrap_or_else(|| v.key.get_ref().clone())
+        })
+        .collect();
+    let varied: Vec<String> = axes
+        .iter()
+        .map(|(v, _)| v.get_ref().key.get_ref().clone())
+        .collect();
+    Ok(vec![(titles.join(" × "), varied.join(" × "), lines)])
 }
 
 impl Experiment {
@@ -209,7 +379,7 @@ impl Experiment {
     /// let text = "name = \"x\"\nscenario = \"s.toml\"\ntrials = 3\nvary = []\n[measure]\nmetric = \"speed\"\n";
     /// let err = Experiment::parse("x.toml", text, std::path::Path::new("."), &Registry::builtin()).unwrap_err();
     /// assert_eq!((err.line, err.column), (6, 10));
-    /// assert!(err.message.contains("election_downtime"), "{}", err.message);
+    /// assert!(err.message.contains("election_downtime, commit_latency, stale_read_rate, in_doubt_time"), "{}", err.message);
     /// ```
     pub fn parse(
         file: &str,
@@ -222,17 +392,37 @@ impl Experiment {
             let at = e.span().map_or(0, |s| s.start);
             ScenarioError::at_offset(file, text, at, e.message().to_string())
         })?;
+        let metric_at = raw.measure.get_ref().metric.span();
         let metric = Metric::parse(raw.measure.get_ref().metric.get_ref()).ok_or_else(|| {
             src.error(
-                raw.measure.get_ref().metric.span(),
+                metric_at.clone(),
                 format!(
-                    "unknown metric `{}`; expected `election_downtime`",
-                    raw.measure.get_ref().metric.get_ref()
+                    "unknown metric `{}`; expected one of {}",
+                    raw.measure.get_ref().metric.get_ref(),
+                    super::metric::names().join(", ")
                 ),
             )
         })?;
-        let measure = raw.measure.get_ref();
-        let crash_at = measure.crash_at.as_ref().map_or(0, |d| d.get_ref().nanos());
+        let nemesis = match &raw.nemesis {
+            None => None,
+            Some(n) => {
+                let crash = &n.get_ref().crash;
+                if crash.get_ref() != "leader" {
+                    return Err(src.error(
+                        crash.span(),
+                        format!(
+                            "unknown crash target `{}`; expected \"leader\" (the node leading when the crash falls)",
+                            crash.get_ref()
+                        ),
+                    ));
+                }
+                Some(CrashLeader {
+                    after: n.get_ref().after.map_or(0, |d| d.nanos()),
+                    stable_for: n.get_ref().stable_for.map_or(0, |d| d.nanos()),
+                })
+            }
+        };
+        let nemesis_at = raw.nemesis.as_ref().map_or(0..0, Spanned::span);
         if *raw.trials.get_ref() == 0 {
             return Err(src.error(raw.trials.span(), "trials must be at least 1"));
         }
@@ -255,97 +445,69 @@ impl Experiment {
         let base: toml::Table = toml::from_str(&base_text).map_err(|e| {
             ScenarioError::at_offset(&base_file, &base_text, 0, e.message().to_string())
         })?;
+        let catalog = registry.catalog();
         let mut series = Vec::new();
-        for vary in &raw.vary {
-            let v = vary.get_ref();
-            let values = v.values.get_ref();
-            if values.is_empty() {
-                return Err(src.error(v.values.span(), "values must not be empty"));
-            }
-            let n = values.len();
-            let check_len = |span, len: usize, what: &str| {
-                if len == n {
-                    Ok(())
-                } else {
-                    Err(src.error(
-                        span,
-                        format!("{what} has {len} entries; expected {n}, one per value"),
-                    ))
-                }
-            };
-            if let Some(l) = &v.labels {
-                check_len(l.span(), l.get_ref().len(), "labels")?;
-            }
-            if let Some(t) = &v.trials {
-                check_len(t.span(), t.get_ref().len(), "trials")?;
-                if t.get_ref().contains(&0) {
-                    return Err(src.error(t.span(), "every trial count must be at least 1"));
-                }
-            }
-            let mut also = Vec::new();
-            for (key, list) in &v.also {
-                let Some(list) = list.as_array() else {
-                    return Err(src.error(
-                        vary.span(),
-                        format!("also.\"{key}\" must be a list of values, one per value"),
-                    ));
-                };
-                check_len(vary.span(), list.len(), &format!("also.\"{key}\""))?;
-                also.push((key.clone(), list.clone()));
-            }
+        for (title, key, entries) in combine(&src, &raw)? {
             let mut lines = Vec::new();
-            for (i, value) in values.iter().enumerate() {
+            for e in entries {
                 let mut table = base.clone();
-                let mut settings = vec![(v.key.get_ref().clone(), plain(value.get_ref()))];
-                set(&mut table, v.key.get_ref(), value.get_ref().clone())
-                    .map_err(|m| src.error(v.key.span(), m))?;
-                for (key, list) in &also {
-                    set(&mut table, key, list[i].clone()).map_err(|m| src.error(vary.span(), m))?;
-                    settings.push((key.clone(), plain(&list[i])));
+                let shown: Vec<String> = e
+                    .settings
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect();
+                let with = shown.join(", ");
+                for (k, v) in &e.settings {
+                    set(&mut table, k, v.clone()).map_err(|m| src.error(e.span.clone(), m))?;
                 }
                 let text = toml::to_string(&table).expect("a table serializes");
-                let scenario = registry.scenario(&base_file, &text).map_err(|e| {
-                    src.error(
-                        value.span(),
+                let scenario = registry.scenario(&base_file, &text).map_err(|err| {
+                    src.error(e.span.clone(), format!("with {with}: {}", err.message))
+                })?;
+                super::measure::check(&scenario)
+                    .map_err(|m| src.error(e.span.clone(), format!("with {with}: {m}")))?;
+                let info = catalog
+                    .iter()
+                    .find(|p| p.name == scenario.protocol)
+                    .ok_or_else(|| {
+                        src.error(
+                            e.span.clone(),
+                            format!("with {with}: no protocol `{}`", scenario.protocol),
+                        )
+                    })?;
+                if nemesis.is_some() && !super::metric::elects(info) {
+                    return Err(src.error(
+                        nemesis_at.clone(),
                         format!(
-                            "with {} = {}: {}",
-                            v.key.get_ref(),
-                            value.get_ref(),
-                            e.message
+                            "crash = \"leader\" needs a protocol that elects one; `{}` does not",
+                            info.name
                         ),
-                    )
-                })?;
-                super::measure::check(&scenario).map_err(|m| {
-                    src.error(
-                        value.span(),
-                        format!("with {} = {}: {m}", v.key.get_ref(), value.get_ref()),
-                    )
-                })?;
-                let crash_window = match &measure.crash_window {
+                    ));
+                }
+                metric
+                    .applies(info, scenario.workload.is_some(), nemesis.is_some())
+                    .map_err(|m| src.error(metric_at.clone(), m))?;
+                let crash_window = match raw
+                    .nemesis
+                    .as_ref()
+                    .and_then(|n| n.get_ref().within.as_ref())
+                {
                     None => 0,
                     Some(w) => window(&table, w.get_ref()).map_err(|m| src.error(w.span(), m))?,
                 };
-                let label = match &v.labels {
-                    Some(l) => l.get_ref()[i].clone(),
-                    None => plain(value.get_ref()),
-                };
-                let trials = v
-                    .trials
-                    .as_ref()
-                    .map_or(*raw.trials.get_ref(), |t| t.get_ref()[i]);
                 lines.push(Line {
-                    label,
-                    settings,
+                    label: e.label,
+                    settings: e
+                        .settings
+                        .iter()
+                        .map(|(k, v)| (k.clone(), plain(v)))
+                        .collect(),
                     scenario,
-                    trials,
+                    trials: e.trials.unwrap_or(*raw.trials.get_ref()),
                     crash_window,
                 });
             }
-            series.push(Series {
-                title: v.title.clone().unwrap_or_else(|| v.key.get_ref().clone()),
-                key: v.key.get_ref().clone(),
-                lines,
-            });
+            series.push(Series { title, key, lines });
         }
         Ok(Experiment {
             file: file.to_string(),
@@ -353,7 +515,7 @@ impl Experiment {
             description: raw.description,
             seed: raw.seed,
             metric,
-            crash_at,
+            nemesis,
             series,
         })
     }
@@ -396,7 +558,7 @@ fn window(table: &toml::Table, written: &str) -> Result<Nanos, String> {
             .map(|d| d.nanos())
             .map_err(|e| format!("`{written}` = \"{s}\": {e}")),
         None => Err(format!(
-            "crash_window must be a duration such as \"75ms\", or a scenario key holding one \
+            "within must be a duration such as \"75ms\", or a scenario key holding one \
              such as \"protocol.heartbeat_interval\"; `{written}` is neither"
         )),
     }

@@ -6,11 +6,12 @@
 //! says why). `each` is the
 //! one list of the protocols this build knows: the layers above build every table they need
 //! from it (the catalogue here, the run layer's dispatch in `run::registry`), so adding a
-//! protocol is one line there and nothing else outside its folder.
+//! protocol is one line there and nothing else outside its folder. [`metrics`] is the one list
+//! of the measurements only some protocols define (`sim experiment`'s protocol metrics).
 
 use std::sync::OnceLock;
 
-use crate::node::{Protocol, ProtocolInvariant};
+use crate::node::{Nanos, Protocol, ProtocolInvariant};
 use crate::workload::Workload;
 
 mod failover_situations;
@@ -137,4 +138,48 @@ pub(crate) fn catalog() -> Vec<ProtocolInfo> {
         Some(installed) => installed.clone(),
         None => builtin(),
     }
+}
+
+/// A measurement that only some protocols define (a transaction's time in doubt), for
+/// `sim experiment`'s `[measure] metric`. Like a `sim find` situation it reads a trial's trace
+/// records (the `sim-trace` lines as JSON, of the `kinds` it asks for), so it needs no hook inside
+/// a run and cannot change one.
+///
+/// ```
+/// use sim::protocols::ProtocolMetric;
+/// use serde_json::{Value, json};
+/// /// The time of the last fault.
+/// fn last_fault(records: &[Value], _end: u64) -> (Option<u64>, u64) {
+///     let at = records.iter().filter_map(|r| r["t"].as_u64()).max();
+///     (at, u64::from(at.is_some()))
+/// }
+/// let m = ProtocolMetric { name: "last_fault", definition: "when the last fault fired", kinds: &["fault"], measure: last_fault };
+/// assert_eq!((m.measure)(&[json!({"kind": "fault", "t": 9})], 100), (Some(9), 1));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ProtocolMetric {
+    /// As `[measure] metric` names it, in snake case: `in_doubt_time`.
+    pub name: &'static str,
+    /// What it measures, in one line.
+    pub definition: &'static str,
+    /// The record kinds it reads (`fact`, `fault`, `start`): a trial keeps those only.
+    pub kinds: &'static [&'static str],
+    /// One trial's records and the instant its run ended → the value, a duration in
+    /// nanoseconds (`None`: nothing to measure), and how many samples it summarises.
+    pub measure: fn(&[serde_json::Value], Nanos) -> (Option<Nanos>, u64),
+}
+
+/// Every protocol metric with the protocols that define it: the one list to extend when a
+/// protocol folder adds one.
+///
+/// ```
+/// let in_doubt = sim::protocols::metrics().into_iter().find(|(_, m)| m.name == "in_doubt_time").unwrap();
+/// assert_eq!(in_doubt.0, ["two-phase-commit", "tcc"]);
+/// ```
+pub fn metrics() -> Vec<(Vec<&'static str>, ProtocolMetric)> {
+    use txn::{tcc::Tcc, two_phase_commit::TwoPhaseCommit};
+    vec![(
+        vec![TwoPhaseCommit::NAME, Tcc::NAME],
+        txn::metrics::in_doubt_time(),
+    )]
 }

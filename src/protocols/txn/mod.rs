@@ -12,6 +12,7 @@
 
 pub mod bank;
 pub mod invariants;
+pub(crate) mod metrics;
 mod situations;
 pub mod tcc;
 pub mod two_phase_commit;
