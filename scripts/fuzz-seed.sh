@@ -18,7 +18,7 @@ copy() { # copy FILE DIR: under a name made from its path, when small enough
 }
 
 find scenarios -name '*.toml' | sort | while read -r f; do copy "$f" "$corpus/scenario"; done
-cp fuzz/seeds/scenario/* "$corpus/scenario/" 2>/dev/null || true
+cp fuzz/seeds/scenario/* fuzz/seeds/run_generated/* "$corpus/scenario/" 2>/dev/null || true
 
 data="${SIM_LIN_DATA:-}"
 for d in "$data" ../shared/data/linearizability /work/shared/data/linearizability; do

@@ -72,9 +72,15 @@ fn every_scenario_input_parses_or_is_refused_and_valid_ones_run() {
 }
 
 #[test]
-fn generated_scenarios_kept_as_regressions_run() {
-    // `run_generated` inputs are kept rendered (TOML), so they need no `arbitrary` here.
-    for p in files(&root().join("fuzz/regressions/run_generated")) {
+fn generated_scenarios_kept_as_regressions_or_samples_run() {
+    // `run_generated` inputs are kept rendered (TOML), so they need no `arbitrary` here; the
+    // seeds are samples of what the generator writes.
+    let kept: Vec<PathBuf> = ["regressions", "seeds"]
+        .iter()
+        .flat_map(|kind| files(&root().join("fuzz").join(kind).join("run_generated")))
+        .collect();
+    assert!(!kept.is_empty());
+    for p in kept {
         let text = fs::read_to_string(&p).unwrap();
         assert!(
             entries::scenario_text(&text),
