@@ -20,20 +20,31 @@ const EVIDENCE_LINES: usize = 40;
 
 /// The `linearizable` invariant: judges the clients' history against the key-value model at
 /// the end of the run, within a fixed step budget.
-#[derive(Default)]
 pub(crate) struct Linearizable {
     status: Option<Status>,
     summary: Option<String>,
+    /// `[limits] checker_steps`.
+    max_steps: u64,
+}
+
+impl Default for Linearizable {
+    fn default() -> Self {
+        Linearizable {
+            status: None,
+            summary: None,
+            max_steps: MAX_STEPS,
+        }
+    }
 }
 
 impl Linearizable {
-    fn judge(history: &History) -> (Status, String) {
+    fn judge(history: &History, max_steps: u64) -> (Status, String) {
         let model = history.model.clone().unwrap_or(ModelSpec {
             kind: ModelKind::Kv,
             init: None,
         });
         let limits = Limits {
-            max_steps: Some(MAX_STEPS),
+            max_steps: Some(max_steps),
             cancel: None,
             verdict_only: false,
         };
@@ -55,6 +66,13 @@ impl Linearizable {
         );
         let status = match &analysis.verdict {
             LinVerdict::Linearizable => Status::Pass,
+            LinVerdict::Unknown { reason } if reason.starts_with("step budget") => {
+                // The wording of `scenario::limits::how_to_raise` (a layer above this one).
+                Status::Unknown(format!(
+                    "the limit checker_steps = {max_steps} was reached ({reason}): raise it with \
+                     `[limits] checker_steps = N` in the scenario or `sim run --limit checker_steps=N`"
+                ))
+            }
             LinVerdict::Unknown { reason } => Status::Unknown(reason.clone()),
             LinVerdict::NotLinearizable => {
                 let bad = analysis
@@ -109,9 +127,13 @@ impl Invariant for Linearizable {
     fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
 
     fn on_history(&mut self, history: &History) {
-        let (status, summary) = Self::judge(history);
+        let (status, summary) = Self::judge(history, self.max_steps);
         self.status = Some(status);
         self.summary = Some(summary);
+    }
+
+    fn limit_steps(&mut self, max_steps: u64) {
+        self.max_steps = max_steps;
     }
 
     fn status(&self) -> Status {

@@ -47,6 +47,14 @@ pub(crate) struct RunArgs {
     /// Run the seed twice and compare the traces record by record.
     #[arg(long)]
     pub(crate) check_determinism: bool,
+    /// Override one of the scenario's `[limits]`, NAME=VALUE; repeatable. A run that reaches a
+    /// limit stops there, names it and exits 3 (unless a violation was found first). Names and
+    /// defaults: events=50000000 (trace events), virtual_time=24h, in_flight_per_link=100000
+    /// (messages on the wire on one link), history_ops=1000000 (client operations),
+    /// checker_steps=200000000 (the linearizability search's steps, counted, not timed),
+    /// trace_bytes=1073741824 (trace.jsonl with --out).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(crate) limit: Vec<String>,
     /// A test aid, hidden: the run panics at this virtual time, to test how a panic is reported.
     #[arg(long, value_name = "TIME", hide = true)]
     pub(crate) panic_at: Option<crate::node::Duration>,
@@ -165,13 +173,19 @@ fn prepare_out(dir: &Path, force: bool) -> Result<(), String> {
 }
 
 pub(crate) fn run(args: RunArgs) -> i32 {
-    let scenario = match Scenario::load(&args.file) {
+    let mut scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::BadInput.code();
         }
     };
+    for assignment in &args.limit {
+        if let Err(e) = scenario.set_limit(assignment) {
+            eprintln!("sim: {e}");
+            return ExitCode::BadInput.code();
+        }
+    }
     let window = match super::report::window(args.from, args.to) {
         Ok(w) => w,
         Err(e) => {

@@ -197,6 +197,10 @@ pub trait Invariant {
     fn on_end(&mut self, _view: &dyn RunView) {}
     /// The clients' history, once the run is over (only runs with a `[workload]` have one).
     fn on_history(&mut self, _history: &History) {}
+    /// The run's `[limits] checker_steps`, given before the run: a checker that searches (the
+    /// history checker) stops after that many steps with `Status::Unknown` naming the limit.
+    /// Checkers that do not search ignore it.
+    fn limit_steps(&mut self, _max_steps: u64) {}
     /// The verdict so far; final once `on_end` and `on_history` have been called.
     fn status(&self) -> Status;
     /// A line of context for a report when the invariant held (who led, how fast).

@@ -75,7 +75,16 @@ pub fn report(r: &RunReport) -> Value {
         "outcome": match r.outcome {
             Outcome::Completed => "completed",
             Outcome::EventLimit => "event_limit",
+            Outcome::InFlightLimit { .. } => "in_flight_limit",
+            Outcome::Stopped => "stopped",
         },
+        "limit": r.limit.as_ref().map(|l| json!({
+            "name": l.name,
+            "value": l.value,
+            "at_ns": l.at,
+            "detail": l.detail,
+            "message": l.sentence(),
+        })),
         "events": r.stats.events,
         "messages": {
             "sent": r.stats.sent,

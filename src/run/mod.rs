@@ -13,6 +13,7 @@ pub(crate) mod determinism;
 pub mod exit;
 #[cfg(test)]
 mod fact_tests;
+pub mod limit;
 pub(crate) mod panic;
 pub(crate) mod probe;
 pub mod registry;
@@ -35,6 +36,7 @@ use crate::workload::history::{History, Outcome as OpOutcome};
 use crate::world::{Cluster, Event, FaultRecord, Observer, Outcome, Record, Stats, World};
 
 use exit::ExitCode;
+use limit::{Counted, LimitHit};
 use story::{ElectionsSection, Story, StoryLine};
 use trace_file::TraceWriter;
 
@@ -239,6 +241,8 @@ pub struct RunReport {
     pub duration: Nanos,
     /// How the run ended: at its duration, or at its event limit.
     pub outcome: Outcome,
+    /// The `[limits]` entry that ended the run, if one did.
+    pub limit: Option<LimitHit>,
     /// Where virtual time stopped.
     pub virtual_time: Nanos,
     /// A 64-bit hash of the trace, 16 hex digits: the same scenario and seed give the same hash on
@@ -379,6 +383,8 @@ struct RunObserver {
     capture: Option<Vec<String>>,
     /// Who answered each client operation (a run with clients).
     answers: Option<answers::Answers>,
+    /// The limits only the observer can count.
+    counted: Counted,
 }
 
 impl<P: Protocol> Observer<P> for RunObserver {
@@ -420,6 +426,9 @@ impl<P: Protocol> Observer<P> for RunObserver {
                 if let Some(a) = &mut self.answers {
                     a.on_record(record);
                 }
+                if matches!(record.event, Event::Invoke { .. }) {
+                    self.counted.invoked();
+                }
             }
             _ => {}
         }
@@ -427,11 +436,17 @@ impl<P: Protocol> Observer<P> for RunObserver {
             let line = trace_file::line(record, cluster);
             if let Some(t) = &mut self.trace {
                 t.write_line(&line);
+                self.counted.written(&line);
             }
             if let Some(c) = &mut self.capture {
                 c.push(line);
             }
         }
+    }
+
+    #[inline]
+    fn stop(&self) -> bool {
+        self.counted.reached.is_some()
     }
 
     fn on_end(&mut self, cluster: &Cluster) {
@@ -511,7 +526,12 @@ where
         &P::invariants(),
     )
     .map_err(|e| scenario.error_at(&["check", "invariants"], e))?;
+    let mut invariants = invariants;
+    for inv in &mut invariants {
+        inv.limit_steps(scenario.limits.checker_steps);
+    }
     let seed = options.seed.unwrap_or(scenario.seed);
+    let mut header_bytes = 0;
 
     let trace = match &options.trace_path {
         None => None,
@@ -521,7 +541,7 @@ where
                 error: format!("cannot create the trace: {e}"),
             })?;
             let mut w = TraceWriter::new(BufWriter::new(file));
-            w.write_line(&trace_file::header(&trace_file::Header {
+            let header = trace_file::header(&trace_file::Header {
                 scenario: &scenario.name,
                 file: &scenario.file,
                 seed,
@@ -529,7 +549,9 @@ where
                 nodes: &scenario.nodes,
                 duration: scenario.duration,
                 narration: &scenario.narration,
-            }));
+            });
+            header_bytes = header.len() as u64 + 1;
+            w.write_line(&header);
             Some(w)
         }
     };
@@ -549,6 +571,7 @@ where
             .workload
             .as_ref()
             .map(|_| answers::Answers::default()),
+        counted: Counted::new(&scenario.limits, header_bytes),
     };
 
     // The clients of the interface the protocol serves.
@@ -556,13 +579,31 @@ where
         Some(w) => <P::Api as Workload>::clients(w, &workload_options, scenario.script.as_deref()),
         None => Vec::new(),
     };
-    let (spec, swarm) = scenario.draw_world(seed);
+    let (mut spec, swarm) = scenario.draw_world(seed);
+    // Virtual time is capped before the run: the world then simply ends there.
+    let time_capped = spec.duration > scenario.limits.virtual_time;
+    spec.duration = spec.duration.min(scenario.limits.virtual_time);
     let mut world: World<P, RunObserver, <P::Api as Workload>::Client> =
         World::with_clients(spec, config, observer, clients);
+    world.limit_in_flight_per_link(scenario.limits.in_flight_per_link);
     if let Some(at) = panic_at {
         world.panic_at(at);
     }
     let outcome = world.run();
+    let limit = match outcome {
+        Outcome::Completed if time_capped => Some(("virtual_time", None)),
+        Outcome::Completed => None,
+        Outcome::EventLimit => Some(("events", None)),
+        Outcome::InFlightLimit { from, to } => Some((
+            "in_flight_per_link",
+            Some(format!(
+                "on the link {} → {}",
+                scenario.nodes[from as usize], scenario.nodes[to as usize]
+            )),
+        )),
+        Outcome::Stopped => world.observer().counted.reached.map(|name| (name, None)),
+    }
+    .map(|(name, detail)| LimitHit::new(scenario, name, world.now(), detail));
     let mut history = scenario
         .workload
         .as_ref()
@@ -635,14 +676,8 @@ where
         if let Some(h) = &history {
             observer.story.note(virtual_time, history_summary(h));
         }
-        if outcome == Outcome::EventLimit {
-            observer.story.note(
-                virtual_time,
-                format!(
-                    "the event limit ({}) was reached: the run stops here",
-                    scenario.max_events
-                ),
-            );
+        if let Some(hit) = &limit {
+            observer.story.note(virtual_time, hit.sentence());
         }
         let story = observer.story.finish(&scenario.nodes);
         (story, observer.trace, observer.capture)
@@ -664,7 +699,7 @@ where
         .any(|i| matches!(i.status, Status::Violated(_)))
     {
         Verdict::Violation
-    } else if outcome == Outcome::EventLimit
+    } else if limit.is_some()
         || invariants
             .iter()
             .any(|i| matches!(i.status, Status::Unknown(_)))
@@ -686,6 +721,7 @@ where
         nodes: scenario.nodes.clone(),
         duration: scenario.duration,
         outcome,
+        limit,
         virtual_time,
         trace_hash,
         stats,
@@ -931,6 +967,7 @@ missed_pings = 3
             trace: None,
             capture: None,
             answers: None,
+            counted: Counted::new(&Default::default(), 0),
         };
         let cluster = crate::check::tests::cluster(2);
         let appended = Observation::Appended {

@@ -22,9 +22,6 @@ use super::swarm::{self, At};
 use super::values::{Dist, LatencySpec, Located, MAX_NODES, Nodes, TARGET_WORDS, TargetWord};
 use super::{CheckSpec, Expect, ExpectedVerdict, Narration, Scenario, faults, locate, workload};
 
-/// `max_events` when the file gives none.
-pub(super) const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
-
 /// The file being converted: where errors point.
 pub(super) struct Source<'a> {
     pub file: &'a str,
@@ -116,13 +113,8 @@ pub(super) fn scenario(
             "duration must be more than zero, e.g. \"10s\"",
         ));
     }
-    let max_events = match &raw.max_events {
-        None => DEFAULT_MAX_EVENTS,
-        Some(m) if m.value == 0 => {
-            return Err(src.error(&m.span, "max_events must be more than zero"));
-        }
-        Some(m) => m.value,
-    };
+    let (max_events, limits) =
+        super::limits::convert(src, raw.max_events.as_ref(), raw.limits.as_ref())?;
     let nodes = nodes(src, &raw.cluster.nodes)?;
     let set = NodeSet { names: &nodes };
     let protocol = protocol(src, &raw.cluster.protocol, protocols)?;
@@ -171,6 +163,7 @@ pub(super) fn scenario(
         seed: raw.seed.unwrap_or(1),
         duration,
         max_events,
+        limits,
         nodes,
         protocol: protocol.name.to_string(),
         link: link.low(),

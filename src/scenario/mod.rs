@@ -14,6 +14,7 @@
 mod convert;
 mod error;
 mod faults;
+pub mod limits;
 mod locate;
 mod raw;
 mod schema;
@@ -58,8 +59,10 @@ pub struct Scenario {
     pub seed: u64,
     /// Virtual time the run lasts.
     pub duration: Nanos,
-    /// A limit on trace events (50,000,000 when absent).
+    /// A limit on trace events (50,000,000 when absent): `max_events` or `[limits] events`.
     pub max_events: u64,
+    /// `[limits]`: the other bounds on a run (see [`limits`]).
+    pub limits: limits::Limits,
     /// Node names, in cluster order (`NodeId(i)` is the i-th).
     pub nodes: Vec<String>,
     /// `cluster.protocol`: the protocol's `NAME`.

@@ -31,8 +31,11 @@ pub(super) struct ScenarioFile {
     /// The virtual time the run lasts, e.g. "10s". Must be more than zero.
     pub duration: Located<Duration>,
     /// A limit on trace events: reaching it ends the run with an unknown verdict.
-    /// Default 50000000.
+    /// Default 50000000. The older spelling of `[limits] events` (give one of them).
     pub max_events: Option<Located<u64>>,
+    /// Bounds that keep a run finite; each one reached ends the run with an unknown verdict
+    /// (exit 3) and names itself. Every key has a default.
+    pub limits: Option<LimitsTable>,
     /// The nodes and the protocol they run.
     pub cluster: Cluster,
     /// The protocol's own settings; which keys are allowed depends on `cluster.protocol`.
@@ -60,6 +63,29 @@ pub(super) struct ScenarioFile {
     pub expect: Option<Expect>,
     /// What a teacher adds for the class: lines woven into the story and the pictures.
     pub teaching: Option<Teaching>,
+}
+
+/// `[limits]`: each bound reached ends the run there with an unknown verdict (exit 3, unless a
+/// violation was already found) and a line naming the limit and how to raise it. `sim run
+/// --limit NAME=VALUE` overrides any of them.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LimitsTable {
+    /// Trace events (records). Default 50000000. Same as the top-level `max_events`.
+    pub events: Option<Located<u64>>,
+    /// Virtual time: a scenario whose `duration` is longer stops here. Default "24h".
+    pub virtual_time: Option<Located<Duration>>,
+    /// Messages in flight at once on one link, sender to receiver (messages held for a paused
+    /// node included). Default 100000.
+    pub in_flight_per_link: Option<Located<u64>>,
+    /// Client operations invoked: the recorded history's length. Default 1000000.
+    pub history_ops: Option<Located<u64>>,
+    /// Search steps of the history checker (`linearizable`), counted rather than timed so the
+    /// verdict stays a function of scenario and seed; its memo is capped at 256 MiB besides.
+    /// Default 200000000.
+    pub checker_steps: Option<Located<u64>>,
+    /// Bytes of `trace.jsonl` written by `sim run --out`. Default 1073741824 (1 GiB).
+    pub trace_bytes: Option<Located<u64>>,
 }
 
 /// `[teaching]`: what a teacher adds for the class. It never changes the run or its trace hash.

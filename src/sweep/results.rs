@@ -240,6 +240,15 @@ impl SeedResult {
                 at_ns: Some(report.virtual_time),
                 message: "the run reached its event limit before its duration".to_string(),
             });
+        } else if let Some(hit) = &report.limit {
+            // The other `[limits]`: undecided like the event limit, named after the limit.
+            failures.push(Failure {
+                invariant: format!("{}_limit", hit.name),
+                property: Kind::Liveness,
+                status: FailureStatus::Unknown,
+                at_ns: Some(hit.at),
+                message: hit.sentence(),
+            });
         }
         SeedResult {
             seed: report.seed,

@@ -105,6 +105,16 @@ pub enum Outcome {
     Completed,
     /// The event limit was reached first.
     EventLimit,
+    /// A link held more messages in flight than [`World::limit_in_flight_per_link`] allows
+    /// (node indices of the link's sender and receiver).
+    InFlightLimit {
+        /// The sending node's index.
+        from: u32,
+        /// The receiving node's index.
+        to: u32,
+    },
+    /// The observer asked the run to stop ([`Observer::stop`]): one of its own limits.
+    Stopped,
 }
 
 /// Counters of a run.
@@ -339,6 +349,12 @@ pub struct World<
     requests: Wire<ClientRequest<P::Api>>,
     replies: Wire<(RequestId, Reply<P::Api>)>,
     client_effects: Vec<ClientEffect<C>>,
+    /// Messages on the wire per link, `from * n + to` (held ones included): what
+    /// `in_flight_limit` bounds.
+    link_load: Vec<u64>,
+    in_flight_limit: u64,
+    /// The first link found over `in_flight_limit`.
+    overloaded: Option<(u32, u32)>,
 }
 
 impl<P: Protocol, O: Observer<P>> World<P, O, NoClients<P::Api>> {
@@ -433,6 +449,32 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             lost: Vec::new(),
             next_msg: 0,
             next_token: 0,
+            link_load: vec![0; n * n],
+            in_flight_limit: u64::MAX,
+            overloaded: None,
+        }
+    }
+
+    /// Ends the run with [`Outcome::InFlightLimit`] once a link holds more than `max` messages
+    /// on the wire at once (none by default). A protocol that floods one link then stops with a
+    /// named limit instead of growing the wire until memory runs out. Counting changes nothing
+    /// in the trace.
+    pub fn limit_in_flight_per_link(&mut self, max: u64) {
+        self.in_flight_limit = max;
+    }
+
+    /// One more (or, `-1`, one fewer) message on the wire from `from` to `to`.
+    #[inline]
+    fn load(&mut self, from: u32, to: u32, more: bool) {
+        let n = self.slots.len();
+        let load = &mut self.link_load[from as usize * n + to as usize];
+        if more {
+            *load += 1;
+            if *load > self.in_flight_limit && self.overloaded.is_none() {
+                self.overloaded = Some((from, to));
+            }
+        } else {
+            *load -= 1;
         }
     }
 
@@ -503,6 +545,12 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             self.step(event);
             if self.tracer.records >= self.spec.max_events {
                 return Outcome::EventLimit;
+            }
+            if let Some((from, to)) = self.overloaded {
+                return Outcome::InFlightLimit { from, to };
+            }
+            if self.tracer.observer.stop() {
+                return Outcome::Stopped;
             }
         }
         Outcome::Completed
@@ -803,6 +851,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             NodeStatus::Up => None,
         };
         let msg = self.wire.take(slot);
+        self.load(from, to, false);
         if let Some(reason) = reason {
             self.drop_message(from, to, id, reason);
             return;
@@ -1069,14 +1118,17 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             Fate::Cut => self.drop_message(from, to, id, DropReason::Partition),
             Fate::Arrive(at) => {
                 let slot = self.wire.put(msg);
+                self.load(from, to, true);
                 self.queue.push(at, Pending::Deliver { from, to, id, slot });
             }
             Fate::Twice(first, second) => {
                 self.stats.duplicated += 1;
                 let slot = self.wire.put(msg.clone());
+                self.load(from, to, true);
                 self.queue
                     .push(first, Pending::Deliver { from, to, id, slot });
                 let slot = self.wire.put(msg);
+                self.load(from, to, true);
                 self.queue
                     .push(second, Pending::Deliver { from, to, id, slot });
             }

@@ -556,6 +556,13 @@ pub trait Observer<P: Protocol> {
 
     /// The run reached its end (its duration, or a limit).
     fn on_end(&mut self, _cluster: &Cluster) {}
+
+    /// Asked after every event: `true` ends the run there with [`super::Outcome::Stopped`]
+    /// (an observer's own limit: trace bytes, history length).
+    #[inline]
+    fn stop(&self) -> bool {
+        false
+    }
 }
 
 /// Observes nothing: for runs that only want the hash.
@@ -574,6 +581,10 @@ impl<P: Protocol, A: Observer<P>, B: Observer<P>> Observer<P> for (A, B) {
     fn on_end(&mut self, cluster: &Cluster) {
         self.0.on_end(cluster);
         self.1.on_end(cluster);
+    }
+    #[inline]
+    fn stop(&self) -> bool {
+        self.0.stop() || self.1.stop()
     }
 }
 

@@ -218,6 +218,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             match event {
                 Pending::Deliver { from, id, slot, .. } => {
                     drop(self.wire.take(slot));
+                    self.load(from, node, false);
                     self.drop_message(from, node, id, reason);
                 }
                 Pending::Request {
