@@ -29,6 +29,7 @@ mod find;
 mod lessons;
 mod list;
 mod merge;
+mod mutants;
 mod regressions;
 mod replay;
 mod report;
@@ -97,6 +98,8 @@ enum Command {
     Find(find::FindArgs),
     /// Measure a metric over many trials of a series of parameter values: results.csv, a table, CDF plots.
     Experiment(experiment::ExperimentArgs),
+    /// A mutation campaign: apply each classic bug of mutants/, build, sweep; which do the sweeps catch?
+    Mutants(mutants::MutantsArgs),
 }
 
 /// The whole `sim` command line over `registry`: for a program of your own that adds protocols
@@ -183,6 +186,7 @@ pub fn main() -> i32 {
         Command::Step(args) => step::step(args),
         Command::Find(args) => find::find(args),
         Command::Experiment(args) => experiment::experiment(args),
+        Command::Mutants(args) => mutants::mutants(args),
     }
 }
 

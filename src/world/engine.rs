@@ -413,9 +413,9 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         for node in 0..n as u32 {
             queue.push(0, Pending::Start(node));
         }
-        for (i, f) in spec.faults.iter().enumerate() {
-            queue.push(f.at, Pending::Fault(i as u32));
-        }
+        queue.push_timetable(
+            (spec.faults.iter().enumerate()).map(|(i, f)| (f.at, Pending::Fault(i as u32))),
+        );
         for client in 0..clients.len() as u32 {
             queue.push(0, Pending::ClientStart(client));
         }

@@ -6,6 +6,11 @@
 //! engine's load (one pop and about one push per event, entries of a few words): four children
 //! per node halve the depth of a binary heap, and events are plain `Copy` data, so sifting
 //! moves each entry once into the hole instead of swapping.
+//!
+//! Events known before the run starts (a nemesis's whole schedule: hundreds of partitions in a
+//! ten-minute run) wait in a sorted timetable beside the heap, not in it, so the heap holds only
+//! what is in flight and its depth does not grow with the run's length. They keep the sequence
+//! numbers they were given, so the order of events is the same as if they had been pushed.
 
 use crate::node::Nanos;
 
@@ -28,6 +33,8 @@ const ARITY: usize = 4;
 
 pub(crate) struct EventQueue<E> {
     heap: Vec<Entry<E>>,
+    /// Events scheduled in advance, latest first (the next one is popped off the end).
+    timetable: Vec<Entry<E>>,
     next_seq: u64,
 }
 
@@ -35,6 +42,7 @@ impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: Vec::new(),
+            timetable: Vec::new(),
             next_seq: 0,
         }
     }
@@ -63,9 +71,37 @@ impl<E: Copy> EventQueue<E> {
         self.heap[i] = entry;
     }
 
+    /// Schedules events known in advance, in this order (which sets their tie order, as
+    /// `push` would), into the timetable rather than the heap.
+    pub(crate) fn push_timetable(&mut self, events: impl IntoIterator<Item = (Nanos, E)>) {
+        for (at, event) in events {
+            self.timetable.push(Entry {
+                at,
+                seq: self.next_seq,
+                event,
+            });
+            self.next_seq += 1;
+        }
+        // Latest first; keys are unique, so the order is total.
+        self.timetable
+            .sort_unstable_by_key(|e| std::cmp::Reverse(e.key()));
+    }
+
     /// The earliest event, if it is due strictly before `end`.
     #[inline]
     pub(crate) fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
+        if let Some(next) = self.timetable.last() {
+            if self.heap.first().is_none_or(|h| next.key() < h.key()) {
+                if next.at >= end {
+                    return None;
+                }
+                let next = self
+                    .timetable
+                    .pop()
+                    .expect("the timetable has a last entry");
+                return Some((next.at, next.event));
+            }
+        }
         let first = *self.heap.first()?;
         if first.at >= end {
             return None;
@@ -157,6 +193,40 @@ mod tests {
         }
         check.extend(std::iter::from_fn(|| model.pop_first()));
         assert_eq!(popped, check);
+    }
+
+    #[test]
+    fn the_timetable_interleaves_as_if_pushed() {
+        // The same events, some pushed and some timetabled, pop in the same order as when all
+        // are pushed: the timetable changes where events wait, never when they run.
+        let plan = [(7, 'x'), (3, 'y'), (7, 'z'), (0, 'w')];
+        let mut pushed = EventQueue::default();
+        let mut tabled = EventQueue::default();
+        pushed.push(3, 'a');
+        tabled.push(3, 'a');
+        for (at, e) in plan {
+            pushed.push(at, e);
+        }
+        tabled.push_timetable(plan);
+        for (at, e) in [(7, 'b'), (1, 'c'), (3, 'd')] {
+            pushed.push(at, e);
+            tabled.push(at, e);
+        }
+        let drain = |q: &mut EventQueue<char>| {
+            let mut out = vec![];
+            while let Some(e) = q.pop_before(u64::MAX) {
+                out.push(e);
+            }
+            out
+        };
+        let order = drain(&mut pushed);
+        assert_eq!(drain(&mut tabled), order);
+        let letters: String = order.iter().map(|&(_, e)| e).collect();
+        assert_eq!(letters, "wcaydxzb");
+        // The timetable also respects the end of time.
+        tabled.push_timetable([(10, 'e')]);
+        assert!(tabled.pop_before(10).is_none());
+        assert_eq!(tabled.pop_before(11), Some((10, 'e')));
     }
 
     #[test]

@@ -1,0 +1,322 @@
+//! Building and sweeping one mutant: a private copy of the checkout with the patch applied,
+//! built by cargo into its own target directory, then the copy's `sim` sweeps the bundled
+//! scenarios and checks the hash pins. Everything runs as child processes: a mutant that
+//! panics, hangs a thread or corrupts memory cannot harm the campaign.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::catalogue::Mutant;
+
+/// Where the campaign works: a copy of the checkout and cargo's target directory for it.
+pub(crate) struct Workspace {
+    /// The checkout the campaign was started in (scenarios and the report are read and written
+    /// there).
+    pub checkout: PathBuf,
+    /// The copy that patches are applied to.
+    pub tree: PathBuf,
+    /// Cargo's target directory for the copy, kept between campaigns so dependencies build once.
+    pub target: PathBuf,
+    /// `mutants` (release code, built incrementally), or `mutants-checked` (with every debug
+    /// assertion on).
+    pub profile: &'static str,
+}
+
+/// What one scenario's sweep found.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Sweep {
+    /// The scenario, relative to the checkout.
+    pub file: String,
+    pub run: u64,
+    /// Seeds that did not pass: a safety violation, a liveness failure, an unknown verdict or a
+    /// panic.
+    pub failing: u64,
+    pub panicked: u64,
+    pub first_seed: Option<u64>,
+    /// Each property that failed on some seed, with how many seeds.
+    pub invariants: Vec<(String, u64)>,
+}
+
+/// What the hash pins of `sim lessons` saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pins {
+    pub lessons_unmet: u64,
+    pub regressions_moved: u64,
+}
+
+/// Checks that the mutant's patch applies to the checkout, changing nothing.
+pub(crate) fn check_applies(checkout: &Path, mutant: &Mutant) -> Result<(), String> {
+    let patch = std::fs::canonicalize(&mutant.path)
+        .map_err(|e| format!("{}: {e}", mutant.path.display()))?;
+    let out = Command::new("git")
+        .args(["apply", "--check"])
+        .arg(&patch)
+        .current_dir(checkout)
+        .output()
+        .map_err(|e| format!("git apply: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} does not apply: {}",
+            mutant.path.display(),
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        ))
+    }
+}
+
+impl Workspace {
+    /// Copies the checkout as it is on disk into a fresh tree: every file git tracks, edits
+    /// included, and every new file git does not ignore.
+    pub(crate) fn prepare(checkout: &Path, profile: &'static str) -> Result<Workspace, String> {
+        let root = checkout.join("target").join("mutants");
+        let tree = root.join("tree");
+        if tree.exists() {
+            std::fs::remove_dir_all(&tree).map_err(|e| format!("{}: {e}", tree.display()))?;
+        }
+        let listed = Command::new("git")
+            .args([
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ])
+            .current_dir(checkout)
+            .output()
+            .map_err(|e| format!("sim mutants needs git to list the checkout's files: {e}"))?;
+        if !listed.status.success() {
+            return Err(format!(
+                "`git ls-files` failed in {}: sim mutants runs in a git checkout of sim's source\n{}",
+                checkout.display(),
+                String::from_utf8_lossy(&listed.stderr)
+            ));
+        }
+        for file in listed.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
+            let file = String::from_utf8_lossy(file).into_owned();
+            let from = checkout.join(&file);
+            if !from.is_file() {
+                continue; // deleted in the working tree
+            }
+            let to = tree.join(&file);
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", from.display()))?;
+        }
+        Ok(Workspace {
+            checkout: checkout.to_path_buf(),
+            tree,
+            target: root.join("target"),
+            profile,
+        })
+    }
+
+    /// Puts back the checkout's version of `files` (undoing the last mutant).
+    pub(crate) fn restore(&self, files: &[String]) -> Result<(), String> {
+        for file in files {
+            std::fs::copy(self.checkout.join(file), self.tree.join(file))
+                .map_err(|e| format!("restoring {file}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Applies the mutant's patch to the tree.
+    pub(crate) fn apply(&self, mutant: &Mutant) -> Result<(), String> {
+        let patch = std::fs::canonicalize(&mutant.path)
+            .map_err(|e| format!("{}: {e}", mutant.path.display()))?;
+        // The tree lies inside the checkout's repository (under target/, which git ignores):
+        // git apply run there would patch relative to that repository and skip every path
+        // outside the tree, silently. Stopping git's search for a repository at the tree's
+        // parent makes it patch the tree's files as plain files.
+        let parent = self.tree.parent().unwrap_or(&self.tree);
+        let out = Command::new("git")
+            .arg("apply")
+            .arg(&patch)
+            .env("GIT_CEILING_DIRECTORIES", parent)
+            .current_dir(&self.tree)
+            .output()
+            .map_err(|e| format!("git apply: {e}"))?;
+        if out.status.success() {
+            // A patch that changed nothing would make an escaped mutant of unmutated code.
+            for file in &mutant.files {
+                let same = std::fs::read(self.tree.join(file)).ok()
+                    == std::fs::read(self.checkout.join(file)).ok();
+                if same {
+                    return Err(format!(
+                        "{}: applying it left {file} unchanged",
+                        mutant.path.display()
+                    ));
+                }
+            }
+            Ok(())
+        } else {
+            Err(format!(
+                "{} no longer applies to src/protocols/ (regenerate it with `git diff`):\n{}",
+                mutant.path.display(),
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            ))
+        }
+    }
+
+    /// Builds the tree's `sim`; on failure, the compiler's last lines (the mutant is unviable).
+    pub(crate) fn build(&self) -> Result<PathBuf, String> {
+        let out = Command::new("cargo")
+            .args([
+                "build",
+                "--locked",
+                "--bin",
+                "sim",
+                "--profile",
+                self.profile,
+            ])
+            .env("CARGO_TARGET_DIR", &self.target)
+            .current_dir(&self.tree)
+            .output()
+            .map_err(|e| format!("cargo: {e}"))?;
+        if out.status.success() {
+            Ok(self.target.join(self.profile).join("sim"))
+        } else {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr
+                .lines()
+                .filter(|l| l.starts_with("error"))
+                .take(3)
+                .collect();
+            Err(tail.join(" / "))
+        }
+    }
+
+    /// Sweeps one scenario with the built binary.
+    pub(crate) fn sweep(
+        &self,
+        sim: &Path,
+        file: &str,
+        seeds: &str,
+        jobs: Option<usize>,
+    ) -> Result<Sweep, String> {
+        let mut cmd = Command::new(sim);
+        cmd.args(["sweep", file, "--seeds", seeds, "--json"]);
+        if let Some(j) = jobs {
+            cmd.args(["--jobs", &j.to_string()]);
+        }
+        let out = cmd
+            .current_dir(&self.checkout)
+            .output()
+            .map_err(|e| format!("{}: {e}", sim.display()))?;
+        let json: Value = serde_json::from_slice(&out.stdout).map_err(|_| {
+            format!(
+                "sim sweep {file} gave no JSON (exit {:?}): {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            )
+        })?;
+        Ok(parse_sweep(file, &json))
+    }
+
+    /// Runs `sim lessons` with the built binary: did a pinned hash or verdict move?
+    pub(crate) fn pins(&self, sim: &Path) -> Result<Pins, String> {
+        let out = Command::new(sim)
+            .args(["lessons", "--json"])
+            .current_dir(&self.checkout)
+            .output()
+            .map_err(|e| format!("{}: {e}", sim.display()))?;
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .map_err(|_| format!("sim lessons gave no JSON (exit {:?})", out.status.code()))?;
+        Ok(parse_pins(&json))
+    }
+}
+
+/// Reads `sim sweep --json`.
+pub(crate) fn parse_sweep(file: &str, json: &Value) -> Sweep {
+    let n = |key: &str| json[key].as_u64().unwrap_or(0);
+    let first_seed = json["failures"]
+        .as_array()
+        .and_then(|f| f.iter().filter_map(|s| s["seed"].as_u64()).min());
+    let invariants = json["invariants"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|i| {
+                    let failed =
+                        i["violated"].as_u64().unwrap_or(0) + i["unknown"].as_u64().unwrap_or(0);
+                    (failed > 0).then(|| (i["name"].as_str().unwrap_or("?").to_string(), failed))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut invariants: Vec<(String, u64)> = invariants;
+    let panicked = n("panicked");
+    if panicked > 0 {
+        invariants.push(("panic".to_string(), panicked));
+    }
+    Sweep {
+        file: file.to_string(),
+        run: n("run"),
+        failing: n("run").saturating_sub(n("passed")),
+        panicked,
+        first_seed,
+        invariants,
+    }
+}
+
+/// Reads `sim lessons --json`.
+pub(crate) fn parse_pins(json: &Value) -> Pins {
+    let unmet = |key: &str| {
+        json[key].as_array().map_or(0, |a| {
+            a.iter().filter(|l| l["met"] == Value::Bool(false)).count() as u64
+        })
+    };
+    Pins {
+        lessons_unmet: unmet("lessons"),
+        regressions_moved: unmet("regressions"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_counts_every_seed_that_did_not_pass() {
+        let json: Value = serde_json::from_str(
+            r#"{"run": 1000, "passed": 994, "failed": 3, "unknown": 1, "panicked": 2,
+                "failures": [{"seed": 44}, {"seed": 8}, {"seed": 900}],
+                "invariants": [{"name": "election_safety", "violated": 3, "unknown": 0},
+                               {"name": "leader_within 1s", "violated": 0, "unknown": 1},
+                               {"name": "log_matching", "violated": 0, "unknown": 0}]}"#,
+        )
+        .unwrap();
+        let s = parse_sweep("raft/x.toml", &json);
+        assert_eq!(
+            (s.run, s.failing, s.panicked, s.first_seed),
+            (1000, 6, 2, Some(8))
+        );
+        assert_eq!(
+            s.invariants,
+            [
+                ("election_safety".to_string(), 3),
+                ("leader_within 1s".to_string(), 1),
+                ("panic".to_string(), 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn pins_count_unmet_lessons_and_moved_hashes() {
+        let json: Value = serde_json::from_str(
+            r#"{"lessons": [{"met": true}, {"met": false}],
+                "regressions": [{"met": false}, {"met": false}, {"met": true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            parse_pins(&json),
+            Pins {
+                lessons_unmet: 1,
+                regressions_moved: 2
+            }
+        );
+    }
+}
