@@ -90,17 +90,17 @@ impl<E: Copy> EventQueue<E> {
     /// The earliest event, if it is due strictly before `end`.
     #[inline]
     pub(crate) fn pop_before(&mut self, end: Nanos) -> Option<(Nanos, E)> {
-        if let Some(next) = self.timetable.last() {
-            if self.heap.first().is_none_or(|h| next.key() < h.key()) {
-                if next.at >= end {
-                    return None;
-                }
-                let next = self
-                    .timetable
-                    .pop()
-                    .expect("the timetable has a last entry");
-                return Some((next.at, next.event));
+        if let Some(next) = self.timetable.last()
+            && self.heap.first().is_none_or(|h| next.key() < h.key())
+        {
+            if next.at >= end {
+                return None;
             }
+            let next = self
+                .timetable
+                .pop()
+                .expect("the timetable has a last entry");
+            return Some((next.at, next.event));
         }
         let first = *self.heap.first()?;
         if first.at >= end {
