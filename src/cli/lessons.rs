@@ -271,7 +271,18 @@ fn run_file(path: &Path, seed: Option<u64>, out: Option<&Path>) -> Result<RunRep
         trace_path: out.map(|d| d.join("trace.jsonl")),
         ..RunOptions::default()
     };
-    let run = crate::run::run(&scenario, &options).map_err(|e| e.to_string())?;
+    // A protocol or checker that panics is a finding about this lesson, reported with it; the
+    // other lessons still run.
+    let run = crate::run::panic::catch(|| crate::run::run(&scenario, &options))
+        .map_err(|p| {
+            format!(
+                "{}: the run {} ({})",
+                display(path),
+                p.describe(),
+                crate::run::panic::when(p.at())
+            )
+        })?
+        .map_err(|e| e.to_string())?;
     if let Some(dir) = out {
         super::run::write_out(dir, &run, &Default::default())?;
     }

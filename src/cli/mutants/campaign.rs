@@ -216,7 +216,8 @@ impl Workspace {
         Ok(parse_sweep(file, &json))
     }
 
-    /// Runs `sim lessons` with the built binary: did a pinned hash or verdict move?
+    /// Runs `sim lessons` with the built binary: did a pinned hash or verdict move, or a lesson
+    /// fail to run at all?
     pub(crate) fn pins(&self, sim: &Path) -> Result<Pins, String> {
         let out = Command::new(sim)
             .args(["lessons", "--json"])
@@ -266,7 +267,7 @@ pub(crate) fn parse_sweep(file: &str, json: &Value) -> Sweep {
 pub(crate) fn parse_pins(json: &Value) -> Pins {
     let unmet = |key: &str| {
         json[key].as_array().map_or(0, |a| {
-            a.iter().filter(|l| l["met"] == Value::Bool(false)).count() as u64
+            a.iter().filter(|l| l["met"] != Value::Bool(true)).count() as u64
         })
     };
     Pins {
@@ -307,14 +308,14 @@ mod tests {
     #[test]
     fn pins_count_unmet_lessons_and_moved_hashes() {
         let json: Value = serde_json::from_str(
-            r#"{"lessons": [{"met": true}, {"met": false}],
+            r#"{"lessons": [{"met": true}, {"met": false}, {"error": "the run panicked"}],
                 "regressions": [{"met": false}, {"met": false}, {"met": true}]}"#,
         )
         .unwrap();
         assert_eq!(
             parse_pins(&json),
             Pins {
-                lessons_unmet: 1,
+                lessons_unmet: 2,
                 regressions_moved: 2
             }
         );

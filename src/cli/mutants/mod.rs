@@ -140,21 +140,26 @@ fn campaign(args: &MutantsArgs) -> Result<ExitCode, String> {
         ws.restore(&touched)?;
         touched = m.files.clone();
         ws.apply(m)?;
-        let result = ws.build().and_then(|sim| {
-            let files = scenarios
-                .iter()
-                .find(|(p, _)| p == &m.protocol)
-                .map(|(_, f)| f.as_slice())
-                .unwrap_or_default();
-            let sweeps = files
-                .iter()
-                .map(|f| ws.sweep(&sim, f, &seeds, args.jobs))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Found {
-                sweeps,
-                pins: ws.pins(&sim)?,
-            })
-        });
+        // Only a failed build makes a mutant unviable; a sweep or `sim lessons` that dies is the
+        // campaign's own trouble (a sweep records a panicking seed as a finding; so does
+        // `sim lessons`) and stops it.
+        let result = match ws.build() {
+            Err(e) => Err(e),
+            Ok(sim) => {
+                let files = scenarios
+                    .iter()
+                    .find(|(p, _)| p == &m.protocol)
+                    .map(|(_, f)| f.as_slice())
+                    .unwrap_or_default();
+                let sweeps = files
+                    .iter()
+                    .map(|f| ws.sweep(&sim, f, &seeds, args.jobs))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("{}: {e}", m.name))?;
+                let pins = ws.pins(&sim).map_err(|e| format!("{}: {e}", m.name))?;
+                Ok(Found { sweeps, pins })
+            }
+        };
         let line = match &result {
             Err(e) => format!("does not build: {e}"),
             Ok(found) => match found.best() {
