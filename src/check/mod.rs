@@ -8,12 +8,16 @@
 pub(crate) mod blame;
 pub(crate) mod detector;
 pub(crate) mod election_safety;
+pub(crate) mod leader_append_only;
 pub(crate) mod leader_completeness;
 pub(crate) mod leader_within;
 pub(crate) mod linearizability;
 pub mod linearizable;
 pub(crate) mod log_matching;
+pub(crate) mod monotonic_commit;
+pub(crate) mod monotonic_term;
 pub(crate) mod no_split_brain;
+pub(crate) mod one_vote_per_term;
 pub(crate) mod stable_leader;
 pub(crate) mod state_machine_safety;
 pub(crate) mod strong_accuracy;
@@ -131,6 +135,59 @@ static CATALOG: &[ProtocolInvariant] = &[
             bound: None,
         },
         build: |nodes, _| Box::new(leader_completeness::LeaderCompleteness::new(nodes)),
+    },
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "leader_append_only",
+            property: Property::Safety,
+            definition: "A leader never overwrites or deletes entries in its own log; it only \
+                appends (Raft §5.3, Figure 3). From a node's `role` report of a leading role to its \
+                next `role` report or crash, an `appended` at or below the end of its log (known \
+                from its earlier `appended` reports, the ones before it led included) is a \
+                violation. A leader that deletes entries and writes none is not seen; after a \
+                crash, the node's first entry written is not judged.",
+            bound: None,
+        },
+        build: |nodes, _| Box::new(leader_append_only::LeaderAppendOnly::new(nodes)),
+    },
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "one_vote_per_term",
+            property: Property::Safety,
+            definition: "A server votes for at most one candidate in any term, across crashes and \
+                restarts (Raft §5.2; votedFor is persistent state): two `voted` reports by one node \
+                in one term for different candidates are a violation, and the evidence names a \
+                crash in between (a vote that was not durable). A candidate's vote for itself \
+                counts; a pre-vote is not a vote.",
+            bound: None,
+        },
+        build: |_, _| Box::new(one_vote_per_term::OneVotePerTerm::default()),
+    },
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "monotonic_term",
+            property: Property::Safety,
+            definition: "A node's term never goes back, across crashes and restarts (Raft §5.1; \
+                currentTerm is persistent state): a `role` report in a term below the highest \
+                the node reported before, in this life or an earlier one, is a violation. For a \
+                fail-over design, its epoch.",
+            bound: None,
+        },
+        build: |nodes, _| Box::new(monotonic_term::MonotonicTerm::new(nodes)),
+    },
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "monotonic_commit",
+            property: Property::Safety,
+            definition: "Within one life of a node (start to crash), its commit index never goes \
+                back (Raft §5.3). It is volatile in Raft (Figure 2), so a restart may start again \
+                from 0. Known as the highest index the node reported `committed` or `applied` in \
+                this life; a `committed` at or below it, or an `appended` that cuts the log below \
+                it or replaces the entry at it, is a violation. A follower's commit index shows \
+                only through what it applies.",
+            bound: None,
+        },
+        build: |nodes, _| Box::new(monotonic_commit::MonotonicCommit::new(nodes)),
     },
     ProtocolInvariant {
         info: InvariantInfo {

@@ -144,6 +144,16 @@ pub enum Observation {
         /// The chained digest of the log up through it.
         digest: u64,
     },
+    /// The node gave its vote in `term` to `candidate` (itself, when it stands for election).
+    /// Reported for every vote granted, a repeated grant to the same candidate included, so a
+    /// second candidate in one term shows even when the node's own record of its vote is wrong.
+    /// A pre-vote is not a vote.
+    Voted {
+        /// The term the vote is for: the voter's current term.
+        term: u64,
+        /// The candidate that received it.
+        candidate: NodeId,
+    },
 }
 
 /// A set of observation kinds: the ones a checker or a report section reads, so that a run
@@ -175,7 +185,7 @@ impl ObservationKinds {
     /// use sim::node::{NodeId, Observation, ObservationKinds, Role};
     /// assert!(ObservationKinds::ALL.contains(&Observation::Applied { index: 3, term: 1, digest: 7 }));
     /// ```
-    pub const ALL: Self = ObservationKinds(0x7f);
+    pub const ALL: Self = ObservationKinds(0xff);
     /// [`Observation::Role`].
     ///
     /// ```
@@ -225,6 +235,14 @@ impl ObservationKinds {
     /// assert!(!ObservationKinds::APPLIED.contains(&Observation::Committed { index: 1, term: 1, digest: 7 }));
     /// ```
     pub const APPLIED: Self = ObservationKinds(1 << 6);
+    /// [`Observation::Voted`].
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Observation, ObservationKinds};
+    /// assert!(ObservationKinds::VOTED.contains(&Observation::Voted { term: 2, candidate: NodeId(1) }));
+    /// assert!(ObservationKinds::ALL.contains(&Observation::Voted { term: 2, candidate: NodeId(1) }));
+    /// ```
+    pub const VOTED: Self = ObservationKinds(1 << 7);
 
     /// Both sets together.
     ///
@@ -262,6 +280,7 @@ impl Observation {
             Observation::Appended { .. } => ObservationKinds::APPENDED,
             Observation::Committed { .. } => ObservationKinds::COMMITTED,
             Observation::Applied { .. } => ObservationKinds::APPLIED,
+            Observation::Voted { .. } => ObservationKinds::VOTED,
         };
         kind.0
     }
@@ -272,6 +291,7 @@ impl Observation {
     /// use sim::node::{NodeId, Observation};
     /// assert_eq!(Observation::Suspect { peer: NodeId(1) }.kind(), "suspect");
     /// assert_eq!(Observation::Applied { index: 1, term: 1, digest: 7 }.kind(), "applied");
+    /// assert_eq!(Observation::Voted { term: 1, candidate: NodeId(0) }.kind(), "voted");
     /// ```
     pub fn kind(&self) -> &'static str {
         match self {
@@ -282,6 +302,7 @@ impl Observation {
             Observation::Appended { .. } => "appended",
             Observation::Committed { .. } => "committed",
             Observation::Applied { .. } => "applied",
+            Observation::Voted { .. } => "voted",
         }
     }
 }

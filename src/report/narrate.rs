@@ -297,6 +297,10 @@ impl Narrator {
                 field("index")
             ),
             "applied" => format!("{node} applies index {} (term {term})", field("index")),
+            "voted" => format!(
+                "{node} votes for {} in term {term}",
+                text_of_value(obs, "candidate")
+            ),
             _ => format!("{node} observes {obs}"),
         }
     }

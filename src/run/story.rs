@@ -120,7 +120,8 @@ impl Story {
             Observation::Authority { .. }
             | Observation::Appended { .. }
             | Observation::Committed { .. }
-            | Observation::Applied { .. } => {}
+            | Observation::Applied { .. }
+            | Observation::Voted { .. } => {}
         }
     }
 

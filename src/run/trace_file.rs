@@ -287,6 +287,9 @@ fn observation(obs: &Observation, cluster: &Cluster) -> Value {
     match obs {
         Observation::Suspect { peer } => json!({"type": "suspect", "peer": cluster.name_of(*peer)}),
         Observation::Trust { peer } => json!({"type": "trust", "peer": cluster.name_of(*peer)}),
+        Observation::Voted { term, candidate } => {
+            json!({"type": "voted", "term": term, "candidate": cluster.name_of(*candidate)})
+        }
         other => to_json(other),
     }
 }

@@ -106,6 +106,9 @@
 //!   only grows.
 //! - Every change of (role, term) is observed exactly once; a leader that steps down observes
 //!   `Role { Follower, term }`, which ends its authority for the checkers.
+//! - Every vote is observed as it is cast (`Voted`): a candidate's for itself, and each grant,
+//!   a repeated one included, so `one_vote_per_term` sees what the voter did, not what it
+//!   recorded.
 //! - The claimed lease end only grows within a leadership, and only acknowledgements of the
 //!   current term's rounds extend it.
 //!
@@ -328,6 +331,10 @@ impl Protocol for Raft {
         "log_matching",
         "state_machine_safety",
         "leader_completeness",
+        "leader_append_only",
+        "one_vote_per_term",
+        "monotonic_term",
+        "monotonic_commit",
     ];
 
     type Msg = Msg;
@@ -596,6 +603,10 @@ impl Raft {
         self.durable.voted_for = Some(self.id);
         self.unsaved = true;
         self.role = Role::Candidate;
+        ctx.observe(Observation::Voted {
+            term: self.term(),
+            candidate: self.id,
+        });
         self.start_election(ctx, self.term(), false);
     }
 
@@ -729,12 +740,16 @@ impl Raft {
     }
 
     /// §5.2: record the vote durably (it is persisted before the reply goes out) and give the
-    /// candidate a full election timeout to win.
+    /// candidate a full election timeout to win. Every grant is observed, for `one_vote_per_term`.
     fn grant_vote(&mut self, ctx: &mut Ctx<'_, Self>, candidate: NodeId) {
         debug_assert!(
             self.durable.voted_for.is_none_or(|v| v == candidate),
             "one vote per term"
         );
+        ctx.observe(Observation::Voted {
+            term: self.term(),
+            candidate,
+        });
         if self.durable.voted_for.is_none() {
             self.durable.voted_for = Some(candidate);
             self.unsaved = true;

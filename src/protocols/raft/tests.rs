@@ -283,6 +283,14 @@ fn role(role: Role, term: u64) -> Observation {
     Observation::Role { role, term }
 }
 
+/// A candidate's vote for itself, which it observes as it stands.
+fn voted_for_self(term: u64) -> Observation {
+    Observation::Voted {
+        term,
+        candidate: NodeId(0),
+    }
+}
+
 fn authority(term: u64, until: LocalNanos) -> Observation {
     Observation::Authority {
         term,
@@ -333,7 +341,10 @@ fn section_5_2_a_follower_that_times_out_becomes_candidate_votes_for_itself_and_
     assert_eq!(s.raft.role(), Role::Candidate);
     assert_eq!(s.raft.term(), 1, "the term is incremented");
     assert_eq!(s.raft.voted_for(), Some(NodeId(0)), "it votes for itself");
-    assert_eq!(observations(&fx), [role(Role::Candidate, 1)]);
+    assert_eq!(
+        observations(&fx),
+        [voted_for_self(1), role(Role::Candidate, 1)]
+    );
     let ask = request_vote(1, 0, 0);
     assert_eq!(sends(&fx), [(1, ask.clone()), (2, ask)]);
 
@@ -526,7 +537,10 @@ fn section_5_2_a_split_vote_leaves_the_candidate_waiting_for_its_timer_and_a_new
 
     let fx = s.fire(Timer::Election);
     assert_eq!((s.raft.role(), s.raft.term()), (Role::Candidate, 2));
-    assert_eq!(observations(&fx), [role(Role::Candidate, 2)]);
+    assert_eq!(
+        observations(&fx),
+        [voted_for_self(2), role(Role::Candidate, 2)]
+    );
     assert_eq!(sends(&fx)[0], (1, request_vote(2, 0, 0)));
 
     s.deliver(2, vote(1, true));
@@ -545,8 +559,12 @@ fn section_5_2_a_lone_server_elects_itself_when_its_timer_fires() {
     let fx = s.fire(Timer::Election);
     assert_eq!((s.raft.role(), s.raft.term()), (Role::Leader, 1));
     assert_eq!(
-        observations(&fx)[..2],
-        [role(Role::Candidate, 1), role(Role::Leader, 1)]
+        observations(&fx)[..3],
+        [
+            voted_for_self(1),
+            role(Role::Candidate, 1),
+            role(Role::Leader, 1)
+        ]
     );
     assert!(sends(&fx).is_empty());
 }
@@ -867,7 +885,10 @@ fn thesis_9_6_a_majority_of_pre_votes_starts_a_real_election() {
     s.fire(Timer::Election);
     let fx = s.deliver(1, pre_vote_reply(1, true));
     assert_eq!((s.raft.role(), s.raft.term()), (Role::Candidate, 1));
-    assert_eq!(observations(&fx), [role(Role::Candidate, 1)]);
+    assert_eq!(
+        observations(&fx),
+        [voted_for_self(1), role(Role::Candidate, 1)]
+    );
     assert_eq!(sends(&fx)[0], (1, request_vote(1, 0, 0)));
     assert!(persists_before_sending(&fx));
 
