@@ -12,10 +12,9 @@ use super::catalogue::Mutant;
 
 /// Where the campaign works: a copy of the checkout and cargo's target directory for it.
 pub(crate) struct Workspace {
-    /// The checkout the campaign was started in (scenarios and the report are read and written
-    /// there).
-    pub checkout: PathBuf,
-    /// The copy that patches are applied to.
+    /// The copy that patches are applied to. The sweeps and `sim lessons` run there too, on the
+    /// scenarios as they were when the campaign started, whatever happens to the checkout
+    /// meanwhile.
     pub tree: PathBuf,
     /// Cargo's target directory for the copy, kept between campaigns so dependencies build once.
     pub target: PathBuf,
@@ -107,24 +106,46 @@ impl Workspace {
             std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", from.display()))?;
         }
         Ok(Workspace {
-            checkout: checkout.to_path_buf(),
             tree,
             target: root.join("target"),
             profile,
         })
     }
 
-    /// Puts back the checkout's version of `files` (undoing the last mutant).
-    pub(crate) fn restore(&self, files: &[String]) -> Result<(), String> {
-        for file in files {
-            std::fs::copy(self.checkout.join(file), self.tree.join(file))
-                .map_err(|e| format!("restoring {file}: {e}"))?;
+    /// Applies the mutant's patch to the tree.
+    pub(crate) fn apply(&self, mutant: &Mutant) -> Result<(), String> {
+        let before: Vec<Option<Vec<u8>>> = mutant
+            .files
+            .iter()
+            .map(|f| std::fs::read(self.tree.join(f)).ok())
+            .collect();
+        self.git_apply(mutant, false).map_err(|stderr| {
+            format!(
+                "{} no longer applies to src/protocols/ (regenerate it with `git diff`):\n{stderr}",
+                mutant.path.display()
+            )
+        })?;
+        // A patch that changed nothing would make an escaped mutant of unmutated code.
+        for (file, before) in mutant.files.iter().zip(before) {
+            if std::fs::read(self.tree.join(file)).ok() == before {
+                return Err(format!(
+                    "{}: applying it left {file} unchanged",
+                    mutant.path.display()
+                ));
+            }
         }
         Ok(())
     }
 
-    /// Applies the mutant's patch to the tree.
-    pub(crate) fn apply(&self, mutant: &Mutant) -> Result<(), String> {
+    /// Takes the mutant's patch back out of the tree (the tree is again as copied, whatever
+    /// happened to the checkout meanwhile).
+    pub(crate) fn unapply(&self, mutant: &Mutant) -> Result<(), String> {
+        self.git_apply(mutant, true)
+            .map_err(|stderr| format!("{}: cannot be undone: {stderr}", mutant.path.display()))
+    }
+
+    /// `git apply [-R] PATCH` in the tree; `Err` holds git's complaint.
+    fn git_apply(&self, mutant: &Mutant, reverse: bool) -> Result<(), String> {
         let patch = std::fs::canonicalize(&mutant.path)
             .map_err(|e| format!("{}: {e}", mutant.path.display()))?;
         // The tree lies inside the checkout's repository (under target/, which git ignores):
@@ -132,32 +153,21 @@ impl Workspace {
         // outside the tree, silently. Stopping git's search for a repository at the tree's
         // parent makes it patch the tree's files as plain files.
         let parent = self.tree.parent().unwrap_or(&self.tree);
-        let out = Command::new("git")
-            .arg("apply")
+        let mut cmd = Command::new("git");
+        cmd.arg("apply");
+        if reverse {
+            cmd.arg("-R");
+        }
+        let out = cmd
             .arg(&patch)
             .env("GIT_CEILING_DIRECTORIES", parent)
             .current_dir(&self.tree)
             .output()
             .map_err(|e| format!("git apply: {e}"))?;
         if out.status.success() {
-            // A patch that changed nothing would make an escaped mutant of unmutated code.
-            for file in &mutant.files {
-                let same = std::fs::read(self.tree.join(file)).ok()
-                    == std::fs::read(self.checkout.join(file)).ok();
-                if same {
-                    return Err(format!(
-                        "{}: applying it left {file} unchanged",
-                        mutant.path.display()
-                    ));
-                }
-            }
             Ok(())
         } else {
-            Err(format!(
-                "{} no longer applies to src/protocols/ (regenerate it with `git diff`):\n{}",
-                mutant.path.display(),
-                String::from_utf8_lossy(&out.stderr).trim_end()
-            ))
+            Err(String::from_utf8_lossy(&out.stderr).trim_end().to_string())
         }
     }
 
@@ -203,7 +213,7 @@ impl Workspace {
             cmd.args(["--jobs", &j.to_string()]);
         }
         let out = cmd
-            .current_dir(&self.checkout)
+            .current_dir(&self.tree)
             .output()
             .map_err(|e| format!("{}: {e}", sim.display()))?;
         let json: Value = serde_json::from_slice(&out.stdout).map_err(|_| {
@@ -221,7 +231,7 @@ impl Workspace {
     pub(crate) fn pins(&self, sim: &Path) -> Result<Pins, String> {
         let out = Command::new(sim)
             .args(["lessons", "--json"])
-            .current_dir(&self.checkout)
+            .current_dir(&self.tree)
             .output()
             .map_err(|e| format!("{}: {e}", sim.display()))?;
         let json: Value = serde_json::from_slice(&out.stdout)

@@ -135,10 +135,7 @@ fn campaign(args: &MutantsArgs) -> Result<ExitCode, String> {
     }
 
     let mut outcomes = Vec::new();
-    let mut touched: Vec<String> = Vec::new();
     for (i, m) in mutants.iter().enumerate() {
-        ws.restore(&touched)?;
-        touched = m.files.clone();
         ws.apply(m)?;
         // Only a failed build makes a mutant unviable; a sweep or `sim lessons` that dies is the
         // campaign's own trouble (a sweep records a panicking seed as a finding; so does
@@ -179,12 +176,12 @@ fn campaign(args: &MutantsArgs) -> Result<ExitCode, String> {
             },
         };
         eprintln!("[{}/{}] {}: {line}", i + 1, mutants.len(), m.name);
+        ws.unapply(m)?;
         outcomes.push(Outcome {
             mutant: m.clone(),
             result,
         });
     }
-    ws.restore(&touched)?;
 
     let all: Vec<String> = scenarios
         .iter()
