@@ -11,7 +11,7 @@
 # it; tests/fuzz_regressions.rs then feeds it through the same code on every `cargo test`.
 # Exit status: 0 when nothing was found, 1 otherwise.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 seconds="${1:-60}"
 shift || true
 targets=("$@")
