@@ -54,9 +54,10 @@ fn the_event_limit_stops_the_run_and_says_how_to_raise_it() {
         &["--limit", "events=100"],
     );
     assert_hit(&r, "events", "100");
-    // The records up to the limit, and at most the run's closing one.
+    // The records up to the limit: the event that reached it finishes (its handler's records —
+    // a vote, a role, a few sends — are one step), then the run closes.
     let events = r.json["events"].as_u64().unwrap();
-    assert!((100..=101).contains(&events), "{events}");
+    assert!((100..110).contains(&events), "{events}");
     assert_eq!(r.json["outcome"], "event_limit");
     // The older top-level key still works, and `[limits] events` is the same limit.
     let f = with(
@@ -66,7 +67,7 @@ fn the_event_limit_stops_the_run_and_says_how_to_raise_it() {
     );
     let r = run(&f, &[]);
     assert_hit(&r, "events", "50");
-    assert!(r.json["events"].as_u64().unwrap() <= 51);
+    assert!((50..60).contains(&r.json["events"].as_u64().unwrap()));
 }
 
 #[test]
