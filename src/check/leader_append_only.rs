@@ -152,31 +152,8 @@ fn entries(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::tests::cluster;
-    use crate::node::{Origin, Role};
-
-    fn role(role: Role, term: u64) -> Observation {
-        Observation::Role { role, term }
-    }
-
-    fn appended(index: u64, term: u64) -> Observation {
-        Observation::Appended {
-            index,
-            term,
-            digest: index * 100 + term,
-        }
-    }
-
-    fn crash(node: u32) -> FaultRecord {
-        FaultRecord {
-            at: 0,
-            origin: Origin::Nemesis,
-            written: String::new(),
-            applied: Applied::Crash { nodes: vec![node] },
-            lasting: None,
-            dynamic: false,
-        }
-    }
+    use crate::check::tests::{appended, cluster, crash, role};
+    use crate::node::Role;
 
     #[test]
     fn a_leader_that_only_appends_passes_and_followers_may_truncate() {
@@ -198,7 +175,7 @@ mod tests {
         // C leads, crashes, and restarts with a log the checker no longer knows.
         inv.on_observation(13, 2, &role(Role::Leader, 5), &c);
         inv.on_observation(14, 2, &appended(1, 5), &c);
-        inv.on_fault(15, &crash(2), &c);
+        inv.on_fault(15, &crash(0, 2), &c);
         inv.on_observation(16, 2, &role(Role::Leader, 6), &c);
         inv.on_observation(17, 2, &appended(1, 6), &c);
         inv.on_observation(18, 2, &appended(2, 6), &c);

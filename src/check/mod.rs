@@ -345,6 +345,31 @@ pub(crate) mod tests {
         c
     }
 
+    /// A nemesis crash of `node` at `at`, as the world records it.
+    pub fn crash(at: Nanos, node: u32) -> crate::node::FaultRecord {
+        crate::node::FaultRecord {
+            at,
+            origin: crate::node::Origin::Nemesis,
+            written: String::new(),
+            applied: crate::node::Applied::Crash { nodes: vec![node] },
+            lasting: None,
+            dynamic: false,
+        }
+    }
+
+    pub fn role(role: crate::node::Role, term: u64) -> Observation {
+        Observation::Role { role, term }
+    }
+
+    /// An appended entry whose digest tells index and term apart.
+    pub fn appended(index: u64, term: u64) -> Observation {
+        Observation::Appended {
+            index,
+            term,
+            digest: index * 100 + term,
+        }
+    }
+
     pub fn cluster(n: usize) -> Cluster {
         cluster_at(n, 0)
     }

@@ -174,8 +174,7 @@ impl Invariant for MonotonicCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::tests::cluster;
-    use crate::node::Origin;
+    use crate::check::tests::{appended, cluster, crash};
 
     fn committed(index: u64, term: u64) -> Observation {
         Observation::Committed {
@@ -190,25 +189,6 @@ mod tests {
             index,
             term,
             digest: index * 100 + term,
-        }
-    }
-
-    fn appended(index: u64, term: u64) -> Observation {
-        Observation::Appended {
-            index,
-            term,
-            digest: index * 100 + term,
-        }
-    }
-
-    fn crash(node: u32) -> FaultRecord {
-        FaultRecord {
-            at: 0,
-            origin: Origin::Nemesis,
-            written: String::new(),
-            applied: Applied::Crash { nodes: vec![node] },
-            lasting: None,
-            dynamic: false,
         }
     }
 
@@ -229,7 +209,7 @@ mod tests {
         inv.on_observation(6, 0, &appended(2, 1), &c);
         inv.on_observation(7, 0, &committed(3, 2), &c);
         // After a crash the commit index starts again from 0: Raft keeps it in volatile state.
-        inv.on_fault(8, &crash(0), &c);
+        inv.on_fault(8, &crash(0, 0), &c);
         inv.on_observation(9, 0, &applied(1, 1), &c);
         inv.on_observation(10, 0, &committed(2, 3), &c);
         assert_eq!(inv.status(), Status::Pass);

@@ -117,23 +117,7 @@ impl Invariant for MonotonicTerm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::tests::cluster;
-    use crate::node::Origin;
-
-    fn role(role: Role, term: u64) -> Observation {
-        Observation::Role { role, term }
-    }
-
-    fn crash(at: Nanos, node: u32) -> FaultRecord {
-        FaultRecord {
-            at,
-            origin: Origin::Nemesis,
-            written: String::new(),
-            applied: Applied::Crash { nodes: vec![node] },
-            lasting: None,
-            dynamic: false,
-        }
-    }
+    use crate::check::tests::{cluster, crash, role};
 
     #[test]
     fn terms_that_only_grow_pass_across_a_restart() {

@@ -101,24 +101,12 @@ impl Invariant for OneVotePerTerm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::tests::cluster;
-    use crate::node::Origin;
+    use crate::check::tests::{cluster, crash};
 
     fn voted(term: u64, candidate: u32) -> Observation {
         Observation::Voted {
             term,
             candidate: NodeId(candidate),
-        }
-    }
-
-    fn crash(at: Nanos, node: u32) -> FaultRecord {
-        FaultRecord {
-            at,
-            origin: Origin::Nemesis,
-            written: String::new(),
-            applied: Applied::Crash { nodes: vec![node] },
-            lasting: None,
-            dynamic: false,
         }
     }
 
