@@ -58,22 +58,11 @@ within = \"protocol.heartbeat_interval\"
 fn run(d: &Path, jobs: &str) -> (String, String) {
     let exp = write_experiment(d, SMALL);
     let out = d.join(format!("out-{jobs}"));
-    let o = sim()
-        .args(["experiment", exp.to_str().unwrap(), "--jobs", jobs, "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let (csv, table) = experiment_csv(&exp, &out, jobs);
     assert!(out.join("table.md").exists());
     let svg = std::fs::read_to_string(out.join("small-1.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    (csv, String::from_utf8(o.stdout).unwrap())
+    (csv, table)
 }
 
 #[test]
@@ -160,9 +149,11 @@ fn manifest(path: &str) -> String {
 }
 
 /// Runs an experiment file; its CSV rows as maps from column to value.
-fn rows_of(exp: &Path, out: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+/// Runs the experiment into `out` on `jobs` threads; it must succeed. Its results.csv, and the
+/// table it printed.
+fn experiment_csv(exp: &Path, out: &Path, jobs: &str) -> (String, String) {
     let o = sim()
-        .args(["experiment", exp.to_str().unwrap(), "--jobs", "2", "--out"])
+        .args(["experiment", exp.to_str().unwrap(), "--jobs", jobs, "--out"])
         .arg(out)
         .output()
         .unwrap();
@@ -173,6 +164,11 @@ fn rows_of(exp: &Path, out: &Path) -> Vec<std::collections::BTreeMap<String, Str
         String::from_utf8_lossy(&o.stderr)
     );
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    (csv, String::from_utf8(o.stdout).unwrap())
+}
+
+fn rows_of(exp: &Path, out: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let (csv, _) = experiment_csv(exp, out, "2");
     let mut lines = csv.lines();
     let head: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
     lines
