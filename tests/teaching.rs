@@ -157,4 +157,15 @@ fn list_lessons_shows_every_lesson_by_topic_with_what_it_expects() {
     assert!(
         text.contains("  raft/basic-election  expects pass\n      Three nodes start as followers")
     );
+    // The source text a lesson demonstrates, from its `[teaching] cites`, under its sentence.
+    let happy: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "  txn/2pc-happy  expects pass")
+        .skip(1)
+        .take_while(|l| l.starts_with("      "))
+        .collect();
+    assert!(
+        happy.contains(&"      cites: seed text 002, 「一个例子：分布式事务」"),
+        "{happy:?}"
+    );
 }

@@ -151,6 +151,9 @@ fn lessons(dir: &Path) -> i32 {
                     for line in wrap(first_sentence(&s.description), 86) {
                         outln!("      {line}");
                     }
+                    if !s.cites.is_empty() {
+                        outln!("      cites: {}", s.cites.join("; "));
+                    }
                 }
                 Err(e) => {
                     bad = true;

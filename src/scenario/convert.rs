@@ -156,6 +156,7 @@ pub(super) fn scenario(
         None => None,
     };
     let narration = narration(src, raw.teaching.as_ref(), duration)?;
+    let cites = cites(src, raw.teaching.as_ref())?;
     Ok(Scenario {
         file: src.file.to_string(),
         name: raw.name.value,
@@ -177,6 +178,7 @@ pub(super) fn scenario(
         check,
         expect,
         narration,
+        cites,
         text: src.text.to_string(),
     })
 }
@@ -217,6 +219,31 @@ fn narration(
     }
     lines.sort_by_key(|l| l.at);
     Ok(lines)
+}
+
+/// `[teaching] cites`, each with some text and none twice.
+fn cites(src: &Source<'_>, teaching: Option<&raw::Teaching>) -> Result<Vec<String>, ScenarioError> {
+    let Some(teaching) = teaching else {
+        return Ok(Vec::new());
+    };
+    let mut cites: Vec<String> = Vec::with_capacity(teaching.cites.len());
+    for cite in &teaching.cites {
+        let text = cite.value.trim();
+        if text.is_empty() {
+            return Err(src.error(
+                &cite.span,
+                "citation is empty; expected the source text and its section, e.g. \"seed text 004, 「分布式锁」\"",
+            ));
+        }
+        if cites.iter().any(|c| c == text) {
+            return Err(src.error(
+                &cite.span,
+                format!("`{text}` is cited twice; expected each source once"),
+            ));
+        }
+        cites.push(text.to_string());
+    }
+    Ok(cites)
 }
 
 fn nodes(src: &Source<'_>, nodes: &Located<Nodes>) -> Result<Vec<String>, ScenarioError> {

@@ -92,6 +92,8 @@ pub struct Scenario {
     pub expect: Option<Expect>,
     /// `[teaching] narration`: lines for the class, in time order (stable for equal times).
     pub narration: Vec<Narration>,
+    /// `[teaching] cites`: the source texts and sections the lesson demonstrates, as written.
+    pub cites: Vec<String>,
     /// The source text, for locating keys in later errors.
     text: String,
 }

@@ -96,6 +96,10 @@ pub(super) struct Teaching {
     /// `[{ at = "2s", text = "Now the leader pauses." }]`.
     #[serde(default)]
     pub narration: Vec<Located<NarrationLine>>,
+    /// The source texts the lesson demonstrates, each a text and its section, e.g.
+    /// `["seed text 004, 「分布式锁」"]`: listed by `sim list lessons`.
+    #[serde(default)]
+    pub cites: Vec<Located<String>>,
 }
 
 /// One `[teaching] narration` line.

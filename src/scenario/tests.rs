@@ -1120,6 +1120,32 @@ fn teaching_narration_is_read_in_time_order_and_written_back() {
 }
 
 #[test]
+fn teaching_cites_are_read_written_back_and_never_empty() {
+    let s = parse(&with(
+        "[teaching]\ncites = [\"seed text 004, 「分布式锁」\", \" seed text 001 \"]\n",
+    ))
+    .unwrap();
+    assert_eq!(s.cites, ["seed text 004, 「分布式锁」", "seed text 001"]);
+    assert!(s.narration.is_empty());
+    let written = s.to_toml().unwrap();
+    assert!(written.contains("cites = ["), "{written}");
+    assert_eq!(parse(&written).unwrap().cites, s.cites);
+    assert!(parse(BASE).unwrap().cites.is_empty());
+    assert_error(
+        &with("[teaching]\ncites = [\"\"]\n"),
+        8,
+        10,
+        "citation is empty; expected the source text and its section",
+    );
+    assert_error(
+        &with("[teaching]\ncites = [\"seed text 001\", \"seed text 001\"]\n"),
+        8,
+        27,
+        "`seed text 001` is cited twice",
+    );
+}
+
+#[test]
 fn teaching_narration_errors_point_at_the_line() {
     assert_error(
         &with("[teaching]\nnarration = [{ at = \"11s\", text = \"late\" }]\n"),

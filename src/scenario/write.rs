@@ -94,10 +94,18 @@ impl Scenario {
             .iter()
             .filter(|l| l.at <= self.duration)
             .collect();
+        if lines.is_empty() && self.cites.is_empty() {
+            return;
+        }
+        *out += "\n[teaching]\n";
+        if !self.cites.is_empty() {
+            let cites: Vec<String> = self.cites.iter().map(|c| quote(c)).collect();
+            *out += &format!("cites = [{}]\n", cites.join(", "));
+        }
         if lines.is_empty() {
             return;
         }
-        *out += "\n[teaching]\nnarration = [\n";
+        *out += "narration = [\n";
         for l in lines {
             *out += &format!(
                 "  {{ at = {}, text = {} }},\n",
