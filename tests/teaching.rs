@@ -1,20 +1,24 @@
 //! `[teaching]`: a teacher's narration woven into the story and the trace header, never into
-//! the run itself.
+//! the run itself; and the sources every lesson cites.
 
 mod common;
 
 use common::{S, root, run, sim};
 
-/// `raft/leader-gc-pause` with three lines of narration, written after the lesson's text, as
-/// `name.toml` in a scratch folder (one name per test: tests run at once).
+/// `raft/leader-gc-pause` with three lines of narration, added to the lesson's own `[teaching]`
+/// table (its last, holding only its cites), as `name.toml` in a scratch folder (one name per
+/// test: tests run at once).
 fn narrated(name: &str) -> std::path::PathBuf {
     let base = std::fs::read_to_string(root().join("scenarios/raft/leader-gc-pause.toml")).unwrap();
+    let teaching = base
+        .find("\n[teaching]\n")
+        .expect("the lesson cites its sources");
     assert!(
-        !base.contains("[teaching]"),
-        "the lesson has no narration of its own"
+        !base.contains("narration") && !base[teaching + 1..].contains("\n["),
+        "[teaching] is the lesson's last table, without narration of its own"
     );
     let text = format!(
-        "{base}\n[teaching]\nnarration = [\n  {{ at = \"3s\", text = \"B wakes up.\" }},\n  {{ at = \"1s\", text = \"B leads; watch it pause.\" }},\n  {{ at = \"2s\", text = \"Here.\" }},\n]\n"
+        "{base}narration = [\n  {{ at = \"3s\", text = \"B wakes up.\" }},\n  {{ at = \"1s\", text = \"B leads; watch it pause.\" }},\n  {{ at = \"2s\", text = \"Here.\" }},\n]\n"
     );
     let dir = std::env::temp_dir().join(format!("sim-teaching-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -167,5 +171,60 @@ fn list_lessons_shows_every_lesson_by_topic_with_what_it_expects() {
     assert!(
         happy.contains(&"      cites: seed text 002, 「一个例子：分布式事务」"),
         "{happy:?}"
+    );
+}
+
+/// Every lesson under `scenarios/` (the benchmarks aside) cites what it demonstrates: a section
+/// of a source text, or the paper it goes beyond them with. A lesson added without its
+/// `[teaching] cites` fails here, by name.
+#[test]
+fn every_lesson_outside_the_benchmarks_cites_its_source() {
+    let mut uncited = Vec::new();
+    let mut lessons = 0;
+    let mut pending = vec![root().join("scenarios")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root()).unwrap().display().to_string();
+            if path.is_dir() {
+                if path.file_name().unwrap() != "bench" {
+                    pending.push(path);
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|x| x != "toml")
+                || path.file_name().unwrap() == "regressions.toml"
+            {
+                continue;
+            }
+            lessons += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            let table: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"));
+            let cites = table
+                .get("teaching")
+                .and_then(|t| t.get("cites"))
+                .and_then(|c| c.as_array());
+            let cited = cites.is_some_and(|c| {
+                !c.is_empty()
+                    && c.iter()
+                        .all(|s| s.as_str().is_some_and(|s| !s.trim().is_empty()))
+            });
+            if !cited {
+                uncited.push(rel);
+            }
+        }
+    }
+    uncited.sort();
+    assert!(
+        lessons >= 50,
+        "only {lessons} lessons found under scenarios/"
+    );
+    assert!(
+        uncited.is_empty(),
+        "{} lesson(s) cite no source: give each a [teaching] table with cites = [\"seed text NNN \
+         §x.y, 「heading」\"] (docs/CLAIMS.md maps the texts' claims to lessons), or the paper and \
+         section it goes beyond the texts with:\n  {}",
+        uncited.len(),
+        uncited.join("\n  ")
     );
 }
