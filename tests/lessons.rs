@@ -532,3 +532,40 @@ fn figure_8_the_current_term_rule_survives_the_same_schedule() {
     }
     assert_eq!(r.code, 0);
 }
+
+#[test]
+fn every_fault_at_once_leaves_raft_safe_and_linearizable() {
+    // Seed 7 draws every kind: a delay spike, a pause, a bridge partition, a crash and a clock
+    // step all strike within the first three seconds.
+    let r = run("scenarios/raft/swarm-all-faults.toml", &["--seed", "7"]);
+    assert_eq!(
+        r.line("slow the links of").1,
+        "slow the links of B by 69ms (delay random by 69ms) for 573ms"
+    );
+    assert_eq!(r.line("the links of B lose").0, 2_333 * MS);
+    for kind in ["pause E", "bridged by D", "crash D", "clock of A jumps"] {
+        assert!(
+            r.story()
+                .iter()
+                .any(|(t, l)| l.contains(kind) && *t < 3 * S),
+            "{kind}"
+        );
+    }
+    // Leaders come and go (B in term 1, D in term 3, B again in term 7 …), never two per term.
+    let terms: Vec<u64> = r.leaders().iter().map(|l| l.term).collect();
+    assert!(
+        terms.len() >= 3 && terms.windows(2).all(|w| w[0] < w[1]),
+        "{terms:?}"
+    );
+    for inv in [
+        "election_safety",
+        "log_matching",
+        "state_machine_safety",
+        "one_vote_per_term",
+        "linearizable",
+        "leader_within",
+    ] {
+        assert_eq!(r.status(inv), "pass", "{inv}");
+    }
+    assert!(r.expectation_met());
+}

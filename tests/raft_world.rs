@@ -188,6 +188,7 @@ fn stormy(seed: u64, crashes: bool) -> WorldSpec {
         crash: crashes.then(|| (rhythm.clone(), Target::Random)),
         pause: Some((rhythm, Target::Leader)),
         clock_jump: None,
+        delay: None,
     };
     let mut spec = spec(5, seed, 10_000 * MS, nemesis.expand(seed));
     spec.link = LinkModel {

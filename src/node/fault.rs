@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{Nanos, RunView, format_duration_signed};
+use super::{Nanos, RunView, format_duration, format_duration_signed};
 
 /// Where a fault came from.
 ///
@@ -143,6 +143,21 @@ pub enum Applied {
         nodes: Vec<u32>,
         /// The new drift rate, in parts per million (positive: fast).
         ppm: i64,
+    },
+    /// A delay spike: every message the nodes send or receive takes `by` longer (a congested
+    /// switch, a saturated NIC, a noisy neighbour), on top of the link's own latency.
+    Slow {
+        /// The nodes whose links slowed.
+        nodes: Vec<u32>,
+        /// The extra one-way latency, in nanoseconds.
+        by: Nanos,
+    },
+    /// The end of a delay spike: the nodes' links lose the `by` it added.
+    Unslow {
+        /// The nodes whose links sped up again.
+        nodes: Vec<u32>,
+        /// The extra latency removed, in nanoseconds.
+        by: Nanos,
     },
     /// The nemesis's final heal: every link repaired, every node it had hit running again.
     Recover {
@@ -318,6 +333,20 @@ impl Applied {
             Applied::ClockDrift { nodes, ppm } => {
                 format!("clock of {} drifts {ppm:+}ppm", set(nodes))
             }
+            Applied::Slow { nodes, by } => {
+                format!(
+                    "slow the links of {} by {}",
+                    set(nodes),
+                    format_duration(*by)
+                )
+            }
+            Applied::Unslow { nodes, by } => {
+                format!(
+                    "the links of {} lose their extra {}",
+                    set(nodes),
+                    format_duration(*by)
+                )
+            }
             Applied::Recover { restarted, resumed } => {
                 let mut s = "final heal: every link repaired".to_string();
                 if !resumed.is_empty() {
@@ -377,7 +406,9 @@ impl Applied {
             | Applied::Pause { nodes }
             | Applied::Resume { nodes }
             | Applied::ClockJump { nodes, .. }
-            | Applied::ClockDrift { nodes, .. } => nodes,
+            | Applied::ClockDrift { nodes, .. }
+            | Applied::Slow { nodes, .. }
+            | Applied::Unslow { nodes, .. } => nodes,
             _ => &[],
         }
     }

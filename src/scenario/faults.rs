@@ -21,7 +21,10 @@ const MAX_CLOCK_JUMP: Nanos = 24 * 3600 * NANOS_PER_SEC;
 const MAX_NEMESIS_FAULTS: u64 = 100_000;
 
 const ACTIONS: &str =
-    "partition, cut, heal, crash, restart, pause, resume, clock_jump or clock_drift";
+    "partition, cut, heal, crash, restart, pause, resume, clock_jump, clock_drift or delay";
+
+/// The largest delay spike: a minute (longer is a partition, and should be written as one).
+const MAX_DELAY: Nanos = 60 * NANOS_PER_SEC;
 
 /// The scripted faults, in file order.
 pub(super) fn scripted(
@@ -48,6 +51,7 @@ enum Action<'a> {
     Resume(&'a Located<TargetWord>),
     ClockJump(&'a Located<TargetWord>),
     ClockDrift(&'a Located<TargetWord>),
+    Delay(&'a Located<TargetWord>),
 }
 
 impl Action<'_> {
@@ -62,6 +66,7 @@ impl Action<'_> {
             Action::Resume(_) => "resume",
             Action::ClockJump(_) => "clock_jump",
             Action::ClockDrift(_) => "clock_drift",
+            Action::Delay(_) => "delay",
         }
     }
 
@@ -69,7 +74,11 @@ impl Action<'_> {
     fn can_last(&self) -> bool {
         matches!(
             self,
-            Action::Partition(_) | Action::Cut(_) | Action::Crash(_) | Action::Pause(_)
+            Action::Partition(_)
+                | Action::Cut(_)
+                | Action::Crash(_)
+                | Action::Pause(_)
+                | Action::Delay(_)
         )
     }
 }
@@ -86,6 +95,7 @@ fn actions(f: &raw::Fault) -> Vec<Action<'_>> {
     out.extend(f.resume.as_ref().map(Action::Resume));
     out.extend(f.clock_jump.as_ref().map(Action::ClockJump));
     out.extend(f.clock_drift.as_ref().map(Action::ClockDrift));
+    out.extend(f.delay.as_ref().map(Action::Delay));
     out
 }
 
@@ -130,7 +140,7 @@ fn fault(
             return Err(src.error_at(
                 &["faults", &i, "for"],
                 format!(
-                    "`for` does not apply to `{}`: only partition, cut, crash and pause are undone after a while",
+                    "`for` does not apply to `{}`: only partition, cut, crash, pause and delay are undone after a while",
                     action.key()
                 ),
             ));
@@ -140,10 +150,10 @@ fn fault(
         }
         Some(l) => Some(l.value.nanos()),
     };
-    if f.by.is_some() && !matches!(action, Action::ClockJump(_)) {
+    if f.by.is_some() && !matches!(action, Action::ClockJump(_) | Action::Delay(_)) {
         return Err(src.error_at(
             &["faults", &i, "by"],
-            "`by` goes only with clock_jump (the size of the step)",
+            "`by` goes only with clock_jump (the size of the step) or delay (the extra latency)",
         ));
     }
     if f.ppm.is_some() && !matches!(action, Action::ClockDrift(_)) {
@@ -198,6 +208,18 @@ fn fault_action(
                 by: clock_jump(src, by)?,
             }
         }
+        Action::Delay(t) => {
+            let Some(by) = &entry.value.by else {
+                return Err(src.error(
+                    &entry.span,
+                    "delay needs `by`, the extra latency of every message to or from the node, e.g. by = \"200ms\"",
+                ));
+            };
+            FaultAction::Delay {
+                target: target(t)?,
+                by: delay(src, by)?,
+            }
+        }
         Action::ClockDrift(t) => {
             let Some(ppm) = &entry.value.ppm else {
                 return Err(src.error(
@@ -211,6 +233,35 @@ fn fault_action(
             }
         }
     })
+}
+
+/// A delay spike's extra latency: more than zero, at most [`MAX_DELAY`].
+fn delay(src: &Source<'_>, by: &Located<SignedDuration>) -> Result<Nanos, ScenarioError> {
+    let ns = by.value.nanos();
+    if ns <= 0 {
+        return Err(src.error(
+            &by.span,
+            format!(
+                "a delay of {} slows nothing; expected an extra latency above zero, e.g. \"200ms\"",
+                if ns == 0 {
+                    format_duration(0)
+                } else {
+                    by.value.to_string()
+                }
+            ),
+        ));
+    }
+    if ns.unsigned_abs() > MAX_DELAY {
+        return Err(src.error(
+            &by.span,
+            format!(
+                "a delay of {} is too large: at most {} (a longer outage is a partition)",
+                format_duration(ns.unsigned_abs()),
+                format_duration(MAX_DELAY)
+            ),
+        ));
+    }
+    Ok(ns.unsigned_abs())
 }
 
 fn clock_jump(src: &Source<'_>, by: &Located<SignedDuration>) -> Result<i64, ScenarioError> {
@@ -307,10 +358,15 @@ pub(super) fn nemesis(
     duration: Nanos,
 ) -> Result<NemesisSpec, ScenarioError> {
     let n = &raw.value;
-    if n.partition.is_none() && n.crash.is_none() && n.pause.is_none() && n.clock_jump.is_none() {
+    if n.partition.is_none()
+        && n.crash.is_none()
+        && n.pause.is_none()
+        && n.clock_jump.is_none()
+        && n.delay.is_none()
+    {
         return Err(src.error(
             &raw.span,
-            "[nemesis] has no fault kind: add partition, crash, pause or clock_jump, \
+            "[nemesis] has no fault kind: add partition, crash, pause, clock_jump or delay, \
              e.g. crash = { every = [\"1s\", \"3s\"], last = [\"200ms\", \"2s\"] }",
         ));
     }
@@ -342,12 +398,31 @@ pub(super) fn nemesis(
         }
         None => None,
     };
+    let delay = match &n.delay {
+        Some(d) => {
+            let (lo, hi) = ordered(src, &d.by)?;
+            for by in [lo, hi] {
+                let by = Located {
+                    span: d.by.span.clone(),
+                    value: SignedDuration::from_nanos(by as i64),
+                };
+                delay(src, &by)?;
+            }
+            Some((
+                rhythm(src, &d.every, &d.last, until)?,
+                (lo, hi),
+                target(&d.target)?,
+            ))
+        }
+        None => None,
+    };
     Ok(NemesisSpec {
         until,
         partition,
         crash,
         pause,
         clock_jump,
+        delay,
     })
 }
 

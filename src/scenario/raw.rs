@@ -156,7 +156,7 @@ pub(super) struct ClockEntry {
 pub(super) struct Fault {
     /// When the fault happens, e.g. "2s". Must be before the end of the run.
     pub at: Located<Duration>,
-    /// Undo the fault this long after `at` (partition, cut, crash and pause only).
+    /// Undo the fault this long after `at` (partition, cut, crash, pause and delay only).
     #[serde(rename = "for")]
     pub lasting: Option<Located<Duration>>,
     /// Split the cluster: explicit groups, a shape ("halves", "majority-minority", "ring"),
@@ -178,15 +178,19 @@ pub(super) struct Fault {
     pub clock_jump: Option<Located<TargetWord>>,
     /// Change a node's clock drift to `ppm` (both clocks, and its timers, follow).
     pub clock_drift: Option<Located<TargetWord>>,
-    /// With clock_jump: the size of the step, e.g. "-500ms".
+    /// A delay spike: every message to or from the node takes `by` longer (on top of its
+    /// drawn latency) until the spike's `for` ends it.
+    pub delay: Option<Located<TargetWord>>,
+    /// With clock_jump: the size of the step, e.g. "-500ms". With delay: the extra latency,
+    /// e.g. "200ms".
     pub by: Option<Located<SignedDuration>>,
     /// With clock_drift: the new drift in parts per million, between -999999 and 1000000.
     pub ppm: Option<Located<i64>>,
 }
 
 /// The rules of a `[[faults]]` entry that types cannot say, for editors: exactly one action;
-/// `for` only with an action that can be undone; `by` with clock_jump and `ppm` with
-/// clock_drift, both ways. (`convert` enforces the same rules with located messages.)
+/// `for` only with an action that can be undone; `by` with clock_jump or delay and `ppm`
+/// with clock_drift, both ways. (`convert` enforces the same rules with located messages.)
 fn fault_rules(schema: &mut Schema) {
     let actions = [
         "partition",
@@ -198,19 +202,23 @@ fn fault_rules(schema: &mut Schema) {
         "resume",
         "clock_jump",
         "clock_drift",
+        "delay",
     ];
     let required =
         |keys: &[&str]| -> Vec<Value> { keys.iter().map(|k| json!({ "required": [k] })).collect() };
     schema.insert("oneOf".into(), json!(required(&actions)));
     schema.insert(
         "dependentSchemas".into(),
-        json!({ "for": { "anyOf": required(&["partition", "cut", "crash", "pause"]) } }),
+        json!({
+            "for": { "anyOf": required(&["partition", "cut", "crash", "pause", "delay"]) },
+            "by": { "anyOf": required(&["clock_jump", "delay"]) }
+        }),
     );
     schema.insert(
         "dependentRequired".into(),
         json!({
-            "by": ["clock_jump"],
             "clock_jump": ["by"],
+            "delay": ["by"],
             "ppm": ["clock_drift"],
             "clock_drift": ["ppm"]
         }),
@@ -247,6 +255,9 @@ pub(super) struct Nemesis {
     pub pause: Option<NemesisProcess>,
     /// Random clock jumps.
     pub clock_jump: Option<NemesisClockJump>,
+    /// Random delay spikes: every message to or from the target takes `by` longer while one
+    /// lasts.
+    pub delay: Option<NemesisDelay>,
 }
 
 /// `[nemesis] mode`.
@@ -316,6 +327,22 @@ pub(super) struct NemesisClockJump {
     /// The range each jump is drawn from, e.g. ["-500ms", "500ms"].
     pub by: Located<Bounds<SignedDuration>>,
     /// Whose clock jumps. Default "random".
+    pub target: Option<Located<TargetWord>>,
+    /// Swarm mode only: the chance a seed's world has this fault kind at all. Default 1.
+    pub chance: Option<Located<Probability>>,
+}
+
+/// Random delay spikes on `target`'s links.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NemesisDelay {
+    /// The quiet interval before each spike, a range such as ["1s", "3s"].
+    pub every: Located<Bounds<Duration>>,
+    /// How long each spike lasts, a range such as ["200ms", "2s"].
+    pub last: Located<Bounds<Duration>>,
+    /// The extra one-way latency of each spike, a range such as ["50ms", "500ms"].
+    pub by: Located<Bounds<Duration>>,
+    /// Whose links slow down. Default "random".
     pub target: Option<Located<TargetWord>>,
     /// Swarm mode only: the chance a seed's world has this fault kind at all. Default 1.
     pub chance: Option<Located<Probability>>,

@@ -395,10 +395,14 @@ mod tests {
         let fault = &schema["$defs"]["Fault"];
         assert_eq!(
             fault["oneOf"].as_array().unwrap().len(),
-            9,
+            10,
             "one action each"
         );
-        assert_eq!(fault["dependentRequired"]["by"], json!(["clock_jump"]));
+        assert_eq!(fault["dependentRequired"]["delay"], json!(["by"]));
+        assert_eq!(
+            fault["dependentSchemas"]["by"],
+            json!({ "anyOf": [{ "required": ["clock_jump"] }, { "required": ["delay"] }] })
+        );
         let description = &schema["$defs"]["Cluster"]["properties"]["nodes"]["description"];
         assert!(description.as_str().unwrap().contains("n1 to n5"));
     }

@@ -79,22 +79,23 @@ pub(super) fn located<T: Copy + PartialOrd + Display, U>(
     knob(src, swarm, At::Span(&written.span), &written.value, convert)
 }
 
-/// Each nemesis kind's `chance` (partition, crash, pause, clock_jump); 1 when not given.
+/// Each nemesis kind's `chance` (partition, crash, pause, clock_jump, delay); 1 when not given.
 pub(super) fn chances(
     src: &Source<'_>,
     swarm: bool,
     nemesis: Option<&Located<raw::Nemesis>>,
-) -> Result<[f64; 4], ScenarioError> {
+) -> Result<[f64; 5], ScenarioError> {
     let Some(n) = nemesis.map(|n| &n.value) else {
-        return Ok([1.0; 4]);
+        return Ok([1.0; 5]);
     };
     let written = [
         n.partition.as_ref().and_then(|p| p.chance.as_ref()),
         n.crash.as_ref().and_then(|c| c.chance.as_ref()),
         n.pause.as_ref().and_then(|p| p.chance.as_ref()),
         n.clock_jump.as_ref().and_then(|j| j.chance.as_ref()),
+        n.delay.as_ref().and_then(|d| d.chance.as_ref()),
     ];
-    let mut out = [1.0; 4];
+    let mut out = [1.0; 5];
     for (slot, chance) in out.iter_mut().zip(written) {
         let Some(chance) = chance else { continue };
         if !swarm {
@@ -116,13 +117,16 @@ pub(super) fn has_no_kind(
     n: &Located<raw::Nemesis>,
 ) -> Result<bool, ScenarioError> {
     let v = &n.value;
-    let none =
-        v.partition.is_none() && v.crash.is_none() && v.pause.is_none() && v.clock_jump.is_none();
+    let none = v.partition.is_none()
+        && v.crash.is_none()
+        && v.pause.is_none()
+        && v.clock_jump.is_none()
+        && v.delay.is_none();
     if let (true, Some(until)) = (none, &v.until) {
         return Err(src.error(
             &until.span,
-            "until does nothing without a fault kind: add partition, crash, pause or \
-             clock_jump to [nemesis], or remove until",
+            "until does nothing without a fault kind: add partition, crash, pause, \
+             clock_jump or delay to [nemesis], or remove until",
         ));
     }
     Ok(none)
@@ -179,6 +183,7 @@ impl super::Scenario {
                 || n.crash.is_some()
                 || n.pause.is_some()
                 || n.clock_jump.is_some()
+                || n.delay.is_some()
         });
         let mut source: toml::Table = toml::from_str(&self.text)
             .map_err(|e| format!("{}: cannot re-read the source: {e}", self.file))?;
@@ -414,7 +419,10 @@ protocol = \"raft\"
             "{SWARM}partition = {{ every = [\"1s\", \"3s\"], last = [\"1s\", \"2s\"], chance = 0.25 }}\n"
         ))
         .unwrap();
-        assert_eq!(s.swarm.as_ref().unwrap().chances, [0.25, 1.0, 1.0, 1.0]);
+        assert_eq!(
+            s.swarm.as_ref().unwrap().chances,
+            [0.25, 1.0, 1.0, 1.0, 1.0]
+        );
         let offs = (0..40)
             .filter(|seed| s.draw_world(*seed).0.faults.len() == 1)
             .count();

@@ -704,6 +704,62 @@ fn clock_jump_needs_by_and_by_needs_clock_jump() {
 }
 
 #[test]
+fn a_delay_spike_is_read_written_back_and_checked() {
+    let s = parse(&with(
+        "[[faults]]\nat = \"1s\"\ndelay = \"B\"\nby = \"250ms\"\nfor = \"2s\"\n\n[nemesis]\ndelay = { every = [\"1s\", \"2s\"], last = [\"100ms\", \"1s\"], by = [\"20ms\", \"400ms\"], target = \"leader\" }\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        s.faults[0].action,
+        FaultAction::Delay {
+            target: Target::Node(1),
+            by: 250 * MS
+        }
+    );
+    assert_eq!(s.faults[0].lasting, Some(2 * S));
+    let (rhythm, by, target) = s.nemesis.as_ref().unwrap().delay.clone().unwrap();
+    assert_eq!(rhythm.last, (100 * MS, S));
+    assert_eq!((by, target), ((20 * MS, 400 * MS), Target::Leader));
+    // Written back as read: the scripted spike and the nemesis's kind.
+    let again = parse(&s.to_toml().unwrap()).unwrap();
+    assert_eq!(again.faults, s.faults);
+    assert_eq!(again.nemesis, s.nemesis);
+    // Errors at the key that is wrong.
+    assert_error(
+        &with("[[faults]]\nat = \"1s\"\ndelay = \"A\"\n"),
+        7,
+        1,
+        "delay needs `by`, the extra latency",
+    );
+    assert_error(
+        &with("[[faults]]\nat = \"1s\"\ndelay = \"A\"\nby = \"-5ms\"\n"),
+        10,
+        6,
+        "a delay of -5ms slows nothing; expected an extra latency above zero",
+    );
+    assert_error(
+        &with("[[faults]]\nat = \"1s\"\ndelay = \"A\"\nby = \"2min\"\n"),
+        10,
+        6,
+        "a delay of 2m is too large: at most 1m (a longer outage is a partition)",
+    );
+    assert_error(
+        &with("[[faults]]\nat = \"1s\"\npause = \"A\"\nby = \"1s\"\n"),
+        10,
+        1,
+        "`by` goes only with clock_jump (the size of the step) or delay (the extra latency)",
+    );
+    assert_error(
+        &with(
+            "[nemesis]\ndelay = { every = [\"1s\", \"2s\"], last = [\"1s\", \"2s\"], by = [\"0ms\", \"9ms\"] }\n",
+        ),
+        8,
+        59,
+        "a delay of 0s slows nothing",
+    );
+}
+
+#[test]
 fn fault_at_or_after_the_end_is_an_error() {
     assert_error(
         &with("[[faults]]\nat = \"10s\"\nheal = true\n"),

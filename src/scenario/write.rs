@@ -163,6 +163,13 @@ impl Scenario {
             FaultAction::ClockDrift { target, ppm } => {
                 s += &format!("clock_drift = {}\nppm = {ppm}\n", t(target));
             }
+            FaultAction::Delay { target, by } => {
+                s += &format!(
+                    "delay = {}\nby = {}\n",
+                    t(target),
+                    quote(&format_duration(*by))
+                );
+            }
             FaultAction::Recover => {
                 return Err("the nemesis's final heal has no [[faults]] form; write heal, resume and restart entries".into());
             }

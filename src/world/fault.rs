@@ -6,7 +6,7 @@
 //! skipped with its reason — never silently dropped. The applied form is what the trace, the
 //! summary and the story print: the concrete schedule the run used.
 
-use crate::node::{Nanos, Rng, format_duration_signed};
+use crate::node::{Nanos, Rng, format_duration, format_duration_signed};
 
 use super::cluster::{Cluster, NodeStatus};
 pub use crate::node::fault::{Applied, FaultRecord, Origin, Resolved};
@@ -107,7 +107,15 @@ pub enum FaultAction {
         /// The drift in parts per million: +1000 runs the clock 0.1% fast, negative runs it slow.
         ppm: i64,
     },
+    /// A delay spike: every message to or from the target takes `by` longer until undone.
+    Delay {
+        /// Whose links slow down.
+        target: Target,
+        /// The extra one-way latency, in nanoseconds.
+        by: Nanos,
+    },
     /// The nemesis's final heal: every cut repaired, paused nodes resumed, crashed restarted.
+    /// (The nemesis's delay spikes have ended by then: each lasts until `until` at most.)
     Recover,
 }
 
@@ -207,6 +215,13 @@ impl FaultAction {
             FaultAction::ClockDrift { target, ppm } => {
                 format!("clock drift {} {ppm:+}ppm", target.describe(cluster))
             }
+            FaultAction::Delay { target, by } => {
+                format!(
+                    "delay {} by {}",
+                    target.describe(cluster),
+                    format_duration(*by)
+                )
+            }
             FaultAction::Recover => "final heal".into(),
         }
     }
@@ -233,7 +248,8 @@ impl FaultAction {
             | FaultAction::Pause(t)
             | FaultAction::Resume(t)
             | FaultAction::ClockJump { target: t, .. }
-            | FaultAction::ClockDrift { target: t, .. } => t.is_dynamic(),
+            | FaultAction::ClockDrift { target: t, .. }
+            | FaultAction::Delay { target: t, .. } => t.is_dynamic(),
             FaultAction::Heal | FaultAction::Recover => false,
         }
     }
@@ -474,10 +490,19 @@ pub(crate) const CATALOG: &[(&str, &str)] = &[
          stretch or shrink with it.",
     ),
     (
+        "delay",
+        "`delay = T, by = \"200ms\"`: a delay spike (a congested switch, a saturated link). Every \
+         message the node sends or receives from now on takes `by` longer than its drawn latency; \
+         nothing is lost, and nothing else draws differently. Messages already in flight keep \
+         their time, so a spike lets later messages on other links overtake them: a vote reply \
+         can arrive after its election is over. With `for`, it ends afterwards.",
+    ),
+    (
         "nemesis",
-        "[nemesis]: random partitions, crashes, pauses and clock jumps drawn from the fault stream \
-         (`every` = the quiet interval before each fault, `last` = how long it lasts) until `until`, \
-         then a final heal: every cut repaired, paused nodes resumed, crashed nodes restarted.",
+        "[nemesis]: random partitions, crashes, pauses, clock jumps and delay spikes drawn from \
+         the fault stream (`every` = the quiet interval before each fault, `last` = how long it \
+         lasts, `by` = a jump's step or a spike's extra latency) until `until`, then a final heal: \
+         every cut repaired, paused nodes resumed, crashed nodes restarted.",
     ),
     (
         "targets",

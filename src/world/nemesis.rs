@@ -45,6 +45,7 @@ pub struct Rhythm {
 ///     crash: Some((Rhythm { every: (S, 3 * S), last: (S, 2 * S) }, Target::Random)),
 ///     pause: None,
 ///     clock_jump: None,
+///     delay: None,
 /// };
 /// assert!(!nemesis.expand(1).is_empty());
 /// ```
@@ -60,6 +61,9 @@ pub struct NemesisSpec {
     pub pause: Option<(Rhythm, Target)>,
     /// Clock jumps: `every` between jumps, `by` drawn from the range (`last` unused).
     pub clock_jump: Option<(Rhythm, (i64, i64), Target)>,
+    /// Delay spikes: the target's links take `by` (drawn from the range) longer while one
+    /// lasts.
+    pub delay: Option<(Rhythm, (Nanos, Nanos), Target)>,
 }
 
 impl NemesisSpec {
@@ -122,6 +126,13 @@ impl NemesisSpec {
                     origin: Origin::Nemesis,
                 });
             }
+        }
+        if let Some((rhythm, by, target)) = &self.delay {
+            let mut rng = Rng::derive(seed, Stream::Nemesis(4));
+            self.strike(&mut rng, rhythm, &mut out, |rng| FaultAction::Delay {
+                target: target.clone(),
+                by: Self::draw(rng, *by),
+            });
         }
         out.sort_by_key(|f| f.at);
         out.push(FaultSpec {
@@ -188,6 +199,7 @@ mod tests {
             crash: None,
             pause: None,
             clock_jump: None,
+            delay: None,
         }
     }
 
@@ -215,6 +227,34 @@ mod tests {
             .filter(|f| matches!(f.action, FaultAction::Partition(_) | FaultAction::Recover))
             .collect();
         assert_eq!(partitions, only_partitions);
+    }
+
+    #[test]
+    fn delay_spikes_draw_their_size_from_the_range_on_their_own_stream() {
+        let mut with_delays = spec();
+        with_delays.delay = Some((rhythm(), (20 * S / 1000, 400 * S / 1000), Target::Leader));
+        let faults = with_delays.expand(3);
+        let spikes: Vec<_> = faults
+            .iter()
+            .filter_map(|f| match &f.action {
+                FaultAction::Delay { target, by } => Some((target, *by, f.lasting)),
+                _ => None,
+            })
+            .collect();
+        assert!(spikes.len() > 5, "{spikes:?}");
+        for (target, by, lasting) in &spikes {
+            assert_eq!(**target, Target::Leader);
+            assert!((20_000_000..=400_000_000).contains(by), "{by}");
+            assert!(lasting.is_some(), "every spike ends");
+        }
+        let sizes: std::collections::BTreeSet<u64> = spikes.iter().map(|s| s.1).collect();
+        assert!(sizes.len() > 3, "sizes vary: {sizes:?}");
+        // The partitions are where they were without delay spikes.
+        let partitions: Vec<_> = faults
+            .into_iter()
+            .filter(|f| !matches!(f.action, FaultAction::Delay { .. }))
+            .collect();
+        assert_eq!(partitions, spec().expand(3));
     }
 
     #[test]

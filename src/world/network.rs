@@ -213,6 +213,9 @@ pub(crate) struct Network {
     fifo_tail: Vec<Nanos>,
     /// The cut links, added by partitions and cuts and removed as they heal.
     pub cuts: Cuts,
+    /// Per endpoint, the extra latency of the delay spikes on it now (summed, as spikes that
+    /// overlap add up). A message takes the larger of its two ends'.
+    slow: Vec<Nanos>,
 }
 
 impl Network {
@@ -233,7 +236,21 @@ impl Network {
             rngs,
             fifo_tail,
             cuts: Cuts::default(),
+            slow: vec![0; endpoints],
         }
+    }
+
+    /// A delay spike on `node` starts: its messages, both ways, take `by` longer.
+    pub(crate) fn slow_down(&mut self, node: u32, by: Nanos) {
+        let slow = &mut self.slow[node as usize];
+        *slow = slow.saturating_add(by);
+    }
+
+    /// A delay spike on `node` ends: it loses the `by` that spike added.
+    pub(crate) fn speed_up(&mut self, node: u32, by: Nanos) {
+        let slow = &mut self.slow[node as usize];
+        debug_assert!(*slow >= by, "a spike ends that never started");
+        *slow = slow.saturating_sub(by);
     }
 
     /// Decides the fate of a message sent now from `from` to `to`.
@@ -241,10 +258,18 @@ impl Network {
     pub(crate) fn send(&mut self, from: u32, to: u32, now: Nanos) -> Fate {
         let rng = &mut self.rngs[from as usize];
         let lost = rng.chance(self.model.loss);
-        let first = now.saturating_add(self.model.latency.sample(rng));
+        // A delay spike on either end adds to the drawn latency without drawing anything, so
+        // the stream (and every other message's fate) is the same with or without spikes.
+        let extra = self.slow[from as usize].max(self.slow[to as usize]);
+        let first = now
+            .saturating_add(self.model.latency.sample(rng))
+            .saturating_add(extra);
         let twice = rng.chance(self.model.duplicate);
         let second = if twice {
-            Some(now.saturating_add(self.model.latency.sample(rng)))
+            Some(
+                now.saturating_add(self.model.latency.sample(rng))
+                    .saturating_add(extra),
+            )
         } else {
             None
         };
@@ -285,6 +310,35 @@ mod tests {
     fn constant_latency_and_no_loss_always_arrive() {
         let mut n = net(LinkModel::default());
         assert_eq!(n.send(0, 1, 5 * MS), Fate::Arrive(6 * MS));
+    }
+
+    #[test]
+    fn a_delay_spike_adds_to_either_end_and_draws_nothing() {
+        let model = LinkModel {
+            latency: Latency::Uniform {
+                min: MS,
+                max: 9 * MS,
+            },
+            ..LinkModel::default()
+        };
+        let mut calm = net(model.clone());
+        let mut spiked = net(model);
+        spiked.slow_down(1, 100 * MS);
+        for t in 0..50 {
+            let (Fate::Arrive(a), Fate::Arrive(b)) = (calm.send(0, 1, t), spiked.send(0, 1, t))
+            else {
+                panic!()
+            };
+            // The same draw, plus the spike: to node 1 and, below, from it.
+            assert_eq!(b, a + 100 * MS);
+        }
+        assert!(matches!(spiked.send(1, 2, 0), Fate::Arrive(at) if at >= 101 * MS));
+        assert!(matches!(spiked.send(0, 2, 0), Fate::Arrive(at) if at <= 9 * MS));
+        spiked.speed_up(1, 100 * MS);
+        let mut again = net(LinkModel::default());
+        again.slow_down(2, 5 * MS);
+        again.speed_up(2, 5 * MS);
+        assert_eq!(again.send(0, 2, 0), Fate::Arrive(MS));
     }
 
     #[test]

@@ -117,8 +117,9 @@ pub(crate) struct SwarmSpec {
     pub(crate) link: LinkKnobs,
     /// One per node.
     pub(crate) clocks: Vec<ClockKnobs>,
-    /// Per nemesis kind (partition, crash, pause, clock_jump): the chance a seed's world has it.
-    pub(crate) chances: [f64; 4],
+    /// Per nemesis kind (partition, crash, pause, clock_jump, delay): the chance a seed's world
+    /// has it.
+    pub(crate) chances: [f64; 5],
 }
 
 /// A seed's world.
@@ -185,15 +186,15 @@ const DUPLICATE_KNOB: u32 = 2;
 /// The first and second parameter of the latency distribution (`value`/`min`/`mean`/`median`,
 /// then `max`/`stddev`/`sigma`/`min`).
 const LATENCY_KNOBS: [u32; 2] = [3, 4];
-/// Nemesis kind `k` (partition, crash, pause, clock_jump) uses `16 + 4k + {0 chance, 1 every,
-/// 2 last or by, 3 shapes}`.
+/// Nemesis kind `k` (partition, crash, pause, clock_jump, delay) uses `16 + 4k + {0 chance,
+/// 1 every, 2 last (clock_jump: by), 3 shapes (delay: by)}`.
 const NEMESIS_KNOBS: u32 = 16;
 /// A node's clock knobs.
 pub(crate) fn clock_knob(node: u32, drift: bool) -> u32 {
     1024 + 2 * node + u32::from(drift)
 }
 
-const KINDS: [&str; 4] = ["partition", "crash", "pause", "clock_jump"];
+const KINDS: [&str; 5] = ["partition", "crash", "pause", "clock_jump", "delay"];
 
 /// Probabilities are drawn in steps of this.
 const PROBABILITY_GRID: f64 = 10_000.0;
@@ -324,12 +325,17 @@ impl SwarmSpec {
             };
             Some((rhythm, d.jump_window(*by, knobs), t.clone()))
         });
+        let delay = written.delay.as_ref().and_then(|(r, by, t)| {
+            let d = self.kind(seed, 4, knobs)?;
+            Some((d.rhythm(r, knobs), d.window(3, "by", *by, knobs), t.clone()))
+        });
         NemesisSpec {
             until: written.until,
             partition,
             crash,
             pause,
             clock_jump,
+            delay,
         }
     }
 
@@ -345,7 +351,11 @@ impl SwarmSpec {
 }
 
 fn has_a_kind(n: &NemesisSpec) -> bool {
-    n.partition.is_some() || n.crash.is_some() || n.pause.is_some() || n.clock_jump.is_some()
+    n.partition.is_some()
+        || n.crash.is_some()
+        || n.pause.is_some()
+        || n.clock_jump.is_some()
+        || n.delay.is_some()
 }
 
 /// The draws of one nemesis kind that is on.
@@ -569,7 +579,7 @@ mod tests {
                     drift_ppm: Knob::Draw(-50, 50),
                 },
             ],
-            chances: [1.0, 0.5, 1.0, 1.0],
+            chances: [1.0, 0.5, 1.0, 1.0, 1.0],
         }
     }
 
@@ -594,6 +604,7 @@ mod tests {
                 (-500 * MS as i64, 500 * MS as i64),
                 Target::Random,
             )),
+            delay: None,
         }
     }
 
@@ -717,7 +728,7 @@ mod tests {
                 reorder: false,
             },
             clocks: vec![ClockKnobs::default(); 3],
-            chances: [1.0; 4],
+            chances: [1.0; 5],
         };
         assert!(!fixed.draws_anything(None));
         assert!(fixed.draws_anything(Some(&nemesis())));

@@ -121,6 +121,66 @@ fn run(spec: WorldSpec) -> World<Probe, Log> {
 }
 
 #[test]
+fn a_delay_spike_slows_the_nodes_links_both_ways_until_it_ends() {
+    // Pings every 10 ms from A to B and C, 1 ms each; B's links take 50 ms more in [100, 300).
+    let w = run(spec(
+        3,
+        vec![fault(
+            100,
+            FaultAction::Delay {
+                target: Target::Node(1),
+                by: 50 * MS,
+            },
+            Some(200),
+        )],
+    ));
+    let arrivals = |node: u32| -> Vec<(u64, i64)> {
+        w.node(node)
+            .unwrap()
+            .received
+            .iter()
+            .map(|&(_, seq, at)| (seq, at / MS as i64))
+            .collect()
+    };
+    let b = arrivals(1);
+    let c = arrivals(2);
+    // Sent at 50 ms: before the spike, 1 ms. Sent at 150 ms: 51 ms. Sent at 300 ms, after the
+    // spike: 1 ms, but links are FIFO, so it arrives with the last slowed ping (sent at 290 ms,
+    // due at 341 ms).
+    assert!(b.contains(&(5, 51)), "{b:?}");
+    assert!(b.contains(&(15, 201)), "{b:?}");
+    assert!(b.contains(&(29, 341)), "{b:?}");
+    assert!(
+        b.contains(&(30, 341)),
+        "FIFO: behind the last slowed ping: {b:?}"
+    );
+    assert!(b.contains(&(40, 401)), "the spike is over: {b:?}");
+    // C's links were never slowed.
+    assert!(c.contains(&(15, 151)), "{c:?}");
+    // The trace says when it started and when it ended.
+    let faults: Vec<(u64, &Applied)> = w.faults().iter().map(|f| (f.at / MS, &f.applied)).collect();
+    assert_eq!(
+        faults,
+        [
+            (
+                100,
+                &Applied::Slow {
+                    nodes: vec![1],
+                    by: 50 * MS
+                }
+            ),
+            (
+                300,
+                &Applied::Unslow {
+                    nodes: vec![1],
+                    by: 50 * MS
+                }
+            ),
+        ]
+    );
+}
+
+#[test]
 fn a_paused_node_runs_nothing_and_gets_its_queue_in_order_after() {
     let w = run(spec(
         2,

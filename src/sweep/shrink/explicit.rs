@@ -174,7 +174,9 @@ fn actions(applied: &Applied) -> Vec<FaultAction> {
             out.extend(each(restarted, FaultAction::Restart));
             out
         }
-        Applied::Repair { .. } | Applied::Skipped { .. } => Vec::new(),
+        Applied::Slow { nodes, by } => each(nodes, |target| FaultAction::Delay { target, by: *by }),
+        // Ends of a `for`: the explicit fault carries the same `for`.
+        Applied::Repair { .. } | Applied::Unslow { .. } | Applied::Skipped { .. } => Vec::new(),
     }
 }
 

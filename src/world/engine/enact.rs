@@ -60,6 +60,12 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                     .collect();
                 self.restart_all(down)
             }
+            Applied::Slow { nodes, by } => {
+                for &n in &nodes {
+                    self.net.speed_up(n, by);
+                }
+                (Applied::Unslow { nodes, by }, Vec::new())
+            }
             Applied::Pause { nodes } => {
                 let paused: Vec<u32> = nodes
                     .into_iter()
@@ -175,6 +181,13 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                     self.replan_timers(n);
                 }
                 Applied::ClockDrift { nodes, ppm: *ppm }
+            }
+            FaultAction::Delay { target, by } => {
+                let nodes = targets(self, target)?;
+                for &n in &nodes {
+                    self.net.slow_down(n, *by);
+                }
+                Applied::Slow { nodes, by: *by }
             }
             FaultAction::Recover => {
                 self.net.cuts.clear();
