@@ -159,6 +159,14 @@ pub enum Applied {
         /// The extra latency removed, in nanoseconds.
         by: Nanos,
     },
+    /// What a crash took from a node's disk (`[storage] lose_unsynced`): the writes whose sync
+    /// had not ended, undone.
+    LostWrites {
+        /// The node (one per record).
+        nodes: Vec<u32>,
+        /// How many writes were undone.
+        writes: u64,
+    },
     /// The nemesis's final heal: every link repaired, every node it had hit running again.
     Recover {
         /// The crashed nodes it restarted.
@@ -347,6 +355,11 @@ impl Applied {
                     format_duration(*by)
                 )
             }
+            Applied::LostWrites { nodes, writes } => format!(
+                "{} loses {writes} unsynced disk write{}",
+                set(nodes),
+                if *writes == 1 { "" } else { "s" }
+            ),
             Applied::Recover { restarted, resumed } => {
                 let mut s = "final heal: every link repaired".to_string();
                 if !resumed.is_empty() {
@@ -408,7 +421,8 @@ impl Applied {
             | Applied::ClockJump { nodes, .. }
             | Applied::ClockDrift { nodes, .. }
             | Applied::Slow { nodes, .. }
-            | Applied::Unslow { nodes, .. } => nodes,
+            | Applied::Unslow { nodes, .. }
+            | Applied::LostWrites { nodes, .. } => nodes,
             _ => &[],
         }
     }

@@ -475,8 +475,21 @@ fn timing(src: &Source<'_>, raw: &ScenarioFile) -> Result<Timing, ScenarioError>
     };
     let storage = raw.storage.as_ref();
     let table = raw.timing.as_ref();
+    let sync = one(storage.and_then(|s| s.sync.as_ref()), ["storage", "sync"])?;
+    let lose_unsynced = match storage.and_then(|s| s.lose_unsynced.as_ref()) {
+        Some(lose) if lose.value && sync.is_none() => {
+            return Err(src.error(
+                &lose.span,
+                "lose_unsynced needs `sync` in [storage]: without a sync time every write is \
+                 durable at once, so a crash has nothing unsynced to lose",
+            ));
+        }
+        Some(lose) => lose.value,
+        None => false,
+    };
     Ok(Timing {
-        sync: one(storage.and_then(|s| s.sync.as_ref()), ["storage", "sync"])?,
+        sync,
+        lose_unsynced,
         timer_jitter: one(
             table.and_then(|t| t.timer_jitter.as_ref()),
             ["timing", "timer_jitter"],

@@ -584,6 +584,10 @@ pub(super) struct Storage {
     /// writes wait for it (Raft's vote and append replies wait for their persist); a node's
     /// syncs queue on its one disk. Default: no time.
     pub sync: Option<Located<LatencySpec>>,
+    /// Whether a crash loses the writes whose sync had not ended (the page cache dies with
+    /// the process), as a real disk may: the node restarts from what its last finished sync
+    /// made durable. Needs `sync`. Default false: every write survives a crash.
+    pub lose_unsynced: Option<Located<bool>>,
 }
 
 /// `[timing]`: scheduling noise inside every node.

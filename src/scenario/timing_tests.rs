@@ -32,7 +32,16 @@ fn storage_and_timing_are_read_as_distributions() {
                 mean: 100_000,
                 min: 0
             }),
+            lose_unsynced: false,
         }
+    );
+    let lose = parse(&with("[storage]\nsync = \"5ms\"\nlose_unsynced = true\n")).unwrap();
+    assert!(lose.timing.lose_unsynced);
+    assert_error(
+        &with("[storage]\nlose_unsynced = true\n"),
+        8,
+        17,
+        "lose_unsynced needs `sync` in [storage]: without a sync time every write is durable at once",
     );
     assert_eq!(
         scenario.world_spec(3).timing,

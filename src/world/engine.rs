@@ -28,8 +28,8 @@ use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::node::{
-    Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, DiskOf, Effect,
-    LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
+    Client, ClientCtx, ClientEffect, ClientId, ClientRequest, Completion, Ctx, DiskOf, DiskWrite,
+    Effect, LocalNanos, Nanos, NodeId, Observation, Protocol, Reply, RequestId, Rng, Stream,
 };
 
 use super::clients::{ClientLinks, ClientSlot, ClientTimer, Direction, NoClients};
@@ -252,6 +252,18 @@ struct Slot<P: Protocol> {
     timing: NodeTiming,
     /// Sends waiting to leave, in order, each with the token of its `Outbox` event.
     outbox: VecDeque<(u64, Outgoing<P>)>,
+    /// With `[storage] lose_unsynced`: how to undo each write whose sync may not have ended,
+    /// with the instant its sync ends, oldest first (syncs end in order on one disk).
+    journal: VecDeque<(Nanos, Undo<P>)>,
+}
+
+/// What undoes one disk write.
+enum Undo<P: Protocol> {
+    /// These writes, in order: the old state, the log cut back, or the records a truncation
+    /// removed.
+    Writes(Vec<DiskWrite<P::Durable, P::Record>>),
+    /// The write was the node's first: it had no disk before.
+    Unformat,
 }
 
 /// A simulated cluster: one protocol state machine per node, clients, a network, clocks and
@@ -341,6 +353,8 @@ pub struct World<
     effects: Vec<Effect<P>>,
     /// Inputs a crash took from paused nodes, `(node, input)`, waiting to be dropped.
     lost: Vec<(u32, Pending)>,
+    /// Unsynced disk writes a crash took, `(node, writes)`, waiting to be recorded.
+    lost_writes: Vec<(u32, u64)>,
     next_msg: u64,
     next_token: u64,
     clients: Vec<C>,
@@ -407,6 +421,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 held: Vec::new(),
                 timing: NodeTiming::new(spec.seed, id),
                 outbox: VecDeque::new(),
+                journal: VecDeque::new(),
             })
             .collect();
         let mut queue = EventQueue::default();
@@ -447,6 +462,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             stats: Stats::default(),
             effects: Vec::new(),
             lost: Vec::new(),
+            lost_writes: Vec::new(),
             next_msg: 0,
             next_token: 0,
             link_load: vec![0; n * n],
@@ -965,11 +981,23 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         // When this handler's sends may leave: after its processing, then after each sync.
         let mut ready: Option<Nanos> = None;
         let mut unsynced = false;
+        // With `lose_unsynced`: the undo of each write of this handler, until its sync's end is
+        // known; and the writes whose sync has ended are durable for good.
+        let mut batch: Vec<Undo<P>> = Vec::new();
+        if timing.lose_unsynced {
+            let journal = &mut self.slots[n].journal;
+            while journal.front().is_some_and(|(done, _)| *done <= self.now) {
+                journal.pop_front();
+            }
+        }
         for effect in effects.drain(..) {
             let outgoing = match effect {
-                Effect::Persist(_) => {
+                Effect::Persist(write) => {
                     unsynced = true;
-                    self.apply(node, monotonic, effect);
+                    if timing.lose_unsynced {
+                        batch.push(undo_of(self.slots[n].disk.as_ref(), &write));
+                    }
+                    self.apply(node, monotonic, Effect::Persist(write));
                     continue;
                 }
                 Effect::Send { to, msg } => Outgoing::Msg(to.0, msg),
@@ -986,6 +1014,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 unsynced = false;
                 at = slot.timing.sync(timing, at);
                 ready = Some(at);
+                slot.journal.extend(batch.drain(..).map(|u| (at, u)));
             }
             let at = at.max(slot.timing.out_free);
             if at == self.now && slot.outbox.is_empty() {
@@ -1001,8 +1030,11 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         if unsynced {
             // Nothing waits for it, but the disk is busy until it ends.
             let at = ready.unwrap_or(self.now);
-            self.slots[n].timing.sync(timing, at);
+            let slot = &mut self.slots[n];
+            let done = slot.timing.sync(timing, at);
+            slot.journal.extend(batch.drain(..).map(|u| (done, u)));
         }
+        debug_assert!(batch.is_empty(), "every write's undo waits for its sync");
     }
 
     /// A waiting send's time has come: it leaves now, unless a crash took it.
@@ -1365,4 +1397,23 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         let timer = timers.swap_remove(pos).timer;
         self.call_client(client, |c, ctx| c.on_timer(ctx, timer));
     }
+}
+
+/// What undoes `write` on `disk` (the node's disk before it).
+fn undo_of<P: Protocol>(
+    disk: Option<&DiskOf<P>>,
+    write: &DiskWrite<P::Durable, P::Record>,
+) -> Undo<P> {
+    let Some(disk) = disk else {
+        return Undo::Unformat;
+    };
+    Undo::Writes(match write {
+        DiskWrite::State(_) => vec![DiskWrite::State(disk.state.clone())],
+        DiskWrite::Append(_) => vec![DiskWrite::Truncate(disk.log.len() as u64)],
+        DiskWrite::Truncate(len) => disk.log[(*len as usize).min(disk.log.len())..]
+            .iter()
+            .cloned()
+            .map(DiskWrite::Append)
+            .collect(),
+    })
 }

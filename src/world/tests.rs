@@ -338,6 +338,64 @@ fn drift_stretches_timers_in_true_time() {
 }
 
 #[test]
+fn with_lose_unsynced_a_crash_takes_the_writes_whose_sync_had_not_ended() {
+    // B persists its ping count on every ping (at 11, 21, ... 201 ms); each sync takes 25 ms and
+    // syncs queue on its one disk, so the k-th write is durable at 11 + 25k ms: by the crash at
+    // 205 ms, the 7th (at 186 ms) is the last. Kept, all 20 survive; lost, B restarts at 7.
+    let restored = |lose_unsynced: bool| {
+        let mut s = spec(
+            2,
+            vec![
+                fault(205, FaultAction::Crash(Target::Node(1)), None),
+                fault(405, FaultAction::Restart(Target::Node(1)), None),
+            ],
+        );
+        s.timing = Timing {
+            sync: Some(Latency::Constant(25 * MS)),
+            lose_unsynced,
+            ..Timing::default()
+        };
+        let w = run(s);
+        let lost: Vec<(u64, String)> = w
+            .observer()
+            .0
+            .iter()
+            .filter(|(_, kind, _, detail)| *kind == "fault" && detail.contains("unsynced"))
+            .map(|(t, _, _, detail)| (*t / MS, detail.clone()))
+            .collect();
+        (w.node(1).unwrap().restored, lost)
+    };
+    assert_eq!(restored(false), (Some(20), vec![]));
+    assert_eq!(
+        restored(true),
+        (
+            Some(7),
+            vec![(205, "B loses 13 unsynced disk writes".to_string())]
+        )
+    );
+}
+
+#[test]
+fn a_first_write_lost_in_a_crash_leaves_no_disk_at_all() {
+    // B's first write (at 11 ms) syncs until 111 ms; the crash at 50 ms takes it, so B restarts
+    // as a node that never wrote: no disk, not an empty one.
+    let mut s = spec(
+        2,
+        vec![
+            fault(15, FaultAction::Crash(Target::Node(1)), None),
+            fault(50, FaultAction::Restart(Target::Node(1)), None),
+        ],
+    );
+    s.timing = Timing {
+        sync: Some(Latency::Constant(100 * MS)),
+        lose_unsynced: true,
+        ..Timing::default()
+    };
+    let w = run(s);
+    assert_eq!(w.node(1).unwrap().restored, None);
+}
+
+#[test]
 fn a_crash_loses_volatile_state_and_keeps_durable_state() {
     let w = run(spec(
         2,

@@ -15,11 +15,13 @@
 //!   handlers: one outgoing queue per node. A send that need not wait may still leave late,
 //!   behind one that waits for a sync.
 //! - **A crash** loses every send still waiting in the node's queue: the process died before
-//!   it handed them to the network, so they never appear as sends in the trace. The writes
-//!   themselves survive (they reached the disk before the sync was acknowledged), which is one
-//!   of the two outcomes a real disk allows and the one that keeps the model small; the other
-//!   (the write lost too) is not modelled. A paused node's due sends are held, like its inputs,
-//!   until it resumes.
+//!   it handed them to the network, so they never appear as sends in the trace. A real disk
+//!   allows two outcomes for the writes whose sync had not ended: they survive (they reached
+//!   the platters first), or they are lost with the page cache. By default they survive; with
+//!   `[storage] lose_unsynced = true` they are lost — the disk is put back as it was after its
+//!   last finished sync, and the crash's trace says how many writes it took. A protocol that
+//!   answers only after its sync loses nothing it promised; one that answers first does.
+//!   A paused node's due sends are held, like its inputs, until it resumes.
 //! - **Timer jitter** (`[timing] timer_jitter`): each timer, when set, fires late by a drawn
 //!   amount on top of its `after`, as scheduling noise makes real timers do.
 //!
@@ -49,6 +51,8 @@ pub struct Timing {
     pub timer_jitter: Option<Latency>,
     /// How long a handler takes before its first send leaves; `None`: no time.
     pub processing: Option<Latency>,
+    /// A crash loses the writes whose sync had not ended (only with `sync`).
+    pub lose_unsynced: bool,
 }
 
 impl Timing {

@@ -177,6 +177,8 @@ fn actions(applied: &Applied) -> Vec<FaultAction> {
         Applied::Slow { nodes, by } => each(nodes, |target| FaultAction::Delay { target, by: *by }),
         // Ends of a `for`: the explicit fault carries the same `for`.
         Applied::Repair { .. } | Applied::Unslow { .. } | Applied::Skipped { .. } => Vec::new(),
+        // What a crash took: the crash's own entry brings it about again.
+        Applied::LostWrites { .. } => Vec::new(),
     }
 }
 

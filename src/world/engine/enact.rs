@@ -7,7 +7,7 @@ use crate::node::{Client, Protocol};
 use super::super::cluster::NodeStatus;
 use super::super::fault::{self, Applied, FaultAction, FaultRecord, Origin};
 use super::super::trace::{DropReason, Event, Observer};
-use super::{Pending, World};
+use super::{Pending, Undo, World};
 
 impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     pub(super) fn fault(&mut self, index: u32) {
@@ -30,6 +30,19 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             dynamic: spec.action.is_dynamic(),
         });
         self.drop_lost();
+        for (node, writes) in std::mem::take(&mut self.lost_writes) {
+            self.record_fault(FaultRecord {
+                at: self.now,
+                origin: spec.origin,
+                written: format!("what the crash of {} lost", self.cluster.name(node)),
+                applied: Applied::LostWrites {
+                    nodes: vec![node],
+                    writes,
+                },
+                lasting: None,
+                dynamic: false,
+            });
+        }
         if let Some(d) = lasting {
             self.queue
                 .push(self.now.saturating_add(d), Pending::End(record));
@@ -218,6 +231,30 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         // Sends still waiting for a sync never leave; their `Outbox` events find them gone.
         slot.outbox.clear();
         slot.timing.out_free = 0;
+        // The writes whose sync had not ended die with the page cache: newest first, the disk
+        // goes back to what its last finished sync made durable.
+        let mut writes = 0;
+        while slot
+            .journal
+            .back()
+            .is_some_and(|(done, _)| *done > self.now)
+        {
+            let (_, undo) = slot.journal.pop_back().expect("checked above");
+            match undo {
+                Undo::Writes(undo) => {
+                    let disk = slot.disk.as_mut().expect("an undone write had a disk");
+                    for w in undo {
+                        disk.apply(w);
+                    }
+                }
+                Undo::Unformat => slot.disk = None,
+            }
+            writes += 1;
+        }
+        slot.journal.clear();
+        if writes > 0 {
+            self.lost_writes.push((node, writes));
+        }
         self.lost
             .extend(slot.held.drain(..).map(|event| (node, event)));
         self.cluster.set_status(node, NodeStatus::Crashed);
