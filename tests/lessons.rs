@@ -543,6 +543,11 @@ fn every_fault_at_once_leaves_raft_safe_and_linearizable() {
         "slow the links of B by 69ms (delay random by 69ms) for 573ms"
     );
     assert_eq!(r.line("the links of B lose").0, 2_333 * MS);
+    // E's crash at 6.6s takes the one write whose 1-5ms sync had not ended.
+    assert_eq!(
+        r.line("unsynced"),
+        (6_609 * MS, "E loses 1 unsynced disk write".to_string())
+    );
     for kind in ["pause E", "bridged by D", "crash D", "clock of A jumps"] {
         assert!(
             r.story()

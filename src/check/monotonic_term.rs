@@ -5,6 +5,11 @@
 //! before, in this life or an earlier one: a lower term is a violation. A restarted node reports
 //! the term it read from its disk, so a term that was not made durable shows at once. For a
 //! fail-over design the term is its epoch, under the same rule.
+//!
+//! One exception: a crash that lost unsynced disk writes (`[storage] lose_unsynced`) may take
+//! back a term the node had not yet synced — and so had shown to nobody, since its sends wait
+//! for the sync. The first term it reports after such a crash is where it starts again; a term
+//! that goes back after that, or after a crash that lost nothing, is still a violation.
 
 use crate::node::{Applied, FaultRecord, RunView};
 use crate::node::{Nanos, Observation, ObservationKinds, Role, format_instant};
@@ -26,6 +31,8 @@ pub(crate) struct MonotonicTerm {
     reached: Vec<Option<Reached>>,
     /// Per node, when it last crashed.
     crashed: Vec<Option<Nanos>>,
+    /// Per node: its last crash lost unsynced writes, and it has reported no term since.
+    forgiven: Vec<bool>,
     violation: Option<Violation>,
 }
 
@@ -35,6 +42,7 @@ impl MonotonicTerm {
         MonotonicTerm {
             reached: vec![None; nodes],
             crashed: vec![None; nodes],
+            forgiven: vec![false; nodes],
             violation: None,
         }
     }
@@ -61,6 +69,12 @@ impl Invariant for MonotonicTerm {
         if self.reached.len() <= n {
             self.reached.resize(n + 1, None);
             self.crashed.resize(n + 1, None);
+            self.forgiven.resize(n + 1, false);
+        }
+        if std::mem::take(&mut self.forgiven[n]) {
+            // What its disk kept: the term it starts again from.
+            self.reached[n] = Some(Reached { term, role, at });
+            return;
         }
         let before = self.reached[n];
         if before.is_none_or(|b| term > b.term) {
@@ -98,13 +112,19 @@ impl Invariant for MonotonicTerm {
     }
 
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _: &dyn RunView) {
-        if let Applied::Crash { nodes } = &fault.applied {
-            for &n in nodes {
-                if self.crashed.len() <= n as usize {
-                    self.reached.resize(n as usize + 1, None);
-                    self.crashed.resize(n as usize + 1, None);
-                }
-                self.crashed[n as usize] = Some(at);
+        let (Applied::Crash { nodes } | Applied::LostWrites { nodes, .. }) = &fault.applied else {
+            return;
+        };
+        for &n in nodes {
+            let n = n as usize;
+            if self.crashed.len() <= n {
+                self.reached.resize(n + 1, None);
+                self.crashed.resize(n + 1, None);
+                self.forgiven.resize(n + 1, false);
+            }
+            match fault.applied {
+                Applied::Crash { .. } => self.crashed[n] = Some(at),
+                _ => self.forgiven[n] = true,
             }
         }
     }
@@ -163,5 +183,31 @@ mod tests {
             "C's term went back from 5 to 2: its term did not survive a crash"
         );
         assert!(v.evidence[1].contains("C crashed"), "{:?}", v.evidence);
+    }
+
+    /// `[storage] lose_unsynced`: a crash that lost writes may take back a term nobody saw; the
+    /// node starts again from what its disk kept, and must only grow from there.
+    #[test]
+    fn a_crash_that_lost_unsynced_writes_may_take_back_an_unsynced_term_once() {
+        let c = cluster(3);
+        let lost = |at| FaultRecord {
+            applied: Applied::LostWrites {
+                nodes: vec![2],
+                writes: 1,
+            },
+            ..crash(at, 2)
+        };
+        let mut inv = MonotonicTerm::new(3);
+        inv.on_observation(10, 2, &role(Role::Candidate, 5), &c);
+        inv.on_fault(20, &crash(20, 2), &c);
+        inv.on_fault(20, &lost(20), &c);
+        inv.on_observation(30, 2, &role(Role::Follower, 4), &c);
+        assert_eq!(inv.status(), Status::Pass);
+        // From there, the rule again: 4 may not fall to 3.
+        inv.on_observation(40, 2, &role(Role::Follower, 3), &c);
+        let Status::Violated(v) = inv.status() else {
+            panic!("a term that went back after the restart passed")
+        };
+        assert_eq!(v.message, "C's term went back from 4 to 3");
     }
 }

@@ -1040,13 +1040,23 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// A waiting send's time has come: it leaves now, unless a crash took it.
     fn leave(&mut self, node: u32, token: u64) {
         let slot = &mut self.slots[node as usize];
-        if slot.outbox.front().is_none_or(|(t, _)| *t != token) {
-            return; // lost in a crash
+        // Lost in a crash: the crash emptied the outbox, and tokens only grow.
+        if slot.outbox.front().is_none_or(|(t, _)| *t > token) {
+            return;
         }
+        // Held before the order check: while a node is paused, every waiting send of its
+        // queue comes due and must wait for the resume, not only the first. (Checking the order
+        // first dropped the second one's event, and the send, and every later one queued behind
+        // it, stayed in the outbox for good: a node that never spoke again.)
         if self.cluster.status(node) == NodeStatus::Paused {
             slot.held.push(Pending::Outbox { node, token });
             return;
         }
+        debug_assert_eq!(
+            slot.outbox.front().map(|(t, _)| *t),
+            Some(token),
+            "a node's sends leave in the order it asked for them"
+        );
         let (_, outgoing) = slot.outbox.pop_front().expect("checked above");
         self.send_outgoing(node, outgoing);
     }

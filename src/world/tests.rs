@@ -338,6 +338,42 @@ fn drift_stretches_timers_in_true_time() {
 }
 
 #[test]
+fn a_paused_nodes_waiting_sends_all_leave_when_it_resumes() {
+    // A's tick at 10 ms broadcasts to B and C; with 5 ms of processing both sends wait in its
+    // outbox until 15 ms, when A is paused. Both must leave at the resume, in order, and A's
+    // later pings too. (Before the fix, the second send's event was taken for one a crash had
+    // lost: C never heard from A again.)
+    let mut s = spec(
+        3,
+        vec![fault(12, FaultAction::Pause(Target::Node(0)), Some(20))],
+    );
+    s.timing = Timing {
+        processing: Some(Latency::Constant(5 * MS)),
+        ..Timing::default()
+    };
+    let w = run(s);
+    for node in [1, 2] {
+        let got: Vec<(u64, i64)> = w
+            .node(node)
+            .unwrap()
+            .received
+            .iter()
+            .map(|&(_, seq, at)| (seq, at / MS as i64))
+            .collect();
+        assert_eq!(
+            got[0],
+            (1, 33),
+            "node {node}: sent at the resume (32 ms): {got:?}"
+        );
+        assert!(
+            got.len() >= 90,
+            "node {node} keeps hearing A: {} pings",
+            got.len()
+        );
+    }
+}
+
+#[test]
 fn with_lose_unsynced_a_crash_takes_the_writes_whose_sync_had_not_ended() {
     // B persists its ping count on every ping (at 11, 21, ... 201 ms); each sync takes 25 ms and
     // syncs queue on its one disk, so the k-th write is durable at 11 + 25k ms: by the crash at
