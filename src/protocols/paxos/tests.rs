@@ -1,0 +1,1 @@
+//! Paxos driven by hand, one handler at a time.
