@@ -223,16 +223,14 @@ impl Invariant for Validity {
                 ballot: b,
                 value: v,
                 quorum,
-            }) => {
-                if self.tally.accepted(at, node, b, v, quorum).is_some() {
-                    self.check(
-                        at,
-                        node,
-                        v,
-                        &format!("was chosen in ballot {}", ballot(b, view)),
-                        view,
-                    );
-                }
+            }) if self.tally.accepted(at, node, b, v, quorum).is_some() => {
+                self.check(
+                    at,
+                    node,
+                    v,
+                    &format!("was chosen in ballot {}", ballot(b, view)),
+                    view,
+                );
             }
             Some(&Fact::Learned { value: v, .. }) => {
                 self.check(

@@ -216,15 +216,15 @@ impl Paxos {
             }
             Msg::Accepted { ballot, value } => {
                 let quorum = self.quorum;
-                if let Some(l) = self.learner.as_mut() {
-                    if l.on_accepted(from, ballot, value, quorum) {
-                        ctx.fact(Fact::Learned { ballot, value });
-                    }
+                if let Some(l) = self.learner.as_mut()
+                    && l.on_accepted(from, ballot, value, quorum)
+                {
+                    ctx.fact(Fact::Learned { ballot, value });
                 }
-                if let Some(p) = self.proposer.as_mut() {
-                    if p.on_accepted(from, ballot, quorum) {
-                        ctx.cancel_timer(Timer::Propose);
-                    }
+                if let Some(p) = self.proposer.as_mut()
+                    && p.on_accepted(from, ballot, quorum)
+                {
+                    ctx.cancel_timer(Timer::Propose);
                 }
             }
             Msg::Nack { ballot, promised } => {
