@@ -180,8 +180,11 @@ pub struct ProtocolMetric {
 /// ```
 pub fn metrics() -> Vec<(Vec<&'static str>, ProtocolMetric)> {
     use txn::{tcc::Tcc, two_phase_commit::TwoPhaseCommit};
-    vec![(
-        vec![TwoPhaseCommit::NAME, Tcc::NAME],
-        txn::metrics::in_doubt_time(),
-    )]
+    vec![
+        (
+            vec![TwoPhaseCommit::NAME, Tcc::NAME],
+            txn::metrics::in_doubt_time(),
+        ),
+        (vec![paxos::Paxos::NAME], paxos::metrics::decide_time()),
+    ]
 }

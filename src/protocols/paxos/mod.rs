@@ -35,6 +35,7 @@
 mod config;
 pub mod invariants;
 mod messages;
+pub(crate) mod metrics;
 mod narrate;
 mod roles;
 mod section;
