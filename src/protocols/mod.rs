@@ -17,6 +17,7 @@ use crate::workload::Workload;
 mod failover_situations;
 pub mod heartbeat;
 pub mod naive_failover;
+pub mod paxos;
 pub mod raft;
 pub mod replica;
 pub mod txn;
@@ -40,6 +41,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<txn::tcc::Tcc>();
     v.visit::<replica::vector_clock::VectorClockReplica>();
     v.visit::<replica::quorum::Quorum>();
+    v.visit::<paxos::Paxos>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
@@ -178,8 +180,11 @@ pub struct ProtocolMetric {
 /// ```
 pub fn metrics() -> Vec<(Vec<&'static str>, ProtocolMetric)> {
     use txn::{tcc::Tcc, two_phase_commit::TwoPhaseCommit};
-    vec![(
-        vec![TwoPhaseCommit::NAME, Tcc::NAME],
-        txn::metrics::in_doubt_time(),
-    )]
+    vec![
+        (
+            vec![TwoPhaseCommit::NAME, Tcc::NAME],
+            txn::metrics::in_doubt_time(),
+        ),
+        (vec![paxos::Paxos::NAME], paxos::metrics::decide_time()),
+    ]
 }

@@ -1,0 +1,255 @@
+//! The Paxos lessons (`scenarios/paxos/`) tell the stories they promise: one value chosen
+//! under every fault the nemesis has; a late proposer carrying the value already chosen, and
+//! the broken one choosing a second; an acceptor's disk keeping its promise across a restart,
+//! and the forgetful one letting a second value through; duelling proposers that never decide
+//! without backoff, and decide at once with it.
+
+mod common;
+
+use common::{Run, run, sim};
+use serde_json::Value;
+
+const NEMESIS: &str = "scenarios/paxos/nemesis.toml";
+const LATE: &str = "scenarios/paxos/late-proposer.toml";
+const IGNORES: &str = "scenarios/paxos/late-proposer-ignores-accepted.toml";
+const RESTART: &str = "scenarios/paxos/acceptor-restart.toml";
+const FORGETFUL: &str = "scenarios/paxos/forgetful-acceptor.toml";
+const DUEL: &str = "scenarios/paxos/duelling-proposers.toml";
+const BACKOFF: &str = "scenarios/paxos/duelling-proposers-backoff.toml";
+
+fn paxos(r: &Run) -> &Value {
+    &r.json["paxos"]
+}
+
+/// Each choice as (ballot, value), in the order made.
+fn chosen(r: &Run) -> Vec<(String, String)> {
+    paxos(r)["chosen"]
+        .as_array()
+        .expect("a list of choices")
+        .iter()
+        .map(|c| {
+            (
+                c["ballot"].as_str().unwrap().to_string(),
+                c["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(b, v)| (b.to_string(), v.to_string()))
+        .collect()
+}
+
+fn violation(r: &Run, name: &str) -> Value {
+    r.invariant(name)["violation"].clone()
+}
+
+/// `sim replay`'s narrated lines.
+fn replay(file: &str) -> Vec<String> {
+    let out = sim(&["replay", file]);
+    assert!(matches!(out.status.code(), Some(0 | 1 | 3)));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn safety_holds(r: &Run) {
+    assert_eq!(r.status("agreement"), "pass");
+    assert_eq!(r.status("validity"), "pass");
+}
+
+#[test]
+fn under_the_nemesis_one_value_is_chosen_and_every_learner_learns_it() {
+    let r = run(NEMESIS, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.expectation_met());
+    safety_holds(&r);
+    assert_eq!(r.status("decided_within"), "pass");
+    // Later proposers chose again, always the first value.
+    let choices = chosen(&r);
+    assert!(choices.len() > 1, "{choices:?}");
+    assert!(
+        choices.iter().all(|(_, v)| *v == choices[0].1),
+        "{choices:?}"
+    );
+    let learned = paxos(&r)["learned"].as_object().unwrap();
+    assert!(learned.len() >= 3, "{learned:?}");
+    assert!(
+        learned
+            .values()
+            .all(|l| l["value"] == choices[0].1.as_str())
+    );
+    // And the faults were real: crashes, restarts and partitions struck meanwhile.
+    let story: Vec<String> = r.story().into_iter().map(|(_, t)| t).collect();
+    for kind in ["crash ", "restart ", "partition "] {
+        assert!(
+            story.iter().any(|t| t.starts_with(kind)),
+            "no {kind}: {story:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_late_proposer_proposes_the_value_its_promises_report() {
+    let r = run(LATE, &[]);
+    assert_eq!(r.code, 0);
+    safety_holds(&r);
+    assert_eq!(chosen(&r), pairs(&[("1.A", "A"), ("2.B", "A")]));
+    let lines = replay(LATE);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("→ B Promise(ballot 2.B; accepted A's value in ballot 1.A)")),
+        "B hears of A's value"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("B → C Accept(ballot 2.B: A's value) sent"))
+    );
+}
+
+#[test]
+fn the_proposer_that_ignores_the_promises_chooses_a_second_value() {
+    let r = run(IGNORES, &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.expectation_met());
+    assert_eq!(chosen(&r), pairs(&[("1.A", "A"), ("2.B", "B")]));
+    let v = violation(&r, "agreement");
+    assert_eq!(
+        v["message"],
+        "two values chosen: A's value in ballot 1.A and B's value in ballot 2.B"
+    );
+    // B's Accept leaves at once after its Prepare(300ms) is promised, not long after.
+    let at = v["at_ns"].as_u64().unwrap();
+    assert!((300_000_000..330_000_000).contains(&at), "{at}");
+    // Every learner, having learned A's value, learns B's too.
+    let learned = paxos(&r)["learned"].as_object().unwrap();
+    for node in ["A", "B", "C"] {
+        assert_eq!(learned[node]["value"], "B", "{node}");
+        assert_eq!(learned[node]["times"], 2, "{node}");
+    }
+    assert_eq!(r.status("validity"), "pass", "both values were proposed");
+}
+
+#[test]
+fn a_restarted_acceptor_still_reports_what_it_accepted() {
+    let r = run(RESTART, &[]);
+    assert_eq!(r.code, 0);
+    safety_holds(&r);
+    // A and B chose A's value; after B's restart and A's crash, C's ballot chose it again.
+    assert_eq!(chosen(&r), pairs(&[("1.A", "A"), ("1.C", "A")]));
+    let (at, line) = r.line("A's value chosen in ballot 1.A");
+    assert!(
+        at < 100_000_000 && line.ends_with("accepted by {A,B}"),
+        "{line}"
+    );
+    let lines = replay(RESTART);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("B → C Promise(ballot 1.C; accepted A's value in ballot 1.A) sent"))
+    );
+}
+
+#[test]
+fn a_forgetful_acceptor_lets_a_second_value_be_chosen() {
+    let r = run(FORGETFUL, &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.expectation_met());
+    assert_eq!(chosen(&r), pairs(&[("1.A", "A"), ("1.C", "C")]));
+    let v = violation(&r, "agreement");
+    assert_eq!(
+        v["message"],
+        "two values chosen: A's value in ballot 1.A and C's value in ballot 1.C"
+    );
+    assert_eq!(
+        v["evidence"][1],
+        "C's value chosen at 0.614s: accepted by {B,C}"
+    );
+    let lines = replay(FORGETFUL);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("B → C Promise(ballot 1.C; nothing accepted) sent")),
+        "B forgot what it accepted"
+    );
+}
+
+#[test]
+fn duelling_proposers_without_backoff_never_decide() {
+    let r = run(DUEL, &[]);
+    assert_eq!(r.code, 3, "a liveness failure");
+    assert!(r.expectation_met());
+    safety_holds(&r);
+    assert!(chosen(&r).is_empty());
+    let v = violation(&r, "decided_within");
+    assert_eq!(v["at_ns"], 2_000_000_000u64);
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("no value was chosen within 2s of the start: "),
+        "{message}"
+    );
+    // A and B take turns: each outbids the other's ballot, about every 10ms.
+    let began = &paxos(&r)["began"];
+    let (a, b) = (began["A"].as_u64().unwrap(), began["B"].as_u64().unwrap());
+    assert!(a > 100 && a.abs_diff(b) <= 1, "A {a}, B {b}");
+    let evidence: Vec<&str> = v["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let last = &evidence[evidence.len() - 2..];
+    assert!(
+        last[0].ends_with(".A") && last[1].ends_with(".B")
+            || last[0].ends_with(".B") && last[1].ends_with(".A"),
+        "{evidence:?}"
+    );
+}
+
+#[test]
+fn with_backoff_the_same_duel_decides_at_once() {
+    let r = run(BACKOFF, &[]);
+    assert_eq!(r.code, 0);
+    safety_holds(&r);
+    assert_eq!(r.status("decided_within"), "pass");
+    let first = &paxos(&r)["chosen"][0];
+    assert!(first["at_ns"].as_u64().unwrap() < 200_000_000, "{first}");
+    assert!(paxos(&r)["ballots"].as_u64().unwrap() < 10);
+}
+
+#[test]
+fn a_role_naming_a_missing_node_is_refused_at_its_line() {
+    let path = common::scratch("paxos-bad-role").join("bad.toml");
+    std::fs::write(
+        &path,
+        "name = \"bad\"\nduration = \"1s\"\n[cluster]\nnodes = [\"A\", \"B\", \"C\"]\n\
+         protocol = \"paxos\"\n[protocol]\nproposers = [0, 5]\n",
+    )
+    .unwrap();
+    let out = sim(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:7:"), "{err}");
+    assert!(err.contains("0 to 2 (got 5)"), "{err}");
+}
+
+#[test]
+fn the_lessons_are_listed_under_their_topic() {
+    let out = sim(&["list", "lessons"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = text
+        .find("Consensus: single-decree Paxos")
+        .expect("the topic");
+    for lesson in [
+        "paxos/duelling-proposers",
+        "paxos/forgetful-acceptor",
+        "paxos/nemesis",
+    ] {
+        assert!(text[at..].contains(lesson), "{lesson}:\n{text}");
+    }
+}
