@@ -19,6 +19,7 @@ pub mod heartbeat;
 pub mod naive_failover;
 pub mod raft;
 pub mod replica;
+pub mod snowflake;
 pub mod txn;
 
 /// Receives each protocol type of a list in turn. The run layer implements it to build its
@@ -40,6 +41,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<txn::tcc::Tcc>();
     v.visit::<replica::vector_clock::VectorClockReplica>();
     v.visit::<replica::quorum::Quorum>();
+    v.visit::<snowflake::Snowflake>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
