@@ -163,7 +163,11 @@ mod tests {
         };
         let err = narrow.validate(3).unwrap_err();
         assert_eq!(err.field, "node_bits");
-        assert!(err.message.contains("cluster has 3 nodes"), "{}", err.message);
+        assert!(
+            err.message.contains("cluster has 3 nodes"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -129,7 +129,10 @@ mod tests {
         for b in [OnClockBehind::Wait, OnClockBehind::Refuse] {
             let mut g = Generator::default();
             g.next(11, 3, b, OnSequenceFull::Wait);
-            assert_eq!(g.next(10, 3, b, OnSequenceFull::Wait), Next::Behind { last: 11 });
+            assert_eq!(
+                g.next(10, 3, b, OnSequenceFull::Wait),
+                Next::Behind { last: 11 }
+            );
             assert_eq!(g.next(11, 3, b, OnSequenceFull::Wait), id(11, 1));
         }
     }

@@ -13,8 +13,8 @@ use std::any::Any;
 use std::collections::BTreeMap;
 
 use crate::node::{
-    Applied, FaultRecord, Invariant, InvariantInfo, Nanos, Observation, ObservationKinds,
-    Property, ProtocolInvariant, RequestId, RunView, Status, Violation, format_duration_signed,
+    Applied, FaultRecord, Invariant, InvariantInfo, Nanos, Observation, ObservationKinds, Property,
+    ProtocolInvariant, RequestId, RunView, Status, Violation, format_duration_signed,
     format_instant,
 };
 
@@ -182,7 +182,9 @@ impl Invariant for UniqueIds {
         Status::of(&self.violation)
     }
     fn detail(&self, _: &dyn RunView) -> Option<String> {
-        Some(format!("{} ids, all different", self.seen.len()))
+        self.violation
+            .is_none()
+            .then(|| format!("{} ids, all different", self.seen.len()))
     }
 }
 
@@ -368,7 +370,10 @@ mod tests {
         assert_eq!((violation.at, violation.nodes), (9, vec!["A".to_string()]));
         assert!(violation.message.contains("id 100 was issued twice"));
         assert!(
-            violation.evidence.iter().any(|e| e.contains("stepped -2ms")),
+            violation
+                .evidence
+                .iter()
+                .any(|e| e.contains("stepped -2ms")),
             "{:?}",
             violation.evidence
         );
@@ -389,7 +394,11 @@ mod tests {
         let (mut check, v) = (build("monotonic_ids"), view());
         check.on_fact(1, 0, &issued(100, 10, 0), &v);
         check.on_fact(2, 1, &issued(50, 5, 0), &v);
-        assert_eq!(check.status(), Status::Pass, "another generator's ids are apart");
+        assert_eq!(
+            check.status(),
+            Status::Pass,
+            "another generator's ids are apart"
+        );
         check.on_fact(3, 0, &issued(90, 9, 0), &v);
         let Status::Violated(violation) = check.status() else {
             panic!("a smaller id passed")

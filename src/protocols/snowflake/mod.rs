@@ -92,7 +92,13 @@ pub struct Snowflake {
 struct Hold(LocalNanos);
 
 impl Snowflake {
-    fn state_behind(&mut self, ctx: &mut Ctx<'_, Self>, millis: u64, last: u64, then: &'static str) {
+    fn state_behind(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        millis: u64,
+        last: u64,
+        then: &'static str,
+    ) {
         if self.behind_stated != Some(last) {
             self.behind_stated = Some(last);
             ctx.fact(IdFact::ClockBehind { millis, last, then });
@@ -233,7 +239,12 @@ impl Protocol for Snowflake {
         lines
     }
 
-    fn new(_id: NodeId, _peers: &[NodeId], config: &SnowflakeConfig, disk: Option<&DiskOf<Self>>) -> Self {
+    fn new(
+        _id: NodeId,
+        _peers: &[NodeId],
+        config: &SnowflakeConfig,
+        disk: Option<&DiskOf<Self>>,
+    ) -> Self {
         let persisted = disk.and_then(|d| d.state);
         Snowflake {
             config: config.clone(),

@@ -53,7 +53,15 @@ fn ids(effects: &[Effect<Snowflake>]) -> Vec<u64> {
 fn refused(effects: &[Effect<Snowflake>]) -> usize {
     effects
         .iter()
-        .filter(|e| matches!(e, Effect::Reply { reply: Reply::Fail { .. }, .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::Reply {
+                    reply: Reply::Fail { .. },
+                    ..
+                }
+            )
+        })
         .count()
 }
 
@@ -82,13 +90,11 @@ fn the_naive_generator_repeats_an_id_after_a_step_back() {
     // NTP steps the clock back 1 ms: millisecond 10 again, sequence 0 again.
     let fx = at(&mut g, 10 * MS + 500, |n, c| n.on_request(c, ask(3)));
     assert_eq!(ids(&fx), first, "the same id twice");
-    assert!(facts(&fx).iter().any(|f| matches!(
-        f,
-        IdFact::ClockBehind {
-            then: "reuse",
-            ..
-        }
-    )));
+    assert!(
+        facts(&fx)
+            .iter()
+            .any(|f| matches!(f, IdFact::ClockBehind { then: "reuse", .. }))
+    );
 }
 
 #[test]
@@ -119,13 +125,11 @@ fn a_step_longer_than_max_wait_is_refused() {
     at(&mut g, 5_000 * MS, |n, c| n.on_request(c, ask(1)));
     let fx = at(&mut g, 3_000 * MS, |n, c| n.on_request(c, ask(2)));
     assert_eq!(refused(&fx), 1);
-    assert!(facts(&fx).iter().any(|f| matches!(
-        f,
-        IdFact::ClockBehind {
-            then: "refuse",
-            ..
-        }
-    )));
+    assert!(
+        facts(&fx)
+            .iter()
+            .any(|f| matches!(f, IdFact::ClockBehind { then: "refuse", .. }))
+    );
 }
 
 #[test]
@@ -153,7 +157,11 @@ fn a_full_millisecond_wraps_into_a_duplicate_or_waits_for_the_next() {
         ..SnowflakeConfig::default()
     });
     let mut made: Vec<u64> = (1..=3)
-        .flat_map(|s| ids(&at(&mut wait, 10 * MS + 100, |n, c| n.on_request(c, ask(s)))))
+        .flat_map(|s| {
+            ids(&at(&mut wait, 10 * MS + 100, |n, c| {
+                n.on_request(c, ask(s))
+            }))
+        })
         .collect();
     assert_eq!(made.len(), 2, "the third waits");
     let fx = at(&mut wait, 11 * MS, |n, c| n.on_timer(c, Timer::CaughtUp));
@@ -177,10 +185,17 @@ fn a_generator_that_persists_restarts_after_its_last_millisecond() {
         state: millis,
         log: Vec::new(),
     };
-    let mut again = Snowflake::new(NodeId(0), &[NodeId(1)], &config(OnClockBehind::Wait), Some(&disk));
+    let mut again = Snowflake::new(
+        NodeId(0),
+        &[NodeId(1)],
+        &config(OnClockBehind::Wait),
+        Some(&disk),
+    );
     let fx = at(&mut again, 10 * MS, |n, c| n.on_request(c, ask(2)));
     assert!(ids(&fx).is_empty(), "millisecond 10 is used: it waits");
-    let later = ids(&at(&mut again, 11 * MS, |n, c| n.on_timer(c, Timer::CaughtUp)));
+    let later = ids(&at(&mut again, 11 * MS, |n, c| {
+        n.on_timer(c, Timer::CaughtUp)
+    }));
     assert!(later[0] > first);
 }
 
@@ -195,5 +210,8 @@ fn a_generator_that_does_not_persist_forgets_and_repeats_after_a_restart() {
     assert!(!fx.iter().any(|e| matches!(e, Effect::Persist(_))));
     let first = ids(&fx);
     let mut again = Snowflake::new(NodeId(0), &[NodeId(1)], &forgetful, None);
-    assert_eq!(ids(&at(&mut again, 10 * MS, |n, c| n.on_request(c, ask(2)))), first);
+    assert_eq!(
+        ids(&at(&mut again, 10 * MS, |n, c| n.on_request(c, ask(2)))),
+        first
+    );
 }
