@@ -27,7 +27,7 @@ const NANOS_PER_MILLI: LocalNanos = 1_000_000;
 /// ```
 pub fn millis_of(wall: LocalNanos) -> Option<u64> {
     let since = wall.checked_add(EPOCH_BEFORE_START)?;
-    (since >= 0).then(|| (since / NANOS_PER_MILLI) as u64)
+    (since >= 0).then_some((since / NANOS_PER_MILLI) as u64)
 }
 
 /// Where millisecond `millis` begins on the wall clock.
