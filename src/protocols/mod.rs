@@ -15,6 +15,7 @@ use crate::node::{Nanos, Protocol, ProtocolInvariant};
 use crate::workload::Workload;
 
 mod failover_situations;
+pub mod generation_clock;
 pub mod heartbeat;
 pub mod naive_failover;
 pub mod raft;
@@ -37,6 +38,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<raft::Raft>();
     v.visit::<heartbeat::Heartbeat>();
     v.visit::<naive_failover::NaiveFailover>();
+    v.visit::<generation_clock::GenerationClock>();
     v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
     v.visit::<txn::tcc::Tcc>();
     v.visit::<replica::vector_clock::VectorClockReplica>();
