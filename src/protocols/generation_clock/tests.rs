@@ -2,8 +2,7 @@
 
 use super::*;
 use crate::node::{
-    ClientId, ClockKind, Effect, Invariant, LocalNanos, Nanos, NodeStatus, Op, RequestId, RunView,
-    Status,
+    ClientId, ClockKind, Effect, LocalNanos, Nanos, NodeStatus, Op, RequestId, RunView, Status,
 };
 
 fn node(id: u32, check: bool) -> GenerationClock {
