@@ -48,12 +48,19 @@ fn the_paused_master_wakes_and_its_old_generation_writes_land_after_the_new_mast
     let v = &r.invariant("no_stale_write")["violation"];
     let violated_at = v["at_ns"].as_u64().unwrap();
     // The stale write is carried out right after m1 resumes at 2s.
-    assert!((2 * S..2 * S + 20 * MS).contains(&violated_at), "{violated_at}");
+    assert!(
+        (2 * S..2 * S + 20 * MS).contains(&violated_at),
+        "{violated_at}"
+    );
     assert_eq!(v["nodes"], serde_json::json!(["m1", "m2"]));
     let message = v["message"].as_str().unwrap();
     assert!(message.contains("m1's write") && message.contains("under generation 1"));
     let evidence = v["evidence"].to_string();
-    for needle in ["m1 was paused", "m1 resumed", "m2 became master of generation 2"] {
+    for needle in [
+        "m1 was paused",
+        "m1 resumed",
+        "m2 became master of generation 2",
+    ] {
         assert!(evidence.contains(needle), "{needle}: {evidence}");
     }
 }
@@ -71,7 +78,10 @@ fn with_the_check_the_same_pause_is_refused_and_the_old_master_steps_down() {
     assert_eq!(r.status("no_stale_write"), "pass");
     let (at, line) = r.line("m1 steps down");
     assert!(line.contains("standby of term 2"), "{line}");
-    assert!((2 * S..2 * S + 20 * MS).contains(&at), "as soon as it writes: {at}");
+    assert!(
+        (2 * S..2 * S + 20 * MS).contains(&at),
+        "as soon as it writes: {at}"
+    );
 }
 
 #[test]
