@@ -17,21 +17,36 @@ pub enum IdOp {
     NextId,
 }
 
-/// The id interface: [`IdOp`] in, the id (a `u64`) out.
+/// What a `next_id` that took effect returned: the id.
+///
+/// ```
+/// use sim::node::Reply;
+/// use sim::protocols::snowflake::{Ids, NewId};
+/// // A reply is tagged by its kind in the trace, so the id travels as a field, not a bare number.
+/// let reply = serde_json::to_value(Reply::<Ids>::Ok(NewId { id: 7 })).unwrap();
+/// assert_eq!((reply["reply"].as_str(), reply["id"].as_u64()), (Some("ok"), Some(7)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct NewId {
+    /// The id.
+    pub id: u64,
+}
+
+/// The id interface: [`IdOp`] in, [`NewId`] out.
 ///
 /// ```
 /// use sim::node::{ClientId, ClientRequest, Reply, RequestId};
-/// use sim::protocols::snowflake::{IdOp, Ids};
+/// use sim::protocols::snowflake::{IdOp, Ids, NewId};
 /// let ask = ClientRequest::<Ids> { id: RequestId { client: ClientId(0), seq: 1 }, op: IdOp::NextId };
-/// let answer: Reply<Ids> = Reply::Ok(4_194_305);
-/// assert_eq!((ask.op, answer), (IdOp::NextId, Reply::Ok(4_194_305)));
+/// let answer: Reply<Ids> = Reply::Ok(NewId { id: 4_194_305 });
+/// assert_eq!((ask.op, answer), (IdOp::NextId, Reply::Ok(NewId { id: 4_194_305 })));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ids {}
 
 impl ClientApi for Ids {
     type Op = IdOp;
-    type Output = u64;
+    type Output = NewId;
 }
 
 /// What a generator states, for `unique_ids` and `monotonic_ids` and the story.

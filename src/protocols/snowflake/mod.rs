@@ -43,7 +43,7 @@ use crate::node::{
     Reply, SectionBuilder,
 };
 
-pub use api::{IdFact, IdOp, Ids};
+pub use api::{IdFact, IdOp, Ids, NewId};
 pub use config::{OnClockBehind, OnSequenceFull, SnowflakeConfig};
 pub use workload::{IdClient, IdDraw};
 
@@ -72,7 +72,7 @@ pub enum Timer {
 /// // At 2 ms into the run: millisecond 3,600,002 since the id epoch, node 1, sequence 0.
 /// let fx = step_any(&mut b, 1, 2, 2_000_000, |n, ctx| n.on_request(ctx, ask));
 /// let id = (3_600_002u64 << 22) | (1 << 12);
-/// assert!(fx.iter().any(|e| matches!(e, Effect::Reply { reply: Reply::Ok(got), .. } if *got == id)));
+/// assert!(fx.iter().any(|e| matches!(e, Effect::Reply { reply: Reply::Ok(got), .. } if got.id == id)));
 /// ```
 #[derive(Debug)]
 pub struct Snowflake {
@@ -158,7 +158,7 @@ impl Snowflake {
                     sequence,
                     request: request.id,
                 });
-                ctx.reply(request.id, Reply::Ok(id));
+                ctx.reply(request.id, Reply::Ok(NewId { id }));
                 Ok(())
             }
             Next::Behind { last } => {

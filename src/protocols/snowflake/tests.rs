@@ -44,7 +44,7 @@ fn ids(effects: &[Effect<Snowflake>]) -> Vec<u64> {
             Effect::Reply {
                 reply: Reply::Ok(id),
                 ..
-            } => Some(*id),
+            } => Some(id.id),
             _ => None,
         })
         .collect()

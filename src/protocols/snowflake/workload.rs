@@ -13,7 +13,7 @@ use crate::workload::kind::NoOptions;
 use crate::workload::script::{first_foreign, for_client};
 use crate::workload::{ScriptOp, Workload, WorkloadSpec};
 
-use super::api::{IdOp, Ids};
+use super::api::{IdOp, Ids, NewId};
 
 /// The key an id request is recorded under in the history.
 const KEY: &str = "next_id";
@@ -44,9 +44,9 @@ impl Draw for IdDraw {
         (Some(KEY.to_string()), Call::Read)
     }
 
-    fn output(id: &u64) -> Output {
+    fn output(new: &NewId) -> Output {
         // Ids use 63 bits: they fit an i64.
-        Output::Value(Some(Value::Int(*id as i64)))
+        Output::Value(Some(Value::Int(new.id as i64)))
     }
 
     fn scripted(key: Option<&str>, call: &Call) -> Option<IdOp> {
