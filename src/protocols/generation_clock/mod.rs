@@ -226,6 +226,34 @@ impl Protocol for GenerationClock {
         vec![invariant::no_stale_write()]
     }
 
+    /// `Apply(gen 1: put k1=c2-42 for c2#42)`, `Stale(c2#42: highest gen 2)`; the rest
+    /// generically.
+    fn narrate_message(msg: &serde_json::Value, _names: &[String]) -> Option<String> {
+        let request = |r: &serde_json::Value| -> Option<String> {
+            Some(format!("c{}#{}", r.get("client")?, r.get("seq")?))
+        };
+        if let Some(apply) = msg.get("Apply") {
+            let op = apply.get("op")?;
+            let f = op.get("f")?.as_str()?;
+            let key = op.get("key")?.as_str()?;
+            let what = match op.get("value").and_then(|v| v.as_str()) {
+                Some(value) => format!("{f} {key}={value}"),
+                None => format!("{f} {key}"),
+            };
+            return Some(format!(
+                "Apply(gen {}: {what} for {})",
+                apply.get("generation")?,
+                request(apply.get("request")?)?
+            ));
+        }
+        let stale = msg.get("Stale")?;
+        Some(format!(
+            "Stale({}: highest gen {})",
+            request(stale.get("request")?)?,
+            stale.get("highest")?
+        ))
+    }
+
     fn validate(config: &GenerationConfig, cluster_size: usize) -> Result<(), ConfigError> {
         if cluster_size != 3 {
             return Err(ConfigError::new(

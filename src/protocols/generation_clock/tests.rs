@@ -159,3 +159,27 @@ fn needs_exactly_three_nodes() {
     let err = GenerationClock::validate(&GenerationConfig::default(), 2).unwrap_err();
     assert!(err.message.contains("exactly 3 nodes"));
 }
+
+#[test]
+fn applies_and_refusals_are_told_in_words() {
+    let apply = serde_json::to_value(put(1, 42, "c2-42")).unwrap();
+    assert_eq!(
+        GenerationClock::narrate_message(&apply, &[]).as_deref(),
+        Some("Apply(gen 1: put k=c2-42 for c0#42)")
+    );
+    let request = RequestId {
+        client: ClientId(2),
+        seq: 42,
+    };
+    let stale = serde_json::to_value(Msg::Stale {
+        request,
+        highest: 2,
+    })
+    .unwrap();
+    assert_eq!(
+        GenerationClock::narrate_message(&stale, &[]).as_deref(),
+        Some("Stale(c2#42: highest gen 2)")
+    );
+    let ping = serde_json::to_value(Msg::Ping { seq: 1 }).unwrap();
+    assert_eq!(GenerationClock::narrate_message(&ping, &[]), None);
+}
