@@ -18,6 +18,10 @@ use super::id::Layout;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+// The schema's description: the first line above, without the example.
+#[schemars(
+    description = "What a generator does when its wall clock reads a millisecond before the last one it made ids in (an NTP step back, a clock set by hand)."
+)]
 pub enum OnClockBehind {
     /// The naive generator: take the clock as it reads and start the sequence again, reusing
     /// milliseconds it has already made ids in — duplicate ids.
@@ -38,6 +42,10 @@ pub enum OnClockBehind {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+// The schema's description: the first line above, without the example.
+#[schemars(
+    description = "What a generator does when a millisecond's sequence numbers are used up."
+)]
 pub enum OnSequenceFull {
     /// The broken generator: the sequence wraps to 0 in the same millisecond, repeating the
     /// millisecond's first id.
