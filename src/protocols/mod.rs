@@ -15,11 +15,13 @@ use crate::node::{Nanos, Protocol, ProtocolInvariant};
 use crate::workload::Workload;
 
 mod failover_situations;
+pub mod generation_clock;
 pub mod heartbeat;
 pub mod naive_failover;
 pub mod paxos;
 pub mod raft;
 pub mod replica;
+pub mod snowflake;
 pub mod txn;
 
 /// Receives each protocol type of a list in turn. The run layer implements it to build its
@@ -37,11 +39,13 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<raft::Raft>();
     v.visit::<heartbeat::Heartbeat>();
     v.visit::<naive_failover::NaiveFailover>();
+    v.visit::<generation_clock::GenerationClock>();
     v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
     v.visit::<txn::tcc::Tcc>();
     v.visit::<replica::vector_clock::VectorClockReplica>();
     v.visit::<replica::quorum::Quorum>();
     v.visit::<paxos::Paxos>();
+    v.visit::<snowflake::Snowflake>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
