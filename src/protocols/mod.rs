@@ -16,6 +16,7 @@ use crate::workload::Workload;
 
 mod failover_situations;
 pub mod heartbeat;
+pub mod lock;
 pub mod naive_failover;
 pub mod raft;
 pub mod replica;
@@ -40,6 +41,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<txn::tcc::Tcc>();
     v.visit::<replica::vector_clock::VectorClockReplica>();
     v.visit::<replica::quorum::Quorum>();
+    v.visit::<lock::Lock>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.

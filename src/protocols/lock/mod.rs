@@ -1,0 +1,309 @@
+//! A distributed lock guarding a shared resource (seed text 004, 「分布式锁」): a lock server,
+//! the resource the lock protects (a storage node), and clients that take the lock, write to the
+//! resource while they hold it, and release it.
+//!
+//! **Nodes**, by position in `[cluster] nodes`: the first is the lock server, the second the
+//! resource, every other one a client ([`client`]).
+//!
+//! **The server** keeps one lease: `Acquire` grants it when nobody holds it (`SET lock <me>
+//! NX`), or refuses naming the holder; `Release` frees it only if it is still the releaser's
+//! (so a late release never frees someone else's). Every grant is numbered, one higher than the
+//! last. How a lease ends when its holder never releases it is the design under study:
+//! - `expiry = "none"` — never, as with a row under a unique key in a database (「数据库分布式锁」:
+//!   「锁没有失效时间，解锁失败会导致死锁」). A holder that crashes holding it blocks everyone:
+//!   `lock_progress` fails.
+//! - `expiry = "ttl"` — the lease lapses `ttl` after its grant on the server's wall clock (Redis
+//!   `SETNX` + `EXPIRE`, 「Redis 分布式锁」). Nobody deadlocks, but a holder paused past the TTL
+//!   (a GC pause) wakes up still believing it holds the lock and writes after the next holder
+//!   has: `mutual_exclusion` fails.
+//!
+//! **Fencing tokens** (`fencing = true`; an addition beyond the source text, by that name): the
+//! grant's number goes with each write, and the resource refuses a write whose token is lower
+//! than the highest it has seen. The paused holder's late write is refused, so with a TTL the
+//! lock both recovers from crashes and keeps the resource's writes one holder at a time.
+//!
+//! Everything the server and the resource decide is on disk before they answer ([`Disk`]): a
+//! crash of either loses nothing. A client keeps only its count of tries.
+//!
+//! Facts ([`LockFact`]): the server states `Granted`, `Expired` and `Freed`; a client
+//! `Acquired` and `Released`; the resource `Accepted` and `Rejected`. A client that acquires
+//! also observes `Role { Master, term: token }` (and `Standby` when it gives the lock up), so
+//! the fault target `leader` names the current holder: `pause = "leader"` pauses it.
+
+mod client;
+mod config;
+pub mod invariant;
+mod messages;
+mod narrate;
+
+#[cfg(test)]
+mod tests;
+
+use crate::node::{ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant};
+
+pub use config::{Expiry, LockConfig};
+pub use messages::{Disk, Lease, LockFact, Msg, Timer, Why};
+
+use client::{Client, Phase};
+
+/// One node of the lock: the server, the resource or a client.
+#[derive(Debug)]
+pub struct Lock {
+    config: LockConfig,
+    role: Node,
+}
+
+#[derive(Debug)]
+enum Node {
+    Server {
+        last_token: u64,
+        lease: Option<Lease>,
+    },
+    Resource {
+        highest: u64,
+    },
+    Client(Client),
+}
+
+impl Lock {
+    /// The grant this client believes it holds, if any: `(attempt, token)`.
+    ///
+    /// ```
+    /// use sim::node::{NodeId, Protocol};
+    /// use sim::protocols::lock::{Lock, LockConfig};
+    /// let client = Lock::new(NodeId(2), &[NodeId(0), NodeId(1)], &LockConfig::default(), None);
+    /// assert_eq!(client.holding(), None);
+    /// ```
+    pub fn holding(&self) -> Option<(u64, u64)> {
+        match &self.role {
+            Node::Client(Client {
+                phase: Phase::Holding { attempt, token, .. },
+                ..
+            }) => Some((*attempt, *token)),
+            _ => None,
+        }
+    }
+
+    fn disk(last_token: u64, lease: Option<Lease>, highest: u64) -> Disk {
+        Disk {
+            last_token,
+            lease,
+            highest,
+            attempts: 0,
+        }
+    }
+}
+
+impl Protocol for Lock {
+    const NAME: &'static str = "lock";
+    const SUMMARY: &'static str = "a distributed lock guarding a resource: a lock server \
+        (no expiry, or SET NX with a TTL), clients that write while they hold it, and optional \
+        fencing tokens checked by the resource";
+    const DEFAULT_INVARIANTS: &'static [&'static str] = &["mutual_exclusion"];
+
+    type Msg = Msg;
+    type Timer = Timer;
+    type Config = LockConfig;
+    type Durable = Disk;
+    type Api = crate::node::Kv;
+    type Fact = LockFact;
+    type Record = ();
+
+    fn invariants() -> Vec<ProtocolInvariant> {
+        vec![invariant::mutual_exclusion(), invariant::lock_progress()]
+    }
+
+    fn validate(config: &LockConfig, cluster_size: usize) -> Result<(), ConfigError> {
+        config::validate(config, cluster_size)
+    }
+
+    fn narrate_message(msg: &serde_json::Value, names: &[String]) -> Option<String> {
+        narrate::message(msg, names)
+    }
+
+    fn describe_state(&self, names: &[String]) -> Vec<String> {
+        let name = |n: NodeId| names.get(n.0 as usize).cloned().unwrap_or(n.to_string());
+        match &self.role {
+            Node::Server { last_token, lease } => vec![
+                "role        lock server".into(),
+                format!("grants      {last_token}"),
+                match lease {
+                    None => "lease       none".into(),
+                    Some(l) => format!(
+                        "lease       grant {} to {} (try {}){}",
+                        l.token,
+                        name(l.client),
+                        l.attempt,
+                        l.expires
+                            .map_or(", never expires".into(), |e| format!(", expires at {e}"))
+                    ),
+                },
+            ],
+            Node::Resource { highest } => vec![
+                "role        resource".into(),
+                format!("highest     token {highest}"),
+            ],
+            Node::Client(c) => vec![
+                "role        client".into(),
+                match c.phase {
+                    Phase::Idle => "phase       idle".into(),
+                    Phase::Asking { attempt } => format!("phase       asking (try {attempt})"),
+                    Phase::Holding {
+                        attempt,
+                        token,
+                        sent,
+                    } => format!(
+                        "phase       holding grant {token} (try {attempt}), {sent} write(s) sent"
+                    ),
+                },
+            ],
+        }
+    }
+
+    fn new(
+        id: NodeId,
+        _peers: &[NodeId],
+        config: &LockConfig,
+        disk: Option<&DiskOf<Self>>,
+    ) -> Self {
+        let saved = disk.map(|d| d.state.clone()).unwrap_or_default();
+        let role = match id.0 {
+            0 => Node::Server {
+                last_token: saved.last_token,
+                lease: saved.lease,
+            },
+            1 => Node::Resource {
+                highest: saved.highest,
+            },
+            _ => Node::Client(Client::new(saved.attempts)),
+        };
+        Lock {
+            config: config.clone(),
+            role,
+        }
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let Node::Client(_) = self.role {
+            Self::client_start(ctx, &self.config);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        let cfg = &self.config;
+        match &mut self.role {
+            Node::Server { last_token, lease } => match msg {
+                Msg::Acquire { attempt } => {
+                    let now = ctx.now();
+                    if let Some(held) = *lease {
+                        if held.client == from && held.attempt == attempt {
+                            // A duplicate of the try already granted: the same answer.
+                            ctx.send(
+                                from,
+                                Msg::Granted {
+                                    attempt,
+                                    token: held.token,
+                                },
+                            );
+                            return;
+                        }
+                        if held.expires.is_some_and(|e| now >= e) {
+                            ctx.fact(LockFact::Expired {
+                                client: held.client,
+                                token: held.token,
+                            });
+                            *lease = None;
+                        } else {
+                            ctx.send(
+                                from,
+                                Msg::Refused {
+                                    attempt,
+                                    holder: held.client,
+                                },
+                            );
+                            return;
+                        }
+                    }
+                    *last_token += 1;
+                    let token = *last_token;
+                    let expires = match cfg.expiry {
+                        Expiry::None => None,
+                        Expiry::Ttl => Some(now.saturating_add(cfg.ttl.nanos() as i64)),
+                    };
+                    *lease = Some(Lease {
+                        client: from,
+                        attempt,
+                        token,
+                        expires,
+                    });
+                    ctx.persist(Self::disk(*last_token, *lease, 0));
+                    ctx.fact(LockFact::Granted {
+                        client: from,
+                        attempt,
+                        token,
+                    });
+                    ctx.send(from, Msg::Granted { attempt, token });
+                }
+                Msg::Release { token, .. } => {
+                    if lease.is_some_and(|l| l.client == from && l.token == token) {
+                        *lease = None;
+                        ctx.persist(Self::disk(*last_token, None, 0));
+                        ctx.fact(LockFact::Freed {
+                            client: from,
+                            token,
+                        });
+                    }
+                }
+                _ => {}
+            },
+            Node::Resource { highest } => {
+                let Msg::Write {
+                    attempt,
+                    seq,
+                    token,
+                } = msg
+                else {
+                    return;
+                };
+                if cfg.fencing
+                    && let Some(token) = token
+                {
+                    if token < *highest {
+                        ctx.fact(LockFact::Rejected {
+                            client: from,
+                            attempt,
+                            token,
+                            highest: *highest,
+                        });
+                        ctx.send(
+                            from,
+                            Msg::Fenced {
+                                attempt,
+                                seq,
+                                highest: *highest,
+                            },
+                        );
+                        return;
+                    }
+                    if token > *highest {
+                        *highest = token;
+                        ctx.persist(Self::disk(0, None, token));
+                    }
+                }
+                ctx.fact(LockFact::Accepted {
+                    client: from,
+                    attempt,
+                    seq,
+                });
+                ctx.send(from, Msg::Ack { attempt, seq });
+            }
+            Node::Client(c) => Self::client_message(ctx, cfg, c, msg),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Timer) {
+        if let Node::Client(c) = &mut self.role {
+            Self::client_timer(ctx, &self.config, c, timer);
+        }
+    }
+}
