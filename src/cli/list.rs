@@ -86,12 +86,16 @@ pub(crate) fn list(what: What) -> i32 {
 type Listed = (String, Result<Scenario, String>);
 
 /// What each folder of the catalogue is about.
-pub(crate) const TOPICS: [(&str, &str); 6] = [
+pub(crate) const TOPICS: [(&str, &str); 7] = [
     ("raft", "Raft: elections, replication, leases and reads"),
     ("failover", "Failure detection and naive fail-over"),
     ("txn", "Distributed transactions: two-phase commit and TCC"),
     ("clocks", "Clocks: Lamport, vector clocks, last-writer-wins"),
     ("quorum", "Quorum reads and writes (R + W > N)"),
+    (
+        "locks",
+        "Distributed locks: expiry, GC pauses, fencing tokens",
+    ),
     (
         "bench",
         "Benchmarks (lessons too: their hashes guard the engine)",
