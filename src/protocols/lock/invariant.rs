@@ -269,7 +269,7 @@ impl LockProgress {
         let until = if ending {
             format!("the end of the run at {}", format_instant(now))
         } else {
-            format!("{}", format_instant(now))
+            format_instant(now).to_string()
         };
         Some(Violation {
             at: due,

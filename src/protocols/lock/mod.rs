@@ -35,6 +35,8 @@ mod config;
 pub mod invariant;
 mod messages;
 mod narrate;
+mod resource;
+mod server;
 
 #[cfg(test)]
 mod tests;
@@ -45,6 +47,8 @@ pub use config::{Expiry, LockConfig};
 pub use messages::{Disk, Lease, LockFact, Msg, Timer, Why};
 
 use client::{Client, Phase};
+use resource::Resource;
+use server::Server;
 
 /// One node of the lock: the server, the resource or a client.
 #[derive(Debug)]
@@ -55,13 +59,8 @@ pub struct Lock {
 
 #[derive(Debug)]
 enum Node {
-    Server {
-        last_token: u64,
-        lease: Option<Lease>,
-    },
-    Resource {
-        highest: u64,
-    },
+    Server(Server),
+    Resource(Resource),
     Client(Client),
 }
 
@@ -81,15 +80,6 @@ impl Lock {
                 ..
             }) => Some((*attempt, *token)),
             _ => None,
-        }
-    }
-
-    fn disk(last_token: u64, lease: Option<Lease>, highest: u64) -> Disk {
-        Disk {
-            last_token,
-            lease,
-            highest,
-            attempts: 0,
         }
     }
 }
@@ -124,7 +114,7 @@ impl Protocol for Lock {
     fn describe_state(&self, names: &[String]) -> Vec<String> {
         let name = |n: NodeId| names.get(n.0 as usize).cloned().unwrap_or(n.to_string());
         match &self.role {
-            Node::Server { last_token, lease } => vec![
+            Node::Server(Server { last_token, lease }) => vec![
                 "role        lock server".into(),
                 format!("grants      {last_token}"),
                 match lease {
@@ -139,7 +129,7 @@ impl Protocol for Lock {
                     ),
                 },
             ],
-            Node::Resource { highest } => vec![
+            Node::Resource(Resource { highest }) => vec![
                 "role        resource".into(),
                 format!("highest     token {highest}"),
             ],
@@ -168,13 +158,13 @@ impl Protocol for Lock {
     ) -> Self {
         let saved = disk.map(|d| d.state.clone()).unwrap_or_default();
         let role = match id.0 {
-            0 => Node::Server {
+            0 => Node::Server(Server {
                 last_token: saved.last_token,
                 lease: saved.lease,
-            },
-            1 => Node::Resource {
+            }),
+            1 => Node::Resource(Resource {
                 highest: saved.highest,
-            },
+            }),
             _ => Node::Client(Client::new(saved.attempts)),
         };
         Lock {
@@ -192,111 +182,8 @@ impl Protocol for Lock {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
         let cfg = &self.config;
         match &mut self.role {
-            Node::Server { last_token, lease } => match msg {
-                Msg::Acquire { attempt } => {
-                    let now = ctx.now();
-                    if let Some(held) = *lease {
-                        if held.client == from && held.attempt == attempt {
-                            // A duplicate of the try already granted: the same answer.
-                            ctx.send(
-                                from,
-                                Msg::Granted {
-                                    attempt,
-                                    token: held.token,
-                                },
-                            );
-                            return;
-                        }
-                        if held.expires.is_some_and(|e| now >= e) {
-                            ctx.fact(LockFact::Expired {
-                                client: held.client,
-                                token: held.token,
-                            });
-                            *lease = None;
-                        } else {
-                            ctx.send(
-                                from,
-                                Msg::Refused {
-                                    attempt,
-                                    holder: held.client,
-                                },
-                            );
-                            return;
-                        }
-                    }
-                    *last_token += 1;
-                    let token = *last_token;
-                    let expires = match cfg.expiry {
-                        Expiry::None => None,
-                        Expiry::Ttl => Some(now.saturating_add(cfg.ttl.nanos() as i64)),
-                    };
-                    *lease = Some(Lease {
-                        client: from,
-                        attempt,
-                        token,
-                        expires,
-                    });
-                    ctx.persist(Self::disk(*last_token, *lease, 0));
-                    ctx.fact(LockFact::Granted {
-                        client: from,
-                        attempt,
-                        token,
-                    });
-                    ctx.send(from, Msg::Granted { attempt, token });
-                }
-                Msg::Release { token, .. } => {
-                    if lease.is_some_and(|l| l.client == from && l.token == token) {
-                        *lease = None;
-                        ctx.persist(Self::disk(*last_token, None, 0));
-                        ctx.fact(LockFact::Freed {
-                            client: from,
-                            token,
-                        });
-                    }
-                }
-                _ => {}
-            },
-            Node::Resource { highest } => {
-                let Msg::Write {
-                    attempt,
-                    seq,
-                    token,
-                } = msg
-                else {
-                    return;
-                };
-                if cfg.fencing
-                    && let Some(token) = token
-                {
-                    if token < *highest {
-                        ctx.fact(LockFact::Rejected {
-                            client: from,
-                            attempt,
-                            token,
-                            highest: *highest,
-                        });
-                        ctx.send(
-                            from,
-                            Msg::Fenced {
-                                attempt,
-                                seq,
-                                highest: *highest,
-                            },
-                        );
-                        return;
-                    }
-                    if token > *highest {
-                        *highest = token;
-                        ctx.persist(Self::disk(0, None, token));
-                    }
-                }
-                ctx.fact(LockFact::Accepted {
-                    client: from,
-                    attempt,
-                    seq,
-                });
-                ctx.send(from, Msg::Ack { attempt, seq });
-            }
+            Node::Server(server) => server.on_message(ctx, cfg, from, msg),
+            Node::Resource(resource) => resource.on_message(ctx, cfg, from, msg),
             Node::Client(c) => Self::client_message(ctx, cfg, c, msg),
         }
     }
