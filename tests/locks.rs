@@ -225,3 +225,58 @@ fn the_fixed_lock_holds_under_the_nemesis_and_the_unfenced_one_does_not() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("mutual_exclusion"), "{text}");
 }
+
+const REDLOCK: &str = "scenarios/locks/redlock-clock-jump.toml";
+const REDLOCK_MONO: &str = "scenarios/locks/redlock-monotonic.toml";
+
+#[test]
+fn redlock_admits_two_majorities_when_one_servers_wall_clock_jumps() {
+    let r = run(REDLOCK, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.expectation_met());
+    let (at, nodes, message, evidence) = violation(&r, "mutual_exclusion");
+    assert!(at > 1_000 * MS, "after the jump");
+    let (old, new) = (&nodes[0], &nodes[1]);
+    assert!(message.contains(&format!("{old} still believed it held the lock")));
+    // The jump, then S2 letting the old holder's lease go, then the new holder's grant from
+    // S4 or S5 (cut off until 1s, so the old holder never held them), then the two writes.
+    let find = |needle: &str| {
+        evidence
+            .iter()
+            .position(|e| e.contains(needle))
+            .unwrap_or_else(|| panic!("no evidence with {needle:?}: {evidence:?}"))
+    };
+    let jump = find("clock of S2 jumps +2s");
+    let lapsed = find(&format!("S2 let {old}'s lease"));
+    let granted = evidence
+        .iter()
+        .position(|e| e.contains(&format!("granted the lock to {new}")))
+        .unwrap();
+    assert!(
+        evidence[granted].contains("S4 granted") || evidence[granted].contains("S5 granted"),
+        "{evidence:?}"
+    );
+    let stale = find(&format!("accepted {old}'s write"));
+    assert!(
+        jump < lapsed && jump < granted && granted < stale,
+        "{evidence:?}"
+    );
+}
+
+#[test]
+fn redlock_on_monotonic_clocks_holds_through_the_same_jump_and_a_nemesis() {
+    let r = run(REDLOCK_MONO, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.expectation_met());
+    assert_eq!(r.status("lock_progress"), "pass");
+    let out = sim(&["sweep", REDLOCK_MONO, "--seeds", "1..51"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::show(&out));
+    // The same file on wall clocks fails.
+    let wall = changed(
+        REDLOCK_MONO,
+        "server_clock = \"monotonic\"",
+        "server_clock = \"wall\"",
+        "redlock-wall",
+    );
+    assert_eq!(run(&wall, &[]).status("mutual_exclusion"), "violation");
+}

@@ -8,7 +8,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::node::{ConfigError, Duration};
+use crate::node::{ClockKind, ConfigError, Duration};
 
 /// How the lock server lets go of a lease whose holder never released it.
 ///
@@ -41,6 +41,14 @@ pub enum Expiry {
 // The schema's description: the first line above, without the example.
 #[schemars(description = "`[protocol]` settings of `lock`.")]
 pub struct LockConfig {
+    /// How many independent lock servers: 1, or more for RedLock (seed text 004, 「RedLock 算法」):
+    /// a client asks every server and holds the lock once a majority (N/2+1) granted it within
+    /// the lease's validity time. The first `servers` nodes are the servers, the next the
+    /// resource, the rest clients.
+    pub servers: u32,
+    /// The clock a server measures its leases' TTL on: `"wall"` (the time of day, as Redis
+    /// did: a clock step ends a lease early or late) or `"monotonic"` (never jumps).
+    pub server_clock: ClockKind,
     /// How a lease the holder never released ends: `"none"` (never: a database row) or `"ttl"`
     /// (after `ttl`: Redis `SET NX` with an expiry).
     pub expiry: Expiry,
@@ -68,6 +76,8 @@ pub struct LockConfig {
 impl Default for LockConfig {
     fn default() -> Self {
         LockConfig {
+            servers: 1,
+            server_clock: ClockKind::Wall,
             expiry: Expiry::Ttl,
             ttl: Duration::from_millis(500),
             fencing: false,
@@ -82,12 +92,29 @@ impl Default for LockConfig {
 
 /// Checks what the types cannot.
 pub(crate) fn validate(cfg: &LockConfig, cluster_size: usize) -> Result<(), ConfigError> {
-    if cluster_size < 3 {
+    if cfg.servers == 0 || cfg.servers > 63 {
+        return Err(ConfigError::new(
+            "servers",
+            format!("must be 1 to 63 (got {})", cfg.servers),
+        ));
+    }
+    let servers = cfg.servers as usize;
+    if cluster_size < servers + 2 {
         return Err(ConfigError::new(
             "",
             format!(
-                "lock needs a lock server, the resource and at least one client, in that order: \
-                 at least 3 nodes (got {cluster_size})"
+                "lock needs {servers} lock server(s), the resource and at least one client, in \
+                 that order: at least {} nodes (got {cluster_size})",
+                servers + 2
+            ),
+        ));
+    }
+    if cfg.fencing && servers > 1 {
+        return Err(ConfigError::new(
+            "fencing",
+            format!(
+                "fencing tokens need one counter, and {servers} independent servers have one \
+                 each: use servers = 1 with fencing"
             ),
         ));
     }

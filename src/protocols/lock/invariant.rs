@@ -1,10 +1,12 @@
 //! The lock's invariants, over its own facts.
 //!
 //! - `mutual_exclusion` (safety): the resource carries out the holders' writes one holder at a
-//!   time, in the order the lock server granted the lock. Every accepted write belongs to the
-//!   grant its writer believed it held (the writer's try, as the server's `Granted` named it);
-//!   once the resource has accepted a write of grant *g*, it must never accept one of a grant
-//!   made before *g*. Such a write comes from a holder that had lost the lock — its lease
+//!   time, in the order the lock was granted. Every accepted write belongs to the tenure its
+//!   writer believed it held (the writer's try), and a tenure takes its place from the last
+//!   grant made for its try before the client acquired — with one server its grant, with
+//!   RedLock's several the grant that completed its majority (or a later one). Once the
+//!   resource has accepted a write of a tenure placed at grant *g*, it must never accept one of
+//!   a tenure placed before *g*. Such a write comes from a holder that had lost the lock — its lease
 //!   lapsed, or it gave up — while it still believed it held it, acting on the resource after
 //!   its successor had: two holders' work interleaved on the resource. (A superseded holder's
 //!   write that lands *before* its successor's first write is allowed: the resource then still
@@ -27,11 +29,14 @@ use crate::node::{
 
 use super::messages::LockFact;
 
-/// A grant as the checker knows it.
+/// A grant as the checker knows it: for a client's tenure, the last grant made for its try
+/// before it acquired (with one server, its grant; with several, the one that completed its
+/// majority or came after it).
 #[derive(Clone, Copy, Debug)]
 struct Grant {
-    /// Its place among all grants, from 1, in the order the server made them.
+    /// Its place among all grants, from 1, in the order the servers made them.
     order: u64,
+    server: u32,
     token: u64,
     at: Nanos,
 }
@@ -48,13 +53,16 @@ struct Write {
 /// The checker of `mutual_exclusion`.
 #[derive(Default)]
 pub(crate) struct MutualExclusion {
-    grants: BTreeMap<(u32, u64), Grant>,
+    /// The last grant made for each try, by (client, attempt).
+    granted: BTreeMap<(u32, u64), Grant>,
     made: u64,
-    /// When each grant's lease was let go as lapsed, by token.
-    expired: BTreeMap<u64, Nanos>,
-    /// The last pause or crash of each node: what a stale holder's story starts with.
-    faults: BTreeMap<u32, (Nanos, String)>,
-    /// The accepted write of the latest grant so far.
+    /// Each tenure's place: its try's last grant when the client acquired.
+    tenures: BTreeMap<(u32, u64), Grant>,
+    /// Leases let go as lapsed: when, by which server, whose.
+    expired: Vec<(Nanos, u32, u32, u64)>,
+    /// Pauses and crashes (by node) and clock jumps: what a stale holder's story starts with.
+    faults: Vec<(Nanos, Vec<u32>, bool, String)>,
+    /// The accepted write of the latest tenure so far.
     newest: Option<Write>,
     accepted: u64,
     rejected: u64,
@@ -64,7 +72,7 @@ pub(crate) struct MutualExclusion {
 impl MutualExclusion {
     fn accepted(&mut self, at: Nanos, client: NodeId, attempt: u64, seq: u32, view: &dyn RunView) {
         self.accepted += 1;
-        let Some(&grant) = self.grants.get(&(client.0, attempt)) else {
+        let Some(&grant) = self.tenures.get(&(client.0, attempt)) else {
             return;
         };
         let write = Write {
@@ -86,51 +94,59 @@ impl MutualExclusion {
 
     fn explain(&self, stale: Write, newer: Write, view: &dyn RunView) -> Violation {
         let (s, n) = (view.name(stale.client), view.name(newer.client));
-        let mut evidence = vec![format!(
-            "{} the server granted the lock to {s} (grant {})",
-            format_instant(stale.grant.at),
-            stale.grant.token
-        )];
-        if let Some((at, what)) = self.faults.get(&stale.client)
-            && *at > stale.grant.at
-            && *at < stale.at
-        {
-            evidence.push(format!("{} {what}", format_instant(*at)));
+        let granted = |w: Write, who: &str| {
+            (
+                w.grant.at,
+                format!(
+                    "{} {} granted the lock to {who} (grant {})",
+                    format_instant(w.grant.at),
+                    view.name(w.grant.server),
+                    w.grant.token
+                ),
+            )
+        };
+        let mut evidence = vec![granted(stale, s), granted(newer, n)];
+        let window = |at: Nanos| at > stale.grant.at && at < stale.at;
+        for (at, nodes, jump, what) in &self.faults {
+            if window(*at) && (*jump || nodes.contains(&stale.client)) {
+                evidence.push((*at, format!("{} {what}", format_instant(*at))));
+            }
         }
-        if let Some(at) = self.expired.get(&stale.grant.token) {
-            evidence.push(format!(
-                "{} the server let {s}'s lease (grant {}) go: it had expired",
-                format_instant(*at),
-                stale.grant.token
+        for &(at, server, client, token) in &self.expired {
+            if window(at) && client == stale.client {
+                evidence.push((
+                    at,
+                    format!(
+                        "{} {} let {s}'s lease (grant {token}) go: it had expired",
+                        format_instant(at),
+                        view.name(server)
+                    ),
+                ));
+            }
+        }
+        for w in [newer, stale] {
+            evidence.push((
+                w.at,
+                format!(
+                    "{} the resource accepted {}'s write {} (grant {})",
+                    format_instant(w.at),
+                    view.name(w.client),
+                    w.seq,
+                    w.grant.token
+                ),
             ));
         }
-        evidence.push(format!(
-            "{} the server granted the lock to {n} (grant {})",
-            format_instant(newer.grant.at),
-            newer.grant.token
-        ));
-        evidence.push(format!(
-            "{} the resource accepted {n}'s write {} (grant {})",
-            format_instant(newer.at),
-            newer.seq,
-            newer.grant.token
-        ));
-        evidence.push(format!(
-            "{} the resource accepted {s}'s write {} (grant {})",
-            format_instant(stale.at),
-            stale.seq,
-            stale.grant.token
-        ));
+        evidence.sort_by_key(|(at, _)| *at);
         Violation {
             at: stale.at,
             nodes: vec![s.to_string(), n.to_string()],
             message: format!(
                 "the resource accepted {s}'s write {} under grant {} after it had accepted {n}'s \
-                 write under the later grant {}: {s} still believed it held the lock, and two \
+                 write under a later grant: {s} still believed it held the lock, and two \
                  holders acted on the resource at once",
-                stale.seq, stale.grant.token, newer.grant.token
+                stale.seq, stale.grant.token
             ),
-            evidence,
+            evidence: evidence.into_iter().map(|(_, e)| e).collect(),
         }
     }
 }
@@ -146,7 +162,7 @@ impl Invariant for MutualExclusion {
         ObservationKinds::NONE
     }
     fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
-    fn on_fact(&mut self, at: Nanos, _node: u32, fact: &dyn Any, view: &dyn RunView) {
+    fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, view: &dyn RunView) {
         let Some(fact) = fact.downcast_ref::<LockFact>() else {
             return;
         };
@@ -159,13 +175,19 @@ impl Invariant for MutualExclusion {
                 self.made += 1;
                 let grant = Grant {
                     order: self.made,
+                    server: node,
                     token,
                     at,
                 };
-                self.grants.insert((client.0, attempt), grant);
+                self.granted.insert((client.0, attempt), grant);
             }
-            LockFact::Expired { token, .. } => {
-                self.expired.insert(token, at);
+            LockFact::Acquired { attempt, .. } => {
+                if let Some(&grant) = self.granted.get(&(node, attempt)) {
+                    self.tenures.insert((node, attempt), grant);
+                }
+            }
+            LockFact::Expired { client, token } => {
+                self.expired.push((at, node, client.0, token));
             }
             LockFact::Accepted {
                 client,
@@ -177,11 +199,13 @@ impl Invariant for MutualExclusion {
         }
     }
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, view: &dyn RunView) {
-        if let Applied::Pause { nodes } | Applied::Crash { nodes } = &fault.applied {
-            for &n in nodes {
-                self.faults.insert(n, (at, fault.describe(view)));
-            }
-        }
+        let (nodes, jump) = match &fault.applied {
+            Applied::Pause { nodes } | Applied::Crash { nodes } => (nodes, false),
+            Applied::ClockJump { nodes, .. } => (nodes, true),
+            _ => return,
+        };
+        self.faults
+            .push((at, nodes.clone(), jump, fault.describe(view)));
     }
     fn status(&self) -> Status {
         Status::of(&self.violation)

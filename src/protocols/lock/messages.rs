@@ -38,10 +38,8 @@ pub enum Msg {
     /// Client → server: `DEL lock` if it is still mine (the server checks who holds it, so a
     /// late release never frees someone else's lease).
     Release {
-        /// The try that was granted.
+        /// The try to release.
         attempt: u64,
-        /// Its grant.
-        token: u64,
     },
     /// Client → resource: one write of the holder's work.
     Write {
@@ -105,7 +103,7 @@ pub enum Why {
 pub enum LockFact {
     /// Server: it granted the lock to `client`'s try `attempt`, as grant `token`.
     Granted {
-        /// Who holds it now.
+        /// Who holds it now (with several servers: holds this server's part of it).
         client: NodeId,
         /// Which of its tries.
         attempt: u64,

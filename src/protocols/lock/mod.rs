@@ -137,7 +137,16 @@ impl Protocol for Lock {
                 "role        client".into(),
                 match c.phase {
                     Phase::Idle => "phase       idle".into(),
-                    Phase::Asking { attempt } => format!("phase       asking (try {attempt})"),
+                    Phase::Asking {
+                        attempt,
+                        granted,
+                        refused,
+                        ..
+                    } => format!(
+                        "phase       asking (try {attempt}): {} granted, {} refused",
+                        granted.count_ones(),
+                        refused.count_ones()
+                    ),
                     Phase::Holding {
                         attempt,
                         token,
@@ -157,15 +166,18 @@ impl Protocol for Lock {
         disk: Option<&DiskOf<Self>>,
     ) -> Self {
         let saved = disk.map(|d| d.state.clone()).unwrap_or_default();
-        let role = match id.0 {
-            0 => Node::Server(Server {
+        let servers = config.servers;
+        let role = if id.0 < servers {
+            Node::Server(Server {
                 last_token: saved.last_token,
                 lease: saved.lease,
-            }),
-            1 => Node::Resource(Resource {
+            })
+        } else if id.0 == servers {
+            Node::Resource(Resource {
                 highest: saved.highest,
-            }),
-            _ => Node::Client(Client::new(saved.attempts)),
+            })
+        } else {
+            Node::Client(Client::new(saved.attempts, servers))
         };
         Lock {
             config: config.clone(),
@@ -184,7 +196,7 @@ impl Protocol for Lock {
         match &mut self.role {
             Node::Server(server) => server.on_message(ctx, cfg, from, msg),
             Node::Resource(resource) => resource.on_message(ctx, cfg, from, msg),
-            Node::Client(c) => Self::client_message(ctx, cfg, c, msg),
+            Node::Client(c) => Self::client_message(ctx, cfg, c, from, msg),
         }
     }
 

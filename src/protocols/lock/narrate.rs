@@ -20,7 +20,7 @@ pub(super) fn message(msg: &Value, names: &[String]) -> Option<String> {
             let who = names.get(holder).map_or(holder.to_string(), Clone::clone);
             format!("Refused(try {attempt}: {who} holds it)")
         }
-        "release" => format!("Release(try {attempt}, grant {})", num("token")?),
+        "release" => format!("Release(try {attempt})"),
         "write" => match num("token") {
             Some(token) => format!("Write(try {attempt}, #{}, token {token})", num("seq")?),
             None => format!("Write(try {attempt}, #{})", num("seq")?),

@@ -1,6 +1,6 @@
 //! The lock server: one lease, granted to one client at a time (`SET lock <client> NX`), let go
 //! on its holder's release or, with `expiry = "ttl"`, once its TTL has passed on the server's
-//! wall clock. Every grant is numbered one higher than the last: with fencing, the number is the
+//! clock (`server_clock`: the wall clock, as Redis did, or the monotonic one). Every grant is numbered one higher than the last: with fencing, the number is the
 //! token. Lease and counter are on disk before any answer, so a crash forgets neither.
 
 use crate::node::{Ctx, NodeId};
@@ -36,11 +36,12 @@ impl Server {
             Msg::Acquire { attempt } => self.acquire(ctx, cfg, from, attempt),
             // `DEL` only if the lease is still the releaser's: a late release must never free
             // the lock its successor holds.
-            Msg::Release { token, .. }
+            Msg::Release { attempt }
                 if self
                     .lease
-                    .is_some_and(|l| l.client == from && l.token == token) =>
+                    .is_some_and(|l| l.client == from && l.attempt == attempt) =>
             {
+                let token = self.lease.map_or(0, |l| l.token);
                 self.lease = None;
                 self.save(ctx);
                 ctx.fact(LockFact::Freed {
@@ -53,7 +54,7 @@ impl Server {
     }
 
     fn acquire(&mut self, ctx: &mut Ctx<'_, Lock>, cfg: &LockConfig, from: NodeId, attempt: u64) {
-        let now = ctx.now();
+        let now = ctx.clock(cfg.server_clock);
         if let Some(held) = self.lease {
             if held.client == from && held.attempt == attempt {
                 // A duplicate of the try already granted: the same answer.

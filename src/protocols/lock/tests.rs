@@ -155,25 +155,11 @@ fn only_the_holder_releases_and_the_grant_survives_a_restart() {
     ask(&mut s, B, 1, 600 * MS); // A's lease lapsed: B holds grant 2
     // A's late release names its own grant: it must not free B's.
     let fx = step(&mut s, SERVER, 610 * MS, |n, c| {
-        n.on_message(
-            c,
-            A,
-            Msg::Release {
-                attempt: 1,
-                token: 1,
-            },
-        )
+        n.on_message(c, A, Msg::Release { attempt: 1 })
     });
     assert!(facts(&fx).is_empty());
     let fx = step(&mut s, SERVER, 620 * MS, |n, c| {
-        n.on_message(
-            c,
-            B,
-            Msg::Release {
-                attempt: 1,
-                token: 2,
-            },
-        )
+        n.on_message(c, B, Msg::Release { attempt: 1 })
     });
     assert_eq!(
         facts(&fx),
@@ -308,16 +294,7 @@ fn a_client_asks_writes_while_holding_then_releases() {
     let fx = step(&mut a, A, 101 * MS, |n, c| {
         n.on_message(c, STORE, Msg::Ack { attempt: 1, seq: 2 })
     });
-    assert_eq!(
-        sent(&fx),
-        [(
-            SERVER,
-            Msg::Release {
-                attempt: 1,
-                token: 7
-            }
-        )]
-    );
+    assert_eq!(sent(&fx), [(SERVER, Msg::Release { attempt: 1 })]);
     assert_eq!(
         facts(&fx),
         [LockFact::Released {
@@ -375,16 +352,7 @@ fn a_fenced_client_gives_up_its_tenure_and_a_late_grant_is_handed_back() {
             },
         )
     });
-    assert_eq!(
-        sent(&fx),
-        [(
-            SERVER,
-            Msg::Release {
-                attempt: 1,
-                token: 1
-            }
-        )]
-    );
+    assert_eq!(sent(&fx), [(SERVER, Msg::Release { attempt: 1 })]);
     assert_eq!(a.holding(), None);
 }
 
@@ -442,6 +410,7 @@ impl RunView for View {
 
 const M: Nanos = 1_000_000;
 
+/// The server grants `client` the lock, and the client acquires it.
 fn granted(check: &mut dyn Invariant, at: Nanos, client: NodeId, token: u64) {
     let f = LockFact::Granted {
         client,
@@ -449,6 +418,11 @@ fn granted(check: &mut dyn Invariant, at: Nanos, client: NodeId, token: u64) {
         token,
     };
     check.on_fact(at, 0, &f, &View::at(at));
+    let f = LockFact::Acquired {
+        attempt: token,
+        token,
+    };
+    check.on_fact(at, client.0, &f, &View::at(at));
 }
 
 fn accepted(check: &mut dyn Invariant, at: Nanos, client: NodeId, token: u64) {
@@ -571,4 +545,152 @@ fn lock_progress_fails_on_a_long_gap_between_two_acquisitions() {
         panic!("a 2.4s gap passed");
     };
     assert_eq!(v.at, 2_100 * M);
+}
+
+// ---- RedLock ----------------------------------------------------------------------------
+
+fn redlock() -> LockConfig {
+    LockConfig {
+        servers: 3,
+        ttl: crate::node::Duration::from_millis(1_000),
+        ..LockConfig::default()
+    }
+}
+
+/// Three servers (0, 1, 2), the store (3), a client (4).
+fn red_step(
+    n: &mut Lock,
+    now: LocalNanos,
+    f: impl FnOnce(&mut Lock, &mut crate::node::Ctx<'_, Lock>),
+) -> Vec<Effect<Lock>> {
+    let peers: Vec<NodeId> = (0..4).map(NodeId).collect();
+    crate::node::step(n, NodeId(4), &peers, now, f)
+}
+
+fn red_client() -> Lock {
+    let peers: Vec<NodeId> = (0..4).map(NodeId).collect();
+    Lock::new(NodeId(4), &peers, &redlock(), None)
+}
+
+#[test]
+fn a_redlock_client_asks_every_server_and_holds_on_a_majority() {
+    let mut c = red_client();
+    let fx = red_step(&mut c, 0, |n, ctx| n.on_timer(ctx, Timer::Next));
+    let asked: Vec<NodeId> = sent(&fx).iter().map(|(to, _)| *to).collect();
+    assert_eq!(asked, [NodeId(0), NodeId(1), NodeId(2)]);
+    let grant = |token| Msg::Granted { attempt: 1, token };
+    red_step(&mut c, MS, |n, ctx| n.on_message(ctx, NodeId(0), grant(4)));
+    assert_eq!(c.holding(), None, "one of three is no majority");
+    let fx = red_step(&mut c, 2 * MS, |n, ctx| {
+        n.on_message(ctx, NodeId(2), grant(9))
+    });
+    assert_eq!(c.holding(), Some((1, 9)));
+    // It writes to the store, the node after the servers.
+    assert!(matches!(
+        sent(&fx)[..],
+        [(NodeId(3), Msg::Write { seq: 1, .. })]
+    ));
+}
+
+#[test]
+fn a_redlock_client_gives_up_when_no_majority_is_left_or_the_validity_time_ran_out() {
+    let mut c = red_client();
+    red_step(&mut c, 0, |n, ctx| n.on_timer(ctx, Timer::Next));
+    let refused = Msg::Refused {
+        attempt: 1,
+        holder: NodeId(5),
+    };
+    red_step(&mut c, MS, |n, ctx| {
+        n.on_message(
+            ctx,
+            NodeId(0),
+            Msg::Granted {
+                attempt: 1,
+                token: 1,
+            },
+        )
+    });
+    red_step(&mut c, MS, |n, ctx| n.on_message(ctx, NodeId(1), refused));
+    let fx = red_step(&mut c, MS, |n, ctx| n.on_message(ctx, NodeId(2), refused));
+    // Two refusals of three: it releases everywhere and retries later.
+    let released: Vec<NodeId> = sent(&fx)
+        .iter()
+        .filter(|(_, m)| matches!(m, Msg::Release { attempt: 1 }))
+        .map(|(to, _)| *to)
+        .collect();
+    assert_eq!(released, [NodeId(0), NodeId(1), NodeId(2)]);
+    assert_eq!(c.holding(), None);
+
+    // A majority reached after the TTL has passed is worth nothing.
+    let mut late = red_client();
+    red_step(&mut late, 0, |n, ctx| n.on_timer(ctx, Timer::Next));
+    red_step(&mut late, MS, |n, ctx| {
+        n.on_message(
+            ctx,
+            NodeId(0),
+            Msg::Granted {
+                attempt: 1,
+                token: 1,
+            },
+        )
+    });
+    let fx = red_step(&mut late, 1_000 * MS, |n, ctx| {
+        n.on_message(
+            ctx,
+            NodeId(1),
+            Msg::Granted {
+                attempt: 1,
+                token: 1,
+            },
+        )
+    });
+    assert_eq!(late.holding(), None);
+    assert!(facts(&fx).is_empty(), "no tenure begins");
+}
+
+#[test]
+fn fencing_needs_a_single_server() {
+    let cfg = LockConfig {
+        fencing: true,
+        ..redlock()
+    };
+    let err = Lock::validate(&cfg, 6).unwrap_err();
+    assert_eq!(err.field, "fencing");
+    assert!(
+        Lock::validate(&redlock(), 4)
+            .unwrap_err()
+            .message
+            .contains("at least 5 nodes")
+    );
+}
+
+#[test]
+fn a_server_on_the_monotonic_clock_ignores_a_wall_clock_step() {
+    use crate::node::ClockKind;
+    let wall = ttl(500);
+    let mono = LockConfig {
+        server_clock: ClockKind::Monotonic,
+        ..ttl(500)
+    };
+    for (cfg, lapsed) in [(wall, true), (mono, false)] {
+        let mut s = node(SERVER, &cfg);
+        ask(&mut s, A, 1, 0);
+        // The wall clock stepped 2s forward; the monotonic one reads 100ms.
+        let mut rng = crate::node::Rng::derive(0, crate::node::Stream::Node(0));
+        let mut fx = Vec::new();
+        let peers = peers(SERVER);
+        let mut ctx =
+            crate::node::Ctx::new(SERVER, &peers, 2_100 * MS, 100 * MS, &mut rng, &mut fx);
+        s.on_message(&mut ctx, B, Msg::Acquire { attempt: 1 });
+        let granted = fx.iter().any(|e| {
+            matches!(
+                e,
+                Effect::Send {
+                    msg: Msg::Granted { .. },
+                    ..
+                }
+            )
+        });
+        assert_eq!(granted, lapsed, "{:?}", cfg.server_clock);
+    }
 }
