@@ -2,8 +2,9 @@
 //! the resource the lock protects (a storage node), and clients that take the lock, write to the
 //! resource while they hold it, and release it.
 //!
-//! **Nodes**, by position in `[cluster] nodes`: the first is the lock server, the second the
-//! resource, every other one a client ([`client`]).
+//! **Nodes**, by position in `[cluster] nodes`: the first `servers` (1 unless RedLock) are
+//! lock servers (`server.rs`), the next is the resource (`resource.rs`), every other one a
+//! client (`client.rs`).
 //!
 //! **The server** keeps one lease: `Acquire` grants it when nobody holds it (`SET lock <me>
 //! NX`), or refuses naming the holder; `Release` frees it only if it is still the releaser's
@@ -12,18 +13,26 @@
 //! - `expiry = "none"` — never, as with a row under a unique key in a database (「数据库分布式锁」:
 //!   「锁没有失效时间，解锁失败会导致死锁」). A holder that crashes holding it blocks everyone:
 //!   `lock_progress` fails.
-//! - `expiry = "ttl"` — the lease lapses `ttl` after its grant on the server's wall clock (Redis
+//! - `expiry = "ttl"` — the lease lapses `ttl` after its grant on the server's clock (Redis
 //!   `SETNX` + `EXPIRE`, 「Redis 分布式锁」). Nobody deadlocks, but a holder paused past the TTL
 //!   (a GC pause) wakes up still believing it holds the lock and writes after the next holder
 //!   has: `mutual_exclusion` fails.
+//!
+//! **RedLock** (`servers = N`, 「RedLock 算法」): N independent servers, each with its own lease;
+//! a client asks them all and holds the lock once a majority (N/2+1) granted it before its TTL
+//! ran out on the client's monotonic clock, else gives back what it got and retries after a
+//! random while. A server measuring the TTL on its wall clock (`server_clock = "wall"`, as
+//! Redis did) lets a lease go early when its clock is stepped forward, and two clients can each
+//! hold a majority; on the monotonic clock the step changes nothing.
 //!
 //! **Fencing tokens** (`fencing = true`; an addition beyond the source text, by that name): the
 //! grant's number goes with each write, and the resource refuses a write whose token is lower
 //! than the highest it has seen. The paused holder's late write is refused, so with a TTL the
 //! lock both recovers from crashes and keeps the resource's writes one holder at a time.
 //!
-//! Everything the server and the resource decide is on disk before they answer ([`Disk`]): a
-//! crash of either loses nothing. A client keeps only its count of tries.
+//! Everything a server and the resource decide is on disk before they answer ([`Disk`]): a
+//! crash of either loses nothing. A client keeps only its count of tries. Fencing needs one
+//! counter, so it needs one server (`validate` refuses it with several).
 //!
 //! Facts ([`LockFact`]): the server states `Granted`, `Expired` and `Freed`; a client
 //! `Acquired` and `Released`; the resource `Accepted` and `Rejected`. A client that acquires
