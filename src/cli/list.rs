@@ -94,7 +94,7 @@ pub(crate) const TOPICS: [(&str, &str); 7] = [
     ("quorum", "Quorum reads and writes (R + W > N)"),
     (
         "locks",
-        "Distributed locks: expiry, GC pauses, fencing tokens",
+        "Distributed locks: expiry, GC pauses, fencing tokens, RedLock",
     ),
     (
         "bench",

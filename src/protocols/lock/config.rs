@@ -19,6 +19,8 @@ use crate::node::{ClockKind, ConfigError, Duration};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+// The schema's description: the first line above, without the example.
+#[schemars(description = "How the lock server lets go of a lease whose holder never released it.")]
 pub enum Expiry {
     /// Never: the lock is a row inserted under a unique key (seed text 004, 「数据库分布式锁」),
     /// deleted only by its holder's release. A holder that crashes holding it deadlocks

@@ -396,11 +396,13 @@ pub fn mutual_exclusion() -> ProtocolInvariant {
             name: "mutual_exclusion",
             property: Property::Safety,
             definition: "(lock) The resource carries out the lock holders' writes one holder at \
-                         a time, in the order the lock server granted the lock: once it has \
-                         accepted a write made under grant g, it never accepts one made under a \
-                         grant made before g (a holder that lost the lock while still believing \
-                         it held it, acting after its successor). A superseded holder's write \
-                         landing before its successor's first write is allowed.",
+                         a time, in the order the lock was granted (a tenure is placed at the \
+                         last grant made for its try before its client acquired: with RedLock, \
+                         the grant that completed its majority or a later one): once it has \
+                         accepted a write of a tenure placed at grant g, it never accepts one of \
+                         a tenure placed before g (a holder that lost the lock while still \
+                         believing it held it, acting after its successor). A superseded \
+                         holder's write landing before its successor's first write is allowed.",
             bound: None,
         },
         build: |_, _| Box::new(MutualExclusion::default()),

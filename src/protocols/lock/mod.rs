@@ -96,8 +96,8 @@ impl Lock {
 impl Protocol for Lock {
     const NAME: &'static str = "lock";
     const SUMMARY: &'static str = "a distributed lock guarding a resource: a lock server \
-        (no expiry, or SET NX with a TTL), clients that write while they hold it, and optional \
-        fencing tokens checked by the resource";
+        (no expiry, or SET NX with a TTL) or RedLock's N servers, clients that write while they \
+        hold it, and optional fencing tokens checked by the resource";
     const DEFAULT_INVARIANTS: &'static [&'static str] = &["mutual_exclusion"];
 
     type Msg = Msg;
