@@ -17,6 +17,7 @@ use crate::workload::Workload;
 mod failover_situations;
 pub mod generation_clock;
 pub mod heartbeat;
+pub mod lock;
 pub mod naive_failover;
 pub mod paxos;
 pub mod raft;
@@ -46,6 +47,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<replica::quorum::Quorum>();
     v.visit::<paxos::Paxos>();
     v.visit::<snowflake::Snowflake>();
+    v.visit::<lock::Lock>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
