@@ -29,11 +29,15 @@ scenarios=(
   scenarios/raft/kv-linearizable.toml
   scenarios/failover/heartbeat-false-suspicion.toml
   scenarios/failover/naive-swarm.toml
+  scenarios/failover/generation-clock.toml
   scenarios/txn/2pc-nemesis.toml
   scenarios/txn/2pc-raft-nemesis.toml
   scenarios/txn/tcc-nemesis.toml
   scenarios/clocks/siblings-nemesis.toml
   scenarios/quorum/abd.toml
+  scenarios/paxos/nemesis.toml
+  scenarios/ids/snowflake-wait-nemesis.toml
+  scenarios/locks/fencing-nemesis.toml
 )
 
 update=""
