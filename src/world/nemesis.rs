@@ -78,6 +78,7 @@ impl NemesisSpec {
     ///     crash: None,
     ///     pause: None,
     ///     clock_jump: None,
+    ///     delay: None,
     /// };
     /// let schedule = nemesis.expand(7);
     /// // The same seed draws the same schedule; it ends with the final heal at `until`.
