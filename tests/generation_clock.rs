@@ -5,26 +5,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::{MS, Run, S, run};
 
 const UNCHECKED: &str = "scenarios/failover/generation-clock-unchecked.toml";
 const CHECKED: &str = "scenarios/failover/generation-clock.toml";
 
-/// `file` with `from` replaced by `to`, written beside the test binaries.
+/// `file` with `from` replaced by `to`, as `generation-<name>.toml`.
 fn variant(file: &str, from: &str, to: &str, name: &str) -> String {
-    let text = std::fs::read_to_string(common::root().join(file)).expect("the lesson exists");
-    assert!(text.contains(from), "{file} says {from}");
-    let changed: String = text
-        .replace(from, to)
-        .lines()
-        .filter(|l| !l.starts_with("#:schema"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("generation-{name}.toml"));
-    std::fs::write(&path, changed).expect("writable target dir");
-    path.to_string_lossy().into_owned()
+    common::lesson_variant(file, from, to, &format!("generation-{name}"))
 }
 
 fn masters(r: &Run) -> Vec<(u64, String)> {

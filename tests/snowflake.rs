@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use common::{MS, Run, S, code, run, scratch, show, sim};
 
@@ -16,20 +15,9 @@ const NEMESIS: &str = "scenarios/ids/snowflake-wait-nemesis.toml";
 const WRAP: &str = "scenarios/ids/snowflake-sequence-wrap.toml";
 const WAIT: &str = "scenarios/ids/snowflake-sequence-wait.toml";
 
-/// `file` with `from` replaced by `to`, written beside the test binaries.
+/// `file` with `from` replaced by `to`, as `snowflake-<name>.toml`.
 fn variant(file: &str, from: &str, to: &str, name: &str) -> String {
-    let text = std::fs::read_to_string(common::root().join(file)).expect("the lesson exists");
-    assert!(text.contains(from), "{file} says {from}");
-    // The copy lives outside scenarios/: its schema comment would point nowhere, so drop it.
-    let changed: String = text
-        .replace(from, to)
-        .lines()
-        .filter(|l| !l.starts_with("#:schema"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("snowflake-{name}.toml"));
-    std::fs::write(&path, changed).expect("writable target dir");
-    path.to_string_lossy().into_owned()
+    common::lesson_variant(file, from, to, &format!("snowflake-{name}"))
 }
 
 fn violation(r: &Run, name: &str) -> (u64, Vec<String>, String, Vec<String>) {

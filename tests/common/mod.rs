@@ -30,6 +30,23 @@ pub fn sim(args: &[&str]) -> Output {
         .expect("the sim binary runs")
 }
 
+/// The bundled lesson `file` with `from` replaced by `to`, written beside the test binaries as
+/// `name.toml`; returns its path. The copy lives outside scenarios/, so its `#:schema` comment
+/// would point nowhere: it is dropped.
+pub fn lesson_variant(file: &str, from: &str, to: &str, name: &str) -> String {
+    let text = fs::read_to_string(root().join(file)).expect("the lesson exists");
+    assert!(text.contains(from), "{file} says {from}");
+    let changed: String = text
+        .replace(from, to)
+        .lines()
+        .filter(|l| !l.starts_with("#:schema"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.toml"));
+    fs::write(&path, changed).expect("writable target dir");
+    path.to_string_lossy().into_owned()
+}
+
 /// A fresh scratch directory for one test (named by the test process, so runs never share one).
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sim-e2e-{name}-{}", std::process::id()));
