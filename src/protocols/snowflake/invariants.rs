@@ -99,6 +99,38 @@ fn request(r: RequestId) -> String {
     format!("c{}#{}", r.client.0, r.seq)
 }
 
+/// Feeds a generator's fact to `history` (the clock-behind moments both checks cite) and
+/// returns it as an issued id, when it is one.
+fn issue_of(
+    history: &mut History,
+    at: Nanos,
+    node: u32,
+    fact: &dyn Any,
+    view: &dyn RunView,
+) -> Option<(u64, Issue)> {
+    let fact = fact.downcast_ref::<IdFact>()?;
+    history.on_behind(at, node, fact, view);
+    let IdFact::Issued {
+        id,
+        millis,
+        sequence,
+        request,
+    } = *fact
+    else {
+        return None;
+    };
+    Some((
+        id,
+        Issue {
+            at,
+            node,
+            request,
+            millis,
+            sequence,
+        },
+    ))
+}
+
 /// `unique_ids`.
 #[derive(Default)]
 struct UniqueIds {
@@ -122,25 +154,8 @@ impl Invariant for UniqueIds {
         self.history.on_fault(at, fault, view);
     }
     fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, view: &dyn RunView) {
-        let Some(fact) = fact.downcast_ref::<IdFact>() else {
+        let Some((id, now)) = issue_of(&mut self.history, at, node, fact, view) else {
             return;
-        };
-        self.history.on_behind(at, node, fact, view);
-        let IdFact::Issued {
-            id,
-            millis,
-            sequence,
-            request: req,
-        } = *fact
-        else {
-            return;
-        };
-        let now = Issue {
-            at,
-            node,
-            request: req,
-            millis,
-            sequence,
         };
         let Some(first) = self.seen.get(&id).copied() else {
             self.seen.insert(id, now);
@@ -167,13 +182,15 @@ impl Invariant for UniqueIds {
             nodes,
             message: format!(
                 "id {id} was issued twice: by {} at {} for {}, and by {} at {} for {} \
-                 (millisecond {millis}, sequence {sequence} used again)",
+                 (millisecond {}, sequence {} used again)",
                 view.name(first.node),
                 format_instant(first.at),
                 request(first.request),
                 view.name(node),
                 format_instant(at),
-                request(req)
+                request(now.request),
+                now.millis,
+                now.sequence
             ),
             evidence,
         });
@@ -212,25 +229,8 @@ impl Invariant for MonotonicIds {
         self.history.on_fault(at, fault, view);
     }
     fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, view: &dyn RunView) {
-        let Some(fact) = fact.downcast_ref::<IdFact>() else {
+        let Some((id, now)) = issue_of(&mut self.history, at, node, fact, view) else {
             return;
-        };
-        self.history.on_behind(at, node, fact, view);
-        let IdFact::Issued {
-            id,
-            millis,
-            sequence,
-            request: req,
-        } = *fact
-        else {
-            return;
-        };
-        let now = Issue {
-            at,
-            node,
-            request: req,
-            millis,
-            sequence,
         };
         let before = self.last.insert(node, now);
         let before_id = self.last_id.insert(node, id);
@@ -253,9 +253,11 @@ impl Invariant for MonotonicIds {
             at,
             nodes: vec![name.to_string()],
             message: format!(
-                "{name} issued id {id} (millisecond {millis}, sequence {sequence}) for {} at {}, \
+                "{name} issued id {id} (millisecond {}, sequence {}) for {} at {}, \
                  not greater than the id {before_id} it issued before (millisecond {})",
-                request(req),
+                now.millis,
+                now.sequence,
+                request(now.request),
                 format_instant(at),
                 before.millis
             ),
