@@ -306,6 +306,11 @@ pub struct Raft {
     /// before it stopped, and that acknowledgement is not on disk: until a minimum election
     /// timeout has passed since the start, it votes as if it had just heard from a leader.
     started_at: Option<LocalNanos>,
+    /// When this server last heard from a leader, of any term, on its lease clock. Unlike
+    /// [`Raft::leader`] it survives a new term: a follower that acknowledged a leader's round
+    /// promised that leader's lease not to vote for a minimum election timeout, and learning a
+    /// higher term from a candidate's reply does not release that promise (thesis §4.2.3, §6.4).
+    leader_heard_at: Option<LocalNanos>,
     /// The digest of each log entry (see [`log::digest`]), volatile, recomputed on restart.
     digests: Vec<u64>,
     /// The highest log index applied to `kv` (§5.3); volatile.
@@ -382,6 +387,7 @@ impl Protocol for Raft {
             heard: BTreeSet::new(),
             observed: None,
             started_at: None,
+            leader_heard_at: None,
             digests,
             last_applied: 0,
             kv: KvStore::default(),
@@ -587,6 +593,9 @@ impl Raft {
         self.role = Role::Follower;
         let now = self.lease_clock(ctx);
         self.leader = leader.map(|id| KnownLeader { id, heard_at: now });
+        if leader.is_some() {
+            self.leader_heard_at = Some(now);
+        }
         self.votes.clear();
         self.observe_role(ctx);
     }
@@ -690,8 +699,10 @@ impl Raft {
         (term > self.term()).then_some(term)
     }
 
-    /// Thesis §4.2.3: heard from a current leader within the minimum election timeout, on this
-    /// server's own clock. A leader has heard from itself. A server that started less than a
+    /// Thesis §4.2.3: heard from a leader within the minimum election timeout, on this server's
+    /// own clock — a leader of an earlier term too, since a newer term learned from a
+    /// candidate's message does not cancel the vote this server promised that leader's lease.
+    /// A leader has heard from itself. A server that started less than a
     /// minimum election timeout ago counts as having heard from one: before a crash it may
     /// have acknowledged a leader's lease round, and the lease relies on that acknowledgement
     /// keeping its vote for a whole minimum election timeout, crash or not.
@@ -700,13 +711,13 @@ impl Raft {
         let recent = |at: LocalNanos| now.saturating_sub(at) < min;
         self.cfg.vote_stickiness
             && (self.role == Role::Leader
-                || self.leader.is_some_and(|l| recent(l.heard_at))
+                || self.leader_heard_at.is_some_and(recent)
                 || self.started_at.is_some_and(recent))
     }
 
     /// Who this server heard from as leader recently, for a refusal under stickiness: itself
     /// if it leads, the known leader if heard within the minimum election timeout, `None` if
-    /// it is only its own recent start that keeps it loyal.
+    /// it is only its own recent start, or a leader of an earlier term, that keeps it loyal.
     fn recent_leader(&self, now: LocalNanos) -> Option<NodeId> {
         let min = self.cfg.election_timeout[0].as_local();
         match self.leader {

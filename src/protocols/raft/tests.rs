@@ -752,6 +752,37 @@ fn thesis_4_2_3_a_follower_that_hears_from_its_leader_ignores_vote_requests() {
 }
 
 #[test]
+fn thesis_4_2_3_a_higher_term_learned_from_a_reply_does_not_release_the_promise_to_the_leader() {
+    // Found by raft/vote-replies-outlive-their-election.toml: a follower that acknowledged
+    // leader 1 got a candidate's reply (to a heartbeat it sent long ago, as a leader) carrying
+    // term 3, adopted the term, forgot its leader and voted at once, while leader 1's lease,
+    // counting on this follower's acknowledgement, still ran: two leaders held authority.
+    let mut s = Server::new(0, 3, cfg());
+    s.start();
+    s.at(1_000).deliver(1, heartbeat(2, 1));
+
+    let fx = s.at(1_020).deliver(2, rejected(3, 0, 7));
+    assert_eq!((s.raft.role(), s.raft.term()), (Role::Follower, 3));
+    assert_eq!(s.raft.leader(), None, "no leader of term 3 is known");
+    assert!(sends(&fx).is_empty());
+
+    let fx = s.at(1_030).deliver(2, request_vote(3, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(2, refusal(3, false, leader_alive(None)))],
+        "refused: leader 1 was heard within the minimum election timeout"
+    );
+    assert_eq!(s.raft.voted_for(), None);
+
+    let fx = s.at(1_150).deliver(2, request_vote(3, 0, 0));
+    assert_eq!(
+        sends(&fx),
+        [(2, vote(3, true))],
+        "a minimum election timeout later"
+    );
+}
+
+#[test]
 fn thesis_4_2_3_a_leader_ignores_vote_requests() {
     let mut s = leader(3, cfg());
     let fx = s.at(5_000).deliver(2, request_vote(9, 0, 0));
