@@ -354,7 +354,10 @@ fn link(src: &Source<'_>, network: &raw::Network, swarm: bool) -> Result<LinkKno
             Some(p) => swarm::located(src, swarm, p, probability)?,
             None => Knob::Set(default.duplicate),
         },
-        reorder: network.reorder.unwrap_or(default.reorder),
+        reorder: match &network.reorder {
+            Some(r) => swarm::located(src, swarm, r, Ok)?,
+            None => Knob::Set(default.reorder),
+        },
     })
 }
 
@@ -383,7 +386,7 @@ fn fixed_link(link: LinkModel) -> LinkKnobs {
         },
         loss: Knob::Set(link.loss),
         duplicate: Knob::Set(link.duplicate),
-        reorder: link.reorder,
+        reorder: Knob::Set(link.reorder),
     }
 }
 

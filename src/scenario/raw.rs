@@ -133,7 +133,8 @@ pub(super) struct Network {
     /// Probability a delivered message arrives twice. Default 0. In swarm mode, may be a range.
     pub duplicate: Option<Located<OneOrRange<Probability>>>,
     /// Let later messages overtake earlier ones on the same link. Default false (FIFO links).
-    pub reorder: Option<bool>,
+    /// In swarm mode, may be the range [false, true]: each seed draws whether its links reorder.
+    pub reorder: Option<Located<OneOrRange<bool>>>,
 }
 
 /// One node's clocks: the offset is its wall clock's; the drift, its oscillator's, paces both

@@ -320,6 +320,25 @@ protocol = \"raft\"
     }
 
     #[test]
+    fn reorder_may_be_drawn_and_each_seed_says_what_it_drew() {
+        let s = parse(&format!("[network]\nreorder = [false, true]\n{SWARM}")).unwrap();
+        let drawn: Vec<bool> = (1..=20)
+            .map(|seed| s.world_spec(seed).link.reorder)
+            .collect();
+        assert!(drawn.contains(&true) && drawn.contains(&false), "{drawn:?}");
+        let knobs = s.draw_world(1).1.expect("knobs");
+        assert_eq!(
+            knobs.iter().find(|(n, _)| n == "network.reorder"),
+            Some(&("network.reorder".into(), drawn[0].to_string()))
+        );
+        let fixed = parse(&format!(
+            "[network]\nreorder = true\nloss = [0.0, 0.1]\n{SWARM}"
+        ))
+        .unwrap();
+        assert!(fixed.world_spec(1).link.reorder);
+    }
+
+    #[test]
     fn a_fixed_scenario_draws_nothing() {
         let s = parse("[network]\nloss = 0.1\n").unwrap();
         assert!(s.swarm.is_none());
@@ -339,6 +358,7 @@ protocol = \"raft\"
             needle,
         );
         assert_error("[clocks]\nA = { drift_ppm = [-5, 5] }\n", 8, 19, needle);
+        assert_error("[network]\nreorder = [false, true]\n", 8, 11, needle);
         assert_error(
             "[nemesis]\nmode = \"fixed\"\ncrash = { every = [\"1s\", \"2s\"], last = [\"1s\", \"2s\"], chance = 0.5 }\n",
             9,
@@ -372,6 +392,18 @@ protocol = \"raft\"
             8,
             16,
             "has its min above its max",
+        );
+        assert_error(
+            &format!("[network]\nreorder = [true, false]\n{SWARM}"),
+            8,
+            11,
+            "the range [true, false] has its min above its max",
+        );
+        assert_error(
+            &format!("[network]\nreorder = [false, \"yes\"]\n{SWARM}"),
+            8,
+            19,
+            "expected a boolean",
         );
         assert_error(
             &format!("[network]\nloss = [0.1, 1.5]\n{SWARM}"),

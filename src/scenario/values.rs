@@ -278,6 +278,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrRange<T> {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrRange<T>, E> {
                 Self::one(de::value::StrDeserializer::new(v))
             }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<OneOrRange<T>, E> {
+                Self::one(de::value::BoolDeserializer::new(v))
+            }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<OneOrRange<T>, E> {
                 Self::one(de::value::F64Deserializer::new(v))
             }

@@ -88,8 +88,8 @@ pub(crate) struct LinkKnobs {
     pub(crate) loss: Knob<f64>,
     /// Probability that a delivered message arrives twice, in `[0, 1]`.
     pub(crate) duplicate: Knob<f64>,
-    /// Whether later messages may overtake earlier ones on the same link (never drawn).
-    pub(crate) reorder: bool,
+    /// Whether later messages may overtake earlier ones on the same link.
+    pub(crate) reorder: Knob<bool>,
 }
 
 /// One node's `[clocks]` entry with its knobs.
@@ -167,7 +167,7 @@ impl LinkKnobs {
             latency: self.latency.low(),
             loss: self.loss.low(),
             duplicate: self.duplicate.low(),
-            reorder: self.reorder,
+            reorder: self.reorder.low(),
         }
     }
 }
@@ -186,6 +186,7 @@ const DUPLICATE_KNOB: u32 = 2;
 /// The first and second parameter of the latency distribution (`value`/`min`/`mean`/`median`,
 /// then `max`/`stddev`/`sigma`/`min`).
 const LATENCY_KNOBS: [u32; 2] = [3, 4];
+const REORDER_KNOB: u32 = 5;
 /// Nemesis kind `k` (partition, crash, pause, clock_jump, delay) uses `16 + 4k + {0 chance,
 /// 1 every, 2 last (clock_jump: by), 3 shapes (delay: by)}`.
 const NEMESIS_KNOBS: u32 = 16;
@@ -213,6 +214,7 @@ impl SwarmSpec {
         latency
             || l.loss.draws()
             || l.duplicate.draws()
+            || l.reorder.draws()
             || self
                 .clocks
                 .iter()
@@ -295,7 +297,7 @@ impl SwarmSpec {
                 &l.duplicate,
                 knobs,
             ),
-            reorder: l.reorder,
+            reorder: draw_bit(seed, REORDER_KNOB, "network.reorder", &l.reorder, knobs),
         }
     }
 
@@ -478,6 +480,28 @@ fn draw_nanos(
 }
 
 /// A number in `[lo, hi]` on the 0.0001 grid (or `lo` when no grid point falls inside).
+/// A yes-or-no knob: `[false, true]` draws either with even odds.
+fn draw_bit(
+    seed: u64,
+    id: u32,
+    name: &str,
+    k: &Knob<bool>,
+    knobs: &mut Vec<(String, String)>,
+) -> bool {
+    match *k {
+        Knob::Set(v) => v,
+        Knob::Draw(lo, hi) => {
+            let v = if lo == hi {
+                lo
+            } else {
+                world_rng(seed, id).between(0, 1) == 1
+            };
+            knobs.push((name.to_string(), format!("{v}")));
+            v
+        }
+    }
+}
+
 fn draw_fraction(
     seed: u64,
     id: u32,
@@ -566,7 +590,7 @@ mod tests {
                 },
                 loss: Knob::Draw(0.0, 0.2),
                 duplicate: Knob::Draw(0.0, 0.05),
-                reorder: false,
+                reorder: Knob::Set(false),
             },
             clocks: vec![
                 ClockKnobs {
@@ -617,6 +641,40 @@ mod tests {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn reorder_drawn_per_seed_takes_both_values_and_moves_no_other_knob() {
+        let mut drawing = spec();
+        drawing.link.reorder = Knob::Draw(false, true);
+        let mut seen = [0; 2];
+        for seed in 1..=40 {
+            let (with, without) = (drawing.draw(seed, &names(), Some(&nemesis())), draw(seed));
+            seen[usize::from(with.link.reorder)] += 1;
+            assert_eq!(
+                knob(&with, "network.reorder"),
+                Some(with.link.reorder.to_string()),
+                "the drawn value is printed, ready to paste"
+            );
+            assert_eq!(
+                knob(&without, "network.reorder"),
+                None,
+                "a set value is not"
+            );
+            let others = |w: &DrawnWorld| {
+                let mut k = w.knobs.clone();
+                k.retain(|(n, _)| n != "network.reorder");
+                (k, w.link.loss, w.clocks.clone(), w.nemesis.clone())
+            };
+            assert_eq!(
+                others(&with),
+                others(&without),
+                "seed {seed}: its own stream"
+            );
+        }
+        assert!(seen[0] >= 10 && seen[1] >= 10, "{seen:?}");
+        drawing.link.reorder = Knob::Draw(true, true);
+        assert!(drawing.draw(3, &names(), None).link.reorder);
     }
 
     #[test]
@@ -725,7 +783,7 @@ mod tests {
                 latency: LatencyKnobs::Constant(Knob::Set(MS)),
                 loss: Knob::Set(0.1),
                 duplicate: Knob::Set(0.0),
-                reorder: false,
+                reorder: Knob::Set(false),
             },
             clocks: vec![ClockKnobs::default(); 3],
             chances: [1.0; 5],
