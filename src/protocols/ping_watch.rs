@@ -64,6 +64,11 @@ impl PingWatch {
     pub(crate) fn sent(&self) -> u64 {
         self.seq
     }
+
+    /// The ping still waiting for its pong, if any.
+    pub(crate) fn outstanding(&self) -> Option<u64> {
+        self.outstanding
+    }
 }
 
 #[cfg(test)]
