@@ -44,16 +44,30 @@ fn answered_before_the_sync_a_write_is_lost_in_the_crash_and_missing_after_the_r
             && message.contains("A began serving as master in epoch 1"),
         "{message}"
     );
-    assert_eq!(masters(&r, "A"), [0, 1200 * MS], "A serves again after its restart");
+    assert_eq!(
+        masters(&r, "A"),
+        [0, 1200 * MS],
+        "A serves again after its restart"
+    );
 }
 
 #[test]
 fn the_same_crash_loses_nothing_answered_after_the_sync_or_on_a_disk_that_keeps_unsynced_writes() {
-    let after = variant(BEFORE_SYNC, "ack = \"before_sync\"", "ack = \"after_sync\"", "wal-after");
+    let after = variant(
+        BEFORE_SYNC,
+        "ack = \"before_sync\"",
+        "ack = \"after_sync\"",
+        "wal-after",
+    );
     let r = run(&after, &[]);
     assert_eq!(r.status("acknowledged_writes_survive"), "pass");
     r.line("A loses"); // the crash still takes unsynced writes: none had been answered
-    let kept = variant(BEFORE_SYNC, "lose_unsynced = true", "lose_unsynced = false", "wal-kept");
+    let kept = variant(
+        BEFORE_SYNC,
+        "lose_unsynced = true",
+        "lose_unsynced = false",
+        "wal-kept",
+    );
     let r = run(&kept, &[]);
     assert_eq!(
         r.status("acknowledged_writes_survive"),
@@ -86,7 +100,11 @@ fn the_async_slave_takes_over_without_the_last_writes_the_master_answered() {
     // Three missed pings after the crash at 1s.
     assert!((1300 * MS..1500 * MS).contains(&b[0]), "{}", b[0]);
     let v = &r.invariant("acknowledged_writes_survive")["violation"];
-    assert_eq!(v["at_ns"].as_u64().unwrap(), b[0], "found as B begins serving");
+    assert_eq!(
+        v["at_ns"].as_u64().unwrap(),
+        b[0],
+        "found as B begins serving"
+    );
     assert_eq!(v["nodes"], serde_json::json!(["A", "B"]));
     let message = v["message"].as_str().unwrap();
     assert!(
@@ -115,5 +133,67 @@ fn semi_sync_under_the_nemesis_fails_over_back_and_forth_and_loses_nothing() {
     assert_eq!(r.code, 0);
     assert!(r.expectation_met());
     assert!(!masters(&r, "B").is_empty(), "B took over at least once");
-    assert!(masters(&r, "A").len() >= 2, "A was master again after a fail-over");
+    assert!(
+        masters(&r, "A").len() >= 2,
+        "A was master again after a fail-over"
+    );
+}
+
+const FROM_LOG: &str = "scenarios/replication/hwm-reads-from-log.toml";
+const HWM: &str = "scenarios/replication/hwm-nemesis.toml";
+
+#[test]
+fn reads_of_the_whole_log_show_a_write_that_the_failover_takes_away() {
+    let r = run(FROM_LOG, &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.expectation_met());
+    let b = masters(&r, "B");
+    assert_eq!(b.len(), 1);
+    let v = &r.invariant("seen_writes_survive")["violation"];
+    assert_eq!(
+        v["at_ns"].as_u64().unwrap(),
+        b[0],
+        "found as B begins serving"
+    );
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("a client read ")
+            && message.contains(" from A ")
+            && message.contains("B began serving as master in epoch 2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn reads_below_the_high_water_mark_see_nothing_the_same_failover_takes_away() {
+    let hwm = variant(
+        FROM_LOG,
+        "reads = \"log\"",
+        "reads = \"high_water_mark\"",
+        "hwm-failover",
+    );
+    let r = run(&hwm, &[]);
+    assert_eq!(r.status("seen_writes_survive"), "pass");
+    assert_eq!(masters(&r, "B").len(), 1, "B still takes over");
+}
+
+#[test]
+fn under_the_nemesis_the_mark_keeps_what_clients_saw_but_async_still_loses_what_they_were_told() {
+    let r = run(HWM, &[]);
+    assert_eq!(r.code, 0);
+    assert!(r.expectation_met());
+    assert!(!masters(&r, "B").is_empty(), "B took over at least once");
+    let both = variant(
+        HWM,
+        "invariants = [\"seen_writes_survive\"]",
+        "invariants = [\"seen_writes_survive\", \"acknowledged_writes_survive\"]",
+        "hwm-both",
+    );
+    let r = run(&both, &[]);
+    assert_eq!(r.status("seen_writes_survive"), "pass");
+    assert_eq!(
+        r.status("acknowledged_writes_survive"),
+        "violation",
+        "the high-water mark guards reads, not the acknowledgement of an asynchronous write"
+    );
 }

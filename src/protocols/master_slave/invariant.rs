@@ -7,17 +7,23 @@
 //! Each node that begins serving as master states its whole log (`Serving`: at the start, after
 //! a restart from its disk, promoted at fail-over), and each master states every write it logs
 //! (`Logged`). The invariant fails when a write acknowledged at instant `t` is missing from the
-//! log of a `Serving` stated after `t`, or from the log of the master of the highest epoch at
-//! the end of the run, if that node is still up (a crashed one serves nobody). Writes are
+//! log of a `Serving` stated after `t`, or from the log at the end of the run of the node of the
+//! highest epoch among those whose last role is master and that are up (a crashed one serves
+//! nobody; one that forgot its promotion in a crash, or stepped down, says so by its role). Writes are
 //! compared by key and value (the clients' values are unique: `c<client>-<op>`).
+//!
+//! `seen_writes_survive` is the same judgement over what clients *read*: every value a `get`
+//! returned (ok, not nil) must be held by each later master — 「如果Master失败并且slave之一成为
+//! 新master，那么客户看到的内容就不会出现不一致之处」 (seed text 001, 「2.网络延迟」, the
+//! high-water mark).
 
 use std::any::Any;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::node::history::{Call, History, Outcome, Value};
+use crate::node::history::{Call, History, Operation, Outcome, Output, Value};
 use crate::node::{
     Invariant, InvariantInfo, Nanos, NodeStatus, Observation, ObservationKinds, Property,
-    ProtocolInvariant, RunView, Status, Violation, format_instant,
+    ProtocolInvariant, Role, RunView, Status, Violation, format_instant,
 };
 
 use super::{MasterSlaveFact, Written};
@@ -30,21 +36,61 @@ struct Serving {
     log: BTreeSet<Written>,
 }
 
-/// The last master's log as it grew.
+/// A master's log as it grew.
+#[derive(Clone)]
 struct Current {
-    node: u32,
     name: String,
     epoch: u64,
     log: Vec<Written>,
 }
 
+/// Which writes must survive.
+#[derive(Clone, Copy, Default)]
+enum Judged {
+    /// Those a client saw acknowledged.
+    #[default]
+    Acknowledged,
+    /// Those a client read.
+    Seen,
+}
+
+impl Judged {
+    fn name(self) -> &'static str {
+        match self {
+            Judged::Acknowledged => "acknowledged_writes_survive",
+            Judged::Seen => "seen_writes_survive",
+        }
+    }
+
+    /// The write `op` vouches for, as this invariant counts them.
+    fn write_of(self, op: &Operation) -> Option<Written> {
+        let (Some(key), Outcome::Ok(output)) = (&op.key, &op.outcome) else {
+            return None;
+        };
+        let value = match (self, &op.call, output) {
+            (Judged::Acknowledged, Call::Write(Value::Str(v)), _) => v,
+            (Judged::Seen, Call::Read, Output::Value(Some(Value::Str(v)))) => v,
+            _ => return None,
+        };
+        Some(Written {
+            key: key.as_str().into(),
+            value: value.as_str().into(),
+        })
+    }
+}
+
 /// The checker.
 #[derive(Default)]
 struct AcknowledgedWritesSurvive {
+    judged: Judged,
     serving: Vec<Serving>,
-    current: Option<Current>,
-    /// The current master was up at the end, and when the run ended.
-    end: Option<(bool, Nanos)>,
+    /// Each node's log since it last began serving as master.
+    logs: BTreeMap<u32, Current>,
+    /// Whether each node's last role was master.
+    master: BTreeMap<u32, bool>,
+    /// The master of the highest epoch among the nodes still master and up at the end, and when
+    /// the run ended.
+    end: Option<(Option<Current>, Nanos)>,
     acknowledged: usize,
     violation: Option<Violation>,
 }
@@ -63,15 +109,23 @@ impl AcknowledgedWritesSurvive {
         if holder != by {
             nodes.push(holder.to_string());
         }
+        let (key, value, when) = (&a.write.key, &a.write.value, format_instant(a.at));
+        let (what, lost) = match self.judged {
+            Judged::Acknowledged => (
+                format!("{by} acknowledged {key} = {value} at {when}"),
+                "an acknowledged write is lost",
+            ),
+            Judged::Seen => (
+                format!("a client read {key} = {value} from {by} at {when}"),
+                "a write a client saw is gone",
+            ),
+        };
         self.violation = Some(Violation {
             at,
             nodes,
             message: format!(
-                "{by} acknowledged {} = {} at {}, but {holder} {how} in epoch {epoch} holding {held} \
-                 writes without it: an acknowledged write is lost",
-                a.write.key,
-                a.write.value,
-                format_instant(a.at),
+                "{what}, but {holder} {how} in epoch {epoch} holding {held} writes without it: \
+                 {lost}"
             ),
             evidence: Vec::new(),
         });
@@ -80,15 +134,19 @@ impl AcknowledgedWritesSurvive {
 
 impl Invariant for AcknowledgedWritesSurvive {
     fn name(&self) -> String {
-        "acknowledged_writes_survive".into()
+        self.judged.name().into()
     }
     fn property(&self) -> Property {
         Property::Safety
     }
     fn observes(&self) -> ObservationKinds {
-        ObservationKinds::NONE
+        ObservationKinds::ROLE
     }
-    fn on_observation(&mut self, _: Nanos, _: u32, _: &Observation, _: &dyn RunView) {}
+    fn on_observation(&mut self, _: Nanos, node: u32, obs: &Observation, _: &dyn RunView) {
+        if let Observation::Role { role, .. } = obs {
+            self.master.insert(node, *role == Role::Master);
+        }
+    }
     fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, view: &dyn RunView) {
         match fact.downcast_ref::<MasterSlaveFact>() {
             Some(MasterSlaveFact::Serving { epoch, log }) => {
@@ -98,24 +156,21 @@ impl Invariant for AcknowledgedWritesSurvive {
                     epoch: *epoch,
                     log: log.iter().cloned().collect(),
                 });
-                // The newest epoch's master is the one that stays: a slave that took over
-                // in an older epoch it had not yet heard was superseded is replaced at once.
-                if self.current.as_ref().is_none_or(|c| *epoch >= c.epoch) {
-                    self.current = Some(Current {
-                        node,
+                self.logs.insert(
+                    node,
+                    Current {
                         name: view.name(node).to_string(),
                         epoch: *epoch,
                         log: log.clone(),
-                    });
-                }
+                    },
+                );
             }
             Some(MasterSlaveFact::Logged {
                 epoch,
                 index,
                 write,
             }) => {
-                if let Some(c) = &mut self.current
-                    && c.node == node
+                if let Some(c) = self.logs.get_mut(&node)
                     && c.epoch == *epoch
                     && *index == c.log.len() as u64 + 1
                 {
@@ -126,28 +181,25 @@ impl Invariant for AcknowledgedWritesSurvive {
         }
     }
     fn on_end(&mut self, view: &dyn RunView) {
-        let up = self
-            .current
-            .as_ref()
-            .is_some_and(|c| view.status(c.node) != NodeStatus::Crashed);
-        self.end = Some((up, view.now()));
+        // Among the nodes that still act as master (a crash, or a step-down, ended the others'
+        // reign; a restarted node says its role again), the newest epoch's is the one that stays.
+        let last = self
+            .logs
+            .iter()
+            .filter(|(n, _)| self.master.get(n) == Some(&true))
+            .filter(|(n, _)| view.status(**n) != NodeStatus::Crashed)
+            .max_by_key(|(_, c)| c.epoch)
+            .map(|(_, c)| c.clone());
+        self.end = Some((last, view.now()));
     }
     fn on_history(&mut self, history: &History) {
         let acked: Vec<Acked> = history
             .ops
             .iter()
             .filter_map(|op| {
-                let (Call::Write(Value::Str(v)), Outcome::Ok(_), Some(at), Some(k)) =
-                    (&op.call, &op.outcome, op.complete, &op.key)
-                else {
-                    return None;
-                };
                 Some(Acked {
-                    at,
-                    write: Written {
-                        key: k.as_str().into(),
-                        value: v.as_str().into(),
-                    },
+                    at: op.complete?,
+                    write: self.judged.write_of(op)?,
                     by: op.node.clone(),
                 })
             })
@@ -170,12 +222,12 @@ impl Invariant for AcknowledgedWritesSurvive {
             }
         }
         if found.is_none()
-            && let (Some(c), Some((true, end))) = (&self.current, self.end)
+            && let Some((Some(c), end)) = &self.end
         {
             let held: BTreeSet<&Written> = c.log.iter().collect();
             if let Some(a) = acked.iter().find(|a| !held.contains(&a.write)) {
                 found = Some((
-                    end,
+                    *end,
                     a,
                     c.name.clone(),
                     c.epoch,
@@ -192,8 +244,12 @@ impl Invariant for AcknowledgedWritesSurvive {
         Status::of(&self.violation)
     }
     fn detail(&self, _: &dyn RunView) -> Option<String> {
+        let what = match self.judged {
+            Judged::Acknowledged => "acknowledged writes",
+            Judged::Seen => "values read",
+        };
         Some(format!(
-            "{} acknowledged writes; {} times a node began serving as master",
+            "{} {what}; {} times a node began serving as master",
             self.acknowledged,
             self.serving.len()
         ))
@@ -219,5 +275,31 @@ pub fn acknowledged_writes_survive() -> ProtocolInvariant {
             bound: None,
         },
         build: |_, _| Box::<AcknowledgedWritesSurvive>::default(),
+    }
+}
+
+/// `seen_writes_survive`'s catalogue entry.
+///
+/// ```
+/// use sim::protocols::master_slave::invariant::seen_writes_survive;
+/// assert_eq!(seen_writes_survive().info.name, "seen_writes_survive");
+/// ```
+pub fn seen_writes_survive() -> ProtocolInvariant {
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "seen_writes_survive",
+            property: Property::Safety,
+            definition: "Every value a client read (an ok get that was not nil) is in the log of \
+                         each node that begins serving as master after the read, and of the last \
+                         master at the end of the run if it is up: no client sees a write that \
+                         later disappears (master-slave).",
+            bound: None,
+        },
+        build: |_, _| {
+            Box::new(AcknowledgedWritesSurvive {
+                judged: Judged::Seen,
+                ..AcknowledgedWritesSurvive::default()
+            })
+        },
     }
 }

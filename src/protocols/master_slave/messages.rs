@@ -53,6 +53,8 @@ pub enum Msg {
         seq: u64,
         /// The master's epoch.
         epoch: u64,
+        /// The master's high-water mark.
+        hwm: u64,
     },
     /// Master to slave: the entry at position `index` (from 1) of its log.
     Replicate {
@@ -62,6 +64,8 @@ pub enum Msg {
         index: u64,
         /// The entry.
         entry: Entry,
+        /// The master's high-water mark: how many entries a slave holds on its disk.
+        hwm: u64,
     },
     /// Master to slave: its whole log, when the slave's may disagree (a new master, a slave
     /// that restarted or followed another master).

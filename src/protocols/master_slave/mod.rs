@@ -75,6 +75,17 @@ pub enum Replication {
     SemiSync,
 }
 
+/// What the master's reads return.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reads {
+    /// Everything its log holds, copied to a slave or not.
+    #[default]
+    Log,
+    /// Only the entries below the high-water mark: those a slave holds on its disk.
+    HighWaterMark,
+}
+
 /// `[protocol]` settings of `master-slave`.
 ///
 /// ```
@@ -93,6 +104,9 @@ pub struct MasterSlaveConfig {
     /// "async" (default): the master answers without waiting for a slave; "semi_sync": once at
     /// least one slave holds the write on its disk.
     pub replication: Replication,
+    /// What reads return: "log" (default), every write the master logged, or
+    /// "high_water_mark", only the writes a slave holds on its disk.
+    pub reads: Reads,
     /// How often a slave pings its master.
     pub ping_interval: Duration,
     /// Unanswered pings in a row after which the first slave takes over (the next one waits
@@ -105,6 +119,7 @@ impl Default for MasterSlaveConfig {
         MasterSlaveConfig {
             ack: Ack::AfterSync,
             replication: Replication::Async,
+            reads: Reads::Log,
             ping_interval: Duration::from_millis(100),
             missed_pings: 3,
         }
@@ -140,6 +155,12 @@ pub struct MasterSlave {
     log: Vec<Entry>,
     /// The store the log builds (the master's; a slave rebuilds it when it takes over).
     store: BTreeMap<Arc<str>, Arc<str>>,
+    /// The high-water mark: how many entries of the log a slave holds on its disk, as the
+    /// master knows it (and tells its slaves).
+    hwm: u64,
+    /// The store of the entries below the high-water mark: what `reads = "high_water_mark"`
+    /// shows.
+    visible: BTreeMap<Arc<str>, Arc<str>>,
     /// The master's view of each slave: how many entries of its log the slave holds.
     held: BTreeMap<NodeId, u64>,
     /// Semi-sync: writes logged and not yet answered, by position.
@@ -203,6 +224,12 @@ impl MasterSlave {
         for e in &self.log {
             self.store.insert(e.key.clone(), e.value.clone());
         }
+        // The mark it learned as a slave, over the entries it holds.
+        self.hwm = self.hwm.min(self.log.len() as u64);
+        self.visible.clear();
+        for e in &self.log[..self.hwm as usize] {
+            self.visible.insert(e.key.clone(), e.value.clone());
+        }
         self.held.clear();
         ctx.fact(MasterSlaveFact::Serving {
             epoch,
@@ -245,6 +272,16 @@ impl MasterSlave {
     /// How far the most advanced slave's copy reaches.
     fn best_slave(&self) -> u64 {
         self.held.values().copied().max().unwrap_or(0)
+    }
+
+    /// Raises the high-water mark to `to`, making those entries visible.
+    fn raise_hwm(&mut self, to: u64) {
+        let to = to.min(self.log.len() as u64);
+        while self.hwm < to {
+            let e = &self.log[self.hwm as usize];
+            self.visible.insert(e.key.clone(), e.value.clone());
+            self.hwm += 1;
+        }
     }
 
     /// Semi-sync: answers every waiting write some slave now holds.
@@ -311,6 +348,7 @@ impl MasterSlave {
                         epoch,
                         index,
                         entry,
+                        hwm: self.hwm,
                     },
                 );
             }
@@ -374,7 +412,8 @@ impl Protocol for MasterSlave {
     const SUMMARY: &'static str = "a master with a write-ahead log and slaves that copy it, \
         answering before or after its sync (ack) and with or without a slave's copy \
         (replication); a slave takes over when the master falls silent";
-    const DEFAULT_INVARIANTS: &'static [&'static str] = &["acknowledged_writes_survive"];
+    const DEFAULT_INVARIANTS: &'static [&'static str] =
+        &["acknowledged_writes_survive", "seen_writes_survive"];
 
     type Msg = Msg;
     type Timer = Timer;
@@ -386,7 +425,10 @@ impl Protocol for MasterSlave {
     type Fact = MasterSlaveFact;
 
     fn invariants() -> Vec<ProtocolInvariant> {
-        vec![invariant::acknowledged_writes_survive()]
+        vec![
+            invariant::acknowledged_writes_survive(),
+            invariant::seen_writes_survive(),
+        ]
     }
 
     fn validate(config: &MasterSlaveConfig, cluster_size: usize) -> Result<(), ConfigError> {
@@ -400,6 +442,13 @@ impl Protocol for MasterSlave {
             return Err(ConfigError::new(
                 "missed_pings",
                 "missed_pings must be at least 1",
+            ));
+        }
+        if config.reads == Reads::HighWaterMark && cluster_size < 2 {
+            return Err(ConfigError::new(
+                "reads",
+                "high_water_mark needs at least one slave: a cluster of 2 nodes or more (alone, \
+                 the mark never rises and reads see nothing)",
             ));
         }
         if config.replication == Replication::SemiSync {
@@ -438,6 +487,8 @@ impl Protocol for MasterSlave {
             in_sync: disk.is_none(),
             log: disk.map_or_else(Vec::new, |d| d.log.clone()),
             store: BTreeMap::new(),
+            hwm: 0,
+            visible: BTreeMap::new(),
             held: BTreeMap::new(),
             waiting: Vec::new(),
             watch: PingWatch::default(),
@@ -474,8 +525,8 @@ impl Protocol for MasterSlave {
                 if !self.master {
                     return;
                 }
-                let epoch = self.epoch;
-                ctx.send(from, Msg::Pong { seq, epoch });
+                let (epoch, hwm) = (self.epoch, self.hwm);
+                ctx.send(from, Msg::Pong { seq, epoch, hwm });
                 match held {
                     // Anti-entropy: whatever a lost message left out goes again.
                     Some(h) if h <= self.log.len() as u64 => {
@@ -487,6 +538,7 @@ impl Protocol for MasterSlave {
                                     epoch,
                                     index,
                                     entry,
+                                    hwm,
                                 },
                             );
                         }
@@ -497,15 +549,17 @@ impl Protocol for MasterSlave {
                     }
                 }
             }
-            Msg::Pong { seq, epoch } => {
+            Msg::Pong { seq, epoch, hwm } => {
                 if self.meet(ctx, epoch) && !self.master && self.following == Some(from) {
                     self.watch.pong(seq);
+                    self.hwm = self.hwm.max(hwm);
                 }
             }
             Msg::Replicate {
                 epoch,
                 index,
                 entry,
+                hwm,
             } => {
                 if !self.meet(ctx, epoch) {
                     let epoch = self.epoch;
@@ -514,6 +568,7 @@ impl Protocol for MasterSlave {
                 if self.master || !self.in_sync {
                     return;
                 }
+                self.hwm = self.hwm.max(hwm);
                 let len = self.log.len() as u64;
                 if index == len + 1 {
                     ctx.log_append(entry.clone());
@@ -541,6 +596,7 @@ impl Protocol for MasterSlave {
                 if self.meet(ctx, epoch) && self.master {
                     let h = self.held.entry(from).or_default();
                     *h = (*h).max(held);
+                    self.raise_hwm(self.best_slave());
                     self.release(ctx);
                 }
             }
@@ -563,7 +619,11 @@ impl Protocol for MasterSlave {
         }
         match request.op {
             Op::Get { key } => {
-                let value = self.store.get(&key).cloned();
+                let store = match self.config.reads {
+                    Reads::Log => &self.store,
+                    Reads::HighWaterMark => &self.visible,
+                };
+                let value = store.get(&key).cloned();
                 ctx.reply(request.id, Reply::Ok(OpResult::Value { value }));
             }
             Op::Put { key, value } => self.on_put(ctx, request.id, key, value),
@@ -610,6 +670,7 @@ impl Protocol for MasterSlave {
             ),
             format!("epoch       {}", self.epoch),
             format!("log         {} writes", self.log.len()),
+            format!("high-water  #{}", self.hwm),
         ];
         if self.master {
             for (slave, held) in &self.held {

@@ -15,6 +15,90 @@ fn config(ack: Ack, replication: Replication) -> MasterSlaveConfig {
     }
 }
 
+fn get() -> ClientRequest {
+    ClientRequest {
+        id: request(99),
+        op: Op::Get { key: "k".into() },
+    }
+}
+
+/// What a get answers.
+fn read(fx: &[Effect<MasterSlave>]) -> Option<Arc<str>> {
+    fx.iter()
+        .find_map(|e| match e {
+            Effect::Reply {
+                reply: Reply::Ok(OpResult::Value { value }),
+                ..
+            } => Some(value.clone()),
+            _ => None,
+        })
+        .expect("a get is answered")
+}
+
+#[test]
+fn below_the_high_water_mark_reads_see_only_what_a_slave_holds() {
+    let mut cfg = config(Ack::AfterSync, Replication::Async);
+    cfg.reads = Reads::HighWaterMark;
+    let mut m = started(0, 2, &cfg);
+    step(&mut m, 0, 2, |m, c| m.on_request(c, put(1)));
+    assert_eq!(
+        read(&step(&mut m, 0, 2, |m, c| m.on_request(c, get()))),
+        None
+    );
+    let fx = step(&mut m, 0, 2, |m, c| {
+        m.on_message(c, NodeId(1), Msg::Ack { epoch: 1, held: 1 })
+    });
+    assert!(fx.is_empty(), "async: nothing was waiting");
+    assert_eq!(
+        read(&step(&mut m, 0, 2, |m, c| m.on_request(c, get()))).as_deref(),
+        Some("c0-1")
+    );
+    // Reading the log shows the write at once, before any slave has it.
+    let mut log = started(0, 2, &config(Ack::AfterSync, Replication::Async));
+    step(&mut log, 0, 2, |m, c| m.on_request(c, put(1)));
+    assert_eq!(
+        read(&step(&mut log, 0, 2, |m, c| m.on_request(c, get()))).as_deref(),
+        Some("c0-1")
+    );
+}
+
+#[test]
+fn a_promoted_slave_shows_only_what_it_learned_was_below_the_mark() {
+    let mut cfg = config(Ack::AfterSync, Replication::SemiSync);
+    cfg.reads = Reads::HighWaterMark;
+    let mut s = started(1, 2, &cfg);
+    let mut m = started(0, 2, &cfg);
+    step(&mut m, 0, 2, |m, c| m.on_request(c, put(1)));
+    step(&mut m, 0, 2, |m, c| m.on_request(c, put(2)));
+    for index in 1..=2 {
+        let entry = m.log[index as usize - 1].clone();
+        step(&mut s, 1, 2, |s, c| {
+            s.on_message(
+                c,
+                NodeId(0),
+                Msg::Replicate {
+                    epoch: 1,
+                    index,
+                    entry,
+                    hwm: index - 1,
+                },
+            )
+        });
+    }
+    for _ in 0..4 {
+        step(&mut s, 1, 2, |s, c| s.on_timer(c, Timer::Ping));
+    }
+    assert_eq!(s.role(), Role::Master);
+    assert_eq!(
+        s.hwm, 1,
+        "the mark the old master sent with the second entry"
+    );
+    assert_eq!(
+        read(&step(&mut s, 1, 2, |s, c| s.on_request(c, get()))).as_deref(),
+        Some("c0-1")
+    );
+}
+
 fn peers(id: u32, n: u32) -> Vec<NodeId> {
     (0..n).filter(|&p| p != id).map(NodeId).collect()
 }
@@ -108,6 +192,7 @@ fn semi_sync_answers_only_when_a_slave_acknowledges() {
                 epoch: 1,
                 index: 1,
                 entry,
+                hwm: 0,
             },
         )
     });
@@ -194,6 +279,7 @@ fn a_silent_master_is_replaced_with_a_new_epoch_and_a_returning_one_steps_down()
                 epoch: 1,
                 index: 1,
                 entry,
+                hwm: 0,
             },
         )
     });
@@ -279,10 +365,41 @@ fn acked(value: &str, at: Nanos) -> Operation {
     }
 }
 
+/// A get that returned `value` at `at`, from A.
+fn seen(value: &str, at: Nanos) -> Operation {
+    Operation {
+        call: Call::Read,
+        outcome: Outcome::Ok(Output::Value(Some(Value::Str(value.into())))),
+        ..acked(value, at)
+    }
+}
+
 /// The checker over: A serves with nothing, logs c0-1, acknowledged at 10; then B serves at 20
 /// holding `b_holds`.
 fn judge(b_holds: Vec<Written>) -> Status {
-    let mut check = (invariant::acknowledged_writes_survive().build)(2, None);
+    judge_with(
+        invariant::acknowledged_writes_survive(),
+        acked("c0-1", 10),
+        b_holds,
+        &[],
+    )
+}
+
+/// `judge` with another invariant, operation and role observations.
+fn judge_with(
+    invariant: ProtocolInvariant,
+    op: Operation,
+    b_holds: Vec<Written>,
+    roles: &[(u32, Role)],
+) -> Status {
+    let mut check = (invariant.build)(2, None);
+    for (node, role) in roles {
+        let obs = Observation::Role {
+            role: *role,
+            term: 1,
+        };
+        check.on_observation(0, *node, &obs, &View);
+    }
     let facts = [
         (
             0,
@@ -315,7 +432,7 @@ fn judge(b_holds: Vec<Written>) -> Status {
     }
     check.on_end(&View);
     check.on_history(&History {
-        ops: vec![acked("c0-1", 10)],
+        ops: vec![op],
         time_unit: TimeUnit::Nanos,
         model: None,
     });
@@ -335,4 +452,67 @@ fn a_master_that_serves_without_an_acknowledged_write_fails_the_invariant() {
 #[test]
 fn a_master_that_holds_every_acknowledged_write_passes() {
     assert!(matches!(judge(vec![written("c0-1")]), Status::Pass));
+}
+
+#[test]
+fn a_value_read_that_a_later_master_lacks_fails_seen_writes_survive() {
+    let Status::Violated(v) = judge_with(
+        invariant::seen_writes_survive(),
+        seen("c0-1", 10),
+        vec![],
+        &[],
+    ) else {
+        panic!("a vanished read passed");
+    };
+    assert!(
+        v.message.starts_with("a client read k = c0-1 from A"),
+        "{}",
+        v.message
+    );
+    let held = judge_with(
+        invariant::seen_writes_survive(),
+        seen("c0-1", 10),
+        vec![written("c0-1")],
+        &[],
+    );
+    assert!(matches!(held, Status::Pass));
+    // A write only acknowledged is not a value seen.
+    let unseen = judge_with(
+        invariant::seen_writes_survive(),
+        acked("c0-1", 10),
+        vec![],
+        &[],
+    );
+    assert!(matches!(unseen, Status::Pass));
+}
+
+#[test]
+fn at_the_end_the_master_that_still_acts_is_judged_not_one_that_forgot_its_promotion() {
+    // B took over holding the write, then crashed and came back a slave; A is master again and
+    // never had c0-2: judged on A.
+    let roles = [(0, Role::Master), (1, Role::Standby)];
+    let b = vec![written("c0-2")];
+    let Status::Violated(v) = judge_with(
+        invariant::acknowledged_writes_survive(),
+        acked("c0-2", 30),
+        b.clone(),
+        &roles,
+    ) else {
+        panic!("the end check judged the wrong master");
+    };
+    assert!(
+        v.message
+            .contains("A was still master at the end in epoch 1"),
+        "{}",
+        v.message
+    );
+    // With B still master, its log (which holds the write) is the one that counts.
+    let roles = [(0, Role::Standby), (1, Role::Master)];
+    let ok = judge_with(
+        invariant::acknowledged_writes_survive(),
+        acked("c0-2", 30),
+        b,
+        &roles,
+    );
+    assert!(matches!(ok, Status::Pass));
 }
