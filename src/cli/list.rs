@@ -86,7 +86,7 @@ pub(crate) fn list(what: What) -> i32 {
 type Listed = (String, Result<Scenario, String>);
 
 /// What each folder of the catalogue is about.
-pub(crate) const TOPICS: [(&str, &str); 9] = [
+pub(crate) const TOPICS: [(&str, &str); 10] = [
     ("raft", "Raft: elections, replication, leases and reads"),
     ("failover", "Failure detection and naive fail-over"),
     ("txn", "Distributed transactions: two-phase commit and TCC"),
@@ -94,6 +94,10 @@ pub(crate) const TOPICS: [(&str, &str); 9] = [
     ("quorum", "Quorum reads and writes (R + W > N)"),
     ("paxos", "Consensus: single-decree Paxos"),
     ("ids", "Unique ids: Snowflake generators and their clocks"),
+    (
+        "replication",
+        "Write-ahead logs and master-slave replication",
+    ),
     (
         "locks",
         "Distributed locks: expiry, GC pauses, fencing tokens, RedLock",

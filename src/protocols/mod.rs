@@ -18,8 +18,10 @@ mod failover_situations;
 pub mod generation_clock;
 pub mod heartbeat;
 pub mod lock;
+pub mod master_slave;
 pub mod naive_failover;
 pub mod paxos;
+mod ping_watch;
 pub mod raft;
 pub mod replica;
 pub mod snowflake;
@@ -48,6 +50,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<paxos::Paxos>();
     v.visit::<snowflake::Snowflake>();
     v.visit::<lock::Lock>();
+    v.visit::<master_slave::MasterSlave>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.

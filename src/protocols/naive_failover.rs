@@ -19,6 +19,8 @@ use crate::node::{
     ClockKind, ConfigError, Ctx, DiskOf, Duration, NodeId, Observation, Protocol, Role,
 };
 
+use super::ping_watch::{PingWatch, Tick};
+
 /// `[protocol]` settings of `naive-failover`.
 ///
 /// ```
@@ -110,10 +112,8 @@ pub struct NaiveFailover {
     epoch: u64,
     ping_interval: u64,
     missed_pings: u32,
-    /// The standby's unanswered ping, if any.
-    outstanding: Option<u64>,
-    missed: u32,
-    seq: u64,
+    /// The standby's count of unanswered pings.
+    watch: PingWatch,
 }
 
 const MASTER: NodeId = NodeId(0);
@@ -181,10 +181,11 @@ impl Protocol for NaiveFailover {
         if self.role != Role::Master {
             lines.push(format!(
                 "pings       {} sent; {} unanswered in a row (promotes at {}){}",
-                self.seq,
-                self.missed,
+                self.watch.sent(),
+                self.watch.missed(),
                 self.missed_pings,
-                self.outstanding
+                self.watch
+                    .outstanding()
                     .map_or(String::new(), |seq| format!("; waiting for pong {seq}"))
             ));
         }
@@ -232,9 +233,7 @@ impl Protocol for NaiveFailover {
             epoch,
             ping_interval: config.ping_interval.nanos(),
             missed_pings: config.missed_pings,
-            outstanding: None,
-            missed: 0,
-            seq: 0,
+            watch: PingWatch::default(),
         }
     }
 
@@ -254,11 +253,10 @@ impl Protocol for NaiveFailover {
         match msg {
             // The master answers every ping, whatever anyone else believes.
             FailoverMsg::Ping { seq } => ctx.send(from, FailoverMsg::Pong { seq }),
-            FailoverMsg::Pong { seq } if self.outstanding == Some(seq) => {
-                self.outstanding = None;
-                self.missed = 0;
+            // A late pong changes nothing: that ping was already counted as missed.
+            FailoverMsg::Pong { seq } => {
+                self.watch.pong(seq);
             }
-            FailoverMsg::Pong { .. } => {} // late: that ping was already counted as missed
         }
     }
 
@@ -266,17 +264,13 @@ impl Protocol for NaiveFailover {
         if self.role != Role::Standby {
             return;
         }
-        if self.outstanding.take().is_some() {
-            self.missed += 1;
-            if self.missed >= self.missed_pings {
-                self.become_master(ctx, self.epoch + 1);
-                return;
+        match self.watch.tick(self.missed_pings) {
+            Tick::Silent => self.become_master(ctx, self.epoch + 1),
+            Tick::Ping(seq) => {
+                ctx.send(MASTER, FailoverMsg::Ping { seq });
+                ctx.set_timer(self.ping_interval, FailoverTimer::Ping);
             }
         }
-        self.seq += 1;
-        self.outstanding = Some(self.seq);
-        ctx.send(MASTER, FailoverMsg::Ping { seq: self.seq });
-        ctx.set_timer(self.ping_interval, FailoverTimer::Ping);
     }
 }
 
@@ -331,7 +325,7 @@ mod tests {
             step(&mut s, NodeId(1), tick * 100, |n, c| {
                 n.on_timer(c, FailoverTimer::Ping)
             });
-            let seq = s.seq;
+            let seq = s.watch.sent();
             step(&mut s, NodeId(1), tick * 100 + 5, |n, c| {
                 n.on_message(c, NodeId(0), FailoverMsg::Pong { seq })
             });

@@ -42,6 +42,8 @@ use crate::node::{
 
 pub use messages::{Disk, GenerationFact, Msg, Timer};
 
+use super::ping_watch::{PingWatch, Tick};
+
 /// `[protocol]` settings of `generation-clock`.
 ///
 /// ```
@@ -84,9 +86,8 @@ struct Candidate {
     generation: u64,
     /// The other candidate.
     other: NodeId,
-    outstanding: Option<u64>,
-    missed: u32,
-    seq: u64,
+    /// A standby's count of unanswered pings.
+    watch: PingWatch,
 }
 
 /// The storage.
@@ -155,8 +156,7 @@ impl GenerationClock {
         };
         c.master = master;
         c.generation = generation;
-        c.outstanding = None;
-        c.missed = 0;
+        c.watch.reset();
         Self::announce(ctx, c);
         if !master {
             ctx.set_timer(self.config.ping_interval.nanos(), Timer::Ping);
@@ -325,9 +325,7 @@ impl Protocol for GenerationClock {
                 master,
                 generation,
                 other: NodeId(3 - id.0),
-                outstanding: None,
-                missed: 0,
-                seq: 0,
+                watch: PingWatch::default(),
             })
         };
         GenerationClock {
@@ -359,10 +357,7 @@ impl Protocol for GenerationClock {
             ),
             Msg::Pong { seq, generation } if !c.master => {
                 c.generation = c.generation.max(generation);
-                if c.outstanding == Some(seq) {
-                    c.outstanding = None;
-                    c.missed = 0;
-                }
+                c.watch.pong(seq);
             }
             Msg::Done { request, result } => ctx.reply(request, Reply::Ok(result)),
             Msg::Stale { request, highest } => {
@@ -389,18 +384,16 @@ impl Protocol for GenerationClock {
         if c.master {
             return;
         }
-        if c.outstanding.take().is_some() {
-            c.missed += 1;
-            if c.missed >= self.config.missed_pings {
+        match c.watch.tick(self.config.missed_pings) {
+            Tick::Silent => {
                 let next = c.generation + 1;
                 self.set_role(ctx, true, next);
-                return;
+            }
+            Tick::Ping(seq) => {
+                ctx.send(c.other, Msg::Ping { seq });
+                ctx.set_timer(self.config.ping_interval.nanos(), Timer::Ping);
             }
         }
-        c.seq += 1;
-        c.outstanding = Some(c.seq);
-        ctx.send(c.other, Msg::Ping { seq: c.seq });
-        ctx.set_timer(self.config.ping_interval.nanos(), Timer::Ping);
     }
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ClientRequest) {
