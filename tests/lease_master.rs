@@ -25,7 +25,11 @@ fn masters(r: &Run) -> Vec<(u64, String, u64)> {
         .into_iter()
         .filter_map(|(at, t)| {
             let (node, rest) = t.split_once(" is master (epoch ")?;
-            Some((at, node.to_string(), rest.trim_end_matches(')').parse().ok()?))
+            Some((
+                at,
+                node.to_string(),
+                rest.trim_end_matches(')').parse().ok()?,
+            ))
         })
         .collect()
 }
@@ -49,7 +53,10 @@ fn without_renewal_every_lease_runs_out_and_mastership_moves_with_no_fault() {
     assert!((480 * MS..=500 * MS).contains(&lasted), "{lasted}");
     // Sooner or later the peers elect another node.
     let v = &r.invariant("stable_master")["violation"];
-    let (new, old) = (v["nodes"][0].as_str().unwrap(), v["nodes"][1].as_str().unwrap());
+    let (new, old) = (
+        v["nodes"][0].as_str().unwrap(),
+        v["nodes"][1].as_str().unwrap(),
+    );
     assert_ne!(new, old);
     assert!(
         v["message"].as_str().unwrap().contains("a needless switch"),
@@ -57,11 +64,11 @@ fn without_renewal_every_lease_runs_out_and_mastership_moves_with_no_fault() {
     );
     let evidence = v["evidence"].to_string();
     for needle in [
-        &format!("{old}'s lease of epoch"),
-        "stopped acting as master",
-        "no fault struck in between",
+        format!("{old}'s lease of epoch"),
+        "stopped acting as master".into(),
+        "no fault struck in between".into(),
     ] {
-        assert!(evidence.contains(needle.as_str()), "{needle}: {evidence}");
+        assert!(evidence.contains(&needle), "{needle}: {evidence}");
     }
     // Reigns come one lease apart, each after a gap with no master.
     assert!(reigns.len() >= 10, "{reigns:?}");
@@ -87,7 +94,10 @@ fn a_master_whose_clock_drifts_beyond_the_bound_acts_beside_its_successor() {
     let reigns = masters(&r);
     let old = &reigns[0].1;
     let (_, drifted) = r.line("drifts -500000ppm");
-    assert!(drifted.starts_with(&format!("clock of {old} ")), "{drifted}");
+    assert!(
+        drifted.starts_with(&format!("clock of {old} ")),
+        "{drifted}"
+    );
     let v = &r.invariant("no_split_brain")["violation"];
     let at = v["at_ns"].as_u64().unwrap();
     // The peers elect the successor soon after the cut at 3s, within the old master's stretched
@@ -136,9 +146,15 @@ fn a_backward_step_stretches_a_wall_clock_lease_but_not_a_monotonic_one() {
         .find(|d| &d.node == old)
         .expect("the cut-off master stops acting");
     // It stops before its successor starts, whatever its wall clock says.
-    let successor = reigns.iter().find(|(_, n, _)| n != old).expect("a successor");
+    let successor = reigns
+        .iter()
+        .find(|(_, n, _)| n != old)
+        .expect("a successor");
     assert!(down.at < successor.0, "{down:?} {successor:?}");
-    assert!(down.at < 3 * S + 500 * MS, "within a lease of the cut: {down:?}");
+    assert!(
+        down.at < 3 * S + 500 * MS,
+        "within a lease of the cut: {down:?}"
+    );
 }
 
 #[test]
@@ -164,5 +180,8 @@ fn under_the_nemesis_masters_change_only_after_faults_and_never_overlap() {
     assert_eq!(r.status("no_split_brain"), "violation", "{}", r.stderr);
     let evidence = r.invariant("no_split_brain")["violation"]["evidence"].to_string();
     assert!(evidence.contains("until its clock reads"), "{evidence}");
-    assert_eq!(run(NEMESIS, &["--seed", "2"]).status("no_split_brain"), "pass");
+    assert_eq!(
+        run(NEMESIS, &["--seed", "2"]).status("no_split_brain"),
+        "pass"
+    );
 }
