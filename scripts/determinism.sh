@@ -30,6 +30,7 @@ scenarios=(
   scenarios/failover/heartbeat-false-suspicion.toml
   scenarios/failover/naive-swarm.toml
   scenarios/failover/generation-clock.toml
+  scenarios/failover/lease-master-nemesis.toml
   scenarios/txn/2pc-nemesis.toml
   scenarios/txn/2pc-raft-nemesis.toml
   scenarios/txn/tcc-nemesis.toml

@@ -17,6 +17,7 @@ use crate::workload::Workload;
 mod failover_situations;
 pub mod generation_clock;
 pub mod heartbeat;
+pub mod lease_master;
 pub mod lock;
 pub mod master_slave;
 pub mod naive_failover;
@@ -43,6 +44,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<heartbeat::Heartbeat>();
     v.visit::<naive_failover::NaiveFailover>();
     v.visit::<generation_clock::GenerationClock>();
+    v.visit::<lease_master::LeaseMaster>();
     v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
     v.visit::<txn::tcc::Tcc>();
     v.visit::<replica::vector_clock::VectorClockReplica>();
