@@ -18,6 +18,7 @@ mod failover_situations;
 pub mod generation_clock;
 pub mod heartbeat;
 pub mod lock;
+pub mod messaging;
 pub mod naive_failover;
 pub mod paxos;
 pub mod raft;
@@ -48,6 +49,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<paxos::Paxos>();
     v.visit::<snowflake::Snowflake>();
     v.visit::<lock::Lock>();
+    v.visit::<messaging::Messaging>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
