@@ -38,6 +38,8 @@ scenarios=(
   scenarios/paxos/nemesis.toml
   scenarios/ids/snowflake-wait-nemesis.toml
   scenarios/locks/fencing-nemesis.toml
+  scenarios/messaging/transactional-nemesis.toml
+  scenarios/messaging/local-table-nemesis.toml
 )
 
 update=""

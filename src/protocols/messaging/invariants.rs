@@ -43,6 +43,8 @@ struct Txn {
     consumed: Vec<(Nanos, u64)>,
     /// The broker's part: when it stored a copy, prepared it, resolved it.
     broker: Vec<(Nanos, String)>,
+    /// Whether the broker holds it prepared, never resolved.
+    pending: bool,
 }
 
 /// Every transaction's story, from the facts.
@@ -73,12 +75,14 @@ impl Ledger {
             }
             MessagingFact::Prepared { txn } => {
                 let t = self.0.entry(txn).or_default();
+                t.pending = true;
                 t.broker
                     .push((at, "the broker stored the prepared message".into()));
                 txn
             }
             MessagingFact::Resolved { txn, commit, by } => {
                 let t = self.0.entry(txn).or_default();
+                t.pending = false;
                 let by = match by {
                     By::Producer => "on the producer's word",
                     By::CheckBack => "after checking back with the producer",
@@ -307,17 +311,29 @@ impl Invariant for NoLostMessage {
         self.status = match late {
             Some(&(txn, at)) => {
                 let mut evidence = self.ledger.evidence(txn);
-                if self.ledger.0[&txn].broker.is_empty() {
+                let t = &self.ledger.0[&txn];
+                if t.broker.is_empty() {
                     evidence.push("the broker never stored its message".into());
+                } else if t.pending {
+                    evidence.push(
+                        "its message is still prepared on the broker: no confirm reached it".into(),
+                    );
                 }
+                let since = at.max(self.quiet_since);
+                let from = if since == at {
+                    "its commit".to_string()
+                } else {
+                    format!("the last fault at {}", format_instant(since))
+                };
                 Status::Violated(Violation {
                     at: self.due(at),
                     nodes: vec![view.name(0).to_string(), consumer(view)],
                     message: format!(
-                        "transaction {txn} committed at {} and its message was still not \
-                         consumed {} later, at the end of the run: a lost message",
+                        "transaction {txn} committed at {} and its message was not consumed \
+                         within {} of {from}, nor by the end of the run at {}: a lost message",
                         format_instant(at),
-                        format_duration(now - at.max(self.quiet_since))
+                        format_duration(self.bound),
+                        format_instant(now)
                     ),
                     evidence,
                 })
