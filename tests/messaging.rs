@@ -169,10 +169,7 @@ fn the_notification_alone_loses_a_message_and_the_scan_finds_it() {
     assert!(sends >= 2, "the scan resent it: {sends}");
     find(
         &lines,
-        &[
-            &format!("stock states Consumed(offset"),
-            &format!("txn {txn})"),
-        ],
+        &["stock states Consumed(offset", &format!("txn {txn})")],
     );
 }
 

@@ -118,11 +118,9 @@ impl Broker {
                 txn,
                 committed: Some(commit),
             } => self.resolve(ctx, txn, commit, By::CheckBack),
-            Msg::Ack { offset } => {
-                if self.db.queue.remove(&offset).is_some() {
-                    self.touched.remove(&offset);
-                    self.save(ctx);
-                }
+            Msg::Ack { offset } if self.db.queue.remove(&offset).is_some() => {
+                self.touched.remove(&offset);
+                self.save(ctx);
             }
             _ => {}
         }

@@ -154,10 +154,10 @@ impl Producer {
         msg: Msg,
     ) {
         match msg {
-            Msg::PublishAck { txn } if cfg.design == Design::SendAfterCommit => {
-                if self.waiting.remove(&txn).is_some() {
-                    ctx.cancel_timer(Timer::Timeout(txn));
-                }
+            Msg::PublishAck { txn }
+                if cfg.design == Design::SendAfterCommit && self.waiting.remove(&txn).is_some() =>
+            {
+                ctx.cancel_timer(Timer::Timeout(txn));
             }
             Msg::PrepareAck { txn } if cfg.design == Design::Transactional => {
                 let Some(fails) = self.waiting.remove(&txn) else {
@@ -185,11 +185,9 @@ impl Producer {
                 };
                 ctx.send(from, Msg::CheckResult { txn, committed });
             }
-            Msg::Done { txn } => {
-                if self.db.outbox.remove(&txn) {
-                    self.sent_at.remove(&txn);
-                    self.save(ctx);
-                }
+            Msg::Done { txn } if self.db.outbox.remove(&txn) => {
+                self.sent_at.remove(&txn);
+                self.save(ctx);
             }
             _ => {}
         }
