@@ -40,6 +40,8 @@ scenarios=(
   scenarios/ids/snowflake-wait-nemesis.toml
   scenarios/locks/fencing-nemesis.toml
   scenarios/replication/semi-sync-nemesis.toml
+  scenarios/messaging/transactional-nemesis.toml
+  scenarios/messaging/local-table-nemesis.toml
 )
 
 update=""

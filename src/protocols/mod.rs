@@ -20,6 +20,7 @@ pub mod heartbeat;
 pub mod lease_master;
 pub mod lock;
 pub mod master_slave;
+pub mod messaging;
 pub mod naive_failover;
 pub mod paxos;
 mod ping_watch;
@@ -53,6 +54,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<snowflake::Snowflake>();
     v.visit::<lock::Lock>();
     v.visit::<master_slave::MasterSlave>();
+    v.visit::<messaging::Messaging>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
