@@ -36,6 +36,7 @@
 //! coordinators decide). `cooperative_termination = true` is sound: in-doubt participants ask
 //! each other, which helps when one knows and not when all are prepared.
 
+mod commitment;
 mod config;
 mod coordinator;
 mod describe;
@@ -193,6 +194,7 @@ impl Protocol for TwoPhaseCommit {
             invariants::no_negative_balance(),
             invariants::no_double_apply(),
             invariants::resolved_within(),
+            commitment::commit_needs_all_votes(),
         ]
     }
 
