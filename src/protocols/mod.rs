@@ -22,6 +22,7 @@ pub mod naive_failover;
 pub mod paxos;
 pub mod raft;
 pub mod replica;
+pub mod session;
 pub mod snowflake;
 pub mod txn;
 
@@ -48,6 +49,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<paxos::Paxos>();
     v.visit::<snowflake::Snowflake>();
     v.visit::<lock::Lock>();
+    v.visit::<session::SessionNode>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
@@ -192,5 +194,9 @@ pub fn metrics() -> Vec<(Vec<&'static str>, ProtocolMetric)> {
             txn::metrics::in_doubt_time(),
         ),
         (vec![paxos::Paxos::NAME], paxos::metrics::decide_time()),
+        (
+            vec![session::SessionNode::NAME],
+            session::convergence::converge_time(),
+        ),
     ]
 }
