@@ -38,6 +38,7 @@ scenarios=(
   scenarios/paxos/nemesis.toml
   scenarios/ids/snowflake-wait-nemesis.toml
   scenarios/locks/fencing-nemesis.toml
+  scenarios/sessions/version-token-nemesis.toml
 )
 
 update=""

@@ -86,7 +86,7 @@ pub(crate) fn list(what: What) -> i32 {
 type Listed = (String, Result<Scenario, String>);
 
 /// What each folder of the catalogue is about.
-pub(crate) const TOPICS: [(&str, &str); 9] = [
+pub(crate) const TOPICS: [(&str, &str); 10] = [
     ("raft", "Raft: elections, replication, leases and reads"),
     ("failover", "Failure detection and naive fail-over"),
     ("txn", "Distributed transactions: two-phase commit and TCC"),
@@ -97,6 +97,10 @@ pub(crate) const TOPICS: [(&str, &str); 9] = [
     (
         "locks",
         "Distributed locks: expiry, GC pauses, fencing tokens, RedLock",
+    ),
+    (
+        "sessions",
+        "Session guarantees and eventual convergence: replica reads, tokens, anti-entropy",
     ),
     (
         "bench",

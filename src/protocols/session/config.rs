@@ -76,7 +76,10 @@ mod tests {
     #[test]
     fn defaults_run_and_bad_values_name_their_key() {
         assert_eq!(validate(&SessionConfig::default(), 3), Ok(()));
-        assert_eq!(validate(&SessionConfig::default(), 1).unwrap_err().field, "");
+        assert_eq!(
+            validate(&SessionConfig::default(), 1).unwrap_err().field,
+            ""
+        );
         let zero = SessionConfig {
             anti_entropy: Some(Duration::ZERO),
             ..SessionConfig::default()

@@ -96,7 +96,9 @@ impl Tracker {
     /// The outcome among the live nodes of a cluster of `nodes`.
     pub fn outcome(&self, nodes: usize) -> Outcome {
         let since = self.since();
-        let live: Vec<u32> = (0..nodes as u32).filter(|n| !self.down.contains(n)).collect();
+        let live: Vec<u32> = (0..nodes as u32)
+            .filter(|n| !self.down.contains(n))
+            .collect();
         let empty = BTreeMap::new();
         let state = |n: u32| self.holds.get(&n).unwrap_or(&empty);
         let agree = live.windows(2).all(|w| state(w[0]) == state(w[1]));
@@ -278,7 +280,12 @@ fn measure_converge(records: &[Value], _end: Nanos) -> (Option<Nanos>, u64) {
             "fault" => {
                 let nodes: Vec<u32> = r["nodes"]
                     .as_array()
-                    .map(|ns| ns.iter().filter_map(Value::as_str).map(&mut index).collect())
+                    .map(|ns| {
+                        ns.iter()
+                            .filter_map(Value::as_str)
+                            .map(&mut index)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 match r["fault"].as_str() {
                     Some("skipped") => {}

@@ -39,7 +39,9 @@ impl Versions {
             ..
         }) = fact.downcast_ref::<SessionFact>()
         {
-            self.0.entry((key.clone(), value.clone())).or_insert(*version);
+            self.0
+                .entry((key.clone(), value.clone()))
+                .or_insert(*version);
         }
     }
 
@@ -47,16 +49,19 @@ impl Versions {
     fn of_read(&self, key: &str, out: &Output) -> Option<u64> {
         match out {
             Output::Value(None) => Some(0),
-            Output::Value(Some(Value::Str(v))) => {
-                self.0.get(&(Arc::from(key), Arc::from(v.as_str()))).copied()
-            }
+            Output::Value(Some(Value::Str(v))) => self
+                .0
+                .get(&(Arc::from(key), Arc::from(v.as_str())))
+                .copied(),
             _ => None,
         }
     }
 
     fn of_write(&self, key: &str, value: &Value) -> Option<u64> {
         let Value::Str(v) = value else { return None };
-        self.0.get(&(Arc::from(key), Arc::from(v.as_str()))).copied()
+        self.0
+            .get(&(Arc::from(key), Arc::from(v.as_str())))
+            .copied()
     }
 }
 
@@ -103,32 +108,51 @@ impl SessionCheck {
             let mut seen: BTreeMap<&str, Seen> = BTreeMap::new();
             for i in ops {
                 let op = &history.ops[i];
-                let (Some(key), OpOutcome::Ok(out), Some(done)) = (&op.key, &op.outcome, op.complete)
+                let (Some(key), OpOutcome::Ok(out), Some(done)) =
+                    (&op.key, &op.outcome, op.complete)
                 else {
                     continue;
                 };
-                let by = op.node.as_deref().map(|n| format!(" from {n}")).unwrap_or_default();
+                let by = op
+                    .node
+                    .as_deref()
+                    .map(|n| format!(" from {n}"))
+                    .unwrap_or_default();
                 match &op.call {
                     Call::Write(v) => {
                         if self.guarantee != Guarantee::ReadYourWrites {
                             continue;
                         }
-                        let Some(version) = self.versions.of_write(key, v) else { continue };
+                        let Some(version) = self.versions.of_write(key, v) else {
+                            continue;
+                        };
                         if seen.get(key.as_str()).is_none_or(|s| s.version < version) {
-                            seen.insert(key, Seen {
-                                version,
-                                at: done,
-                                what: format!("c{client} wrote {key} = {} (v{version}), acknowledged{by}", show(v)),
-                            });
+                            seen.insert(
+                                key,
+                                Seen {
+                                    version,
+                                    at: done,
+                                    what: format!(
+                                        "c{client} wrote {key} = {} (v{version}), acknowledged{by}",
+                                        show(v)
+                                    ),
+                                },
+                            );
                         }
                     }
                     Call::Read => {
-                        let Some(version) = self.versions.of_read(key, out) else { continue };
-                        let read = format!("c{client} read {key} = {} (v{version}){by}", shown(out));
-                        if let Some(before) = seen.get(key.as_str()).filter(|s| s.version > version) {
+                        let Some(version) = self.versions.of_read(key, out) else {
+                            continue;
+                        };
+                        let read =
+                            format!("c{client} read {key} = {} (v{version}){by}", shown(out));
+                        if let Some(before) = seen.get(key.as_str()).filter(|s| s.version > version)
+                        {
                             let what = match self.guarantee {
                                 Guarantee::MonotonicReads => "older than a version it had read",
-                                Guarantee::ReadYourWrites => "older than its own acknowledged write",
+                                Guarantee::ReadYourWrites => {
+                                    "older than its own acknowledged write"
+                                }
                             };
                             let v = Violation {
                                 at: done,
@@ -150,7 +174,14 @@ impl SessionCheck {
                         if self.guarantee == Guarantee::MonotonicReads
                             && seen.get(key.as_str()).is_none_or(|s| s.version < version)
                         {
-                            seen.insert(key, Seen { version, at: done, what: read });
+                            seen.insert(
+                                key,
+                                Seen {
+                                    version,
+                                    at: done,
+                                    what: read,
+                                },
+                            );
                         }
                     }
                     _ => {}
@@ -241,7 +272,10 @@ impl Invariant for ConvergesWithin {
                      more than {bound}",
                     format_duration(after)
                 ),
-                evidence: vec![format!("{} the last live node caught up", format_instant(at))],
+                evidence: vec![format!(
+                    "{} the last live node caught up",
+                    format_instant(at)
+                )],
             }),
             Outcome::Diverged { .. } if view.now() < due => Status::Unknown(format!(
                 "the run ended {} after {from}, before the bound of {bound} had passed, with the \
@@ -253,7 +287,10 @@ impl Invariant for ConvergesWithin {
                     .iter()
                     .map(|(n, h)| format!("at the end {} holds {}", view.name(*n), describe(h)))
                     .collect();
-                let newest = holds.iter().map(|(_, h)| h).max_by_key(|h| h.values().sum::<u64>());
+                let newest = holds
+                    .iter()
+                    .map(|(_, h)| h)
+                    .max_by_key(|h| h.values().sum::<u64>());
                 let behind: Vec<String> = holds
                     .iter()
                     .filter(|(_, h)| Some(h) != newest)

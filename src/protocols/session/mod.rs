@@ -38,8 +38,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::node::{
-    ClientRequest, ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant, Reply,
-    RequestId, SectionBuilder,
+    ClientRequest, ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant, Reply, RequestId,
+    SectionBuilder,
 };
 
 pub use api::{Session, SessionFact, SessionOp, SessionOutput};
@@ -155,7 +155,13 @@ impl SessionNode {
     }
 
     /// The primary makes (or finds again) the version of a write.
-    fn make(&mut self, ctx: &mut C<'_>, request: RequestId, key: &Arc<str>, value: &Arc<str>) -> Entry {
+    fn make(
+        &mut self,
+        ctx: &mut C<'_>,
+        request: RequestId,
+        key: &Arc<str>,
+        value: &Arc<str>,
+    ) -> Entry {
         if let Some(entry) = self.made.get(&request) {
             return entry.clone();
         }
@@ -256,7 +262,12 @@ impl Protocol for SessionNode {
         narrate::message(msg, names)
     }
 
-    fn new(id: NodeId, _peers: &[NodeId], config: &SessionConfig, disk: Option<&DiskOf<Self>>) -> Self {
+    fn new(
+        id: NodeId,
+        _peers: &[NodeId],
+        config: &SessionConfig,
+        disk: Option<&DiskOf<Self>>,
+    ) -> Self {
         let mut node = SessionNode {
             id,
             config: config.clone(),
@@ -297,7 +308,11 @@ impl Protocol for SessionNode {
 
     fn on_message(&mut self, ctx: &mut C<'_>, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Forward { request, key, value } => {
+            Msg::Forward {
+                request,
+                key,
+                value,
+            } => {
                 if self.id == PRIMARY {
                     let entry = self.make(ctx, request, &key, &value);
                     ctx.send(from, Msg::Ack { request, entry });
@@ -345,7 +360,12 @@ impl Protocol for SessionNode {
             }
             Timer::Held(id) => {
                 if let Some(read) = self.held.remove(&id) {
-                    ctx.reply(read.id, Reply::NotLeader { leader: Some(PRIMARY) });
+                    ctx.reply(
+                        read.id,
+                        Reply::NotLeader {
+                            leader: Some(PRIMARY),
+                        },
+                    );
                 }
             }
         }

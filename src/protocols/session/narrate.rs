@@ -18,15 +18,29 @@ fn entries(es: &Value) -> Option<String> {
     let all: Option<Vec<String>> = es
         .as_array()?
         .iter()
-        .map(|e| Some(format!("{} v{}", e.get("key")?.as_str()?, e.get("version")?.as_u64()?)))
+        .map(|e| {
+            Some(format!(
+                "{} v{}",
+                e.get("key")?.as_str()?,
+                e.get("version")?.as_u64()?
+            ))
+        })
         .collect();
     let all = all?;
-    Some(if all.is_empty() { "nothing".into() } else { all.join(", ") })
+    Some(if all.is_empty() {
+        "nothing".into()
+    } else {
+        all.join(", ")
+    })
 }
 
 /// `c0#3`.
 fn request(r: &Value) -> Option<String> {
-    Some(format!("c{}#{}", r.get("client")?.as_u64()?, r.get("seq")?.as_u64()?))
+    Some(format!(
+        "c{}#{}",
+        r.get("client")?.as_u64()?,
+        r.get("seq")?.as_u64()?
+    ))
 }
 
 /// One message in words, from its trace form.
@@ -74,7 +88,10 @@ mod tests {
             seq: 3,
         };
         let say = |m: Msg| message(&serde_json::to_value(&m).unwrap(), &[]).unwrap();
-        assert_eq!(say(Msg::Replicate(vec![e.clone()])), "Replicate(x = c0-3 v4)");
+        assert_eq!(
+            say(Msg::Replicate(vec![e.clone()])),
+            "Replicate(x = c0-3 v4)"
+        );
         assert_eq!(
             say(Msg::Ack {
                 request,

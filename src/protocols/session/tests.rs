@@ -153,11 +153,18 @@ fn a_replica_behind_the_token_holds_the_read_until_it_catches_up_or_redirects() 
     // Token 2: held, then answered when version 2 arrives.
     let effects = step(&mut replica, |n, ctx| n.on_request(ctx, read(2, 2)));
     assert!(replies(&effects).is_empty());
-    assert!(effects.iter().any(|e| matches!(e, Effect::SetTimer { after, .. } if *after == 100 * MS)));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SetTimer { after, .. } if *after == 100 * MS))
+    );
     let effects = step(&mut replica, |n, ctx| {
         n.on_message(ctx, NodeId(0), Msg::Replicate(vec![entry(1, "a")]))
     });
-    assert!(replies(&effects).is_empty(), "version 1 is still behind the token");
+    assert!(
+        replies(&effects).is_empty(),
+        "version 1 is still behind the token"
+    );
     let effects = step(&mut replica, |n, ctx| {
         n.on_message(ctx, NodeId(0), Msg::Replicate(vec![entry(2, "b")]))
     });
@@ -201,7 +208,9 @@ fn anti_entropy_sends_everything_and_the_peer_answers_with_what_the_sender_lacks
     };
     let mut behind = node(1, config.clone());
     let effects = step(&mut behind, |n, ctx| n.on_start(ctx));
-    assert!(effects.iter().any(|e| matches!(e, Effect::SetTimer { timer: Timer::AntiEntropy, after } if *after == 200 * MS)));
+    assert!(effects.iter().any(
+        |e| matches!(e, Effect::SetTimer { timer: Timer::AntiEntropy, after } if *after == 200 * MS)
+    ));
     let effects = step(&mut behind, |n, ctx| n.on_timer(ctx, Timer::AntiEntropy));
     let digest = sends(&effects);
     assert!(matches!(&digest[..], [(_, Msg::Digest(d))] if d.is_empty()));

@@ -303,10 +303,20 @@ mod tests {
                 key: "x".into(),
                 value: "v".into(),
             };
-            d.learn(&write, &Completion::Ok(SessionOutput::Written { version: 3 }));
+            d.learn(
+                &write,
+                &Completion::Ok(SessionOutput::Written { version: 3 }),
+            );
             let mut next = read.clone();
             d.prepare(&mut next);
-            assert_eq!(next, SessionOp::Read { key: "x".into(), after: sent }, "{reads:?}");
+            assert_eq!(
+                next,
+                SessionOp::Read {
+                    key: "x".into(),
+                    after: sent
+                },
+                "{reads:?}"
+            );
         }
     }
 
