@@ -375,3 +375,198 @@ pub fn converges_within() -> ProtocolInvariant {
 pub(crate) fn catalogue() -> Vec<ProtocolInvariant> {
     vec![monotonic_reads(), read_your_writes(), converges_within()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::history::{Operation, TimeUnit};
+    use crate::node::{ClientId, ClockKind, LocalNanos, NodeStatus, RequestId};
+
+    const MS: Nanos = 1_000_000;
+
+    /// Three nodes A (the primary), B, C, always up; the run ends at `now`.
+    struct View(Vec<String>, Nanos);
+    impl RunView for View {
+        fn now(&self) -> Nanos {
+            self.1
+        }
+        fn names(&self) -> &[String] {
+            &self.0
+        }
+        fn status(&self, _: u32) -> NodeStatus {
+            NodeStatus::Up
+        }
+        fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
+            0
+        }
+    }
+
+    fn view(now: Nanos) -> View {
+        View(vec!["A".into(), "B".into(), "C".into()], now)
+    }
+
+    fn wrote(value: &str, version: u64) -> SessionFact {
+        SessionFact::Wrote {
+            key: "x".into(),
+            value: value.into(),
+            version,
+            request: RequestId {
+                client: ClientId(0),
+                seq: version,
+            },
+        }
+    }
+
+    fn op(client: u64, call: Call, t: (u64, u64), out: Output, node: &str) -> Operation {
+        Operation {
+            process: client,
+            key: Some("x".into()),
+            call,
+            invoke: t.0,
+            complete: Some(t.1),
+            outcome: OpOutcome::Ok(out),
+            node: Some(node.into()),
+        }
+    }
+
+    fn read(client: u64, value: Option<&str>, t: (u64, u64), node: &str) -> Operation {
+        let out = Output::Value(value.map(|v| Value::Str(v.into())));
+        op(client, Call::Read, t, out, node)
+    }
+
+    fn write(client: u64, value: &str, t: (u64, u64), node: &str) -> Operation {
+        op(
+            client,
+            Call::Write(Value::Str(value.into())),
+            t,
+            Output::Done,
+            node,
+        )
+    }
+
+    /// Judges `ops` after the primary made `a` (v1) and `b` (v2).
+    fn judge(guarantee: ProtocolInvariant, ops: Vec<Operation>) -> Status {
+        let mut check = (guarantee.build)(3, None);
+        let v = view(100 * MS);
+        check.on_fact(1, 0, &wrote("a", 1), &v);
+        check.on_fact(2, 0, &wrote("b", 2), &v);
+        check.on_history(&History {
+            ops,
+            time_unit: TimeUnit::Nanos,
+            model: None,
+        });
+        check.status()
+    }
+
+    #[test]
+    fn monotonic_reads_fails_when_a_later_read_is_older() {
+        let ops = vec![
+            read(0, Some("b"), (10, 20), "A"),
+            read(0, Some("a"), (30, 40), "C"),
+        ];
+        let Status::Violated(v) = judge(monotonic_reads(), ops) else {
+            panic!("an older read passed")
+        };
+        assert_eq!((v.at, v.nodes), (40, vec!["C".to_string()]));
+        assert_eq!(
+            v.message,
+            "c0 read x at v1 from C, older than a version it had read (v2)"
+        );
+        assert_eq!(v.evidence[0], "0.000s c0 read x = b (v2) from A");
+    }
+
+    #[test]
+    fn monotonic_reads_holds_for_newer_reads_and_other_clients_older_ones() {
+        let ops = vec![
+            read(0, None, (5, 8), "B"),
+            read(0, Some("a"), (10, 20), "B"),
+            read(1, Some("b"), (10, 20), "A"),
+            read(0, Some("b"), (30, 40), "C"),
+            // Another client's older read is not this one's session.
+            read(2, Some("a"), (30, 40), "B"),
+            // Its own write does not count for monotonic reads.
+            write(3, "b", (1, 3), "A"),
+            read(3, Some("a"), (30, 40), "B"),
+        ];
+        assert_eq!(judge(monotonic_reads(), ops), Status::Pass);
+    }
+
+    #[test]
+    fn read_your_writes_fails_when_a_read_misses_the_clients_acknowledged_write() {
+        let ops = vec![
+            write(0, "b", (10, 20), "A"),
+            read(0, Some("a"), (30, 40), "B"),
+        ];
+        let Status::Violated(v) = judge(read_your_writes(), ops.clone()) else {
+            panic!("a read that missed the client's own write passed")
+        };
+        assert_eq!(v.nodes, ["B"]);
+        assert_eq!(
+            v.message,
+            "c0 read x at v1 from B, older than its own acknowledged write (v2)"
+        );
+        // Nothing read at all is older still.
+        let nothing = vec![ops[0].clone(), read(0, None, (30, 40), "C")];
+        assert!(matches!(
+            judge(read_your_writes(), nothing),
+            Status::Violated(_)
+        ));
+    }
+
+    #[test]
+    fn read_your_writes_holds_for_unacknowledged_writes_and_other_clients() {
+        let mut lost = write(0, "b", (10, 20), "A");
+        lost.outcome = OpOutcome::Info;
+        let ops = vec![
+            lost,
+            read(0, Some("a"), (30, 40), "B"),
+            write(1, "b", (10, 20), "A"),
+            read(1, Some("b"), (30, 40), "C"),
+            read(2, Some("a"), (30, 40), "C"),
+        ];
+        assert_eq!(judge(read_your_writes(), ops), Status::Pass);
+    }
+
+    fn converges(facts: &[(Nanos, u32, u64)], end: Nanos) -> Status {
+        let mut check = (converges_within().build)(3, Some(500 * MS));
+        let v = view(end);
+        check.on_fact(10 * MS, 0, &wrote("a", 1), &v);
+        for &(at, node, version) in facts {
+            let holds = SessionFact::Holds {
+                key: "x".into(),
+                version,
+            };
+            check.on_fact(at, node, &holds, &v);
+        }
+        check.on_end(&v);
+        check.status()
+    }
+
+    #[test]
+    fn converges_within_holds_when_every_node_catches_up_in_time() {
+        let all = [(10 * MS, 0, 1), (40 * MS, 1, 1), (300 * MS, 2, 1)];
+        assert_eq!(converges(&all, 2_000 * MS), Status::Pass);
+    }
+
+    #[test]
+    fn converges_within_fails_when_a_node_stays_behind_or_catches_up_late() {
+        let behind = [(10 * MS, 0, 1), (40 * MS, 1, 1)];
+        let Status::Violated(v) = converges(&behind, 2_000 * MS) else {
+            panic!("a replica left behind passed")
+        };
+        assert_eq!((v.at, v.nodes.clone()), (510 * MS, vec!["C".to_string()]));
+        assert!(v.message.contains("never converge"), "{}", v.message);
+        assert_eq!(v.evidence[2], "at the end C holds nothing");
+        // Before the bound has passed: unknown, not a failure.
+        assert!(matches!(converges(&behind, 400 * MS), Status::Unknown(_)));
+        let late = [(10 * MS, 0, 1), (40 * MS, 1, 1), (900 * MS, 2, 1)];
+        let Status::Violated(v) = converges(&late, 2_000 * MS) else {
+            panic!("a late catch-up passed")
+        };
+        assert!(
+            v.message.contains("only 890ms after the last write"),
+            "{}",
+            v.message
+        );
+    }
+}
