@@ -42,6 +42,7 @@ scenarios=(
   scenarios/replication/semi-sync-nemesis.toml
   scenarios/messaging/transactional-nemesis.toml
   scenarios/messaging/local-table-nemesis.toml
+  scenarios/sessions/version-token-nemesis.toml
 )
 
 update=""

@@ -26,6 +26,7 @@ pub mod paxos;
 mod ping_watch;
 pub mod raft;
 pub mod replica;
+pub mod session;
 pub mod snowflake;
 pub mod txn;
 
@@ -55,6 +56,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<lock::Lock>();
     v.visit::<master_slave::MasterSlave>();
     v.visit::<messaging::Messaging>();
+    v.visit::<session::SessionNode>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
@@ -199,5 +201,9 @@ pub fn metrics() -> Vec<(Vec<&'static str>, ProtocolMetric)> {
             txn::metrics::in_doubt_time(),
         ),
         (vec![paxos::Paxos::NAME], paxos::metrics::decide_time()),
+        (
+            vec![session::SessionNode::NAME],
+            session::convergence::converge_time(),
+        ),
     ]
 }

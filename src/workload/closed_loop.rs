@@ -86,6 +86,14 @@ pub trait Draw: Clone + Debug + 'static {
     fn home(&self, _client: ClientId, _nodes: u32) -> Option<u32> {
         None
     }
+
+    /// The node an operation is sent to first, when the client picks one per operation (a
+    /// read balanced over replicas); `None`: the node it talks to now. A draw that picks draws
+    /// from the client's stream; the default draws nothing, so other kinds' runs stay as they
+    /// were.
+    fn route(&self, _rng: &mut Rng, _op: &OpOf<Self>, _nodes: u32) -> Option<u32> {
+        None
+    }
 }
 
 /// The client's timers.
@@ -325,6 +333,10 @@ impl<D: Draw> ClosedLoop<D> {
             op,
         };
         ctx.invoke(&request);
+        let nodes = ctx.nodes();
+        if let Some(node) = self.draw.route(ctx.rng(), &request.op, nodes) {
+            self.guess = node;
+        }
         ctx.set_timer(self.spec.timeout, LoopTimer::Timeout);
         self.current = Some(Outstanding {
             request,
