@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{Run, run, sim};
+use common::{Run, replay, run, sim};
 
 const DEADLOCK: &str = "scenarios/locks/no-expiry-deadlock.toml";
 const PAUSE: &str = "scenarios/locks/ttl-gc-pause.toml";
@@ -16,47 +14,9 @@ const NEMESIS: &str = "scenarios/locks/fencing-nemesis.toml";
 
 const MS: u64 = 1_000_000;
 
-/// The lesson with one `[protocol]` line changed, written beside the test binaries.
+/// The lesson with one `[protocol]` line changed, as `locks-<name>.toml`.
 fn changed(file: &str, from: &str, to: &str, name: &str) -> String {
-    let text = std::fs::read_to_string(common::root().join(file)).expect("the lesson exists");
-    assert!(text.contains(from), "{file} says {from}");
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("locks-{name}.toml"));
-    // The copy lives outside scenarios/: its schema comment would point nowhere, so drop it.
-    let text: String = text
-        .replace(from, to)
-        .lines()
-        .filter(|l| !l.starts_with("#:schema"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&path, text).expect("writable target dir");
-    path.to_string_lossy().into_owned()
-}
-
-fn violation(r: &Run, name: &str) -> (u64, Vec<String>, String, Vec<String>) {
-    let v = &r.invariant(name)["violation"];
-    let strings = |k: &str| -> Vec<String> {
-        v[k].as_array()
-            .unwrap_or_else(|| panic!("{name} has a violation"))
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
-    };
-    (
-        v["at_ns"].as_u64().unwrap(),
-        strings("nodes"),
-        v["message"].as_str().unwrap().to_string(),
-        strings("evidence"),
-    )
-}
-
-/// `sim replay`'s narrated lines.
-fn replay(file: &str) -> Vec<String> {
-    let out = sim(&["replay", file]);
-    assert!(matches!(out.status.code(), Some(0 | 1 | 3)));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
+    common::lesson_variant(file, from, to, &format!("locks-{name}"))
 }
 
 /// The client the scripted fault struck: the story's `crash X (crash leader)` or `pause X …`.
@@ -82,7 +42,7 @@ fn a_lock_without_expiry_deadlocks_when_its_holder_crashes() {
     let holder = struck(&r, "crash");
     // Two holders never: a lock that never expires is safe, only stuck.
     assert_eq!(r.status("mutual_exclusion"), "pass");
-    let (at, nodes, message, evidence) = violation(&r, "lock_progress");
+    let (at, nodes, message, evidence) = r.violation("lock_progress");
     assert_eq!(at, 3_000 * MS, "2s after the crash, the last fault");
     assert_eq!(nodes, std::slice::from_ref(&holder));
     assert!(message.contains("no client acquired the lock for 2s after the last fault at 1.000s"));
@@ -92,7 +52,7 @@ fn a_lock_without_expiry_deadlocks_when_its_holder_crashes() {
         "{evidence:?}"
     );
     // After the crash the server refuses every other client, naming the dead holder.
-    let lines = replay(DEADLOCK);
+    let lines = replay(DEADLOCK, &[]);
     let crash = lines
         .iter()
         .position(|l| l.ends_with(&format!("crash {holder}")))
@@ -139,7 +99,7 @@ fn a_holder_paused_past_its_ttl_writes_after_its_successor() {
         "pass",
         "the TTL keeps the lock live"
     );
-    let (at, nodes, message, evidence) = violation(&r, "mutual_exclusion");
+    let (at, nodes, message, evidence) = r.violation("mutual_exclusion");
     // It writes the instant it wakes (2s) plus the 2ms to the store.
     assert_eq!(at, 2_002 * MS);
     assert_eq!(nodes[0], paused);
@@ -180,7 +140,7 @@ fn fencing_tokens_refuse_the_paused_holders_write() {
     assert!(detail.ends_with("and refused 1 stale one(s)"), "{detail}");
     // The same schedule as the TTL lesson: the paused client wakes at 2s and writes with its
     // old token; the store refuses it, and the client gives its tenure up.
-    let lines = replay(FENCED);
+    let lines = replay(FENCED, &[]);
     let resume = lines
         .iter()
         .position(|l| l.contains(&format!("resume {paused}")))
@@ -234,7 +194,7 @@ fn redlock_admits_two_majorities_when_one_servers_wall_clock_jumps() {
     let r = run(REDLOCK, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.expectation_met());
-    let (at, nodes, message, evidence) = violation(&r, "mutual_exclusion");
+    let (at, nodes, message, evidence) = r.violation("mutual_exclusion");
     assert!(at > 1_000 * MS, "after the jump");
     let (old, new) = (&nodes[0], &nodes[1]);
     assert!(message.contains(&format!("{old} still believed it held the lock")));

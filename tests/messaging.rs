@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Run, lesson_variant, run, sim};
+use common::{lesson_variant, replay, run, sim};
 
 const LOST_ACK: &str = "scenarios/messaging/send-after-commit-lost-ack.toml";
 const CRASH: &str = "scenarios/messaging/send-after-commit-crash.toml";
@@ -17,35 +17,6 @@ const NO_CHECK: &str = "scenarios/messaging/transactional-no-check-back.toml";
 const TXN: &str = "scenarios/messaging/transactional-nemesis.toml";
 
 const MS: u64 = 1_000_000;
-
-fn violation(r: &Run, name: &str) -> (u64, Vec<String>, String, Vec<String>) {
-    let v = &r.invariant(name)["violation"];
-    let strings = |k: &str| -> Vec<String> {
-        v[k].as_array()
-            .unwrap_or_else(|| panic!("{name} has a violation"))
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
-    };
-    (
-        v["at_ns"].as_u64().unwrap(),
-        strings("nodes"),
-        v["message"].as_str().unwrap().to_string(),
-        strings("evidence"),
-    )
-}
-
-/// `sim replay`'s narrated lines of `file` at its own seed (or `extra`'s).
-fn replay(file: &str, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["replay", file];
-    args.extend_from_slice(extra);
-    let out = sim(&args);
-    assert!(matches!(out.status.code(), Some(0 | 1 | 3)));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 /// The index of the first replay line containing every needle.
 fn find(lines: &[String], needles: &[&str]) -> usize {
@@ -70,7 +41,7 @@ fn rolling_back_a_timed_out_send_leaves_an_effect_for_a_transaction_that_did_not
     let r = run(LOST_ACK, &[]);
     assert_eq!(r.code, 1, "a safety failure: {}", r.stderr);
     assert!(r.expectation_met());
-    let (at, nodes, message, evidence) = violation(&r, "no_orphan_message");
+    let (at, nodes, message, evidence) = r.violation("no_orphan_message");
     assert_eq!(
         at,
         200 * MS,
@@ -113,7 +84,7 @@ fn a_crash_between_the_commit_and_the_acknowledgement_loses_the_message() {
     let r = run(CRASH, &[]);
     assert_eq!(r.code, 3, "a liveness failure: {}", r.stderr);
     assert!(r.expectation_met());
-    let (at, _, message, evidence) = violation(&r, "no_lost_message");
+    let (at, _, message, evidence) = r.violation("no_lost_message");
     assert_eq!(
         at,
         3_550 * MS,
@@ -145,7 +116,7 @@ fn the_notification_alone_loses_a_message_and_the_scan_finds_it() {
     let r = run(NO_SCAN, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.expectation_met());
-    let (_, _, message, evidence) = violation(&r, "no_lost_message");
+    let (_, _, message, evidence) = r.violation("no_lost_message");
     let txn = txn_of(&message);
     assert!(evidence.contains(&"the broker never stored its message".to_string()));
     let publish = format!("orders → mq Publish(txn {txn})");
@@ -178,7 +149,7 @@ fn resends_without_an_idempotent_consumer_duplicate_the_effect() {
     let r = run(NAIVE, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.expectation_met());
-    let (_, nodes, message, _) = violation(&r, "no_duplicate_effect");
+    let (_, nodes, message, _) = r.violation("no_duplicate_effect");
     assert_eq!(nodes, ["stock"]);
     assert!(message.contains("a second time"), "{message}");
     assert_eq!(r.status("no_lost_message"), "pass");
@@ -204,7 +175,7 @@ fn a_lost_confirm_without_check_back_leaves_the_message_prepared_and_the_check_b
     let r = run(NO_CHECK, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.expectation_met());
-    let (_, _, message, evidence) = violation(&r, "no_lost_message");
+    let (_, _, message, evidence) = r.violation("no_lost_message");
     let txn = txn_of(&message);
     assert!(
         evidence

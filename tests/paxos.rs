@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Run, run, sim};
+use common::{Run, replay, run, sim};
 use serde_json::Value;
 
 const NEMESIS: &str = "scenarios/paxos/nemesis.toml";
@@ -44,16 +44,6 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 
 fn violation(r: &Run, name: &str) -> Value {
     r.invariant(name)["violation"].clone()
-}
-
-/// `sim replay`'s narrated lines.
-fn replay(file: &str) -> Vec<String> {
-    let out = sim(&["replay", file]);
-    assert!(matches!(out.status.code(), Some(0 | 1 | 3)));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 fn safety_holds(r: &Run) {
@@ -98,7 +88,7 @@ fn a_late_proposer_proposes_the_value_its_promises_report() {
     assert_eq!(r.code, 0);
     safety_holds(&r);
     assert_eq!(chosen(&r), pairs(&[("1.A", "A"), ("2.B", "A")]));
-    let lines = replay(LATE);
+    let lines = replay(LATE, &[]);
     assert!(
         lines
             .iter()
@@ -147,7 +137,7 @@ fn a_restarted_acceptor_still_reports_what_it_accepted() {
         at < 100_000_000 && line.ends_with("accepted by {A,B}"),
         "{line}"
     );
-    let lines = replay(RESTART);
+    let lines = replay(RESTART, &[]);
     assert!(
         lines
             .iter()
@@ -170,7 +160,7 @@ fn a_forgetful_acceptor_lets_a_second_value_be_chosen() {
         v["evidence"][1],
         "C's value chosen at 0.614s: accepted by {B,C}"
     );
-    let lines = replay(FORGETFUL);
+    let lines = replay(FORGETFUL, &[]);
     assert!(
         lines
             .iter()

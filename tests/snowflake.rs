@@ -20,23 +20,6 @@ fn variant(file: &str, from: &str, to: &str, name: &str) -> String {
     common::lesson_variant(file, from, to, &format!("snowflake-{name}"))
 }
 
-fn violation(r: &Run, name: &str) -> (u64, Vec<String>, String, Vec<String>) {
-    let v = &r.invariant(name)["violation"];
-    let strings = |x: &serde_json::Value| -> Vec<String> {
-        x.as_array()
-            .unwrap_or_else(|| panic!("{name} has a violation: {v}"))
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
-    };
-    (
-        v["at_ns"].as_u64().expect("a violation's instant"),
-        strings(&v["nodes"]),
-        v["message"].as_str().unwrap().to_string(),
-        strings(&v["evidence"]),
-    )
-}
-
 fn count(r: &Run, what: &str, then: &str) -> u64 {
     r.json["ids"][what][then].as_u64().unwrap_or(0)
 }
@@ -71,7 +54,7 @@ fn a_backward_step_makes_b_hand_out_an_id_a_second_time() {
     let r = run(CLOCK_STEP, &[]);
     assert_eq!(r.code, 1, "a safety violation");
     assert!(r.expectation_met());
-    let (at, nodes, message, evidence) = violation(&r, "unique_ids");
+    let (at, nodes, message, evidence) = r.violation("unique_ids");
     // The step is at 2s; B's next request, a few milliseconds later, reuses a millisecond.
     assert!((2 * S..2 * S + 20 * MS).contains(&at), "at {at}");
     assert_eq!(
@@ -88,7 +71,7 @@ fn a_backward_step_makes_b_hand_out_an_id_a_second_time() {
     );
     assert!(evidence.iter().any(|e| e.contains("chose to reuse")));
     // monotonic_ids fails at B's first id after the step: no later than the duplicate.
-    let (mono_at, mono_nodes, _, _) = violation(&r, "monotonic_ids");
+    let (mono_at, mono_nodes, _, _) = r.violation("monotonic_ids");
     assert!((2 * S..=at).contains(&mono_at));
     assert_eq!(mono_nodes, ["B"]);
     // The story tells the step, then B seeing its clock behind and going on regardless.
@@ -150,7 +133,7 @@ fn a_generator_that_forgets_reuses_milliseconds_after_its_restart() {
     assert!(r.expectation_met());
     let (restart_at, _) = r.line("restart B");
     assert_eq!(restart_at, 2_100 * MS);
-    let (at, nodes, message, evidence) = violation(&r, "unique_ids");
+    let (at, nodes, message, evidence) = r.violation("unique_ids");
     assert!(at > restart_at, "after the restart, not before");
     assert_eq!(nodes, ["B"]);
     assert!(
@@ -186,7 +169,7 @@ fn a_wrapped_sequence_repeats_a_millisecond_and_waiting_does_not() {
     let r = run(WRAP, &[]);
     assert_eq!(r.code, 1);
     assert!(r.expectation_met());
-    let (_, nodes, message, _) = violation(&r, "unique_ids");
+    let (_, nodes, message, _) = r.violation("unique_ids");
     assert_eq!(nodes, ["A"]);
     assert!(message.contains("sequence 0 used again"), "{message}");
     assert!(count(&r, "sequence_full", "wrap") > 0);

@@ -8,18 +8,7 @@ use common::{MS, Run, S, run, sim};
 
 /// `sim replay` of a lesson's own seed between `from` and `to`: the narrated lines.
 fn replay(file: &str, from: &str, to: &str) -> Vec<String> {
-    let out = sim(&["replay", file, "--from", from, "--to", to]);
-    // Replay exits as the run does: 1 (safety) or 3 (liveness) for a lesson that fails on
-    // purpose; 2 is bad input.
-    assert!(
-        out.status.code().is_some_and(|c| c != 2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
+    common::replay(file, &["--from", from, "--to", to])
 }
 
 /// The lines that mention transaction `txn` (`t c1#51`): its messages, the facts stated about

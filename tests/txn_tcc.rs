@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{Run, run, sim};
+use common::{Run, replay, run};
 use serde_json::Value;
 
 const HAPPY: &str = "scenarios/txn/tcc-happy.toml";
@@ -18,35 +16,8 @@ const SUSPENSION: &str = "scenarios/txn/tcc-suspension.toml";
 
 /// The lesson's `[protocol]` switch turned back on, written beside the test binaries.
 fn with_rule_on(file: &str, rule: &str) -> String {
-    let text = std::fs::read_to_string(common::root().join(file)).expect("the lesson exists");
-    let off = format!("{rule} = false");
-    assert!(text.contains(&off), "{file} switches {rule} off");
-    let fixed = text.replace(&off, &format!("{rule} = true"));
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tcc-{rule}-on.toml"));
-    // The copy lives outside scenarios/: its schema comment would point nowhere, so drop it.
-    let fixed: String = fixed
-        .lines()
-        .filter(|l| !l.starts_with("#:schema"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&path, fixed).expect("writable target dir");
-    path.to_string_lossy().into_owned()
-}
-
-/// `sim replay`'s narrated lines, in order.
-fn replay(file: &str, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["replay", file];
-    args.extend_from_slice(extra);
-    let out = sim(&args);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1 | 3)),
-        "replay ran: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
+    let (off, on) = (format!("{rule} = false"), format!("{rule} = true"));
+    common::lesson_variant(file, &off, &on, &format!("tcc-{rule}-on"))
 }
 
 fn tcc(r: &Run) -> &Value {

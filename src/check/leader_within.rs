@@ -7,6 +7,7 @@
 //! wrong side of a healed partition. If the run ends before the bound has passed and no such
 //! leader appeared, the verdict is unknown, not a failure.
 
+use crate::node::invariant::FromLastFault;
 use crate::node::{Applied, FaultRecord, RunView};
 use crate::node::{Nanos, Observation, ObservationKinds, Role, format_duration, format_instant};
 
@@ -15,10 +16,8 @@ use super::{Invariant, Property, Status, Violation};
 /// The `leader_within` invariant: after the last fault event, a leader a majority follows
 /// must appear within the bound.
 pub(crate) struct LeaderWithin {
-    bound: Nanos,
+    bound: FromLastFault,
     roles: Vec<Option<(Role, u64)>>,
-    /// The last fault event: where the bound starts.
-    quiet_since: Nanos,
     /// Whether any fault event happened (otherwise the bound starts at time zero).
     faulted: bool,
     /// When, since then, a recognised leader first appeared, and who.
@@ -31,9 +30,8 @@ impl LeaderWithin {
     /// the last fault event (of time zero if there is none).
     pub(crate) fn new(bound: Nanos, nodes: usize) -> Self {
         LeaderWithin {
-            bound,
+            bound: FromLastFault::new(bound),
             roles: vec![None; nodes],
-            quiet_since: 0,
             faulted: false,
             met: None,
             status: Status::Unknown("the run has not ended".into()),
@@ -68,7 +66,7 @@ pub(super) fn leader_with_majority(roles: &[Option<(Role, u64)>]) -> Option<(u32
 
 impl Invariant for LeaderWithin {
     fn name(&self) -> String {
-        format!("leader_within {}", format_duration(self.bound))
+        format!("leader_within {}", format_duration(self.bound.bound))
     }
 
     fn property(&self) -> Property {
@@ -87,7 +85,7 @@ impl Invariant for LeaderWithin {
     }
 
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, cluster: &dyn RunView) {
-        if let Applied::Skipped { .. } = fault.applied {
+        if !self.bound.on_fault(at, fault) {
             return;
         }
         if let Applied::Crash { nodes } = &fault.applied {
@@ -95,26 +93,28 @@ impl Invariant for LeaderWithin {
                 self.roles[n as usize] = None;
             }
         }
-        self.quiet_since = at;
         self.faulted = true;
         self.met = None;
         self.check(at, cluster);
     }
 
     fn on_end(&mut self, cluster: &dyn RunView) {
-        let deadline = self.quiet_since.saturating_add(self.bound);
+        let quiet_since = self.bound.quiet_since;
+        let deadline = self.bound.due(quiet_since);
         let since = if self.faulted {
-            format!("the last fault at {}", format_instant(self.quiet_since))
+            format!("the last fault at {}", format_instant(quiet_since))
         } else {
             "the start of the run".to_string()
         };
         self.status = match self.met {
             Some((at, _, _)) if at <= deadline => Status::Pass,
-            _ if cluster.now() < deadline && self.met.is_none() => Status::Unknown(format!(
-                "the run ended {} after {since}, before the {} bound",
-                format_duration(cluster.now() - self.quiet_since),
-                format_duration(self.bound)
-            )),
+            _ if self.bound.cut_short(cluster.now()) && self.met.is_none() => {
+                Status::Unknown(format!(
+                    "the run ended {} after {since}, before the {} bound",
+                    format_duration(cluster.now() - quiet_since),
+                    format_duration(self.bound.bound)
+                ))
+            }
             met => {
                 let mut evidence: Vec<String> = self
                     .roles
@@ -139,7 +139,7 @@ impl Invariant for LeaderWithin {
                             "{} led term {term} with a majority only at {}, {} after the bound started",
                             cluster.name(leader),
                             format_instant(at),
-                            format_duration(at - self.quiet_since)
+                            format_duration(at - quiet_since)
                         ),
                     );
                 }
@@ -148,7 +148,7 @@ impl Invariant for LeaderWithin {
                     nodes: Vec::new(),
                     message: format!(
                         "no leader followed by a majority within {} of {since}",
-                        format_duration(self.bound)
+                        format_duration(self.bound.bound)
                     ),
                     evidence,
                 })
@@ -166,7 +166,7 @@ impl Invariant for LeaderWithin {
             "{} leads term {term} with a majority at {}, {} after {}",
             cluster.name(leader),
             format_instant(at),
-            format_duration((at - self.quiet_since) / 1_000 * 1_000),
+            format_duration((at - self.bound.quiet_since) / 1_000 * 1_000),
             if self.faulted {
                 "the last fault"
             } else {

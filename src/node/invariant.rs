@@ -9,7 +9,7 @@ use std::any::Any;
 use serde::Serialize;
 
 use super::history::History;
-use super::{FaultRecord, Nanos, Observation, ObservationKinds, RunView};
+use super::{Applied, FaultRecord, Nanos, Observation, ObservationKinds, RunView};
 
 /// Safety: nothing bad ever happens (a violation is final). Liveness: something good happens
 /// within a bound (judged once the faults are over).
@@ -348,5 +348,95 @@ impl FirstViolation {
     /// Violated if a violation was found, else holding.
     pub(crate) fn status(&self) -> Status {
         Status::of(&self.0)
+    }
+}
+
+/// A liveness bound counted from the last fault that changed something, or from the start of
+/// the run when none did: the clock every "within `D` of the last fault" invariant keeps
+/// (`leader_within`, and the protocols' `resolved_within`, `settled_within`, `lock_progress`,
+/// `no_lost_message`, `decided_within`). A fault stops the clock because liveness is judged
+/// only once the faults are over; a skipped fault changed nothing and does not.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FromLastFault {
+    /// The bound.
+    pub(crate) bound: Nanos,
+    /// The last fault that changed something (0 before any): where the bound starts.
+    pub(crate) quiet_since: Nanos,
+}
+
+impl FromLastFault {
+    pub(crate) fn new(bound: Nanos) -> Self {
+        FromLastFault {
+            bound,
+            quiet_since: 0,
+        }
+    }
+
+    /// Notes a fault, and answers whether it restarted the bound: a skipped one did not.
+    pub(crate) fn on_fault(&mut self, at: Nanos, fault: &FaultRecord) -> bool {
+        if matches!(fault.applied, Applied::Skipped { .. }) {
+            return false;
+        }
+        self.quiet_since = at;
+        true
+    }
+
+    /// Where the bound of something that began at `began` starts: its beginning, or the last
+    /// fault if that came later.
+    pub(crate) fn start(&self, began: Nanos) -> Nanos {
+        began.max(self.quiet_since)
+    }
+
+    /// When something that began at `began` must be settled by.
+    pub(crate) fn due(&self, began: Nanos) -> Nanos {
+        self.start(began).saturating_add(self.bound)
+    }
+
+    /// Whether a run ending at `now` ended before the bound from the last fault had passed:
+    /// then what is still unsettled is unknown, not late.
+    pub(crate) fn cut_short(&self, now: Nanos) -> bool {
+        now < self.due(0)
+    }
+}
+
+#[cfg(test)]
+mod from_last_fault_tests {
+    use super::*;
+    use crate::node::Origin;
+
+    const S: Nanos = 1_000_000_000;
+
+    fn fault(at: Nanos, applied: Applied) -> FaultRecord {
+        FaultRecord {
+            at,
+            origin: Origin::Schedule(0),
+            written: "heal".into(),
+            applied,
+            lasting: None,
+            dynamic: false,
+        }
+    }
+
+    #[test]
+    fn a_fault_restarts_the_bound_and_a_skipped_one_does_not() {
+        let mut b = FromLastFault::new(2 * S);
+        assert_eq!(
+            (b.start(S), b.due(S)),
+            (S, 3 * S),
+            "no fault: from its beginning"
+        );
+        assert!(b.on_fault(5 * S, &fault(5 * S, Applied::Heal)));
+        assert_eq!(
+            (b.start(S), b.due(S)),
+            (5 * S, 7 * S),
+            "from the later fault"
+        );
+        assert_eq!(b.due(6 * S), 8 * S, "from its beginning, after the fault");
+        let skipped = Applied::Skipped {
+            reason: "nothing to heal".into(),
+        };
+        assert!(!b.on_fault(6 * S, &fault(6 * S, skipped)));
+        assert_eq!(b.quiet_since, 5 * S, "a skipped fault changed nothing");
+        assert!(b.cut_short(7 * S - 1) && !b.cut_short(7 * S));
     }
 }

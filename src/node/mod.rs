@@ -16,6 +16,8 @@ mod protocol;
 pub mod rng;
 pub mod section;
 pub mod situation;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod time;
 mod view;
 

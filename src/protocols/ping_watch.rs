@@ -3,6 +3,26 @@
 //! master has been silent long enough to take over. Only the counting lives here; what a ping
 //! and a pong carry (an epoch, a generation) and what taking over means is each protocol's own.
 
+use crate::node::{ConfigError, Duration};
+
+/// The `[protocol]` fields every ping-watching protocol has: a ping interval above zero and
+/// at least one missed ping before taking over.
+pub(crate) fn validate(ping_interval: Duration, missed_pings: u32) -> Result<(), ConfigError> {
+    if ping_interval == Duration::ZERO {
+        return Err(ConfigError::new(
+            "ping_interval",
+            "ping_interval must be greater than zero",
+        ));
+    }
+    if missed_pings == 0 {
+        return Err(ConfigError::new(
+            "missed_pings",
+            "missed_pings must be at least 1",
+        ));
+    }
+    Ok(())
+}
+
 /// What a standby does on its ping tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tick {

@@ -30,6 +30,23 @@ pub fn sim(args: &[&str]) -> Output {
         .expect("the sim binary runs")
 }
 
+/// `sim replay`'s narrated lines of `file`, in order, at its own seed or as `extra` says. The
+/// replay must have run: exit 0, 1 or 3 (a verdict), never 2 (bad input).
+pub fn replay(file: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["replay", file];
+    args.extend_from_slice(extra);
+    let out = sim(&args);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1 | 3)),
+        "replay ran: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// The bundled lesson `file` with `from` replaced by `to`, written beside the test binaries as
 /// `name.toml`; returns its path. The copy lives outside scenarios/, so its `#:schema` comment
 /// would point nowhere: it is dropped.
@@ -194,6 +211,24 @@ impl Run {
             .iter()
             .find(|i| i["name"].as_str().unwrap().starts_with(name))
             .unwrap_or_else(|| panic!("no invariant {name}: {}", self.json["invariants"]))
+    }
+
+    /// The violation of the invariant `name`: its instant, nodes, message and evidence.
+    pub fn violation(&self, name: &str) -> (u64, Vec<String>, String, Vec<String>) {
+        let v = &self.invariant(name)["violation"];
+        let strings = |x: &Value| -> Vec<String> {
+            x.as_array()
+                .unwrap_or_else(|| panic!("{name} has a violation: {v}"))
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        };
+        (
+            v["at_ns"].as_u64().expect("a violation's instant"),
+            strings(&v["nodes"]),
+            v["message"].as_str().unwrap().to_string(),
+            strings(&v["evidence"]),
+        )
     }
 
     pub fn status(&self, name: &str) -> &str {

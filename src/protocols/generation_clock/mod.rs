@@ -42,7 +42,7 @@ use crate::node::{
 
 pub use messages::{Disk, GenerationFact, Msg, Timer};
 
-use super::ping_watch::{PingWatch, Tick};
+use super::ping_watch::{self, PingWatch, Tick};
 
 /// `[protocol]` settings of `generation-clock`.
 ///
@@ -264,18 +264,7 @@ impl Protocol for GenerationClock {
                 ),
             ));
         }
-        if config.ping_interval == Duration::ZERO {
-            return Err(ConfigError::new(
-                "ping_interval",
-                "ping_interval must be greater than zero",
-            ));
-        }
-        if config.missed_pings == 0 {
-            return Err(ConfigError::new(
-                "missed_pings",
-                "missed_pings must be at least 1",
-            ));
-        }
+        ping_watch::validate(config.ping_interval, config.missed_pings)?;
         Ok(())
     }
 

@@ -1,17 +1,15 @@
 //! The storage with and without its check, and the checker over what each does.
 
 use super::*;
-use crate::node::{
-    ClientId, ClockKind, Effect, LocalNanos, Nanos, NodeStatus, Op, RequestId, RunView, Status,
-};
+use crate::node::testing::{View, peers_of};
+use crate::node::{ClientId, Effect, Nanos, Op, RequestId, Status};
 
 fn node(id: u32, check: bool) -> GenerationClock {
     let config = GenerationConfig {
         check_generation: check,
         ..GenerationConfig::default()
     };
-    let peers: Vec<NodeId> = (0..3).filter(|&p| p != id).map(NodeId).collect();
-    GenerationClock::new(NodeId(id), &peers, &config, None)
+    GenerationClock::new(NodeId(id), &peers_of(NodeId(id), 3), &config, None)
 }
 
 fn step(
@@ -19,8 +17,7 @@ fn step(
     id: u32,
     f: impl FnOnce(&mut GenerationClock, &mut Ctx<'_, GenerationClock>),
 ) -> Vec<Effect<GenerationClock>> {
-    let peers: Vec<NodeId> = (0..3).filter(|&p| p != id).map(NodeId).collect();
-    crate::node::step(n, NodeId(id), &peers, 0, f)
+    crate::node::step(n, NodeId(id), &peers_of(NodeId(id), 3), 0, f)
 }
 
 fn put(generation: u64, seq: u64, value: &str) -> Msg {
@@ -51,24 +48,8 @@ fn old_after_new(check: bool) -> Vec<GenerationFact> {
     facts
 }
 
-struct View(Vec<String>);
-impl RunView for View {
-    fn now(&self) -> Nanos {
-        0
-    }
-    fn names(&self) -> &[String] {
-        &self.0
-    }
-    fn status(&self, _: u32) -> NodeStatus {
-        NodeStatus::Up
-    }
-    fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
-        0
-    }
-}
-
 fn judge(facts: &[GenerationFact]) -> Status {
-    let view = View(vec!["S".into(), "M1".into(), "M2".into()]);
+    let view = View::new(&["S", "M1", "M2"], 0);
     let mut check = (invariant::no_stale_write().build)(3, None);
     for (t, f) in facts.iter().enumerate() {
         check.on_fact(t as Nanos, 0, f, &view);

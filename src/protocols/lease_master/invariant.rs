@@ -153,23 +153,12 @@ pub fn stable_master() -> ProtocolInvariant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{ClockKind, LocalNanos, NodeStatus, Origin};
+    use crate::node::Origin;
+    use crate::node::testing::View;
 
-    struct View;
-    impl RunView for View {
-        fn now(&self) -> Nanos {
-            0
-        }
-        fn names(&self) -> &[String] {
-            static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-            NAMES.get_or_init(|| vec!["A".into(), "B".into(), "C".into()])
-        }
-        fn status(&self, _: u32) -> NodeStatus {
-            NodeStatus::Up
-        }
-        fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
-            0
-        }
+    /// A, B and C, at 0.
+    fn view() -> View {
+        View::new(&["A", "B", "C"], 0)
     }
 
     const MS: Nanos = 1_000_000;
@@ -195,9 +184,9 @@ mod tests {
     #[test]
     fn a_switch_with_no_fault_fails() {
         let mut inv = (stable_master().build)(3, None);
-        inv.on_observation(100 * MS, 0, &master(1), &View);
-        inv.on_fact(600 * MS, 0, &LeaseFact::Stopped { epoch: 1 }, &View);
-        inv.on_observation(700 * MS, 1, &master(2), &View);
+        inv.on_observation(100 * MS, 0, &master(1), &view());
+        inv.on_fact(600 * MS, 0, &LeaseFact::Stopped { epoch: 1 }, &view());
+        inv.on_observation(700 * MS, 1, &master(2), &view());
         let Status::Violated(v) = inv.status() else {
             panic!("a needless switch passed")
         };
@@ -214,14 +203,14 @@ mod tests {
     #[test]
     fn a_switch_after_a_fault_and_the_same_master_again_pass() {
         let mut inv = (stable_master().build)(3, None);
-        inv.on_observation(100 * MS, 0, &master(1), &View);
-        inv.on_observation(700 * MS, 0, &master(2), &View); // the same node again: no switch
-        inv.on_fault(800 * MS, &pause_a(800 * MS), &View);
-        inv.on_observation(1_500 * MS, 1, &master(3), &View);
+        inv.on_observation(100 * MS, 0, &master(1), &view());
+        inv.on_observation(700 * MS, 0, &master(2), &view()); // the same node again: no switch
+        inv.on_fault(800 * MS, &pause_a(800 * MS), &view());
+        inv.on_observation(1_500 * MS, 1, &master(3), &view());
         assert_eq!(inv.status(), Status::Pass);
-        assert!(inv.detail(&View).unwrap().contains("B has been master"));
+        assert!(inv.detail(&view()).unwrap().contains("B has been master"));
         // But the fault excused one switch only: B's successor needs a fault of its own.
-        inv.on_observation(2_500 * MS, 2, &master(4), &View);
+        inv.on_observation(2_500 * MS, 2, &master(4), &view());
         assert!(matches!(inv.status(), Status::Violated(_)));
     }
 }

@@ -1,12 +1,13 @@
 //! One peer at a time, driven by hand: who grants what, when the master acts and when it stops.
 
 use super::*;
+use crate::node::testing::{facts, peers_of, timer_set as timer};
 use crate::node::{Effect, Nanos};
 
 const MS: LocalNanos = 1_000_000;
 
 fn peers(id: u32) -> Vec<NodeId> {
-    (0..3).filter(|&p| p != id).map(NodeId).collect()
+    peers_of(NodeId(id), 3)
 }
 
 fn node(id: u32, config: &LeaseMasterConfig, disk: Option<&DiskOf<LeaseMaster>>) -> LeaseMaster {
@@ -49,15 +50,6 @@ fn asked(fx: &[Effect<LeaseMaster>]) -> Option<Msg> {
     })
 }
 
-fn facts(fx: &[Effect<LeaseMaster>]) -> Vec<LeaseFact> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Fact(f) => Some(f.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn roles(fx: &[Effect<LeaseMaster>]) -> Vec<Observation> {
     fx.iter()
         .filter_map(|e| match e {
@@ -80,13 +72,6 @@ fn answer(fx: &[Effect<LeaseMaster>]) -> Option<bool> {
 fn authority(fx: &[Effect<LeaseMaster>]) -> Option<LocalNanos> {
     fx.iter().find_map(|e| match e {
         Effect::Observe(Observation::Authority { until, .. }) => *until,
-        _ => None,
-    })
-}
-
-fn timer(fx: &[Effect<LeaseMaster>], which: Timer) -> Option<Nanos> {
-    fx.iter().find_map(|e| match e {
-        Effect::SetTimer { after, timer } if *timer == which => Some(*after),
         _ => None,
     })
 }

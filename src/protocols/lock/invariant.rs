@@ -21,6 +21,7 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 
+use crate::node::invariant::FromLastFault;
 use crate::node::{
     Applied, BoundInfo, FaultRecord, Invariant, InvariantInfo, Nanos, NodeId, Observation,
     ObservationKinds, Property, ProtocolInvariant, RunView, Status, Violation, format_duration,
@@ -225,9 +226,7 @@ impl Invariant for MutualExclusion {
 
 /// The checker of `lock_progress D`.
 pub(crate) struct LockProgress {
-    bound: Nanos,
-    /// The last fault that changed something.
-    quiet_since: Nanos,
+    bound: FromLastFault,
     /// The last acquisition: when, and by whom.
     last: Option<(Nanos, u32)>,
     /// Who holds the lock in its own belief, with the token, and who crashed holding it.
@@ -241,8 +240,7 @@ pub(crate) struct LockProgress {
 impl LockProgress {
     pub(crate) fn new(bound: Nanos) -> Self {
         LockProgress {
-            bound,
-            quiet_since: 0,
+            bound: FromLastFault::new(bound),
             last: None,
             holding: BTreeMap::new(),
             crashed_holding: Vec::new(),
@@ -254,13 +252,13 @@ impl LockProgress {
 
     /// The stretch without an acquisition that is open at `now`: where it started and why.
     fn since(&self) -> Nanos {
-        self.last.map_or(0, |(at, _)| at).max(self.quiet_since)
+        self.bound.start(self.last.map_or(0, |(at, _)| at))
     }
 
     /// A violation if the stretch open at `now` has reached the bound.
     fn late(&self, now: Nanos, view: &dyn RunView, ending: bool) -> Option<Violation> {
         let since = self.since();
-        let due = since.saturating_add(self.bound);
+        let due = self.bound.due(since);
         if now < due || (!ending && now == due) {
             return None;
         }
@@ -283,7 +281,7 @@ impl LockProgress {
                 nodes.push(view.name(who).to_string());
             }
         }
-        let after = if since == self.quiet_since && since > 0 {
+        let after = if since == self.bound.quiet_since && since > 0 {
             format!("the last fault at {}", format_instant(since))
         } else if since == 0 {
             "the start".to_string()
@@ -301,7 +299,7 @@ impl LockProgress {
             message: format!(
                 "no client acquired the lock for {} after {after} (none until {until}): the \
                  lock is stuck",
-                format_duration(self.bound)
+                format_duration(self.bound.bound)
             ),
             evidence,
         })
@@ -310,7 +308,7 @@ impl LockProgress {
 
 impl Invariant for LockProgress {
     fn name(&self) -> String {
-        format!("lock_progress {}", format_duration(self.bound))
+        format!("lock_progress {}", format_duration(self.bound.bound))
     }
     fn property(&self) -> Property {
         Property::Liveness
@@ -339,7 +337,8 @@ impl Invariant for LockProgress {
         }
     }
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _: &dyn RunView) {
-        if matches!(fault.applied, Applied::Skipped { .. }) {
+        // The stretch a fault interrupts is not judged: liveness counts from the last fault.
+        if !self.bound.on_fault(at, fault) {
             return;
         }
         if let Applied::Crash { nodes } = &fault.applied {
@@ -349,8 +348,6 @@ impl Invariant for LockProgress {
                 }
             }
         }
-        // The stretch a fault interrupts is not judged: liveness counts from the last fault.
-        self.quiet_since = at;
     }
     fn on_end(&mut self, view: &dyn RunView) {
         let now = view.now();
@@ -359,12 +356,12 @@ impl Invariant for LockProgress {
         }
         self.ended = Some(match &self.violation {
             Some(v) => Status::Violated(v.clone()),
-            None if self.last.is_none_or(|(at, _)| at < self.quiet_since) => {
+            None if self.last.is_none_or(|(at, _)| at < self.bound.quiet_since) => {
                 Status::Unknown(format!(
                     "the run ended {} after the last fault, before the bound of {} had passed, \
                      with no acquisition since",
-                    format_duration(now - self.quiet_since),
-                    format_duration(self.bound)
+                    format_duration(now - self.bound.quiet_since),
+                    format_duration(self.bound.bound)
                 ))
             }
             None => Status::Pass,

@@ -2,9 +2,11 @@
 //! broken run and holding on a correct one.
 
 use crate::node::{
-    Applied, ClockKind, DiskWrite, Effect, FaultRecord, Invariant, LocalNanos, Nanos, NodeId,
-    NodeStatus, Origin, Protocol, RunView, Status,
+    Applied, DiskWrite, Effect, FaultRecord, Invariant, LocalNanos, Nanos, NodeId, Origin,
+    Protocol, Status,
 };
+
+use crate::node::testing::{View, facts, peers_of, sent};
 
 use super::invariant::{LockProgress, MutualExclusion};
 use super::{Expiry, Lock, LockConfig, LockFact, Msg, Timer, Why};
@@ -16,7 +18,7 @@ const A: NodeId = NodeId(2);
 const B: NodeId = NodeId(3);
 
 fn peers(id: NodeId) -> Vec<NodeId> {
-    (0..4).map(NodeId).filter(|&n| n != id).collect()
+    peers_of(id, 4)
 }
 
 fn node(id: NodeId, cfg: &LockConfig) -> Lock {
@@ -30,24 +32,6 @@ fn step(
     f: impl FnOnce(&mut Lock, &mut crate::node::Ctx<'_, Lock>),
 ) -> Vec<Effect<Lock>> {
     crate::node::step(n, id, &peers(id), now, f)
-}
-
-fn sent(fx: &[Effect<Lock>]) -> Vec<(NodeId, Msg)> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Send { to, msg } => Some((*to, *msg)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn facts(fx: &[Effect<Lock>]) -> Vec<LockFact> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Fact(f) => Some(*f),
-            _ => None,
-        })
-        .collect()
 }
 
 fn ask(server: &mut Lock, from: NodeId, attempt: u64, now: LocalNanos) -> Vec<Effect<Lock>> {
@@ -382,30 +366,8 @@ fn validate_names_the_field() {
 // ---- the invariants ----------------------------------------------------------------------
 
 /// lock, store, A, B, C; always up; `now` as set.
-struct View(Vec<String>, Nanos);
-
-impl View {
-    fn at(now: Nanos) -> View {
-        View(
-            ["lock", "store", "A", "B", "C"].map(String::from).to_vec(),
-            now,
-        )
-    }
-}
-
-impl RunView for View {
-    fn now(&self) -> Nanos {
-        self.1
-    }
-    fn names(&self) -> &[String] {
-        &self.0
-    }
-    fn status(&self, _: u32) -> NodeStatus {
-        NodeStatus::Up
-    }
-    fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
-        0
-    }
+fn view(now: Nanos) -> View {
+    View::new(&["lock", "store", "A", "B", "C"], now)
 }
 
 const M: Nanos = 1_000_000;
@@ -417,12 +379,12 @@ fn granted(check: &mut dyn Invariant, at: Nanos, client: NodeId, token: u64) {
         attempt: token,
         token,
     };
-    check.on_fact(at, 0, &f, &View::at(at));
+    check.on_fact(at, 0, &f, &view(at));
     let f = LockFact::Acquired {
         attempt: token,
         token,
     };
-    check.on_fact(at, client.0, &f, &View::at(at));
+    check.on_fact(at, client.0, &f, &view(at));
 }
 
 fn accepted(check: &mut dyn Invariant, at: Nanos, client: NodeId, token: u64) {
@@ -431,7 +393,7 @@ fn accepted(check: &mut dyn Invariant, at: Nanos, client: NodeId, token: u64) {
         attempt: token,
         seq: 1,
     };
-    check.on_fact(at, 1, &f, &View::at(at));
+    check.on_fact(at, 1, &f, &view(at));
 }
 
 #[test]
@@ -446,7 +408,7 @@ fn mutual_exclusion_fails_when_a_superseded_holder_writes_after_its_successor() 
             client: A,
             token: 1,
         },
-        &View::at(0),
+        &view(0),
     );
     granted(&mut check, 600 * M, B, 2);
     accepted(&mut check, 605 * M, B, 2);
@@ -490,7 +452,7 @@ fn crash(check: &mut dyn Invariant, at: Nanos, node: u32) {
         lasting: None,
         dynamic: true,
     };
-    check.on_fault(at, &record, &View::at(at));
+    check.on_fault(at, &record, &view(at));
 }
 
 fn acquired(check: &mut dyn Invariant, at: Nanos, node: NodeId, token: u64) {
@@ -498,7 +460,7 @@ fn acquired(check: &mut dyn Invariant, at: Nanos, node: NodeId, token: u64) {
         attempt: token,
         token,
     };
-    check.on_fact(at, node.0, &f, &View::at(at));
+    check.on_fact(at, node.0, &f, &view(at));
 }
 
 #[test]
@@ -506,7 +468,7 @@ fn lock_progress_fails_when_a_holder_crashes_holding_a_lock_that_never_expires()
     let mut check = LockProgress::new(2_000 * M);
     acquired(&mut check, 100 * M, A, 1);
     crash(&mut check, 1_000 * M, A.0);
-    check.on_end(&View::at(5_000 * M));
+    check.on_end(&view(5_000 * M));
     let Status::Violated(v) = check.status() else {
         panic!("a stuck lock passed");
     };
@@ -526,13 +488,13 @@ fn lock_progress_holds_when_the_lock_moves_on_and_is_unknown_when_cut_short() {
     crash(&mut check, 1_000 * M, A.0);
     acquired(&mut check, 1_500 * M, B, 2);
     acquired(&mut check, 3_000 * M, A, 3);
-    check.on_end(&View::at(4_500 * M));
+    check.on_end(&view(4_500 * M));
     assert_eq!(check.status(), Status::Pass);
 
     let mut short = LockProgress::new(2_000 * M);
     acquired(&mut short, 100 * M, A, 1);
     crash(&mut short, 1_000 * M, A.0);
-    short.on_end(&View::at(1_500 * M));
+    short.on_end(&view(1_500 * M));
     assert!(matches!(short.status(), Status::Unknown(_)));
 }
 

@@ -49,7 +49,7 @@ use crate::node::{
     Protocol, ProtocolInvariant, Reply, RequestId, Role,
 };
 
-use super::ping_watch::{PingWatch, Tick};
+use super::ping_watch::{self, PingWatch, Tick};
 
 pub use messages::{Entry, MasterSlaveFact, Msg, Timer, Written};
 
@@ -432,18 +432,7 @@ impl Protocol for MasterSlave {
     }
 
     fn validate(config: &MasterSlaveConfig, cluster_size: usize) -> Result<(), ConfigError> {
-        if config.ping_interval == Duration::ZERO {
-            return Err(ConfigError::new(
-                "ping_interval",
-                "ping_interval must be greater than zero",
-            ));
-        }
-        if config.missed_pings == 0 {
-            return Err(ConfigError::new(
-                "missed_pings",
-                "missed_pings must be at least 1",
-            ));
-        }
+        ping_watch::validate(config.ping_interval, config.missed_pings)?;
         if config.reads == Reads::HighWaterMark && cluster_size < 2 {
             return Err(ConfigError::new(
                 "reads",

@@ -3,9 +3,8 @@
 
 use super::*;
 use crate::node::history::{Call, History, Operation, Outcome, Output, TimeUnit, Value};
-use crate::node::{
-    ClientId, ClockKind, DiskWrite, Effect, LocalNanos, Nanos, NodeStatus, RunView, Status,
-};
+use crate::node::testing::{View, peers_of};
+use crate::node::{ClientId, DiskWrite, Effect, Nanos, Status};
 
 fn config(ack: Ack, replication: Replication) -> MasterSlaveConfig {
     MasterSlaveConfig {
@@ -72,18 +71,7 @@ fn a_promoted_slave_shows_only_what_it_learned_was_below_the_mark() {
     step(&mut m, 0, 2, |m, c| m.on_request(c, put(2)));
     for index in 1..=2 {
         let entry = m.log[index as usize - 1].clone();
-        step(&mut s, 1, 2, |s, c| {
-            s.on_message(
-                c,
-                NodeId(0),
-                Msg::Replicate {
-                    epoch: 1,
-                    index,
-                    entry,
-                    hwm: index - 1,
-                },
-            )
-        });
+        replicate(&mut s, index, entry, index - 1);
     }
     for _ in 0..4 {
         step(&mut s, 1, 2, |s, c| s.on_timer(c, Timer::Ping));
@@ -100,7 +88,7 @@ fn a_promoted_slave_shows_only_what_it_learned_was_below_the_mark() {
 }
 
 fn peers(id: u32, n: u32) -> Vec<NodeId> {
-    (0..n).filter(|&p| p != id).map(NodeId).collect()
+    peers_of(NodeId(id), n)
 }
 
 fn step(
@@ -110,6 +98,28 @@ fn step(
     f: impl FnOnce(&mut MasterSlave, &mut Ctx<'_, MasterSlave>),
 ) -> Vec<Effect<MasterSlave>> {
     crate::node::step(node, NodeId(id), &peers(id, n), 0, f)
+}
+
+/// The master of epoch 1 (node 0 of 2) sends entry `index`, with the mark at `hwm`, to the
+/// slave (node 1).
+fn replicate(
+    slave: &mut MasterSlave,
+    index: u64,
+    entry: Entry,
+    hwm: u64,
+) -> Vec<Effect<MasterSlave>> {
+    step(slave, 1, 2, |s, c| {
+        s.on_message(
+            c,
+            NodeId(0),
+            Msg::Replicate {
+                epoch: 1,
+                index,
+                entry,
+                hwm,
+            },
+        )
+    })
 }
 
 fn request(seq: u64) -> RequestId {
@@ -184,18 +194,7 @@ fn semi_sync_answers_only_when_a_slave_acknowledges() {
     // The slave appends, and acknowledges after the append (so after its sync).
     let mut s = started(1, 2, &cfg);
     let entry = m.log[0].clone();
-    let fx = step(&mut s, 1, 2, |s, c| {
-        s.on_message(
-            c,
-            NodeId(0),
-            Msg::Replicate {
-                epoch: 1,
-                index: 1,
-                entry,
-                hwm: 0,
-            },
-        )
-    });
+    let fx = replicate(&mut s, 1, entry, 0);
     let append = fx
         .iter()
         .position(|e| matches!(e, Effect::Persist(DiskWrite::Append(_))))
@@ -271,18 +270,7 @@ fn a_silent_master_is_replaced_with_a_new_epoch_and_a_returning_one_steps_down()
     let mut old = started(0, 2, &cfg);
     step(&mut old, 0, 2, |m, c| m.on_request(c, put(7)));
     let entry = old.log[0].clone();
-    let fx = step(&mut s, 1, 2, |s, c| {
-        s.on_message(
-            c,
-            NodeId(0),
-            Msg::Replicate {
-                epoch: 1,
-                index: 1,
-                entry,
-                hwm: 0,
-            },
-        )
-    });
+    let fx = replicate(&mut s, 1, entry, 0);
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::Send {
@@ -328,21 +316,9 @@ fn validate_refuses_semi_sync_without_a_slave_and_with_an_early_answer() {
     assert!(MasterSlave::validate(&semi, 2).is_ok());
 }
 
-struct View;
-impl RunView for View {
-    fn now(&self) -> Nanos {
-        100
-    }
-    fn names(&self) -> &[String] {
-        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-        NAMES.get_or_init(|| vec!["A".into(), "B".into()])
-    }
-    fn status(&self, _: u32) -> NodeStatus {
-        NodeStatus::Up
-    }
-    fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
-        0
-    }
+/// A and B, at 100 ns.
+fn view() -> View {
+    View::new(&["A", "B"], 100)
 }
 
 fn written(value: &str) -> Written {
@@ -398,7 +374,7 @@ fn judge_with(
             role: *role,
             term: 1,
         };
-        check.on_observation(0, *node, &obs, &View);
+        check.on_observation(0, *node, &obs, &view());
     }
     let facts = [
         (
@@ -428,9 +404,9 @@ fn judge_with(
         ),
     ];
     for (at, node, f) in &facts {
-        check.on_fact(*at, *node, f, &View);
+        check.on_fact(*at, *node, f, &view());
     }
-    check.on_end(&View);
+    check.on_end(&view());
     check.on_history(&History {
         ops: vec![op],
         time_unit: TimeUnit::Nanos,

@@ -11,17 +11,16 @@
 //!   deadline has passed unconsumed is a violation, at its deadline; unknown when the run ends
 //!   within `D` of the last fault with a committed message not yet consumed.
 //!
-//! The bound from the last fault is the one `resolved_within` and `lock_progress` keep; it is
-//! written again here because a protocol imports no other protocol.
+//! The bound from the last fault is `node::invariant::FromLastFault`, the one
+//! `resolved_within` and `lock_progress` keep too.
 
 use std::any::Any;
 use std::collections::BTreeMap;
 
-use crate::node::invariant::FirstViolation;
+use crate::node::invariant::{FirstViolation, FromLastFault};
 use crate::node::{
-    Applied, BoundInfo, FaultRecord, Invariant, InvariantInfo, Nanos, Observation,
-    ObservationKinds, Property, ProtocolInvariant, RunView, Status, Violation, format_duration,
-    format_instant,
+    BoundInfo, FaultRecord, Invariant, InvariantInfo, Nanos, Observation, ObservationKinds,
+    Property, ProtocolInvariant, RunView, Status, Violation, format_duration, format_instant,
 };
 
 use super::messages::{By, MessagingFact, Why};
@@ -250,9 +249,7 @@ impl Invariant for NoDuplicateEffect {
 
 /// The checker of `no_lost_message D`.
 pub(crate) struct NoLostMessage {
-    bound: Nanos,
-    /// The last fault that changed something: where the bound starts.
-    quiet_since: Nanos,
+    bound: FromLastFault,
     ledger: Ledger,
     status: Status,
 }
@@ -260,21 +257,16 @@ pub(crate) struct NoLostMessage {
 impl NoLostMessage {
     pub(crate) fn new(bound: Nanos) -> Self {
         NoLostMessage {
-            bound,
-            quiet_since: 0,
+            bound: FromLastFault::new(bound),
             ledger: Ledger::default(),
             status: Status::Unknown("the run has not ended".into()),
         }
-    }
-
-    fn due(&self, committed: Nanos) -> Nanos {
-        committed.max(self.quiet_since).saturating_add(self.bound)
     }
 }
 
 impl Invariant for NoLostMessage {
     fn name(&self) -> String {
-        format!("no_lost_message {}", format_duration(self.bound))
+        format!("no_lost_message {}", format_duration(self.bound.bound))
     }
     fn property(&self) -> Property {
         Property::Liveness
@@ -289,10 +281,7 @@ impl Invariant for NoLostMessage {
         }
     }
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _: &dyn RunView) {
-        // A skipped fault changed nothing and does not restart the bound.
-        if !matches!(fault.applied, Applied::Skipped { .. }) {
-            self.quiet_since = at;
-        }
+        self.bound.on_fault(at, fault);
     }
     fn on_end(&mut self, view: &dyn RunView) {
         let now = view.now();
@@ -306,7 +295,7 @@ impl Invariant for NoLostMessage {
             .collect();
         let late = open
             .iter()
-            .filter(|&&(_, at)| self.due(at) <= now)
+            .filter(|&&(_, at)| self.bound.due(at) <= now)
             .min_by_key(|&&(_, at)| at);
         self.status = match late {
             Some(&(txn, at)) => {
@@ -319,34 +308,32 @@ impl Invariant for NoLostMessage {
                         "its message is still prepared on the broker: no confirm reached it".into(),
                     );
                 }
-                let since = at.max(self.quiet_since);
+                let since = self.bound.start(at);
                 let from = if since == at {
                     "its commit".to_string()
                 } else {
                     format!("the last fault at {}", format_instant(since))
                 };
                 Status::Violated(Violation {
-                    at: self.due(at),
+                    at: self.bound.due(at),
                     nodes: vec![view.name(0).to_string(), consumer(view)],
                     message: format!(
                         "transaction {txn} committed at {} and its message was not consumed \
                          within {} of {from}, nor by the end of the run at {}: a lost message",
                         format_instant(at),
-                        format_duration(self.bound),
+                        format_duration(self.bound.bound),
                         format_instant(now)
                     ),
                     evidence,
                 })
             }
-            None if !open.is_empty() && now < self.quiet_since.saturating_add(self.bound) => {
-                Status::Unknown(format!(
-                    "the run ended {} after the last fault, before the bound of {} had \
+            None if !open.is_empty() && self.bound.cut_short(now) => Status::Unknown(format!(
+                "the run ended {} after the last fault, before the bound of {} had \
                      passed, with {} committed message(s) not yet consumed",
-                    format_duration(now - self.quiet_since),
-                    format_duration(self.bound),
-                    open.len()
-                ))
-            }
+                format_duration(now - self.bound.quiet_since),
+                format_duration(self.bound.bound),
+                open.len()
+            )),
             None => Status::Pass,
         };
     }

@@ -2,9 +2,11 @@
 //! invariant failing on a broken run and holding on a correct one.
 
 use crate::node::{
-    Applied, ClockKind, DiskWrite, Duration, Effect, FaultRecord, Invariant, LocalNanos, Nanos,
-    NodeId, NodeStatus, Origin, Protocol, RunView, Status,
+    Applied, Duration, Effect, FaultRecord, Invariant, LocalNanos, Nanos, NodeId, Origin, Protocol,
+    Status,
 };
+
+use crate::node::testing::{View, facts, peers_of, persisted, sent};
 
 use super::invariants::{NoDuplicateEffect, NoLostMessage, NoOrphanMessage};
 use super::{Design, Disk, Messaging, MessagingConfig, MessagingFact, Msg, Timer, Why};
@@ -15,7 +17,7 @@ const MQ: NodeId = NodeId(1);
 const STOCK: NodeId = NodeId(2);
 
 fn peers(id: NodeId) -> Vec<NodeId> {
-    (0..3).map(NodeId).filter(|&n| n != id).collect()
+    peers_of(id, 3)
 }
 
 fn config(design: Design) -> MessagingConfig {
@@ -43,33 +45,9 @@ fn step(
     crate::node::step(n, id, &peers(id), now, f)
 }
 
-fn sent(fx: &[Effect<Messaging>]) -> Vec<(NodeId, Msg)> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Send { to, msg } => Some((*to, *msg)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn facts(fx: &[Effect<Messaging>]) -> Vec<MessagingFact> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Fact(f) => Some(*f),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The last state the handler wrote to disk.
 fn disk(fx: &[Effect<Messaging>]) -> Disk {
-    fx.iter()
-        .rev()
-        .find_map(|e| match e {
-            Effect::Persist(DiskWrite::State(s)) => Some(s.clone()),
-            _ => None,
-        })
-        .expect("the handler wrote its database")
+    persisted(fx).expect("the handler wrote its database")
 }
 
 fn timer(n: &mut Messaging, id: NodeId, now: LocalNanos, t: Timer) -> Vec<Effect<Messaging>> {
@@ -369,33 +347,14 @@ fn validate_wants_three_nodes_and_a_probability() {
 // ---- the invariants ----------------------------------------------------------------------
 
 /// orders, mq, stock; always up; `now` as set.
-struct View(Vec<String>, Nanos);
-
-impl View {
-    fn at(now: Nanos) -> View {
-        View(["orders", "mq", "stock"].map(String::from).to_vec(), now)
-    }
-}
-
-impl RunView for View {
-    fn now(&self) -> Nanos {
-        self.1
-    }
-    fn names(&self) -> &[String] {
-        &self.0
-    }
-    fn status(&self, _: u32) -> NodeStatus {
-        NodeStatus::Up
-    }
-    fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
-        0
-    }
+fn view(now: Nanos) -> View {
+    View::new(&["orders", "mq", "stock"], now)
 }
 
 const M: Nanos = 1_000_000;
 
 fn fact(check: &mut dyn Invariant, at: Nanos, node: u32, f: MessagingFact) {
-    check.on_fact(at, node, &f, &View::at(at));
+    check.on_fact(at, node, &f, &view(at));
 }
 
 fn committed(check: &mut dyn Invariant, at: Nanos, txn: u64) {
@@ -487,7 +446,7 @@ fn crash(check: &mut dyn Invariant, at: Nanos, node: u32) {
         lasting: None,
         dynamic: false,
     };
-    check.on_fault(at, &record, &View::at(at));
+    check.on_fault(at, &record, &view(at));
 }
 
 #[test]
@@ -497,7 +456,7 @@ fn no_lost_message_fails_when_a_committed_message_is_never_consumed() {
     consumed(&mut check, 110 * M, 1, 1);
     committed(&mut check, 1_000 * M, 2);
     crash(&mut check, 1_050 * M, 0);
-    check.on_end(&View::at(4_000 * M));
+    check.on_end(&view(4_000 * M));
     let Status::Violated(v) = check.status() else {
         panic!("a lost message passed");
     };
@@ -525,12 +484,12 @@ fn no_lost_message_holds_when_every_committed_message_is_consumed_and_is_unknown
     rolled_back(&mut check, 300 * M, 2);
     // Committed too late for its deadline to have passed: not judged.
     committed(&mut check, 3_500 * M, 3);
-    check.on_end(&View::at(4_000 * M));
+    check.on_end(&view(4_000 * M));
     assert_eq!(check.status(), Status::Pass);
 
     let mut short = NoLostMessage::new(2_000 * M);
     committed(&mut short, 100 * M, 1);
     crash(&mut short, 1_000 * M, 1);
-    short.on_end(&View::at(1_500 * M));
+    short.on_end(&view(1_500 * M));
     assert!(matches!(short.status(), Status::Unknown(_)));
 }

@@ -12,10 +12,10 @@ use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Ballot, Fact, Value};
+use crate::node::invariant::FromLastFault;
 use crate::node::{
-    Applied, BoundInfo, FaultRecord, Invariant, InvariantInfo, Nanos, Observation,
-    ObservationKinds, Property, ProtocolInvariant, RunView, Status, Violation, format_duration,
-    format_instant,
+    BoundInfo, FaultRecord, Invariant, InvariantInfo, Nanos, Observation, ObservationKinds,
+    Property, ProtocolInvariant, RunView, Status, Violation, format_duration, format_instant,
 };
 
 fn cast(fact: &dyn Any) -> Option<&Fact> {
@@ -253,9 +253,7 @@ impl Invariant for Validity {
 
 /// `decided_within D`: a value chosen within `D` of the start or the last fault.
 pub(crate) struct DecidedWithin {
-    bound: Nanos,
-    /// The last fault that changed something: where the bound starts.
-    quiet_since: Nanos,
+    bound: FromLastFault,
     tally: Tally,
     /// Every ballot begun, and when.
     began: Vec<(Nanos, Ballot)>,
@@ -265,8 +263,7 @@ pub(crate) struct DecidedWithin {
 impl DecidedWithin {
     pub(crate) fn new(bound: Nanos) -> Self {
         DecidedWithin {
-            bound,
-            quiet_since: 0,
+            bound: FromLastFault::new(bound),
             tally: Tally::default(),
             began: Vec::new(),
             status: Status::Unknown("the run has not ended".into()),
@@ -276,7 +273,7 @@ impl DecidedWithin {
 
 impl Invariant for DecidedWithin {
     fn name(&self) -> String {
-        format!("decided_within {}", format_duration(self.bound))
+        format!("decided_within {}", format_duration(self.bound.bound))
     }
     fn property(&self) -> Property {
         Property::Liveness
@@ -299,25 +296,24 @@ impl Invariant for DecidedWithin {
         }
     }
     fn on_fault(&mut self, at: Nanos, fault: &FaultRecord, _: &dyn RunView) {
-        if !matches!(fault.applied, Applied::Skipped { .. }) {
-            self.quiet_since = at;
-        }
+        self.bound.on_fault(at, fault);
     }
     fn on_end(&mut self, view: &dyn RunView) {
-        let due = self.quiet_since.saturating_add(self.bound);
-        let from = if self.quiet_since == 0 {
+        let quiet_since = self.bound.quiet_since;
+        let due = self.bound.due(quiet_since);
+        let from = if quiet_since == 0 {
             "the start".to_string()
         } else {
-            format!("the last fault at {}", format_instant(self.quiet_since))
+            format!("the last fault at {}", format_instant(quiet_since))
         };
         let first = self.tally.chosen.first().map(|c| c.0);
         self.status = match first {
             Some(at) if at <= due => Status::Pass,
-            _ if view.now() < due => Status::Unknown(format!(
+            _ if self.bound.cut_short(view.now()) => Status::Unknown(format!(
                 "the run ended {} after {from}, before the bound of {} had passed, with no value \
                  chosen",
-                format_duration(view.now().saturating_sub(self.quiet_since)),
-                format_duration(self.bound)
+                format_duration(view.now().saturating_sub(quiet_since)),
+                format_duration(self.bound.bound)
             )),
             chosen => {
                 // The ballots of the window the bound gave, the last ones as evidence.
@@ -346,7 +342,7 @@ impl Invariant for DecidedWithin {
                     message: format!(
                         "no value was chosen within {} of {from}: {} ballots begun and none \
                          accepted by a majority",
-                        format_duration(self.bound),
+                        format_duration(self.bound.bound),
                         within.len()
                     ),
                     evidence,

@@ -3,9 +3,8 @@
 //! broken run and holding on a sound one.
 
 use super::*;
-use crate::node::{
-    Applied, Disk, DiskWrite, Effect, FaultRecord, Invariant, Nanos, Origin, RunView, Status,
-};
+use crate::node::testing::{View, facts, persisted, sent};
+use crate::node::{Applied, Disk, Effect, FaultRecord, Invariant, Nanos, Origin, Status};
 
 const A: NodeId = NodeId(0);
 const B: NodeId = NodeId(1);
@@ -37,31 +36,6 @@ fn deliver(n: &mut Paxos, from: NodeId, msg: Msg) -> Vec<Effect<Paxos>> {
     step(n, 0, |n, c| n.on_message(c, from, msg))
 }
 
-fn sends(fx: &[Effect<Paxos>]) -> Vec<(NodeId, Msg)> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Send { to, msg } => Some((*to, msg.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn facts(fx: &[Effect<Paxos>]) -> Vec<Fact> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Fact(f) => Some(f.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn persisted(fx: &[Effect<Paxos>]) -> Option<Durable> {
-    fx.iter().rev().find_map(|e| match e {
-        Effect::Persist(DiskWrite::State(d)) => Some(d.clone()),
-        _ => None,
-    })
-}
-
 /// An acceptor only (C of three nodes where A and B propose).
 fn acceptor_c(config: &PaxosConfig) -> Paxos {
     node(C, config, None)
@@ -83,7 +57,7 @@ fn an_acceptor_writes_its_promise_to_disk_before_it_answers() {
     assert!(persist.unwrap() < send.unwrap(), "{fx:?}");
     assert_eq!(persisted(&fx).unwrap().promised, Some(b(1, A)));
     assert_eq!(
-        sends(&fx),
+        sent(&fx),
         [(
             A,
             Msg::Promise {
@@ -101,7 +75,7 @@ fn an_acceptor_refuses_a_ballot_lower_than_its_promise() {
     deliver(&mut c, B, Msg::Prepare { ballot: b(2, B) });
     let fx = deliver(&mut c, A, Msg::Prepare { ballot: b(1, A) });
     assert_eq!(
-        sends(&fx),
+        sent(&fx),
         [(
             A,
             Msg::Nack {
@@ -119,7 +93,7 @@ fn an_acceptor_refuses_a_ballot_lower_than_its_promise() {
         },
     );
     assert_eq!(
-        sends(&fx),
+        sent(&fx),
         [(
             A,
             Msg::Nack {
@@ -147,7 +121,7 @@ fn an_accepting_acceptor_tells_the_proposer_and_every_learner() {
         value: Value(A),
     };
     // A and B by the network; C, itself a learner, through memory.
-    assert_eq!(sends(&fx), [(A, accepted.clone()), (B, accepted)]);
+    assert_eq!(sent(&fx), [(A, accepted.clone()), (B, accepted)]);
     assert_eq!(
         facts(&fx),
         [Fact::Accepted {
@@ -190,7 +164,7 @@ fn a_proposer_writes_its_round_before_it_prepares_and_never_reuses_it() {
     assert!(persist.unwrap() < send.unwrap());
     assert_eq!(persisted(&fx).unwrap().round, 1);
     assert_eq!(
-        sends(&fx),
+        sent(&fx),
         [
             (B, Msg::Prepare { ballot: b(1, A) }),
             (C, Msg::Prepare { ballot: b(1, A) })
@@ -231,7 +205,7 @@ fn a_promised_proposer_proposes_the_highest_accepted_value_not_its_own() {
             own: false
         }
     );
-    assert!(sends(&fx).contains(&(
+    assert!(sent(&fx).contains(&(
         C,
         Msg::Accept {
             ballot: b(5, B),
@@ -305,7 +279,7 @@ fn without_backoff_a_preempted_proposer_outbids_at_once() {
     let mut a = preparing(A, &config, 1);
     // B's higher ballot reaches A's acceptor: A promises it, and at once prepares above it.
     let fx = deliver(&mut a, B, Msg::Prepare { ballot: b(1, B) });
-    let s = sends(&fx);
+    let s = sent(&fx);
     assert_eq!(
         s[0],
         (
@@ -323,7 +297,7 @@ fn without_backoff_a_preempted_proposer_outbids_at_once() {
 fn with_backoff_a_preempted_proposer_waits_a_random_time_first() {
     let mut a = preparing(A, &two_proposers(), 1);
     let fx = deliver(&mut a, B, Msg::Prepare { ballot: b(1, B) });
-    assert_eq!(sends(&fx).len(), 1, "only the promise: {fx:?}");
+    assert_eq!(sent(&fx).len(), 1, "only the promise: {fx:?}");
     let wait = fx.iter().find_map(|e| match e {
         Effect::SetTimer { after, .. } => Some(*after),
         _ => None,
@@ -360,7 +334,7 @@ fn a_restarted_acceptor_keeps_its_promise_and_a_forgetful_one_does_not() {
     let mut back = node(C, &config, Some(&disk));
     let fx = deliver(&mut back, B, Msg::Prepare { ballot: b(4, B) });
     assert_eq!(
-        sends(&fx)[0].1,
+        sent(&fx)[0].1,
         Msg::Promise {
             ballot: b(4, B),
             accepted: Some((b(3, A), Value(A)))
@@ -388,7 +362,7 @@ fn a_restarted_acceptor_keeps_its_promise_and_a_forgetful_one_does_not() {
     let mut back = node(C, &forgetful, Some(&disk));
     let fx = deliver(&mut back, B, Msg::Prepare { ballot: b(1, B) });
     assert_eq!(
-        sends(&fx)[0].1,
+        sent(&fx)[0].1,
         Msg::Promise {
             ballot: b(1, B),
             accepted: None
@@ -399,25 +373,8 @@ fn a_restarted_acceptor_keeps_its_promise_and_a_forgetful_one_does_not() {
 
 // ---- the invariants -----------------------------------------------------------------------
 
-struct View(Vec<String>, Nanos);
-
-impl RunView for View {
-    fn now(&self) -> Nanos {
-        self.1
-    }
-    fn names(&self) -> &[String] {
-        &self.0
-    }
-    fn status(&self, _: u32) -> crate::node::NodeStatus {
-        crate::node::NodeStatus::Up
-    }
-    fn read_clock(&self, _: u32, _: crate::node::ClockKind) -> crate::node::LocalNanos {
-        0
-    }
-}
-
 fn view(now: Nanos) -> View {
-    View(vec!["A".into(), "B".into(), "C".into()], now)
+    View::new(&["A", "B", "C"], now)
 }
 
 fn accepted(round: u64, proposer: NodeId, value: NodeId) -> Fact {

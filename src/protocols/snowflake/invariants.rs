@@ -305,26 +305,11 @@ pub fn catalogue() -> Vec<ProtocolInvariant> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{ClientId, ClockKind, LocalNanos, NodeStatus, Origin};
-
-    struct View(Vec<String>);
-    impl RunView for View {
-        fn now(&self) -> Nanos {
-            0
-        }
-        fn names(&self) -> &[String] {
-            &self.0
-        }
-        fn status(&self, _: u32) -> NodeStatus {
-            NodeStatus::Up
-        }
-        fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
-            0
-        }
-    }
+    use crate::node::testing::View;
+    use crate::node::{ClientId, Origin};
 
     fn view() -> View {
-        View(vec!["A".into(), "B".into()])
+        View::new(&["A", "B"], 0)
     }
 
     fn issued(id: u64, millis: u64, seq: u64) -> IdFact {

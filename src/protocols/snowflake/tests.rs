@@ -2,7 +2,8 @@
 //! clock goes back, when a millisecond fills up and when it restarts.
 
 use super::*;
-use crate::node::{ClientId, Disk, DiskWrite, Effect, RequestId, Rng, Stream};
+use crate::node::testing::{facts, persisted};
+use crate::node::{ClientId, Disk, Effect, RequestId};
 
 const MS: LocalNanos = 1_000_000;
 
@@ -16,14 +17,7 @@ fn at(
     wall: LocalNanos,
     f: impl FnOnce(&mut Snowflake, &mut Ctx<'_, Snowflake>),
 ) -> Vec<Effect<Snowflake>> {
-    let mut rng = Rng::derive(0, Stream::Node(0));
-    let mut effects = Vec::new();
-    let peers = [NodeId(1)];
-    f(
-        node,
-        &mut Ctx::new(NodeId(0), &peers, wall, wall, &mut rng, &mut effects),
-    );
-    effects
+    crate::node::step(node, NodeId(0), &[NodeId(1)], wall, f)
 }
 
 fn ask(seq: u64) -> ClientRequest<Ids> {
@@ -63,16 +57,6 @@ fn refused(effects: &[Effect<Snowflake>]) -> usize {
             )
         })
         .count()
-}
-
-fn facts(effects: &[Effect<Snowflake>]) -> Vec<&IdFact> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Fact(f) => Some(f),
-            _ => None,
-        })
-        .collect()
 }
 
 fn config(behind: OnClockBehind) -> SnowflakeConfig {
@@ -173,10 +157,7 @@ fn a_full_millisecond_wraps_into_a_duplicate_or_waits_for_the_next() {
 fn a_generator_that_persists_restarts_after_its_last_millisecond() {
     let mut g = generator(config(OnClockBehind::Wait));
     let fx = at(&mut g, 10 * MS, |n, c| n.on_request(c, ask(1)));
-    let written = fx.iter().find_map(|e| match e {
-        Effect::Persist(DiskWrite::State(s)) => Some(*s),
-        _ => None,
-    });
+    let written = persisted(&fx);
     let millis = millis_of(10 * MS);
     assert_eq!(written, Some(millis), "written before the reply");
     let first = ids(&fx)[0];

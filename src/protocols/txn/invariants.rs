@@ -16,8 +16,8 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 
-use crate::node::invariant::FirstViolation;
-use crate::node::{Applied as FaultApplied, BoundInfo};
+use crate::node::BoundInfo;
+use crate::node::invariant::{FirstViolation, FromLastFault};
 use crate::node::{
     FaultRecord, Invariant, InvariantInfo, Nanos, Observation, Property, ProtocolInvariant,
     RunView, Status, Violation, format_duration, format_instant,
@@ -446,49 +446,6 @@ impl Invariant for NoDoubleApply {
 }
 
 // ---- resolved_within ----------------------------------------------------------------------
-
-/// A liveness bound counted from the last fault that changed something (or the start of the
-/// run): what `resolved_within` and TCC's `settled_within` share.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FromLastFault {
-    /// The bound.
-    pub(crate) bound: Nanos,
-    /// The last fault event: where the bound starts.
-    pub(crate) quiet_since: Nanos,
-}
-
-impl FromLastFault {
-    pub(crate) fn new(bound: Nanos) -> Self {
-        FromLastFault {
-            bound,
-            quiet_since: 0,
-        }
-    }
-
-    /// Notes a fault; a skipped one changed nothing and does not restart the bound.
-    pub(crate) fn on_fault(&mut self, at: Nanos, fault: &FaultRecord) {
-        if !matches!(fault.applied, FaultApplied::Skipped { .. }) {
-            self.quiet_since = at;
-        }
-    }
-
-    /// Where the bound of something that began at `began` starts: its beginning, or the last
-    /// fault if that came later.
-    pub(crate) fn start(&self, began: Nanos) -> Nanos {
-        began.max(self.quiet_since)
-    }
-
-    /// When something that began at `began` must be settled by.
-    pub(crate) fn due(&self, began: Nanos) -> Nanos {
-        self.start(began).saturating_add(self.bound)
-    }
-
-    /// Whether a run ending at `now` ended before the bound from the last fault had passed:
-    /// then what is still unsettled is unknown, not late.
-    pub(crate) fn cut_short(&self, now: Nanos) -> bool {
-        now < self.quiet_since.saturating_add(self.bound)
-    }
-}
 
 /// `resolved_within D`: liveness — from the last fault (or the start), every transfer that
 /// began settles within `D`: each account it touched applied or rolled back, nothing left

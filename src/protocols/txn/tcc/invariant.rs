@@ -11,11 +11,11 @@
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::node::invariant::FromLastFault;
 use crate::node::{
     BoundInfo, FaultRecord, Invariant, InvariantInfo, Nanos, Observation, Property,
     ProtocolInvariant, RunView, Status, Violation, format_duration, format_instant,
 };
-use crate::protocols::txn::invariants::FromLastFault;
 use crate::protocols::txn::{Account, BankFact, TxnId};
 
 /// The checker.

@@ -178,30 +178,14 @@ impl SectionBuilder for TxnSection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{ClientId, ClockKind, LocalNanos, NodeStatus};
-
-    struct View(Vec<String>, Nanos);
-
-    impl RunView for View {
-        fn now(&self) -> Nanos {
-            self.1
-        }
-        fn names(&self) -> &[String] {
-            &self.0
-        }
-        fn status(&self, _: u32) -> NodeStatus {
-            NodeStatus::Up
-        }
-        fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
-            0
-        }
-    }
+    use crate::node::ClientId;
+    use crate::node::testing::View;
 
     const MS: Nanos = 1_000_000;
 
     #[test]
     fn counts_outcomes_and_measures_doubt_per_participant_and_what_is_still_blocked() {
-        let view = View(vec!["A".into(), "B".into(), "C".into()], 5_000 * MS);
+        let view = View::new(&["A", "B", "C"], 5_000 * MS);
         let t = |seq| TxnId {
             client: ClientId(0),
             seq,
