@@ -128,27 +128,10 @@ pub(crate) fn commit_needs_all_votes() -> ProtocolInvariant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::{ClientId, ClockKind, LocalNanos, NodeStatus, RequestId};
+    use crate::node::testing::View;
+    use crate::node::{ClientId, RequestId};
 
     const MS: Nanos = 1_000_000;
-
-    /// The three nodes of a 2PC run: the coordinator, then one participant per account.
-    struct Names(Vec<String>);
-
-    impl RunView for Names {
-        fn now(&self) -> Nanos {
-            0
-        }
-        fn names(&self) -> &[String] {
-            &self.0
-        }
-        fn status(&self, _: u32) -> NodeStatus {
-            NodeStatus::Up
-        }
-        fn read_clock(&self, _: u32, _: ClockKind) -> LocalNanos {
-            0
-        }
-    }
 
     const TXN: TxnId = RequestId {
         client: ClientId(0),
@@ -156,7 +139,7 @@ mod tests {
     };
 
     fn run(facts: &[(Nanos, u32, BankFact)]) -> Status {
-        let view = Names(["TC", "A", "B"].map(String::from).to_vec());
+        let view = View::new(&["TC", "A", "B"], 0);
         let mut check = (commit_needs_all_votes().build)(3, None);
         for (at, node, fact) in facts {
             check.on_fact(*at, *node, fact, &view);
