@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{MS, Run, S, code, run, scratch, show, sim};
+use common::{MS, S, code, run, scratch, show, sim};
 
 const ANY: &str = "scenarios/sessions/any-replica.toml";
 const STICKY: &str = "scenarios/sessions/sticky.toml";
@@ -14,24 +14,6 @@ const STICKY_CRASH: &str = "scenarios/sessions/sticky-crash.toml";
 const TOKEN: &str = "scenarios/sessions/version-token-nemesis.toml";
 const NO_AE: &str = "scenarios/sessions/no-anti-entropy.toml";
 const AE: &str = "scenarios/sessions/anti-entropy.toml";
-
-/// (instant, nodes, message, evidence) of `name`'s violation.
-fn violation(r: &Run, name: &str) -> (u64, Vec<String>, String, Vec<String>) {
-    let v = &r.invariant(name)["violation"];
-    let strings = |x: &serde_json::Value| -> Vec<String> {
-        x.as_array()
-            .unwrap_or_else(|| panic!("{name} has a violation: {v}"))
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
-    };
-    (
-        v["at_ns"].as_u64().expect("a violation's instant"),
-        strings(&v["nodes"]),
-        v["message"].as_str().unwrap().to_string(),
-        strings(&v["evidence"]),
-    )
-}
 
 /// The node named at the end of an evidence line (`… from C`).
 fn from(line: &str) -> &str {
@@ -50,7 +32,7 @@ fn any_replica_reads_go_back_in_time_and_miss_the_clients_own_writes() {
     assert_eq!(r.code, 1, "a safety violation");
     assert!(r.expectation_met());
     // read_your_writes: c0's write was acknowledged (through A), its next read went to C.
-    let (_, nodes, message, evidence) = violation(&r, "read_your_writes");
+    let (_, nodes, message, evidence) = r.violation("read_your_writes");
     assert!(
         message.contains("older than its own acknowledged write"),
         "{message}"
@@ -70,7 +52,7 @@ fn any_replica_reads_go_back_in_time_and_miss_the_clients_own_writes() {
         "{evidence:?}"
     );
     // monotonic_reads: two reads of one client, the later one from another node, older.
-    let (_, nodes, message, evidence) = violation(&r, "monotonic_reads");
+    let (_, nodes, message, evidence) = r.violation("monotonic_reads");
     assert!(
         message.contains("older than a version it had read"),
         "{message}"
@@ -145,7 +127,7 @@ fn when_the_sticky_node_crashes_its_clients_move_and_read_the_past_but_the_nodes
     assert_eq!(r.code, 1);
     assert!(r.expectation_met());
     for name in ["monotonic_reads", "read_your_writes"] {
-        let (at, nodes, _, evidence) = violation(&r, name);
+        let (at, nodes, _, evidence) = r.violation(name);
         // After B's crash at 2s, a client that had been served by B reads at C, cut off since 1s.
         assert!(at > 2 * S, "{name} at {at}");
         assert_eq!(from(&evidence[0]), "B", "{evidence:?}");
@@ -193,7 +175,7 @@ fn without_anti_entropy_a_lost_message_leaves_a_replica_behind_for_good() {
     let r = run(NO_AE, &[]);
     assert_eq!(r.code, 3, "a liveness failure: {}", r.stderr);
     assert!(r.expectation_met());
-    let (at, nodes, message, evidence) = violation(&r, "converges_within");
+    let (at, nodes, message, evidence) = r.violation("converges_within");
     let since = r.json["convergence"]["since_ns"].as_u64().unwrap();
     assert!(
         since < 3 * S + 500 * MS,

@@ -62,13 +62,11 @@ fn replies(effects: &[Effect<SessionNode>]) -> Vec<Reply<Session>> {
         .collect()
 }
 
+/// The messages sent, each with its receiver's index.
 fn sends(effects: &[Effect<SessionNode>]) -> Vec<(u32, Msg)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send { to, msg } => Some((to.0, msg.clone())),
-            _ => None,
-        })
+    crate::node::testing::sent(effects)
+        .into_iter()
+        .map(|(to, msg)| (to.0, msg))
         .collect()
 }
 
