@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{MS, S, sim, text};
+use common::{MS, S};
 use serde_json::Value;
 
 /// One narrated event of a replay: when, and its line.
@@ -14,10 +14,8 @@ struct Event {
 }
 
 fn replay(file: &str, seed: u64) -> Vec<Event> {
-    let out = sim(&["replay", file, "--seed", &seed.to_string(), "--json"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
+    common::replay(file, &["--seed", &seed.to_string(), "--json"])
+        .iter()
         .map(|l| serde_json::from_str::<Value>(l).expect("one JSON object per line"))
         .filter_map(|e| {
             Some(Event {

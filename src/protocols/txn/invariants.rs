@@ -26,7 +26,8 @@ use crate::workload::history::{Call, History, Outcome, Output};
 
 use super::bank::{Account, BankFact, TxnId};
 
-fn txn_name(txn: &TxnId) -> String {
+/// A transfer as the violations name it: `c0#57`.
+pub(crate) fn txn_name(txn: &TxnId) -> String {
     format!("c{}#{}", txn.client.0, txn.seq)
 }
 

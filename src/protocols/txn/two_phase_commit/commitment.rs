@@ -21,11 +21,8 @@ use crate::node::{
     Invariant, InvariantInfo, Nanos, Observation, Property, ProtocolInvariant, RunView, Status,
     format_instant,
 };
+use crate::protocols::txn::invariants::txn_name;
 use crate::protocols::txn::{Account, BankFact, TxnId};
-
-fn txn_name(txn: &TxnId) -> String {
-    format!("c{}#{}", txn.client.0, txn.seq)
-}
 
 /// `commit_needs_all_votes`.
 #[derive(Default)]
