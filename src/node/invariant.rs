@@ -191,6 +191,23 @@ pub trait Invariant {
     /// protocol (or family) reads it with `fact.downcast_ref::<TheFact>()`; the common ones
     /// ignore it.
     fn on_fact(&mut self, _at: Nanos, _node: u32, _fact: &dyn Any, _view: &dyn RunView) {}
+    /// Whether it reads [`Invariant::on_step`]: a run calls that only on the invariants that
+    /// say so, since every event of a run is a step.
+    fn reads_steps(&self) -> bool {
+        false
+    }
+    /// `node` begins a step: it handles a message (`Some((sender, message))`, typed by the
+    /// protocol: read it with `message.downcast_ref::<TheMsg>()`), a timer, a client's request
+    /// or its own (re)start. Every observation `node` makes until its next step, it makes in this
+    /// one: an invariant over what a node must do in reply to a message settles it at the next.
+    fn on_step(
+        &mut self,
+        _at: Nanos,
+        _node: u32,
+        _message: Option<(u32, &dyn Any)>,
+        _view: &dyn RunView,
+    ) {
+    }
     /// A fault happened.
     fn on_fault(&mut self, _at: Nanos, _fault: &FaultRecord, _view: &dyn RunView) {}
     /// The run is over (`view.now()` is when it ended).

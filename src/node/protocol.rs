@@ -202,8 +202,9 @@ pub trait Protocol: Sized + 'static {
     /// reports the observations for.
     const DEFAULT_INVARIANTS: &'static [&'static str] = &[];
 
-    /// What nodes send each other. `Serialize` feeds the trace and its hash.
-    type Msg: Clone + Debug + Serialize;
+    /// What nodes send each other. `Serialize` feeds the trace and its hash; `'static` lets an
+    /// invariant read a handled message (`Invariant::on_step`).
+    type Msg: Clone + Debug + Serialize + 'static;
     /// The protocol's timer names. Setting a timer that is pending replaces it.
     type Timer: Copy + Eq + Debug + Serialize;
     /// The `[protocol]` table of a scenario; unknown keys must be rejected

@@ -20,6 +20,7 @@ pub mod registry;
 pub mod story;
 pub mod trace_file;
 
+use std::any::Any;
 use std::fmt;
 use std::fs::File;
 use std::io::BufWriter;
@@ -367,6 +368,21 @@ pub(crate) fn run_panicking_at(
     registry::installed().run(scenario, options, panic_at)
 }
 
+impl RunObserver {
+    /// Hands the invariants that read steps each record that begins one.
+    fn on_step<P: Protocol>(&mut self, record: &Record<'_, P>, cluster: &Cluster) {
+        let (node, message) = match record.event {
+            Event::Deliver { from, to, msg, .. } => (to, Some((from, msg as &dyn Any))),
+            Event::Timer { node, .. } | Event::Start { node, .. } => (node, None),
+            Event::RequestDeliver { to, .. } => (to, None),
+            _ => return,
+        };
+        for &i in &self.stepping {
+            self.invariants[i].on_step(record.at, node, message, cluster);
+        }
+    }
+}
+
 /// Positions of readers of observations (checkers or sections), each with the kinds it reads.
 type Readers = Vec<(ObservationKinds, usize)>;
 
@@ -378,6 +394,8 @@ struct RunObserver {
     /// it reads: an observation goes only to those that read its kind, without a call to each
     /// of the others (a run with clients observes every log entry three times on every node).
     observing: (Readers, Readers),
+    /// The invariants that read every step (`Invariant::reads_steps`): usually none.
+    stepping: Vec<usize>,
     story: Story,
     trace: Option<TraceWriter<BufWriter<File>>>,
     capture: Option<Vec<String>>,
@@ -390,6 +408,9 @@ struct RunObserver {
 impl<P: Protocol> Observer<P> for RunObserver {
     #[inline]
     fn on_record(&mut self, record: &Record<'_, P>, cluster: &Cluster) {
+        if !self.stepping.is_empty() {
+            self.on_step(record, cluster);
+        }
         match &record.event {
             Event::Observe { node, obs } => {
                 let (invariants, sections) = &self.observing;
@@ -560,10 +581,14 @@ where
         interested(invariants.iter().map(|i| i.observes())),
         interested(sections.iter().map(|s| s.observes())),
     );
+    let stepping = (0..invariants.len())
+        .filter(|&i| invariants[i].reads_steps())
+        .collect();
     let observer = RunObserver {
         invariants,
         sections,
         observing,
+        stepping,
         story: Story::new(scenario.nodes.len()),
         trace,
         capture: options.capture.then(Vec::new),
@@ -963,6 +988,7 @@ missed_pings = 3
             invariants,
             sections: Vec::new(),
             observing,
+            stepping: Vec::new(),
             story: Story::new(2),
             trace: None,
             capture: None,

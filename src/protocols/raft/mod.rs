@@ -122,6 +122,7 @@ mod client;
 mod config;
 mod describe;
 mod durable;
+mod invariants;
 pub(crate) mod kv;
 pub(crate) mod lease;
 pub mod log;
@@ -134,7 +135,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::node::{
-    ClientRequest, ConfigError, Ctx, DiskOf, LocalNanos, NodeId, Observation, Protocol, Reply, Role,
+    ClientRequest, ConfigError, Ctx, DiskOf, LocalNanos, NodeId, Observation, Protocol,
+    ProtocolInvariant, Reply, Role,
 };
 
 #[cfg(test)]
@@ -340,6 +342,7 @@ impl Protocol for Raft {
         "one_vote_per_term",
         "monotonic_term",
         "monotonic_commit",
+        "adopts_newer_term",
     ];
 
     type Msg = Msg;
@@ -349,6 +352,10 @@ impl Protocol for Raft {
     type Api = crate::node::Kv;
     type Fact = crate::node::NoFacts;
     type Record = Entry;
+
+    fn invariants() -> Vec<ProtocolInvariant> {
+        vec![invariants::adopts_newer_term()]
+    }
 
     fn validate(config: &RaftConfig, cluster_size: usize) -> Result<(), ConfigError> {
         config::validate(config, cluster_size)
