@@ -239,3 +239,20 @@ fn fail_back_under_the_nemesis_yields_and_stays_safe() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn too_few_nodes_are_bad_input_at_the_cluster_with_what_is_needed() {
+    let three = lesson_variant(
+        FAIL_BACK,
+        "nodes = [\"zk\", \"storage\", \"a\", \"b\"]",
+        "nodes = [\"zk\", \"storage\", \"a\"]",
+        "arbiter-three-nodes",
+    );
+    let out = sim(&["run", &three]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("arbiter-three-nodes.toml:") && stderr.contains("at least 4 nodes"),
+        "{stderr}"
+    );
+}
