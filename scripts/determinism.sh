@@ -31,6 +31,7 @@ scenarios=(
   scenarios/failover/naive-swarm.toml
   scenarios/failover/generation-clock.toml
   scenarios/failover/lease-master-nemesis.toml
+  scenarios/failover/arbiter-nemesis.toml
   scenarios/txn/2pc-nemesis.toml
   scenarios/txn/2pc-raft-nemesis.toml
   scenarios/txn/tcc-nemesis.toml

@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use crate::node::{Nanos, Protocol, ProtocolInvariant};
 use crate::workload::Workload;
 
+pub mod arbiter;
 mod failover_situations;
 pub mod generation_clock;
 pub mod heartbeat;
@@ -28,6 +29,7 @@ pub mod raft;
 pub mod replica;
 pub mod session;
 pub mod snowflake;
+pub mod stale_write;
 pub mod txn;
 
 /// Receives each protocol type of a list in turn. The run layer implements it to build its
@@ -47,6 +49,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<naive_failover::NaiveFailover>();
     v.visit::<generation_clock::GenerationClock>();
     v.visit::<lease_master::LeaseMaster>();
+    v.visit::<arbiter::Arbiter>();
     v.visit::<txn::two_phase_commit::TwoPhaseCommit>();
     v.visit::<txn::tcc::Tcc>();
     v.visit::<replica::vector_clock::VectorClockReplica>();

@@ -1,11 +1,11 @@
-//! What the nodes of `generation-clock` send each other, their timer, what they keep on disk,
-//! and the facts the storage states.
+//! What the nodes of `generation-clock` send each other, their timer and what they keep on disk.
+//! The facts the storage states are the fenced storage's (`protocols::stale_write`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::node::{NodeId, Op, OpResult, RequestId};
+use crate::node::{Op, OpResult, RequestId};
 
 /// The messages of `generation-clock`.
 ///
@@ -79,41 +79,4 @@ pub struct Disk {
     pub highest: u64,
     /// The storage's data.
     pub data: BTreeMap<String, String>,
-}
-
-/// What the storage states, for `no_stale_write`.
-///
-/// ```
-/// use sim::node::{ClientId, NodeId, RequestId};
-/// use sim::protocols::generation_clock::GenerationFact;
-/// let applied = GenerationFact::Applied { generation: 2, from: NodeId(2), key: "k1".into(), request: RequestId { client: ClientId(0), seq: 1 }, write: true };
-/// assert_eq!(serde_json::to_value(&applied).unwrap()["applied"]["generation"], 2);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GenerationFact {
-    /// The storage carried out an operation a master sent under `generation`.
-    Applied {
-        /// The generation the master stamped it with.
-        generation: u64,
-        /// The master that sent it.
-        from: NodeId,
-        /// The key.
-        key: String,
-        /// The client's request.
-        request: RequestId,
-        /// Whether it changed (or could change) the data: put, append, cas.
-        write: bool,
-    },
-    /// The storage refused an operation of an older generation than `highest`.
-    Rejected {
-        /// The generation it carried.
-        generation: u64,
-        /// The highest the storage had seen.
-        highest: u64,
-        /// The master that sent it.
-        from: NodeId,
-        /// The key.
-        key: String,
-    },
 }

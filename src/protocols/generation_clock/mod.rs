@@ -21,9 +21,9 @@
 //! is the same idea with a quorum deciding each generation.
 //!
 //! Observations: `Role { Master | Standby, generation }`. Facts ([`GenerationFact`]): the
-//! storage states each operation it carries out and each it refuses.
+//! storage states each operation it carries out and each it refuses; `no_stale_write` judges
+//! them (both live in `protocols::stale_write`, shared with the arbiter's storage).
 
-pub mod invariant;
 mod messages;
 mod store;
 
@@ -40,9 +40,12 @@ use crate::node::{
     ProtocolInvariant, Reply, Role,
 };
 
-pub use messages::{Disk, GenerationFact, Msg, Timer};
+pub use messages::{Disk, Msg, Timer};
+
+pub use super::stale_write::GenerationFact;
 
 use super::ping_watch::{self, PingWatch, Tick};
+use super::stale_write::no_stale_write;
 
 /// `[protocol]` settings of `generation-clock`.
 ///
@@ -198,7 +201,7 @@ impl GenerationClock {
             generation,
             from,
             key,
-            request,
+            request: Some(request),
             write: op.is_write(),
         });
         if op.is_write() || raised {
@@ -223,7 +226,7 @@ impl Protocol for GenerationClock {
     type Record = ();
 
     fn invariants() -> Vec<ProtocolInvariant> {
-        vec![invariant::no_stale_write()]
+        vec![no_stale_write::<GenerationFact>()]
     }
 
     /// `Apply(gen 1: put k1=c2-42 for c2#42)`, `Stale(c2#42: highest gen 2)`; the rest

@@ -3,6 +3,7 @@
 use super::*;
 use crate::node::testing::{View, peers_of};
 use crate::node::{ClientId, Effect, Nanos, Op, RequestId, Status};
+use crate::protocols::stale_write::no_stale_write;
 
 fn node(id: u32, check: bool) -> GenerationClock {
     let config = GenerationConfig {
@@ -50,7 +51,7 @@ fn old_after_new(check: bool) -> Vec<GenerationFact> {
 
 fn judge(facts: &[GenerationFact]) -> Status {
     let view = View::new(&["S", "M1", "M2"], 0);
-    let mut check = (invariant::no_stale_write().build)(3, None);
+    let mut check = (no_stale_write::<GenerationFact>().build)(3, None);
     for (t, f) in facts.iter().enumerate() {
         check.on_fact(t as Nanos, 0, f, &view);
     }
