@@ -88,7 +88,7 @@ type Listed = (String, Result<Scenario, String>);
 /// What each folder of the catalogue is about.
 pub(crate) const TOPICS: [(&str, &str); 12] = [
     ("raft", "Raft: elections, replication, leases and reads"),
-    ("failover", "Failure detection and naive fail-over"),
+    ("failover", "Failure detection and master fail-over"),
     ("txn", "Distributed transactions: two-phase commit and TCC"),
     ("clocks", "Clocks: Lamport, vector clocks, last-writer-wins"),
     ("quorum", "Quorum reads and writes (R + W > N)"),
