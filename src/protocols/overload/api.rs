@@ -44,7 +44,7 @@ pub struct Served {}
 
 /// A circuit breaker's state, by the usual names (seed text 002 swaps OPEN and CLOSED).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
 pub enum BreakerState {
     /// Calls pass; failures are counted.
     Closed,
@@ -55,7 +55,12 @@ pub enum BreakerState {
 }
 
 impl BreakerState {
-    /// `CLOSED`, `OPEN`, `HALF-OPEN`: how the lessons write them.
+    /// `CLOSED`, `OPEN`, `HALF-OPEN`: how the lessons and the trace write them.
+    ///
+    /// ```
+    /// use sim::protocols::overload::BreakerState;
+    /// assert_eq!(serde_json::to_value(BreakerState::HalfOpen).unwrap(), BreakerState::HalfOpen.upper());
+    /// ```
     pub fn upper(self) -> &'static str {
         match self {
             BreakerState::Closed => "CLOSED",
@@ -105,7 +110,8 @@ pub enum OverloadFact {
         /// Whether it was served; `false`: it failed, as `why` says.
         ok: bool,
         /// Why it failed: `circuit_open` (refused by the breaker), `downstream_timeout`,
-        /// `downstream_busy`; empty when it was served.
+        /// `downstream_busy`; empty (and left out of the trace) when it was served.
+        #[serde(skip_serializing_if = "str::is_empty")]
         why: &'static str,
     },
     /// The node's circuit breaker changed state.

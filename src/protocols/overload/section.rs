@@ -4,7 +4,7 @@
 //! a circuit breaker's state.
 
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
@@ -27,8 +27,29 @@ pub(crate) struct OverloadSection {
     failed: BTreeMap<&'static str, u64>,
     /// Refused at once, by why.
     rejected: BTreeMap<&'static str, u64>,
-    /// (when, node, what) of every breaker change, for the story.
+    /// (when, node, what) of every breaker change, the first refusal of each kind and each
+    /// queue length in [`QUEUE_MARKS`] first reached, for the story.
     moments: Vec<(Nanos, u32, String)>,
+    /// What the story has told once already: (node, refusal) and (node, queue mark).
+    told: BTreeSet<(u32, String)>,
+}
+
+/// Queue lengths the story tells when a node first reaches them.
+const QUEUE_MARKS: [u32; 3] = [10, 100, 1_000];
+
+impl OverloadSection {
+    fn breaker_changes(&self) -> u64 {
+        self.moments
+            .iter()
+            .filter(|(_, _, w)| w.contains("circuit breaker"))
+            .count() as u64
+    }
+
+    fn once(&mut self, at: Nanos, node: u32, key: String, what: String) {
+        if self.told.insert((node, key)) {
+            self.moments.push((at, node, what));
+        }
+    }
 }
 
 /// The `p`-th percentile (nearest rank) of sorted `xs`.
@@ -51,11 +72,22 @@ impl SectionBuilder for OverloadSection {
     }
     fn on_fact(&mut self, at: Nanos, node: u32, fact: &dyn Any, _: &dyn RunView) {
         match fact.downcast_ref::<OverloadFact>() {
-            Some(&OverloadFact::Accepted { request, .. }) => {
+            Some(&OverloadFact::Accepted {
+                request, queued, ..
+            }) => {
                 self.open.insert((node, request), at);
+                if QUEUE_MARKS.contains(&queued) {
+                    let what = format!(" has {queued} requests waiting in its queue");
+                    self.once(at, node, format!("queue {queued}"), what);
+                }
             }
             Some(&OverloadFact::Rejected { why, .. }) => {
-                *self.rejected.entry(why).or_default() += 1
+                *self.rejected.entry(why).or_default() += 1;
+                let what = format!(
+                    " refuses a request at once for the first time: {}",
+                    why.replace('_', " ")
+                );
+                self.once(at, node, why.to_string(), what);
             }
             Some(&OverloadFact::Answered {
                 request,
@@ -118,10 +150,11 @@ impl SectionBuilder for OverloadSection {
                 json!({"count": xs.len(), "p50_ns": p50, "p99_ns": p99, "max_ns": max}),
             );
         }
-        if !self.moments.is_empty() {
+        let changes = self.breaker_changes();
+        if changes > 0 {
             lines.push(format!(
                 "circuit breaker: {}",
-                plural(self.moments.len() as u64, "state change")
+                plural(changes, "state change")
             ));
         }
         Some(Section {
@@ -138,7 +171,7 @@ impl SectionBuilder for OverloadSection {
                 "failed": self.failed,
                 "rejected": self.rejected,
                 "latency": by_op,
-                "breaker_changes": self.moments.len(),
+                "breaker_changes": changes,
             }),
         })
     }
