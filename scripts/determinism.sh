@@ -44,6 +44,8 @@ scenarios=(
   scenarios/messaging/transactional-nemesis.toml
   scenarios/messaging/local-table-nemesis.toml
   scenarios/sessions/version-token-nemesis.toml
+  scenarios/overload/circuit-breaker.toml
+  scenarios/overload/token-bucket-burst.toml
 )
 
 update=""

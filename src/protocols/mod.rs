@@ -23,6 +23,7 @@ pub mod lock;
 pub mod master_slave;
 pub mod messaging;
 pub mod naive_failover;
+pub mod overload;
 pub mod paxos;
 mod ping_watch;
 pub mod raft;
@@ -60,6 +61,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<master_slave::MasterSlave>();
     v.visit::<messaging::Messaging>();
     v.visit::<session::SessionNode>();
+    v.visit::<overload::Overload>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
