@@ -24,6 +24,7 @@ pub mod messaging;
 pub mod naive_failover;
 pub mod paxos;
 mod ping_watch;
+pub mod proxy;
 pub mod raft;
 pub mod replica;
 pub mod session;
@@ -57,6 +58,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<master_slave::MasterSlave>();
     v.visit::<messaging::Messaging>();
     v.visit::<session::SessionNode>();
+    v.visit::<proxy::ProxyNode>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
