@@ -46,6 +46,7 @@ scenarios=(
   scenarios/sessions/version-token-nemesis.toml
   scenarios/overload/circuit-breaker.toml
   scenarios/overload/token-bucket-burst.toml
+  scenarios/proxies/sequence-numbers-nemesis.toml
 )
 
 update=""

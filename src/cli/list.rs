@@ -86,9 +86,13 @@ pub(crate) fn list(what: What) -> i32 {
 type Listed = (String, Result<Scenario, String>);
 
 /// What each folder of the catalogue is about.
-pub(crate) const TOPICS: [(&str, &str); 13] = [
+pub(crate) const TOPICS: [(&str, &str); 14] = [
     ("raft", "Raft: elections, replication, leases and reads"),
     ("failover", "Failure detection and master fail-over"),
+    (
+        "proxies",
+        "Stateless proxies: single points of failure and message order",
+    ),
     ("txn", "Distributed transactions: two-phase commit and TCC"),
     ("clocks", "Clocks: Lamport, vector clocks, last-writer-wins"),
     ("quorum", "Quorum reads and writes (R + W > N)"),

@@ -26,6 +26,7 @@ pub mod naive_failover;
 pub mod overload;
 pub mod paxos;
 mod ping_watch;
+pub mod proxy;
 pub mod raft;
 pub mod replica;
 pub mod session;
@@ -62,6 +63,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<messaging::Messaging>();
     v.visit::<session::SessionNode>();
     v.visit::<overload::Overload>();
+    v.visit::<proxy::ProxyNode>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
