@@ -86,7 +86,7 @@ pub(crate) fn list(what: What) -> i32 {
 type Listed = (String, Result<Scenario, String>);
 
 /// What each folder of the catalogue is about.
-pub(crate) const TOPICS: [(&str, &str); 12] = [
+pub(crate) const TOPICS: [(&str, &str); 13] = [
     ("raft", "Raft: elections, replication, leases and reads"),
     ("failover", "Failure detection and naive fail-over"),
     ("txn", "Distributed transactions: two-phase commit and TCC"),
@@ -109,6 +109,10 @@ pub(crate) const TOPICS: [(&str, &str); 12] = [
     (
         "sessions",
         "Session guarantees and eventual convergence: replica reads, tokens, anti-entropy",
+    ),
+    (
+        "byzantine",
+        "Byzantine generals: oral messages, traitors, N >= 3m + 1",
     ),
     (
         "bench",

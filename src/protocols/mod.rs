@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use crate::node::{Nanos, Protocol, ProtocolInvariant};
 use crate::workload::Workload;
 
+pub mod byzantine;
 mod failover_situations;
 pub mod generation_clock;
 pub mod heartbeat;
@@ -57,6 +58,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<master_slave::MasterSlave>();
     v.visit::<messaging::Messaging>();
     v.visit::<session::SessionNode>();
+    v.visit::<byzantine::OralMessages>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
@@ -90,6 +92,9 @@ pub struct ProtocolInfo {
     pub workload_schema: fn() -> schemars::Schema,
     /// Whether `linearizable` judges that kind's histories ([`Workload::LINEARIZABLE`]).
     pub linearizable: bool,
+    /// Whether it models traitors, so that a `byzantine` fault may name its nodes
+    /// ([`Protocol::TRAITORS`]).
+    pub traitors: bool,
 }
 
 impl ProtocolInfo {
@@ -108,6 +113,7 @@ impl ProtocolInfo {
             workload_kind: <P::Api as Workload>::KIND,
             workload_schema: || schemars::schema_for!(<P::Api as Workload>::Options),
             linearizable: <P::Api as Workload>::LINEARIZABLE,
+            traitors: P::TRAITORS,
         }
     }
 }

@@ -317,6 +317,7 @@ mod tests {
             narrate_message: |_, _| None,
             workload_kind: "kv",
             linearizable: true,
+            traitors: false,
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         }
     }

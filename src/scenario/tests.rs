@@ -33,6 +33,7 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             workload_kind: "kv",
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
             linearizable: true,
+            traitors: false,
         },
         ProtocolInfo {
             name: "heartbeat",
@@ -44,6 +45,8 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             workload_kind: "kv",
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
             linearizable: true,
+            // Stands in for a protocol with traitors, for the `byzantine` fault's tests.
+            traitors: true,
         },
     ]
 }
