@@ -707,6 +707,59 @@ fn clock_jump_needs_by_and_by_needs_clock_jump() {
 }
 
 #[test]
+fn a_byzantine_fault_is_read_written_back_and_refused_by_a_protocol_without_traitors() {
+    // The stand-in `heartbeat` models traitors; `raft` does not.
+    let traitors = |faults: &str| {
+        format!(
+            "{}{faults}",
+            BASE.replace("protocol = \"raft\"", "protocol = \"heartbeat\"")
+        )
+    };
+    let s = parse(&traitors(
+        "[[faults]]\nat = \"0s\"\nbyzantine = \"D\"\n\n[[faults]]\nat = \"1s\"\nbyzantine = [\"B\", \"random\"]\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        s.faults[0].action,
+        FaultAction::Byzantine(vec![Target::Node(3)])
+    );
+    assert_eq!(
+        s.faults[1].action,
+        FaultAction::Byzantine(vec![Target::Node(1), Target::Random])
+    );
+    assert_eq!(s.faults[1].at, S);
+    // Written back as read.
+    let again = parse(&s.to_toml().unwrap()).unwrap();
+    assert_eq!(again.faults, s.faults);
+    // A protocol without traitors refuses it at the key, rather than ignore it.
+    assert_error(
+        &with("[[faults]]\nat = \"1s\"\nbyzantine = \"A\"\n"),
+        9,
+        13,
+        "protocol `raft` does not model traitors, so a byzantine fault would do nothing",
+    );
+    // A traitor is for good: no `for`; and the targets must exist.
+    assert_error(
+        &traitors("[[faults]]\nat = \"1s\"\nbyzantine = \"A\"\nfor = \"1s\"\n"),
+        10,
+        1,
+        "`for` does not apply to `byzantine`",
+    );
+    assert_error(
+        &traitors("[[faults]]\nat = \"1s\"\nbyzantine = [\"A\", \"Z\"]\n"),
+        9,
+        19,
+        "unknown node `Z`",
+    );
+    assert_error(
+        &traitors("[[faults]]\nat = \"1s\"\nbyzantine = []\n"),
+        9,
+        13,
+        "the list of targets must not be empty",
+    );
+}
+
+#[test]
 fn a_delay_spike_is_read_written_back_and_checked() {
     let s = parse(&with(
         "[[faults]]\nat = \"1s\"\ndelay = \"B\"\nby = \"250ms\"\nfor = \"2s\"\n\n[nemesis]\ndelay = { every = [\"1s\", \"2s\"], last = [\"100ms\", \"1s\"], by = [\"20ms\", \"400ms\"], target = \"leader\" }\n",

@@ -33,11 +33,12 @@ pub mod invariants;
 mod majority;
 mod messages;
 mod narrate;
+mod section;
 
 #[cfg(test)]
 mod tests;
 
-use crate::node::{ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant};
+use crate::node::{ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant, SectionBuilder};
 
 pub use config::{Command, OralConfig};
 pub use majority::majority;
@@ -182,6 +183,10 @@ impl Protocol for OralMessages {
 
     fn narrate_message(msg: &serde_json::Value, names: &[String]) -> Option<String> {
         narrate::message(msg, names)
+    }
+
+    fn report_sections(_nodes: usize) -> Vec<Box<dyn SectionBuilder>> {
+        vec![Box::new(section::Generals::default())]
     }
 
     fn describe_state(&self, _names: &[String]) -> Vec<String> {
