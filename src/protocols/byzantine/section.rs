@@ -10,14 +10,17 @@ use serde_json::{Map, Value, json};
 use super::{Fact, NodeId, Order};
 use crate::node::{Applied, FaultRecord, Nanos, RunView, Section, SectionBuilder};
 
+/// An order for each general: what the commander told each, or a lieutenant's votes.
+type Told = Vec<(NodeId, Order)>;
+
 /// Watches a run of oral messages.
 #[derive(Debug, Default)]
 pub(crate) struct Generals {
     traitors: BTreeSet<u32>,
     /// The commander, its order and what it told each lieutenant, once it commanded.
-    command: Option<(Nanos, u32, Order, Vec<(NodeId, Order)>)>,
+    command: Option<(Nanos, u32, Order, Told)>,
     /// Each lieutenant's decision and votes, by node.
-    decisions: BTreeMap<u32, (Nanos, Order, Vec<(NodeId, Order)>)>,
+    decisions: BTreeMap<u32, (Nanos, Order, Told)>,
 }
 
 fn said(list: &[(NodeId, Order)], view: &dyn RunView) -> String {
