@@ -43,6 +43,7 @@ scenarios=(
   scenarios/messaging/transactional-nemesis.toml
   scenarios/messaging/local-table-nemesis.toml
   scenarios/sessions/version-token-nemesis.toml
+  scenarios/byzantine/four-generals-any-traitor.toml
 )
 
 update=""
