@@ -47,6 +47,7 @@ scenarios=(
   scenarios/overload/circuit-breaker.toml
   scenarios/overload/token-bucket-burst.toml
   scenarios/proxies/sequence-numbers-nemesis.toml
+  scenarios/byzantine/four-generals-any-traitor.toml
 )
 
 update=""

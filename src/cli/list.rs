@@ -86,7 +86,7 @@ pub(crate) fn list(what: What) -> i32 {
 type Listed = (String, Result<Scenario, String>);
 
 /// What each folder of the catalogue is about.
-pub(crate) const TOPICS: [(&str, &str); 14] = [
+pub(crate) const TOPICS: [(&str, &str); 15] = [
     ("raft", "Raft: elections, replication, leases and reads"),
     ("failover", "Failure detection and master fail-over"),
     (
@@ -117,6 +117,10 @@ pub(crate) const TOPICS: [(&str, &str); 14] = [
     (
         "overload",
         "Overload protection: bounded capacity, token bucket, circuit breaker",
+    ),
+    (
+        "byzantine",
+        "Byzantine generals: oral messages, traitors, N >= 3m + 1",
     ),
     (
         "bench",

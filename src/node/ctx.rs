@@ -133,6 +133,8 @@ pub struct Ctx<'a, P: Protocol> {
     untouched: &'a [P::Record],
     /// The durable log's length once the writes asked for so far are carried out.
     log_len: u64,
+    /// Whether a `byzantine` fault has turned this node traitor.
+    traitor: bool,
 }
 
 impl<'a, P: Protocol> Ctx<'a, P> {
@@ -169,7 +171,36 @@ impl<'a, P: Protocol> Ctx<'a, P> {
             effects,
             untouched: &[],
             log_len: 0,
+            traitor: false,
         }
+    }
+
+    /// Marks the node a traitor (the world does so once a `byzantine` fault has turned it; a
+    /// test that drives a traitor by hand does the same).
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// use sim::node::{Ctx, Effect, NodeId, Rng, Stream};
+    /// let (mut rng, mut effects) = (Rng::derive(1, Stream::Node(0)), Vec::<Effect<Tiny>>::new());
+    /// let ctx = Ctx::new(NodeId(0), &[NodeId(1)], 0, 0, &mut rng, &mut effects).with_traitor(true);
+    /// assert!(ctx.is_traitor());
+    /// ```
+    pub fn with_traitor(mut self, traitor: bool) -> Self {
+        self.traitor = traitor;
+        self
+    }
+
+    /// Whether this node is a traitor: a `byzantine` fault named it. Only a protocol that
+    /// models traitors (`Protocol::TRAITORS`) reads it: what a traitor sends is the protocol's
+    /// to say (its lies drawn from [`Self::rng`], so a run stays a function of its seed), and
+    /// every other protocol refuses a scenario with a `byzantine` fault.
+    ///
+    /// ```
+    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// step(&mut node(0), 3, 0, |_, ctx| assert!(!ctx.is_traitor(), "loyal until a fault says not"));
+    /// ```
+    pub fn is_traitor(&self) -> bool {
+        self.traitor
     }
 
     /// The node's disk as the handler begins (`None`: nothing was ever written). The world

@@ -180,6 +180,12 @@ pub enum Applied {
         /// Why, in words.
         reason: String,
     },
+    /// Nodes turned traitor (a Byzantine fault): from now on each may send different peers
+    /// conflicting messages, as its protocol's traitor does. It lasts to the end of the run.
+    Traitor {
+        /// The nodes that turned.
+        nodes: Vec<u32>,
+    },
 }
 
 /// One line of the concrete schedule.
@@ -371,6 +377,11 @@ impl Applied {
                 s
             }
             Applied::Skipped { reason } => format!("skipped: {reason}"),
+            Applied::Traitor { nodes } => format!(
+                "{} turn{} traitor",
+                set(nodes),
+                if nodes.len() == 1 { "s" } else { "" }
+            ),
         }
     }
 
@@ -422,7 +433,8 @@ impl Applied {
             | Applied::ClockDrift { nodes, .. }
             | Applied::Slow { nodes, .. }
             | Applied::Unslow { nodes, .. }
-            | Applied::LostWrites { nodes, .. } => nodes,
+            | Applied::LostWrites { nodes, .. }
+            | Applied::Traitor { nodes } => nodes,
             _ => &[],
         }
     }

@@ -201,6 +201,11 @@ pub trait Protocol: Sized + 'static {
     /// The invariants checked when a scenario's `[check]` names none: those this protocol
     /// reports the observations for.
     const DEFAULT_INVARIANTS: &'static [&'static str] = &[];
+    /// Whether it models traitors: a node a `[[faults]] byzantine` entry names reads
+    /// `ctx.is_traitor()` and sends what its protocol says a traitor sends. A scenario that
+    /// names a `byzantine` fault for a protocol without traitors is refused when it is read:
+    /// the fault would otherwise do nothing, silently.
+    const TRAITORS: bool = false;
 
     /// What nodes send each other. `Serialize` feeds the trace and its hash; `'static` lets an
     /// invariant read a handled message (`Invariant::on_step`).

@@ -15,6 +15,7 @@ use crate::node::{Nanos, Protocol, ProtocolInvariant};
 use crate::workload::Workload;
 
 pub mod arbiter;
+pub mod byzantine;
 mod failover_situations;
 pub mod generation_clock;
 pub mod heartbeat;
@@ -64,6 +65,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<session::SessionNode>();
     v.visit::<overload::Overload>();
     v.visit::<proxy::ProxyNode>();
+    v.visit::<byzantine::OralMessages>();
 }
 
 /// What the rest of the program needs to know about a protocol without naming its type.
@@ -97,6 +99,9 @@ pub struct ProtocolInfo {
     pub workload_schema: fn() -> schemars::Schema,
     /// Whether `linearizable` judges that kind's histories ([`Workload::LINEARIZABLE`]).
     pub linearizable: bool,
+    /// Whether it models traitors, so that a `byzantine` fault may name its nodes
+    /// ([`Protocol::TRAITORS`]).
+    pub traitors: bool,
 }
 
 impl ProtocolInfo {
@@ -115,6 +120,7 @@ impl ProtocolInfo {
             workload_kind: <P::Api as Workload>::KIND,
             workload_schema: || schemars::schema_for!(<P::Api as Workload>::Options),
             linearizable: <P::Api as Workload>::LINEARIZABLE,
+            traitors: P::TRAITORS,
         }
     }
 }

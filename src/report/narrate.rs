@@ -654,6 +654,7 @@ mod tests {
             workload_kind: "kv",
             workload_schema: || schemars::json_schema!({}),
             linearizable: true,
+            traitors: false,
         }
     }
 

@@ -125,7 +125,7 @@ pub(super) fn scenario(
     };
     let clocks = clocks(src, &raw.clocks, &set, swarm)?;
     let timing = timing(src, &raw)?;
-    let faults = faults::scripted(src, &raw.faults, &set, duration)?;
+    let faults = faults::scripted(src, &raw.faults, &set, duration, protocol)?;
     let nemesis = match &raw.nemesis {
         Some(n) if swarm && swarm::has_no_kind(src, n)? => None,
         Some(n) => Some(faults::nemesis(src, n, &set, duration)?),

@@ -7,6 +7,7 @@
 
 use crate::node::time::{NANOS_PER_MILLI, NANOS_PER_SEC};
 use crate::node::{Duration, Nanos, SignedDuration, format_duration};
+use crate::protocols::ProtocolInfo;
 use crate::world::{FaultAction, FaultSpec, NemesisSpec, Origin, Rhythm, Shape, Target};
 
 use super::convert::{NodeSet, Source, drift_ppm};
@@ -20,23 +21,39 @@ const MAX_CLOCK_JUMP: Nanos = 24 * 3600 * NANOS_PER_SEC;
 /// The most faults of one kind a nemesis may draw before `until`.
 const MAX_NEMESIS_FAULTS: u64 = 100_000;
 
-const ACTIONS: &str =
-    "partition, cut, heal, crash, restart, pause, resume, clock_jump, clock_drift or delay";
+const ACTIONS: &str = "partition, cut, heal, crash, restart, pause, resume, clock_jump, \
+     clock_drift, delay or byzantine";
 
 /// The largest delay spike: a minute (longer is a partition, and should be written as one).
 const MAX_DELAY: Nanos = 60 * NANOS_PER_SEC;
 
-/// The scripted faults, in file order.
+/// The scripted faults, in file order. A `byzantine` entry needs a `protocol` that models
+/// traitors.
 pub(super) fn scripted(
     src: &Source<'_>,
     entries: &[Located<raw::Fault>],
     nodes: &NodeSet<'_>,
     duration: Nanos,
+    protocol: &ProtocolInfo,
 ) -> Result<Vec<FaultSpec>, ScenarioError> {
     entries
         .iter()
         .enumerate()
-        .map(|(i, entry)| fault(src, i, entry, nodes, duration))
+        .map(|(i, entry)| {
+            if let Some(b) = &entry.value.byzantine
+                && !protocol.traitors
+            {
+                return Err(src.error(
+                    &b.span,
+                    format!(
+                        "protocol `{}` does not model traitors, so a byzantine fault would do \
+                         nothing; it is understood by protocols with traitors (oral-messages)",
+                        protocol.name
+                    ),
+                ));
+            }
+            fault(src, i, entry, nodes, duration)
+        })
         .collect()
 }
 
@@ -52,6 +69,7 @@ enum Action<'a> {
     ClockJump(&'a Located<TargetWord>),
     ClockDrift(&'a Located<TargetWord>),
     Delay(&'a Located<TargetWord>),
+    Byzantine(&'a Located<TargetList>),
 }
 
 impl Action<'_> {
@@ -67,6 +85,7 @@ impl Action<'_> {
             Action::ClockJump(_) => "clock_jump",
             Action::ClockDrift(_) => "clock_drift",
             Action::Delay(_) => "delay",
+            Action::Byzantine(_) => "byzantine",
         }
     }
 
@@ -96,6 +115,7 @@ fn actions(f: &raw::Fault) -> Vec<Action<'_>> {
     out.extend(f.clock_jump.as_ref().map(Action::ClockJump));
     out.extend(f.clock_drift.as_ref().map(Action::ClockDrift));
     out.extend(f.delay.as_ref().map(Action::Delay));
+    out.extend(f.byzantine.as_ref().map(Action::Byzantine));
     out
 }
 
@@ -220,6 +240,7 @@ fn fault_action(
                 by: delay(src, by)?,
             }
         }
+        Action::Byzantine(list) => FaultAction::Byzantine(targets(src, list, nodes)?),
         Action::ClockDrift(t) => {
             let Some(ppm) = &entry.value.ppm else {
                 return Err(src.error(

@@ -182,6 +182,10 @@ pub(super) struct Fault {
     /// A delay spike: every message to or from the node takes `by` longer (on top of its
     /// drawn latency) until the spike's `for` ends it.
     pub delay: Option<Located<TargetWord>>,
+    /// A Byzantine fault: the node, or each node of a list, turns traitor for the rest of the
+    /// run and sends what its protocol's traitor sends (conflicting messages to different
+    /// peers). Only a protocol that models traitors accepts it.
+    pub byzantine: Option<Located<TargetList>>,
     /// With clock_jump: the size of the step, e.g. "-500ms". With delay: the extra latency,
     /// e.g. "200ms".
     pub by: Option<Located<SignedDuration>>,
@@ -204,6 +208,7 @@ fn fault_rules(schema: &mut Schema) {
         "clock_jump",
         "clock_drift",
         "delay",
+        "byzantine",
     ];
     let required =
         |keys: &[&str]| -> Vec<Value> { keys.iter().map(|k| json!({ "required": [k] })).collect() };

@@ -317,6 +317,7 @@ mod tests {
             narrate_message: |_, _| None,
             workload_kind: "kv",
             linearizable: true,
+            traitors: false,
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
         }
     }
@@ -395,8 +396,14 @@ mod tests {
         let fault = &schema["$defs"]["Fault"];
         assert_eq!(
             fault["oneOf"].as_array().unwrap().len(),
-            10,
-            "one action each"
+            11,
+            "one action each, byzantine the eleventh"
+        );
+        assert!(
+            !fault["dependentSchemas"]["for"]
+                .to_string()
+                .contains("byzantine"),
+            "a traitor is for good: no `for`"
         );
         assert_eq!(fault["dependentRequired"]["delay"], json!(["by"]));
         assert_eq!(

@@ -33,6 +33,7 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             workload_kind: "kv",
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
             linearizable: true,
+            traitors: false,
         },
         ProtocolInfo {
             name: "heartbeat",
@@ -44,6 +45,8 @@ pub(super) fn catalog() -> Vec<ProtocolInfo> {
             workload_kind: "kv",
             workload_schema: || schemars::schema_for!(crate::workload::kind::NoOptions),
             linearizable: true,
+            // Stands in for a protocol with traitors, for the `byzantine` fault's tests.
+            traitors: true,
         },
     ]
 }
@@ -700,6 +703,59 @@ fn clock_jump_needs_by_and_by_needs_clock_jump() {
         10,
         6,
         "too large",
+    );
+}
+
+#[test]
+fn a_byzantine_fault_is_read_written_back_and_refused_by_a_protocol_without_traitors() {
+    // The stand-in `heartbeat` models traitors; `raft` does not.
+    let traitors = |faults: &str| {
+        format!(
+            "{}{faults}",
+            BASE.replace("protocol = \"raft\"", "protocol = \"heartbeat\"")
+        )
+    };
+    let s = parse(&traitors(
+        "[[faults]]\nat = \"0s\"\nbyzantine = \"D\"\n\n[[faults]]\nat = \"1s\"\nbyzantine = [\"B\", \"random\"]\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        s.faults[0].action,
+        FaultAction::Byzantine(vec![Target::Node(3)])
+    );
+    assert_eq!(
+        s.faults[1].action,
+        FaultAction::Byzantine(vec![Target::Node(1), Target::Random])
+    );
+    assert_eq!(s.faults[1].at, S);
+    // Written back as read.
+    let again = parse(&s.to_toml().unwrap()).unwrap();
+    assert_eq!(again.faults, s.faults);
+    // A protocol without traitors refuses it at the key, rather than ignore it.
+    assert_error(
+        &with("[[faults]]\nat = \"1s\"\nbyzantine = \"A\"\n"),
+        9,
+        13,
+        "protocol `raft` does not model traitors, so a byzantine fault would do nothing",
+    );
+    // A traitor is for good: no `for`; and the targets must exist.
+    assert_error(
+        &traitors("[[faults]]\nat = \"1s\"\nbyzantine = \"A\"\nfor = \"1s\"\n"),
+        10,
+        1,
+        "`for` does not apply to `byzantine`",
+    );
+    assert_error(
+        &traitors("[[faults]]\nat = \"1s\"\nbyzantine = [\"A\", \"Z\"]\n"),
+        9,
+        19,
+        "unknown node `Z`",
+    );
+    assert_error(
+        &traitors("[[faults]]\nat = \"1s\"\nbyzantine = []\n"),
+        9,
+        13,
+        "the list of targets must not be empty",
     );
 }
 

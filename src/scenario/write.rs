@@ -170,6 +170,9 @@ impl Scenario {
                     quote(&format_duration(*by))
                 );
             }
+            FaultAction::Byzantine(targets) => {
+                s += &format!("byzantine = {}\n", self.targets(targets));
+            }
             FaultAction::Recover => {
                 return Err("the nemesis's final heal has no [[faults]] form; write heal, resume and restart entries".into());
             }

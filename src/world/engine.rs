@@ -255,6 +255,9 @@ struct Slot<P: Protocol> {
     /// With `[storage] lose_unsynced`: how to undo each write whose sync may not have ended,
     /// with the instant its sync ends, oldest first (syncs end in order on one disk).
     journal: VecDeque<(Nanos, Undo<P>)>,
+    /// Turned traitor by a `byzantine` fault: for good, crashes and restarts included (a
+    /// traitor general stays one).
+    traitor: bool,
 }
 
 /// What undoes one disk write.
@@ -422,6 +425,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 timing: NodeTiming::new(spec.seed, id),
                 outbox: VecDeque::new(),
                 journal: VecDeque::new(),
+                traitor: false,
             })
             .collect();
         let mut queue = EventQueue::default();
@@ -958,7 +962,8 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 &mut slot.rng,
                 &mut effects,
             )
-            .with_disk(slot.disk.as_ref());
+            .with_disk(slot.disk.as_ref())
+            .with_traitor(slot.traitor);
             handler(state, &mut ctx);
         }
         if self.spec.timing.is_instant() {

@@ -117,6 +117,9 @@ pub enum FaultAction {
     /// The nemesis's final heal: every cut repaired, paused nodes resumed, crashed restarted.
     /// (The nemesis's delay spikes have ended by then: each lasts until `until` at most.)
     Recover,
+    /// A Byzantine fault: the targets turn traitor for the rest of the run. The world only
+    /// marks them (`ctx.is_traitor()`); what a traitor sends is its protocol's to say.
+    Byzantine(Vec<Target>),
 }
 
 /// A fault to fire at `at`, undone `lasting` later when given.
@@ -223,6 +226,7 @@ impl FaultAction {
                 )
             }
             FaultAction::Recover => "final heal".into(),
+            FaultAction::Byzantine(targets) => format!("byzantine {}", list(targets, cluster)),
         }
     }
 }
@@ -250,6 +254,7 @@ impl FaultAction {
             | FaultAction::ClockJump { target: t, .. }
             | FaultAction::ClockDrift { target: t, .. }
             | FaultAction::Delay { target: t, .. } => t.is_dynamic(),
+            FaultAction::Byzantine(targets) => targets.iter().any(Target::is_dynamic),
             FaultAction::Heal | FaultAction::Recover => false,
         }
     }
@@ -496,6 +501,16 @@ pub(crate) const CATALOG: &[(&str, &str)] = &[
          nothing is lost, and nothing else draws differently. Messages already in flight keep \
          their time, so a spike lets later messages on other links overtake them: a vote reply \
          can arrive after its election is over. With `for`, it ends afterwards.",
+    ),
+    (
+        "byzantine",
+        "`byzantine = T` or `byzantine = [\"A\", \"B\"]`: the nodes turn traitor from `at` to the \
+         end of the run (a Byzantine fault: no `for`). The world changes nothing else; the node's \
+         protocol reads `ctx.is_traitor()` and sends what its traitor sends — oral-messages' \
+         traitors tell each peer an order drawn at random, so different peers hear conflicting \
+         orders. Only a protocol that models traitors accepts it (oral-messages); any other \
+         refuses the scenario when it is read, rather than ignore the fault. The nemesis does \
+         not draw it.",
     ),
     (
         "nemesis",

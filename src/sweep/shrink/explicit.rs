@@ -175,6 +175,7 @@ fn actions(applied: &Applied) -> Vec<FaultAction> {
             out
         }
         Applied::Slow { nodes, by } => each(nodes, |target| FaultAction::Delay { target, by: *by }),
+        Applied::Traitor { nodes } => each(nodes, |target| FaultAction::Byzantine(vec![target])),
         // Ends of a `for`: the explicit fault carries the same `for`.
         Applied::Repair { .. } | Applied::Unslow { .. } | Applied::Skipped { .. } => Vec::new(),
         // What a crash took: the crash's own entry brings it about again.

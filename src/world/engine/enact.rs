@@ -202,6 +202,26 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 }
                 Applied::Slow { nodes, by: *by }
             }
+            FaultAction::Byzantine(ts) => {
+                // Any node may turn, up or down: a crashed traitor is a traitor when it
+                // restarts.
+                let all: Vec<u32> = (0..self.cluster.len() as u32).collect();
+                let mut nodes = Vec::new();
+                for t in ts {
+                    nodes.extend(fault::resolve_target(
+                        t,
+                        &all,
+                        &self.cluster,
+                        &mut self.fault_rng,
+                    )?);
+                }
+                nodes.sort_unstable();
+                nodes.dedup();
+                for &n in &nodes {
+                    self.slots[n as usize].traitor = true;
+                }
+                Applied::Traitor { nodes }
+            }
             FaultAction::Recover => {
                 self.net.cuts.clear();
                 let resumed = self.cluster.nodes_with(NodeStatus::Paused);
