@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{lesson_variant, replay, run, sim};
+use common::{find_line, lesson_variant, replay, run, sim};
 
 const LOST_ACK: &str = "scenarios/messaging/send-after-commit-lost-ack.toml";
 const CRASH: &str = "scenarios/messaging/send-after-commit-crash.toml";
@@ -17,14 +17,6 @@ const NO_CHECK: &str = "scenarios/messaging/transactional-no-check-back.toml";
 const TXN: &str = "scenarios/messaging/transactional-nemesis.toml";
 
 const MS: u64 = 1_000_000;
-
-/// The index of the first replay line containing every needle.
-fn find(lines: &[String], needles: &[&str]) -> usize {
-    lines
-        .iter()
-        .position(|l| needles.iter().all(|n| l.contains(n)))
-        .unwrap_or_else(|| panic!("no replay line with {needles:?}"))
-}
 
 /// The transaction a violation names: `transaction 7 …`.
 fn txn_of(message: &str) -> String {
@@ -64,12 +56,12 @@ fn rolling_back_a_timed_out_send_leaves_an_effect_for_a_transaction_that_did_not
     }
     // The send did arrive: only its acknowledgement was lost.
     let lines = replay(LOST_ACK, &[]);
-    let stored = find(&lines, &["mq states Stored(offset 1, txn 1)"]);
-    let lost = find(
+    let stored = find_line(&lines, &["mq states Stored(offset 1, txn 1)"]);
+    let lost = find_line(
         &lines,
         &["mq → orders PublishAck(txn 1) dropped: lost by the network"],
     );
-    let rolled = find(
+    let rolled = find_line(
         &lines,
         &["orders states RolledBack(txn 1, why send_failed)"],
     );
@@ -97,8 +89,8 @@ fn a_crash_between_the_commit_and_the_acknowledgement_loses_the_message() {
     assert!(evidence.contains(&"the broker never stored its message".to_string()));
     assert_eq!(r.status("no_orphan_message"), "pass");
     let lines = replay(CRASH, &[]);
-    let sent = find(&lines, &["orders → mq Publish(txn 10) dropped"]);
-    let crash = find(&lines, &["crash orders"]);
+    let sent = find_line(&lines, &["orders → mq Publish(txn 10) dropped"]);
+    let crash = find_line(&lines, &["crash orders"]);
     assert!(sent < crash);
     // The rollback the text's rule promises never comes, and nobody sends it again.
     assert!(!lines.iter().any(|l| l.contains("RolledBack(txn 10")));
@@ -121,7 +113,7 @@ fn the_notification_alone_loses_a_message_and_the_scan_finds_it() {
     assert!(evidence.contains(&"the broker never stored its message".to_string()));
     let publish = format!("orders → mq Publish(txn {txn})");
     let lines = replay(NO_SCAN, &[]);
-    find(&lines, &[&publish, "dropped: lost by the network"]);
+    find_line(&lines, &[&publish, "dropped: lost by the network"]);
     // The same run with the scan: the row is resent and the message consumed.
     let scanned = lesson_variant(
         NO_SCAN,
@@ -138,7 +130,7 @@ fn the_notification_alone_loses_a_message_and_the_scan_finds_it() {
         .filter(|l| l.contains(&publish) && l.contains(" sent"))
         .count();
     assert!(sends >= 2, "the scan resent it: {sends}");
-    find(
+    find_line(
         &lines,
         &["stock states Consumed(offset", &format!("txn {txn})")],
     );
@@ -184,8 +176,8 @@ fn a_lost_confirm_without_check_back_leaves_the_message_prepared_and_the_check_b
         "{evidence:?}"
     );
     let lines = replay(NO_CHECK, &[]);
-    let committed = find(&lines, &[&format!("orders states Committed(txn {txn})")]);
-    let lost = find(
+    let committed = find_line(&lines, &[&format!("orders states Committed(txn {txn})")]);
+    let lost = find_line(
         &lines,
         &[&format!("orders → mq Confirm(txn {txn}) dropped")],
     );
@@ -200,8 +192,8 @@ fn a_lost_confirm_without_check_back_leaves_the_message_prepared_and_the_check_b
     let r = run(&checked, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines = replay(&checked, &[]);
-    let asked = find(&lines, &[&format!("mq → orders CheckBack(txn {txn}) sent")]);
-    let resolved = find(
+    let asked = find_line(&lines, &[&format!("mq → orders CheckBack(txn {txn}) sent")]);
+    let resolved = find_line(
         &lines,
         &[&format!(
             "mq states Resolved(by check_back, commit true, txn {txn})"

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{lesson_variant, replay, run};
+use common::{count_lines, find_line, lesson_variant, replay, run};
 
 const ONE: &str = "scenarios/proxies/one-proxy-crash.toml";
 const TWO: &str = "scenarios/proxies/two-proxies-heartbeat.toml";
@@ -17,21 +17,6 @@ const FAILOVER: &str = "scenarios/proxies/sticky-failover-reorders.toml";
 const SEQUENCE: &str = "scenarios/proxies/sequence-numbers-nemesis.toml";
 
 const MS: u64 = 1_000_000;
-
-/// The index of the first replay line containing every needle.
-fn find(lines: &[String], needles: &[&str]) -> usize {
-    lines
-        .iter()
-        .position(|l| needles.iter().all(|n| l.contains(n)))
-        .unwrap_or_else(|| panic!("no replay line with {needles:?}"))
-}
-
-fn count(lines: &[String], needles: &[&str]) -> usize {
-    lines
-        .iter()
-        .filter(|l| needles.iter().all(|n| l.contains(n)))
-        .count()
-}
 
 #[test]
 fn the_only_proxy_crashing_stops_every_message_and_a_second_behind_a_heartbeat_does_not() {
@@ -57,13 +42,13 @@ fn the_only_proxy_crashing_stops_every_message_and_a_second_behind_a_heartbeat_d
         "nothing is reordered, only lost"
     );
     let lines = replay(ONE, &[]);
-    let crash = find(&lines, &["crash p1"]);
-    let suspected = find(&lines, &["s1 suspects p1"]);
+    let crash = find_line(&lines, &["crash p1"]);
+    let suspected = find_line(&lines, &["s1 suspects p1"]);
     assert!(crash < suspected);
     // After the crash every send, first or again, goes to the dead proxy: none is forwarded.
     let after = &lines[crash..];
-    assert!(count(after, &["s1 → p1 Send(#", "dropped"]) > 10);
-    assert_eq!(count(after, &["p1 → backend Forward("]), 0);
+    assert!(count_lines(after, &["s1 → p1 Send(#", "dropped"]) > 10);
+    assert_eq!(count_lines(after, &["p1 → backend Forward("]), 0);
 
     // Two proxies behind the heartbeat: p1 crashes again and again, p2 pauses, and every
     // message is applied; the senders suspect p1 and send through p2 meanwhile.
@@ -71,10 +56,10 @@ fn the_only_proxy_crashing_stops_every_message_and_a_second_behind_a_heartbeat_d
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.status("no_lost_message"), "pass");
     let lines = replay(TWO, &[]);
-    let crash = find(&lines, &["crash p1"]);
-    let suspected = crash + find(&lines[crash..], &["suspects p1"]);
-    find(&lines[suspected..], &["→ p2 Send(#"]);
-    find(&lines, &["pause p2"]);
+    let crash = find_line(&lines, &["crash p1"]);
+    let suspected = crash + find_line(&lines[crash..], &["suspects p1"]);
+    find_line(&lines[suspected..], &["→ p2 Send(#"]);
+    find_line(&lines, &["pause p2"]);
 }
 
 #[test]
@@ -103,10 +88,10 @@ fn a_random_proxy_per_message_lets_a_later_message_overtake_and_a_sticky_one_doe
     // Nothing failed and nothing was lost: two paths, each in order, and no order between them.
     assert_eq!(r.status("no_lost_message"), "pass");
     let lines = replay(RANDOM, &[]);
-    let second = find(&lines, &["s1 → p1 Send(#2) sent"]);
-    let third = find(&lines, &["s1 → p2 Send(#3) sent"]);
-    let third_in = find(&lines, &["p2 → backend Forward(s1 #3) delivered"]);
-    let second_in = find(&lines, &["p1 → backend Forward(s1 #2) delivered"]);
+    let second = find_line(&lines, &["s1 → p1 Send(#2) sent"]);
+    let third = find_line(&lines, &["s1 → p2 Send(#3) sent"]);
+    let third_in = find_line(&lines, &["p2 → backend Forward(s1 #3) delivered"]);
+    let second_in = find_line(&lines, &["p1 → backend Forward(s1 #2) delivered"]);
     assert!(second < third && third < third_in && third_in < second_in);
 
     // The same senders with a sticky proxy each, under delay spikes: in order, all of them.
@@ -115,10 +100,18 @@ fn a_random_proxy_per_message_lets_a_later_message_overtake_and_a_sticky_one_doe
     assert_eq!(r.status("fifo_per_sender"), "pass");
     assert_eq!(r.status("no_lost_message"), "pass");
     let lines = replay(STICKY, &[]);
-    assert_eq!(count(&lines, &["s1 → p2 Send("]), 0, "s1 always by p1");
-    assert_eq!(count(&lines, &["s2 → p1 Send("]), 0, "s2 always by p2");
-    assert!(count(&lines, &["s1 → p1 Send(", "sent"]) == 300);
-    find(&lines, &["slow the links of p1 by"]);
+    assert_eq!(
+        count_lines(&lines, &["s1 → p2 Send("]),
+        0,
+        "s1 always by p1"
+    );
+    assert_eq!(
+        count_lines(&lines, &["s2 → p1 Send("]),
+        0,
+        "s2 always by p2"
+    );
+    assert!(count_lines(&lines, &["s1 → p1 Send(", "sent"]) == 300);
+    find_line(&lines, &["slow the links of p1 by"]);
 }
 
 #[test]
@@ -148,13 +141,13 @@ fn a_paused_sticky_proxy_sends_its_sender_to_the_other_and_an_old_message_arrive
         assert!(evidence.contains(&line.to_string()), "{line}: {evidence:?}");
     }
     let lines = replay(FAILOVER, &[]);
-    let pause = find(&lines, &["pause p1 for 600ms"]);
-    let suspected = find(&lines, &["s1 suspects p1"]);
-    let newer = find(&lines, &["p2 → backend Forward(s1 #64) delivered"]);
-    let resent = find(&lines, &["p2 → backend Forward(s1 #50) delivered"]);
-    let resume = find(&lines, &["resume p1"]);
+    let pause = find_line(&lines, &["pause p1 for 600ms"]);
+    let suspected = find_line(&lines, &["s1 suspects p1"]);
+    let newer = find_line(&lines, &["p2 → backend Forward(s1 #64) delivered"]);
+    let resent = find_line(&lines, &["p2 → backend Forward(s1 #50) delivered"]);
+    let resume = find_line(&lines, &["resume p1"]);
     // The copy p1 held all along arrives last of all.
-    let held = find(&lines, &["p1 → backend Forward(s1 #50) delivered"]);
+    let held = find_line(&lines, &["p1 → backend Forward(s1 #50) delivered"]);
     assert!(pause < suspected && suspected < newer && newer < resent);
     assert!(resent < resume && resume < held);
     // Nothing is lost: the resends got through p2.
@@ -173,10 +166,10 @@ fn a_paused_sticky_proxy_sends_its_sender_to_the_other_and_an_old_message_arrive
     assert_eq!(r.status("fifo_per_sender"), "pass");
     assert_eq!(r.status("no_lost_message"), "pass");
     let lines = replay(&ordered, &[]);
-    let held = find(&lines, &["backend states Held(next 50, sender 3, seq"]);
-    let applied = find(&lines, &["backend states Applied(sender 3, seq 50)"]);
+    let held = find_line(&lines, &["backend states Held(next 50, sender 3, seq"]);
+    let applied = find_line(&lines, &["backend states Applied(sender 3, seq 50)"]);
     assert!(held < applied);
-    find(&lines, &["backend states Dropped(sender 3, seq 50)"]);
+    find_line(&lines, &["backend states Dropped(sender 3, seq 50)"]);
 }
 
 #[test]
@@ -188,17 +181,23 @@ fn sequence_numbers_keep_order_and_delivery_under_proxy_crashes_pauses_and_loss(
     assert_eq!(r.status("no_lost_message"), "pass");
     let lines = replay(SEQUENCE, &[]);
     assert!(
-        count(&lines, &["crash p1"]) >= 3,
+        count_lines(&lines, &["crash p1"]) >= 3,
         "p1 crashes again and again"
     );
     assert!(
-        count(&lines, &["pause p2"]) >= 3,
+        count_lines(&lines, &["pause p2"]) >= 3,
         "p2 pauses again and again"
     );
     // The backend had work to do: messages held for a gap, and copies dropped.
-    assert!(count(&lines, &["backend states Held("]) > 0);
-    assert!(count(&lines, &["backend states Dropped("]) > 0);
+    assert!(count_lines(&lines, &["backend states Held("]) > 0);
+    assert!(count_lines(&lines, &["backend states Dropped("]) > 0);
     // Every message of both senders applied once: 1,000 each.
-    assert_eq!(count(&lines, &["backend states Applied(sender 3,"]), 1000);
-    assert_eq!(count(&lines, &["backend states Applied(sender 4,"]), 1000);
+    assert_eq!(
+        count_lines(&lines, &["backend states Applied(sender 3,"]),
+        1000
+    );
+    assert_eq!(
+        count_lines(&lines, &["backend states Applied(sender 4,"]),
+        1000
+    );
 }

@@ -47,6 +47,22 @@ pub fn replay(file: &str, extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The index of the first of `lines` (a replay) that contains every needle.
+pub fn find_line(lines: &[String], needles: &[&str]) -> usize {
+    lines
+        .iter()
+        .position(|l| needles.iter().all(|n| l.contains(n)))
+        .unwrap_or_else(|| panic!("no replay line with {needles:?}"))
+}
+
+/// How many of `lines` (a replay) contain every needle.
+pub fn count_lines(lines: &[String], needles: &[&str]) -> usize {
+    lines
+        .iter()
+        .filter(|l| needles.iter().all(|n| l.contains(n)))
+        .count()
+}
+
 /// The bundled lesson `file` with `from` replaced by `to`, written beside the test binaries as
 /// `name.toml`; returns its path. The copy lives outside scenarios/, so its `#:schema` comment
 /// would point nowhere: it is dropped.

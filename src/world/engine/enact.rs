@@ -111,6 +111,24 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
         index as u32
     }
 
+    /// The nodes `targets` name, any node eligible (up or down), sorted, each once. Targets
+    /// are resolved in order, so the draws from the fault stream are the same as ever.
+    fn resolve_among_all(&mut self, targets: &[fault::Target]) -> Result<Vec<u32>, String> {
+        let all: Vec<u32> = (0..self.cluster.len() as u32).collect();
+        let mut nodes = Vec::new();
+        for t in targets {
+            nodes.extend(fault::resolve_target(
+                t,
+                &all,
+                &self.cluster,
+                &mut self.fault_rng,
+            )?);
+        }
+        nodes.sort_unstable();
+        nodes.dedup();
+        Ok(nodes)
+    }
+
     /// Resolves a fault's targets and changes the world. Nodes to restart are returned, to be
     /// started after the fault's record is written.
     fn enact(&mut self, action: &FaultAction) -> Result<(Applied, Vec<u32>), String> {
@@ -125,23 +143,8 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
                 Applied::Partition { cut, shape }
             }
             FaultAction::Cut { from, to } => {
-                let all: Vec<u32> = (0..self.cluster.len() as u32).collect();
-                let mut resolve_all = |ts: &[fault::Target]| -> Result<Vec<u32>, String> {
-                    let mut nodes = Vec::new();
-                    for t in ts {
-                        nodes.extend(fault::resolve_target(
-                            t,
-                            &all,
-                            &self.cluster,
-                            &mut self.fault_rng,
-                        )?);
-                    }
-                    nodes.sort_unstable();
-                    nodes.dedup();
-                    Ok(nodes)
-                };
-                let from = resolve_all(from)?;
-                let to = resolve_all(to)?;
+                let from = self.resolve_among_all(from)?;
+                let to = self.resolve_among_all(to)?;
                 let links: Vec<(u32, u32)> = from
                     .iter()
                     .flat_map(|&a| to.iter().filter(move |&&b| b != a).map(move |&b| (a, b)))
@@ -205,18 +208,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
             FaultAction::Byzantine(ts) => {
                 // Any node may turn, up or down: a crashed traitor is a traitor when it
                 // restarts.
-                let all: Vec<u32> = (0..self.cluster.len() as u32).collect();
-                let mut nodes = Vec::new();
-                for t in ts {
-                    nodes.extend(fault::resolve_target(
-                        t,
-                        &all,
-                        &self.cluster,
-                        &mut self.fault_rng,
-                    )?);
-                }
-                nodes.sort_unstable();
-                nodes.dedup();
+                let nodes = self.resolve_among_all(ts)?;
                 for &n in &nodes {
                     self.slots[n as usize].traitor = true;
                 }
