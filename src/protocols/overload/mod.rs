@@ -10,10 +10,10 @@
 //! `Call` to the downstream and its worker waits for the `Answer`, failing the request after
 //! `call_timeout`. A worker that waits does nothing else: that is how a slow downstream ties up
 //! the front's threads, and then its queue, and then its clients' unrelated `local` requests —
-//! the cascade a circuit breaker ([`breaker`]) stops by refusing calls at once while it is OPEN.
+//! the cascade a circuit breaker (`breaker.rs`) stops by refusing calls at once while it is OPEN.
 //!
 //! With `limiter = "token_bucket"` the front takes a client's request in only if it can take a
-//! token from a bucket refilled at `bucket_rate` ([`bucket`]); without one, a burst of clients
+//! token from a bucket refilled at `bucket_rate` (`bucket.rs`); without one, a burst of clients
 //! ([`workload`]) fills the queue faster than the workers empty it and queueing latency grows
 //! for as long as the burst lasts.
 //!
