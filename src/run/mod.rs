@@ -383,6 +383,13 @@ impl RunObserver {
     }
 }
 
+/// Positions of the invariants that read steps.
+fn stepping(invariants: &[Box<dyn Invariant>]) -> Vec<usize> {
+    (0..invariants.len())
+        .filter(|&i| invariants[i].reads_steps())
+        .collect()
+}
+
 /// Positions of readers of observations (checkers or sections), each with the kinds it reads.
 type Readers = Vec<(ObservationKinds, usize)>;
 
@@ -581,9 +588,7 @@ where
         interested(invariants.iter().map(|i| i.observes())),
         interested(sections.iter().map(|s| s.observes())),
     );
-    let stepping = (0..invariants.len())
-        .filter(|&i| invariants[i].reads_steps())
-        .collect();
+    let stepping = stepping(&invariants);
     let observer = RunObserver {
         invariants,
         sections,
@@ -1016,6 +1021,126 @@ missed_pings = 3
         }
         let seen: Vec<u32> = counts.iter().map(|c| c.get()).collect();
         assert_eq!(seen, [2, 0, 3], "appended twice; none; everything");
+    }
+
+    /// Records the steps it is handed: (node, sender and the message's term, if a Raft message).
+    struct Steps(std::rc::Rc<std::cell::RefCell<Vec<(u32, Option<(u32, u64)>)>>>);
+
+    impl Invariant for Steps {
+        fn name(&self) -> String {
+            "steps".into()
+        }
+        fn property(&self) -> Property {
+            Property::Safety
+        }
+        fn on_observation(
+            &mut self,
+            _: Nanos,
+            _: u32,
+            _: &crate::node::Observation,
+            _: &dyn crate::node::RunView,
+        ) {
+        }
+        fn reads_steps(&self) -> bool {
+            true
+        }
+        fn on_step(
+            &mut self,
+            _: Nanos,
+            node: u32,
+            message: Option<(u32, &dyn Any)>,
+            _: &dyn crate::node::RunView,
+        ) {
+            use crate::protocols::raft::Msg;
+            let typed = message.map(|(from, m)| match m.downcast_ref::<Msg>() {
+                Some(Msg::AppendReply { term, .. }) => (from, *term),
+                other => panic!("a Raft message, typed: {other:?}"),
+            });
+            self.0.borrow_mut().push((node, typed));
+        }
+        fn status(&self) -> Status {
+            Status::Pass
+        }
+    }
+
+    #[test]
+    fn each_step_reaches_the_invariants_that_read_steps_with_its_message_typed() {
+        use crate::node::{Observation, Role};
+        use crate::protocols::raft::{Msg, Raft, Timer};
+        let seen = std::rc::Rc::default();
+        let invariants: Vec<Box<dyn Invariant>> = vec![
+            Box::new(Reads(ObservationKinds::ALL, Default::default())),
+            Box::new(Steps(std::rc::Rc::clone(&seen))),
+        ];
+        let stepping = stepping(&invariants);
+        assert_eq!(
+            stepping,
+            [1],
+            "only the invariant that asks is handed steps"
+        );
+        let mut observer = RunObserver {
+            invariants,
+            sections: Vec::new(),
+            observing: (Vec::new(), Vec::new()),
+            stepping,
+            story: Story::new(2),
+            trace: None,
+            capture: None,
+            answers: None,
+            counted: Counted::new(&Default::default(), 0),
+        };
+        let cluster = crate::check::tests::cluster(2);
+        let reply = Msg::AppendReply {
+            term: 4,
+            success: true,
+            match_index: 0,
+            round: 1,
+        };
+        let role = Observation::Role {
+            role: Role::Leader,
+            term: 3,
+        };
+        let events = [
+            Event::Start {
+                node: 1,
+                restart: true,
+            },
+            Event::Deliver {
+                from: 1,
+                to: 0,
+                id: 9,
+                msg: &reply,
+            },
+            Event::Observe {
+                node: 0,
+                obs: &role,
+            },
+            Event::Send {
+                from: 0,
+                to: 1,
+                id: 10,
+                msg: &reply,
+            },
+            Event::Timer {
+                node: 0,
+                timer: &Timer::Heartbeat,
+            },
+        ];
+        for event in events {
+            observer.on_record(
+                &Record::<Raft> {
+                    seq: 0,
+                    at: 0,
+                    event,
+                },
+                &cluster,
+            );
+        }
+        assert_eq!(
+            *seen.borrow(),
+            [(1, None), (0, Some((1, 4))), (0, None)],
+            "a restart, a delivered reply (not its send, nor an observation), a timer"
+        );
     }
 
     #[test]
