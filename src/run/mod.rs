@@ -1023,8 +1023,11 @@ missed_pings = 3
         assert_eq!(seen, [2, 0, 3], "appended twice; none; everything");
     }
 
-    /// Records the steps it is handed: (node, sender and the message's term, if a Raft message).
-    struct Steps(std::rc::Rc<std::cell::RefCell<Vec<(u32, Option<(u32, u64)>)>>>);
+    /// A step as `Steps` writes it down: the node, and the sender and term of its message.
+    type Step = (u32, Option<(u32, u64)>);
+
+    /// Records the steps it is handed.
+    struct Steps(std::rc::Rc<std::cell::RefCell<Vec<Step>>>);
 
     impl Invariant for Steps {
         fn name(&self) -> String {
