@@ -972,6 +972,25 @@ missed_pings = 3
         }
     }
 
+    /// The observer of a two-node run with these invariants, no sections, trace or clients.
+    fn observer(
+        invariants: Vec<Box<dyn Invariant>>,
+        observing: (Readers, Readers),
+        stepping: Vec<usize>,
+    ) -> RunObserver {
+        RunObserver {
+            invariants,
+            sections: Vec::new(),
+            observing,
+            stepping,
+            story: Story::new(2),
+            trace: None,
+            capture: None,
+            answers: None,
+            counted: Counted::new(&Default::default(), 0),
+        }
+    }
+
     #[test]
     fn an_observation_reaches_the_readers_of_its_kind_and_no_others() {
         use crate::node::Observation;
@@ -989,17 +1008,7 @@ missed_pings = 3
             Vec::new(),
         );
         assert_eq!(observing.0.len(), 2, "a reader of no kind is not asked");
-        let mut observer = RunObserver {
-            invariants,
-            sections: Vec::new(),
-            observing,
-            stepping: Vec::new(),
-            story: Story::new(2),
-            trace: None,
-            capture: None,
-            answers: None,
-            counted: Counted::new(&Default::default(), 0),
-        };
+        let mut observer = observer(invariants, observing, Vec::new());
         let cluster = crate::check::tests::cluster(2);
         let appended = Observation::Appended {
             index: 1,
@@ -1081,17 +1090,7 @@ missed_pings = 3
             [1],
             "only the invariant that asks is handed steps"
         );
-        let mut observer = RunObserver {
-            invariants,
-            sections: Vec::new(),
-            observing: (Vec::new(), Vec::new()),
-            stepping,
-            story: Story::new(2),
-            trace: None,
-            capture: None,
-            answers: None,
-            counted: Counted::new(&Default::default(), 0),
-        };
+        let mut observer = observer(invariants, (Vec::new(), Vec::new()), stepping);
         let cluster = crate::check::tests::cluster(2);
         let reply = Msg::AppendReply {
             term: 4,

@@ -188,9 +188,8 @@ impl crate::node::Invariant for AdoptsNewerTerm {
         view: &dyn RunView,
     ) {
         self.settle(at, node, view);
-        let Some((from, Some((term, what)))) =
-            message.map(|(from, m)| (from, m.downcast_ref::<Msg>().and_then(binding_term)))
-        else {
+        let Some((from, msg)) = message else { return };
+        let Some((term, what)) = msg.downcast_ref::<Msg>().and_then(binding_term) else {
             return;
         };
         let n = self.grow(node);
