@@ -53,7 +53,11 @@ impl Tally {
             return None;
         }
         who.push(node);
-        (who.len() == quorum as usize).then(|| who.clone())
+        (who.len() == quorum as usize).then(|| {
+            let mut majority = who.clone();
+            majority.sort_unstable();
+            majority
+        })
     }
 }
 
@@ -264,7 +268,8 @@ impl Latencies {
             return;
         }
         if let Some(&from) = self.took.get(&v) {
-            self.decided.push((v, at.saturating_sub(from), prepares, accepts));
+            self.decided
+                .push((v, at.saturating_sub(from), prepares, accepts));
         }
     }
 

@@ -40,8 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Ballot;
 use crate::node::{
-    ConfigError, Ctx, DiskOf, Duration, Nanos, NodeId, Protocol, ProtocolInvariant,
-    SectionBuilder,
+    ConfigError, Ctx, DiskOf, Duration, Nanos, NodeId, Protocol, ProtocolInvariant, SectionBuilder,
 };
 
 pub use messages::{Cmd, Durable, Fact, Msg, Slot, Timer};
@@ -157,13 +156,13 @@ fn validate(cfg: &PaxosLogConfig, cluster_size: usize) -> Result<(), ConfigError
         ));
     }
     if cfg.commands == 0 {
-        return Err(ConfigError::new(
-            "commands",
-            "must be at least 1 (got 0)",
-        ));
+        return Err(ConfigError::new("commands", "must be at least 1 (got 0)"));
     }
     if cfg.every.nanos() == 0 {
-        return Err(ConfigError::new("every", "must be greater than zero (got 0s)"));
+        return Err(ConfigError::new(
+            "every",
+            "must be greater than zero (got 0s)",
+        ));
     }
     let [initial, max] = cfg.backoff;
     if initial.nanos() == 0 {
@@ -693,7 +692,10 @@ impl Protocol for PaxosLog {
             let phase = match &p.phase {
                 Phase::Idle => "idle".to_string(),
                 Phase::Backoff => "backing off".to_string(),
-                Phase::Preparing { ballot: b, promises } => {
+                Phase::Preparing {
+                    ballot: b,
+                    promises,
+                } => {
                     format!("phase 1 of {} ({} promise(s))", ballot(*b), promises.len())
                 }
                 Phase::Leading { ballot: b, .. } => format!("leading with {}", ballot(*b)),
@@ -790,7 +792,9 @@ impl Protocol for PaxosLog {
                 | Phase::Leading {
                     in_flight: Some(_), ..
                 } => self.begin(ctx),
-                Phase::Leading { in_flight: None, .. } => {}
+                Phase::Leading {
+                    in_flight: None, ..
+                } => {}
             },
         }
         self.flush(ctx);

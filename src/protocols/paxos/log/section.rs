@@ -39,11 +39,7 @@ pub(crate) struct Cost {
 
 /// `12.3` from a ratio.
 fn ratio(n: u64, d: usize) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        n as f64 / d as f64
-    }
+    if d == 0 { 0.0 } else { n as f64 / d as f64 }
 }
 
 impl SectionBuilder for Cost {
