@@ -360,7 +360,10 @@ fn under_the_nemesis_classic_fails_the_latency_bound_and_multi_holds_it() {
     log_safety_holds(&multi);
     assert_eq!(multi.status("median_decision_within"), "pass");
     let (c, m) = (log_section(&classic), log_section(&multi));
-    assert_eq!((c["decisions"], m["decisions"]), (60.into(), 60.into()));
+    assert_eq!(
+        (&c["decisions"], &m["decisions"]),
+        (&Value::from(60), &Value::from(60))
+    );
     let per = |s: &Value| s["messages_per_decision"].as_f64().unwrap();
     assert!(per(c) > 1.8 * per(m), "{} against {}", per(c), per(m));
     // The faults were real in both.
