@@ -226,14 +226,12 @@ impl Invariant for Validity {
                 instance,
                 value,
                 quorum,
-            }) => {
-                if self
-                    .tally
-                    .accepted(node, (instance, ballot, value), quorum)
-                    .is_some()
-                {
-                    self.chosen(at, instance, value, view);
-                }
+            }) if self
+                .tally
+                .accepted(node, (instance, ballot, value), quorum)
+                .is_some() =>
+            {
+                self.chosen(at, instance, value, view);
             }
             Some(&Fact::Chosen {
                 instance, value, ..

@@ -289,7 +289,7 @@ impl PaxosLog {
     }
 
     /// Sends `msg` to every acceptor, this node's own last.
-    fn to_acceptors(&mut self, ctx: &mut Ctx<'_, Self>, msg: Msg) {
+    fn send_acceptors(&mut self, ctx: &mut Ctx<'_, Self>, msg: Msg) {
         for n in self.acceptors.clone() {
             if n != self.id {
                 self.sent += 1;
@@ -377,7 +377,7 @@ impl PaxosLog {
                     value,
                 });
                 ctx.set_timer(self.config.retry_timeout.nanos(), Timer::Retry);
-                self.to_acceptors(
+                self.send_acceptors(
                     ctx,
                     Msg::Accept {
                         ballot,
@@ -412,7 +412,7 @@ impl PaxosLog {
         ctx.persist(self.durable());
         ctx.fact(Fact::Began { ballot, instance });
         ctx.set_timer(self.config.retry_timeout.nanos(), Timer::Retry);
-        self.to_acceptors(ctx, Msg::Prepare { ballot, instance });
+        self.send_acceptors(ctx, Msg::Prepare { ballot, instance });
     }
 
     /// A ballot `higher` than this proposer's exists: it gives its own up and backs off.
