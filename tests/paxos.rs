@@ -243,3 +243,188 @@ fn the_lessons_are_listed_under_their_topic() {
         assert!(text[at..].contains(lesson), "{lesson}:\n{text}");
     }
 }
+
+// ---- the cost of a decision: a log by classic Paxos and by Multi-Paxos --------------------
+
+const COST_CLASSIC: &str = "scenarios/paxos/cost-classic.toml";
+const COST_MULTI: &str = "scenarios/paxos/cost-multi.toml";
+const TAKEOVER: &str = "scenarios/paxos/log-takeover.toml";
+const TAKEOVER_CLASSIC: &str = "scenarios/paxos/log-takeover-classic.toml";
+
+fn log_section(r: &Run) -> &Value {
+    &r.json["paxos_log"]
+}
+
+/// The log as (instance, value, phase-1 runs, phase-2 runs), in instance order.
+fn log_of(r: &Run) -> Vec<(u64, String, u64, u64)> {
+    log_section(r)["log"]
+        .as_array()
+        .expect("the log")
+        .iter()
+        .map(|d| {
+            (
+                d["instance"].as_u64().unwrap(),
+                d["value"].as_str().unwrap().to_string(),
+                d["phase1"].as_u64().unwrap(),
+                d["phase2"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn log_safety_holds(r: &Run) {
+    assert_eq!(r.status("agreement"), "pass");
+    assert_eq!(r.status("validity"), "pass");
+}
+
+/// The same five nodes and 60 commands on a fault-free network, with `design`.
+fn fault_free(design: &str) -> Run {
+    let text = std::fs::read_to_string(COST_MULTI).unwrap();
+    let text: String = text
+        .replace("design = \"multi\"", &format!("design = \"{design}\""))
+        .replace("loss = 0.02", "loss = 0.0")
+        .replace("duplicate = 0.05", "duplicate = 0.0")
+        .lines()
+        .take_while(|l| !l.starts_with("[nemesis]"))
+        .chain(["[check]", "invariants = [\"agreement\", \"validity\"]"])
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = text.replace("#:schema ../../reports/scenario.schema.json\n", "");
+    let path = common::scratch(&format!("paxos-log-{design}")).join("cost.toml");
+    std::fs::write(&path, text).unwrap();
+    run(path.to_str().unwrap(), &[])
+}
+
+#[test]
+fn classic_paxos_pays_two_round_trips_and_4_n_minus_1_messages_per_decision() {
+    let r = fault_free("classic");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    log_safety_holds(&r);
+    let s = log_section(&r);
+    assert_eq!(s["decisions"], 60);
+    assert_eq!(s["commands"], 60);
+    // Prepare, Promise, Accept, Accepted to and from each of the four other nodes.
+    assert_eq!(s["messages"], 60 * 4 * 4);
+    assert_eq!(s["messages_per_decision"], 16.0);
+    assert_eq!(s["round_trips_per_decision"], 2.0);
+    assert_eq!(s["phase1_runs"], 60, "phase 1 for every command");
+    let log = log_of(&r);
+    for (i, (instance, value, p1, p2)) in log.iter().enumerate() {
+        assert_eq!(*instance, i as u64);
+        assert_eq!(*value, format!("A's command {i}"));
+        assert_eq!((*p1, *p2), (1, 1), "instance {i}");
+    }
+    // Two round trips of 8-12ms each.
+    let median = s["median_latency_ns"].as_u64().unwrap();
+    assert!((16_000_000..24_000_000).contains(&median), "{median}");
+}
+
+#[test]
+fn multi_paxos_runs_phase_1_once_and_then_one_round_trip_per_decision() {
+    let r = fault_free("multi");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    log_safety_holds(&r);
+    let s = log_section(&r);
+    assert_eq!(s["decisions"], 60);
+    assert_eq!(s["phase1_runs"], 1, "phase 1 once, for every instance");
+    // One Prepare/Promise exchange, then Accept and Accepted per command.
+    assert_eq!(s["messages"], 2 * 4 + 60 * 2 * 4);
+    let log = log_of(&r);
+    assert_eq!(log[0].2, 1, "the first decision pays for phase 1");
+    assert!(log[1..].iter().all(|d| (d.2, d.3) == (0, 1)), "{log:?}");
+    let median = s["median_latency_ns"].as_u64().unwrap();
+    assert!((8_000_000..12_000_000).contains(&median), "{median}");
+    let (_, line) = r.line("instance 1 chooses A's command 1 (ballot 1.A):");
+    assert!(line.ends_with("phase 2 only"), "{line}");
+}
+
+#[test]
+fn under_the_nemesis_classic_fails_the_latency_bound_and_multi_holds_it() {
+    let classic = run(COST_CLASSIC, &[]);
+    assert_eq!(classic.code, 3, "a liveness failure: {}", classic.stderr);
+    assert!(classic.expectation_met());
+    log_safety_holds(&classic);
+    let (_, _, message, evidence) = classic.violation("median_decision_within");
+    assert!(
+        message.starts_with("the median decision took 19.")
+            && message.ends_with(
+                "over the bound of 15ms: 60 of 60 decisions ran phase 1 as well as phase 2"
+            ),
+        "{message}"
+    );
+    assert_eq!(evidence[1], "round trips per decision: 2.00");
+
+    let multi = run(COST_MULTI, &[]);
+    assert_eq!(multi.code, 0, "{}", multi.stderr);
+    assert!(multi.expectation_met());
+    log_safety_holds(&multi);
+    assert_eq!(multi.status("median_decision_within"), "pass");
+    let (c, m) = (log_section(&classic), log_section(&multi));
+    assert_eq!(
+        (&c["decisions"], &m["decisions"]),
+        (&Value::from(60), &Value::from(60))
+    );
+    let per = |s: &Value| s["messages_per_decision"].as_f64().unwrap();
+    assert!(per(c) > 1.8 * per(m), "{} against {}", per(c), per(m));
+    // The faults were real in both.
+    for r in [&classic, &multi] {
+        let story: Vec<String> = r.story().into_iter().map(|(_, t)| t).collect();
+        for kind in ["crash ", "partition "] {
+            assert!(story.iter().any(|t| t.starts_with(kind)), "no {kind}");
+        }
+    }
+}
+
+#[test]
+fn a_second_proposer_takes_over_and_the_first_falls_back_to_phase_1() {
+    let r = run(TAKEOVER, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    log_safety_holds(&r);
+    let s = log_section(&r);
+    assert_eq!(s["commands"], 80, "both proposers' 40 commands, each once");
+    let began = &s["began"];
+    assert!(began["B"].as_u64().unwrap() >= 1, "{began}");
+    assert!(
+        began["A"].as_u64().unwrap() >= 2,
+        "A ran phase 1 again: {began}"
+    );
+    // Before B arrives A leads alone, one round trip per command; B's commands are chosen in
+    // B's ballots.
+    let log = log_of(&r);
+    assert!(log[1..5].iter().all(|d| d.2 == 0), "{log:?}");
+    let (_, line) = r.line("chooses B's command 0 (ballot ");
+    assert!(line.contains(".B)"), "{line}");
+    let classic = run(TAKEOVER_CLASSIC, &[]);
+    assert_eq!(classic.code, 0, "{}", classic.stderr);
+    log_safety_holds(&classic);
+    assert_eq!(log_section(&classic)["commands"], 80);
+}
+
+#[test]
+fn a_paxos_log_setting_that_cannot_run_is_refused_at_its_line() {
+    let path = common::scratch("paxos-log-bad").join("bad.toml");
+    std::fs::write(
+        &path,
+        "name = \"bad\"\nduration = \"1s\"\n[cluster]\nnodes = [\"A\", \"B\", \"C\"]\n\
+         protocol = \"paxos-log\"\n[protocol]\ncommands = 0\n",
+    )
+    .unwrap();
+    let out = sim(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:7:"), "{err}");
+    assert!(err.contains("must be at least 1 (got 0)"), "{err}");
+    std::fs::write(
+        &path,
+        "name = \"bad\"\nduration = \"1s\"\n[cluster]\nnodes = [\"A\", \"B\", \"C\"]\n\
+         protocol = \"paxos-log\"\n[protocol]\ndesign = \"fast\"\n",
+    )
+    .unwrap();
+    let out = sim(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:7:") && err.contains("classic"),
+        "{err}"
+    );
+}

@@ -96,7 +96,10 @@ pub(crate) const TOPICS: [(&str, &str); 15] = [
     ("txn", "Distributed transactions: two-phase commit and TCC"),
     ("clocks", "Clocks: Lamport, vector clocks, last-writer-wins"),
     ("quorum", "Quorum reads and writes (R + W > N)"),
-    ("paxos", "Consensus: single-decree Paxos"),
+    (
+        "paxos",
+        "Consensus: single-decree Paxos, and a log by classic and Multi-Paxos",
+    ),
     ("ids", "Unique ids: Snowflake generators and their clocks"),
     (
         "replication",

@@ -58,6 +58,7 @@ pub(crate) fn each(v: &mut impl Visitor) {
     v.visit::<replica::vector_clock::VectorClockReplica>();
     v.visit::<replica::quorum::Quorum>();
     v.visit::<paxos::Paxos>();
+    v.visit::<paxos::log::PaxosLog>();
     v.visit::<snowflake::Snowflake>();
     v.visit::<lock::Lock>();
     v.visit::<master_slave::MasterSlave>();
@@ -214,6 +215,10 @@ pub fn metrics() -> Vec<(Vec<&'static str>, ProtocolMetric)> {
             txn::metrics::in_doubt_time(),
         ),
         (vec![paxos::Paxos::NAME], paxos::metrics::decide_time()),
+        (
+            vec![paxos::log::PaxosLog::NAME],
+            paxos::log::section::decision_latency(),
+        ),
         (
             vec![session::SessionNode::NAME],
             session::convergence::converge_time(),

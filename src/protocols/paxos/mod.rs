@@ -34,6 +34,7 @@
 
 mod config;
 pub mod invariants;
+pub mod log;
 mod messages;
 pub(crate) mod metrics;
 mod narrate;
