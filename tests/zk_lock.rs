@@ -28,7 +28,11 @@ fn watching_the_children_wakes_every_waiter_on_every_release() {
     let r = run(HERD, &[]);
     assert_eq!(r.code, 1, "a safety failure: {}", r.stderr);
     assert!(r.expectation_met());
-    assert_eq!(r.status("mutual_exclusion"), "pass", "the herd is slow, not unsafe");
+    assert_eq!(
+        r.status("mutual_exclusion"),
+        "pass",
+        "the herd is slow, not unsafe"
+    );
     assert_eq!(r.status("lock_progress"), "pass");
     let (_, nodes, message, evidence) = r.violation("one_wakeup_per_release");
     assert_eq!(nodes.len(), 2, "the second waiter woken is the violation");
@@ -36,7 +40,10 @@ fn watching_the_children_wakes_every_waiter_on_every_release() {
         message.contains("the deletion of lock-0000000001 woke 2 waiters"),
         "{message}"
     );
-    assert!(evidence[0].contains("was deleted: released"), "{evidence:?}");
+    assert!(
+        evidence[0].contains("was deleted: released"),
+        "{evidence:?}"
+    );
     // Five clients: once all have queued, every release wakes the four waiters, every one of
     // which reads the children again; the watch fires on each new node as well.
     let deletions = wakeups(&r, "deletions");
@@ -97,7 +104,11 @@ fn watching_the_predecessor_wakes_one_waiter_per_release() {
             .any(|l| l.contains("Exists(lock-0000000001, watch) sent")),
         "the second client watches the first's node"
     );
-    assert!(!lines.iter().any(|l| l.contains("GetChildren") && l.contains(", watch)")));
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("GetChildren") && l.contains(", watch)"))
+    );
 }
 
 #[test]
@@ -132,7 +143,10 @@ fn paused(r: &Run) -> String {
         .strip_prefix("pause ")
         .and_then(|rest| rest.split(' ').next())
         .expect("the pause names its node");
-    assert!(["A", "B", "C"].contains(&who), "a client holds the lock: {line}");
+    assert!(
+        ["A", "B", "C"].contains(&who),
+        "a client holds the lock: {line}"
+    );
     who.to_string()
 }
 
@@ -165,7 +179,9 @@ fn a_holder_paused_past_its_session_writes_after_its_successor() {
     let order = [
         find(&format!("created {paused}'s lock node")),
         find(&format!("pause {paused} (pause leader) for 1.5s")),
-        find(&format!("expired {paused}'s session and deleted its lock node")),
+        find(&format!(
+            "expired {paused}'s session and deleted its lock node"
+        )),
         find(&format!("created {successor}'s lock node")),
         find(&format!("accepted {successor}'s write")),
         find(&format!("accepted {paused}'s write")),
@@ -180,13 +196,16 @@ fn a_holder_paused_past_its_session_writes_after_its_successor() {
     let rest = &lines[resume..];
     let expired = rest
         .iter()
-        .position(|l| l.contains(&format!("zk → {paused} SessionExpired(session 1) delivered")))
+        .position(|l| {
+            l.contains(&format!(
+                "zk → {paused} SessionExpired(session 1) delivered"
+            ))
+        })
         .expect("the service tells it");
     let released = rest
         .iter()
         .position(|l| {
-            l.contains(&format!("{paused} states Released("))
-                && l.contains("why session_expired")
+            l.contains(&format!("{paused} states Released(")) && l.contains("why session_expired")
         })
         .expect("it gives the lock up");
     assert!(expired <= released);
@@ -212,7 +231,10 @@ fn the_nodes_number_as_a_fencing_token_refuses_the_paused_holders_write() {
         .iter()
         .position(|l| l.contains(&format!("{paused} → store Write(")) && l.contains("sent"))
         .expect("the paused client writes on waking");
-    assert!(rest[write].contains("token"), "the write carries its node's number");
+    assert!(
+        rest[write].contains("token"),
+        "the write carries its node's number"
+    );
     let fenced = rest
         .iter()
         .position(|l| l.contains(&format!("store → {paused} Fenced(")))

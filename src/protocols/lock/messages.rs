@@ -290,6 +290,18 @@ pub enum LockFact {
         /// The write's number in that tenure.
         seq: u32,
     },
+    /// Resource: it refused a write whose fencing token was stale.
+    Rejected {
+        /// The writer.
+        client: NodeId,
+        /// The writer's try.
+        attempt: u64,
+        /// The token the write carried.
+        token: u64,
+        /// The highest token seen before it.
+        highest: u64,
+    },
+    // Added after the others: a variant's index is part of the trace hash.
     /// ZooKeeper service: it created `client`'s ephemeral sequential node `seq` for try
     /// `attempt`: its place in the queue for the lock (the checkers place the tenure there).
     Queued {
@@ -309,17 +321,6 @@ pub enum LockFact {
         mine: u64,
         /// What woke it.
         cause: Cause,
-    },
-    /// Resource: it refused a write whose fencing token was stale.
-    Rejected {
-        /// The writer.
-        client: NodeId,
-        /// The writer's try.
-        attempt: u64,
-        /// The token the write carried.
-        token: u64,
-        /// The highest token seen before it.
-        highest: u64,
     },
 }
 
