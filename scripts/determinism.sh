@@ -40,6 +40,7 @@ scenarios=(
   scenarios/paxos/nemesis.toml
   scenarios/ids/snowflake-wait-nemesis.toml
   scenarios/locks/fencing-nemesis.toml
+  scenarios/locks/zk-predecessor-nemesis.toml
   scenarios/replication/semi-sync-nemesis.toml
   scenarios/messaging/transactional-nemesis.toml
   scenarios/messaging/local-table-nemesis.toml

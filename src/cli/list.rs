@@ -107,7 +107,7 @@ pub(crate) const TOPICS: [(&str, &str); 15] = [
     ),
     (
         "locks",
-        "Distributed locks: expiry, GC pauses, fencing tokens, RedLock",
+        "Distributed locks: expiry, GC pauses, fencing tokens, RedLock, ZooKeeper's recipe",
     ),
     (
         "messaging",

@@ -31,6 +31,34 @@ pub enum Expiry {
     Ttl,
 }
 
+/// What keeps the lock: a lock server (`SET NX`, RedLock) or a ZooKeeper-like coordination
+/// service running the lock recipe over ephemeral sequential nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Service {
+    /// A lock server holding one lease (`SET lock <me> NX`, seed text 004, 「Redis 分布式锁」),
+    /// or RedLock's several.
+    SetNx,
+    /// A coordination service (seed text 004, 「Zookeeper 分布式锁」): each client opens a
+    /// session kept alive by heartbeats and creates an ephemeral sequential node under the
+    /// lock; the lowest node holds it, the others wait on a watch (`watch`); a release deletes
+    /// the node, and so does the expiry of its session.
+    Zookeeper,
+}
+
+/// What a waiting client of the ZooKeeper recipe watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Watch {
+    /// The lock's children: every change (a node created or deleted) wakes every waiter, who
+    /// all read the children again, and all but one go back to waiting: the herd effect
+    /// (「羊群效应」).
+    Children,
+    /// Only the node just before its own (the recipe): a deletion wakes the one waiter behind
+    /// it.
+    Predecessor,
+}
+
 /// `[protocol]` settings of `lock`.
 ///
 /// ```
@@ -43,6 +71,18 @@ pub enum Expiry {
 // The schema's description: the first line above, without the example.
 #[schemars(description = "`[protocol]` settings of `lock`.")]
 pub struct LockConfig {
+    /// What keeps the lock: `"set-nx"` (a lock server, or RedLock's several) or `"zookeeper"`
+    /// (a coordination service with sessions, ephemeral sequential nodes and watches, seed text
+    /// 004 「Zookeeper 分布式锁」; node 0 is the service).
+    pub service: Service,
+    /// With `service = "zookeeper"`: what a waiting client watches, `"children"` (every
+    /// waiter wakes on every change: the herd) or `"predecessor"` (the recipe; the default).
+    pub watch: Option<Watch>,
+    /// With `service = "zookeeper"`: how long the service keeps a session it hears nothing
+    /// from, on its monotonic clock; when it lapses, the session's nodes are deleted.
+    pub session_timeout: Duration,
+    /// With `service = "zookeeper"`: how often a client's session sends a heartbeat.
+    pub heartbeat: Duration,
     /// How many independent lock servers: 1, or more for RedLock (seed text 004, 「RedLock 算法」):
     /// a client asks every server and holds the lock once a majority (N/2+1) granted it within
     /// the lease's validity time. The first `servers` nodes are the servers, the next the
@@ -78,6 +118,10 @@ pub struct LockConfig {
 impl Default for LockConfig {
     fn default() -> Self {
         LockConfig {
+            service: Service::SetNx,
+            watch: None,
+            session_timeout: Duration::from_millis(500),
+            heartbeat: Duration::from_millis(100),
             servers: 1,
             server_clock: ClockKind::Wall,
             expiry: Expiry::Ttl,
@@ -90,6 +134,49 @@ impl Default for LockConfig {
             timeout: Duration::from_millis(200),
         }
     }
+}
+
+impl LockConfig {
+    /// What a waiting client watches under the ZooKeeper recipe (the predecessor unless set).
+    pub fn watch(&self) -> Watch {
+        self.watch.unwrap_or(Watch::Predecessor)
+    }
+}
+
+/// The ZooKeeper recipe's settings: one service, a heartbeat quicker than the session.
+fn validate_zookeeper(cfg: &LockConfig) -> Result<(), ConfigError> {
+    if cfg.servers != 1 {
+        return Err(ConfigError::new(
+            "servers",
+            format!(
+                "service = \"zookeeper\" runs one coordination service (node 0), not {} lock \
+                 servers: use servers = 1",
+                cfg.servers
+            ),
+        ));
+    }
+    for (field, value) in [
+        ("session_timeout", cfg.session_timeout),
+        ("heartbeat", cfg.heartbeat),
+    ] {
+        if value == Duration::ZERO {
+            return Err(ConfigError::new(
+                field,
+                "must be greater than zero (got 0s)",
+            ));
+        }
+    }
+    if cfg.heartbeat >= cfg.session_timeout {
+        return Err(ConfigError::new(
+            "heartbeat",
+            format!(
+                "must be shorter than session_timeout ({}), or every session lapses between two \
+                 heartbeats",
+                cfg.session_timeout
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks what the types cannot.
@@ -133,6 +220,15 @@ pub(crate) fn validate(cfg: &LockConfig, cluster_size: usize) -> Result<(), Conf
                 "must be greater than zero (got 0s)",
             ));
         }
+    }
+    if cfg.service == Service::Zookeeper {
+        validate_zookeeper(cfg)?;
+    } else if cfg.watch.is_some() {
+        return Err(ConfigError::new(
+            "watch",
+            "watch applies only to the ZooKeeper recipe: set service = \"zookeeper\" with it, \
+             or remove it",
+        ));
     }
     if cfg.writes == 0 {
         return Err(ConfigError::new(

@@ -8,7 +8,8 @@
 //!   resource has accepted a write of a tenure placed at grant *g*, it must never accept one of
 //!   a tenure placed before *g*. Such a write comes from a holder that had lost the lock — its lease
 //!   lapsed, or it gave up — while it still believed it held it, acting on the resource after
-//!   its successor had: two holders' work interleaved on the resource. (A superseded holder's
+//!   its successor had: two holders' work interleaved on the resource. With the ZooKeeper
+//!   recipe a tenure is placed at its lock node's creation, which orders tenures as grants do. (A superseded holder's
 //!   write that lands *before* its successor's first write is allowed: the resource then still
 //!   sees one holder after the other, which is exactly what fencing tokens guarantee.)
 //! - `lock_progress D` (liveness): from the last fault (or the start), the lock is acquired
@@ -37,6 +38,8 @@ use super::messages::LockFact;
 struct Grant {
     /// Its place among all grants, from 1, in the order the servers made them.
     order: u64,
+    /// A ZooKeeper lock node's creation (its place in the queue), not a server's grant.
+    queued: bool,
     server: u32,
     token: u64,
     at: Nanos,
@@ -96,13 +99,20 @@ impl MutualExclusion {
     fn explain(&self, stale: Write, newer: Write, view: &dyn RunView) -> Violation {
         let (s, n) = (view.name(stale.client), view.name(newer.client));
         let granted = |w: Write, who: &str| {
+            let what = if w.grant.queued {
+                format!(
+                    "created {who}'s lock node {}",
+                    super::znode_name(w.grant.token)
+                )
+            } else {
+                format!("granted the lock to {who} (grant {})", w.grant.token)
+            };
             (
                 w.grant.at,
                 format!(
-                    "{} {} granted the lock to {who} (grant {})",
+                    "{} {} {what}",
                     format_instant(w.grant.at),
                     view.name(w.grant.server),
-                    w.grant.token
                 ),
             )
         };
@@ -115,13 +125,17 @@ impl MutualExclusion {
         }
         for &(at, server, client, token) in &self.expired {
             if window(at) && client == stale.client {
+                let what = if stale.grant.queued {
+                    format!(
+                        "expired {s}'s session and deleted its lock node {}",
+                        super::znode_name(token)
+                    )
+                } else {
+                    format!("let {s}'s lease (grant {token}) go: it had expired")
+                };
                 evidence.push((
                     at,
-                    format!(
-                        "{} {} let {s}'s lease (grant {token}) go: it had expired",
-                        format_instant(at),
-                        view.name(server)
-                    ),
+                    format!("{} {} {what}", format_instant(at), view.name(server)),
                 ));
             }
         }
@@ -168,14 +182,22 @@ impl Invariant for MutualExclusion {
             return;
         };
         match *fact {
+            // A ZooKeeper lock node's creation places its tenure as a grant does: the lock
+            // passes from node to node in the order they were created.
             LockFact::Granted {
                 client,
                 attempt,
                 token,
+            }
+            | LockFact::Queued {
+                client,
+                attempt,
+                seq: token,
             } => {
                 self.made += 1;
                 let grant = Grant {
                     order: self.made,
+                    queued: matches!(fact, LockFact::Queued { .. }),
                     server: node,
                     token,
                     at,

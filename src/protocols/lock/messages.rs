@@ -66,6 +66,122 @@ pub enum Msg {
         /// The highest token the resource has seen.
         highest: u64,
     },
+    /// Client → coordination service (ZooKeeper): create an ephemeral sequential node under
+    /// the lock for try `attempt`, owned by `session` (opened by its first message). Asked
+    /// again (a lost answer), the service answers with the same node.
+    Create {
+        /// The client's session (its own count, from 1).
+        session: u64,
+        /// The try.
+        attempt: u64,
+    },
+    /// Service → client: the node was created, its sequence number `seq` (`lock-0000000007`).
+    Created {
+        /// The try answered.
+        attempt: u64,
+        /// The node's sequence number: one higher than the last node created, never reused
+        /// (ZooKeeper's sequential suffix, from the parent's `cversion`). With fencing it is the
+        /// token.
+        seq: u64,
+    },
+    /// Client → service: read the lock's children (`getChildren`), with a watch on them when
+    /// `watch` (the herd design). `mine` is the client's node, so the answer can name the
+    /// node just before it.
+    GetChildren {
+        /// The session.
+        session: u64,
+        /// The try.
+        attempt: u64,
+        /// The client's node.
+        mine: u64,
+        /// Leave a one-shot watch on the children.
+        watch: bool,
+    },
+    /// Service → client: the children as the recipe reads them: the lowest, the one just
+    /// before the asker's, and how many.
+    Children {
+        /// The try answered.
+        attempt: u64,
+        /// Counts the children's changes (ZooKeeper's `cversion`).
+        version: u64,
+        /// The lowest node (the holder's), if any.
+        lowest: Option<u64>,
+        /// The highest node below the asker's, if any.
+        predecessor: Option<u64>,
+        /// How many nodes there are.
+        count: u32,
+    },
+    /// Client → service: does node `seq` exist (`exists`, with a watch on it)?
+    Exists {
+        /// The session.
+        session: u64,
+        /// The try.
+        attempt: u64,
+        /// The node asked about (the client's predecessor).
+        seq: u64,
+    },
+    /// Service → client: whether node `seq` exists; if it does, a watch is left on it.
+    Stat {
+        /// The try answered.
+        attempt: u64,
+        /// The node.
+        seq: u64,
+        /// Whether it exists.
+        exists: bool,
+    },
+    /// Service → a watching session: a watch fired (one-shot).
+    Notify {
+        /// The watching session.
+        session: u64,
+        /// The children's version after the change.
+        version: u64,
+        /// What changed.
+        change: Change,
+        /// The node created or deleted.
+        seq: u64,
+    },
+    /// Client → service: delete node `seq` (the release). Sent again with every heartbeat
+    /// until answered.
+    Delete {
+        /// The session.
+        session: u64,
+        /// The node.
+        seq: u64,
+    },
+    /// Service → client: node `seq` is gone (deleted now, or before).
+    Deleted {
+        /// The node.
+        seq: u64,
+    },
+    /// Client → service: the session is alive.
+    Heartbeat {
+        /// The session.
+        session: u64,
+    },
+    /// Service → client: the heartbeat's answer, and whether a watch of the session is still
+    /// set: a client that waits on a watch the service no longer holds missed its notification
+    /// (lost on the way), and reads again.
+    Pong {
+        /// The session.
+        session: u64,
+        /// Whether the service holds a watch for the session.
+        watching: bool,
+    },
+    /// Service → client: the session named has expired; its nodes and watches are gone.
+    SessionExpired {
+        /// The session.
+        session: u64,
+    },
+}
+
+/// What changed under the lock, as a watch reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// A node was created.
+    Created,
+    /// A node was deleted (released, or its session expired).
+    Deleted,
 }
 
 /// A client's timers.
@@ -76,6 +192,15 @@ pub enum Timer {
     Next,
     /// No answer came from the server or the resource in time.
     Timeout,
+    /// ZooKeeper client: send the session's next heartbeat.
+    Heartbeat,
+    /// ZooKeeper service: a session has heard nothing for `session_timeout`.
+    Session {
+        /// The client.
+        client: NodeId,
+        /// Its session.
+        session: u64,
+    },
 }
 
 /// Why a client's tenure ended.
@@ -88,6 +213,23 @@ pub enum Why {
     Timeout,
     /// The resource refused a write for its stale token.
     Fenced,
+    /// ZooKeeper: the service said its session had expired (its node is gone).
+    SessionExpired,
+}
+
+/// Why a waiting ZooKeeper client read the children again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// A watch notification: node `seq` was created or deleted.
+    Notified {
+        /// What changed.
+        change: Change,
+        /// The node.
+        seq: u64,
+    },
+    /// A heartbeat's answer said its watch had fired, and no notification had come (lost).
+    Missed,
 }
 
 /// The lock's own facts: what the checkers read.
@@ -159,6 +301,27 @@ pub enum LockFact {
         /// The highest token seen before it.
         highest: u64,
     },
+    // Added after the others: a variant's index is part of the trace hash.
+    /// ZooKeeper service: it created `client`'s ephemeral sequential node `seq` for try
+    /// `attempt`: its place in the queue for the lock (the checkers place the tenure there).
+    Queued {
+        /// The client.
+        client: NodeId,
+        /// Its try.
+        attempt: u64,
+        /// The node's sequence number.
+        seq: u64,
+    },
+    /// ZooKeeper client: waiting on a watch for try `attempt`, it woke and reads the children
+    /// again.
+    Woken {
+        /// Its try.
+        attempt: u64,
+        /// Its own node.
+        mine: u64,
+        /// What woke it.
+        cause: Cause,
+    },
 }
 
 /// A granted lease, as the lock server keeps it.
@@ -174,6 +337,34 @@ pub struct Lease {
     pub expires: Option<LocalNanos>,
 }
 
+/// One ephemeral sequential node under the lock, as the ZooKeeper service keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Znode {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The client whose session created it.
+    pub client: NodeId,
+    /// That session.
+    pub session: u64,
+    /// The client's try.
+    pub attempt: u64,
+}
+
+/// What the ZooKeeper service keeps on disk (a replicated ensemble keeps it through a crash).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tree {
+    /// The last sequence number handed out.
+    pub last_seq: u64,
+    /// Counts the children's changes.
+    pub version: u64,
+    /// The newest session each client has opened: an older one is expired.
+    pub opened: Vec<(NodeId, u64)>,
+    /// The live sessions.
+    pub live: Vec<(NodeId, u64)>,
+    /// The nodes, lowest first.
+    pub nodes: Vec<Znode>,
+}
+
 /// What survives a crash: the lock server's lease and grant counter (a database row, or Redis
 /// with its append-only file synced on every write), the resource's highest token, a
 /// client's count of tries.
@@ -187,4 +378,14 @@ pub struct Disk {
     pub highest: u64,
     /// Client: its last try's number, so a restarted client never reuses one.
     pub attempts: u64,
+    /// ZooKeeper client: its last session's number, so a restarted client opens a newer one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub session: u64,
+    /// ZooKeeper service: its sessions and nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tree: Option<Tree>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -34,30 +34,51 @@
 //! crash of either loses nothing. A client keeps only its count of tries. Fencing needs one
 //! counter, so it needs one server (`validate` refuses it with several).
 //!
+//! **The ZooKeeper recipe** (`service = "zookeeper"`, 「Zookeeper 分布式锁」): node 0 is a
+//! coordination service (`coordinator.rs`) instead of a lock server. Each client (`waiter.rs`)
+//! keeps a session alive with heartbeats and creates an ephemeral sequential node under the
+//! lock (`lock-0000000007`); the lowest node holds the lock, and a release deletes it. A holder
+//! that crashes, or is paused or cut off past `session_timeout`, loses its node when its
+//! session expires, and the lock moves on: no deadlock. The paused holder wakes still believing
+//! it holds the lock and writes before it hears its session is gone — unless the resource
+//! checks a fencing token, here the node's sequence number. A waiter waits on a watch (`watch`):
+//! on the lock's children, so that every release wakes every waiter, who all read the children
+//! again and all but one go back to waiting (the herd effect, 「羊群效应」), or only on its
+//! predecessor, so that a release wakes one. `one_wakeup_per_release` and the report section
+//! `wakeups` count them (`herd.rs`).
+//!
 //! Facts ([`LockFact`]): the server states `Granted`, `Expired` and `Freed`; a client
-//! `Acquired` and `Released`; the resource `Accepted` and `Rejected`. A client that acquires
+//! `Acquired` and `Released`; the resource `Accepted` and `Rejected`; the ZooKeeper service
+//! `Queued` (a node created), `Freed` and `Expired` (a node deleted), and its clients `Woken`. A client that acquires
 //! also observes `Role { Master, term: token }` (and `Standby` when it gives the lock up), so
 //! the fault target `leader` names the current holder: `pause = "leader"` pauses it.
 
 mod client;
 mod config;
+mod coordinator;
+pub mod herd;
 pub mod invariant;
 mod messages;
 mod narrate;
 mod resource;
 mod server;
+mod waiter;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod zk_tests;
 
-use crate::node::{ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant};
+use crate::node::{ConfigError, Ctx, DiskOf, NodeId, Protocol, ProtocolInvariant, SectionBuilder};
 
-pub use config::{Expiry, LockConfig};
-pub use messages::{Disk, Lease, LockFact, Msg, Timer, Why};
+pub use config::{Expiry, LockConfig, Service, Watch};
+pub use messages::{Cause, Change, Disk, Lease, LockFact, Msg, Timer, Tree, Why, Znode};
 
 use client::{Client, Phase};
+use coordinator::Coordinator;
 use resource::Resource;
 use server::Server;
+use waiter::{Step, Waiter};
 
 /// One node of the lock: the server, the resource or a client.
 #[derive(Debug)]
@@ -71,6 +92,10 @@ enum Node {
     Server(Server),
     Resource(Resource),
     Client(Client),
+    /// `service = "zookeeper"`: the coordination service.
+    Coordinator(Coordinator),
+    /// `service = "zookeeper"`: a client of the lock recipe.
+    Waiter(Waiter),
 }
 
 impl Lock {
@@ -88,6 +113,10 @@ impl Lock {
                 phase: Phase::Holding { attempt, token, .. },
                 ..
             }) => Some((*attempt, *token)),
+            Node::Waiter(Waiter {
+                step: Step::Holding { attempt, token, .. },
+                ..
+            }) => Some((*attempt, *token)),
             _ => None,
         }
     }
@@ -96,8 +125,10 @@ impl Lock {
 impl Protocol for Lock {
     const NAME: &'static str = "lock";
     const SUMMARY: &'static str = "a distributed lock guarding a resource: a lock server \
-        (no expiry, or SET NX with a TTL) or RedLock's N servers, clients that write while they \
-        hold it, and optional fencing tokens checked by the resource";
+        (no expiry, or SET NX with a TTL), RedLock's N servers, or ZooKeeper's recipe \
+        (ephemeral sequential nodes, sessions, watches on the children or the predecessor); \
+        clients that write while they hold it, and optional fencing tokens checked by the \
+        resource";
     const DEFAULT_INVARIANTS: &'static [&'static str] = &["mutual_exclusion"];
 
     type Msg = Msg;
@@ -109,7 +140,15 @@ impl Protocol for Lock {
     type Record = ();
 
     fn invariants() -> Vec<ProtocolInvariant> {
-        vec![invariant::mutual_exclusion(), invariant::lock_progress()]
+        vec![
+            invariant::mutual_exclusion(),
+            invariant::lock_progress(),
+            herd::one_wakeup_per_release(),
+        ]
+    }
+
+    fn report_sections(_nodes: usize) -> Vec<Box<dyn SectionBuilder>> {
+        vec![Box::new(herd::WakeupSection::default())]
     }
 
     fn validate(config: &LockConfig, cluster_size: usize) -> Result<(), ConfigError> {
@@ -165,6 +204,44 @@ impl Protocol for Lock {
                     ),
                 },
             ],
+            Node::Coordinator(c) => vec![
+                "role        coordination service".into(),
+                format!(
+                    "children    {}",
+                    c.nodes
+                        .values()
+                        .map(|n| format!("{} ({})", znode_name(n.seq), name(n.client)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!("last seq    {} (version {})", c.last_seq, c.version),
+            ],
+            Node::Waiter(w) => vec![
+                format!("role        client (session {})", w.session),
+                match w.step {
+                    Step::Idle => "phase       idle".into(),
+                    Step::Creating { attempt } => {
+                        format!("phase       creating its node (try {attempt})")
+                    }
+                    Step::Reading { seq, .. } => {
+                        format!("phase       reading the children ({})", znode_name(seq))
+                    }
+                    Step::Checking { seq, pred, .. } => format!(
+                        "phase       {} asks whether {} exists",
+                        znode_name(seq),
+                        znode_name(pred)
+                    ),
+                    Step::Waiting { seq, pred, .. } => format!(
+                        "phase       {} waits on {}",
+                        znode_name(seq),
+                        pred.map_or("the children".into(), znode_name)
+                    ),
+                    Step::Holding { token, sent, .. } => format!(
+                        "phase       holding with {}, {sent} write(s) sent",
+                        znode_name(token)
+                    ),
+                },
+            ],
         }
     }
 
@@ -176,7 +253,12 @@ impl Protocol for Lock {
     ) -> Self {
         let saved = disk.map(|d| d.state.clone()).unwrap_or_default();
         let servers = config.servers;
-        let role = if id.0 < servers {
+        let zookeeper = config.service == Service::Zookeeper;
+        let role = if zookeeper && id.0 == 0 {
+            Node::Coordinator(Coordinator::from_disk(saved.tree.as_ref()))
+        } else if zookeeper && id.0 > servers {
+            Node::Waiter(Waiter::new(saved.attempts, saved.session))
+        } else if id.0 < servers {
             Node::Server(Server {
                 last_token: saved.last_token,
                 lease: saved.lease,
@@ -195,8 +277,12 @@ impl Protocol for Lock {
     }
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if let Node::Client(_) = self.role {
-            Self::client_start(ctx, &self.config);
+        let cfg = &self.config;
+        match &mut self.role {
+            Node::Client(_) => Self::client_start(ctx, cfg),
+            Node::Coordinator(c) => c.on_start(ctx, cfg),
+            Node::Waiter(w) => w.on_start(ctx, cfg),
+            Node::Server(_) | Node::Resource(_) => {}
         }
     }
 
@@ -206,12 +292,23 @@ impl Protocol for Lock {
             Node::Server(server) => server.on_message(ctx, cfg, from, msg),
             Node::Resource(resource) => resource.on_message(ctx, cfg, from, msg),
             Node::Client(c) => Self::client_message(ctx, cfg, c, from, msg),
+            Node::Coordinator(c) => c.on_message(ctx, cfg, from, msg),
+            Node::Waiter(w) => w.on_message(ctx, cfg, from, msg),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Timer) {
-        if let Node::Client(c) = &mut self.role {
-            Self::client_timer(ctx, &self.config, c, timer);
+        let cfg = &self.config;
+        match &mut self.role {
+            Node::Client(c) => Self::client_timer(ctx, cfg, c, timer),
+            Node::Coordinator(c) => c.on_timer(ctx, timer),
+            Node::Waiter(w) => w.on_timer(ctx, cfg, timer),
+            Node::Server(_) | Node::Resource(_) => {}
         }
     }
+}
+
+/// A lock node's name, as ZooKeeper names a sequential node: `lock-0000000007`.
+pub(crate) fn znode_name(seq: u64) -> String {
+    format!("lock-{seq:010}")
 }

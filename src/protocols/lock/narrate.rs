@@ -11,8 +11,70 @@ use serde_json::Value;
 pub(super) fn message(msg: &Value, names: &[String]) -> Option<String> {
     let (name, m) = msg.as_object()?.iter().next()?;
     let num = |key: &str| m.get(key).and_then(Value::as_u64);
+    let node = |key: &str| num(key).map(super::znode_name);
+    // The ZooKeeper recipe's messages, most of them outside any one try.
+    let zk = match name.as_str() {
+        "created" => Some(format!(
+            "Created(try {}: {})",
+            num("attempt")?,
+            node("seq")?
+        )),
+        "get_children" => Some(format!(
+            "GetChildren(try {}, mine {}{})",
+            num("attempt")?,
+            node("mine")?,
+            if m.get("watch")?.as_bool()? {
+                ", watch"
+            } else {
+                ""
+            }
+        )),
+        "children" => Some(format!(
+            "Children(try {}: {} node(s), lowest {}, before mine {})",
+            num("attempt")?,
+            num("count")?,
+            node("lowest").unwrap_or("none".into()),
+            node("predecessor").unwrap_or("none".into())
+        )),
+        "exists" => Some(format!("Exists({}, watch)", node("seq")?)),
+        "stat" => Some(format!(
+            "Stat({} {})",
+            node("seq")?,
+            if m.get("exists")?.as_bool()? {
+                "exists: watching it"
+            } else {
+                "is gone"
+            }
+        )),
+        "notify" => Some(format!(
+            "Notify({} {})",
+            node("seq")?,
+            m.get("change")?.as_str()?
+        )),
+        "delete" => Some(format!("Delete({})", node("seq")?)),
+        "deleted" => Some(format!("Deleted({})", node("seq")?)),
+        "heartbeat" => Some(format!("Heartbeat(session {})", num("session")?)),
+        "pong" => Some(format!(
+            "Pong(session {}{})",
+            num("session")?,
+            if m.get("watching")?.as_bool()? {
+                ", watch set"
+            } else {
+                ", no watch set"
+            }
+        )),
+        "session_expired" => Some(format!("SessionExpired(session {})", num("session")?)),
+        _ => None,
+    };
+    if zk.is_some() {
+        return zk;
+    }
     let attempt = num("attempt")?;
     Some(match name.as_str() {
+        "create" => format!(
+            "Create(try {attempt}, session {}: an ephemeral sequential node)",
+            num("session")?
+        ),
         "acquire" => format!("Acquire(try {attempt}: SET lock NX)"),
         "granted" => format!("Granted(try {attempt}, grant {})", num("token")?),
         "refused" => {
@@ -82,6 +144,45 @@ mod tests {
                 highest: 9
             }),
             "Fenced(try 3, #2: token 9 already seen)"
+        );
+    }
+
+    #[test]
+    fn the_zookeeper_messages_are_told() {
+        assert_eq!(
+            told(Msg::GetChildren {
+                session: 1,
+                attempt: 2,
+                mine: 7,
+                watch: true
+            }),
+            "GetChildren(try 2, mine lock-0000000007, watch)"
+        );
+        assert_eq!(
+            told(Msg::Children {
+                attempt: 2,
+                version: 9,
+                lowest: Some(5),
+                predecessor: Some(6),
+                count: 3
+            }),
+            "Children(try 2: 3 node(s), lowest lock-0000000005, before mine lock-0000000006)"
+        );
+        assert_eq!(
+            told(Msg::Notify {
+                session: 1,
+                version: 9,
+                change: crate::protocols::lock::Change::Deleted,
+                seq: 6
+            }),
+            "Notify(lock-0000000006 deleted)"
+        );
+        assert_eq!(
+            told(Msg::Pong {
+                session: 1,
+                watching: false
+            }),
+            "Pong(session 1, no watch set)"
         );
     }
 }
