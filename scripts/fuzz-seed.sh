@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
 # Seeds the fuzz corpora (fuzz/corpus/<target>/, not committed) from the repository's scenarios,
 # the third-party histories in ../shared/data/linearizability (or $SIM_LIN_DATA) and the
-# sim-history files of a few runs with clients. Files over 64 KiB are left out: libFuzzer mutates
-# small inputs faster, and the big histories add nothing a small one of the same format lacks.
+# sim-history files of a few runs with clients (of $SIM, default target/release/sim). Files over
+# 64 KiB are left out: libFuzzer mutates small inputs faster, and the big histories add nothing a
+# small one of the same format lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=fuzz/corpus
 max=65536
+
+# The `sim` that makes sim-history JSON from runs with clients, checked before anything is
+# copied: SIM names it (CI passes the target/checked/sim its tests built, saving a release
+# build); by default the release build, built when missing.
+sim="${SIM:-target/release/sim}"
+if [ ! -x "$sim" ]; then
+  if [ -n "${SIM:-}" ]; then
+    echo "fuzz-seed: SIM=$SIM is not an executable" >&2
+    exit 2
+  fi
+  cargo build --release --quiet
+fi
 mkdir -p "$corpus"/{scenario,history_json,history_jepsen,history_edn,run_generated}
 
 copy() { # copy FILE DIR: under a name made from its path, when small enough
@@ -36,9 +49,7 @@ for t in history_json history_jepsen history_edn; do
   cp fuzz/seeds/"$t"/* "$corpus/$t/" 2>/dev/null || true
 done
 
-# sim-history JSON from runs with clients (release build of the main crate).
-sim=target/release/sim
-[ -x "$sim" ] || cargo build --release --quiet
+# sim-history JSON from runs with clients (below).
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for s in scenarios/raft/kv-linearizable.toml scenarios/raft/kv-follower-read.toml \

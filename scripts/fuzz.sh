@@ -2,27 +2,67 @@
 # Runs each fuzz target for a fixed time, one after the other (one core each), and reports
 # executions, coverage and findings per target.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET ...]    default: 60 seconds, every target
+#   scripts/fuzz.sh [--ci | --nightly] [SECONDS] [TARGET ...]    default: 60 seconds, every target
 #
-# Needs nightly Rust and cargo-fuzz (`rustup toolchain install nightly --profile minimal`,
-# `cargo install cargo-fuzz`). Seeds fuzz/corpus/ first when it is missing (scripts/fuzz-seed.sh).
-# A finding is a file under fuzz/artifacts/<target>/: replay it with
-# `cargo +nightly fuzz run <target> <file>`, copy it under fuzz/regressions/<target>/ and fix
-# it; tests/fuzz_regressions.rs then feeds it through the same code on every `cargo test`.
-# Exit status: 0 when nothing was found, 1 otherwise.
+# How the targets are built:
+#   (default)  stable Rust, no cargo-fuzz: libFuzzer (from the libfuzzer-sys crate, compiled with
+#              the system's C++ compiler) and the SanitizerCoverage instrumentation stable rustc
+#              accepts, as `cargo fuzz build --sanitizer none` passes it; fuzz/Cargo.toml's
+#              `fuzz` profile (opt-level 3, every debug_assert! and overflow check on).
+#   --ci       the same with the `fuzz-ci` profile (opt-level 1, no debug info): a quarter less
+#              build time, up to half the executions per second; for a run of seconds in CI.
+#   --nightly  `cargo +nightly fuzz` with AddressSanitizer (`rustup toolchain install nightly
+#              --profile minimal`, `cargo install cargo-fuzz`): for unsafe code in dependencies.
+#
+# Seeds fuzz/corpus/ first when it is missing (scripts/fuzz-seed.sh; SIM names the `sim` binary
+# it runs, default target/release/sim). A finding is a file under fuzz/artifacts/<target>/:
+# replay it with `fuzz/target/<host>/fuzz/<target> <file>` (or `cargo +nightly fuzz run <target>
+# <file>`), copy it under fuzz/regressions/<target>/ and fix it; tests/fuzz_regressions.rs then
+# feeds it through the same code on every `cargo test`.
+# Exit status: 0 when nothing was found, 1 on a finding, 2 when the build fails or a target is
+# not coverage-instrumented.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
+mode=stable
+profile=fuzz
+case "${1:-}" in
+  --ci) profile=fuzz-ci; shift ;;
+  --nightly) mode=nightly; shift ;;
+  -*) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+esac
 seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(scenario history_json history_jepsen history_edn run_generated)
 fi
-[ -d fuzz/corpus/scenario ] || scripts/fuzz-seed.sh >/dev/null
-cargo +nightly fuzz build >/dev/null 2>fuzz/build.log || {
+[ -d fuzz/corpus/scenario ] || scripts/fuzz-seed.sh >/dev/null || exit 2
+mkdir -p fuzz/artifacts
+
+start=$SECONDS
+if [ "$mode" = nightly ]; then
+  build=(cargo +nightly fuzz build)
+else
+  # The host triple given as --target keeps RUSTFLAGS off build scripts and proc macros, which
+  # would not link against libFuzzer's coverage callbacks. The flags are those cargo-fuzz passes
+  # with `--sanitizer none`: edge coverage as inline 8-bit counters with their PC table (what
+  # libFuzzer's cov:/ft: count), comparison operands (so it can solve `==` on input bytes),
+  # stack depth, and `--cfg fuzzing` for code that knows it is fuzzed.
+  host=$(rustc -vV | sed -n 's/^host: //p')
+  export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module \
+-Cllvm-args=-sanitizer-coverage-level=4 \
+-Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+-Cllvm-args=-sanitizer-coverage-pc-table \
+-Cllvm-args=-sanitizer-coverage-trace-compares \
+-Cllvm-args=-sanitizer-coverage-stack-depth"
+  build=(cargo build --locked --manifest-path fuzz/Cargo.toml --profile "$profile" --target "$host" --bins)
+fi
+"${build[@]}" >/dev/null 2>fuzz/build.log || {
   cat fuzz/build.log >&2
   exit 2
 }
+echo "fuzz: built ($mode, ${SECONDS}s after start${host:+, profile $profile})" >&2
+
 found=0
 printf '%-16s %8s %12s %10s %8s %6s %9s\n' target seconds execs execs/s cov ft findings
 for t in "${targets[@]}"; do
@@ -30,9 +70,21 @@ for t in "${targets[@]}"; do
   before=$(find "fuzz/artifacts/$t" -type f | wc -l)
   log="fuzz/$t.log"
   # -rss_limit_mb and -malloc_limit_mb make unbounded memory a finding; -timeout a hang one.
-  cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-    -print_final_stats=1 >"$log" 2>&1
+  # libFuzzer sees single mallocs only through a sanitizer's hooks: in the stable build only the
+  # resident-memory limit holds (checked: a 40 MB limit leaves an oom- input under artifacts).
+  options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024
+    -print_final_stats=1)
+  if [ "$mode" = nightly ]; then
+    cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- "${options[@]}" >"$log" 2>&1
+  else
+    "fuzz/target/$host/$profile/$t" "fuzz/corpus/$t" "${options[@]}" \
+      -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
+  fi
+  # Without instrumentation libFuzzer still runs, blind: it says so, and has no counters to load.
+  if ! grep -q 'INFO: Loaded 1 modules *([1-9][0-9]* inline 8-bit counters)' "$log"; then
+    echo "fuzz: $t is not coverage-instrumented (no inline 8-bit counters in $log)" >&2
+    exit 2
+  fi
   after=$(find "fuzz/artifacts/$t" -type f | wc -l)
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
@@ -46,4 +98,5 @@ for t in "${targets[@]}"; do
     find "fuzz/artifacts/$t" -type f -newer "fuzz/build.log" | sed 's/^/    /'
   fi
 done
+echo "fuzz: done in $((SECONDS - start))s" >&2
 exit "$found"
