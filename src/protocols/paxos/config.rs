@@ -170,7 +170,14 @@ pub(crate) fn validate(cfg: &PaxosConfig, cluster_size: usize) -> Result<(), Con
             ),
         ));
     }
-    let [initial, max] = cfg.backoff;
+    retrying(cfg.backoff, cfg.retry_timeout)
+}
+
+/// How a preempted or stalled proposer retries, as both Paxos designs configure it: a backoff
+/// window `[initial, max]` that starts above zero and does not shrink, and a retry timeout
+/// above zero.
+pub(crate) fn retrying(backoff: [Duration; 2], retry_timeout: Duration) -> Result<(), ConfigError> {
+    let [initial, max] = backoff;
     if initial.nanos() == 0 {
         return Err(ConfigError::new(
             "backoff",
@@ -183,7 +190,7 @@ pub(crate) fn validate(cfg: &PaxosConfig, cluster_size: usize) -> Result<(), Con
             format!("the initial window ({initial}) must not exceed the maximum ({max})"),
         ));
     }
-    if cfg.retry_timeout.nanos() == 0 {
+    if retry_timeout.nanos() == 0 {
         return Err(ConfigError::new(
             "retry_timeout",
             "must be greater than zero (got 0s)",

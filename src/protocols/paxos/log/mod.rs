@@ -164,26 +164,7 @@ fn validate(cfg: &PaxosLogConfig, cluster_size: usize) -> Result<(), ConfigError
             "must be greater than zero (got 0s)",
         ));
     }
-    let [initial, max] = cfg.backoff;
-    if initial.nanos() == 0 {
-        return Err(ConfigError::new(
-            "backoff",
-            "the initial window must be greater than zero (got 0s)",
-        ));
-    }
-    if initial > max {
-        return Err(ConfigError::new(
-            "backoff",
-            format!("the initial window ({initial}) must not exceed the maximum ({max})"),
-        ));
-    }
-    if cfg.retry_timeout.nanos() == 0 {
-        return Err(ConfigError::new(
-            "retry_timeout",
-            "must be greater than zero (got 0s)",
-        ));
-    }
-    Ok(())
+    super::config::retrying(cfg.backoff, cfg.retry_timeout)
 }
 
 // ---- the proposer's state -----------------------------------------------------------------
