@@ -38,6 +38,8 @@ scenarios=(
   scenarios/clocks/siblings-nemesis.toml
   scenarios/quorum/abd.toml
   scenarios/paxos/nemesis.toml
+  scenarios/paxos/log-takeover.toml
+  scenarios/paxos/cost-multi.toml
   scenarios/ids/snowflake-wait-nemesis.toml
   scenarios/locks/fencing-nemesis.toml
   scenarios/locks/zk-predecessor-nemesis.toml
