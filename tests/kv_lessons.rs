@@ -201,3 +201,49 @@ fn read_index_reads_hold_where_follower_reads_fail() {
     let (total, ok, _, _) = client_counts(&r);
     assert!(total > 400 && ok + 2 >= total, "{total} ops, {ok} ok");
 }
+
+/// What a linearizable read costs (Raft thesis §6.4.1): the same clients and the same crashes,
+/// reads under a leader lease against ReadIndex. Both stay linearizable and both are answered
+/// by the leaders alone; the lease answers in one client round trip (2 ms on 1 ms links),
+/// ReadIndex adds a heartbeat round (4 ms) and misses the 3 ms bound on the median read.
+#[test]
+fn a_lease_read_costs_one_round_trip_and_a_read_index_read_two() {
+    let lease = run("scenarios/raft/read-cost-lease.toml", &[]);
+    let index = run("scenarios/raft/read-cost-read-index.toml", &[]);
+    assert_eq!(lease.code, 0, "{}", lease.stderr);
+    assert_eq!(index.code, 3, "a bound missed is a liveness failure");
+    // The nemesis crashes the leader B at 7.717s in both runs; C leads term 2.
+    let led = [("B".to_string(), 1), ("C".to_string(), 2)];
+    assert_eq!(terms_led(&lease), led);
+    assert_eq!(terms_led(&index), led);
+    assert_eq!(lease.line("crash B").0, index.line("crash B").0);
+    for r in [&lease, &index] {
+        for name in ["linearizable", "state_machine_safety", "election_safety"] {
+            assert_eq!(r.status(name), "pass", "{name}");
+        }
+    }
+    let detail = lease.invariant("median_read_within")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.starts_with("median 2ms over "),
+        "one client round trip: {detail}"
+    );
+    let (at, _, message, evidence) = index.violation("median_read_within");
+    assert_eq!(at, 10 * S, "judged when the run ends");
+    assert!(
+        message.starts_with("the median read took 4ms, over the bound of 3ms: 0 of "),
+        "{message}"
+    );
+    assert!(
+        evidence[0].starts_with("fastest 4ms, 10th percentile 4ms, 90th percentile 4ms,"),
+        "{evidence:?}"
+    );
+    let answered = evidence[1].strip_prefix("answered by ").unwrap();
+    assert!(
+        answered.starts_with("B (")
+            && answered.contains(", C (")
+            && answered.matches('(').count() == 2,
+        "only the two leaders answer reads: {answered}"
+    );
+}

@@ -14,6 +14,7 @@ pub(crate) mod leader_within;
 pub(crate) mod linearizability;
 pub mod linearizable;
 pub(crate) mod log_matching;
+pub(crate) mod median_read_within;
 pub(crate) mod monotonic_commit;
 pub(crate) mod monotonic_term;
 pub(crate) mod no_split_brain;
@@ -38,7 +39,11 @@ pub use crate::node::invariant::{
 ///     .filter(|entry| entry.info.bound.is_some())
 ///     .map(|entry| entry.info.name)
 ///     .collect();
-/// assert_eq!(bounded, ["leader_within"], "set by `[check] leader_within = \"2s\"`");
+/// assert_eq!(
+///     bounded,
+///     ["leader_within", "median_read_within"],
+///     "set by `[check] leader_within = \"2s\"` and `median_read_within = \"3ms\"`"
+/// );
 /// ```
 pub fn catalog() -> &'static [ProtocolInvariant] {
     CATALOG
@@ -202,6 +207,29 @@ static CATALOG: &[ProtocolInvariant] = &[
             bound: None,
         },
         build: |_, _| Box::new(linearizability::Linearizable::default()),
+    },
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "median_read_within",
+            property: Property::Liveness,
+            definition: "Set by `median_read_within = \"3ms\"` in [check]. The median latency of \
+                the clients' successful reads (a key-value `get`, a bank's read of every balance), \
+                from invocation to the answer, is within the bound: what a read design costs in \
+                the common case. A leader lease answers at once, in one client round trip; \
+                ReadIndex adds a heartbeat round, a read through the log a replication round \
+                (Raft thesis §6.4, §6.4.1). Reads that time out or are refused have no latency and \
+                do not count. Unknown when no read succeeded; needs a [workload].",
+            bound: Some(BoundInfo {
+                example: "3ms",
+                description: "The bound on the median successful read's latency, from \
+                    invocation to answer, e.g. \"3ms\". Enables the median_read_within \
+                    invariant.",
+            }),
+        },
+        build: |_, bound| {
+            let bound = bound.expect("check::build gives a bounded invariant its bound");
+            Box::new(median_read_within::MedianReadWithin::new(bound))
+        },
     },
     ProtocolInvariant {
         info: InvariantInfo {
