@@ -286,6 +286,26 @@ mod tests {
     }
 
     #[test]
+    fn a_digest_keeps_apart_logs_that_differ_before_its_entry() {
+        // log_matching compares one digest per entry, so the chain must not forget: an FNV-1a
+        // step (xor a byte, multiply by an odd prime) is a bijection of the state, so two
+        // predecessors that differ in one byte differ after every later step. All 256
+        // predecessors differing only in their first byte fed give 256 digests.
+        let mut seen = std::collections::BTreeSet::new();
+        for prev in 0..=255u64 {
+            assert!(
+                seen.insert(digest(prev, 7, &Command::Noop)),
+                "predecessor {prev} collides with an earlier one"
+            );
+        }
+        assert_ne!(
+            digest(0, 1, &Command::Noop),
+            digest(0, 2, &Command::Noop),
+            "the term is in it"
+        );
+    }
+
+    #[test]
     fn section_5_3_the_consistency_check_finds_the_entry_at_prev_index() {
         let log = entries(&[1, 1, 2], 1);
         assert!(matches(&log, 0, 0), "index 0 always matches");
