@@ -19,19 +19,9 @@ fn changed(file: &str, from: &str, to: &str, name: &str) -> String {
     common::lesson_variant(file, from, to, &format!("locks-{name}"))
 }
 
-/// The client the scripted fault struck: the story's `crash X (crash leader)` or `pause X …`.
+/// The client holding the lock that the fault aimed at the leader struck at 1s.
 fn struck(r: &Run, kind: &str) -> String {
-    let (at, line) = r.line(&format!("({kind} leader)"));
-    assert_eq!(at, 1_000 * MS, "the fault fires at 1s");
-    let who = line
-        .strip_prefix(&format!("{kind} "))
-        .and_then(|rest| rest.split(' ').next())
-        .expect("the fault names its node");
-    assert!(
-        ["A", "B", "C"].contains(&who),
-        "a client holds the lock: {line}"
-    );
-    who.to_string()
+    r.struck(kind, 1_000 * MS, &["A", "B", "C"])
 }
 
 #[test]

@@ -147,19 +147,9 @@ fn the_recipe_holds_under_the_nemesis() {
     assert!(text.contains("mutual_exclusion"), "{text}");
 }
 
-/// The client the scripted pause struck: the story's `pause X (pause leader) …`.
+/// The client holding the lock that the pause aimed at the leader struck at 1s.
 fn paused(r: &Run) -> String {
-    let (at, line) = r.line("(pause leader)");
-    assert_eq!(at, 1_000 * MS, "the pause starts at 1s");
-    let who = line
-        .strip_prefix("pause ")
-        .and_then(|rest| rest.split(' ').next())
-        .expect("the pause names its node");
-    assert!(
-        ["A", "B", "C"].contains(&who),
-        "a client holds the lock: {line}"
-    );
-    who.to_string()
+    r.struck("pause", 1_000 * MS, &["A", "B", "C"])
 }
 
 #[test]

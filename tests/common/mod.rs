@@ -189,6 +189,19 @@ impl Run {
             .unwrap_or_else(|| panic!("no story line contains {needle:?}:\n{:#?}", self.story()))
     }
 
+    /// The node a fault aimed at the leader struck: the story's `<kind> X (<kind> leader)` line
+    /// (`kind` is `crash` or `pause`), checked to come at `at` and to name one of `among`.
+    pub fn struck(&self, kind: &str, at: u64, among: &[&str]) -> String {
+        let (when, line) = self.line(&format!("({kind} leader)"));
+        assert_eq!(when, at, "the {kind} strikes at {at} ns: {line}");
+        let who = line
+            .strip_prefix(&format!("{kind} "))
+            .and_then(|rest| rest.split(' ').next())
+            .expect("the fault names its node");
+        assert!(among.contains(&who), "{who} is none of {among:?}: {line}");
+        who.to_string()
+    }
+
     pub fn leaders(&self) -> Vec<Led> {
         self.story()
             .into_iter()
