@@ -45,6 +45,52 @@ pub(crate) struct Pins {
     pub regressions_moved: u64,
 }
 
+/// What the unit tests of the mutated protocol's module saw (`sim mutants --unit-tests`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UnitTests {
+    /// The tests run: those whose path lies in the module, e.g. `protocols::raft::`.
+    pub run: u64,
+    /// The tests that failed, by path.
+    pub failed: Vec<String>,
+}
+
+/// The unit-test filter for a mutant: the module of the protocol folder its patch changes
+/// (`src/protocols/raft/lease.rs` gives `protocols::raft::`), or `None` if it changes none.
+pub(crate) fn unit_test_module(mutant: &Mutant) -> Option<String> {
+    mutant.files.iter().find_map(|f| {
+        let rest = f.strip_prefix("src/protocols/")?;
+        let module = rest.split('/').next()?.trim_end_matches(".rs");
+        (!module.is_empty()).then(|| format!("protocols::{module}::"))
+    })
+}
+
+/// Reads `cargo test`'s output: the tests counted by its `test result:` lines, and the name of
+/// each `test … FAILED`.
+pub(crate) fn parse_unit_tests(stdout: &str) -> UnitTests {
+    let mut run = 0;
+    let mut failed = Vec::new();
+    for line in stdout.lines() {
+        if let Some(name) = line
+            .strip_prefix("test ")
+            .and_then(|l| l.strip_suffix(" ... FAILED"))
+        {
+            failed.push(name.to_string());
+        } else if let Some(counts) = line.strip_prefix("test result: ") {
+            // `ok. 12 passed; 1 failed; 0 ignored; …`: the run ones are the passed and failed.
+            for part in counts.split(';') {
+                let mut words = part.split_whitespace().rev();
+                let (Some(what), Some(n)) = (words.next(), words.next()) else {
+                    continue;
+                };
+                if what == "passed" || what == "failed" {
+                    run += n.parse::<u64>().unwrap_or(0);
+                }
+            }
+        }
+    }
+    UnitTests { run, failed }
+}
+
 /// Checks that the mutant's patch applies to the checkout, changing nothing.
 pub(crate) fn check_applies(checkout: &Path, mutant: &Mutant) -> Result<(), String> {
     let patch = std::fs::canonicalize(&mutant.path)
@@ -226,6 +272,32 @@ impl Workspace {
         Ok(parse_sweep(file, &json))
     }
 
+    /// Builds and runs the library's unit tests in `module` (see [`unit_test_module`]) on the
+    /// tree as it is, in the campaign's profile. `Err` when the tests do not build.
+    pub(crate) fn unit_tests(&self, module: &str) -> Result<UnitTests, String> {
+        let out = Command::new("cargo")
+            .args(["test", "--locked", "--lib", "--profile", self.profile, "--"])
+            .arg(module)
+            .env("CARGO_TARGET_DIR", &self.target)
+            .current_dir(&self.tree)
+            .output()
+            .map_err(|e| format!("cargo: {e}"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() && !stdout.contains("test result: ") {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let errors: Vec<&str> = stderr
+                .lines()
+                .filter(|l| l.starts_with("error"))
+                .take(3)
+                .collect();
+            return Err(format!(
+                "the unit tests do not build: {}",
+                errors.join(" / ")
+            ));
+        }
+        Ok(parse_unit_tests(&stdout))
+    }
+
     /// Runs `sim lessons` with the built binary: did a pinned hash or verdict move, or a lesson
     /// fail to run at all?
     pub(crate) fn pins(&self, sim: &Path) -> Result<Pins, String> {
@@ -313,6 +385,41 @@ mod tests {
                 ("panic".to_string(), 2)
             ]
         );
+    }
+
+    #[test]
+    fn unit_tests_are_counted_from_cargo_test_and_filtered_to_the_mutated_protocol() {
+        let out = "running 3 tests\n\
+                   test protocols::raft::log::tests::a ... ok\n\
+                   test protocols::raft::log::tests::b ... FAILED\n\
+                   test protocols::raft::tests::c ... ok\n\n\
+                   failures:\n\n\
+                   test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 875 filtered out; finished in 0.01s\n";
+        assert_eq!(
+            parse_unit_tests(out),
+            UnitTests {
+                run: 3,
+                failed: vec!["protocols::raft::log::tests::b".into()]
+            }
+        );
+        let mutant = |file: &str| Mutant {
+            name: "m".into(),
+            protocol: "raft".into(),
+            rule: String::new(),
+            bug: String::new(),
+            escapes: None,
+            path: "mutants/raft/m.patch".into(),
+            files: vec!["Cargo.toml".into(), file.into()],
+        };
+        assert_eq!(
+            unit_test_module(&mutant("src/protocols/raft/lease.rs")).as_deref(),
+            Some("protocols::raft::")
+        );
+        assert_eq!(
+            unit_test_module(&mutant("src/protocols/heartbeat.rs")).as_deref(),
+            Some("protocols::heartbeat::")
+        );
+        assert_eq!(unit_test_module(&mutant("src/world/engine.rs")), None);
     }
 
     #[test]

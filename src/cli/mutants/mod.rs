@@ -44,6 +44,11 @@ pub(crate) struct MutantsArgs {
     /// checkers can catch a mutant.
     #[arg(long)]
     checked: bool,
+    /// Also build and run the unit tests of the mutated protocol's module (`cargo test --lib`,
+    /// filtered to e.g. `protocols::raft::`) on each mutant; the report counts them apart from
+    /// the sweeps and the pins.
+    #[arg(long)]
+    unit_tests: bool,
     /// Threads for each sweep (default: the machine's cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
@@ -154,7 +159,13 @@ fn campaign(args: &MutantsArgs) -> Result<ExitCode, String> {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| format!("{}: {e}", m.name))?;
                 let pins = ws.pins(&sim).map_err(|e| format!("{}: {e}", m.name))?;
-                Ok(Found { sweeps, pins })
+                let unit = args
+                    .unit_tests
+                    .then(|| match campaign::unit_test_module(m) {
+                        Some(module) => ws.unit_tests(&module),
+                        None => Err("the patch changes no protocol module".into()),
+                    });
+                Ok(Found { sweeps, pins, unit })
             }
         };
         let line = match &result {

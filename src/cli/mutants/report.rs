@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::campaign::{Pins, Sweep};
+use super::campaign::{Pins, Sweep, UnitTests};
 use super::catalogue::Mutant;
 
 /// One mutant's fate.
@@ -19,6 +19,8 @@ pub(crate) struct Found {
     /// One per swept scenario, in the campaign's order.
     pub sweeps: Vec<Sweep>,
     pub pins: Pins,
+    /// The unit tests of its protocol's module, with `--unit-tests` (`Err`: they do not build).
+    pub unit: Option<Result<UnitTests, String>>,
 }
 
 impl Found {
@@ -35,6 +37,40 @@ impl Found {
 
     fn pinned(&self) -> bool {
         self.pins.lessons_unmet + self.pins.regressions_moved > 0
+    }
+
+    /// Whether a unit test of its protocol failed on it.
+    fn unit_caught(&self) -> bool {
+        matches!(&self.unit, Some(Ok(u)) if !u.failed.is_empty())
+    }
+
+    /// The report's `unit tests` cell.
+    fn unit_cell(&self) -> String {
+        match &self.unit {
+            None => String::new(),
+            Some(Err(e)) => cell(e),
+            Some(Ok(u)) if u.failed.is_empty() => format!("all {} pass", u.run),
+            Some(Ok(u)) => {
+                let first: Vec<String> = u
+                    .failed
+                    .iter()
+                    .take(2)
+                    .map(|t| format!("`{}`", t.rsplit("::").next().unwrap_or(t)))
+                    .collect();
+                let more = u.failed.len().saturating_sub(first.len());
+                format!(
+                    "**{} of {} fail**: {}{}",
+                    u.failed.len(),
+                    u.run,
+                    first.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+        }
     }
 }
 
@@ -84,19 +120,41 @@ pub(crate) fn render(setup: &Setup<'_>, outcomes: &[Outcome]) -> String {
         setup.seeds,
         setup.scenarios.len()
     );
+    // With `--unit-tests`, the unit tests are a column and a share of their own.
+    let tested = built.iter().any(|(_, f)| f.unit.is_some());
+    let unit_share = if tested {
+        let by_tests = built.iter().filter(|(_, f)| f.unit_caught()).count();
+        let either = built
+            .iter()
+            .filter(|(_, f)| f.unit_caught() || f.best().is_some())
+            .count();
+        format!(
+            "; by the unit tests of its protocol: {by_tests} ({}); by the sweeps or those tests: \
+             {either} ({})",
+            percent(by_tests, built.len()),
+            percent(either, built.len())
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         md,
-        "**Caught by the sweeps: {caught} of {} mutants that build ({})**; by the hash pins: {pinned} ({}). Mutants that do not build: {}.\n",
+        "**Caught by the sweeps: {caught} of {} mutants that build ({})**; by the hash pins: {pinned} ({}){unit_share}. Mutants that do not build: {}.\n",
         built.len(),
         percent(caught, built.len()),
         percent(pinned, built.len()),
         outcomes.len() - built.len()
     );
+    let (unit_head, unit_rule) = if tested {
+        (" unit tests |", " --- |")
+    } else {
+        ("", "")
+    };
     let _ = writeln!(
         md,
-        "| mutant | rule broken | sweeps | first failing seed | caught by | failing seeds | pins |"
+        "| mutant | rule broken | sweeps | first failing seed | caught by | failing seeds | pins |{unit_head}"
     );
-    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- |{unit_rule}");
     for o in outcomes {
         let m = &o.mutant;
         let name = format!("`{}`", m.name);
@@ -104,8 +162,9 @@ pub(crate) fn render(setup: &Setup<'_>, outcomes: &[Outcome]) -> String {
             Err(_) => {
                 let _ = writeln!(
                     md,
-                    "| {name} | {} | does not build | | | | |",
-                    cell(&m.rule)
+                    "| {name} | {} | does not build | | | | |{}",
+                    cell(&m.rule),
+                    if tested { " |" } else { "" }
                 );
             }
             Ok(found) => {
@@ -117,6 +176,11 @@ pub(crate) fn render(setup: &Setup<'_>, outcomes: &[Outcome]) -> String {
                 } else {
                     "none moved".into()
                 };
+                let unit = if tested {
+                    format!(" {} |", found.unit_cell())
+                } else {
+                    String::new()
+                };
                 match found.best() {
                     Some(best) => {
                         let by: Vec<String> = best
@@ -127,7 +191,7 @@ pub(crate) fn render(setup: &Setup<'_>, outcomes: &[Outcome]) -> String {
                         let scenarios = found.sweeps.iter().filter(|s| s.failing > 0).count();
                         let _ = writeln!(
                             md,
-                            "| {name} | {} | **caught** in {scenarios} of {} | `{}` seed {} | {} | {} of {} | {pins} |",
+                            "| {name} | {} | **caught** in {scenarios} of {} | `{}` seed {} | {} | {} of {} | {pins} |{unit}",
                             cell(&m.rule),
                             found.sweeps.len(),
                             best.file,
@@ -140,7 +204,7 @@ pub(crate) fn render(setup: &Setup<'_>, outcomes: &[Outcome]) -> String {
                     None => {
                         let _ = writeln!(
                             md,
-                            "| {name} | {} | escaped | | | 0 | {pins} |",
+                            "| {name} | {} | escaped | | | 0 | {pins} |{unit}",
                             cell(&m.rule)
                         );
                     }
@@ -148,19 +212,25 @@ pub(crate) fn render(setup: &Setup<'_>, outcomes: &[Outcome]) -> String {
             }
         }
     }
-    let escaped: Vec<&Mutant> = built
-        .iter()
-        .filter(|(_, f)| f.best().is_none())
-        .map(|(m, _)| *m)
-        .collect();
+    let escaped: Vec<&(&Mutant, &Found)> =
+        built.iter().filter(|(_, f)| f.best().is_none()).collect();
     if !escaped.is_empty() {
         let _ = writeln!(md, "\n## Escaped\n");
-        for m in escaped {
+        for (m, f) in escaped {
             let why = m
                 .escapes
                 .as_deref()
                 .unwrap_or("not yet explained (add an `escapes:` line to the patch)");
-            let _ = writeln!(md, "- `{}` — {} Why it escapes: {}", m.name, m.bug, why);
+            let tests = if f.unit_caught() {
+                format!(" (The unit tests catch it: {}.)", f.unit_cell())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                md,
+                "- `{}` — {} Why it escapes: {why}{tests}",
+                m.name, m.bug
+            );
         }
     }
     let unviable: Vec<(&Mutant, &String)> = outcomes
@@ -248,6 +318,7 @@ mod tests {
                         sweep("raft/b.toml", 7, Some(12)),
                     ],
                     pins: pins(2),
+                    unit: None,
                 }),
             },
             Outcome {
@@ -255,6 +326,7 @@ mod tests {
                 result: Ok(Found {
                     sweeps: vec![sweep("raft/a.toml", 0, None), sweep("raft/b.toml", 0, None)],
                     pins: pins(1),
+                    unit: None,
                 }),
             },
             Outcome {
@@ -299,5 +371,79 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("- `broken`: error[E0308]"), "{md}");
+    }
+
+    #[test]
+    fn with_unit_tests_they_are_a_column_and_a_share_of_their_own() {
+        let none = Pins {
+            lessons_unmet: 0,
+            regressions_moved: 0,
+        };
+        let escaped = vec![sweep("raft/a.toml", 0, None)];
+        let outcomes = vec![
+            Outcome {
+                mutant: mutant("weak-digest", Some("every node computes the same digest")),
+                result: Ok(Found {
+                    sweeps: escaped.clone(),
+                    pins: none,
+                    unit: Some(Ok(UnitTests {
+                        run: 150,
+                        failed: vec!["protocols::raft::log::tests::a_digest_keeps_apart".into()],
+                    })),
+                }),
+            },
+            Outcome {
+                mutant: mutant("swept", None),
+                result: Ok(Found {
+                    sweeps: vec![sweep("raft/a.toml", 5, Some(3))],
+                    pins: none,
+                    unit: Some(Ok(UnitTests {
+                        run: 150,
+                        failed: vec![],
+                    })),
+                }),
+            },
+            Outcome {
+                mutant: mutant("untested", None),
+                result: Ok(Found {
+                    sweeps: escaped,
+                    pins: none,
+                    unit: Some(Err("the unit tests do not build: error[E0061]".into())),
+                }),
+            },
+        ];
+        let md = render(
+            &Setup {
+                seeds: "1..1001",
+                scenarios: &["raft/a.toml".to_string()],
+                profile: "mutants",
+                revision: "abc",
+            },
+            &outcomes,
+        );
+        assert!(
+            md.contains(
+                "**Caught by the sweeps: 1 of 3 mutants that build (33 %)**; by the hash pins: 0 (0 %); \
+                 by the unit tests of its protocol: 1 (33 %); by the sweeps or those tests: 2 (67 %)."
+            ),
+            "{md}"
+        );
+        assert!(md.contains("| pins | unit tests |\n"), "{md}");
+        assert!(
+            md.contains("| none moved | **1 of 150 fail**: `a_digest_keeps_apart` |"),
+            "{md}"
+        );
+        assert!(md.contains("| none moved | all 150 pass |"), "{md}");
+        assert!(
+            md.contains("| none moved | the unit tests do not build: error[E0061] |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "Why it escapes: every node computes the same digest (The unit tests catch it: \
+                 **1 of 150 fail**: `a_digest_keeps_apart`.)"
+            ),
+            "{md}"
+        );
     }
 }
