@@ -235,13 +235,7 @@ impl Workspace {
         if out.status.success() {
             Ok(self.target.join(self.profile).join("sim"))
         } else {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = stderr
-                .lines()
-                .filter(|l| l.starts_with("error"))
-                .take(3)
-                .collect();
-            Err(tail.join(" / "))
+            Err(compiler_errors(&out.stderr))
         }
     }
 
@@ -284,15 +278,9 @@ impl Workspace {
             .map_err(|e| format!("cargo: {e}"))?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() && !stdout.contains("test result: ") {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let errors: Vec<&str> = stderr
-                .lines()
-                .filter(|l| l.starts_with("error"))
-                .take(3)
-                .collect();
             return Err(format!(
                 "the unit tests do not build: {}",
-                errors.join(" / ")
+                compiler_errors(&out.stderr)
             ));
         }
         Ok(parse_unit_tests(&stdout))
@@ -310,6 +298,17 @@ impl Workspace {
             .map_err(|_| format!("sim lessons gave no JSON (exit {:?})", out.status.code()))?;
         Ok(parse_pins(&json))
     }
+}
+
+/// The compiler's first three `error` lines, joined: why a build failed, in one table cell.
+fn compiler_errors(stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .take(3)
+        .collect();
+    errors.join(" / ")
 }
 
 /// Reads `sim sweep --json`.
