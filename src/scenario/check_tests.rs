@@ -198,3 +198,14 @@ fn an_expected_violation_of_a_bounded_invariant_needs_its_bound() {
          [check] sets no settles_within bound",
     );
 }
+
+#[test]
+fn a_read_bound_without_clients_is_refused_at_its_key() {
+    assert_exact(
+        &scenario("raft", "[check]\nmedian_read_within = \"3ms\"\n"),
+        9,
+        1,
+        "median_read_within bounds how long the clients' reads took, but this scenario has no \
+         clients: add a [workload] table",
+    );
+}
