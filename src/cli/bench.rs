@@ -139,6 +139,15 @@ impl Measurement {
     pub(crate) fn ns_per_delivery(&self) -> f64 {
         self.wall_ns as f64 / self.deliveries.max(1) as f64
     }
+    /// Trace records per delivered message: how much the run records (and hashes, and shows its
+    /// checkers) for each unit of work.
+    pub(crate) fn events_per_delivery(&self) -> f64 {
+        self.events as f64 / self.deliveries.max(1) as f64
+    }
+    /// Wall-clock nanoseconds per trace record.
+    pub(crate) fn ns_per_event(&self) -> f64 {
+        self.wall_ns as f64 / self.events.max(1) as f64
+    }
     /// Delivered messages per wall-clock second.
     pub(crate) fn deliveries_per_sec(&self) -> f64 {
         self.deliveries as f64 * 1e9 / self.wall_ns.max(1) as f64
@@ -241,6 +250,8 @@ pub fn main(args: &BenchArgs) -> i32 {
                     "workload": m.name, "nodes": m.nodes, "virtual_ns": m.virtual_ns,
                     "events": m.events, "deliveries": m.deliveries, "wall_ns": m.wall_ns,
                     "ns_per_delivery": m.ns_per_delivery(),
+                    "events_per_delivery": m.events_per_delivery(),
+                    "ns_per_event": m.ns_per_event(),
                     "deliveries_per_sec": m.deliveries_per_sec(),
                     "virtual_sec_per_wall_sec": m.virtual_per_wall(),
                     "trace_hash": m.trace_hash,
@@ -305,6 +316,9 @@ pub fn main(args: &BenchArgs) -> i32 {
             goal.at_most
         );
     }
+    if let Some(parts) = per_delivery_parts(&results) {
+        outln!("{parts}");
+    }
     ExitCode::Held.code()
 }
 
@@ -342,6 +356,25 @@ pub(crate) fn goals(results: &[Measurement]) -> Vec<Goal> {
     out
 }
 
+/// Why a KV run costs more per delivery than `raft-hour`, in two factors whose product is the
+/// ratio: how many more trace records it makes per delivery (client calls, requests and replies,
+/// and an `appended` and an `applied` observation per entry on every node, each read by a
+/// checker), and how much more each record costs.
+pub(crate) fn per_delivery_parts(results: &[Measurement]) -> Option<String> {
+    let find = |name: &str| results.iter().find(|m| m.name == name);
+    let (hour, kv) = (find("raft-hour")?, find("raft-kv-10min")?);
+    let records = kv.events_per_delivery() / hour.events_per_delivery().max(f64::MIN_POSITIVE);
+    let per_record = kv.ns_per_event() / hour.ns_per_event().max(f64::MIN_POSITIVE);
+    Some(format!(
+        "  = {records:.2}x the trace records per delivery ({:.2} against {:.2}) \
+         x {per_record:.2}x the wall time per record ({:.0} ns against {:.0} ns)",
+        kv.events_per_delivery(),
+        hour.events_per_delivery(),
+        kv.ns_per_event(),
+        hour.ns_per_event(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +407,22 @@ mod tests {
             "a goal missed shows as missed"
         );
         assert_eq!(goals[1].ratio, 3.0, "12 ns per delivery against 4");
+    }
+
+    #[test]
+    fn the_per_delivery_ratio_is_split_into_records_per_delivery_and_cost_per_record() {
+        let mut hour = measured("raft-hour", 400, 100);
+        hour.events = 200;
+        let mut kv = measured("raft-kv-10min", 1_200, 100);
+        kv.events = 400;
+        // 3x per delivery = 2x the records per delivery x 1.5x the cost of a record.
+        let parts = per_delivery_parts(&[hour.clone(), kv]).unwrap();
+        assert_eq!(
+            parts,
+            "  = 2.00x the trace records per delivery (4.00 against 2.00) \
+             x 1.50x the wall time per record (3 ns against 2 ns)"
+        );
+        assert_eq!(per_delivery_parts(&[hour]), None, "no KV run, no split");
     }
 
     #[test]
