@@ -337,7 +337,7 @@ pub(crate) struct Goal {
 /// (10 minutes cost at most 11 times 1 minute), and costs about what a run without clients does
 /// per delivered message (within 2x of `raft-hour`).
 pub(crate) fn goals(results: &[Measurement]) -> Vec<Goal> {
-    let find = |name: &str| results.iter().find(|m| m.name == name);
+    let find = |name| result_of(results, name);
     let mut out = Vec::new();
     if let (Some(short), Some(long)) = (find("raft-kv-1min"), find("raft-kv-10min")) {
         out.push(Goal {
@@ -356,13 +356,20 @@ pub(crate) fn goals(results: &[Measurement]) -> Vec<Goal> {
     out
 }
 
+/// The measurement of the workload `name`, if it was run.
+fn result_of<'a>(results: &'a [Measurement], name: &str) -> Option<&'a Measurement> {
+    results.iter().find(|m| m.name == name)
+}
+
 /// Why a KV run costs more per delivery than `raft-hour`, in two factors whose product is the
 /// ratio: how many more trace records it makes per delivery (client calls, requests and replies,
 /// and an `appended` and an `applied` observation per entry on every node, each read by a
 /// checker), and how much more each record costs.
 pub(crate) fn per_delivery_parts(results: &[Measurement]) -> Option<String> {
-    let find = |name: &str| results.iter().find(|m| m.name == name);
-    let (hour, kv) = (find("raft-hour")?, find("raft-kv-10min")?);
+    let (hour, kv) = (
+        result_of(results, "raft-hour")?,
+        result_of(results, "raft-kv-10min")?,
+    );
     let records = kv.events_per_delivery() / hour.events_per_delivery().max(f64::MIN_POSITIVE);
     let per_record = kv.ns_per_event() / hour.ns_per_event().max(f64::MIN_POSITIVE);
     Some(format!(

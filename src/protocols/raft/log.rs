@@ -168,7 +168,7 @@ pub(crate) fn conflict_hint(log: &[Entry], prev_index: u64) -> u64 {
         "the run of term {conflicting} holding index {prev_index} starts at {first_of_term}"
     );
     debug_assert!(term_at(log, first_of_term - 1).is_some_and(|t| t < conflicting));
-    first_of_term.min(prev_index).saturating_sub(1)
+    first_of_term - 1
 }
 
 /// The digest of an entry of `term` holding `command`, following an entry with digest `prev`
