@@ -1251,6 +1251,33 @@ fn section_5_3_a_follower_deletes_a_conflicting_suffix_and_reports_what_it_wrote
 }
 
 #[test]
+fn figure_2_rule_5_a_follower_commits_no_further_than_the_last_entry_the_request_matched() {
+    // Entries 2 and 3 of term 1 were never committed: a new leader may hold others there. Its
+    // heartbeat matches only index 1, so however far its commit index goes, the follower
+    // commits (and applies) index 1 and nothing of the suffix the request did not check.
+    let mut s = Server::new(0, 3, cfg());
+    s.restart(&RaftDurable {
+        current_term: 1,
+        voted_for: None,
+        log: vec![entry(1, 1), entry(2, 1), entry(3, 1)],
+    });
+    let fx = s.deliver(1, append_entries(2, (1, 1), vec![], 3, 1));
+    assert_eq!(sends(&fx), [(1, accepted(2, 1, 1))]);
+    assert_eq!(
+        s.raft.commit_index(),
+        1,
+        "min(leaderCommit, index of last new entry)"
+    );
+    assert_eq!(applied_indexes(&fx), [1]);
+    assert_eq!(terms_of(s.raft.log()), [1, 1, 1], "nothing conflicted");
+
+    // Once a request reaches index 3, the follower commits up to it.
+    let fx = s.deliver(1, append_entries(2, (3, 1), vec![], 3, 2));
+    assert_eq!(s.raft.commit_index(), 3);
+    assert_eq!(applied_indexes(&fx), [2, 3]);
+}
+
+#[test]
 fn section_5_3_a_rejection_hints_where_to_resume_and_the_leader_backs_up_at_once() {
     // Figure 7's follower (f): entries of terms 2 and 3 the leader never had.
     let mut f = Server::new(0, 3, cfg());
