@@ -215,6 +215,44 @@ fn a_promised_proposer_proposes_the_highest_accepted_value_not_its_own() {
 }
 
 #[test]
+fn p2c_of_two_accepted_proposals_the_promises_report_the_proposer_takes_the_higher_numbered() {
+    let config = PaxosConfig {
+        proposers: Some(vec![1]),
+        ..PaxosConfig::default()
+    };
+    // B's own acceptor accepted C's value in ballot 2.C; A reports its own from the later 3.A.
+    // Only 3.A's value may still be chosen (P2c): 2.C's was superseded when 3.A was accepted.
+    let disk = Disk {
+        state: Durable {
+            round: 4,
+            promised: Some(b(2, C)),
+            accepted: Some((b(2, C), Value(C))),
+        },
+        log: Vec::new(),
+    };
+    let mut p = node(B, &config, Some(&disk));
+    let fx = step(&mut p, 0, |n, c| n.on_timer(c, Timer::Propose));
+    assert_eq!(facts(&fx)[0], Fact::Began { ballot: b(5, B) });
+    let fx = deliver(
+        &mut p,
+        A,
+        Msg::Promise {
+            ballot: b(5, B),
+            accepted: Some((b(3, A), Value(A))),
+        },
+    );
+    assert_eq!(
+        facts(&fx)[0],
+        Fact::Proposed {
+            ballot: b(5, B),
+            value: Value(A),
+            own: false
+        },
+        "the value of the highest-numbered proposal, not of the lower 2.C"
+    );
+}
+
+#[test]
 fn the_broken_proposer_proposes_its_own_value_whatever_the_promises_say() {
     let config = PaxosConfig {
         proposers: Some(vec![1]),
