@@ -221,7 +221,8 @@ fn p2c_of_two_accepted_proposals_the_promises_report_the_proposer_takes_the_high
         ..PaxosConfig::default()
     };
     // B's own acceptor accepted C's value in ballot 2.C; A reports its own from the later 3.A.
-    // Only 3.A's value may still be chosen (P2c): 2.C's was superseded when 3.A was accepted.
+    // A value chosen in any ballot up to 3 is 3.A's (P2c held when 3.A was proposed), so only
+    // 3.A's value is safe to propose: 2.C's may contradict a choice made in ballot 3.
     let disk = Disk {
         state: Durable {
             round: 4,
