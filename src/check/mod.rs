@@ -249,7 +249,7 @@ static CATALOG: &[ProtocolInvariant] = &[
 /// Checked by default, beside the protocol's own defaults, when a scenario has clients.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::run::RunOptions;
 /// // Tiny's scenario without a `[check]` list: its defaults, and `linearizable` since it has clients.
 /// let text = SCENARIO.replace("[check]\ninvariants = [\"election_safety\", \"writes_counted\", \"linearizable\"]\n", "");

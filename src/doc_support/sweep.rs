@@ -1,7 +1,7 @@
 // Not a module of the crate: seed results and a sweep summary that the sweep documentation's
 // examples share, included on a hidden line as `tiny.rs` is:
 //
-//     /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+//     /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
 //
 // Seed 2 of the summary violates `no_split_brain` at 1.4 s, seed 3 cannot decide
 // `leader_within 2s`; seeds 1 and 4 pass.

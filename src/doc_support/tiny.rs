@@ -1,11 +1,13 @@
 // Not a module of the crate: the tiny protocol, client and run view that the documentation's
 // examples share. An example includes it on a hidden line,
 //
-//     /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+//     /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 //
-// (the path is relative to the file holding the example), so that each example shows only the
-// call it documents while still running a real protocol. Items are `pub(crate)`: they belong to
-// the example's own crate.
+// so that each example shows only the call it documents while still running a real protocol.
+// The path is absolute because rustdoc compiles the examples merged into one crate in a
+// temporary directory, where a relative path finds nothing (and the merge would silently fall
+// back to one compilation per example: minutes instead of seconds). Items are `pub(crate)`:
+// they belong to the example's own crate.
 
 use std::any::Any;
 use std::collections::BTreeMap;

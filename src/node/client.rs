@@ -48,7 +48,7 @@ pub struct RequestId {
 /// A key-value operation. Values are strings: `append` concatenates.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Op, OpResult};
 /// let mut n0 = node(0);
 /// n0.apply(&Op::Put { key: "k".into(), value: "a".into() });
@@ -199,7 +199,7 @@ pub struct ClientRequest<A: ClientApi = Kv> {
 /// What the operation did, when it did happen.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Op, OpResult};
 /// let mut n0 = node(0);
 /// assert_eq!(n0.apply(&Op::Get { key: "x".into() }), OpResult::Value { value: None });
@@ -227,7 +227,7 @@ pub enum OpResult {
 /// A node's answer to a request.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientId, ClientRequest, Effect, Op, OpResult, Reply, RequestId};
 /// let put = ClientRequest {
 ///     id: RequestId { client: ClientId(0), seq: 1 },

@@ -17,7 +17,7 @@ use super::{ClientApi, ClientId, ClientRequest, Kv, Nanos, NodeId, Reply, Reques
 /// How an operation ended, as the client saw it.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientEffect, ClientId, Completion, NodeId, OpResult, Reply, RequestId};
 ///
 /// // PutOnce completes its put with the result node 0 returned…
@@ -45,7 +45,7 @@ pub enum Completion<A: ClientApi = Kv> {
 /// One thing a client handler asked the world to do.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientEffect, NodeId};
 ///
 /// // What PutOnce asks for as it starts, in order.
@@ -153,7 +153,7 @@ pub trait Client: Sized + 'static {
 /// The context a client handler runs in.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientEffect, ClientId};
 ///
 /// // Every act of a client goes through its context, as an effect the world carries out.
@@ -176,7 +176,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     ///
     /// ```
     /// use sim::node::{ClientCtx, ClientEffect, ClientId, Rng, Stream};
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     ///
     /// // Drive PutOnce by hand, as a client's unit test does: client 4 of a three-node cluster.
     /// let mut rng = Rng::derive(1, Stream::Client(4));
@@ -205,7 +205,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// This client.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClientId;
     /// client_step(&mut PutOnce, 3, 0, |_, ctx| assert_eq!(ctx.id(), ClientId(0)));
     /// ```
@@ -216,7 +216,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// How many nodes the cluster has: a client may address `NodeId(0)` to `NodeId(nodes - 1)`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::NodeId;
     /// // The nodes a client may address: `NodeId(0)` to `NodeId(nodes - 1)`.
     /// client_step(&mut PutOnce, 5, 0, |_, ctx| {
@@ -231,7 +231,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// True time: a client's clock is perfect.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// client_step(&mut PutOnce, 3, 2_000 * MS, |_, ctx| assert_eq!(ctx.now(), 2_000_000_000));
     /// ```
     pub fn now(&self) -> Nanos {
@@ -241,7 +241,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// The client's own random stream.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// // Seeded: the same client, the same draws.
     /// let mut first = 0;
     /// client_step(&mut PutOnce, 3, 0, |_, ctx| first = ctx.rng().next_u64());
@@ -254,7 +254,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// Sends `request` to node `to`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientEffect, ClientRequest, NodeId, Op, RequestId};
     /// let effects = client_step(&mut PutOnce, 3, 0, |_, ctx| {
     ///     let id = RequestId { client: ctx.id(), seq: 1 };
@@ -270,7 +270,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// Fires `timer` after `after` nanoseconds of true time; replaces a pending one of that name.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClientEffect;
     /// let effects = client_step(&mut PutOnce, 3, 0, |_, ctx| ctx.set_timer(500 * MS, ()));
     /// assert!(matches!(effects[..], [ClientEffect::SetTimer { after: 500_000_000, .. }]));
@@ -282,7 +282,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// Cancels the pending timer of this name, if any.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientEffect, ClientId, NodeId, OpResult, Reply, RequestId};
     /// // PutOnce stops its timeout when the answer comes.
     /// let id = RequestId { client: ClientId(0), seq: 1 };
@@ -296,7 +296,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// Records that the operation begins now.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientEffect, Op};
     /// let effects = client_step(&mut PutOnce, 3, 0, |c, ctx| c.on_start(ctx));
     /// let ClientEffect::Invoke { request } = &effects[0] else { panic!("the put begins first") };
@@ -311,7 +311,7 @@ impl<'a, C: Client> ClientCtx<'a, C> {
     /// Records that the operation ended now.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientEffect, ClientId, Completion, RequestId};
     /// let effects = client_step(&mut PutOnce, 3, 0, |_, ctx| {
     ///     ctx.complete(RequestId { client: ctx.id(), seq: 1 }, Completion::Fail { reason: "full".into() });

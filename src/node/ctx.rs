@@ -12,7 +12,7 @@ use super::{
 /// One thing a handler asked the world to do.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Effect, Observation, Role};
 ///
 /// // What node 0 of Tiny asks for as it starts: the world carries these out in this order.
@@ -142,7 +142,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// node's wall clock (`now`) and monotonic clock read.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{Ctx, Effect, NodeId, Rng, Stream};
     ///
     /// // Drive Tiny's node 0 by hand: start it, then read what it asked for.
@@ -179,7 +179,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// test that drives a traitor by hand does the same).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{Ctx, Effect, NodeId, Rng, Stream};
     /// let (mut rng, mut effects) = (Rng::derive(1, Stream::Node(0)), Vec::<Effect<Tiny>>::new());
     /// let ctx = Ctx::new(NodeId(0), &[NodeId(1)], 0, 0, &mut rng, &mut effects).with_traitor(true);
@@ -196,7 +196,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// every other protocol refuses a scenario with a `byzantine` fault.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// step(&mut node(0), 3, 0, |_, ctx| assert!(!ctx.is_traitor(), "loyal until a fault says not"));
     /// ```
     pub fn is_traitor(&self) -> bool {
@@ -208,7 +208,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// its log against the disk.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{Disk, Effect, NodeId, Rng, Stream};
     ///
     /// // Node 0 restarts with two records on disk, then cuts one.
@@ -229,7 +229,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// This node.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::NodeId;
     /// step(&mut node(2), 3, 0, |_, ctx| assert_eq!(ctx.id(), NodeId(2)));
     /// ```
@@ -240,7 +240,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Every other node of the cluster, in cluster order.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::NodeId;
     /// step(&mut node(1), 3, 0, |_, ctx| assert_eq!(ctx.peers(), [NodeId(0), NodeId(2)]));
     /// ```
@@ -251,7 +251,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// The number of nodes in the cluster, this one included.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// step(&mut node(1), 3, 0, |_, ctx| assert_eq!(ctx.cluster_size(), 3));
     /// ```
     pub fn cluster_size(&self) -> usize {
@@ -262,7 +262,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// backwards. Right for timestamps a human reads; wrong for measuring a duration.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// // `step` sets both clocks to the time it is given.
     /// step(&mut node(0), 3, 1_500 * MS as i64, |_, ctx| assert_eq!(ctx.now(), 1_500_000_000));
     /// ```
@@ -275,7 +275,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// measuring durations: leases, timeouts, how long ago something was heard.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// step(&mut node(0), 3, 42, |_, ctx| assert_eq!(ctx.monotonic(), 42));
     /// ```
     pub fn monotonic(&self) -> LocalNanos {
@@ -285,7 +285,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// What the named clock reads.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClockKind;
     /// step(&mut node(0), 3, 9, |_, ctx| {
     ///     assert_eq!(ctx.clock(ClockKind::Wall), ctx.now());
@@ -302,7 +302,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// The node's own random stream (kept across crashes).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// // A node's draws come from its own seeded stream: the same seed, the same draws.
     /// let mut first = 0;
     /// step(&mut node(0), 3, 0, |_, ctx| first = ctx.rng().below(1_000));
@@ -315,7 +315,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Sends `msg` to node `to` (never to itself: a node changes its own state directly).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{Effect, NodeId};
     /// let effects = step(&mut node(0), 3, 0, |_, ctx| ctx.send(NodeId(2), 5));
     /// assert!(matches!(effects[..], [Effect::Send { to: NodeId(2), msg: 5 }]));
@@ -331,7 +331,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Sends `msg` to every peer, in cluster order.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{Effect, NodeId};
     /// // Tiny's node 0 pings every peer, in cluster order, when its timer fires.
     /// let effects = step(&mut node(0), 3, 0, |n, ctx| n.on_timer(ctx, Timer::Ping));
@@ -353,7 +353,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// same name is replaced.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::Effect;
     /// let effects = step(&mut node(0), 3, 0, |_, ctx| ctx.set_timer(250 * MS, Timer::Ping));
     /// assert!(matches!(effects[..], [Effect::SetTimer { timer: Timer::Ping, after: 250_000_000 }]));
@@ -365,7 +365,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Cancels the pending timer with this name, if any.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::Effect;
     /// let effects = step(&mut node(0), 3, 0, |_, ctx| ctx.cancel_timer(Timer::Ping));
     /// assert!(matches!(effects[..], [Effect::CancelTimer { timer: Timer::Ping }]));
@@ -377,7 +377,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Replaces the node's small durable state; it is on disk before any later effect happens.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientId, ClientRequest, DiskWrite, Effect, Op, RequestId};
     /// // Tiny's node 0 persists its write count before it answers the write.
     /// let put = ClientRequest {
@@ -395,7 +395,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Adds `record` at the end of the node's durable log; on disk before any later effect.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{DiskWrite, Effect};
     /// let effects = step(&mut node(0), 3, 0, |_, ctx| {
     ///     ctx.log_append(());
@@ -413,7 +413,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// the log's length.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{DiskWrite, Effect};
     /// let effects = step(&mut node(0), 3, 0, |_, ctx| {
     ///     ctx.log_append(());
@@ -438,7 +438,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// The durable log's length once this handler's writes so far are carried out.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// step(&mut node(0), 3, 0, |_, ctx| {
     ///     assert_eq!(ctx.durable_log_len(), 0, "a fresh node's disk is empty");
     ///     ctx.log_append(());
@@ -454,7 +454,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// assertions that a protocol's copy of its log agrees with its disk.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// step(&mut node(0), 3, 0, |_, ctx| {
     ///     ctx.log_append(());
     ///     assert!(ctx.durable_log().is_empty(), "this handler's own appends are not in it");
@@ -468,7 +468,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// (once the operation commits), or never (the client then times out).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientId, ClientRequest, Effect, NodeId, Op, Reply, RequestId};
     /// // Tiny's node 1 sends clients to node 0.
     /// let id = RequestId { client: ClientId(3), seq: 1 };
@@ -486,7 +486,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Reports a common fact to the checkers.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{Effect, Observation, Role};
     /// let effects = step(&mut node(1), 3, 0, |n, ctx| n.on_start(ctx));
     /// assert!(matches!(effects[..], [Effect::Observe(Observation::Role { role: Role::Follower, term: 1 })]));
@@ -498,7 +498,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// States one of the protocol's own facts, for its own invariants (and the trace).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientId, ClientRequest, Effect, Op, RequestId};
     /// // Tiny's node 0 states `Wrote { n }` for its n-th write; its invariant `writes_counted` reads it.
     /// let mut n0 = node(0);

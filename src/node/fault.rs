@@ -11,7 +11,7 @@ use super::{Nanos, RunView, format_duration, format_duration_signed};
 /// Where a fault came from.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Applied, FaultRecord, Invariant, Origin, Status};
 /// // An invariant's `on_fault` learns which `[[faults]]` entry did what.
 /// let crash = FaultRecord {
@@ -43,7 +43,7 @@ pub enum Origin {
 /// A partition's shape with concrete nodes.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::Resolved;
 /// let split = Resolved::Groups(vec![vec![0], vec![1, 2]]);
 /// assert_eq!(split.describe(&view()), "{A} | {B,C}");
@@ -76,7 +76,7 @@ pub enum Resolved {
 /// A fault as it happened.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::Applied;
 /// let jump = Applied::ClockJump { nodes: vec![2], by: -500_000_000 };
 /// assert_eq!(jump.describe(&view()), "clock of C jumps -500ms");
@@ -191,7 +191,7 @@ pub enum Applied {
 /// One line of the concrete schedule.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Applied, FaultRecord, Origin};
 /// // `crash = "leader"` resolved to C, undone after a second.
 /// let record = FaultRecord {
@@ -273,7 +273,7 @@ impl Resolved {
     /// The shape with node names: `{A,B} | {C,D,E}`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::Resolved;
     /// let ring = Resolved::Ring { order: vec![0, 1, 2], reach: 1 };
     /// assert_eq!(ring.describe(&view()), "ring A-B-C (each sees 1 on either side)");
@@ -310,7 +310,7 @@ impl Applied {
     /// The fault as it happened, with node names: `partition {A,B} | {C,D,E}`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{Applied, Resolved};
     /// let p = Applied::Partition { cut: 1, shape: Resolved::Groups(vec![vec![0, 1], vec![2]]) };
     /// assert_eq!(p.describe(&view()), "partition {A,B} | {C}");
@@ -444,7 +444,7 @@ impl FaultRecord {
     /// One line of the schedule: `crash C (leader) for 1s`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{Applied, FaultRecord, Origin};
     /// let record = FaultRecord {
     ///     at: 0,

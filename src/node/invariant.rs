@@ -15,7 +15,7 @@ use super::{Applied, FaultRecord, Nanos, Observation, ObservationKinds, RunView}
 /// within a bound (judged once the faults are over).
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::Property;
 /// // A safety invariant's failure exits 1, a liveness one's 3.
 /// let writes = Tiny::invariants();
@@ -34,7 +34,7 @@ pub enum Property {
 /// The first violation an invariant found.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Invariant, Status};
 /// // Feed Tiny's `writes_counted` a write that skips one: its first violation says so.
 /// let (mut check, view) = (WritesCounted::default(), view());
@@ -60,7 +60,7 @@ pub struct Violation {
 /// An invariant's verdict on a run.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Invariant, Status};
 /// let (mut check, view) = (WritesCounted::default(), view());
 /// check.on_fact(0, 0, &Wrote { n: 1 }, &view);
@@ -229,7 +229,7 @@ pub trait Invariant {
 /// What `sim list invariants` prints, and what `[check]` accepts.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::Property;
 /// // What `sim list invariants` shows for Tiny's own invariant.
 /// let info = Tiny::invariants()[0].info;

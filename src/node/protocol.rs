@@ -56,7 +56,7 @@ impl ConfigError {
 /// A node's disk, for protocol `P`.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{DiskOf, Protocol};
 /// // Tiny persists its write count: a restarted node reads it back from its disk.
 /// let disk: DiskOf<Tiny> = sim::node::Disk { state: 4, log: Vec::new() };

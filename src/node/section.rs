@@ -72,7 +72,7 @@ pub struct Section {
 ///         })
 ///     }
 /// }
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 ///
 /// let mut s = Suspicions::default();
 /// s.on_observation(5, 0, &Observation::Suspect { peer: sim::node::NodeId(1) }, &view());
@@ -115,7 +115,7 @@ pub trait SectionBuilder {
     ///         vec![(view.now(), format!("{} replicas at the end", view.len()))]
     ///     }
     /// }
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// assert_eq!(End.story(&view())[0].1, "3 replicas at the end");
     /// ```
     fn story(&self, _view: &dyn RunView) -> Vec<(Nanos, String)> {

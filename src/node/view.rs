@@ -7,7 +7,7 @@ use super::{ClockKind, LocalNanos, Nanos};
 /// Whether a node is running.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{NodeStatus, RunView};
 /// let mut v = view();
 /// v.crashed.push(1);
@@ -37,7 +37,7 @@ pub enum NodeStatus {
 ///         .map(|n| view.name(n))
 ///         .collect()
 /// }
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 ///
 /// // A view of three nodes, B crashed (how an invariant's unit test feeds it by hand).
 /// let mut v = view();

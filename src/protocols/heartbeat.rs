@@ -71,7 +71,7 @@ pub struct Beat {
 /// The detector's one timer.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Effect, Protocol};
 /// use sim::protocols::heartbeat::{Heartbeat, HeartbeatConfig, HeartbeatTimer};
 /// let mut a = Heartbeat::new(sim::node::NodeId(0), &peers_of(0, 3), &HeartbeatConfig::default(), None);
@@ -89,7 +89,7 @@ pub enum HeartbeatTimer {
 /// each of them.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Effect, NodeId, Observation, Protocol};
 /// use sim::protocols::heartbeat::{Heartbeat, HeartbeatConfig, HeartbeatTimer};
 /// const MS: i64 = 1_000_000;
@@ -116,7 +116,7 @@ impl Heartbeat {
     /// Whether this node currently suspects `peer`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{NodeId, Protocol};
     /// use sim::protocols::heartbeat::{Heartbeat, HeartbeatConfig};
     /// let a = Heartbeat::new(NodeId(0), &peers_of(0, 3), &HeartbeatConfig::default(), None);

@@ -72,7 +72,7 @@ pub enum FailoverMsg {
 /// The fail-over's one timer.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Effect, NodeId, Protocol};
 /// use sim::protocols::naive_failover::{FailoverConfig, FailoverMsg, FailoverTimer, NaiveFailover};
 /// // The standby's first tick pings the master; the next, finding it unanswered, counts one miss
@@ -96,7 +96,7 @@ pub enum FailoverTimer {
 /// notes for why it splits brains.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{NodeId, Protocol, Role};
 /// use sim::protocols::naive_failover::{FailoverConfig, FailoverTimer, NaiveFailover};
 /// // Three pings unanswered: the standby promotes itself, whatever the master is doing.
@@ -122,7 +122,7 @@ impl NaiveFailover {
     /// Master or standby, as this node now believes.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{NodeId, Protocol, Role};
     /// use sim::protocols::naive_failover::{FailoverConfig, NaiveFailover};
     /// let mut master = NaiveFailover::new(NodeId(0), &[NodeId(1)], &FailoverConfig::default(), None);

@@ -114,7 +114,7 @@ impl From<ScenarioError> for RunError {
 /// The verdict of a run.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::run::{RunOptions, Verdict};
 /// let registry = registry();
 /// let scenario = registry.scenario("tiny.toml", SCENARIO)?;
@@ -154,7 +154,7 @@ impl Verdict {
 /// One invariant's verdict.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Property, Status};
 /// use sim::run::RunOptions;
 /// let registry = registry();
@@ -182,7 +182,7 @@ pub struct InvariantReport {
 /// Whether the run did what the scenario's `[expect]` said.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::run::RunOptions;
 /// // The scenario says it must fail `writes_counted`; it passes, so `[expect]` is not met.
 /// let text = format!("{SCENARIO}\n[expect]\nverdict = \"violation\"\nviolates = [\"writes_counted\"]\n");
@@ -277,7 +277,7 @@ impl RunReport {
     /// (docs/ARCHITECTURE.md#exit-codes). `.code()` is the process exit status.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::run::{RunOptions, exit::ExitCode};
     /// let registry = registry();
     /// let report = registry.run(&registry.scenario("tiny.toml", SCENARIO)?, &RunOptions::default(), None)?.report;
@@ -297,7 +297,7 @@ impl RunReport {
 /// A finished run, with its trace lines when they were captured.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::run::RunOptions;
 /// let registry = registry();
 /// let scenario = registry.scenario("tiny.toml", SCENARIO)?;

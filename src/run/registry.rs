@@ -107,7 +107,7 @@ impl Registry {
     /// name is a mistake in the program, not in a scenario.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::run::registry::Registry;
     /// let registry = Registry::builtin().with::<Tiny>();
     /// assert_eq!(registry.catalog().last().map(|p| p.name), Some("tiny"));
@@ -148,7 +148,7 @@ impl Registry {
     /// What each protocol is, in registration order.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// let tiny = registry().catalog().pop().unwrap();
     /// assert_eq!((tiny.name, tiny.summary), ("tiny", "node 0 keeps the store; the others redirect to it"));
     /// ```
@@ -161,7 +161,7 @@ impl Registry {
     /// scenario.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// // First thing in `main`: from then on `Scenario::parse` and `run::run` know Tiny.
     /// registry().install()?;
     /// let scenario = sim::scenario::Scenario::parse("tiny.toml", SCENARIO)?;

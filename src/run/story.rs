@@ -23,7 +23,7 @@ use crate::world::{Applied, Cluster, FaultRecord};
 /// One line of the story.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::run::RunOptions;
 /// // Tiny's run, told: node A leads term 1 from the start.
 /// let registry = registry();

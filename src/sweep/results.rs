@@ -24,7 +24,7 @@ use super::{SeedRange, Shard};
 /// The name under which a run that hit its event limit is counted (no invariant could decide).
 ///
 /// ```
-/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
 /// let limited = undecided(7, sim::sweep::results::EVENT_LIMIT);
 /// assert_eq!(limited.failures[0].invariant, "event_limit");
 /// ```
@@ -41,7 +41,7 @@ pub const PANICKED: &str = "panicked";
 /// A seed's verdict, as stored.
 ///
 /// ```
-/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
 /// use sim::sweep::results::SeedVerdict;
 /// assert_eq!(violated(2, "no_split_brain", 5).verdict, SeedVerdict::Violation);
 /// assert_eq!(serde_json::to_string(&SeedVerdict::Unknown).unwrap(), "\"unknown\"");
@@ -80,7 +80,7 @@ impl SeedVerdict {
 /// Whether an invariant was violated or could not be decided.
 ///
 /// ```
-/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
 /// use sim::sweep::results::FailureStatus;
 /// assert_eq!(undecided(3, "leader_within 2s").failures[0].status, FailureStatus::Unknown);
 /// ```
@@ -123,7 +123,7 @@ impl From<Kind> for Property {
 /// One invariant that did not hold in one seed.
 ///
 /// ```
-/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
 /// let seed = violated(2, "no_split_brain", 1_400_000_000);
 /// let failure = &seed.failures[0];
 /// assert_eq!((failure.invariant.as_str(), failure.at_ns), ("no_split_brain", Some(1_400_000_000)));
@@ -146,7 +146,7 @@ impl Failure {
     /// `no_split_brain@1.405s`, or `leader_within 2s (unknown)`.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(violated(2, "no_split_brain", 1_405_000_000).failures[0].short(), "no_split_brain@1.405s");
     /// assert_eq!(undecided(3, "leader_within 2s").failures[0].short(), "leader_within 2s (unknown)");
     /// ```
@@ -164,7 +164,7 @@ impl Failure {
 /// What one seed's run computed. Stored as one line of `results.jsonl`.
 ///
 /// ```
-/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
 /// // A stored line reads back as the same result.
 /// let seed = violated(2, "no_split_brain", 1_400_000_000);
 /// let back: sim::sweep::SeedResult = serde_json::from_str(&seed.to_line()).unwrap();
@@ -197,7 +197,7 @@ impl SeedResult {
     /// Reads what a sweep keeps from a finished run.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::run::RunOptions;
     /// use sim::sweep::SeedResult;
     /// use sim::sweep::results::SeedVerdict;
@@ -296,7 +296,7 @@ impl SeedResult {
     /// True when the run panicked rather than reaching a verdict.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert!(!violated(2, "no_split_brain", 5).is_panic());
     /// ```
     pub fn is_panic(&self) -> bool {
@@ -307,7 +307,7 @@ impl SeedResult {
     /// unknown, else 0 ([`exit::of_run`]).
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// use sim::run::exit::ExitCode;
     /// assert_eq!(violated(2, "no_split_brain", 5).exit_code(), ExitCode::SafetyViolated);
     /// assert_eq!(undecided(3, "leader_within 2s").exit_code().code(), 3);
@@ -325,7 +325,7 @@ impl SeedResult {
     /// panic).
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert!(undecided(3, "leader_within 2s").failed(), "an unknown counts as a failure");
     /// assert!(!pass(1).failed());
     /// ```
@@ -336,7 +336,7 @@ impl SeedResult {
     /// The line stored in `results.jsonl` (no newline).
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// let line = pass(1).to_line();
     /// assert!(line.starts_with("{\"seed\":1,\"verdict\":\"pass\""), "{line}");
     /// assert!(!line.contains('\n'));
@@ -349,7 +349,7 @@ impl SeedResult {
 /// One row of the per-invariant table.
 ///
 /// ```
-/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
 /// let rows = summary().tallies();
 /// let split = rows.iter().find(|r| r.name == "no_split_brain").unwrap();
 /// assert_eq!((split.violated, split.unknown, split.first_seed), (1, 0, Some(2)));
@@ -369,7 +369,7 @@ pub struct InvariantTally {
 /// A whole sweep (or shard), ready to print: results sorted by seed.
 ///
 /// ```
-/// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+/// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
 /// let sweep = summary();
 /// assert_eq!(sweep.results.iter().map(|r| r.seed).collect::<Vec<_>>(), [1, 2, 3, 4], "sorted by seed");
 /// assert_eq!((sweep.expected, sweep.stopped_at), (4, None));
@@ -399,7 +399,7 @@ impl Summary {
     /// seeds up to and including the lowest failure: a function of the results alone.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// use sim::sweep::{SeedRange, Summary};
     /// // Under --fail-fast, the seeds up to the lowest failure, whatever order they finished in.
     /// let results = vec![pass(4), undecided(3, "leader_within 2s"), violated(2, "no_split_brain", 5), pass(1)];
@@ -439,7 +439,7 @@ impl Summary {
     /// Seeds that ran (and are kept: under `--fail-fast`, those up to the lowest failure).
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().run(), 4);
     /// ```
     pub fn run(&self) -> u64 {
@@ -449,7 +449,7 @@ impl Summary {
     /// The seeds that failed, in seed order.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// let seeds: Vec<u64> = summary().failures().map(|r| r.seed).collect();
     /// assert_eq!(seeds, [2, 3]);
     /// ```
@@ -460,7 +460,7 @@ impl Summary {
     /// How many seeds failed (violation, unknown or panic).
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().failed(), 2);
     /// ```
     pub fn failed(&self) -> u64 {
@@ -470,7 +470,7 @@ impl Summary {
     /// How many seeds passed.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().passed(), 2);
     /// ```
     pub fn passed(&self) -> u64 {
@@ -480,7 +480,7 @@ impl Summary {
     /// Seeds whose run panicked.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().panicked(), 0);
     /// ```
     pub fn panicked(&self) -> u64 {
@@ -490,7 +490,7 @@ impl Summary {
     /// Seeds whose verdict is unknown.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().unknown(), 1);
     /// ```
     pub fn unknown(&self) -> u64 {
@@ -503,7 +503,7 @@ impl Summary {
     /// The failing seed with the lowest number: the one to replay first.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().first_failure().map(|r| r.seed), Some(2));
     /// ```
     pub fn first_failure(&self) -> Option<&SeedResult> {
@@ -513,7 +513,7 @@ impl Summary {
     /// Simulation events over all seeds that ran.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().events(), 4_000, "1,000 events in each of 4 seeds");
     /// ```
     pub fn events(&self) -> u64 {
@@ -523,7 +523,7 @@ impl Summary {
     /// Virtual time simulated over all seeds that ran, in nanoseconds.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().virtual_time_ns(), 40_000_000_000, "10 s in each of 4 seeds");
     /// ```
     pub fn virtual_time_ns(&self) -> u64 {
@@ -533,7 +533,7 @@ impl Summary {
     /// Every invariant checked or failed, in the order first seen, with its counts.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// let names: Vec<String> = summary().tallies().into_iter().map(|r| r.name).collect();
     /// assert_eq!(names, ["no_split_brain", "leader_within 2s"]);
     /// ```
@@ -577,7 +577,7 @@ impl Summary {
     /// the worst seed ([`exit::worst`]).
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// use sim::run::exit::ExitCode;
     /// // A safety violation outranks the unknown liveness seed.
     /// assert_eq!(summary().exit_code(), ExitCode::SafetyViolated);
@@ -590,7 +590,7 @@ impl Summary {
     /// `sim run scenarios/x.toml --seed 42`.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().replay(2), "sim run scenarios/raft/x.toml --seed 2");
     /// ```
     pub fn replay(&self, seed: u64) -> String {
@@ -629,7 +629,7 @@ impl Summary {
     /// The table printed on stdout: deterministic, no wall-clock figure.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// let table = summary().render_text();
     /// assert!(table.contains("VIOLATION: 2 of 4 seeds failed"), "{table}");
     /// assert!(table.contains("sim run scenarios/raft/x.toml --seed 2"), "{table}");
@@ -769,7 +769,7 @@ impl Summary {
     /// The `--json` document: the same facts as the table.
     ///
     /// ```
-    /// # mod fixture { include!("../doc_support/sweep.rs"); } use fixture::*;
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// let json = summary().to_json();
     /// assert_eq!(json["failed"], 2, "{json}");
     /// ```

@@ -345,7 +345,7 @@ pub fn shrink(scenario: &Scenario, options: &ShrinkOptions) -> Result<Shrunk, Sh
 /// (`sim::testing`) uses for a protocol it registered itself.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::sweep::shrink::{ShrinkError, ShrinkOptions, shrink_with};
 /// // Tiny's scenario passes: there is nothing to shrink.
 /// let registry = registry();

@@ -24,7 +24,7 @@ pub(super) struct Settings<'a> {
 /// [`super::Sweep::run`] panics with.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::testing::Sweep;
 /// // Tiny's scenario, with node A crashed for good: nobody leads again within 200ms.
 /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");

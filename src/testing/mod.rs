@@ -96,7 +96,7 @@ where
 /// What a sweep in which every seed held ran.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// let passed = sim::testing::sweep::<Tiny>(SCENARIO, 0..4);
 /// assert_eq!(passed.seeds, 4);
 /// assert_eq!(passed.checked, ["election_safety", "writes_counted", "linearizable"]);
@@ -174,7 +174,7 @@ where
     /// every core, replayed with `cargo run --release --`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::testing::Sweep;
     /// // Text (it spans lines) or a path to a scenario file.
     /// let passed = Sweep::<Tiny>::new(SCENARIO).seeds([7]).run();
@@ -195,7 +195,7 @@ where
     /// The seeds to run (any order; each once).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::testing::Sweep;
     /// // Each seed once, whatever the order given.
     /// let passed = Sweep::<Tiny>::new(SCENARIO).seeds([3, 1, 3, 2]).run();
@@ -212,7 +212,7 @@ where
     /// Worker threads (at least 1). The result does not depend on it.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::testing::Sweep;
     /// let one = Sweep::<Tiny>::new(SCENARIO).seeds(0..3).jobs(1).run();
     /// let two = Sweep::<Tiny>::new(SCENARIO).seeds(0..3).jobs(2).run();
@@ -229,7 +229,7 @@ where
     /// `cargo run --release --example primary-backup --`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::testing::Sweep;
     /// // Tiny's scenario, with node A crashed for good: nobody leads again within 200ms.
     /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
@@ -251,7 +251,7 @@ where
     /// The most runs the shrinker may spend on a failing seed (500 unless set).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::testing::Sweep;
     /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
     /// let dir = std::env::temp_dir().join("sim-doc-max-shrink-runs");
@@ -267,7 +267,7 @@ where
     /// Where failing scenarios are written (`target/sim-failures/` unless set).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::testing::Sweep;
     /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
     /// let dir = std::env::temp_dir().join("sim-doc-out-dir");
@@ -285,7 +285,7 @@ where
     /// When a seed fails, and when the scenario cannot be read or does not name `P`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::testing::Sweep;
     /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
     /// let dir = std::env::temp_dir().join("sim-doc-run");
@@ -310,7 +310,7 @@ where
     /// When the scenario cannot be read or does not name `P`: a mistake in the test.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::testing::Sweep;
     /// let text = format!("{SCENARIO}leader_within = \"200ms\"\n[[faults]]\nat = \"500ms\"\ncrash = \"A\"\n");
     /// let dir = std::env::temp_dir().join("sim-doc-try-run");

@@ -18,7 +18,7 @@ use super::history::{Call, History, ModelKind, ModelSpec, Output, TimeUnit, Valu
 /// The key-value client's timers.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientEffect, ClientId};
 /// use sim::workload::{KvClient, KvTimer};
 /// let mut client = KvClient::new(ClientId(0), &kv_spec());
@@ -30,7 +30,7 @@ pub type KvTimer = LoopTimer;
 /// A virtual key-value client.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientEffect, ClientId, Op};
 /// use sim::workload::{KvClient, KvTimer};
 /// // Its first operation: a get or a put (the mix), of key k0 or k1, valued by client and number.
@@ -76,7 +76,7 @@ const KEY_NAMES_HELD: u32 = 4096;
 /// for its next `cas`.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientId, Op, Rng, Stream};
 /// use sim::workload::KvDraw;
 /// use sim::workload::closed_loop::Draw;
@@ -103,7 +103,7 @@ impl KvDraw {
     /// Draws from `spec`'s mix over its keys.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientId, Rng, Stream};
     /// use sim::workload::KvDraw;
     /// use sim::workload::closed_loop::Draw;
@@ -132,7 +132,7 @@ impl ClosedLoop<KvDraw> {
     /// A client numbered `id` that draws its operations from `spec`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClientId;
     /// use sim::workload::KvClient;
     /// let client = KvClient::new(ClientId(0), &kv_spec());
@@ -254,7 +254,7 @@ fn output(result: OpResult) -> Output {
 /// times in virtual nanoseconds, judged against the key-value model.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::ClientId;
 /// use sim::node::history::{ModelKind, TimeUnit};
 /// use sim::workload::{KvClient, history};

@@ -33,7 +33,7 @@ use super::history::{Call, Operation, Outcome, Output};
 /// An operation of the interface `D` draws for.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientId, Op, Rng, Stream};
 /// use sim::workload::closed_loop::{Draw, OpOf};
 /// let op: OpOf<GetX> = GetX.draw(&mut Rng::derive(1, Stream::Client(0)), ClientId(0), 1);
@@ -44,7 +44,7 @@ pub type OpOf<D> = <<D as Draw>::Api as ClientApi>::Op;
 /// What a closed-loop client asks for, and how what happened reads in a history.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::history::{Call, Output, Value};
 /// use sim::node::{ClientId, Op, OpResult, Rng, Stream};
 /// use sim::workload::closed_loop::Draw;
@@ -99,7 +99,7 @@ pub trait Draw: Clone + Debug + 'static {
 /// The client's timers.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientEffect, ClientId};
 /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer};
 /// // A client starts by thinking.
@@ -120,7 +120,7 @@ pub enum LoopTimer {
 /// One operation of a script: invoked at `at`.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientEffect, ClientId, Op};
 /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer, Scripted};
 /// // One put, at 300 ms exactly, instead of drawn operations.
@@ -149,7 +149,7 @@ struct Outstanding<A: ClientApi> {
 /// A virtual client that runs one operation at a time against the cluster and records each.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::history::{Outcome, Output};
 /// use sim::node::{ClientEffect, ClientId, NodeId, OpResult, Reply};
 /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer};
@@ -190,7 +190,7 @@ impl<D: Draw> ClosedLoop<D> {
     /// up after `spec.timeout`), and begins the next.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClientId;
     /// use sim::workload::closed_loop::ClosedLoop;
     /// let client = ClosedLoop::drawing(ClientId(3), &kv_spec(), GetX);
@@ -213,7 +213,7 @@ impl<D: Draw> ClosedLoop<D> {
     /// `spec`'s timeout and retry still apply.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::{ClientEffect, ClientId, Op};
     /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer, Scripted};
     /// let script = vec![
@@ -241,7 +241,7 @@ impl<D: Draw> ClosedLoop<D> {
     /// is pending: no completion, outcome `info`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClientId;
     /// use sim::node::history::Call;
     /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer};
@@ -259,7 +259,7 @@ impl<D: Draw> ClosedLoop<D> {
     /// with its clients.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClientId;
     /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer};
     /// let mut client = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);
@@ -441,7 +441,7 @@ impl<D: Draw> Client for ClosedLoop<D> {
 /// history.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::ClientId;
 /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer, operations};
 /// let mut a = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);
@@ -461,7 +461,7 @@ pub fn operations<D: Draw>(clients: &[ClosedLoop<D>]) -> Vec<Operation> {
 /// [`operations`], taking the clients' records instead of copying them.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::ClientId;
 /// use sim::workload::closed_loop::{ClosedLoop, LoopTimer, into_operations, operations};
 /// let mut a = ClosedLoop::drawing(ClientId(0), &kv_spec(), GetX);

@@ -34,7 +34,7 @@ pub(crate) const KV_KEYS: &[&str] = &["mix", "keys"];
 /// A client interface with clients to exercise it.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::Kv;
 /// use sim::workload::Workload;
 /// use sim::workload::kind::NoOptions;

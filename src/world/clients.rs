@@ -26,7 +26,7 @@ use super::network::{Latency, LinkModel};
 /// be built, so a world of `NoClients` holds an empty list and every client code path is dead.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::Kv;
 /// use sim::protocols::raft::{Raft, RaftConfig};
 /// use sim::world::{NoClients, World};

@@ -246,7 +246,7 @@ impl Cluster {
     /// role leads, the one with the highest term (then the lowest index).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Outcome, World};
     /// // Three Raft nodes for two seconds: by then one of them leads.

@@ -49,7 +49,7 @@ mod enact;
 /// which clocks and faults.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::world::{Clock, FaultAction, FaultSpec, LinkModel, Origin, Target, WorldSpec};
 /// // Three nodes for 5 s; B crashes at 1 s.
 /// let spec = WorldSpec {
@@ -89,7 +89,7 @@ pub struct WorldSpec {
 /// How a run ended.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::protocols::raft::{Raft, RaftConfig};
 /// use sim::world::{Outcome, World};
 /// // Ten events are not enough for a second of Raft.
@@ -120,7 +120,7 @@ pub enum Outcome {
 /// Counters of a run.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::protocols::raft::{Raft, RaftConfig};
 /// use sim::world::World;
 /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -378,7 +378,7 @@ impl<P: Protocol, O: Observer<P>> World<P, O, NoClients<P::Api>> {
     /// A world of nodes only.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -394,7 +394,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// zero, after the nodes.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClientId;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::workload::KvClient;
@@ -501,7 +501,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// Runs to the end of the scenario's duration, or to the event limit.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -541,7 +541,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// Runs every event due strictly before `until` (or until the event limit).
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -581,7 +581,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// in the past.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Applied, FaultAction, FaultSpec, Origin, Target, World};
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 2_000 * MS), RaftConfig::default(), ());
@@ -607,7 +607,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// True time now.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -621,7 +621,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// The nodes as they are now: names, who is up, paused or crashed, what each clock reads.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -634,7 +634,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// The run's counters so far; every message copy is delivered, dropped or in flight.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -664,7 +664,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// The trace hash so far, as printed.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// // The same spec gives the same trace, so the same hash.
@@ -683,7 +683,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// The concrete fault schedule so far.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Applied, FaultAction, FaultSpec, Origin, Target, World};
     /// let mut spec = world_spec(3, 1, 1_000 * MS);
@@ -699,7 +699,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// The observer, to read what it gathered so far.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Cluster, Observer, Record, World};
     /// struct Count(u64);
@@ -717,7 +717,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// The observer, to change or drain it between steps of `run_until`.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Cluster, Observer, Record, World};
     /// struct Count(u64);
@@ -737,7 +737,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// Ends the world and hands back its observer, with everything it gathered.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Cluster, Observer, Record, World};
     /// struct Count(u64);
@@ -756,7 +756,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// A node's protocol state (`None` while crashed), for tests and reports.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{FaultAction, FaultSpec, Origin, Target, World};
     /// let mut spec = world_spec(3, 1, 1_000 * MS);
@@ -772,7 +772,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// The spec the world was built from.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -785,7 +785,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// The clients, in id order: what they recorded is theirs to give.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::World;
     /// let mut world: World<Raft, ()> = World::new(world_spec(3, 1, 1_000 * MS), RaftConfig::default(), ());
@@ -799,7 +799,7 @@ impl<P: Protocol, O: Observer<P>, C: Client<Api = P::Api>> World<P, O, C> {
     /// instead of copied); the world has none afterwards.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use sim::node::ClientId;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::workload::KvClient;

@@ -55,7 +55,7 @@ impl DropReason {
 /// One event of a run.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use std::collections::BTreeMap;
 /// use sim::protocols::raft::{Raft, RaftConfig};
 /// use sim::world::{Cluster, Observer, Record, World};
@@ -218,7 +218,7 @@ impl<P: Protocol> Event<'_, P> {
     /// The trace's name for the kind.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use std::collections::BTreeMap;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Cluster, Observer, Record, World};
@@ -260,7 +260,7 @@ impl<P: Protocol> Event<'_, P> {
     /// The client the event concerns, if it concerns one.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use std::collections::BTreeMap;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Cluster, Observer, Record, World};
@@ -295,7 +295,7 @@ impl<P: Protocol> Event<'_, P> {
     /// The node the event happened at, if it happened at one.
     ///
     /// ```
-    /// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+    /// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
     /// use std::collections::BTreeMap;
     /// use sim::protocols::raft::{Raft, RaftConfig};
     /// use sim::world::{Cluster, Observer, Record, World};
@@ -449,7 +449,7 @@ impl<P: Protocol> Event<'_, P> {
 /// A numbered event at a true instant.
 ///
 /// ```
-/// # mod tiny { include!("../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::protocols::raft::{Raft, RaftConfig};
 /// use sim::world::{Cluster, Observer, Record, World};
 /// /// Checks that records come numbered from 0, in time order.

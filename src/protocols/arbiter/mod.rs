@@ -68,7 +68,7 @@ enum Part {
 /// One node of `arbiter`: the coordination service, the storage, or a candidate for master.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Effect, NodeId, Protocol};
 /// use sim::protocols::arbiter::{Arbiter, ArbiterConfig, Msg};
 /// // A candidate's first act: open session 1 and ask the service (node 0) for a registration.

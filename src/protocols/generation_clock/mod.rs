@@ -111,7 +111,7 @@ enum Part {
 /// One node of `generation-clock`: the storage, or one of the two candidates for master.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Effect, NodeId, Observation, Protocol, Role};
 /// use sim::protocols::generation_clock::{GenerationClock, GenerationConfig};
 /// // Node 1 starts as the master of generation 1.

@@ -129,7 +129,7 @@ impl Default for MasterSlaveConfig {
 /// One node of `master-slave`: the master, or a slave.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{Effect, NodeId, Observation, Protocol, Role};
 /// use sim::protocols::master_slave::{MasterSlave, MasterSlaveConfig};
 /// // Node 0 starts as the master of epoch 1.

@@ -233,7 +233,7 @@ fn spread(mut xs: Vec<Nanos>) -> (String, Json) {
 ///     model: None,
 /// };
 /// use sim::node::SectionBuilder;
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// let mut section = sim::protocols::replica::staleness::Staleness::default();
 /// section.on_history(&history);
 /// let shown = section.section(&view()).expect("a section once there is a history");

@@ -140,7 +140,7 @@ impl RegisterDraw {
 /// A virtual register client.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::ClientId;
 /// use sim::protocols::replica::{RegisterClient, RegisterDraw, RegisterOptions};
 /// use sim::workload::closed_loop::ClosedLoop;

@@ -64,7 +64,7 @@ pub enum Timer {
 /// One id generator.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientId, ClientRequest, Effect, NodeId, Protocol, Reply, RequestId};
 /// use sim::protocols::snowflake::{IdOp, Snowflake, SnowflakeConfig};
 /// let mut b = Snowflake::new(NodeId(1), &[NodeId(0)], &SnowflakeConfig::default(), None);

@@ -553,7 +553,7 @@ impl Invariant for ResolvedWithin {
 /// `atomicity`.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientId, RequestId, Status};
 /// use sim::protocols::txn::{invariants, Account, BankFact};
 ///
@@ -583,7 +583,7 @@ pub fn atomicity() -> ProtocolInvariant {
 /// `conservation` from the facts alone: for a design whose reads are not snapshots (TCC).
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientId, RequestId, Status};
 /// use sim::protocols::txn::{invariants, Account, BankFact};
 /// let txn = RequestId { client: ClientId(0), seq: 1 };
@@ -616,7 +616,7 @@ pub fn conservation() -> ProtocolInvariant {
 /// snapshots (two-phase commit).
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::Status;
 /// use sim::node::history::{Call, History, Operation, Outcome, Output, TimeUnit};
 /// use sim::protocols::txn::{invariants, Account, BankFact};
@@ -646,7 +646,7 @@ pub fn conservation_and_reads() -> ProtocolInvariant {
 /// `no_negative_balance`.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientId, RequestId, Status};
 /// use sim::protocols::txn::{invariants, Account, BankFact};
 ///
@@ -674,7 +674,7 @@ pub fn no_negative_balance() -> ProtocolInvariant {
 /// `no_double_apply`.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::{ClientId, RequestId, Status};
 /// use sim::protocols::txn::{invariants, Account, BankFact};
 ///
@@ -702,7 +702,7 @@ pub fn no_double_apply() -> ProtocolInvariant {
 /// `resolved_within D`.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::protocols::txn::invariants;
 /// // `[check] resolved_within = "2s"` enables it with that bound.
 /// let entry = invariants::resolved_within();

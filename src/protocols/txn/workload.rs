@@ -99,7 +99,7 @@ impl BankDraw {
 /// A virtual bank client.
 ///
 /// ```
-/// # mod tiny { include!("../../doc_support/tiny.rs"); } use tiny::*;
+/// # mod tiny { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/tiny.rs")); } use tiny::*;
 /// use sim::node::ClientId;
 /// use sim::protocols::txn::{BankClient, BankDraw, BankOptions};
 /// use sim::workload::closed_loop::ClosedLoop;
