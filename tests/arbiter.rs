@@ -4,7 +4,7 @@
 //! successor's writes unless the storage checks generations; and with fail-back the recovered
 //! primary takes its place back under a newer generation.
 
-mod common;
+use crate::common;
 
 use common::{MS, Run, S, lesson_variant, replay, run, sim};
 

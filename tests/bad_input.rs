@@ -2,7 +2,7 @@
 //! 20,000 deep, binary garbage, a repeated key — exits 2 with `file:line:col` and what was
 //! expected, never a stack overflow (exit 134) or a panic (101).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

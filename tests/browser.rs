@@ -5,7 +5,7 @@
 //! Chromium is found by `common::browser`; without one these tests say so and pass, except under
 //! CI (`CI` set), where a missing browser fails them.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

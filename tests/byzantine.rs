@@ -4,7 +4,7 @@
 //! N = 3m a lie they cannot tell from the truth breaks validity or agreement. And a protocol
 //! without traitors refuses the fault, at its key.
 
-mod common;
+use crate::common;
 
 use common::{Run, code, lesson_variant, replay, run, sim, text};
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! `sim check`: exit codes, the JSON report, the HTML picture and input errors, end to end.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! `[check]` keys through the `sim` binary: a bound enables the invariant that takes it, and
 //! every wrong key exits 2 at its `file:line:col`, saying which keys `[check]` takes.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! The command-line contract (docs/ARCHITECTURE.md#the-command-line): exit codes, JSON fields, output files,
 //! errors with file:line:col, and nothing a user wrote overwritten without asking.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::PathBuf;

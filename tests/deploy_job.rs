@@ -5,7 +5,7 @@
 //! unsharded sweep's table. Only the seed range (and, for the exit codes, the scenario) is set
 //! by the tests: the manifest's 100,000 seeds would take minutes.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::process::{CommandExt, ExitStatusExt};

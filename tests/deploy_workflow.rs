@@ -5,7 +5,7 @@
 //! which must print the unsharded sweep's table and fail the workflow exactly when a seed failed.
 //! Only the seed range (and the scenario, for the failures) is set by the tests.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

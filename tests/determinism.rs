@@ -2,7 +2,7 @@
 //! hash, run after run, with or without the trace written; different seeds give different ones;
 //! and Raft's safety holds on every seed of a random partition nemesis.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

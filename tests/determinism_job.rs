@@ -2,7 +2,7 @@
 //! hash: it passes on this build, and it fails — naming the seed and the line that replays it —
 //! when one run of a pair differs, or when a protocol has no scenario in its list.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -3,7 +3,7 @@
 //! one arrow per delivery, vector clocks that tick by one), marks the violation of a failing run,
 //! and `sim report` draws the same bytes again from the directory without running anything.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

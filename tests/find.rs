@@ -1,7 +1,7 @@
 //! `sim find`: the lowest seed that shows a named situation, checked against the story of
 //! that seed's own run; one situation per protocol family found on its bundled lesson.
 
-mod common;
+use crate::common;
 
 use common::{run, sim};
 

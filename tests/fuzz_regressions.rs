@@ -7,7 +7,7 @@
 //! Also the deepest inputs by construction: nesting far beyond any real file, which once
 //! overflowed the stack (exit 134) and must now be a located error (exit 2).
 
-mod common;
+use crate::common;
 
 #[path = "../fuzz/src/entries.rs"]
 #[allow(dead_code)]

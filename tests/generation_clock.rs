@@ -3,7 +3,7 @@
 //! generation are carried out after the new master's — unless the storage checks generations,
 //! when they are refused and the old master steps down.
 
-mod common;
+use crate::common;
 
 use common::{MS, Run, S, run};
 

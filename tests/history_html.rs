@@ -6,7 +6,7 @@
 //! the page from disk and the test checks that it runs without console errors and that the
 //! violation is on the first screen.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! read could not be placed — and that a history the simulator writes is one `sim check` judges
 //! the same way.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

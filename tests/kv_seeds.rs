@@ -2,7 +2,7 @@
 //! pauses and clock jumps under four clients — and on every one the clients' history is
 //! linearizable and the logs match, apply the same commands and keep every committed entry.
 
-mod common;
+use crate::common;
 
 use sim::check::Status;
 use sim::run::{RunOptions, run};

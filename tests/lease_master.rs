@@ -4,7 +4,7 @@
 //! acts beside its successor; renewed, on the monotonic clock with bounded drift, one master at a
 //! time under every fault.
 
-mod common;
+use crate::common;
 
 use common::{MS, Run, S, run};
 

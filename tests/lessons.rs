@@ -1,7 +1,7 @@
 //! Every bundled scenario, run through the `sim` binary, tells the story it promises: who led,
 //! in which term, what failed when — not just "it passed".
 
-mod common;
+use crate::common;
 
 use common::{MS, Run, S, run};
 

@@ -1,6 +1,6 @@
 //! `sim lessons`: the catalogue as a test suite, and the regression file with `--bless`.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

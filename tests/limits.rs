@@ -2,7 +2,7 @@
 //! and how to raise it — in the story, in `--json` and in sweeps. Each limit is hit once through
 //! the scenario's `[limits]` table and once through `sim run --limit`.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::PathBuf;

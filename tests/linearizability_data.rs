@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-mod common;
+use crate::common;
 
 use sim::check::linearizable::{Limits, LinVerdict, check};
 use sim::workload::history::import::import;

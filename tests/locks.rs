@@ -3,7 +3,7 @@
 //! its successor; fencing tokens checked by the store refuse that write, and the fixed lock
 //! holds under a nemesis that the same lock without fencing does not survive.
 
-mod common;
+use crate::common;
 
 use common::{Run, replay, run, sim};
 

@@ -3,7 +3,7 @@
 //! answers after the sync does not; asynchronous replication loses answered writes when the slave
 //! takes over, and semi-synchronous replication does not.
 
-mod common;
+use crate::common;
 
 use common::{MS, Run, S, run};
 

@@ -4,7 +4,7 @@
 //! naive consumer duplicates one; a transactional message without the broker's check-back loses
 //! one; and the fixed designs hold under a nemesis that breaks the broken ones.
 
-mod common;
+use crate::common;
 
 use common::{find_line, lesson_variant, replay, run, sim};
 

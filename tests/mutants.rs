@@ -3,7 +3,7 @@
 //! The campaign itself builds one `sim` per mutant, which is minutes each: it is run by hand
 //! and its result committed as reports/mutants.md, which a test here keeps honest.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -3,7 +3,7 @@
 //! refused; which failure of B made A's own requests wait, and when A's circuit breaker opened,
 //! probed and closed again — and that each protection, removed, brings the failure back.
 
-mod common;
+use crate::common;
 
 use common::{MS, Run, S, run};
 

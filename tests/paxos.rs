@@ -4,7 +4,7 @@
 //! and the forgetful one letting a second value through; duelling proposers that never decide
 //! without backoff, and decide at once with it.
 
-mod common;
+use crate::common;
 
 use common::{Run, replay, run, sim};
 use serde_json::Value;

@@ -5,7 +5,7 @@
 //! behind newer ones, and a backend that orders by sequence number holds under every proxy
 //! fault.
 
-mod common;
+use crate::common;
 
 use common::{count_lines, find_line, lesson_variant, replay, run};
 

@@ -2,7 +2,7 @@
 //! replicas answered a read with what, what each read returned, and whether the history is
 //! judged linearizable.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

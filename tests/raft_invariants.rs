@@ -4,7 +4,7 @@
 //! the leader that committed is cut off instead of crashed, and a real Raft server whose disk
 //! loses its term and vote breaks the other two, which its true disk keeps.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! it, at its pinned seed and on most seeds, or it no longer tests what its description claims.
 //! The states are read from `sim replay --json`, as a student would find them in the trace.
 
-mod common;
+use crate::common;
 
 use common::{MS, S};
 use serde_json::Value;

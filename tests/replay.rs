@@ -1,6 +1,6 @@
 //! `sim replay`: one seed re-run and narrated in a window, its hash compared with a recorded one.
 
-mod common;
+use crate::common;
 
 use common::sim;
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! version tokens hold where any-replica reads fail under the same nemesis, and how long
 //! anti-entropy takes to bring the replicas together.
 
-mod common;
+use crate::common;
 
 use common::{MS, S, code, run, scratch, show, sim};
 

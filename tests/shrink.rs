@@ -1,6 +1,6 @@
 //! `sim shrink`: a failing seed cut down to a scenario that fails on its own.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::PathBuf;

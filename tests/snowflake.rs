@@ -3,7 +3,7 @@
 //! an id another request had already received — and that the fixed designs, under the same
 //! faults, do not.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

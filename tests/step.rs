@@ -1,7 +1,7 @@
 //! `sim step`: the interactive stepper, driven by a script on standard input. Each test asserts
 //! the story the stepper tells against the one `sim run` tells of the same seed.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! Swarm mode through the `sim` binary: each seed draws its own world, prints it, runs it
 //! deterministically, and the printed knobs pin that world when pasted into a fixed scenario.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -1,7 +1,7 @@
 //! `sim sweep` and `sim merge` end to end: the same table for any --jobs and any shard split,
 //! resume after a kill, SIGINT, JUnit that parses, deterministic --fail-fast, and bad input.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! a merge; `sim run` reports it in words. The panics are made by the hidden test aid
 //! `--panic-at`, which makes chosen seeds' runs panic at a chosen virtual time.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! `[teaching]`: a teacher's narration woven into the story and the trace header, never into
 //! the run itself; and the sources every lesson cites.
 
-mod common;
+use crate::common;
 
 use common::{S, root, run, sim};
 

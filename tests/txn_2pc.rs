@@ -2,7 +2,7 @@
 //! decided what and when, which participant applied or rolled back, and which invariant fails
 //! where the design is broken.
 
-mod common;
+use crate::common;
 
 use common::{MS, Run, S, run, sim};
 

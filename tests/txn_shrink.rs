@@ -2,7 +2,7 @@
 //! faults and two transfers, still failing the invariant the lesson is about, in a file that
 //! fails on its own and replays to the same trace.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! transfer in order, retries that converge, and each participant rule switched off doing its
 //! own damage — which the same file with the rule on does not.
 
-mod common;
+use crate::common;
 
 use common::{Run, replay, run};
 use serde_json::Value;

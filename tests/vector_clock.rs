@@ -2,7 +2,7 @@
 //! clock, which update was lost, who found which versions concurrent and what they kept, what
 //! the clients heard — from the story, the trace and the replay, not only the verdict.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

@@ -4,7 +4,7 @@
 //! The protocol is `heartbeat`, which serves no client requests: every request is answered
 //! `fail`, so what these tests see depends on the client path alone.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::PathBuf;

@@ -5,7 +5,7 @@
 //! writes after its successor — unless the store checks the node's sequence number as a
 //! fencing token.
 
-mod common;
+use crate::common;
 
 use common::{Run, lesson_variant, replay, run, sim};
 
