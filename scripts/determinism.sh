@@ -14,9 +14,10 @@
 #       and checks that nothing else moved: `sim lessons` on the copy (every recorded verdict and
 #       hash in scenarios/, every lesson against its [expect]), and SEEDS seeds (default 200) of
 #       the same scenarios with the locked build and the updated one, compared seed by seed.
-#       It needs the package registry; the updated build goes to target/cargo-update/. That
-#       build is unoptimised (the dev profile, assertions on): it compiles in a fifth of the
-#       time of an optimised one, and the comparison then also holds across optimisation levels.
+#       It needs the package registry. The updated build is unoptimised (the dev profile,
+#       assertions on): it compiles in a fraction of an optimised build's time, reusing from
+#       target/debug/ every dependency that did not move, and the comparison then also holds
+#       across optimisation levels.
 #
 # SIM=path/to/sim uses that build as the locked one instead of building target/release/sim.
 # Exit 0: identical everywhere. Exit 1: a difference (the first one is printed with the line that
@@ -167,9 +168,14 @@ if [ -s "$work/moved" ]; then
 else
   echo "cargo update moved nothing: Cargo.lock already has the newest compatible versions"
 fi
-target=$PWD/target/cargo-update
-(cd "$copy" && CARGO_TARGET_DIR="$target" cargo build --quiet)
-updated="$target/debug/sim"
+# The copy builds into this checkout's target directory: its own `sim` gets its own files there
+# (the package's path is part of their names), but cargo also links the result to
+# target/debug/sim. That link is moved out of the way at once; the next `cargo build` of this
+# checkout puts its own back without compiling anything.
+main_target=$PWD/target
+(cd "$copy" && CARGO_TARGET_DIR="$main_target" cargo build --quiet)
+updated="$work/sim-updated"
+mv target/debug/sim "$updated"
 echo "sim lessons with the updated dependencies:"
 (cd "$copy" && "$updated" lessons >"$work/lessons.out" 2>&1) || {
   cat "$work/lessons.out" >&2

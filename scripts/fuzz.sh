@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs each fuzz target for a fixed time, one after the other (one core each), and reports
+# Runs each fuzz target for a fixed time, one per core (FUZZ_JOBS=N: N at a time), and reports
 # executions, coverage and findings per target.
 #
 #   scripts/fuzz.sh [--ci | --nightly] [SECONDS] [TARGET ...]    default: 60 seconds, every target
@@ -63,23 +63,46 @@ fi
 }
 echo "fuzz: built ($mode, ${SECONDS}s after start${host:+, profile $profile})" >&2
 
-found=0
-printf '%-16s %8s %12s %10s %8s %6s %9s\n' target seconds execs execs/s cov ft findings
-for t in "${targets[@]}"; do
-  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
-  before=$(find "fuzz/artifacts/$t" -type f | wc -l)
-  log="fuzz/$t.log"
-  # -rss_limit_mb and -malloc_limit_mb make unbounded memory a finding; -timeout a hang one.
-  # libFuzzer sees single mallocs only through a sanitizer's hooks: in the stable build only the
-  # resident-memory limit holds (checked: a 40 MB limit leaves an oom- input under artifacts).
-  options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024
-    -print_final_stats=1)
+# One fuzzer per core (FUZZ_JOBS overrides): each target runs for SECONDS on its own core, so
+# five targets take three rounds on two cores, not five.
+jobs="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}"
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || {
+  echo "FUZZ_JOBS must be a positive number, got '$jobs'" >&2
+  exit 2
+}
+# -rss_limit_mb and -malloc_limit_mb make unbounded memory a finding; -timeout a hang one.
+# libFuzzer sees single mallocs only through a sanitizer's hooks: in the stable build only the
+# resident-memory limit holds (checked: a 40 MB limit leaves an oom- input under artifacts).
+options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024
+  -print_final_stats=1)
+fuzz_one() { # target: runs it, its output in fuzz/<target>.log
+  local t=$1 log="fuzz/$1.log"
   if [ "$mode" = nightly ]; then
     cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- "${options[@]}" >"$log" 2>&1
   else
     "fuzz/target/$host/$profile/$t" "fuzz/corpus/$t" "${options[@]}" \
       -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1
   fi
+}
+declare -A before
+running=0
+for t in "${targets[@]}"; do
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+  before[$t]=$(find "fuzz/artifacts/$t" -type f | wc -l)
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  # A finding exits nonzero: it is counted below from fuzz/artifacts/, not from the status.
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait || true
+
+found=0
+printf '%-16s %8s %12s %10s %8s %6s %9s\n' target seconds execs execs/s cov ft findings
+for t in "${targets[@]}"; do
+  log="fuzz/$t.log"
   # Without instrumentation libFuzzer still runs, blind: it says so, and has no counters to load.
   if ! grep -q 'INFO: Loaded 1 modules *([1-9][0-9]* inline 8-bit counters)' "$log"; then
     echo "fuzz: $t is not coverage-instrumented (no inline 8-bit counters in $log)" >&2
@@ -90,7 +113,7 @@ for t in "${targets[@]}"; do
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
   rate=$(( ${execs:-0} / (seconds > 0 ? seconds : 1) ))
-  new=$((after - before))
+  new=$((after - ${before[$t]}))
   [ "$new" -gt 0 ] && found=1
   printf '%-16s %8s %12s %10s %8s %6s %9s\n' "$t" "$seconds" "${execs:-?}" "$rate" "${cov:-?}" "${ft:-?}" "$new"
   if [ "$new" -gt 0 ]; then
