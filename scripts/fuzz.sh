@@ -3,6 +3,7 @@
 # executions, coverage and findings per target.
 #
 #   scripts/fuzz.sh [--ci | --nightly] [SECONDS] [TARGET ...]    default: 60 seconds, every target
+#                                                                SECONDS 0: build, run nothing
 #
 # How the targets are built:
 #   (default)  stable Rust, no cargo-fuzz: libFuzzer (from the libfuzzer-sys crate, compiled with
@@ -14,7 +15,7 @@
 #   --nightly  `cargo +nightly fuzz` with AddressSanitizer (`rustup toolchain install nightly
 #              --profile minimal`, `cargo install cargo-fuzz`): for unsafe code in dependencies.
 #
-# Seeds fuzz/corpus/ first when it is missing (scripts/fuzz-seed.sh; SIM names the `sim` binary
+# Before running, seeds fuzz/corpus/ when it is missing (scripts/fuzz-seed.sh; SIM names the `sim` binary
 # it runs, default target/release/sim). A finding is a file under fuzz/artifacts/<target>/:
 # replay it with `fuzz/target/<host>/fuzz/<target> <file>` (or `cargo +nightly fuzz run <target>
 # <file>`), copy it under fuzz/regressions/<target>/ and fix it; tests/fuzz_regressions.rs then
@@ -36,8 +37,10 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(scenario history_json history_jepsen history_edn run_generated)
 fi
-[ -d fuzz/corpus/scenario ] || scripts/fuzz-seed.sh >/dev/null || exit 2
-mkdir -p fuzz/artifacts
+[[ "$seconds" =~ ^[0-9]+$ ]] || {
+  echo "SECONDS must be a number of seconds (0: build only), got '$seconds'" >&2
+  exit 2
+}
 
 start=$SECONDS
 if [ "$mode" = nightly ]; then
@@ -61,7 +64,10 @@ fi
   cat fuzz/build.log >&2
   exit 2
 }
-echo "fuzz: built ($mode, ${SECONDS}s after start${host:+, profile $profile})" >&2
+echo "fuzz: built ($mode, $((SECONDS - start))s${host:+, profile $profile})" >&2
+[ "$seconds" -gt 0 ] || exit 0
+[ -d fuzz/corpus/scenario ] || scripts/fuzz-seed.sh >/dev/null || exit 2
+mkdir -p fuzz/artifacts
 
 # One fuzzer per core (FUZZ_JOBS overrides): each target runs for SECONDS on its own core, so
 # five targets take three rounds on two cores, not five.
