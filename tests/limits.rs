@@ -253,3 +253,80 @@ fn a_sweep_counts_a_limit_as_undecided() {
     );
     let _ = fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_sweep_overrides_limits_for_every_seed_and_its_replay_lines_repeat_them() {
+    let dir = scratch("sweep-limit");
+    let file = "scenarios/raft/basic-election.toml";
+    let out = sim(&[
+        "sweep",
+        file,
+        "--seeds",
+        "1..4",
+        "--jobs",
+        "1",
+        "--json",
+        "--limit",
+        "events=100",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "every seed stops undecided");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (json["run"].as_u64(), json["unknown"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(json["limits"], serde_json::json!(["events=100"]));
+    let failures = json["failures"].as_array().unwrap();
+    assert_eq!(
+        failures[0]["invariants"][0]["invariant"], "event_limit",
+        "{json}"
+    );
+    let replay = failures[0]["replay"].as_str().unwrap();
+    assert!(
+        replay.ends_with("basic-election.toml --seed 1 --limit events=100"),
+        "{replay}"
+    );
+    // The replay line gives back the same stopped run.
+    let again = run(file, &["--seed", "1", "--limit", "events=100"]);
+    assert_hit(&again, "events", "100");
+    assert_eq!(again.json["trace_hash"], failures[0]["trace_hash"]);
+    // Without the override the same seeds pass, reporting the heaviest seed's events.
+    let out = sim(&["sweep", file, "--seeds", "1..4", "--jobs", "1", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let max = json["events_max"].as_u64().unwrap();
+    assert!(
+        max > 100 && max * 3 >= json["events"].as_u64().unwrap(),
+        "{json}"
+    );
+    // A resume with other limits is another sweep; a bad limit is bad input.
+    let store = dir.join("out").display().to_string();
+    let first = sim(&["sweep", file, "--seeds", "1..3", "--out", &store]);
+    assert_eq!(first.status.code(), Some(0));
+    let other = sim(&[
+        "sweep",
+        file,
+        "--seeds",
+        "1..3",
+        "--out",
+        &store,
+        "--limit",
+        "events=100",
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&other.stderr)
+            .contains("it holds a sweep run with no --limit, not --limit events=100; pass --force"),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    let bad = sim(&["sweep", file, "--seeds", "1..3", "--limit", "speed=3"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("sim sweep: --limit speed: expected one of events, virtual_time"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let _ = fs::remove_dir_all(dir);
+}

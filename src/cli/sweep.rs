@@ -53,6 +53,11 @@ pub(crate) struct SweepArgs {
     /// Print one JSON document on stdout (the table goes to stderr).
     #[arg(long)]
     pub(crate) json: bool,
+    /// Override one of the scenario's `[limits]` for every seed, NAME=VALUE; repeatable (names
+    /// and defaults: `sim run --help`). A seed that reaches a limit stops there and counts as
+    /// unknown, named after the limit; replay lines repeat the overrides.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(crate) limit: Vec<String>,
     /// A test aid, hidden: SEEDS@TIME (e.g. 3,7@1.5s) makes these seeds' runs panic at TIME of
     /// virtual time, to test how a sweep reports a panicking protocol.
     #[arg(long, value_name = "SEEDS@TIME", hide = true)]
@@ -112,7 +117,12 @@ fn prepare(args: &SweepArgs) -> Result<Plan, String> {
     let bytes =
         std::fs::read(&args.file).map_err(|e| format!("{file}: cannot read the scenario: {e}"))?;
     let text = Scenario::text_of(&file, &bytes).map_err(|e| e.to_string())?;
-    let scenario = Scenario::parse(&file, text).map_err(|e| e.to_string())?;
+    let mut scenario = Scenario::parse(&file, text).map_err(|e| e.to_string())?;
+    for assignment in &args.limit {
+        scenario
+            .set_limit(assignment)
+            .map_err(|e| format!("sim sweep: {e}"))?;
+    }
     if let Some(path) = &args.junit {
         refuse_existing(path, args.force)?;
     }
@@ -127,6 +137,7 @@ fn prepare(args: &SweepArgs) -> Result<Plan, String> {
                 seeds: args.seeds,
                 shard: args.shard,
                 fail_fast: args.fail_fast,
+                limits: args.limit.clone(),
             };
             let (store, earlier) =
                 Store::open(dir, &manifest, args.force).map_err(|e| format!("sim sweep: {e}"))?;
@@ -222,6 +233,7 @@ fn execute(args: &SweepArgs, plan: Plan) -> i32 {
         args.fail_fast,
     );
     summary.interrupted = STOP.load(Ordering::SeqCst) && !complete(&summary);
+    summary.limits = args.limit.clone();
     let code = report(
         &summary,
         std::slice::from_ref(&summary),

@@ -79,14 +79,16 @@ pub(crate) fn merge(dirs: &[PathBuf]) -> Result<Merged, String> {
     }
     let fail_fast = parts.iter().any(|p| p.manifest.fail_fast);
     let summary = |shard: Option<Shard>, results: Vec<SeedResult>| {
-        Summary::new(
+        let mut s = Summary::new(
             &reference.file,
             &reference.scenario,
             reference.seeds,
             shard,
             results,
             fail_fast,
-        )
+        );
+        s.limits = reference.limits.clone();
+        s
     };
     let shards = parts
         .iter()
@@ -199,6 +201,7 @@ mod tests {
             seeds: SeedRange { start: 0, end: 8 },
             shard,
             fail_fast,
+            limits: Vec::new(),
         };
         std::fs::write(dir.join(SWEEP_FILE), serde_json::to_string(&m).unwrap()).unwrap();
         let lines: String = seeds

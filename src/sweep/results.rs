@@ -16,7 +16,7 @@ use crate::node::format_duration;
 use crate::report::text::{plural, thousands};
 use crate::run::exit::{self, ExitCode};
 use crate::run::panic::Panic;
-use crate::run::{RunReport, Verdict, replay_command};
+use crate::run::{RunReport, Verdict, replay_command, shell_quote};
 use crate::world::Outcome;
 
 use super::{SeedRange, Shard};
@@ -392,6 +392,9 @@ pub struct Summary {
     pub stopped_at: Option<u64>,
     /// SIGINT stopped the sweep before every seed ran.
     pub interrupted: bool,
+    /// The `--limit NAME=VALUE` overrides the seeds ran with: replay lines repeat them, since a
+    /// seed that stopped at a lowered limit stops there only with it.
+    pub limits: Vec<String>,
 }
 
 impl Summary {
@@ -433,6 +436,7 @@ impl Summary {
             results,
             stopped_at,
             interrupted: false,
+            limits: Vec::new(),
         }
     }
 
@@ -593,8 +597,33 @@ impl Summary {
     /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
     /// assert_eq!(summary().replay(2), "sim run scenarios/raft/x.toml --seed 2");
     /// ```
+    ///
+    /// A sweep run with `--limit` overrides replays with them:
+    ///
+    /// ```
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
+    /// let mut s = summary();
+    /// s.limits = vec!["events=5000".into()];
+    /// assert_eq!(s.replay(2), "sim run scenarios/raft/x.toml --seed 2 --limit events=5000");
+    /// ```
     pub fn replay(&self, seed: u64) -> String {
-        replay_command(&self.file, seed)
+        let mut line = replay_command(&self.file, seed);
+        for limit in &self.limits {
+            line.push_str(" --limit ");
+            line.push_str(&shell_quote(limit));
+        }
+        line
+    }
+
+    /// The most events any seed ran: with a sweep of the correct code, the yardstick for a
+    /// `--limit events=` that stops a run gone wild (a message storm) long before the default.
+    ///
+    /// ```
+    /// # mod fixture { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/doc_support/sweep.rs")); } use fixture::*;
+    /// assert_eq!(summary().events_max(), 1_000);
+    /// ```
+    pub fn events_max(&self) -> u64 {
+        self.results.iter().map(|r| r.events).max().unwrap_or(0)
     }
 
     fn verdict_line(&self) -> String {
@@ -815,6 +844,8 @@ impl Summary {
             "unknown": self.unknown(),
             "panicked": self.panicked(),
             "events": self.events(),
+            "events_max": self.events_max(),
+            "limits": self.limits,
             "virtual_time_ns": self.virtual_time_ns(),
             "invariants": invariants,
             "first_failure": self.first_failure().map(|r| r.seed),

@@ -40,6 +40,10 @@ pub(crate) struct Manifest {
     pub(crate) shard: Option<Shard>,
     /// Whether the last sweep into this directory ran with `--fail-fast`.
     pub(crate) fail_fast: bool,
+    /// The `--limit NAME=VALUE` overrides every seed ran with, as given: a seed's verdict
+    /// depends on them, so a resume with others is another sweep. Absent when there were none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) limits: Vec<String>,
 }
 
 impl Manifest {
@@ -55,6 +59,21 @@ impl Manifest {
             return Some(format!(
                 "it holds a sweep of seeds {}, not {}",
                 other.seeds, self.seeds
+            ));
+        }
+        if self.limits != other.limits {
+            let show = |l: &[String]| match l {
+                [] => "no --limit".to_string(),
+                l => l
+                    .iter()
+                    .map(|a| format!("--limit {a}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
+            return Some(format!(
+                "it holds a sweep run with {}, not {}",
+                show(&other.limits),
+                show(&self.limits)
             ));
         }
         if self.shard != other.shard {
@@ -252,6 +271,7 @@ mod tests {
             seeds: SeedRange { start: 1, end: 11 },
             shard: None,
             fail_fast: false,
+            limits: Vec::new(),
         }
     }
 
@@ -322,5 +342,29 @@ mod tests {
             None,
             "--fail-fast may change between resumes"
         );
+    }
+
+    #[test]
+    fn other_limits_are_another_sweep_and_none_are_not_written() {
+        let m = manifest();
+        let mut other = m.clone();
+        other.limits = vec!["events=5000".into()];
+        assert_eq!(
+            m.differs(&other).unwrap(),
+            "it holds a sweep run with --limit events=5000, not no --limit"
+        );
+        assert!(
+            other
+                .differs(&m)
+                .unwrap()
+                .ends_with("not --limit events=5000")
+        );
+        // A manifest from before `--limit` existed reads as one without.
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(!json.contains("limits"), "{json}");
+        let back: Manifest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        let json = serde_json::to_string(&other).unwrap();
+        assert!(json.contains(r#""limits":["events=5000"]"#), "{json}");
     }
 }

@@ -23,6 +23,22 @@ pub(crate) struct Workspace {
     pub profile: &'static str,
 }
 
+/// A mutant's seeds may take this many times the most events any seed of the unmutated code
+/// took on the same scenario: a mutant that livelocks into a message storm (a leader resending
+/// to a follower that lost its log, at every reply) is stopped in seconds instead of running
+/// to the default limit of 50 million events on every seed.
+pub(crate) const EVENT_BUDGET_FACTOR: u64 = 10;
+/// … and at least this many: a scenario whose correct runs are tiny is not held to tiny runs.
+pub(crate) const EVENT_BUDGET_FLOOR: u64 = 100_000;
+
+/// The event budget of a mutant's seeds on a scenario whose heaviest correct seed took
+/// `events_max` events.
+pub(crate) fn event_budget(events_max: u64) -> u64 {
+    events_max
+        .saturating_mul(EVENT_BUDGET_FACTOR)
+        .max(EVENT_BUDGET_FLOOR)
+}
+
 /// What one scenario's sweep found.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Sweep {
@@ -36,6 +52,8 @@ pub(crate) struct Sweep {
     pub first_seed: Option<u64>,
     /// Each property that failed on some seed, with how many seeds.
     pub invariants: Vec<(String, u64)>,
+    /// The most events any seed took.
+    pub events_max: u64,
 }
 
 /// What the hash pins of `sim lessons` saw.
@@ -246,9 +264,13 @@ impl Workspace {
         file: &str,
         seeds: &str,
         jobs: Option<usize>,
+        max_events: Option<u64>,
     ) -> Result<Sweep, String> {
         let mut cmd = Command::new(sim);
         cmd.args(["sweep", file, "--seeds", seeds, "--json"]);
+        if let Some(events) = max_events {
+            cmd.args(["--limit", &format!("events={events}")]);
+        }
         if let Some(j) = jobs {
             cmd.args(["--jobs", &j.to_string()]);
         }
@@ -341,6 +363,7 @@ pub(crate) fn parse_sweep(file: &str, json: &Value) -> Sweep {
         panicked,
         first_seed,
         invariants,
+        events_max: n("events_max"),
     }
 }
 
@@ -362,10 +385,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_mutant_may_take_ten_times_the_heaviest_correct_seed_and_never_less_than_the_floor() {
+        assert_eq!(event_budget(54_000), 540_000);
+        assert_eq!(event_budget(625), EVENT_BUDGET_FLOOR);
+        assert_eq!(event_budget(u64::MAX), u64::MAX, "saturates");
+    }
+
+    #[test]
     fn a_sweep_counts_every_seed_that_did_not_pass() {
         let json: Value = serde_json::from_str(
             r#"{"run": 1000, "passed": 994, "failed": 3, "unknown": 1, "panicked": 2,
-                "failures": [{"seed": 44}, {"seed": 8}, {"seed": 900}],
+                "events_max": 5321, "failures": [{"seed": 44}, {"seed": 8}, {"seed": 900}],
                 "invariants": [{"name": "election_safety", "violated": 3, "unknown": 0},
                                {"name": "leader_within 1s", "violated": 0, "unknown": 1},
                                {"name": "log_matching", "violated": 0, "unknown": 0}]}"#,
@@ -373,8 +403,8 @@ mod tests {
         .unwrap();
         let s = parse_sweep("raft/x.toml", &json);
         assert_eq!(
-            (s.run, s.failing, s.panicked, s.first_seed),
-            (1000, 6, 2, Some(8))
+            (s.run, s.failing, s.panicked, s.first_seed, s.events_max),
+            (1000, 6, 2, Some(8), 5321)
         );
         assert_eq!(
             s.invariants,

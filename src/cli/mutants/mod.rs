@@ -121,9 +121,12 @@ fn campaign(args: &MutantsArgs) -> Result<ExitCode, String> {
     let sim = ws
         .build()
         .map_err(|e| format!("the unmutated code does not build: {e}"))?;
+    // Per scenario, the event budget of a mutant's seeds (see `campaign::event_budget`).
+    let mut budgets: Vec<(String, u64)> = Vec::new();
     for (protocol, files) in &scenarios {
         for file in files {
-            let s = ws.sweep(&sim, file, &seeds, args.jobs)?;
+            let s = ws.sweep(&sim, file, &seeds, args.jobs, None)?;
+            budgets.push((file.clone(), campaign::event_budget(s.events_max)));
             if s.failing > 0 {
                 eprintln!(
                     "sim mutants: the unmutated code already fails {file} on {} seeds (first {}): fix that first, a campaign against it proves nothing",
@@ -155,7 +158,10 @@ fn campaign(args: &MutantsArgs) -> Result<ExitCode, String> {
                     .unwrap_or_default();
                 let sweeps = files
                     .iter()
-                    .map(|f| ws.sweep(&sim, f, &seeds, args.jobs))
+                    .map(|f| {
+                        let budget = budgets.iter().find(|(b, _)| b == f).map(|(_, n)| *n);
+                        ws.sweep(&sim, f, &seeds, args.jobs, budget)
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| format!("{}: {e}", m.name))?;
                 let pins = ws.pins(&sim).map_err(|e| format!("{}: {e}", m.name))?;

@@ -2,6 +2,7 @@
 //! invariant and how often; whether the hash pins did; then the share caught, and every escaped
 //! mutant with why it escapes.
 
+use crate::report::text::thousands;
 use std::fmt::Write;
 
 use super::campaign::{Pins, Sweep, UnitTests};
@@ -107,9 +108,12 @@ pub(crate) fn render(setup: &Setup<'_>, outcomes: &[Outcome]) -> String {
          copy of the source, built with the `{}` profile{}, and swept over seeds `{}` of every \
          bundled scenario of its protocol that expects a pass ({} scenarios). A mutant is \
          **caught by the sweeps** when some seed of some scenario does not pass (a violated \
-         invariant, a liveness failure or a panic). The hash pins of `sim lessons` are counted \
-         apart: any change to the code moves them, so they catch nearly everything and prove \
-         little about the checks.\n",
+         invariant, a liveness failure or a panic). A mutant's seeds run with an event budget, \
+         `--limit events=`, of {} times the most events any seed of the unmutated code took on \
+         that scenario (at least {}): a seed past it is counted as caught by `event_limit`, \
+         since no correct seed came near it, and a message storm cannot stall the campaign. The \
+         hash pins of `sim lessons` are counted apart: any change to the code moves them, so \
+         they catch nearly everything and prove little about the checks.\n",
         setup.revision,
         setup.profile,
         if setup.profile == "mutants" {
@@ -118,7 +122,9 @@ pub(crate) fn render(setup: &Setup<'_>, outcomes: &[Outcome]) -> String {
             " (debug assertions on)"
         },
         setup.seeds,
-        setup.scenarios.len()
+        setup.scenarios.len(),
+        super::campaign::EVENT_BUDGET_FACTOR,
+        thousands(super::campaign::EVENT_BUDGET_FLOOR),
     );
     // With `--unit-tests`, the unit tests are a column and a share of their own.
     let tested = built.iter().any(|(_, f)| f.unit.is_some());
@@ -300,6 +306,7 @@ mod tests {
             } else {
                 vec![]
             },
+            events_max: 40_000,
         }
     }
 
