@@ -10,8 +10,9 @@
 #              the system's C++ compiler) and the SanitizerCoverage instrumentation stable rustc
 #              accepts, as `cargo fuzz build --sanitizer none` passes it; fuzz/Cargo.toml's
 #              `fuzz` profile (opt-level 3, every debug_assert! and overflow check on).
-#   --ci       the same with the `fuzz-ci` profile (opt-level 1, no debug info): a quarter less
-#              build time, up to half the executions per second; for a run of seconds in CI.
+#   --ci       the same with the `fuzz-ci` profile (opt-level 1, no debug info) and without
+#              comparison tracing and stack depth: less build time, up to half the executions
+#              per second; for a run of seconds in CI.
 #   --nightly  `cargo +nightly fuzz` with AddressSanitizer (`rustup toolchain install nightly
 #              --profile minimal`, `cargo install cargo-fuzz`): for unsafe code in dependencies.
 #
@@ -49,15 +50,22 @@ else
   # The host triple given as --target keeps RUSTFLAGS off build scripts and proc macros, which
   # would not link against libFuzzer's coverage callbacks. The flags are those cargo-fuzz passes
   # with `--sanitizer none`: edge coverage as inline 8-bit counters with their PC table (what
-  # libFuzzer's cov:/ft: count), comparison operands (so it can solve `==` on input bytes),
-  # stack depth, and `--cfg fuzzing` for code that knows it is fuzzed.
+  # libFuzzer's cov:/ft: count), comparison operands (so it can solve `==` on input bytes) and
+  # stack depth (both left out under --ci, below), and `--cfg fuzzing` for code that knows it
+  # is fuzzed.
   host=$(rustc -vV | sed -n 's/^host: //p')
-  export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module \
+  RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module \
 -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
--Cllvm-args=-sanitizer-coverage-pc-table \
--Cllvm-args=-sanitizer-coverage-trace-compares \
+-Cllvm-args=-sanitizer-coverage-pc-table"
+  # A run of seconds (--ci) cannot profit from comparison tracing, which helps libFuzzer solve
+  # `==` on input bytes over minutes, and it costs build time on CI's critical path; it keeps
+  # edge coverage, which is what finds new inputs in seconds.
+  if [ "$profile" = fuzz ]; then
+    RUSTFLAGS="$RUSTFLAGS -Cllvm-args=-sanitizer-coverage-trace-compares \
 -Cllvm-args=-sanitizer-coverage-stack-depth"
+  fi
+  export RUSTFLAGS
   build=(cargo build --locked --manifest-path fuzz/Cargo.toml --profile "$profile" --target "$host" --bins)
 fi
 "${build[@]}" >/dev/null 2>fuzz/build.log || {
