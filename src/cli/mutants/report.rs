@@ -2,8 +2,9 @@
 //! invariant and how often; whether the hash pins did; then the share caught, and every escaped
 //! mutant with why it escapes.
 
-use crate::report::text::thousands;
 use std::fmt::Write;
+
+use crate::report::text::thousands;
 
 use super::campaign::{Pins, Sweep, UnitTests};
 use super::catalogue::Mutant;
