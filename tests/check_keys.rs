@@ -60,13 +60,13 @@ fn wrong_check_keys_exit_2_at_the_key_with_the_keys_expected() {
             "unknown",
             "[check]\nleader_within = \"1s\"\nsettle_within = \"1s\"\n",
             "22:1",
-            "unknown key `settle_within` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`",
+            "unknown key `settle_within` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`, `answered_within`",
         ),
         (
             "no-bound",
             "[check]\nno_split_brain = \"1s\"\n",
             "21:1",
-            "no_split_brain takes no bound: list it in invariants instead; expected one of `invariants`, `leader_within`, `median_read_within`",
+            "no_split_brain takes no bound: list it in invariants instead; expected one of `invariants`, `leader_within`, `median_read_within`, `answered_within`",
         ),
         (
             "listed",

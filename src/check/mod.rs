@@ -5,6 +5,7 @@
 //! one checker serves every protocol that reports the same facts. Every checker here ships with a
 //! test where a broken design makes it fail and one where a correct design passes.
 
+pub(crate) mod answered_within;
 pub(crate) mod blame;
 pub(crate) mod detector;
 pub(crate) mod election_safety;
@@ -41,8 +42,9 @@ pub use crate::node::invariant::{
 ///     .collect();
 /// assert_eq!(
 ///     bounded,
-///     ["leader_within", "median_read_within"],
-///     "set by `[check] leader_within = \"2s\"` and `median_read_within = \"3ms\"`"
+///     ["leader_within", "median_read_within", "answered_within"],
+///     "set by `[check] leader_within = \"2s\"`, `median_read_within = \"3ms\"` and \
+///      `answered_within = \"2s\"`"
 /// );
 /// ```
 pub fn catalog() -> &'static [ProtocolInvariant] {
@@ -229,6 +231,29 @@ static CATALOG: &[ProtocolInvariant] = &[
         build: |_, bound| {
             let bound = bound.expect("check::build gives a bounded invariant its bound");
             Box::new(median_read_within::MedianReadWithin::new(bound))
+        },
+    },
+    ProtocolInvariant {
+        info: InvariantInfo {
+            name: "answered_within",
+            property: Property::Liveness,
+            definition: "Set by `answered_within = \"2s\"` in [check]. The bound is the time the \
+                cluster has to recover after the last fault event (as for leader_within); every \
+                client operation invoked once it has passed is answered, `ok` or `fail` (it \
+                definitely did not happen), never timed out, and at least one is `ok`. A history \
+                of timeouts is linearizable: this is what fails a store that stops answering. An \
+                operation still waiting when the run ends is not judged. Unknown when no \
+                operation invoked after the bound finished; needs a [workload].",
+            bound: Some(BoundInfo {
+                example: "2s",
+                description: "The time the cluster has to recover after the last fault, e.g. \
+                    \"2s\": every client operation invoked after it must be answered. Enables \
+                    the answered_within invariant.",
+            }),
+        },
+        build: |_, bound| {
+            let bound = bound.expect("check::build gives a bounded invariant its bound");
+            Box::new(answered_within::AnsweredWithin::new(bound))
         },
     },
     ProtocolInvariant {

@@ -88,21 +88,21 @@ fn an_unknown_key_names_the_keys_this_protocols_check_takes() {
         &scenario("raft", "[check]\nfoo = 1\n"),
         9,
         1,
-        "unknown key `foo` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`",
+        "unknown key `foo` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`, `answered_within`",
     );
     // Another protocol's bounded invariant is no key of a raft scenario…
     assert_exact(
         &scenario("raft", "[check]\nsettles_within = \"1s\"\n"),
         9,
         1,
-        "unknown key `settles_within` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`",
+        "unknown key `settles_within` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`, `answered_within`",
     );
     // …and txn's own is one of txn's.
     assert_exact(
         &scenario("txn", "[check]\nleader_within = \"2s\"\nfoo = \"1s\"\n"),
         10,
         1,
-        "unknown key `foo` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`, `settles_within`",
+        "unknown key `foo` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`, `answered_within`, `settles_within`",
     );
     // Where the key is written, whichever way it is written.
     let inline = scenario("raft", "").replace(
@@ -113,7 +113,7 @@ fn an_unknown_key_names_the_keys_this_protocols_check_takes() {
         &inline,
         3,
         45,
-        "unknown key `foo` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`",
+        "unknown key `foo` in [check]; expected one of `invariants`, `leader_within`, `median_read_within`, `answered_within`",
     );
 }
 
@@ -126,7 +126,7 @@ fn a_bound_for_an_invariant_that_takes_none_is_refused_at_its_key() {
         ),
         10,
         1,
-        "no_split_brain takes no bound: list it in invariants instead; expected one of `invariants`, `leader_within`, `median_read_within`",
+        "no_split_brain takes no bound: list it in invariants instead; expected one of `invariants`, `leader_within`, `median_read_within`, `answered_within`",
     );
 }
 
@@ -207,5 +207,16 @@ fn a_read_bound_without_clients_is_refused_at_its_key() {
         1,
         "median_read_within bounds how long the clients' reads took, but this scenario has no \
          clients: add a [workload] table",
+    );
+}
+
+#[test]
+fn an_answer_bound_without_clients_is_refused_at_its_key() {
+    assert_exact(
+        &scenario("raft", "[check]\nanswered_within = \"2s\"\n"),
+        9,
+        1,
+        "answered_within judges whether the clients' operations were answered, but this \
+         scenario has no clients: add a [workload] table",
     );
 }

@@ -592,18 +592,31 @@ fn check(
             "linearizable judges what clients saw, but this scenario has no clients: add a [workload] table",
         ));
     }
-    if !has_clients && bounds.contains_key(READ_BOUND) {
+    if !has_clients
+        && let Some((key, judges)) = HISTORY_BOUNDS
+            .iter()
+            .find(|(key, _)| bounds.contains_key(*key))
+    {
         return Err(src.error_at(
-            &["check", READ_BOUND],
-            "median_read_within bounds how long the clients' reads took, but this scenario has \
-             no clients: add a [workload] table",
+            &["check", key],
+            format!("{key} {judges}, but this scenario has no clients: add a [workload] table"),
         ));
     }
     Ok(CheckSpec { invariants, bounds })
 }
 
-/// The common bound read from the clients' history: meaningless without clients.
-const READ_BOUND: &str = "median_read_within";
+/// The common bounds read from the clients' history, meaningless without clients, and what
+/// each judges.
+const HISTORY_BOUNDS: [(&str, &str); 2] = [
+    (
+        "median_read_within",
+        "bounds how long the clients' reads took",
+    ),
+    (
+        "answered_within",
+        "judges whether the clients' operations were answered",
+    ),
+];
 
 /// `[check]`'s keys other than `invariants`: each names an invariant of the protocol's
 /// catalogue that takes a duration bound, and gives the bound that enables it.

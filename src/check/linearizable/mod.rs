@@ -38,7 +38,7 @@
 //! budget (it then says `Unknown`, never a wrong verdict). Splitting a key at its quiescent
 //! instants and carrying the set of reachable values across them would remove this.
 
-mod explain;
+pub(crate) mod explain;
 pub mod generate;
 mod model;
 mod reason;
