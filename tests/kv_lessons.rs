@@ -6,7 +6,7 @@ use crate::common;
 
 use std::path::PathBuf;
 
-use common::{MS, Run, S, run, sim};
+use common::{MS, Run, S, lesson_variant, run, sim};
 
 fn terms_led(r: &Run) -> Vec<(String, u64)> {
     r.leaders().into_iter().map(|l| (l.node, l.term)).collect()
@@ -245,5 +245,67 @@ fn a_lease_read_costs_one_round_trip_and_a_read_index_read_two() {
             && answered.contains(", C (")
             && answered.matches('(').count() == 2,
         "only the two leaders answer reads: {answered}"
+    );
+}
+
+/// `answered_within`: a history of timeouts is linearizable, so only a bound on client progress
+/// fails a store that stops answering. Cut into minorities for good, the read-index cluster
+/// stays safe and serves nobody; healed, it serves every operation a second later.
+#[test]
+fn a_cluster_cut_into_minorities_stays_linearizable_and_answers_nobody() {
+    let cut = lesson_variant(
+        "scenarios/raft/kv-read-index.toml",
+        "partition = { isolate = \"leader\" }\n\n[[faults]]\nat = \"4s\"\nheal = true\n",
+        "partition = [[\"A\", \"B\"], [\"C\", \"D\"]]\n",
+        "kv-read-index-minorities",
+    );
+    let r = run(&cut, &[]);
+    assert_eq!(r.code, 3, "a liveness property failed: {}", r.stderr);
+    for name in ["linearizable", "state_machine_safety", "election_safety"] {
+        assert_eq!(r.status(name), "pass", "safe all the same: {name}");
+    }
+    let (at, nodes, message, evidence) = r.violation("answered_within");
+    let judged: u64 = message.split(' ').next().unwrap().parse().unwrap();
+    assert!(judged > 10, "{message}");
+    assert_eq!(
+        message,
+        format!(
+            "{judged} of the {judged} operations invoked from 3.000s (1s after the last fault at \
+             2.000s) were never answered: their clients gave up"
+        )
+    );
+    assert!(nodes.is_empty());
+    assert!(
+        at > 3 * S + 500 * MS && at < 4 * S,
+        "the first gave up at {at}"
+    );
+    assert_eq!(
+        evidence.len(),
+        7,
+        "five operations, the rest counted, the tally"
+    );
+    for line in &evidence[..5] {
+        assert!(
+            line.contains(" -> unknown  [") && line.ends_with("] (timed out)"),
+            "{line}"
+        );
+    }
+    assert_eq!(evidence[5], format!("and {} more", judged - 5));
+    assert_eq!(evidence[6], "0 answered ok, 0 refused (fail)");
+
+    let healed = run("scenarios/raft/kv-read-index.toml", &[]);
+    assert_eq!(healed.code, 0, "{}", healed.stderr);
+    let detail = healed.invariant("answered_within")["detail"]
+        .as_str()
+        .unwrap();
+    let (served, rest) = detail.split_once(' ').unwrap();
+    let served: u64 = served.parse().unwrap();
+    assert!(served > 50, "{detail}");
+    assert_eq!(
+        rest,
+        format!(
+            "operations invoked from 5.000s (1s after the last fault at 4.000s) answered, \
+             {served} of them ok"
+        )
     );
 }
