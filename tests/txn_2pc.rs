@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{MS, Run, S, run, sim};
+use common::{MS, Run, S, lesson_variant, run, sim};
 
 /// `sim replay` of a lesson's own seed between `from` and `to`: the narrated lines.
 fn replay(file: &str, from: &str, to: &str) -> Vec<String> {
@@ -331,6 +331,38 @@ fn with_the_decision_on_raft_a_crashed_coordinator_blocks_nobody() {
         .count();
     assert!(commits > 50, "TC3 goes on committing transfers: {commits}");
     assert!(!lines.iter().any(|l| l.contains("TC2 →")));
+
+    // The clients' side: from a second after the crash every transfer is answered here; with
+    // one coordinator, none is.
+    let detail = r.invariant("answered_within")["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(
+            " operations invoked from 3.000s (1s after the last fault at 2.000s) answered"
+        ),
+        "{detail}"
+    );
+    let blocks = lesson_variant(
+        "scenarios/txn/2pc-coordinator-crash-blocks.toml",
+        "resolved_within = \"2s\"\n",
+        "resolved_within = \"2s\"\nanswered_within = \"1s\"\n",
+        "2pc-coordinator-crash-blocks-answered",
+    );
+    let blocked = run(&blocks, &[]);
+    assert_eq!(
+        blocked.code, 3,
+        "liveness fails, safety holds: {}",
+        blocked.stderr
+    );
+    let (_, _, message, evidence) = blocked.violation("answered_within");
+    assert!(
+        message.contains(" operations invoked from 3.000s (1s after the last fault at 2.000s) were never answered"),
+        "{message}"
+    );
+    assert_eq!(
+        evidence.last().unwrap(),
+        "0 answered ok, 0 refused (fail)",
+        "nobody is served without the coordinator"
+    );
 }
 
 #[test]
