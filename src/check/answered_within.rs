@@ -242,20 +242,22 @@ mod tests {
         op(invoke, Some(invoke + 5 * MS), Outcome::Fail)
     }
 
-    /// The verdict on `ops` of a run that healed its last fault at `healed` (if any) and ended
-    /// at `ended`, with a bound of 2 s.
-    fn judged(healed: Option<Nanos>, ended: Nanos, ops: Vec<Operation>) -> Status {
+    fn fault(at: Nanos, applied: Applied) -> FaultRecord {
+        FaultRecord {
+            at,
+            origin: Origin::Schedule(0),
+            written: "a fault".into(),
+            applied,
+            lasting: None,
+            dynamic: false,
+        }
+    }
+
+    /// The verdict on `ops` of a run with `faults` that ended at `ended`, with a bound of 2 s.
+    fn judged_after(faults: &[FaultRecord], ended: Nanos, ops: Vec<Operation>) -> Status {
         let mut check = AnsweredWithin::new(2 * S);
-        if let Some(at) = healed {
-            let heal = FaultRecord {
-                at,
-                origin: Origin::FinalHeal,
-                written: "heal".into(),
-                applied: Applied::Heal,
-                lasting: None,
-                dynamic: false,
-            };
-            check.on_fault(at, &heal, &cluster_at(3, at));
+        for f in faults {
+            check.on_fault(f.at, f, &cluster_at(3, f.at));
         }
         check.on_end(&cluster_at(3, ended));
         check.on_history(&History {
@@ -264,6 +266,16 @@ mod tests {
             model: None,
         });
         check.status()
+    }
+
+    /// The verdict on `ops` of a run that healed its last fault at `healed` (if any) and ended
+    /// at `ended`.
+    fn judged(healed: Option<Nanos>, ended: Nanos, ops: Vec<Operation>) -> Status {
+        let heals: Vec<FaultRecord> = healed
+            .map(|at| fault(at, Applied::Heal))
+            .into_iter()
+            .collect();
+        judged_after(&heals, ended, ops)
     }
 
     #[test]
@@ -361,24 +373,16 @@ mod tests {
 
     #[test]
     fn a_skipped_fault_does_not_restart_the_bound() {
-        let mut check = AnsweredWithin::new(2 * S);
-        let skipped = FaultRecord {
-            at: 10 * S,
-            origin: Origin::Schedule(0),
-            written: "restart A".into(),
-            applied: Applied::Skipped {
+        let skipped = fault(
+            10 * S,
+            Applied::Skipped {
                 reason: "A is up".into(),
             },
-            lasting: None,
-            dynamic: false,
-        };
-        check.on_fault(10 * S, &skipped, &cluster_at(3, 10 * S));
-        check.on_end(&cluster_at(3, 20 * S));
-        check.on_history(&History {
-            ops: vec![timed_out(5 * S), ok(11 * S)],
-            time_unit: TimeUnit::Nanos,
-            model: None,
-        });
-        assert!(matches!(check.status(), Status::Violated(_)));
+        );
+        let ops = vec![timed_out(5 * S), ok(11 * S)];
+        assert!(matches!(
+            judged_after(&[skipped], 20 * S, ops),
+            Status::Violated(_)
+        ));
     }
 }
